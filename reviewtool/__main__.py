@@ -1,0 +1,5 @@
+"""``python -m reviewtool``."""
+
+from reviewtool.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""Options and helpers every command group shares.
+
+Nothing heavy is imported here: ``reviewtool --help`` must stay fast, so the storage layer (and with
+it sqlmodel and SQLAlchemy) is imported inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from reviewtool.storage import Review
+
+DEFAULT_DB = "review.db"
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="REVIEWTOOL_DB",
+        help="Review database: a file path or a SQLAlchemy URL. Default: ./review.db.",
+        show_default=False,
+    ),
+]
+ActorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="REVIEWTOOL_USER",
+        help="Member to act as. Default: $REVIEWTOOL_USER, else the login name.",
+        show_default=False,
+    ),
+]
+
+
+class OutputFormat(StrEnum):
+    """How a listing is printed."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+
+
+def database_url(db: str | None) -> str:
+    """Turn the ``--db`` value into a SQLAlchemy URL (a bare path means an SQLite file)."""
+    value = db or DEFAULT_DB
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def actor_name(actor: str | None) -> str:
+    """The person a command acts as: ``--as``, else ``$REVIEWTOOL_USER``, else the login name."""
+    if actor:
+        return actor
+    for var in ("REVIEWTOOL_USER", "USER", "LOGNAME", "USERNAME"):
+        value = os.environ.get(var)
+        if value:
+            return value
+    import getpass
+
+    return getpass.getuser()
+
+
+def open_review(db: str | None) -> Review:
+    """Open an existing review (upgrading its schema when it is behind); errors are ReviewtoolError."""
+    from reviewtool.storage import open_review as _open
+
+    return _open(database_url(db))
+
+
+def console() -> Console:
+    """A rich console on stdout (imported lazily: rich costs start-up time)."""
+    from rich.console import Console
+
+    return Console()
+
+
+def err_console() -> Console:
+    """A rich console on stderr for progress bars and notes."""
+    from rich.console import Console
+
+    return Console(stderr=True)
