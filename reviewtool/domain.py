@@ -88,3 +88,98 @@ class CitationIn:
     publication_type: str | None = None
     language: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A review setting: its type, default, allowed values and what it does."""
+
+    key: str
+    kind: type
+    default: object
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+
+    def parse(self, text: str) -> object:
+        """Turn the text a user typed into a valid value, or raise ValueError saying why."""
+        if self.kind is bool:
+            lowered = text.strip().lower()
+            if lowered in ("true", "yes", "1", "on"):
+                return True
+            if lowered in ("false", "no", "0", "off"):
+                return False
+            raise ValueError(f"{self.key} must be true or false, not {text!r}")
+        if self.kind is int:
+            try:
+                number = int(text)
+            except ValueError:
+                raise ValueError(f"{self.key} must be a whole number, not {text!r}") from None
+            if self.minimum is not None and number < self.minimum:
+                raise ValueError(f"{self.key} must be at least {self.minimum}, not {number}")
+            return number
+        if self.kind is list:
+            return [item.strip() for item in text.split(";") if item.strip()]
+        if self.choices and text not in self.choices:
+            raise ValueError(f"{self.key} must be one of {', '.join(self.choices)}, not {text!r}")
+        return text
+
+
+SCREENING_EXCLUSION_REASONS = (
+    "animal study",
+    "case report or letter",
+    "review or meta-analysis",
+    "meeting abstract",
+    "not an RCT",
+    "wrong population",
+    "wrong intervention",
+    "wrong comparator",
+    "insufficient data",
+)
+
+# Every setting a review has; owners change them with `reviewtool settings set`.
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting(
+            "screening.reviewers_required",
+            int,
+            2,
+            "Independent reviewers needed per record and stage.",
+            minimum=1,
+        ),
+        Setting("screening.blind", bool, True, "Hide reviewers' decisions from each other."),
+        Setting(
+            "screening.exclusion_reasons",
+            list,
+            list(SCREENING_EXCLUSION_REASONS),
+            "Exclusion reasons offered at screening (separate with ';').",
+        ),
+        Setting(
+            "screening.reason_required_tiab", bool, False, "Require a reason to exclude at title/abstract."
+        ),
+        Setting(
+            "screening.reason_required_fulltext", bool, True, "Require a reason to exclude at full text."
+        ),
+        Setting(
+            "screening.include_keywords", list, [], "Words highlighted as inclusion cues (';')."
+        ),
+        Setting(
+            "screening.exclude_keywords", list, [], "Words highlighted as exclusion cues (';')."
+        ),
+        Setting(
+            "analysis.model",
+            str,
+            "auto",
+            "Pooling model: fixed, random, or auto (random when Q p < 0.1 or I² > 50%).",
+            choices=("fixed", "random", "auto"),
+        ),
+        Setting(
+            "analysis.tau2",
+            str,
+            "REML",
+            "Between-study variance estimator for random effects.",
+            choices=("DL", "REML", "PM"),
+        ),
+    )
+}

@@ -7,6 +7,8 @@ it sqlmodel and SQLAlchemy) is imported inside the functions that need it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,6 +17,7 @@ import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from sqlmodel import Session
 
     from reviewtool.storage import Review
 
@@ -76,9 +79,31 @@ def actor_name(actor: str | None) -> str:
 
 def open_review(db: str | None) -> Review:
     """Open an existing review (upgrading its schema when it is behind); errors are ReviewtoolError."""
-    from reviewtool.storage import open_review as _open
+    from reviewtool.review.service import open_existing
 
-    return _open(database_url(db))
+    return open_existing(database_url(db))
+
+
+@contextmanager
+def writing(db: str | None) -> Iterator[Session]:
+    """One write transaction on the review at ``db``: all of it is committed, or none."""
+    review = open_review(db)
+    try:
+        with review.transaction() as session:
+            yield session
+    finally:
+        review.close()
+
+
+@contextmanager
+def reading(db: str | None) -> Iterator[Session]:
+    """A read-only session on the review at ``db``."""
+    review = open_review(db)
+    try:
+        with review.reading() as session:
+            yield session
+    finally:
+        review.close()
 
 
 def console() -> Console:

@@ -1,0 +1,47 @@
+"""Who is acting, and may they? Refusals are themselves recorded in the ledger.
+
+A refusal must outlive the transaction that is about to be rolled back, so ``require`` writes the
+``access-refused`` event and commits it at once. That is only safe before the caller has written
+anything, so callers check access first, and ``require`` refuses to commit pending writes.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from reviewtool import audit
+from reviewtool.audit.events import AccessRefused
+from reviewtool.domain import PERMISSIONS, Action, Role
+from reviewtool.errors import PermissionDenied, UnknownMember
+from reviewtool.storage.models import Member, MemberRole
+
+
+def roles_of(session: Session, member: Member) -> set[Role]:
+    """The roles a member holds now."""
+    rows = session.exec(select(MemberRole.role).where(MemberRole.member_id == member.id)).all()
+    return {Role(r) for r in rows}
+
+
+def _refuse(session: Session, person: str, action: Action, reason: str) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("access must be checked before anything is written")
+    audit.record(session, person, AccessRefused(person=person, attempted=action.value, reason=reason))
+    session.commit()
+
+
+def require(session: Session, person: str, action: Action) -> Member:
+    """The active member called ``person`` if their roles allow ``action``; else refuse (and record)."""
+    member = session.exec(select(Member).where(Member.name == person)).first()
+    if member is None or not member.active:
+        state = "is not a member of this review" if member is None else "was removed from this review"
+        reason = f"{person!r} {state}"
+        _refuse(session, person, action, reason)
+        raise UnknownMember(f"{reason}; an owner can add them with `reviewtool member add {person}`")
+    allowed = PERMISSIONS[action]
+    held = roles_of(session, member)
+    if not held & allowed:
+        needed = " or ".join(sorted(r.value for r in allowed))
+        reason = f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {action.value}"
+        _refuse(session, person, action, reason)
+        raise PermissionDenied(f"{reason}: that needs the role {needed}")
+    return member

@@ -1,0 +1,100 @@
+"""``reviewtool audit``: read and verify the tamper-evident ledger."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+import typer
+
+from reviewtool.cli._common import DbOption, FormatOption, OutputFormat, console, reading
+
+app = typer.Typer(help="List and verify the audit ledger.", no_args_is_help=True)
+
+
+@app.command("log")
+def log(
+    actor: str | None = typer.Option(None, "--actor", help="Only events by this person."),
+    action: str | None = typer.Option(None, "--action", help="Only this event kind, e.g. member-added."),
+    entity: str | None = typer.Option(
+        None, "--entity", help="Only this entity: TYPE or TYPE:ID (e.g. member:2)."
+    ),
+    since: str | None = typer.Option(None, "--since", help="From this UTC time (ISO-8601; a date works)."),
+    until: str | None = typer.Option(None, "--until", help="Up to this UTC time (ISO-8601)."),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Only the newest N events."),
+    db: DbOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List audit events, oldest first, filtered by actor, action, entity and time.
+
+    Example: reviewtool audit log --actor alice --action member-added
+    """
+    from reviewtool.audit import list_events
+
+    entity_type, _, entity_id = (entity or "").partition(":")
+    with reading(db) as session:
+        events = list_events(
+            session,
+            actor=actor,
+            action=action,
+            entity_type=entity_type or None,
+            entity_id=entity_id or None,
+            since=since,
+            until=until,
+            limit=limit,
+        )
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
+        return
+    if output is OutputFormat.CSV:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["seq", "occurred_at", "actor", "action", "entity_type", "entity_id", "payload", "hash"])
+        for e in events:
+            writer.writerow(
+                [e.seq, e.occurred_at, e.actor, e.action, e.entity_type, e.entity_id, json.dumps(e.payload), e.hash]
+            )
+        return
+    from rich.table import Table
+
+    table = Table("#", "When (UTC)", "Actor", "Action", "Entity", "Change")
+    for e in events:
+        table.add_row(
+            str(e.seq),
+            e.occurred_at[:19].replace("T", " "),
+            e.actor,
+            e.action,
+            f"{e.entity_type}:{e.entity_id}",
+            json.dumps(e.payload, ensure_ascii=False)[:80],
+        )
+    console().print(table)
+
+
+@app.command("verify")
+def verify(
+    expect_head: str | None = typer.Option(
+        None, "--expect-head", help="Also require this head hash (one you noted down earlier)."
+    ),
+    db: DbOption = None,
+) -> None:
+    """Check the whole hash chain and the current state against it; non-zero exit when broken.
+
+    Example: reviewtool audit verify
+    """
+    from reviewtool.audit import verify as verify_ledger
+    from reviewtool.errors import AuditChainBroken
+
+    with reading(db) as session:
+        report = verify_ledger(session)
+    if expect_head is not None and report.ok and report.head_hash != expect_head:
+        report.problems.append(
+            f"head is {report.head_hash}, not the expected {expect_head}: the ledger was rewritten"
+        )
+    if not report.ok:
+        for problem in report.problems[1:]:
+            typer.echo(f"  {problem}", err=True)
+        first = f"first bad event #{report.first_bad_seq}: " if report.first_bad_seq else ""
+        raise AuditChainBroken(
+            f"audit ledger does not verify ({len(report.problems)} problem(s)); {first}{report.problems[0]}"
+        )
+    console().print(f"Audit ledger verified: {report.events} events, head {report.head_hash}")

@@ -1,0 +1,61 @@
+"""``reviewtool settings``: show and change the review's settings."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from reviewtool.cli._common import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    actor_name,
+    console,
+    reading,
+    writing,
+)
+
+app = typer.Typer(help="Show and change the review's settings.", no_args_is_help=True)
+
+
+@app.command("show")
+def show(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+    """Show every setting with its value and what it does.
+
+    Example: reviewtool settings show --format json
+    """
+    from reviewtool.domain import SETTINGS
+    from reviewtool.review.service import get_settings
+
+    with reading(db) as session:
+        values = get_settings(session)
+    if output is not OutputFormat.TABLE:
+        typer.echo(json.dumps(values, indent=2, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table("Setting", "Value", "Meaning")
+    for key, value in values.items():
+        shown = "; ".join(value) if isinstance(value, list) else json.dumps(value)
+        table.add_row(key, shown, SETTINGS[key].help)
+    console().print(table)
+
+
+@app.command("set")
+def set_(
+    key: str = typer.Argument(..., help="Setting name, e.g. screening.reviewers_required."),
+    value: str = typer.Argument(..., help="New value (lists: items separated by ';')."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Change a setting (owners only).
+
+    Example: reviewtool settings set screening.reviewers_required 2 --as alice
+    """
+    from reviewtool.review.service import set_setting
+
+    with writing(db) as session:
+        parsed = set_setting(session, actor=actor_name(actor), key=key, value=value)
+    console().print(f"{key} = {json.dumps(parsed, ensure_ascii=False)}")

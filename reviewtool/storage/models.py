@@ -1,0 +1,96 @@
+"""Every table of a review, as SQLModel classes (one class per entity).
+
+Timestamps are stored as ISO-8601 UTC strings with a ``Z``: the audit ledger hashes them, and a
+string survives every database and driver byte for byte. JSON columns are stored as canonical JSON
+text for the same reason. Write no dialect-specific SQL here: the same models run on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names keep alembic batch migrations on SQLite predictable.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+class ReviewInfo(SQLModel, table=True):
+    """The review itself: one row per database."""
+
+    __tablename__ = "review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    question: str = Field(default="", sa_type=Text)
+    created_at: str
+    created_by: str
+
+
+class ReviewSetting(SQLModel, table=True):
+    """One review setting; ``value`` is canonical JSON. Unset keys take their default."""
+
+    __tablename__ = "review_setting"
+
+    key: str = Field(primary_key=True)
+    value: str = Field(sa_type=Text)
+
+
+class Member(SQLModel, table=True):
+    """A person in the review. Members are deactivated, never deleted: the ledger names them."""
+
+    __tablename__ = "member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    active: bool = True
+    added_at: str
+
+
+class MemberRole(SQLModel, table=True):
+    """One role held by one member; a person may hold several."""
+
+    __tablename__ = "member_role"
+    __table_args__ = (UniqueConstraint("member_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    role: str
+
+
+class AuditEvent(SQLModel, table=True):
+    """One append-only, hash-chained entry of the audit ledger.
+
+    ``hash`` = sha256(``prev_hash`` + canonical JSON of the other fields); see ``reviewtool.audit``.
+    """
+
+    __tablename__ = "audit_event"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    occurred_at: str
+    actor: str = Field(index=True)
+    action: str = Field(index=True)
+    entity_type: str
+    entity_id: str
+    payload: str = Field(sa_type=Text)
+    prev_hash: str
+    hash: str = Field(unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """The newest event's number and hash, written in the same transaction as the event.
+
+    Without it, deleting the last events would leave a shorter chain that still verifies.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int
+    hash: str

@@ -1,0 +1,93 @@
+"""Schema versions: which revision a database is at, upgrading it, refusing newer ones.
+
+Opening a review must be cheap, so the version is read with one plain query and alembic (about half
+a second to import) is imported only when an upgrade is really needed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Engine, inspect, text
+
+from reviewtool.errors import SchemaError, SchemaTooNew
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Every revision in ``migrations/versions``, oldest first. A test checks this against alembic's own
+# script directory, so it cannot drift; it lets us answer "behind, current or ahead?" without alembic.
+REVISIONS: tuple[str, ...] = ("0001",)
+HEAD = REVISIONS[-1]
+
+
+def migrations_dir() -> Path:
+    """Where the alembic scripts live: inside the installed wheel, or at the top of a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_migrations", here.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise SchemaError(f"cannot find the migration scripts (looked in {here / '_migrations'})")
+
+
+def alembic_config(connection: Connection) -> Config:
+    """An alembic Config built in code (no alembic.ini), bound to ``connection``."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["connection"] = connection
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's revision, or None when it has no reviewtool schema at all."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        conn.rollback()
+    return None if row is None else str(row[0])
+
+
+def check_revision(revision: str | None, where: str) -> bool:
+    """Raise if ``revision`` is not usable; return True when the database needs an upgrade."""
+    if revision is None:
+        raise SchemaError(f"{where} is not a reviewtool review (run `reviewtool init` to create one)")
+    if revision not in REVISIONS:
+        raise SchemaTooNew(
+            f"{where} has schema revision {revision}, newer than this reviewtool knows "
+            f"(newest known: {HEAD}); upgrade reviewtool to open it"
+        )
+    return revision != HEAD
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Run the alembic migrations up to ``target`` in one transaction."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), target)
+
+
+def backup_sqlite(database: str) -> Path:
+    """Copy an SQLite file before an upgrade, with the online backup API (safe under WAL)."""
+    source = Path(database)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = source.with_name(f"{source.name}.bak-{stamp}")
+    src = sqlite3.connect(str(source))
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if not target.exists():  # pragma: no cover - sqlite3 raises before this
+        shutil.copy2(source, target)
+    return target
