@@ -1,0 +1,351 @@
+"""Pure normalisation of bibliographic fields for duplicate matching.
+
+Every function here takes the verbatim value a database export gave and returns a comparable form.
+Nothing is stored: the normalised values exist only while candidate pairs are scored, so the rules
+can change without touching imported data.
+
+The functions are deliberately forgiving (``None`` and empty strings give empty keys) because
+exports omit fields at random; "missing" must never look like "different".
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = [
+    "PreparedRecord",
+    "author_family",
+    "first_page",
+    "journal_key",
+    "journals_match",
+    "normalize_doi",
+    "normalize_pmid",
+    "normalize_title",
+    "page_range",
+    "prepare",
+    "record_kind",
+    "title_numbers",
+]
+
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
+    "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu",
+    "ξ": "xi", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau", "υ": "upsilon",
+    "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Δ": "delta", "Γ": "gamma",
+    "Θ": "theta", "Λ": "lambda", "Π": "pi", "Σ": "sigma", "Φ": "phi", "Ψ": "psi", "Ω": "omega",
+    "µ": "mu",
+}  # fmt: skip
+_GREEK_RE = re.compile("|".join(map(re.escape, _GREEK)))
+
+_DOI_PREFIX_RE = re.compile(
+    r"^(?:https?://(?:dx\.)?doi\.org/|doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE
+)
+_DOI_RE = re.compile(r"10\.\d{4,9}/\S+")
+_TAG_RE = re.compile(r"<[^>]{1,40}>")
+# LaTeX: \command{x} -> x, accents such as {\"o} and \'e -> the letter, remaining braces dropped.
+_LATEX_CMD_RE = re.compile(r"\\[a-zA-Z]+\s*\{([^{}]*)\}")
+_LATEX_ACCENT_RE = re.compile(r"\\[\"'`^~=.uvHckbdr]\s*\{?([a-zA-Z])\}?")
+_LATEX_BARE_CMD_RE = re.compile(r"\\[a-zA-Z]+")
+# Trailing annotations that databases append to titles and that never distinguish two studies.
+_TITLE_TAIL_RE = re.compile(
+    r"(?:[\[\(]\s*(?:abstract|abstracts|see comments?|comment|editorial comment|letter|"
+    r"review|in process citation|article in [a-z]+|author'?s? transl?|"
+    r"published erratum appears in[^\]\)]*|erratum in[^\]\)]*|"
+    r"[a-z]+ language|english abstract|meeting abstract|corrected)\s*[\]\)]\.?\s*)+$",
+    re.IGNORECASE,
+)
+_NON_WORD_RE = re.compile(r"[^a-z0-9]+")
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+_PART_ROMAN_RE = re.compile(r"\b(part|phase|type|stage|grade|study|trial|class)\s+(i|v|x)\b")
+_SINGLE_ROMAN = {"i": "1", "v": "5", "x": "10"}
+
+# Words that mark a record as something other than a research report about the same study.
+_KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("erratum", re.compile(r"^(?:erratum|errata|correction|corrigendum)\b|\b(?:erratum|corrigendum)"
+                           r"\b|^correction to\b|^notice of retraction\b|\bretraction\b")),
+    ("comment", re.compile(r"^(?:comment|comments|commentary|reply|response|re|author reply|"
+                           r"authors reply|letter|in reply|invited commentary)\b|"
+                           r"\b(?:comment on|reply to|response to|commentary on|in response to)\b")),
+    ("protocol", re.compile(r"\bprotocol\b|\bstudy design and rationale\b|\brationale and design\b"
+                            r"|\bdesign and rationale\b")),
+)  # fmt: skip
+
+_JOURNAL_STOP = frozenset(
+    {"the", "of", "and", "for", "in", "on", "de", "la", "le", "des", "du", "der", "die", "und",
+     "fur", "et", "a", "an", "official"}
+)  # fmt: skip
+_CONFERENCE_RE = re.compile(
+    r"\b(?:abstracts?|congress|conference|meeting|symposium|proceedings|annual|supplement|suppl|"
+    r"session|poster|workshop|colloquium)\b"
+)
+
+
+def _ascii(text: str) -> str:
+    """Fold diacritics and Greek letters into ASCII so ``Müller`` equals ``Muller``."""
+    text = _GREEK_RE.sub(lambda m: " " + _GREEK[m.group(0)] + " ", text)
+    text = unicodedata.normalize("NFKD", text)
+    out = "".join(c for c in text if not unicodedata.combining(c))
+    # ß and ø have no decomposition; the common exporters spell them ss and o.
+    return out.replace("ß", "ss").replace("ø", "o").replace("Ø", "O").replace("æ", "ae")
+
+
+def _strip_markup(text: str) -> str:
+    text = html.unescape(html.unescape(text))
+    text = _TAG_RE.sub(" ", text)
+    text = _LATEX_ACCENT_RE.sub(r"\1", text)
+    for _ in range(3):  # nested \emph{\textbf{x}}
+        new = _LATEX_CMD_RE.sub(r"\1", text)
+        if new == text:
+            break
+        text = new
+    text = _LATEX_BARE_CMD_RE.sub(" ", text)
+    return text.replace("{", "").replace("}", "").replace("$", "")
+
+
+def normalize_doi(value: str | None) -> str:
+    """Return the DOI in lower case without resolver prefix or trailing punctuation.
+
+    >>> normalize_doi("https://doi.org/10.1056/NEJMoa1.")
+    '10.1056/nejmoa1'
+    """
+    if not value:
+        return ""
+    text = html.unescape(value.strip())
+    text = _DOI_PREFIX_RE.sub("", text)
+    match = _DOI_RE.search(text)
+    if not match:
+        return ""
+    doi = match.group(0).lower().rstrip(".,;)]}")
+    # Exports sometimes paste two DOIs or a PMID after a space; the first token is the DOI.
+    return doi.split()[0] if doi else ""
+
+
+def normalize_pmid(value: str | None) -> str:
+    """Return the PubMed id as bare digits (``"PMID: 012345"`` -> ``"12345"``); empty if none."""
+    if not value:
+        return ""
+    digits = re.sub(r"\D", "", str(value))
+    return digits.lstrip("0")
+
+
+@lru_cache(maxsize=65536)
+def normalize_title(value: str | None) -> str:
+    """Lower-case ASCII words separated by single spaces, without markup or trailing annotations.
+
+    Translated titles that MEDLINE wraps in brackets lose the brackets; Roman numerals after
+    "part", "phase" and the like become digits so "Part II" equals "Part 2".
+
+    >>> normalize_title("[Effect of β-blockers: Part II]. [Article in German]")
+    'effect of beta blockers part 2'
+    """
+    if not value:
+        return ""
+    text = _strip_markup(value).strip()
+    text = _TITLE_TAIL_RE.sub("", text).strip()
+    text = text.rstrip(".")
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    text = _TITLE_TAIL_RE.sub("", text).strip()
+    text = _ascii(text).lower()
+    text = _NON_WORD_RE.sub(" ", text).strip()
+    text = _PART_ROMAN_RE.sub(lambda m: f"{m.group(1)} {_SINGLE_ROMAN[m.group(2)]}", text)
+    words = [_ROMAN.get(w, w) for w in text.split()]
+    return " ".join(words)
+
+
+def title_numbers(norm_title: str) -> frozenset[str]:
+    """Numbers in a normalised title: different numbers mean different parts, years or trials."""
+    return frozenset(w.lstrip("0") or "0" for w in norm_title.split() if w.isdigit())
+
+
+def record_kind(norm_title: str, publication_type: str | None = None) -> frozenset[str]:
+    """Markers such as ``erratum``, ``comment`` or ``protocol`` found in a title or type.
+
+    Two records with different markers are different publications even when the rest agrees,
+    for example an article and the erratum that repeats its title.
+    """
+    text = norm_title
+    if publication_type:
+        text = text + " " + normalize_title(publication_type)
+    kinds = {name for name, pattern in _KIND_PATTERNS if pattern.search(text)}
+    return frozenset(kinds)
+
+
+def author_family(name: str) -> str:
+    """Family name of one author in lower-case ASCII letters only.
+
+    Handles ``"Zhang, Zheng"``, ``"Zhang Z"``, ``"Zhang ZY"``, ``"Le Quintrec, M"`` and
+    ``"Zheng Zhang"``.
+
+    >>> [author_family(a) for a in ("Zhang, Zheng", "Zhang Z", "Le Quintrec M", "Zheng Zhang")]
+    ['zhang', 'zhang', 'lequintrec', 'zhang']
+    """
+    text = _ascii(_strip_markup(name)).strip()
+    if not text:
+        return ""
+    if "," in text:
+        family = text.split(",", 1)[0]
+    else:
+        parts = text.replace(".", ". ").split()
+        if len(parts) == 1:
+            family = parts[0]
+        elif _looks_like_initials(parts[-1]):
+            # "Zhang ZY" / "Le Quintrec M": trailing initials, family name first.
+            family = " ".join(p for p in parts if not _looks_like_initials(p))
+        elif _looks_like_initials(parts[0]):
+            # "Z. Zhang" / "J.-P. Michel"
+            family = " ".join(p for p in parts if not _looks_like_initials(p))
+        else:
+            family = parts[-1]
+    return re.sub(r"[^a-z]", "", family.lower())
+
+
+def _looks_like_initials(token: str) -> bool:
+    bare = token.replace(".", "").replace("-", "")
+    return bool(bare) and len(bare) <= 3 and bare.isupper() and bare.isalpha()
+
+
+def journal_key(value: str | None) -> tuple[str, ...]:
+    """Journal words in lower-case ASCII, stop words dropped, for abbreviation-aware comparison."""
+    if not value:
+        return ()
+    text = _ascii(_strip_markup(value)).lower().replace("&", " and ")
+    text = re.sub(r"\(.*?\)", " ", text)  # "(London, England)", "(Clinical research ed.)"
+    text = text.split(":")[0] if len(text.split(":")[0]) > 6 else text
+    words = _NON_WORD_RE.sub(" ", text).split()
+    return tuple(w for w in words if w not in _JOURNAL_STOP)
+
+
+def journals_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
+    """Whether two journal keys name the same journal; ``None`` when either is missing.
+
+    An abbreviation matches when every word of the shorter form is a prefix of the word in the same
+    position of the longer, so ``Nat Rev Nephrol`` matches ``Nature Reviews Nephrology`` and
+    ``J Am Coll Cardiol`` matches ``Journal of the American College of Cardiology``.
+    """
+    if not a or not b:
+        return None
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) == len(long_):
+        return all(x.startswith(y) or y.startswith(x) for x, y in zip(a, b, strict=True))
+    # Allow the longer title to carry a few extra words the abbreviation drops.
+    i = 0
+    for word in long_:
+        if i < len(short) and (word.startswith(short[i]) or short[i].startswith(word)):
+            i += 1
+    return i == len(short) and len(long_) - len(short) <= 2 and len(short) >= 2
+
+
+def page_range(value: str | None) -> tuple[str, str]:
+    """First and last page, with the abbreviated last page expanded ("112-20" -> 112, 120).
+
+    >>> page_range("112-20"), page_range("e1234"), page_range("47--65")
+    (('112', '120'), ('e1234', ''), ('47', '65'))
+    """
+    if not value:
+        return ("", "")
+    text = str(value).strip().lower().replace("–", "-").replace("—", "-")
+    parts = [p for p in re.split(r"\s*-+\s*|\s+to\s+", text) if p]
+    if not parts:
+        return ("", "")
+    first = re.sub(r"[^a-z0-9]", "", parts[0]).lstrip("0")
+    last = re.sub(r"[^a-z0-9]", "", parts[1]).lstrip("0") if len(parts) > 1 else ""
+    if first.isdigit() and last.isdigit() and len(last) < len(first):
+        last = first[: len(first) - len(last)] + last
+    return (first, last)
+
+
+def first_page(value: str | None) -> str:
+    """The first page only, for blocking and comparison."""
+    return page_range(value)[0]
+
+
+def _volume(value: str | None) -> str:
+    if not value:
+        return ""
+    match = re.search(r"\d+", str(value))
+    return match.group(0).lstrip("0") if match else ""
+
+
+def _year(value: int | str | None) -> int | None:
+    if value is None:
+        return None
+    match = re.search(r"(1[5-9]\d\d|20\d\d)", str(value))
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRecord:
+    """All comparison keys of one record, computed once before scoring."""
+
+    id: str
+    title: str
+    title_squashed: str
+    numbers: frozenset[str]
+    kinds: frozenset[str]
+    authors: tuple[str, ...]
+    year: int | None
+    journal: tuple[str, ...]
+    volume: str
+    issue: str
+    pages: tuple[str, str]
+    doi: str
+    pmid: str
+    is_conference: bool
+    completeness: int
+
+
+def prepare(
+    *,
+    id: str,
+    title: str | None,
+    authors: tuple[str, ...],
+    year: int | str | None,
+    journal: str | None,
+    volume: str | None,
+    issue: str | None,
+    pages: str | None,
+    doi: str | None,
+    pmid: str | None,
+    abstract: str | None = None,
+    publication_type: str | None = None,
+    booktitle: str | None = None,
+    isbn: str | None = None,
+) -> PreparedRecord:
+    """Compute every comparison key of one record."""
+    norm = normalize_title(title)
+    families = tuple(f for f in (author_family(a) for a in authors) if f)
+    venue = journal or booktitle
+    venue_text = _ascii(venue or "").lower() + " " + (publication_type or "").lower()
+    pages_pair = page_range(pages)
+    is_conference = bool(
+        (publication_type or "").lower() in {"inproceedings", "conference", "conference paper",
+                                             "conference abstract", "abstract", "proceedings"}
+        or _CONFERENCE_RE.search(venue_text)
+        or re.fullmatch(r"[a-z]+\d+", pages_pair[0] or "x1") and pages_pair[0][:1] in "as"
+    )  # fmt: skip
+    fields = (title, venue, volume, issue, pages, doi, pmid, abstract, isbn)
+    completeness = sum(1 for f in fields if f) + (1 if authors else 0) + (1 if year else 0)
+    return PreparedRecord(
+        id=id,
+        title=norm,
+        title_squashed=norm.replace(" ", ""),
+        numbers=title_numbers(norm),
+        kinds=record_kind(norm, None),
+        authors=families,
+        year=_year(year),
+        journal=journal_key(venue),
+        volume=_volume(volume),
+        issue=_volume(issue),
+        pages=pages_pair,
+        doi=normalize_doi(doi),
+        pmid=normalize_pmid(pmid),
+        is_conference=is_conference,
+        completeness=completeness,
+    )
