@@ -7,7 +7,7 @@ text for the same reason. Write no dialect-specific SQL here: the same models ru
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData, Text, UniqueConstraint
+from sqlalchemy import Index, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names keep alembic batch migrations on SQLite predictable.
@@ -71,6 +71,8 @@ class AuditEvent(SQLModel, table=True):
     """
 
     __tablename__ = "audit_event"
+    # `audit log --entity member:2` and the per-entity history of later stages look events up this way.
+    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     occurred_at: str

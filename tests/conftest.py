@@ -1,0 +1,47 @@
+"""Shared fixtures: a fresh review on disk, a CLI runner, the path to ../shared/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests must not pick up a developer's own review or identity.
+    for var in ("REVIEWTOOL_DB", "REVIEWTOOL_USER", "REVIEWTOOL_DEBUG"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def review_url(tmp_path: Path) -> str:
+    """URL of a review file that does not exist yet."""
+    return f"sqlite:///{tmp_path / 'review.db'}"
+
+
+@pytest.fixture
+def fresh_review(review_url: str) -> Iterator[object]:
+    """A new review owned by alice, with bob (reviewer) and carol (adjudicator)."""
+    from reviewtool.domain import Role
+    from reviewtool.members.service import add_member
+    from reviewtool.review.service import init_review
+
+    review = init_review(review_url, title="MSC therapy in chronic liver disease", owner="alice")
+    with review.transaction() as session:
+        add_member(session, actor="alice", name="bob", roles=[Role.REVIEWER])
+        add_member(session, actor="alice", name="carol", roles=[Role.ADJUDICATOR])
+    yield review
+    review.close()
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """``../shared`` beside the repository; tests that need it skip cleanly where it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data not found at {SHARED}")
+    return SHARED

@@ -1,0 +1,165 @@
+"""The audit ledger: appended in the same transaction, verified, and tampering detected."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from reviewtool import audit
+from reviewtool.audit.events import Event, SettingChanged
+from reviewtool.audit.log import GENESIS, canonical_json, event_hash
+from reviewtool.domain import Role
+from reviewtool.members.service import add_member, grant_role
+from reviewtool.review.service import set_setting
+from reviewtool.storage import Review
+
+
+def _verify(review: Review) -> audit.VerifyReport:
+    with review.reading() as session:
+        return audit.verify(session)
+
+
+def _sql(review: Review, statement: str) -> None:
+    with review.engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+def test_events_are_chained_and_verify(fresh_review: Review) -> None:
+    with fresh_review.reading() as session:
+        events = audit.list_events(session)
+    assert [e.action for e in events] == [
+        "review-created",
+        "member-added",
+        "member-added",
+        "member-added",
+    ]
+    assert [e.seq for e in events] == [1, 2, 3, 4]
+    # The first event links to the genesis hash; each later one to its predecessor, recomputable by hand.
+    with fresh_review.engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM audit_event ORDER BY seq")).mappings().all()
+    prev = GENESIS
+    for row in rows:
+        assert row["prev_hash"] == prev
+        fields = [row[k] for k in ("seq", "occurred_at", "actor", "action", "entity_type", "entity_id", "payload")]
+        import hashlib
+
+        assert row["hash"] == hashlib.sha256((prev + canonical_json(fields)).encode()).hexdigest()
+        prev = row["hash"]
+    report = _verify(fresh_review)
+    assert report.ok, report.problems
+    assert report.events == 4
+    assert report.head_hash == prev
+
+
+def test_event_records_actor_time_and_before_after(fresh_review: Review) -> None:
+    with fresh_review.transaction() as session:
+        grant_role(session, actor="alice", name="bob", role=Role.ADJUDICATOR)
+    with fresh_review.reading() as session:
+        (event,) = audit.list_events(session, action="member-changed")
+    assert event.actor == "alice"
+    assert event.occurred_at.endswith("Z") and "T" in event.occurred_at
+    assert event.payload["before"]["roles"] == ["reviewer"]
+    assert event.payload["after"]["roles"] == ["adjudicator", "reviewer"]
+    assert event.entity_type == "member"
+
+
+def test_failed_operation_writes_no_event(fresh_review: Review) -> None:
+    with pytest.raises(RuntimeError), fresh_review.transaction() as session:
+        add_member(session, actor="alice", name="dave", roles=[Role.REVIEWER])
+        raise RuntimeError("crash after the write")
+    with fresh_review.reading() as session:
+        assert not audit.list_events(session, entity_type="member", entity_id="4")
+    assert _verify(fresh_review).ok
+
+
+def test_edited_payload_is_detected(fresh_review: Review) -> None:
+    _sql(
+        fresh_review,
+        """UPDATE audit_event SET payload = replace(payload, '"reviewer"', '"owner"') WHERE seq = 3""",
+    )
+    report = _verify(fresh_review)
+    assert not report.ok
+    assert report.first_bad_seq == 3
+    assert "event #3" in report.problems[0]
+
+
+def test_edited_actor_is_detected(fresh_review: Review) -> None:
+    _sql(fresh_review, "UPDATE audit_event SET actor = 'mallory' WHERE seq = 2")
+    report = _verify(fresh_review)
+    assert report.first_bad_seq == 2
+
+
+def test_deleted_event_in_the_middle_is_detected(fresh_review: Review) -> None:
+    _sql(fresh_review, "DELETE FROM audit_event WHERE seq = 2")
+    report = _verify(fresh_review)
+    assert not report.ok
+    assert report.first_bad_seq == 3
+    assert "missing" in report.problems[0]
+
+
+def test_deleted_last_event_is_detected_by_the_head(fresh_review: Review) -> None:
+    _sql(fresh_review, "DELETE FROM audit_event WHERE seq = 4")
+    report = _verify(fresh_review)
+    assert not report.ok
+    assert any("removed from the end" in p for p in report.problems)
+
+
+def test_reordered_chain_is_detected(fresh_review: Review) -> None:
+    # Swap two events' places in the sequence (through a free number, as seq is the key).
+    _sql(fresh_review, "UPDATE audit_event SET seq = 100 WHERE seq = 2")
+    _sql(fresh_review, "UPDATE audit_event SET seq = 2 WHERE seq = 3")
+    _sql(fresh_review, "UPDATE audit_event SET seq = 3 WHERE seq = 100")
+    report = _verify(fresh_review)
+    assert not report.ok
+    assert report.first_bad_seq == 2
+
+
+def test_rewritten_chain_fails_against_a_noted_head(fresh_review: Review) -> None:
+    noted = _verify(fresh_review).head_hash
+    with fresh_review.transaction() as session:
+        set_setting(session, actor="alice", key="screening.blind", value="false")
+    assert _verify(fresh_review).head_hash != noted
+
+
+def test_state_edited_behind_the_tools_back_is_detected(fresh_review: Review) -> None:
+    # bob makes himself owner with an SQL client: the chain is intact but the state disagrees.
+    _sql(fresh_review, "UPDATE member_role SET role = 'owner' WHERE member_id = 2")
+    report = _verify(fresh_review)
+    assert not report.ok
+    assert report.first_bad_seq is None
+    assert "member 2" in report.problems[0] and "event #3" in report.problems[0]
+
+
+def test_setting_inserted_behind_the_tools_back_is_detected(fresh_review: Review) -> None:
+    _sql(fresh_review, """INSERT INTO review_setting (key, value) VALUES ('screening.blind', 'false')""")
+    report = _verify(fresh_review)
+    assert any("review_setting screening.blind" in p and "no event" in p for p in report.problems)
+
+
+def test_unknown_event_type_is_rejected(fresh_review: Review) -> None:
+    class Rogue(SettingChanged):
+        pass
+
+    with pytest.raises(TypeError), fresh_review.transaction() as session:
+        audit.record(session, "alice", Rogue(key="x", before=None, after=1))
+    assert isinstance(Rogue(key="x", before=None, after=1), Event)
+
+
+def test_hash_depends_on_every_field() -> None:
+    base = dict(
+        seq=1,
+        occurred_at="2026-01-01T00:00:00.000000Z",
+        actor="alice",
+        action="member-added",
+        entity_type="member",
+        entity_id="1",
+        payload=json.dumps({"a": 1}),
+    )
+    reference = event_hash(GENESIS, **base)  # type: ignore[arg-type]
+    for key in base:
+        changed = dict(base)
+        changed[key] = 2 if key == "seq" else f"{base[key]}x"
+        assert event_hash(GENESIS, **changed) != reference  # type: ignore[arg-type]
+    assert event_hash("1" * 64, **base) != reference  # type: ignore[arg-type]

@@ -1,0 +1,114 @@
+"""Schema: created by migrations, models agree with them, older upgraded, newer refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from reviewtool import audit
+from reviewtool.errors import AlreadyExists, NotFound, SchemaError, SchemaTooNew
+from reviewtool.review.service import init_review, open_existing
+from reviewtool.storage import schema
+from reviewtool.storage.engine import make_engine
+from reviewtool.storage.models import metadata
+
+
+def test_revisions_constant_matches_the_migration_scripts() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(schema.migrations_dir()))
+    ordered = [rev.revision for rev in reversed(list(scripts.walk_revisions()))]
+    assert tuple(ordered) == schema.REVISIONS
+    assert scripts.get_current_head() == schema.HEAD
+
+
+def test_models_and_migrations_agree(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    schema.upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_init_creates_head_schema(review_url: str) -> None:
+    review = init_review(review_url, title="T", owner="alice")
+    assert schema.current_revision(review.engine) == schema.HEAD
+    with review.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    review.close()
+
+
+def test_init_refuses_an_existing_review(review_url: str) -> None:
+    init_review(review_url, title="T", owner="alice").close()
+    with pytest.raises(AlreadyExists):
+        init_review(review_url, title="T2", owner="alice")
+
+
+def test_failed_init_leaves_no_file(tmp_path: Path) -> None:
+    from reviewtool.errors import InvalidInput
+
+    path = tmp_path / "r.db"
+    with pytest.raises(InvalidInput):
+        init_review(f"sqlite:///{path}", title="T", owner="alice", settings={"screening.blind": "maybe"})
+    assert not path.exists()
+
+
+def test_opening_a_missing_file_or_a_foreign_database(tmp_path: Path) -> None:
+    with pytest.raises(NotFound, match="no review at"):
+        open_existing(f"sqlite:///{tmp_path / 'nothing.db'}")
+    foreign = tmp_path / "other.db"
+    import sqlite3
+
+    sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(SchemaError, match="is not a reviewtool review"):
+        open_existing(f"sqlite:///{foreign}")
+
+
+def test_older_database_is_backed_up_upgraded_and_audited(review_url: str, tmp_path: Path) -> None:
+    from alembic import command
+
+    review = init_review(review_url, title="T", owner="alice")
+    with review.engine.begin() as conn:
+        command.downgrade(schema.alembic_config(conn), schema.REVISIONS[0])
+    assert schema.current_revision(review.engine) == schema.REVISIONS[0]
+    review.close()
+
+    reopened = open_existing(review_url)
+    assert schema.current_revision(reopened.engine) == schema.HEAD
+    assert reopened.backup_path is not None and reopened.backup_path.exists()
+    with reopened.reading() as session:
+        (event,) = audit.list_events(session, action="schema-upgraded")
+        assert event.payload["from_revision"] == schema.REVISIONS[0]
+        assert event.payload["to_revision"] == schema.HEAD
+        assert audit.verify(session).ok
+    reopened.close()
+    # The backup is the database as it was before the upgrade.
+    backup = make_engine(f"sqlite:///{event.payload['backup']}")
+    assert schema.current_revision(backup) == schema.REVISIONS[0]
+    backup.dispose()
+
+
+def test_newer_database_is_refused(review_url: str) -> None:
+    review = init_review(review_url, title="T", owner="alice")
+    with review.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    review.close()
+    with pytest.raises(SchemaTooNew, match="revision 0099, newer than this reviewtool knows"):
+        open_existing(review_url)
+
+
+def test_migrations_dir_is_found_and_packaged() -> None:
+    found = schema.migrations_dir()
+    assert (found / "env.py").is_file()
+    assert (found / "versions").is_dir()
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    # A non-editable install must carry the scripts inside the package, where migrations_dir looks.
+    assert '"migrations" = "reviewtool/_migrations"' in pyproject
