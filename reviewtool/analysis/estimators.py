@@ -1,0 +1,563 @@
+"""Pooling estimators with the PyMARE shape: validate in ``__init__``, ``fit`` returns ``self``.
+
+Classes: :class:`FixedEffect` (inverse variance), :class:`RandomEffects` (τ² by DerSimonian-Laird,
+REML or Paule-Mandel, optional Hartung-Knapp-Sidik-Jonkman CIs), :class:`MantelHaenszel` (OR, RR,
+RD) and :class:`Peto` (OR). Fitted values live in trailing-underscore attributes; ``summary()``
+returns an immutable :class:`~reviewtool.analysis.results.PoolingSummary`. The numbers are those
+R metafor prints (``rma``, ``rma.mh``, ``rma.peto``); ``METAFOR_NAMES`` maps our option names to
+metafor's spellings in one place.
+
+References
+----------
+DerSimonian, R., & Laird, N. (1986). Meta-analysis in clinical trials. Controlled Clinical Trials,
+7(3), 177-188.
+Viechtbauer, W. (2005). Bias and efficiency of meta-analytic variance estimators in the
+random-effects model. Journal of Educational and Behavioral Statistics, 30(3), 261-293.
+Paule, R. C., & Mandel, J. (1982). Consensus values and weighting factors. Journal of Research of
+the National Bureau of Standards, 87(5), 377-385.
+Hartung, J., & Knapp, G. (2001). A refined method for the meta-analysis of controlled clinical
+trials with binary outcome. Statistics in Medicine, 20(24), 3875-3889.
+Sidik, K., & Jonkman, J. N. (2002). A simple confidence interval for meta-analysis. Statistics in
+Medicine, 21(21), 3153-3159.
+Mantel, N., & Haenszel, W. (1959). Statistical aspects of the analysis of data from retrospective
+studies of disease. Journal of the National Cancer Institute, 22(4), 719-748.
+Robins, J., Breslow, N., & Greenland, S. (1986). Estimators of the Mantel-Haenszel variance
+consistent in both sparse data and large-strata limiting models. Biometrics, 42(2), 311-323.
+Sato, T., Greenland, S., & Robins, J. M. (1989). On the variance estimator for the Mantel-Haenszel
+risk difference. Biometrics, 45(4), 1323-1324.
+Yusuf, S., Peto, R., Lewis, J., Collins, R., & Sleight, P. (1985). Beta blockade during and after
+myocardial infarction. Progress in Cardiovascular Diseases, 27(5), 335-371.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import optimize, stats
+
+from reviewtool.analysis.effect_sizes import RATIO_MEASURES, FloatArray, TwoByTwo
+from reviewtool.analysis.results import Heterogeneity, Pooled, PoolingSummary
+from reviewtool.errors import InvalidInput, ReviewtoolError
+
+TAU2_METHODS: tuple[str, ...] = ("DL", "REML", "PM")
+# Our option value -> (metafor spelling, what it is). The one place where names are mapped.
+METAFOR_NAMES: dict[str, str] = {
+    "fixed": 'rma(method="EE") (metafor < 3.0: method="FE")',
+    "DL": 'rma(method="DL")',
+    "REML": 'rma(method="REML")',
+    "PM": 'rma(method="PM")',
+    "hksj": 'rma(test="knha")',
+    "MH": "rma.mh()",
+    "Peto": "rma.peto()",
+}
+
+
+class NotFittedError(ReviewtoolError):
+    """``summary()`` was called on an estimator that has not been fitted."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure numeric kernels
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_inputs(yi: Any, vi: Any) -> tuple[FloatArray, FloatArray]:
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    if y.ndim != 1 or y.shape != v.shape:
+        raise InvalidInput("yi and vi must be one-dimensional and of equal length")
+    if y.shape[0] < 1:
+        raise InvalidInput("at least one study is needed to pool")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
+        raise InvalidInput("yi and vi must be finite")
+    if np.any(v <= 0):
+        raise InvalidInput("sampling variances must be positive")
+    return y, v
+
+
+def _weighted_mean(y: FloatArray, w: FloatArray) -> tuple[float, float]:
+    sw = float(np.sum(w))
+    return float(np.sum(w * y) / sw), 1.0 / sw
+
+
+def _cochran_q(y: FloatArray, v: FloatArray) -> float:
+    w = 1.0 / v
+    mu, _ = _weighted_mean(y, w)
+    return float(np.sum(w * (y - mu) ** 2))
+
+
+def tau2_dl(y: FloatArray, v: FloatArray) -> float:
+    """DerSimonian-Laird moment estimator, truncated at 0."""
+    k = y.shape[0]
+    if k < 2:
+        return 0.0
+    w = 1.0 / v
+    q = _cochran_q(y, v)
+    c = float(np.sum(w) - np.sum(w**2) / np.sum(w))
+    return max(0.0, (q - (k - 1)) / c)
+
+
+def _reml_objective(tau2: float, y: FloatArray, v: FloatArray) -> float:
+    # Negative restricted log-likelihood of the intercept-only model (constants dropped).
+    w = 1.0 / (v + tau2)
+    sw = float(np.sum(w))
+    mu = float(np.sum(w * y) / sw)
+    return 0.5 * float(np.sum(np.log(v + tau2)) + math.log(sw) + np.sum(w * (y - mu) ** 2))
+
+
+def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-10, max_iter: int = 200) -> float:
+    """Restricted maximum-likelihood estimator by Fisher scoring, as metafor does.
+
+    Starts from the DerSimonian-Laird value; negative iterates are truncated at 0 as in metafor.
+    If the scoring does not converge, the restricted likelihood is maximised with a bounded search.
+    """
+    k = y.shape[0]
+    if k < 2:
+        return 0.0
+    tau2 = tau2_dl(y, v)
+    for _ in range(max_iter):
+        w = 1.0 / (v + tau2)
+        sw = float(np.sum(w))
+        mu = float(np.sum(w * y) / sw)
+        sw2, sw3 = float(np.sum(w**2)), float(np.sum(w**3))
+        py = w * (y - mu)
+        tr_p = sw - sw2 / sw
+        tr_pp = sw2 - 2.0 * sw3 / sw + (sw2 / sw) ** 2
+        step = (float(np.sum(py**2)) - tr_p) / tr_pp
+        new = max(0.0, tau2 + step)
+        if abs(new - tau2) < tol * max(1.0, tau2):
+            return new
+        tau2 = new
+    upper = 10.0 * float(np.var(y)) + float(np.max(v))
+    res = optimize.minimize_scalar(
+        _reml_objective,
+        bounds=(0.0, upper),
+        args=(y, v),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
+    return float(res.x)
+
+
+def _generalised_q(tau2: float, y: FloatArray, v: FloatArray) -> float:
+    w = 1.0 / (v + tau2)
+    mu = float(np.sum(w * y) / np.sum(w))
+    return float(np.sum(w * (y - mu) ** 2))
+
+
+def tau2_pm(y: FloatArray, v: FloatArray, *, tol: float = 1e-12) -> float:
+    """Paule-Mandel estimator: τ² at which the generalised Q equals k - 1 (0 if Q(0) < k - 1)."""
+    k = y.shape[0]
+    if k < 2:
+        return 0.0
+    target = k - 1.0
+    if _generalised_q(0.0, y, v) <= target:
+        return 0.0
+    upper = max(float(np.var(y)), 1e-8)
+    while _generalised_q(upper, y, v) > target:
+        upper *= 2.0
+    return float(optimize.brentq(lambda t: _generalised_q(t, y, v) - target, 0.0, upper, xtol=tol))
+
+
+_TAU2_FUNCS = {"DL": tau2_dl, "REML": tau2_reml, "PM": tau2_pm}
+
+
+def estimate_tau2(y: FloatArray, v: FloatArray, method: str) -> float:
+    """τ² by the named method (``DL``, ``REML`` or ``PM``)."""
+    try:
+        return float(_TAU2_FUNCS[method](y, v))
+    except KeyError:
+        raise InvalidInput(
+            f"tau2 method {method!r} is not supported; choose one of {', '.join(TAU2_METHODS)}"
+        ) from None
+
+
+def _typical_variance(v: FloatArray) -> float:
+    # Higgins & Thompson's "typical" within-study variance, as metafor uses for I²/H² under RE.
+    w = 1.0 / v
+    k = v.shape[0]
+    denom = float(np.sum(w) ** 2 - np.sum(w**2))
+    return (k - 1) * float(np.sum(w)) / denom if denom > 0 else float(v[0])
+
+
+def heterogeneity(
+    y: FloatArray,
+    v: FloatArray,
+    *,
+    tau2: float,
+    tau2_method: str,
+    form: str,
+    q: float | None = None,
+) -> Heterogeneity:
+    """Q (around the inverse-variance fixed-effect estimate unless given), I², H², τ².
+
+    ``form="Q-based"``: I² = max(0, (Q - df)/Q), H² = Q/df (metafor, fixed-effect models).
+    ``form="tau2-based"``: I² = τ²/(τ² + ṽ), H² = (τ² + ṽ)/ṽ (metafor, random-effects models).
+    """
+    k = y.shape[0]
+    df = k - 1
+    q_val = _cochran_q(y, v) if q is None else q
+    p = float(stats.chi2.sf(q_val, df)) if df > 0 else float("nan")
+    if form == "tau2-based":
+        vt = _typical_variance(v) if k > 1 else float(v[0])
+        i2 = 100.0 * tau2 / (vt + tau2)
+        h2 = (tau2 + vt) / vt
+    else:
+        i2 = 100.0 * max(0.0, (q_val - df) / q_val) if df > 0 and q_val > 0 else 0.0
+        h2 = q_val / df if df > 0 else float("nan")
+    return Heterogeneity(
+        q=q_val,
+        df=df,
+        p=p,
+        i2=i2,
+        h2=h2,
+        tau2=tau2,
+        tau=math.sqrt(tau2),
+        i2_form=form,
+        tau2_method=tau2_method,
+    )
+
+
+def _interval(
+    estimate: float,
+    se: float,
+    *,
+    level: float,
+    df: float | None,
+    ratio: bool,
+    tau2: float | None = None,
+) -> Pooled:
+    stat = estimate / se if se > 0 else float("nan")
+    if df is None:
+        crit = float(stats.norm.ppf(0.5 + level / 2))
+        p = float(2 * stats.norm.sf(abs(stat)))
+        name = "z"
+    else:
+        crit = float(stats.t.ppf(0.5 + level / 2, df))
+        p = float(2 * stats.t.sf(abs(stat), df))
+        name = "t"
+    lo, hi = estimate - crit * se, estimate + crit * se
+    pi_lo = pi_hi = None
+    if tau2 is not None:
+        # metafor predict(): same critical value as the CI (normal, or t(k-1) under knha).
+        half = crit * math.sqrt(se**2 + tau2)
+        pi_lo, pi_hi = estimate - half, estimate + half
+    exp = math.exp if ratio else None
+    return Pooled(
+        estimate=estimate,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        statistic=stat,
+        statistic_name=name,
+        p=p,
+        df=df,
+        pi_low=pi_lo,
+        pi_high=pi_hi,
+        exp_estimate=exp(estimate) if exp else None,
+        exp_ci_low=exp(lo) if exp else None,
+        exp_ci_high=exp(hi) if exp else None,
+        exp_pi_low=exp(pi_lo) if exp and pi_lo is not None else None,
+        exp_pi_high=exp(pi_hi) if exp and pi_hi is not None else None,
+    )
+
+
+def _check_level(level: float) -> None:
+    if not 0.0 < level < 1.0:
+        raise InvalidInput(
+            f"confidence level {level} must lie strictly between 0 and 1 (e.g. 0.95)"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Estimators
+# ---------------------------------------------------------------------------------------------
+
+
+class _Estimator:
+    """Shared validation and the fitted-or-not guard."""
+
+    _parameter_constraints: ClassVar[dict[str, tuple[Any, ...]]] = {}
+    _summary: PoolingSummary | None
+
+    def _validate(self) -> None:
+        for name, allowed in self._parameter_constraints.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                options = ", ".join(repr(a) for a in allowed)
+                raise InvalidInput(
+                    f"{type(self).__name__}: {name}={value!r} is not allowed; choose {options}"
+                )
+
+    def summary(self) -> PoolingSummary:
+        """The fitted result; raises :class:`NotFittedError` before ``fit``."""
+        if getattr(self, "_summary", None) is None:
+            raise NotFittedError(f"{type(self).__name__} has not been fitted: call fit() first")
+        assert self._summary is not None
+        return self._summary
+
+
+class FixedEffect(_Estimator):
+    """Inverse-variance fixed-effect (metafor: equal-effects) model.
+
+    Parameters
+    ----------
+    measure : effect measure; ratios (OR, RR) are also reported exponentiated.
+    level : confidence level.
+    tau2_method : estimator of the descriptive τ² reported with the heterogeneity statistics
+        (it does not enter the weights of a fixed-effect model).
+
+    References
+    ----------
+    Viechtbauer (2010), metafor ``rma(method="EE")``.
+    """
+
+    _parameter_constraints: ClassVar[dict[str, tuple[Any, ...]]] = {"tau2_method": TAU2_METHODS}
+
+    def __init__(self, *, measure: str = "GEN", level: float = 0.95, tau2_method: str = "DL"):
+        self.measure, self.level, self.tau2_method = measure, level, tau2_method
+        self._validate()
+        _check_level(level)
+        self._summary = None
+
+    def fit(self, yi: Any, vi: Any) -> FixedEffect:
+        """Pool ``yi`` with weights 1/``vi``; sets ``estimate_``, ``se_``, ``weights_``."""
+        y, v = _check_inputs(yi, vi)
+        w = 1.0 / v
+        self.estimate_, var = _weighted_mean(y, w)
+        self.se_ = math.sqrt(var)
+        self.weights_ = 100.0 * w / np.sum(w)
+        self.tau2_ = estimate_tau2(y, v, self.tau2_method)
+        het = heterogeneity(y, v, tau2=self.tau2_, tau2_method=self.tau2_method, form="Q-based")
+        pooled = _interval(
+            self.estimate_,
+            self.se_,
+            level=self.level,
+            df=None,
+            ratio=self.measure in RATIO_MEASURES,
+        )
+        self._summary = PoolingSummary(
+            model="fixed",
+            method="IV",
+            pooled=pooled,
+            heterogeneity=het,
+            weights=tuple(float(x) for x in self.weights_),
+        )
+        return self
+
+
+class RandomEffects(_Estimator):
+    """Inverse-variance random-effects model with τ² by DL, REML or PM.
+
+    Parameters
+    ----------
+    tau2_method : ``"DL"``, ``"REML"`` (metafor's default) or ``"PM"``.
+    hksj : use the Hartung-Knapp-Sidik-Jonkman standard error and a t(k-1) distribution
+        (metafor ``test="knha"``, without the ad hoc truncation).
+    measure, level : as for :class:`FixedEffect`.
+
+    Notes
+    -----
+    I² and H² are derived from τ² (metafor's random-effects output). The prediction interval is
+    μ̂ ± c·√(SE² + τ²) with c the normal quantile, or the t(k-1) quantile under HKSJ, exactly as
+    metafor's ``predict()`` (the Cochrane Handbook suggests t(k-2); we follow metafor).
+
+    References
+    ----------
+    DerSimonian & Laird (1986); Viechtbauer (2005); Paule & Mandel (1982); Hartung & Knapp (2001);
+    Sidik & Jonkman (2002); Riley, Higgins & Deeks (2011) BMJ 342:d549 (prediction intervals).
+    """
+
+    _parameter_constraints: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "tau2_method": TAU2_METHODS,
+        "hksj": (True, False),
+    }
+
+    def __init__(
+        self,
+        *,
+        tau2_method: str = "REML",
+        hksj: bool = False,
+        measure: str = "GEN",
+        level: float = 0.95,
+    ):
+        self.tau2_method, self.hksj, self.measure, self.level = tau2_method, hksj, measure, level
+        self._validate()
+        _check_level(level)
+        self._summary = None
+
+    def fit(self, yi: Any, vi: Any) -> RandomEffects:
+        """Estimate τ², pool with weights 1/(vi + τ²); sets ``tau2_``, ``estimate_``, ``se_``."""
+        y, v = _check_inputs(yi, vi)
+        k = y.shape[0]
+        self.tau2_ = estimate_tau2(y, v, self.tau2_method)
+        w = 1.0 / (v + self.tau2_)
+        self.estimate_, var = _weighted_mean(y, w)
+        df: float | None = None
+        notes: tuple[str, ...] = ()
+        if self.hksj and k >= 2:
+            var = float(np.sum(w * (y - self.estimate_) ** 2)) / ((k - 1) * float(np.sum(w)))
+            df = float(k - 1)
+        elif self.hksj:
+            notes = ("HKSJ needs at least 2 studies; the z-based interval is shown",)
+        self.se_ = math.sqrt(var)
+        self.weights_ = 100.0 * w / np.sum(w)
+        het = heterogeneity(y, v, tau2=self.tau2_, tau2_method=self.tau2_method, form="tau2-based")
+        pooled = _interval(
+            self.estimate_,
+            self.se_,
+            level=self.level,
+            df=df,
+            ratio=self.measure in RATIO_MEASURES,
+            tau2=self.tau2_,
+        )
+        self._summary = PoolingSummary(
+            model="random",
+            method="IV",
+            pooled=pooled,
+            heterogeneity=het,
+            weights=tuple(float(x) for x in self.weights_),
+            notes=notes,
+        )
+        return self
+
+
+def _mh_pool(t: TwoByTwo, measure: str) -> tuple[float, float, FloatArray]:
+    ai, bi, ci, di = t.ai, t.bi, t.ci, t.di
+    n1, n2 = ai + bi, ci + di
+    n = n1 + n2
+    if measure == "OR":
+        r, s = ai * di / n, bi * ci / n
+        big_r, big_s = float(np.sum(r)), float(np.sum(s))
+        if big_r == 0 or big_s == 0:
+            raise InvalidInput("Mantel-Haenszel OR is undefined: no discordant cells in any study")
+        est = math.log(big_r / big_s)
+        p_, q_ = (ai + di) / n, (bi + ci) / n
+        var = (
+            float(np.sum(p_ * r)) / (2 * big_r**2)
+            + float(np.sum(p_ * s + q_ * r)) / (2 * big_r * big_s)
+            + float(np.sum(q_ * s)) / (2 * big_s**2)
+        )
+        weights = s
+    elif measure == "RR":
+        r, s = ai * n2 / n, ci * n1 / n
+        big_r, big_s = float(np.sum(r)), float(np.sum(s))
+        if big_r == 0 or big_s == 0:
+            raise InvalidInput(
+                "Mantel-Haenszel RR is undefined: no events in one arm of all studies"
+            )
+        est = math.log(big_r / big_s)
+        var = float(np.sum((n1 * n2 * (ai + ci) - ai * ci * n) / n**2)) / (big_r * big_s)
+        weights = s
+    elif measure == "RD":
+        wts = n1 * n2 / n
+        big_w = float(np.sum(wts))
+        est = float(np.sum((ai * n2 - ci * n1) / n)) / big_w
+        p_sum = float(np.sum((n1**2 * ci - n2**2 * ai + n1 * n2 * (n2 - n1) / 2) / n**2))
+        q_sum = float(np.sum((ai * (n2 - ci) + ci * (n1 - ai)) / (2 * n)))
+        var = (est * p_sum + q_sum) / big_w**2
+        weights = wts
+    else:
+        raise InvalidInput(f"Mantel-Haenszel pooling needs OR, RR or RD, not {measure!r}")
+    return est, var, weights
+
+
+class MantelHaenszel(_Estimator):
+    """Mantel-Haenszel fixed-effect pooling of 2x2 tables (metafor ``rma.mh``).
+
+    Variances: Robins-Breslow-Greenland (OR), Greenland-Robins (RR), Sato-Greenland-Robins (RD).
+    Q is computed, as in metafor, from the per-study yi/vi (continuity-corrected) around the MH
+    estimate; I² and H² are Q-based.
+
+    References
+    ----------
+    Mantel & Haenszel (1959); Robins, Breslow & Greenland (1986); Greenland & Robins (1985)
+    Biometrics 41:55-68; Sato, Greenland & Robins (1989).
+    """
+
+    _parameter_constraints: ClassVar[dict[str, tuple[Any, ...]]] = {"measure": ("OR", "RR", "RD")}
+
+    def __init__(self, *, measure: str = "OR", level: float = 0.95, tau2_method: str = "DL"):
+        self.measure, self.level, self.tau2_method = measure, level, tau2_method
+        self._validate()
+        _check_level(level)
+        self._summary = None
+
+    def fit(self, tables: TwoByTwo, yi: Any, vi: Any) -> MantelHaenszel:
+        """Pool the raw ``tables``; ``yi``/``vi`` are the per-study effects used for Q."""
+        y, v = _check_inputs(yi, vi)
+        est, var, raw_w = _mh_pool(tables, self.measure)
+        self.estimate_, self.se_ = est, math.sqrt(var)
+        self.weights_ = 100.0 * raw_w / np.sum(raw_w)
+        q = float(np.sum((y - est) ** 2 / v))
+        het = heterogeneity(
+            y,
+            v,
+            tau2=estimate_tau2(y, v, self.tau2_method),
+            tau2_method=self.tau2_method,
+            form="Q-based",
+            q=q,
+        )
+        pooled = _interval(
+            est, self.se_, level=self.level, df=None, ratio=self.measure in RATIO_MEASURES
+        )
+        self._summary = PoolingSummary(
+            model="fixed",
+            method="MH",
+            pooled=pooled,
+            heterogeneity=het,
+            weights=tuple(float(x) for x in self.weights_),
+        )
+        return self
+
+
+class Peto(_Estimator):
+    """Peto's one-step odds ratio (metafor ``rma.peto``).
+
+    log OR = Σ(O - E) / ΣV with variance 1/ΣV; Q = Σ(O - E)²/V - (Σ(O - E))²/ΣV.
+
+    References
+    ----------
+    Yusuf, Peto, Lewis, Collins & Sleight (1985).
+    """
+
+    def __init__(self, *, level: float = 0.95, tau2_method: str = "DL"):
+        self.measure, self.level, self.tau2_method = "OR", level, tau2_method
+        _check_level(level)
+        self._summary = None
+
+    def fit(self, tables: TwoByTwo, yi: Any | None = None, vi: Any | None = None) -> Peto:
+        """Pool the raw ``tables``; ``yi``/``vi`` (optional) give the descriptive τ²."""
+        ai, bi, ci, di = tables.ai, tables.bi, tables.ci, tables.di
+        n1, n2 = ai + bi, ci + di
+        n = n1 + n2
+        e = (ai + ci) * n1 / n
+        var_i = (ai + ci) * (bi + di) * n1 * n2 / (n**2 * (n - 1))
+        if float(np.sum(var_i)) <= 0:
+            raise InvalidInput("Peto OR is undefined: no study has both events and non-events")
+        o_e = ai - e
+        self.estimate_ = float(np.sum(o_e) / np.sum(var_i))
+        self.se_ = math.sqrt(1.0 / float(np.sum(var_i)))
+        self.weights_ = 100.0 * var_i / np.sum(var_i)
+        ok = var_i > 0
+        q = float(np.sum(o_e[ok] ** 2 / var_i[ok]) - np.sum(o_e) ** 2 / np.sum(var_i))
+        yp, vp = o_e[ok] / var_i[ok], 1.0 / var_i[ok]
+        het = heterogeneity(
+            yp,
+            vp,
+            tau2=estimate_tau2(yp, vp, self.tau2_method),
+            tau2_method=self.tau2_method,
+            form="Q-based",
+            q=q,
+        )
+        pooled = _interval(self.estimate_, self.se_, level=self.level, df=None, ratio=True)
+        self._summary = PoolingSummary(
+            model="fixed",
+            method="Peto",
+            pooled=pooled,
+            heterogeneity=het,
+            weights=tuple(float(x) for x in self.weights_),
+        )
+        return self

@@ -1,0 +1,341 @@
+"""Immutable result objects of the meta-analysis library.
+
+Every result has ``to_dict()`` returning plain JSON-ready values under the keys documented in
+``docs/analysis.md``; the CLI's ``--format json`` prints exactly these dictionaries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def _clean(value: Any) -> Any:
+    # JSON has no NaN/inf: report them as null.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """A pooled estimate on the analysis scale (log scale for OR/RR) and, for ratios, exponentiated.
+
+    ``statistic`` is a z value, or a t value with ``df`` degrees of freedom under HKSJ.
+    ``pi_low``/``pi_high`` is the prediction interval (random-effects models only).
+    """
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    statistic: float
+    statistic_name: str
+    p: float
+    df: float | None = None
+    pi_low: float | None = None
+    pi_high: float | None = None
+    exp_estimate: float | None = None
+    exp_ci_low: float | None = None
+    exp_ci_high: float | None = None
+    exp_pi_low: float | None = None
+    exp_pi_high: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (keys as in docs/analysis.md)."""
+        d = asdict(self)
+        d[self.statistic_name] = d.pop("statistic")
+        d["test"] = d.pop("statistic_name")
+        return _clean(d)
+
+
+@dataclass(frozen=True)
+class Heterogeneity:
+    """Cochran's Q and the heterogeneity summaries, as metafor reports them.
+
+    ``i2_form`` says how I² and H² were computed: ``"Q-based"`` (I² = (Q-df)/Q, H² = Q/df, as
+    metafor prints for fixed-effect models) or ``"tau2-based"`` (I² = τ²/(τ²+ṽ), H² = (τ²+ṽ)/ṽ
+    with ṽ the typical within-study variance, as metafor prints for random-effects models).
+    """
+
+    q: float
+    df: int
+    p: float
+    i2: float
+    h2: float
+    tau2: float
+    tau: float
+    i2_form: str
+    tau2_method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary with keys Q, df, p, I2, H2, tau2, tau, I2_form, tau2_method."""
+        return _clean(
+            {
+                "Q": self.q,
+                "df": self.df,
+                "p": self.p,
+                "I2": self.i2,
+                "H2": self.h2,
+                "tau2": self.tau2,
+                "tau": self.tau,
+                "I2_form": self.i2_form,
+                "tau2_method": self.tau2_method,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    """One study as it enters the analysis: effect, variance, CI and its weight in percent."""
+
+    study: str
+    yi: float
+    vi: float
+    se: float
+    ci_low: float
+    ci_high: float
+    weight: float
+    n_exp: float | None = None
+    n_con: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return _clean(asdict(self))
+
+
+@dataclass(frozen=True)
+class MetaAnalysisResult:
+    """The result of one pooled analysis: settings, the model used and why, studies, estimate."""
+
+    measure: str
+    model: str  # "fixed" or "random"
+    model_reason: str
+    method: str  # "IV", "MH" or "Peto"
+    tau2_method: str
+    hksj: bool
+    level: float
+    k: int
+    studies: tuple[StudyRow, ...]
+    pooled: Pooled
+    heterogeneity: Heterogeneity
+    dropped: tuple[tuple[str, str], ...] = ()
+    corrected: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (keys as in docs/analysis.md)."""
+        return {
+            "measure": self.measure,
+            "model": self.model,
+            "model_reason": self.model_reason,
+            "method": self.method,
+            "tau2_method": self.tau2_method,
+            "hksj": self.hksj,
+            "level": self.level,
+            "k": self.k,
+            "studies": [s.to_dict() for s in self.studies],
+            "pooled": self.pooled.to_dict(),
+            "heterogeneity": self.heterogeneity.to_dict(),
+            "dropped": [{"study": s, "reason": r} for s, r in self.dropped],
+            "continuity_corrected": list(self.corrected),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class SubgroupAnalysis:
+    """Pooled results per subgroup and the test for subgroup differences."""
+
+    variable: str
+    groups: tuple[tuple[str, MetaAnalysisResult], ...]
+    q_between: float
+    df: int
+    p: float
+    method_note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return _clean(
+            {
+                "variable": self.variable,
+                "groups": [{"group": name, **res.to_dict()} for name, res in self.groups],
+                "test_for_subgroup_differences": {
+                    "Q_between": self.q_between,
+                    "df": self.df,
+                    "p": self.p,
+                    "note": self.method_note,
+                },
+            }
+        )
+
+
+@dataclass(frozen=True)
+class LeaveOneOutRow:
+    """The pooled result with one study left out."""
+
+    omitted: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p: float
+    q: float
+    i2: float
+    tau2: float
+    exp_estimate: float | None = None
+    exp_ci_low: float | None = None
+    exp_ci_high: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        d = asdict(self)
+        d["Q"] = d.pop("q")
+        d["I2"] = d.pop("i2")
+        return _clean(d)
+
+
+@dataclass(frozen=True)
+class EggerResult:
+    """Egger's regression test (metafor ``regtest``): test of the coefficient on the predictor.
+
+    ``bias`` is that coefficient (for ``predictor="sei"`` and ``model="lm"`` it equals the
+    intercept of Egger's original regression of yi/sei on 1/sei); ``limit_estimate`` is the
+    intercept, the effect expected for a study of infinite precision.
+    """
+
+    model: str
+    predictor: str
+    bias: float
+    se: float
+    statistic: float
+    statistic_name: str
+    df: int | None
+    p: float
+    limit_estimate: float
+    limit_ci_low: float
+    limit_ci_high: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        d = asdict(self)
+        d[self.statistic_name] = d.pop("statistic")
+        d["test"] = d.pop("statistic_name")
+        return _clean(d)
+
+
+@dataclass(frozen=True)
+class BeggResult:
+    """Begg and Mazumdar's rank correlation test (metafor ``ranktest``)."""
+
+    tau: float
+    p: float
+    exact: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return _clean(asdict(self))
+
+
+@dataclass(frozen=True)
+class TrimFillResult:
+    """Duval and Tweedie's trim-and-fill: number of imputed studies and the adjusted estimate."""
+
+    side: str
+    k0: int
+    estimator: str
+    filled_yi: tuple[float, ...]
+    filled_vi: tuple[float, ...]
+    adjusted: Pooled
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return _clean(
+            {
+                "side": self.side,
+                "k0": self.k0,
+                "estimator": self.estimator,
+                "filled_yi": list(self.filled_yi),
+                "filled_vi": list(self.filled_vi),
+                "adjusted": self.adjusted.to_dict(),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class FunnelData:
+    """Points and pseudo confidence limits for a funnel plot."""
+
+    yi: tuple[float, ...]
+    sei: tuple[float, ...]
+    labels: tuple[str, ...]
+    center: float
+    level: float
+    se_max: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return _clean(asdict(self))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Consistency of a reported estimate, CI and p-value."""
+
+    label: str
+    consistent: bool
+    problems: tuple[str, ...]
+    implied_p: float | None
+    implied_estimate: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return _clean(asdict(self))
+
+
+@dataclass(frozen=True)
+class FileAnalysis:
+    """Everything ``reviewtool analyze file`` computes for one CSV."""
+
+    source: str
+    main: MetaAnalysisResult
+    subgroups: SubgroupAnalysis | None = None
+    leave_one_out: tuple[LeaveOneOutRow, ...] | None = None
+    egger: EggerResult | None = None
+    begg: BeggResult | None = None
+    trim_fill: TrimFillResult | None = None
+    funnel: FunnelData | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object printed by ``analyze file --format json``."""
+        d: dict[str, Any] = {"source": self.source, **self.main.to_dict()}
+        if self.subgroups is not None:
+            d["subgroups"] = self.subgroups.to_dict()
+        if self.leave_one_out is not None:
+            d["leave_one_out"] = [r.to_dict() for r in self.leave_one_out]
+        if self.egger is not None:
+            d["egger"] = self.egger.to_dict()
+        if self.begg is not None:
+            d["begg"] = self.begg.to_dict()
+        if self.trim_fill is not None:
+            d["trim_fill"] = self.trim_fill.to_dict()
+        d["warnings"] = list(self.warnings)
+        return d
+
+
+@dataclass(frozen=True)
+class PoolingSummary:
+    """What an estimator's ``summary()`` returns: estimate, heterogeneity and study weights (%)."""
+
+    model: str
+    method: str
+    pooled: Pooled
+    heterogeneity: Heterogeneity
+    weights: tuple[float, ...]
+    notes: tuple[str, ...] = ()
