@@ -1,0 +1,150 @@
+"""Decode export bytes and recognise their format from the content (the extension is only a hint).
+
+Both functions are pure and cheap: decoding tries a fixed, documented order of encodings, and format
+detection looks at the first lines only.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from reviewtool.errors import InvalidInput
+
+__all__ = ["FORMATS", "decode", "detect_format"]
+
+FORMATS: tuple[str, ...] = (
+    "ris",
+    "nbib",
+    "bibtex",
+    "endnote_xml",
+    "endnote_tagged",
+    "wos",
+    "wos_tab",
+    "csv",
+)
+"""Format names accepted by ``parse_bytes(format=...)``."""
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# C0 controls that never occur in a text export; many of them mean we were handed a binary file.
+_BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def decode(data: bytes, *, name: str = "<input>") -> tuple[str, str]:
+    """Decode ``data`` and return ``(text, encoding)``.
+
+    Order: a byte-order mark decides (UTF-8, UTF-16, UTF-32); then strict UTF-8; then UTF-16 without
+    BOM when every other byte is NUL; then Windows-1252; then Latin-1, which accepts any byte. The
+    returned ``encoding`` names the codec that was used, so the import record can state it.
+
+    Raises ``InvalidInput`` when the text looks binary (NULs or many control characters).
+    """
+    text: str | None = None
+    encoding = ""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(
+                    f"{name}: starts with a {codec} byte-order mark but is not valid {codec} "
+                    f"(byte {exc.start}); re-export the file as UTF-8"
+                ) from None
+            encoding = codec
+            break
+    if text is None:
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text = None
+    if text is None and len(data) >= 4 and data.count(0) * 3 >= len(data):
+        even_nuls = data[0::2].count(0)
+        odd_nuls = data[1::2].count(0)
+        codec = "utf-16-le" if odd_nuls > even_nuls else "utf-16-be"
+        try:
+            text, encoding = data.decode(codec), codec
+        except UnicodeDecodeError:
+            text = None
+    if text is None:
+        try:
+            text, encoding = data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            text, encoding = data.decode("latin-1"), "latin-1"
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    sample = text[:65536]
+    controls = len(_BINARY_CONTROLS.findall(sample))
+    if "\x00" in sample or controls > max(8, len(sample) // 100):
+        raise InvalidInput(
+            f"{name}: looks like a binary file, not a text export "
+            f"({controls} control characters in the first {len(sample)} characters)"
+        )
+    return text, encoding
+
+
+_RIS_TY = re.compile(r"^\s*TY\s{1,2}-", re.MULTILINE)
+_NBIB_TAG = re.compile(r"^(PMID|OWN |STAT|PMC |TI  |FAU |AU  |DP  |JT  |OID )-", re.MULTILINE)
+_WOS_FIRST = re.compile(r"^(?:FN |VR |PT [A-Z]\b)")
+_WOS_TAB = re.compile(r"^(?:PT|FN)\t(?:[A-Z][A-Z0-9]\t)+")
+_BIBTEX = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.MULTILINE)
+_XML = re.compile(r"^\s*<(?:\?xml|xml\b|records\b|record\b)")
+_TAGGED = re.compile(r"^%[0-9A-Z@!#$&()*+^|~?\]] ", re.MULTILINE)
+
+_EXTENSIONS = {
+    ".ris": "ris",
+    ".nbib": "nbib",
+    ".medline": "nbib",
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".xml": "endnote_xml",
+    ".enw": "endnote_tagged",
+    ".enl": "endnote_tagged",
+    ".isi": "wos",
+    ".ciw": "wos",
+    ".csv": "csv",
+    ".tsv": "csv",
+}
+
+
+def detect_format(text: str, *, name: str = "<input>") -> str:
+    """Return the format of ``text`` (one of ``FORMATS``), judged by its first lines.
+
+    The file name's extension only breaks ties: a Web of Science file named ``.ris`` is detected as
+    ``wos`` and an EndNote RIS export named ``.txt`` as ``ris``.
+    """
+    head = text[:65536]
+    first = next((ln for ln in head.splitlines() if ln.strip()), "")
+    if not first:
+        raise InvalidInput(f"{name}: the file is empty")
+    if _XML.match(first):
+        return "endnote_xml"
+    if _WOS_TAB.match(first):
+        return "wos_tab"
+    if _WOS_FIRST.match(first):
+        return "wos"
+    if _RIS_TY.search(head):
+        return "ris"
+    if _NBIB_TAG.search(head):
+        return "nbib"
+    if _TAGGED.match(first):
+        return "endnote_tagged"
+    if _BIBTEX.search(head):
+        return "bibtex"
+    lowered = name.lower()
+    ext = lowered[lowered.rfind(".") :] if "." in lowered else ""
+    if ext in ("csv", ".tsv") or any(sep in first for sep in (",", "\t", ";")):
+        if ext in _EXTENSIONS and _EXTENSIONS[ext] != "csv":
+            return _EXTENSIONS[ext]
+        return "csv"
+    if ext in _EXTENSIONS:
+        return _EXTENSIONS[ext]
+    raise InvalidInput(
+        f"{name}: cannot tell the format from the content (first line: {first[:60]!r}); "
+        f"pass the format explicitly (one of {', '.join(FORMATS)})"
+    )

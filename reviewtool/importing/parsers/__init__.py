@@ -1,0 +1,166 @@
+"""Format parsers and the single entry point that applies the bad-record policy.
+
+``parse_bytes`` decodes, detects the format, runs the format's parser and either refuses the file at
+the first bad record (default) or returns the good records with the bad ones listed
+(``skip_bad=True``). Every failure surfaces as ``ParseError`` or ``InvalidInput``.
+
+Format modules are imported lazily so that importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewtool.domain import CitationIn
+from reviewtool.errors import InvalidInput, ParseError
+from reviewtool.importing.detect import FORMATS, decode, detect_format
+from reviewtool.importing.parsers._base import BadRecord, ParseWarning, Progress, excerpt
+
+__all__ = [
+    "FORMATS",
+    "BadRecord",
+    "ParseWarning",
+    "ParsedFile",
+    "parse_bytes",
+    "parse_file",
+    "parse_text",
+]
+
+_MODULES = {
+    "ris": "ris",
+    "nbib": "nbib",
+    "bibtex": "bibtex",
+    "endnote_xml": "endnote_xml",
+    "endnote_tagged": "endnote_tagged",
+    "wos": "wos",
+    "wos_tab": "wos",
+    "csv": "csv_table",
+}
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """What one export file yielded: its format, the encoding it was read with, the records."""
+
+    name: str
+    format: str
+    encoding: str
+    citations: tuple[CitationIn, ...]
+    bad: tuple[BadRecord, ...] = ()
+    warnings: tuple[ParseWarning, ...] = ()
+
+
+def parse_text(
+    text: str,
+    *,
+    name: str,
+    format: str,
+    encoding: str = "utf-8",
+    skip_bad: bool = False,
+    column_map: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ParsedFile:
+    """Parse already-decoded ``text`` in the given ``format`` (see ``parse_bytes``)."""
+    if format not in _MODULES:
+        raise InvalidInput(f"{name}: unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    module = importlib.import_module(f"{__name__}.{_MODULES[format]}")
+    kwargs: dict[str, object] = {"name": name, "progress": progress}
+    if format == "csv":
+        kwargs["column_map"] = column_map
+    elif format in ("wos", "wos_tab"):
+        kwargs["tabular"] = format == "wos_tab"
+    parse: Callable[..., object] = module.parse
+    good: list[CitationIn] = []
+    bad: list[BadRecord] = []
+    warnings: list[ParseWarning] = []
+    try:
+        for item in parse(text, **kwargs):  # type: ignore[attr-defined]
+            if isinstance(item, CitationIn):
+                good.append(item)
+            elif isinstance(item, BadRecord):
+                if not skip_bad:
+                    raise ParseError(
+                        f"{item.describe()}; nothing imported (use --skip-bad to import the "
+                        "other records)",
+                        path=name,
+                        line=item.line,
+                    )
+                bad.append(item)
+            else:
+                warnings.append(item)
+    except (ParseError, InvalidInput):
+        raise
+    except RecursionError:
+        raise ParseError(f"nesting too deep to parse as {format}", path=name) from None
+    except Exception as exc:  # a library bug must still reach the user as a clear ParseError
+        raise ParseError(
+            f"could not parse as {format}: {type(exc).__name__}: {excerpt(str(exc), 120)}",
+            path=name,
+        ) from exc
+    return ParsedFile(
+        name=name,
+        format=format,
+        encoding=encoding,
+        citations=tuple(good),
+        bad=tuple(bad),
+        warnings=tuple(warnings),
+    )
+
+
+def parse_bytes(
+    data: bytes,
+    *,
+    name: str,
+    format: str | None = None,
+    skip_bad: bool = False,
+    column_map: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ParsedFile:
+    """Decode, detect and parse one export file.
+
+    ``name`` is used in every message (pass the path as the user typed it). ``format`` overrides
+    detection. ``column_map`` maps CitationIn field names to CSV column headers
+    (``{"title": "Article Title"}``); unmapped fields are matched by common header names.
+    ``progress`` is called with the number of records processed so far.
+
+    Raises ``ParseError`` naming the file, line and record at the first bad record unless
+    ``skip_bad`` is set, and ``InvalidInput`` for undecodable, binary or unrecognisable files.
+    """
+    text, encoding = decode(data, name=name)
+    fmt = format or detect_format(text, name=name)
+    return parse_text(
+        text,
+        name=name,
+        format=fmt,
+        encoding=encoding,
+        skip_bad=skip_bad,
+        column_map=column_map,
+        progress=progress,
+    )
+
+
+def parse_file(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    skip_bad: bool = False,
+    column_map: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ParsedFile:
+    """Read ``path`` and parse it with ``parse_bytes`` (its name appears in every message)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{p}: cannot read the file ({exc.strerror or exc})") from None
+    return parse_bytes(
+        data,
+        name=str(path),
+        format=format,
+        skip_bad=skip_bad,
+        column_map=column_map,
+        progress=progress,
+    )

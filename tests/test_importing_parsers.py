@@ -1,0 +1,246 @@
+"""Every real export in shared/fixtures/formats parses to the MANIFEST's record count, with the
+fields checked against the files themselves and against CoLRev's expected parses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviewtool.errors import ParseError
+from reviewtool.importing.parsers import parse_bytes, parse_file
+
+FORMATS_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "formats"
+pytestmark = pytest.mark.skipif(
+    not FORMATS_DIR.is_dir(), reason=f"shared fixtures not found at {FORMATS_DIR}"
+)
+
+# file -> (detected format, expected records) as judged in MANIFEST.md.
+EXPECTED: dict[str, tuple[str, int]] = {
+    "ris/asreview__baseline_empty_values.ris": ("ris", 4),
+    "ris/asreview__baseline_reference_types.ris": ("ris", 61),
+    "ris/asreview__embase.ris": ("ris", 6),
+    "ris/asreview__faulty_year.ris": ("ris", 1),
+    "ris/asreview__ovid_psycinfo.ris": ("ris", 6),
+    "ris/asreview__ovid_zotero.ris": ("ris", 6),
+    "ris/asreview__proquest.ris": ("ris", 6),
+    "ris/asreview__pubmed_endnote_ris.txt": ("ris", 6),
+    "ris/asreview__pubmed_zotero.ris": ("ris", 6),
+    "ris/asreview__ris_issue_1099.txt": ("ris", 7),
+    "ris/asreview__ris_issue_992.txt": ("ris", 19),
+    "ris/asreview__scopus.ris": ("ris", 6),
+    "ris/asreview__web_of_science_ris.txt": ("ris", 10),
+    "ris/asysd__ris_export.txt": ("ris", 69),
+    "ris/asysd__scopus.ris": ("ris", 10),
+    "ris/asysd__test_export.ris": ("ris", 3),
+    "ris/asysd__wos_test.ris": ("ris", 50),
+    "ris/colrev__abi_inform_proquest_ris.ris": ("ris", 2),
+    "ris/colrev__ieee_ris.ris": ("ris", 2),
+    "ris/colrev__jstor_ris.ris": ("ris", 4),
+    "ris/colrev__loader_ris_data.ris": ("ris", 2),
+    "ris/colrev__lorem_ipsum.ris": ("ris", 2),
+    "ris/colrev__psycinfo_ris.ris": ("ris", 1),
+    "ris/colrev__trid_ris.ris": ("ris", 3),
+    "ris/litstudy__example.ris": ("ris", 25),
+    "ris/reflib__blue-light.ris": ("ris", 102),
+    "ris/rispy__example_basic.ris": ("ris", 1),
+    "ris/rispy__example_bom.ris": ("ris", 1),
+    "ris/rispy__example_custom_list_tags.ris": ("ris", 1),
+    "ris/rispy__example_empty_tag.ris": ("ris", 1),
+    "ris/rispy__example_extraneous_data.ris": ("ris", 2),
+    "ris/rispy__example_full.ris": ("ris", 2),
+    "ris/rispy__example_full_without_whitespace.ris": ("ris", 2),
+    "ris/rispy__example_multi_unknown_tags.ris": ("ris", 1),
+    "ris/rispy__example_multiline.ris": ("ris", 3),
+    "ris/rispy__example_single_unknown_tag.ris": ("ris", 1),
+    "ris/rispy__example_starting_newlines.ris": ("ris", 1),
+    "ris/rispy__example_urls.ris": ("ris", 4),
+    "ris/rispy__example_utf_chars.ris": ("ris", 1),
+    "nbib/colrev__eric_nbib.nbib": ("nbib", 1),
+    "nbib/colrev__loader_nbib_data.nbib": ("nbib", 1),
+    "nbib/metaknowledge__medline_test.medline": ("nbib", 175),
+    "nbib/reflib__blue-light.nbib": ("nbib", 80),
+    "bibtex/asysd__test_export.bib": ("bibtex", 3),
+    "bibtex/bibtexparser__article_comma_first.bib": ("bibtex", 2),
+    "bibtex/bibtexparser__article_missing_coma.bib": ("bibtex", 4),
+    "bibtex/bibtexparser__article_no_braces.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__article_oneline.bib": ("bibtex", 2),
+    "bibtex/bibtexparser__article_start_with_bom.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__article_with_protection_braces.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__article_with_special_characters.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__article_with_strings.bib": ("bibtex", 1),
+    # 118 @-entries; the duplicate key tmn4 is kept twice: never drop a record silently.
+    "bibtex/bibtexparser__biber-examples.bib": ("bibtex", 118),
+    "bibtex/bibtexparser__book_capital_AND.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__comments_spaces_and_declarations.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__common_strings.bib": ("bibtex", 0),
+    "bibtex/bibtexparser__crossref_entries.bib": ("bibtex", 14),
+    "bibtex/bibtexparser__encoding.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__examples_bibtex.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__features.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__features2.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__gbk_test.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__multiline_comments.bib": ("bibtex", 0),
+    "bibtex/bibtexparser__multiple_entries_and_comments.bib": ("bibtex", 3),
+    "bibtex/bibtexparser__string.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__traps.bib": ("bibtex", 1),
+    "bibtex/bibtexparser__wrong.bib": ("bibtex", 2),
+    "bibtex/colrev__abi_inform_proquest_bib.bib": ("bibtex", 2),
+    "bibtex/colrev__acm_bib.bib": ("bibtex", 2),
+    "bibtex/colrev__crossref_bib.bib": ("bibtex", 1),
+    "bibtex/colrev__dblp_bib.bib": ("bibtex", 2),
+    "bibtex/colrev__europe_pmc_bib.bib": ("bibtex", 2),
+    "bibtex/colrev__loader_bib_data.bib": ("bibtex", 6),
+    "bibtex/colrev__scopus_bib.bib": ("bibtex", 11),
+    "bibtex/colrev__taylor_and_francis_bib.bib": ("bibtex", 2),
+    "bibtex/colrev__unknown_source_bib.bib": ("bibtex", 1),
+    "bibtex/colrev__web_of_science_bib.bib": ("bibtex", 2),
+    "bibtex/colrev__wiley_bib.bib": ("bibtex", 2),
+    "bibtex/uvt__wos_savedrecs.bib": ("bibtex", 10),
+}
+
+
+def load(rel: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    return parse_file(FORMATS_DIR / rel, **kwargs)  # type: ignore[arg-type]
+
+
+def test_every_fixture_is_listed() -> None:
+    dirs = {rel.split("/")[0] for rel in EXPECTED}
+    on_disk = {
+        f"{p.parent.name}/{p.name}"
+        for d in dirs
+        for p in (FORMATS_DIR / d).iterdir()
+        if p.is_file()
+    }
+    assert on_disk - set(EXPECTED) - KNOWN_BAD.keys() == set()
+
+
+@pytest.mark.parametrize("rel", sorted(EXPECTED))
+def test_fixture_record_count(rel: str) -> None:
+    fmt, count = EXPECTED[rel]
+    parsed = load(rel)
+    assert parsed.format == fmt
+    assert len(parsed.citations) == count
+    assert parsed.bad == ()
+    for c in parsed.citations:
+        assert c.line >= 1
+        assert c.raw.strip()
+    # Records come back in file order.
+    lines = [c.line for c in parsed.citations]
+    assert lines == sorted(lines)
+
+
+# Real exports with a genuinely broken record: refused by default, the rest importable with skip_bad.
+KNOWN_BAD: dict[str, tuple[int, int, int]] = {
+    # EBSCO entry 2 has a stray JavaScript fragment with unbalanced braces in its keywords.
+    "bibtex/colrev__ebsco_bib.bib": (1, 1, 15),
+}
+
+
+@pytest.mark.parametrize("rel", sorted(KNOWN_BAD))
+def test_real_file_with_a_broken_record(rel: str) -> None:
+    good, bad, line = KNOWN_BAD[rel]
+    with pytest.raises(ParseError) as info:
+        load(rel)
+    assert info.value.line == line
+    assert rel.split("/")[1] in str(info.value)
+    parsed = load(rel, skip_bad=True)
+    assert (len(parsed.citations), len(parsed.bad)) == (good, bad)
+
+
+def test_embase_ris_fields() -> None:
+    first = load("ris/asreview__embase.ris").citations[0]
+    assert first.title == (
+        "Duplication cysts: Diagnosis, management, and the role of endoscopic ultrasound"
+    )
+    assert first.authors == ("Liu, R.", "Adler, D.G.")
+    assert first.year == 2014
+    assert first.journal == "Endoscopic Ultrasound"
+    assert (first.volume, first.issue, first.pages) == ("3", "3", "152-160")
+    assert first.doi == "10.4103/2303-9027.138783"
+    assert first.abstract is not None and first.abstract.startswith("Gastrointestinal tract")
+    assert "colonoscopy" in first.keywords
+    assert first.language == "English"
+    assert first.raw.startswith("TY  - JOUR") and first.raw.rstrip().endswith("ER  -")
+
+
+def test_ris_source_keys_and_encoding() -> None:
+    parsed = load("ris/asysd__wos_test.ris")
+    assert parsed.encoding == "utf-8-sig"
+    assert parsed.citations[0].source_key == "WOS:000082252000006"
+    assert parsed.citations[0].authors[0] == "Larsen, LJ"
+
+
+def test_ris_mixed_line_endings_litstudy() -> None:
+    parsed = load("ris/litstudy__example.ris")
+    assert len(parsed.citations) == 25
+    assert all(c.title for c in parsed.citations)
+
+
+def test_ris_missing_er_is_a_warning_not_a_loss() -> None:
+    parsed = load("ris/colrev__loader_ris_data.ris")
+    assert len(parsed.citations) == 2
+    assert [w.line for w in parsed.warnings] == [2]
+    assert parsed.citations[0].doi == "10.1234/random-name55555.2020.00050"
+
+
+def test_pubmed_nbib_fields() -> None:
+    parsed = load("nbib/reflib__blue-light.nbib")
+    first = parsed.citations[0]
+    assert first.source_key == first.pmid == "29657938"
+    assert first.title is not None and first.title.startswith("Formulation of Herbal Gel")
+    assert "  " not in first.title  # continuation lines joined with one space
+    assert first.authors[0] == "Shahtalebi, Mohammad Ali"
+    assert first.year == 2018
+    assert first.journal == "Advanced biomedical research"
+    assert first.doi == "10.4103/abr.abr_99_17"
+    assert first.publication_type == "Journal Article"
+    assert first.extra["pmcid"] == "PMC5887696"
+
+
+def test_eric_nbib_without_pmid() -> None:
+    (rec,) = load("nbib/colrev__eric_nbib.nbib").citations
+    assert rec.pmid is None and rec.source_key == "EJ1131633"
+    assert rec.doi == "10.1000/123456789"
+    assert rec.authors == ("Smith, Tom", "Hunter, Shawn")
+    assert rec.keywords == ("Keyword 1", "Keyword 2")
+
+
+def test_bibtex_string_macros_and_months() -> None:
+    (rec,) = load("bibtex/bibtexparser__article_with_strings.bib").citations
+    assert rec.source_key == "Cesar2013"
+    assert rec.journal == "Nice Journal"
+    assert rec.authors == ("César, Jean",)
+    assert rec.extra["month"] == "January"
+
+
+def test_bibtex_latex_accents_and_braces() -> None:
+    (rec,) = load("bibtex/bibtexparser__article_with_special_characters.bib").citations
+    assert rec.authors[0].startswith("César")
+    (prot,) = load("bibtex/bibtexparser__article_with_protection_braces.bib").citations
+    assert prot.title is not None and "{" not in prot.title
+
+
+def test_bibtex_capital_and_and_spaced_keys() -> None:
+    (rec,) = load("bibtex/bibtexparser__book_capital_AND.bib").citations
+    assert rec.authors == ("Bird, R.B.", "Armstrong, R.C.", "Hassager, O.")
+    keys = [c.source_key for c in load("bibtex/colrev__scopus_bib.bib").citations]
+    assert "Conference paper2022775" in keys
+
+
+def test_bibtex_duplicate_keys_are_both_kept() -> None:
+    keys = [c.source_key for c in load("bibtex/colrev__loader_bib_data.bib").citations]
+    assert keys.count("articlewriter_firstrandomword_2020") == 2
+
+
+def test_format_override_and_unknown_format() -> None:
+    data = (FORMATS_DIR / "ris/rispy__example_basic.ris").read_bytes()
+    assert parse_bytes(data, name="x.bin", format="ris").format == "ris"
+    with pytest.raises(ParseError):
+        parse_bytes(b"hello world\n", name="x.ris", format="ris")
+
+
+def test_progress_callback_counts_records() -> None:
+    seen: list[int] = []
+    load("nbib/reflib__blue-light.nbib", progress=seen.append)
+    assert seen[-1] == 80
