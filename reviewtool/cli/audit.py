@@ -13,6 +13,22 @@ from reviewtool.cli._common import DbOption, FormatOption, OutputFormat, console
 app = typer.Typer(help="List and verify the audit ledger.", no_args_is_help=True)
 
 
+def _short(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def change_summary(payload: dict[str, object]) -> str:
+    """One line saying what an event changed: before -> after per field, else its fields."""
+    before, after = payload.get("before"), payload.get("after")
+    if isinstance(before, dict) and isinstance(after, dict):
+        changed = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+        return "; ".join(f"{k}: {_short(before.get(k))} -> {_short(after.get(k))}" for k in changed)
+    if "before" in payload and not isinstance(after, dict):
+        return f"{_short(before)} -> {_short(after)}"
+    shown = after if isinstance(after, dict) else payload
+    return "; ".join(f"{k}={_short(v)}" for k, v in shown.items() if k not in ("before", "after"))
+
+
 @app.command("log")
 def log(
     actor: str | None = typer.Option(None, "--actor", help="Only events by this person."),
@@ -58,6 +74,7 @@ def log(
     from rich.table import Table
 
     table = Table("#", "When (UTC)", "Actor", "Action", "Entity", "Change")
+    table.columns[1].no_wrap = table.columns[3].no_wrap = True
     for e in events:
         table.add_row(
             str(e.seq),
@@ -65,7 +82,7 @@ def log(
             e.actor,
             e.action,
             f"{e.entity_type}:{e.entity_id}",
-            json.dumps(e.payload, ensure_ascii=False)[:80],
+            change_summary(e.payload),
         )
     console().print(table)
 

@@ -1,0 +1,124 @@
+"""The CLI wiring: exit codes, one-line errors on stderr, --debug, --db/--as/env resolution."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reviewtool.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> object:
+    return runner.invoke(app, list(args), env=env)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = str(tmp_path / "review.db")
+    result = run("init", "--title", "MSC review", "--question", "P: cirrhosis", "--db", path, "--as", "alice")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_init_then_status_json(db: str) -> None:
+    result = run("status", "--db", db, "--format", "json")
+    assert result.exit_code == 0
+    status = json.loads(result.stdout)
+    assert status["title"] == "MSC review"
+    assert status["question"] == "P: cirrhosis"
+    assert status["members"] == {"alice": ["owner"]}
+    assert status["audit"]["events"] == 2
+
+
+def test_member_add_list_and_refusal(db: str) -> None:
+    assert run("member", "add", "bob", "--role", "reviewer", "--db", db, "--as", "alice").exit_code == 0
+    refused = run("member", "add", "eve", "--role", "reviewer", "--db", db, "--as", "bob")
+    assert refused.exit_code == 5
+    assert refused.stderr.strip().splitlines() == [
+        "reviewtool: error: 'bob' (reviewer) may not manage-members: that needs the role owner"
+    ]
+    listed = json.loads(run("member", "list", "--db", db, "--format", "json").stdout)
+    assert [(m["name"], m["roles"]) for m in listed] == [("alice", ["owner"]), ("bob", ["reviewer"])]
+    log = json.loads(run("audit", "log", "--db", db, "--action", "access-refused", "-f", "json").stdout)
+    assert [e["actor"] for e in log] == ["bob"]
+
+
+def test_actor_from_environment(db: str) -> None:
+    result = run("member", "add", "bob", "--role", "reviewer", "--db", db, env={"REVIEWTOOL_USER": "alice"})
+    assert result.exit_code == 0, result.output
+    result = run("settings", "set", "screening.blind", "no", "--db", db, env={"REVIEWTOOL_USER": "bob"})
+    assert result.exit_code == 5
+
+
+def test_db_from_environment(db: str) -> None:
+    result = run("status", "-f", "json", env={"REVIEWTOOL_DB": db})
+    assert json.loads(result.stdout)["title"] == "MSC review"
+
+
+def test_unknown_person_gets_one_line_and_exit_3(db: str) -> None:
+    result = run("settings", "set", "screening.blind", "no", "--db", db, "--as", "zed")
+    assert result.exit_code == 3
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "'zed' is not a member of this review" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_values_name_the_field(db: str) -> None:
+    result = run("settings", "set", "screening.reviewers_required", "0", "--db", db, "--as", "alice")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "reviewtool: error: screening.reviewers_required must be at least 1, not 0"
+    )
+    result = run("member", "add", "bob", "--role", "boss", "--db", db, "--as", "alice")
+    assert "unknown role 'boss'" in result.stderr and result.exit_code == 2
+    result = run("init", "--title", "T", "--set", "nonsense", "--db", db + "2", "--as", "alice")
+    assert "--set expects KEY=VALUE" in result.stderr
+
+
+def test_missing_review_and_debug_traceback(tmp_path: Path) -> None:
+    missing = str(tmp_path / "none.db")
+    result = run("status", "--db", missing)
+    assert result.exit_code == 3
+    assert result.stderr.startswith("reviewtool: error: no review at")
+    debug = run("--debug", "status", "--db", missing)
+    assert debug.exit_code != 0
+    assert debug.exception is not None and type(debug.exception).__name__ == "NotFound"
+
+
+def test_verify_detects_sql_tampering(db: str) -> None:
+    ok = run("audit", "verify", "--db", db)
+    assert ok.exit_code == 0 and "verified: 2 events" in ok.stdout
+    head = ok.stdout.split("head ")[-1].split()[0]
+    assert run("audit", "verify", "--db", db, "--expect-head", head).exit_code == 0
+    assert run("audit", "verify", "--db", db, "--expect-head", "0" * 64).exit_code == 8
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE audit_event SET actor = 'mallory' WHERE seq = 1")
+    conn.commit()
+    conn.close()
+    bad = run("audit", "verify", "--db", db)
+    assert bad.exit_code == 8
+    assert "first bad event #1" in bad.stderr
+
+
+def test_settings_show_and_set(db: str) -> None:
+    assert run("settings", "set", "analysis.model", "random", "--db", db, "--as", "alice").exit_code == 0
+    shown = json.loads(run("settings", "show", "--db", db, "-f", "json").stdout)
+    assert shown["analysis.model"] == "random"
+    assert shown["screening.reviewers_required"] == 2
+
+
+def test_audit_log_filters(db: str) -> None:
+    run("member", "add", "bob", "--role", "reviewer", "--db", db, "--as", "alice")
+    by_entity = json.loads(run("audit", "log", "--db", db, "--entity", "member:2", "-f", "json").stdout)
+    assert [e["payload"]["after"]["name"] for e in by_entity] == ["bob"]
+    newest = json.loads(run("audit", "log", "--db", db, "-n", "1", "-f", "json").stdout)
+    assert [e["seq"] for e in newest] == [3]
+    assert json.loads(run("audit", "log", "--db", db, "--since", "2999-01-01", "-f", "json").stdout) == []
+    csv_out = run("audit", "log", "--db", db, "-f", "csv").stdout.splitlines()
+    assert csv_out[0].startswith("seq,occurred_at,actor,action") and len(csv_out) == 4
