@@ -52,12 +52,26 @@ _LATEX_ACCENT_RE = re.compile(r"\\[\"'`^~=.uvHckbdr]\s*\{?([a-zA-Z])\}?")
 _LATEX_BARE_CMD_RE = re.compile(r"\\[a-zA-Z]+")
 # Trailing annotations that databases append to titles and that never distinguish two studies.
 _TITLE_TAIL_RE = re.compile(
-    r"(?:[\[\(]\s*(?:abstract|abstracts|see comments?|comment|editorial comment|letter|"
-    r"review|in process citation|article in [a-z]+|author'?s? transl?|"
-    r"published erratum appears in[^\]\)]*|erratum in[^\]\)]*|"
-    r"[a-z]+ language|english abstract|meeting abstract|corrected)\s*[\]\)]\.?\s*)+$",
+    r"(?:\s*[\[\(]\s*(?:abstracts?|see comments?|comment|editorial comment|letter|reviews?|"
+    r"\d+\s*refs?|in process citation|article in [a-z ]+|author'?s?'? transl?|"
+    r"published erratum appears? in[^\]\)]*|erratum appears? in[^\]\)]*|erratum in[^\]\)]*|"
+    r"comment (?:in|on)[^\]\)]*|[a-z]+ language|english abstract|meeting abstract|corrected|"
+    r"provisional abstract|structured abstract|abstract only|[a-z]+ translation)\s*[\]\)]\.?\s*)+$",
     re.IGNORECASE,
 )
+# Single-word bracket at the end ("[Swedish]", "[Review]") and unclosed notes cut off by a database
+# field limit ("...[Erratum appears in J Pediatr. 2003 Jun").
+_TITLE_TAIL_WORD_RE = re.compile(r"(?:\s*\[[A-Za-z]+\]\.?)+\s*$")
+_TITLE_TAIL_OPEN_RE = re.compile(
+    r"\s*[\[\(](?:published )?(?:erratum|comment|see comment|update|corrected|retracted)"
+    r"[^\]\)]*$",
+    re.IGNORECASE,
+)
+_LEADING_KIND_RE = re.compile(
+    r"^(?:erratum|errata|correction|corrigendum|comment|commentary|reply|response|re|letter)"
+    r"(?: (?:to|on|in|for|regarding))? (?:the )?(?:article )?"
+)
+_ROMAN_PAGE_RE = re.compile(r"[ivxlc]+")
 _NON_WORD_RE = re.compile(r"[^a-z0-9]+")
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 _PART_ROMAN_RE = re.compile(r"\b(part|phase|type|stage|grade|study|trial|class)\s+(i|v|x)\b")
@@ -66,7 +80,8 @@ _SINGLE_ROMAN = {"i": "1", "v": "5", "x": "10"}
 # Words that mark a record as something other than a research report about the same study.
 _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("erratum", re.compile(r"^(?:erratum|errata|correction|corrigendum)\b|\b(?:erratum|corrigendum)"
-                           r"\b|^correction to\b|^notice of retraction\b|\bretraction\b")),
+                           r"\b|^correction to\b|^notice of retraction\b|\bretraction\b|"
+                           r"\bvol \d+ pg \d+")),
     ("comment", re.compile(r"^(?:comment|comments|commentary|reply|response|re|author reply|"
                            r"authors reply|letter|in reply|invited commentary)\b|"
                            r"\b(?:comment on|reply to|response to|commentary on|in response to)\b")),
@@ -79,9 +94,16 @@ _JOURNAL_STOP = frozenset(
      "fur", "et", "a", "an", "official"}
 )  # fmt: skip
 _CONFERENCE_RE = re.compile(
-    r"\b(?:abstracts?|congress|conference|meeting|symposium|proceedings|annual|supplement|suppl|"
-    r"session|poster|workshop|colloquium)\b"
+    r"\b(?:abstracts?|congress|conference|meeting|symposium|proceedings|poster|workshop|"
+    r"colloquium|inproceedings)\b"
 )
+# Journals whose names contain "proceedings" but publish full articles.
+_PROCEEDINGS_JOURNAL_RE = re.compile(
+    r"proceedings of the (?:national academy|royal society|ieee\b(?! [a-z]+ conference))|"
+    r"\bproc natl acad|\bproc r soc|mayo clin(?:ic)? proc|proceedings \(baylor"
+)
+_PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "da", "di", "du", "la",
+                        "le", "dos", "das", "ter", "ten", "el", "al", "bin", "ibn"})  # fmt: skip
 
 
 def _ascii(text: str) -> str:
@@ -145,11 +167,13 @@ def normalize_title(value: str | None) -> str:
     if not value:
         return ""
     text = _strip_markup(value).strip()
-    text = _TITLE_TAIL_RE.sub("", text).strip()
-    text = text.rstrip(".")
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    text = _TITLE_TAIL_RE.sub("", text).strip()
+    for _ in range(2):  # "[Title]. [Review] [16 refs] [Romanian]" needs two rounds
+        text = _TITLE_TAIL_OPEN_RE.sub("", text).strip()
+        text = _TITLE_TAIL_RE.sub("", text).strip()
+        text = _TITLE_TAIL_WORD_RE.sub("", text).strip()
+        text = text.rstrip(". ")
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1].strip()
     text = _ascii(text).lower()
     text = _NON_WORD_RE.sub(" ", text).strip()
     text = _PART_ROMAN_RE.sub(lambda m: f"{m.group(1)} {_SINGLE_ROMAN[m.group(2)]}", text)
@@ -159,7 +183,7 @@ def normalize_title(value: str | None) -> str:
 
 def title_numbers(norm_title: str) -> frozenset[str]:
     """Numbers in a normalised title: different numbers mean different parts, years or trials."""
-    return frozenset(w.lstrip("0") or "0" for w in norm_title.split() if w.isdigit())
+    return frozenset(d.lstrip("0") or "0" for d in re.findall(r"\d+", norm_title))
 
 
 def record_kind(norm_title: str, publication_type: str | None = None) -> frozenset[str]:
@@ -201,7 +225,10 @@ def author_family(name: str) -> str:
             family = " ".join(p for p in parts if not _looks_like_initials(p))
         else:
             family = parts[-1]
-    return re.sub(r"[^a-z]", "", family.lower())
+    words = re.sub(r"[^a-z ]", "", family.lower().replace("-", " ")).split()
+    # "van der Graaf" and "Graaf" are both exported for the same person; keep the core name.
+    core = [w for w in words if w not in _PARTICLES] or words
+    return "".join(core)
 
 
 def _looks_like_initials(token: str) -> bool:
@@ -251,11 +278,15 @@ def page_range(value: str | None) -> tuple[str, str]:
     if not value:
         return ("", "")
     text = str(value).strip().lower().replace("–", "-").replace("—", "-")
+    text = re.split(r"[,;]", text)[0]  # "532, 534-536": the first range starts the article
     parts = [p for p in re.split(r"\s*-+\s*|\s+to\s+", text) if p]
     if not parts:
         return ("", "")
     first = re.sub(r"[^a-z0-9]", "", parts[0]).lstrip("0")
     last = re.sub(r"[^a-z0-9]", "", parts[1]).lstrip("0") if len(parts) > 1 else ""
+    if not re.search(r"\d", first) and not _ROMAN_PAGE_RE.fullmatch(first):
+        # "Suppl-29", "t-8": broken exports; a guess here would create false conflicts.
+        return ("", "")
     if first.isdigit() and last.isdigit() and len(last) < len(first):
         last = first[: len(first) - len(last)] + last
     return (first, last)
@@ -287,6 +318,8 @@ class PreparedRecord:
     id: str
     title: str
     title_squashed: str
+    core_title: str
+    """Title without a leading "Erratum:" / "Reply to" marker, to compare notices by location."""
     numbers: frozenset[str]
     kinds: frozenset[str]
     authors: tuple[str, ...]
@@ -327,8 +360,7 @@ def prepare(
     is_conference = bool(
         (publication_type or "").lower() in {"inproceedings", "conference", "conference paper",
                                              "conference abstract", "abstract", "proceedings"}
-        or _CONFERENCE_RE.search(venue_text)
-        or re.fullmatch(r"[a-z]+\d+", pages_pair[0] or "x1") and pages_pair[0][:1] in "as"
+        or (_CONFERENCE_RE.search(venue_text) and not _PROCEEDINGS_JOURNAL_RE.search(venue_text))
     )  # fmt: skip
     fields = (title, venue, volume, issue, pages, doi, pmid, abstract, isbn)
     completeness = sum(1 for f in fields if f) + (1 if authors else 0) + (1 if year else 0)
@@ -336,6 +368,7 @@ def prepare(
         id=id,
         title=norm,
         title_squashed=norm.replace(" ", ""),
+        core_title=_LEADING_KIND_RE.sub("", norm).replace(" ", ""),
         numbers=title_numbers(norm),
         kinds=record_kind(norm, None),
         authors=families,

@@ -108,6 +108,31 @@ def _first_author_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
     return a[0] == b[0] or _names_close(a[0], b[0])
 
 
+_RECURRING_TITLE_WORDS = 5
+"""Titles this short ("Editor's comments") recur in every issue, often on page "iii"."""
+
+
+def _same_location(a: PreparedRecord, b: PreparedRecord) -> bool:
+    return bool(
+        a.year
+        and a.year == b.year
+        and a.volume
+        and a.volume == b.volume
+        and _pages_match(a.pages[0], b.pages[0])
+    )
+
+
+def _same_location_notice(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """An erratum exported once with and once without its "Erratum:" prefix, at the same page."""
+    return _same_location(a, b) and bool(a.core_title) and a.core_title == b.core_title
+
+
+def _title_contained(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """One title is the other cut short (field limits) or prefixed by a section heading."""
+    short, long_ = sorted((a.title_squashed, b.title_squashed), key=len)
+    return len(short) >= 30 and (long_.startswith(short) or long_.endswith(short))
+
+
 def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
     """The first rule that makes two records certainly different publications, if any.
 
@@ -118,7 +143,7 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
         return "different DOI"
     if a.pmid and b.pmid and a.pmid != b.pmid:
         return "different PMID"
-    if a.kinds != b.kinds:
+    if a.kinds != b.kinds and not _same_location_notice(a, b):
         only = sorted(a.kinds ^ b.kinds)
         return f"{'/'.join(only)} vs article"
     if a.title and b.title and a.numbers != b.numbers:
@@ -126,9 +151,21 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
     if a.year and b.year and abs(a.year - b.year) >= 2:
         return "years differ by 2 or more"
     vol_diff = bool(a.volume and b.volume and a.volume != b.volume)
-    page_diff = bool(a.pages[0] and b.pages[0] and a.pages[0] != b.pages[0])
+    page_diff = _pages_match(a.pages[0], b.pages[0]) is False
     if vol_diff and page_diff:
         return "different volume and pages"
+    if (
+        a.issue
+        and b.issue
+        and a.issue != b.issue
+        and max(len(a.issue), len(b.issue)) <= 2  # longer "issues" are export record numbers
+        and (
+            _pages_match(a.pages[0], b.pages[0]) is not True
+            or min(len(a.title.split()), len(b.title.split())) < _RECURRING_TITLE_WORDS
+        )
+    ):
+        # A recurring column ("Editor's comments") repeats title, author and volume every issue.
+        return "different issue"
     if a.is_conference != b.is_conference and (
         page_diff or (a.year and b.year and a.year != b.year)
     ):
@@ -158,8 +195,9 @@ def score_pair(
         fields["journal"] = float(journal)
     if a.volume and b.volume:
         fields["volume"] = float(a.volume == b.volume)
-    if a.pages[0] and b.pages[0]:
-        fields["pages"] = float(a.pages[0] == b.pages[0])
+    pages = _pages_match(a.pages[0], b.pages[0])
+    if pages is not None:
+        fields["pages"] = float(pages)
     if a.doi and b.doi:
         fields["doi"] = float(a.doi == b.doi)
     if a.pmid and b.pmid:
@@ -209,6 +247,19 @@ def score_pair(
             and fields.get("first_author") == 1.0
         ):
             return result(PairDecision.MERGE, "same title, volume and pages; year off by one")
+    located = _same_location(a, b) and fields.get("journal", 1.0) == 1.0
+    if located and (title >= th.merge_title or a.core_title == b.core_title):
+        # Two different papers cannot share title, volume, first page and year; author lists
+        # that disagree here are export errors (name order, compound names).
+        return result(PairDecision.MERGE, "same title, volume, first page and year", *support)
+    if (
+        located
+        and (title >= 0.75 or _title_contained(a, b))
+        and fields.get("first_author") == 1.0
+        and fields.get("authors", 0.0) >= th.author_overlap
+    ):
+        # Same place, same authors; the title lost a tail or gained a section heading.
+        return result(PairDecision.MERGE, "same authors, volume, first page and year", *support)
     if (
         title >= th.merge_title_strict
         and not soft
@@ -224,6 +275,25 @@ def score_pair(
     if title >= 0.85 or (support and fields.get("year", 1.0) == 1.0):
         return result(PairDecision.REVIEW, *reasons)
     return result(PairDecision.DISTINCT, *reasons)
+
+
+def _pages_match(x: str, y: str) -> bool | None:
+    if not x or not y:
+        return None
+    if x == y:
+        return True
+    # Online journals: one database gives the article number (e12724), another "1-6".
+    if {x, y} & {"1"} and (_is_locator(x) or _is_locator(y)):
+        return None
+    # "S417" vs "417": supplement prefix dropped by one database.
+    short, long_ = sorted((x, y), key=len)
+    if len(long_) == len(short) + 1 and long_[0].isalpha() and long_[1:] == short:
+        return True  # "S417" / "c37" vs "417" / "37": section letter dropped by one database
+    return False
+
+
+def _is_locator(page: str) -> bool:
+    return len(page) >= 4 and (page[0].isalpha() or len(page) >= 5)
 
 
 def _journal_match(a: PreparedRecord, b: PreparedRecord) -> bool | None:
