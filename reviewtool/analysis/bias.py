@@ -1,0 +1,278 @@
+"""Small-study effects: Egger's regression test, Begg's rank test, funnel data, trim-and-fill.
+
+Each function mirrors the metafor function named in its docstring, with the same defaults.
+
+References
+----------
+Egger, M., Davey Smith, G., Schneider, M., & Minder, C. (1997). Bias in meta-analysis detected by
+a simple, graphical test. BMJ, 315(7109), 629-634.
+Begg, C. B., & Mazumdar, M. (1994). Operating characteristics of a rank correlation test for
+publication bias. Biometrics, 50(4), 1088-1101.
+Duval, S., & Tweedie, R. (2000). Trim and fill: A simple funnel-plot-based method of testing and
+adjusting for publication bias in meta-analysis. Biometrics, 56(2), 455-463.
+Sterne, J. A. C., & Egger, M. (2005). Regression methods to detect publication and other bias in
+meta-analysis. In Rothstein, Sutton & Borenstein (eds.), Publication Bias in Meta-Analysis.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, stats
+
+from reviewtool.analysis.effect_sizes import FloatArray
+from reviewtool.analysis.estimators import (
+    FixedEffect,
+    RandomEffects,
+    _interval,
+    estimate_tau2,
+)
+from reviewtool.analysis.results import BeggResult, EggerResult, FunnelData, TrimFillResult
+from reviewtool.errors import InvalidInput
+
+EGGER_PREDICTORS: tuple[str, ...] = ("sei", "vi", "ninv", "sqrtninv")
+EGGER_MODELS: tuple[str, ...] = ("lm", "rma")
+
+
+def _design(vi: FloatArray, predictor: str, ni: FloatArray | None) -> FloatArray:
+    if predictor == "sei":
+        x = np.sqrt(vi)
+    elif predictor == "vi":
+        x = vi
+    elif predictor in ("ninv", "sqrtninv"):
+        if ni is None:
+            raise InvalidInput(f"predictor {predictor!r} needs the total sample size per study")
+        x = 1.0 / ni if predictor == "ninv" else 1.0 / np.sqrt(ni)
+    else:
+        raise InvalidInput(
+            f"Egger predictor {predictor!r} is not one of {', '.join(EGGER_PREDICTORS)}"
+        )
+    return np.column_stack([np.ones_like(x), x])
+
+
+def _reml_metareg_tau2(y: FloatArray, v: FloatArray, x: FloatArray) -> float:
+    """REML τ² of a meta-regression (Fisher scoring, as metafor; bounded search as fallback)."""
+    k, p = x.shape
+
+    def p_matrix(tau2: float) -> FloatArray:
+        w = 1.0 / (v + tau2)
+        wx = x * w[:, None]
+        inv = np.linalg.inv(x.T @ wx)
+        result: FloatArray = np.diag(w) - wx @ inv @ wx.T
+        return result
+
+    # Start from the residual-heterogeneity moment estimate (metafor's default start is similar).
+    w0 = 1.0 / v
+    wx0 = x * w0[:, None]
+    b0 = np.linalg.solve(x.T @ wx0, wx0.T @ y)
+    q_res = float(np.sum(w0 * (y - x @ b0) ** 2))
+    trp = float(np.trace(p_matrix(0.0)))
+    tau2 = max(0.0, (q_res - (k - p)) / trp) if trp > 0 else 0.0
+    for _ in range(200):
+        pm = p_matrix(tau2)
+        py = pm @ y
+        step = (float(py @ py) - float(np.trace(pm))) / float(np.sum(pm * pm))
+        new = max(0.0, tau2 + step)
+        if abs(new - tau2) < 1e-10 * max(1.0, tau2):
+            return new
+        tau2 = new
+
+    def neg_rll(t: float) -> float:
+        w = 1.0 / (v + t)
+        wx = x * w[:, None]
+        xtwx = x.T @ wx
+        b = np.linalg.solve(xtwx, wx.T @ y)
+        return 0.5 * float(
+            np.sum(np.log(v + t)) + np.linalg.slogdet(xtwx)[1] + np.sum(w * (y - x @ b) ** 2)
+        )
+
+    upper = 10.0 * float(np.var(y)) + float(np.max(v))
+    res = optimize.minimize_scalar(neg_rll, bounds=(0.0, upper), method="bounded")
+    return float(res.x)
+
+
+def egger_test(
+    yi: FloatArray,
+    vi: FloatArray,
+    *,
+    model: str = "lm",
+    predictor: str = "sei",
+    ni: FloatArray | None = None,
+    level: float = 0.95,
+) -> EggerResult:
+    """Regression test for funnel-plot asymmetry (metafor ``regtest``).
+
+    ``model="lm"`` is the classical Egger test: weighted least squares of yi on the predictor with
+    weights 1/vi and a multiplicative dispersion term, t-test on k - 2 df (metafor
+    ``regtest(res, model="lm")``). ``model="rma"`` is metafor's default: a mixed-effects
+    meta-regression with REML τ² and a z-test. With ``predictor="sei"`` the tested coefficient is
+    the intercept of Egger's original regression of yi/sei on 1/sei.
+
+    References
+    ----------
+    Egger et al. (1997); Sterne & Egger (2005).
+    """
+    if model not in EGGER_MODELS:
+        raise InvalidInput(f"Egger model {model!r} is not one of {', '.join(EGGER_MODELS)}")
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    k = y.shape[0]
+    if k < 3:
+        raise InvalidInput(f"Egger's test needs at least 3 studies (got {k})")
+    x = _design(v, predictor, ni)
+    tau2 = _reml_metareg_tau2(y, v, x) if model == "rma" else 0.0
+    w = 1.0 / (v + tau2)
+    wx = x * w[:, None]
+    inv = np.linalg.inv(x.T @ wx)
+    b = inv @ (wx.T @ y)
+    if model == "lm":
+        df: int | None = k - 2
+        sigma2 = float(np.sum(w * (y - x @ b) ** 2)) / (k - 2)
+        vcov = sigma2 * inv
+        stat_name = "t"
+    else:
+        df = None
+        vcov = inv
+        stat_name = "z"
+    se = np.sqrt(np.diag(vcov))
+    stat = float(b[1] / se[1])
+    if df is None:
+        p = float(2 * stats.norm.sf(abs(stat)))
+        crit = float(stats.norm.ppf(0.5 + level / 2))
+    else:
+        p = float(2 * stats.t.sf(abs(stat), df))
+        crit = float(stats.t.ppf(0.5 + level / 2, df))
+    return EggerResult(
+        model=model,
+        predictor=predictor,
+        bias=float(b[1]),
+        se=float(se[1]),
+        statistic=stat,
+        statistic_name=stat_name,
+        df=df,
+        p=p,
+        limit_estimate=float(b[0]),
+        limit_ci_low=float(b[0] - crit * se[0]),
+        limit_ci_high=float(b[0] + crit * se[0]),
+    )
+
+
+def begg_test(yi: FloatArray, vi: FloatArray) -> BeggResult:
+    """Begg and Mazumdar's rank correlation test (metafor ``ranktest``).
+
+    Kendall's τ between the standardised deviates (yi - θ̂_FE)/√(vi - Var(θ̂_FE)) and vi; the p-value
+    is exact when k < 50 and there are no ties (as R's ``cor.test``), asymptotic otherwise.
+    """
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    k = y.shape[0]
+    if k < 3:
+        raise InvalidInput(f"Begg's test needs at least 3 studies (got {k})")
+    fe = FixedEffect().fit(y, v)
+    y_star = (y - fe.estimate_) / np.sqrt(v - fe.se_**2)
+    ties = len(np.unique(y_star)) < k or len(np.unique(v)) < k
+    exact = k < 50 and not ties
+    res = stats.kendalltau(y_star, v, method="exact" if exact else "asymptotic")
+    return BeggResult(tau=float(res.statistic), p=float(res.pvalue), exact=exact)
+
+
+def funnel_data(
+    yi: FloatArray, vi: FloatArray, labels: tuple[str, ...], *, center: float, level: float = 0.95
+) -> FunnelData:
+    """Points of a funnel plot (effect vs standard error) and its pseudo confidence region."""
+    se = np.sqrt(np.asarray(vi, dtype=float))
+    return FunnelData(
+        yi=tuple(float(x) for x in yi),
+        sei=tuple(float(x) for x in se),
+        labels=labels,
+        center=center,
+        level=level,
+        se_max=float(np.max(se)),
+    )
+
+
+def trim_and_fill(
+    yi: FloatArray,
+    vi: FloatArray,
+    *,
+    model: str = "random",
+    tau2_method: str = "REML",
+    side: str | None = None,
+    measure: str = "GEN",
+    level: float = 0.95,
+    max_iter: int = 100,
+) -> TrimFillResult:
+    """Duval and Tweedie's trim-and-fill with the L0 estimator (metafor ``trimfill`` defaults).
+
+    ``side`` is where studies are missing; by default it is chosen as metafor does, from the sign
+    of the slope of a meta-regression of yi on sei (positive slope: missing on the left).
+
+    References
+    ----------
+    Duval & Tweedie (2000).
+    """
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    k = y.shape[0]
+    if k < 3:
+        raise InvalidInput(f"trim-and-fill needs at least 3 studies (got {k})")
+
+    def fit(yy: FloatArray, vv: FloatArray) -> float:
+        if model == "random":
+            return RandomEffects(tau2_method=tau2_method).fit(yy, vv).estimate_
+        return FixedEffect().fit(yy, vv).estimate_
+
+    if side is None:
+        x = np.column_stack([np.ones(k), np.sqrt(v)])
+        tau2 = _reml_metareg_tau2(y, v, x) if model == "random" else 0.0
+        w = 1.0 / (v + tau2)
+        wx = x * w[:, None]
+        slope = float(np.linalg.solve(x.T @ wx, wx.T @ y)[1])
+        side = "right" if slope < 0 else "left"
+    if side not in ("left", "right"):
+        raise InvalidInput(f"side {side!r} must be left or right")
+    flip = -1.0 if side == "right" else 1.0
+    ys = flip * y
+    order = np.argsort(ys, kind="stable")
+    ys, vs = ys[order], v[order]
+    k0 = 0
+    beta = fit(ys, vs)
+    for _ in range(max_iter):
+        beta = fit(ys[: k - k0], vs[: k - k0])
+        dev = ys - beta
+        ranks = stats.rankdata(np.abs(dev), method="ordinal")
+        s_r = float(np.sum(ranks[dev > 0]))
+        new = max(0, round((4 * s_r - k * (k + 1)) / (2 * k - 1)))
+        new = min(new, k - 1)
+        if new == k0:
+            break
+        k0 = new
+    fill_y = 2 * beta - ys[k - k0 :] if k0 > 0 else np.array([])
+    fill_v = vs[k - k0 :] if k0 > 0 else np.array([])
+    all_y = np.concatenate([ys, fill_y]) * flip
+    all_v = np.concatenate([vs, fill_v])
+    if model == "random":
+        tau2 = estimate_tau2(all_y, all_v, tau2_method)
+        w = 1.0 / (all_v + tau2)
+    else:
+        tau2 = 0.0
+        w = 1.0 / all_v
+    est = float(np.sum(w * all_y) / np.sum(w))
+    se = math.sqrt(1.0 / float(np.sum(w)))
+    adjusted = _interval(
+        est,
+        se,
+        level=level,
+        df=None,
+        ratio=measure in ("OR", "RR"),
+        tau2=tau2 if model == "random" else None,
+    )
+    return TrimFillResult(
+        side=side,
+        k0=int(k0),
+        estimator="L0",
+        filled_yi=tuple(float(a) for a in fill_y * flip),
+        filled_vi=tuple(float(a) for a in fill_v),
+        adjusted=adjusted,
+    )

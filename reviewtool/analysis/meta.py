@@ -1,0 +1,260 @@
+"""One pooled analysis end to end: model choice, pooling, subgroups and leave-one-out.
+
+:func:`meta_analysis` takes :class:`~reviewtool.analysis.effect_sizes.EffectSizes` and the
+settings, decides fixed vs random effects (always, never, or the seed paper's rule) and returns a
+:class:`~reviewtool.analysis.results.MetaAnalysisResult` that says which model was used and why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from reviewtool.analysis.effect_sizes import EffectSizes
+from reviewtool.analysis.estimators import (
+    TAU2_METHODS,
+    FixedEffect,
+    MantelHaenszel,
+    Peto,
+    RandomEffects,
+    heterogeneity,
+)
+from reviewtool.analysis.results import (
+    LeaveOneOutRow,
+    MetaAnalysisResult,
+    PoolingSummary,
+    StudyRow,
+    SubgroupAnalysis,
+)
+from reviewtool.errors import InvalidInput
+
+MODEL_CHOICES: tuple[str, ...] = ("fixed", "random", "auto")
+POOLING_METHODS: tuple[str, ...] = ("IV", "MH", "Peto")
+# The seed review's rule: "random effects when the Q test's p < 0.1 or I² > 50%, else fixed".
+AUTO_Q_P = 0.10
+AUTO_I2 = 50.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Analysis settings; the constructor checks each against its allowed values."""
+
+    model: str = "auto"
+    tau2_method: str = "REML"
+    method: str = "IV"
+    hksj: bool = False
+    level: float = 0.95
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("model", MODEL_CHOICES),
+            ("tau2_method", TAU2_METHODS),
+            ("method", POOLING_METHODS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise InvalidInput(
+                    f"{name}={getattr(self, name)!r} is not allowed; choose {', '.join(allowed)}"
+                )
+        if not 0 < self.level < 1:
+            raise InvalidInput(f"level={self.level} must lie strictly between 0 and 1")
+
+
+def choose_model(setting: str, q_p: float, i2_q_based: float) -> tuple[str, str]:
+    """The model to use and the reason, given the setting and the fixed-effect heterogeneity.
+
+    ``auto`` applies the seed paper's rule with I² = (Q - df)/Q (the form the rule was stated in).
+    """
+    if setting == "fixed":
+        return "fixed", "fixed effect requested (--model fixed)"
+    if setting == "random":
+        return "random", "random effects requested (--model random)"
+    if setting != "auto":
+        raise InvalidInput(f"model={setting!r} is not allowed; choose fixed, random or auto")
+    p_txt = "n/a" if math.isnan(q_p) else f"{q_p:.3g}"
+    if (not math.isnan(q_p) and q_p < AUTO_Q_P) or i2_q_based > AUTO_I2:
+        return "random", (
+            f"auto rule: Q-test p = {p_txt} < {AUTO_Q_P} or I² = {i2_q_based:.1f}% > {AUTO_I2:.0f}%"
+            " -> random effects"
+        )
+    return "fixed", (
+        f"auto rule: Q-test p = {p_txt} >= {AUTO_Q_P} and I² = {i2_q_based:.1f}% <= "
+        f"{AUTO_I2:.0f}% -> fixed effect"
+    )
+
+
+def _pool(es: EffectSizes, model: str, s: Settings) -> tuple[PoolingSummary, str, list[str]]:
+    notes: list[str] = []
+    method = s.method
+    if method in ("MH", "Peto") and es.tables is None:
+        raise InvalidInput(f"{method} pooling needs 2x2 counts (events/totals per arm)")
+    if method == "Peto" and es.measure != "OR":
+        raise InvalidInput(f"Peto pooling gives odds ratios; the measure is {es.measure}")
+    if model == "random" and method != "IV":
+        notes.append(
+            f"{method} is a fixed-effect method: the random-effects model pools by inverse variance"
+        )
+        method = "IV"
+    if model == "fixed":
+        if method == "MH":
+            assert es.tables is not None
+            summ = (
+                MantelHaenszel(measure=es.measure, level=s.level, tau2_method=s.tau2_method)
+                .fit(es.tables, es.yi, es.vi)
+                .summary()
+            )
+        elif method == "Peto":
+            assert es.tables is not None
+            summ = Peto(level=s.level, tau2_method=s.tau2_method).fit(es.tables).summary()
+        else:
+            summ = (
+                FixedEffect(measure=es.measure, level=s.level, tau2_method=s.tau2_method)
+                .fit(es.yi, es.vi)
+                .summary()
+            )
+        if s.hksj:
+            notes.append("HKSJ applies to random-effects models only; not used")
+    else:
+        summ = (
+            RandomEffects(tau2_method=s.tau2_method, hksj=s.hksj, measure=es.measure, level=s.level)
+            .fit(es.yi, es.vi)
+            .summary()
+        )
+    notes.extend(summ.notes)
+    return summ, method, notes
+
+
+def meta_analysis(es: EffectSizes, settings: Settings | None = None) -> MetaAnalysisResult:
+    """Pool ``es`` under ``settings``; the result records the model used and why."""
+    s = settings or Settings()
+    if es.k < 1:
+        raise InvalidInput("no studies to pool")
+    fe_het = heterogeneity(es.yi, es.vi, tau2=0.0, tau2_method=s.tau2_method, form="Q-based")
+    model, reason = choose_model(s.model, fe_het.p, fe_het.i2)
+    if es.k == 1:
+        reason += "; only one study, so the pooled result is that study's"
+    summ, method, notes = _pool(es, model, s)
+    crit = float(stats.norm.ppf(0.5 + s.level / 2))
+    se = np.sqrt(es.vi)
+    studies = tuple(
+        StudyRow(
+            study=lab,
+            yi=float(y),
+            vi=float(v),
+            se=float(e),
+            ci_low=float(y - crit * e),
+            ci_high=float(y + crit * e),
+            weight=w,
+            n_exp=float(es.n_exp[i]) if es.n_exp is not None else None,
+            n_con=float(es.n_con[i]) if es.n_con is not None else None,
+        )
+        for i, (lab, y, v, e, w) in enumerate(
+            zip(es.labels, es.yi, es.vi, se, summ.weights, strict=True)
+        )
+    )
+    if es.dropped:
+        notes.append("left out: " + "; ".join(f"{lab} ({why})" for lab, why in es.dropped))
+    if es.corrected:
+        notes.append(
+            f"{es.continuity:g} added to every cell of studies with a zero cell: "
+            + ", ".join(es.corrected)
+        )
+    return MetaAnalysisResult(
+        measure=es.measure,
+        model=model,
+        model_reason=reason,
+        method=method,
+        tau2_method=s.tau2_method,
+        hksj=bool(s.hksj and model == "random"),
+        level=s.level,
+        k=es.k,
+        studies=studies,
+        pooled=summ.pooled,
+        heterogeneity=summ.heterogeneity,
+        dropped=es.dropped,
+        corrected=es.corrected,
+        notes=tuple(notes),
+    )
+
+
+def leave_one_out(es: EffectSizes, settings: Settings | None = None) -> tuple[LeaveOneOutRow, ...]:
+    """The analysis repeated with each study left out in turn (metafor ``leave1out``).
+
+    The model is the one the full analysis used (so ``auto`` does not flip between rows).
+    """
+    s = settings or Settings()
+    if es.k < 2:
+        return ()
+    full = meta_analysis(es, s)
+    fixed = Settings(
+        model=full.model, tau2_method=s.tau2_method, method=s.method, hksj=s.hksj, level=s.level
+    )
+    rows = []
+    for i, lab in enumerate(es.labels):
+        keep = np.ones(es.k, dtype=bool)
+        keep[i] = False
+        r = meta_analysis(es.subset(keep), fixed)
+        p = r.pooled
+        rows.append(
+            LeaveOneOutRow(
+                omitted=lab,
+                estimate=p.estimate,
+                se=p.se,
+                ci_low=p.ci_low,
+                ci_high=p.ci_high,
+                p=p.p,
+                q=r.heterogeneity.q,
+                i2=r.heterogeneity.i2,
+                tau2=r.heterogeneity.tau2,
+                exp_estimate=p.exp_estimate,
+                exp_ci_low=p.exp_ci_low,
+                exp_ci_high=p.exp_ci_high,
+            )
+        )
+    return tuple(rows)
+
+
+def subgroup_analysis(
+    es: EffectSizes,
+    groups: Sequence[str],
+    *,
+    variable: str = "subgroup",
+    settings: Settings | None = None,
+) -> SubgroupAnalysis:
+    """Pool within each subgroup and test for subgroup differences.
+
+    Each subgroup is pooled with the model of the overall analysis (with its own τ² when that
+    model is random, as RevMan and R meta do by default). The test for subgroup differences is
+    Cochran's Q across the subgroup estimates, Q_between = Σ (θ̂_g - θ̄)² / SE_g², on G - 1 df
+    (Borenstein et al. 2009, ch. 19; Cochrane Handbook 10.11.3.1).
+    """
+    s = settings or Settings()
+    if len(groups) != es.k:
+        raise InvalidInput(f"{len(groups)} subgroup values for {es.k} studies")
+    full = meta_analysis(es, s)
+    fixed = Settings(
+        model=full.model, tau2_method=s.tau2_method, method=s.method, hksj=s.hksj, level=s.level
+    )
+    labels = np.asarray([str(g) for g in groups])
+    results: list[tuple[str, MetaAnalysisResult]] = []
+    for name in dict.fromkeys(labels):  # first-seen order
+        results.append((str(name), meta_analysis(es.subset(labels == name), fixed)))
+    est = np.array([r.pooled.estimate for _, r in results])
+    var = np.array([r.pooled.se**2 for _, r in results])
+    g = len(results)
+    if g < 2:
+        q_b, p = 0.0, float("nan")
+    else:
+        w = 1.0 / var
+        mean = float(np.sum(w * est) / np.sum(w))
+        q_b = float(np.sum(w * (est - mean) ** 2))
+        p = float(stats.chi2.sf(q_b, g - 1))
+    note = f"Q between subgroups from the {full.model}-effect subgroup estimates" + (
+        " (separate tau² per subgroup)" if full.model == "random" else ""
+    )
+    return SubgroupAnalysis(
+        variable=variable, groups=tuple(results), q_between=q_b, df=g - 1, p=p, method_note=note
+    )
