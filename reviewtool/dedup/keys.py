@@ -83,8 +83,9 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                            r"\b|^correction to\b|^notice of retraction\b|\bretraction\b|"
                            r"\bvol \d+ pg \d+")),
     ("comment", re.compile(r"^(?:comment|comments|commentary|reply|response|re|author reply|"
-                           r"authors reply|letter|in reply|invited commentary)\b|"
-                           r"\b(?:comment on|reply to|response to|commentary on|in response to)\b")),
+                           r"authors reply|letter|in reply|invited commentary|comment on|reply to|"
+                           r"response to|commentary on|letter to the editor)\b|"
+                           r"\b(?:authors? reply|reply from the authors?)$")),
     ("protocol", re.compile(r"\bprotocol\b|\bstudy design and rationale\b|\brationale and design\b"
                             r"|\bdesign and rationale\b")),
 )  # fmt: skip

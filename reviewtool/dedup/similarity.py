@@ -113,18 +113,25 @@ _RECURRING_TITLE_WORDS = 5
 
 
 def _same_location(a: PreparedRecord, b: PreparedRecord) -> bool:
-    return bool(
-        a.year
-        and a.year == b.year
-        and a.volume
-        and a.volume == b.volume
-        and _pages_match(a.pages[0], b.pages[0])
-    )
+    """Same year and first page, and the same volume or the same full page range."""
+    if not (a.year and a.year == b.year and _pages_match(a.pages[0], b.pages[0])):
+        return False
+    if a.volume and a.volume == b.volume:
+        return True
+    return bool(a.pages[1] and a.pages[1] == b.pages[1] and a.pages[1] != a.pages[0])
 
 
 def _same_location_notice(a: PreparedRecord, b: PreparedRecord) -> bool:
     """An erratum exported once with and once without its "Erratum:" prefix, at the same page."""
     return _same_location(a, b) and bool(a.core_title) and a.core_title == b.core_title
+
+
+def _multi_page(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """Whether either record spans more than one page (a full article, not an abstract)."""
+    for first, last in (a.pages, b.pages):
+        if first.isdigit() and last.isdigit() and int(last) > int(first):
+            return True
+    return False
 
 
 def _title_contained(a: PreparedRecord, b: PreparedRecord) -> bool:
@@ -212,18 +219,38 @@ def score_pair(
         return result(PairDecision.DISTINCT, conflict)
 
     same_id = fields.get("doi") == 1.0 or fields.get("pmid") == 1.0
+    located = _same_location(a, b) and fields.get("journal", 1.0) == 1.0
+    same_people = fields.get("first_author") == 1.0 and fields.get("authors", 0.0) >= th.author_overlap
+    contained = bool(title is not None and _title_contained(a, b))
     if same_id:
+        label = "same DOI" if fields.get("doi") else "same PMID"
         if title is None or title >= 0.9:
-            return result(PairDecision.MERGE, "same DOI" if fields.get("doi") else "same PMID")
+            return result(PairDecision.MERGE, label)
+        if located or (same_people and fields.get("year") == 1.0 and contained):
+            # Translated or truncated title of one record; identifier and location agree.
+            return result(PairDecision.MERGE, label, "same location or authors; title differs")
         return result(PairDecision.REVIEW, "same identifier but titles differ")
 
     if title is None:
-        if _all_details_match(fields) and fields.get("first_author") == 1.0:
+        if located and fields.get("first_author") == 1.0:
             return result(PairDecision.REVIEW, "title missing; volume, pages, year, author agree")
         return result(PairDecision.DISTINCT, "title missing and details do not all agree")
 
+    if located and (title >= th.merge_title or a.core_title == b.core_title):
+        # Two different papers cannot share title, volume, first page and year; author lists
+        # that disagree here are export errors (name order, compound names).
+        return result(PairDecision.MERGE, "same title, volume, first page and year")
+    if located and same_people and _multi_page(a, b) and not (a.is_conference or b.is_conference):
+        # Single-page items are excluded: one supplement page holds several abstracts by one group.
+        if title >= 0.75 or contained:
+            # Same place, same authors; the title lost a tail or gained a section heading.
+            return result(PairDecision.MERGE, "same authors, volume, first page and year")
+        if title >= 0.5:
+            # Typically the English and the original-language title of one article.
+            return result(PairDecision.MERGE, "same authors and location; title translated")
+
     if title < th.review_title:
-        if _all_details_match(fields) and fields.get("first_author") == 1.0:
+        if located and fields.get("first_author") == 1.0:
             return result(PairDecision.REVIEW, "titles differ but every other detail agrees")
         return result(PairDecision.DISTINCT, f"titles differ ({title:.2f})")
 
@@ -240,6 +267,9 @@ def score_pair(
                 return result(PairDecision.REVIEW, "short title needs volume and pages")
             if len(support) >= 2:
                 return result(PairDecision.MERGE, "same title", *support)
+            if a.is_conference and b.is_conference and same_people and year_ok:
+                # Proceedings names vary too much between databases to count as evidence.
+                return result(PairDecision.MERGE, "same title, authors and year; both proceedings")
         if (
             fields.get("year") == 0.0
             and fields.get("volume") == 1.0
@@ -247,19 +277,6 @@ def score_pair(
             and fields.get("first_author") == 1.0
         ):
             return result(PairDecision.MERGE, "same title, volume and pages; year off by one")
-    located = _same_location(a, b) and fields.get("journal", 1.0) == 1.0
-    if located and (title >= th.merge_title or a.core_title == b.core_title):
-        # Two different papers cannot share title, volume, first page and year; author lists
-        # that disagree here are export errors (name order, compound names).
-        return result(PairDecision.MERGE, "same title, volume, first page and year", *support)
-    if (
-        located
-        and (title >= 0.75 or _title_contained(a, b))
-        and fields.get("first_author") == 1.0
-        and fields.get("authors", 0.0) >= th.author_overlap
-    ):
-        # Same place, same authors; the title lost a tail or gained a section heading.
-        return result(PairDecision.MERGE, "same authors, volume, first page and year", *support)
     if (
         title >= th.merge_title_strict
         and not soft
