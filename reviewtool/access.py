@@ -25,7 +25,9 @@ def roles_of(session: Session, member: Member) -> set[Role]:
 def _refuse(session: Session, person: str, action: Action, reason: str) -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("access must be checked before anything is written")
-    audit.record(session, person, AccessRefused(person=person, attempted=action.value, reason=reason))
+    audit.record(
+        session, person, AccessRefused(person=person, attempted=action.value, reason=reason)
+    )
     session.commit()
 
 
@@ -33,10 +35,14 @@ def require(session: Session, person: str, action: Action) -> Member:
     """The active member called ``person`` if their roles allow ``action``; else refuse (and record)."""
     member = session.exec(select(Member).where(Member.name == person)).first()
     if member is None or not member.active:
-        state = "is not a member of this review" if member is None else "was removed from this review"
+        state = (
+            "is not a member of this review" if member is None else "was removed from this review"
+        )
         reason = f"{person!r} {state}"
         _refuse(session, person, action, reason)
-        raise UnknownMember(f"{reason}; an owner can add them with `reviewtool member add {person}`")
+        raise UnknownMember(
+            f"{reason}; an owner can add them with `reviewtool member add {person}`"
+        )
     allowed = PERMISSIONS[action]
     held = roles_of(session, member)
     if not held & allowed:

@@ -156,10 +156,16 @@ SETTINGS: dict[str, Setting] = {
             "Exclusion reasons offered at screening (separate with ';').",
         ),
         Setting(
-            "screening.reason_required_tiab", bool, False, "Require a reason to exclude at title/abstract."
+            "screening.reason_required_tiab",
+            bool,
+            False,
+            "Require a reason to exclude at title/abstract.",
         ),
         Setting(
-            "screening.reason_required_fulltext", bool, True, "Require a reason to exclude at full text."
+            "screening.reason_required_fulltext",
+            bool,
+            True,
+            "Require a reason to exclude at full text.",
         ),
         Setting(
             "screening.include_keywords", list, [], "Words highlighted as inclusion cues (';')."

@@ -23,9 +23,7 @@ class InvalidInput(ReviewtoolError):
 class ParseError(InvalidInput):
     """A file could not be parsed; the message names the file, the line and the record."""
 
-    def __init__(
-        self, message: str, *, path: str | None = None, line: int | None = None
-    ) -> None:
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
         self.path = path
         self.line = line
         where = ""

@@ -7,13 +7,27 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "numpy", "pandas", "scipy", "matplotlib", "textual", "rich")
+HEAVY = (
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "numpy",
+    "pandas",
+    "scipy",
+    "matplotlib",
+    "textual",
+    "rich",
+)
 
 
 def test_import_contracts_hold() -> None:
     # import-linter reads the contracts from pyproject.toml; it prints which import broke which rule.
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())"],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -23,7 +37,9 @@ def test_import_contracts_hold() -> None:
 
 def _modules_loaded_by(code: str) -> set[str]:
     probe = f"import sys\n{code}\nprint('\\n'.join(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
     return {line.split(".")[0] for line in out.stdout.splitlines()}
 
 
@@ -43,7 +59,18 @@ def test_help_imports_nothing_heavy() -> None:
 def test_write_commands_do_not_import_alembic(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
     subprocess.run(
-        [sys.executable, "-m", "reviewtool", "init", "--title", "T", "--db", str(db), "--as", "alice"],
+        [
+            sys.executable,
+            "-m",
+            "reviewtool",
+            "init",
+            "--title",
+            "T",
+            "--db",
+            str(db),
+            "--as",
+            "alice",
+        ],
         check=True,
         capture_output=True,
     )

@@ -42,7 +42,18 @@ def test_events_are_chained_and_verify(fresh_review: Review) -> None:
     prev = GENESIS
     for row in rows:
         assert row["prev_hash"] == prev
-        fields = [row[k] for k in ("seq", "occurred_at", "actor", "action", "entity_type", "entity_id", "payload")]
+        fields = [
+            row[k]
+            for k in (
+                "seq",
+                "occurred_at",
+                "actor",
+                "action",
+                "entity_type",
+                "entity_id",
+                "payload",
+            )
+        ]
         import hashlib
 
         assert row["hash"] == hashlib.sha256((prev + canonical_json(fields)).encode()).hexdigest()
@@ -133,7 +144,10 @@ def test_state_edited_behind_the_tools_back_is_detected(fresh_review: Review) ->
 
 
 def test_setting_inserted_behind_the_tools_back_is_detected(fresh_review: Review) -> None:
-    _sql(fresh_review, """INSERT INTO review_setting (key, value) VALUES ('screening.blind', 'false')""")
+    _sql(
+        fresh_review,
+        """INSERT INTO review_setting (key, value) VALUES ('screening.blind', 'false')""",
+    )
     report = _verify(fresh_review)
     assert any("review_setting screening.blind" in p and "no event" in p for p in report.problems)
 

@@ -21,7 +21,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> object:
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     path = str(tmp_path / "review.db")
-    result = run("init", "--title", "MSC review", "--question", "P: cirrhosis", "--db", path, "--as", "alice")
+    result = run(
+        "init", "--title", "MSC review", "--question", "P: cirrhosis", "--db", path, "--as", "alice"
+    )
     assert result.exit_code == 0, result.output
     return path
 
@@ -37,22 +39,34 @@ def test_init_then_status_json(db: str) -> None:
 
 
 def test_member_add_list_and_refusal(db: str) -> None:
-    assert run("member", "add", "bob", "--role", "reviewer", "--db", db, "--as", "alice").exit_code == 0
+    assert (
+        run("member", "add", "bob", "--role", "reviewer", "--db", db, "--as", "alice").exit_code
+        == 0
+    )
     refused = run("member", "add", "eve", "--role", "reviewer", "--db", db, "--as", "bob")
     assert refused.exit_code == 5
     assert refused.stderr.strip().splitlines() == [
         "reviewtool: error: 'bob' (reviewer) may not manage-members: that needs the role owner"
     ]
     listed = json.loads(run("member", "list", "--db", db, "--format", "json").stdout)
-    assert [(m["name"], m["roles"]) for m in listed] == [("alice", ["owner"]), ("bob", ["reviewer"])]
-    log = json.loads(run("audit", "log", "--db", db, "--action", "access-refused", "-f", "json").stdout)
+    assert [(m["name"], m["roles"]) for m in listed] == [
+        ("alice", ["owner"]),
+        ("bob", ["reviewer"]),
+    ]
+    log = json.loads(
+        run("audit", "log", "--db", db, "--action", "access-refused", "-f", "json").stdout
+    )
     assert [e["actor"] for e in log] == ["bob"]
 
 
 def test_actor_from_environment(db: str) -> None:
-    result = run("member", "add", "bob", "--role", "reviewer", "--db", db, env={"REVIEWTOOL_USER": "alice"})
+    result = run(
+        "member", "add", "bob", "--role", "reviewer", "--db", db, env={"REVIEWTOOL_USER": "alice"}
+    )
     assert result.exit_code == 0, result.output
-    result = run("settings", "set", "screening.blind", "no", "--db", db, env={"REVIEWTOOL_USER": "bob"})
+    result = run(
+        "settings", "set", "screening.blind", "no", "--db", db, env={"REVIEWTOOL_USER": "bob"}
+    )
     assert result.exit_code == 5
 
 
@@ -70,7 +84,9 @@ def test_unknown_person_gets_one_line_and_exit_3(db: str) -> None:
 
 
 def test_bad_values_name_the_field(db: str) -> None:
-    result = run("settings", "set", "screening.reviewers_required", "0", "--db", db, "--as", "alice")
+    result = run(
+        "settings", "set", "screening.reviewers_required", "0", "--db", db, "--as", "alice"
+    )
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "reviewtool: error: screening.reviewers_required must be at least 1, not 0"
@@ -107,7 +123,10 @@ def test_verify_detects_sql_tampering(db: str) -> None:
 
 
 def test_settings_show_and_set(db: str) -> None:
-    assert run("settings", "set", "analysis.model", "random", "--db", db, "--as", "alice").exit_code == 0
+    assert (
+        run("settings", "set", "analysis.model", "random", "--db", db, "--as", "alice").exit_code
+        == 0
+    )
     shown = json.loads(run("settings", "show", "--db", db, "-f", "json").stdout)
     assert shown["analysis.model"] == "random"
     assert shown["screening.reviewers_required"] == 2
@@ -115,10 +134,15 @@ def test_settings_show_and_set(db: str) -> None:
 
 def test_audit_log_filters(db: str) -> None:
     run("member", "add", "bob", "--role", "reviewer", "--db", db, "--as", "alice")
-    by_entity = json.loads(run("audit", "log", "--db", db, "--entity", "member:2", "-f", "json").stdout)
+    by_entity = json.loads(
+        run("audit", "log", "--db", db, "--entity", "member:2", "-f", "json").stdout
+    )
     assert [e["payload"]["after"]["name"] for e in by_entity] == ["bob"]
     newest = json.loads(run("audit", "log", "--db", db, "-n", "1", "-f", "json").stdout)
     assert [e["seq"] for e in newest] == [3]
-    assert json.loads(run("audit", "log", "--db", db, "--since", "2999-01-01", "-f", "json").stdout) == []
+    assert (
+        json.loads(run("audit", "log", "--db", db, "--since", "2999-01-01", "-f", "json").stdout)
+        == []
+    )
     csv_out = run("audit", "log", "--db", db, "-f", "csv").stdout.splitlines()
     assert csv_out[0].startswith("seq,occurred_at,actor,action") and len(csv_out) == 4

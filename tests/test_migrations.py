@@ -31,7 +31,9 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     schema.upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+        )
     engine.dispose()
     assert diff == []
 
@@ -57,7 +59,9 @@ def test_failed_init_leaves_no_file(tmp_path: Path) -> None:
 
     path = tmp_path / "r.db"
     with pytest.raises(InvalidInput):
-        init_review(f"sqlite:///{path}", title="T", owner="alice", settings={"screening.blind": "maybe"})
+        init_review(
+            f"sqlite:///{path}", title="T", owner="alice", settings={"screening.blind": "maybe"}
+        )
     assert not path.exists()
 
 

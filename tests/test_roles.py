@@ -55,7 +55,9 @@ def test_only_owners_change_settings(fresh_review: Review) -> None:
         with pytest.raises(PermissionDenied), fresh_review.transaction() as session:
             set_setting(session, actor=person, key="screening.reviewers_required", value="3")
     with fresh_review.transaction() as session:
-        assert set_setting(session, actor="alice", key="screening.reviewers_required", value="3") == 3
+        assert (
+            set_setting(session, actor="alice", key="screening.reviewers_required", value="3") == 3
+        )
     with fresh_review.reading() as session:
         assert get_settings(session)["screening.reviewers_required"] == 3
     assert len(_refusals(fresh_review)) == 2

@@ -7,10 +7,8 @@ Create Date: 2026-11-25 04:00:40.129330
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate emits sqlmodel types without importing them)
 from alembic import op
-
 
 revision: str = "0002"
 down_revision: str | None = "0001"

@@ -26,7 +26,9 @@ GENESIS = "0" * 64
 
 def canonical_json(value: Any) -> str:
     """One fixed text for a JSON value: sorted keys, no spaces, no NaN."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def utc_now() -> str:
@@ -217,7 +219,10 @@ def verify(session: Session) -> VerifyReport:
             payload=row.payload,
         )
         if recomputed != row.hash:
-            report._fail(row.seq, f"event #{row.seq} ({row.action}): content was changed after it was written")
+            report._fail(
+                row.seq,
+                f"event #{row.seq} ({row.action}): content was changed after it was written",
+            )
         try:
             payload = json.loads(row.payload)
         except ValueError:

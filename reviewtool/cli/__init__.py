@@ -11,9 +11,9 @@ import os
 import sys
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
+from typer.core import _click as click  # typer vendors click; its Context is the base class
 
 from reviewtool.errors import ReviewtoolError
 
@@ -27,7 +27,7 @@ class _ReviewtoolGroup(TyperGroup):
         except ReviewtoolError as exc:
             if _debug_enabled(ctx):
                 raise
-            click.echo(f"reviewtool: error: {exc}", err=True)
+            typer.echo(f"reviewtool: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
 
 

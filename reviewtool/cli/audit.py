@@ -32,13 +32,19 @@ def change_summary(payload: dict[str, object]) -> str:
 @app.command("log")
 def log(
     actor: str | None = typer.Option(None, "--actor", help="Only events by this person."),
-    action: str | None = typer.Option(None, "--action", help="Only this event kind, e.g. member-added."),
+    action: str | None = typer.Option(
+        None, "--action", help="Only this event kind, e.g. member-added."
+    ),
     entity: str | None = typer.Option(
         None, "--entity", help="Only this entity: TYPE or TYPE:ID (e.g. member:2)."
     ),
-    since: str | None = typer.Option(None, "--since", help="From this UTC time (ISO-8601; a date works)."),
+    since: str | None = typer.Option(
+        None, "--since", help="From this UTC time (ISO-8601; a date works)."
+    ),
     until: str | None = typer.Option(None, "--until", help="Up to this UTC time (ISO-8601)."),
-    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Only the newest N events."),
+    limit: int | None = typer.Option(
+        None, "--limit", "-n", min=1, help="Only the newest N events."
+    ),
     db: DbOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
@@ -65,10 +71,21 @@ def log(
         return
     if output is OutputFormat.CSV:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["seq", "occurred_at", "actor", "action", "entity_type", "entity_id", "payload", "hash"])
+        writer.writerow(
+            ["seq", "occurred_at", "actor", "action", "entity_type", "entity_id", "payload", "hash"]
+        )
         for e in events:
             writer.writerow(
-                [e.seq, e.occurred_at, e.actor, e.action, e.entity_type, e.entity_id, json.dumps(e.payload), e.hash]
+                [
+                    e.seq,
+                    e.occurred_at,
+                    e.actor,
+                    e.action,
+                    e.entity_type,
+                    e.entity_id,
+                    json.dumps(e.payload),
+                    e.hash,
+                ]
             )
         return
     from rich.table import Table

@@ -30,7 +30,12 @@ class MemberView:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"name": self.name, "roles": list(self.roles), "active": self.active, "added_at": self.added_at}
+        return {
+            "name": self.name,
+            "roles": list(self.roles),
+            "active": self.active,
+            "added_at": self.added_at,
+        }
 
 
 def parse_roles(values: list[str]) -> list[Role]:
@@ -75,7 +80,9 @@ def add_member(session: Session, *, actor: str, name: str, roles: list[Role]) ->
     if not name or any(ch.isspace() for ch in name):
         raise InvalidInput(f"member name {name!r} must be one word without spaces")
     if session.exec(select(Member).where(Member.name == name)).first() is not None:
-        raise AlreadyExists(f"{name!r} is a member already; use `reviewtool member grant` to add a role")
+        raise AlreadyExists(
+            f"{name!r} is a member already; use `reviewtool member grant` to add a role"
+        )
     member = Member(name=name, added_at=audit.log.utc_now())
     session.add(member)
     session.flush()
@@ -83,17 +90,23 @@ def add_member(session: Session, *, actor: str, name: str, roles: list[Role]) ->
     for role in sorted(set(roles)):
         session.add(MemberRole(member_id=member.id, role=role.value))
     session.flush()
-    audit.record(session, actor, MemberAdded(member_id=member.id, after=member_snapshot(session, member)))
+    audit.record(
+        session, actor, MemberAdded(member_id=member.id, after=member_snapshot(session, member))
+    )
     return _view(session, member)
 
 
-def _change(session: Session, actor: str, member: Member, change: str, before: dict[str, Any]) -> MemberView:
+def _change(
+    session: Session, actor: str, member: Member, change: str, before: dict[str, Any]
+) -> MemberView:
     session.flush()
     after = member_snapshot(session, member)
     if after != before:
         assert member.id is not None
         audit.record(
-            session, actor, MemberChanged(member_id=member.id, change=change, before=before, after=after)
+            session,
+            actor,
+            MemberChanged(member_id=member.id, change=change, before=before, after=after),
         )
     return _view(session, member)
 
@@ -119,7 +132,9 @@ def revoke_role(session: Session, *, actor: str, name: str, role: Role) -> Membe
     if role is Role.OWNER and member.active and _active_owners(session) <= 1:
         raise InvalidInput(f"{name!r} is the last owner; make someone else owner first")
     session.execute(
-        delete(MemberRole).where(col(MemberRole.member_id) == member.id, col(MemberRole.role) == role.value)
+        delete(MemberRole).where(
+            col(MemberRole.member_id) == member.id, col(MemberRole.role) == role.value
+        )
     )
     return _change(session, actor, member, "revoke", before)
 

@@ -37,7 +37,9 @@ def parse_setting(key: str, text: str) -> object:
     """The value of setting ``key`` typed as ``text``, or InvalidInput naming the field."""
     spec = SETTINGS.get(key)
     if spec is None:
-        raise InvalidInput(f"unknown setting {key!r}; known settings: {', '.join(sorted(SETTINGS))}")
+        raise InvalidInput(
+            f"unknown setting {key!r}; known settings: {', '.join(sorted(SETTINGS))}"
+        )
     try:
         return spec.parse(text)
     except ValueError as exc:
@@ -61,11 +63,18 @@ def init_review(
     review = create_review_database(url)
     try:
         with review.transaction() as session:
-            info = ReviewInfo(title=title.strip(), question=question, created_at=audit.log.utc_now(), created_by=owner)
+            info = ReviewInfo(
+                title=title.strip(),
+                question=question,
+                created_at=audit.log.utc_now(),
+                created_by=owner,
+            )
             session.add(info)
             session.flush()
             assert info.id is not None
-            audit.record(session, owner, ReviewCreated(review_id=info.id, after=review_snapshot(info)))
+            audit.record(
+                session, owner, ReviewCreated(review_id=info.id, after=review_snapshot(info))
+            )
             member = Member(name=owner, added_at=info.created_at)
             session.add(member)
             session.flush()
@@ -73,7 +82,9 @@ def init_review(
             session.add(MemberRole(member_id=member.id, role=Role.OWNER.value))
             session.flush()
             audit.record(
-                session, owner, MemberAdded(member_id=member.id, after=member_snapshot(session, member))
+                session,
+                owner,
+                MemberAdded(member_id=member.id, after=member_snapshot(session, member)),
             )
             for key, value in parsed.items():
                 _write_setting(session, owner, key, value)
@@ -81,7 +92,11 @@ def init_review(
         review.close()
         path = sqlite_file(url)
         if path is not None:
-            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            for leftover in (
+                path,
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
                 leftover.unlink(missing_ok=True)
         raise
     return review

@@ -57,7 +57,9 @@ def current_revision(engine: Engine) -> str | None:
 def check_revision(revision: str | None, where: str) -> bool:
     """Raise if ``revision`` is not usable; return True when the database needs an upgrade."""
     if revision is None:
-        raise SchemaError(f"{where} is not a reviewtool review (run `reviewtool init` to create one)")
+        raise SchemaError(
+            f"{where} is not a reviewtool review (run `reviewtool init` to create one)"
+        )
     if revision not in REVISIONS:
         raise SchemaTooNew(
             f"{where} has schema revision {revision}, newer than this reviewtool knows "

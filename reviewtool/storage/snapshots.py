@@ -41,7 +41,11 @@ def _members(session: Session) -> dict[str, Any]:
     for member_id, role in session.exec(select(MemberRole.member_id, MemberRole.role)).all():
         roles.setdefault(member_id, []).append(role)
     return {
-        str(m.id): {"name": m.name, "active": bool(m.active), "roles": sorted(roles.get(m.id or 0, []))}
+        str(m.id): {
+            "name": m.name,
+            "active": bool(m.active),
+            "roles": sorted(roles.get(m.id or 0, [])),
+        }
         for m in session.exec(select(Member)).all()
     }
 
