@@ -97,6 +97,40 @@ EXPECTED: dict[str, tuple[str, int]] = {
     "bibtex/colrev__web_of_science_bib.bib": ("bibtex", 2),
     "bibtex/colrev__wiley_bib.bib": ("bibtex", 2),
     "bibtex/uvt__wos_savedrecs.bib": ("bibtex", 10),
+    "endnote_xml/asysd__mendeley_export.xml": ("endnote_xml", 1233),
+    "endnote_xml/iebh__tafenoquine.xml": ("endnote_xml", 179),
+    "endnote_xml/reflib__blue-light.xml": ("endnote_xml", 102),
+    "endnote_xml/reflib__multipart.xml": ("endnote_xml", 1),
+    "endnote_tagged/colrev__ais_enl.txt": ("endnote_tagged", 6),
+    "endnote_tagged/colrev__loader_enl_data.enl": ("endnote_tagged", 3),
+    "wos_plaintext/metaknowledge__OnePaper.isi": ("wos", 1),
+    "wos_plaintext/metaknowledge__OnePaperNoCites.isi": ("wos", 1),
+    "wos_plaintext/metaknowledge__SimplePaper.isi": ("wos", 1),
+    "wos_plaintext/metaknowledge__TwoPaper.isi": ("wos", 2),
+    "wos_plaintext/metaknowledge__badFile.isi": ("wos", 32),
+    "wos_plaintext/metaknowledge__testFile.isi": ("wos", 34),
+    "wos_plaintext/rispy__example_wos.ris": ("wos", 2),
+    "wos_tabdelimited/uvt__savedrecs.txt": ("wos_tab", 10),
+    "wos_tabdelimited/uvt__savedrecs_cited_by.txt": ("wos_tab", 15),
+    "csv/asreview__duplicate_records.csv": ("csv", 14),
+    "csv/asreview__embase.csv": ("csv", 6),
+    "csv/asreview__embase_newpage.csv": ("csv", 6),
+    "csv/asreview__generic.csv": ("csv", 2),
+    "csv/asreview__generic_labels.csv": ("csv", 6),
+    "csv/asreview__generic_semicolon.csv": ("csv", 2),
+    "csv/asreview__generic_tab.tsv": ("csv", 2),
+    "csv/asreview__missing_values.csv": ("csv", 4),
+    "csv/asysd__test_export.csv": ("csv", 3),
+    # Not in MANIFEST; an EndNote tab-delimited table with 3 data rows.
+    "csv/asysd__test_export_endnote_tab.txt": ("csv", 3),
+    "csv/colrev__ieee_csv.csv": ("csv", 2),
+    "csv/colrev__loader_csv_data.csv": ("csv", 2),
+    "csv/colrev__pubmed-chatbot.csv": ("csv", 6),
+    "csv/colrev__pubmed_csv.csv": ("csv", 1),
+    "csv/colrev__springer_csv.csv": ("csv", 1),
+    "csv/litstudy__ieee.csv": ("csv", 10),
+    "csv/litstudy__scopus.csv": ("csv", 58),
+    "csv/litstudy__springer.csv": ("csv", 18),
 }
 
 
@@ -244,3 +278,112 @@ def test_progress_callback_counts_records() -> None:
     seen: list[int] = []
     load("nbib/reflib__blue-light.nbib", progress=seen.append)
     assert seen[-1] == 80
+
+
+def test_endnote_xml_fields() -> None:
+    first = load("endnote_xml/reflib__blue-light.xml").citations[0]
+    assert first.source_key == "895"
+    assert first.pmid == "29657938"  # accession number, trusted because the provider is NLM
+    assert first.doi == "10.4103/abr.abr_99_17"
+    assert first.authors[0] == "Shahtalebi, M. A."
+    assert first.year == 2018 and first.journal == "Adv Biomed Res"
+    assert first.raw.startswith("<record>") and first.raw.endswith("</record>")
+    (multi,) = load("endnote_xml/reflib__multipart.xml").citations
+    assert multi.source_key == "1 & 2" and multi.title == "Foo & Bar"
+    assert multi.line == 4
+
+
+def test_same_library_in_three_formats_agrees() -> None:
+    ris = {c.doi for c in load("ris/reflib__blue-light.ris").citations if c.doi}
+    xml = {c.doi for c in load("endnote_xml/reflib__blue-light.xml").citations if c.doi}
+    nbib = {c.doi for c in load("nbib/reflib__blue-light.nbib").citations if c.doi}
+    assert ris == xml
+    assert nbib <= ris
+
+
+def test_wos_plain_text_fields() -> None:
+    first = load("wos_plaintext/rispy__example_wos.ris").citations[0]
+    assert first.source_key == "WOS:000221807500019"
+    assert first.authors[:2] == ("Parkes-Loach, PS", "Majeed, AP")
+    assert first.pmid == "15170338" and first.doi == "10.1021/bi049798f"
+    assert (first.journal, first.volume, first.issue, first.pages) == (
+        "BIOCHEMISTRY",
+        "43",
+        "22",
+        "7003-7016",
+    )
+    assert first.title is not None and "(LHl)" in first.title
+
+
+def test_wos_missing_space_after_tag_is_a_warning() -> None:
+    parsed = load("wos_plaintext/metaknowledge__testFile.isi")
+    assert [w.line for w in parsed.warnings] == [416]
+
+
+def test_wos_tab_delimited_matches_wos_bibtex() -> None:
+    tab = load("wos_tabdelimited/uvt__savedrecs.txt").citations
+    bib = load("bibtex/uvt__wos_savedrecs.bib").citations
+    assert tab[0].source_key == "WOS:001661450000001"
+    assert tab[0].authors == ("Fikl, Alexandru", "Klockner, Andreas")
+    assert {c.doi for c in tab} == {c.doi for c in bib}
+
+
+def test_csv_column_auto_mapping_and_explicit_map() -> None:
+    (rec,) = load("csv/colrev__pubmed_csv.csv").citations
+    assert rec.source_key == rec.pmid == "11223344"
+    assert rec.authors == ("Smith, A", "Walter, B")
+    assert (rec.year, rec.doi, rec.journal) == (2021, "10.1111/nature1111", "Nature")
+    assert rec.extra["PMCID"] == "PMC1122334"
+    scopus = load("csv/litstudy__scopus.csv").citations[0]
+    assert scopus.pages == "1781-1802" and scopus.source_key == "2-s2.0-27344436659"
+    mapped = load("csv/colrev__pubmed_csv.csv", column_map={"journal": "Citation"}).citations[0]
+    assert mapped.journal is not None and mapped.journal.startswith("Nature. 2021")
+
+
+def test_csv_line_numbers_follow_multiline_fields() -> None:
+    data = b'id,title,abstract\n1,"A","two\nlines"\n\n2,B,x\n'
+    recs = parse_bytes(data, name="t.csv").citations
+    assert [(r.source_key, r.line) for r in recs] == [("1", 2), ("2", 5)]
+    assert recs[0].abstract == "two lines"
+
+
+def test_endnote_tagged_fields() -> None:
+    first = load("endnote_tagged/colrev__ais_enl.txt").citations[0]
+    assert first.authors[0] == "Guo, Wenbo"
+    assert (first.journal, first.year, first.pages) == (
+        "Management Information Systems Quarterly",
+        2021,
+        "1309-1348",
+    )
+
+
+# CoLRev's expected parses: compare the fields both tools produce (title, year, DOI, journal).
+ORACLE = {
+    "ris/colrev__ieee_ris.ris": "ris/expected/colrev__ieee_ris_result.bib",
+    "ris/colrev__psycinfo_ris.ris": "ris/expected/colrev__psycinfo_ris_result.bib",
+    "ris/colrev__trid_ris.ris": "ris/expected/colrev__trid_ris_result.bib",
+    "nbib/colrev__eric_nbib.nbib": "nbib/expected/colrev__eric_nbib_result.bib",
+    "bibtex/colrev__acm_bib.bib": "bibtex/expected/colrev__acm_bib_result.bib",
+    "bibtex/colrev__dblp_bib.bib": "bibtex/expected/colrev__dblp_bib_result.bib",
+    "csv/colrev__ieee_csv.csv": "csv/expected/colrev__ieee_csv_result.bib",
+    "endnote_tagged/colrev__ais_enl.txt": "endnote_tagged/expected/colrev__ais_enl_result.bib",
+}
+
+
+def _norm_title(t: str | None) -> str:
+    return "".join(ch for ch in (t or "").lower() if ch.isalnum())
+
+
+@pytest.mark.parametrize("rel", sorted(ORACLE))
+def test_fields_agree_with_colrev(rel: str) -> None:
+    ours = load(rel).citations
+    theirs = load(ORACLE[rel]).citations
+    assert len(ours) == len(theirs)
+    our_titles = {_norm_title(c.title) for c in ours}
+    assert {_norm_title(c.title) for c in theirs} == our_titles
+    for exp in theirs:
+        same = [c for c in ours if _norm_title(c.title) == _norm_title(exp.title)]
+        if exp.doi:
+            assert exp.doi in {c.doi for c in same}
+        if exp.year:
+            assert exp.year in {c.year for c in same}

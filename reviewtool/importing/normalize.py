@@ -34,6 +34,7 @@ _DOI_PREFIX = re.compile(
     r"^(?:https?://)?(?:(?:dx\.)?doi\.org/|(?:www\.)?doi\.org/)|^doi\s*[:=]?\s*", re.IGNORECASE
 )
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
+_COMPACT_DATE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01])?(?!\d)")
 
 # Combining marks for the one-character LaTeX accent commands (\'e, \"{o}, \c{c} ...).
 _ACCENTS = {
@@ -178,7 +179,7 @@ def parse_year(value: str | None) -> int | None:
     """Pick the publication year out of a messy date ("2014///", "2018 Mar 12", "12/03/2018")."""
     if not value:
         return None
-    match = _YEAR.search(value)
+    match = _YEAR.search(value) or _COMPACT_DATE.search(value)
     return int(match.group(1)) if match else None
 
 
