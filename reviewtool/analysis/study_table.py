@@ -1,0 +1,229 @@
+"""Read a one-row-per-study CSV and run the whole standalone analysis on it.
+
+Accepted column sets (besides ``study`` and optional ``year`` and subgroup columns):
+``events_exp,total_exp,events_con,total_con`` (binary),
+``mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con`` (continuous) or ``yi,vi`` / ``yi,sei``. Errors name the file, the line and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewtool.analysis.bias import begg_test, egger_test, funnel_data, trim_and_fill
+from reviewtool.analysis.effect_sizes import (
+    BINARY_MEASURES,
+    CONTINUOUS_MEASURES,
+    MEASURES,
+    EffectSizes,
+    binary_effects,
+    continuous_effects,
+    generic_effects,
+)
+from reviewtool.analysis.meta import Settings, leave_one_out, meta_analysis, subgroup_analysis
+from reviewtool.analysis.results import FileAnalysis
+from reviewtool.errors import InvalidInput, ParseError
+
+BINARY_COLUMNS = ("events_exp", "total_exp", "events_con", "total_con")
+CONTINUOUS_COLUMNS = ("mean_exp", "sd_exp", "n_exp", "mean_con", "sd_con", "n_con")
+
+
+@dataclass(frozen=True)
+class StudyTable:
+    """The parsed CSV: header, rows as dicts and the line number of each row."""
+
+    path: str
+    columns: tuple[str, ...]
+    rows: tuple[dict[str, str], ...]
+    lines: tuple[int, ...]
+
+
+def read_study_table(path: str | Path) -> StudyTable:
+    """Parse ``path``; raise :class:`ParseError` naming the file and line on malformed input."""
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInput(f"{p}: no such file")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"not UTF-8 text ({exc.reason})", path=str(p)) from None
+    reader = csv.reader(text.splitlines())
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ParseError("the file is empty", path=str(p)) from None
+    columns = tuple(h.strip().lower() for h in header)
+    if "study" not in columns:
+        raise ParseError("no 'study' column in the header", path=str(p), line=1)
+    rows, lines = [], []
+    for line_no, raw in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in raw):
+            continue
+        if len(raw) != len(columns):
+            raise ParseError(
+                f"{len(raw)} fields where the header has {len(columns)}", path=str(p), line=line_no
+            )
+        rows.append({c: v.strip() for c, v in zip(columns, raw, strict=True)})
+        lines.append(line_no)
+    if not rows:
+        raise ParseError("no study rows under the header", path=str(p))
+    return StudyTable(str(p), columns, tuple(rows), tuple(lines))
+
+
+def _numbers(table: StudyTable, column: str) -> list[float]:
+    out = []
+    for row, line in zip(table.rows, table.lines, strict=True):
+        raw = row[column]
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ParseError(
+                f"column {column!r}: {raw!r} is not a number", path=table.path, line=line
+            ) from None
+        if not math.isfinite(value):
+            raise ParseError(f"column {column!r} is not finite", path=table.path, line=line)
+        out.append(value)
+    return out
+
+
+def _has(table: StudyTable, cols: tuple[str, ...]) -> bool:
+    return all(c in table.columns for c in cols)
+
+
+def effect_sizes_from_table(
+    table: StudyTable,
+    measure: str,
+    *,
+    add: float = 0.5,
+    drop_double_zero: bool = True,
+) -> EffectSizes:
+    """Effect sizes for ``measure`` from whichever supported column set the table has."""
+    measure = measure.upper()
+    if measure not in MEASURES:
+        raise InvalidInput(f"measure {measure!r} is not one of {', '.join(MEASURES)}")
+    labels = [r["study"] for r in table.rows]
+    if "year" in table.columns:
+        labels = [f"{r['study']} {r['year']}".strip() for r in table.rows]
+    if _has(table, ("yi",)) and ("vi" in table.columns or "sei" in table.columns):
+        yi = _numbers(table, "yi")
+        if "vi" in table.columns:
+            es = generic_effects(yi, vi=_numbers(table, "vi"), labels=labels, measure=measure)
+        else:
+            es = generic_effects(yi, sei=_numbers(table, "sei"), labels=labels, measure=measure)
+    elif measure in BINARY_MEASURES:
+        if not _has(table, BINARY_COLUMNS):
+            missing = [c for c in BINARY_COLUMNS if c not in table.columns]
+            raise ParseError(
+                f"measure {measure} needs columns {', '.join(BINARY_COLUMNS)} "
+                f"(missing: {', '.join(missing)})",
+                path=table.path,
+                line=1,
+            )
+        cols = [_numbers(table, c) for c in BINARY_COLUMNS]
+        es = binary_effects(
+            *cols,
+            measure=measure,  # type: ignore[arg-type]
+            labels=labels,
+            add=add,
+            to="only0" if add > 0 else "none",
+            drop_double_zero=drop_double_zero,
+        )
+    elif measure in CONTINUOUS_MEASURES:
+        if not _has(table, CONTINUOUS_COLUMNS):
+            missing = [c for c in CONTINUOUS_COLUMNS if c not in table.columns]
+            raise ParseError(
+                f"measure {measure} needs columns {', '.join(CONTINUOUS_COLUMNS)} "
+                f"(missing: {', '.join(missing)})",
+                path=table.path,
+                line=1,
+            )
+        cols = [_numbers(table, c) for c in CONTINUOUS_COLUMNS]
+        es = continuous_effects(*cols, measure=measure, labels=labels)  # type: ignore[arg-type]
+    else:
+        raise ParseError(
+            "measure GEN needs columns yi and vi (or yi and sei)", path=table.path, line=1
+        )
+    # Carry every other column along so subgroup variables can be chosen later.
+    known = {"study", "year", *BINARY_COLUMNS, *CONTINUOUS_COLUMNS, "yi", "vi", "sei"}
+    gone = {lab for lab, _ in es.dropped}
+    extra = {
+        c: tuple(r[c] for r, lab in zip(table.rows, labels, strict=True) if lab not in gone)
+        for c in table.columns
+        if c not in known
+    }
+    return EffectSizes(
+        measure=es.measure,
+        labels=es.labels,
+        yi=es.yi,
+        vi=es.vi,
+        tables=es.tables,
+        n_exp=es.n_exp,
+        n_con=es.n_con,
+        dropped=es.dropped,
+        corrected=es.corrected,
+        extra=extra,
+        continuity=es.continuity,
+    )
+
+
+def analyse_file(
+    path: str | Path,
+    *,
+    measure: str,
+    settings: Settings | None = None,
+    by: str | None = None,
+    loo: bool = False,
+    bias: bool = False,
+    add: float = 0.5,
+    drop_double_zero: bool = True,
+) -> FileAnalysis:
+    """Everything ``reviewtool analyze file`` reports for one CSV."""
+    s = settings or Settings()
+    table = read_study_table(path)
+    if by is not None and by.lower() not in table.columns:
+        raise ParseError(
+            f"no column {by!r} to group by (columns: {', '.join(table.columns)})",
+            path=table.path,
+            line=1,
+        )
+    es = effect_sizes_from_table(table, measure, add=add, drop_double_zero=drop_double_zero)
+    main = meta_analysis(es, s)
+    warnings: list[str] = []
+    sub = None
+    if by is not None:
+        sub = subgroup_analysis(es, es.extra[by.lower()], variable=by.lower(), settings=s)
+    loo_rows = leave_one_out(es, s) if loo else None
+    egger = begg = tf = None
+    if bias:
+        if es.k < 3:
+            warnings.append(f"small-study tests need at least 3 studies; there are {es.k}")
+        else:
+            egger = egger_test(es.yi, es.vi, model="lm", level=s.level)
+            begg = begg_test(es.yi, es.vi)
+            tf = trim_and_fill(
+                es.yi,
+                es.vi,
+                model=main.model,
+                tau2_method=s.tau2_method,
+                measure=es.measure,
+                level=s.level,
+            )
+            if es.k < 10:
+                warnings.append(
+                    f"only {es.k} studies: tests for funnel-plot asymmetry have little power "
+                    "below 10 (Cochrane Handbook 13.3.5.4)"
+                )
+    funnel = funnel_data(es.yi, es.vi, es.labels, center=main.pooled.estimate, level=s.level)
+    return FileAnalysis(
+        source=table.path,
+        main=main,
+        subgroups=sub,
+        leave_one_out=loo_rows,
+        egger=egger,
+        begg=begg,
+        trim_fill=tf,
+        funnel=funnel,
+        warnings=tuple(warnings),
+    )
