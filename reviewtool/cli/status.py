@@ -29,8 +29,8 @@ def register(app: typer.Typer) -> None:
 
         out = console()
         out.print(f"[bold]{result.title}[/bold]  (schema {result.schema_revision})")
-        if result.question:
-            out.print(result.question.strip())
+        if result.question.strip():
+            out.print(result.question.strip().splitlines()[0], highlight=False)
         table = Table("Member", "Roles", title="Team")
         for name, roles in result.members.items():
             table.add_row(name, ", ".join(roles))
