@@ -1,0 +1,165 @@
+"""The same library on PostgreSQL: schema, roles, ledger, tampering, concurrent writers.
+
+A throw-away PostgreSQL cluster is started for this module when the server binaries are on the machine
+(Debian's postgresql package), or ``REVIEWTOOL_TEST_PG_URL`` names a server database to use; otherwise
+the module is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from reviewtool import audit
+from reviewtool.domain import Role
+from reviewtool.errors import PermissionDenied
+from reviewtool.members.service import add_member, list_members
+from reviewtool.review.service import init_review, open_existing, set_setting
+from reviewtool.storage import schema
+from reviewtool.storage.models import metadata
+
+PG_BIN = Path("/usr/lib/postgresql")
+
+
+def _pg_tools() -> tuple[Path, Path] | None:
+    for version in sorted(PG_BIN.glob("*/bin"), reverse=True):
+        if (version / "initdb").exists() and (version / "pg_ctl").exists():
+            return version / "initdb", version / "pg_ctl"
+    return None
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    # initdb refuses to run as root; run the server as the postgres system user then.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[str]:
+    """A base URL (without database name) of a running PostgreSQL server."""
+    given = os.environ.get("REVIEWTOOL_TEST_PG_URL")
+    if given:
+        yield given
+        return
+    tools = _pg_tools()
+    if tools is None:
+        pytest.skip(
+            "no PostgreSQL server binaries (apt-get install postgresql) and no REVIEWTOOL_TEST_PG_URL"
+        )
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        pytest.skip("running as root without runuser: cannot start a PostgreSQL cluster")
+    initdb, pg_ctl = tools
+    workdir = Path(tempfile.mkdtemp(prefix="reviewtool-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = workdir / "data"
+    subprocess.run(
+        _as_postgres([str(initdb), "-D", str(data), "-A", "trust", "-U", "postgres"]),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-k {workdir} -p {port} -c listen_addresses='' -c fsync=off"
+    subprocess.run(
+        _as_postgres(
+            [str(pg_ctl), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@/?host={workdir}&port={port}"
+    finally:
+        subprocess.run(
+            _as_postgres([str(pg_ctl), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A fresh, empty database on the server."""
+    name = f"review_{os.getpid()}_{next(_counter)}"
+    admin = create_engine(pg_server.replace("/?", "/postgres?"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return pg_server.replace("/?", f"/{name}?")
+
+
+def test_review_on_postgres(pg_url: str) -> None:
+    review = init_review(
+        pg_url, title="MSC review", owner="alice", settings={"analysis.model": "random"}
+    )
+    assert schema.current_revision(review.engine) == schema.HEAD
+    with review.transaction() as session:
+        add_member(session, actor="alice", name="bob", roles=[Role.REVIEWER])
+    with pytest.raises(PermissionDenied), review.transaction() as session:
+        set_setting(session, actor="bob", key="screening.blind", value="false")
+    review.close()
+
+    reopened = open_existing(pg_url)
+    with reopened.reading() as session:
+        assert [m.name for m in list_members(session)] == ["alice", "bob"]
+        assert [e.action for e in audit.list_events(session)][-1] == "access-refused"
+        assert audit.verify(session).ok
+    with reopened.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE seq = 2"))
+    with reopened.reading() as session:
+        assert audit.verify(session).first_bad_seq == 2
+    reopened.close()
+
+
+def test_models_and_migrations_agree_on_postgres(pg_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    review = init_review(pg_url, title="T", owner="alice")
+    with review.engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+        )
+    review.close()
+    assert diff == []
+
+
+def test_concurrent_writers_on_postgres(pg_url: str) -> None:
+    review = init_review(pg_url, title="T", owner="alice")
+    errors: list[str] = []
+
+    def writer(prefix: str) -> None:
+        try:
+            for i in range(40):
+                with review.transaction() as session:
+                    add_member(session, actor="alice", name=f"{prefix}{i}", roles=[Role.REVIEWER])
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with review.reading() as session:
+        report = audit.verify(session)
+    review.close()
+    assert report.ok, report.problems
+    assert report.events == 2 + 80
