@@ -39,9 +39,11 @@ _BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 def decode(data: bytes, *, name: str = "<input>") -> tuple[str, str]:
     """Decode ``data`` and return ``(text, encoding)``.
 
-    Order: a byte-order mark decides (UTF-8, UTF-16, UTF-32); then strict UTF-8; then UTF-16 without
-    BOM when every other byte is NUL; then Windows-1252; then Latin-1, which accepts any byte. The
-    returned ``encoding`` names the codec that was used, so the import record can state it.
+    Order: a byte-order mark decides (UTF-8, UTF-16, UTF-32); then strict UTF-8; then UTF-8 with
+    U+FFFD for a handful of corrupt bytes in an otherwise clearly UTF-8 file (reported as
+    ``"utf-8 (N invalid bytes replaced)"``); then UTF-16 without BOM when every other byte is NUL;
+    then Windows-1252; then Latin-1, which accepts any byte. The returned ``encoding`` names what
+    was used, so the import record can state it.
 
     Raises ``InvalidInput`` when the text looks binary (NULs or many control characters).
     """
@@ -63,6 +65,14 @@ def decode(data: bytes, *, name: str = "<input>") -> tuple[str, str]:
             text, encoding = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             text = None
+    if text is None:
+        # A UTF-8 file with a few corrupt bytes: keep its many good multibyte characters rather
+        # than reading everything as cp1252 mojibake; the encoding name says what was done.
+        lenient = data.decode("utf-8", errors="replace")
+        bad = lenient.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
+        multibyte = sum(1 for ch in lenient if ord(ch) > 0x7F and ch != "\ufffd")
+        if 0 < bad <= max(3, multibyte // 100) and multibyte >= 2 * bad and b"\x00" not in data:
+            text, encoding = lenient, f"utf-8 ({bad} invalid bytes replaced)"
     if text is None and len(data) >= 4 and data.count(0) * 3 >= len(data):
         even_nuls = data[0::2].count(0)
         odd_nuls = data[1::2].count(0)

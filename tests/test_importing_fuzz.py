@@ -1,0 +1,116 @@
+"""Random bytes and mutated real exports fed to every parser: only ParseError / InvalidInput may
+escape (never another exception type, never a hang)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reviewtool.errors import InvalidInput, ParseError
+from reviewtool.importing.detect import FORMATS
+from reviewtool.importing.parsers import parse_bytes
+
+FORMATS_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "formats"
+
+# One small real seed per format, so mutations stay close to what each parser really reads.
+SEEDS = {
+    "ris": "ris/colrev__loader_ris_data.ris",
+    "nbib": "nbib/colrev__eric_nbib.nbib",
+    "bibtex": "bibtex/bibtexparser__features2.bib",
+    "endnote_xml": "endnote_xml/reflib__multipart.xml",
+    "endnote_tagged": "endnote_tagged/colrev__loader_enl_data.enl",
+    "wos": "wos_plaintext/metaknowledge__SimplePaper.isi",
+    "wos_tab": "wos_tabdelimited/uvt__savedrecs.txt",
+    "csv": "csv/colrev__loader_csv_data.csv",
+}
+
+FUZZ = settings(
+    max_examples=30, deadline=2000, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+
+def _parse_all_ways(data: bytes, fmt: str | None) -> None:
+    for skip_bad in (False, True):
+        with contextlib.suppress(ParseError, InvalidInput):
+            parse_bytes(data, name="fuzz.bin", format=fmt, skip_bad=skip_bad)
+
+
+@pytest.mark.parametrize("fmt", [None, *FORMATS])
+@FUZZ
+@given(data=st.binary(max_size=2000))
+def test_random_bytes(fmt: str | None, data: bytes) -> None:
+    _parse_all_ways(data, fmt)
+
+
+@pytest.mark.parametrize("fmt", [None, *FORMATS])
+@FUZZ
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=500))
+def test_random_text_with_format_markers(fmt: str | None, text: str) -> None:
+    for prefix in (
+        "TY  - JOUR\n",
+        "PMID- 1\n",
+        "@article{",
+        "<xml><records><record>",
+        "PT J\n",
+        "%0 ",
+        "PT\tAU\tTI\n",
+        "id,title\n",
+    ):
+        _parse_all_ways((prefix + text).encode(), fmt)
+
+
+@st.composite
+def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
+    data = bytearray(seed)
+    for _ in range(draw(st.integers(1, 8))):
+        op = draw(st.sampled_from(["flip", "cut", "dup", "insert", "delete"]))
+        if not data:
+            break
+        i = draw(st.integers(0, len(data) - 1))
+        if op == "flip":
+            data[i] = draw(st.integers(0, 255))
+        elif op == "cut":
+            del data[i:]
+        elif op == "dup":
+            j = draw(st.integers(i, min(len(data), i + 200)))
+            data[i:i] = data[i:j]
+        elif op == "insert":
+            data[i:i] = draw(
+                st.sampled_from(
+                    [
+                        b"{",
+                        b"}",
+                        b"<",
+                        b"</record>",
+                        b"\n",
+                        b"\r",
+                        b"ER  -",
+                        b"TY  - ",
+                        b'"',
+                        b"\x00",
+                        b"@article{x,",
+                    ]
+                )
+            )
+        else:
+            j = draw(st.integers(i, min(len(data), i + 50)))
+            del data[i:j]
+    return bytes(data)
+
+
+@pytest.mark.skipif(not FORMATS_DIR.is_dir(), reason=f"shared fixtures not found at {FORMATS_DIR}")
+@pytest.mark.parametrize("fmt", sorted(SEEDS))
+def test_mutated_real_files(fmt: str) -> None:
+    seed = (FORMATS_DIR / SEEDS[fmt]).read_bytes()
+
+    @FUZZ
+    @given(data=mutated(seed))
+    def run(data: bytes) -> None:
+        _parse_all_ways(data, fmt)
+        _parse_all_ways(data, None)
+
+    run()
