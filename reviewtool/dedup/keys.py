@@ -63,8 +63,8 @@ _TITLE_TAIL_RE = re.compile(
 # field limit ("...[Erratum appears in J Pediatr. 2003 Jun").
 _TITLE_TAIL_WORD_RE = re.compile(r"(?:\s*\[[A-Za-z]+\]\.?)+\s*$")
 _TITLE_TAIL_OPEN_RE = re.compile(
-    r"\s*[\[\(](?:published )?(?:erratum|comment|see comment|update|corrected|retracted)"
-    r"[^\]\)]*$",
+    r"\s*(?:\[(?:published )?(?:erratum|comment|see comment|update|corrected|retracted).*|"
+    r"\((?:published )?(?:erratum|comment|see comment|update|corrected|retracted)[^\)]*)$",
     re.IGNORECASE,
 )
 _LEADING_KIND_RE = re.compile(
@@ -109,6 +109,8 @@ _PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "da", 
 
 def _ascii(text: str) -> str:
     """Fold diacritics and Greek letters into ASCII so ``Müller`` equals ``Muller``."""
+    if text.isascii():
+        return text
     text = _GREEK_RE.sub(lambda m: " " + _GREEK[m.group(0)] + " ", text)
     text = unicodedata.normalize("NFKD", text)
     out = "".join(c for c in text if not unicodedata.combining(c))
@@ -116,7 +118,12 @@ def _ascii(text: str) -> str:
     return out.replace("ß", "ss").replace("ø", "o").replace("Ø", "O").replace("æ", "ae")
 
 
+_MARKUP_CHARS_RE = re.compile(r"[&<\\{}$]")
+
+
 def _strip_markup(text: str) -> str:
+    if not _MARKUP_CHARS_RE.search(text):
+        return text
     text = html.unescape(html.unescape(text))
     text = _TAG_RE.sub(" ", text)
     text = _LATEX_ACCENT_RE.sub(r"\1", text)
@@ -175,7 +182,7 @@ def normalize_title(value: str | None) -> str:
         text = text.rstrip(". ")
         if text.startswith("[") and text.endswith("]"):
             text = text[1:-1].strip()
-    text = _ascii(text).lower()
+    text = _ascii(text).lower().replace("'", "").replace("’", "")
     text = _NON_WORD_RE.sub(" ", text).strip()
     text = _PART_ROMAN_RE.sub(lambda m: f"{m.group(1)} {_SINGLE_ROMAN[m.group(2)]}", text)
     words = [_ROMAN.get(w, w) for w in text.split()]
@@ -200,6 +207,7 @@ def record_kind(norm_title: str, publication_type: str | None = None) -> frozens
     return frozenset(kinds)
 
 
+@lru_cache(maxsize=262144)
 def author_family(name: str) -> str:
     """Family name of one author in lower-case ASCII letters only.
 
@@ -264,10 +272,14 @@ def journals_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
         return all(x.startswith(y) or y.startswith(x) for x, y in zip(a, b, strict=True))
     # Allow the longer title to carry a few extra words the abbreviation drops.
     i = 0
+    abbreviated = False
     for word in long_:
         if i < len(short) and (word.startswith(short[i]) or short[i].startswith(word)):
+            abbreviated = abbreviated or len(word) - len(short[i]) >= 2
             i += 1
-    return i == len(short) and len(long_) - len(short) <= 2 and len(short) >= 2
+    # Extra words are tolerated only in a real abbreviation ("J Pediatr"), not between two full
+    # names ("Journal of Pediatrics" vs "Journal of Pediatric Surgery").
+    return i == len(short) and abbreviated and len(long_) - len(short) <= 2 and len(short) >= 2
 
 
 def page_range(value: str | None) -> tuple[str, str]:

@@ -86,10 +86,13 @@ def _author_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
         return None
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     pool = set(long_)
-    hits = 0
-    for name in short:
-        if name in pool or any(_names_close(name, other) for other in pool):
-            hits += 1
+    missing = [name for name in short if name not in pool]
+    hits = len(short) - len(missing)
+    if missing:
+        rest = pool.difference(short)
+        for name in missing:
+            if any(_names_close(name, other) for other in rest):
+                hits += 1
     return hits / len(short)
 
 
@@ -107,6 +110,9 @@ def _first_author_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
         return None
     return a[0] == b[0] or _names_close(a[0], b[0])
 
+
+_AUTHOR_CHECK_TITLE = 0.5
+"""Below this title similarity, without shared identifier or location, a pair is distinct."""
 
 _RECURRING_TITLE_WORDS = 5
 """Titles this short ("Editor's comments") recur in every issue, often on page "iii"."""
@@ -189,12 +195,6 @@ def score_pair(
     title = _title_similarity(a, b)
     if title is not None:
         fields["title"] = round(title, 4)
-    authors = _author_overlap(a.authors, b.authors)
-    if authors is not None:
-        fields["authors"] = round(authors, 4)
-    first_author = _first_author_match(a.authors, b.authors)
-    if first_author is not None:
-        fields["first_author"] = float(first_author)
     if a.year and b.year:
         fields["year"] = 1.0 if a.year == b.year else 0.0
     journal = _journal_match(a, b)
@@ -209,6 +209,20 @@ def score_pair(
         fields["doi"] = float(a.doi == b.doi)
     if a.pmid and b.pmid:
         fields["pmid"] = float(a.pmid == b.pmid)
+    cheap_distinct = (
+        title is not None
+        and title < _AUTHOR_CHECK_TITLE
+        and fields.get("doi") != 1.0
+        and fields.get("pmid") != 1.0
+        and not _same_location(a, b)
+    )
+    if not cheap_distinct:  # author comparison is the costly part; skip it when it cannot matter
+        authors = _author_overlap(a.authors, b.authors)
+        if authors is not None:
+            fields["authors"] = round(authors, 4)
+        first_author = _first_author_match(a.authors, b.authors)
+        if first_author is not None:
+            fields["first_author"] = float(first_author)
     score = _overall(fields)
 
     def result(decision: PairDecision, *reasons: str) -> PairScore:
@@ -217,6 +231,8 @@ def score_pair(
     conflict = hard_conflict(a, b)
     if conflict:
         return result(PairDecision.DISTINCT, conflict)
+    if cheap_distinct:
+        return result(PairDecision.DISTINCT, f"titles differ ({title:.2f})")
 
     same_id = fields.get("doi") == 1.0 or fields.get("pmid") == 1.0
     located = _same_location(a, b) and fields.get("journal", 1.0) == 1.0

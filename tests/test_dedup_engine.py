@@ -1,0 +1,320 @@
+"""Duplicate decisions on hand-made pairs: true duplicates with export noise, and the classic traps.
+
+Each trap is a pair that naive title matching merges and that must never be merged automatically.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from reviewtool.dedup.clusters import check_invariant
+from reviewtool.dedup.engine import DedupInput, find_duplicates
+from reviewtool.dedup.similarity import PairDecision
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+ARTICLE = DedupInput(
+    id="a1",
+    title="Colchicine for the prevention of the post-pericardiotomy syndrome: a randomised trial",
+    authors=("Imazio, Massimo", "Brucato, Antonio", "Ferrazzi, Paolo"),
+    year=2010,
+    journal="European Heart Journal",
+    volume="31",
+    issue="22",
+    pages="2749-2754",
+    doi="10.1093/eurheartj/ehq319",
+)
+
+
+def decision(a: DedupInput, b: DedupInput) -> PairDecision | None:
+    """The decision for the pair (a, b), or None if blocking never compared them."""
+    result = find_duplicates([a, b])
+    check_invariant(result.duplicate_of)
+    merged = result.group_of(a.id) == result.group_of(b.id)
+    pairs = [p for p in result.pairs if {p.a, p.b} == {a.id, b.id}]
+    if not pairs:
+        assert not merged
+        return None
+    assert merged == (pairs[0].decision is PairDecision.MERGE)
+    return pairs[0].decision
+
+
+# ----------------------------------------------------------------- true duplicates (export noise)
+
+NOISY_COPIES = {
+    "title case and punctuation": replace(
+        ARTICLE,
+        title="COLCHICINE FOR THE PREVENTION OF THE POST-PERICARDIOTOMY SYNDROME - A RANDOMISED "
+        "TRIAL.",
+    ),
+    "author name forms": replace(ARTICLE, authors=("Imazio M", "Brucato A", "Ferrazzi P")),
+    "missing DOI": replace(ARTICLE, doi=None),
+    "abbreviated journal, no DOI": replace(ARTICLE, journal="Eur Heart J", doi=None),
+    "page-range style, no DOI": replace(ARTICLE, pages="2749-54", doi=None),
+    "DOI as URL": replace(ARTICLE, doi="https://doi.org/10.1093/EURHEARTJ/EHQ319"),
+    "MEDLINE annotations": replace(
+        ARTICLE, title=ARTICLE.title + ". [Review] [33 refs]", doi=None, issue=None
+    ),
+    "one typo, no DOI": replace(
+        ARTICLE,
+        title="Colchicine for the prevention of the post-pericardiotomy syndrom: a randomised trial",
+        doi=None,
+    ),
+    "missing volume and pages": replace(ARTICLE, volume=None, pages=None, issue=None, doi=None),
+}
+
+
+@pytest.mark.parametrize("label", sorted(NOISY_COPIES))
+def test_noisy_copy_is_merged(label: str) -> None:
+    copy = replace(NOISY_COPIES[label], id="a2")
+    assert decision(ARTICLE, copy) is PairDecision.MERGE
+
+
+def test_all_noise_at_once_is_merged() -> None:
+    copy = replace(
+        ARTICLE,
+        id="a2",
+        title=ARTICLE.title.upper(),
+        authors=("Imazio M", "Brucato A", "Ferrazzi P"),
+        journal="Eur Heart J",
+        pages="2749-54",
+        doi=None,
+    )
+    assert decision(ARTICLE, copy) is PairDecision.MERGE
+
+
+def test_translated_title_at_same_location_is_merged() -> None:
+    english = DedupInput(
+        id="t1",
+        title="Platform economy and crowdworking as challenges for the German model",
+        authors=("Greef, S.", "Schroeder, W."),
+        year=2020,
+        journal="Industrielle Beziehungen",
+        volume="27",
+        pages="205-226",
+    )
+    german = replace(
+        english,
+        id="t2",
+        title="Plattformökonomie und Crowdworking als Herausforderungen für das deutsche Modell",
+        authors=("Greef, Samuel", "Schroeder, Wolfgang"),
+    )
+    assert decision(english, german) is PairDecision.MERGE
+
+
+# ----------------------------------------------------------------------- false-positive traps
+
+TRAPS = {
+    "conference abstract vs article": DedupInput(
+        id="t",
+        title=ARTICLE.title,
+        authors=ARTICLE.authors,
+        year=2009,
+        journal="Circulation",
+        volume="120",
+        pages="S512",
+        publication_type="conference abstract",
+    ),
+    "erratum repeating the title": replace(
+        ARTICLE,
+        id="t",
+        title="Erratum: " + ARTICLE.title,
+        pages="2890",
+        issue="23",
+        doi="10.1093/eurheartj/ehq400",
+    ),
+    "erratum without DOI": replace(
+        ARTICLE, id="t", title="Correction to: " + ARTICLE.title, pages="2890", doi=None
+    ),
+    "comment on the article": replace(
+        ARTICLE,
+        id="t",
+        title="Comment on: " + ARTICLE.title,
+        authors=("Smith, John",),
+        pages="2890-2891",
+        doi=None,
+    ),
+    "reply by the authors": replace(
+        ARTICLE, id="t", title="Reply to: " + ARTICLE.title, pages="2891", doi=None
+    ),
+    "part II of a series": replace(
+        ARTICLE,
+        id="t",
+        title=ARTICLE.title + ". Part II",
+        pages="2755-2760",
+        doi=None,
+    ),
+    "protocol vs results": replace(
+        ARTICLE,
+        id="t",
+        title="Colchicine for the prevention of the post-pericardiotomy syndrome: protocol for a "
+        "randomised trial",
+        year=2009,
+        journal="Trials",
+        volume="10",
+        pages="45",
+        doi=None,
+    ),
+    "same authors, journal and year, different trial": replace(
+        ARTICLE,
+        id="t",
+        title="Colchicine for the prevention of post-operative atrial fibrillation: a randomised "
+        "trial",
+        pages="2760-2766",
+        doi=None,
+    ),
+    "updated Cochrane review, other year": DedupInput(
+        id="t",
+        title="Colchicine for pericarditis",
+        authors=("Alabed, S",),
+        year=2014,
+        journal="Cochrane Database Syst Rev",
+        volume="2014",
+        issue="8",
+        pages="CD010652",
+        doi="10.1002/14651858.CD010652.pub2",
+    ),
+    "recurring column, other issue": DedupInput(
+        id="t",
+        title="Editor's comments",
+        authors=("Weber, Ron",),
+        year=2003,
+        journal="MIS Quarterly",
+        volume="27",
+        issue="3",
+        pages="iii-xii",
+    ),
+    "abstract by the same group on the same page": DedupInput(
+        id="t",
+        title="Contemporary features, risk factors and prognosis of the post-pericardiotomy syndrome",
+        authors=("Imazio, M.", "Brucato, A.", "Ferrazzi, P."),
+        year=2011,
+        journal="European Heart Journal",
+        volume="32",
+        pages="597",
+    ),
+}
+
+TRAP_ORIGINALS = {
+    "updated Cochrane review, other year": DedupInput(
+        id="o",
+        title="Colchicine for pericarditis",
+        authors=("Alabed, S",),
+        year=2013,
+        journal="Cochrane Database Syst Rev",
+        volume="2013",
+        issue="4",
+        pages="CD010652",
+        doi="10.1002/14651858.CD010652",
+    ),
+    "recurring column, other issue": DedupInput(
+        id="o",
+        title="Editor's comments",
+        authors=("Weber, Ron",),
+        year=2003,
+        journal="MIS Quarterly",
+        volume="27",
+        issue="2",
+        pages="iii-xi",
+    ),
+    "abstract by the same group on the same page": DedupInput(
+        id="o",
+        title="Colchicine prevents early post-operative pericardial and pleural effusions",
+        authors=("Imazio, M.", "Brucato, A.", "Ferrazzi, P."),
+        year=2011,
+        journal="European Heart Journal",
+        volume="32",
+        pages="597",
+    ),
+}
+
+
+@pytest.mark.parametrize("label", sorted(TRAPS))
+def test_trap_is_never_merged(label: str) -> None:
+    original = TRAP_ORIGINALS.get(label, ARTICLE)
+    assert decision(original, TRAPS[label]) is not PairDecision.MERGE
+
+
+def test_cochrane_update_without_doi_is_not_merged() -> None:
+    old = replace(TRAP_ORIGINALS["updated Cochrane review, other year"], doi=None)
+    new = replace(TRAPS["updated Cochrane review, other year"], doi=None)
+    assert decision(old, new) is not PairDecision.MERGE
+
+
+def test_decision_carries_score_and_fields() -> None:
+    copy = replace(ARTICLE, id="a2", doi=None)
+    result = find_duplicates([ARTICLE, copy])
+    (pair,) = result.pairs
+    assert pair.decision is PairDecision.MERGE
+    assert 0.0 < pair.score <= 1.0
+    assert pair.fields["title"] == 1.0 and pair.fields["pages"] == 1.0
+    assert pair.reasons
+
+
+def test_transitive_merge_never_joins_conflicting_records() -> None:
+    """A~B and B~C must not merge A and C when A and C carry different DOIs."""
+    a = replace(ARTICLE, id="a")
+    b = replace(ARTICLE, id="b", doi=None)
+    c = replace(ARTICLE, id="c", doi="10.1093/eurheartj/other")
+    result = find_duplicates([a, b, c])
+    check_invariant(result.duplicate_of)
+    assert result.group_of("a") != result.group_of("c")
+    assert any("conflicting" in " ".join(p.reasons) for p in result.review_queue)
+
+
+def test_groups_pick_most_complete_primary() -> None:
+    sparse = DedupInput(id="a0", title=ARTICLE.title, authors=ARTICLE.authors, year=2010,
+                        journal="Eur Heart J", volume="31", pages="2749-54")  # fmt: skip
+    result = find_duplicates([sparse, replace(ARTICLE, id="a9", abstract="Background ...")])
+    (group,) = result.groups
+    assert group.primary == "a9"
+    assert result.duplicate_of == {"a0": "a9", "a9": None}
+
+
+def test_duplicate_ids_are_refused() -> None:
+    with pytest.raises(ValueError, match="unique"):
+        find_duplicates([ARTICLE, ARTICLE])
+
+
+def test_special_cases_from_shared_benchmark() -> None:
+    path = SHARED / "dedup" / "special_cases" / "records.csv"
+    if not path.exists():
+        pytest.skip(f"shared benchmark data not found at {path}")
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    records = [
+        DedupInput(
+            id=r["id"],
+            title=r["title"] or None,
+            authors=tuple(a for a in r["authors"].split(" and ") if a),
+            year=r["year"] or None,
+            journal=r["journal"] or None,
+            volume=r["volume"] or None,
+            issue=r["issue"] or None,
+            pages=r["pages"] or None,
+            doi=r["doi"] or None,
+            abstract=r["abstract"] or None,
+            publication_type=r["entrytype"] or None,
+            booktitle=r["booktitle"] or None,
+            isbn=r["isbn"] or None,
+        )
+        for r in rows
+    ]
+    truth = {r["id"]: r["true_group"] for r in rows}
+    result = find_duplicates(records)
+    for group in result.groups:  # zero false merges
+        assert len({truth[m] for m in group.members}) == 1, group
+    merged_pairs = {
+        frozenset((a, b))
+        for a in truth
+        for b in truth
+        if a < b and result.group_of(a) == result.group_of(b)
+    }
+    true_pairs = {
+        frozenset((a, b)) for a in truth for b in truth if a < b and truth[a] == truth[b]
+    }
+    assert merged_pairs == true_pairs
