@@ -191,13 +191,33 @@ def find_duplicates(
     if len(set(ids)) != len(ids):
         raise ValueError("record ids must be unique")
     prepared = [_prepare(r) for r in ordered]
-    scored: list[PairScore] = []
-    for i, j in sorted(candidate_pairs(prepared)):
-        scored.append(score_pair(prepared[i], prepared[j], thresholds))
-
     by_id = {p.id: p for p in prepared}
     uf = UnionFind(ids)
     final: list[PairScore] = []
+
+    # Records identical in every comparison key are merged up front and only their first (smallest
+    # id) copy takes part in blocking: real exports repeat records verbatim across databases, and
+    # this keeps the number of scored pairs close to the number of distinct variants.
+    representatives: list[PreparedRecord] = []
+    first_of: dict[tuple[object, ...], PreparedRecord] = {}
+    for rec in prepared:
+        key = _exact_key(rec)
+        rep = first_of.get(key) if key is not None else None
+        if rep is None:
+            if key is not None:
+                first_of[key] = rec
+            representatives.append(rec)
+            continue
+        uf.union(rep.id, rec.id)
+        final.append(
+            PairScore(rep.id, rec.id, 1.0, PairDecision.MERGE, ("identical after normalisation",),
+                      {"title": 1.0})  # fmt: skip
+        )
+
+    scored: list[PairScore] = []
+    for i, j in sorted(candidate_pairs(representatives)):
+        scored.append(score_pair(representatives[i], representatives[j], thresholds))
+
     merges = sorted(
         (p for p in scored if p.decision is PairDecision.MERGE), key=lambda p: (-p.score, p.a, p.b)
     )
@@ -241,6 +261,14 @@ def find_duplicates(
             duplicate_of[m] = None if m == primary else primary
     groups.sort(key=lambda g: g.primary)
     return DedupResult(pairs=tuple(final), groups=tuple(groups), duplicate_of=duplicate_of)
+
+
+def _exact_key(rec: PreparedRecord) -> tuple[object, ...] | None:
+    """Every compared field, or ``None`` when too little is known to call two records identical."""
+    if len(rec.title.split()) < 3 or not rec.year or not (rec.authors or rec.journal):
+        return None
+    return (rec.title, rec.authors, rec.year, rec.journal, rec.volume, rec.issue, rec.pages,
+            rec.doi, rec.pmid, rec.is_conference, rec.kinds)  # fmt: skip
 
 
 def _group_conflict(
