@@ -37,10 +37,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reviewtool.dedup.engine import DedupInput, find_duplicates  # noqa: E402
-from reviewtool.dedup.similarity import PairDecision  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "dedup"
-SETS = ["respiratory", "digital_work", "haematology", "stroke", "cytology_screening", "special_cases"]
+SETS = [
+    "respiratory",
+    "digital_work",
+    "haematology",
+    "stroke",
+    "cytology_screening",
+    "special_cases",
+]
 PUBLISHED = {  # README: bib-dedupe (2024-12) and ASySD, TP/FP/FN/F1
     "respiratory": ((408, 0, 28, 0.967), (399, 0, 37, 0.956)),
     "digital_work": ((368, 0, 1, 0.999), (307, 20, 62, 0.882)),
@@ -93,7 +99,9 @@ def score_clusters(clusters: Iterable[Sequence[str]], truth: dict[str, str]) -> 
             "F1": f1}  # fmt: skip
 
 
-def run_ours(rows: list[dict[str, str]]) -> tuple[list[tuple[str, ...]], list[tuple[str, str]], float]:
+def run_ours(
+    rows: list[dict[str, str]],
+) -> tuple[list[tuple[str, ...]], list[tuple[str, str]], float]:
     start = time.perf_counter()
     result = find_duplicates([to_input(r) for r in rows])
     elapsed = time.perf_counter() - start
@@ -109,7 +117,7 @@ def run_bib_dedupe(rows: list[dict[str, str]]) -> tuple[list[list[str]] | None, 
 
         import pandas as pd
         from bib_dedupe.bib_dedupe import block, cluster, match, prep
-    except Exception as exc:  # noqa: BLE001 - any import failure means "peer unavailable"
+    except Exception as exc:
         return None, f"bib-dedupe not importable ({type(exc).__name__}: {exc})", 0.0
     frame = pd.DataFrame(
         {
@@ -136,7 +144,7 @@ def run_bib_dedupe(rows: list[dict[str, str]]) -> tuple[list[list[str]] | None, 
             blocked = block(prepped, verbosity_level=0, cpu=1)
             matched = match(blocked, verbosity_level=0, cpu=1)
             clusters = cluster(matched, verbosity_level=0)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return None, f"bib-dedupe failed ({type(exc).__name__}: {exc})", time.perf_counter() - start
     return [sorted(c) for c in clusters], "", time.perf_counter() - start
 
@@ -302,7 +310,10 @@ def speed(sizes: Sequence[int], peer: bool, peer_max: int) -> None:
                     print(f"{n:>8} {tool:<11} skipped above {peer_max} records (--peer-max)")
                 continue
             proc = subprocess.run(
-                [sys.executable, __file__, flag, str(n)], capture_output=True, text=True, check=False
+                [sys.executable, __file__, flag, str(n)],
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if proc.returncode != 0:
                 print(f"{n:>8} {tool:<11} failed: {proc.stderr.strip().splitlines()[-1:]}")

@@ -17,6 +17,7 @@ from reviewtool.dedup.similarity import PairDecision
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
+TITLE = "Colchicine for the prevention of the post-pericardiotomy syndrome: a randomised trial"
 ARTICLE = DedupInput(
     id="a1",
     title="Colchicine for the prevention of the post-pericardiotomy syndrome: a randomised trial",
@@ -57,7 +58,7 @@ NOISY_COPIES = {
     "page-range style, no DOI": replace(ARTICLE, pages="2749-54", doi=None),
     "DOI as URL": replace(ARTICLE, doi="https://doi.org/10.1093/EURHEARTJ/EHQ319"),
     "MEDLINE annotations": replace(
-        ARTICLE, title=ARTICLE.title + ". [Review] [33 refs]", doi=None, issue=None
+        ARTICLE, title=TITLE + ". [Review] [33 refs]", doi=None, issue=None
     ),
     "one typo, no DOI": replace(
         ARTICLE,
@@ -78,7 +79,7 @@ def test_all_noise_at_once_is_merged() -> None:
     copy = replace(
         ARTICLE,
         id="a2",
-        title=ARTICLE.title.upper(),
+        title=TITLE.upper(),
         authors=("Imazio M", "Brucato A", "Ferrazzi P"),
         journal="Eur Heart J",
         pages="2749-54",
@@ -111,7 +112,7 @@ def test_translated_title_at_same_location_is_merged() -> None:
 TRAPS = {
     "conference abstract vs article": DedupInput(
         id="t",
-        title=ARTICLE.title,
+        title=TITLE,
         authors=ARTICLE.authors,
         year=2009,
         journal="Circulation",
@@ -122,29 +123,29 @@ TRAPS = {
     "erratum repeating the title": replace(
         ARTICLE,
         id="t",
-        title="Erratum: " + ARTICLE.title,
+        title="Erratum: " + TITLE,
         pages="2890",
         issue="23",
         doi="10.1093/eurheartj/ehq400",
     ),
     "erratum without DOI": replace(
-        ARTICLE, id="t", title="Correction to: " + ARTICLE.title, pages="2890", doi=None
+        ARTICLE, id="t", title="Correction to: " + TITLE, pages="2890", doi=None
     ),
     "comment on the article": replace(
         ARTICLE,
         id="t",
-        title="Comment on: " + ARTICLE.title,
+        title="Comment on: " + TITLE,
         authors=("Smith, John",),
         pages="2890-2891",
         doi=None,
     ),
     "reply by the authors": replace(
-        ARTICLE, id="t", title="Reply to: " + ARTICLE.title, pages="2891", doi=None
+        ARTICLE, id="t", title="Reply to: " + TITLE, pages="2891", doi=None
     ),
     "part II of a series": replace(
         ARTICLE,
         id="t",
-        title=ARTICLE.title + ". Part II",
+        title=TITLE + ". Part II",
         pages="2755-2760",
         doi=None,
     ),
@@ -267,7 +268,7 @@ def test_transitive_merge_never_joins_conflicting_records() -> None:
 
 
 def test_groups_pick_most_complete_primary() -> None:
-    sparse = DedupInput(id="a0", title=ARTICLE.title, authors=ARTICLE.authors, year=2010,
+    sparse = DedupInput(id="a0", title=TITLE, authors=ARTICLE.authors, year=2010,
                         journal="Eur Heart J", volume="31", pages="2749-54")  # fmt: skip
     result = find_duplicates([sparse, replace(ARTICLE, id="a9", abstract="Background ...")])
     (group,) = result.groups
@@ -314,7 +315,5 @@ def test_special_cases_from_shared_benchmark() -> None:
         for b in truth
         if a < b and result.group_of(a) == result.group_of(b)
     }
-    true_pairs = {
-        frozenset((a, b)) for a in truth for b in truth if a < b and truth[a] == truth[b]
-    }
+    true_pairs = {frozenset((a, b)) for a in truth for b in truth if a < b and truth[a] == truth[b]}
     assert merged_pairs == true_pairs

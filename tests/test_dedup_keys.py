@@ -47,7 +47,10 @@ def test_normalize_pmid() -> None:
         ("Role of <i>TNF-α</i>", "Role of TNF-alpha"),
         (r"Role of \emph{TNF} in {B}ritain", "Role of TNF in Britain"),
         ("Safety &amp; efficacy", "Safety & efficacy"),
-        ("[Treatment of asthma in children]. [Article in German]", "Treatment of asthma in children"),
+        (
+            "[Treatment of asthma in children]. [Article in German]",
+            "Treatment of asthma in children",
+        ),
         ("Cervical neoplasia. [Review] [70 refs]", "Cervical neoplasia"),
         ("HPV testing (Provisional abstract)", "HPV testing"),
         ("Current aspects. [Review] [16 refs] [Romanian]", "Current aspects"),

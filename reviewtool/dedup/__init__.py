@@ -13,7 +13,14 @@ if TYPE_CHECKING:
     from reviewtool.dedup.engine import DedupInput, DedupResult, find_duplicates
     from reviewtool.dedup.similarity import PairDecision, PairScore, Thresholds
 
-__all__ = ["DedupInput", "DedupResult", "PairDecision", "PairScore", "Thresholds", "find_duplicates"]
+__all__ = [
+    "DedupInput",
+    "DedupResult",
+    "PairDecision",
+    "PairScore",
+    "Thresholds",
+    "find_duplicates",
+]
 
 _LAZY = {
     "DedupInput": "reviewtool.dedup.engine",

@@ -81,7 +81,8 @@ class UnionFind:
         rx, ry = self.find(x), self.find(y)
         if rx == ry:
             return rx
-        root, child = (rx, ry) if (self._key(rx), rx) <= (self._key(ry), ry) else (ry, rx)  # type: ignore[operator]
+        kx, ky = self._key(rx), self._key(ry)
+        root, child = (rx, ry) if (kx, rx) <= (ky, ry) else (ry, rx)
         self._parent[child] = root
         self._members[root].extend(self._members.pop(child))
         return root

@@ -210,8 +210,9 @@ def find_duplicates(
             continue
         uf.union(rep.id, rec.id)
         final.append(
-            PairScore(rep.id, rec.id, 1.0, PairDecision.MERGE, ("identical after normalisation",),
-                      {"title": 1.0})  # fmt: skip
+            PairScore(
+                rep.id, rec.id, 1.0, PairDecision.MERGE, ("identical after normalisation",), {}
+            )
         )
 
     scored: list[PairScore] = []

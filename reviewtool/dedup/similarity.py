@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from rapidfuzz import fuzz
 
-from reviewtool.dedup.keys import PreparedRecord
+from reviewtool.dedup.keys import PreparedRecord, journals_match
 
 __all__ = ["PairDecision", "PairScore", "Thresholds", "hard_conflict", "score_pair"]
 
@@ -100,8 +100,12 @@ def _names_close(x: str, y: str) -> bool:
     if len(x) < 4 or len(y) < 4:
         return False
     # Compound names lose or gain a part between databases ("lequintrec" vs "quintrec").
-    return x.startswith(y) or y.startswith(x) or x.endswith(y) or y.endswith(x) or (
-        fuzz.ratio(x, y) >= 88
+    return (
+        x.startswith(y)
+        or y.startswith(x)
+        or x.endswith(y)
+        or y.endswith(x)
+        or (fuzz.ratio(x, y) >= 88)
     )
 
 
@@ -236,7 +240,9 @@ def score_pair(
 
     same_id = fields.get("doi") == 1.0 or fields.get("pmid") == 1.0
     located = _same_location(a, b) and fields.get("journal", 1.0) == 1.0
-    same_people = fields.get("first_author") == 1.0 and fields.get("authors", 0.0) >= th.author_overlap
+    same_people = (
+        fields.get("first_author") == 1.0 and fields.get("authors", 0.0) >= th.author_overlap
+    )
     contained = bool(title is not None and _title_contained(a, b))
     if same_id:
         label = "same DOI" if fields.get("doi") else "same PMID"
@@ -318,11 +324,9 @@ def _pages_match(x: str, y: str) -> bool | None:
     # Online journals: one database gives the article number (e12724), another "1-6".
     if {x, y} & {"1"} and (_is_locator(x) or _is_locator(y)):
         return None
-    # "S417" vs "417": supplement prefix dropped by one database.
     short, long_ = sorted((x, y), key=len)
-    if len(long_) == len(short) + 1 and long_[0].isalpha() and long_[1:] == short:
-        return True  # "S417" / "c37" vs "417" / "37": section letter dropped by one database
-    return False
+    # "S417" / "c37" vs "417" / "37": section letter dropped by one database.
+    return len(long_) == len(short) + 1 and long_[0].isalpha() and long_[1:] == short
 
 
 def _is_locator(page: str) -> bool:
@@ -330,8 +334,6 @@ def _is_locator(page: str) -> bool:
 
 
 def _journal_match(a: PreparedRecord, b: PreparedRecord) -> bool | None:
-    from reviewtool.dedup.keys import journals_match
-
     return journals_match(a.journal, b.journal)
 
 
