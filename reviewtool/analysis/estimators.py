@@ -35,7 +35,7 @@ import math
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from reviewtool.analysis.effect_sizes import RATIO_MEASURES, FloatArray, TwoByTwo
 from reviewtool.analysis.results import Heterogeneity, Pooled, PoolingSummary
@@ -199,7 +199,8 @@ def heterogeneity(
     k = y.shape[0]
     df = k - 1
     q_val = _cochran_q(y, v) if q is None else q
-    p = float(stats.chi2.sf(q_val, df)) if df > 0 else float("nan")
+    # scipy.special's chi2/normal/t functions: same numbers as scipy.stats, ~100x less overhead.
+    p = float(special.chdtrc(df, q_val)) if df > 0 else float("nan")
     if form == "tau2-based":
         vt = _typical_variance(v) if k > 1 else float(v[0])
         i2 = 100.0 * tau2 / (vt + tau2)
@@ -231,12 +232,12 @@ def _interval(
 ) -> Pooled:
     stat = estimate / se if se > 0 else float("nan")
     if df is None:
-        crit = float(stats.norm.ppf(0.5 + level / 2))
-        p = float(2 * stats.norm.sf(abs(stat)))
+        crit = float(special.ndtri(0.5 + level / 2))
+        p = float(2 * special.ndtr(-abs(stat)))
         name = "z"
     else:
-        crit = float(stats.t.ppf(0.5 + level / 2, df))
-        p = float(2 * stats.t.sf(abs(stat), df))
+        crit = float(special.stdtrit(df, 0.5 + level / 2))
+        p = float(2 * special.stdtr(df, -abs(stat)))
         name = "t"
     lo, hi = estimate - crit * se, estimate + crit * se
     pi_lo = pi_hi = None
