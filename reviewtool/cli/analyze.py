@@ -145,7 +145,7 @@ def file_command(
         if funnel is not None and result.funnel is not None:
             plots.funnel_plot(result.funnel, funnel, measure=result.main.measure)
     if fmt is OutputFormat.JSON:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     elif fmt is OutputFormat.CSV:
         _print_csv(result)
     else:
