@@ -92,6 +92,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
     """Yield each MEDLINE record of ``text`` as a ``CitationIn`` or a ``BadRecord``."""
     lines = split_lines(text)
     truncated = bool(text) and not text.endswith(("\n", "\r"))
+    last_content = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
     count = 0
     block: list[str] = []
     start = 0
@@ -104,7 +105,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
         if not block:
             continue
         raw = "\n".join(block)
-        is_last = i >= len(lines) - 1 or not any(ln.strip() for ln in lines[i:])
+        is_last = i > last_content
         try:
             fields = _fields(block)
         except ValueError as exc:
