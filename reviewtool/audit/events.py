@@ -3,7 +3,8 @@
 Event names are stable kebab-case strings because they are stored forever. ``payload()`` is what the
 ledger stores and hashes. Events that change the state of an entity carry ``after`` (the entity's
 full snapshot once the change is made, ``None`` once it is gone) so that ``audit verify`` can replay
-the ledger and compare it with the tables; ``before`` is there for people reading the log.
+the ledger and compare it with the tables; ``before`` is there for people reading the log. Events
+that change many entities at once carry ``state``: ``{entity_type: {entity_id: snapshot or None}}``.
 """
 
 from __future__ import annotations
@@ -141,6 +142,67 @@ class SchemaUpgraded(Event):
         return self.to_revision
 
 
+@dataclass(frozen=True)
+class RecordsImported(Event):
+    """An export file was imported as a batch of records.
+
+    :ivar after: the batch snapshot, with a digest of every record it holds.
+    :ivar bad_records: records refused with ``--skip-bad`` (line, key, reason).
+    :ivar forced: True when the same file had been imported before and ``--force`` was given.
+    """
+
+    name: ClassVar[str] = "records-imported"
+    entity_type: ClassVar[str] = "import_batch"
+    batch_id: int
+    after: Snapshot
+    bad_records: list[dict[str, Any]]
+    forced: bool
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.batch_id)
+
+
+@dataclass(frozen=True)
+class DedupRunCompleted(Event):
+    """Automatic deduplication ran over all records.
+
+    :ivar counts: records, candidate pairs, automatic merges, pairs queued for a person.
+    :ivar state: the pairs it scored and every record whose group changed.
+    """
+
+    name: ClassVar[str] = "dedup-run"
+    entity_type: ClassVar[str] = "dedup_run"
+    run_id: int
+    settings: dict[str, Any]
+    counts: dict[str, int]
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.run_id)
+
+
+@dataclass(frozen=True)
+class DedupDecided(Event):
+    """A person confirmed or rejected a candidate pair (``decision``), or undid a group.
+
+    :ivar decision: ``confirm``, ``reject`` or ``undo``.
+    :ivar state: the pairs and records whose state changed with it.
+    """
+
+    name: ClassVar[str] = "dedup-decision"
+    entity_type: ClassVar[str] = "duplicate_group"
+    group_id: int
+    decision: str
+    note: str | None
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.group_id)
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -151,5 +213,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MemberChanged,
         AccessRefused,
         SchemaUpgraded,
+        RecordsImported,
+        DedupRunCompleted,
+        DedupDecided,
     )
 }

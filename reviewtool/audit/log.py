@@ -228,9 +228,16 @@ def verify(session: Session) -> VerifyReport:
         except ValueError:
             report._fail(row.seq, f"event #{row.seq}: payload is not valid JSON")
             payload = {}
-        if row.entity_type in replayed and isinstance(payload, dict) and "after" in payload:
-            replayed[row.entity_type][row.entity_id] = payload["after"]
-            last_touch[(row.entity_type, row.entity_id)] = row.seq
+        if isinstance(payload, dict):
+            if row.entity_type in replayed and "after" in payload:
+                replayed[row.entity_type][row.entity_id] = payload["after"]
+                last_touch[(row.entity_type, row.entity_id)] = row.seq
+            # Bulk events (a dedup run touches hundreds of records) list their changes by entity.
+            for kind, changes in (payload.get("state") or {}).items():
+                if kind in replayed:
+                    for entity_id, snapshot in changes.items():
+                        replayed[kind][entity_id] = snapshot
+                        last_touch[(kind, entity_id)] = row.seq
         prev_hash, expected_seq = row.hash, row.seq + 1
         report.events += 1
     report.head_hash = prev_hash

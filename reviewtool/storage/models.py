@@ -96,3 +96,97 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int
     hash: str
+
+
+class ImportBatch(SQLModel, table=True):
+    """One export file imported: where it came from, what it held, who brought it in."""
+
+    __tablename__ = "import_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str
+    sha256: str = Field(index=True)
+    format: str
+    encoding: str
+    source: str
+    searched_on: str | None = None
+    query: str | None = Field(default=None, sa_type=Text)
+    search_round: int = 1
+    imported_by: str
+    imported_at: str
+    record_count: int
+    # Records refused with --skip-bad and parser warnings, as JSON lists: kept with the batch so the
+    # import can be reported honestly.
+    bad_records: str = Field(default="[]", sa_type=Text)
+    warnings: str = Field(default="[]", sa_type=Text)
+
+
+class Record(SQLModel, table=True):
+    """One citation as it arrived in one batch: the raw text verbatim plus normalised fields.
+
+    ``duplicate_of`` points at the primary record of the record's duplicate group (never at a
+    record that itself points elsewhere); the group id is ``COALESCE(duplicate_of, id)``.
+    """
+
+    __tablename__ = "record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="import_batch.id", index=True)
+    source_key: str | None = Field(default=None, index=True)
+    line: int
+    raw: str = Field(sa_type=Text)
+    title: str | None = Field(default=None, sa_type=Text)
+    authors: str = Field(default="[]", sa_type=Text)
+    year: int | None = None
+    journal: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = Field(default=None, index=True)
+    pmid: str | None = Field(default=None, index=True)
+    abstract: str | None = Field(default=None, sa_type=Text)
+    keywords: str = Field(default="[]", sa_type=Text)
+    publication_type: str | None = None
+    language: str | None = None
+    extra: str = Field(default="{}", sa_type=Text)
+    duplicate_of: int | None = Field(default=None, foreign_key="record.id", index=True)
+
+
+class DedupRun(SQLModel, table=True):
+    """One run of automatic deduplication over all records, with its settings and counts."""
+
+    __tablename__ = "dedup_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_by: str
+    run_at: str
+    settings: str = Field(default="{}", sa_type=Text)
+    records: int
+    candidate_pairs: int
+    auto_merged: int
+    queued: int
+
+
+class DedupPair(SQLModel, table=True):
+    """A scored candidate pair of records and what became of it.
+
+    ``outcome`` is what the scorer said (merge / distinct / review); ``status`` is what holds now:
+    ``merged`` (automatic), ``distinct`` (automatic), ``pending`` (waiting for a person),
+    ``confirmed`` or ``rejected`` (by ``decided_by``). A person's decision survives later runs.
+    """
+
+    __tablename__ = "dedup_pair"
+    __table_args__ = (UniqueConstraint("record_a", "record_b"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_a: int = Field(foreign_key="record.id", index=True)
+    record_b: int = Field(foreign_key="record.id", index=True)
+    run_id: int = Field(foreign_key="dedup_run.id")
+    score: float
+    outcome: str
+    reasons: str = Field(default="[]", sa_type=Text)
+    fields: str = Field(default="{}", sa_type=Text)
+    status: str = Field(index=True)
+    decided_by: str | None = None
+    decided_at: str | None = None
+    note: str | None = Field(default=None, sa_type=Text)

@@ -8,13 +8,45 @@ its snapshot function to ``ENTITY_STATE``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from reviewtool.storage.models import Member, MemberRole, ReviewInfo, ReviewSetting
+from reviewtool.storage.models import (
+    DedupPair,
+    ImportBatch,
+    Member,
+    MemberRole,
+    Record,
+    ReviewInfo,
+    ReviewSetting,
+)
+
+# The fields of a record fixed at import; ``duplicate_of`` changes with deduplication and is
+# tracked as its own entity ("record_duplicate").
+RECORD_FIELDS = (
+    "id",
+    "source_key",
+    "line",
+    "raw",
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "abstract",
+    "keywords",
+    "publication_type",
+    "language",
+    "extra",
+)
 
 
 def review_snapshot(review: ReviewInfo) -> dict[str, Any]:
@@ -26,6 +58,77 @@ def member_snapshot(session: Session, member: Member) -> dict[str, Any]:
     """What the ledger records of a member: name, active flag and sorted roles."""
     roles = session.exec(select(MemberRole.role).where(MemberRole.member_id == member.id)).all()
     return {"name": member.name, "active": bool(member.active), "roles": sorted(roles)}
+
+
+def records_digest(rows: list[tuple[Any, ...]]) -> str:
+    """sha256 over a batch's records (tuples of ``RECORD_FIELDS``, ordered by id)."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(json.dumps(list(row), ensure_ascii=False, separators=(",", ":")).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def batch_snapshot(batch: ImportBatch, digest: str) -> dict[str, Any]:
+    """What the ledger records of an import batch, including a digest of all its records."""
+    return {
+        "file_name": batch.file_name,
+        "sha256": batch.sha256,
+        "format": batch.format,
+        "encoding": batch.encoding,
+        "source": batch.source,
+        "searched_on": batch.searched_on,
+        "query": batch.query,
+        "search_round": batch.search_round,
+        "record_count": batch.record_count,
+        "records_digest": digest,
+    }
+
+
+def pair_snapshot(pair: DedupPair) -> dict[str, Any]:
+    """What the ledger records of a candidate pair: its records and where it stands."""
+    return {
+        "record_a": pair.record_a,
+        "record_b": pair.record_b,
+        "status": pair.status,
+        "decided_by": pair.decided_by,
+    }
+
+
+def _record_rows(session: Session, batch_id: int | None = None) -> dict[int, list[tuple[Any, ...]]]:
+    columns = [getattr(Record, name) for name in RECORD_FIELDS]
+    query = select(Record.batch_id, *columns).order_by(col(Record.id))  # type: ignore[call-overload]
+    if batch_id is not None:
+        query = query.where(Record.batch_id == batch_id)
+    rows_by_batch: dict[int, list[tuple[Any, ...]]] = {}
+    for row in session.exec(query).all():
+        rows_by_batch.setdefault(row[0], []).append(tuple(row[1:]))
+    return rows_by_batch
+
+
+def batch_state(session: Session, batch: ImportBatch) -> dict[str, Any]:
+    """The snapshot of one batch as it stands in the database now."""
+    assert batch.id is not None
+    return batch_snapshot(batch, records_digest(_record_rows(session, batch.id).get(batch.id, [])))
+
+
+def _batches(session: Session) -> dict[str, Any]:
+    rows_by_batch = _record_rows(session)
+    return {
+        str(b.id): batch_snapshot(b, records_digest(rows_by_batch.get(b.id or 0, [])))
+        for b in session.exec(select(ImportBatch)).all()
+    }
+
+
+def _duplicates(session: Session) -> dict[str, Any]:
+    rows = session.exec(
+        select(Record.id, Record.duplicate_of).where(col(Record.duplicate_of).is_not(None))
+    ).all()
+    return {str(rid): target for rid, target in rows}
+
+
+def _pairs(session: Session) -> dict[str, Any]:
+    return {str(p.id): pair_snapshot(p) for p in session.exec(select(DedupPair)).all()}
 
 
 def _reviews(session: Session) -> dict[str, Any]:
@@ -55,4 +158,7 @@ ENTITY_STATE: dict[str, Callable[[Session], dict[str, Any]]] = {
     "review": _reviews,
     "review_setting": _settings,
     "member": _members,
+    "import_batch": _batches,
+    "record_duplicate": _duplicates,
+    "dedup_pair": _pairs,
 }

@@ -1,0 +1,180 @@
+"""``reviewtool import`` and ``reviewtool records``: bring search exports in, list what arrived."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from reviewtool.cli._common import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    actor_name,
+    console,
+    err_console,
+    reading,
+    writing,
+)
+from reviewtool.errors import InvalidInput
+
+records_app = typer.Typer(help="List the imported records.", no_args_is_help=True)
+
+# Files above this size get a progress bar; small ones parse faster than a bar can draw.
+PROGRESS_BYTES = 1_000_000
+
+
+def _column_map(items: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in items:
+        field, sep, column = item.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise InvalidInput(
+                f"--map expects FIELD=COLUMN (e.g. title=Article Title), got {item!r}"
+            )
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``import`` to the root app and the ``records`` group."""
+
+    @app.command("import")
+    def import_(
+        files: list[Path] = typer.Argument(
+            ..., help="Export files (RIS, nbib, BibTeX, EndNote XML, WoS, CSV)."
+        ),
+        source: str = typer.Option(
+            ..., "--source", help='Database searched, e.g. "MEDLINE (PubMed)".'
+        ),
+        searched: str | None = typer.Option(
+            None, "--searched", help="Date of the search, YYYY-MM-DD."
+        ),
+        query: str | None = typer.Option(None, "--query", help="The search strategy as run."),
+        fmt: str | None = typer.Option(
+            None,
+            "--format",
+            help="Force a format instead of detecting it: ris, nbib, bibtex, endnote_xml, endnote_tagged, wos, wos_tab, csv.",
+        ),
+        skip_bad: bool = typer.Option(
+            False, "--skip-bad", help="Import the good records; list the bad ones."
+        ),
+        force: bool = typer.Option(
+            False, "--force", help="Import a file again that was imported before."
+        ),
+        mapping: list[str] = typer.Option(
+            [], "--map", help="CSV column mapping FIELD=COLUMN (repeatable)."
+        ),
+        db: DbOption = None,
+        actor: ActorOption = None,
+        output: FormatOption = OutputFormat.TABLE,
+    ) -> None:
+        """Import search export files, one batch per file, all in one transaction.
+
+        Example: reviewtool import pubmed.nbib --source "MEDLINE (PubMed)" --searched 2021-09-15
+        """
+        from reviewtool.importing.service import import_files
+
+        column_map = _column_map(mapping)
+        big = sum(f.stat().st_size for f in files if f.exists()) > PROGRESS_BYTES
+        with writing(db) as session:
+            if big:
+                from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+                with Progress(
+                    SpinnerColumn(),
+                    TextColumn("{task.description}"),
+                    TextColumn("{task.completed} records"),
+                    TimeElapsedColumn(),
+                    console=err_console(),
+                    transient=True,
+                ) as bar:
+                    tasks: dict[str, object] = {}
+
+                    def progress(name: str, n: int) -> None:
+                        if name not in tasks:
+                            tasks[name] = bar.add_task(f"parsing {name}", total=None)
+                        bar.update(tasks[name], completed=n)  # type: ignore[arg-type]
+
+                    reports = import_files(
+                        session, actor=actor_name(actor), paths=files, source=source, searched_on=searched,
+                        query=query, format=fmt, skip_bad=skip_bad, force=force, column_map=column_map,
+                        progress=progress,
+                    )  # fmt: skip
+            else:
+                reports = import_files(
+                    session, actor=actor_name(actor), paths=files, source=source, searched_on=searched,
+                    query=query, format=fmt, skip_bad=skip_bad, force=force, column_map=column_map,
+                )  # fmt: skip
+        if output is OutputFormat.JSON:
+            typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+            return
+        out = console()
+        for r in reports:
+            out.print(
+                f"Imported {r.records} records from {r.file_name} ({r.format}, {r.encoding}) "
+                f"as batch {r.batch_id}, source {r.source}.",
+                highlight=False,
+            )
+            for bad in r.bad:
+                out.print(f"  skipped line {bad['line']}: {bad['reason']}", highlight=False)
+
+    app.add_typer(records_app, name="records")
+
+
+@records_app.command("list")
+def list_(
+    batch: int | None = typer.Option(None, "--batch", help="Only records of this import batch."),
+    status: str | None = typer.Option(
+        None, "--status", help="Only unique, primary or duplicate records."
+    ),
+    db: DbOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List records: record_id (the id other commands take), source ids, title, first author, year, status.
+
+    Example: reviewtool records list --status duplicate --format csv
+    """
+    from reviewtool.importing.service import list_records
+
+    if status is not None and status not in ("unique", "primary", "duplicate"):
+        raise InvalidInput(f"--status must be unique, primary or duplicate, not {status!r}")
+    with reading(db) as session:
+        views = list_records(session, batch_id=batch, status=status)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps([v.to_dict() for v in views], indent=2, ensure_ascii=False))
+        return
+    if output is OutputFormat.CSV:
+        columns = [
+            "record_id",
+            "batch_id",
+            "source",
+            "source_key",
+            "doi",
+            "pmid",
+            "title",
+            "first_author",
+            "year",
+            "status",
+            "group_id",
+        ]
+        writer = csv.DictWriter(
+            sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore"
+        )
+        writer.writeheader()
+        for v in views:
+            writer.writerow(v.to_dict())
+        return
+    from rich.table import Table
+
+    table = Table("id", "source", "key", "first author", "year", "title", "status")
+    for v in views:
+        table.add_row(
+            str(v.record_id), v.source, v.source_key or "", v.first_author or "", str(v.year or ""),
+            (v.title or "")[:70], v.status,
+        )  # fmt: skip
+    console().print(table)

@@ -1,0 +1,528 @@
+"""Deduplication inside a review: score, merge the certain, queue the uncertain, undo on request.
+
+Nothing is deleted. A merge sets ``record.duplicate_of`` to the group's primary (its most complete
+record); the pairs behind every group are kept with their scores and reasons; a person's confirm or
+reject is a pair status that later runs respect, and ``undo`` rejects every link of a group.
+Groups are always rebuilt from the stored pairs by one function, ``_regroup``, so automatic runs and
+human decisions cannot disagree about who belongs with whom.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from reviewtool import audit
+from reviewtool.access import require
+from reviewtool.audit.events import DedupDecided, DedupRunCompleted
+from reviewtool.dedup.clusters import UnionFind
+from reviewtool.dedup.engine import DedupInput, find_duplicates
+from reviewtool.dedup.similarity import PairDecision, Thresholds
+from reviewtool.domain import Action
+from reviewtool.errors import InvalidInput, NotFound
+from reviewtool.storage.models import DedupPair, DedupRun, ImportBatch, Record
+from reviewtool.storage.snapshots import pair_snapshot
+
+LINKS = ("merged", "confirmed")
+"""Pair statuses that put two records in one group."""
+
+_COMPLETENESS_FIELDS = (
+    "title",
+    "year",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "abstract",
+)
+
+
+def _completeness(record: Record) -> int:
+    filled = sum(1 for name in _COMPLETENESS_FIELDS if getattr(record, name))
+    return filled + (1 if record.authors not in ("", "[]") else 0)
+
+
+def _dedup_input(record: Record) -> DedupInput:
+    extra = json.loads(record.extra or "{}")
+    return DedupInput(
+        id=str(record.id),
+        title=record.title,
+        authors=tuple(json.loads(record.authors or "[]")),
+        year=record.year,
+        journal=record.journal,
+        volume=record.volume,
+        issue=record.issue,
+        pages=record.pages,
+        doi=record.doi,
+        pmid=record.pmid,
+        abstract=record.abstract,
+        publication_type=record.publication_type,
+        booktitle=extra.get("booktitle"),
+        isbn=extra.get("isbn"),
+    )
+
+
+def _regroup(session: Session) -> dict[str, int | None]:
+    """Rebuild every group from the stored pairs; write and return the records whose group changed.
+
+    Confirmed pairs are joined first, then automatic merges strongest first; a union that would put
+    the two records of a rejected pair into one group is skipped, and that pair goes back to the
+    queue. Each group's primary is its most complete record (ties: the smallest id).
+    """
+    records = session.exec(select(Record)).all()
+    ids = [str(r.id) for r in records]
+    uf = UnionFind(ids)
+    pairs = session.exec(select(DedupPair)).all()
+    rejected: dict[int, set[int]] = defaultdict(set)
+    for p in pairs:
+        if p.status == "rejected":
+            rejected[p.record_a].add(p.record_b)
+            rejected[p.record_b].add(p.record_a)
+    links = sorted(
+        (p for p in pairs if p.status in LINKS),
+        key=lambda p: (p.status != "confirmed", -p.score, p.record_a, p.record_b),
+    )
+    for pair in links:
+        a, b = str(pair.record_a), str(pair.record_b)
+        if uf.find(a) == uf.find(b):
+            continue
+        left = [int(x) for x in uf.members(a)]
+        right = {int(x) for x in uf.members(b)}
+        if any(rejected[x] & right for x in left):
+            pair.status = "pending"
+            session.add(pair)
+            continue
+        uf.union(a, b)
+
+    completeness = {str(r.id): _completeness(r) for r in records}
+    current = {str(r.id): r.duplicate_of for r in records}
+    wanted: dict[str, int | None] = {}
+    done: set[str] = set()
+    for rid in ids:
+        root = uf.find(rid)
+        if root in done:
+            continue
+        done.add(root)
+        members = uf.members(rid)
+        primary = min(members, key=lambda m: (-completeness[m], int(m)))
+        for m in members:
+            wanted[m] = None if m == primary or len(members) == 1 else int(primary)
+    changes = {rid: target for rid, target in wanted.items() if current[rid] != target}
+    # Clear first, then point: the foreign key must never name a record that is mid-change.
+    for rid, target in changes.items():
+        session.execute(
+            update(Record).where(col(Record.id) == int(rid)).values(duplicate_of=target)
+        )
+    session.flush()
+    return changes
+
+
+@dataclass(frozen=True)
+class DedupRunReport:
+    """What one `dedup run` did."""
+
+    run_id: int
+    records: int
+    candidate_pairs: int
+    auto_merged: int
+    queued: int
+    groups: int
+    duplicates: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def run_dedup(
+    session: Session, *, actor: str, thresholds: Thresholds | None = None
+) -> DedupRunReport:
+    """Score all records, store merge/review pairs, regroup; a person's earlier decisions stand."""
+    require(session, actor, Action.DEDUPLICATE)
+    records = session.exec(select(Record).order_by(col(Record.id))).all()
+    if not records:
+        raise InvalidInput("there are no records to deduplicate; import search exports first")
+    thresholds = thresholds or Thresholds()
+    result = find_duplicates([_dedup_input(r) for r in records], thresholds=thresholds)
+    run = DedupRun(
+        run_by=actor,
+        run_at=audit.log.utc_now(),
+        settings=json.dumps(asdict(thresholds)),
+        records=len(records),
+        candidate_pairs=len(result.pairs),
+        auto_merged=0,
+        queued=0,
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+
+    existing = {(p.record_a, p.record_b): p for p in session.exec(select(DedupPair)).all()}
+    touched: list[DedupPair] = []
+    for score in result.pairs:
+        if score.decision is PairDecision.DISTINCT:
+            continue
+        a, b = sorted((int(score.a), int(score.b)))
+        status = "merged" if score.decision is PairDecision.MERGE else "pending"
+        pair = existing.get((a, b))
+        if pair is not None and pair.status in ("confirmed", "rejected"):
+            continue
+        if pair is None:
+            pair = DedupPair(
+                record_a=a, record_b=b, run_id=run.id, score=0.0, outcome="", status=""
+            )
+        before = (pair.status, pair.score)
+        pair.run_id = run.id
+        pair.score = round(float(score.score), 6)
+        pair.outcome = score.decision.value
+        pair.reasons = json.dumps(list(score.reasons), ensure_ascii=False)
+        pair.fields = json.dumps({k: round(v, 4) for k, v in score.fields.items()})
+        pair.status = status
+        session.add(pair)
+        if before != (pair.status, pair.score):
+            touched.append(pair)
+    session.flush()
+    changes = _regroup(session)
+    queue = review_queue(session)
+    run.auto_merged = sum(1 for p in touched if p.status == "merged")
+    run.queued = len(queue)
+    session.add(run)
+    groups, duplicates = _group_counts(session)
+    counts = {
+        "records": len(records),
+        "candidate_pairs": len(result.pairs),
+        "auto_merged": run.auto_merged,
+        "queued": run.queued,
+        "groups": groups,
+        "duplicates": duplicates,
+    }
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        DedupRunCompleted(
+            run_id=run.id,
+            settings=asdict(thresholds),
+            counts=counts,
+            state={
+                "dedup_pair": {str(p.id): pair_snapshot(p) for p in touched},
+                "record_duplicate": changes,
+            },
+        ),
+    )
+    return DedupRunReport(run_id=run.id, **counts)
+
+
+def _group_counts(session: Session) -> tuple[int, int]:
+    targets = session.exec(
+        select(Record.duplicate_of).where(col(Record.duplicate_of).is_not(None))
+    ).all()
+    return len(set(targets)), len(targets)
+
+
+def _group_id(record: Record) -> int:
+    assert record.id is not None
+    return record.duplicate_of or record.id
+
+
+@dataclass(frozen=True)
+class QueuedPair:
+    """A pair waiting for a person, with both records and the evidence."""
+
+    pair_id: int
+    score: float
+    reasons: tuple[str, ...]
+    fields: dict[str, float]
+    a: dict[str, Any]
+    b: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def record_fields(session: Session, record: Record) -> dict[str, Any]:
+    """A record's fields as a person compares them (with its source database)."""
+    batch = session.get(ImportBatch, record.batch_id)
+    return {
+        "record_id": record.id,
+        "source": batch.source if batch else "",
+        "source_key": record.source_key,
+        "title": record.title,
+        "authors": "; ".join(json.loads(record.authors or "[]")),
+        "year": record.year,
+        "journal": record.journal,
+        "volume": record.volume,
+        "issue": record.issue,
+        "pages": record.pages,
+        "doi": record.doi,
+        "pmid": record.pmid,
+        "publication_type": record.publication_type,
+        "abstract": record.abstract,
+    }
+
+
+def review_queue(session: Session) -> list[QueuedPair]:
+    """Pending pairs whose records are still in different groups, strongest first."""
+    pending = session.exec(
+        select(DedupPair)
+        .where(DedupPair.status == "pending")
+        .order_by(col(DedupPair.score).desc(), col(DedupPair.id))
+    ).all()
+    queue: list[QueuedPair] = []
+    for pair in pending:
+        a, b = session.get(Record, pair.record_a), session.get(Record, pair.record_b)
+        assert a is not None and b is not None and pair.id is not None
+        if _group_id(a) == _group_id(b):
+            continue
+        queue.append(
+            QueuedPair(
+                pair_id=pair.id,
+                score=pair.score,
+                reasons=tuple(json.loads(pair.reasons)),
+                fields=json.loads(pair.fields),
+                a=record_fields(session, a),
+                b=record_fields(session, b),
+            )
+        )
+    return queue
+
+
+def _find_pair(session: Session, pair_id: int) -> DedupPair:
+    pair = session.get(DedupPair, pair_id)
+    if pair is None:
+        raise NotFound(f"no candidate pair {pair_id}; see `reviewtool dedup queue`")
+    return pair
+
+
+def _pair_for_records(
+    session: Session, record_a: int, record_b: int, actor: str, note: str | None
+) -> DedupPair:
+    """The stored pair of two records, or a new one for a duplicate a person spotted themselves."""
+    a, b = sorted((record_a, record_b))
+    if a == b:
+        raise InvalidInput(f"record {a} cannot be a duplicate of itself")
+    for rid in (a, b):
+        if session.get(Record, rid) is None:
+            raise NotFound(f"no record {rid}; see `reviewtool records list`")
+    pair = session.exec(
+        select(DedupPair).where(DedupPair.record_a == a, DedupPair.record_b == b)
+    ).first()
+    if pair is None:
+        last_run = session.exec(select(DedupRun.id).order_by(col(DedupRun.id).desc())).first()
+        if last_run is None:
+            raise InvalidInput("run `reviewtool dedup run` before deciding pairs")
+        pair = DedupPair(
+            record_a=a,
+            record_b=b,
+            run_id=last_run,
+            score=0.0,
+            outcome="flagged",
+            reasons=json.dumps([f"flagged by {actor}"]),
+            status="pending",
+            note=note,
+        )
+        session.add(pair)
+        session.flush()
+    return pair
+
+
+def decide_pair(
+    session: Session,
+    *,
+    actor: str,
+    decision: str,
+    pair_id: int | None = None,
+    records: tuple[int, int] | None = None,
+    note: str | None = None,
+) -> dict[str, int | None]:
+    """Confirm (``confirm``) or reject (``reject``) a pair, by pair id or by its two record ids.
+
+    Returns the records whose group changed.
+    """
+    require(session, actor, Action.DEDUPLICATE)
+    if decision not in ("confirm", "reject"):
+        raise InvalidInput(f"decision must be confirm or reject, not {decision!r}")
+    if pair_id is not None:
+        pair = _find_pair(session, pair_id)
+    elif records is not None:
+        pair = _pair_for_records(session, records[0], records[1], actor, note)
+    else:
+        raise InvalidInput("name the pair (its id) or its two records")
+    pair.status = "confirmed" if decision == "confirm" else "rejected"
+    pair.decided_by = actor
+    pair.decided_at = audit.log.utc_now()
+    pair.note = note if note is not None else pair.note
+    session.add(pair)
+    session.flush()
+    changes = _regroup(session)
+    record_a = session.get(Record, pair.record_a)
+    assert record_a is not None and pair.id is not None
+    audit.record(
+        session,
+        actor,
+        DedupDecided(
+            group_id=_group_id(record_a),
+            decision=decision,
+            note=note,
+            state={"dedup_pair": {str(pair.id): pair_snapshot(pair)}, "record_duplicate": changes},
+        ),
+    )
+    return changes
+
+
+def undo_group(
+    session: Session, *, actor: str, group_id: int, note: str | None = None
+) -> list[int]:
+    """Split the group whose primary is ``group_id`` back into its records; returns them.
+
+    Every link inside the group becomes a rejected pair, so later runs keep the records apart.
+    """
+    require(session, actor, Action.DEDUPLICATE)
+    members = session.exec(
+        select(Record).where((col(Record.duplicate_of) == group_id) | (col(Record.id) == group_id))
+    ).all()
+    if len(members) < 2:
+        raise NotFound(
+            f"no duplicate group {group_id}; groups are named by their primary record id"
+        )
+    ids = {m.id for m in members}
+    now = audit.log.utc_now()
+    changed_pairs: list[DedupPair] = []
+    for pair in session.exec(select(DedupPair).where(col(DedupPair.status).in_(LINKS))).all():
+        if pair.record_a in ids and pair.record_b in ids:
+            pair.status, pair.decided_by, pair.decided_at = "rejected", actor, now
+            pair.note = note or "group undone"
+            session.add(pair)
+            changed_pairs.append(pair)
+    session.flush()
+    changes = _regroup(session)
+    audit.record(
+        session,
+        actor,
+        DedupDecided(
+            group_id=group_id,
+            decision="undo",
+            note=note,
+            state={
+                "dedup_pair": {str(p.id): pair_snapshot(p) for p in changed_pairs},
+                "record_duplicate": changes,
+            },
+        ),
+    )
+    return sorted(i for i in ids if i is not None)
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    """Records of one database: identified, removed as duplicates, kept."""
+
+    source: str
+    identified: int
+    duplicates_removed: int
+    kept: int
+
+
+@dataclass(frozen=True)
+class DedupReport:
+    """PRISMA identification numbers: records identified, duplicates removed, records left."""
+
+    identified: int
+    duplicates_removed: int
+    remaining: int
+    groups: int
+    queued: int
+    by_source: tuple[SourceCount, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def dedup_report(session: Session) -> DedupReport:
+    """Counts per source and the PRISMA "duplicate records removed" number."""
+    batches = {b.id: b.source for b in session.exec(select(ImportBatch)).all()}
+    identified: Counter[str] = Counter()
+    removed: Counter[str] = Counter()
+    for batch_id, duplicate_of in session.exec(select(Record.batch_id, Record.duplicate_of)).all():
+        source = batches[batch_id]
+        identified[source] += 1
+        if duplicate_of is not None:
+            removed[source] += 1
+    groups, duplicates = _group_counts(session)
+    total = sum(identified.values())
+    return DedupReport(
+        identified=total,
+        duplicates_removed=duplicates,
+        remaining=total - duplicates,
+        groups=groups,
+        queued=len(review_queue(session)),
+        by_source=tuple(
+            SourceCount(s, identified[s], removed[s], identified[s] - removed[s])
+            for s in sorted(identified)
+        ),
+    )
+
+
+def export_groups(session: Session) -> Iterable[dict[str, Any]]:
+    """One row per record: source_id, batch, group_id, is_primary (for scoring against labels)."""
+    for r in session.exec(select(Record).order_by(col(Record.id))).all():
+        assert r.id is not None
+        yield {
+            "record_id": r.id,
+            "source_id": r.source_key or "",
+            "batch": r.batch_id,
+            "group_id": r.duplicate_of or r.id,
+            "is_primary": r.duplicate_of is None,
+        }
+
+
+def decide_from_file(session: Session, *, actor: str, path: str) -> int:
+    """Apply a CSV of decisions (``pair_id`` or ``record_a,record_b``; ``decision``; ``note``).
+
+    All rows or none: an unknown record or decision names the file and line. Returns the row count.
+    """
+    import csv
+
+    from reviewtool.errors import ReviewtoolError
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read the decisions file ({exc})") from None
+    if not rows:
+        raise InvalidInput(f"{path}: no decisions in the file")
+    header = set(rows[0])
+    if "decision" not in header or not (
+        {"pair_id"} <= header or {"record_a", "record_b"} <= header
+    ):
+        raise InvalidInput(
+            f"{path}: needs the columns decision and pair_id, or decision, record_a and record_b"
+        )
+    for line, row in enumerate(rows, start=2):
+        try:
+            decision = (row.get("decision") or "").strip().lower()
+            note = (row.get("note") or "").strip() or None
+            if (row.get("pair_id") or "").strip():
+                decide_pair(
+                    session, actor=actor, decision=decision, pair_id=int(row["pair_id"]), note=note
+                )
+            else:
+                pair = (int(row["record_a"]), int(row["record_b"]))
+                decide_pair(session, actor=actor, decision=decision, records=pair, note=note)
+        except ValueError:
+            raise InvalidInput(
+                f"{path}:{line}: record and pair ids must be whole numbers"
+            ) from None
+        except ReviewtoolError as exc:
+            raise type(exc)(f"{path}:{line}: {exc}") from None
+    return len(rows)

@@ -1,0 +1,1 @@
+"""Textual screens: views over the library services, no SQL here."""
