@@ -45,3 +45,44 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared data not found at {SHARED}")
     return SHARED
+
+
+EXPORTS = REPO / "sample_project" / "exports"
+SAMPLE_SOURCES = {
+    "pubmed.nbib": "MEDLINE (PubMed)",
+    "embase.ris": "Ovid EMBASE",
+    "wos.txt": "Web of Science",
+    "cochrane.ris": "Cochrane Library",
+}
+
+
+@pytest.fixture(scope="session")
+def _sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample project's four exports imported and deduplicated once per test session."""
+    from reviewtool.dedup.service import run_dedup
+    from reviewtool.domain import Role
+    from reviewtool.importing.service import import_files
+    from reviewtool.members.service import add_member
+    from reviewtool.review.service import init_review
+
+    path = tmp_path_factory.mktemp("sample") / "sample.db"
+    review = init_review(f"sqlite:///{path}", title="Sample", owner="alice")
+    with review.transaction() as session:
+        add_member(session, actor="alice", name="bob", roles=[Role.REVIEWER])
+        add_member(session, actor="alice", name="carol", roles=[Role.ADJUDICATOR])
+        for name, source in SAMPLE_SOURCES.items():
+            import_files(session, actor="alice", paths=[EXPORTS / name], source=source)
+    with review.transaction() as session:
+        run_dedup(session, actor="alice")
+    review.close()
+    return path
+
+
+@pytest.fixture
+def sample_review_url(_sample_template: Path, tmp_path: Path) -> str:
+    """A private copy of the imported and deduplicated sample review."""
+    import shutil
+
+    target = tmp_path / "sample.db"
+    shutil.copy(_sample_template, target)
+    return f"sqlite:///{target}"

@@ -29,14 +29,14 @@ VL  - 27
 SP  - 112
 EP  - 120
 DO  - 10.1111/j.1440-1746.2011.07024.x
-ER  - 
+ER  -
 
 TY  - JOUR
 ID  - A2
 TI  - Peripheral vein infusion of autologous mesenchymal stem cells
 AU  - Salama, H.
 PY  - 2014
-ER  - 
+ER  -
 """
 
 

@@ -171,7 +171,7 @@ class DedupReviewApp(App[None]):
         self._decide("reject")
 
     def action_skip(self) -> None:
-        """Leave the pair in the queue and show the next one."""
-        if self.current is not None:
-            self.position += 1
+        """Leave the pair in the queue and show the next one (wrapping round to the first)."""
+        if self.queue:
+            self.position = (self.position + 1) % len(self.queue)
             self._show()
