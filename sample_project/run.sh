@@ -16,5 +16,17 @@ rt member grant jniu --role adjudicator --as jniu
 rt settings set screening.reviewers_required 2 --as jniu
 rt settings set analysis.model auto --as jniu
 
+# Identification: the four database exports (made by make_exports.py; see README.md here).
+rt import exports/pubmed.nbib --source "MEDLINE (PubMed)" --searched 2021-09-15 \
+  --query "mesenchymal stem cells AND liver disease (see paper.md)" --as yliu
+rt import exports/embase.ris --source "Ovid EMBASE" --searched 2021-09-15 --as yliu
+rt import exports/wos.txt --source "Web of Science" --searched 2021-09-15 --as yliu
+rt import exports/cochrane.ris --source "Cochrane Library" --searched 2021-09-15 --as yliu
+
+# Deduplication: automatic merges, then the uncertain pairs as a person decided them.
+rt dedup run --as yliu
+rt dedup import-decisions dedup_decisions.csv --as yliu
+rt dedup report
+
 rt status
 rt audit verify

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
 
 from reviewtool import audit
 from reviewtool.access import require
@@ -20,7 +21,16 @@ from reviewtool.audit.events import (
 from reviewtool.domain import SETTINGS, Action, Role
 from reviewtool.errors import InvalidInput, NotFound
 from reviewtool.storage import Review, create_review_database, open_review, schema, sqlite_file
-from reviewtool.storage.models import AuditEvent, Member, MemberRole, ReviewInfo, ReviewSetting
+from reviewtool.storage.models import (
+    AuditEvent,
+    DedupPair,
+    ImportBatch,
+    Member,
+    MemberRole,
+    Record,
+    ReviewInfo,
+    ReviewSetting,
+)
 from reviewtool.storage.snapshots import member_snapshot, review_snapshot
 
 SYSTEM_ACTOR = "reviewtool"
@@ -189,6 +199,7 @@ def review_status(session: Session) -> Status:
     count = session.exec(select(func.count()).select_from(AuditEvent)).one()
     head = session.exec(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()  # type: ignore[attr-defined]
     return Status(
+        stages=_stage_counts(session),
         title=info.title,
         question=info.question,
         schema_revision=schema.HEAD,
@@ -196,3 +207,40 @@ def review_status(session: Session) -> Status:
         audit_events=int(count),
         audit_head=head,
     )
+
+
+def _count(session: Session, query: Any) -> int:
+    return int(session.exec(query).one())
+
+
+def _stage_counts(session: Session) -> dict[str, dict[str, int]]:
+    """Counts per PRISMA stage, read straight from the tables (stages not started are left out)."""
+    stages: dict[str, dict[str, int]] = {}
+    batches = _count(session, select(func.count()).select_from(ImportBatch))
+    if batches:
+        records = _count(session, select(func.count()).select_from(Record))
+        stages["identification"] = {"import batches": batches, "records identified": records}
+        duplicates = _count(
+            session,
+            select(func.count()).select_from(Record).where(col(Record.duplicate_of).is_not(None)),
+        )
+        pairs = _count(session, select(func.count()).select_from(DedupPair))
+        if pairs or duplicates:
+            a, b = aliased(Record), aliased(Record)
+            pending = _count(
+                session,
+                select(func.count())
+                .select_from(DedupPair)
+                .join(a, col(a.id) == col(DedupPair.record_a))
+                .join(b, col(b.id) == col(DedupPair.record_b))
+                .where(
+                    DedupPair.status == "pending",
+                    func.coalesce(a.duplicate_of, a.id) != func.coalesce(b.duplicate_of, b.id),
+                ),
+            )
+            stages["deduplication"] = {
+                "duplicates removed": duplicates,
+                "records after deduplication": records - duplicates,
+                "pairs awaiting a person": pending,
+            }
+    return stages
