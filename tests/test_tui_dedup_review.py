@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from reviewtool import audit
 from reviewtool.dedup.service import review_queue
@@ -58,8 +58,10 @@ async def test_refused_person_sees_an_error_and_nothing_changes(sample_review_ur
     with review.reading() as session:
         statuses = {
             p.status
-            for p in session.exec(select(DedupPair).where(DedupPair.decided_by != None)).all()
-        }  # noqa: E711
+            for p in session.exec(
+                select(DedupPair).where(col(DedupPair.decided_by).is_not(None))
+            ).all()
+        }
         refused = audit.list_events(session, action="access-refused")
     review.close()
     assert statuses == set()

@@ -92,15 +92,17 @@ def to_citation(rec: dict[str, Any], *, raw: str, line: int) -> CitationIn:
             if "doi.org/" in url:
                 doi = nz.normalize_doi(url)
                 break
-    source_key = _first(rec, "id", "accession_number")
-    pmid = None
     unknown = rec.get("unknown_tag") or {}
+    # embase.com exports carry the Embase accession (L...) in U2 and the PMID in C5.
+    source_key = _first(rec, "id", "accession_number") or _first(unknown, "U2")
+    database = (_first(rec, "name_of_database") or "").lower()
+    pmid = None
     if "PM" in unknown:
         pmid = nz.normalize_pmid(unknown["PM"][0])
-    if pmid is None and (_first(rec, "name_of_database") or "").lower().startswith(
-        ("medline", "pubmed")
-    ):
+    if pmid is None and database.startswith(("medline", "pubmed")):
         pmid = nz.normalize_pmid(_first(rec, "accession_number"))
+    if pmid is None and (database.startswith("embase") or (source_key or "").startswith("L")):
+        pmid = nz.normalize_pmid(_first(rec, "custom5"))
     extra: dict[str, str] = {}
     for key, field in (
         ("type_of_reference", "type"),
@@ -146,7 +148,10 @@ def to_citation(rec: dict[str, Any], *, raw: str, line: int) -> CitationIn:
         pmid=pmid,
         abstract=nz.clean_text(abstract),
         keywords=nz.split_keywords(_all(rec, "keywords"), separators=""),
-        publication_type=nz.clean_text(_first(rec, "type_of_work", "type_of_reference")),
+        # Cochrane puts the publication type in PT; it says more than TY (always JOUR there).
+        publication_type=nz.clean_text(
+            _first(rec, "type_of_work") or _first(unknown, "PT") or _first(rec, "type_of_reference")
+        ),
         language=nz.clean_text(_first(rec, "language")),
         extra=extra,
     )
@@ -225,7 +230,7 @@ def _trim_trailing_blank(lines: list[str], start: int, end: int) -> int:
 def _peek_key(record_lines: list[str]) -> str | None:
     for line in record_lines:
         tagged = _tag(line)
-        if tagged and tagged[0] in ("ID", "AN") and tagged[1]:
+        if tagged and tagged[0] in ("ID", "AN", "U2") and tagged[1]:
             return tagged[1]
     return None
 
