@@ -152,7 +152,10 @@ def test_refusals_and_bad_input(review: Review) -> None:
         run_dedup(session, actor="carol")
     with pytest.raises(InvalidInput, match="itself"), review.transaction() as session:
         decide_pair(session, actor="bob", decision="confirm", records=(3, 3))
-    with pytest.raises(NotFound, match="no duplicate group 999999"), review.transaction() as session:
+    with (
+        pytest.raises(NotFound, match="no duplicate group 999999"),
+        review.transaction() as session,
+    ):
         undo_group(session, actor="bob", group_id=999999)
     with pytest.raises(InvalidInput, match="confirm or reject"), review.transaction() as session:
         decide_pair(session, actor="bob", decision="maybe", pair_id=1)

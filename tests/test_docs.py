@@ -40,7 +40,9 @@ def test_every_command_has_help_with_an_example() -> None:
 
 def test_every_command_is_in_the_readme_tour() -> None:
     for name, _ in _commands():
-        assert f"reviewtool {name}" in README, f"`reviewtool {name}` is missing from the README tour"
+        assert f"reviewtool {name}" in README, (
+            f"`reviewtool {name}` is missing from the README tour"
+        )
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:

@@ -97,7 +97,7 @@ def pair_snapshot(pair: DedupPair) -> dict[str, Any]:
 
 def _record_rows(session: Session, batch_id: int | None = None) -> dict[int, list[tuple[Any, ...]]]:
     columns = [getattr(Record, name) for name in RECORD_FIELDS]
-    query = select(Record.batch_id, *columns).order_by(col(Record.id))  # type: ignore[call-overload]
+    query = select(Record.batch_id, *columns).order_by(col(Record.id))
     if batch_id is not None:
         query = query.where(Record.batch_id == batch_id)
     rows_by_batch: dict[int, list[tuple[Any, ...]]] = {}
