@@ -125,7 +125,9 @@ class Setting:
         return text
 
 
-SCREENING_EXCLUSION_REASONS = (
+# Defaults from the seed review: the publication types it excluded before reading abstracts, then the
+# eligibility criteria, then (full text) the reasons it reported.
+TIAB_EXCLUSION_REASONS = (
     "animal study",
     "case report or letter",
     "review or meta-analysis",
@@ -134,7 +136,14 @@ SCREENING_EXCLUSION_REASONS = (
     "wrong population",
     "wrong intervention",
     "wrong comparator",
+)
+FULLTEXT_EXCLUSION_REASONS = (
     "insufficient data",
+    "not an RCT",
+    "wrong population",
+    "wrong intervention",
+    "wrong comparator",
+    "duplicate report",
 )
 
 # Every setting a review has; owners change them with `reviewtool settings set`.
@@ -150,10 +159,16 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("screening.blind", bool, True, "Hide reviewers' decisions from each other."),
         Setting(
-            "screening.exclusion_reasons",
+            "screening.exclusion_reasons_tiab",
             list,
-            list(SCREENING_EXCLUSION_REASONS),
-            "Exclusion reasons offered at screening (separate with ';').",
+            list(TIAB_EXCLUSION_REASONS),
+            "Exclusion reasons offered at title/abstract (separate with ';').",
+        ),
+        Setting(
+            "screening.exclusion_reasons_fulltext",
+            list,
+            list(FULLTEXT_EXCLUSION_REASONS),
+            "Exclusion reasons offered at full text (separate with ';').",
         ),
         Setting(
             "screening.reason_required_tiab",
@@ -189,3 +204,98 @@ SETTINGS: dict[str, Setting] = {
         ),
     )
 }
+
+
+class Decision(StrEnum):
+    """A screening vote."""
+
+    INCLUDE = "include"
+    EXCLUDE = "exclude"
+    MAYBE = "maybe"
+    """Counts as include: the reference goes on to the next stage (as Covidence counts it)."""
+
+
+SCREENING_STAGES = (Stage.TITLE_ABSTRACT, Stage.FULL_TEXT)
+
+
+class ScreeningStatus(StrEnum):
+    """Where a reference stands at one screening stage."""
+
+    OPEN = "open"
+    """Fewer current votes than the review requires."""
+    INCLUDED = "included"
+    """The required reviewers agree it goes on (include or maybe)."""
+    EXCLUDED = "excluded"
+    """The required reviewers agree it is out (at full text: for the same reason)."""
+    CONFLICT = "conflict"
+    """The reviewers disagree and no adjudicator has resolved it yet."""
+    RESOLVED_INCLUDED = "resolved-included"
+    """An adjudicator resolved a conflict as include."""
+    RESOLVED_EXCLUDED = "resolved-excluded"
+    """An adjudicator resolved a conflict as exclude."""
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One reviewer's current decision, as the screening rules see it."""
+
+    reviewer: str
+    decision: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ScreeningOutcome:
+    """The status of one reference at one stage, with the final decision and reason when there is one."""
+
+    status: ScreeningStatus
+    decision: str | None = None
+    reason: str | None = None
+
+    @property
+    def final(self) -> bool:
+        """True when the reference is decided at this stage (agreement or resolution)."""
+        return self.status not in (ScreeningStatus.OPEN, ScreeningStatus.CONFLICT)
+
+    @property
+    def goes_on(self) -> bool:
+        """True when the reference is included at this stage."""
+        return self.status in (ScreeningStatus.INCLUDED, ScreeningStatus.RESOLVED_INCLUDED)
+
+
+def screening_outcome(
+    votes: list[Vote],
+    *,
+    required: int,
+    stage: str,
+    resolution: tuple[str, str | None] | None = None,
+) -> ScreeningOutcome:
+    """Apply the screening rules to the current votes on one reference.
+
+    Maybe counts as include. Fewer votes than ``required``: open. All on one side: decided, except at
+    full text where excludes with different reasons are a conflict (the reason feeds PRISMA).
+    Otherwise a conflict, unless ``resolution`` (decision, reason) settles it.
+    """
+    if len(votes) < required:
+        return ScreeningOutcome(ScreeningStatus.OPEN)
+    sides = {
+        Decision.EXCLUDE if v.decision == Decision.EXCLUDE else Decision.INCLUDE for v in votes
+    }
+    reasons = {v.reason for v in votes if v.decision == Decision.EXCLUDE}
+    agreed = len(sides) == 1 and not (
+        stage == Stage.FULL_TEXT and sides == {Decision.EXCLUDE} and len(reasons) > 1
+    )
+    if agreed:
+        if sides == {Decision.INCLUDE}:
+            return ScreeningOutcome(ScreeningStatus.INCLUDED, Decision.INCLUDE.value)
+        reason = next((v.reason for v in votes if v.reason), None)
+        return ScreeningOutcome(ScreeningStatus.EXCLUDED, Decision.EXCLUDE.value, reason)
+    if resolution is not None:
+        decision, reason = resolution
+        status = (
+            ScreeningStatus.RESOLVED_INCLUDED
+            if decision == Decision.INCLUDE
+            else ScreeningStatus.RESOLVED_EXCLUDED
+        )
+        return ScreeningOutcome(status, decision, reason)
+    return ScreeningOutcome(ScreeningStatus.CONFLICT)

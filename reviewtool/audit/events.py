@@ -203,6 +203,63 @@ class DedupDecided(Event):
         return str(self.group_id)
 
 
+@dataclass(frozen=True)
+class ScreeningDecided(Event):
+    """A reviewer cast, changed or took back (``after`` None) a vote on a reference.
+
+    :ivar key: ``record:stage:reviewer``.
+    :ivar before: the vote it replaced, if any.
+    :ivar state: resolutions reopened by this change (``{"screening_resolution": {key: None}}``).
+    """
+
+    name: ClassVar[str] = "screening-decision"
+    entity_type: ClassVar[str] = "screening_vote"
+    key: str
+    record_id: int
+    stage: str
+    before: Snapshot | None
+    after: Snapshot | None
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return self.key
+
+
+@dataclass(frozen=True)
+class ConflictResolved(Event):
+    """An adjudicator resolved a screening conflict.
+
+    :ivar votes: the reviewers' votes the adjudicator saw.
+    """
+
+    name: ClassVar[str] = "screening-resolution"
+    entity_type: ClassVar[str] = "screening_resolution"
+    record_id: int
+    stage: str
+    votes: list[dict[str, Any]]
+    after: Snapshot
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.record_id}:{self.stage}"
+
+
+@dataclass(frozen=True)
+class FullTextRecorded(Event):
+    """A full text was attached to a reference (path or URL), or marked not retrieved."""
+
+    name: ClassVar[str] = "fulltext-report"
+    entity_type: ClassVar[str] = "fulltext_report"
+    record_id: int
+    before: Snapshot | None
+    after: Snapshot
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.record_id)
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -216,5 +273,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecordsImported,
         DedupRunCompleted,
         DedupDecided,
+        ScreeningDecided,
+        ConflictResolved,
+        FullTextRecorded,
     )
 }

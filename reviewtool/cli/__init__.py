@@ -58,12 +58,23 @@ def _root(
 
 def _register() -> None:
     # Imported here, not at the top, so each group module stays independent of the others.
-    from reviewtool.cli import analyze, audit, dedup, import_, init, member, settings, status
+    from reviewtool.cli import (
+        analyze,
+        audit,
+        dedup,
+        import_,
+        init,
+        member,
+        screen,
+        settings,
+        status,
+    )
 
     init.register(app)
     status.register(app)
     import_.register(app)
     app.add_typer(dedup.app, name="dedup")
+    screen.register(app)
     app.add_typer(member.app, name="member")
     app.add_typer(settings.app, name="settings")
     app.add_typer(audit.app, name="audit")

@@ -379,6 +379,36 @@ def decide_pair(
     return changes
 
 
+def flag_duplicate(
+    session: Session, *, actor: str, record_a: int, record_b: int, note: str | None = None
+) -> int:
+    """Put two records a person suspects are duplicates into the review queue; returns the pair id."""
+    require(session, actor, Action.SCREEN)
+    pair = _pair_for_records(session, record_a, record_b, actor, note)
+    assert pair.id is not None
+    if pair.status in ("confirmed", "rejected", "merged"):
+        raise InvalidInput(
+            f"records {pair.record_a} and {pair.record_b} were {pair.status} already (pair {pair.id})"
+        )
+    if pair.status != "pending":
+        pair.status = "pending"
+        session.add(pair)
+        session.flush()
+    record = session.get(Record, pair.record_a)
+    assert record is not None
+    audit.record(
+        session,
+        actor,
+        DedupDecided(
+            group_id=_group_id(record),
+            decision="flag",
+            note=note,
+            state={"dedup_pair": {str(pair.id): pair_snapshot(pair)}, "record_duplicate": {}},
+        ),
+    )
+    return pair.id
+
+
 def undo_group(
     session: Session, *, actor: str, group_id: int, note: str | None = None
 ) -> list[int]:

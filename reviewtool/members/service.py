@@ -13,9 +13,10 @@ from sqlmodel import Session, col, delete, select
 from reviewtool import audit
 from reviewtool.access import require
 from reviewtool.audit.events import MemberAdded, MemberChanged
-from reviewtool.domain import Action, Role
+from reviewtool.domain import SCREENING_STAGES, Action, Role, ScreeningStatus
 from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
 from reviewtool.storage.models import Member, MemberRole
+from reviewtool.storage.queries import stage_outcomes
 from reviewtool.storage.snapshots import member_snapshot
 
 
@@ -62,6 +63,36 @@ def _find(session: Session, name: str) -> Member:
     if member is None:
         raise NotFound(f"no member called {name!r}; see `reviewtool member list`")
     return member
+
+
+def _open_conflicts(session: Session) -> int:
+    return sum(
+        1
+        for stage in SCREENING_STAGES
+        for outcome in stage_outcomes(session, stage.value).values()
+        if outcome.status is ScreeningStatus.CONFLICT
+    )
+
+
+def _check_adjudicator_left(session: Session, member: Member, roles: list[str]) -> None:
+    """Refuse to take away the last adjudicator while conflicts wait for one."""
+    if Role.ADJUDICATOR.value not in roles or not member.active:
+        return
+    others = [
+        m
+        for m in session.exec(
+            select(Member)
+            .join(MemberRole, col(MemberRole.member_id) == col(Member.id))
+            .where(Member.active == True, MemberRole.role == Role.ADJUDICATOR.value)  # noqa: E712
+        ).all()
+        if m.id != member.id
+    ]
+    conflicts = _open_conflicts(session)
+    if not others and conflicts:
+        raise InvalidInput(
+            f"{member.name!r} is the last adjudicator and {conflicts} conflict(s) are open; "
+            "make someone else adjudicator first"
+        )
 
 
 def _active_owners(session: Session) -> int:
@@ -131,6 +162,8 @@ def revoke_role(session: Session, *, actor: str, name: str, role: Role) -> Membe
         raise InvalidInput(f"{name!r} does not hold the role {role.value}")
     if role is Role.OWNER and member.active and _active_owners(session) <= 1:
         raise InvalidInput(f"{name!r} is the last owner; make someone else owner first")
+    if role is Role.ADJUDICATOR:
+        _check_adjudicator_left(session, member, before["roles"])
     session.execute(
         delete(MemberRole).where(
             col(MemberRole.member_id) == member.id, col(MemberRole.role) == role.value
@@ -148,6 +181,7 @@ def remove_member(session: Session, *, actor: str, name: str) -> MemberView:
     before = member_snapshot(session, member)
     if Role.OWNER.value in before["roles"] and _active_owners(session) <= 1:
         raise InvalidInput(f"{name!r} is the last owner; make someone else owner first")
+    _check_adjudicator_left(session, member, before["roles"])
     member.active = False
     session.add(member)
     return _change(session, actor, member, "remove", before)

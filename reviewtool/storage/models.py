@@ -7,7 +7,7 @@ text for the same reason. Write no dialect-specific SQL here: the same models ru
 
 from __future__ import annotations
 
-from sqlalchemy import Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import Index, MetaData, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names keep alembic batch migrations on SQLite predictable.
@@ -190,3 +190,90 @@ class DedupPair(SQLModel, table=True):
     decided_by: str | None = None
     decided_at: str | None = None
     note: str | None = Field(default=None, sa_type=Text)
+
+
+class ScreeningDecision(SQLModel, table=True):
+    """One reviewer's include / exclude / maybe on one reference at one stage.
+
+    Decisions are never edited: a change writes a new row and stamps the old one ``superseded_at``.
+    The partial unique index allows one current decision per reviewer, record and stage.
+    """
+
+    __tablename__ = "screening_decision"
+    __table_args__ = (
+        Index(
+            "uq_screening_decision_current",
+            "record_id",
+            "stage",
+            "member_id",
+            unique=True,
+            sqlite_where=text("superseded_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    stage: str
+    member_id: int = Field(foreign_key="member.id", index=True)
+    decision: str
+    reason: str | None = None
+    note: str | None = Field(default=None, sa_type=Text)
+    decided_at: str
+    superseded_at: str | None = None
+
+
+class ScreeningResolution(SQLModel, table=True):
+    """An adjudicator's final decision on a conflict; reopened (never edited) when a vote changes."""
+
+    __tablename__ = "screening_resolution"
+    __table_args__ = (
+        Index(
+            "uq_screening_resolution_current",
+            "record_id",
+            "stage",
+            unique=True,
+            sqlite_where=text("reopened_at IS NULL"),
+            postgresql_where=text("reopened_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    stage: str
+    member_id: int = Field(foreign_key="member.id")
+    decision: str
+    reason: str | None = None
+    note: str | None = Field(default=None, sa_type=Text)
+    resolved_at: str
+    reopened_at: str | None = None
+    reopened_because: str | None = None
+
+
+class FullTextReport(SQLModel, table=True):
+    """The full-text document sought for a reference: where it is, or that it could not be had."""
+
+    __tablename__ = "fulltext_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="record.id", index=True, unique=True)
+    status: str
+    location: str | None = None
+    note: str | None = Field(default=None, sa_type=Text)
+    recorded_by: str
+    recorded_at: str
+
+
+class AnalysisRun(SQLModel, table=True):
+    """One pooled analysis: its settings, a hash of its input data and its results (JSON)."""
+
+    __tablename__ = "analysis_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    run_by: str
+    run_at: str
+    settings: str = Field(sa_type=Text)
+    input_sha256: str
+    input_source: str
+    results: str = Field(sa_type=Text)

@@ -17,12 +17,15 @@ from sqlmodel import Session, col, select
 
 from reviewtool.storage.models import (
     DedupPair,
+    FullTextReport,
     ImportBatch,
     Member,
     MemberRole,
     Record,
     ReviewInfo,
     ReviewSetting,
+    ScreeningDecision,
+    ScreeningResolution,
 )
 
 # The fields of a record fixed at import; ``duplicate_of`` changes with deduplication and is
@@ -131,6 +134,53 @@ def _pairs(session: Session) -> dict[str, Any]:
     return {str(p.id): pair_snapshot(p) for p in session.exec(select(DedupPair)).all()}
 
 
+def vote_key(record_id: int, stage: str, reviewer: str) -> str:
+    """The ledger id of one reviewer's current vote on one reference at one stage."""
+    return f"{record_id}:{stage}:{reviewer}"
+
+
+def vote_snapshot(decision: ScreeningDecision) -> dict[str, Any]:
+    """What the ledger records of a current vote."""
+    return {"decision": decision.decision, "reason": decision.reason, "note": decision.note}
+
+
+def resolution_snapshot(resolution: ScreeningResolution, adjudicator: str) -> dict[str, Any]:
+    """What the ledger records of a current resolution."""
+    return {
+        "decision": resolution.decision,
+        "reason": resolution.reason,
+        "note": resolution.note,
+        "adjudicator": adjudicator,
+    }
+
+
+def report_snapshot(report: FullTextReport) -> dict[str, Any]:
+    """What the ledger records of a full-text report."""
+    return {"status": report.status, "location": report.location, "note": report.note}
+
+
+def _votes(session: Session) -> dict[str, Any]:
+    names = dict(session.exec(select(Member.id, Member.name)).all())
+    rows = session.exec(
+        select(ScreeningDecision).where(col(ScreeningDecision.superseded_at).is_(None))
+    ).all()
+    return {vote_key(d.record_id, d.stage, names[d.member_id]): vote_snapshot(d) for d in rows}
+
+
+def _resolutions(session: Session) -> dict[str, Any]:
+    names = dict(session.exec(select(Member.id, Member.name)).all())
+    rows = session.exec(
+        select(ScreeningResolution).where(col(ScreeningResolution.reopened_at).is_(None))
+    ).all()
+    return {f"{r.record_id}:{r.stage}": resolution_snapshot(r, names[r.member_id]) for r in rows}
+
+
+def _reports(session: Session) -> dict[str, Any]:
+    return {
+        str(r.record_id): report_snapshot(r) for r in session.exec(select(FullTextReport)).all()
+    }
+
+
 def _reviews(session: Session) -> dict[str, Any]:
     return {str(r.id): review_snapshot(r) for r in session.exec(select(ReviewInfo)).all()}
 
@@ -161,4 +211,7 @@ ENTITY_STATE: dict[str, Callable[[Session], dict[str, Any]]] = {
     "import_batch": _batches,
     "record_duplicate": _duplicates,
     "dedup_pair": _pairs,
+    "screening_vote": _votes,
+    "screening_resolution": _resolutions,
+    "fulltext_report": _reports,
 }

@@ -1,0 +1,354 @@
+"""``reviewtool screen`` and ``reviewtool adjudicate``: votes, conflicts, full texts, statistics."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from reviewtool.cli._common import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    actor_name,
+    console,
+    database_url,
+    reading,
+    writing,
+)
+
+app = typer.Typer(
+    help="Screen references (title/abstract, then full text); without a sub-command, open the screening screen.",
+    invoke_without_command=True,
+)
+
+StageOption = typer.Option("tiab", "--stage", help="tiab (title/abstract) or fulltext.")
+
+
+@app.callback()
+def screen(
+    ctx: typer.Context,
+    stage: str = StageOption,
+    keys: Path | None = typer.Option(
+        None, "--keys", help="A TOML file of key bindings (see docs)."
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Open the screening screen for one reviewer (one reference at a time, single-key decisions).
+
+    Example: reviewtool screen --as alice --stage tiab
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from reviewtool.screening.service import parse_stage
+    from reviewtool.tui.screening import ScreeningApp
+
+    parse_stage(stage)
+    ScreeningApp(database_url(db), actor_name(actor), stage, keymap_path=keys).run()
+
+
+@app.command("decide")
+def decide(
+    record: int = typer.Argument(
+        ..., help="The record id (a reference: the primary of its group)."
+    ),
+    decision: str = typer.Argument(..., help="include, exclude or maybe."),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Exclusion reason (text or its number)."
+    ),
+    note: str | None = typer.Option(None, "--note", help="A note for the adjudicator."),
+    stage: str = StageOption,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Cast or change your vote on one reference.
+
+    Example: reviewtool screen decide 17 exclude --reason "animal study" --as alice
+    """
+    from reviewtool.screening.service import record_decision
+
+    with writing(db) as session:
+        vote = record_decision(
+            session,
+            actor=actor_name(actor),
+            record_id=record,
+            stage=stage,
+            decision=decision,
+            reason=reason,
+            note=note,
+        )
+    console().print(
+        f"Record {record} at {stage}: {vote.decision}{f' ({vote.reason})' if vote.reason else ''}."
+    )
+
+
+@app.command("undo")
+def undo(stage: str = StageOption, db: DbOption = None, actor: ActorOption = None) -> None:
+    """Take back your most recent vote at a stage (the vote it replaced comes back).
+
+    Example: reviewtool screen undo --as alice
+    """
+    from reviewtool.screening.service import undo_last
+
+    with writing(db) as session:
+        record = undo_last(session, actor=actor_name(actor), stage=stage)
+    console().print(
+        "Nothing to undo." if record is None else f"Undid your last vote, on record {record}."
+    )
+
+
+@app.command("import-decisions")
+def import_decisions(
+    path: str = typer.Argument(..., help="CSV with record_id,decision[,reason][,note]."),
+    stage: str = StageOption,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Cast many votes from a CSV in one transaction (all rows or none).
+
+    Example: reviewtool screen import-decisions alice_tiab.csv --stage tiab --as alice
+    """
+    from reviewtool.screening.service import import_decisions as run
+
+    with writing(db) as session:
+        count = run(session, actor=actor_name(actor), path=path, stage=stage)
+    console().print(f"Recorded {count} votes from {path} at {stage}.", highlight=False)
+
+
+@app.command("conflicts")
+def conflicts(
+    stage: str = StageOption,
+    resolved: bool = typer.Option(False, "--resolved", help="Include conflicts already resolved."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List the conflicts with both votes, reasons and notes (adjudicators only).
+
+    Example: reviewtool screen conflicts --stage fulltext --as carol
+    """
+    from reviewtool.screening.service import list_conflicts
+
+    with reading(db) as session:
+        views = list_conflicts(
+            session, actor=actor_name(actor), stage=stage, include_resolved=resolved
+        )
+    if output is not OutputFormat.TABLE:
+        typer.echo(json.dumps([v.to_dict() for v in views], indent=2, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table("record", "title", "votes", "resolution")
+    for v in views:
+        votes = "\n".join(
+            f"{x.reviewer}: {x.decision}{f' ({x.reason})' if x.reason else ''}" for x in v.votes
+        )
+        res = f"{v.resolution['decision']} by {v.resolution['adjudicator']}" if v.resolution else ""
+        table.add_row(str(v.record_id), (v.title or "")[:60], votes, res)
+    console().print(table)
+
+
+@app.command("resolve")
+def resolve(
+    record: int = typer.Argument(..., help="The record id in conflict."),
+    decision: str = typer.Argument(..., help="include or exclude."),
+    reason: str | None = typer.Option(None, "--reason", help="Exclusion reason."),
+    note: str | None = typer.Option(None, "--note", help="Why."),
+    stage: str = StageOption,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Resolve a conflict with a final decision (adjudicators only).
+
+    Example: reviewtool screen resolve 17 include --note "RCT per methods" --as carol
+    """
+    from reviewtool.screening.service import resolve_conflict
+
+    with writing(db) as session:
+        outcome = resolve_conflict(
+            session,
+            actor=actor_name(actor),
+            record_id=record,
+            stage=stage,
+            decision=decision,
+            reason=reason,
+            note=note,
+        )
+    console().print(f"Record {record} at {stage}: {outcome.status.value}.")
+
+
+@app.command("import-resolutions")
+def import_resolutions(
+    path: str = typer.Argument(..., help="CSV with record_id,decision[,reason][,note]."),
+    stage: str = StageOption,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Resolve many conflicts from a CSV in one transaction (adjudicators only).
+
+    Example: reviewtool screen import-resolutions resolutions.csv --stage tiab --as carol
+    """
+    from reviewtool.screening.service import import_resolutions as run
+
+    with writing(db) as session:
+        count = run(session, actor=actor_name(actor), path=path, stage=stage)
+    console().print(f"Resolved {count} conflicts from {path} at {stage}.", highlight=False)
+
+
+@app.command("fulltext")
+def fulltext(
+    record: int = typer.Argument(..., help="The record id (included at title/abstract)."),
+    location: str | None = typer.Option(
+        None, "--file", "--url", help="Where the full text is (path or URL)."
+    ),
+    not_retrieved: bool = typer.Option(
+        False, "--not-retrieved", help="The full text could not be obtained."
+    ),
+    note: str | None = typer.Option(None, "--note", help="E.g. how retrieval was attempted."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record the full text of a reference, or that it was not retrieved (PRISMA counts it).
+
+    Example: reviewtool screen fulltext 17 --file pdfs/lin2017.pdf --as alice
+    """
+    from reviewtool.screening.service import set_fulltext
+
+    with writing(db) as session:
+        after = set_fulltext(
+            session,
+            actor=actor_name(actor),
+            record_id=record,
+            location=location,
+            not_retrieved=not_retrieved,
+            note=note,
+        )
+    console().print(f"Record {record}: full text {after['status'].replace('_', ' ')}.")
+
+
+@app.command("flag-duplicate")
+def flag_duplicate(
+    record: int = typer.Argument(..., help="The record you are screening."),
+    other: int = typer.Argument(..., help="The record it duplicates."),
+    note: str | None = typer.Option(None, "--note", help="Why you think so."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Send two records you think are duplicates to the dedup review queue.
+
+    Example: reviewtool screen flag-duplicate 17 230 --as alice
+    """
+    from reviewtool.dedup.service import flag_duplicate as flag
+
+    with writing(db) as session:
+        pair = flag(session, actor=actor_name(actor), record_a=record, record_b=other, note=note)
+    console().print(
+        f"Queued records {record} and {other} as pair {pair} for `reviewtool dedup review`."
+    )
+
+
+@app.command("export")
+def export(stage: str = StageOption, db: DbOption = None) -> None:
+    """Write the final decisions (decided references only) with reasons as CSV.
+
+    Example: reviewtool screen export --stage fulltext > fulltext.csv
+    """
+    from reviewtool.screening.service import final_decisions
+
+    with reading(db) as session:
+        rows = final_decisions(session, stage=stage)
+    writer = csv.DictWriter(
+        sys.stdout,
+        fieldnames=["record_id", "source_key", "stage", "decision", "reason", "via", "title"],
+        lineterminator="\n",
+    )
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+@app.command("stats")
+def stats(
+    stage: str | None = typer.Option(None, "--stage", help="One stage only (default: both)."),
+    db: DbOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Counts per stage and agreement per reviewer pair (kappa with 95% CI, PABAK, Gwet's AC1).
+
+    Example: reviewtool screen stats --format json
+    """
+    from reviewtool.screening.service import screening_stats
+
+    stages = [stage] if stage else ["tiab", "fulltext"]
+    with reading(db) as session:
+        results = [screening_stats(session, stage=s) for s in stages]
+    if output is not OutputFormat.TABLE:
+        typer.echo(json.dumps({r.stage: r.to_dict() for r in results}, indent=2))
+        return
+    from rich.table import Table
+
+    out = console()
+    for r in results:
+        table = Table("count", "n", title=f"Screening: {r.stage}")
+        for label, value in (
+            ("references", r.references),
+            ("screened (decided)", r.screened),
+            ("included", r.included),
+            ("excluded", r.excluded),
+            *((f"  excluded: {k}", v) for k, v in r.excluded_by_reason.items()),
+            ("still open", r.open),
+            ("conflicts open", r.conflicts_open),
+            ("conflicts resolved", r.conflicts_resolved),
+            *((("full texts not retrieved", r.not_retrieved),) if r.stage == "fulltext" else ()),
+        ):
+            table.add_row(label, str(value))
+        out.print(table)
+        if r.agreement:
+            agree = Table(
+                "pair",
+                "n",
+                "agreement %",
+                "kappa (95% CI)",
+                "PABAK",
+                "AC1",
+                title=f"Agreement: {r.stage}",
+            )
+            for a in r.agreement:
+                kappa = (
+                    f"{a['kappa']:.3f} ({a['kappa_ci_lower']:.3f} to {a['kappa_ci_upper']:.3f})"
+                    if a["kappa"] is not None
+                    else "undefined"
+                )
+                agree.add_row(
+                    f"{a['reviewer_a']} / {a['reviewer_b']}",
+                    str(a["n"]),
+                    f"{a['percent_agreement']:.1f}",
+                    kappa,
+                    f"{a['pabak']:.3f}",
+                    f"{a['ac1']:.3f}",
+                )
+            out.print(agree)
+        out.print(r.note, style="dim")
+
+
+def register(app_root: typer.Typer) -> None:
+    """Add ``screen`` and ``adjudicate`` to the root app."""
+    app_root.add_typer(app, name="screen")
+
+    @app_root.command("adjudicate")
+    def adjudicate(
+        stage: str = StageOption, db: DbOption = None, actor: ActorOption = None
+    ) -> None:
+        """Open the conflicts queue: both votes side by side, keys to resolve (adjudicators only).
+
+        Example: reviewtool adjudicate --as carol --stage tiab
+        """
+        from reviewtool.screening.service import parse_stage
+        from reviewtool.tui.adjudication import AdjudicationApp
+
+        parse_stage(stage)
+        AdjudicationApp(database_url(db), actor_name(actor), stage).run()

@@ -1,0 +1,740 @@
+"""Screening: votes, conflicts, adjudication, full texts, queues, exports and statistics.
+
+Two reviewers (``screening.reviewers_required``) vote independently on each reference (the primary
+record of a duplicate group) at title/abstract, then on the full texts of those included. Votes are
+never edited: a change supersedes the current row. While a reference is not decided, nothing here
+shows one reviewer another's vote when the review is blind; adjudicators see both votes of a conflict.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from reviewtool import audit
+from reviewtool.access import require, roles_of
+from reviewtool.audit.events import ConflictResolved, FullTextRecorded, ScreeningDecided
+from reviewtool.domain import (
+    Action,
+    Decision,
+    Role,
+    ScreeningOutcome,
+    ScreeningStatus,
+    Stage,
+)
+from reviewtool.errors import InvalidInput, NotFound, ReviewtoolError, StageOrderError
+from reviewtool.screening.agreement import pairwise_screening_agreement
+from reviewtool.storage.models import (
+    FullTextReport,
+    ImportBatch,
+    Member,
+    Record,
+    ScreeningDecision,
+    ScreeningResolution,
+)
+from reviewtool.storage.queries import current_resolutions, current_votes, setting, stage_outcomes
+from reviewtool.storage.snapshots import (
+    report_snapshot,
+    resolution_snapshot,
+    vote_key,
+    vote_snapshot,
+)
+
+NOT_RETRIEVED = "not_retrieved"
+RETRIEVED = "retrieved"
+
+
+def parse_stage(value: str) -> Stage:
+    """``tiab`` or ``fulltext``, or InvalidInput naming the value."""
+    if value in (Stage.TITLE_ABSTRACT.value, Stage.FULL_TEXT.value):
+        return Stage(value)
+    raise InvalidInput(f"stage must be tiab or fulltext, not {value!r}")
+
+
+def parse_decision(value: str) -> Decision:
+    """``include``, ``exclude`` or ``maybe``, or InvalidInput naming the value."""
+    try:
+        return Decision(value.strip().lower())
+    except ValueError:
+        raise InvalidInput(f"decision must be include, exclude or maybe, not {value!r}") from None
+
+
+def exclusion_reasons(session: Session, stage: Stage) -> list[str]:
+    """The exclusion reasons offered at ``stage``."""
+    key = (
+        "screening.exclusion_reasons_tiab"
+        if stage is Stage.TITLE_ABSTRACT
+        else "screening.exclusion_reasons_fulltext"
+    )
+    return list(setting(session, key))  # type: ignore[call-overload]
+
+
+def _reason_required(session: Session, stage: Stage) -> bool:
+    key = (
+        "screening.reason_required_tiab"
+        if stage is Stage.TITLE_ABSTRACT
+        else "screening.reason_required_fulltext"
+    )
+    return bool(setting(session, key))
+
+
+def _check_reason(
+    session: Session, stage: Stage, decision: Decision, reason: str | None
+) -> str | None:
+    reason = (reason or "").strip() or None
+    if decision is not Decision.EXCLUDE:
+        if reason is not None:
+            raise InvalidInput("a reason goes with exclude only")
+        return None
+    allowed = exclusion_reasons(session, stage)
+    if reason is None:
+        if _reason_required(session, stage):
+            raise InvalidInput(f"excluding at {stage.value} needs a reason: {'; '.join(allowed)}")
+        return None
+    # Users type reasons; accept any case and a 1-based number from the list.
+    if reason.isdigit() and 1 <= int(reason) <= len(allowed):
+        return allowed[int(reason) - 1]
+    for known in allowed:
+        if known.casefold() == reason.casefold():
+            return known
+    raise InvalidInput(
+        f"unknown exclusion reason {reason!r} at {stage.value}; reasons: {'; '.join(allowed)}"
+    )
+
+
+def _reference(session: Session, record_id: int) -> Record:
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound(f"no record {record_id}; see `reviewtool records list`")
+    if record.duplicate_of is not None:
+        raise InvalidInput(
+            f"record {record_id} is a duplicate of record {record.duplicate_of}; screen {record.duplicate_of}"
+        )
+    return record
+
+
+def _check_stage_open(session: Session, record_id: int, stage: Stage) -> None:
+    if stage is Stage.TITLE_ABSTRACT:
+        return
+    outcome = stage_outcomes(session, Stage.TITLE_ABSTRACT.value).get(record_id)
+    if outcome is None or not outcome.goes_on:
+        status = outcome.status.value if outcome else "not screened"
+        raise StageOrderError(
+            f"record {record_id} is not included at title/abstract ({status}); only included records reach full text"
+        )
+    report = session.exec(
+        select(FullTextReport).where(FullTextReport.record_id == record_id)
+    ).first()
+    if report is not None and report.status == NOT_RETRIEVED:
+        raise StageOrderError(
+            f"record {record_id}: its full text was marked not retrieved, so it cannot be assessed"
+        )
+
+
+def _current(
+    session: Session, record_id: int, stage: Stage, member_id: int
+) -> ScreeningDecision | None:
+    return session.exec(
+        select(ScreeningDecision).where(
+            ScreeningDecision.record_id == record_id,
+            ScreeningDecision.stage == stage.value,
+            ScreeningDecision.member_id == member_id,
+            col(ScreeningDecision.superseded_at).is_(None),
+        )
+    ).first()
+
+
+def _reopen(
+    session: Session, record_id: int, stage: Stage, now: str, because: str
+) -> dict[str, Any]:
+    resolution = session.exec(
+        select(ScreeningResolution).where(
+            ScreeningResolution.record_id == record_id,
+            ScreeningResolution.stage == stage.value,
+            col(ScreeningResolution.reopened_at).is_(None),
+        )
+    ).first()
+    if resolution is None:
+        return {}
+    resolution.reopened_at, resolution.reopened_because = now, because
+    session.add(resolution)
+    return {"screening_resolution": {f"{record_id}:{stage.value}": None}}
+
+
+@dataclass(frozen=True)
+class VoteView:
+    """One vote as shown to someone allowed to see it."""
+
+    reviewer: str
+    decision: str
+    reason: str | None
+    note: str | None
+    decided_at: str
+
+
+def _write_vote(
+    session: Session,
+    member: Member,
+    record_id: int,
+    stage: Stage,
+    decision: str | None,
+    reason: str | None,
+    note: str | None,
+    now: str,
+) -> VoteView | None:
+    """Supersede the member's current vote with a new one (None: take it back); audit; reopen."""
+    assert member.id is not None
+    old = _current(session, record_id, stage, member.id)
+    before = vote_snapshot(old) if old is not None else None
+    if old is not None:
+        old.superseded_at = now
+        session.add(old)
+        session.flush()
+    new: ScreeningDecision | None = None
+    if decision is not None:
+        new = ScreeningDecision(
+            record_id=record_id,
+            stage=stage.value,
+            member_id=member.id,
+            decision=decision,
+            reason=reason,
+            note=note,
+            decided_at=now,
+        )
+        session.add(new)
+        session.flush()
+    # A resolution answered the votes as they were; a changed vote reopens it.
+    state = (
+        _reopen(session, record_id, stage, now, f"{member.name} changed their vote")
+        if old is not None
+        else {}
+    )
+    audit.record(
+        session,
+        member.name,
+        ScreeningDecided(
+            key=vote_key(record_id, stage.value, member.name),
+            record_id=record_id,
+            stage=stage.value,
+            before=before,
+            after=vote_snapshot(new) if new is not None else None,
+            state=state,
+        ),
+    )
+    if new is None:
+        return None
+    return VoteView(member.name, new.decision, new.reason, new.note, new.decided_at)
+
+
+def record_decision(
+    session: Session,
+    *,
+    actor: str,
+    record_id: int,
+    stage: str,
+    decision: str,
+    reason: str | None = None,
+    note: str | None = None,
+) -> VoteView:
+    """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller."""
+    member = require(session, actor, Action.SCREEN)
+    parsed_stage = parse_stage(stage)
+    parsed = parse_decision(decision)
+    checked_reason = _check_reason(session, parsed_stage, parsed, reason)
+    _reference(session, record_id)
+    _check_stage_open(session, record_id, parsed_stage)
+    view = _write_vote(
+        session,
+        member,
+        record_id,
+        parsed_stage,
+        parsed.value,
+        checked_reason,
+        (note or "").strip() or None,
+        audit.log.utc_now(),
+    )
+    assert view is not None
+    return view
+
+
+def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
+    """Take back ``actor``'s most recent vote at ``stage``, restoring the vote it replaced (if any).
+
+    Returns the record id, or None when there was nothing to undo.
+    """
+    member = require(session, actor, Action.SCREEN)
+    parsed_stage = parse_stage(stage)
+    last = session.exec(
+        select(ScreeningDecision)
+        .where(
+            ScreeningDecision.member_id == member.id,
+            ScreeningDecision.stage == parsed_stage.value,
+            col(ScreeningDecision.superseded_at).is_(None),
+        )
+        .order_by(col(ScreeningDecision.decided_at).desc(), col(ScreeningDecision.id).desc())
+    ).first()
+    if last is None:
+        return None
+    previous = session.exec(
+        select(ScreeningDecision)
+        .where(
+            ScreeningDecision.member_id == member.id,
+            ScreeningDecision.stage == parsed_stage.value,
+            ScreeningDecision.record_id == last.record_id,
+            col(ScreeningDecision.id) < last.id,
+        )
+        .order_by(col(ScreeningDecision.id).desc())
+    ).first()
+    now = audit.log.utc_now()
+    if previous is None:
+        _write_vote(session, member, last.record_id, parsed_stage, None, None, None, now)
+    else:
+        _write_vote(
+            session,
+            member,
+            last.record_id,
+            parsed_stage,
+            previous.decision,
+            previous.reason,
+            previous.note,
+            now,
+        )
+    return last.record_id
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    """A conflict as the adjudicator sees it: the record and every current vote."""
+
+    record_id: int
+    stage: str
+    title: str | None
+    votes: tuple[VoteView, ...]
+    resolution: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def _votes_of(session: Session, record_id: int, stage: Stage) -> list[VoteView]:
+    names = dict(session.exec(select(Member.id, Member.name)).all())
+    rows = session.exec(
+        select(ScreeningDecision)
+        .where(
+            ScreeningDecision.record_id == record_id,
+            ScreeningDecision.stage == stage.value,
+            col(ScreeningDecision.superseded_at).is_(None),
+        )
+        .order_by(col(ScreeningDecision.id))
+    ).all()
+    return [VoteView(names[d.member_id], d.decision, d.reason, d.note, d.decided_at) for d in rows]
+
+
+def list_conflicts(
+    session: Session, *, actor: str, stage: str, include_resolved: bool = False
+) -> list[ConflictView]:
+    """Open conflicts at ``stage`` (with the resolved ones too if asked); adjudicators only."""
+    require(session, actor, Action.RESOLVE_CONFLICT)
+    parsed = parse_stage(stage)
+    outcomes = stage_outcomes(session, parsed.value)
+    resolutions = current_resolutions(session, parsed.value)
+    names = dict(session.exec(select(Member.id, Member.name)).all())
+    wanted = {ScreeningStatus.CONFLICT}
+    if include_resolved:
+        wanted |= {ScreeningStatus.RESOLVED_INCLUDED, ScreeningStatus.RESOLVED_EXCLUDED}
+    views = []
+    for record_id in sorted(r for r, o in outcomes.items() if o.status in wanted):
+        record = session.get(Record, record_id)
+        res = resolutions.get(record_id)
+        views.append(
+            ConflictView(
+                record_id=record_id,
+                stage=parsed.value,
+                title=record.title if record else None,
+                votes=tuple(_votes_of(session, record_id, parsed)),
+                resolution=resolution_snapshot(res, names[res.member_id]) if res else None,
+            )
+        )
+    return views
+
+
+def resolve_conflict(
+    session: Session,
+    *,
+    actor: str,
+    record_id: int,
+    stage: str,
+    decision: str,
+    reason: str | None = None,
+    note: str | None = None,
+) -> ScreeningOutcome:
+    """The adjudicator's final decision on a conflict (include or exclude, with reason and note)."""
+    member = require(session, actor, Action.RESOLVE_CONFLICT)
+    parsed_stage = parse_stage(stage)
+    parsed = parse_decision(decision)
+    if parsed is Decision.MAYBE:
+        raise InvalidInput("a resolution is include or exclude, not maybe")
+    checked = _check_reason(session, parsed_stage, parsed, reason)
+    outcome = stage_outcomes(session, parsed_stage.value).get(record_id)
+    if outcome is None or outcome.status is not ScreeningStatus.CONFLICT:
+        state = outcome.status.value if outcome else "not screened"
+        raise InvalidInput(
+            f"record {record_id} has no open conflict at {parsed_stage.value} (it is {state})"
+        )
+    assert member.id is not None
+    resolution = ScreeningResolution(
+        record_id=record_id,
+        stage=parsed_stage.value,
+        member_id=member.id,
+        decision=parsed.value,
+        reason=checked,
+        note=(note or "").strip() or None,
+        resolved_at=audit.log.utc_now(),
+    )
+    session.add(resolution)
+    session.flush()
+    votes = [asdict(v) for v in _votes_of(session, record_id, parsed_stage)]
+    audit.record(
+        session,
+        actor,
+        ConflictResolved(
+            record_id=record_id,
+            stage=parsed_stage.value,
+            votes=[{k: v[k] for k in ("reviewer", "decision", "reason")} for v in votes],
+            after=resolution_snapshot(resolution, member.name),
+        ),
+    )
+    return stage_outcomes(session, parsed_stage.value)[record_id]
+
+
+def set_fulltext(
+    session: Session,
+    *,
+    actor: str,
+    record_id: int,
+    location: str | None = None,
+    not_retrieved: bool = False,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Attach a full text (file path or URL) to a reference, or mark it not retrieved."""
+    require(session, actor, Action.SCREEN)
+    if not_retrieved == bool(location):
+        raise InvalidInput("give either a file path / URL or --not-retrieved")
+    _reference(session, record_id)
+    outcome = stage_outcomes(session, Stage.TITLE_ABSTRACT.value).get(record_id)
+    if outcome is None or not outcome.goes_on:
+        raise StageOrderError(
+            f"record {record_id} is not included at title/abstract; no full text is sought for it"
+        )
+    report = session.exec(
+        select(FullTextReport).where(FullTextReport.record_id == record_id)
+    ).first()
+    before = report_snapshot(report) if report else None
+    if report is None:
+        report = FullTextReport(record_id=record_id, status="", recorded_by=actor, recorded_at="")
+    report.status = NOT_RETRIEVED if not_retrieved else RETRIEVED
+    report.location = None if not_retrieved else location
+    report.note = (note or "").strip() or None
+    report.recorded_by, report.recorded_at = actor, audit.log.utc_now()
+    session.add(report)
+    session.flush()
+    after = report_snapshot(report)
+    audit.record(session, actor, FullTextRecorded(record_id=record_id, before=before, after=after))
+    return after
+
+
+def _order_key(actor: str, stage: Stage, record_id: int) -> str:
+    # A per-reviewer shuffle that needs no stored state and keeps its order as records are added.
+    return hashlib.sha256(f"{actor}:{stage.value}:{record_id}".encode()).hexdigest()
+
+
+def eligible(session: Session, stage: Stage) -> list[int]:
+    """Reference ids that can be screened at ``stage``."""
+    references = list(
+        session.exec(select(Record.id).where(col(Record.duplicate_of).is_(None))).all()
+    )
+    if stage is Stage.TITLE_ABSTRACT:
+        return [r for r in references if r is not None]
+    tiab = stage_outcomes(session, Stage.TITLE_ABSTRACT.value)
+    missing = set(
+        session.exec(
+            select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
+        ).all()
+    )
+    return [
+        r
+        for r in references
+        if r is not None and r in tiab and tiab[r].goes_on and r not in missing
+    ]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a reviewer is at one stage."""
+
+    total: int
+    mine: int
+    left: int
+    decided: int
+
+    def to_dict(self) -> dict[str, int]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def screening_queue(session: Session, *, actor: str, stage: str) -> list[int]:
+    """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order."""
+    member = require(session, actor, Action.SCREEN)
+    parsed = parse_stage(stage)
+    mine = set(
+        session.exec(
+            select(ScreeningDecision.record_id).where(
+                ScreeningDecision.member_id == member.id,
+                ScreeningDecision.stage == parsed.value,
+                col(ScreeningDecision.superseded_at).is_(None),
+            )
+        ).all()
+    )
+    todo = [r for r in eligible(session, parsed) if r not in mine]
+    return sorted(todo, key=lambda r: _order_key(actor, parsed, r))
+
+
+def screening_progress(session: Session, *, actor: str, stage: str) -> Progress:
+    """Totals for the status bar: references at this stage, my votes, left for me, decided."""
+    parsed = parse_stage(stage)
+    refs = eligible(session, parsed)
+    outcomes = stage_outcomes(session, parsed.value)
+    votes = current_votes(session, parsed.value)
+    ids = set(refs)
+    mine = sum(1 for r, vs in votes.items() if r in ids and any(v.reviewer == actor for v in vs))
+    decided = sum(1 for r in refs if r in outcomes and outcomes[r].final)
+    return Progress(total=len(refs), mine=mine, left=len(refs) - mine, decided=decided)
+
+
+@dataclass(frozen=True)
+class RecordCard:
+    """What a reviewer sees of one reference: the citation, their own vote, and others' only if allowed."""
+
+    record_id: int
+    stage: str
+    fields: dict[str, Any]
+    my_vote: VoteView | None
+    other_votes: tuple[VoteView, ...] | None
+    outcome: str | None
+    fulltext: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> RecordCard:
+    """One reference for ``actor``: blind reviews hide the others' votes until the reference is decided."""
+    member = require(session, actor, Action.READ)
+    parsed = parse_stage(stage)
+    record = _reference(session, record_id)
+    votes = _votes_of(session, record_id, parsed)
+    outcome = stage_outcomes(session, parsed.value).get(record_id)
+    final = outcome is not None and outcome.final
+    blind = bool(setting(session, "screening.blind"))
+    adjudicator = Role.ADJUDICATOR in roles_of(session, member)
+    conflict = outcome is not None and outcome.status is ScreeningStatus.CONFLICT
+    show_others = not blind or final or (adjudicator and conflict)
+    batch = session.get(ImportBatch, record.batch_id)
+    report = session.exec(
+        select(FullTextReport).where(FullTextReport.record_id == record_id)
+    ).first()
+    return RecordCard(
+        record_id=record_id,
+        stage=parsed.value,
+        fields={
+            "title": record.title,
+            "authors": json.loads(record.authors or "[]"),
+            "journal": record.journal,
+            "year": record.year,
+            "volume": record.volume,
+            "issue": record.issue,
+            "pages": record.pages,
+            "doi": record.doi,
+            "pmid": record.pmid,
+            "abstract": record.abstract,
+            "keywords": json.loads(record.keywords or "[]"),
+            "publication_type": record.publication_type,
+            "source": batch.source if batch else None,
+        },
+        my_vote=next((v for v in votes if v.reviewer == actor), None),
+        other_votes=tuple(v for v in votes if v.reviewer != actor) if show_others else None,
+        outcome=outcome.status.value if outcome is not None and (final or show_others) else None,
+        fulltext=report_snapshot(report) if report else None,
+    )
+
+
+def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> int:
+    """Cast many votes from a CSV (``record_id,decision,reason,note``) in one transaction.
+
+    An unknown record, decision or reason names the file and line; nothing is written then.
+    """
+    parse_stage(stage)
+    require(session, actor, Action.SCREEN)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read the decisions file ({exc})") from None
+    if not rows:
+        raise InvalidInput(f"{path}: no decisions in the file")
+    if not {"record_id", "decision"} <= set(rows[0]):
+        raise InvalidInput(
+            f"{path}: needs the columns record_id and decision (reason and note optional)"
+        )
+    for line, row in enumerate(rows, start=2):
+        try:
+            record_decision(
+                session,
+                actor=actor,
+                record_id=int(row["record_id"]),
+                stage=stage,
+                decision=row["decision"] or "",
+                reason=row.get("reason"),
+                note=row.get("note"),
+            )
+        except ValueError:
+            raise InvalidInput(
+                f"{path}:{line}: record_id must be a whole number, not {row['record_id']!r}"
+            ) from None
+        except ReviewtoolError as exc:
+            raise type(exc)(f"{path}:{line}: {exc}") from None
+    return len(rows)
+
+
+def final_decisions(session: Session, *, stage: str) -> list[dict[str, Any]]:
+    """One row per decided reference at ``stage``: final decision, reason, how it was reached.
+
+    Only decided references appear, so an export never shows a vote on an open reference.
+    """
+    parsed = parse_stage(stage)
+    rows = []
+    for record_id, outcome in sorted(stage_outcomes(session, parsed.value).items()):
+        if not outcome.final:
+            continue
+        record = session.get(Record, record_id)
+        rows.append(
+            {
+                "record_id": record_id,
+                "source_key": record.source_key if record else None,
+                "title": record.title if record else None,
+                "stage": parsed.value,
+                "decision": outcome.decision,
+                "reason": outcome.reason or "",
+                "via": "adjudication"
+                if outcome.status.value.startswith("resolved")
+                else "agreement",
+            }
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class StageStats:
+    """`screen stats` for one stage."""
+
+    stage: str
+    references: int
+    screened: int
+    included: int
+    excluded: int
+    excluded_by_reason: dict[str, int]
+    open: int
+    conflicts_open: int
+    conflicts_resolved: int
+    not_retrieved: int
+    agreement: list[dict[str, Any]] = field(default_factory=list)
+    note: str = "maybe counts as include for agreement (as Covidence counts it)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def screening_stats(session: Session, *, stage: str) -> StageStats:
+    """Counts and agreement (per reviewer pair) at one stage."""
+    parsed = parse_stage(stage)
+    refs = eligible(session, parsed)
+    outcomes = stage_outcomes(session, parsed.value)
+    counts: Counter[ScreeningStatus] = Counter(outcomes[r].status for r in refs if r in outcomes)
+    reasons: Counter[str] = Counter(
+        outcomes[r].reason or "(no reason)"
+        for r in refs
+        if r in outcomes and outcomes[r].final and not outcomes[r].goes_on
+    )
+    included = counts[ScreeningStatus.INCLUDED] + counts[ScreeningStatus.RESOLVED_INCLUDED]
+    excluded = counts[ScreeningStatus.EXCLUDED] + counts[ScreeningStatus.RESOLVED_EXCLUDED]
+    resolved = counts[ScreeningStatus.RESOLVED_INCLUDED] + counts[ScreeningStatus.RESOLVED_EXCLUDED]
+    votes = current_votes(session, parsed.value)
+    pairs = (
+        pairwise_screening_agreement(
+            {(v.reviewer, record_id): v.decision for record_id, vs in votes.items() for v in vs}
+        )
+        if votes
+        else ()
+    )
+    not_retrieved = 0
+    if parsed is Stage.FULL_TEXT:
+        not_retrieved = len(
+            session.exec(
+                select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
+            ).all()
+        )
+    return StageStats(
+        stage=parsed.value,
+        references=len(refs),
+        screened=included + excluded,
+        included=included,
+        excluded=excluded,
+        excluded_by_reason=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        open=len(refs) - sum(counts.values()) + counts[ScreeningStatus.OPEN],
+        conflicts_open=counts[ScreeningStatus.CONFLICT],
+        conflicts_resolved=resolved,
+        not_retrieved=not_retrieved,
+        agreement=[p.to_dict() for p in pairs],
+    )
+
+
+def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -> int:
+    """Resolve many conflicts from a CSV (``record_id,decision,reason,note``), all or nothing."""
+    parse_stage(stage)
+    require(session, actor, Action.RESOLVE_CONFLICT)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read the resolutions file ({exc})") from None
+    if not rows or not {"record_id", "decision"} <= set(rows[0]):
+        raise InvalidInput(
+            f"{path}: needs rows with the columns record_id and decision (reason and note optional)"
+        )
+    for line, row in enumerate(rows, start=2):
+        try:
+            resolve_conflict(
+                session,
+                actor=actor,
+                record_id=int(row["record_id"]),
+                stage=stage,
+                decision=row["decision"] or "",
+                reason=row.get("reason"),
+                note=row.get("note"),
+            )
+        except ValueError:
+            raise InvalidInput(
+                f"{path}:{line}: record_id must be a whole number, not {row['record_id']!r}"
+            ) from None
+        except ReviewtoolError as exc:
+            raise type(exc)(f"{path}:{line}: {exc}") from None
+    return len(rows)

@@ -1,0 +1,65 @@
+"""Read-only queries that several layers need (screening status for members, status and reports)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from sqlmodel import Session, col, select
+
+from reviewtool.domain import SETTINGS, ScreeningOutcome, Vote, screening_outcome
+from reviewtool.storage.models import (
+    Member,
+    ReviewSetting,
+    ScreeningDecision,
+    ScreeningResolution,
+)
+
+
+def setting(session: Session, key: str) -> object:
+    """One setting's current value (its default when never set)."""
+    row = session.get(ReviewSetting, key)
+    return json.loads(row.value) if row is not None else SETTINGS[key].default
+
+
+def current_votes(session: Session, stage: str) -> dict[int, list[Vote]]:
+    """record id -> the current votes on it at ``stage``, in the order they were cast."""
+    names = dict(session.exec(select(Member.id, Member.name)).all())
+    votes: dict[int, list[Vote]] = defaultdict(list)
+    rows = session.exec(
+        select(ScreeningDecision)
+        .where(ScreeningDecision.stage == stage, col(ScreeningDecision.superseded_at).is_(None))
+        .order_by(col(ScreeningDecision.id))
+    ).all()
+    for d in rows:
+        votes[d.record_id].append(Vote(names[d.member_id], d.decision, d.reason))
+    return dict(votes)
+
+
+def current_resolutions(session: Session, stage: str) -> dict[int, ScreeningResolution]:
+    """record id -> the adjudicator's current resolution at ``stage``."""
+    rows = session.exec(
+        select(ScreeningResolution).where(
+            ScreeningResolution.stage == stage, col(ScreeningResolution.reopened_at).is_(None)
+        )
+    ).all()
+    return {r.record_id: r for r in rows}
+
+
+def stage_outcomes(session: Session, stage: str) -> dict[int, ScreeningOutcome]:
+    """record id -> outcome at ``stage``, for every reference with at least one vote."""
+    required = int(setting(session, "screening.reviewers_required"))  # type: ignore[call-overload]
+    resolutions = current_resolutions(session, stage)
+    return {
+        record_id: screening_outcome(
+            votes,
+            required=required,
+            stage=stage,
+            resolution=(
+                (resolutions[record_id].decision, resolutions[record_id].reason)
+                if record_id in resolutions
+                else None
+            ),
+        )
+        for record_id, votes in current_votes(session, stage).items()
+    }
