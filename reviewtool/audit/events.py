@@ -260,6 +260,23 @@ class FullTextRecorded(Event):
         return str(self.record_id)
 
 
+@dataclass(frozen=True)
+class AnalysisRunRecorded(Event):
+    """A pooled analysis was run and stored with its settings, input hash and results.
+
+    :ivar after: the run's snapshot (name, settings, input hash, a hash of the results).
+    """
+
+    name: ClassVar[str] = "analysis-run"
+    entity_type: ClassVar[str] = "analysis_run"
+    run_id: int
+    after: Snapshot
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.run_id)
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -276,5 +293,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ScreeningDecided,
         ConflictResolved,
         FullTextRecorded,
+        AnalysisRunRecorded,
     )
 }

@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from reviewtool.storage.models import (
+    AnalysisRun,
     DedupPair,
     FullTextReport,
     ImportBatch,
@@ -181,6 +182,21 @@ def _reports(session: Session) -> dict[str, Any]:
     }
 
 
+def analysis_run_snapshot(run: AnalysisRun) -> dict[str, Any]:
+    """What the ledger records of an analysis run (results by their hash: they can be large)."""
+    return {
+        "name": run.name,
+        "settings": json.loads(run.settings),
+        "input_sha256": run.input_sha256,
+        "input_source": run.input_source,
+        "results_sha256": hashlib.sha256(run.results.encode("utf-8")).hexdigest(),
+    }
+
+
+def _analysis_runs(session: Session) -> dict[str, Any]:
+    return {str(r.id): analysis_run_snapshot(r) for r in session.exec(select(AnalysisRun)).all()}
+
+
 def _reviews(session: Session) -> dict[str, Any]:
     return {str(r.id): review_snapshot(r) for r in session.exec(select(ReviewInfo)).all()}
 
@@ -214,4 +230,5 @@ ENTITY_STATE: dict[str, Callable[[Session], dict[str, Any]]] = {
     "screening_vote": _votes,
     "screening_resolution": _resolutions,
     "fulltext_report": _reports,
+    "analysis_run": _analysis_runs,
 }
