@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from reviewtool.dedup.keys import (
     author_family,
+    is_notice_title,
     journal_key,
     journals_match,
     normalize_doi,
     normalize_pmid,
     normalize_title,
     page_range,
+    page_starts,
+    prepare,
     record_kind,
     title_numbers,
 )
@@ -74,7 +79,6 @@ def test_title_numbers_ignore_spacing() -> None:
     [
         ("Erratum: Severe deficiency of ADAMTS13", "erratum"),
         ("Correction to: Aspirin for stroke", "erratum"),
-        ("Long-term effect of eculizumab (vol 85, pg 553, 2010)", "erratum"),
         ("Reply to: Aspirin for stroke", "comment"),
         ("Comment on: aspirin for stroke", "comment"),
         ("Aspirin for stroke: study protocol for a randomised trial", "protocol"),
@@ -82,6 +86,23 @@ def test_title_numbers_ignore_spacing() -> None:
 )
 def test_record_kind(title: str, kind: str) -> None:
     assert kind in record_kind(normalize_title(title))
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Long-term effect of eculizumab (vol 85, pg 553, 2010)",
+        "Eculizumab for atypical hemolytic-uremic syndrome (New England Journal of Medicine (2009)"
+        " 360 (542-544))",
+    ],
+)
+def test_citation_tail_marks_a_notice_and_leaves_the_title(title: str) -> None:
+    """WoS and Embase erratum notices cite the article; the citation is not part of the title."""
+    assert is_notice_title(title)
+    rec = prepare(id="x", title=title, authors=(), year=2010, journal=None, volume=None,
+                  issue=None, pages=None, doi=None, pmid=None)  # fmt: skip
+    assert "erratum" in rec.kinds
+    assert not re.search(r"\d", rec.title)
 
 
 def test_record_kind_plain_article_and_mid_title_response() -> None:
@@ -140,3 +161,55 @@ def test_journal_missing_is_unknown() -> None:
 )
 def test_page_range(raw: str | None, expected: tuple[str, str]) -> None:
     assert page_range(raw) == expected
+
+
+def test_page_quirks() -> None:
+    """Poster numbers, several ranges in one field and footnote-free titles."""
+    assert page_range("P63 [tp 104]") == ("p63", "")
+    assert page_starts("230-5, 246-51, 233-8") == {"230", "246", "233"}
+    assert page_starts("233-238+230-235+246-251") == {"230", "246", "233"}
+    assert page_starts("112-20") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # footnote mark exported as text
+        ("Labour law for crowdworkers, focusing on employee representation 1",
+         "Labour law for crowdworkers, focusing on employee representation"),
+        ("Atypical haemolytic uraemic syndrome and streptococcus (multiple letters) [1]",
+         "Atypical haemolytic uraemic syndrome and streptococcus"),
+        ("Pleurodesis with talc versus bleomycin in breast cancer [abstract no: 134]",
+         "Pleurodesis with talc versus bleomycin in breast cancer"),
+        ("[Current aspects of uraemic syndrome in children]. [Review] [16 refs] [Romanian]",
+         "Current aspects of uraemic syndrome in children. [Romanian]"),
+        ("More on eculizumab for congenital aHUS... N Engl J Med. 2009 Jan 29;360(5):544-6",
+         "More on eculizumab for congenital aHUS"),
+        ("A seven-year study among 10 000 women in Guanacaste",
+         "A seven-year study among 10000 women in Guanacaste"),
+    ],
+)  # fmt: skip
+def test_normalize_title_strips_export_noise(a: str, b: str) -> None:
+    assert normalize_title(a) == normalize_title(b)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Aspirin for stroke: results of the trial, part 2",
+        "Outcomes of stroke rehabilitation in patients aged 2",
+        "Aspirin and clopidogrel after stroke in phase 3",
+    ],
+)
+def test_trailing_number_kept_after_series_words(title: str) -> None:
+    """The footnote rule must not drop a part, phase or age."""
+    assert normalize_title(title)[-1].isdigit()
+
+
+def test_bilingual_and_conference_journal_names() -> None:
+    ijc = journal_key("International journal of cancer.Journal international du cancer")
+    assert journals_match(ijc, journal_key("International Journal of Cancer"))
+    assert journal_key("Pediatric Nephrology.Conference: 45th meeting") == journal_key(
+        "Pediatric Nephrology"
+    )
+    assert not journals_match(journal_key("Journal of Pediatrics"), journal_key("Pediatrics"))

@@ -20,12 +20,14 @@ __all__ = [
     "PreparedRecord",
     "author_family",
     "first_page",
+    "is_notice_title",
     "journal_key",
     "journals_match",
     "normalize_doi",
     "normalize_pmid",
     "normalize_title",
     "page_range",
+    "page_starts",
     "prepare",
     "record_kind",
     "title_numbers",
@@ -56,7 +58,8 @@ _TITLE_TAIL_RE = re.compile(
     r"\d+\s*refs?|in process citation|article in [a-z ]+|author'?s?'? transl?|"
     r"published erratum appears? in[^\]\)]*|erratum appears? in[^\]\)]*|erratum in[^\]\)]*|"
     r"comment (?:in|on)[^\]\)]*|[a-z]+ language|english abstract|meeting abstract|corrected|"
-    r"provisional abstract|structured abstract|abstract only|[a-z]+ translation)\s*[\]\)]\.?\s*)+$",
+    r"provisional abstract|structured abstract|abstract only|[a-z]+ translation|multiple letters|"
+    r"abstract no\.?:?\s*\w+|\d{1,2}|\*)\s*[\]\)]\.?\s*)+$",
     re.IGNORECASE,
 )
 # Single-word bracket at the end ("[Swedish]", "[Review]") and unclosed notes cut off by a database
@@ -67,6 +70,27 @@ _TITLE_TAIL_OPEN_RE = re.compile(
     r"\((?:published )?(?:erratum|comment|see comment|update|corrected|retracted)[^\)]*)$",
     re.IGNORECASE,
 )
+# A citation of another article appended to a title: the record is a notice about that article.
+# WoS "(vol 360, pg 542, 2009)"; Embase "(New England Journal of Medicine (2009) 360 (542-544))".
+_NOTICE_TAIL_RE = re.compile(
+    r"\s*\((?:vol\.?\s+\w+,?\s*)?pg\.?\s+\w+,?\s*(?:\d{4})?\)\s*$|"
+    r"\s*\([A-Z][^()]{3,}\(\d{4}\)\s*[\w ]*\(\s*[\w\- ]+\)\s*\)\s*$",
+    re.IGNORECASE,
+)
+# MEDLINE letters that repeat the commented article's citation: "... N Engl J Med. 2009;360(5):544-6".
+_CITED_TAIL_RE = re.compile(
+    r"\s*(?:\.{2,}|\u2026)\s*[A-Z][^;]{2,60}\b(?:19|20)\d\d\b[^;]{0,20};\s*\d+\s*(?:\(\w+\))?:"
+    r"\s*[\w\-]+\.?\s*$"
+)
+_FOOTNOTE_GUARD = frozenset(
+    {"part", "phase", "type", "stage", "grade", "study", "trial", "class", "volume", "vol", "no",
+     "number", "chapter", "section", "wave", "cohort", "group", "arm", "day", "days", "week",
+     "weeks", "month", "months", "year", "years", "session", "round", "issue", "edition",
+     "version", "series", "step", "level", "module", "report", "paper", "experiment", "covid",
+     "cov", "hiv", "hpv", "tier", "category", "dose", "doses", "factor", "and", "or", "to", "of",
+     "web", "industry", "generation", "gen", "plus", "aged", "age", "ages", "than", "over",
+     "under", "with", "in", "at", "for", "by", "from", "top", "first", "last", "n", "p"}
+)  # fmt: skip
 _LEADING_KIND_RE = re.compile(
     r"^(?:erratum|errata|correction|corrigendum|comment|commentary|reply|response|re|letter)"
     r"(?: (?:to|on|in|for|regarding))? (?:the )?(?:article )?"
@@ -175,18 +199,58 @@ def normalize_title(value: str | None) -> str:
     if not value:
         return ""
     text = _strip_markup(value).strip()
-    for _ in range(2):  # "[Title]. [Review] [16 refs] [Romanian]" needs two rounds
+    for _ in range(3):  # "[Title]. [Review] [16 refs] [Romanian]" needs several rounds
         text = _TITLE_TAIL_OPEN_RE.sub("", text).strip()
+        text = _NOTICE_TAIL_RE.sub("", text).strip()
+        text = _CITED_TAIL_RE.sub("", text).strip()
+        text = _cut_unclosed(text)
         text = _TITLE_TAIL_RE.sub("", text).strip()
         text = _TITLE_TAIL_WORD_RE.sub("", text).strip()
-        text = text.rstrip(". ")
-        if text.startswith("[") and text.endswith("]"):
+        text = text.rstrip(". ,;")
+        if text.startswith("[") and text.endswith("]") and "[" not in text[1:-1]:
             text = text[1:-1].strip()
     text = _ascii(text).lower().replace("'", "").replace("’", "")
+    text = _THOUSANDS_RE.sub(r"\1\2", text)  # "10 000 women" = "10,000 women" = "10000 women"
     text = _NON_WORD_RE.sub(" ", text).strip()
     text = _PART_ROMAN_RE.sub(lambda m: f"{m.group(1)} {_SINGLE_ROMAN[m.group(2)]}", text)
     words = [_ROMAN.get(w, w) for w in text.split()]
+    if (
+        len(words) >= 6
+        and len(words[-1]) == 1
+        and words[-1].isdigit()
+        and words[-2] not in _FOOTNOTE_GUARD
+        and not words[-2].isdigit()
+        and re.search(r"[A-Za-z\]\)'’\"]\s?\d\s*$", value)
+    ):
+        # A footnote mark exported as text ("... employee representation 1"), not a part number.
+        words.pop()
     return " ".join(words)
+
+
+_THOUSANDS_RE = re.compile(r"\b(\d{1,3})[ ,](\d{3})\b")
+
+
+def _cut_unclosed(text: str) -> str:
+    """Drop an unclosed parenthesis a field limit left at the end ("... (The Journal of Pe")."""
+    if text.count("(") <= text.count(")"):
+        return text
+    depth = 0
+    cut = -1
+    for i, ch in enumerate(text):
+        if ch == "(":
+            if depth == 0:
+                cut = i
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+    if depth and cut >= 20 and len(text) - cut <= 80:
+        return text[:cut].rstrip()
+    return text
+
+
+def is_notice_title(value: str | None) -> bool:
+    """Whether a title ends with the citation of another article (an erratum or comment notice)."""
+    return bool(value and _NOTICE_TAIL_RE.search(_strip_markup(value).strip().rstrip(". ")))
 
 
 def title_numbers(norm_title: str) -> frozenset[str]:
@@ -234,7 +298,8 @@ def author_family(name: str) -> str:
             family = " ".join(p for p in parts if not _looks_like_initials(p))
         else:
             family = parts[-1]
-    words = re.sub(r"[^a-z ]", "", family.lower().replace("-", " ")).split()
+    # "?" stands for a letter an export could not encode ("G?k" for "Gök"); it is kept as a wildcard.
+    words = re.sub(r"[^a-z? ]", "", family.lower().replace("-", " ")).split()
     # "van der Graaf" and "Graaf" are both exported for the same person; keep the core name.
     core = [w for w in words if w not in _PARTICLES] or words
     return "".join(core)
@@ -250,10 +315,14 @@ def journal_key(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     text = _ascii(_strip_markup(value)).lower().replace("&", " and ")
+    text = _JOURNAL_CONFERENCE_RE.split(text)[0]  # "Pediatric Nephrology.Conference: 45th ..."
     text = re.sub(r"\(.*?\)", " ", text)  # "(London, England)", "(Clinical research ed.)"
     text = text.split(":")[0] if len(text.split(":")[0]) > 6 else text
     words = _NON_WORD_RE.sub(" ", text).split()
     return tuple(w for w in words if w not in _JOURNAL_STOP)
+
+
+_JOURNAL_CONFERENCE_RE = re.compile(r"\.\s*(?:conference|meeting|congress)\b")
 
 
 def journals_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
@@ -268,6 +337,12 @@ def journals_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
     if a == b:
         return True
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) >= 3 and len(long_) > len(short):
+        # Bilingual names: "Revista Panamericana de Salud Publica/Pan American Journal of Public
+        # Health", "International journal of cancer. Journal international du cancer".
+        n = len(short)
+        if any(long_[k : k + n] == short for k in range(len(long_) - n + 1)):
+            return True
     if len(short) == len(long_):
         return all(x.startswith(y) or y.startswith(x) for x, y in zip(a, b, strict=True))
     # Allow the longer title to carry a few extra words the abbreviation drops.
@@ -291,7 +366,8 @@ def page_range(value: str | None) -> tuple[str, str]:
     if not value:
         return ("", "")
     text = str(value).strip().lower().replace("–", "-").replace("—", "-")
-    text = re.split(r"[,;]", text)[0]  # "532, 534-536": the first range starts the article
+    text = re.split(r"[,;+]", text)[0]  # "532, 534-536": the first range starts the article
+    text = re.split(r"\s+(?=[\[(])|\s*[\[(]", text)[0]  # "P63 [tp 104]"
     parts = [p for p in re.split(r"\s*-+\s*|\s+to\s+", text) if p]
     if not parts:
         return ("", "")
@@ -303,6 +379,14 @@ def page_range(value: str | None) -> tuple[str, str]:
     if first.isdigit() and last.isdigit() and len(last) < len(first):
         last = first[: len(first) - len(last)] + last
     return (first, last)
+
+
+def page_starts(value: str | None) -> frozenset[str]:
+    """First page of every range in a multi-range field ("230-5, 246-51, 233-8")."""
+    if not value or not re.search(r"[,;+]", str(value)):
+        return frozenset()
+    starts = (page_range(part)[0] for part in re.split(r"[,;+]", str(value).strip('"')))
+    return frozenset(s for s in starts if s)
 
 
 def first_page(value: str | None) -> str:
@@ -341,10 +425,14 @@ class PreparedRecord:
     volume: str
     issue: str
     pages: tuple[str, str]
+    page_starts: frozenset[str]
+    """Starts of every page range when the field lists several (empty otherwise)."""
     doi: str
     pmid: str
     is_conference: bool
     completeness: int
+    name_words: frozenset[str] = frozenset()
+    """Every word of every author name (3+ letters), to catch given and family names swapped."""
 
 
 def prepare(
@@ -383,15 +471,28 @@ def prepare(
         title_squashed=norm.replace(" ", ""),
         core_title=_LEADING_KIND_RE.sub("", norm).replace(" ", ""),
         numbers=title_numbers(norm),
-        kinds=record_kind(norm, None),
+        kinds=record_kind(norm, None) | (_ERRATUM if is_notice_title(title) else frozenset()),
         authors=families,
         year=_year(year),
         journal=journal_key(venue),
         volume=_volume(volume),
         issue=_volume(issue),
         pages=pages_pair,
+        page_starts=page_starts(pages),
         doi=normalize_doi(doi),
         pmid=normalize_pmid(pmid),
         is_conference=is_conference,
         completeness=completeness,
+        name_words=_name_words(authors),
     )
+
+
+_ERRATUM = frozenset({"erratum"})
+
+
+def _name_words(authors: tuple[str, ...]) -> frozenset[str]:
+    words: set[str] = set()
+    for name in authors[:12]:
+        text = _ascii(name).lower()
+        words.update(w for w in _NON_WORD_RE.sub(" ", text).split() if len(w) >= 3)
+    return frozenset(words)

@@ -13,6 +13,7 @@ outcome can be explained to a reviewer by the ``reasons`` it carries. Rules come
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -97,6 +98,8 @@ def _author_overlap(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
 
 
 def _names_close(x: str, y: str) -> bool:
+    if "?" in x or "?" in y:
+        return _wildcard_equal(x, y)
     if len(x) < 4 or len(y) < 4:
         return False
     # Compound names lose or gain a part between databases ("lequintrec" vs "quintrec").
@@ -107,6 +110,16 @@ def _names_close(x: str, y: str) -> bool:
         or y.endswith(x)
         or (fuzz.ratio(x, y) >= 88)
     )
+
+
+def _wildcard_equal(x: str, y: str) -> bool:
+    """Names equal where an export put "?" for a letter it could not encode."""
+    if "?" in y:
+        x, y = y, x
+    if "?" in y or len(x.replace("?", "")) < 2:
+        return False
+    pattern = "".join(".{1,2}" if ch == "?" else re.escape(ch) for ch in x)
+    return re.fullmatch(pattern, y) is not None
 
 
 def _first_author_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
@@ -124,11 +137,43 @@ _RECURRING_TITLE_WORDS = 5
 
 def _same_location(a: PreparedRecord, b: PreparedRecord) -> bool:
     """Same year and first page, and the same volume or the same full page range."""
-    if not (a.year and a.year == b.year and _pages_match(a.pages[0], b.pages[0])):
+    if not (a.year and a.year == b.year and _page_relation(a, b)):
         return False
     if a.volume and a.volume == b.volume:
         return True
     return bool(a.pages[1] and a.pages[1] == b.pages[1] and a.pages[1] != a.pages[0])
+
+
+def _same_place(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """Same year, same volume, same first page and no disagreement on the last page.
+
+    Two different publications cannot occupy the same place, whatever their titles or journal names
+    say (translated journal names, a title with and without its subtitle).
+    """
+    return bool(
+        a.year
+        and a.year == b.year
+        and a.volume
+        and a.volume == b.volume
+        and _pages_match(a.pages[0], b.pages[0])
+        and not (a.pages[1] and b.pages[1] and a.pages[1] != b.pages[1])
+    )
+
+
+def _same_range(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """Same year and the same multi-page range, with no volume conflict: a full article's place."""
+    (af, al), (bf, bl) = a.pages, b.pages
+    return bool(
+        a.year
+        and a.year == b.year
+        and af
+        and af == bf
+        and al == bl
+        and af.isdigit()
+        and al.isdigit()
+        and int(al) > int(af)
+        and not (a.volume and b.volume and a.volume != b.volume)
+    )
 
 
 def _same_location_notice(a: PreparedRecord, b: PreparedRecord) -> bool:
@@ -162,13 +207,17 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
         return "different PMID"
     if a.kinds != b.kinds and not _same_location_notice(a, b):
         only = sorted(a.kinds ^ b.kinds)
-        return f"{'/'.join(only)} vs article"
-    if a.title and b.title and a.numbers != b.numbers:
+        # "(treatment protocol of Essen University Hospital)" in the title of the article itself:
+        # a protocol and its results paper never share one page range.
+        if not (only == ["protocol"] and _same_range(a, b)):
+            return f"{'/'.join(only)} vs article"
+    if a.title and b.title and a.numbers != b.numbers and not _same_place(a, b):
+        # A typo ("p6INK4a" for "p16INK4a") is not a different part when the place is the same.
         return "different numbers in title"
     if a.year and b.year and abs(a.year - b.year) >= 2:
         return "years differ by 2 or more"
     vol_diff = bool(a.volume and b.volume and a.volume != b.volume)
-    page_diff = _pages_match(a.pages[0], b.pages[0]) is False
+    page_diff = _page_relation(a, b) is False
     if vol_diff and page_diff:
         return "different volume and pages"
     if (
@@ -177,7 +226,7 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
         and a.issue != b.issue
         and max(len(a.issue), len(b.issue)) <= 2  # longer "issues" are export record numbers
         and (
-            _pages_match(a.pages[0], b.pages[0]) is not True
+            _page_relation(a, b) is not True
             or min(len(a.title.split()), len(b.title.split())) < _RECURRING_TITLE_WORDS
         )
     ):
@@ -206,7 +255,7 @@ def score_pair(
         fields["journal"] = float(journal)
     if a.volume and b.volume:
         fields["volume"] = float(a.volume == b.volume)
-    pages = _pages_match(a.pages[0], b.pages[0])
+    pages = _page_relation(a, b)
     if pages is not None:
         fields["pages"] = float(pages)
     if a.doi and b.doi:
@@ -240,9 +289,14 @@ def score_pair(
 
     same_id = fields.get("doi") == 1.0 or fields.get("pmid") == 1.0
     located = _same_location(a, b) and fields.get("journal", 1.0) == 1.0
-    same_people = (
-        fields.get("first_author") == 1.0 and fields.get("authors", 0.0) >= th.author_overlap
+    # The same full author list in another order (first author included) is the same people.
+    reordered = (
+        fields.get("first_author") == 0.0
+        and fields.get("authors") == 1.0
+        and min(len(a.authors), len(b.authors)) >= 2
     )
+    first_ok = fields.get("first_author") == 1.0 or reordered
+    same_people = first_ok and fields.get("authors", 0.0) >= th.author_overlap
     contained = bool(title is not None and _title_contained(a, b))
     if same_id:
         label = "same DOI" if fields.get("doi") else "same PMID"
@@ -271,20 +325,75 @@ def score_pair(
             # Typically the English and the original-language title of one article.
             return result(PairDecision.MERGE, "same authors and location; title translated")
 
+    if same_people and (_same_place(a, b) or _same_range(a, b)):
+        if title >= th.merge_title:
+            # Journal names translated or abbreviated beyond recognition, or one database calls
+            # the journal supplement a conference: the place and the people decide.
+            return result(
+                PairDecision.MERGE, "same title, authors and place; venue named differently"
+            )
+        if _same_range(a, b) and (title >= 0.75 or contained or _title_prefix(a, b)):
+            return result(PairDecision.MERGE, "same authors, page range and year; title differs")
+
     if title < th.review_title:
         if located and fields.get("first_author") == 1.0:
             return result(PairDecision.REVIEW, "titles differ but every other detail agrees")
         return result(PairDecision.DISTINCT, f"titles differ ({title:.2f})")
 
     soft = _soft_conflicts(a, b, fields)
+    if reordered:
+        soft.remove("different first author")
+    if "conference vs journal" in soft and _abstract_in_journal(a, b, fields):
+        soft.remove("conference vs journal")
     support = _support(fields, th)
     short = min(len(a.title.split()), len(b.title.split())) < th.short_title_words
+    long_title = min(len(a.title.split()), len(b.title.split())) >= _LONG_TITLE_WORDS
+    no_place_conflict = fields.get("volume") != 0.0 and fields.get("pages") != 0.0
+
+    if (
+        title >= th.merge_title
+        and soft == ["different year"]
+        and same_people
+        and fields.get("journal") == 1.0
+        and fields.get("volume") == 1.0
+        and fields.get("pages") != 0.0
+    ):
+        return result(
+            PairDecision.MERGE, "same title, authors, journal and volume; year off by one"
+        )
+    if (
+        title >= _CONFERENCE_YEAR_TITLE
+        and a.is_conference
+        and b.is_conference
+        and long_title
+        and fields.get("authors") == 1.0
+        and first_ok
+        and no_place_conflict
+        and set(soft) <= {"different year"}
+    ):
+        # Proceedings are indexed under the conference year by one database and the publication
+        # year by another.
+        return result(
+            PairDecision.MERGE, "same title and authors; both proceedings, year off by one"
+        )
+    if (
+        title == 1.0
+        and long_title
+        and fields.get("year") == 1.0
+        and no_place_conflict
+        and (fields.get("journal") == 1.0 or (a.is_conference and b.is_conference))
+        and _names_swapped(a, b)
+        and set(soft) <= {"different first author", "few authors in common"}
+    ):
+        return result(
+            PairDecision.MERGE, "same title, year and venue; given and family names swapped"
+        )
 
     if title >= th.merge_title and not soft:
         year_ok = fields.get("year") == 1.0 or (
             "year" not in fields and fields.get("volume") == 1.0
         )
-        if year_ok and fields.get("first_author", 1.0) == 1.0:
+        if year_ok and (first_ok or "first_author" not in fields):
             if short and not (fields.get("pages") == 1.0 and fields.get("volume") == 1.0):
                 return result(PairDecision.REVIEW, "short title needs volume and pages")
             if len(support) >= 2:
@@ -316,10 +425,91 @@ def score_pair(
     return result(PairDecision.DISTINCT, *reasons)
 
 
+_LONG_TITLE_WORDS = 6
+"""Titles this long are specific enough to merge on title, authors and venue alone."""
+
+_CONFERENCE_YEAR_TITLE = 0.98
+
+
+def _title_prefix(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """One title is the other's main title without its subtitle ("Infrastructure in the wild")."""
+    short, long_ = sorted((a.title, b.title), key=len)
+    return len(short.split()) >= 3 and long_.startswith(short + " ")
+
+
+def _names_swapped(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """The first author's family name appears among the other record's name words.
+
+    Some exports put the given name in the family field ("Andrea, C." for "Carignani, Andrea";
+    "Xiaoguang, Wang" for "Wang, X.").
+    """
+    if not a.authors or not b.authors:
+        return False
+    return (len(a.authors[0]) >= 3 and a.authors[0] in b.name_words) or (
+        len(b.authors[0]) >= 3 and b.authors[0] in a.name_words
+    )
+
+
+def _abstract_in_journal(a: PreparedRecord, b: PreparedRecord, fields: dict[str, float]) -> bool:
+    """A conference abstract listed once under the meeting and once under the journal supplement.
+
+    The journal record must itself look like an abstract (same place as the other, one page, a
+    whole-supplement range or no pages): a full article with its own page range is the classic
+    conference-abstract-vs-article trap and stays apart.
+    """
+    if fields.get("journal") != 1.0:
+        return False
+    if fields.get("pages") == 1.0:
+        return True
+    journal_rec = b if a.is_conference else a
+    first, last = journal_rec.pages
+    if not first:
+        return True
+    if not last or last == first:
+        return True
+    return first.isdigit() and last.isdigit() and int(last) - int(first) > 50
+
+
+def _page_relation(a: PreparedRecord, b: PreparedRecord) -> bool | None:
+    """Whether two records start on the same page: ``True``, ``False`` or ``None`` (cannot tell).
+
+    Besides equal first pages, several export quirks count as "cannot tell" rather than a
+    conflict: one database gives only the last page ("569" vs "567-569"), a typo in the first page
+    of an otherwise equal range ("2141-2147" vs "2142-2147"), and a print page against an
+    electronic locator ("1014" vs "c1804").
+    """
+    (af, al), (bf, bl) = a.pages, b.pages
+    match = _pages_match(af, bf)
+    if match is not False:
+        return match
+    if a.page_starts & ({bf} | b.page_starts) or b.page_starts & {af}:
+        return True  # one of several ranges ("233-238+230-235+246-251")
+    if (not al and af == bl) or (not bl and bf == al):
+        return None
+    if (
+        al
+        and al == bl
+        and len(af) == len(bf)
+        and sum(x != y for x, y in zip(af, bf, strict=True)) == 1
+    ):
+        return None
+    if _is_e_locator(af) != _is_e_locator(bf) and (af.isdigit() or bf.isdigit()):
+        return None
+    return False
+
+
+def _is_e_locator(page: str) -> bool:
+    return len(page) >= 5 and page[0] in "abce" and page[1:].isdigit()
+
+
 def _pages_match(x: str, y: str) -> bool | None:
     if not x or not y:
         return None
     if x == y:
+        return True
+    # Supplement prefixes: "viii108" (Annals of Oncology), "p63" (poster) vs "108", "63".
+    xs, ys = _PAGE_PREFIX_RE.sub("", x), _PAGE_PREFIX_RE.sub("", y)
+    if (xs != x or ys != y) and xs == ys and xs.isdigit():
         return True
     # Online journals: one database gives the article number (e12724), another "1-6".
     if {x, y} & {"1"} and (_is_locator(x) or _is_locator(y)):
@@ -327,6 +517,9 @@ def _pages_match(x: str, y: str) -> bool | None:
     short, long_ = sorted((x, y), key=len)
     # "S417" / "c37" vs "417" / "37": section letter dropped by one database.
     return len(long_) == len(short) + 1 and long_[0].isalpha() and long_[1:] == short
+
+
+_PAGE_PREFIX_RE = re.compile(r"^(?:[ivx]{1,5}|p|s)(?=\d)")
 
 
 def _is_locator(page: str) -> bool:
