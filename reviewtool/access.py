@@ -7,9 +7,12 @@ anything, so callers check access first, and ``require`` refuses to commit pendi
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import Session, select
 
 from reviewtool import audit
+from reviewtool.audit import EventView
 from reviewtool.audit.events import AccessRefused
 from reviewtool.domain import PERMISSIONS, Action, Role
 from reviewtool.errors import PermissionDenied, UnknownMember
@@ -51,3 +54,36 @@ def require(session: Session, person: str, action: Action) -> Member:
         _refuse(session, person, action, reason)
         raise PermissionDenied(f"{reason}: that needs the role {needed}")
     return member
+
+
+REDACTED = "hidden while screening is blind: shown once the reference is decided"
+
+
+def visible_events(session: Session, viewer: Member, events: list[EventView]) -> list[EventView]:
+    """The events ``viewer`` may read: in a blind review, other reviewers' votes on references
+    that are not decided yet are redacted (an adjudicator who does not screen sees everything)."""
+    from reviewtool.storage.queries import setting, stage_outcomes
+
+    roles = roles_of(session, viewer)
+    if not setting(session, "screening.blind") or roles == {Role.ADJUDICATOR}:
+        return events
+    outcomes: dict[str, dict[int, object]] = {}
+    shown: list[EventView] = []
+    for event in events:
+        if event.action != "screening-decision" or event.actor == viewer.name:
+            shown.append(event)
+            continue
+        stage = str(event.payload.get("stage"))
+        if stage not in outcomes:
+            outcomes[stage] = stage_outcomes(session, stage)  # type: ignore[assignment]
+        outcome = outcomes[stage].get(int(event.payload.get("record_id", 0)))
+        if outcome is not None and outcome.final:  # type: ignore[attr-defined]
+            shown.append(event)
+            continue
+        payload = {
+            "record_id": event.payload.get("record_id"),
+            "stage": stage,
+            "redacted": REDACTED,
+        }
+        shown.append(replace(event, payload=payload))
+    return shown

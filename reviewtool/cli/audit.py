@@ -8,7 +8,15 @@ import sys
 
 import typer
 
-from reviewtool.cli._common import DbOption, FormatOption, OutputFormat, console, reading
+from reviewtool.cli._common import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    actor_name,
+    console,
+    reading,
+)
 
 app = typer.Typer(help="List and verify the audit ledger.", no_args_is_help=True)
 
@@ -46,16 +54,22 @@ def log(
         None, "--limit", "-n", min=1, help="Only the newest N events."
     ),
     db: DbOption = None,
+    viewer: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List audit events, oldest first, filtered by actor, action, entity and time.
 
+    In a blind review, other reviewers' votes on references not yet decided are redacted.
+
     Example: reviewtool audit log --actor alice --action member-added
     """
+    from reviewtool.access import require, visible_events
     from reviewtool.audit import list_events
+    from reviewtool.domain import Action
 
     entity_type, _, entity_id = (entity or "").partition(":")
     with reading(db) as session:
+        member = require(session, actor_name(viewer), Action.READ)
         events = list_events(
             session,
             actor=actor,
@@ -66,6 +80,7 @@ def log(
             until=until,
             limit=limit,
         )
+        events = visible_events(session, member, events)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
         return

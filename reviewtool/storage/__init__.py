@@ -43,14 +43,15 @@ class Review:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only session that takes no write lock; anything written is rolled back."""
+        """A read-only session that takes no write lock; anything written is rolled back.
+
+        Closing (not rolling back) ends the transaction without expiring the objects read, so they
+        can still be used after the block.
+        """
         if self._reader is None:
             self._reader = reading_engine(self.engine)
-        with Session(self._reader) as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+        with Session(self._reader, expire_on_commit=False) as session:
+            yield session
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -1,0 +1,301 @@
+"""Screening rules, history, adjudication, full text, blinding and statistics through the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from reviewtool import audit
+from reviewtool.access import REDACTED, visible_events
+from reviewtool.domain import Role
+from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
+from reviewtool.importing.service import import_files
+from reviewtool.members.service import add_member, remove_member, revoke_role
+from reviewtool.review.service import set_setting
+from reviewtool.screening import service as sv
+from reviewtool.storage import Review
+from reviewtool.storage.models import Member, ScreeningDecision, ScreeningResolution
+
+
+def _ris(n: int) -> str:
+    return "".join(
+        f"TY  - JOUR\nID  - R{i}\nTI  - Trial number {i} of stem cells in liver disease cohort {i * 7}\n"
+        f"AU  - Author{i}, A.\nPY  - {2000 + i % 20}\nER  -\n\n"
+        for i in range(1, n + 1)
+    )
+
+
+@pytest.fixture
+def review(fresh_review: Review, tmp_path: Path) -> Review:
+    """alice (owner) and bob (reviewer) screen, carol adjudicates; six references 1..6."""
+    path = tmp_path / "six.ris"
+    path.write_text(_ris(6))
+    with fresh_review.transaction() as session:
+        import_files(session, actor="alice", paths=[path], source="MEDLINE")
+    return fresh_review
+
+
+def vote(
+    review: Review,
+    who: str,
+    record: int,
+    decision: str,
+    stage: str = "tiab",
+    reason: str | None = None,
+) -> None:
+    with review.transaction() as session:
+        sv.record_decision(
+            session, actor=who, record_id=record, stage=stage, decision=decision, reason=reason
+        )
+
+
+def outcome(review: Review, record: int, stage: str = "tiab") -> str:
+    from reviewtool.storage.queries import stage_outcomes
+
+    with review.reading() as session:
+        found = stage_outcomes(session, stage).get(record)
+    return found.status.value if found else "none"
+
+
+def test_agreement_conflict_and_resolution(review: Review) -> None:
+    vote(review, "alice", 1, "include")
+    assert outcome(review, 1) == "open"
+    vote(review, "bob", 1, "maybe")
+    assert outcome(review, 1) == "included"  # maybe counts as include
+    vote(review, "alice", 2, "exclude", reason="animal study")
+    vote(review, "bob", 2, "exclude", reason="review or meta-analysis")
+    assert outcome(review, 2) == "excluded"  # at title/abstract different reasons still agree
+    vote(review, "alice", 3, "include")
+    vote(review, "bob", 3, "exclude", reason="not an RCT")
+    assert outcome(review, 3) == "conflict"
+    with review.reading() as session:
+        (conflict,) = sv.list_conflicts(session, actor="carol", stage="tiab")
+    assert conflict.record_id == 3
+    assert {(v.reviewer, v.decision, v.reason) for v in conflict.votes} == {
+        ("alice", "include", None),
+        ("bob", "exclude", "not an RCT"),
+    }
+    with review.transaction() as session:
+        sv.resolve_conflict(
+            session, actor="carol", record_id=3, stage="tiab", decision="include", note="randomised"
+        )
+    assert outcome(review, 3) == "resolved-included"
+
+
+def test_full_text_follows_title_abstract_and_reasons_must_agree(review: Review) -> None:
+    with pytest.raises(StageOrderError, match="not included at title/abstract"):
+        vote(review, "alice", 1, "include", stage="fulltext")
+    for record in (1, 2):
+        vote(review, "alice", record, "include")
+        vote(review, "bob", record, "include")
+    vote(review, "alice", 1, "exclude", stage="fulltext", reason="insufficient data")
+    vote(review, "bob", 1, "exclude", stage="fulltext", reason="not an RCT")
+    assert outcome(review, 1, "fulltext") == "conflict"
+    vote(review, "alice", 2, "exclude", stage="fulltext", reason="insufficient data")
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        vote(review, "bob", 2, "exclude", stage="fulltext")
+    vote(review, "bob", 2, "exclude", stage="fulltext", reason="1")  # a reason by its number
+    assert outcome(review, 2, "fulltext") == "excluded"
+
+
+def test_not_retrieved_full_text_cannot_be_assessed(review: Review) -> None:
+    vote(review, "alice", 4, "include")
+    vote(review, "bob", 4, "include")
+    with review.transaction() as session:
+        sv.set_fulltext(
+            session, actor="bob", record_id=4, not_retrieved=True, note="author did not reply"
+        )
+    with pytest.raises(StageOrderError, match="not retrieved"):
+        vote(review, "alice", 4, "include", stage="fulltext")
+    with review.reading() as session:
+        assert sv.screening_stats(session, stage="fulltext").not_retrieved == 1
+        assert 4 not in sv.eligible(session, sv.Stage.FULL_TEXT)
+    with pytest.raises(StageOrderError), review.transaction() as session:
+        sv.set_fulltext(session, actor="bob", record_id=5, location="x.pdf")
+
+
+def test_changes_keep_history_and_one_current_vote(review: Review) -> None:
+    vote(review, "alice", 1, "include")
+    vote(review, "alice", 1, "exclude", reason="animal study")
+    vote(review, "alice", 1, "maybe")
+    with review.reading() as session:
+        rows = session.exec(select(ScreeningDecision).where(ScreeningDecision.record_id == 1)).all()
+    assert [r.decision for r in rows] == ["include", "exclude", "maybe"]
+    assert [r.superseded_at is None for r in rows] == [False, False, True]
+    # The database itself refuses a second current vote by the same reviewer.
+    with pytest.raises(IntegrityError), review.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO screening_decision (record_id, stage, member_id, decision, decided_at)"
+                " VALUES (1, 'tiab', 1, 'include', '2026-01-01T00:00:00Z')"
+            )
+        )
+
+
+def test_changed_vote_reopens_the_resolution(review: Review) -> None:
+    vote(review, "alice", 3, "include")
+    vote(review, "bob", 3, "exclude", reason="not an RCT")
+    with review.transaction() as session:
+        sv.resolve_conflict(
+            session,
+            actor="carol",
+            record_id=3,
+            stage="tiab",
+            decision="exclude",
+            reason="not an RCT",
+        )
+    vote(review, "alice", 3, "include")  # same vote again, still a change of row
+    assert outcome(review, 3) == "conflict"
+    with review.reading() as session:
+        (resolution,) = session.exec(select(ScreeningResolution)).all()
+        assert resolution.reopened_at is not None and "alice" in (resolution.reopened_because or "")
+        assert audit.verify(session).ok
+
+
+def test_undo_restores_the_previous_vote(review: Review) -> None:
+    vote(review, "bob", 5, "include")
+    vote(review, "bob", 5, "exclude", reason="wrong population")
+    with review.transaction() as session:
+        assert sv.undo_last(session, actor="bob", stage="tiab") == 5
+        card = sv.record_card(session, actor="bob", record_id=5, stage="tiab")
+    assert card.my_vote is not None and card.my_vote.decision == "include"
+    with review.transaction() as session:
+        assert sv.undo_last(session, actor="bob", stage="tiab") == 5
+        assert sv.record_card(session, actor="bob", record_id=5, stage="tiab").my_vote is not None
+
+
+def test_blinding_in_cards_conflicts_exports_and_the_audit_log(review: Review) -> None:
+    vote(review, "bob", 1, "exclude", reason="animal study")
+    with review.reading() as session:
+        card = sv.record_card(session, actor="alice", record_id=1, stage="tiab")
+        assert card.other_votes is None and card.outcome is None
+        assert sv.final_decisions(session, stage="tiab") == []
+        alice = session.exec(select(Member).where(Member.name == "alice")).one()
+        log = visible_events(
+            session, alice, audit.list_events(session, action="screening-decision")
+        )
+    assert [e.payload.get("redacted") for e in log] == [REDACTED]
+    assert "animal" not in str(log[0].payload)
+    with pytest.raises(PermissionDenied), review.reading() as session:
+        sv.list_conflicts(session, actor="bob", stage="tiab")
+    vote(
+        review, "alice", 1, "include"
+    )  # now a conflict: the adjudicator sees both, reviewers still not
+    with review.reading() as session:
+        assert sv.record_card(session, actor="alice", record_id=1, stage="tiab").other_votes is None
+        assert (
+            sv.record_card(session, actor="carol", record_id=1, stage="tiab").other_votes
+            is not None
+        )
+    with review.transaction() as session:
+        sv.resolve_conflict(
+            session,
+            actor="carol",
+            record_id=1,
+            stage="tiab",
+            decision="exclude",
+            reason="animal study",
+        )
+    with review.reading() as session:
+        card = sv.record_card(session, actor="alice", record_id=1, stage="tiab")
+        assert card.other_votes is not None and card.other_votes[0].reason == "animal study"
+        assert [r["via"] for r in sv.final_decisions(session, stage="tiab")] == ["adjudication"]
+        log = visible_events(
+            session, alice, audit.list_events(session, action="screening-decision")
+        )
+    assert all("redacted" not in e.payload for e in log)
+
+
+def test_unblinded_review_shows_votes(review: Review) -> None:
+    with review.transaction() as session:
+        set_setting(session, actor="alice", key="screening.blind", value="false")
+    vote(review, "bob", 2, "include")
+    with review.reading() as session:
+        card = sv.record_card(session, actor="alice", record_id=2, stage="tiab")
+    assert card.other_votes is not None and card.other_votes[0].reviewer == "bob"
+
+
+def test_bad_votes_are_refused(review: Review) -> None:
+    with pytest.raises(InvalidInput, match="unknown exclusion reason 'too old'"):
+        vote(review, "alice", 1, "exclude", reason="too old")
+    with pytest.raises(InvalidInput, match="with exclude only"):
+        vote(review, "alice", 1, "include", reason="animal study")
+    with pytest.raises(InvalidInput, match="include, exclude or maybe"):
+        vote(review, "alice", 1, "perhaps")
+    with pytest.raises(InvalidInput, match="stage must be tiab or fulltext"):
+        vote(review, "alice", 1, "include", stage="abstract")
+    with pytest.raises(NotFound):
+        vote(review, "alice", 99, "include")
+    with pytest.raises(PermissionDenied):
+        vote(review, "carol", 1, "include")  # adjudicators do not screen
+
+
+def test_last_adjudicator_cannot_leave_open_conflicts(review: Review) -> None:
+    vote(review, "alice", 3, "include")
+    vote(review, "bob", 3, "exclude", reason="not an RCT")
+    with pytest.raises(InvalidInput, match="last adjudicator"), review.transaction() as session:
+        remove_member(session, actor="alice", name="carol")
+    with pytest.raises(InvalidInput, match="last adjudicator"), review.transaction() as session:
+        revoke_role(session, actor="alice", name="carol", role=Role.ADJUDICATOR)
+    with review.transaction() as session:
+        add_member(session, actor="alice", name="dora", roles=[Role.ADJUDICATOR])
+        remove_member(session, actor="alice", name="carol")
+
+
+def test_import_decisions_is_all_or_nothing(review: Review, tmp_path: Path) -> None:
+    good = tmp_path / "bob.csv"
+    good.write_text("record_id,decision,reason,note\n1,include,,\n2,exclude,animal study,rats\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record_id,decision,reason\n3,include,\n4,exclude,teleportation\n")
+    with (
+        pytest.raises(InvalidInput, match=r"bad.csv:3: unknown exclusion reason"),
+        review.transaction() as session,
+    ):
+        sv.import_decisions(session, actor="bob", path=str(bad), stage="tiab")
+    with review.transaction() as session:
+        assert sv.import_decisions(session, actor="bob", path=str(good), stage="tiab") == 2
+    with review.reading() as session:
+        assert session.exec(select(ScreeningDecision)).all()[1].note == "rats"
+        assert len(session.exec(select(ScreeningDecision)).all()) == 2
+
+
+def test_stats_kappa_by_hand(review: Review) -> None:
+    # bob/alice on four references: (inc, inc) (exc, exc) (inc, exc) (exc, exc).
+    # p_o = 3/4; bob includes 2/4, alice 1/4: p_e = .5*.25 + .5*.75 = .5; kappa = (.75-.5)/.5 = 0.5.
+    for record, (b, a) in enumerate(
+        [
+            ("include", "include"),
+            ("exclude", "exclude"),
+            ("include", "exclude"),
+            ("exclude", "exclude"),
+        ],
+        start=1,
+    ):
+        vote(review, "bob", record, b, reason="animal study" if b == "exclude" else None)
+        vote(review, "alice", record, a, reason="animal study" if a == "exclude" else None)
+    with review.reading() as session:
+        stats = sv.screening_stats(session, stage="tiab")
+    (pair,) = stats.agreement
+    assert (pair["reviewer_a"], pair["reviewer_b"], pair["n"]) == ("alice", "bob", 4)
+    assert pair["kappa"] == pytest.approx(0.5)
+    assert pair["percent_agreement"] == pytest.approx(75.0)
+    assert pair["pabak"] == pytest.approx(0.5)
+    assert (stats.included, stats.excluded, stats.conflicts_open, stats.open) == (1, 2, 1, 2)
+    assert stats.excluded_by_reason == {"animal study": 2}
+
+
+def test_queue_order_is_per_reviewer_and_skips_own_votes(review: Review) -> None:
+    with review.reading() as session:
+        alice = sv.screening_queue(session, actor="alice", stage="tiab")
+        bob = sv.screening_queue(session, actor="bob", stage="tiab")
+    assert sorted(alice) == sorted(bob) == [1, 2, 3, 4, 5, 6]
+    assert alice != bob  # each reviewer has an own shuffled order
+    vote(review, "alice", alice[0], "include")
+    with review.reading() as session:
+        assert sv.screening_queue(session, actor="alice", stage="tiab") == alice[1:]
+        progress = sv.screening_progress(session, actor="alice", stage="tiab")
+    assert (progress.total, progress.mine, progress.left, progress.decided) == (6, 1, 5, 0)
