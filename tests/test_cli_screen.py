@@ -1,0 +1,105 @@
+"""The screening commands' wiring: votes, blinding for reviewers, adjudication, export, stats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reviewtool.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = str(tmp_path / "r.db")
+    export = tmp_path / "refs.ris"
+    export.write_text(
+        "".join(
+            f"TY  - JOUR\nID  - K{i}\nTI  - Study {i} of cells\nPY  - 2020\nER  -\n\n"
+            for i in (1, 2, 3)
+        )
+    )
+    for args in (
+        ["init", "--title", "T", "--as", "alice"],
+        ["member", "add", "bob", "--role", "reviewer", "--as", "alice"],
+        ["member", "add", "carol", "--role", "adjudicator", "--as", "alice"],
+        ["import", str(export), "--source", "MEDLINE", "--as", "alice"],
+    ):
+        result = runner.invoke(app, [*args, "--db", path])
+        assert result.exit_code == 0, result.output
+    return path
+
+
+def run(db: str, *args: str) -> object:
+    return runner.invoke(app, [*args, "--db", db])
+
+
+def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
+    assert run(db, "screen", "decide", "1", "include", "--as", "alice").exit_code == 0
+    bob = run(
+        db,
+        "screen",
+        "decide",
+        "1",
+        "exclude",
+        "--reason",
+        "animal study",
+        "--note",
+        "rats",
+        "--as",
+        "bob",
+    )
+    assert bob.exit_code == 0 and "exclude (animal study)" in bob.stdout
+    # A reviewer cannot list conflicts (it would show the other vote); the adjudicator can.
+    refused = run(db, "screen", "conflicts", "--as", "bob")
+    assert refused.exit_code == 5 and "may not resolve-conflict" in refused.stderr
+    conflicts = json.loads(run(db, "screen", "conflicts", "--as", "carol", "-f", "json").stdout)
+    assert [(v["reviewer"], v["note"]) for v in conflicts[0]["votes"]] == [
+        ("alice", None),
+        ("bob", "rats"),
+    ]
+    # Open records never appear in an export.
+    assert run(db, "screen", "export").stdout.strip().splitlines() == [
+        "record_id,source_key,stage,decision,reason,via,title"
+    ]
+    assert (
+        run(
+            db, "screen", "resolve", "1", "exclude", "--reason", "animal study", "--as", "carol"
+        ).exit_code
+        == 0
+    )
+    lines = run(db, "screen", "export").stdout.strip().splitlines()
+    assert lines[1].startswith("1,K1,tiab,exclude,animal study,adjudication")
+    stats = json.loads(run(db, "screen", "stats", "--format", "json").stdout)
+    assert stats["tiab"]["excluded_by_reason"] == {"animal study": 1}
+    assert stats["tiab"]["conflicts_resolved"] == 1
+    assert "maybe counts as include" in stats["tiab"]["note"]
+
+
+def test_audit_log_redacts_open_votes_for_reviewers(db: str) -> None:
+    run(db, "screen", "decide", "2", "exclude", "--reason", "not an RCT", "--as", "bob")
+    seen_by_alice = run(
+        db, "audit", "log", "--action", "screening-decision", "--as", "alice", "-f", "json"
+    ).stdout
+    assert "not an RCT" not in seen_by_alice and "hidden while screening is blind" in seen_by_alice
+    seen_by_bob = run(
+        db, "audit", "log", "--action", "screening-decision", "--as", "bob", "-f", "json"
+    ).stdout
+    assert "not an RCT" in seen_by_bob
+
+
+def test_bad_input_one_line(db: str, tmp_path: Path) -> None:
+    result = run(db, "screen", "decide", "1", "exclude", "--reason", "boredom", "--as", "alice")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "unknown exclusion reason 'boredom'" in result.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record_id,decision\n1,include\nx,include\n")
+    result = run(db, "screen", "import-decisions", str(bad), "--as", "bob")
+    assert result.exit_code == 2 and "bad.csv:3: record_id must be a whole number" in result.stderr
+    assert json.loads(run(db, "screen", "stats", "-f", "json").stdout)["tiab"]["agreement"] == []
+    result = run(db, "screen", "fulltext", "1", "--file", "a.pdf", "--as", "alice")
+    assert result.exit_code == 6 and "not included at title/abstract" in result.stderr
