@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from reviewtool.audit.events import (
     SchemaUpgraded,
     SettingChanged,
 )
-from reviewtool.domain import SETTINGS, Action, Role
+from reviewtool.domain import SCREENING_STAGES, SETTINGS, Action, Role, ScreeningStatus
 from reviewtool.errors import InvalidInput, NotFound
 from reviewtool.storage import Review, create_review_database, open_review, schema, sqlite_file
 from reviewtool.storage.models import (
@@ -31,6 +32,7 @@ from reviewtool.storage.models import (
     ReviewInfo,
     ReviewSetting,
 )
+from reviewtool.storage.queries import stage_outcomes
 from reviewtool.storage.snapshots import member_snapshot, review_snapshot
 
 SYSTEM_ACTOR = "reviewtool"
@@ -243,4 +245,18 @@ def _stage_counts(session: Session) -> dict[str, dict[str, int]]:
                 "records after deduplication": records - duplicates,
                 "pairs awaiting a person": pending,
             }
+    for stage in SCREENING_STAGES:
+        outcomes = stage_outcomes(session, stage.value)
+        if not outcomes:
+            continue
+        counts = Counter(o.status for o in outcomes.values())
+        stages[f"screening {stage.value}"] = {
+            "references voted on": len(outcomes),
+            "included": counts[ScreeningStatus.INCLUDED]
+            + counts[ScreeningStatus.RESOLVED_INCLUDED],
+            "excluded": counts[ScreeningStatus.EXCLUDED]
+            + counts[ScreeningStatus.RESOLVED_EXCLUDED],
+            "waiting for votes": counts[ScreeningStatus.OPEN],
+            "conflicts open": counts[ScreeningStatus.CONFLICT],
+        }
     return stages
