@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import random
 import sys
@@ -217,7 +218,7 @@ def _weeks(c: Comparison) -> list[int]:
 
 def _control_alive(disease: str, week: float) -> float:
     points = CONTROL_SURVIVAL[disease]
-    for (w0, s0), (w1, s1) in zip(points, points[1:], strict=False):
+    for (w0, s0), (w1, s1) in itertools.pairwise(points):
         if w0 <= week <= w1:
             return s0 + (s1 - s0) * (week - w0) / (w1 - w0)
     return points[-1][1]
