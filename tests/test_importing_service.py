@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, text
 from sqlmodel import select
 
@@ -198,3 +200,34 @@ def test_sample_exports_import_with_their_counts(fresh_review: Review) -> None:
             (report,) = import_files(session, actor="bob", paths=[EXPORTS / name], source=name)
             assert report.records == count
     assert _count(fresh_review, Record) == 892
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.binary(max_size=2000)
+    | st.text(max_size=2000).map(lambda t: ("TY  - JOUR\n" + t).encode())
+)
+def test_random_bytes_give_a_clear_error_or_a_whole_batch(
+    fresh_review: Review, tmp_path: Path, data: bytes
+) -> None:
+    from reviewtool.errors import ReviewtoolError
+
+    path = tmp_path / "random.ris"
+    path.write_bytes(data)
+    batches, records = _count(fresh_review, ImportBatch), _count(fresh_review, Record)
+    try:
+        with fresh_review.transaction() as session:
+            (report,) = import_files(
+                session, actor="bob", paths=[path], source="Embase", force=True
+            )
+    except ReviewtoolError as exc:
+        assert str(exc).strip() and "\n" not in str(exc).strip()
+        assert (_count(fresh_review, ImportBatch), _count(fresh_review, Record)) == (
+            batches,
+            records,
+        )
+    else:
+        assert _count(fresh_review, ImportBatch) == batches + 1
+        assert _count(fresh_review, Record) == records + report.records
