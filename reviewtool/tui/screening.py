@@ -1,0 +1,674 @@
+"""``reviewtool screen``: one reference at a time, single-key votes, each committed at once.
+
+The screen is a view over ``reviewtool.screening.service``: every key calls one service function in
+its own transaction, so a decision is on disk before the next record appears, and restarting resumes
+with the reviewer's remaining queue (the service only queues references they have not voted on).
+Blinding is the service's job: the card it returns carries other reviewers' votes only when the
+reviewer may see them, and this screen shows exactly what the card holds.
+
+Keys come from ``ACTIONS`` and can be changed per user in a TOML file (see ``docs/keys.md``).
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import tomllib
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.keys import Keys
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from reviewtool.dedup.service import flag_duplicate
+from reviewtool.errors import InvalidInput, ReviewtoolError
+from reviewtool.review.service import open_existing, review_info
+from reviewtool.screening.service import (
+    RecordCard,
+    exclusion_reasons,
+    parse_stage,
+    record_card,
+    record_decision,
+    screening_progress,
+    screening_queue,
+    undo_last,
+)
+from reviewtool.storage import Review
+from reviewtool.storage.models import Record
+from reviewtool.storage.queries import setting
+from reviewtool.tui.widgets.citation import citation_text, vote_text
+from reviewtool.tui.widgets.modals import ChoiceScreen, HelpScreen, PromptScreen
+
+STAGE_LABELS = {"tiab": "title/abstract", "fulltext": "full text"}
+SEARCH_LIMIT = 50
+# Wide terminals have room for the eligibility criteria beside the record from the start.
+WIDE_COLUMNS = 120
+
+
+@dataclass(frozen=True)
+class KeyAction:
+    """A screening action a key can be bound to."""
+
+    key: str
+    label: str
+    help: str
+    footer: bool = True
+
+
+# Action name -> default key. The names are what users write in their keys.toml, so they are stable.
+ACTIONS: dict[str, KeyAction] = {
+    "include": KeyAction("i", "Include", "Include the reference"),
+    "exclude": KeyAction("e", "Exclude", "Exclude it, then pick the reason by its number"),
+    "maybe": KeyAction("m", "Maybe", "Maybe: unsure, goes on like an include"),
+    "note": KeyAction("n", "Note", "Write a note; it goes with your vote on this reference", False),
+    "undo": KeyAction("u", "Undo", "Take back your last vote and show that reference again"),
+    "skip": KeyAction("s", "Skip", "Leave this one in your queue and show the next"),
+    "back": KeyAction("b", "Back", "Show the previous reference (change your vote there)"),
+    "search": KeyAction(
+        "slash", "Search", "Find a reference by a record id or by words in title/abstract", False
+    ),
+    "criteria": KeyAction("c", "Criteria", "Show or hide the eligibility criteria panel", False),
+    "duplicate": KeyAction(
+        "d", "Duplicate", "Flag this reference as a duplicate of another record id", False
+    ),
+    "fulltext": KeyAction("f", "Full text", "Show where the full text is (full-text stage)", False),
+    "help": KeyAction("question_mark", "Help", "List every key"),
+    "quit": KeyAction("q", "Quit", "Quit; every vote is saved already"),
+}
+_MODIFIERS = {"ctrl", "shift", "alt", "meta", "super", "hyper"}
+
+
+def _key_name(token: str) -> str:
+    """Textual's long name for a one-character key ("?" -> "question_mark"), else ``token``."""
+    if len(token) == 1 and not token.isalnum():
+        return unicodedata.name(token).lower().replace(" ", "_").replace("-", "_")
+    return token
+
+
+def _known_key_names() -> set[str]:
+    names = {k.value for k in Keys} | {"space", "tab", "enter", "escape", "backspace"}
+    return names | {_key_name(c) for c in string.printable if c.isprintable() and c != " "}
+
+
+def default_keymap_path() -> Path | None:
+    """``$XDG_CONFIG_HOME/reviewtool/keys.toml`` (``~/.config`` by default) when it exists."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    path = Path(base) / "reviewtool" / "keys.toml"
+    return path if path.is_file() else None
+
+
+def load_keymap(path: Path | None) -> dict[str, str]:
+    """Action name -> key(s) in effect: the defaults with the file's choices on top.
+
+    The file maps action names to a key or a list of keys (``include = "y"``,
+    ``skip = ["s", "space"]``). An unreadable or malformed file, an unknown action, an unknown key
+    name or one key bound to two actions raise InvalidInput naming the file and the entry.
+    """
+    keys = {name: action.key for name, action in ACTIONS.items()}
+    if path is None:
+        return keys
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read the key file ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: not a valid TOML key file ({exc})") from None
+    known = _known_key_names()
+    for name, value in data.items():
+        if name not in ACTIONS:
+            raise InvalidInput(f"{path}: unknown action {name!r}; actions: {', '.join(ACTIONS)}")
+        values = [value] if isinstance(value, str) else value
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and v.strip() for v in values)
+        ):
+            raise InvalidInput(f'{path}: {name} must be a key or a list of keys, e.g. {name} = "x"')
+        tokens = []
+        for raw in values:
+            *mods, last = raw.strip().split("+") if len(raw.strip()) > 1 else [raw]
+            token = _key_name(last) if last else "+"
+            if not set(mods) <= _MODIFIERS or token not in known:
+                raise InvalidInput(
+                    f'{path}: {name} = {raw!r} is not a key name (try "x", "ctrl+x", "f5", "space", "/")'
+                )
+            tokens.append("+".join([*mods, token]))
+        keys[name] = ",".join(tokens)
+    owner: dict[str, str] = {}
+    for name, value in keys.items():
+        for token in value.split(","):
+            if token in owner:
+                raise InvalidInput(
+                    f"{path}: key {token!r} is bound to both {owner[token]} and {name}; give one of them another key"
+                )
+            owner[token] = name
+    return keys
+
+
+def search_references(session: Any, text: str, *, limit: int = SEARCH_LIMIT) -> list[int]:
+    """Reference ids whose title or abstract holds every word of ``text`` (case-insensitive).
+
+    The screening service has no search yet; this is the one query the screen runs itself and
+    belongs in ``screening.service`` (see the report on issue 4).
+    """
+    from sqlmodel import col, select
+
+    query = select(Record.id).where(col(Record.duplicate_of).is_(None))
+    for word in text.split():
+        pattern = f"%{word}%"
+        query = query.where(col(Record.title).ilike(pattern) | col(Record.abstract).ilike(pattern))
+    return [r for r in session.exec(query.order_by(col(Record.id)).limit(limit)).all() if r]
+
+
+class ScreeningScreen(Screen[None]):
+    """One reference, its highlighted abstract, the reviewer's progress and the criteria panel."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(a.key, name, a.label, show=a.footer, id=name) for name, a in ACTIONS.items()
+    ]
+
+    def __init__(self, review: Review, actor: str, stage: str, keys: dict[str, str]) -> None:
+        super().__init__()
+        self.review = review
+        self.actor = actor
+        self.stage = stage
+        self.keys = keys
+        self.queue: list[int] = []
+        self.position = 0
+        # A record shown outside the queue (back, search, undo of a changed vote); None: queue[position].
+        self.detached: int | None = None
+        self.history: list[int] = []
+        self.card: RecordCard | None = None
+        self.pending_note: tuple[int, str] | None = None
+        self.refused: str | None = None
+        self.title_text = ""
+        self.question = ""
+        self.include_words: list[str] = []
+        self.exclude_words: list[str] = []
+        self.reasons: list[str] = []
+        self.reason_required = False
+        # Counts are read once and then kept here, so a key press never recounts 100,000 records.
+        self.total = self.mine = self.decided = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="heading")
+        with Horizontal(id="body"):
+            with VerticalScroll(id="record"):
+                yield Static(id="card")
+            with VerticalScroll(id="criteria"):
+                yield Static(id="criteria-text")
+        with Horizontal(id="status"):
+            yield Static(id="status-title")
+            yield Static(id="status-counts")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#criteria").display = self.app.size.width >= WIDE_COLUMNS
+        self.query_one("#record").focus()
+        self._load()
+
+    # ---- loading and showing -----------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            with self.review.reading() as session:
+                info = review_info(session)
+                self.title_text, self.question = info.title, info.question or ""
+                self.queue = screening_queue(session, actor=self.actor, stage=self.stage)
+                progress = screening_progress(session, actor=self.actor, stage=self.stage)
+                self.include_words = list(setting(session, "screening.include_keywords"))  # type: ignore[call-overload]
+                self.exclude_words = list(setting(session, "screening.exclude_keywords"))  # type: ignore[call-overload]
+                self.reasons = exclusion_reasons(session, parse_stage(self.stage))
+                self.reason_required = bool(
+                    setting(session, f"screening.reason_required_{self.stage}")
+                )
+        except ReviewtoolError as exc:
+            self.refused = str(exc)
+            self.notify(str(exc), title="Cannot screen", severity="error", timeout=15)
+            self.query_one("#heading", Static).update(Text("Screening is not open to you", "bold"))
+            self.query_one("#card", Static).update(Text(f"{exc}\n\nPress q to quit.", "red"))
+            self._show_status()
+            return
+        self.total, self.mine, self.decided = progress.total, progress.mine, progress.decided
+        self.query_one("#criteria-text", Static).update(self._criteria_text())
+        self._show()
+
+    @property
+    def current_id(self) -> int | None:
+        """The record on screen, or None when the queue is done."""
+        if self.detached is not None:
+            return self.detached
+        return self.queue[self.position] if self.queue else None
+
+    def _show(self) -> None:
+        record_id = self.current_id
+        if record_id is None:
+            self.card = None
+            self.query_one("#heading", Static).update(Text("Queue done", "bold green"))
+            self.query_one("#card", Static).update(
+                f"You have voted on every reference at {STAGE_LABELS[self.stage]}. "
+                "Press b to look back, / to search, u to undo, q to quit."
+            )
+            self._show_status()
+            return
+        try:
+            with self.review.reading() as session:
+                card = record_card(session, actor=self.actor, record_id=record_id, stage=self.stage)
+        except ReviewtoolError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.card = card
+        self._render_card()
+
+    def _render_card(self) -> None:
+        card = self.card
+        if card is None:
+            return
+        heading = Text()
+        heading.append(f"Record {card.record_id}", style="bold")
+        if self.detached is None:
+            heading.append(f" · {self.position + 1} of {len(self.queue)} in your queue")
+        else:
+            heading.append(" · looking back" if card.my_vote else " · found by search")
+        if card.my_vote is not None:
+            heading.append(" · ")
+            heading.append_text(vote_text(card.my_vote, label="your vote"))
+        self.query_one("#heading", Static).update(heading)
+
+        body = Text()
+        if self.stage == "fulltext":
+            body.append_text(self._fulltext_line(card))
+            body.append("\n")
+        if card.other_votes:
+            body.append("Other votes: ", style="bold")
+            body.append_text(Text(" · ").join(vote_text(v) for v in card.other_votes))
+            body.append("\n")
+        if self.pending_note and self.pending_note[0] == card.record_id:
+            body.append(f"Note for your vote: {self.pending_note[1]}\n", style="italic yellow")
+        if body:
+            body.append("\n")
+        body.append_text(citation_text(card.fields, self.include_words, self.exclude_words))
+        self.query_one("#card", Static).update(body)
+        self.query_one("#record", VerticalScroll).scroll_home(animate=False)
+        self._show_status()
+
+    @staticmethod
+    def _fulltext_line(card: RecordCard) -> Text:
+        report = card.fulltext or {}
+        if report.get("status") == "retrieved":
+            return Text.assemble(("Full text: ", "bold"), (str(report.get("location")), "cyan"))
+        if report.get("status") == "not_retrieved":
+            return Text("Full text: not retrieved", "bold red")
+        return Text("Full text: none attached (reviewtool screen fulltext RECORD --file …)", "red")
+
+    def _show_status(self) -> None:
+        self.query_one("#status-title", Static).update(
+            f" {self.actor} · {STAGE_LABELS.get(self.stage, self.stage)} · {self.title_text}"
+        )
+        self.query_one("#status-counts", Static).update(
+            f"mine {self.mine} · left {self.total - self.mine} · decided {self.decided}/{self.total} "
+        )
+
+    def _criteria_text(self) -> Text:
+        out = Text()
+        out.append("Eligibility criteria\n", style="bold underline")
+        out.append((self.question or "(no criteria set: `reviewtool init --question`)") + "\n\n")
+        out.append(f"Exclusion reasons ({STAGE_LABELS[self.stage]})\n", style="bold underline")
+        for n, reason in enumerate(self.reasons, start=1):
+            out.append(f"{n} {reason}\n")
+        if self.include_words or self.exclude_words:
+            from reviewtool.tui.widgets.citation import EXCLUDE_STYLE, INCLUDE_STYLE
+
+            out.append("\nHighlighted\n", style="bold underline")
+            for words, style in (
+                (self.include_words, INCLUDE_STYLE),
+                (self.exclude_words, EXCLUDE_STYLE),
+            ):
+                for word in words:
+                    out.append(word, style=style)
+                    out.append(" ")
+                out.append("\n")
+        return out
+
+    # ---- voting ------------------------------------------------------------------------------
+
+    def _vote(self, decision: str, reason: str | None = None) -> None:
+        card = self.card
+        if card is None or self.refused:
+            return
+        note: str | None = None
+        if self.pending_note and self.pending_note[0] == card.record_id:
+            note = self.pending_note[1]
+        elif card.my_vote is not None:
+            note = card.my_vote.note
+        if not self._write(
+            lambda s: record_decision(
+                s,
+                actor=self.actor,
+                record_id=card.record_id,
+                stage=self.stage,
+                decision=decision,
+                reason=reason,
+                note=note,
+            )
+        ):
+            return
+        self.pending_note = None
+        if card.my_vote is None:
+            self.mine += 1
+        self._leave(card.record_id, voted=True)
+
+    def _write(self, work: Callable[[Any], object]) -> bool:
+        """Run ``work`` in its own committed transaction; show a refusal instead of failing."""
+        try:
+            with self.review.transaction() as session:
+                work(session)
+        except ReviewtoolError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return False
+        return True
+
+    def _leave(self, record_id: int, *, voted: bool) -> None:
+        """Move on from ``record_id``: to the queue's next record (or back into the queue)."""
+        self.history.append(record_id)
+        if self.detached is not None:
+            self.detached = None
+            if voted and record_id in self.queue:
+                # Found by search or undo, still unvoted: it leaves the queue now.
+                index = self.queue.index(record_id)
+                del self.queue[index]
+                if index < self.position:
+                    self.position -= 1
+        elif voted and self.queue:
+            del self.queue[self.position]
+        elif self.queue:
+            self.position += 1
+        if self.position >= len(self.queue):
+            self.position = 0
+        self._show()
+
+    def action_include(self) -> None:
+        """Include the reference on screen."""
+        self._vote("include")
+
+    def action_maybe(self) -> None:
+        """Vote maybe on the reference on screen."""
+        self._vote("maybe")
+
+    def action_exclude(self) -> None:
+        """Ask for the exclusion reason by number, then exclude."""
+        if self.card is None or self.refused:
+            return
+        options, first = list(self.reasons), 1
+        if not self.reason_required:
+            options, first = ["no reason", *options], 0
+
+        def chosen(index: int | None) -> None:
+            if index is None:
+                return
+            reason = options[index] if self.reason_required or index else None
+            self._vote("exclude", reason)
+
+        self.app.push_screen(
+            ChoiceScreen(
+                f"Exclude record {self.card.record_id}: why?", options, first_number=first
+            ),
+            chosen,
+        )
+
+    def action_note(self) -> None:
+        """Write a note for this reference (saved with the vote; at once if you voted already)."""
+        card = self.card
+        if card is None or self.refused:
+            return
+        current = ""
+        if self.pending_note and self.pending_note[0] == card.record_id:
+            current = self.pending_note[1]
+        elif card.my_vote is not None:
+            current = card.my_vote.note or ""
+
+        def written(text: str | None) -> None:
+            if text is None:
+                return
+            vote = card.my_vote
+            if vote is None:
+                self.pending_note = (card.record_id, text.strip())
+                self.notify("The note will be saved with your vote on this reference.")
+                self._render_card()
+                return
+            if self._write(
+                lambda s: record_decision(
+                    s,
+                    actor=self.actor,
+                    record_id=card.record_id,
+                    stage=self.stage,
+                    decision=vote.decision,
+                    reason=vote.reason,
+                    note=text,
+                )
+            ):
+                self.notify("Note saved with your vote.")
+                self._show()
+
+        self.app.push_screen(
+            PromptScreen(f"Note on record {card.record_id}", value=current), written
+        )
+
+    def action_undo(self) -> None:
+        """Take back the last vote; its reference comes back on screen."""
+        if self.refused:
+            return
+        undone: list[int | None] = []
+        if not self._write(
+            lambda s: undone.append(undo_last(s, actor=self.actor, stage=self.stage))
+        ):
+            return
+        record_id = undone[0]
+        if record_id is None:
+            self.notify("Nothing to undo.")
+            return
+        if self.current_id is not None and self.current_id != record_id:
+            self.history.append(self.current_id)
+        self.detached = record_id
+        self._show()
+        if self.card is not None and self.card.record_id == record_id and self.card.my_vote is None:
+            # The first vote on it was taken back: it is unvoted again, so back into the queue here.
+            self.mine -= 1
+            self.detached = None
+            if record_id not in self.queue:
+                self.queue.insert(self.position, record_id)
+            else:
+                self.position = self.queue.index(record_id)
+            self._render_card()
+        self.notify(f"Undid your last vote, on record {record_id}.")
+
+    def action_skip(self) -> None:
+        """Leave the reference unvoted in the queue and show the next one."""
+        record_id = self.current_id
+        if record_id is not None and not self.refused:
+            self._leave(record_id, voted=False)
+
+    def action_back(self) -> None:
+        """Show the reference seen before this one."""
+        if not self.history:
+            self.notify("Nothing before this one.")
+            return
+        self.detached = self.history.pop()
+        self._show()
+
+    def action_search(self) -> None:
+        """Find a reference by record id or by words in its title or abstract."""
+        if self.refused:
+            return
+
+        def asked(text: str | None) -> None:
+            text = (text or "").strip()
+            if not text:
+                return
+            if text.isdigit():
+                self._open(int(text))
+                return
+            with self.review.reading() as session:
+                hits = search_references(session, text)
+            if not hits:
+                self.notify(f"No reference has all of: {text}", severity="warning")
+            elif len(hits) == 1:
+                self._open(hits[0])
+            else:
+                self._pick(hits, text)
+
+        self.app.push_screen(
+            PromptScreen("Search", placeholder="record id, or words in title/abstract"), asked
+        )
+
+    def _pick(self, hits: list[int], text: str) -> None:
+        labels = []
+        with self.review.reading() as session:
+            for record_id in hits:
+                record = session.get(Record, record_id)
+                labels.append(f"#{record_id} {(record.title if record else '') or ''}"[:70])
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self._open(hits[index])
+
+        more = " (first 50)" if len(hits) >= SEARCH_LIMIT else ""
+        self.app.push_screen(ChoiceScreen(f"{len(hits)} found{more}: {text}", labels), chosen)
+
+    def _open(self, record_id: int) -> None:
+        previous, detached = self.current_id, self.detached
+        self.detached = record_id
+        self._show()
+        if self.card is None or self.card.record_id != record_id:
+            self.detached = detached  # the service refused it (unknown, a duplicate, ...)
+            return
+        if previous is not None and previous != record_id:
+            self.history.append(previous)
+
+    def action_criteria(self) -> None:
+        """Show or hide the eligibility criteria beside the record."""
+        panel = self.query_one("#criteria")
+        panel.display = not panel.display
+
+    def action_duplicate(self) -> None:
+        """Flag the reference on screen as a duplicate of another record (for dedup review)."""
+        card = self.card
+        if card is None or self.refused:
+            return
+
+        def asked(text: str | None) -> None:
+            other, _, note = (text or "").strip().partition(" ")
+            if not other:
+                return
+            if not other.isdigit():
+                self.notify(f"{other!r} is not a record id", severity="error")
+                return
+            pair: list[int] = []
+            if self._write(
+                lambda s: pair.append(
+                    flag_duplicate(
+                        s,
+                        actor=self.actor,
+                        record_a=card.record_id,
+                        record_b=int(other),
+                        note=note.strip() or None,
+                    )
+                )
+            ):
+                self.notify(
+                    f"Records {card.record_id} and {other} queued for dedup review (pair {pair[0]})."
+                )
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Record {card.record_id} duplicates record…",
+                placeholder="record id, then an optional note",
+            ),
+            asked,
+        )
+
+    def action_fulltext(self) -> None:
+        """Show where the full text of this reference is."""
+        card = self.card
+        if card is None:
+            return
+        report = card.fulltext or {}
+        if report.get("status") == "retrieved" and report.get("location"):
+            location = str(report["location"])
+            self.app.copy_to_clipboard(location)
+            self.notify(location, title="Full text (copied)", timeout=15)
+        elif report.get("status") == "not_retrieved":
+            self.notify("The full text was marked not retrieved.", severity="warning")
+        else:
+            self.notify(
+                f"No full text attached; `reviewtool screen fulltext {card.record_id} --file PATH`.",
+                severity="warning",
+            )
+
+    def action_help(self) -> None:
+        """List every key in effect."""
+        rows = [
+            (
+                ", ".join(
+                    self.app.get_key_display(Binding(k, "")) for k in self.keys[name].split(",")
+                ),
+                action.help,
+            )
+            for name, action in ACTIONS.items()
+        ]
+        rows.append(("↑ ↓ PgUp PgDn", "Scroll the abstract"))
+        self.app.push_screen(
+            HelpScreen(
+                "Screening keys",
+                rows,
+                "In the reason picker: the reason's number. Keys can be changed in keys.toml. "
+                "Esc, q or ? closes this help.",
+            )
+        )
+
+    def action_quit(self) -> None:
+        """Leave; every vote was committed when it was cast."""
+        self.app.exit()
+
+
+class ScreeningApp(App[None]):
+    """The screening app for one reviewer at one stage."""
+
+    TITLE = "reviewtool · screening"
+    # The palette's ctrl+p entry would crowd the footer; the help screen lists every key instead.
+    ENABLE_COMMAND_PALETTE = False
+    CSS_PATH = "screening.tcss"
+
+    def __init__(self, url: str, actor: str, stage: str, keymap_path: Path | None = None) -> None:
+        # Bad keys and a missing review are reported before the terminal is taken over, so the
+        # CLI can print its one line.
+        self.keys = load_keymap(keymap_path or default_keymap_path())
+        parse_stage(stage)
+        super().__init__()
+        self.url = url
+        self.actor = actor
+        self.stage = stage
+        self.set_keymap({name: value for name, value in self.keys.items()})
+        self.review: Review = open_existing(url)
+
+    @property
+    def screening(self) -> ScreeningScreen:
+        """The screening screen (under any open dialog)."""
+        return self.get_screen("screening")  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self.install_screen(
+            ScreeningScreen(self.review, self.actor, self.stage, self.keys), "screening"
+        )
+        self.push_screen("screening")
+
+    def on_unmount(self) -> None:
+        self.review.close()
