@@ -7,6 +7,8 @@ arms differed before treatment and every later comparison of that outcome is fla
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +20,40 @@ from reviewtool.errors import InvalidInput
 
 BASELINE_NAMES = frozenset({"baseline", "0", "week 0", "0 weeks"})
 BASELINE_ALPHA = 0.05
+_UNIT_WEEKS = {"d": 1 / 7, "day": 1 / 7, "w": 1.0, "wk": 1.0, "week": 1.0, "m": 52 / 12,
+               "mo": 52 / 12, "month": 52 / 12, "y": 52.0, "yr": 52.0, "year": 52.0}  # fmt: skip
+_TIME = re.compile(r"^(?:(?P<u1>[a-z]+)\s*)?(?P<n>\d+(?:\.\d+)?)\s*(?P<u2>[a-z]+)?$")
+
+
+def is_baseline(time_point: str) -> bool:
+    """Whether ``time_point`` names the pre-treatment comparison ("baseline", "week 0", ...)."""
+    return time_point.strip().lower() in BASELINE_NAMES
+
+
+def time_point_weeks(time_point: str) -> float | None:
+    """``time_point`` in weeks ("4 weeks", "week 4", "6 months", "90 days"); None when unknown."""
+    text = time_point.strip().lower()
+    if is_baseline(text):
+        return 0.0
+    m = _TIME.match(text)
+    if m is None:
+        return None
+    unit = (m["u1"] or m["u2"] or "week").rstrip("s")
+    if (m["u1"] and m["u2"]) or unit not in _UNIT_WEEKS:
+        return None
+    return float(m["n"]) * _UNIT_WEEKS[unit]
+
+
+def order_time_points(time_points: Sequence[str]) -> list[str]:
+    """Baseline first, then by time in weeks; time points that are not times keep their order."""
+    seen = list(dict.fromkeys(time_points))
+
+    def key(item: tuple[int, str]) -> tuple[int, float, int]:
+        i, tp = item
+        weeks = time_point_weeks(tp)
+        return (0 if is_baseline(tp) else 1, math.inf if weeks is None else weeks, i)
+
+    return [tp for _, tp in sorted(enumerate(seen), key=key)]
 
 
 @dataclass(frozen=True)
@@ -60,7 +96,11 @@ def analyse_outcomes(
         raise InvalidInput("no outcome row has mean, SD and n for both arms")
     baseline_differs: dict[str, bool] = {}
     results: list[OutcomeTimeResult] = []
-    ordered = sorted(groups, key=lambda k: (k[0], k[1].lower() not in BASELINE_NAMES))
+    ordered = [
+        (outcome, tp)
+        for outcome in dict.fromkeys(k[0] for k in groups)
+        for tp in order_time_points([k[1] for k in groups if k[0] == outcome])
+    ]
     for outcome, time_point in ordered:
         members = groups[(outcome, time_point)]
         es = continuous_effects(
@@ -69,8 +109,7 @@ def analyse_outcomes(
             labels=[str(r["study"]) for r in members],
         )
         res = meta_analysis(es, settings)
-        is_baseline = time_point.lower() in BASELINE_NAMES
-        if is_baseline:
+        if is_baseline(time_point):
             baseline_differs[outcome] = res.pooled.p < BASELINE_ALPHA
             flag = "baseline differs" if baseline_differs[outcome] else ""
         else:
