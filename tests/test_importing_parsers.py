@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from reviewtool.errors import ParseError
-from reviewtool.importing.parsers import parse_bytes, parse_file
+from reviewtool.importing.detect import decode
+from reviewtool.importing.parsers import bibtex, parse_bytes, parse_file
 
 FORMATS_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "formats"
 pytestmark = pytest.mark.skipif(
@@ -265,6 +266,63 @@ def test_bibtex_capital_and_and_spaced_keys() -> None:
 def test_bibtex_duplicate_keys_are_both_kept() -> None:
     keys = [c.source_key for c in load("bibtex/colrev__loader_bib_data.bib").citations]
     assert keys.count("articlewriter_firstrandomword_2020") == 2
+
+
+BIBTEX_FILES = sorted(
+    str(p.relative_to(FORMATS_DIR)) for p in (FORMATS_DIR / "bibtex").rglob("*.bib")
+)
+
+
+@pytest.mark.parametrize("rel", BIBTEX_FILES)
+def test_bibtex_scanner_reads_what_bibtexparser_reads(rel: str) -> None:
+    # The fast scanner must agree with bibtexparser 2 on every entry it accepts (it hands the
+    # rest to bibtexparser), field for field and piece for piece.
+    text, _ = decode((FORMATS_DIR / rel).read_bytes(), name=rel)
+    for _line, kind, raw, problem in bibtex._blocks(text):
+        if problem is not None or kind in ("comment", "preamble"):
+            continue
+        ours = bibtex.read_entry(raw)
+        if ours is None:
+            continue
+        assert ours == bibtex._with_bibtexparser(raw), raw[:200]
+
+
+def test_bibtex_concatenation_macros_and_delimiters() -> None:
+    text = (
+        '@String{j = "Journal of "}\n'
+        "@string(JX = j # {Tests})\n"
+        "@article(paren1,\n"
+        '  title = "A {"}quoted{"} title, with commas",\n'
+        "  journal = jx,\n"
+        "  month = dec # {~1},\n"
+        "  year = 2020\n"
+        ")\n"
+        "@misc{ comma_first\n , title = {T} , note = {a {nested, braced} note} }\n"
+        "@comment{ @article{hidden, title = {not a record}} }\n"
+    )
+    recs = parse_bytes(text.encode(), name="t.bib").citations
+    assert [(r.source_key, r.line) for r in recs] == [("paren1", 3), ("comma_first", 9)]
+    assert recs[0].title == 'A "quoted" title, with commas'
+    assert recs[0].journal == "Journal of Tests"
+    assert recs[0].year == 2020 and recs[0].extra["month"] == "December"
+    assert recs[1].title == "T" and recs[1].extra["note"] == "a nested, braced note"
+
+
+def test_bibtex_bad_entry_says_why() -> None:
+    text = "@article{good, title = {A}}\n@article{bad, title = {B} junk = {C}}\n"
+    with pytest.raises(ParseError) as info:
+        parse_bytes(text.encode(), name="t.bib")
+    assert info.value.line == 2 and "'bad'" in str(info.value)
+    assert "bibtexparser cannot read the entry" in str(info.value)
+    parsed = parse_bytes(text.encode(), name="t.bib", skip_bad=True)
+    assert [c.source_key for c in parsed.citations] == ["good"]
+    assert [b.source_key for b in parsed.bad] == ["bad"]
+
+
+def test_bibtex_repeated_field_keeps_the_entry() -> None:
+    text = "@article{k, title = {First}, title = {Second}, year = {2001}}\n"
+    (rec,) = parse_bytes(text.encode(), name="t.bib").citations
+    assert rec.title == "Second" and rec.year == 2001
 
 
 def test_format_override_and_unknown_format() -> None:

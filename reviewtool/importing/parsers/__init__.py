@@ -9,8 +9,10 @@ Format modules are imported lazily so that importing this package stays cheap.
 
 from __future__ import annotations
 
+import gc
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +41,23 @@ _MODULES = {
     "wos_tab": "wos",
     "csv": "csv_table",
 }
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Switch the cyclic garbage collector off while a file is parsed.
+
+    Parsing allocates millions of small containers that all stay alive until the file is done, and
+    CPython's collector keeps rescanning them: on 100,000-record files that was a third to a half of
+    the parse time. The parsers create no reference cycles, so nothing is lost by waiting.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -77,20 +96,21 @@ def parse_text(
     bad: list[BadRecord] = []
     warnings: list[ParseWarning] = []
     try:
-        for item in parse(text, **kwargs):  # type: ignore[attr-defined]
-            if isinstance(item, CitationIn):
-                good.append(item)
-            elif isinstance(item, BadRecord):
-                if not skip_bad:
-                    raise ParseError(
-                        f"{item.describe()}; nothing imported (use --skip-bad to import the "
-                        "other records)",
-                        path=name,
-                        line=item.line,
-                    )
-                bad.append(item)
-            else:
-                warnings.append(item)
+        with _gc_paused():
+            for item in parse(text, **kwargs):  # type: ignore[attr-defined]
+                if isinstance(item, CitationIn):
+                    good.append(item)
+                elif isinstance(item, BadRecord):
+                    if not skip_bad:
+                        raise ParseError(
+                            f"{item.describe()}; nothing imported (use --skip-bad to import the "
+                            "other records)",
+                            path=name,
+                            line=item.line,
+                        )
+                    bad.append(item)
+                else:
+                    warnings.append(item)
     except (ParseError, InvalidInput):
         raise
     except RecursionError:
