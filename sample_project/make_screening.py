@@ -363,14 +363,8 @@ def check_counts(refs: Sequence[Reference]) -> None:
         raise SystemExit(f"make_screening: references by category {found}, expected {expected}")
 
 
-def make(out_dir: Path, seed: int = SEED) -> list[Path]:
-    """Build the review in a temporary database and write the six CSV files into ``out_dir``."""
-    with tempfile.TemporaryDirectory(prefix="make_screening-") as tmp:
-        review = build_review(f"sqlite:///{Path(tmp) / 'review.db'}")
-        try:
-            refs = load_references(review)
-        finally:
-            review.close()
+def write_files(out_dir: Path, refs: Sequence[Reference], seed: int = SEED) -> list[Path]:
+    """Make up the votes on ``refs`` and write the six CSV files into ``out_dir``."""
     check_counts(refs)
     tiab_a, tiab_b, tiab_res = tiab_votes(refs, seed)
     goes_on = [r for r in refs if r.category in GOES_ON]
@@ -382,6 +376,17 @@ def make(out_dir: Path, seed: int = SEED) -> list[Path]:
         write_votes(path, votes)
         written.append(path)
     return written
+
+
+def make(out_dir: Path, seed: int = SEED) -> list[Path]:
+    """Build the review in a temporary database and write the six CSV files into ``out_dir``."""
+    with tempfile.TemporaryDirectory(prefix="make_screening-") as tmp:
+        review = build_review(f"sqlite:///{Path(tmp) / 'review.db'}")
+        try:
+            refs = load_references(review)
+        finally:
+            review.close()
+    return write_files(out_dir, refs, seed)
 
 
 def main(argv: Sequence[str]) -> int:
