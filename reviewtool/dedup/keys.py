@@ -23,6 +23,7 @@ __all__ = [
     "is_notice_title",
     "journal_key",
     "journals_match",
+    "name_words",
     "normalize_doi",
     "normalize_pmid",
     "normalize_title",
@@ -160,6 +161,7 @@ def _strip_markup(text: str) -> str:
     return text.replace("{", "").replace("}", "").replace("$", "")
 
 
+@lru_cache(maxsize=131072)
 def normalize_doi(value: str | None) -> str:
     """Return the DOI in lower case without resolver prefix or trailing punctuation.
 
@@ -182,11 +184,12 @@ def normalize_pmid(value: str | None) -> str:
     """Return the PubMed id as bare digits (``"PMID: 012345"`` -> ``"12345"``); empty if none."""
     if not value:
         return ""
-    digits = re.sub(r"\D", "", str(value))
+    text = str(value)
+    digits = text if text.isdigit() else re.sub(r"\D", "", text)
     return digits.lstrip("0")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=131072)
 def normalize_title(value: str | None) -> str:
     """Lower-case ASCII words separated by single spaces, without markup or trailing annotations.
 
@@ -200,6 +203,9 @@ def normalize_title(value: str | None) -> str:
         return ""
     text = _strip_markup(value).strip()
     for _ in range(3):  # "[Title]. [Review] [16 refs] [Romanian]" needs several rounds
+        if not _TAIL_HINT_RE.search(text):
+            break  # no bracket, parenthesis or ellipsis: nothing below can match (fast path)
+        before = text
         text = _TITLE_TAIL_OPEN_RE.sub("", text).strip()
         text = _NOTICE_TAIL_RE.sub("", text).strip()
         text = _CITED_TAIL_RE.sub("", text).strip()
@@ -209,6 +215,8 @@ def normalize_title(value: str | None) -> str:
         text = text.rstrip(". ,;")
         if text.startswith("[") and text.endswith("]") and "[" not in text[1:-1]:
             text = text[1:-1].strip()
+        if text == before:
+            break
     text = _ascii(text).lower().replace("'", "").replace("’", "")
     text = _THOUSANDS_RE.sub(r"\1\2", text)  # "10 000 women" = "10,000 women" = "10000 women"
     text = _NON_WORD_RE.sub(" ", text).strip()
@@ -227,6 +235,7 @@ def normalize_title(value: str | None) -> str:
     return " ".join(words)
 
 
+_TAIL_HINT_RE = re.compile(r"[\[\(\u2026]|\.\.")
 _THOUSANDS_RE = re.compile(r"\b(\d{1,3})[ ,](\d{3})\b")
 
 
@@ -250,14 +259,24 @@ def _cut_unclosed(text: str) -> str:
 
 def is_notice_title(value: str | None) -> bool:
     """Whether a title ends with the citation of another article (an erratum or comment notice)."""
-    return bool(value and _NOTICE_TAIL_RE.search(_strip_markup(value).strip().rstrip(". ")))
+    if not value or ")" not in value[-12:]:
+        return False
+    return bool(_NOTICE_TAIL_RE.search(_strip_markup(value).strip().rstrip(". ")))
 
 
 def title_numbers(norm_title: str) -> frozenset[str]:
     """Numbers in a normalised title: different numbers mean different parts, years or trials."""
-    return frozenset(d.lstrip("0") or "0" for d in re.findall(r"\d+", norm_title))
+    if not _DIGITS_RE.search(norm_title):
+        return _NO_NUMBERS
+    return frozenset(d.lstrip("0") or "0" for d in _DIGITS_RE.findall(norm_title))
 
 
+_DIGITS_RE = re.compile(r"\d+")
+_YEAR_RE = re.compile(r"(1[5-9]\d\d|20\d\d)")
+_NO_NUMBERS: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=65536)
 def record_kind(norm_title: str, publication_type: str | None = None) -> frozenset[str]:
     """Markers such as ``erratum``, ``comment`` or ``protocol`` found in a title or type.
 
@@ -310,6 +329,7 @@ def _looks_like_initials(token: str) -> bool:
     return bool(bare) and len(bare) <= 3 and bare.isupper() and bare.isalpha()
 
 
+@lru_cache(maxsize=65536)
 def journal_key(value: str | None) -> tuple[str, ...]:
     """Journal words in lower-case ASCII, stop words dropped, for abbreviation-aware comparison."""
     if not value:
@@ -357,6 +377,7 @@ def journals_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
     return i == len(short) and abbreviated and len(long_) - len(short) <= 2 and len(short) >= 2
 
 
+@lru_cache(maxsize=65536)
 def page_range(value: str | None) -> tuple[str, str]:
     """First and last page, with the abbreviated last page expanded ("112-20" -> 112, 120).
 
@@ -397,14 +418,18 @@ def first_page(value: str | None) -> str:
 def _volume(value: str | None) -> str:
     if not value:
         return ""
-    match = re.search(r"\d+", str(value))
+    if isinstance(value, str) and value.isdigit():
+        return value.lstrip("0")
+    match = _DIGITS_RE.search(str(value))
     return match.group(0).lstrip("0") if match else ""
 
 
 def _year(value: int | str | None) -> int | None:
     if value is None:
         return None
-    match = re.search(r"(1[5-9]\d\d|20\d\d)", str(value))
+    if isinstance(value, int):
+        return value if 1500 <= value <= 2099 else None
+    match = _YEAR_RE.search(value)
     return int(match.group(1)) if match else None
 
 
@@ -431,8 +456,8 @@ class PreparedRecord:
     pmid: str
     is_conference: bool
     completeness: int
-    name_words: frozenset[str] = frozenset()
-    """Every word of every author name (3+ letters), to catch given and family names swapped."""
+    author_names: tuple[str, ...] = ()
+    """The authors as exported; ``name_words`` of them catches given and family names swapped."""
 
 
 def prepare(
@@ -452,45 +477,81 @@ def prepare(
     booktitle: str | None = None,
     isbn: str | None = None,
 ) -> PreparedRecord:
-    """Compute every comparison key of one record."""
-    norm = normalize_title(title)
-    families = tuple(f for f in (author_family(a) for a in authors) if f)
+    """Compute every comparison key of one record.
+
+    The per-field work is cached on the raw values (titles, venues and author lists repeat across
+    databases and within synthetic benchmarks), so preparing many records costs little more than
+    building the dataclasses.
+    """
+    norm, squashed, core, numbers, kinds = _title_keys(title)
     venue = journal or booktitle
-    venue_text = _ascii(venue or "").lower() + " " + (publication_type or "").lower()
-    pages_pair = page_range(pages)
-    is_conference = bool(
-        (publication_type or "").lower() in {"inproceedings", "conference", "conference paper",
-                                             "conference abstract", "abstract", "proceedings"}
-        or (_CONFERENCE_RE.search(venue_text) and not _PROCEEDINGS_JOURNAL_RE.search(venue_text))
+    journal_words, is_conference = _venue_keys(venue, publication_type)
+    completeness = (
+        (1 if title else 0) + (1 if venue else 0) + (1 if volume else 0) + (1 if issue else 0)
+        + (1 if pages else 0) + (1 if doi else 0) + (1 if pmid else 0) + (1 if abstract else 0)
+        + (1 if isbn else 0) + (1 if authors else 0) + (1 if year else 0)
     )  # fmt: skip
-    fields = (title, venue, volume, issue, pages, doi, pmid, abstract, isbn)
-    completeness = sum(1 for f in fields if f) + (1 if authors else 0) + (1 if year else 0)
     return PreparedRecord(
         id=id,
         title=norm,
-        title_squashed=norm.replace(" ", ""),
-        core_title=_LEADING_KIND_RE.sub("", norm).replace(" ", ""),
-        numbers=title_numbers(norm),
-        kinds=record_kind(norm, None) | (_ERRATUM if is_notice_title(title) else frozenset()),
-        authors=families,
+        title_squashed=squashed,
+        core_title=core,
+        numbers=numbers,
+        kinds=kinds,
+        authors=_families(authors),
         year=_year(year),
-        journal=journal_key(venue),
+        journal=journal_words,
         volume=_volume(volume),
         issue=_volume(issue),
-        pages=pages_pair,
+        pages=page_range(pages),
         page_starts=page_starts(pages),
         doi=normalize_doi(doi),
         pmid=normalize_pmid(pmid),
         is_conference=is_conference,
         completeness=completeness,
-        name_words=_name_words(authors),
+        author_names=authors,
     )
+
+
+_CONFERENCE_TYPES = frozenset(
+    {"inproceedings", "conference", "conference paper", "conference abstract", "abstract",
+     "proceedings"}
+)  # fmt: skip
+
+
+@lru_cache(maxsize=131072)
+def _title_keys(
+    title: str | None,
+) -> tuple[str, str, str, frozenset[str], frozenset[str]]:
+    norm = normalize_title(title)
+    kinds = record_kind(norm, None)
+    if is_notice_title(title):
+        kinds = kinds | _ERRATUM
+    core = _LEADING_KIND_RE.sub("", norm) if kinds else norm
+    return norm, norm.replace(" ", ""), core.replace(" ", ""), title_numbers(norm), kinds
+
+
+@lru_cache(maxsize=16384)
+def _venue_keys(venue: str | None, publication_type: str | None) -> tuple[tuple[str, ...], bool]:
+    venue_text = _ascii(venue or "").lower() + " " + (publication_type or "").lower()
+    is_conference = bool(
+        (publication_type or "").lower() in _CONFERENCE_TYPES
+        or (_CONFERENCE_RE.search(venue_text) and not _PROCEEDINGS_JOURNAL_RE.search(venue_text))
+    )
+    return journal_key(venue), is_conference
+
+
+@lru_cache(maxsize=131072)
+def _families(authors: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f for f in (author_family(a) for a in authors) if f)
 
 
 _ERRATUM = frozenset({"erratum"})
 
 
-def _name_words(authors: tuple[str, ...]) -> frozenset[str]:
+@lru_cache(maxsize=65536)
+def name_words(authors: tuple[str, ...]) -> frozenset[str]:
+    """Every word (3+ letters, lower-case ASCII) of the first twelve author names."""
     words: set[str] = set()
     for name in authors[:12]:
         text = _ascii(name).lower()

@@ -19,9 +19,16 @@ from enum import StrEnum
 
 from rapidfuzz import fuzz
 
-from reviewtool.dedup.keys import PreparedRecord, journals_match
+from reviewtool.dedup.keys import PreparedRecord, journals_match, name_words
 
-__all__ = ["PairDecision", "PairScore", "Thresholds", "hard_conflict", "score_pair"]
+__all__ = [
+    "PairDecision",
+    "PairScore",
+    "Thresholds",
+    "hard_conflict",
+    "score_pair",
+    "title_similarity_of",
+]
 
 
 class PairDecision(StrEnum):
@@ -71,7 +78,8 @@ class PairScore:
     fields: dict[str, float] = field(hash=False, compare=True)
 
 
-def _title_similarity(a: PreparedRecord, b: PreparedRecord) -> float | None:
+def title_similarity_of(a: PreparedRecord, b: PreparedRecord) -> float | None:
+    """Title similarity 0-1 (``None`` when either title is missing)."""
     if not a.title or not b.title:
         return None
     if a.title == b.title:
@@ -239,17 +247,36 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
     return None
 
 
+_UNSET = -1.0
+
+
 def score_pair(
-    a: PreparedRecord, b: PreparedRecord, thresholds: Thresholds | None = None
+    a: PreparedRecord,
+    b: PreparedRecord,
+    thresholds: Thresholds | None = None,
+    *,
+    title_similarity: float | None = _UNSET,
 ) -> PairScore:
-    """Score two prepared records and decide whether they are the same publication."""
+    """Score two prepared records and decide whether they are the same publication.
+
+    ``title_similarity`` may be passed when the caller computed it in bulk (the engine does, with
+    ``rapidfuzz.process.cpdist``); it must equal what :func:`title_similarity` returns.
+    """
     th = thresholds or Thresholds()
     fields: dict[str, float] = {}
-    title = _title_similarity(a, b)
+    title = title_similarity_of(a, b) if title_similarity == _UNSET else title_similarity
     if title is not None:
         fields["title"] = round(title, 4)
     if a.year and b.year:
         fields["year"] = 1.0 if a.year == b.year else 0.0
+    conflict = hard_conflict(a, b)
+    if conflict:
+        # Certainly different: skip the costly journal and author comparisons.
+        for name, x, y in (("volume", a.volume, b.volume), ("doi", a.doi, b.doi),
+                           ("pmid", a.pmid, b.pmid)):  # fmt: skip
+            if x and y:
+                fields[name] = float(x == y)
+        return PairScore(a.id, b.id, _overall(fields), PairDecision.DISTINCT, (conflict,), fields)
     journal = _journal_match(a, b)
     if journal is not None:
         fields["journal"] = float(journal)
@@ -281,9 +308,6 @@ def score_pair(
     def result(decision: PairDecision, *reasons: str) -> PairScore:
         return PairScore(a.id, b.id, score, decision, tuple(reasons), fields)
 
-    conflict = hard_conflict(a, b)
-    if conflict:
-        return result(PairDecision.DISTINCT, conflict)
     if cheap_distinct:
         return result(PairDecision.DISTINCT, f"titles differ ({title:.2f})")
 
@@ -445,8 +469,8 @@ def _names_swapped(a: PreparedRecord, b: PreparedRecord) -> bool:
     """
     if not a.authors or not b.authors:
         return False
-    return (len(a.authors[0]) >= 3 and a.authors[0] in b.name_words) or (
-        len(b.authors[0]) >= 3 and b.authors[0] in a.name_words
+    return (len(a.authors[0]) >= 3 and a.authors[0] in name_words(b.author_names)) or (
+        len(b.authors[0]) >= 3 and b.authors[0] in name_words(a.author_names)
     )
 
 
@@ -558,10 +582,16 @@ def _soft_conflicts(a: PreparedRecord, b: PreparedRecord, fields: dict[str, floa
     return soft
 
 
+_WEIGHTS = {"title": 0.5, "authors": 0.15, "year": 0.05, "journal": 0.05, "volume": 0.05,
+            "pages": 0.1, "doi": 0.1}  # fmt: skip
+
+
 def _overall(fields: dict[str, float]) -> float:
-    weights = {"title": 0.5, "authors": 0.15, "year": 0.05, "journal": 0.05, "volume": 0.05,
-               "pages": 0.1, "doi": 0.1}  # fmt: skip
-    total = sum(weights[k] for k in fields if k in weights)
-    if not total:
-        return 0.0
-    return round(sum(fields[k] * weights[k] for k in fields if k in weights) / total, 4)
+    total = 0.0
+    weighted = 0.0
+    for name, value in fields.items():
+        w = _WEIGHTS.get(name)
+        if w is not None:
+            total += w
+            weighted += w * value
+    return round(weighted / total, 4) if total else 0.0
