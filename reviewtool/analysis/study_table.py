@@ -180,8 +180,31 @@ def analyse_file(
     drop_double_zero: bool = True,
 ) -> FileAnalysis:
     """Everything ``reviewtool analyze file`` reports for one CSV."""
+    return analyse_table(
+        read_study_table(path),
+        measure=measure,
+        settings=settings,
+        by=by,
+        loo=loo,
+        bias=bias,
+        add=add,
+        drop_double_zero=drop_double_zero,
+    )
+
+
+def analyse_table(
+    table: StudyTable,
+    *,
+    measure: str,
+    settings: Settings | None = None,
+    by: str | None = None,
+    loo: bool = False,
+    bias: bool = False,
+    add: float = 0.5,
+    drop_double_zero: bool = True,
+) -> FileAnalysis:
+    """:func:`analyse_file` on rows already read (``reviewtool analyze run`` passes each group)."""
     s = settings or Settings()
-    table = read_study_table(path)
     if by is not None and by.lower() not in table.columns:
         raise ParseError(
             f"no column {by!r} to group by (columns: {', '.join(table.columns)})",

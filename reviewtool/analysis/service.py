@@ -1,0 +1,929 @@
+"""Pooled analyses inside a review: ``reviewtool analyze run``, ``runs`` and ``export``.
+
+:func:`run_analysis` reads a long-format outcomes CSV (one row per study × outcome × time point,
+arm-level columns; the schema is in ``docs/analysis.md``), pools every outcome × time point with the
+review's settings (``analysis.model``, ``analysis.tau2``), adds the requested subgroup,
+leave-one-out and small-study analyses, flags the time points of an outcome whose baseline
+comparison differs, and stores it all as one ``analysis_run`` row with an ``analysis-run`` audit
+event. Everything is checked before anything is written: bad input raises :class:`InvalidInput`
+naming the file, the line and the column, and stores nothing.
+
+:func:`export_run` writes a stored run's tables (CSV, Markdown, XLSX) and its forest and funnel
+plots. It works from the stored results alone, so a run exports the same way years later.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from reviewtool import audit
+from reviewtool.access import require
+from reviewtool.analysis.effect_sizes import BINARY_MEASURES, CONTINUOUS_MEASURES
+from reviewtool.analysis.meta import Settings, subgroup_analysis
+from reviewtool.analysis.outcomes import BASELINE_ALPHA, is_baseline, order_time_points
+from reviewtool.analysis.results import (
+    FileAnalysis,
+    FunnelData,
+    Heterogeneity,
+    MetaAnalysisResult,
+    Pooled,
+    StudyRow,
+    SubgroupAnalysis,
+)
+from reviewtool.analysis.study_table import (
+    BINARY_COLUMNS,
+    CONTINUOUS_COLUMNS,
+    StudyTable,
+    analyse_table,
+    effect_sizes_from_table,
+)
+from reviewtool.audit.events import AnalysisRunRecorded
+from reviewtool.domain import Action
+from reviewtool.errors import InvalidInput, NotFound, ParseError
+from reviewtool.storage import queries
+from reviewtool.storage.models import AnalysisRun
+from reviewtool.storage.snapshots import analysis_run_snapshot
+
+KEY_COLUMNS = ("study", "outcome", "time_point")
+EXPORT_FORMATS = ("csv", "md", "xlsx")
+PLOT_FORMATS = ("png", "svg")
+BASELINE_FLAG = "baseline differs"
+
+
+# --------------------------------------------------------------------------------------- input
+
+
+@dataclass(frozen=True)
+class OutcomeTable:
+    """The checked outcomes CSV: its columns, rows (as dicts), line numbers and data kinds."""
+
+    path: str
+    sha256: str
+    columns: tuple[str, ...]
+    rows: tuple[dict[str, str], ...]
+    lines: tuple[int, ...]
+    kinds: tuple[str, ...]  # "continuous" or "binary", per row
+
+
+def _blank_comments(text: str) -> str:
+    # Lines starting with '#' are comments; blanking them (not deleting) keeps line numbers true.
+    return "".join(
+        "\n" if line.startswith("#") else line for line in text.splitlines(keepends=True)
+    )
+
+
+def _cell_number(value: str, column: str, path: str, line: int) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise ParseError(
+            f"column {column!r}: {value!r} is not a number", path=path, line=line
+        ) from None
+    if not math.isfinite(x):
+        raise ParseError(
+            f"column {column!r}: {value!r} is not a finite number", path=path, line=line
+        )
+    return x
+
+
+def _whole(value: str, column: str, path: str, line: int, *, least: int) -> int:
+    x = _cell_number(value, column, path, line)
+    if x != int(x):
+        raise ParseError(f"column {column!r}: {value} is not a whole number", path=path, line=line)
+    if x < least:
+        raise ParseError(f"column {column!r}: {value} is less than {least}", path=path, line=line)
+    return int(x)
+
+
+def _check_row(row: Mapping[str, str], path: str, line: int) -> str:
+    """The row's kind ("continuous" or "binary") after checking every arm-level value."""
+    for c in KEY_COLUMNS:
+        if not row[c]:
+            raise ParseError(f"column {c!r} is empty", path=path, line=line)
+    has_cont = any(row.get(c, "") for c in CONTINUOUS_COLUMNS)
+    has_bin = any(row.get(c, "") for c in BINARY_COLUMNS)
+    if has_cont and has_bin:
+        raise ParseError(
+            "the row has both means/SDs and event counts; give one or the other",
+            path=path,
+            line=line,
+        )
+    if not (has_cont or has_bin):
+        raise ParseError(
+            f"no arm-level data: fill {', '.join(CONTINUOUS_COLUMNS)} "
+            f"or {', '.join(BINARY_COLUMNS)}",
+            path=path,
+            line=line,
+        )
+    need = CONTINUOUS_COLUMNS if has_cont else BINARY_COLUMNS
+    for c in need:
+        if not row.get(c, ""):
+            raise ParseError(f"column {c!r} is empty", path=path, line=line)
+    if has_cont:
+        for arm in ("exp", "con"):
+            _cell_number(row[f"mean_{arm}"], f"mean_{arm}", path, line)
+            sd = _cell_number(row[f"sd_{arm}"], f"sd_{arm}", path, line)
+            if sd < 0:
+                raise ParseError(
+                    f"column 'sd_{arm}': {row[f'sd_{arm}']} is negative; an SD cannot be",
+                    path=path,
+                    line=line,
+                )
+            _whole(row[f"n_{arm}"], f"n_{arm}", path, line, least=1)
+        if float(row["sd_exp"]) == 0 and float(row["sd_con"]) == 0:
+            raise ParseError(
+                "columns 'sd_exp' and 'sd_con' are both 0: the arms have no spread",
+                path=path,
+                line=line,
+            )
+        if int(float(row["n_exp"])) + int(float(row["n_con"])) < 3:
+            raise ParseError(
+                "columns 'n_exp' and 'n_con': at least 3 patients are needed for an SD",
+                path=path,
+                line=line,
+            )
+        return "continuous"
+    for arm in ("exp", "con"):
+        events = _whole(row[f"events_{arm}"], f"events_{arm}", path, line, least=0)
+        total = _whole(row[f"total_{arm}"], f"total_{arm}", path, line, least=1)
+        if events > total:
+            raise ParseError(
+                f"column 'events_{arm}': {events} events but total_{arm} is {total}",
+                path=path,
+                line=line,
+            )
+    return "binary"
+
+
+def read_outcomes(path: str | Path, *, by: Sequence[str] = ()) -> OutcomeTable:
+    """Read and check the long-format outcomes CSV at ``path``; :class:`ParseError` on bad input.
+
+    ``by`` names the study-level columns that will be used for subgroups: they must exist, be
+    filled in every row, and agree across the rows of one study.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInput(f"{p}: no such file")
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"not UTF-8 text ({exc.reason})", path=str(p)) from None
+    reader = csv.reader(io.StringIO(_blank_comments(text), newline=""))
+    header: list[str] | None = None
+    header_line = 0
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
+    kinds: list[str] = []
+    columns: tuple[str, ...] = ()
+    first_line: dict[tuple[str, str, str], int] = {}
+    outcome_kind: dict[str, tuple[str, int]] = {}
+    study_values: dict[tuple[str, str], tuple[str, int]] = {}
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ParseError(f"not valid CSV ({exc})", path=str(p), line=start) from None
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None:
+            header, header_line = cells, start
+            columns = tuple(h.strip().lower() for h in header)
+            dupes = sorted({c for c in columns if columns.count(c) > 1})
+            if dupes:
+                raise ParseError(f"column {dupes[0]!r} appears twice", path=str(p), line=start)
+            missing = [c for c in KEY_COLUMNS if c not in columns]
+            if missing:
+                raise ParseError(
+                    f"no column {missing[0]!r} in the header (needed: {', '.join(KEY_COLUMNS)})",
+                    path=str(p),
+                    line=start,
+                )
+            if not (set(CONTINUOUS_COLUMNS) <= set(columns) or set(BINARY_COLUMNS) <= set(columns)):
+                wanted = CONTINUOUS_COLUMNS if "mean_exp" in columns else BINARY_COLUMNS
+                gone = [c for c in wanted if c not in columns]
+                raise ParseError(
+                    f"no column {gone[0]!r} in the header (arm-level data need "
+                    f"{', '.join(CONTINUOUS_COLUMNS)} or {', '.join(BINARY_COLUMNS)})",
+                    path=str(p),
+                    line=start,
+                )
+            for c in by:
+                if c.lower() not in columns:
+                    raise ParseError(
+                        f"no column {c!r} to group by (columns: {', '.join(columns)})",
+                        path=str(p),
+                        line=start,
+                    )
+            continue
+        if len(cells) != len(columns):
+            raise ParseError(
+                f"{len(cells)} fields where the header has {len(columns)}", path=str(p), line=start
+            )
+        row = {c: v.strip() for c, v in zip(columns, cells, strict=True)}
+        kind = _check_row(row, str(p), start)
+        key = (row["study"], row["outcome"], row["time_point"])
+        if key in first_line:
+            raise ParseError(
+                f"study {key[0]!r}, outcome {key[1]!r}, time point {key[2]!r} is already on "
+                f"line {first_line[key]}",
+                path=str(p),
+                line=start,
+            )
+        first_line[key] = start
+        seen_kind, seen_line = outcome_kind.setdefault(row["outcome"], (kind, start))
+        if seen_kind != kind:
+            raise ParseError(
+                f"outcome {row['outcome']!r} has {kind} data here but {seen_kind} data on "
+                f"line {seen_line}",
+                path=str(p),
+                line=start,
+            )
+        for c in by:
+            value = row[c.lower()]
+            if not value:
+                raise ParseError(
+                    f"column {c.lower()!r} is empty; every row needs a value to group by",
+                    path=str(p),
+                    line=start,
+                )
+            first, at = study_values.setdefault((row["study"], c.lower()), (value, start))
+            if first != value:
+                raise ParseError(
+                    f"column {c.lower()!r}: study {row['study']!r} is {value!r} here but "
+                    f"{first!r} on line {at}",
+                    path=str(p),
+                    line=start,
+                )
+        rows.append(row)
+        lines.append(start)
+        kinds.append(kind)
+    if header is None:
+        raise ParseError("the file is empty", path=str(p))
+    if not rows:
+        raise ParseError("no data rows under the header", path=str(p), line=header_line)
+    return OutcomeTable(
+        path=str(p),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        columns=columns,
+        rows=tuple(rows),
+        lines=tuple(lines),
+        kinds=tuple(kinds),
+    )
+
+
+# ------------------------------------------------------------------------------------ analysis
+
+
+@dataclass(frozen=True)
+class OutcomeAnalysis:
+    """One outcome at one time point: the pooled analysis, its subgroups and its flag."""
+
+    outcome: str
+    time_point: str
+    kind: str
+    flag: str
+    analysis: FileAnalysis
+    subgroups: tuple[SubgroupAnalysis, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary: the ``analyze file`` keys plus outcome, time point, flag."""
+        d = self.analysis.to_dict()
+        d.pop("source", None)
+        d["subgroups"] = [sg.to_dict() for sg in self.subgroups]
+        if self.analysis.funnel is not None:
+            d["funnel"] = self.analysis.funnel.to_dict()
+        return {
+            "outcome": self.outcome,
+            "time_point": self.time_point,
+            "kind": self.kind,
+            "flag": self.flag,
+            **d,
+        }
+
+
+def analyse_outcomes_table(
+    table: OutcomeTable,
+    *,
+    settings: Settings,
+    by: Sequence[str] = (),
+    loo: bool = False,
+    bias: bool = False,
+    continuous_measure: str = "SMD",
+    binary_measure: str = "OR",
+) -> tuple[OutcomeAnalysis, ...]:
+    """Pool every outcome × time point of ``table`` (pure: no database)."""
+    by = [c.lower() for c in by]
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, row in enumerate(table.rows):
+        groups.setdefault((row["outcome"], row["time_point"]), []).append(i)
+    out: list[OutcomeAnalysis] = []
+    for outcome in dict.fromkeys(r["outcome"] for r in table.rows):
+        time_points = order_time_points([tp for o, tp in groups if o == outcome])
+        differs = False
+        for tp in time_points:
+            idx = groups[(outcome, tp)]
+            kind = table.kinds[idx[0]]
+            data_cols = CONTINUOUS_COLUMNS if kind == "continuous" else BINARY_COLUMNS
+            cols = ("study", *dict.fromkeys(by), *data_cols)
+            sub = StudyTable(
+                path=table.path,
+                columns=cols,
+                rows=tuple({c: table.rows[i][c] for c in cols} for i in idx),
+                lines=tuple(table.lines[i] for i in idx),
+            )
+            measure = continuous_measure if kind == "continuous" else binary_measure
+            try:
+                fa = analyse_table(sub, measure=measure, settings=settings, loo=loo, bias=bias)
+                subgroups: tuple[SubgroupAnalysis, ...] = ()
+                if by:
+                    es = effect_sizes_from_table(sub, measure)
+                    subgroups = tuple(
+                        subgroup_analysis(es, es.extra[c], variable=c, settings=settings)
+                        for c in dict.fromkeys(by)
+                    )
+            except InvalidInput as exc:
+                raise InvalidInput(f"{table.path}: {outcome} at {tp}: {exc}") from None
+            if is_baseline(tp):
+                differs = fa.main.pooled.p < BASELINE_ALPHA
+            out.append(
+                OutcomeAnalysis(
+                    outcome=outcome,
+                    time_point=tp,
+                    kind=kind,
+                    flag=BASELINE_FLAG if differs else "",
+                    analysis=fa,
+                    subgroups=subgroups,
+                )
+            )
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What :func:`export_run` wrote."""
+
+    run_id: int
+    out_dir: str
+    files: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A stored analysis run as the CLI shows it."""
+
+    id: int
+    name: str
+    run_by: str
+    run_at: str
+    settings: dict[str, Any]
+    input_sha256: str
+    input_source: str
+    results: dict[str, Any]
+    export: ExportReport | None = None
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """One row per outcome × time point (the ``pooled`` table)."""
+        return pooled_rows(self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (without the full results)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "run_by": self.run_by,
+            "run_at": self.run_at,
+            "settings": self.settings,
+            "input_sha256": self.input_sha256,
+            "input_source": self.input_source,
+            "analyses": len(self.results.get("analyses", [])),
+        }
+
+
+def _json_clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_clean(v) for v in value]
+    return value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(_json_clean(value), ensure_ascii=False, allow_nan=False)
+
+
+def _view(run: AnalysisRun, export: ExportReport | None = None) -> RunView:
+    assert run.id is not None
+    return RunView(
+        id=run.id,
+        name=run.name,
+        run_by=run.run_by,
+        run_at=run.run_at,
+        settings=json.loads(run.settings),
+        input_sha256=run.input_sha256,
+        input_source=run.input_source,
+        results=json.loads(run.results),
+        export=export,
+    )
+
+
+def run_analysis(
+    session: Session,
+    *,
+    actor: str,
+    data_path: str | Path,
+    name: str,
+    by: Sequence[str] = (),
+    loo: bool = False,
+    bias: bool = False,
+    continuous_measure: str = "SMD",
+    binary_measure: str = "OR",
+    out_dir: str | Path | None = None,
+    formats: Sequence[str] | None = None,
+    plots: bool = True,
+) -> RunView:
+    """Pool the outcomes CSV at ``data_path`` and store the run; committed by the caller.
+
+    The model (``analysis.model``) and τ² estimator (``analysis.tau2``) are the review's
+    settings. With ``out_dir`` the run is also exported there (see :func:`export_run`); the
+    export is checked before anything is stored, and a failure stores nothing.
+    """
+    require(session, actor, Action.ANALYSE)
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a run needs a name (--name)")
+    continuous_measure, binary_measure = continuous_measure.upper(), binary_measure.upper()
+    if continuous_measure not in CONTINUOUS_MEASURES:
+        raise InvalidInput(
+            f"continuous measure {continuous_measure!r}: choose {', '.join(CONTINUOUS_MEASURES)}"
+        )
+    if binary_measure not in BINARY_MEASURES:
+        raise InvalidInput(
+            f"binary measure {binary_measure!r}: choose {', '.join(BINARY_MEASURES)}"
+        )
+    chosen = _check_export(out_dir, formats) if out_dir is not None else ()
+    settings = Settings(
+        model=str(queries.setting(session, "analysis.model")),
+        tau2_method=str(queries.setting(session, "analysis.tau2")),
+    )
+    by = list(dict.fromkeys(c.strip().lower() for c in by))
+    table = read_outcomes(data_path, by=by)
+    analyses = analyse_outcomes_table(
+        table,
+        settings=settings,
+        by=by,
+        loo=loo,
+        bias=bias,
+        continuous_measure=continuous_measure,
+        binary_measure=binary_measure,
+    )
+    stored_settings = {
+        "model": settings.model,
+        "tau2_method": settings.tau2_method,
+        "method": settings.method,
+        "hksj": settings.hksj,
+        "level": settings.level,
+        "continuous_measure": continuous_measure,
+        "binary_measure": binary_measure,
+        "by": by,
+        "leave_one_out": loo,
+        "bias": bias,
+        "baseline_alpha": BASELINE_ALPHA,
+    }
+    results = {"source": table.path, "analyses": [a.to_dict() for a in analyses]}
+    run = AnalysisRun(
+        name=name,
+        run_by=actor,
+        run_at=audit.log.utc_now(),
+        settings=_dumps(stored_settings),
+        input_sha256=table.sha256,
+        input_source=table.path,
+        results=_dumps(results),
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    audit.record(
+        session, actor, AnalysisRunRecorded(run_id=run.id, after=analysis_run_snapshot(run))
+    )
+    report = None
+    if out_dir is not None:
+        report = _export(_view(run), Path(out_dir), chosen, plots=plots)
+    return _view(run, report)
+
+
+def list_runs(session: Session) -> list[RunView]:
+    """Every stored run, oldest first."""
+    runs = session.exec(select(AnalysisRun).order_by(col(AnalysisRun.id))).all()
+    return [_view(r) for r in runs]
+
+
+def get_run(session: Session, run_id: int) -> RunView:
+    """The stored run ``run_id``; :class:`NotFound` when there is none."""
+    run = session.get(AnalysisRun, run_id)
+    if run is None:
+        raise NotFound(f"no analysis run {run_id}; `reviewtool analyze runs` lists them")
+    return _view(run)
+
+
+def export_run(
+    session: Session,
+    run_id: int,
+    out_dir: str | Path,
+    formats: Sequence[str] | None = None,
+    *,
+    plots: bool = True,
+) -> ExportReport:
+    """Write run ``run_id``'s tables and plots into ``out_dir`` (created if missing).
+
+    ``formats`` is any of ``csv``, ``md``, ``xlsx``; None means csv and md, and xlsx too when
+    openpyxl is installed. Asking for xlsx without openpyxl is refused before anything is written.
+    Plots (forest and funnel per outcome × time point, PNG and SVG) go to ``out_dir/plots``.
+    """
+    chosen = _check_export(out_dir, formats)
+    return _export(get_run(session, run_id), Path(out_dir), chosen, plots=plots)
+
+
+# -------------------------------------------------------------------------------------- export
+
+
+def _has_openpyxl() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("openpyxl") is not None
+
+
+def _check_export(out_dir: str | Path | None, formats: Sequence[str] | None) -> tuple[str, ...]:
+    chosen: tuple[str, ...]
+    if formats is None:
+        chosen = ("csv", "md", "xlsx") if _has_openpyxl() else ("csv", "md")
+    else:
+        chosen = tuple(dict.fromkeys(f.strip().lower() for f in formats))
+        bad = [f for f in chosen if f not in EXPORT_FORMATS]
+        if bad:
+            raise InvalidInput(f"export format {bad[0]!r}: choose {', '.join(EXPORT_FORMATS)}")
+        if "xlsx" in chosen and not _has_openpyxl():
+            raise InvalidInput(
+                "XLSX export needs the openpyxl package (pip install openpyxl); "
+                "or export csv and md only"
+            )
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise InvalidInput(f"{out_dir}: exists and is not a folder")
+    return chosen
+
+
+def _slug(*parts: str) -> str:
+    return "_".join(re.sub(r"[^A-Za-z0-9]+", "-", p).strip("-") for p in parts)
+
+
+def _nan(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
+def _pooled_from(d: Mapping[str, Any]) -> Pooled:
+    test = d["test"]
+    return Pooled(
+        estimate=_nan(d["estimate"]),
+        se=_nan(d["se"]),
+        ci_low=_nan(d["ci_low"]),
+        ci_high=_nan(d["ci_high"]),
+        statistic=_nan(d.get(test)),
+        statistic_name=test,
+        p=_nan(d["p"]),
+        df=d.get("df"),
+        pi_low=d.get("pi_low"),
+        pi_high=d.get("pi_high"),
+        exp_estimate=d.get("exp_estimate"),
+        exp_ci_low=d.get("exp_ci_low"),
+        exp_ci_high=d.get("exp_ci_high"),
+        exp_pi_low=d.get("exp_pi_low"),
+        exp_pi_high=d.get("exp_pi_high"),
+    )
+
+
+def _meta_from(d: Mapping[str, Any]) -> MetaAnalysisResult:
+    """Rebuild a :class:`MetaAnalysisResult` from its ``to_dict()`` (for plotting a stored run)."""
+    h = d["heterogeneity"]
+    return MetaAnalysisResult(
+        measure=d["measure"],
+        model=d["model"],
+        model_reason=d["model_reason"],
+        method=d["method"],
+        tau2_method=d["tau2_method"],
+        hksj=d["hksj"],
+        level=d["level"],
+        k=d["k"],
+        studies=tuple(
+            StudyRow(
+                study=s["study"],
+                yi=_nan(s["yi"]),
+                vi=_nan(s["vi"]),
+                se=_nan(s["se"]),
+                ci_low=_nan(s["ci_low"]),
+                ci_high=_nan(s["ci_high"]),
+                weight=_nan(s["weight"]),
+                n_exp=s.get("n_exp"),
+                n_con=s.get("n_con"),
+            )
+            for s in d["studies"]
+        ),
+        pooled=_pooled_from(d["pooled"]),
+        heterogeneity=Heterogeneity(
+            q=_nan(h["Q"]),
+            df=h["df"],
+            p=_nan(h["p"]),
+            i2=_nan(h["I2"]),
+            h2=_nan(h["H2"]),
+            tau2=_nan(h["tau2"]),
+            tau=_nan(h["tau"]),
+            i2_form=h["I2_form"],
+            tau2_method=h["tau2_method"],
+        ),
+        dropped=tuple((x["study"], x["reason"]) for x in d["dropped"]),
+        corrected=tuple(d["continuity_corrected"]),
+        notes=tuple(d["notes"]),
+    )
+
+
+def _subgroups_from(d: Mapping[str, Any]) -> SubgroupAnalysis:
+    t = d["test_for_subgroup_differences"]
+    return SubgroupAnalysis(
+        variable=d["variable"],
+        groups=tuple((g["group"], _meta_from(g)) for g in d["groups"]),
+        q_between=_nan(t["Q_between"]),
+        df=t["df"],
+        p=_nan(t["p"]),
+        method_note=t["note"],
+    )
+
+
+def _funnel_from(d: Mapping[str, Any]) -> FunnelData:
+    return FunnelData(
+        yi=tuple(_nan(v) for v in d["yi"]),
+        sei=tuple(_nan(v) for v in d["sei"]),
+        labels=tuple(d["labels"]),
+        center=_nan(d["center"]),
+        level=d["level"],
+        se_max=_nan(d["se_max"]),
+    )
+
+
+def pooled_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per outcome × time point: k, model and why, estimate, CI, p, heterogeneity, flag."""
+    rows = []
+    for a in results["analyses"]:
+        p, h = a["pooled"], a["heterogeneity"]
+        rows.append(
+            {
+                "outcome": a["outcome"],
+                "time_point": a["time_point"],
+                "measure": a["measure"],
+                "k": a["k"],
+                "model": a["model"],
+                "model_reason": a["model_reason"],
+                "estimate": p["estimate"],
+                "se": p["se"],
+                "ci_low": p["ci_low"],
+                "ci_high": p["ci_high"],
+                "p": p["p"],
+                "exp_estimate": p["exp_estimate"],
+                "exp_ci_low": p["exp_ci_low"],
+                "exp_ci_high": p["exp_ci_high"],
+                "pi_low": p["pi_low"],
+                "pi_high": p["pi_high"],
+                "I2": h["I2"],
+                "I2_form": h["I2_form"],
+                "tau2": h["tau2"],
+                "Q": h["Q"],
+                "Q_df": h["df"],
+                "p_Q": h["p"],
+                "flag": a["flag"],
+                "notes": "; ".join(a["notes"]),
+            }
+        )
+    return rows
+
+
+def _study_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"outcome": a["outcome"], "time_point": a["time_point"], "measure": a["measure"], **s}
+        for a in results["analyses"]
+        for s in a["studies"]
+    ]
+
+
+def _subgroup_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for a in results["analyses"]:
+        for sg in a.get("subgroups", []):
+            t = sg["test_for_subgroup_differences"]
+            for g in sg["groups"]:
+                p, h = g["pooled"], g["heterogeneity"]
+                rows.append(
+                    {
+                        "outcome": a["outcome"],
+                        "time_point": a["time_point"],
+                        "variable": sg["variable"],
+                        "subgroup": g["group"],
+                        "k": g["k"],
+                        "model": g["model"],
+                        "estimate": p["estimate"],
+                        "ci_low": p["ci_low"],
+                        "ci_high": p["ci_high"],
+                        "p": p["p"],
+                        "exp_estimate": p["exp_estimate"],
+                        "exp_ci_low": p["exp_ci_low"],
+                        "exp_ci_high": p["exp_ci_high"],
+                        "I2": h["I2"],
+                        "tau2": h["tau2"],
+                        "Q_between": t["Q_between"],
+                        "df_between": t["df"],
+                        "p_between": t["p"],
+                    }
+                )
+    return rows
+
+
+def _loo_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"outcome": a["outcome"], "time_point": a["time_point"], **r}
+        for a in results["analyses"]
+        for r in a.get("leave_one_out", [])
+    ]
+
+
+def _bias_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for a in results["analyses"]:
+        if "egger" not in a and not a["warnings"]:
+            continue
+        e, b, tf = a.get("egger", {}), a.get("begg", {}), a.get("trim_fill", {})
+        adj = tf.get("adjusted", {})
+        rows.append(
+            {
+                "outcome": a["outcome"],
+                "time_point": a["time_point"],
+                "k": a["k"],
+                "egger_bias": e.get("bias"),
+                "egger_se": e.get("se"),
+                "egger_t": e.get("t"),
+                "egger_df": e.get("df"),
+                "egger_p": e.get("p"),
+                "begg_tau": b.get("tau"),
+                "begg_p": b.get("p"),
+                "trimfill_k0": tf.get("k0"),
+                "trimfill_side": tf.get("side"),
+                "trimfill_estimate": adj.get("estimate"),
+                "trimfill_ci_low": adj.get("ci_low"),
+                "trimfill_ci_high": adj.get("ci_high"),
+                "warnings": "; ".join(a["warnings"]),
+            }
+        )
+    return rows
+
+
+def _tables(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    tables = {
+        "pooled": pooled_rows(results),
+        "studies": _study_rows(results),
+        "subgroups": _subgroup_rows(results),
+        "leave_one_out": _loo_rows(results),
+        "small_study_effects": _bias_rows(results),
+    }
+    return {name: rows for name, rows in tables.items() if rows}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e-3 and value != 0 else f"{value:.4f}"
+    return str(value)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
+
+
+def _md_table(rows: list[dict[str, Any]]) -> str:
+    cols = list(rows[0])
+    esc = [[_cell(r[c]).replace("|", "\\|") for c in cols] for r in rows]
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(r) + " |" for r in esc]
+    return "\n".join(out)
+
+
+def _write_md(path: Path, run: RunView, tables: dict[str, list[dict[str, Any]]]) -> None:
+    s = run.settings
+    head = [
+        f"# Analysis run {run.id}: {run.name}",
+        "",
+        f"- run by {run.run_by} at {run.run_at}",
+        f"- input: `{run.input_source}` (sha256 `{run.input_sha256}`)",
+        f"- model: {s['model']} (tau² {s['tau2_method']}); measures: {s['continuous_measure']} "
+        f"(continuous), {s['binary_measure']} (binary, analysed on the log scale; exp_* columns "
+        "back-transformed)",
+        f"- subgroups by: {', '.join(s['by']) or 'none'}; leave-one-out: "
+        f"{'yes' if s['leave_one_out'] else 'no'}; Egger/Begg: {'yes' if s['bias'] else 'no'}",
+        f"- `{BASELINE_FLAG}`: the outcome's baseline comparison has p < {s['baseline_alpha']}",
+        "",
+    ]
+    body = []
+    for name, rows in tables.items():
+        body += [f"## {name.replace('_', ' ').capitalize()}", "", _md_table(rows), ""]
+    path.write_text("\n".join(head + body), encoding="utf-8")
+
+
+def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in tables.items():
+        ws = wb.create_sheet(title=name[:31])
+        cols = list(rows[0])
+        ws.append(cols)
+        for r in rows:
+            ws.append([r[c] for c in cols])
+    wb.save(path)
+
+
+def _export(run: RunView, out: Path, formats: Sequence[str], *, plots: bool) -> ExportReport:
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    tables = _tables(run.results)
+    if "csv" in formats:
+        for name, rows in tables.items():
+            files.append(out / f"{name}.csv")
+            _write_csv(files[-1], rows)
+    if "md" in formats:
+        files.append(out / "analysis.md")
+        _write_md(files[-1], run, tables)
+    if "xlsx" in formats:
+        files.append(out / "analysis.xlsx")
+        _write_xlsx(files[-1], tables)
+    files.append(out / "results.json")
+    files[-1].write_text(
+        json.dumps(run.results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    notes = []
+    if "xlsx" not in formats and not _has_openpyxl():
+        notes.append("no XLSX: the openpyxl package is not installed")
+    if plots:
+        from reviewtool.analysis import plots as plotting
+
+        folder = out / "plots"
+        folder.mkdir(exist_ok=True)
+        for a in run.results["analyses"]:
+            slug = _slug(a["outcome"], a["time_point"])
+            title = f"{a['outcome']}, {a['time_point']}" + (f" ({a['flag']})" if a["flag"] else "")
+            main = _meta_from(a)
+            for ext in PLOT_FORMATS:
+                files.append(folder / f"forest_{slug}.{ext}")
+                plotting.forest_plot(main, files[-1], title=title)
+                if a.get("funnel") is not None and a["k"] >= 2:
+                    files.append(folder / f"funnel_{slug}.{ext}")
+                    plotting.funnel_plot(
+                        _funnel_from(a["funnel"]), files[-1], measure=a["measure"], title=title
+                    )
+    return ExportReport(
+        run_id=run.id, out_dir=str(out), files=tuple(str(f) for f in files), notes=tuple(notes)
+    )
+
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "ExportReport",
+    "OutcomeAnalysis",
+    "OutcomeTable",
+    "RunView",
+    "analyse_outcomes_table",
+    "export_run",
+    "get_run",
+    "list_runs",
+    "pooled_rows",
+    "read_outcomes",
+    "run_analysis",
+]
