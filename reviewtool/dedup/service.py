@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
@@ -116,11 +115,12 @@ def _regroup(session: Session) -> dict[str, int | None]:
         for m in members:
             wanted[m] = None if m == primary or len(members) == 1 else int(primary)
     changes = {rid: target for rid, target in wanted.items() if current[rid] != target}
-    # Clear first, then point: the foreign key must never name a record that is mid-change.
+    # The records are loaded already: set the attribute and let one flush batch the UPDATEs. (An
+    # UPDATE statement per record would make the session re-evaluate every loaded object each time.)
+    by_id = {str(r.id): r for r in records}
     for rid, target in changes.items():
-        session.execute(
-            update(Record).where(col(Record.id) == int(rid)).values(duplicate_of=target)
-        )
+        by_id[rid].duplicate_of = target
+        session.add(by_id[rid])
     session.flush()
     return changes
 
