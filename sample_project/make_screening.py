@@ -166,6 +166,8 @@ def eligibility_reason(ref: Reference) -> str:
     single-arm, observational and laboratory studies, protocols and errata are not RCTs.
     """
     text = f"{ref.title} {ref.abstract}".lower()
+    if "study protocol" in text:
+        return "not an RCT"  # a protocol reports no trial yet
     if "dose-escalation" in text:
         return "wrong comparator"
     if "randomly assigned" in text or "randomi" in ref.title.lower():
@@ -257,7 +259,7 @@ def tiab_votes(
     for ref in picker.pick(3, categories=["meeting_abstract"], where="randomly assigned"):
         a[ref.record_id] = Vote(MAYBE, "", "RCT as a conference abstract: full paper?")
     for ref in picker.pick(2, categories=["tiab_excluded"], where="randomly assigned"):
-        a[ref.record_id] = Vote(MAYBE, "", "are these cells MSCs?")
+        a[ref.record_id] = Vote(MAYBE, "", "randomised; check the intervention")
     for ref in picker.pick(1, categories=["tiab_excluded"], where="in this pilot study"):
         a[ref.record_id] = Vote(INCLUDE)
     for ref in picker.pick(2, categories=["meeting_abstract"], where="non-randomized controlled"):
@@ -284,7 +286,7 @@ def resolution_note(ref: Reference, final: Vote) -> str:
     if final.reason == "review or meta-analysis":
         return "a review; its trials are searched directly"
     if final.reason == "wrong intervention":
-        return "the cells given are not MSCs"
+        return "the intervention is not MSC therapy"
     if final.reason == "wrong population":
         return "population outside the PICO"
     return "not randomised"
