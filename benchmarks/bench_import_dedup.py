@@ -27,8 +27,11 @@ def write_ris(rows: list[dict[str, str]], path: Path) -> None:
     """The synthetic rows as an RIS export (one record per row, its id in ID)."""
     with path.open("w", encoding="utf-8") as out:
         for r in rows:
-            out.write("TY  - JOUR\n")
+            conference = not r.get("journal") and r.get("booktitle")
+            out.write("TY  - CONF\n" if conference else "TY  - JOUR\n")
             out.write(f"ID  - {r['id']}\n")
+            if conference:
+                out.write(f"T2  - {r['booktitle'].strip()}\n")
             for tag, key in (
                 ("TI", "title"),
                 ("T2", "journal"),
