@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
 
 from reviewtool import audit
 from reviewtool.dedup.service import run_dedup
@@ -105,6 +107,12 @@ def _text(app: ScreeningApp, widget: str) -> str:
     return str(_screen(app).query_one(widget).render())
 
 
+async def _answer(pilot: Pilot[None], text: str) -> None:
+    """Fill the open prompt and press Enter (typing key by key only slows the test)."""
+    pilot.app.screen.query_one(Input).value = text
+    await pilot.press("enter")
+
+
 def _shown(app: ScreeningApp) -> int | None:
     card = _screen(app).card
     return card.record_id if card else None
@@ -174,24 +182,29 @@ async def test_note_goes_with_the_vote_and_can_be_added_after(tiny_url: str) -> 
     queue = _queue(tiny_url, "alice")
     app = ScreeningApp(tiny_url, "alice", "tiab")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", *"check dose", "enter")
+        await pilot.press("n")
+        await _answer(pilot, "check dose")
         assert "Note for your vote: check dose" in _text(app, "#card")
         await pilot.press("i")
-        await pilot.press("b", "n", "ctrl+u", *"ok", "enter")  # edit the note after voting
+        await pilot.press("b", "n")  # edit the note after voting
+        await _answer(pilot, "ok")
     assert _votes(tiny_url) == {("alice", queue[0]): ("include", None, "ok")}
 
 
 async def test_search_by_words_and_by_id(tiny_url: str) -> None:
     app = ScreeningApp(tiny_url, "alice", "tiab")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("slash", *"umbilical hepatitis", "enter")
+        await pilot.press("slash")
+        await _answer(pilot, "umbilical hepatitis")
         assert "Umbilical cord cells" in _text(app, "#card")
         found = _shown(app)
         await pilot.press("i")
-        await pilot.press("slash", *"cells", "enter")  # several hits: a picker
+        await pilot.press("slash")
+        await _answer(pilot, "cells")  # several hits: a picker
         await pilot.press("2")
         assert _shown(app) is not None
-        await pilot.press("escape", "slash", *"9999", "enter")  # an unknown id: a notification
+        await pilot.press("slash")
+        await _answer(pilot, "9999")  # an unknown id: a notification
         assert any("9999" in n.message for n in app._notifications)
     assert found is not None and _votes(tiny_url)[("alice", found)][0] == "include"
     assert found not in _queue(tiny_url, "alice")
@@ -268,7 +281,8 @@ async def test_flag_duplicate_and_criteria_panel(tiny_url: str) -> None:
         assert not panel.display  # narrow terminal: hidden until asked for
         await pilot.press("c")
         assert panel.display and "mesenchymal stem cells" in _text(app, "#criteria-text")
-        await pilot.press("d", *f"{queue[1]} same trial", "enter")
+        await pilot.press("d")
+        await _answer(pilot, f"{queue[1]} same trial")
     review = open_existing(tiny_url)
     with review.reading() as session:
         flags = audit.list_events(session, action="dedup-decision")

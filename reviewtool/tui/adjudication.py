@@ -1,0 +1,276 @@
+"""``reviewtool adjudicate``: the conflicts queue, every vote side by side, single keys to resolve.
+
+A view over ``screening.service.list_conflicts`` and ``resolve_conflict``: each resolution is
+committed the moment its key is pressed. Only adjudicators get the queue; anyone else sees the
+service's refusal and nothing is written (the refusal itself is recorded in the ledger).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from reviewtool.errors import ReviewtoolError
+from reviewtool.review.service import open_existing, review_info
+from reviewtool.screening.service import (
+    ConflictView,
+    RecordCard,
+    exclusion_reasons,
+    list_conflicts,
+    parse_stage,
+    record_card,
+    resolve_conflict,
+)
+from reviewtool.storage import Review
+from reviewtool.storage.queries import setting
+from reviewtool.tui.widgets.citation import citation_text, vote_text
+from reviewtool.tui.widgets.modals import ChoiceScreen, HelpScreen, PromptScreen
+
+STAGE_LABELS = {"tiab": "title/abstract", "fulltext": "full text"}
+
+KEYS: tuple[tuple[str, str, str, str, bool], ...] = (
+    # (action, key, footer label, help, in footer)
+    ("include", "i", "Include", "Resolve as include", True),
+    ("exclude", "e", "Exclude", "Resolve as exclude, then pick the reason by its number", True),
+    ("skip", "s", "Skip", "Leave this conflict for later and show the next", True),
+    ("note", "n", "Note", "Write a note that goes with your resolution", True),
+    ("help", "question_mark", "Help", "List every key", True),
+    ("quit", "q", "Quit", "Quit; every resolution is saved already", True),
+)
+
+
+class AdjudicationScreen(Screen[None]):
+    """One conflict: the votes side by side over the record's citation and abstract."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(key, action, label, show=shown) for action, key, label, _, shown in KEYS
+    ]
+
+    def __init__(self, review: Review, actor: str, stage: str) -> None:
+        super().__init__()
+        self.review = review
+        self.actor = actor
+        self.stage = stage
+        self.conflicts: list[ConflictView] = []
+        self.position = 0
+        self.card: RecordCard | None = None
+        self.notes: dict[int, str] = {}
+        self.resolved = 0
+        self.refused: str | None = None
+        self.title_text = ""
+        self.reasons: list[str] = []
+        self.include_words: list[str] = []
+        self.exclude_words: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="heading")
+        yield Horizontal(id="votes")
+        with VerticalScroll(id="record"):
+            yield Static(id="card")
+        yield Static(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#record").focus()
+        try:
+            with self.review.reading() as session:
+                self.title_text = review_info(session).title
+                self.conflicts = list_conflicts(session, actor=self.actor, stage=self.stage)
+                self.reasons = exclusion_reasons(session, parse_stage(self.stage))
+                self.include_words = list(setting(session, "screening.include_keywords"))  # type: ignore[call-overload]
+                self.exclude_words = list(setting(session, "screening.exclude_keywords"))  # type: ignore[call-overload]
+        except ReviewtoolError as exc:
+            self.refused = str(exc)
+            self.notify(str(exc), title="Cannot adjudicate", severity="error", timeout=15)
+            self.query_one("#heading", Static).update(
+                Text("Adjudication is not open to you", "bold")
+            )
+            self.query_one("#card", Static).update(Text(f"{exc}\n\nPress q to quit.", "red"))
+            self._show_status()
+            return
+        self._show()
+
+    @property
+    def current(self) -> ConflictView | None:
+        """The conflict on screen, or None when none is left."""
+        return self.conflicts[self.position] if self.conflicts else None
+
+    def _show(self) -> None:
+        conflict = self.current
+        votes = self.query_one("#votes", Horizontal)
+        votes.remove_children()
+        if conflict is None:
+            self.card = None
+            self.query_one("#heading", Static).update(Text("No open conflicts", "bold green"))
+            self.query_one("#card", Static).update(
+                f"Every conflict at {STAGE_LABELS[self.stage]} is resolved "
+                f"({self.resolved} in this session). Press q to quit."
+            )
+            self._show_status()
+            return
+        try:
+            with self.review.reading() as session:
+                self.card = record_card(
+                    session, actor=self.actor, record_id=conflict.record_id, stage=self.stage
+                )
+        except ReviewtoolError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.query_one("#heading", Static).update(
+            Text.assemble(
+                (f"Conflict {self.position + 1} of {len(self.conflicts)}", "bold"),
+                f" · record {conflict.record_id} · {STAGE_LABELS[self.stage]}",
+            )
+        )
+        votes.mount_all(Static(self._vote_panel(vote), classes="vote") for vote in conflict.votes)
+        body = Text()
+        note = self.notes.get(conflict.record_id)
+        if note:
+            body.append(f"Your note for the resolution: {note}\n\n", style="italic yellow")
+        if self.stage == "fulltext":
+            report = self.card.fulltext or {}
+            body.append(
+                f"Full text: {report.get('location') or report.get('status') or 'none'}\n\n"
+            )
+        body.append_text(citation_text(self.card.fields, self.include_words, self.exclude_words))
+        self.query_one("#card", Static).update(body)
+        self.query_one("#record", VerticalScroll).scroll_home(animate=False)
+        self._show_status()
+
+    @staticmethod
+    def _vote_panel(vote: object) -> Text:
+        out = vote_text(vote)
+        decided_at = getattr(vote, "decided_at", "")
+        if decided_at:
+            out.append(f"\n{decided_at[:16].replace('T', ' ')}", style="dim")
+        return out
+
+    def _show_status(self) -> None:
+        left = f"{len(self.conflicts)} open" if not self.refused else "refused"
+        self.query_one("#status", Static).update(
+            f" {self.actor} · adjudication · {self.title_text} │ {left} · resolved {self.resolved}"
+        )
+
+    def _resolve(self, decision: str, reason: str | None = None) -> None:
+        conflict = self.current
+        if conflict is None or self.refused:
+            return
+        try:
+            with self.review.transaction() as session:
+                resolve_conflict(
+                    session,
+                    actor=self.actor,
+                    record_id=conflict.record_id,
+                    stage=self.stage,
+                    decision=decision,
+                    reason=reason,
+                    note=self.notes.get(conflict.record_id),
+                )
+        except ReviewtoolError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.notes.pop(conflict.record_id, None)
+        self.resolved += 1
+        del self.conflicts[self.position]
+        if self.position >= len(self.conflicts):
+            self.position = 0
+        self.notify(f"Record {conflict.record_id}: {decision}{f' ({reason})' if reason else ''}.")
+        self._show()
+
+    def action_include(self) -> None:
+        """Resolve the conflict on screen as include."""
+        self._resolve("include")
+
+    def action_exclude(self) -> None:
+        """Pick the exclusion reason by number, then resolve as exclude."""
+        conflict = self.current
+        if conflict is None or self.refused:
+            return
+        required = bool(setting_value(self.review, f"screening.reason_required_{self.stage}"))
+        options, first = list(self.reasons), 1
+        if not required:
+            options, first = ["no reason", *options], 0
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self._resolve("exclude", options[index] if required or index else None)
+
+        self.app.push_screen(
+            ChoiceScreen(f"Exclude record {conflict.record_id}: why?", options, first_number=first),
+            chosen,
+        )
+
+    def action_skip(self) -> None:
+        """Leave this conflict open and show the next."""
+        if self.conflicts and not self.refused:
+            self.position = (self.position + 1) % len(self.conflicts)
+            self._show()
+
+    def action_note(self) -> None:
+        """Write the note that goes with the resolution of this conflict."""
+        conflict = self.current
+        if conflict is None or self.refused:
+            return
+
+        def written(text: str | None) -> None:
+            if text is not None:
+                self.notes[conflict.record_id] = text.strip()
+                self._show()
+
+        self.app.push_screen(
+            PromptScreen(
+                f"Note on resolving record {conflict.record_id}",
+                value=self.notes.get(conflict.record_id, ""),
+            ),
+            written,
+        )
+
+    def action_help(self) -> None:
+        """List every key."""
+        rows = [(self.app.get_key_display(Binding(key, "")), text) for _, key, _, text, _ in KEYS]
+        self.app.push_screen(HelpScreen("Adjudication keys", rows))
+
+    def action_quit(self) -> None:
+        """Leave; every resolution was committed when it was made."""
+        self.app.exit()
+
+
+def setting_value(review: Review, key: str) -> object:
+    """One setting, read in its own short session."""
+    with review.reading() as session:
+        return setting(session, key)
+
+
+class AdjudicationApp(App[None]):
+    """The adjudication app for one adjudicator at one stage."""
+
+    TITLE = "reviewtool · adjudication"
+    ENABLE_COMMAND_PALETTE = False
+    CSS_PATH = "adjudication.tcss"
+
+    def __init__(self, url: str, actor: str, stage: str) -> None:
+        parse_stage(stage)
+        super().__init__()
+        self.url = url
+        self.actor = actor
+        self.stage = stage
+        # Opened before the app runs, so a missing or too-new review is one CLI line.
+        self.review: Review = open_existing(url)
+
+    @property
+    def adjudication(self) -> AdjudicationScreen:
+        """The adjudication screen (under any open dialog)."""
+        return self.get_screen("adjudication")  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self.install_screen(AdjudicationScreen(self.review, self.actor, self.stage), "adjudication")
+        self.push_screen("adjudication")
+
+    def on_unmount(self) -> None:
+        self.review.close()

@@ -1,0 +1,117 @@
+"""The adjudication screen with the pilot: conflicts resolved by keys, reviewers refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from reviewtool import audit
+from reviewtool.domain import Role
+from reviewtool.importing.service import import_files
+from reviewtool.members.service import add_member
+from reviewtool.review.service import init_review, open_existing
+from reviewtool.screening.service import list_conflicts, record_decision
+from reviewtool.storage.queries import current_resolutions
+from reviewtool.tui.adjudication import AdjudicationApp
+
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def conflicts_url(tmp_path: Path) -> str:
+    """Three references: alice and bob disagree on the first two and agree on the third."""
+    url = f"sqlite:///{tmp_path / 'adj.db'}"
+    review = init_review(url, title="Adjudication test", owner="alice")
+    ris = tmp_path / "three.ris"
+    ris.write_text(
+        "".join(
+            f"TY  - JOUR\nID  - A{n}\nTI  - Trial number {n} of stem cells\nPY  - 2020\n"
+            f"AB  - Abstract {n}.\nER  - \n\n"
+            for n in (1, 2, 3)
+        ),
+        encoding="utf-8",
+    )
+    with review.transaction() as session:
+        add_member(session, actor="alice", name="bob", roles=[Role.REVIEWER])
+        add_member(session, actor="alice", name="carol", roles=[Role.ADJUDICATOR])
+        import_files(session, actor="alice", paths=[ris], source="Test")
+    with review.transaction() as session:
+        for record_id, (a, b) in zip(
+            (1, 2, 3),
+            (("include", "exclude"), ("maybe", "exclude"), ("include", "include")),
+            strict=True,
+        ):
+            record_decision(
+                session,
+                actor="alice",
+                record_id=record_id,
+                stage="tiab",
+                decision=a,
+                note="alice's note" if record_id == 1 else None,
+            )
+            record_decision(
+                session,
+                actor="bob",
+                record_id=record_id,
+                stage="tiab",
+                decision=b,
+                reason="animal study" if b == "exclude" else None,
+            )
+    review.close()
+    return url
+
+
+def _resolutions(url: str) -> dict[int, tuple[str, str | None, str | None, int]]:
+    review = open_existing(url)
+    with review.reading() as session:
+        out = {
+            r: (res.decision, res.reason, res.note, res.member_id)
+            for r, res in current_resolutions(session, "tiab").items()
+        }
+    review.close()
+    return out
+
+
+async def test_votes_side_by_side_and_resolved_by_keys(conflicts_url: str) -> None:
+    app = AdjudicationApp(conflicts_url, "carol", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.adjudication
+        panels = [str(p.render()) for p in screen.query(".vote")]
+        assert panels[0].startswith("alice: include · note: alice's note")
+        assert panels[1].startswith("bob: exclude (animal study)")
+        assert "Conflict 1 of 2" in str(screen.query_one("#heading").render())
+        assert "Trial number 1" in str(screen.query_one("#card").render())
+        await pilot.press("s")  # skip to the second, then resolve it with a note
+        assert "record 2" in str(screen.query_one("#heading").render())
+        await pilot.press("n")
+        app.screen.query_one(Input).value = "methods say RCT"
+        await pilot.press("enter", "i")
+        assert "Conflict 1 of 1" in str(screen.query_one("#heading").render())
+        await pilot.press("e", "4")  # 0 is "no reason", so 4 is the fourth reason
+        assert "No open conflicts" in str(screen.query_one("#heading").render())
+    resolutions = _resolutions(conflicts_url)
+    assert {r: v[:3] for r, v in resolutions.items()} == {
+        1: ("exclude", "meeting abstract", None),
+        2: ("include", None, "methods say RCT"),
+    }
+    review = open_existing(conflicts_url)
+    with review.reading() as session:
+        assert list_conflicts(session, actor="carol", stage="tiab") == []
+        assert audit.verify(session).ok
+    review.close()
+
+
+async def test_a_reviewer_is_refused_and_nothing_is_written(conflicts_url: str) -> None:
+    app = AdjudicationApp(conflicts_url, "bob", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i", "e", "1")
+        assert any("may not resolve-conflict" in n.message for n in app._notifications)
+        assert "not open to you" in str(app.adjudication.query_one("#heading").render())
+    assert _resolutions(conflicts_url) == {}
+    review = open_existing(conflicts_url)
+    with review.reading() as session:
+        refused = [e.actor for e in audit.list_events(session, action="access-refused")]
+    review.close()
+    assert refused == ["bob"]
