@@ -13,10 +13,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from reviewtool.cli._common import OutputFormat, console
+from reviewtool.cli._common import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    actor_name,
+    console,
+    reading,
+    writing,
+)
 
 if TYPE_CHECKING:
     from reviewtool.analysis.results import FileAnalysis
+    from reviewtool.analysis.service import ExportReport, RunView
 
 app = typer.Typer(
     help="Meta-analysis: pool study results (fixed/random effects, subgroups, bias tests, plots).",
@@ -349,3 +359,179 @@ def _print_tables(result: FileAnalysis) -> None:
         )
     for w in result.warnings:
         out.print(f"Warning: {w}")
+
+
+ExportFormatOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--export-format",
+        "-e",
+        help="Table formats to export: csv, md, xlsx (repeatable). "
+        "Default: csv and md, plus xlsx when openpyxl is installed.",
+        show_default=False,
+    ),
+]
+PlotsOption = Annotated[
+    bool, typer.Option("--plots/--no-plots", help="Write forest and funnel plots (PNG and SVG).")
+]
+
+
+@app.command("run")
+def run_command(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="Outcomes CSV: one row per study × outcome × time point (docs/analysis.md).",
+            show_default=False,
+        ),
+    ],
+    name: Annotated[str, typer.Option("--name", "-n", help="A name for the stored run.")],
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="Subgroup column (repeatable): pooled per subgroup + test."),
+    ] = None,
+    loo: Annotated[bool, typer.Option("--loo", help="Leave-one-out sensitivity tables.")] = False,
+    bias: Annotated[
+        bool, typer.Option("--bias", help="Egger and Begg tests, trim-and-fill.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Also export tables and plots to this folder."),
+    ] = None,
+    export_format: ExportFormatOption = None,
+    plots: PlotsOption = True,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Pool every outcome × time point of DATA with the review's settings and store the run.
+
+    The model and tau² estimator are the review's settings `analysis.model` and `analysis.tau2`.
+    Continuous outcomes are pooled as SMD (Hedges' g), binary ones as odds ratios. When an
+    outcome's baseline comparison is significant (p < 0.05), its time points are flagged
+    "baseline differs". The run (settings, a SHA-256 of DATA, all results) is stored and recorded
+    in the audit ledger.
+
+    Example: reviewtool analyze run outcomes.csv --name "main analysis" --by disease --loo --bias --out analysis
+    """
+    from reviewtool.analysis.service import run_analysis
+
+    with writing(db) as session:
+        run = run_analysis(
+            session,
+            actor=actor_name(actor),
+            data_path=data,
+            name=name,
+            by=by or (),
+            loo=loo,
+            bias=bias,
+            out_dir=out,
+            formats=export_format,
+            plots=plots,
+        )
+    _print_run(run)
+
+
+@app.command("runs")
+def runs_command(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+    """List the stored analysis runs.
+
+    Example: reviewtool analyze runs --format json
+    """
+    from reviewtool.analysis.service import list_runs
+
+    with reading(db) as session:
+        runs = list_runs(session)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps([r.to_dict() for r in runs], indent=2, ensure_ascii=False))
+    elif output is OutputFormat.CSV:
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["id", "name", "run_by", "run_at", "input_source", "input_sha256"])
+        for r in runs:
+            writer.writerow([r.id, r.name, r.run_by, r.run_at, r.input_source, r.input_sha256])
+    else:
+        from rich.table import Table
+
+        table = Table("Run", "Name", "By", "At", "Input", "SHA-256", "Analyses", "Model")
+        for r in runs:
+            table.add_row(
+                str(r.id),
+                r.name,
+                r.run_by,
+                r.run_at[:19],
+                Path(r.input_source).name,
+                r.input_sha256[:12],
+                str(len(r.results.get("analyses", []))),
+                f"{r.settings['model']}/{r.settings['tau2_method']}",
+            )
+        console().print(table)
+
+
+@app.command("export")
+def export_command(
+    run_id: Annotated[int, typer.Argument(help="The run's number (see `analyze runs`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (created if missing).")],
+    export_format: ExportFormatOption = None,
+    plots: PlotsOption = True,
+    db: DbOption = None,
+) -> None:
+    """Write a stored run's tables (CSV, Markdown, XLSX) and forest/funnel plots to a folder.
+
+    Example: reviewtool analyze export 1 --out analysis --export-format csv --export-format md
+    """
+    from reviewtool.analysis.service import export_run
+
+    with reading(db) as session:
+        report = export_run(session, run_id, out, export_format, plots=plots)
+    _print_export(report)
+
+
+def _print_export(report: ExportReport) -> None:
+    out = console()
+    out.print(f"Wrote {len(report.files)} files to {report.out_dir}")
+    for note in report.notes:
+        out.print(f"Note: {note}")
+
+
+def _print_run(run: RunView) -> None:
+    from rich import box
+    from rich.table import Table
+
+    out = console()
+    s = run.settings
+    table = Table(title=f"Analysis run {run.id}: {run.name}", box=box.SIMPLE_HEAD)
+    for col in ("Outcome", "Time point", "k", "Model", "Effect", "95% CI", "p", "I² %", "Flag"):
+        table.add_column(
+            col,
+            justify="right" if col in ("k", "Effect", "p", "I² %") else "left",
+            min_width={"Effect": 9, "95% CI": 14, "p": 6}.get(col),
+        )
+    for row in run.summary_rows():
+        ratio = row["exp_estimate"] is not None
+        est, lo, hi = (
+            (row["exp_estimate"], row["exp_ci_low"], row["exp_ci_high"])
+            if ratio
+            else (row["estimate"], row["ci_low"], row["ci_high"])
+        )
+        table.add_row(
+            row["outcome"],
+            row["time_point"],
+            str(row["k"]),
+            row["model"],
+            f"{row['measure']} {_fmt(est, 2)}",
+            f"{_fmt(lo, 2)} to {_fmt(hi, 2)}",
+            "<0.001" if row["p"] is not None and row["p"] < 0.001 else _fmt(row["p"], 3),
+            _fmt(row["I2"], 0),
+            row["flag"],
+        )
+    out.print(table)
+    out.print(
+        f"Settings: model {s['model']}, tau² {s['tau2_method']}; subgroups by "
+        f"{', '.join(s['by']) or 'none'}; leave-one-out {'yes' if s['leave_one_out'] else 'no'}; "
+        f"Egger/Begg {'yes' if s['bias'] else 'no'}"
+    )
+    out.print(f"Stored as run {run.id} (input {run.input_source}, sha256 {run.input_sha256[:16]}…)")
+    if run.export is not None:
+        _print_export(run.export)
