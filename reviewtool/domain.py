@@ -269,12 +269,15 @@ def screening_outcome(
     required: int,
     stage: str,
     resolution: tuple[str, str | None] | None = None,
+    reason_order: list[str] | tuple[str, ...] = (),
 ) -> ScreeningOutcome:
     """Apply the screening rules to the current votes on one reference.
 
     Maybe counts as include. Fewer votes than ``required``: open. All on one side: decided, except at
     full text where excludes with different reasons are a conflict (the reason feeds PRISMA).
-    Otherwise a conflict, unless ``resolution`` (decision, reason) settles it.
+    Otherwise a conflict, unless ``resolution`` (decision, reason) settles it. When agreeing excludes
+    give different reasons (title/abstract), the one earliest in ``reason_order`` is reported, so the
+    outcome does not depend on who voted first.
     """
     if len(votes) < required:
         return ScreeningOutcome(ScreeningStatus.OPEN)
@@ -288,8 +291,13 @@ def screening_outcome(
     if agreed:
         if sides == {Decision.INCLUDE}:
             return ScreeningOutcome(ScreeningStatus.INCLUDED, Decision.INCLUDE.value)
-        reason = next((v.reason for v in votes if v.reason), None)
-        return ScreeningOutcome(ScreeningStatus.EXCLUDED, Decision.EXCLUDE.value, reason)
+        given = sorted(
+            {v.reason for v in votes if v.reason},
+            key=lambda r: (reason_order.index(r) if r in reason_order else len(reason_order), r),
+        )
+        return ScreeningOutcome(
+            ScreeningStatus.EXCLUDED, Decision.EXCLUDE.value, given[0] if given else None
+        )
     if resolution is not None:
         decision, reason = resolution
         status = (

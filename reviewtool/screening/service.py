@@ -38,7 +38,13 @@ from reviewtool.storage.models import (
     ScreeningDecision,
     ScreeningResolution,
 )
-from reviewtool.storage.queries import current_resolutions, current_votes, setting, stage_outcomes
+from reviewtool.storage.queries import (
+    current_resolutions,
+    current_votes,
+    record_outcome,
+    setting,
+    stage_outcomes,
+)
 from reviewtool.storage.snapshots import (
     report_snapshot,
     resolution_snapshot,
@@ -122,7 +128,7 @@ def _reference(session: Session, record_id: int) -> Record:
 def _check_stage_open(session: Session, record_id: int, stage: Stage) -> None:
     if stage is Stage.TITLE_ABSTRACT:
         return
-    outcome = stage_outcomes(session, Stage.TITLE_ABSTRACT.value).get(record_id)
+    outcome = record_outcome(session, record_id, Stage.TITLE_ABSTRACT.value)
     if outcome is None or not outcome.goes_on:
         status = outcome.status.value if outcome else "not screened"
         raise StageOrderError(
@@ -244,6 +250,18 @@ def record_decision(
 ) -> VoteView:
     """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller."""
     member = require(session, actor, Action.SCREEN)
+    return _vote(session, member, record_id, stage, decision, reason, note)
+
+
+def _vote(
+    session: Session,
+    member: Member,
+    record_id: int,
+    stage: str,
+    decision: str,
+    reason: str | None,
+    note: str | None,
+) -> VoteView:
     parsed_stage = parse_stage(stage)
     parsed = parse_decision(decision)
     checked_reason = _check_reason(session, parsed_stage, parsed, reason)
@@ -382,7 +400,7 @@ def resolve_conflict(
     if parsed is Decision.MAYBE:
         raise InvalidInput("a resolution is include or exclude, not maybe")
     checked = _check_reason(session, parsed_stage, parsed, reason)
-    outcome = stage_outcomes(session, parsed_stage.value).get(record_id)
+    outcome = record_outcome(session, record_id, parsed_stage.value)
     if outcome is None or outcome.status is not ScreeningStatus.CONFLICT:
         state = outcome.status.value if outcome else "not screened"
         raise InvalidInput(
@@ -411,7 +429,9 @@ def resolve_conflict(
             after=resolution_snapshot(resolution, member.name),
         ),
     )
-    return stage_outcomes(session, parsed_stage.value)[record_id]
+    settled = record_outcome(session, record_id, parsed_stage.value)
+    assert settled is not None
+    return settled
 
 
 def set_fulltext(
@@ -541,7 +561,7 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
     parsed = parse_stage(stage)
     record = _reference(session, record_id)
     votes = _votes_of(session, record_id, parsed)
-    outcome = stage_outcomes(session, parsed.value).get(record_id)
+    outcome = record_outcome(session, record_id, parsed.value)
     final = outcome is not None and outcome.final
     blind = bool(setting(session, "screening.blind"))
     adjudicator = Role.ADJUDICATOR in roles_of(session, member)
@@ -582,7 +602,7 @@ def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> 
     An unknown record, decision or reason names the file and line; nothing is written then.
     """
     parse_stage(stage)
-    require(session, actor, Action.SCREEN)
+    member = require(session, actor, Action.SCREEN)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
@@ -596,14 +616,14 @@ def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> 
         )
     for line, row in enumerate(rows, start=2):
         try:
-            record_decision(
+            _vote(
                 session,
-                actor=actor,
-                record_id=int(row["record_id"]),
-                stage=stage,
-                decision=row["decision"] or "",
-                reason=row.get("reason"),
-                note=row.get("note"),
+                member,
+                int(row["record_id"]),
+                stage,
+                row["decision"] or "",
+                row.get("reason"),
+                row.get("note"),
             )
         except ValueError:
             raise InvalidInput(

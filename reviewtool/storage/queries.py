@@ -46,9 +46,50 @@ def current_resolutions(session: Session, stage: str) -> dict[int, ScreeningReso
     return {r.record_id: r for r in rows}
 
 
+def _rules(session: Session, stage: str) -> tuple[int, list[str]]:
+    required = int(setting(session, "screening.reviewers_required"))  # type: ignore[call-overload]
+    key = (
+        "screening.exclusion_reasons_tiab"
+        if stage == "tiab"
+        else "screening.exclusion_reasons_fulltext"
+    )
+    return required, list(setting(session, key))  # type: ignore[call-overload]
+
+
+def record_outcome(session: Session, record_id: int, stage: str) -> ScreeningOutcome | None:
+    """The outcome of one reference at ``stage`` (None before any vote), from its own rows only."""
+    names = dict(session.exec(select(Member.id, Member.name)).all())
+    rows = session.exec(
+        select(ScreeningDecision)
+        .where(
+            ScreeningDecision.record_id == record_id,
+            ScreeningDecision.stage == stage,
+            col(ScreeningDecision.superseded_at).is_(None),
+        )
+        .order_by(col(ScreeningDecision.id))
+    ).all()
+    if not rows:
+        return None
+    resolution = session.exec(
+        select(ScreeningResolution).where(
+            ScreeningResolution.record_id == record_id,
+            ScreeningResolution.stage == stage,
+            col(ScreeningResolution.reopened_at).is_(None),
+        )
+    ).first()
+    required, reasons = _rules(session, stage)
+    return screening_outcome(
+        [Vote(names[d.member_id], d.decision, d.reason) for d in rows],
+        required=required,
+        stage=stage,
+        resolution=(resolution.decision, resolution.reason) if resolution else None,
+        reason_order=reasons,
+    )
+
+
 def stage_outcomes(session: Session, stage: str) -> dict[int, ScreeningOutcome]:
     """record id -> outcome at ``stage``, for every reference with at least one vote."""
-    required = int(setting(session, "screening.reviewers_required"))  # type: ignore[call-overload]
+    required, reasons = _rules(session, stage)
     resolutions = current_resolutions(session, stage)
     return {
         record_id: screening_outcome(
@@ -60,6 +101,7 @@ def stage_outcomes(session: Session, stage: str) -> dict[int, ScreeningOutcome]:
                 if record_id in resolutions
                 else None
             ),
+            reason_order=reasons,
         )
         for record_id, votes in current_votes(session, stage).items()
     }
