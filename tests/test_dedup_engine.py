@@ -317,3 +317,153 @@ def test_special_cases_from_shared_benchmark() -> None:
     }
     true_pairs = {frozenset((a, b)) for a in truth for b in truth if a < b and truth[a] == truth[b]}
     assert merged_pairs == true_pairs
+
+
+# ------------------------------------------- rules added for the labelled sets: pair + its trap
+
+CONF = DedupInput(
+    id="c1",
+    title="Call for bids to improve matching efficiency: evidence from online labor markets",
+    authors=("Guo, Xue", "Gong, Jing", "Pavlou, Paul"),
+    year=2017,
+    booktitle="International Conference on Information Systems",
+    publication_type="inproceedings",
+)
+ABSTRACT = DedupInput(
+    id="j1",
+    title="Training assistive technology after acquired brain injury: a randomized trial",
+    authors=("Ehlhardt, L.", "Glang, A.", "Sohlberg, M."),
+    year=2010,
+    journal="Journal of Head Trauma Rehabilitation",
+    volume="25",
+    issue="5",
+    pages="394",
+)
+# (duplicate, trap): the first must merge with its base record, the second must not.
+RULES: dict[str, tuple[DedupInput, DedupInput, DedupInput]] = {
+    "proceedings indexed a year apart": (
+        CONF,
+        replace(CONF, id="c2", year=2018, authors=("Guo, X.", "Gong, J.", "Pavlou, P.")),
+        # a different group presenting the same title the next year
+        replace(CONF, id="c3", year=2018, authors=("Smith, A.", "Jones, B.")),
+    ),
+    "author list in another order": (
+        CONF,
+        replace(CONF, id="c2", authors=("Gong, J.", "Guo, X.", "Pavlou, P.")),
+        # a subset of the authors with another first author: another paper of the group
+        replace(CONF, id="c3", authors=("Pavlou, P.", "Fan, W."), year=2018),
+    ),
+    "given and family names swapped": (
+        CONF,
+        replace(CONF, id="c2", authors=("Xue, G.", "Jing, G.", "Paul, P.")),
+        replace(CONF, id="c3", authors=("Xue, G.", "Jing, G."), year=2015),
+    ),
+    "meeting abstract under the journal supplement": (
+        replace(ABSTRACT, journal="Journal of Head Trauma Rehabilitation.Conference: 8th meeting"),
+        ABSTRACT,
+        # the full article later in the same journal and year: the classic trap
+        replace(
+            ABSTRACT,
+            id="j3",
+            journal="Journal of Head Trauma Rehabilitation",
+            issue="6",
+            pages="410-418",
+        ),
+    ),
+    "same journal and volume, year off by one": (
+        replace(ABSTRACT, pages=None, issue=None, journal="BMC Infectious Diseases", volume="10"),
+        replace(ABSTRACT, pages=None, issue=None, journal="BMC Infect Dis", volume="10", year=2009),
+        replace(
+            ABSTRACT,
+            id="j3",
+            pages=None,
+            issue=None,
+            journal="BMC Infect Dis",
+            volume="11",
+            year=2011,
+        ),
+    ),
+    "only the last page exported": (
+        replace(ABSTRACT, pages="567-569", issue=None),
+        replace(ABSTRACT, pages="569", issue=None),
+        replace(ABSTRACT, id="j3", pages="571-575", issue=None),
+    ),
+    "poster number and supplement prefix": (
+        replace(ABSTRACT, pages="viii108"),
+        replace(ABSTRACT, pages="P108 [tp 104]"),
+        replace(ABSTRACT, id="j3", pages="S109"),
+    ),
+    "typo in a number, same place": (
+        replace(
+            ABSTRACT,
+            title="p16INK4a expression does not predict the outcome of CIN 1",
+            pages="1099-1103",
+        ),
+        replace(
+            ABSTRACT,
+            title="p6INK4a expression does not predict the outcome of CIN 1",
+            pages="1099-1103",
+        ),
+        # the same typo-level difference elsewhere in the journal is a different paper
+        replace(
+            ABSTRACT,
+            id="j3",
+            title="p6INK4a expression does not predict the outcome of CIN 1",
+            pages="1200-1204",
+        ),
+    ),
+    "subtitle and journal translation at the same page range": (
+        replace(
+            ABSTRACT,
+            title="Effect of CPAP on fluid absorption in tuberculous effusion",
+            journal="Revista Brasileira de Fisioterapia",
+            pages="127-132",
+        ),
+        replace(
+            ABSTRACT,
+            title="Effect of CPAP on fluid absorption in tuberculous effusion; "
+            "Efeito da CPAP sobre a absorcao do derrame",
+            journal="Braz J Phys Ther",
+            pages="127-132",
+        ),
+        # same authors and volume, other pages: another article of the group
+        replace(
+            ABSTRACT,
+            id="j3",
+            title="Effect of CPAP on fluid absorption in tuberculous effusion; a second cohort",
+            journal="Braz J Phys Ther",
+            pages="133-138",
+        ),
+    ),
+    "erratum notice cited in the title": (
+        replace(
+            ABSTRACT,
+            title="Eculizumab for atypical hemolytic-uremic syndrome (vol 360, pg 542, 2009)",
+            pages="2487",
+        ),
+        replace(
+            ABSTRACT,
+            title="Eculizumab for atypical hemolytic-uremic syndrome (New England"
+            " Journal of Medicine (2009) 360 (542-544))",
+            pages="2487",
+        ),
+        # the article the notice corrects
+        replace(
+            ABSTRACT,
+            id="j3",
+            title="Eculizumab for atypical hemolytic-uremic syndrome",
+            pages="542-544",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("label", sorted(RULES))
+def test_rule_merges_the_duplicate_and_not_the_trap(label: str) -> None:
+    base, duplicate, trap = RULES[label]
+    base = replace(base, id="x1")
+    assert decision(base, replace(duplicate, id="x2")) is PairDecision.MERGE
+    assert decision(base, replace(trap, id="x3")) is not PairDecision.MERGE
+    # all three together: the trap must stay out of the group
+    result = find_duplicates([base, replace(duplicate, id="x2"), replace(trap, id="x3")])
+    assert result.group_of("x3") != result.group_of("x1")

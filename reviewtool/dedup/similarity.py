@@ -376,7 +376,8 @@ def score_pair(
 
     if (
         title >= th.merge_title
-        and soft == ["different year"]
+        and set(soft) <= {"different year"}
+        and fields.get("year") == 0.0
         and same_people
         and fields.get("journal") == 1.0
         and fields.get("volume") == 1.0
