@@ -28,5 +28,14 @@ rt dedup run --as yliu
 rt dedup import-decisions dedup_decisions.csv --as yliu
 rt dedup report
 
+# Screening: two reviewers vote blind (files of their votes), the adjudicator resolves the conflicts.
+rt screen import-decisions screening/tiab_yliu.csv --stage tiab --as yliu
+rt screen import-decisions screening/tiab_ydong.csv --stage tiab --as ydong
+rt screen import-resolutions screening/tiab_resolutions.csv --stage tiab --as jniu
+rt screen import-decisions screening/fulltext_yliu.csv --stage fulltext --as yliu
+rt screen import-decisions screening/fulltext_ydong.csv --stage fulltext --as ydong
+rt screen import-resolutions screening/fulltext_resolutions.csv --stage fulltext --as jniu
+rt screen stats
+
 rt status
 rt audit verify
