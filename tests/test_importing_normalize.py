@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reviewtool.errors import InvalidInput
+from reviewtool.importing import normalize
 from reviewtool.importing.detect import decode, detect_format
 from reviewtool.importing.normalize import (
     clean_text,
@@ -159,3 +164,44 @@ def test_detect_format_from_content(text: str, name: str, fmt: str) -> None:
 def test_detect_format_unknown() -> None:
     with pytest.raises(InvalidInput, match="cannot tell the format"):
         detect_format("just some prose", name="notes.doc")
+
+
+# The fast paths in clean_text / normalize_pages / normalize_pmid must give what the plain regex
+# versions gave (these are the regex versions, kept here as the reference).
+def _clean_text_reference(value: str) -> str | None:
+    return re.sub(r"\s+", " ", value).strip() or None
+
+
+def _pages_reference(value: str) -> str | None:
+    text = _clean_text_reference(value)
+    if text is None:
+        return None
+    text = re.sub(r"\s*(?:--|[-‐‑‒–—−])+\s*", "-", text)
+    match = re.fullmatch(r"([A-Za-z]*)(\d+)-([A-Za-z]*)(\d+)", text)
+    if match is None:
+        return text.strip("-") or None
+    pre1, start, pre2, end = match.groups()
+    if pre2 and pre2 != pre1:
+        return text
+    if len(end) < len(start):
+        end = start[: len(start) - len(end)] + end
+    if int(end) == int(start):
+        return f"{pre1}{start}"
+    return f"{pre1}{start}-{pre1}{end}"
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab \t\n\r\xa0\u2028\x1f\x0b.")), max_size=40))
+def test_clean_text_fast_path_matches_regex(value: str) -> None:
+    assert normalize.clean_text(value) == _clean_text_reference(value)
+
+
+@given(st.text(alphabet=st.sampled_from(list("0123456789-e –")), max_size=12))
+def test_normalize_pages_fast_path_matches_regex(value: str) -> None:
+    assert normalize.normalize_pages(value) == _pages_reference(value)
+
+
+@given(st.text(alphabet=st.sampled_from(list("0123456789 ²[]a")), max_size=12))
+def test_normalize_pmid_fast_path_matches_regex(value: str) -> None:
+    match = re.match(r"(\d{1,9})(?:\s*\[[^\]]*\])?\s*$", value.strip())
+    expected = (match.group(1).lstrip("0") or None) if match else None
+    assert normalize.normalize_pmid(value) == expected

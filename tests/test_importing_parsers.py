@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import rispy
 
 from reviewtool.errors import ParseError
 from reviewtool.importing.detect import decode
-from reviewtool.importing.parsers import bibtex, parse_bytes, parse_file
+from reviewtool.importing.parsers import bibtex, parse_bytes, parse_file, ris
 
 FORMATS_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "formats"
 pytestmark = pytest.mark.skipif(
@@ -323,6 +324,60 @@ def test_bibtex_repeated_field_keeps_the_entry() -> None:
     text = "@article{k, title = {First}, title = {Second}, year = {2001}}\n"
     (rec,) = parse_bytes(text.encode(), name="t.bib").citations
     assert rec.title == "Second" and rec.year == 2001
+
+
+RIS_FILES = sorted(
+    str(p.relative_to(FORMATS_DIR))
+    for d in ("ris", "derived_malformed")
+    for p in (FORMATS_DIR / d).iterdir()
+    if p.is_file() and (p.suffix == ".ris" or d == "ris")
+)
+
+
+def _rispy_records(raw: str) -> list[dict[str, object]]:
+    """What rispy makes of one record cut out by our parser (tag lines in rispy's layout)."""
+    norm = []
+    for line in raw.split("\n"):
+        tagged = ris._tag(line)
+        if tagged is not None:
+            norm.append(f"{tagged[0]}  - {tagged[1]}")
+        elif line.strip():
+            norm.append(" " + line.strip())
+    parser = rispy.RisParser(
+        mapping=ris.RIS_MAPPING, list_tags=ris._LIST_TAGS, enforce_list_tags=False
+    )
+    return parser.parse_lines(iter([*norm, "ER  - "]))
+
+
+@pytest.mark.parametrize("rel", RIS_FILES)
+def test_ris_fields_match_rispy(rel: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The one-pass tag loop builds the same record dicts as rispy.RisParser with our mapping.
+    seen: list[tuple[dict[str, object], str]] = []
+    real = ris.to_citation
+
+    def spy(rec: dict[str, object], *, raw: str, line: int):  # type: ignore[no-untyped-def]
+        seen.append((rec, raw))
+        return real(rec, raw=raw, line=line)
+
+    monkeypatch.setattr(ris, "to_citation", spy)
+    text, _ = decode((FORMATS_DIR / rel).read_bytes(), name=rel)
+    for _item in ris.parse(text, name=rel):
+        pass
+    assert seen
+    for rec, raw in seen:
+        assert [rec] == _rispy_records(raw), raw[:200]
+
+
+def test_ris_continuation_after_a_repeated_tag_is_joined_not_fatal() -> None:
+    # rispy raises TypeError here (" ".join of a list); we join the line onto the last value.
+    text = "TY  - JOUR\nTI  - First\nTI  - Second title\n  goes on\nER  - \n"
+    (rec,) = parse_bytes(text.encode(), name="t.ris").citations
+    assert rec.title == "First"
+    fields: dict[str, object] = {"type_of_reference": "JOUR"}
+    ris.add_field(fields, "TI", "First", continued=False)
+    ris.add_field(fields, "TI", "Second title", continued=False)
+    ris.add_field(fields, "TI", "goes on", continued=True)
+    assert fields["title"] == ["First", "Second title goes on"]
 
 
 def test_format_override_and_unknown_format() -> None:

@@ -9,6 +9,7 @@ never cost a record.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -27,12 +28,16 @@ __all__ = [
     "split_keywords",
 ]
 
-_WS = re.compile(r"\s+")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _DOI_PREFIX = re.compile(
     r"^(?:https?://)?(?:(?:dx\.)?doi\.org/|(?:www\.)?doi\.org/)|^doi\s*[:=]?\s*", re.IGNORECASE
 )
+_PMID_PREFIX = re.compile(r"^(?:pmid|pubmed id)\s*[:\-]?\s*", re.IGNORECASE)
+_PMID = re.compile(r"(\d{1,9})(?:\s*\[[^\]]*\])?\s*$")
+_PAGE_DASHES = re.compile(r"\s*(?:--|[-‐‑‒–—−])+\s*")
+_PAGE_RANGE = re.compile(r"([A-Za-z]*)(\d+)-([A-Za-z]*)(\d+)")
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
 _COMPACT_DATE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01])?(?!\d)")
 
@@ -137,7 +142,13 @@ def clean_text(value: str | None, *, latex: bool = False) -> str | None:
         text = html.unescape(text)
     if "<" in text:
         text = _HTML_TAG.sub("", text)
-    text = _WS.sub(" ", text).strip()
+    if text.isprintable():
+        # The only whitespace a printable string can hold is the ASCII space.
+        while "  " in text:
+            text = text.replace("  ", " ")
+        return text.strip(" ") or None
+    # str.split() and re's \s agree on what whitespace is (str.isspace); split is ~10x faster.
+    text = " ".join(text.split())
     return text or None
 
 
@@ -167,8 +178,10 @@ def normalize_pmid(value: str | None) -> str | None:
     if not value:
         return None
     text = value.strip()
-    text = re.sub(r"^(?:pmid|pubmed id)\s*[:\-]?\s*", "", text, flags=re.IGNORECASE)
-    match = re.match(r"(\d{1,9})(?:\s*\[[^\]]*\])?\s*$", text)
+    if len(text) <= 9 and text.isascii() and text.isdigit():
+        return text.lstrip("0") or None
+    text = _PMID_PREFIX.sub("", text)
+    match = _PMID.match(text)
     if match is None:
         return None
     pmid = match.group(1).lstrip("0")
@@ -188,8 +201,16 @@ def normalize_pages(value: str | None) -> str | None:
     text = clean_text(value)
     if text is None:
         return None
-    text = re.sub(r"\s*(?:--|[-‐‑‒–—−])+\s*", "-", text)
-    match = re.fullmatch(r"([A-Za-z]*)(\d+)-([A-Za-z]*)(\d+)", text)
+    if text.isascii():
+        if text.isdigit():
+            return text
+        first, dash, last = text.partition("-")
+        if dash and first.isdigit() and last.isdigit():  # "112-20": skip the regexes
+            if len(last) < len(first):
+                last = first[: len(first) - len(last)] + last
+            return first if int(last) == int(first) else f"{first}-{last}"
+    text = _PAGE_DASHES.sub("-", text)
+    match = _PAGE_RANGE.fullmatch(text)
     if match is None:
         return text.strip("-") or None
     pre1, start, pre2, end = match.groups()
@@ -244,8 +265,8 @@ def split_authors(value: str | None) -> tuple[str, ...]:
         return ()
     if ";" in text:
         parts = text.split(";")
-    elif re.search(r"\s+and\s+", text, flags=re.IGNORECASE):
-        parts = re.split(r"\s+and\s+", text, flags=re.IGNORECASE)
+    elif _AND.search(text):
+        parts = _AND.split(text)
     elif "," in text:
         pieces = [p.strip() for p in text.split(",")]
         # "Smith J, Doe A" lists every name with a space; "Smith, John" is a single name.
@@ -265,6 +286,11 @@ def normalize_authors(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+@functools.cache
+def _separator_pattern(separators: str) -> re.Pattern[str]:
+    return re.compile("[" + re.escape(separators) + "]")
+
+
 def split_keywords(values: Iterable[str] | str | None, *, separators: str = ";") -> tuple[str, ...]:
     """Split and clean keywords, removing duplicates while keeping their first-seen order."""
     if values is None:
@@ -272,9 +298,9 @@ def split_keywords(values: Iterable[str] | str | None, *, separators: str = ";")
     if isinstance(values, str):
         values = [values]
     seen: dict[str, None] = {}
-    pattern = "[" + re.escape(separators) + "]" if separators else None
+    pattern = _separator_pattern(separators) if separators else None
     for value in values:
-        pieces = re.split(pattern, value) if pattern else [value]
+        pieces = pattern.split(value) if pattern else [value]
         for piece in pieces:
             kw = clean_text(piece)
             if kw and kw not in seen:

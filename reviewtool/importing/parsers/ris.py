@@ -1,8 +1,12 @@
 """RIS (PubMed, Ovid/Embase, Web of Science, Scopus, Cochrane, EndNote and Zotero flavours).
 
 Records are cut out here (TY ... ER) so each keeps its start line and verbatim text and a broken one
-can be reported alone; the fields of each record are then read by ``rispy`` with a tag mapping that
-folds the vendor variants together (Ovid's A1/T1/N2/Y1/JF, Scopus C7, ...).
+can be reported alone. Fields are read with ``rispy``'s tag table (``RIS_MAPPING``: its mapping with
+the vendor variants folded together, Ovid's A1/T1/N2/Y1/JF, Scopus C7, ...) into the record dict
+``rispy.RisParser`` builds, but in the same pass that cuts the records: running rispy once per record
+cost more than everything else together. ``tests/test_importing_parsers.py`` checks the dicts
+against rispy's on every fixture. Where rispy itself crashes (a continuation line after a repeated
+single-value tag: ``" ".join`` of a list) the line is joined onto the last value instead.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import rispy
+import rispy.config
 
 from reviewtool.domain import CitationIn
 from reviewtool.importing import normalize as nz
@@ -65,6 +70,8 @@ def _tag(line: str) -> tuple[str, str] | None:
 def _first(rec: dict[str, Any], *keys: str) -> str | None:
     for key in keys:
         value = rec.get(key)
+        if value is None:
+            continue
         if isinstance(value, list):
             value = next((v for v in value if isinstance(v, str) and v.strip()), None)
         if isinstance(value, str) and value.strip():
@@ -115,9 +122,11 @@ def to_citation(rec: dict[str, Any], *, raw: str, line: int) -> CitationIn:
         ("custom7", "article_number"),
         ("date", "date"),
     ):
-        val = _all(rec, key)
-        if val:
-            extra[field] = "; ".join(v.strip() for v in val if v.strip())
+        val = rec.get(key)
+        if type(val) is str:
+            extra[field] = val.strip()
+        elif val:
+            extra[field] = "; ".join(v.strip() for v in val if isinstance(v, str) and v.strip())
     urls = _all(rec, "urls")
     if urls:
         extra["url"] = urls[0]
@@ -157,67 +166,146 @@ def to_citation(rec: dict[str, Any], *, raw: str, line: int) -> CitationIn:
     )
 
 
+_TAG_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TAG_SECOND = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_LIST_TAG_SET = frozenset(_LIST_TAGS)
+_DELIMITED: dict[str, str] = dict(rispy.config.DELIMITED_TAG_MAPPING)
+_UNKNOWN = RIS_MAPPING["UK"]
+# tag -> (record key, is a list tag): one dict lookup per line instead of three.
+_SPECS: dict[str, tuple[str, bool]] = {
+    tag: (key, tag in _LIST_TAG_SET) for tag, key in RIS_MAPPING.items() if tag not in _DELIMITED
+}
+
+
+def _split_tag(line: str) -> tuple[str, str] | None:
+    """``_tag`` with a fast path for the canonical ``"XY  - value"`` layout."""
+    if line[:1] not in _TAG_FIRST:
+        return None  # a continuation line
+    if line[2:6] == "  - " and line[1] in _TAG_SECOND:
+        return line[:2], line[6:].strip()
+    third = line[2:3]
+    if third != "-" and not third.isspace():
+        return None  # "Humans", "Department of ...": continuation lines, not tags
+    return _tag(line)
+
+
+def _add_list_value(rec: dict[str, Any], name: str, values: list[str]) -> None:
+    existing = rec.get(name)
+    if existing is None:
+        rec[name] = values
+    elif isinstance(existing, list):
+        existing.extend(values)
+    else:
+        rec[name] = [existing, *values]
+
+
+def add_field(rec: dict[str, Any], tag: str | None, value: str, *, continued: bool) -> None:
+    """Add one tag line (or, ``continued``, a continuation of ``tag``) as rispy would."""
+    spec = _SPECS.get(tag) if tag is not None else None
+    if spec is not None:
+        name, is_list = spec
+        if is_list:
+            existing = rec.get(name)
+            if existing is None:
+                rec[name] = [value]
+            elif type(existing) is list:
+                existing.append(value)
+            else:
+                rec[name] = [existing, value]
+        elif not continued:
+            if name in rec:
+                _add_list_value(rec, name, [value])
+            else:
+                rec[name] = value
+        else:
+            existing = rec[name]
+            if isinstance(existing, list):
+                existing[-1] = f"{existing[-1]} {value}"
+            else:
+                rec[name] = f"{existing} {value}"
+    elif tag is not None and tag in _DELIMITED:
+        values = [v.strip() for v in value.split(_DELIMITED[tag])]
+        _add_list_value(rec, RIS_MAPPING[tag], values)
+    else:
+        rec.setdefault(_UNKNOWN, {}).setdefault(tag, []).append(value)
+
+
 def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordStream:
     """Yield each RIS record of ``text`` as a ``CitationIn`` or, when broken, a ``BadRecord``.
 
     A record missing its ER line but followed by a new TY is kept (the TY shows where it ended);
     a record cut off by the end of the file is bad, because we cannot tell it is complete.
     """
-    parser = rispy.RisParser(mapping=RIS_MAPPING, list_tags=_LIST_TAGS, enforce_list_tags=False)
     lines = split_lines(text)
     count = 0
     start = 0
-    current: list[str] | None = None
-    norm: list[str] = []
+    rec: dict[str, Any] | None = None
+    last_tag: str | None = None
 
-    def finish(end: int) -> CitationIn | BadRecord:
-        raw = "\n".join(lines[start:end])
-        try:
-            recs = parser.parse_lines(iter([*norm, "ER  - "]))
-            if len(recs) != 1:
-                raise ValueError(f"expected one record, rispy found {len(recs)}")
-            return to_citation(recs[0], raw=raw, line=start + 1)
-        except Exception as exc:  # rispy raises bare KeyError/IndexError on odd input
-            return BadRecord(start + 1, None, f"unreadable RIS record ({exc})", raw)
-
+    specs = _SPECS
     for i, line in enumerate(lines):
-        tagged = _tag(line)
-        if current is None:
-            if tagged is not None and tagged[0] == "TY":
-                current, start = [line], i
-                norm = [f"TY  - {tagged[1]}"]
+        if line[2:6] == "  - " and line[:1] in _TAG_FIRST and line[1] in _TAG_SECOND:
+            tag, value = line[:2], line[6:].strip()  # the usual layout, without a regex
+        else:
+            third = line[2:3]
+            if line[:1] in _TAG_FIRST and (third == "-" or third.isspace()):
+                tagged = _tag(line)
+            else:
+                tagged = None  # "Humans", "Department of ...": a continuation line
+            if tagged is None:
+                if rec is not None:
+                    content = line.strip()
+                    if content:
+                        # Inlined add_field for a continued list tag (one keyword a line).
+                        spec = specs.get(last_tag) if last_tag is not None else None
+                        existing = rec.get(spec[0]) if spec is not None and spec[1] else None
+                        if type(existing) is list:
+                            existing.append(content)
+                        else:
+                            add_field(rec, last_tag, content, continued=True)
+                continue
+            tag, value = tagged
+        if rec is None:
+            if tag == "TY":
+                rec, start, last_tag = {"type_of_reference": value}, i, None
             continue
-        if tagged is not None and tagged[0] == "ER":
-            yield finish(i + 1)
+        spec = specs.get(tag)
+        if spec is not None and tag != "TY" and tag != "ER":
+            # Inlined add_field for a first occurrence, by far the most common line.
+            key, is_list = spec
+            existing = rec.get(key)
+            if existing is None:
+                rec[key] = [value] if is_list else value
+            elif is_list and type(existing) is list:
+                existing.append(value)
+            else:
+                add_field(rec, tag, value, continued=False)
+            last_tag = tag
+        elif tag == "ER":
+            yield to_citation(rec, raw="\n".join(lines[start : i + 1]), line=start + 1)
             count += 1
             if progress is not None:
                 progress(count)
-            current = None
-            continue
-        if tagged is not None and tagged[0] == "TY":
+            rec = None
+        elif tag == "TY":
             # A new TY ends the previous record even without ER: nothing was lost, so keep it.
             yield ParseWarning(start + 1, f"record has no ER line; ended by the TY on line {i + 1}")
-            yield finish(_trim_trailing_blank(lines, start, i))
+            end = _trim_trailing_blank(lines, start, i)
+            yield to_citation(rec, raw="\n".join(lines[start:end]), line=start + 1)
             count += 1
-            current, start = [line], i
-            norm = [f"TY  - {tagged[1]}"]
-            continue
-        current.append(line)
-        if tagged is not None:
-            norm.append(f"{tagged[0]}  - {tagged[1]}")
-        elif line.strip():
-            # Leading space keeps rispy from mistaking a continuation line for a tag.
-            norm.append(" " + line.strip())
-    if current is not None:
+            rec, start, last_tag = {"type_of_reference": value}, i, None
+        else:
+            add_field(rec, tag, value, continued=False)
+            last_tag = tag
+    if rec is not None:
         end = _trim_trailing_blank(lines, start, len(lines))
-        raw = "\n".join(lines[start:end])
         yield BadRecord(
             start + 1,
-            _peek_key(current),
+            _peek_key(lines[start:end]),
             "record has no ER line before the end of the file (truncated?)",
-            raw,
+            "\n".join(lines[start:end]),
         )
-    if count == 0 and current is None and text.strip():
+    if count == 0 and rec is None and text.strip():
         yield from _no_records(name)
 
 
