@@ -45,11 +45,41 @@ from reviewtool.screening.service import (  # noqa: E402
     screening_queue,
 )
 
-WORDS = (
-    "mesenchymal stem cell therapy cirrhosis liver failure randomised controlled trial patients "
-    "albumin bilirubin survival transplantation hepatitis fibrosis infusion bone marrow umbilical "
-    "cord placebo standard treatment outcome safety efficacy model end-stage disease score rats"
-).split()
+WORDS = [
+    "mesenchymal",
+    "stem",
+    "cell",
+    "therapy",
+    "cirrhosis",
+    "liver",
+    "failure",
+    "randomised",
+    "controlled",
+    "trial",
+    "patients",
+    "albumin",
+    "bilirubin",
+    "survival",
+    "transplantation",
+    "hepatitis",
+    "fibrosis",
+    "infusion",
+    "bone",
+    "marrow",
+    "umbilical",
+    "cord",
+    "placebo",
+    "standard",
+    "treatment",
+    "outcome",
+    "safety",
+    "efficacy",
+    "model",
+    "end-stage",
+    "disease",
+    "score",
+    "rats",
+]
 
 
 def _ris(count: int) -> str:

@@ -187,6 +187,7 @@ class ScreeningScreen(Screen[None]):
         self.detached: int | None = None
         self.history: list[int] = []
         self.card: RecordCard | None = None
+        self.prefetched: RecordCard | None = None
         self.pending_note: tuple[int, str] | None = None
         self.refused: str | None = None
         self.title_text = ""
@@ -259,14 +260,34 @@ class ScreeningScreen(Screen[None]):
             )
             self._show_status()
             return
-        try:
-            with self.review.reading() as session:
-                card = record_card(session, actor=self.actor, record_id=record_id, stage=self.stage)
-        except ReviewtoolError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
-            return
+        card, self.prefetched = self.prefetched, None
+        # A prefetched card is used only when it shows nothing but the citation: anything newer
+        # (a vote, a decision) comes from a fresh read, so prefetching can never loosen blinding.
+        if card is None or card.record_id != record_id or card.my_vote or card.other_votes:
+            try:
+                with self.review.reading() as session:
+                    card = record_card(
+                        session, actor=self.actor, record_id=record_id, stage=self.stage
+                    )
+            except ReviewtoolError as exc:
+                self.notify(str(exc), severity="error", timeout=8)
+                return
         self.card = card
         self._render_card()
+        self.call_after_refresh(self._prefetch)
+
+    def _prefetch(self) -> None:
+        """Read the queue's next card while the reviewer reads this one, off the key press path."""
+        if self.detached is not None or len(self.queue) < 2 or self.refused:
+            return
+        record_id = self.queue[(self.position + 1) % len(self.queue)]
+        try:
+            with self.review.reading() as session:
+                self.prefetched = record_card(
+                    session, actor=self.actor, record_id=record_id, stage=self.stage
+                )
+        except ReviewtoolError:
+            self.prefetched = None  # shown (with its error) when the reviewer gets there
 
     def _render_card(self) -> None:
         card = self.card
