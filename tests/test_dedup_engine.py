@@ -388,6 +388,12 @@ RULES: dict[str, tuple[DedupInput, DedupInput, DedupInput]] = {
         replace(ABSTRACT, pages="569", issue=None),
         replace(ABSTRACT, id="j3", pages="571-575", issue=None),
     ),
+    "typo in the first page, same last page": (
+        replace(ABSTRACT, pages="2141-2147", title=ABSTRACT.title + ": brief communication"),
+        replace(ABSTRACT, pages="2142-2147"),
+        # the group's next article in the same volume (brief title, other pages)
+        replace(ABSTRACT, id="j3", pages="2150-2157"),
+    ),
     "poster number and supplement prefix": (
         replace(ABSTRACT, pages="viii108"),
         replace(ABSTRACT, pages="P108 [tp 104]"),

@@ -184,6 +184,21 @@ def _same_range(a: PreparedRecord, b: PreparedRecord) -> bool:
     )
 
 
+def _same_end(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """Same year and volume, both multi-page, ending on the same page."""
+    (af, al), (bf, bl) = a.pages, b.pages
+    return bool(
+        a.year
+        and a.year == b.year
+        and a.volume
+        and a.volume == b.volume
+        and al
+        and al == bl
+        and af != al
+        and bf != bl
+    )
+
+
 def _same_location_notice(a: PreparedRecord, b: PreparedRecord) -> bool:
     """An erratum exported once with and once without its "Erratum:" prefix, at the same page."""
     return _same_location(a, b) and bool(a.core_title) and a.core_title == b.core_title
@@ -358,6 +373,15 @@ def score_pair(
             )
         if _same_range(a, b) and (title >= 0.75 or contained or _title_prefix(a, b)):
             return result(PairDecision.MERGE, "same authors, page range and year; title differs")
+    if (
+        same_people
+        and _same_end(a, b)
+        and fields.get("journal") != 0.0
+        and (title >= th.merge_title or contained or _title_prefix(a, b))
+    ):
+        # "2141-2147" vs "2142-2147": a typo in the first page; the article ends on the same page
+        # of the same volume and year, which no other article does.
+        return result(PairDecision.MERGE, "same authors, volume, last page and year")
 
     if title < th.review_title:
         if located and fields.get("first_author") == 1.0:
