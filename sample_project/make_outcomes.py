@@ -255,10 +255,25 @@ def _fmt(x: float, decimals: int) -> str:
     return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
 
 
+@dataclass
+class _Draft:
+    """One study × time point before its effect is centred (see ``_continuous_rows``)."""
+
+    comparison: Comparison
+    label: str
+    n1: int
+    n2: int
+    vi: float
+    g: float
+    mean_con: float
+    sd_con: float
+    sd_exp: float
+
+
 def _continuous_rows(
     rng: random.Random, outcome: Outcome, alive: dict[str, tuple[dict[int, int], dict[int, int]]]
 ) -> list[dict[str, str]]:
-    drafts: list[dict[str, float | str | Comparison]] = []
+    drafts: list[_Draft] = []
     for c in COMPARISONS:
         if not _reports(c, outcome.studies):
             continue
@@ -285,43 +300,33 @@ def _continuous_rows(
             sd = study_sd * factor**0.7
             true = outcome.smd[label] + outcome.tau[label] * (0.6 * z_study + 0.8 * rng.gauss(0, 1))
             vi = 1 / n1 + 1 / n2 + true**2 / (2 * (n1 + n2))
-            drafts.append(
-                {
-                    "comparison": c,
-                    "label": label,
-                    "n1": n1,
-                    "n2": n2,
-                    "vi": vi,
-                    "g": true + rng.gauss(0, 1) * math.sqrt(vi),
-                    "mean_con": study_mean * factor * rng.uniform(0.96, 1.04),
-                    "sd_con": sd * rng.uniform(0.85, 1.15),
-                    "sd_exp": sd * rng.uniform(0.85, 1.15),
-                }
-            )
+            g = true + rng.gauss(0, 1) * math.sqrt(vi)
+            mean_con = study_mean * factor * rng.uniform(0.96, 1.04)
+            sd_con = sd * rng.uniform(0.85, 1.15)
+            sd_exp = sd * rng.uniform(0.85, 1.15)
+            drafts.append(_Draft(c, label, n1, n2, vi, g, mean_con, sd_con, sd_exp))
     # Centre each time point's effects on the seed's pooled value (inverse-variance mean), keeping
     # their spread: the illustrative data then reproduce the reported direction and size.
     for label in outcome.smd:
-        group = [d for d in drafts if d["label"] == label]
+        group = [d for d in drafts if d.label == label]
         if not group:
             continue
-        w = [1 / float(d["vi"]) for d in group]
-        mean = sum(wi * float(d["g"]) for wi, d in zip(w, group, strict=True)) / sum(w)
+        w = [1 / d.vi for d in group]
+        mean = sum(wi * d.g for wi, d in zip(w, group, strict=True)) / sum(w)
         for d in group:
-            d["g"] = float(d["g"]) - mean + outcome.smd[label]
+            d.g = d.g - mean + outcome.smd[label]
     rows = []
     for d in drafts:
-        c = d["comparison"]
-        assert isinstance(c, Comparison)
-        n1, n2 = int(d["n1"]), int(d["n2"])  # type: ignore[call-overload]
-        sd_exp, sd_con, mean_con = float(d["sd_exp"]), float(d["sd_con"]), float(d["mean_con"])
+        c, n1, n2 = d.comparison, d.n1, d.n2
+        sd_exp, sd_con, mean_con = d.sd_exp, d.sd_con, d.mean_con
         sp = math.sqrt(((n1 - 1) * sd_exp**2 + (n2 - 1) * sd_con**2) / (n1 + n2 - 2))
-        mean_exp = mean_con + float(d["g"]) * sp / _hedges_j(n1, n2)
+        mean_exp = mean_con + d.g * sp / _hedges_j(n1, n2)
         if outcome.cap is not None:
             mean_con = min(mean_con, outcome.cap - sd_con / 2)
             mean_exp = min(mean_exp, outcome.cap - sd_exp / 2)
         floor = 10.0**-outcome.decimals
         rows.append(
-            _row(c, outcome.name, outcome.unit, str(d["label"]))
+            _row(c, outcome.name, outcome.unit, d.label)
             | {
                 "mean_exp": _fmt(max(mean_exp, floor), outcome.decimals),
                 "sd_exp": _fmt(max(sd_exp, floor), outcome.decimals),
