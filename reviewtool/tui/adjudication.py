@@ -73,7 +73,9 @@ class AdjudicationScreen(Screen[None]):
         yield Horizontal(id="votes")
         with VerticalScroll(id="record"):
             yield Static(id="card")
-        yield Static(id="status")
+        with Horizontal(id="status"):
+            yield Static(id="status-title")
+            yield Static(id="status-counts")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -152,10 +154,11 @@ class AdjudicationScreen(Screen[None]):
         return out
 
     def _show_status(self) -> None:
-        left = f"{len(self.conflicts)} open" if not self.refused else "refused"
-        self.query_one("#status", Static).update(
-            f" {self.actor} · adjudication · {self.title_text} │ {left} · resolved {self.resolved}"
+        self.query_one("#status-title", Static).update(
+            f" {self.actor} · adjudication · {STAGE_LABELS[self.stage]} · {self.title_text}"
         )
+        left = "refused" if self.refused else f"{len(self.conflicts)} open"
+        self.query_one("#status-counts", Static).update(f"{left} · resolved {self.resolved} ")
 
     def _resolve(self, decision: str, reason: str | None = None) -> None:
         conflict = self.current

@@ -121,7 +121,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold cyan", no_wrap=True)
+        width = max((len(keys) for keys, _ in self.rows), default=1)
+        table.add_column(style="bold cyan", no_wrap=True, width=width)
         table.add_column()
         for keys, what in self.rows:
             table.add_row(keys, what)
