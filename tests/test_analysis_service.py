@@ -330,3 +330,12 @@ def test_cli_run_runs_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert (tmp_path / "x" / "analysis.md").is_file()
     missing = runner.invoke(app, ["analyze", "export", "9", "--out", "y"])
     assert missing.exit_code == 3
+
+
+def test_subgroup_forest_plots_on_request(fresh_review: Any, tmp_path: Path) -> None:
+    out = tmp_path / "sg"
+    run = _run(fresh_review, _write(tmp_path, ROWS), by=["disease"])
+    with fresh_review.reading() as session:
+        export_run(session, run.id, out, ["csv"], subgroup_plots=True)
+    assert (out / "plots" / "forest_MELD_4-weeks_by_disease.png").stat().st_size > 1000
+    assert (out / "plots" / "forest_survival_12-weeks_by_disease.svg").is_file()

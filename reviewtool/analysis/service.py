@@ -458,6 +458,7 @@ def run_analysis(
     out_dir: str | Path | None = None,
     formats: Sequence[str] | None = None,
     plots: bool = True,
+    subgroup_plots: bool = False,
 ) -> RunView:
     """Pool the outcomes CSV at ``data_path`` and store the run; committed by the caller.
 
@@ -525,7 +526,9 @@ def run_analysis(
     )
     report = None
     if out_dir is not None:
-        report = _export(_view(run), Path(out_dir), chosen, plots=plots)
+        report = _export(
+            _view(run), Path(out_dir), chosen, plots=plots, subgroup_plots=subgroup_plots
+        )
     return _view(run, report)
 
 
@@ -550,15 +553,23 @@ def export_run(
     formats: Sequence[str] | None = None,
     *,
     plots: bool = True,
+    subgroup_plots: bool = False,
 ) -> ExportReport:
     """Write run ``run_id``'s tables and plots into ``out_dir`` (created if missing).
 
     ``formats`` is any of ``csv``, ``md``, ``xlsx``; None means csv and md, and xlsx too when
     openpyxl is installed. Asking for xlsx without openpyxl is refused before anything is written.
-    Plots (forest and funnel per outcome × time point, PNG and SVG) go to ``out_dir/plots``.
+    Plots (forest and funnel per outcome × time point, PNG and SVG) go to ``out_dir/plots``; with
+    ``subgroup_plots`` also a forest plot with subgroup sections per ``--by`` variable.
     """
     chosen = _check_export(out_dir, formats)
-    return _export(get_run(session, run_id), Path(out_dir), chosen, plots=plots)
+    return _export(
+        get_run(session, run_id),
+        Path(out_dir),
+        chosen,
+        plots=plots,
+        subgroup_plots=subgroup_plots,
+    )
 
 
 # -------------------------------------------------------------------------------------- export
@@ -870,7 +881,9 @@ def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
     wb.save(path)
 
 
-def _export(run: RunView, out: Path, formats: Sequence[str], *, plots: bool) -> ExportReport:
+def _export(
+    run: RunView, out: Path, formats: Sequence[str], *, plots: bool, subgroup_plots: bool = False
+) -> ExportReport:
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     tables = _tables(run.results)
@@ -903,6 +916,11 @@ def _export(run: RunView, out: Path, formats: Sequence[str], *, plots: bool) -> 
             for ext in PLOT_FORMATS:
                 files.append(folder / f"forest_{slug}.{ext}")
                 plotting.forest_plot(main, files[-1], title=title)
+                for sg in a.get("subgroups", []) if subgroup_plots else ():
+                    files.append(folder / f"forest_{slug}_by_{_slug(sg['variable'])}.{ext}")
+                    plotting.forest_plot(
+                        main, files[-1], subgroups=_subgroups_from(sg), title=title
+                    )
                 if a.get("funnel") is not None and a["k"] >= 2:
                     files.append(folder / f"funnel_{slug}.{ext}")
                     plotting.funnel_plot(

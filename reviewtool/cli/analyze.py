@@ -374,6 +374,12 @@ ExportFormatOption = Annotated[
 PlotsOption = Annotated[
     bool, typer.Option("--plots/--no-plots", help="Write forest and funnel plots (PNG and SVG).")
 ]
+SubgroupPlotsOption = Annotated[
+    bool,
+    typer.Option(
+        "--subgroup-plots", help="Also a forest plot with subgroup sections per --by column."
+    ),
+]
 
 
 @app.command("run")
@@ -400,6 +406,7 @@ def run_command(
     ] = None,
     export_format: ExportFormatOption = None,
     plots: PlotsOption = True,
+    subgroup_plots: SubgroupPlotsOption = False,
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
@@ -427,6 +434,7 @@ def run_command(
             out_dir=out,
             formats=export_format,
             plots=plots,
+            subgroup_plots=subgroup_plots,
         )
     _print_run(run)
 
@@ -475,6 +483,7 @@ def export_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (created if missing).")],
     export_format: ExportFormatOption = None,
     plots: PlotsOption = True,
+    subgroup_plots: SubgroupPlotsOption = False,
     db: DbOption = None,
 ) -> None:
     """Write a stored run's tables (CSV, Markdown, XLSX) and forest/funnel plots to a folder.
@@ -484,7 +493,9 @@ def export_command(
     from reviewtool.analysis.service import export_run
 
     with reading(db) as session:
-        report = export_run(session, run_id, out, export_format, plots=plots)
+        report = export_run(
+            session, run_id, out, export_format, plots=plots, subgroup_plots=subgroup_plots
+        )
     _print_export(report)
 
 
