@@ -380,6 +380,33 @@ def test_ris_continuation_after_a_repeated_tag_is_joined_not_fatal() -> None:
     assert fields["title"] == ["First", "Second title goes on"]
 
 
+def test_nbib_continuations_odd_tags_and_bad_blocks() -> None:
+    text = (
+        "PMID- 1\n"
+        "TI  - A title\n"
+        "      that goes on  \n"
+        "\t  and on\n"
+        "AB  -\n"
+        "      Abstract starts on the next line.\n"
+        "LA - eng\n"
+        "\n"
+        "stray text\n"
+        "PMID- 2\n"
+        "\n"
+        "PMID- 3\n"
+        "TI  - Third\n"
+    )
+    parsed = parse_bytes(text.encode(), name="t.nbib", format="nbib", skip_bad=True)
+    first, third = parsed.citations
+    assert first.title == "A title that goes on and on"
+    assert first.abstract == "Abstract starts on the next line."
+    assert first.language == "eng"
+    assert (first.line, third.line, third.title) == (1, 12, "Third")
+    assert [(b.line, b.reason.startswith("not a MEDLINE record")) for b in parsed.bad] == [
+        (9, True)
+    ]
+
+
 def test_format_override_and_unknown_format() -> None:
     data = (FORMATS_DIR / "ris/rispy__example_basic.ris").read_bytes()
     assert parse_bytes(data, name="x.bin", format="ris").format == "ris"

@@ -19,19 +19,15 @@ __all__ = ["parse", "to_citation"]
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{0,3})\s*-(?: (.*)|$)")
 
 
-def _fields(lines: list[str]) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    last: list[str] | None = None
-    for line in lines:
-        m = _TAG.match(line)
-        if m and not line[:1].isspace():
-            last = fields.setdefault(m.group(1), [])
-            last.append((m.group(2) or "").strip())
-        elif last is not None and line.strip():
-            last[-1] = f"{last[-1]} {line.strip()}".strip()
-        elif line.strip():
-            raise ValueError(f"text before the first tag: {line.strip()[:40]!r}")
-    return fields
+_TAG_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TAG_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _head_tag(head: str) -> str:
+    """The tag in a line's first four characters ("TI  " -> "TI"), or "" if they are not one."""
+    tag = head.rstrip(" ")
+    ok = tag[:1] in _TAG_FIRST and all(c in _TAG_CHARS for c in tag)
+    return tag if ok else ""
 
 
 def _one(fields: dict[str, list[str]], *tags: str) -> str | None:
@@ -89,41 +85,84 @@ def to_citation(fields: dict[str, list[str]], *, raw: str, line: int) -> Citatio
 
 
 def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordStream:
-    """Yield each MEDLINE record of ``text`` as a ``CitationIn`` or a ``BadRecord``."""
+    """Yield each MEDLINE record of ``text`` as a ``CitationIn`` or a ``BadRecord``.
+
+    One pass over the lines reads the tags as it finds the blank lines between records (the
+    per-line work dominates on large files, so ``_fields`` is inlined here).
+    """
     lines = split_lines(text)
     truncated = bool(text) and not text.endswith(("\n", "\r"))
-    last_content = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
+    last_content = len(lines) - 1
+    while last_content >= 0 and not lines[last_content].strip():
+        last_content -= 1
+    lines.append("")  # ends the last block
     count = 0
-    block: list[str] = []
-    start = 0
-    for i, line in enumerate([*lines, ""]):
-        if line.strip():
-            if not block:
+    heads: dict[str, str] = {}
+    start = -1  # first line of the block being read; -1 between blocks
+    fields: dict[str, list[str]] = {}
+    last: list[str] | None = None
+    parts: list[str] = []
+    error: str | None = None
+    for i, line in enumerate(lines):
+        if line[:1] == " " and last is not None and not line.isspace():
+            parts.append(line.strip())  # a continuation line, the next most common kind
+            continue
+        if line[4:6] == "- ":
+            # The usual "TAG - value" layout (tag padded to four characters), without the regex.
+            head = line[:4]
+            tag = heads.get(head)
+            if tag is None:
+                tag = heads[head] = _head_tag(head)
+            if tag:
+                if start < 0:
+                    start = i
+                if len(parts) > 1 and last is not None:
+                    last[-1] = " ".join(parts) if parts[0] else " ".join(parts[1:])
+                value = line[6:].strip()
+                last = fields.get(tag)
+                if last is None:
+                    last = fields[tag] = [value]
+                else:
+                    last.append(value)
+                parts = [value]
+                continue
+        if line and not line.isspace():
+            if start < 0:
                 start = i
-            block.append(line)
+            if not line[:1].isspace():
+                m = _TAG.match(line)
+                if m:
+                    if len(parts) > 1 and last is not None:
+                        last[-1] = " ".join(parts) if parts[0] else " ".join(parts[1:])
+                    value = (m.group(2) or "").strip()
+                    last = fields.setdefault(m.group(1), [])
+                    last.append(value)
+                    parts = [value]
+                    continue
+            if last is not None:
+                parts.append(line.strip())
+            elif error is None:
+                error = f"text before the first tag: {line.strip()[:40]!r}"
             continue
-        if not block:
+        if start < 0:
             continue
-        raw = "\n".join(block)
-        is_last = i > last_content
-        try:
-            fields = _fields(block)
-        except ValueError as exc:
-            yield BadRecord(start + 1, None, f"not a MEDLINE record ({exc})", raw)
-            block = []
-            continue
-        key = _one(fields, "PMID", "OID")
-        if is_last and truncated:
-            yield BadRecord(
-                start + 1, key, "file ends in the middle of this record (truncated?)", raw
-            )
-        elif not fields:
-            yield BadRecord(start + 1, key, "no MEDLINE tags in this block", raw)
+        # A blank line (or the end of the file) ends the block.
+        if len(parts) > 1 and last is not None:
+            last[-1] = " ".join(parts) if parts[0] else " ".join(parts[1:])
+        raw = "\n".join(lines[start:i])
+        if error is not None:
+            yield BadRecord(start + 1, None, f"not a MEDLINE record ({error})", raw)
         else:
-            yield to_citation(fields, raw=raw, line=start + 1)
-        count += 1
-        if progress is not None:
-            progress(count)
-        block = []
+            key = _one(fields, "PMID", "OID")
+            if i > last_content and truncated:
+                yield BadRecord(
+                    start + 1, key, "file ends in the middle of this record (truncated?)", raw
+                )
+            else:
+                yield to_citation(fields, raw=raw, line=start + 1)
+            count += 1
+            if progress is not None:
+                progress(count)
+        start, fields, last, parts, error = -1, {}, None, [], None
     if count == 0 and text.strip():
         raise ParseError("no MEDLINE record found", path=name, line=1)
