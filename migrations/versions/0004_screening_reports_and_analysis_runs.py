@@ -8,9 +8,8 @@ Create Date: 2026-11-25 04:20:30.018539
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate emits sqlmodel types without importing them)
+import sqlmodel
 from alembic import op
-
 
 revision: str = "0004"
 down_revision: str | None = "0003"
