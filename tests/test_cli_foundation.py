@@ -54,7 +54,9 @@ def test_member_add_list_and_refusal(db: str) -> None:
         ("bob", ["reviewer"]),
     ]
     log = json.loads(
-        run("audit", "log", "--db", db, "--as", "alice", "--action", "access-refused", "-f", "json").stdout
+        run(
+            "audit", "log", "--db", db, "--as", "alice", "--action", "access-refused", "-f", "json"
+        ).stdout
     )
     assert [e["actor"] for e in log] == ["bob"]
 
@@ -135,13 +137,21 @@ def test_settings_show_and_set(db: str) -> None:
 def test_audit_log_filters(db: str) -> None:
     run("member", "add", "bob", "--role", "reviewer", "--db", db, "--as", "alice")
     by_entity = json.loads(
-        run("audit", "log", "--db", db, "--as", "alice", "--entity", "member:2", "-f", "json").stdout
+        run(
+            "audit", "log", "--db", db, "--as", "alice", "--entity", "member:2", "-f", "json"
+        ).stdout
     )
     assert [e["payload"]["after"]["name"] for e in by_entity] == ["bob"]
-    newest = json.loads(run("audit", "log", "--db", db, "--as", "alice", "-n", "1", "-f", "json").stdout)
+    newest = json.loads(
+        run("audit", "log", "--db", db, "--as", "alice", "-n", "1", "-f", "json").stdout
+    )
     assert [e["seq"] for e in newest] == [3]
     assert (
-        json.loads(run("audit", "log", "--db", db, "--as", "alice", "--since", "2999-01-01", "-f", "json").stdout)
+        json.loads(
+            run(
+                "audit", "log", "--db", db, "--as", "alice", "--since", "2999-01-01", "-f", "json"
+            ).stdout
+        )
         == []
     )
     csv_out = run("audit", "log", "--db", db, "--as", "alice", "-f", "csv").stdout.splitlines()
