@@ -4,15 +4,17 @@ escape (never another exception type, never a hang)."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reviewtool.domain import CitationIn
 from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.importing.detect import FORMATS
-from reviewtool.importing.parsers import parse_bytes
+from reviewtool.importing.parsers import BadRecord, ParseWarning, parse_bytes
 
 FORMATS_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "formats"
 
@@ -114,3 +116,83 @@ def test_mutated_real_files(fmt: str) -> None:
         _parse_all_ways(data, None)
 
     run()
+
+
+# The entry point wraps any stray exception into ParseError, which would hide a crash inside a
+# format module. These tests call each module's ``parse`` generator directly: only ParseError /
+# InvalidInput may escape, and what it yields must be well formed.
+_MODULES = {
+    "ris": ("ris", {}),
+    "nbib": ("nbib", {}),
+    "bibtex": ("bibtex", {}),
+    "endnote_xml": ("endnote_xml", {}),
+    "endnote_tagged": ("endnote_tagged", {}),
+    "wos": ("wos", {"tabular": False}),
+    "wos_tab": ("wos", {"tabular": True}),
+    "csv": ("csv_table", {"column_map": None}),
+}
+
+
+def _run_module(fmt: str, text: str) -> None:
+    module_name, kwargs = _MODULES[fmt]
+    module = importlib.import_module(f"reviewtool.importing.parsers.{module_name}")
+    n_lines = text.count("\n") + text.count("\r") + 1
+    try:
+        items = list(module.parse(text, name="fuzz.txt", progress=None, **kwargs))
+    except (ParseError, InvalidInput):
+        return
+    for item in items:
+        assert isinstance(item, CitationIn | BadRecord | ParseWarning), item
+        assert 1 <= item.line <= n_lines, (item.line, n_lines)
+        if isinstance(item, CitationIn | BadRecord):
+            assert isinstance(item.raw, str)
+
+
+@pytest.mark.parametrize("fmt", sorted(_MODULES))
+@FUZZ
+@given(text=st.text(max_size=400))
+def test_format_module_on_random_text(fmt: str, text: str) -> None:
+    for prefix in ("", "TY  - JOUR\n", "PMID- 1\n", "@article{k,", "PT J\n", "%0 Journal\n"):
+        _run_module(fmt, prefix + text)
+
+
+@pytest.mark.skipif(not FORMATS_DIR.is_dir(), reason=f"shared fixtures not found at {FORMATS_DIR}")
+@pytest.mark.parametrize("fmt", sorted(SEEDS))
+def test_format_module_on_mutated_real_files(fmt: str) -> None:
+    seed = (FORMATS_DIR / SEEDS[fmt]).read_bytes()
+
+    @FUZZ
+    @given(data=mutated(seed))
+    def run(data: bytes) -> None:
+        _run_module(fmt, data.decode("utf-8", errors="replace"))
+
+    run()
+
+
+_BIB_PIECE = st.sampled_from(
+    ["{a}", "{a, b}", "{{N}ested}", '"q"', '"x {"} y"', "12", "jan", "mac", "{}", '""']
+)
+
+
+@st.composite
+def _bib_entry(draw: st.DrawFn) -> str:
+    fields = []
+    for i in range(draw(st.integers(0, 4))):
+        pieces = draw(st.lists(_BIB_PIECE, min_size=1, max_size=3))
+        sep = draw(st.sampled_from([" # ", "#", " #\n  "]))
+        equals = draw(st.sampled_from(["=", " = ", "=\n  "]))
+        fields.append(f"f{i} {equals}{sep.join(pieces)}")
+    joiner = draw(st.sampled_from([",", ",\n  ", "\n , "]))
+    tail = draw(st.sampled_from(["", ",", "\n", ",\n"]))
+    opener, closer = draw(st.sampled_from([("{", "}"), ("(", ")")]))
+    return f"@article{opener}key{joiner}{joiner.join(fields)}{tail}{closer}"
+
+
+@FUZZ
+@given(raw=_bib_entry())
+def test_bibtex_scanner_agrees_with_bibtexparser(raw: str) -> None:
+    from reviewtool.importing.parsers import bibtex
+
+    ours = bibtex.read_entry(raw)
+    if ours is not None:
+        assert ours == bibtex._with_bibtexparser(raw)
