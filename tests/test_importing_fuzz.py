@@ -121,7 +121,7 @@ def test_mutated_real_files(fmt: str) -> None:
 # The entry point wraps any stray exception into ParseError, which would hide a crash inside a
 # format module. These tests call each module's ``parse`` generator directly: only ParseError /
 # InvalidInput may escape, and what it yields must be well formed.
-_MODULES = {
+_MODULES: dict[str, tuple[str, dict[str, object]]] = {
     "ris": ("ris", {}),
     "nbib": ("nbib", {}),
     "bibtex": ("bibtex", {}),
