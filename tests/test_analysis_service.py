@@ -152,16 +152,10 @@ def test_baseline_differs_flags_the_later_time_points(fresh_review: Any, tmp_pat
 
 def test_export_writes_tables_and_plots(fresh_review: Any, tmp_path: Path) -> None:
     out = tmp_path / "analysis"
-    run = _run(
-        fresh_review,
-        _write(tmp_path, ROWS),
-        by=["disease"],
-        loo=True,
-        bias=True,
-        out_dir=out,
-        formats=["csv", "md"],
-    )
-    assert run.export is not None
+    run = _run(fresh_review, _write(tmp_path, ROWS), by=["disease"], loo=True, bias=True)
+    with fresh_review.reading() as session:
+        first = export_run(session, run.id, out, ["csv", "md"])
+    assert str(out / "plots" / "forest_MELD_baseline.svg") in first.files
     for name in ("pooled.csv", "studies.csv", "subgroups.csv", "leave_one_out.csv"):
         assert (out / name).is_file(), name
     assert (out / "small_study_effects.csv").is_file()
@@ -208,25 +202,47 @@ def test_export_of_an_unknown_run_is_refused(fresh_review: Any, tmp_path: Path) 
 
 def test_xlsx_export(fresh_review: Any, tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
-    run = _run(
-        fresh_review, _write(tmp_path, ROWS), out_dir=tmp_path / "x", formats=["xlsx"], plots=False
-    )
-    assert run.export is not None
+    run = _run(fresh_review, _write(tmp_path, ROWS))
+    with fresh_review.reading() as session:
+        export_run(session, run.id, tmp_path / "x", ["xlsx"], plots=False)
     wb = openpyxl.load_workbook(tmp_path / "x" / "analysis.xlsx")
     assert "pooled" in wb.sheetnames
     assert wb["pooled"].cell(row=2, column=1).value == "MELD"
 
 
-def test_xlsx_without_openpyxl_is_refused_before_anything_is_stored(
+def test_xlsx_without_openpyxl_is_refused_before_anything_is_written(
     fresh_review: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from reviewtool.analysis import service
 
     monkeypatch.setattr(service, "_has_openpyxl", lambda: False)
-    with pytest.raises(InvalidInput, match="openpyxl"):
-        _run(fresh_review, _write(tmp_path, ROWS), out_dir=tmp_path / "x", formats=["xlsx"])
-    assert _count_runs(fresh_review) == 0
+    run = _run(fresh_review, _write(tmp_path, ROWS))
+    with fresh_review.reading() as session, pytest.raises(InvalidInput, match="openpyxl"):
+        export_run(session, run.id, tmp_path / "x", ["csv", "xlsx"])
     assert not (tmp_path / "x").exists()
+    # Without openpyxl the default formats leave XLSX out and say so.
+    with fresh_review.reading() as session:
+        report = export_run(session, run.id, tmp_path / "y", plots=False)
+    assert not (tmp_path / "y" / "analysis.xlsx").exists()
+    assert any("openpyxl" in n for n in report.notes)
+
+
+def test_cli_refuses_a_bad_export_before_storing_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewtool.analysis import service
+    from reviewtool.cli import app
+
+    monkeypatch.setattr(service, "_has_openpyxl", lambda: False)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--title", "T", "--as", "alice"]).exit_code == 0
+    args = ["analyze", "run", str(_write(tmp_path, ROWS)), "--name", "m", "--as", "alice"]
+    result = runner.invoke(app, [*args, "--out", "out", "-e", "xlsx"])
+    assert result.exit_code == 2
+    assert "openpyxl" in result.output
+    listed = runner.invoke(app, ["analyze", "runs", "--format", "json"])
+    assert json.loads(listed.output) == []
 
 
 BAD = [
@@ -251,11 +267,10 @@ def test_bad_rows_are_refused_with_file_line_and_column(
 ) -> None:
     path = _write(tmp_path, rows)
     with pytest.raises(ParseError) as info:
-        _run(fresh_review, path, out_dir=tmp_path / "out")
+        _run(fresh_review, path)
     assert str(info.value).startswith(f"{path}:{line}: "), str(info.value)
     assert fragment in str(info.value)
     assert _count_runs(fresh_review) == 0
-    assert not (tmp_path / "out").exists()
 
 
 def test_missing_columns_are_refused(fresh_review: Any, tmp_path: Path) -> None:

@@ -6,12 +6,13 @@ import csv
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from reviewtool import audit
-from reviewtool.analysis.service import run_analysis
+from reviewtool.analysis.service import export_run, run_analysis
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_project"
@@ -77,14 +78,14 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
             by=SUBGROUPS,
             loo=True,
             bias=True,
-            out_dir=path.parent / "analysis",
-            formats=["csv", "md"],
-            plots=False,
         )
     with review.reading() as session:
         assert audit.verify(session).ok
+        export_run(session, run.id, path.parent / "analysis", ["csv", "md"], plots=False)
     review.close()
-    return run
+    return SimpleNamespace(
+        summary_rows=run.summary_rows, results=run.results, out=path.parent / "analysis"
+    )
 
 
 def _pooled(run: Any) -> dict[tuple[str, str], dict[str, Any]]:
@@ -100,7 +101,7 @@ def test_the_sample_analysis_runs_end_to_end(sample_run: Any) -> None:
     a = next(a for a in sample_run.results["analyses"] if a["outcome"] == "ALB")
     assert [sg["variable"] for sg in a["subgroups"]] == SUBGROUPS
     assert a["leave_one_out"] and "egger" in a and "begg" in a
-    out = Path(sample_run.export.out_dir)
+    out = Path(sample_run.out)
     assert {"pooled.csv", "subgroups.csv", "leave_one_out.csv", "analysis.md"} <= {
         p.name for p in out.iterdir()
     }

@@ -395,7 +395,6 @@ class RunView:
     input_sha256: str
     input_source: str
     results: dict[str, Any]
-    export: ExportReport | None = None
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per outcome × time point (the ``pooled`` table)."""
@@ -429,7 +428,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(_json_clean(value), ensure_ascii=False, allow_nan=False)
 
 
-def _view(run: AnalysisRun, export: ExportReport | None = None) -> RunView:
+def _view(run: AnalysisRun) -> RunView:
     assert run.id is not None
     return RunView(
         id=run.id,
@@ -440,7 +439,6 @@ def _view(run: AnalysisRun, export: ExportReport | None = None) -> RunView:
         input_sha256=run.input_sha256,
         input_source=run.input_source,
         results=json.loads(run.results),
-        export=export,
     )
 
 
@@ -455,16 +453,12 @@ def run_analysis(
     bias: bool = False,
     continuous_measure: str = "SMD",
     binary_measure: str = "OR",
-    out_dir: str | Path | None = None,
-    formats: Sequence[str] | None = None,
-    plots: bool = True,
-    subgroup_plots: bool = False,
 ) -> RunView:
     """Pool the outcomes CSV at ``data_path`` and store the run; committed by the caller.
 
     The model (``analysis.model``) and τ² estimator (``analysis.tau2``) are the review's
-    settings. With ``out_dir`` the run is also exported there (see :func:`export_run`); the
-    export is checked before anything is stored, and a failure stores nothing.
+    settings. Exporting is a separate step (:func:`export_run`, in a read session) so that
+    drawing plots never holds the review's write lock.
     """
     require(session, actor, Action.ANALYSE)
     name = name.strip()
@@ -479,7 +473,6 @@ def run_analysis(
         raise InvalidInput(
             f"binary measure {binary_measure!r}: choose {', '.join(BINARY_MEASURES)}"
         )
-    chosen = _check_export(out_dir, formats) if out_dir is not None else ()
     settings = Settings(
         model=str(queries.setting(session, "analysis.model")),
         tau2_method=str(queries.setting(session, "analysis.tau2")),
@@ -524,12 +517,7 @@ def run_analysis(
     audit.record(
         session, actor, AnalysisRunRecorded(run_id=run.id, after=analysis_run_snapshot(run))
     )
-    report = None
-    if out_dir is not None:
-        report = _export(
-            _view(run), Path(out_dir), chosen, plots=plots, subgroup_plots=subgroup_plots
-        )
-    return _view(run, report)
+    return _view(run)
 
 
 def list_runs(session: Session) -> list[RunView]:
@@ -562,7 +550,7 @@ def export_run(
     Plots (forest and funnel per outcome × time point, PNG and SVG) go to ``out_dir/plots``; with
     ``subgroup_plots`` also a forest plot with subgroup sections per ``--by`` variable.
     """
-    chosen = _check_export(out_dir, formats)
+    chosen = check_export(out_dir, formats)
     return _export(
         get_run(session, run_id),
         Path(out_dir),
@@ -581,7 +569,9 @@ def _has_openpyxl() -> bool:
     return importlib.util.find_spec("openpyxl") is not None
 
 
-def _check_export(out_dir: str | Path | None, formats: Sequence[str] | None) -> tuple[str, ...]:
+def check_export(out_dir: str | Path | None, formats: Sequence[str] | None) -> tuple[str, ...]:
+    """The table formats to write, or :class:`InvalidInput` for a bad format, a missing openpyxl
+    or an ``out_dir`` that is a file. ``analyze run --out`` calls it before storing the run."""
     chosen: tuple[str, ...]
     if formats is None:
         chosen = ("csv", "md", "xlsx") if _has_openpyxl() else ("csv", "md")
@@ -938,6 +928,7 @@ __all__ = [
     "OutcomeTable",
     "RunView",
     "analyse_outcomes_table",
+    "check_export",
     "export_run",
     "get_run",
     "list_runs",

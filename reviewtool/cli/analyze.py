@@ -420,8 +420,10 @@ def run_command(
 
     Example: reviewtool analyze run outcomes.csv --name "main analysis" --by disease --loo --bias --out analysis
     """
-    from reviewtool.analysis.service import run_analysis
+    from reviewtool.analysis.service import check_export, export_run, run_analysis
 
+    if out is not None:  # refuse a bad export before anything is stored
+        check_export(out, export_format)
     with writing(db) as session:
         run = run_analysis(
             session,
@@ -431,12 +433,15 @@ def run_command(
             by=by or (),
             loo=loo,
             bias=bias,
-            out_dir=out,
-            formats=export_format,
-            plots=plots,
-            subgroup_plots=subgroup_plots,
         )
     _print_run(run)
+    if out is not None:
+        # A read session of its own: drawing the plots must not hold the review's write lock.
+        with reading(db) as session:
+            report = export_run(
+                session, run.id, out, export_format, plots=plots, subgroup_plots=subgroup_plots
+            )
+        _print_export(report)
 
 
 @app.command("runs")
@@ -544,5 +549,3 @@ def _print_run(run: RunView) -> None:
         f"Egger/Begg {'yes' if s['bias'] else 'no'}"
     )
     out.print(f"Stored as run {run.id} (input {run.input_source}, sha256 {run.input_sha256[:16]}…)")
-    if run.export is not None:
-        _print_export(run.export)
