@@ -72,7 +72,9 @@ def tiny_url(tmp_path: Path) -> str:
     return url
 
 
-def _votes(url: str, stage: str = "tiab") -> dict[tuple[str, int], tuple[str, str | None, str | None]]:
+def _votes(
+    url: str, stage: str = "tiab"
+) -> dict[tuple[str, int], tuple[str, str | None, str | None]]:
     """(reviewer, record) -> (decision, reason, note) of the current votes."""
     from sqlmodel import col, select
 
@@ -248,9 +250,7 @@ async def test_other_votes_show_once_the_review_is_not_blind(tiny_url: str) -> N
     target = _queue(tiny_url, "alice")[0]
     with review.transaction() as session:
         set_setting(session, actor="alice", key="screening.blind", value="false")
-        record_decision(
-            session, actor="bob", record_id=target, stage="tiab", decision="include"
-        )
+        record_decision(session, actor="bob", record_id=target, stage="tiab", decision="include")
     review.close()
     app = ScreeningApp(tiny_url, "alice", "tiab")
     async with app.run_test(size=SIZE):
@@ -295,7 +295,9 @@ async def test_fulltext_stage_shows_the_location(tiny_url: str) -> None:
     review = open_existing(tiny_url)
     with review.transaction() as session:
         for person in ("alice", "bob"):
-            record_decision(session, actor=person, record_id=first, stage="tiab", decision="include")
+            record_decision(
+                session, actor=person, record_id=first, stage="tiab", decision="include"
+            )
         set_fulltext(session, actor="alice", record_id=first, location="pdfs/first.pdf")
     review.close()
     app = ScreeningApp(tiny_url, "bob", "fulltext")
@@ -383,3 +385,21 @@ async def test_sample_review_at_80_by_24(sample_review_url: str) -> None:
         assert any("Take back your last vote" in what for _, what in app.screen.rows)  # type: ignore[attr-defined]
         await pilot.press("escape", "i")
     assert len(_votes(sample_review_url)) == 1
+
+
+async def test_decided_count_follows_votes_and_undo(tiny_url: str) -> None:
+    target = _queue(tiny_url, "alice")[0]
+    review = open_existing(tiny_url)
+    with review.transaction() as session:
+        record_decision(session, actor="bob", record_id=target, stage="tiab", decision="include")
+    review.close()
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("m")  # maybe counts as include: alice and bob agree, it is decided
+        await pilot.pause()
+        assert "mine 1 · left 4 · decided 1/5" in _text(app, "#status-counts")
+        await pilot.press("b")  # decided now, so bob's vote may be shown
+        assert "Other votes: bob: include" in _text(app, "#card")
+        await pilot.press("u")
+        await pilot.pause()
+        assert "mine 0 · left 5 · decided 0/5" in _text(app, "#status-counts")

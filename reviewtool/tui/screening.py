@@ -29,6 +29,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from reviewtool.dedup.service import flag_duplicate
+from reviewtool.domain import ScreeningOutcome, ScreeningStatus
 from reviewtool.errors import InvalidInput, ReviewtoolError
 from reviewtool.review.service import open_existing, review_info
 from reviewtool.screening.service import (
@@ -166,6 +167,12 @@ def search_references(session: Any, text: str, *, limit: int = SEARCH_LIMIT) -> 
         pattern = f"%{word}%"
         query = query.where(col(Record.title).ilike(pattern) | col(Record.abstract).ilike(pattern))
     return [r for r in session.exec(query.order_by(col(Record.id)).limit(limit)).all() if r]
+
+
+def _final(card: RecordCard) -> bool:
+    """True when the card says its reference is decided (cards only say so when it is final or
+    the reviewer may see the votes)."""
+    return card.outcome is not None and ScreeningOutcome(ScreeningStatus(card.outcome)).final
 
 
 class ScreeningScreen(Screen[None]):
@@ -386,6 +393,26 @@ class ScreeningScreen(Screen[None]):
         if card.my_vote is None:
             self.mine += 1
         self._leave(card.record_id, voted=True)
+        self.call_after_refresh(self._recount, card.record_id, _final(card))
+
+    def _recount(self, record_id: int, was_final: bool) -> None:
+        """Keep "decided" current after a vote on ``record_id``, off the key press path."""
+        try:
+            with self.review.reading() as session:
+                card = record_card(session, actor=self.actor, record_id=record_id, stage=self.stage)
+        except ReviewtoolError:
+            return
+        self.decided += int(_final(card)) - int(was_final)
+        self._show_status()
+
+    def _refresh_progress(self) -> None:
+        try:
+            with self.review.reading() as session:
+                progress = screening_progress(session, actor=self.actor, stage=self.stage)
+        except ReviewtoolError:
+            return
+        self.total, self.mine, self.decided = progress.total, progress.mine, progress.decided
+        self._show_status()
 
     def _write(self, work: Callable[[Any], object]) -> bool:
         """Run ``work`` in its own committed transaction; show a refusal instead of failing."""
@@ -510,6 +537,8 @@ class ScreeningScreen(Screen[None]):
                 self.position = self.queue.index(record_id)
             self._render_card()
         self.notify(f"Undid your last vote, on record {record_id}.")
+        # Rare enough to afford a full recount (an undo can un-decide a reference).
+        self.call_after_refresh(self._refresh_progress)
 
     def action_skip(self) -> None:
         """Leave the reference unvoted in the queue and show the next one."""
