@@ -65,7 +65,6 @@ LABEL_DISAGREEMENTS: dict[str, list[tuple[str, list[list[str]]]]] = {
         ("article vs its erratum (own DOI, own page)", [["id_1005082"], ["id_1005083"]]),
         ("'Guest Editorial ...' vs 'Editorial': two items, own DOIs and pages",
          [["id_1000218"], ["id_1000339"]]),
-        ("same title printed in two volumes, each with its own DOI", [["id_1003663"], ["id_1003664"]]),
     ],
     "haematology": [
         ("article vs its erratum (85(11) 911)", [["id_0000161"], ["id_0000162"]]),

@@ -339,6 +339,46 @@ ABSTRACT = DedupInput(
     issue="5",
     pages="394",
 )
+REPRINT_ABSTRACT = (
+    "Project sponsorship is assumed to be critical to the success of information systems "
+    "development and implementation. However, there is limited research on the effect of "
+    "vendor-based sponsorship on the management of information technology (IT) projects. This "
+    "paper contributes to that emerging body of research by examining how vendor sponsorship "
+    "shapes the governance, risk allocation and outcomes of outsourced IT projects."
+)
+AMANTADINE_TITLE = (
+    "Amantadine hydrochloride for treatment of symptoms of the posttraumatic confusional "
+    "state: a randomized, double-blind, placebo-controlled trial"
+)
+REPRINT = DedupInput(
+    id="j1",
+    title="Sponsorship and IT vendor management of projects",
+    authors=("Liu, Li", "Yetton, Philip"),
+    year=2009,
+    journal="Journal of Information Technology",
+    volume="24",
+    issue="1",
+    pages="46-54",
+    abstract=REPRINT_ABSTRACT,
+)
+HBR = DedupInput(
+    id="j1",
+    title="Upwork's CEO on how an introverted engineer learned to lead",
+    authors=("Kasriel, S.",),
+    year=2016,
+    journal="Harvard Business Review",
+    volume="2016",
+    issue="May",
+)
+AMANTADINE = DedupInput(
+    id="j1",
+    title=AMANTADINE_TITLE,
+    authors=("Yablon, S.", "Sherer, M.", "Nakase-Richardson, R.", "Todd, N."),
+    year=2010,
+    journal="Archives of Physical Medicine and Rehabilitation",
+    volume="91",
+    issue="10",
+)
 # (duplicate, trap): the first must merge with its base record, the second must not.
 RULES: dict[str, tuple[DedupInput, DedupInput, DedupInput]] = {
     "proceedings indexed a year apart": (
@@ -389,7 +429,7 @@ RULES: dict[str, tuple[DedupInput, DedupInput, DedupInput]] = {
         replace(ABSTRACT, id="j3", pages="571-575", issue=None),
     ),
     "typo in the first page, same last page": (
-        replace(ABSTRACT, pages="2141-2147", title=ABSTRACT.title + ": brief communication"),
+        replace(ABSTRACT, pages="2141-2147", title=f"{ABSTRACT.title}: brief communication"),
         replace(ABSTRACT, pages="2142-2147"),
         # the group's next article in the same volume (brief title, other pages)
         replace(ABSTRACT, id="j3", pages="2150-2157"),
@@ -461,7 +501,85 @@ RULES: dict[str, tuple[DedupInput, DedupInput, DedupInput]] = {
             pages="542-544",
         ),
     ),
+    "reprint with its own DOI, volume and pages (same abstract)": (
+        replace(
+            REPRINT,
+            title="Sponsorship and IT vendor management of projects",
+            doi="10.1057/jit.2009.2",
+        ),
+        replace(
+            REPRINT,
+            title="Sponsorship and IT vendor management of projects",
+            year=2010,
+            volume="25",
+            pages="56-64",
+            doi="10.1057/jit.2008.23",
+        ),
+        # the same title and authors a year later with another abstract: a follow-up paper
+        replace(
+            REPRINT,
+            id="j3",
+            title="Sponsorship and IT vendor management of projects",
+            year=2010,
+            volume="25",
+            pages="56-64",
+            doi="10.1057/jit.2008.23",
+            abstract="Vendor sponsorship revisited. " + REPRINT_ABSTRACT[30:],
+        ),
+    ),
+    "section heading cut off by an ellipsis": (
+        replace(HBR, title="Upwork's CEO on how an introverted engineer learned to lead"),
+        replace(
+            HBR,
+            title="How did it ... Upwork's CEO on how an introverted engineer learned to lead",
+            volume="94",
+            issue="5",
+            pages="35+",
+        ),
+        # a longer title that merely ends like the other one, without a heading
+        replace(
+            HBR,
+            id="j3",
+            title="Why the board hired him: Upwork's CEO on how an introverted engineer learned "
+            "to lead",
+            volume="94",
+            issue="6",
+            pages="80-85",
+        ),
+    ),
+    "meeting abstract on two e-pages of one issue": (
+        replace(AMANTADINE, pages="e8-e9"),
+        replace(AMANTADINE, pages="e3", title=AMANTADINE_TITLE.replace("symptoms", "symptom's")),
+        # a full article by the same group in the same issue with the same title
+        replace(AMANTADINE, id="j3", pages="1520-1528"),
+    ),
 }
+
+THESIS = DedupInput(
+    id="t1",
+    title="An intelligent rehabilitation system for cognitive rehabilitation",
+    authors=("Yip, Chi Bun",),
+    year=2012,
+    journal="Dissertation Abstracts International: Section B: The Sciences and Engineering",
+    volume="73",
+    issue="3-B",
+    pages="1524",
+)
+
+
+def test_thesis_and_its_listing_go_to_review() -> None:
+    # The labelled stroke set calls one such pair a duplicate and another distinct.
+    listing = replace(THESIS, id="t2", journal=None, year=2011, volume="Ph.D.", issue=None,
+                      pages="215 p")  # fmt: skip
+    assert decision(THESIS, listing) is PairDecision.REVIEW
+    # the author's journal article with the thesis title is not proposed
+    article = replace(THESIS, id="t3", journal="Disability and Rehabilitation", volume="34",
+                      issue="2", pages="101-110")  # fmt: skip
+    assert decision(THESIS, article) is not PairDecision.MERGE
+    assert decision(listing, article) is not PairDecision.MERGE
+    # another author's thesis with the same title
+    other = replace(listing, id="t4", authors=("Chan, Wai Man",))
+    assert decision(THESIS, other) is not PairDecision.MERGE
 
 
 @pytest.mark.parametrize("label", sorted(RULES))

@@ -124,7 +124,7 @@ def _prepare_all(records: Sequence[DedupInput]) -> list[PreparedRecord]:
     out: list[PreparedRecord] = []
     for r in records:
         key = (r.title, r.authors, r.year, r.journal, r.volume, r.issue, r.pages, r.doi, r.pmid,
-               bool(r.abstract), r.publication_type, r.booktitle, bool(r.isbn))  # fmt: skip
+               r.abstract, r.publication_type, r.booktitle, bool(r.isbn))  # fmt: skip
         hit = cache.get(key)
         if hit is None:
             hit = cache[key] = _prepare(r)

@@ -18,9 +18,11 @@ from functools import lru_cache
 
 __all__ = [
     "PreparedRecord",
+    "abstract_key",
     "author_family",
     "first_page",
     "is_notice_title",
+    "is_thesis",
     "journal_key",
     "journals_match",
     "name_words",
@@ -458,6 +460,12 @@ class PreparedRecord:
     completeness: int
     author_names: tuple[str, ...] = ()
     """The authors as exported; ``name_words`` of them catches given and family names swapped."""
+    abstract_key: str = ""
+    """The start of a long abstract in squashed lower-case ASCII (empty when short or missing)."""
+    is_thesis: bool = False
+    """A thesis, or its listing in Dissertation Abstracts."""
+    headed: bool = False
+    """The exported title starts with a section heading cut off by an ellipsis ("How I did it ...")."""
 
 
 def prepare(
@@ -486,6 +494,11 @@ def prepare(
     norm, squashed, core, numbers, kinds = _title_keys(title)
     venue = journal or booktitle
     journal_words, is_conference = _venue_keys(venue, publication_type)
+    thesis = is_thesis(venue, publication_type, volume, issue)
+    year_value = _year(year)
+    volume_key = _volume(volume)
+    if year_value and volume_key == str(year_value):
+        volume_key = ""  # "volume 2016" in a 2016 record is the year again, not a volume
     completeness = (
         (1 if title else 0) + (1 if venue else 0) + (1 if volume else 0) + (1 if issue else 0)
         + (1 if pages else 0) + (1 if doi else 0) + (1 if pmid else 0) + (1 if abstract else 0)
@@ -499,18 +512,61 @@ def prepare(
         numbers=numbers,
         kinds=kinds,
         authors=_families(authors),
-        year=_year(year),
+        year=year_value,
         journal=journal_words,
-        volume=_volume(volume),
+        volume=volume_key,
         issue=_volume(issue),
-        pages=page_range(pages),
+        pages=("", "") if pages and _PAGE_COUNT_RE.fullmatch(pages.strip()) else page_range(pages),
         page_starts=page_starts(pages),
         doi=normalize_doi(doi),
         pmid=normalize_pmid(pmid),
-        is_conference=is_conference,
+        is_conference=is_conference and not thesis,
         completeness=completeness,
         author_names=authors,
+        abstract_key=abstract_key(abstract),
+        is_thesis=thesis,
+        headed=bool(title and _HEADING_RE.match(title)),
     )
+
+
+_PAGE_COUNT_RE = re.compile(r"\d+\s*pp?\.?", re.IGNORECASE)
+"""A page count ("215 p"), as theses and books give, is not a location."""
+_HEADING_RE = re.compile(r"^\s*\w[\w'’ ]{2,30}?\s*(?:\.\.\.|\u2026)\s+\S")
+_THESIS_VENUE_RE = re.compile(r"dissertation abstracts|masters abstracts", re.IGNORECASE)
+_THESIS_MARK_RE = re.compile(
+    r"\bph\.?\s?d\b|\bthesis\b|\bdissertation\b|\bdoctoral\b", re.IGNORECASE
+)
+_THESIS_TYPES = frozenset({"phdthesis", "mastersthesis", "thesis", "dissertation"})
+_ABSTRACT_KEY_CHARS = 300
+
+
+def is_thesis(
+    venue: str | None, publication_type: str | None, volume: str | None, issue: str | None
+) -> bool:
+    """Whether a record is a thesis or its Dissertation Abstracts listing.
+
+    >>> is_thesis("Dissertation Abstracts International", None, "73", "3-B")
+    True
+    >>> is_thesis(None, None, "Ph.D.", None), is_thesis("Stroke", "article", "41", "7")
+    (True, False)
+    """
+    if (publication_type or "").strip().lower() in _THESIS_TYPES:
+        return True
+    if venue and _THESIS_VENUE_RE.search(venue):
+        return True
+    return any(v and not v.isdigit() and _THESIS_MARK_RE.search(v) for v in (volume, issue))
+
+
+def abstract_key(value: str | None) -> str:
+    """The first 300 letters and digits of an abstract, lower-case ASCII; empty below that length.
+
+    Two records with the same long abstract carry the same text, whatever their DOIs say.
+    """
+    if not value or len(value) < _ABSTRACT_KEY_CHARS:
+        return ""
+    head = value[: 3 * _ABSTRACT_KEY_CHARS]  # the key needs only the start
+    squashed = _NON_WORD_RE.sub("", _ascii(_strip_markup(head)).lower())
+    return squashed[:_ABSTRACT_KEY_CHARS] if len(squashed) >= _ABSTRACT_KEY_CHARS else ""
 
 
 _CONFERENCE_TYPES = frozenset(

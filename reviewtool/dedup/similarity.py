@@ -218,13 +218,35 @@ def _title_contained(a: PreparedRecord, b: PreparedRecord) -> bool:
     return len(short) >= 30 and (long_.startswith(short) or long_.endswith(short))
 
 
+def _republished(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """The same article printed twice (a reprint with its own DOI, volume and pages).
+
+    Same long abstract, same title of six or more words, same author list and same journal, a
+    year apart at most, neither a meeting abstract: the text is the same, so the study is too.
+    """
+    return bool(
+        a.abstract_key
+        and a.abstract_key == b.abstract_key
+        and a.title == b.title
+        and len(a.title.split()) >= _LONG_TITLE_WORDS
+        and a.authors
+        and a.authors == b.authors
+        and a.kinds == b.kinds
+        and not (a.is_conference or b.is_conference)
+        and a.year
+        and b.year
+        and abs(a.year - b.year) <= 1
+        and journals_match(a.journal, b.journal)
+    )
+
+
 def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
     """The first rule that makes two records certainly different publications, if any.
 
     Cheap and symmetric, so the clustering step can also apply it to every pair a transitive merge
     would join, which keeps A~B, B~C from merging A with a C it conflicts with.
     """
-    if a.doi and b.doi and a.doi != b.doi:
+    if a.doi and b.doi and a.doi != b.doi and not _republished(a, b):
         return "different DOI"
     if a.pmid and b.pmid and a.pmid != b.pmid:
         return "different PMID"
@@ -241,7 +263,7 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
         return "years differ by 2 or more"
     vol_diff = bool(a.volume and b.volume and a.volume != b.volume)
     page_diff = _page_relation(a, b) is False
-    if vol_diff and page_diff:
+    if vol_diff and page_diff and not _republished(a, b):
         return "different volume and pages"
     if (
         a.issue
@@ -351,6 +373,20 @@ def score_pair(
             return result(PairDecision.REVIEW, "title missing; volume, pages, year, author agree")
         return result(PairDecision.DISTINCT, "title missing and details do not all agree")
 
+    if (fields.get("doi") == 0.0 or fields.get("volume") == 0.0) and _republished(a, b):
+        return result(PairDecision.MERGE, "same title, authors, journal and abstract; reprint")
+    if (
+        a.is_thesis
+        and b.is_thesis
+        and title >= th.merge_title
+        and len(a.title.split()) >= th.short_title_words
+        and fields.get("authors") == 1.0
+        and fields.get("first_author") == 1.0
+        and fields.get("journal") != 0.0
+    ):
+        # The thesis and its Dissertation Abstracts listing, usually a year later. Not merged
+        # automatically: the labelled sets call one such pair a duplicate and another not.
+        return result(PairDecision.REVIEW, "same title and author; thesis and its listing")
     if located and (title >= th.merge_title or a.core_title == b.core_title):
         # Two different papers cannot share title, volume, first page and year; author lists
         # that disagree here are export errors (name order, compound names).
@@ -398,6 +434,34 @@ def score_pair(
     long_title = min(len(a.title.split()), len(b.title.split())) >= _LONG_TITLE_WORDS
     no_place_conflict = fields.get("volume") != 0.0 and fields.get("pages") != 0.0
 
+    if (
+        set(soft) == {"different pages"}
+        and a.title == b.title
+        and len(a.title.split()) >= _SAME_ISSUE_TITLE_WORDS
+        and len(a.authors) >= 2
+        and a.authors == b.authors
+        and fields.get("year") == 1.0
+        and fields.get("journal") == 1.0
+        and fields.get("volume") == 1.0
+        and a.issue
+        and a.issue == b.issue
+        and _abstract_pages(a)
+        and _abstract_pages(b)
+    ):
+        # One meeting abstract in a journal supplement, located on different e-pages by two
+        # databases: the same long title and author list cannot be two items of one issue.
+        return result(PairDecision.MERGE, "same title, authors and issue; abstract pages differ")
+    if (
+        not soft
+        and long_title
+        and _heading_dropped(a, b)
+        and same_people
+        and fields.get("year") == 1.0
+        and fields.get("journal") == 1.0
+    ):
+        # "How did it ... Upwork's CEO on ..." vs "Upwork's CEO on ...": a magazine section
+        # heading glued to the title by one database.
+        return result(PairDecision.MERGE, "same title under a section heading; same authors")
     if (
         title >= th.merge_title
         and set(soft) <= {"different year"}
@@ -484,6 +548,30 @@ def _title_prefix(a: PreparedRecord, b: PreparedRecord) -> bool:
     """One title is the other's main title without its subtitle ("Infrastructure in the wild")."""
     short, long_ = sorted((a.title, b.title), key=len)
     return len(short.split()) >= 3 and long_.startswith(short + " ")
+
+
+_SAME_ISSUE_TITLE_WORDS = 8
+
+
+def _abstract_pages(rec: PreparedRecord) -> bool:
+    """One or two electronic pages, as a meeting abstract takes ("e3", "e8-e9").
+
+    Print supplement pages ("S108" vs "S109") are not enough: one page holds several abstracts.
+    """
+    first, last = rec.pages
+    if not (first[:1] == "e" and first[1:].isdigit()):
+        return False
+    if not last or last == first:
+        return True
+    return last[:1] == "e" and last[1:].isdigit() and 0 <= int(last[1:]) - int(first[1:]) <= 1
+
+
+def _heading_dropped(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """One title is the other preceded by a section heading cut off by an ellipsis."""
+    for x, y in ((a, b), (b, a)):
+        if x.headed and not y.headed and x.title_squashed.endswith(y.title_squashed):
+            return len(y.title.split()) >= _LONG_TITLE_WORDS
+    return False
 
 
 def _names_swapped(a: PreparedRecord, b: PreparedRecord) -> bool:
