@@ -3,7 +3,7 @@
 # Re-creates sample_project/review.db from scratch each time.
 set -euo pipefail
 cd "$(dirname "$0")"
-rm -f review.db review.db-wal review.db-shm review.db.bak-*
+rm -rf review.db review.db-wal review.db-shm review.db.bak-* analysis
 export REVIEWTOOL_DB=review.db
 rt() { python3 -m reviewtool "$@"; }
 
@@ -36,6 +36,12 @@ rt screen import-decisions screening/fulltext_yliu.csv --stage fulltext --as yli
 rt screen import-decisions screening/fulltext_ydong.csv --stage fulltext --as ydong
 rt screen import-resolutions screening/fulltext_resolutions.csv --stage fulltext --as jniu
 rt screen stats
+
+# Synthesis: every outcome x time point pooled with the seed's model rule, subgroups, leave-one-out,
+# Egger/Begg; tables (CSV, Markdown, XLSX) and forest/funnel plots go to sample_project/analysis/.
+# outcomes.csv holds ILLUSTRATIVE values (see README.md here): the paper's per-study data are not public.
+rt analyze run outcomes.csv --name "Liu 2022 outcomes" --by disease --by cell_type --by route \
+  --by injections --loo --bias --out analysis --as yliu
 
 rt status
 rt audit verify
