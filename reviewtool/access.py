@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from reviewtool import audit
 from reviewtool.audit import EventView
@@ -36,7 +36,13 @@ def _refuse(session: Session, person: str, action: Action, reason: str) -> None:
 
 def require(session: Session, person: str, action: Action) -> Member:
     """The active member called ``person`` if their roles allow ``action``; else refuse (and record)."""
-    member = session.exec(select(Member).where(Member.name == person)).first()
+    # One query for the member and their roles: this runs on every key press of the screening screen.
+    rows = session.exec(
+        select(Member, MemberRole.role)
+        .outerjoin(MemberRole, col(MemberRole.member_id) == col(Member.id))
+        .where(Member.name == person)
+    ).all()
+    member = rows[0][0] if rows else None
     if member is None or not member.active:
         state = (
             "is not a member of this review" if member is None else "was removed from this review"
@@ -47,7 +53,7 @@ def require(session: Session, person: str, action: Action) -> Member:
             f"{reason}; an owner can add them with `reviewtool member add {person}`"
         )
     allowed = PERMISSIONS[action]
-    held = roles_of(session, member)
+    held = {Role(role) for _, role in rows if role is not None}
     if not held & allowed:
         needed = " or ".join(sorted(r.value for r in allowed))
         reason = f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {action.value}"

@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sqlalchemy import func, insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
@@ -44,42 +47,58 @@ _COMPLETENESS_FIELDS = (
 )
 
 
-def _completeness(record: Record) -> int:
-    filled = sum(1 for name in _COMPLETENESS_FIELDS if getattr(record, name))
-    return filled + (1 if record.authors not in ("", "[]") else 0)
+def _completeness(row: Any) -> int:
+    filled = sum(1 for name in _COMPLETENESS_FIELDS if getattr(row, name))
+    return filled + (1 if row.authors not in (None, "", "[]") else 0)
 
 
-def _dedup_input(record: Record) -> DedupInput:
-    extra = json.loads(record.extra or "{}")
+def _dedup_input(row: Any) -> DedupInput:
+    extra = json.loads(row.extra or "{}")
     return DedupInput(
-        id=str(record.id),
-        title=record.title,
-        authors=tuple(json.loads(record.authors or "[]")),
-        year=record.year,
-        journal=record.journal,
-        volume=record.volume,
-        issue=record.issue,
-        pages=record.pages,
-        doi=record.doi,
-        pmid=record.pmid,
-        abstract=record.abstract,
-        publication_type=record.publication_type,
+        id=str(row.id),
+        title=row.title,
+        authors=tuple(json.loads(row.authors or "[]")),
+        year=row.year,
+        journal=row.journal,
+        volume=row.volume,
+        issue=row.issue,
+        pages=row.pages,
+        doi=row.doi,
+        pmid=row.pmid,
+        abstract=row.abstract,
+        publication_type=row.publication_type,
         booktitle=extra.get("booktitle"),
         isbn=extra.get("isbn"),
     )
 
 
-def _regroup(session: Session) -> dict[str, int | None]:
+# Column-level reads and bulk writes: at 100k records ORM objects cost more than the matching itself.
+_RECORD_COLUMNS = ("id", "duplicate_of", "authors", "extra", "title", "year", "journal", "volume",
+                   "issue", "pages", "doi", "pmid", "abstract", "publication_type")  # fmt: skip
+_PAIR_COLUMNS = ("id", "record_a", "record_b", "score", "status", "decided_by")
+
+
+def _columns(model: Any, names: tuple[str, ...]) -> Any:
+    # sqlmodel's select() is typed for at most four columns; build the statement on the table.
+    table = model.__table__
+    return sa_select(*(table.c[name] for name in names))
+
+
+def _record_rows(session: Session) -> list[Any]:
+    return list(session.execute(_columns(Record, _RECORD_COLUMNS).order_by(col(Record.id))).all())
+
+
+def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, int | None]:
     """Rebuild every group from the stored pairs; write and return the records whose group changed.
 
     Confirmed pairs are joined first, then automatic merges strongest first; a union that would put
     the two records of a rejected pair into one group is skipped, and that pair goes back to the
     queue. Each group's primary is its most complete record (ties: the smallest id).
     """
-    records = session.exec(select(Record)).all()
+    records = records if records is not None else _record_rows(session)
     ids = [str(r.id) for r in records]
     uf = UnionFind(ids)
-    pairs = session.exec(select(DedupPair)).all()
+    pairs = session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all()
     rejected: dict[int, set[int]] = defaultdict(set)
     for p in pairs:
         if p.status == "rejected":
@@ -89,6 +108,7 @@ def _regroup(session: Session) -> dict[str, int | None]:
         (p for p in pairs if p.status in LINKS),
         key=lambda p: (p.status != "confirmed", -p.score, p.record_a, p.record_b),
     )
+    requeued: list[dict[str, Any]] = []
     for pair in links:
         a, b = str(pair.record_a), str(pair.record_b)
         if uf.find(a) == uf.find(b):
@@ -96,10 +116,11 @@ def _regroup(session: Session) -> dict[str, int | None]:
         left = [int(x) for x in uf.members(a)]
         right = {int(x) for x in uf.members(b)}
         if any(rejected[x] & right for x in left):
-            pair.status = "pending"
-            session.add(pair)
+            requeued.append({"id": pair.id, "status": "pending"})
             continue
         uf.union(a, b)
+    if requeued:
+        session.execute(update(DedupPair), requeued)
 
     completeness = {str(r.id): _completeness(r) for r in records}
     current = {str(r.id): r.duplicate_of for r in records}
@@ -115,14 +136,29 @@ def _regroup(session: Session) -> dict[str, int | None]:
         for m in members:
             wanted[m] = None if m == primary or len(members) == 1 else int(primary)
     changes = {rid: target for rid, target in wanted.items() if current[rid] != target}
-    # The records are loaded already: set the attribute and let one flush batch the UPDATEs. (An
-    # UPDATE statement per record would make the session re-evaluate every loaded object each time.)
-    by_id = {str(r.id): r for r in records}
-    for rid, target in changes.items():
-        by_id[rid].duplicate_of = target
-        session.add(by_id[rid])
-    session.flush()
+    if changes:
+        # One executemany UPDATE by primary key; objects already in the session are expired so
+        # nobody reads a stale group afterwards.
+        session.execute(
+            update(Record), [{"id": int(r), "duplicate_of": t} for r, t in changes.items()]
+        )
+        session.expire_all()
     return changes
+
+
+def _queue_size(session: Session) -> int:
+    a, b = aliased(Record), aliased(Record)
+    query = (
+        select(func.count())
+        .select_from(DedupPair)
+        .join(a, col(a.id) == col(DedupPair.record_a))
+        .join(b, col(b.id) == col(DedupPair.record_b))
+        .where(
+            DedupPair.status == "pending",
+            func.coalesce(a.duplicate_of, a.id) != func.coalesce(b.duplicate_of, b.id),
+        )
+    )
+    return int(session.execute(query).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -147,7 +183,7 @@ def run_dedup(
 ) -> DedupRunReport:
     """Score all records, store merge/review pairs, regroup; a person's earlier decisions stand."""
     require(session, actor, Action.DEDUPLICATE)
-    records = session.exec(select(Record).order_by(col(Record.id))).all()
+    records = _record_rows(session)
     if not records:
         raise InvalidInput("there are no records to deduplicate; import search exports first")
     thresholds = thresholds or Thresholds()
@@ -165,35 +201,45 @@ def run_dedup(
     session.flush()
     assert run.id is not None
 
-    existing = {(p.record_a, p.record_b): p for p in session.exec(select(DedupPair)).all()}
-    touched: list[DedupPair] = []
+    existing = {
+        (p.record_a, p.record_b): p
+        for p in session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all()
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for score in result.pairs:
         if score.decision is PairDecision.DISTINCT:
             continue
         a, b = sorted((int(score.a), int(score.b)))
-        status = "merged" if score.decision is PairDecision.MERGE else "pending"
-        pair = existing.get((a, b))
-        if pair is not None and pair.status in ("confirmed", "rejected"):
+        old = existing.get((a, b))
+        if old is not None and old.status in ("confirmed", "rejected"):
             continue
-        if pair is None:
-            pair = DedupPair(
-                record_a=a, record_b=b, run_id=run.id, score=0.0, outcome="", status=""
-            )
-        before = (pair.status, pair.score)
-        pair.run_id = run.id
-        pair.score = round(float(score.score), 6)
-        pair.outcome = score.decision.value
-        pair.reasons = json.dumps(list(score.reasons), ensure_ascii=False)
-        pair.fields = json.dumps({k: round(v, 4) for k, v in score.fields.items()})
-        pair.status = status
-        session.add(pair)
-        if before != (pair.status, pair.score):
-            touched.append(pair)
-    session.flush()
-    changes = _regroup(session)
-    queue = review_queue(session)
+        row = {
+            "run_id": run.id,
+            "score": round(float(score.score), 6),
+            "outcome": score.decision.value,
+            "reasons": json.dumps(list(score.reasons), ensure_ascii=False),
+            "fields": json.dumps({k: round(v, 4) for k, v in score.fields.items()}),
+            "status": "merged" if score.decision is PairDecision.MERGE else "pending",
+        }
+        if old is None:
+            inserts.append({"record_a": a, "record_b": b, **row})
+        elif (old.status, old.score) != (row["status"], row["score"]):
+            updates.append({"id": old.id, **row})
+    if inserts:
+        session.execute(insert(DedupPair), inserts)
+    if updates:
+        session.execute(update(DedupPair), updates)
+    changes = _regroup(session, records)
+    touched_keys = {(r["record_a"], r["record_b"]) for r in inserts}
+    touched_ids = {r["id"] for r in updates}
+    touched = [
+        p
+        for p in session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all()
+        if p.id in touched_ids or (p.record_a, p.record_b) in touched_keys
+    ]
     run.auto_merged = sum(1 for p in touched if p.status == "merged")
-    run.queued = len(queue)
+    run.queued = _queue_size(session)
     session.add(run)
     groups, duplicates = _group_counts(session)
     counts = {
@@ -213,7 +259,7 @@ def run_dedup(
             settings=asdict(thresholds),
             counts=counts,
             state={
-                "dedup_pair": {str(p.id): pair_snapshot(p) for p in touched},
+                "dedup_pair": {str(p.id): pair_snapshot(p._asdict()) for p in touched},
                 "record_duplicate": changes,
             },
         ),

@@ -27,6 +27,8 @@ from reviewtool.domain import (
     ScreeningOutcome,
     ScreeningStatus,
     Stage,
+    Vote,
+    screening_outcome,
 )
 from reviewtool.errors import InvalidInput, NotFound, ReviewtoolError, StageOrderError
 from reviewtool.screening.agreement import pairwise_screening_agreement
@@ -39,11 +41,13 @@ from reviewtool.storage.models import (
     ScreeningResolution,
 )
 from reviewtool.storage.queries import (
+    current_resolution,
     current_resolutions,
     current_votes,
     record_outcome,
     setting,
     stage_outcomes,
+    stage_rules,
 )
 from reviewtool.storage.snapshots import (
     report_snapshot,
@@ -112,6 +116,15 @@ def _check_reason(
     raise InvalidInput(
         f"unknown exclusion reason {reason!r} at {stage.value}; reasons: {'; '.join(allowed)}"
     )
+
+
+def _check_reference(session: Session, record_id: int) -> None:
+    """Refuse ids that are not records, or are duplicates (screen their group's primary)."""
+    row = session.exec(select(Record.id, Record.duplicate_of).where(Record.id == record_id)).first()
+    if row is None:
+        raise NotFound(f"no record {record_id}; see `reviewtool records list`")
+    if row[1] is not None:
+        raise InvalidInput(f"record {record_id} is a duplicate of record {row[1]}; screen {row[1]}")
 
 
 def _reference(session: Session, record_id: int) -> Record:
@@ -265,7 +278,7 @@ def _vote(
     parsed_stage = parse_stage(stage)
     parsed = parse_decision(decision)
     checked_reason = _check_reason(session, parsed_stage, parsed, reason)
-    _reference(session, record_id)
+    _check_reference(session, record_id)
     _check_stage_open(session, record_id, parsed_stage)
     view = _write_vote(
         session,
@@ -447,7 +460,7 @@ def set_fulltext(
     require(session, actor, Action.SCREEN)
     if not_retrieved == bool(location):
         raise InvalidInput("give either a file path / URL or --not-retrieved")
-    _reference(session, record_id)
+    _check_reference(session, record_id)
     outcome = stage_outcomes(session, Stage.TITLE_ABSTRACT.value).get(record_id)
     if outcome is None or not outcome.goes_on:
         raise StageOrderError(
@@ -529,13 +542,21 @@ def screening_queue(session: Session, *, actor: str, stage: str) -> list[int]:
 def screening_progress(session: Session, *, actor: str, stage: str) -> Progress:
     """Totals for the status bar: references at this stage, my votes, left for me, decided."""
     parsed = parse_stage(stage)
-    refs = eligible(session, parsed)
+    ids = set(eligible(session, parsed))
     outcomes = stage_outcomes(session, parsed.value)
-    votes = current_votes(session, parsed.value)
-    ids = set(refs)
-    mine = sum(1 for r, vs in votes.items() if r in ids and any(v.reviewer == actor for v in vs))
-    decided = sum(1 for r in refs if r in outcomes and outcomes[r].final)
-    return Progress(total=len(refs), mine=mine, left=len(refs) - mine, decided=decided)
+    member_id = session.exec(select(Member.id).where(Member.name == actor)).first()
+    my_records = set(
+        session.exec(
+            select(ScreeningDecision.record_id).where(
+                ScreeningDecision.member_id == member_id,
+                ScreeningDecision.stage == parsed.value,
+                col(ScreeningDecision.superseded_at).is_(None),
+            )
+        ).all()
+    )
+    mine = len(my_records & ids)
+    decided = sum(1 for r, o in outcomes.items() if r in ids and o.final)
+    return Progress(total=len(ids), mine=mine, left=len(ids) - mine, decided=decided)
 
 
 @dataclass(frozen=True)
@@ -561,16 +582,30 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
     parsed = parse_stage(stage)
     record = _reference(session, record_id)
     votes = _votes_of(session, record_id, parsed)
-    outcome = record_outcome(session, record_id, parsed.value)
+    # The outcome from the votes just read (a key press should cost a handful of queries).
+    outcome: ScreeningOutcome | None = None
+    if votes:
+        resolution = current_resolution(session, record_id, parsed.value)
+        required, reasons = stage_rules(session, parsed.value)
+        outcome = screening_outcome(
+            [Vote(v.reviewer, v.decision, v.reason) for v in votes],
+            required=required,
+            stage=parsed.value,
+            resolution=(resolution.decision, resolution.reason) if resolution else None,
+            reason_order=reasons,
+        )
     final = outcome is not None and outcome.final
-    blind = bool(setting(session, "screening.blind"))
-    adjudicator = Role.ADJUDICATOR in roles_of(session, member)
-    conflict = outcome is not None and outcome.status is ScreeningStatus.CONFLICT
-    show_others = not blind or final or (adjudicator and conflict)
-    batch = session.get(ImportBatch, record.batch_id)
-    report = session.exec(
-        select(FullTextReport).where(FullTextReport.record_id == record_id)
+    show_others = final or not bool(setting(session, "screening.blind"))
+    if not show_others and outcome is not None and outcome.status is ScreeningStatus.CONFLICT:
+        show_others = Role.ADJUDICATOR in roles_of(session, member)
+    source = session.exec(
+        select(ImportBatch.source).where(ImportBatch.id == record.batch_id)
     ).first()
+    report = None
+    if parsed is Stage.FULL_TEXT:
+        report = session.exec(
+            select(FullTextReport).where(FullTextReport.record_id == record_id)
+        ).first()
     return RecordCard(
         record_id=record_id,
         stage=parsed.value,
@@ -587,13 +622,41 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
             "abstract": record.abstract,
             "keywords": json.loads(record.keywords or "[]"),
             "publication_type": record.publication_type,
-            "source": batch.source if batch else None,
+            "source": source,
         },
         my_vote=next((v for v in votes if v.reviewer == actor), None),
         other_votes=tuple(v for v in votes if v.reviewer != actor) if show_others else None,
         outcome=outcome.status.value if outcome is not None and (final or show_others) else None,
         fulltext=report_snapshot(report) if report else None,
     )
+
+
+def search_references(
+    session: Session, *, actor: str, stage: str, text: str, limit: int = 50
+) -> list[int]:
+    """References at ``stage`` whose title or abstract holds every word of ``text`` (any case),
+    or the reference whose id ``text`` is."""
+    require(session, actor, Action.READ)
+    parsed = parse_stage(stage)
+    words = text.split()
+    if not words:
+        return []
+    if len(words) == 1 and words[0].isdigit():
+        record = session.get(Record, int(words[0]))
+        return (
+            [record.id]
+            if record is not None and record.id is not None and record.duplicate_of is None
+            else []
+        )
+    query = select(Record.id).where(col(Record.duplicate_of).is_(None))
+    for word in words:
+        pattern = f"%{word}%"
+        query = query.where(col(Record.title).ilike(pattern) | col(Record.abstract).ilike(pattern))
+    hits = [r for r in session.exec(query.order_by(col(Record.id))).all() if r is not None]
+    if parsed is Stage.FULL_TEXT:
+        allowed = set(eligible(session, parsed))
+        hits = [h for h in hits if h in allowed]
+    return hits[:limit]
 
 
 def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> int:

@@ -26,13 +26,19 @@ def current_votes(session: Session, stage: str) -> dict[int, list[Vote]]:
     """record id -> the current votes on it at ``stage``, in the order they were cast."""
     names = dict(session.exec(select(Member.id, Member.name)).all())
     votes: dict[int, list[Vote]] = defaultdict(list)
+    # Column tuples, not ORM objects: this runs over every vote of a 100k-record review.
     rows = session.exec(
-        select(ScreeningDecision)
+        select(
+            ScreeningDecision.record_id,
+            ScreeningDecision.member_id,
+            ScreeningDecision.decision,
+            ScreeningDecision.reason,
+        )
         .where(ScreeningDecision.stage == stage, col(ScreeningDecision.superseded_at).is_(None))
         .order_by(col(ScreeningDecision.id))
     ).all()
-    for d in rows:
-        votes[d.record_id].append(Vote(names[d.member_id], d.decision, d.reason))
+    for record_id, member_id, decision, reason in rows:
+        votes[record_id].append(Vote(names[member_id], decision, reason))
     return dict(votes)
 
 
@@ -46,7 +52,8 @@ def current_resolutions(session: Session, stage: str) -> dict[int, ScreeningReso
     return {r.record_id: r for r in rows}
 
 
-def _rules(session: Session, stage: str) -> tuple[int, list[str]]:
+def stage_rules(session: Session, stage: str) -> tuple[int, list[str]]:
+    """(reviewers required, exclusion reasons in order) at ``stage``."""
     required = int(setting(session, "screening.reviewers_required"))  # type: ignore[call-overload]
     key = (
         "screening.exclusion_reasons_tiab"
@@ -54,6 +61,17 @@ def _rules(session: Session, stage: str) -> tuple[int, list[str]]:
         else "screening.exclusion_reasons_fulltext"
     )
     return required, list(setting(session, key))  # type: ignore[call-overload]
+
+
+def current_resolution(session: Session, record_id: int, stage: str) -> ScreeningResolution | None:
+    """The adjudicator's current resolution of one reference at ``stage``, if any."""
+    return session.exec(
+        select(ScreeningResolution).where(
+            ScreeningResolution.record_id == record_id,
+            ScreeningResolution.stage == stage,
+            col(ScreeningResolution.reopened_at).is_(None),
+        )
+    ).first()
 
 
 def record_outcome(session: Session, record_id: int, stage: str) -> ScreeningOutcome | None:
@@ -70,14 +88,8 @@ def record_outcome(session: Session, record_id: int, stage: str) -> ScreeningOut
     ).all()
     if not rows:
         return None
-    resolution = session.exec(
-        select(ScreeningResolution).where(
-            ScreeningResolution.record_id == record_id,
-            ScreeningResolution.stage == stage,
-            col(ScreeningResolution.reopened_at).is_(None),
-        )
-    ).first()
-    required, reasons = _rules(session, stage)
+    resolution = current_resolution(session, record_id, stage)
+    required, reasons = stage_rules(session, stage)
     return screening_outcome(
         [Vote(names[d.member_id], d.decision, d.reason) for d in rows],
         required=required,
@@ -89,7 +101,7 @@ def record_outcome(session: Session, record_id: int, stage: str) -> ScreeningOut
 
 def stage_outcomes(session: Session, stage: str) -> dict[int, ScreeningOutcome]:
     """record id -> outcome at ``stage``, for every reference with at least one vote."""
-    required, reasons = _rules(session, stage)
+    required, reasons = stage_rules(session, stage)
     resolutions = current_resolutions(session, stage)
     return {
         record_id: screening_outcome(

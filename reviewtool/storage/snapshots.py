@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -89,14 +89,12 @@ def batch_snapshot(batch: ImportBatch, digest: str) -> dict[str, Any]:
     }
 
 
-def pair_snapshot(pair: DedupPair) -> dict[str, Any]:
-    """What the ledger records of a candidate pair: its records and where it stands."""
-    return {
-        "record_a": pair.record_a,
-        "record_b": pair.record_b,
-        "status": pair.status,
-        "decided_by": pair.decided_by,
-    }
+def pair_snapshot(pair: DedupPair | Mapping[str, Any]) -> dict[str, Any]:
+    """What the ledger records of a candidate pair (a row or a dict of its columns)."""
+    fields = ("record_a", "record_b", "status", "decided_by")
+    if isinstance(pair, Mapping):
+        return {k: pair.get(k) for k in fields}
+    return {k: getattr(pair, k) for k in fields}
 
 
 def _record_rows(session: Session, batch_id: int | None = None) -> dict[int, list[tuple[Any, ...]]]:

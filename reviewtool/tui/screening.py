@@ -40,10 +40,10 @@ from reviewtool.screening.service import (
     record_decision,
     screening_progress,
     screening_queue,
+    search_references,
     undo_last,
 )
 from reviewtool.storage import Review
-from reviewtool.storage.models import Record
 from reviewtool.storage.queries import setting
 from reviewtool.tui.widgets.citation import citation_text, vote_text
 from reviewtool.tui.widgets.modals import ChoiceScreen, HelpScreen, PromptScreen
@@ -152,21 +152,6 @@ def load_keymap(path: Path | None) -> dict[str, str]:
                 )
             owner[token] = name
     return keys
-
-
-def search_references(session: Any, text: str, *, limit: int = SEARCH_LIMIT) -> list[int]:
-    """Reference ids whose title or abstract holds every word of ``text`` (case-insensitive).
-
-    The screening service has no search yet; this is the one query the screen runs itself and
-    belongs in ``screening.service`` (see the report on issue 4).
-    """
-    from sqlmodel import col, select
-
-    query = select(Record.id).where(col(Record.duplicate_of).is_(None))
-    for word in text.split():
-        pattern = f"%{word}%"
-        query = query.where(col(Record.title).ilike(pattern) | col(Record.abstract).ilike(pattern))
-    return [r for r in session.exec(query.order_by(col(Record.id)).limit(limit)).all() if r]
 
 
 def _final(card: RecordCard) -> bool:
@@ -567,7 +552,9 @@ class ScreeningScreen(Screen[None]):
                 self._open(int(text))
                 return
             with self.review.reading() as session:
-                hits = search_references(session, text)
+                hits = search_references(
+                    session, actor=self.actor, stage=self.stage, text=text, limit=SEARCH_LIMIT
+                )
             if not hits:
                 self.notify(f"No reference has all of: {text}", severity="warning")
             elif len(hits) == 1:
@@ -583,8 +570,8 @@ class ScreeningScreen(Screen[None]):
         labels = []
         with self.review.reading() as session:
             for record_id in hits:
-                record = session.get(Record, record_id)
-                labels.append(f"#{record_id} {(record.title if record else '') or ''}"[:70])
+                card = record_card(session, actor=self.actor, record_id=record_id, stage=self.stage)
+                labels.append(f"#{record_id} {card.fields['title'] or ''}"[:70])
 
         def chosen(index: int | None) -> None:
             if index is not None:
