@@ -60,7 +60,7 @@ class UnionFind:
 
     def __init__(self, ids: Iterable[str], prefer: Callable[[str], object] | None = None) -> None:
         self._parent: dict[str, str] = {i: i for i in ids}
-        self._members: dict[str, list[str]] = {i: [i] for i in self._parent}
+        self._members: dict[str, list[str]] = {}  # roots of sets with two or more members
         self._key: Callable[[str], object] = prefer or (lambda x: x)
 
     def find(self, x: str) -> str:
@@ -74,7 +74,8 @@ class UnionFind:
 
     def members(self, x: str) -> list[str]:
         """Every id in ``x``'s set (the list is shared; do not modify it)."""
-        return self._members[self.find(x)]
+        root = self.find(x)
+        return self._members.get(root) or [root]
 
     def union(self, x: str, y: str) -> str:
         """Join the sets of ``x`` and ``y`` and return the new root."""
@@ -84,7 +85,9 @@ class UnionFind:
         kx, ky = self._key(rx), self._key(ry)
         root, child = (rx, ry) if (kx, rx) <= (ky, ry) else (ry, rx)
         self._parent[child] = root
-        self._members[root].extend(self._members.pop(child))
+        joined = self._members.pop(root, None) or [root]
+        joined.extend(self._members.pop(child, None) or [child])
+        self._members[root] = joined
         return root
 
     def duplicate_of(self) -> dict[str, str | None]:

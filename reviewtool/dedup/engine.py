@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -31,6 +31,7 @@ from reviewtool.dedup.similarity import (
     PairDecision,
     PairScore,
     Thresholds,
+    conflict_score,
     hard_conflict,
     score_pair,
 )
@@ -120,18 +121,23 @@ def _prepare_all(records: Sequence[DedupInput]) -> list[PreparedRecord]:
 
     Exports repeat records verbatim across databases; those copies differ only in ``id``.
     """
-    cache: dict[tuple[object, ...], PreparedRecord] = {}
+    cache: dict[tuple[object, ...], tuple[object, ...]] = {}
     out: list[PreparedRecord] = []
     for r in records:
         key = (r.title, r.authors, r.year, r.journal, r.volume, r.issue, r.pages, r.doi, r.pmid,
                r.abstract, r.publication_type, r.booktitle, bool(r.isbn))  # fmt: skip
-        hit = cache.get(key)
-        if hit is None:
-            hit = cache[key] = _prepare(r)
-            out.append(hit)
+        rest = cache.get(key)
+        if rest is None:
+            rec = _prepare(r)
+            cache[key] = tuple(getattr(rec, name) for name in _AFTER_ID)
+            out.append(rec)
         else:
-            out.append(replace(hit, id=r.id))
+            out.append(PreparedRecord(r.id, *rest))  # type: ignore[arg-type]
     return out
+
+
+_AFTER_ID = tuple(f.name for f in fields(PreparedRecord))[1:]
+"""``PreparedRecord`` fields after ``id``, in constructor order (copies differ only in id)."""
 
 
 def blocking_keys(rec: PreparedRecord) -> list[str]:
@@ -155,25 +161,39 @@ def blocking_keys(rec: PreparedRecord) -> list[str]:
     return keys
 
 
-def candidate_pairs(prepared: Sequence[PreparedRecord]) -> set[tuple[int, int]]:
-    """Index pairs ``(i, j)``, ``i < j``, that share at least one block."""
+def candidate_pairs(prepared: Sequence[PreparedRecord]) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(i, j)``, ``i < j``, that share at least one block, sorted, no repeats.
+
+    Blocks of one size are stacked into a matrix and expanded with one ``triu_indices`` lookup,
+    so the work in Python is per block, not per pair.
+    """
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, rec in enumerate(prepared):
         for key in blocking_keys(rec):
             blocks[key].append(i)
-    pairs: set[tuple[int, int]] = set()
+    by_size: dict[int, list[list[int]]] = defaultdict(list)
+    parts: list[np.ndarray] = []
+    n_records = max(len(prepared), 1)
     for members in blocks.values():
         n = len(members)
         if n < 2:
             continue
         if n <= _BLOCK_LIMIT:
-            for x in range(n):
-                mx = members[x]
-                for y in range(x + 1, n):
-                    pairs.add((mx, members[y]))
+            by_size[n].append(members)
             continue
-        pairs.update(_similar_titles(prepared, members))
-    return pairs
+        found = list(_similar_titles(prepared, members))
+        if found:
+            arr = np.array(found, dtype=np.int64)
+            parts.append(arr[:, 0] * n_records + arr[:, 1])
+    for n, groups in by_size.items():
+        matrix = np.array(groups, dtype=np.int64)  # members are in increasing index order
+        x, y = np.triu_indices(n, k=1)
+        parts.append((matrix[:, x] * n_records + matrix[:, y]).ravel())
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    codes = np.unique(np.concatenate(parts))
+    return codes // n_records, codes % n_records
 
 
 def _similar_titles(
@@ -211,6 +231,7 @@ def find_duplicates(
         raise ValueError("record ids must be unique")
     prepared = _prepare_all(ordered)
     by_id = {p.id: p for p in prepared}
+    signature = _signatures(prepared)
     uf = UnionFind(ids)
     final: list[PairScore] = []
 
@@ -234,13 +255,18 @@ def find_duplicates(
             )
         )
 
-    pairs = sorted(candidate_pairs(representatives))
-    titles = _bulk_title_similarity(representatives, pairs)
     reps = representatives
-    scored = [
-        score_pair(reps[i], reps[j], thresholds, title_similarity=t)
-        for (i, j), t in zip(pairs, titles, strict=True)
-    ]
+    left, right = candidate_pairs(reps)
+    titles = _bulk_title_similarity(reps, left, right).tolist()
+    fast = _fast_conflicts(reps, left, right).tolist()
+    scored: list[PairScore] = []
+    add = scored.append
+    for i, j, t, code in zip(left.tolist(), right.tolist(), titles, fast, strict=True):
+        title = None if t != t else t  # NaN: a title is missing
+        if code:
+            add(conflict_score(reps[i], reps[j], title, _FAST_REASONS[code]))
+        else:
+            add(score_pair(reps[i], reps[j], thresholds, title_similarity=title))
 
     merges = sorted(
         (p for p in scored if p.decision is PairDecision.MERGE), key=lambda p: (-p.score, p.a, p.b)
@@ -249,7 +275,7 @@ def find_duplicates(
         if uf.find(pair.a) == uf.find(pair.b):
             final.append(pair)
             continue
-        blocker = _group_conflict(uf.members(pair.a), uf.members(pair.b), by_id)
+        blocker = _group_conflict(uf.members(pair.a), uf.members(pair.b), by_id, signature)
         if blocker:
             final.append(
                 PairScore(
@@ -288,22 +314,21 @@ def find_duplicates(
 
 
 def _bulk_title_similarity(
-    reps: Sequence[PreparedRecord], pairs: Sequence[tuple[int, int]]
-) -> list[float | None]:
-    """``similarity.title_similarity_of`` for every pair, computed in C by ``process.cpdist``.
+    reps: Sequence[PreparedRecord], left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """``similarity.title_similarity_of`` for every pair (NaN where it is ``None``), in C.
 
     The per-pair Python call to rapidfuzz is the largest fixed cost of scoring; ``cpdist`` computes
     the element-wise scores of two aligned lists in one call. Results are identical (float64).
     """
-    if not pairs:
-        return []
-    left = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
-    right = np.fromiter((j for _, j in pairs), dtype=np.int64, count=len(pairs))
+    out = np.full(len(left), np.nan, dtype=np.float64)
+    if not len(left):
+        return out
     squashed = np.array([r.title_squashed for r in reps], dtype=object)
     words = np.array([r.title for r in reps], dtype=object)
-    out: list[float | None] = []
+    code = _codes([r.title for r in reps])
     chunk = 200_000  # bounds the temporary arrays
-    for start in range(0, len(pairs), chunk):
+    for start in range(0, len(left), chunk):
         li, ri = left[start : start + chunk], right[start : start + chunk]
         ratio = process.cpdist(
             squashed[li].tolist(), squashed[ri].tolist(), scorer=fuzz.ratio,
@@ -314,30 +339,118 @@ def _bulk_title_similarity(
             dtype=np.float64, workers=1,
         )  # fmt: skip
         best = np.maximum(ratio, sort) / 100.0
-        for k, (i, j) in enumerate(zip(li.tolist(), ri.tolist(), strict=True)):
-            ta, tb = reps[i].title, reps[j].title
-            if not ta or not tb:
-                out.append(None)
-            elif ta == tb:
-                out.append(1.0)
-            else:
-                out.append(float(best[k]))
+        ca, cb = code[li], code[ri]
+        best[ca == cb] = 1.0
+        best[(ca == 0) | (cb == 0)] = np.nan
+        out[start : start + chunk] = best
+    return out
+
+
+def _codes(values: Iterable[object]) -> np.ndarray:
+    """An integer per distinct value (0 for empty ones), so equality can be tested in numpy."""
+    table: dict[object, int] = {}
+    return np.fromiter(
+        (table.setdefault(v, len(table) + 1) if v else 0 for v in values), dtype=np.int64
+    )
+
+
+_FAST_REASONS = (
+    "",
+    "different DOI",
+    "different PMID",
+    "different numbers in title",
+    "years differ by 2 or more",
+)
+
+
+def _fast_conflicts(
+    reps: Sequence[PreparedRecord], left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """For each pair, the index in ``_FAST_REASONS`` of the hard conflict it certainly has.
+
+    The same rules as ``similarity.hard_conflict``, in the same order, decided in numpy for the
+    pairs whose outcome does not hinge on an exception to the rule (a reprint with the same
+    abstract, an erratum at the same place, a number typo at the same place); those pairs, and all
+    pairs without one of these conflicts (code 0), are scored one by one.
+    """
+    doi = _codes(r.doi for r in reps)
+    pmid = _codes(r.pmid for r in reps)
+    abstract = _codes(r.abstract_key for r in reps)
+    kinds = _codes(r.kinds or None for r in reps)
+    numbers = _codes(r.numbers or None for r in reps)
+    volume = _codes(r.volume for r in reps)
+    titled = np.fromiter((bool(r.title) for r in reps), dtype=bool, count=len(reps))
+    year = np.fromiter((r.year or 0 for r in reps), dtype=np.int64, count=len(reps))
+
+    def both_differ(code: np.ndarray) -> np.ndarray:
+        x, y = code[left], code[right]
+        return (x > 0) & (y > 0) & (x != y)
+
+    doi_conflict = both_differ(doi)
+    ab_l, ab_r = abstract[left], abstract[right]
+    maybe_reprint = doi_conflict & (ab_l > 0) & (ab_l == ab_r)
+    pmid_conflict = both_differ(pmid) & ~doi_conflict
+    clear = ~doi_conflict & ~pmid_conflict & (kinds[left] == kinds[right])
+    y_l, y_r = year[left], year[right]
+    numbers_differ = titled[left] & titled[right] & (numbers[left] != numbers[right])
+    v_l = volume[left]
+    same_place_possible = (y_l > 0) & (y_l == y_r) & (v_l > 0) & (v_l == volume[right])
+    out = np.zeros(len(left), dtype=np.int8)
+    out[doi_conflict & ~maybe_reprint] = 1
+    out[pmid_conflict] = 2
+    out[clear & numbers_differ & ~same_place_possible] = 3
+    out[clear & ~numbers_differ & (y_l > 0) & (y_r > 0) & (np.abs(y_l - y_r) >= 2)] = 4
     return out
 
 
 def _exact_key(rec: PreparedRecord) -> tuple[object, ...] | None:
     """Every compared field, or ``None`` when too little is known to call two records identical."""
-    if len(rec.title.split()) < 3 or not rec.year or not (rec.authors or rec.journal):
+    if rec.title.count(" ") < 2 or not rec.year or not (rec.authors or rec.journal):
         return None
     return (rec.title, rec.authors, rec.year, rec.journal, rec.volume, rec.issue, rec.pages,
             rec.doi, rec.pmid, rec.is_conference, rec.kinds)  # fmt: skip
 
 
+_CONFLICT_FIELDS = tuple(
+    f.name for f in fields(PreparedRecord) if f.name not in ("id", "completeness", "author_names")
+)
+"""What ``hard_conflict`` can read: records equal on all of these conflict with the same others."""
+
+
+def _signatures(prepared: Sequence[PreparedRecord]) -> dict[str, int]:
+    """An integer per record, shared by records whose conflict-relevant fields are all equal."""
+    table: dict[tuple[object, ...], int] = {}
+    return {
+        rec.id: table.setdefault(tuple(getattr(rec, f) for f in _CONFLICT_FIELDS), len(table))
+        for rec in prepared
+    }
+
+
 def _group_conflict(
-    left: Sequence[str], right: Sequence[str], by_id: dict[str, PreparedRecord]
+    left: Sequence[str],
+    right: Sequence[str],
+    by_id: dict[str, PreparedRecord],
+    signature: dict[str, int],
 ) -> str | None:
+    """The first hard conflict between a member of ``left`` and one of ``right``, if any.
+
+    Members with the same signature as an earlier member are skipped: they conflict with exactly
+    the same records, so the first conflict found is the one a full scan finds.
+    """
+    seen_left: set[int] = set()
+    right_unique = []
+    seen_right: set[int] = set()
+    for y in right:
+        sig = signature[y]
+        if sig not in seen_right:
+            seen_right.add(sig)
+            right_unique.append(y)
     for x in left:
-        for y in right:
+        sig = signature[x]
+        if sig in seen_left:
+            continue
+        seen_left.add(sig)
+        for y in right_unique:
             reason = hard_conflict(by_id[x], by_id[y])
             if reason:
                 return f"{x} / {y}: {reason}"

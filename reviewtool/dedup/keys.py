@@ -134,13 +134,24 @@ _PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "da", 
                         "le", "dos", "das", "ter", "ten", "el", "al", "bin", "ibn"})  # fmt: skip
 
 
+class _CombiningTable(dict[int, int | None]):
+    """``str.translate`` table deleting combining marks, filled as characters are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_DROP_COMBINING = _CombiningTable()
+
+
 def _ascii(text: str) -> str:
     """Fold diacritics and Greek letters into ASCII so ``Müller`` equals ``Muller``."""
     if text.isascii():
         return text
     text = _GREEK_RE.sub(lambda m: " " + _GREEK[m.group(0)] + " ", text)
-    text = unicodedata.normalize("NFKD", text)
-    out = "".join(c for c in text if not unicodedata.combining(c))
+    out = unicodedata.normalize("NFKD", text).translate(_DROP_COMBINING)
     # ß and ø have no decomposition; the common exporters spell them ss and o.
     return out.replace("ß", "ss").replace("ø", "o").replace("Ø", "O").replace("æ", "ae")
 
@@ -288,8 +299,25 @@ def record_kind(norm_title: str, publication_type: str | None = None) -> frozens
     text = norm_title
     if publication_type:
         text = text + " " + normalize_title(publication_type)
+    if not _may_have_kind(text):
+        return _NO_KINDS
     kinds = {name for name, pattern in _KIND_PATTERNS if pattern.search(text)}
     return frozenset(kinds)
+
+
+_NO_KINDS: frozenset[str] = frozenset()
+_KIND_WORDS = ("errat", "correct", "corrig", "retract", "vol ", "protocol", "rationale")
+_KIND_STARTS = ("comment", "reply", "response", "re ", "author", "letter", "in reply", "invited")
+_KIND_ENDS = ("reply", "author", "authors", "re")
+
+
+def _may_have_kind(text: str) -> bool:
+    """A cheap superset of ``_KIND_PATTERNS``: most titles match none, and skip the regexes."""
+    return (
+        any(word in text for word in _KIND_WORDS)
+        or text.startswith(_KIND_STARTS)
+        or text.endswith(_KIND_ENDS)
+    )
 
 
 @lru_cache(maxsize=262144)
@@ -431,6 +459,9 @@ def _year(value: int | str | None) -> int | None:
         return None
     if isinstance(value, int):
         return value if 1500 <= value <= 2099 else None
+    if len(value) == 4 and value.isdigit():
+        year = int(value)
+        return year if 1500 <= year <= 2099 else None
     match = _YEAR_RE.search(value)
     return int(match.group(1)) if match else None
 
@@ -540,6 +571,7 @@ _THESIS_TYPES = frozenset({"phdthesis", "mastersthesis", "thesis", "dissertation
 _ABSTRACT_KEY_CHARS = 300
 
 
+@lru_cache(maxsize=16384)
 def is_thesis(
     venue: str | None, publication_type: str | None, volume: str | None, issue: str | None
 ) -> bool:
@@ -557,15 +589,20 @@ def is_thesis(
     return any(v and not v.isdigit() and _THESIS_MARK_RE.search(v) for v in (volume, issue))
 
 
+@lru_cache(maxsize=65536)
 def abstract_key(value: str | None) -> str:
     """The first 300 letters and digits of an abstract, lower-case ASCII; empty below that length.
 
     Two records with the same long abstract carry the same text, whatever their DOIs say.
+    Accents are dropped and other non-ASCII characters removed: the key is compared for equality
+    only, so it needs to be consistent, not readable.
     """
     if not value or len(value) < _ABSTRACT_KEY_CHARS:
         return ""
-    head = value[: 3 * _ABSTRACT_KEY_CHARS]  # the key needs only the start
-    squashed = _NON_WORD_RE.sub("", _ascii(_strip_markup(head)).lower())
+    head = _strip_markup(value[: 3 * _ABSTRACT_KEY_CHARS])  # the key needs only the start
+    if not head.isascii():
+        head = unicodedata.normalize("NFKD", head).encode("ascii", "ignore").decode("ascii")
+    squashed = _NON_WORD_RE.sub("", head.lower())
     return squashed[:_ABSTRACT_KEY_CHARS] if len(squashed) >= _ABSTRACT_KEY_CHARS else ""
 
 

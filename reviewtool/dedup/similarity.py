@@ -25,6 +25,7 @@ __all__ = [
     "PairDecision",
     "PairScore",
     "Thresholds",
+    "conflict_score",
     "hard_conflict",
     "score_pair",
     "title_similarity_of",
@@ -143,9 +144,16 @@ _RECURRING_TITLE_WORDS = 5
 """Titles this short ("Editor's comments") recur in every issue, often on page "iii"."""
 
 
-def _same_location(a: PreparedRecord, b: PreparedRecord) -> bool:
-    """Same year and first page, and the same volume or the same full page range."""
-    if not (a.year and a.year == b.year and _page_relation(a, b)):
+def _same_location(
+    a: PreparedRecord, b: PreparedRecord, relation: bool | str | None = "unknown"
+) -> bool:
+    """Same year and first page, and the same volume or the same full page range.
+
+    ``relation`` is ``_page_relation(a, b)`` when the caller has it already.
+    """
+    if not (a.year and a.year == b.year):
+        return False
+    if not (_page_relation(a, b) if relation == "unknown" else relation):
         return False
     if a.volume and a.volume == b.volume:
         return True
@@ -262,7 +270,8 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
     if a.year and b.year and abs(a.year - b.year) >= 2:
         return "years differ by 2 or more"
     vol_diff = bool(a.volume and b.volume and a.volume != b.volume)
-    page_diff = _page_relation(a, b) is False
+    relation = _page_relation(a, b)
+    page_diff = relation is False
     if vol_diff and page_diff and not _republished(a, b):
         return "different volume and pages"
     if (
@@ -271,7 +280,7 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
         and a.issue != b.issue
         and max(len(a.issue), len(b.issue)) <= 2  # longer "issues" are export record numbers
         and (
-            _page_relation(a, b) is not True
+            relation is not True
             or min(len(a.title.split()), len(b.title.split())) < _RECURRING_TITLE_WORDS
         )
     ):
@@ -285,6 +294,28 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
 
 
 _UNSET = -1.0
+
+
+def conflict_score(
+    a: PreparedRecord, b: PreparedRecord, title: float | None, conflict: str
+) -> PairScore:
+    """The ``distinct`` decision for a pair with a hard conflict, with the cheap fields only.
+
+    ``score_pair`` returns exactly this when ``hard_conflict`` names ``conflict``; the engine calls
+    it directly for the conflicts it detects in bulk.
+    """
+    fields: dict[str, float] = {}
+    if title is not None:
+        fields["title"] = round(title, 4)
+    if a.year and b.year:
+        fields["year"] = 1.0 if a.year == b.year else 0.0
+    if a.volume and b.volume:
+        fields["volume"] = float(a.volume == b.volume)
+    if a.doi and b.doi:
+        fields["doi"] = float(a.doi == b.doi)
+    if a.pmid and b.pmid:
+        fields["pmid"] = float(a.pmid == b.pmid)
+    return PairScore(a.id, b.id, _overall(fields), PairDecision.DISTINCT, (conflict,), fields)
 
 
 def score_pair(
@@ -309,11 +340,7 @@ def score_pair(
     conflict = hard_conflict(a, b)
     if conflict:
         # Certainly different: skip the costly journal and author comparisons.
-        for name, x, y in (("volume", a.volume, b.volume), ("doi", a.doi, b.doi),
-                           ("pmid", a.pmid, b.pmid)):  # fmt: skip
-            if x and y:
-                fields[name] = float(x == y)
-        return PairScore(a.id, b.id, _overall(fields), PairDecision.DISTINCT, (conflict,), fields)
+        return conflict_score(a, b, title, conflict)
     journal = _journal_match(a, b)
     if journal is not None:
         fields["journal"] = float(journal)
@@ -326,12 +353,13 @@ def score_pair(
         fields["doi"] = float(a.doi == b.doi)
     if a.pmid and b.pmid:
         fields["pmid"] = float(a.pmid == b.pmid)
+    same_location: bool | None = None
     cheap_distinct = (
         title is not None
         and title < _AUTHOR_CHECK_TITLE
         and fields.get("doi") != 1.0
         and fields.get("pmid") != 1.0
-        and not _same_location(a, b)
+        and not (same_location := _same_location(a, b, pages))
     )
     if not cheap_distinct:  # author comparison is the costly part; skip it when it cannot matter
         authors = _author_overlap(a.authors, b.authors)
@@ -349,7 +377,9 @@ def score_pair(
         return result(PairDecision.DISTINCT, f"titles differ ({title:.2f})")
 
     same_id = fields.get("doi") == 1.0 or fields.get("pmid") == 1.0
-    located = _same_location(a, b) and fields.get("journal", 1.0) == 1.0
+    if same_location is None:
+        same_location = _same_location(a, b, pages)
+    located = same_location and fields.get("journal", 1.0) == 1.0
     # The same full author list in another order (first author included) is the same people.
     reordered = (
         fields.get("first_author") == 0.0
