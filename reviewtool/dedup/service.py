@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from reviewtool import audit
 from reviewtool.access import require
 from reviewtool.audit.events import DedupDecided, DedupRunCompleted
+from reviewtool.csvfiles import at_line, numbered, read_rows
 from reviewtool.dedup.clusters import UnionFind
 from reviewtool.dedup.engine import DedupInput, find_duplicates
 from reviewtool.dedup.similarity import PairDecision, Thresholds
@@ -566,26 +567,13 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
 
     All rows or none: an unknown record or decision names the file and line. Returns the row count.
     """
-    import csv
-
-    from reviewtool.errors import ReviewtoolError
-
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: cannot read the decisions file ({exc})") from None
-    if not rows:
-        raise InvalidInput(f"{path}: no decisions in the file")
-    header = set(rows[0])
-    if "decision" not in header or not (
-        {"pair_id"} <= header or {"record_a", "record_b"} <= header
-    ):
-        raise InvalidInput(
-            f"{path}: needs the columns decision and pair_id, or decision, record_a and record_b"
-        )
-    for line, row in enumerate(rows, start=2):
-        try:
+    rows = read_rows(
+        path,
+        required=[{"decision", "pair_id"}, {"decision", "record_a", "record_b"}],
+        what="decisions",
+    )
+    for line, row in numbered(rows):
+        with at_line(path, line):
             decision = (row.get("decision") or "").strip().lower()
             note = (row.get("note") or "").strip() or None
             if (row.get("pair_id") or "").strip():
@@ -595,10 +583,4 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
             else:
                 pair = (int(row["record_a"]), int(row["record_b"]))
                 decide_pair(session, actor=actor, decision=decision, records=pair, note=note)
-        except ValueError:
-            raise InvalidInput(
-                f"{path}:{line}: record and pair ids must be whole numbers"
-            ) from None
-        except ReviewtoolError as exc:
-            raise type(exc)(f"{path}:{line}: {exc}") from None
     return len(rows)

@@ -8,7 +8,6 @@ shows one reviewer another's vote when the review is blind; adjudicators see bot
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from collections import Counter
@@ -20,6 +19,7 @@ from sqlmodel import Session, col, select
 from reviewtool import audit
 from reviewtool.access import require, roles_of
 from reviewtool.audit.events import ConflictResolved, FullTextRecorded, ScreeningDecided
+from reviewtool.csvfiles import at_line, numbered, read_rows
 from reviewtool.domain import (
     Action,
     Decision,
@@ -30,7 +30,7 @@ from reviewtool.domain import (
     Vote,
     screening_outcome,
 )
-from reviewtool.errors import InvalidInput, NotFound, ReviewtoolError, StageOrderError
+from reviewtool.errors import InvalidInput, NotFound, StageOrderError
 from reviewtool.screening.agreement import pairwise_screening_agreement
 from reviewtool.storage.models import (
     FullTextReport,
@@ -666,19 +666,9 @@ def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> 
     """
     parse_stage(stage)
     member = require(session, actor, Action.SCREEN)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: cannot read the decisions file ({exc})") from None
-    if not rows:
-        raise InvalidInput(f"{path}: no decisions in the file")
-    if not {"record_id", "decision"} <= set(rows[0]):
-        raise InvalidInput(
-            f"{path}: needs the columns record_id and decision (reason and note optional)"
-        )
-    for line, row in enumerate(rows, start=2):
-        try:
+    rows = read_rows(path, required={"record_id", "decision"}, what="decisions")
+    for line, row in numbered(rows):
+        with at_line(path, line):
             _vote(
                 session,
                 member,
@@ -688,12 +678,6 @@ def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> 
                 row.get("reason"),
                 row.get("note"),
             )
-        except ValueError:
-            raise InvalidInput(
-                f"{path}:{line}: record_id must be a whole number, not {row['record_id']!r}"
-            ) from None
-        except ReviewtoolError as exc:
-            raise type(exc)(f"{path}:{line}: {exc}") from None
     return len(rows)
 
 
@@ -794,17 +778,9 @@ def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -
     """Resolve many conflicts from a CSV (``record_id,decision,reason,note``), all or nothing."""
     parse_stage(stage)
     require(session, actor, Action.RESOLVE_CONFLICT)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: cannot read the resolutions file ({exc})") from None
-    if not rows or not {"record_id", "decision"} <= set(rows[0]):
-        raise InvalidInput(
-            f"{path}: needs rows with the columns record_id and decision (reason and note optional)"
-        )
-    for line, row in enumerate(rows, start=2):
-        try:
+    rows = read_rows(path, required={"record_id", "decision"}, what="resolutions")
+    for line, row in numbered(rows):
+        with at_line(path, line):
             resolve_conflict(
                 session,
                 actor=actor,
@@ -814,10 +790,4 @@ def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -
                 reason=row.get("reason"),
                 note=row.get("note"),
             )
-        except ValueError:
-            raise InvalidInput(
-                f"{path}:{line}: record_id must be a whole number, not {row['record_id']!r}"
-            ) from None
-        except ReviewtoolError as exc:
-            raise type(exc)(f"{path}:{line}: {exc}") from None
     return len(rows)
