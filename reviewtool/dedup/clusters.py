@@ -85,8 +85,8 @@ class UnionFind:
         kx, ky = self._key(rx), self._key(ry)
         root, child = (rx, ry) if (kx, rx) <= (ky, ry) else (ry, rx)
         self._parent[child] = root
-        joined = self._members.pop(root, None) or [root]
-        joined.extend(self._members.pop(child, None) or [child])
+        joined = self._members.get(root) or [root]
+        joined.extend(self._members.pop(child, [child]))
         self._members[root] = joined
         return root
 
