@@ -434,10 +434,22 @@ def page_range(value: str | None) -> tuple[str, str]:
 
 def page_starts(value: str | None) -> frozenset[str]:
     """First page of every range in a multi-range field ("230-5, 246-51, 233-8")."""
-    if not value or not re.search(r"[,;+]", str(value)):
-        return frozenset()
-    starts = (page_range(part)[0] for part in re.split(r"[,;+]", str(value).strip('"')))
+    if not value or not _RANGE_SEP_RE.search(str(value)):
+        return _NO_STARTS
+    starts = (page_range(part)[0] for part in _RANGE_SEP_RE.split(str(value).strip('"')))
     return frozenset(s for s in starts if s)
+
+
+_RANGE_SEP_RE = re.compile(r"[,;+]")
+_NO_STARTS: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=65536)
+def _page_keys(value: str | None) -> tuple[tuple[str, str], frozenset[str]]:
+    """``page_range`` and ``page_starts``; a page count ("215 p") is no location at all."""
+    if value and _PAGE_COUNT_RE.fullmatch(value.strip()):
+        return ("", ""), _NO_STARTS
+    return page_range(value), page_starts(value)
 
 
 def first_page(value: str | None) -> str:
@@ -522,7 +534,8 @@ def prepare(
     databases and within synthetic benchmarks), so preparing many records costs little more than
     building the dataclasses.
     """
-    norm, squashed, core, numbers, kinds = _title_keys(title)
+    norm, squashed, core, numbers, kinds, headed = _title_keys(title)
+    page_keys = _page_keys(pages)
     venue = journal or booktitle
     journal_words, is_conference = _venue_keys(venue, publication_type)
     thesis = is_thesis(venue, publication_type, volume, issue)
@@ -547,8 +560,8 @@ def prepare(
         journal=journal_words,
         volume=volume_key,
         issue=_volume(issue),
-        pages=("", "") if pages and _PAGE_COUNT_RE.fullmatch(pages.strip()) else page_range(pages),
-        page_starts=page_starts(pages),
+        pages=page_keys[0],
+        page_starts=page_keys[1],
         doi=normalize_doi(doi),
         pmid=normalize_pmid(pmid),
         is_conference=is_conference and not thesis,
@@ -556,7 +569,7 @@ def prepare(
         author_names=authors,
         abstract_key=abstract_key(abstract),
         is_thesis=thesis,
-        headed=bool(title and _HEADING_RE.match(title)),
+        headed=headed,
     )
 
 
@@ -615,13 +628,14 @@ _CONFERENCE_TYPES = frozenset(
 @lru_cache(maxsize=131072)
 def _title_keys(
     title: str | None,
-) -> tuple[str, str, str, frozenset[str], frozenset[str]]:
+) -> tuple[str, str, str, frozenset[str], frozenset[str], bool]:
     norm = normalize_title(title)
     kinds = record_kind(norm, None)
     if is_notice_title(title):
         kinds = kinds | _ERRATUM
     core = _LEADING_KIND_RE.sub("", norm) if kinds else norm
-    return norm, norm.replace(" ", ""), core.replace(" ", ""), title_numbers(norm), kinds
+    headed = bool(title and _HEADING_RE.match(title))
+    return norm, norm.replace(" ", ""), core.replace(" ", ""), title_numbers(norm), kinds, headed
 
 
 @lru_cache(maxsize=16384)
