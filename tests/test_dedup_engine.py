@@ -591,3 +591,34 @@ def test_rule_merges_the_duplicate_and_not_the_trap(label: str) -> None:
     # all three together: the trap must stay out of the group
     result = find_duplicates([base, replace(duplicate, id="x2"), replace(trap, id="x3")])
     assert result.group_of("x3") != result.group_of("x1")
+
+
+# ------------------------------------------------- bulk decisions equal the one-by-one scorer
+
+
+def test_bulk_conflicts_decide_exactly_as_score_pair() -> None:
+    """The engine decides DOI, PMID, number and year conflicts in numpy; the result must be the
+    very ``PairScore`` that ``score_pair`` returns, reasons, fields and score included."""
+    from reviewtool.dedup.engine import _prepare_all
+    from reviewtool.dedup.similarity import score_pair
+
+    base = replace(ARTICLE, doi=None)
+    records = [
+        base,
+        replace(base, id="a2", doi="10.1000/x"),
+        replace(base, id="a3", doi="10.1000/y", year=2013),  # DOI conflict with a2
+        replace(base, id="a4", pmid="111"),
+        replace(base, id="a5", pmid="222"),  # PMID conflict
+        replace(base, id="a6", title=TITLE + " part 2", volume="32"),  # numbers differ
+        replace(base, id="a7", year=2014),  # years differ by 4
+        replace(base, id="a8", title=TITLE + " part 2"),  # numbers differ at the same place
+        replace(REPRINT, id="r1", doi="10.1000/r1"),
+        replace(REPRINT, id="r2", doi="10.1000/r2", year=2010, volume="25", pages="56-64"),
+    ]
+    result = find_duplicates(records)
+    prepared = {p.id: p for p in _prepare_all(sorted(records, key=lambda r: r.id))}
+    assert len(result.pairs) >= 20
+    for pair in result.pairs:
+        if "conflicting records" in " ".join(pair.reasons) or not pair.fields:
+            continue  # refused by clustering, or an identical copy merged before scoring
+        assert pair == score_pair(prepared[pair.a], prepared[pair.b]), pair
