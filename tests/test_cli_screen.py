@@ -99,7 +99,10 @@ def test_bad_input_one_line(db: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("record_id,decision\n1,include\nx,include\n")
     result = run(db, "screen", "import-decisions", str(bad), "--as", "bob")
-    assert result.exit_code == 2 and "bad.csv:3: record and pair ids must be whole numbers" in result.stderr
+    assert (
+        result.exit_code == 2
+        and "bad.csv:3: record and pair ids must be whole numbers" in result.stderr
+    )
     assert json.loads(run(db, "screen", "stats", "-f", "json").stdout)["tiab"]["agreement"] == []
     result = run(db, "screen", "fulltext", "1", "--file", "a.pdf", "--as", "alice")
     assert result.exit_code == 6 and "not included at title/abstract" in result.stderr
