@@ -48,6 +48,9 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def pg_server() -> Iterator[str]:
     """A base URL (without database name) of a running PostgreSQL server."""
+    pytest.importorskip(
+        "psycopg", reason="the PostgreSQL driver is not installed (pip install '.[postgres]')"
+    )
     given = os.environ.get("REVIEWTOOL_TEST_PG_URL")
     if given:
         yield given
