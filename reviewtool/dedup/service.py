@@ -15,9 +15,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
@@ -30,6 +29,7 @@ from reviewtool.dedup.similarity import PairDecision, Thresholds
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound
 from reviewtool.storage.models import DedupPair, DedupRun, ImportBatch, Record
+from reviewtool.storage.queries import dedup_queue_size
 from reviewtool.storage.snapshots import pair_snapshot
 
 LINKS = ("merged", "confirmed")
@@ -147,21 +147,6 @@ def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, in
     return changes
 
 
-def _queue_size(session: Session) -> int:
-    a, b = aliased(Record), aliased(Record)
-    query = (
-        select(func.count())
-        .select_from(DedupPair)
-        .join(a, col(a.id) == col(DedupPair.record_a))
-        .join(b, col(b.id) == col(DedupPair.record_b))
-        .where(
-            DedupPair.status == "pending",
-            func.coalesce(a.duplicate_of, a.id) != func.coalesce(b.duplicate_of, b.id),
-        )
-    )
-    return int(session.execute(query).scalar_one())
-
-
 @dataclass(frozen=True)
 class DedupRunReport:
     """What one `dedup run` did."""
@@ -240,7 +225,7 @@ def run_dedup(
         if p.id in touched_ids or (p.record_a, p.record_b) in touched_keys
     ]
     run.auto_merged = sum(1 for p in touched if p.status == "merged")
-    run.queued = _queue_size(session)
+    run.queued = dedup_queue_size(session)
     session.add(run)
     groups, duplicates = _group_counts(session)
     counts = {

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
@@ -32,7 +31,7 @@ from reviewtool.storage.models import (
     ReviewInfo,
     ReviewSetting,
 )
-from reviewtool.storage.queries import stage_outcomes
+from reviewtool.storage.queries import dedup_queue_size, stage_outcomes
 from reviewtool.storage.snapshots import member_snapshot, review_snapshot
 
 SYSTEM_ACTOR = "reviewtool"
@@ -228,18 +227,7 @@ def _stage_counts(session: Session) -> dict[str, dict[str, int]]:
         )
         pairs = _count(session, select(func.count()).select_from(DedupPair))
         if pairs or duplicates:
-            a, b = aliased(Record), aliased(Record)
-            pending = _count(
-                session,
-                select(func.count())
-                .select_from(DedupPair)
-                .join(a, col(a.id) == col(DedupPair.record_a))
-                .join(b, col(b.id) == col(DedupPair.record_b))
-                .where(
-                    DedupPair.status == "pending",
-                    func.coalesce(a.duplicate_of, a.id) != func.coalesce(b.duplicate_of, b.id),
-                ),
-            )
+            pending = dedup_queue_size(session)
             stages["deduplication"] = {
                 "duplicates removed": duplicates,
                 "records after deduplication": records - duplicates,

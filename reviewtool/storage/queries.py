@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from reviewtool.domain import SETTINGS, ScreeningOutcome, Vote, screening_outcome
 from reviewtool.storage.models import (
+    DedupPair,
     Member,
+    Record,
     ReviewSetting,
     ScreeningDecision,
     ScreeningResolution,
@@ -117,3 +121,19 @@ def stage_outcomes(session: Session, stage: str) -> dict[int, ScreeningOutcome]:
         )
         for record_id, votes in current_votes(session, stage).items()
     }
+
+
+def dedup_queue_size(session: Session) -> int:
+    """Pending duplicate pairs whose two records are still in different groups."""
+    a, b = aliased(Record), aliased(Record)
+    query = (
+        select(func.count())
+        .select_from(DedupPair)
+        .join(a, col(a.id) == col(DedupPair.record_a))
+        .join(b, col(b.id) == col(DedupPair.record_b))
+        .where(
+            DedupPair.status == "pending",
+            func.coalesce(a.duplicate_of, a.id) != func.coalesce(b.duplicate_of, b.id),
+        )
+    )
+    return int(session.exec(query).one())
