@@ -55,10 +55,11 @@ def register(app: typer.Typer) -> None:
             None, "--searched", help="Date of the search, YYYY-MM-DD."
         ),
         query: str | None = typer.Option(None, "--query", help="The search strategy as run."),
-        fmt: str | None = typer.Option(
+        input_format: str | None = typer.Option(
             None,
-            "--format",
-            help="Force a format instead of detecting it: ris, nbib, bibtex, endnote_xml, endnote_tagged, wos, wos_tab, csv.",
+            "--input-format",
+            help="Read the files as this format instead of detecting it: ris, nbib, ovid, bibtex, "
+            "endnote_xml, endnote_tagged, wos, wos_tab, csv. (--format sets the output.)",
         ),
         skip_bad: bool = typer.Option(
             False, "--skip-bad", help="Import the good records; list the bad ones."
@@ -102,13 +103,13 @@ def register(app: typer.Typer) -> None:
 
                     reports = import_files(
                         session, actor=actor_name(actor), paths=files, source=source, searched_on=searched,
-                        query=query, format=fmt, skip_bad=skip_bad, force=force, column_map=column_map,
+                        query=query, format=input_format, skip_bad=skip_bad, force=force, column_map=column_map,
                         progress=progress,
                     )  # fmt: skip
             else:
                 reports = import_files(
                     session, actor=actor_name(actor), paths=files, source=source, searched_on=searched,
-                    query=query, format=fmt, skip_bad=skip_bad, force=force, column_map=column_map,
+                    query=query, format=input_format, skip_bad=skip_bad, force=force, column_map=column_map,
                 )  # fmt: skip
         if output is OutputFormat.JSON:
             typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
