@@ -1,0 +1,102 @@
+"""Issue 8, section A: nothing an export file holds may vanish without a word.
+
+Each kind of fault has the issue's example pinned with its right value (from ``../shared/cases``
+and the real Ovid Embase export in ``../shared/fixtures/formats``) and further inputs written here
+for the other formats that share the kind.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reviewtool.importing.parsers import ParsedFile, parse_bytes, parse_file
+
+
+def _parse(text: str, name: str, **kw: object) -> ParsedFile:
+    return parse_bytes(text.encode("utf-8"), name=name, **kw)  # type: ignore[arg-type]
+
+
+def _messages(parsed: ParsedFile) -> list[str]:
+    return [f"{w.line}: {w.message}" for w in parsed.warnings]
+
+
+# --- A1: lines before the record start -----------------------------------------------------------
+
+
+def test_ris_tags_before_ty_belong_to_the_record(shared_dir: Path) -> None:
+    parsed = parse_file(shared_dir / "cases" / "ris_ty_not_first.ris")
+    first, second = parsed.citations
+    assert first.title == "Population ecology of river otters in a protected wetland"
+    assert first.pages == "67-76"
+    assert first.volume == "49" and first.year == 2007
+    assert first.extra["database"] == "Scopus"
+    assert first.line == 1
+    assert first.raw.startswith("DB  - Scopus\nC8  - \nC7  - \nTI  - Population ecology")
+    assert first.raw.endswith("JO  - Wetland Ecology\nER  - ")
+    assert second.title == "Beaver dams and stream temperature"
+    assert second.abstract == "A second abstract text."
+    assert second.line == 19
+    assert second.raw.startswith("DB  - WoS\nAB  - A second abstract text.\nTY  - JOUR")
+    messages = _messages(parsed)
+    assert "1: lines 1-6 before the TY on line 7 read as part of that record" in messages
+    assert "19: lines 19-20 before the TY on line 21 read as part of that record" in messages
+
+
+def test_ris_lines_after_er_and_text_between_records_are_reported() -> None:
+    # Ovid writes NL after ER, then a link line and a record number ("2.") before the next TY.
+    text = (
+        "1.\n"
+        "TY  - JOUR\nTI  - First\nER  - \n"
+        "NL  - J Clin Psychol\n"
+        "\n"
+        "Link to the Ovid Full Text: https://example.org/1\n"
+        "\n"
+        "2.\n"
+        "TY  - JOUR\nTI  - Second\nER  - \n"
+    )
+    parsed = _parse(text, "ovid.ris")
+    first, second = parsed.citations
+    assert first.raw == "TY  - JOUR\nTI  - First\nER  - \nNL  - J Clin Psychol"
+    assert first.extra["tag_NL"] == "J Clin Psychol"
+    assert second.raw == "TY  - JOUR\nTI  - Second\nER  - "
+    assert _messages(parsed) == [
+        "1: text outside any record not imported (1 non-tag line in line 1): '1.'",
+        "5: line 5 after the ER on line 4 read as part of that record",
+        "7: text outside any record not imported (2 non-tag lines in lines 7-9): "
+        "'Link to the Ovid Full Text: https://example.org/1'",
+        "2: tag 'NL' is not a RIS field this tool knows; kept in extra as 'tag_NL' (1 record)",
+    ]
+
+
+def test_ris_tags_ended_by_er_without_ty_are_a_record() -> None:
+    text = "TY  - JOUR\nTI  - One\nER  - \nTI  - Two, no TY\nPY  - 2001\nER  - \n"
+    parsed = _parse(text, "t.ris")
+    assert [(c.title, c.year, c.line) for c in parsed.citations] == [
+        ("One", None, 1),
+        ("Two, no TY", 2001, 4),
+    ]
+    assert "4: record has no TY line (ends on line 6)" in _messages(parsed)
+
+
+def test_wos_tags_before_pt_belong_to_the_record() -> None:
+    text = (
+        "FN Clarivate Analytics Web of Science\nVR 1.0\n"
+        "TI Otters before PT\n"
+        "PT J\nAU Marsh, AJ\nSO WETLAND ECOLOGY\nPY 2007\nUT WOS:000001\nER\n"
+        "\nEF\n"
+    )
+    parsed = _parse(text, "savedrecs.txt")
+    (rec,) = parsed.citations
+    assert rec.title == "Otters before PT"
+    assert rec.raw.startswith("TI Otters before PT\nPT J")
+    assert rec.line == 3
+    assert "3: line 3 before the PT on line 4 read as part of that record" in _messages(parsed)
+
+
+def test_wos_text_outside_records_is_reported() -> None:
+    text = "FN Web of Science\nVR 1.0\nexported by someone\nPT J\nTI A\nUT WOS:1\nER\nEF\n"
+    parsed = _parse(text, "savedrecs.txt")
+    assert len(parsed.citations) == 1
+    assert _messages(parsed) == [
+        "3: text outside any record not imported (1 non-tag line in line 3): 'exported by someone'"
+    ]
