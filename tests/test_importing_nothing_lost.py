@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from reviewtool.errors import InvalidInput
 from reviewtool.importing.parsers import ParsedFile, parse_bytes, parse_file
 
 
@@ -100,3 +103,90 @@ def test_wos_text_outside_records_is_reported() -> None:
     assert _messages(parsed) == [
         "3: text outside any record not imported (1 non-tag line in line 3): 'exported by someone'"
     ]
+
+
+# --- A5: unknown tags never sink a record --------------------------------------------------------
+
+ZOOREC = (
+    "FN Clarivate Analytics Web of Science\n"
+    "VR 1.0\n"
+    "PT J\n"
+    "AU Smith, J\n"
+    "TI A new species of Rana from the Western Ghats\n"
+    "SO ZOOTAXA\n"
+    "TA Anura\n"
+    "   Ranidae\n"
+    "ST Amphibia\n"
+    "PY 2019\n"
+    "VL 4612\n"
+    "UT ZOOREC:ZOOR15500012345\n"
+    "ER\n"
+    "\n"
+    "PT J\n"
+    "AU Jones, K\n"
+    "TI Frog calls at night\n"
+    "TA Anura\n"
+    "PY 2020\n"
+    "UT ZOOREC:ZOOR15600000001\n"
+    "ER\n"
+    "\n"
+    "EF\n"
+)
+
+
+def test_wos_zoological_record_tags_go_to_extra() -> None:
+    parsed = _parse(ZOOREC, "zoorec.txt")
+    first, second = parsed.citations
+    assert first.title == "A new species of Rana from the Western Ghats"
+    assert (first.year, first.volume, first.journal) == (2019, "4612", "ZOOTAXA")
+    assert first.source_key == "ZOOREC:ZOOR15500012345"
+    assert first.extra["tag_TA"] == "Anura Ranidae"  # continuation joined onto the value
+    assert first.extra["tag_ST"] == "Amphibia"
+    assert second.extra == {"tag_TA": "Anura", "wos_publication_type": "J"}
+    assert _messages(parsed) == [
+        "3: tag 'TA' is not a Web of Science field this tool knows; kept in extra as 'tag_TA' "
+        "(2 records)",
+        "3: tag 'ST' is not a Web of Science field this tool knows; kept in extra as 'tag_ST' "
+        "(1 record)",
+    ]
+
+
+def test_wos_tab_delimited_unknown_columns_go_to_extra() -> None:
+    text = "PT\tAU\tTI\tZZ\tPY\tUT\nJ\tSmith, J\tA title\tsomething\t2019\tWOS:1\n"
+    parsed = _parse(text, "savedrecs.txt", format="wos_tab")
+    (rec,) = parsed.citations
+    assert rec.extra["tag_ZZ"] == "something"
+    assert [w.line for w in parsed.warnings] == [2]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "key", "value"),
+    [
+        ("a.ris", "TY  - JOUR\nTI  - A title\nZZ  - odd value\nER  - \n", "tag_ZZ", "odd value"),
+        ("a.nbib", "PMID- 123\nTI  - A title\nZZZ - odd value\n", "tag_ZZZ", "odd value"),
+        ("a.enw", "%0 Journal Article\n%T A title\n%= odd value\n", "tag_=", "odd value"),
+        ("a.txt", "PT J\nTI A title\nZZ odd value\nER\n", "tag_ZZ", "odd value"),
+    ],
+)
+def test_unknown_tags_are_kept_and_warned_in_every_tagged_format(
+    name: str, text: str, key: str, value: str
+) -> None:
+    parsed = _parse(text, name)
+    (rec,) = parsed.citations
+    assert rec.title == "A title"
+    assert rec.extra[key] == value
+    assert any("kept in extra as" in m and repr(key) in m for m in _messages(parsed))
+
+
+def test_skip_bad_counts_what_was_found_and_skipped(fresh_review: object, tmp_path: Path) -> None:
+    from reviewtool.importing.service import import_files
+
+    path = tmp_path / "cut.txt"
+    # Two records, each missing its ER: both bad, so nothing can be imported.
+    path.write_text("FN x\nVR 1.0\nPT J\nTI One\nPT J\nTI Two\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as err, fresh_review.transaction() as session:  # type: ignore[attr-defined]
+        import_files(session, actor="alice", paths=[path], source="WoS", skip_bad=True)
+    assert str(err.value) == (
+        f"{path}: 2 records found in this wos file and all were skipped as bad; nothing "
+        "imported (first, line 3: record has no ER line before the next PT)"
+    )

@@ -26,6 +26,8 @@ records_app = typer.Typer(help="List the imported records.", no_args_is_help=Tru
 
 # Files above this size get a progress bar; small ones parse faster than a bar can draw.
 PROGRESS_BYTES = 1_000_000
+# How many parser warnings the table output lists per file (JSON output carries all of them).
+WARNINGS_SHOWN = 20
 
 
 def _column_map(items: list[str]) -> dict[str, str]:
@@ -116,13 +118,31 @@ def register(app: typer.Typer) -> None:
             return
         out = console()
         for r in reports:
+            found = f"{r.records + len(r.bad)} records found, " if r.bad else ""
             out.print(
                 f"Imported {r.records} records from {r.file_name} ({r.format}, {r.encoding}) "
                 f"as batch {r.batch_id}, source {r.source}.",
                 highlight=False,
             )
+            if r.bad:
+                out.print(
+                    f"  {found}{r.records} imported, {len(r.bad)} skipped as bad:",
+                    highlight=False,
+                )
             for bad in r.bad:
-                out.print(f"  skipped line {bad['line']}: {bad['reason']}", highlight=False)
+                out.print(
+                    f"  skipped line {bad['line']}: {bad['reason']}", highlight=False, markup=False
+                )
+            if r.warnings:
+                out.print(f"  {len(r.warnings)} warnings:", highlight=False)
+                for warning in r.warnings[:WARNINGS_SHOWN]:
+                    out.print(f"  warning: {warning}", highlight=False, markup=False)
+                if len(r.warnings) > WARNINGS_SHOWN:
+                    out.print(
+                        f"  ... {len(r.warnings) - WARNINGS_SHOWN} more "
+                        "(all are kept with the batch; see --format json)",
+                        highlight=False,
+                    )
 
     app.add_typer(records_app, name="records")
 

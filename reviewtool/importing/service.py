@@ -152,6 +152,13 @@ def import_files(
             progress=callback,
         )
         if not parsed.citations:
+            if parsed.bad:
+                first = parsed.bad[0]
+                raise InvalidInput(
+                    f"{path}: {len(parsed.bad)} record{'s' if len(parsed.bad) != 1 else ''} "
+                    f"found in this {parsed.format} file and all were skipped as bad; nothing "
+                    f"imported (first, line {first.line}: {first.reason})"
+                )
             raise InvalidInput(f"{path}: no records found in this {parsed.format} file")
         bad = [
             {"line": b.line, "source_key": b.source_key, "reason": b.reason, "raw": b.raw[:500]}

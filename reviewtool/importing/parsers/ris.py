@@ -143,13 +143,14 @@ def to_citation(
     urls = _all(rec, "urls")
     if urls:
         extra["url"] = urls[0]
-    note_text = rp.joined_text("N1", _all(rec, "notes"), notes)
+    # N1 is a list tag (EndNote writes one per note): joined the same way, without a warning.
+    note_text = rp.joined_text("N1", _all(rec, "notes"), [])
     if note_text:
         extra["notes"] = note_text
     for tag, values in unknown.items():
         kept = "; ".join(v for v in values if v)
         if kept:
-            extra[f"tag_{tag}"] = kept
+            extra[_unknown_key(tag)] = kept
     abstract = rp.joined_text("AB", _all(rec, "abstract"), notes) or rp.joined_text(
         "N2", _all(rec, "abstract_n2"), notes
     )
@@ -282,7 +283,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
     held: tuple[dict[str, Any], int, int] | None = None  # (fields, first line, end index)
     pending = -1
     outside: list[int] = []
-    unknown_seen: dict[str, list[int]] = {}  # tag -> [first line, records]
+    unknown_seen: dict[str | None, list[int]] = {}  # tag -> [first line, records]
 
     def emit(rec: dict[str, Any], begin: int, end: int) -> RecordStream:
         notes: list[str] = []
@@ -418,9 +419,10 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
     elif outside and count:
         yield _outside_warning(lines, outside)
     for tag, (first, records) in unknown_seen.items():
+        what = f"tag {tag!r} is not a RIS field this tool knows" if tag else "text continues no tag"
         yield ParseWarning(
             first,
-            f"tag {tag!r} is not a RIS field this tool knows; kept in extra as 'tag_{tag}' "
+            f"{what}; kept in extra as {_unknown_key(tag)!r} "
             f"({records} record{'s' if records != 1 else ''})",
         )
     if count == 0 and rec is None and text.strip():
@@ -440,6 +442,11 @@ def _replay(rec: dict[str, Any], lines: list[str], begin: int, end: int) -> None
             last = tag
         elif line.strip() and last is not None:
             add_field(rec, last, line.strip(), continued=True)
+
+
+def _unknown_key(tag: str | None) -> str:
+    """The ``extra`` key for a tag outside ``RIS_MAPPING`` (``None``: text after TY, no tag)."""
+    return f"tag_{tag}" if tag else "untagged"
 
 
 def _span(first: int, last: int) -> str:
