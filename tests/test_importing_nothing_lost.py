@@ -164,7 +164,7 @@ def test_wos_tab_delimited_unknown_columns_go_to_extra() -> None:
     [
         ("a.ris", "TY  - JOUR\nTI  - A title\nZZ  - odd value\nER  - \n", "tag_ZZ", "odd value"),
         ("a.nbib", "PMID- 123\nTI  - A title\nZZZ - odd value\n", "tag_ZZZ", "odd value"),
-        ("a.enw", "%0 Journal Article\n%T A title\n%= odd value\n", "tag_=", "odd value"),
+        ("a.enw", "%0 Journal Article\n%T A title\n%q odd value\n", "tag_q", "odd value"),
         ("a.txt", "PT J\nTI A title\nZZ odd value\nER\n", "tag_ZZ", "odd value"),
     ],
 )

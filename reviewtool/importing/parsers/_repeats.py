@@ -32,6 +32,7 @@ __all__ = [
     "record_label",
     "record_warnings",
     "title_and_alternatives",
+    "unknown_tag_warnings",
 ]
 
 ALTERNATIVE_TITLE = "alternative_title"
@@ -133,3 +134,17 @@ def record_warnings(citation: CitationIn, notes: list[str]) -> Iterator[ParseWar
         label = record_label(citation)
         for note in notes:
             yield ParseWarning(citation.line, f"{label}: {note}")
+
+
+def unknown_tag_warnings(seen: dict[str, list[int]], what: str) -> Iterator[ParseWarning]:
+    """One warning per unknown tag of a file: ``seen`` maps tag -> [first line, records].
+
+    The tag's values are in each record's ``extra`` as ``tag_<TAG>`` (the parsers' rule for tags
+    they do not know: kept, never a reason to refuse the record).
+    """
+    for tag, (first, records) in seen.items():
+        yield ParseWarning(
+            first,
+            f"tag {tag!r} is not a {what} field this tool knows; kept in extra as 'tag_{tag}' "
+            f"({records} record{'s' if records != 1 else ''})",
+        )

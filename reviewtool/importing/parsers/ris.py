@@ -418,11 +418,13 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
         )
     elif outside and count:
         yield _outside_warning(lines, outside)
-    for tag, (first, records) in unknown_seen.items():
-        what = f"tag {tag!r} is not a RIS field this tool knows" if tag else "text continues no tag"
+    for utag, (first, records) in unknown_seen.items():
+        what = (
+            f"tag {utag!r} is not a RIS field this tool knows" if utag else "text continues no tag"
+        )
         yield ParseWarning(
             first,
-            f"{what}; kept in extra as {_unknown_key(tag)!r} "
+            f"{what}; kept in extra as {_unknown_key(utag)!r} "
             f"({records} record{'s' if records != 1 else ''})",
         )
     if count == 0 and rec is None and text.strip():

@@ -268,7 +268,7 @@ def parse(
         )
     elif outside and count:
         yield _outside_warning(lines, outside)
-    yield from _unknown_warnings(unknown_seen)
+    yield from rp.unknown_tag_warnings(unknown_seen, "Web of Science")
     if current is None and count == 0 and text.strip():
         raise ParseError("no Web of Science record found (no line starts with 'PT ')", path=name)
 
@@ -280,15 +280,6 @@ def _count_unknown(seen: dict[str, list[int]], rec: dict[str, Any], line: int) -
             seen[tag] = [line, 1]
         else:
             entry[1] += 1
-
-
-def _unknown_warnings(seen: dict[str, list[int]]) -> RecordStream:
-    for tag, (first, records) in seen.items():
-        yield ParseWarning(
-            first,
-            f"tag {tag!r} is not a Web of Science field this tool knows; kept in extra as "
-            f"'tag_{tag}' ({records} record{'s' if records != 1 else ''})",
-        )
 
 
 def _span(first: int, last: int) -> str:
@@ -346,4 +337,4 @@ def _parse_tab(text: str, *, name: str, progress: Progress | None) -> RecordStre
         yield from rp.record_warnings(citation, notes)
         if progress is not None:
             progress(count)
-    yield from _unknown_warnings(unknown_seen)
+    yield from rp.unknown_tag_warnings(unknown_seen, "Web of Science")
