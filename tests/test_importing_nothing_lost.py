@@ -190,3 +190,82 @@ def test_skip_bad_counts_what_was_found_and_skipped(fresh_review: object, tmp_pa
         f"{path}: 2 records found in this wos file and all were skipped as bad; nothing "
         "imported (first, line 3: record has no ER line before the next PT)"
     )
+
+
+# --- A2: a single-value tag repeated in one record: one policy for every tagged format ----------
+
+PARA1 = "Background: otters use wetlands."
+PARA2 = "Results: they stay there."
+TITLE = "Otters in wetlands"
+TRANSLATED = "Fischotter in Feuchtgebieten"
+DOI, DOI2 = "10.1000/otter.1", "10.1000/otter.2"
+
+
+def _check_repeats(parsed: ParsedFile, *, tags: tuple[str, str, str]) -> None:
+    (rec,) = parsed.citations
+    assert rec.abstract == f"{PARA1}\n\n{PARA2}"  # both paragraphs, in order, a blank line apart
+    assert rec.title == TITLE
+    assert rec.extra["alternative_title"] == TRANSLATED
+    assert rec.doi == DOI  # the first valid value
+    ab, ti, do = tags
+    messages = _messages(parsed)
+    assert any(f"{ab} appears 2 times; joined in order as paragraphs" in m for m in messages)
+    assert any(f"{ti} appears 2 times; the first is the title" in m for m in messages)
+    assert any(f"{do} holds " in m and f"{DOI!r} is kept" in m for m in messages)
+    assert all(m.split(": ", 1)[1].startswith("record ") for m in messages)  # names the record
+
+
+def test_ris_repeated_tags() -> None:
+    text = (
+        "TY  - JOUR\nID  - rec-7\n"
+        f"TI  - {TITLE}\nTI  - {TRANSLATED}\nAB  - {PARA1}\nAB  - {PARA2}\n"
+        f"DO  - not a doi\nDO  - {DOI}\nDO  - {DOI2}\nER  - \n"
+    )
+    parsed = _parse(text, "t.ris")
+    _check_repeats(parsed, tags=("AB", "TI", "DO"))
+    assert _messages(parsed)[0].startswith("1: record 'rec-7': ")
+
+
+def test_nbib_repeated_tags() -> None:
+    text = (
+        f"PMID- 31234567\nTI  - {TITLE}\nTI  - {TRANSLATED}\nAB  - {PARA1}\nAB  - {PARA2}\n"
+        f"LID - {DOI} [doi]\nAID - {DOI2} [doi]\nPMID- 999\n"
+    )
+    parsed = _parse(text, "t.nbib")
+    _check_repeats(parsed, tags=("AB", "TI", "LID/AID [doi]"))
+    assert parsed.citations[0].pmid == "31234567"
+    assert any("PMID holds 2 different values" in m for m in _messages(parsed))
+
+
+def test_endnote_tagged_repeated_tags() -> None:
+    text = (
+        f"%0 Journal Article\n%T {TITLE}\n%T {TRANSLATED}\n%X {PARA1}\n%X {PARA2}\n"
+        f"%R {DOI}\n%R {DOI2}\n%Z first note\n%Z second note\n"
+    )
+    parsed = _parse(text, "t.enw")
+    _check_repeats(parsed, tags=("%X", "%T", "%R"))
+    assert parsed.citations[0].extra["notes"] == "first note\n\nsecond note"
+
+
+def test_wos_repeated_tags() -> None:
+    text = (
+        f"FN Web of Science\nVR 1.0\nPT J\nTI {TITLE}\nTI {TRANSLATED}\nAB {PARA1}\nAB {PARA2}\n"
+        f"DI {DOI}\nDI {DOI2}\nUT WOS:000123\nER\nEF\n"
+    )
+    parsed = _parse(text, "t.txt")
+    _check_repeats(parsed, tags=("AB", "TI", "DI"))
+
+
+def test_same_value_twice_is_not_a_warning() -> None:
+    text = f"TY  - JOUR\nT1  - {TITLE}\nTI  - {TITLE}\nDO  - {DOI}\nDO  - {DOI.upper()}\nER  - \n"
+    parsed = _parse(text, "t.ris")
+    (rec,) = parsed.citations
+    assert (rec.title, rec.doi, "alternative_title" in rec.extra) == (TITLE, DOI, False)
+    assert parsed.warnings == ()
+
+
+def test_ris_zotero_long_abstract_keeps_every_paragraph() -> None:
+    # Zotero splits a long abstract over several AB lines; a continuation line joins its paragraph.
+    text = "TY  - JOUR\nTI  - T\nAB  - First paragraph\n  goes on.\nAB  - Second.\nAB  - Third.\nER  - \n"
+    (rec,) = _parse(text, "z.ris").citations
+    assert rec.abstract == "First paragraph goes on.\n\nSecond.\n\nThird."
