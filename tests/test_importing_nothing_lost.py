@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewtool.errors import InvalidInput
+from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.importing.parsers import ParsedFile, parse_bytes, parse_file
 
 
@@ -269,3 +269,73 @@ def test_ris_zotero_long_abstract_keeps_every_paragraph() -> None:
     text = "TY  - JOUR\nTI  - T\nAB  - First paragraph\n  goes on.\nAB  - Second.\nAB  - Third.\nER  - \n"
     (rec,) = _parse(text, "z.ris").citations
     assert rec.abstract == "First paragraph goes on.\n\nSecond.\n\nThird."
+
+
+# --- A3: CSV header checked; no record nothing can identify without a warning ------------------
+
+
+def test_csv_excel_sep_line(shared_dir: Path) -> None:
+    parsed = parse_file(shared_dir / "cases" / "csv_excel_sep_line.csv")
+    assert parsed.encoding == "cp1252"
+    first, second = parsed.citations  # two records, none made from the header or the sep line
+    assert first.title == "Wirksamkeit von Physiotherapie bei Kniearthrose"
+    assert first.authors == ("Müller, Jürgen", "Weiß, Anna")
+    assert first.journal == "Zeitschrift für Rheumatologie"
+    assert (first.year, first.doi) == (2019, "10.1007/s00393-019-0001-1")
+    assert first.abstract == (
+        'Hintergrund: Studie mit "Placebo" Kontrolle. Zweite Zeile des Abstracts; mit Semikolon.'
+    )
+    assert first.line == 3
+    assert second.authors == ("Søndergaard, Ole",)
+    assert (second.line, second.abstract) == (5, "Short abstract.")
+    assert parsed.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("directive", "delimiter"), [("sep=,", ","), ('"sep=\t"', "\t"), ("SEP=|", "|")]
+)
+def test_csv_sep_directive_other_delimiters(directive: str, delimiter: str) -> None:
+    rows = [
+        directive,
+        delimiter.join(["Title", "Year"]),
+        delimiter.join(["Otters: a study", "2001"]),
+    ]
+    (rec,) = _parse("\n".join(rows) + "\n", "t.csv").citations
+    assert (rec.title, rec.year, rec.line) == ("Otters: a study", 2001, 3)
+
+
+def test_csv_unknown_headers_are_refused_pointing_to_map(shared_dir: Path) -> None:
+    path = shared_dir / "cases" / "csv_unknown_headers.csv"
+    with pytest.raises(ParseError) as err:
+        parse_file(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message == (
+        f"{path}:1: no column is recognised as title, authors, DOI, PMID or year "
+        "(header: 'Titel', 'Autoren', 'Jahr'); name the columns with --map, e.g. --map "
+        "title='Titel'"
+    )
+    # ... and with the mapping it imports.
+    (rec,) = parse_file(path, column_map={"title": "Titel", "authors": "Autoren"}).citations
+    assert (rec.title, rec.authors) == ("Eine Studie", ("Meier, K",))
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("a.csv", "Title,Year,Journal\nA study,2001,J A\n,2002,J B\n"),
+        ("a.ris", "TY  - JOUR\nTI  - A study\nER  - \nTY  - JOUR\nPY  - 2002\nER  - \n"),
+        ("a.nbib", "PMID- 1\nTI  - A study\n\nOWN - NLM\nDP  - 2002\n"),
+        ("a.enw", "%0 Journal Article\n%T A study\n\n%0 Journal Article\n%D 2002\n"),
+        ("a.txt", "PT J\nTI A study\nER\n\nPT J\nPY 2002\nER\n"),
+        ("a.bib", "@article{a, title={A study}}\n@article{b, year={2002}}\n"),
+    ],
+)
+def test_a_record_without_title_doi_or_pmid_is_warned_in_every_format(name: str, text: str) -> None:
+    parsed = _parse(text, name)
+    assert len(parsed.citations) == 2
+    lonely = parsed.citations[1]
+    assert (lonely.title, lonely.doi, lonely.pmid, lonely.year) == (None, None, None, 2002)
+    assert [w.line for w in parsed.warnings if "no title, DOI or PMID" in w.message] == [
+        lonely.line
+    ]

@@ -20,6 +20,7 @@ from reviewtool.domain import CitationIn
 from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.importing.detect import FORMATS, decode, detect_format
 from reviewtool.importing.parsers._base import BadRecord, ParseWarning, Progress, excerpt
+from reviewtool.importing.parsers._repeats import record_label
 
 __all__ = [
     "FORMATS",
@@ -100,6 +101,15 @@ def parse_text(
             for item in parse(text, **kwargs):  # type: ignore[attr-defined]
                 if isinstance(item, CitationIn):
                     good.append(item)
+                    if item.title is None and item.doi is None and item.pmid is None:
+                        # Every format: a record nothing can identify is kept, but said so.
+                        warnings.append(
+                            ParseWarning(
+                                item.line,
+                                f"{record_label(item)}: no title, DOI or PMID; imported with its "
+                                "raw text (check the file or the column mapping)",
+                            )
+                        )
                 elif isinstance(item, BadRecord):
                     if not skip_bad:
                         raise ParseError(
@@ -146,6 +156,7 @@ def parse_bytes(
     (``{"title": "Article Title"}``); unmapped fields are matched by common header names.
     ``progress`` is called with the number of records processed so far.
 
+    A record with no title, no DOI and no PMID is kept with a warning (whatever the format).
     Raises ``ParseError`` naming the file, line and record at the first bad record unless
     ``skip_bad`` is set, and ``InvalidInput`` for undecodable, binary or unrecognisable files.
     """
