@@ -339,3 +339,156 @@ def test_a_record_without_title_doi_or_pmid_is_warned_in_every_format(name: str,
     assert [w.line for w in parsed.warnings if "no title, DOI or PMID" in w.message] == [
         lonely.line
     ]
+
+
+# --- A4: Ovid direct exports ---------------------------------------------------------------------
+
+
+def test_real_ovid_embase_export(shared_dir: Path) -> None:
+    path = (
+        shared_dir
+        / "fixtures"
+        / "formats"
+        / "ovid_embase"
+        / "knh11545__Embase_endnote_r3001-3002.cgi"
+    )
+    parsed = parse_file(path)
+    assert parsed.format == "ovid"
+    first, second = parsed.citations
+    # Right values read off the records themselves.
+    assert first.source_key == "621381829" and first.extra["accession_number"] == "621381829"
+    assert second.extra["accession_number"] == "621381823"
+    assert first.title == (
+        "Quality of life in patients with primary ciliary dyskinesia: A systematic review."
+    )
+    assert first.authors == ("Behan, L.", "Rubbo, B.", "Lucas, J.S.", "Galvin, A.D.")
+    assert (first.year, second.year) == (2018, 2018)
+    assert first.doi == second.doi == "10.1186/s12919-018-0099-8"
+    assert first.journal == "BMC Proceedings"
+    assert (first.volume, first.issue, first.pages) == ("12", "Supplement 3", None)
+    assert first.extra["conference"] == (
+        "2nd BEAT-PCD Conference and 3rd PCD Training School: Part 2. Spain"
+    )
+    assert first.extra["database"] == "Embase" and first.extra["issn"] == "1753-6561"
+    assert first.publication_type == "Conference Abstract" and first.language == "English"
+    # The abstract runs over four unindented lines (Method(s):, Result(s):, Conclusion(s):).
+    assert first.abstract is not None
+    assert first.abstract.startswith("Background: As in most rare diseases, little is known")
+    assert " Method(s): We searched MEDLINE, EBSCO" in first.abstract
+    assert first.abstract.endswith("Interventions that ameliorate these issues need investigation.")
+    assert second.abstract is not None and second.abstract.endswith(
+        "novel marker for diagnosis of PCD."
+    )
+    assert "*quality of life" in first.keywords
+    assert (first.line, second.line) == (1, 75)
+    assert first.raw.startswith("<3001. >\nVN  - Ovid Technologies\nDB  - Embase\nUI  - 621381829")
+    assert first.raw.endswith("CR  - Copyright 2018 Elsevier B.V., All rights reserved.")
+    assert second.raw.startswith("<3002. >\n")
+    assert parsed.warnings == ()
+
+
+CITAVI = (
+    "<1. >\nVN  - Ovid Technologies\nDB  - Embase\nUI  - 2001234567\nST  - ARTICLE\n"
+    "TI  - Otter density in wetlands.\n"
+    "SO  - PLoS ONE. 14 (1) (no pagination), 2019. Article Number: e0210123. "
+    "Date of Publication: January 2019.\n"
+    "AU  - Marsh A.J.\nAB  - Background: one. Method(s): two.\n"
+    "DO  - http://dx.doi.org/10.1371/journal.pone.0210123\nPT  - Journal: Article\nYR  - 2019\n"
+    "\n"
+    "<2. >\nVN  - Ovid Technologies\nDB  - Embase\nUI  - 2001234568\n"
+    "TI  - Beaver dams.\nSO  - Freshwater Biology. 60 (3) (pp 445-456), 2015. "
+    "Date of Publication: 01 Mar 2015.\nAU  - Dammer K.\nYR  - 2015\n"
+)
+
+
+def test_ovid_citavi_variant_and_embase_source_patterns() -> None:
+    parsed = _parse(CITAVI, "embase.ovd")
+    assert parsed.format == "ovid"
+    one, two = parsed.citations
+    assert (one.journal, one.volume, one.issue, one.pages) == ("PLoS ONE", "14", "1", None)
+    assert one.extra["article_number"] == "e0210123"
+    assert (one.doi, one.year, one.abstract) == (
+        "10.1371/journal.pone.0210123",
+        2019,
+        "Background: one. Method(s): two.",
+    )
+    assert (two.journal, two.volume, two.issue, two.pages, two.year) == (
+        "Freshwater Biology",
+        "60",
+        "3",
+        "445-456",
+        2015,
+    )
+
+
+def test_ovid_medline_variant_without_record_numbers() -> None:
+    text = (
+        "VN  - Ovid Technologies\nDB  - Ovid MEDLINE(R) <2019>\nUI  - 30312345\n"
+        "TI  - Stem cells in cirrhosis.\nSO  - Journal of Hepatology. 70(3):456-67, 2019 Mar.\n"
+        "AU  - Smith J\nAB  - A short abstract\n  over two lines.\nYR  - 2019\n"
+        "DO  - https://dx.doi.org/10.1016/j.jhep.2018.10.001\n"
+        "\n"
+        "VN  - Ovid Technologies\nDB  - Ovid MEDLINE(R) <2019>\nUI  - 30312346\nTI  - Second.\n"
+        "JN  - Hepatology\nVO  - 69\nIP  - 2\nPG  - 100-110\nYR  - 2019\nZZ  - odd\n"
+    )
+    parsed = _parse(text, "medline.txt")
+    assert parsed.format == "ovid"
+    one, two = parsed.citations
+    assert (one.pmid, one.source_key, one.journal) == (
+        "30312345",
+        "30312345",
+        "Journal of Hepatology",
+    )
+    assert (one.volume, one.issue, one.pages, one.year) == ("70", "3", "456-467", 2019)
+    assert one.doi == "10.1016/j.jhep.2018.10.001"
+    assert one.abstract == "A short abstract over two lines."
+    assert (two.line, two.journal, two.volume, two.issue, two.pages) == (
+        12,
+        "Hepatology",
+        "69",
+        "2",
+        "100-110",
+    )
+    assert two.extra["tag_ZZ"] == "odd"
+    assert [w.message.split(";")[0] for w in parsed.warnings] == [
+        "tag 'ZZ' is not a Ovid field this tool knows"
+    ]
+
+
+def test_ovid_repeated_tags() -> None:
+    text = (
+        f"<1. >\nVN  - Ovid Technologies\nDB  - Embase\nUI  - 1\nTI  - {TITLE}\nTI  - {TRANSLATED}\n"
+        f"AB  - {PARA1}\nAB  - {PARA2}\nDO  - {DOI}\nDO  - {DOI2}\n"
+    )
+    _check_repeats(_parse(text, "t.ovd"), tags=("AB", "TI", "DO"))
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("e.ris", "TY  - JOUR\nTI  - T\nVL  - 14 (1) (no pagination)\nIS  - e0212345\nER  - \n"),
+        (
+            "e.csv",
+            "Title,Volume,Issue,Pages\nT,14 (1) (no pagination),e0212345,\n",
+        ),
+        ("e.nbib", "PMID- 1\nTI  - T\nVI  - 14 (1) (no pagination)\nIP  - e0212345\n"),
+    ],
+)
+def test_embase_no_pagination_volume_is_split_in_every_format(name: str, text: str) -> None:
+    (rec,) = _parse(text, name).citations
+    assert (rec.volume, rec.issue, rec.pages) == ("14", "1", None)
+    assert rec.extra["article_number"] == "e0212345"
+
+
+def test_ovid_truncated_and_non_record_text() -> None:
+    parsed = _parse(
+        "Search history\n<1. >\nTI  - One\n\n<2. >\nTI  - Two cut", "t.ovd", skip_bad=True
+    )
+    assert [c.title for c in parsed.citations] == ["One"]
+    assert [(b.line, b.reason) for b in parsed.bad] == [
+        (5, "file ends in the middle of this record (truncated?)")
+    ]
+    assert (
+        _messages(parsed)[0]
+        == "1: text before the first record not imported (1 line): 'Search history'"
+    )
