@@ -133,6 +133,7 @@ EXPECTED: dict[str, tuple[str, int]] = {
     "csv/litstudy__ieee.csv": ("csv", 10),
     "csv/litstudy__scopus.csv": ("csv", 58),
     "csv/litstudy__springer.csv": ("csv", 18),
+    "ovid_embase/knh11545__Embase_endnote_r3001-3002.cgi": ("ovid", 2),
 }
 
 
