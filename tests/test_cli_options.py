@@ -93,3 +93,31 @@ def test_import_input_format_and_output_format_are_separate(tmp_path: Path) -> N
         env=env,
     )
     assert result.exit_code != 0
+
+
+def test_import_skip_bad_counts_found_imported_and_skipped(tmp_path: Path) -> None:
+    db = str(tmp_path / "review.db")
+    env = {"REVIEWTOOL_USER": "alice"}
+    assert runner.invoke(app, ["init", "--db", db, "--title", "T"], env=env).exit_code == 0
+    path = tmp_path / "zoorec.txt"
+    # Three records: one with a Zoological Record tag (kept), one cut off by the next PT (bad),
+    # one fine.
+    path.write_text(
+        "FN Web of Science\nVR 1.0\n"
+        "PT J\nTI Frogs\nTA Anura\nUT ZOOREC:1\nER\n\n"
+        "PT J\nTI Toads\nUT ZOOREC:2\n"
+        "PT J\nTI Newts\nUT ZOOREC:3\nER\n\nEF\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app,
+        ["import", str(path), "--db", db, "--source", "Zoological Record", "--skip-bad"],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())  # rich wraps long lines at the terminal width
+    assert text.startswith("Imported 2 records from zoorec.txt (wos, utf-8) as batch 1")
+    assert (
+        "3 records found, 2 imported, 1 skipped as bad: skipped line 9: record has no ER " in text
+    )
+    assert "1 warnings: warning: line 3: tag 'TA' is not a Web of Science field" in text
