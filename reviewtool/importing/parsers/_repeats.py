@@ -18,7 +18,7 @@ list; the parser turns each note into a ``ParseWarning`` that names the record
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from reviewtool.domain import CitationIn
 from reviewtool.importing import normalize as nz
@@ -52,13 +52,15 @@ def _distinct(values: Iterable[str | None]) -> list[str]:
     return list(seen)
 
 
-def joined_text(tag: str, values: Iterable[str | None], notes: list[str]) -> str | None:
+def joined_text(tag: str, values: Sequence[str | None], notes: list[str]) -> str | None:
     """Clean each occurrence of a running-text tag and join them with a blank line, in order.
 
     Returns ``None`` when every occurrence is empty. Each paragraph goes through
     ``normalize.clean_text`` (whitespace collapsed inside it); paragraphs are separated by
     ``PARAGRAPH``. Two or more different paragraphs add a note.
     """
+    if len(values) <= 1:  # the usual case, without building lists
+        return nz.clean_text(values[0]) if values else None
     paragraphs = _distinct(nz.clean_text(v) for v in values)
     if not paragraphs:
         return None
@@ -68,12 +70,14 @@ def joined_text(tag: str, values: Iterable[str | None], notes: list[str]) -> str
 
 
 def title_and_alternatives(
-    tag: str, values: Iterable[str | None], notes: list[str], *, latex: bool = False
+    tag: str, values: Sequence[str | None], notes: list[str], *, latex: bool = False
 ) -> tuple[str | None, str | None]:
     """``(title, alternatives)``: the first cleaned title, and the others joined by "; " or None.
 
     The alternatives belong in ``extra[ALTERNATIVE_TITLE]``; a note says so when there are any.
     """
+    if len(values) <= 1:
+        return (nz.clean_text(values[0], latex=latex) if values else None), None
     titles = _distinct(nz.clean_text(v, latex=latex) for v in values)
     if not titles:
         return None, None
@@ -88,7 +92,7 @@ def title_and_alternatives(
 
 def first_valid(
     tag: str,
-    values: Iterable[str | None],
+    values: Sequence[str | None],
     normalize: Callable[[str], str | None],
     notes: list[str],
 ) -> str | None:
@@ -97,6 +101,9 @@ def first_valid(
     A note lists the values when the tag holds more than one different value, or when an
     invalid value was passed over.
     """
+    if len(values) <= 1:
+        only = values[0] if values else None
+        return normalize(only) if only else None
     given = _distinct(values)
     if not given:
         return None
@@ -108,8 +115,11 @@ def first_valid(
     return valid[0] if valid else None
 
 
-def first_value(tag: str, values: Iterable[str | None], notes: list[str]) -> str | None:
+def first_value(tag: str, values: Sequence[str | None], notes: list[str]) -> str | None:
     """The first non-empty value (stripped); a note when later occurrences differ from it."""
+    if len(values) <= 1:
+        only = values[0].strip() if values and values[0] else None
+        return only or None
     given = _distinct(values)
     if not given:
         return None
