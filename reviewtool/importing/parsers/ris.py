@@ -143,8 +143,9 @@ def to_citation(
     urls = _all(rec, "urls")
     if urls:
         extra["url"] = urls[0]
-    # N1 is a list tag (EndNote writes one per note): joined the same way, without a warning.
-    note_text = rp.joined_text("N1", _all(rec, "notes"), [])
+    # N1 is a list tag (EndNote writes one per note, Scopus hundreds): joined as paragraphs, in
+    # order, with no warning; stripped only (cleaning each one cost a tenth of the parse time).
+    note_text = rp.PARAGRAPH.join(n for n in (v.strip() for v in _all(rec, "notes")) if n)
     if note_text:
         extra["notes"] = note_text
     for tag, values in unknown.items():
