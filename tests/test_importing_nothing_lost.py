@@ -492,3 +492,23 @@ def test_ovid_truncated_and_non_record_text() -> None:
         _messages(parsed)[0]
         == "1: text before the first record not imported (1 line): 'Search history'"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("a.nbib", "PMID- 1\nTI  - One\n\nExported from PubMed\nPMID- 2\nTI  - Two\n", 4),
+        ("a.enw", "%0 Journal Article\n%T One\n\nExported by EndNote\n%T Two\n", 4),
+    ],
+)
+def test_text_before_a_record_start_is_never_dropped_silently(
+    name: str, text: str, line: int
+) -> None:
+    # nbib and EndNote tagged records are blocks: a block opening with free text is refused, and
+    # with --skip-bad it is listed (line and verbatim text), never silently lost.
+    with pytest.raises(ParseError, match=rf":{line}: record: "):
+        _parse(text, name)
+    parsed = _parse(text, name, skip_bad=True)
+    assert [c.title for c in parsed.citations] == ["One"]
+    (bad,) = parsed.bad
+    assert bad.line == line and bad.raw.startswith("Exported")
