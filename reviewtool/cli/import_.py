@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_(
         files: list[Path] = typer.Argument(
-            ..., help="Export files (RIS, nbib, BibTeX, EndNote XML, WoS, CSV)."
+            ..., help="Export files (RIS, nbib, Ovid, BibTeX, EndNote XML/tagged, WoS, CSV)."
         ),
         source: str = typer.Option(
             ..., "--source", help='Database searched, e.g. "MEDLINE (PubMed)".'
