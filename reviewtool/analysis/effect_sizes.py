@@ -208,12 +208,28 @@ def binary_effects(
     add, to : continuity correction, with metafor's meaning: ``to="only0"`` adds ``add`` to every
         cell of the studies that have a zero cell (the default, as in metafor and RevMan);
         ``"all"`` to every study; ``"if0all"`` to every study when any has a zero; ``"none"``.
-        As in metafor, the correction is applied for OR and RR only when computing yi/vi; RD is
-        computed from the raw counts unless ``to="all"``.
+        As in metafor's ``escalc`` (``add=1/2, to="only0"``), the correction applies to OR, RR
+        *and* RD: a risk difference from a table with a zero cell (a 0% or 100% arm) is computed
+        from the corrected counts, so its variance is never 0 (e.g. 2/2 vs 0/2 gives RD 0.6667,
+        vi 0.0926; 0/10 vs 0/12 gives RD 0.0070, vi 0.0068).
     drop_double_zero : leave out studies with no events (or only events) in both arms for OR/RR,
         whose ratio is undefined (Cochrane Handbook 10.4.4.1). metafor's ``escalc`` keeps them
         (``drop00=FALSE``) while ``rma.mh``/``rma.peto`` drop them; we drop by default and report
-        the dropped studies.
+        the dropped studies. RD keeps them (a difference of 0 is defined).
+
+    A study whose effect or variance is still undefined or 0 (only possible without a correction,
+    ``add=0`` or ``to="none"``) is left out and listed in ``dropped`` with the reason; it never
+    stops the analysis of the others.
+
+    Returns
+    -------
+    EffectSizes with one yi (log OR, log RR or RD) and vi per kept study, the raw 2x2 ``tables``
+    of the kept studies, and the ``dropped`` and ``corrected`` labels.
+
+    Raises
+    ------
+    InvalidInput : counts that are not one per study, negative, above the arm total, an empty arm,
+        or no study left to analyse.
 
     References
     ----------
@@ -263,9 +279,6 @@ def binary_effects(
         inc = np.zeros(ai.shape)
     else:
         raise InvalidInput(f"continuity option {to!r} is not one of only0, all, if0all, none")
-    if measure == "RD" and to != "all":
-        # metafor applies add/to to RD only with to="all": RD is finite with zero cells.
-        inc = np.zeros(ai.shape)
     a, b, c, d = ai + inc, bi + inc, ci + inc, di + inc
     m1, m2 = a + b, c + d
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -279,14 +292,22 @@ def binary_effects(
             p1, p2 = a / m1, c / m2
             yi = p1 - p2
             vi = p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2
-    if not (np.all(np.isfinite(yi)) and np.all(np.isfinite(vi))):
-        bad = [lab for lab, y, v in zip(kept_labels, yi, vi, strict=True) if not np.isfinite(y + v)]
-        raise InvalidInput(
-            f"{measure} is undefined for {', '.join(bad)}: use a continuity correction"
-        )
-    if np.any(vi <= 0):
-        bad = [lab for lab, v in zip(kept_labels, vi, strict=True) if v <= 0]
-        raise InvalidInput(f"sampling variance is 0 for {', '.join(bad)}")
+    usable = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
+    if not usable.all():
+        for i in np.flatnonzero(~usable):
+            why = "is undefined" if not np.isfinite(yi[i]) else "has variance 0"
+            dropped.append(
+                (kept_labels[i], f"{measure} {why} without a continuity correction (zero cell)")
+            )
+        if not usable.any():
+            raise InvalidInput(
+                f"{measure} is undefined for every study without a continuity correction: "
+                "add 0.5 to the cells of zero-cell studies (the default)"
+            )
+        yi, vi, inc = yi[usable], vi[usable], inc[usable]
+        tables = tables.subset(usable)
+        ai, bi, ci, di = tables.ai, tables.bi, tables.ci, tables.di
+        kept_labels = tuple(lab for lab, ok in zip(kept_labels, usable, strict=True) if ok)
     corrected = tuple(lab for lab, x in zip(kept_labels, inc, strict=True) if x > 0)
     return EffectSizes(
         measure=measure,
