@@ -8,7 +8,6 @@ These tests do not need R.
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,6 @@ from typer.testing import CliRunner
 
 from reviewtool.analysis.effect_sizes import binary_effects
 from reviewtool.analysis.meta import Settings, meta_analysis
-from reviewtool.analysis.study_table import analyse_file
 from reviewtool.cli.analyze import app
 
 runner = CliRunner()
@@ -64,7 +62,9 @@ def test_rd_correction_beyond_the_example() -> None:
     R: ai=c(5,10,0,12); n1=c(5,20,15,12); ci=c(2,4,3,12); n2=c(6,20,14,12)
        e <- escalc("RD", ai=ai, n1i=n1, ci=ci, n2i=n2); rma(yi, vi, data=e, method="DL")
     """
-    es = binary_effects([5, 10, 0, 12], [5, 20, 15, 12], [2, 4, 3, 12], [6, 20, 14, 12], measure="RD")
+    es = binary_effects(
+        [5, 10, 0, 12], [5, 20, 15, 12], [2, 4, 3, 12], [6, 20, 14, 12], measure="RD"
+    )
     want_yi = [0.5595238095, 0.3, -0.2020833333, 0.0]
     want_vi = [0.0455303153, 0.0205, 0.0138180158, 0.0056895767]
     np.testing.assert_allclose(es.yi, want_yi, rtol=0, atol=1e-10)
@@ -90,3 +90,181 @@ def test_zero_variance_study_without_correction_is_left_out_not_fatal(tmp_path: 
     # B and D pooled by inverse variance from the raw counts: 0.2 with vi .0250 and .0400.
     w = np.array([1 / 0.025, 1 / 0.04])
     assert d["pooled"]["estimate"] == pytest.approx(float(np.sum(w * 0.2) / np.sum(w)))
+
+
+# --- C2: Peto study rows are the Peto log odds ratios that are pooled --------------------------
+
+
+def test_peto_rows_case_matches_metafor(shared_dir: Path) -> None:
+    """cases/peto_rows.csv: rma.peto(...)$yi/$vi (escalc "PETO", 1/2 added to zero-cell tables)."""
+    d = _json(str(shared_dir / "cases" / "peto_rows.csv"), "-m", "OR", "--peto", "--model", "fixed")
+    rows = {s["study"]: (s["yi"], s["vi"]) for s in d["studies"]}
+    for study, (yi, vi) in {
+        "Trial B": (-1.4017, 1.4017),
+        "Trial C": (-0.7647, 0.7647),
+        "Trial D": (-1.4578, 0.5831),
+    }.items():
+        _close(rows[study][0], yi)
+        _close(rows[study][1], vi)
+    _close(d["pooled"]["estimate"], -1.2821)
+    _close(d["pooled"]["se"], 0.5338)
+    assert d["method"] == "Peto"
+
+
+def test_peto_rows_beyond_the_example() -> None:
+    """Four trials, one with a zero cell (corrected row) and one favouring the experimental arm.
+
+    R: ai=c(4,9,15,3); n1=c(40,60,120,25); ci=c(8,14,22,0); n2=c(41,58,118,26)
+       rp <- rma.peto(ai=ai, n1i=n1, ci=ci, n2i=n2); rp$yi; rp$vi; rp$beta; rp$se; rp$QE;
+       weights(rp)
+    """
+    es = binary_effects([4, 9, 15, 3], [40, 60, 120, 25], [8, 14, 22, 0], [41, 58, 118, 26])
+    res = meta_analysis(es, Settings(model="fixed", method="Peto"))
+    yi = [r.yi for r in res.studies]
+    vi = [r.vi for r in res.studies]
+    np.testing.assert_allclose(
+        yi, [-0.7444326617, -0.5773834136, -0.4659974293, 1.6324640967], rtol=0, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        vi, [0.3865323436, 0.2142491912, 0.1274797565, 1.0616024187], rtol=0, atol=1e-9
+    )
+    assert res.pooled.estimate == pytest.approx(-0.4265143663, abs=1e-9)
+    assert res.pooled.se == pytest.approx(0.2514287671, abs=1e-9)
+    assert res.heterogeneity.q == pytest.approx(5.0655113178, abs=1e-9)
+    np.testing.assert_allclose(
+        [r.weight for r in res.studies],
+        [16.3547568433, 29.5060273327, 49.5893831658, 4.5498326582],
+        atol=1e-8,
+    )
+    # The leave-one-out and subgroup analyses use the same rows: Peto again, never IV ORs.
+    sub = meta_analysis(es.subset([True, True, True, False]), Settings(method="Peto"))
+    assert [r.yi for r in sub.studies] == pytest.approx(yi[:3])
+
+
+def test_mh_rows_are_escalc_rows_as_rma_mh_shows() -> None:
+    """Mantel-Haenszel has no per-study estimate: rows are escalc's log ORs (rma.mh()$yi).
+
+    R: rma.mh(ai=c(0,2,1), n1i=c(20,20,150), ci=c(2,4,6), n2i=c(20,20,150))$yi
+       -1.7120921 -0.8109302 -1.8258925  (printed above with cases/peto_rows.csv)
+    """
+    es = binary_effects([0, 2, 1], [20, 20, 150], [2, 4, 6], [20, 20, 150])
+    res = meta_analysis(es, Settings(model="fixed", method="MH"))
+    assert [r.yi for r in res.studies] == pytest.approx(
+        [-1.7120921, -0.8109302, -1.8258925], abs=1e-7
+    )
+
+
+# --- C3: one I² per analysis -------------------------------------------------------------------
+
+# R: y=c(0.10,0.35,-0.20,0.60,0.05,0.45); v=c(0.02,0.03,0.025,0.04,0.015,0.05)
+#    r <- rma(y, v, method="REML"); r$QE; (r$QE-5)/r$QE*100    13.8851063830  63.9901930739
+#    The tau²-based I²/H² with metafor's REML converged fully (its default threshold 1e-5 stops
+#    at 66.3870): rma(y, v, method="REML", control=list(threshold=1e-12, maxiter=1000))
+#    tau2 0.0520974911, I2 66.3868315421, H2 2.9750245094
+RE_Y = [0.10, 0.35, -0.20, 0.60, 0.05, 0.45]
+RE_V = [0.02, 0.03, 0.025, 0.04, 0.015, 0.05]
+
+
+def _re_csv(tmp_path: Path) -> Path:
+    p = tmp_path / "re.csv"
+    p.write_text(
+        "study,yi,vi\n"
+        + "".join(f"S{i},{y},{v}\n" for i, (y, v) in enumerate(zip(RE_Y, RE_V, strict=True)))
+    )
+    return p
+
+
+def test_one_i2_in_rule_table_json_and_plot(tmp_path: Path) -> None:
+    p = _re_csv(tmp_path)
+    d = _json(str(p), "-m", "GEN", "--model", "auto", "--tau2", "REML")
+    h = d["heterogeneity"]
+    assert d["model"] == "random"
+    assert h["Q"] == pytest.approx(13.8851063830, abs=1e-8)
+    assert h["I2"] == pytest.approx(63.9901930739, abs=1e-8)  # Q-based, the rule's
+    assert h["I2_form"] == "Q-based"
+    assert h["H2"] == pytest.approx(13.8851063830 / 5, abs=1e-8)
+    # metafor's tau²-based forms, kept but labelled as such
+    assert h["tau2"] == pytest.approx(0.0520974911, abs=1e-9)
+    assert h["I2_tau2"] == pytest.approx(66.3868315421, abs=1e-8)
+    assert h["H2_tau2"] == pytest.approx(2.9750245094, abs=1e-8)
+    assert "I² (Q-based) = 64.0%" in d["model_reason"]
+    text = runner.invoke(app, ["file", str(p), "-m", "GEN", "--tau2", "REML"]).stdout
+    flat = " ".join(text.split())
+    assert "I² (Q-based) = 64.0%" in flat
+    assert "I² = 64.0% (Q-based)" in flat
+    assert "66.4" not in flat  # the tau²-based value is never printed unlabelled
+
+
+def test_rule_quotes_the_q_the_mh_analysis_reports() -> None:
+    """With --mh, Q is computed around the MH estimate; the rule must quote that Q's I²."""
+    es = binary_effects([4, 9, 15, 3], [40, 60, 120, 25], [8, 14, 22, 1], [41, 58, 118, 26])
+    res = meta_analysis(es, Settings(model="auto", method="MH"))
+    assert res.model == "fixed"
+    assert f"I² (Q-based) = {res.heterogeneity.i2:.1f}%" in res.model_reason
+    p_txt = f"{res.heterogeneity.p:.3g}"
+    assert f"Q-test p = {p_txt}" in res.model_reason
+    assert "Mantel-Haenszel" in res.model_reason
+
+
+# --- C4 and C6 (k = 1): a single study is not a pooled result ----------------------------------
+
+# R: r1 <- rma(yi=0.3, vi=0.04, method="REML")
+#    beta 0.3, se 0.2, ci -0.0919927969 to 0.6919927969, pval 0.1336144025,
+#    QE 0, QEp 1, I2 0, H2 1 (tau2 0: no heterogeneity can be estimated)
+
+
+def test_single_study_library_result() -> None:
+    from reviewtool.analysis.effect_sizes import generic_effects
+
+    for s in (Settings(), Settings(model="random", hksj=True), Settings(model="fixed")):
+        res = meta_analysis(generic_effects([0.3], vi=[0.04], labels=["Solo"]), s)
+        assert res.k == 1
+        assert res.model == "none" and res.method == "none"
+        assert res.model_reason == "single study, not pooled"
+        assert res.pooled.estimate == pytest.approx(0.3)
+        assert res.pooled.se == pytest.approx(0.2)
+        assert res.pooled.ci_low == pytest.approx(-0.0919927969, abs=1e-9)
+        assert res.pooled.ci_high == pytest.approx(0.6919927969, abs=1e-9)
+        assert res.pooled.p == pytest.approx(0.1336144025, abs=1e-9)
+        assert res.pooled.pi_low is None and res.pooled.df is None
+        h = res.heterogeneity
+        assert (h.q, h.df, h.p, h.i2, h.h2) == (0.0, 0, 1.0, 0.0, 1.0)
+        assert np.isnan(h.tau2)
+
+
+def test_single_study_cli_json_text_and_csv(tmp_path: Path) -> None:
+    p = tmp_path / "one.csv"
+    p.write_text("study,yi,vi\nSolo,0.3,0.04\n")
+    d = _json(str(p), "-m", "GEN")
+    assert (d["model"], d["model_reason"], d["k"]) == ("none", "single study, not pooled", 1)
+    assert d["heterogeneity"]["p"] == 1.0 and d["heterogeneity"]["H2"] == 1.0
+    assert d["heterogeneity"]["tau2"] is None
+    text = runner.invoke(app, ["file", str(p), "-m", "GEN"]).stdout
+    assert "Single study, not pooled" in text
+    assert "Pooled" not in text and "Heterogeneity" not in text and "tau²" not in text
+    assert "Model:" not in text
+    csv_out = runner.invoke(app, ["file", str(p), "-m", "GEN", "--format", "csv"]).stdout
+    assert "single study (not pooled),Solo,0.3," in csv_out
+    assert "overall" not in csv_out
+
+
+def test_single_study_left_after_dropping_is_not_pooled(tmp_path: Path) -> None:
+    """Beyond the example: k = 1 because the other studies were left out (--add 0, RD)."""
+    p = tmp_path / "rd.csv"
+    p.write_text("study,events_exp,total_exp,events_con,total_con\nA,2,2,0,2\nB,3,10,1,10\n")
+    d = _json(str(p), "-m", "RD", "--add", "0", "--model", "random")
+    assert d["k"] == 1 and d["model"] == "none"
+    assert d["pooled"]["estimate"] == pytest.approx(0.2)
+    assert d["pooled"]["pi_low"] is None
+
+
+def test_single_study_forest_has_no_diamond(tmp_path: Path) -> None:
+    from reviewtool.analysis import plots
+    from reviewtool.analysis.effect_sizes import generic_effects
+
+    res = meta_analysis(generic_effects([0.3], vi=[0.04], labels=["Solo"]), Settings())
+    rows = plots._rows_for(res, False, "Overall")
+    assert [r.kind for r in rows] == ["study", "text"]
+    assert rows[1].label == "Single study, not pooled"
+    out = plots.forest_plot(res, tmp_path / "one.png")
+    assert out.stat().st_size > 0

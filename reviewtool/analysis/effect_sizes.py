@@ -323,6 +323,58 @@ def binary_effects(
     )
 
 
+def peto_effects(es: EffectSizes) -> EffectSizes:
+    """The per-study Peto log odds ratios shown beside a Peto pooled estimate (``rma.peto``'s rows).
+
+    yi = (O - E)/V and vi = 1/V, with O the events in the experimental arm, E = (a + c)·n1/n
+    their expectation under no effect and V = (a + c)(b + d)·n1·n2/(n²(n - 1)) the hypergeometric
+    variance, computed as metafor's ``escalc(measure="PETO")`` (the ``yi``/``vi`` that
+    ``rma.peto`` stores and its forest plot shows): the studies in ``es.corrected`` get
+    ``es.continuity`` added to every cell first (``add=1/2, to="only0"``), the others use the raw
+    counts. The pooled estimate, weights and Q stay those of :class:`~reviewtool.analysis.
+    estimators.Peto` on the raw tables. A row with V = 0 (only possible without a correction)
+    carries no information and is moved to ``dropped``.
+
+    Raises :class:`InvalidInput` when ``es`` has no 2x2 tables or is not an OR analysis.
+
+    References
+    ----------
+    Yusuf, Peto, Lewis, Collins & Sleight (1985); metafor ``escalc(measure="PETO")``.
+    """
+    if es.tables is None or es.measure != "OR":
+        raise InvalidInput(f"Peto odds ratios need 2x2 counts and measure OR (not {es.measure})")
+    t = es.tables
+    corrected = set(es.corrected)
+    inc = np.array([es.continuity if lab in corrected else 0.0 for lab in es.labels])
+    a, b, c, d = t.ai + inc, t.bi + inc, t.ci + inc, t.di + inc
+    n1, n2 = a + b, c + d
+    n = n1 + n2
+    v = (a + c) * (b + d) * n1 * n2 / (n**2 * (n - 1.0))
+    informative = v > 0
+    o_e = a - (a + c) * n1 / n
+    dropped = list(es.dropped) + [
+        (lab, "no events (or only events) in both arms: no information for the Peto OR")
+        for lab, ok in zip(es.labels, informative, strict=True)
+        if not ok
+    ]
+    if not informative.any():
+        raise InvalidInput("Peto OR is undefined: no study has both events and non-events")
+    kept = es.subset(informative)
+    return EffectSizes(
+        measure=es.measure,
+        labels=kept.labels,
+        yi=o_e[informative] / v[informative],
+        vi=1.0 / v[informative],
+        tables=kept.tables,
+        n_exp=kept.n_exp,
+        n_con=kept.n_con,
+        dropped=tuple(dropped),
+        corrected=kept.corrected,
+        extra=kept.extra,
+        continuity=es.continuity,
+    )
+
+
 def generic_effects(
     yi: Sequence[float] | npt.ArrayLike,
     *,

@@ -193,21 +193,34 @@ def heterogeneity(
 ) -> Heterogeneity:
     """Q (around the inverse-variance fixed-effect estimate unless given), I², H², τ².
 
-    ``form="Q-based"``: I² = max(0, (Q - df)/Q), H² = Q/df (metafor, fixed-effect models).
-    ``form="tau2-based"``: I² = τ²/(τ² + ṽ), H² = (τ² + ṽ)/ṽ (metafor, random-effects models).
+    ``i2``/``h2`` are always the Q-based forms, I² = max(0, (Q - df)/Q) and H² = Q/df (Higgins &
+    Thompson 2002; what RevMan and Stata print, what the model-choice rule uses, and what metafor
+    prints for fixed-effect models), so one analysis has one I². With ``form="tau2-based"``
+    (random-effects models) metafor's τ²-based forms are added as ``i2_tau2`` = τ²/(τ² + ṽ) and
+    ``h2_tau2`` = (τ² + ṽ)/ṽ, with ṽ the typical within-study variance (metafor ``rma`` prints
+    these for random-effects models). With one study (df = 0) Q = 0, its p = 1, I² = 0 and
+    H² = 1, as metafor reports.
+
+    ``y``, ``v``: effects and sampling variances, one per study; ``q``: Q computed elsewhere
+    (Mantel-Haenszel, Peto). Raises nothing; p is computed from the χ²(df) distribution.
     """
+    if form not in ("Q-based", "tau2-based"):
+        raise InvalidInput(f"heterogeneity form {form!r}: choose Q-based or tau2-based")
     k = y.shape[0]
     df = k - 1
     q_val = _cochran_q(y, v) if q is None else q
-    # scipy.special's chi2/normal/t functions: same numbers as scipy.stats, ~100x less overhead.
-    p = float(special.chdtrc(df, q_val)) if df > 0 else float("nan")
-    if form == "tau2-based":
-        vt = _typical_variance(v) if k > 1 else float(v[0])
-        i2 = 100.0 * tau2 / (vt + tau2)
-        h2 = (tau2 + vt) / vt
+    if df > 0:
+        # scipy.special's chi2 function: same numbers as scipy.stats, ~100x less overhead.
+        p = float(special.chdtrc(df, q_val))
+        i2 = 100.0 * max(0.0, (q_val - df) / q_val) if q_val > 0 else 0.0
+        h2 = q_val / df
     else:
-        i2 = 100.0 * max(0.0, (q_val - df) / q_val) if df > 0 and q_val > 0 else 0.0
-        h2 = q_val / df if df > 0 else float("nan")
+        q_val, p, i2, h2 = 0.0, 1.0, 0.0, 1.0  # metafor, k = 1: QE 0, QEp 1, I² 0, H² 1
+    i2_tau2 = h2_tau2 = None
+    if form == "tau2-based" and df > 0:
+        vt = _typical_variance(v)
+        i2_tau2 = 100.0 * tau2 / (vt + tau2)
+        h2_tau2 = (tau2 + vt) / vt
     return Heterogeneity(
         q=q_val,
         df=df,
@@ -215,9 +228,11 @@ def heterogeneity(
         i2=i2,
         h2=h2,
         tau2=tau2,
-        tau=math.sqrt(tau2),
-        i2_form=form,
+        tau=math.sqrt(tau2) if tau2 >= 0 else float("nan"),
+        i2_form="Q-based",
         tau2_method=tau2_method,
+        i2_tau2=i2_tau2,
+        h2_tau2=h2_tau2,
     )
 
 
@@ -361,7 +376,8 @@ class RandomEffects(_Estimator):
 
     Notes
     -----
-    I² and H² are derived from τ² (metafor's random-effects output). The prediction interval is
+    I² and H² are the Q-based forms; metafor's τ²-based forms (what ``rma`` prints for
+    random-effects models) are given as ``i2_tau2``/``h2_tau2``. The prediction interval is
     μ̂ ± c·√(SE² + τ²) with c the normal quantile, or the t(k-1) quantile under HKSJ, exactly as
     metafor's ``predict()`` (the Cochrane Handbook suggests t(k-2); we follow metafor).
 

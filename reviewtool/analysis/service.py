@@ -656,6 +656,8 @@ def _meta_from(d: Mapping[str, Any]) -> MetaAnalysisResult:
             tau=_nan(h["tau"]),
             i2_form=h["I2_form"],
             tau2_method=h["tau2_method"],
+            i2_tau2=h.get("I2_tau2"),
+            h2_tau2=h.get("H2_tau2"),
         ),
         dropped=tuple((x["study"], x["reason"]) for x in d["dropped"]),
         corrected=tuple(d["continuity_corrected"]),
