@@ -268,3 +268,52 @@ def test_single_study_forest_has_no_diamond(tmp_path: Path) -> None:
     assert rows[1].label == "Single study, not pooled"
     out = plots.forest_plot(res, tmp_path / "one.png")
     assert out.stat().st_size > 0
+
+
+# --- C6 (k = 1 bullet): identical estimates give no statistics built from rounding noise -------
+
+# R: rma(yi=rep(0.3, 4), vi=c(.02,.05,.04,.1), method="REML", test="knha")
+#    beta 0.3, se 0, zval Inf, pval 0, ci.lb 0.3 (regtest warns "essentially perfect fit",
+#    ranktest warns "the standard deviation is zero")
+IDENTICAL_V = [0.02, 0.05, 0.04, 0.1]
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("y", [[0.3, 0.3, 0.3, 0.3], [0.3, 0.1 + 0.2, 0.3, 0.15 * 2]])
+def test_identical_estimates_hksj_is_metafors_exact_zero(y: list[float]) -> None:
+    from reviewtool.analysis.estimators import RandomEffects
+
+    s = RandomEffects(tau2_method="REML", hksj=True).fit(y, IDENTICAL_V).summary()
+    assert s.pooled.estimate == pytest.approx(0.3, abs=1e-15)
+    assert s.pooled.se == 0.0  # exactly: not 1e-17 of rounding noise
+    assert s.pooled.statistic == float("inf") and s.pooled.p == 0.0
+    assert s.pooled.ci_low == s.pooled.ci_high == s.pooled.estimate
+    assert s.heterogeneity.q == 0.0 and s.heterogeneity.tau2 == 0.0
+    assert any("identical" in n for n in s.notes)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("y", [[0.3, 0.3, 0.3, 0.3], [0.3, 0.1 + 0.2, 0.3, 0.15 * 2]])
+def test_identical_estimates_egger_begg_trimfill_undefined(y: list[float]) -> None:
+    from reviewtool.analysis.bias import begg_test, egger_test, trim_and_fill
+
+    yy, vv = np.array(y), np.array(IDENTICAL_V)
+    e = egger_test(yy, vv, model="lm")
+    assert e.bias == 0.0 and np.isnan(e.statistic) and np.isnan(e.p)
+    assert e.limit_estimate == pytest.approx(0.3, abs=1e-15)
+    e_rma = egger_test(yy, vv, model="rma")
+    assert e_rma.bias == 0.0 and e_rma.statistic == 0.0 and e_rma.p == 1.0
+    b = begg_test(yy, vv)
+    assert np.isnan(b.tau) and np.isnan(b.p)
+    tf = trim_and_fill(yy, vv)
+    assert tf.k0 == 0
+
+
+def test_identical_estimates_cli_prints_na_and_warns(tmp_path: Path) -> None:
+    p = tmp_path / "same.csv"
+    p.write_text("study,yi,vi\nA,0.3,0.02\nB,0.3,0.05\nC,0.3,0.04\nD,0.3,0.1\n")
+    d = _json(str(p), "-m", "GEN", "--model", "random", "--hksj", "--bias")
+    assert d["egger"]["t"] is None and d["egger"]["p"] is None
+    assert d["begg"]["tau"] is None and d["begg"]["p"] is None
+    assert any("identical" in w for w in d["warnings"])
+    assert any("identical" in n for n in d["notes"])

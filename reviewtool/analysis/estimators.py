@@ -77,12 +77,28 @@ def _check_inputs(yi: Any, vi: Any) -> tuple[FloatArray, FloatArray]:
     return y, v
 
 
+def all_identical(y: FloatArray) -> bool:
+    """True when every value equals the others up to floating-point rounding (16 ulps).
+
+    Estimates computed from equal data by different routes (e.g. 3/10 and 6/20) may differ in the
+    last bit; deviations of that size are rounding noise, not heterogeneity or asymmetry, and
+    statistics built from them (an HKSJ SE, Egger's t, Begg's τ) must not be reported.
+    """
+    scale = float(np.max(np.abs(y))) if y.size else 0.0
+    return float(np.ptp(y)) <= 16.0 * float(np.finfo(float).eps) * scale if y.size else True
+
+
 def _weighted_mean(y: FloatArray, w: FloatArray) -> tuple[float, float]:
+    # Centred on the first value, so identical estimates give exactly that value (no rounding
+    # noise in the residuals y - mu).
     sw = float(np.sum(w))
-    return float(np.sum(w * y) / sw), 1.0 / sw
+    ref = float(y[0])
+    return ref + float(np.sum(w * (y - ref)) / sw), 1.0 / sw
 
 
 def _cochran_q(y: FloatArray, v: FloatArray) -> float:
+    if all_identical(y):
+        return 0.0
     w = 1.0 / v
     mu, _ = _weighted_mean(y, w)
     return float(np.sum(w * (y - mu) ** 2))
@@ -245,7 +261,10 @@ def _interval(
     ratio: bool,
     tau2: float | None = None,
 ) -> Pooled:
-    stat = estimate / se if se > 0 else float("nan")
+    if se > 0:
+        stat = estimate / se
+    else:  # a zero SE (HKSJ with identical estimates): metafor gives ±Inf and p = 0
+        stat = math.copysign(math.inf, estimate) if estimate != 0 else float("nan")
     if df is None:
         crit = float(special.ndtri(0.5 + level / 2))
         p = float(2 * special.ndtr(-abs(stat)))
@@ -415,7 +434,14 @@ class RandomEffects(_Estimator):
         df: float | None = None
         notes: tuple[str, ...] = ()
         if self.hksj and k >= 2:
-            var = float(np.sum(w * (y - self.estimate_) ** 2)) / ((k - 1) * float(np.sum(w)))
+            if all_identical(y):
+                var = 0.0  # exactly, as metafor: no rounding noise as a standard error
+                notes = (
+                    "all study estimates are identical: the HKSJ standard error is 0, so its "
+                    "interval has no width and its test is not informative",
+                )
+            else:
+                var = float(np.sum(w * (y - self.estimate_) ** 2)) / ((k - 1) * float(np.sum(w)))
             df = float(k - 1)
         elif self.hksj:
             notes = ("HKSJ needs at least 2 studies; the z-based interval is shown",)

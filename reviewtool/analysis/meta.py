@@ -134,6 +134,18 @@ def _pool(es: EffectSizes, model: str, s: Settings) -> tuple[PoolingSummary, str
     return summ, method, notes
 
 
+def study_effects(es: EffectSizes, settings: Settings) -> EffectSizes:
+    """The per-study effects an analysis shows, plots and tests for small-study effects.
+
+    With ``method="Peto"`` (binary OR data) these are the Peto log odds ratios
+    (:func:`~reviewtool.analysis.effect_sizes.peto_effects`, as ``rma.peto``), so the study rows,
+    the forest plot and the funnel plot agree with the Peto diamond; otherwise ``es`` itself.
+    """
+    if settings.method == "Peto" and es.tables is not None and es.measure == "OR":
+        return peto_effects(es)
+    return es
+
+
 def _rule_heterogeneity(es: EffectSizes, s: Settings) -> Heterogeneity:
     # The heterogeneity the fixed-effect analysis with the requested method reports, so that the
     # auto rule quotes the same Q and I² as the results (MH and Peto compute their own Q).
@@ -206,10 +218,7 @@ def meta_analysis(es: EffectSizes, settings: Settings | None = None) -> MetaAnal
     s = settings or Settings()
     if es.k < 1:
         raise InvalidInput("no studies to pool")
-    if s.method == "Peto" and es.tables is not None and es.measure == "OR":
-        # The rows shown (and used for the funnel and bias tests) are the Peto log ORs that are
-        # pooled, as rma.peto's yi/vi: never inverse-variance ORs beside a Peto diamond.
-        es = peto_effects(es)
+    es = study_effects(es, s)
     if es.k == 1:
         return _single_study(es, s, _data_notes(es))
     fe_het = _rule_heterogeneity(es, s)

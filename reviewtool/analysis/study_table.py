@@ -22,7 +22,14 @@ from reviewtool.analysis.effect_sizes import (
     continuous_effects,
     generic_effects,
 )
-from reviewtool.analysis.meta import Settings, leave_one_out, meta_analysis, subgroup_analysis
+from reviewtool.analysis.estimators import all_identical
+from reviewtool.analysis.meta import (
+    Settings,
+    leave_one_out,
+    meta_analysis,
+    study_effects,
+    subgroup_analysis,
+)
 from reviewtool.analysis.results import FileAnalysis
 from reviewtool.errors import InvalidInput, ParseError
 
@@ -213,6 +220,7 @@ def analyse_table(
         )
     es = effect_sizes_from_table(table, measure, add=add, drop_double_zero=drop_double_zero)
     main = meta_analysis(es, s)
+    shown = study_effects(es, s)  # the rows main shows: funnel and bias tests use the same
     warnings: list[str] = []
     sub = None
     if by is not None:
@@ -220,25 +228,31 @@ def analyse_table(
     loo_rows = leave_one_out(es, s) if loo else None
     egger = begg = tf = None
     if bias:
-        if es.k < 3:
-            warnings.append(f"small-study tests need at least 3 studies; there are {es.k}")
+        if shown.k < 3:
+            warnings.append(f"small-study tests need at least 3 studies; there are {shown.k}")
         else:
-            egger = egger_test(es.yi, es.vi, model="lm", level=s.level)
-            begg = begg_test(es.yi, es.vi)
+            if all_identical(shown.yi):
+                warnings.append(
+                    "all study estimates are identical: Egger's and Begg's tests are undefined"
+                )
+            egger = egger_test(shown.yi, shown.vi, model="lm", level=s.level)
+            begg = begg_test(shown.yi, shown.vi)
             tf = trim_and_fill(
-                es.yi,
-                es.vi,
+                shown.yi,
+                shown.vi,
                 model=main.model,
                 tau2_method=s.tau2_method,
-                measure=es.measure,
+                measure=shown.measure,
                 level=s.level,
             )
-            if es.k < 10:
+            if shown.k < 10:
                 warnings.append(
-                    f"only {es.k} studies: tests for funnel-plot asymmetry have little power "
+                    f"only {shown.k} studies: tests for funnel-plot asymmetry have little power "
                     "below 10 (Cochrane Handbook 13.3.5.4)"
                 )
-    funnel = funnel_data(es.yi, es.vi, es.labels, center=main.pooled.estimate, level=s.level)
+    funnel = funnel_data(
+        shown.yi, shown.vi, shown.labels, center=main.pooled.estimate, level=s.level
+    )
     return FileAnalysis(
         source=table.path,
         main=main,
