@@ -8,6 +8,7 @@ These tests do not need R.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -317,3 +318,198 @@ def test_identical_estimates_cli_prints_na_and_warns(tmp_path: Path) -> None:
     assert d["begg"]["tau"] is None and d["begg"]["p"] is None
     assert any("identical" in w for w in d["warnings"])
     assert any("identical" in n for n in d["notes"])
+
+
+# --- C5: analyze file validates while reading, as analyze run does -----------------------------
+
+
+def _cli(*args: str) -> object:
+    from reviewtool.cli import app as root
+
+    return runner.invoke(root, list(args))
+
+
+def _one_error_line(res: object) -> str:
+    """The single stderr line of a refused command (exit 2, no traceback, nothing on stdout)."""
+    assert res.exit_code == 2, (res.exit_code, res.output)  # type: ignore[attr-defined]
+    assert res.stdout == ""  # type: ignore[attr-defined]
+    lines = res.stderr.strip().splitlines()  # type: ignore[attr-defined]
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0] and "Warning" not in lines[0]
+    return lines[0]
+
+
+@pytest.mark.filterwarnings("error")
+def test_md_sd_zero_case_is_refused_while_reading(shared_dir: Path) -> None:
+    path = shared_dir / "cases" / "md_sd_zero.csv"
+    for measure in ("MD", "SMD"):
+        line = _one_error_line(_cli("analyze", "file", str(path), "-m", measure))
+        assert f"{path}:4: column 'sd_exp': " in line
+        assert line.endswith("(study Castellanos)")
+
+
+BAD_FILE_ROWS = [
+    # (measure, header, rows, line, fragment): the header is line 1
+    (
+        "MD",
+        "study,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con",
+        ["A,1,2,10,1,2,10", "B,1,0,10,2,0,12"],
+        3,
+        "column 'sd_exp': 0, and sd_con is 0 too",
+    ),
+    (
+        "SMD",
+        "study,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con",
+        ["A,1,-2,10,1,2,10"],
+        2,
+        "column 'sd_exp': -2 is negative (study A)",
+    ),
+    (
+        "SMD",
+        "study,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con",
+        ["A,1,2,-4,1,2,10"],
+        2,
+        "column 'n_exp': -4 is less than 1 (study A)",
+    ),
+    (
+        "MD",
+        "study,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con",
+        ["A,1,2,10.5,1,2,10"],
+        2,
+        "column 'n_exp': 10.5 is not a whole number",
+    ),
+    (
+        "MD",
+        "study,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con",
+        ["A,1,2,1,1,2,1"],
+        2,
+        "column 'n_exp': n_exp + n_con must be at least 3",
+    ),
+    (
+        "MD",
+        "study,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con",
+        ["A,1,2,10,,2,10"],
+        2,
+        "column 'mean_con' is empty (study A)",
+    ),
+    (
+        "OR",
+        "study,events_exp,total_exp,events_con,total_con",
+        ["A,3,10,2,10", "B,12,10,2,10"],
+        3,
+        "column 'events_exp': 12 events but total_exp is 10 (study B)",
+    ),
+    (
+        "RR",
+        "study,events_exp,total_exp,events_con,total_con",
+        ["A,3,10,-1,10"],
+        2,
+        "column 'events_con': -1 is less than 0",
+    ),
+    (
+        "RD",
+        "study,events_exp,total_exp,events_con,total_con",
+        ["A,0,0,1,10"],
+        2,
+        "column 'total_exp': 0 is less than 1",
+    ),
+    (
+        "GEN",
+        "study,yi,vi",
+        ["A,0.1,0.02", "B,0.2,0"],
+        3,
+        "column 'vi': 0 is not positive (study B)",
+    ),
+    ("GEN", "study,yi,sei", ["A,0.1,-0.2"], 2, "column 'sei': -0.2 is not positive"),
+    ("GEN", "study,yi,vi", ["A,inf,0.2"], 2, "column 'yi': 'inf' is not a finite number"),
+    # a comment line and a quoted study name over two lines keep line numbers true
+    (
+        "GEN",
+        "# typed from the papers\nstudy,yi,vi",
+        ['"A\nsecond line",0.1,0.02', "B,x,0.1"],
+        5,
+        "column 'yi': 'x' is not a number (study B)",
+    ),
+    ("GEN", "study,yi,vi", ["A,0.1,0.02", "B,0.2"], 3, "2 fields where the header has 3"),
+    ("GEN", "study,yi,vi,yi", ["A,0.1,0.02,0.1"], 1, "column 'yi' appears twice"),
+    ("GEN", "study,yi,vi", [",0.1,0.02"], 2, "column 'study' is empty"),
+]
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(("measure", "header", "rows", "line", "fragment"), BAD_FILE_ROWS)
+def test_analyze_file_refuses_bad_values_with_file_line_column_study(
+    tmp_path: Path, measure: str, header: str, rows: list[str], line: int, fragment: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    msg = _one_error_line(_cli("analyze", "file", str(path), "-m", measure))
+    assert msg == f"reviewtool: error: {path}:{line}: " + msg.split(f"{path}:{line}: ", 1)[1]
+    assert fragment in msg
+
+
+def test_file_and_run_report_a_bad_row_in_the_same_words(tmp_path: Path) -> None:
+    """One validator: the same bad row gives the same message from analyze file and analyze run."""
+    from reviewtool.analysis.service import read_outcomes
+    from reviewtool.analysis.study_table import analyse_file
+    from reviewtool.errors import ParseError
+
+    file_csv = tmp_path / "file.csv"
+    file_csv.write_text("study,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con\nZed,1,0,10,2,0,12\n")
+    run_csv = tmp_path / "run.csv"
+    run_csv.write_text(
+        "study,outcome,time_point,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con\n"
+        "Zed,pain,baseline,1,0,10,2,0,12\n"
+    )
+    with pytest.raises(ParseError) as a:
+        analyse_file(file_csv, measure="MD")
+    with pytest.raises(ParseError) as b:
+        read_outcomes(run_csv)
+    assert str(a.value).split(":2: ", 1)[1] == str(b.value).split(":2: ", 1)[1]
+    assert str(a.value).endswith("(study Zed)")
+
+
+EDGE_FILES = [
+    # inputs that used to raise numpy RuntimeWarnings or stop the analysis; all must run quietly
+    (
+        "RD",
+        "study,events_exp,total_exp,events_con,total_con\nA,2,2,0,2\nB,0,10,0,12\nC,5,9,3,9\n",
+        ["--add", "0"],
+    ),
+    (
+        "OR",
+        "study,events_exp,total_exp,events_con,total_con\nA,0,10,3,10\nB,2,10,0,10\nC,1,20,4,20\n",
+        ["--add", "0"],
+    ),
+    (
+        "OR",
+        "study,events_exp,total_exp,events_con,total_con\nA,0,10,0,10\nB,10,10,10,10\nC,3,20,4,20\nD,2,30,7,30\n",
+        ["--keep-double-zero", "--peto", "--bias", "--loo"],
+    ),
+    (
+        "SMD",
+        "study,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con\nA,1,0,10,2,1,10\nB,1,1,1,2,1,2\nC,3,2,20,1,2,20\n",
+        ["--model", "random", "--hksj", "--loo"],
+    ),
+    (
+        "GEN",
+        "study,yi,vi\nA,0.3,0.02\nB,0.3,0.05\nC,0.3,0.04\n",
+        ["--model", "random", "--hksj", "--bias", "--tau2", "PM"],
+    ),
+    ("GEN", "study,yi,vi\nSolo,0.3,0.02\n", ["--model", "random", "--hksj", "--bias", "--loo"]),
+]
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(("measure", "text", "extra"), EDGE_FILES)
+def test_edge_inputs_raise_no_numpy_warning(
+    tmp_path: Path, measure: str, text: str, extra: list[str]
+) -> None:
+    path = tmp_path / "edge.csv"
+    path.write_text(text)
+    for fmt in ("table", "json", "csv"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            res = _cli("analyze", "file", str(path), "-m", measure, *extra, "--format", fmt)
+        assert res.exit_code == 0, (res.output, res.exception)  # type: ignore[attr-defined]
+        assert "Warning:" not in res.stderr  # type: ignore[attr-defined]

@@ -161,25 +161,33 @@ def continuous_effects(
     k = a_m1.shape[0]
     if not all(a.shape[0] == k for a in (a_sd1, a_n1, a_m2, a_sd2, a_n2)):
         raise InvalidInput("arm columns have different lengths")
-    if np.any(a_n1 < 2) or np.any(a_n2 < 2):
-        raise InvalidInput("every arm needs at least 2 participants for a mean difference")
-    if np.any(a_sd1 < 0) or np.any(a_sd2 < 0):
-        raise InvalidInput("a standard deviation is negative")
+    names = _labels(labels, k)
+
+    def refuse(bad: npt.NDArray[np.bool_], why: str) -> None:
+        if bad.any():
+            raise InvalidInput(
+                f"{why}: {', '.join(n for n, b in zip(names, bad, strict=True) if b)}"
+            )
+
+    # The same rules as the CSV reader (reviewtool.analysis.table_input.check_arms).
+    refuse((a_n1 < 1) | (a_n2 < 1), "every arm needs at least 1 participant")
+    refuse(a_n1 + a_n2 < 3, "an SD needs at least 3 participants in the two arms together")
+    refuse((a_sd1 < 0) | (a_sd2 < 0), "a standard deviation is negative")
+    refuse((a_sd1 == 0) & (a_sd2 == 0), "SD 0 in both arms (the effect has no variance)")
     if measure == "MD":
         yi = a_m1 - a_m2
         vi = a_sd1**2 / a_n1 + a_sd2**2 / a_n2
     elif measure == "SMD":
         df = a_n1 + a_n2 - 2.0
         sdp = np.sqrt(((a_n1 - 1) * a_sd1**2 + (a_n2 - 1) * a_sd2**2) / df)
-        if np.any(sdp == 0):
-            raise InvalidInput("pooled standard deviation is 0: the SMD is undefined")
+        refuse(sdp == 0, "pooled standard deviation is 0: the SMD is undefined")
         yi = hedges_correction(df) * (a_m1 - a_m2) / sdp
         vi = 1.0 / a_n1 + 1.0 / a_n2 + yi**2 / (2.0 * (a_n1 + a_n2))
     else:
         raise InvalidInput(f"measure {measure!r} is not a continuous measure; use MD or SMD")
     return EffectSizes(
         measure=measure,
-        labels=_labels(labels, k),
+        labels=names,
         yi=yi,
         vi=vi,
         n_exp=a_n1,
