@@ -513,3 +513,91 @@ def test_edge_inputs_raise_no_numpy_warning(
             res = _cli("analyze", "file", str(path), "-m", measure, *extra, "--format", fmt)
         assert res.exit_code == 0, (res.output, res.exception)  # type: ignore[attr-defined]
         assert "Warning:" not in res.stderr  # type: ignore[attr-defined]
+
+
+# --- C7: analyze check REPORTED.csv ------------------------------------------------------------
+
+
+def test_check_command_on_the_seed_reported_results(shared_dir: Path) -> None:
+    path = shared_dir / "seed" / "reported_results.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    res = _cli("analyze", "check", str(path), "--format", "json")
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    d = json.loads(res.stdout)  # type: ignore[attr-defined]
+    bad = {r["label"] for r in d["rows"] if not r["consistent"]}
+    # the rows the file's note marks, plus PTA and AST baseline (CI implies p ≈ 0.31 and 0.62)
+    assert bad == {
+        "MELD 24 weeks",
+        "PTA baseline",
+        "PTA 12 weeks",
+        "PTA 24 weeks",
+        "PTA 48 weeks",
+        "AST baseline",
+    }
+    assert d["checked"] == 20 and d["inconsistent"] == 6
+    assert [s["line"] for s in d["skipped"]] == [12, 13]  # TBIL rows with no estimate
+    ast = next(r for r in d["rows"] if r["label"] == "AST baseline")
+    assert ast["line"] == 23 and ast["implied_p"] == pytest.approx(0.62, abs=0.005)
+
+
+def test_check_command_known_answers(tmp_path: Path) -> None:
+    """Altman & Bland (2011) BMJ 343:d2304: RR 0.81 (95% CI 0.70 to 0.94) gives P = 0.005."""
+    path = tmp_path / "reported.csv"
+    path.write_text(
+        "label,measure,estimate,ci_low,ci_high,p\n"
+        "Altman-Bland RR,RR,0.81,0.70,0.94,0.005\n"
+        "same RR with a wrong p,RR,0.81,0.70,0.94,0.05\n"
+        "mean difference,MD,1.2,0.2,2.2,0.02\n"
+        "CI reversed,MD,1.2,2.2,0.2,\n"
+    )
+    d = json.loads(_cli("analyze", "check", str(path), "-f", "json").stdout)  # type: ignore[attr-defined]
+    rows = {r["label"]: r for r in d["rows"]}
+    ab = rows["Altman-Bland RR"]
+    assert ab["consistent"] and ab["ratio"]
+    assert ab["implied_p"] == pytest.approx(0.005, abs=0.0005)
+    assert not rows["same RR with a wrong p"]["consistent"]
+    # MD 1.2 (0.2 to 2.2): SE = 1/1.96, z = 2.352, p = 0.0187 -> "0.02" agrees
+    assert rows["mean difference"]["consistent"]
+    assert rows["mean difference"]["implied_p"] == pytest.approx(0.01867, abs=1e-4)
+    assert "above the upper bound" in rows["CI reversed"]["problems"][0]
+    csv_out = _cli("analyze", "check", str(path), "-f", "csv").stdout  # type: ignore[attr-defined]
+    assert csv_out.splitlines()[0].startswith("line,label,estimate,ci_low,ci_high,p,ratio")
+    assert csv_out.splitlines()[1].startswith("2,Altman-Bland RR,0.81,0.70,0.94,0.005,True,True")
+    table = _cli("analyze", "check", str(path)).stdout  # type: ignore[attr-defined]
+    assert "2 of 4 results do not add up as printed" in " ".join(table.split())
+    # --no-ratio overrides the measure column: 0.81 (0.70 to 0.94) as a difference is off-centre
+    d2 = json.loads(_cli("analyze", "check", str(path), "--no-ratio", "-f", "json").stdout)  # type: ignore[attr-defined]
+    assert not d2["rows"][0]["ratio"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("label,estimate,ci_low,ci_high\nA,1.0,x,2.0\n", 2, "column 'ci_low': 'x' is not a number"),
+        (
+            "label,estimate,ci_low,ci_high,p\nA,1.0,0.5,1.5,abc\n",
+            2,
+            "column 'p': 'abc' is not a p-value",
+        ),
+        ("label,estimate,ci_low,ci_high,p\nA,1.0,0.5,1.5,1.7\n", 2, "'1.7' is not between 0 and 1"),
+        (
+            "label,estimate,ci_low,ci_high\nA,1.0,0.5,1.5\nB,1.0,,1.5\n",
+            3,
+            "column 'ci_low' is empty",
+        ),
+        ("label,estimate,ci_low\nA,1.0,0.5\n", 1, "no column 'ci_high' in the header"),
+        (
+            "label,estimate,ci_low,ci_high,level\nA,1.0,0.5,1.5,150\n",
+            2,
+            "is not a confidence level",
+        ),
+    ],
+)
+def test_check_command_bad_input_is_one_line(
+    tmp_path: Path, text: str, line: int, fragment: str
+) -> None:
+    path = tmp_path / "reported.csv"
+    path.write_text(text)
+    msg = _one_error_line(_cli("analyze", "check", str(path)))
+    assert f"{path}:{line}: " in msg and fragment in msg

@@ -23,6 +23,7 @@ from reviewtool.cli._common import (
     reading,
     writing,
 )
+from reviewtool.cli.analyze_check import check_command
 
 if TYPE_CHECKING:
     from reviewtool.analysis.results import FileAnalysis, MetaAnalysisResult
@@ -37,6 +38,9 @@ app = typer.Typer(
 @app.callback()
 def _analyze() -> None:
     """Meta-analysis: pool study results (fixed/random effects, subgroups, bias tests, plots)."""
+
+
+app.command("check")(check_command)
 
 
 class MeasureChoice(StrEnum):
