@@ -601,3 +601,27 @@ def test_check_command_bad_input_is_one_line(
     path.write_text(text)
     msg = _one_error_line(_cli("analyze", "check", str(path)))
     assert f"{path}:{line}: " in msg and fragment in msg
+
+
+def test_analyze_run_single_study_time_point_and_one_i2_in_exports(tmp_path: Path) -> None:
+    """analyze run: a time point with one study is not pooled; pooled.csv's I² is Q-based."""
+    from reviewtool.analysis.service import analyse_outcomes_table, pooled_rows, read_outcomes
+
+    path = tmp_path / "outcomes.csv"
+    path.write_text(
+        "study,outcome,time_point,yi_note,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con\n"
+        "A,MELD,baseline,,20,4,40,23,4,40\n"
+        "B,MELD,baseline,,21,5,30,24.5,5,32\n"
+        "C,MELD,baseline,,13,3,25,17,3,25\n"
+        "A,MELD,4 weeks,,17,4,38,19,4.5,36\n"
+    )
+    analyses = analyse_outcomes_table(
+        read_outcomes(path), settings=Settings(model="random", tau2_method="REML")
+    )
+    rows = pooled_rows({"analyses": [a.to_dict() for a in analyses]})
+    base, single = rows
+    assert single["k"] == 1 and single["model"] == "none"
+    assert single["model_reason"] == "single study, not pooled"
+    assert single["tau2"] is None and single["p_Q"] == 1.0
+    assert base["I2_form"] == "Q-based"
+    assert base["I2"] == pytest.approx(100 * (base["Q"] - base["Q_df"]) / base["Q"])

@@ -562,7 +562,7 @@ def _print_run(run: RunView) -> None:
             f"{row['measure']} {_fmt(est, 2)}",
             f"{_fmt(lo, 2)} to {_fmt(hi, 2)}",
             "<0.001" if row["p"] is not None and row["p"] < 0.001 else _fmt(row["p"], 3),
-            _fmt(row["I2"], 0),
+            "—" if row["k"] == 1 else _fmt(row["I2"], 0),  # a single study has no I²
             row["flag"],
         )
     out.print(table)
