@@ -625,3 +625,19 @@ def test_analyze_run_single_study_time_point_and_one_i2_in_exports(tmp_path: Pat
     assert single["tau2"] is None and single["p_Q"] == 1.0
     assert base["I2_form"] == "Q-based"
     assert base["I2"] == pytest.approx(100 * (base["Q"] - base["Q_df"]) / base["Q"])
+
+
+def test_peto_funnel_and_bias_use_the_peto_rows(shared_dir: Path) -> None:
+    """The funnel plot and Egger's test read the rows the forest shows (Peto rows, not IV ORs)."""
+    from reviewtool.analysis.study_table import analyse_file
+
+    fa = analyse_file(
+        shared_dir / "cases" / "peto_rows.csv",
+        measure="OR",
+        settings=Settings(model="fixed", method="Peto"),
+        bias=True,
+    )
+    assert fa.funnel is not None
+    assert fa.funnel.yi == pytest.approx([-1.4017094, -0.7647059, -1.4578255], abs=1e-7)
+    assert fa.funnel.sei == pytest.approx(np.sqrt([1.4017094, 0.7647059, 0.5831302]), abs=1e-7)
+    assert fa.funnel.center == pytest.approx(-1.2821409, abs=1e-7)
