@@ -178,6 +178,24 @@ def test_unknown_tags_are_kept_and_warned_in_every_tagged_format(
     assert any("kept in extra as" in m and repr(key) in m for m in _messages(parsed))
 
 
+def test_ris_spec_tags_are_kept_without_a_warning() -> None:
+    """U1-U5, LK, M2 ... are RIS-specification tags (RIS Format Specifications, 2012) that rispy
+    does not map; Cochrane Library writes PT. They are kept in extra; only a tag outside the
+    specification (ZZ) is warned about, once per file with its record count."""
+    text = (
+        "TY  - JOUR\nTI  - A title\nU2  - L2001234567\nU3  - note three\nLK  - http://x.org\n"
+        "PT  - Journal article\nZZ  - odd\nER  - \n\n"
+        "TY  - JOUR\nTI  - Another\nU3  - more\nZZ  - odder\nER  - \n"
+    )
+    parsed = _parse(text, "a.ris")
+    first, second = parsed.citations
+    assert first.extra["tag_U3"] == "note three" and first.extra["tag_LK"] == "http://x.org"
+    assert first.extra["tag_PT"] == "Journal article" and second.extra["tag_U3"] == "more"
+    assert _messages(parsed) == [
+        "1: tag 'ZZ' is not a RIS field this tool knows; kept in extra as 'tag_ZZ' (2 records)"
+    ]
+
+
 def test_skip_bad_counts_what_was_found_and_skipped(fresh_review: object, tmp_path: Path) -> None:
     from reviewtool.importing.service import import_files
 

@@ -219,9 +219,10 @@ def test_ris_missing_er_is_a_warning_not_a_loss() -> None:
     assert len(parsed.citations) == 2
     assert [(w.line, w.message.split(";")[0]) for w in parsed.warnings] == [
         (2, "record has no ER line"),
-        (2, "tag 'VO' is not a RIS field this tool knows"),  # kept in extra, not lost
     ]
+    # VO (a RIS-specification tag) is kept in extra and read as the volume where VL is absent.
     assert parsed.citations[1].extra["tag_VO"] == "50"
+    assert parsed.citations[1].volume == "50"
     assert parsed.citations[0].doi == "10.1234/random-name55555.2020.00050"
 
 

@@ -181,7 +181,11 @@ def to_citation(
                 "alternate_journal",
             )
         ),
-        volume=nz.clean_text(rp.first_value("VL", _all(rec, "volume"), notes)),
+        # VO is the specification's "published standard number", but exporters (e.g. the ones
+        # CoLRev's loader tests use) write the volume there when there is no VL.
+        volume=nz.clean_text(
+            rp.first_value("VL", _all(rec, "volume"), notes) or _first(unknown, "VO")
+        ),
         issue=nz.clean_text(rp.first_value("IS", _all(rec, "number"), notes)),
         pages=nz.normalize_pages(pages),
         doi=doi,
@@ -202,6 +206,15 @@ _TAG_SECOND = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _LIST_TAG_SET = frozenset(_LIST_TAGS)
 _DELIMITED: dict[str, str] = dict(rispy.config.DELIMITED_TAG_MAPPING)
 _UNKNOWN = RIS_MAPPING["UK"]
+# Tags of the RIS specification (Research Information Systems, "RIS Format Specifications", 2012;
+# the list in Wikipedia's "RIS (file format)") that rispy's mapping lacks, and vendor tags this
+# parser reads (PT: Cochrane Library publication type; PM: PMID). They are kept in ``extra`` as
+# ``tag_XX`` like any other unmapped tag, but they are not "unknown", so they give no warning.
+_KNOWN_UNMAPPED = frozenset(
+    {"A5", "A6", "BT", "CP", "CT", "ED", "J1", "L3", "LK", "M2", "PP", "VO"}
+    | {f"U{i}" for i in range(1, 6)}
+    | {"PT", "PM"}
+)
 # tag -> (record key, is a list tag): one dict lookup per line instead of three.
 _SPECS: dict[str, tuple[str, bool]] = {
     tag: (key, tag in _LIST_TAG_SET) for tag, key in RIS_MAPPING.items() if tag not in _DELIMITED
@@ -292,6 +305,8 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
         unknown = rec.get(_UNKNOWN)
         if unknown:
             for tag in unknown:
+                if tag in _KNOWN_UNMAPPED:
+                    continue  # a RIS-spec or vendor tag: kept in extra, nothing to warn about
                 seen = unknown_seen.get(tag)
                 if seen is None:
                     unknown_seen[tag] = [begin + 1, 1]
