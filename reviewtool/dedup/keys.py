@@ -276,6 +276,7 @@ def _strip_subject_codes(text: str) -> str:
         return text
     return text[: match.start()].rstrip(" .,;:")
 
+
 _THOUSANDS_RE = re.compile(r"\b(\d{1,3})[ ,](\d{3})\b")
 
 

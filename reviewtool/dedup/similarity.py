@@ -363,7 +363,11 @@ def _conflict_review(
     if journals_match(a.journal, b.journal) is not True:
         return None
     overlap = _author_overlap(a.authors, b.authors)
-    if overlap is None or overlap < th.author_overlap or not _first_author_match(a.authors, b.authors):
+    if (
+        overlap is None
+        or overlap < th.author_overlap
+        or not _first_author_match(a.authors, b.authors)
+    ):
         return None
     label = conflict.removeprefix("different ")
     return f"title, authors, journal, volume, issue and pages agree; a mistyped {label}?"
