@@ -18,6 +18,7 @@ from reviewtool.dedup.clusters import check_invariant
 from reviewtool.dedup.engine import DedupInput, _prepare_all, find_duplicates
 from reviewtool.dedup.keys import locator, normalize_title, prepare
 from reviewtool.dedup.similarity import PairDecision, PairScore, score_pair
+from reviewtool.storage import Review
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,6 +41,7 @@ def pair_of(*records: DedupInput, a: str | None = None, b: str | None = None) ->
 # (knh11545__Embase_endnote_r3001-3002.cgi), field by field: TI, AU, SO (journal, volume and
 # issue), YR, DO, PT. Both are conference abstracts of one meeting, printed in a supplement of
 # BMC Proceedings that has one DOI for all its abstracts.
+OVID_FILE = "knh11545__Embase_endnote_r3001-3002.cgi"
 OVID_SO = (
     "BMC Proceedings. Conference: 2nd BEAT-PCD Conference and 3rd PCD Training School: Part 2. "
     "Spain"
@@ -92,6 +94,28 @@ def test_ovid_embase_supplement_abstracts_stay_apart(shape: dict[str, str]) -> N
     assert pair.fields["doi"] == 1.0 and pair.fields["authors"] == 0.0
     assert pair.fields["title"] < 0.5
     assert "a supplement's DOI" in pair.reasons[0]
+
+
+def test_real_ovid_embase_file_imported_and_deduplicated(
+    fresh_review: Review, shared_dir: Path
+) -> None:
+    """End to end on the real export: both abstracts imported, kept apart, not even queued."""
+    from sqlmodel import select
+
+    from reviewtool.dedup.service import review_queue, run_dedup
+    from reviewtool.importing.service import import_files
+    from reviewtool.storage.models import Record
+
+    path = shared_dir / "fixtures" / "formats" / "ovid_embase" / OVID_FILE
+    with fresh_review.transaction() as session:
+        import_files(session, actor="alice", paths=[path], source="Embase")
+        report = run_dedup(session, actor="alice")
+    with fresh_review.reading() as session:
+        records = session.exec(select(Record)).all()
+        assert [r.doi for r in records] == ["10.1186/s12919-018-0099-8"] * 2
+        assert all(r.duplicate_of is None for r in records)
+        assert review_queue(session) == []
+    assert (report.records, report.auto_merged, report.queued) == (2, 0, 0)
 
 
 def test_supplement_abstract_merges_with_its_own_copy_only() -> None:
