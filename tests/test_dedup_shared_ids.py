@@ -230,6 +230,44 @@ def test_same_doi_and_title_with_names_swapped_still_merges() -> None:
     assert pair_of(a, b).decision is PairDecision.MERGE
 
 
+def test_same_doi_similar_titles_of_two_groups_go_to_review() -> None:
+    """Two abstracts of one supplement can differ in one word; without a common author the
+    shared DOI does not make them one."""
+    adults = replace(
+        DIABETES, title="Dapagliflozin added to insulin in adults with type 2 diabetes"
+    )
+    children = replace(
+        OTHER_ABSTRACT, title="Dapagliflozin added to insulin in children with type 2 diabetes"
+    )
+    pair = pair_of(adults, children)
+    assert 0.9 <= pair.fields["title"] < 1.0 and pair.fields["authors"] == 0.0
+    assert pair.decision is PairDecision.REVIEW
+
+
+def test_same_doi_with_given_and_family_names_swapped_merges() -> None:
+    # digital_work: "O’Brochta, W." exported as "William, O’Brochta" (the apostrophe included).
+    a = DedupInput(
+        id="o1",
+        title="Anomalous responses on Amazon Mechanical Turk: An Indian perspective",
+        authors=("O’Brochta, W.", "Parikh, S."),
+        year=2021,
+        journal="Research and Politics",
+        volume="8",
+        issue="2",
+        doi="10.1177/20531680211016971",
+    )
+    b = replace(
+        a,
+        id="o2",
+        title="Anomalous responses on Amazon Mechanical Turk: an Indian perspectives",
+        authors=("William, O’Brochta", "Sunita, Parikh"),
+        journal="Research & Politics",
+    )
+    pair = pair_of(a, b)
+    assert 0.9 <= pair.fields["title"] < 1.0 and pair.fields["authors"] == 0.0
+    assert pair.decision is PairDecision.MERGE
+
+
 # --------------------------------------------------------- B2: Embase "(no pagination)" records
 
 EMBASE = DedupInput(

@@ -752,6 +752,6 @@ def name_words(authors: tuple[str, ...]) -> frozenset[str]:
     """Every word (3+ letters, lower-case ASCII) of the first twelve author names."""
     words: set[str] = set()
     for name in authors[:12]:
-        text = _ascii(name).lower()
+        text = _ascii(name).lower().replace("'", "").replace("’", "")  # "O’Brochta" = "obrochta"
         words.update(w for w in _NON_WORD_RE.sub(" ", text).split() if len(w) >= 3)
     return frozenset(words)

@@ -483,8 +483,11 @@ def score_pair(
         # where the titles or the authors agree too.
         disagree = _authors_disagree(a, b)
         if title is None or title >= 0.9:
-            if title is None and disagree:
-                return result(PairDecision.REVIEW, label, "title missing; no author in common")
+            if disagree and (title is None or title < 1.0):
+                # "... in adults" / "... in children": two abstracts of one supplement.
+                return result(
+                    PairDecision.REVIEW, label, "title not identical; no author in common"
+                )
             return result(PairDecision.MERGE, label)
         article = _multi_page(a, b) and not (a.is_conference or b.is_conference)
         if (located and article and (same_people or "authors" not in fields)) or (
