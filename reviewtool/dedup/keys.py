@@ -356,7 +356,7 @@ def author_family(name: str) -> str:
     ``"Zheng Zhang"``.
 
     >>> [author_family(a) for a in ("Zhang, Zheng", "Zhang Z", "Le Quintrec M", "Zheng Zhang")]
-    ['zhang', 'zhang', 'lequintrec', 'zhang']
+    ['zhang', 'zhang', 'quintrec', 'zhang']
     """
     text = _ascii(_strip_markup(name)).strip()
     if not text:
