@@ -70,6 +70,7 @@ def _dedup_input(row: Any) -> DedupInput:
         publication_type=row.publication_type,
         booktitle=extra.get("booktitle"),
         isbn=extra.get("isbn"),
+        article_number=extra.get("article_number"),
     )
 
 
