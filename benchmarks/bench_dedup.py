@@ -52,7 +52,7 @@ LOCAL = ROOT / "benchmarks" / "sets"
 """Labelled sets kept in this repository (written for it, not published): ``LOCAL/NAME/records.csv``.
 
 ``shared_identifiers`` holds the kinds of issue 8 B: meeting abstracts that share a supplement's
-DOI (two of them from the real Ovid Embase file in ``shared/fixtures/formats/ovid_embase``),
+DOI (two modelled on the real Ovid Embase file in ``shared/fixtures/formats/ovid_embase``),
 Embase "(no pagination)" records, a mistyped DOI and subject codes glued to a title.
 """
 PUBLISHED = {  # README: bib-dedupe (2024-12) and ASySD, TP/FP/FN/F1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,58 +39,59 @@ def pair_of(*records: DedupInput, a: str | None = None, b: str | None = None) ->
 # ------------------------------------------------------------- B1: a supplement's DOI is shared
 
 # The two records of the real Ovid Embase export in shared/fixtures/formats/ovid_embase/
-# (knh11545__Embase_endnote_r3001-3002.cgi), field by field: TI, AU, SO (journal, volume and
-# issue), YR, DO, PT. Both are conference abstracts of one meeting, printed in a supplement of
+# (knh11545__Embase_endnote_r3001-3002.cgi), read through the importer. Both are conference abstracts of one meeting, printed in a supplement of
 # BMC Proceedings that has one DOI for all its abstracts.
 OVID_FILE = "knh11545__Embase_endnote_r3001-3002.cgi"
 OVID_SO = (
     "BMC Proceedings. Conference: 2nd BEAT-PCD Conference and 3rd PCD Training School: Part 2. "
     "Spain"
 )
-OVID_3001 = DedupInput(
-    id="3001",
-    title="Quality of life in patients with primary ciliary dyskinesia: A systematic review.",
-    authors=("Behan L.", "Rubbo B.", "Lucas J.S.", "Galvin A.D."),
-    year="2018",
-    journal=OVID_SO,
-    volume="12 (Supplement 3) (no pagination)",
-    doi="http://dx.doi.org/10.1186/s12919-018-0099-8",
-    publication_type="Conference Abstract",
-    abstract=(
-        "Background: As in most rare diseases, little is known on how primary ciliary dyskinesia "
-        "(PCD) affects the patient's daily functioning and mental wellbeing. We aimed to identify "
-        "all studies that examined the psychosocial impact that PCD has on the lives of patients. "
-        "Method(s): We searched MEDLINE, EBSCO, Cumulative Index to Nursing and Allied Health "
-        "Literature (CINAHL), PsycINFO and EMBASE for qualitative and quantitative studies."
-    ),
-)
-OVID_3002 = DedupInput(
-    id="3002",
-    title="Development of a bioinformatics analysis method for diagnosis of.",
-    authors=("Dyskinesia P.C.", "Server E.A."),
-    year="2018",
-    journal=OVID_SO,
-    volume="12 (Supplement 3) (no pagination)",
-    doi="http://dx.doi.org/10.1186/s12919-018-0099-8",
-    publication_type="Conference Abstract",
-    abstract=(
-        "Primary ciliary dyskinesia is a rare, autosomal recessive genetic based disease causing "
-        "functional and/or structural defects of cilia. However, there are little information "
-        "about the genetic basis of this disease."
-    ),
-)
+
+
+@pytest.fixture
+def ovid_pair(shared_dir: Path) -> tuple[DedupInput, DedupInput]:
+    """The two records of the real export, as the importer reads them (read from ``shared/``,
+    never copied into the project)."""
+    from reviewtool.importing.parsers import parse_file
+
+    parsed = parse_file(shared_dir / "fixtures" / "formats" / "ovid_embase" / OVID_FILE)
+    first, second = parsed.citations
+    return _as_input("3001", first), _as_input("3002", second)
+
+
+def _as_input(rid: str, c: Any) -> DedupInput:
+    return DedupInput(
+        id=rid,
+        title=c.title,
+        authors=tuple(c.authors),
+        year=c.year,
+        journal=c.journal,
+        volume=c.volume,
+        issue=c.issue,
+        pages=c.pages,
+        doi=c.doi,
+        pmid=c.pmid,
+        abstract=c.abstract,
+        publication_type=c.publication_type,
+        article_number=c.extra.get("article_number"),
+    )
 
 
 @pytest.mark.parametrize(
     "shape",
     [
-        {},  # as the Ovid SO line gives them
-        {"journal": "BMC Proceedings", "volume": "12", "issue": "Supplement 3"},  # parsed
+        # as the Ovid SO line gives them, before it is split
+        {"journal": OVID_SO, "volume": "12 (Supplement 3) (no pagination)", "issue": None},
+        {},  # as the importer parses them
     ],
     ids=["ovid-raw", "parsed"],
 )
-def test_ovid_embase_supplement_abstracts_stay_apart(shape: dict[str, str]) -> None:
-    pair = pair_of(replace(OVID_3001, **shape), replace(OVID_3002, **shape))
+def test_ovid_embase_supplement_abstracts_stay_apart(
+    shape: dict[str, str | None], ovid_pair: tuple[DedupInput, DedupInput]
+) -> None:
+    first, second = ovid_pair
+    assert first.doi == second.doi == "10.1186/s12919-018-0099-8"
+    pair = pair_of(replace(first, **shape), replace(second, **shape))
     assert pair.decision is PairDecision.DISTINCT
     assert pair.fields["doi"] == 1.0 and pair.fields["authors"] == 0.0
     assert pair.fields["title"] < 0.5
@@ -118,7 +120,9 @@ def test_real_ovid_embase_file_imported_and_deduplicated(
     assert (report.records, report.auto_merged, report.queued) == (2, 0, 0)
 
 
-def test_supplement_abstract_merges_with_its_own_copy_only() -> None:
+def test_supplement_abstract_merges_with_its_own_copy_only(
+    ovid_pair: tuple[DedupInput, DedupInput],
+) -> None:
     """Another database's copy of abstract 3001 joins 3001; 3002 stays out of the group."""
     wos = DedupInput(
         id="wos",
@@ -131,7 +135,7 @@ def test_supplement_abstract_merges_with_its_own_copy_only() -> None:
         doi="10.1186/s12919-018-0099-8",
         publication_type="Meeting Abstract",
     )
-    result = find_duplicates([OVID_3001, OVID_3002, wos])
+    result = find_duplicates([*ovid_pair, wos])
     check_invariant(result.duplicate_of)
     assert result.group_of("wos") == result.group_of("3001")
     assert result.group_of("3002") != result.group_of("3001")
