@@ -34,8 +34,12 @@ def _refuse(session: Session, person: str, action: Action, reason: str) -> None:
     session.commit()
 
 
-def require(session: Session, person: str, action: Action) -> Member:
-    """The active member called ``person`` if their roles allow ``action``; else refuse (and record)."""
+def require(session: Session, person: str, action: Action, *, doing: str | None = None) -> Member:
+    """The active member called ``person`` if their roles allow ``action``; else refuse (and record).
+
+    ``doing`` names what the person tried, in their words ("list conflicts"), when that is not
+    the action itself; the refusal says it (PermissionDenied, UnknownMember).
+    """
     # One query for the member and their roles: this runs on every key press of the screening screen.
     rows = session.exec(
         select(Member, MemberRole.role)
@@ -56,7 +60,7 @@ def require(session: Session, person: str, action: Action) -> Member:
     held = {Role(role) for _, role in rows if role is not None}
     if not held & allowed:
         needed = " or ".join(sorted(r.value for r in allowed))
-        reason = f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {action.value}"
+        reason = f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {doing or action.value}"
         _refuse(session, person, action, reason)
         raise PermissionDenied(f"{reason}: that needs the role {needed}")
     return member

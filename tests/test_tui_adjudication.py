@@ -107,7 +107,7 @@ async def test_a_reviewer_is_refused_and_nothing_is_written(conflicts_url: str) 
     app = AdjudicationApp(conflicts_url, "bob", "tiab")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("i", "e", "1")
-        assert any("may not resolve-conflict" in n.message for n in app._notifications)
+        assert any("may not list conflicts: that needs the role adjudicator" in n.message for n in app._notifications)
         assert "not open to you" in str(app.adjudication.query_one("#heading").render())
     assert _resolutions(conflicts_url) == {}
     review = open_existing(conflicts_url)

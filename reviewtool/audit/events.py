@@ -209,7 +209,8 @@ class ScreeningDecided(Event):
 
     :ivar key: ``record:stage:reviewer``.
     :ivar before: the vote it replaced, if any.
-    :ivar state: resolutions reopened by this change (``{"screening_resolution": {key: None}}``).
+    :ivar state: resolutions reopened (``{"screening_resolution": {key: None}}``) or contested
+        (``{key: snapshot with "contested"}``) by this change.
     """
 
     name: ClassVar[str] = "screening-decision"
@@ -231,6 +232,7 @@ class ConflictResolved(Event):
     """An adjudicator resolved a screening conflict.
 
     :ivar votes: the reviewers' votes the adjudicator saw.
+    :ivar replaced: the contested resolution this one replaces (None for a first resolution).
     """
 
     name: ClassVar[str] = "screening-resolution"
@@ -239,6 +241,7 @@ class ConflictResolved(Event):
     stage: str
     votes: list[dict[str, Any]]
     after: Snapshot
+    replaced: Snapshot | None = None
 
     @property
     def entity_id(self) -> str:

@@ -416,7 +416,7 @@ def flag_duplicate(
     session: Session, *, actor: str, record_a: int, record_b: int, note: str | None = None
 ) -> int:
     """Put two records a person suspects are duplicates into the review queue; returns the pair id."""
-    require(session, actor, Action.SCREEN)
+    require(session, actor, Action.SCREEN, doing="flag a duplicate")
     pair = _pair_for_records(session, record_a, record_b, actor, note)
     assert pair.id is not None
     if pair.status in ("confirmed", "rejected", "merged"):

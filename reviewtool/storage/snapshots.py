@@ -144,13 +144,20 @@ def vote_snapshot(decision: ScreeningDecision) -> dict[str, Any]:
 
 
 def resolution_snapshot(resolution: ScreeningResolution, adjudicator: str) -> dict[str, Any]:
-    """What the ledger records of a current resolution."""
-    return {
+    """What the ledger records of a current resolution.
+
+    ``contested`` (why the votes now agree against it) is there only once it is contested, so the
+    snapshots of resolutions recorded before schema 0005 still match.
+    """
+    snapshot: dict[str, Any] = {
         "decision": resolution.decision,
         "reason": resolution.reason,
         "note": resolution.note,
         "adjudicator": adjudicator,
     }
+    if resolution.contested_at is not None:
+        snapshot["contested"] = resolution.contested_because
+    return snapshot
 
 
 def report_snapshot(report: FullTextReport) -> dict[str, Any]:
