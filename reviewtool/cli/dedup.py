@@ -17,6 +17,7 @@ from reviewtool.cli._common import (
     console,
     database_url,
     reading,
+    write_csv,
     writing,
 )
 
@@ -39,6 +40,9 @@ def run(
         report = run_dedup(session, actor=actor_name(actor))
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    if output is OutputFormat.CSV:
+        write_csv([report.to_dict()], list(report.to_dict()))
         return
     console().print(
         f"Scored {report.candidate_pairs} candidate pairs among {report.records} records: "
@@ -195,8 +199,20 @@ def report(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> No
 
     with reading(db) as session:
         result = dedup_report(session)
-    if output is not OutputFormat.TABLE:
+    if output is OutputFormat.JSON:
         typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    if output is OutputFormat.CSV:
+        rows = [
+            {"source": s.source, "identified": s.identified,
+             "duplicates_removed": s.duplicates_removed, "kept": s.kept}
+            for s in result.by_source
+        ]  # fmt: skip
+        rows.append(
+            {"source": "all", "identified": result.identified,
+             "duplicates_removed": result.duplicates_removed, "kept": result.remaining}
+        )  # fmt: skip
+        write_csv(rows, ["source", "identified", "duplicates_removed", "kept"])
         return
     from rich.table import Table
 

@@ -18,6 +18,7 @@ from reviewtool.cli._common import (
     console,
     err_console,
     reading,
+    write_csv,
     writing,
 )
 from reviewtool.errors import InvalidInput
@@ -115,6 +116,13 @@ def register(app: typer.Typer) -> None:
                 )  # fmt: skip
         if output is OutputFormat.JSON:
             typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+            return
+        if output is OutputFormat.CSV:
+            columns = ["batch_id", "file_name", "format", "encoding", "source", "records"]
+            write_csv(
+                ({**r.to_dict(), "bad": len(r.bad), "warnings": len(r.warnings)} for r in reports),
+                [*columns, "bad", "warnings"],
+            )
             return
         out = console()
         for r in reports:
