@@ -67,6 +67,7 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
 
 
 REDACTED = "hidden while screening is blind: shown once the reference is decided"
+LABELS_HIDDEN = "labels are private to their author while screening is blind"
 
 
 def visible_events(session: Session, viewer: Member, events: list[EventView]) -> list[EventView]:
@@ -80,6 +81,17 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
     outcomes: dict[str, dict[int, object]] = {}
     shown: list[EventView] = []
     for event in events:
+        # Labels are private to their author while screening is blind (see screening.labels).
+        if (
+            event.action == "labels-changed"
+            and event.actor != viewer.name
+            and Role.OWNER not in roles
+        ):
+            record_id = event.payload.get("record_id")
+            shown.append(
+                replace(event, payload={"record_id": record_id, "redacted": LABELS_HIDDEN})
+            )
+            continue
         if event.action != "screening-decision" or event.actor == viewer.name:
             shown.append(event)
             continue

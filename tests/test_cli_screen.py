@@ -68,7 +68,7 @@ def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
     ]
     # Open records never appear in an export.
     assert run(db, "screen", "export").stdout.strip().splitlines() == [
-        "record_id,source_key,stage,decision,reason,via,title"
+        "record_id,source_key,stage,decision,reason,via,title,labels"
     ]
     assert (
         run(

@@ -280,6 +280,27 @@ class AnalysisRunRecorded(Event):
         return str(self.run_id)
 
 
+@dataclass(frozen=True)
+class LabelsChanged(Event):
+    """A member added or removed one of their labels on a reference.
+
+    :ivar key: ``record:member`` (labels belong to the member who wrote them).
+    :ivar before: their labels on the reference before, sorted (None when there were none).
+    :ivar after: their labels now, sorted (None once none is left).
+    """
+
+    name: ClassVar[str] = "labels-changed"
+    entity_type: ClassVar[str] = "record_label"
+    key: str
+    record_id: int
+    before: list[str] | None
+    after: list[str] | None
+
+    @property
+    def entity_id(self) -> str:
+        return self.key
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -297,5 +318,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ConflictResolved,
         FullTextRecorded,
         AnalysisRunRecorded,
+        LabelsChanged,
     )
 }

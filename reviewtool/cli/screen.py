@@ -295,6 +295,34 @@ def fulltext(
     console().print(f"Record {record}: full text {after['status'].replace('_', ' ')}.")
 
 
+@app.command("label")
+def label(
+    record: int = typer.Argument(
+        ..., help="The record id (a reference: the primary of its group)."
+    ),
+    change: str = typer.Argument(..., help="add or remove."),
+    text: str = typer.Argument(..., help='The label, e.g. "RCT?" (up to 40 characters, no ";").'),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Add or remove one of your labels on a reference (private to you while screening is blind).
+
+    Example: reviewtool screen label 17 add "ask Bob" --as alice
+    """
+    from reviewtool.errors import InvalidInput
+    from reviewtool.screening.labels import change_label
+
+    if change not in ("add", "remove"):
+        raise InvalidInput(f"say add or remove, not {change!r}")
+    with writing(db) as session:
+        now = change_label(
+            session, actor=actor_name(actor), record_id=record, label=text, add=change == "add"
+        )
+    console().print(
+        f"Record {record}: your labels are {'; '.join(now) if now else 'none'}.", highlight=False
+    )
+
+
 @app.command("flag-duplicate")
 def flag_duplicate(
     record: int = typer.Argument(..., help="The record you are screening."),
@@ -317,22 +345,30 @@ def flag_duplicate(
 
 
 @app.command("export")
-def export(stage: str = StageOption, db: DbOption = None) -> None:
-    """Write the final decisions (decided references only) with reasons as CSV.
+def export(stage: str = StageOption, db: DbOption = None, actor: ActorOption = None) -> None:
+    """Write the final decisions (decided references only) with reasons and your labels as CSV.
 
     Example: reviewtool screen export --stage fulltext > fulltext.csv
     """
+    from reviewtool.screening.labels import visible_labels
     from reviewtool.screening.service import final_decisions
 
+    who = actor_name(actor)
     with reading(db) as session:
         rows = final_decisions(session, stage=stage)
+        labels = visible_labels(session, actor=who, quiet=True)
     writer = csv.DictWriter(
         sys.stdout,
-        fieldnames=["record_id", "source_key", "stage", "decision", "reason", "via", "title"],
+        fieldnames=[
+            "record_id", "source_key", "stage", "decision", "reason", "via", "title", "labels",
+        ],
         lineterminator="\n",
-    )
+    )  # fmt: skip
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(
+        {**row, "labels": "; ".join(v.shown(who) for v in labels.get(row["record_id"], []))}
+        for row in rows
+    )
 
 
 @app.command("stats")

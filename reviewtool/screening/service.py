@@ -32,6 +32,7 @@ from reviewtool.domain import (
 )
 from reviewtool.errors import InvalidInput, NotFound, StageOrderError
 from reviewtool.screening.agreement import pairwise_screening_agreement
+from reviewtool.screening.labels import records_labelled, visible_labels
 from reviewtool.storage.models import (
     FullTextReport,
     ImportBatch,
@@ -648,10 +649,16 @@ class Progress:
         return asdict(self)
 
 
-def screening_queue(session: Session, *, actor: str, stage: str) -> list[int]:
-    """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order."""
+def screening_queue(
+    session: Session, *, actor: str, stage: str, label: str | None = None
+) -> list[int]:
+    """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order;
+    with ``label``, only those carrying that label (among the labels ``actor`` may see)."""
     member = require(session, actor, Action.SCREEN)
     parsed = parse_stage(stage)
+    wanted = (
+        records_labelled(visible_labels(session, actor=actor), label) if label is not None else None
+    )
     mine = set(
         session.exec(
             select(ScreeningDecision.record_id).where(
@@ -661,7 +668,9 @@ def screening_queue(session: Session, *, actor: str, stage: str) -> list[int]:
             )
         ).all()
     )
-    todo = [r for r in eligible(session, parsed) if r not in mine]
+    todo = [
+        r for r in eligible(session, parsed) if r not in mine and (wanted is None or r in wanted)
+    ]
     return sorted(todo, key=lambda r: _order_key(actor, parsed, r))
 
 
@@ -749,6 +758,12 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
             "keywords": json.loads(record.keywords or "[]"),
             "publication_type": record.publication_type,
             "source": source,
+            "labels": [
+                v.shown(actor)
+                for v in visible_labels(session, actor=actor, record_ids={record_id}).get(
+                    record_id, []
+                )
+            ],
         },
         my_vote=next((v for v in votes if v.reviewer == actor), None),
         other_votes=tuple(v for v in votes if v.reviewer != actor) if show_others else None,
