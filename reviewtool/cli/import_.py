@@ -213,11 +213,14 @@ def list_(
         return
     from rich.table import Table
 
-    table = Table("id", "source", "key", "first author", "year", "title", "status", "labels")
+    any_labels = any(shown.get(v.record_id) for v in views)
+    table = Table("id", "source", "key", "first author", "year", "title", "status")
+    if any_labels:
+        table.add_column("labels")
     for v in views:
         table.add_row(
             str(v.record_id), v.source, v.source_key or "", v.first_author or "", str(v.year or ""),
-            v.title or "", v.status, "; ".join(shown.get(v.record_id, [])),
+            v.title or "", v.status, *(["; ".join(shown.get(v.record_id, []))] if any_labels else []),
         )  # fmt: skip
     console().print(table)
 
