@@ -120,6 +120,7 @@ EXTRA_ARGS: dict[str, list[str]] = {
     "dedup queue": [],
     "dedup report": [],
     "records list": [],
+    "records show": ["1"],
     "screen conflicts": ["--as", "carol"],
     "screen stats": [],
     "member list": [],
