@@ -58,7 +58,14 @@ def check_revision(revision: str | None, where: str) -> bool:
     """Raise if ``revision`` is not usable; return True when the database needs an upgrade."""
     if revision is None:
         raise SchemaError(
-            f"{where} is not a reviewtool review (run `reviewtool init` to create one)"
+            f"{where} is not a reviewtool review database: it holds no reviewtool tables "
+            "(run `reviewtool init` to create one)"
+        )
+    if revision not in REVISIONS and not (revision.isdigit() and revision > HEAD):
+        # Another alembic-managed application's database, not a review from a newer reviewtool.
+        raise SchemaError(
+            f"{where} is not a reviewtool review database: its schema revision {revision!r} "
+            "is not one of reviewtool's"
         )
     if revision not in REVISIONS:
         raise SchemaTooNew(
