@@ -17,6 +17,7 @@ from reviewtool.cli._common import (
     actor_name,
     console,
     err_console,
+    existing_files,
     reading,
     writing,
 )
@@ -48,7 +49,9 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_(
         files: list[Path] = typer.Argument(
-            ..., help="Export files (RIS, nbib, Ovid, BibTeX, EndNote XML/tagged, WoS, CSV)."
+            ...,
+            help="Export files (RIS, nbib, Ovid, BibTeX, EndNote XML/tagged, WoS, CSV).",
+            callback=existing_files,
         ),
         source: str = typer.Option(
             ..., "--source", help='Database searched, e.g. "MEDLINE (PubMed)".'
@@ -154,6 +157,7 @@ def list_(
         None, "--status", help="Only unique, primary or duplicate records."
     ),
     db: DbOption = None,
+    actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List records: record_id (the id other commands take), source ids, title, first author, year, status.
@@ -164,7 +168,7 @@ def list_(
 
     if status is not None and status not in ("unique", "primary", "duplicate"):
         raise InvalidInput(f"--status must be unique, primary or duplicate, not {status!r}")
-    with reading(db) as session:
+    with reading(db, actor) as session:
         views = list_records(session, batch_id=batch, status=status)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([v.to_dict() for v in views], indent=2, ensure_ascii=False))

@@ -69,7 +69,9 @@ def make_engine(url: str) -> Engine:
     try:
         return _make_engine(url)
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
-        raise InvalidInput(f"--db {display_name(url)}: not a database URL reviewtool can use ({error})") from None
+        raise InvalidInput(
+            f"--db {display_name(url)}: not a database URL reviewtool can use ({error})"
+        ) from None
 
 
 def _make_engine(url: str) -> Engine:
