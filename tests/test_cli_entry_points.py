@@ -535,3 +535,23 @@ def test_another_applications_alembic_database_is_not_a_review(tmp_path: Path) -
         f"reviewtool: error: {path} is not a reviewtool review database: "
         "its schema revision 'ae1027a6acf' is not one of reviewtool's\n"
     )
+
+
+def test_a_backup_that_cannot_be_written_stops_the_upgrade_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewtool.errors import DatabaseUnavailable
+    from reviewtool.storage import schema
+
+    source = tmp_path / "review.db"
+    sqlite3.connect(source).close()
+    real_connect = sqlite3.connect
+
+    def refuse_the_copy(database: str, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if ".bak-" in str(database):
+            raise sqlite3.OperationalError("unable to open database file")
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(schema.sqlite3, "connect", refuse_the_copy)
+    with pytest.raises(DatabaseUnavailable, match=r"cannot back up .*review\.db to .*\.bak-"):
+        schema.backup_sqlite(str(source))

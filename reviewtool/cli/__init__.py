@@ -52,6 +52,11 @@ class _ReviewtoolGroup(TyperGroup):
                 raise
             _usage_line(exc)
             ctx.exit(exc.exit_code)
+        except click.exceptions.ClickException as exc:
+            if _debug_enabled(ctx):
+                raise
+            typer.echo(f"reviewtool: error: {_one_line(exc.format_message())}", err=True)
+            ctx.exit(exc.exit_code)
         except Exception as exc:
             if _debug_enabled(ctx):
                 raise
