@@ -84,7 +84,8 @@ def _as_reviewtool_error(exc: Exception) -> ReviewtoolError | None:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split()) or "(no message)"
+    # Lines joined, spaces within a line kept (a message may quote "ER  -" from a RIS file).
+    return " ".join(line.strip() for line in text.splitlines() if line.strip()) or "(no message)"
 
 
 def _usage_line(exc: click.exceptions.UsageError) -> None:
