@@ -26,7 +26,7 @@ rt import exports/cochrane.ris --source "Cochrane Library" --searched 2021-09-15
 # Deduplication: automatic merges, then the uncertain pairs as a person decided them.
 rt dedup run --as yliu
 rt dedup import-decisions dedup_decisions.csv --as yliu
-rt dedup report
+rt dedup report --as jniu
 
 # Screening: two reviewers vote blind (files of their votes), the adjudicator resolves the conflicts.
 rt screen import-decisions screening/tiab_yliu.csv --stage tiab --as yliu
@@ -35,7 +35,7 @@ rt screen import-resolutions screening/tiab_resolutions.csv --stage tiab --as jn
 rt screen import-decisions screening/fulltext_yliu.csv --stage fulltext --as yliu
 rt screen import-decisions screening/fulltext_ydong.csv --stage fulltext --as ydong
 rt screen import-resolutions screening/fulltext_resolutions.csv --stage fulltext --as jniu
-rt screen stats
+rt screen stats --as jniu
 
 # Synthesis: every outcome x time point pooled with the seed's model rule, subgroups, leave-one-out,
 # Egger/Begg; tables (CSV, Markdown, XLSX) and forest/funnel plots go to sample_project/analysis/.
@@ -43,5 +43,5 @@ rt screen stats
 rt analyze run outcomes.csv --name "Liu 2022 outcomes" --by disease --by cell_type --by route \
   --by injections --loo --bias --out analysis --as yliu
 
-rt status
-rt audit verify
+rt status --as jniu
+rt audit verify --as jniu

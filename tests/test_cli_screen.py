@@ -67,7 +67,7 @@ def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
         ("bob", "rats"),
     ]
     # Open records never appear in an export.
-    assert run(db, "screen", "export").stdout.strip().splitlines() == [
+    assert run(db, "screen", "export", "--as", "alice").stdout.strip().splitlines() == [
         "record_id,source_key,stage,decision,reason,via,title,labels"
     ]
     assert (
@@ -76,9 +76,9 @@ def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
         ).exit_code
         == 0
     )
-    lines = run(db, "screen", "export").stdout.strip().splitlines()
+    lines = run(db, "screen", "export", "--as", "alice").stdout.strip().splitlines()
     assert lines[1].startswith("1,K1,tiab,exclude,animal study,adjudication")
-    stats = json.loads(run(db, "screen", "stats", "--format", "json").stdout)
+    stats = json.loads(run(db, "screen", "stats", "--format", "json", "--as", "alice").stdout)
     assert stats["tiab"]["excluded_by_reason"] == {"animal study": 1}
     assert stats["tiab"]["conflicts_resolved"] == 1
     assert "maybe counts as include" in stats["tiab"]["note"]
@@ -107,6 +107,17 @@ def test_bad_input_one_line(db: str, tmp_path: Path) -> None:
         result.exit_code == 2
         and "bad.csv:3: record and pair ids must be whole numbers" in result.stderr
     )
-    assert json.loads(run(db, "screen", "stats", "-f", "json").stdout)["tiab"]["agreement"] == []
-    result = run(db, "screen", "fulltext", "1", "--file", "a.pdf", "--as", "alice")
+    assert (
+        json.loads(run(db, "screen", "stats", "-f", "json", "--as", "alice").stdout)["tiab"][
+            "agreement"
+        ]
+        == []
+    )
+    result = run(db, "screen", "fulltext", "1", "--file", str(tmp_path / "a.pdf"), "--as", "alice")
+    assert (
+        result.exit_code == 2
+        and result.stderr == f"reviewtool: error: {tmp_path / 'a.pdf'}: no such file\n"
+    )
+    (tmp_path / "a.pdf").write_bytes(b"%PDF-1.4\n")
+    result = run(db, "screen", "fulltext", "1", "--file", str(tmp_path / "a.pdf"), "--as", "alice")
     assert result.exit_code == 6 and "not included at title/abstract" in result.stderr

@@ -68,7 +68,7 @@ def log(
     from reviewtool.domain import Action
 
     entity_type, _, entity_id = (entity or "").partition(":")
-    with reading(db) as session:
+    with reading(db, viewer) as session:
         member = require(session, actor_name(viewer), Action.READ, doing="read the audit log")
         events = list_events(
             session,
@@ -125,6 +125,7 @@ def verify(
         None, "--expect-head", help="Also require this head hash (one you noted down earlier)."
     ),
     db: DbOption = None,
+    actor: ActorOption = None,
 ) -> None:
     """Check the whole hash chain and the current state against it; non-zero exit when broken.
 
@@ -133,7 +134,7 @@ def verify(
     from reviewtool.audit import verify as verify_ledger
     from reviewtool.errors import AuditChainBroken
 
-    with reading(db) as session:
+    with reading(db, actor) as session:
         report = verify_ledger(session)
     if expect_head is not None and report.ok and report.head_hash != expect_head:
         report.problems.append(

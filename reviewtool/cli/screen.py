@@ -17,8 +17,9 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
-    database_url,
+    existing_file,
     reading,
+    run_screen,
     write_csv,
     writing,
 )
@@ -39,7 +40,7 @@ def screen(
     ctx: typer.Context,
     stage: str = StageOption,
     keys: Path | None = typer.Option(
-        None, "--keys", help="A TOML file of key bindings (see docs)."
+        None, "--keys", help="A TOML file of key bindings (see docs).", callback=existing_file
     ),
     db: DbOption = None,
     actor: ActorOption = None,
@@ -50,11 +51,17 @@ def screen(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from reviewtool.domain import Action
     from reviewtool.screening.service import parse_stage
     from reviewtool.tui.screening import ScreeningApp
 
     parse_stage(stage)
-    ScreeningApp(database_url(db), actor_name(actor), stage, keymap_path=keys).run()
+    run_screen(
+        db,
+        actor,
+        Action.SCREEN,
+        lambda url, person: ScreeningApp(url, person, stage, keymap_path=keys),
+    )
 
 
 @app.command("decide")
@@ -109,7 +116,9 @@ def undo(stage: str = StageOption, db: DbOption = None, actor: ActorOption = Non
 
 @app.command("import-decisions")
 def import_decisions(
-    path: str = typer.Argument(..., help="CSV with record_id,decision[,reason][,note]."),
+    path: Path = typer.Argument(
+        ..., help="CSV with record_id,decision[,reason][,note].", callback=existing_file
+    ),
     stage: str = StageOption,
     db: DbOption = None,
     actor: ActorOption = None,
@@ -121,7 +130,7 @@ def import_decisions(
     from reviewtool.screening.service import import_decisions as run
 
     with writing(db) as session:
-        count = run(session, actor=actor_name(actor), path=path, stage=stage)
+        count = run(session, actor=actor_name(actor), path=str(path), stage=stage)
     console().print(f"Recorded {count} votes from {path} at {stage}.", highlight=False)
 
 
@@ -139,7 +148,7 @@ def conflicts(
     """
     from reviewtool.screening.service import list_conflicts
 
-    with reading(db) as session:
+    with reading(db, actor) as session:
         views = list_conflicts(
             session, actor=actor_name(actor), stage=stage, include_resolved=resolved
         )
@@ -248,7 +257,9 @@ def resolve(
 
 @app.command("import-resolutions")
 def import_resolutions(
-    path: str = typer.Argument(..., help="CSV with record_id,decision[,reason][,note]."),
+    path: Path = typer.Argument(
+        ..., help="CSV with record_id,decision[,reason][,note].", callback=existing_file
+    ),
     stage: str = StageOption,
     db: DbOption = None,
     actor: ActorOption = None,
@@ -260,16 +271,17 @@ def import_resolutions(
     from reviewtool.screening.service import import_resolutions as run
 
     with writing(db) as session:
-        count = run(session, actor=actor_name(actor), path=path, stage=stage)
+        count = run(session, actor=actor_name(actor), path=str(path), stage=stage)
     console().print(f"Resolved {count} conflicts from {path} at {stage}.", highlight=False)
 
 
 @app.command("fulltext")
 def fulltext(
     record: int = typer.Argument(..., help="The record id (included at title/abstract)."),
-    location: str | None = typer.Option(
-        None, "--file", "--url", help="Where the full text is (path or URL)."
+    file: Path | None = typer.Option(
+        None, "--file", help="The full text's file (it must exist).", callback=existing_file
     ),
+    url: str | None = typer.Option(None, "--url", help="The full text's web address."),
     not_retrieved: bool = typer.Option(
         False, "--not-retrieved", help="The full text could not be obtained."
     ),
@@ -281,8 +293,12 @@ def fulltext(
 
     Example: reviewtool screen fulltext 17 --file pdfs/lin2017.pdf --as alice
     """
+    from reviewtool.errors import InvalidInput
     from reviewtool.screening.service import set_fulltext
 
+    if file is not None and url is not None:
+        raise InvalidInput("give --file or --url, not both")
+    location = url if file is None else str(file)
     with writing(db) as session:
         after = set_fulltext(
             session,
@@ -354,7 +370,7 @@ def export(stage: str = StageOption, db: DbOption = None, actor: ActorOption = N
     from reviewtool.screening.service import final_decisions
 
     who = actor_name(actor)
-    with reading(db) as session:
+    with reading(db, actor) as session:
         rows = final_decisions(session, stage=stage)
         labels = visible_labels(session, actor=who, quiet=True)
     writer = csv.DictWriter(
@@ -375,6 +391,7 @@ def export(stage: str = StageOption, db: DbOption = None, actor: ActorOption = N
 def stats(
     stage: str | None = typer.Option(None, "--stage", help="One stage only (default: both)."),
     db: DbOption = None,
+    actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Counts per stage and agreement per reviewer pair (kappa with 95% CI, PABAK, Gwet's AC1).
@@ -384,7 +401,7 @@ def stats(
     from reviewtool.screening.service import screening_stats
 
     stages = [stage] if stage else ["tiab", "fulltext"]
-    with reading(db) as session:
+    with reading(db, actor) as session:
         results = [screening_stats(session, stage=s) for s in stages]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps({r.stage: r.to_dict() for r in results}, indent=2))
@@ -476,8 +493,14 @@ def register(app_root: typer.Typer) -> None:
 
         Example: reviewtool adjudicate --as carol --stage tiab
         """
+        from reviewtool.domain import Action
         from reviewtool.screening.service import parse_stage
         from reviewtool.tui.adjudication import AdjudicationApp
 
         parse_stage(stage)
-        AdjudicationApp(database_url(db), actor_name(actor), stage).run()
+        run_screen(
+            db,
+            actor,
+            Action.RESOLVE_CONFLICT,
+            lambda url, person: AdjudicationApp(url, person, stage),
+        )

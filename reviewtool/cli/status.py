@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from reviewtool.cli._common import (
+    ActorOption,
     DbOption,
     FormatOption,
     OutputFormat,
@@ -58,14 +59,16 @@ def register(app: typer.Typer) -> None:
     """Add ``status`` to the root app."""
 
     @app.command("status")
-    def status(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+    def status(
+        db: DbOption = None, actor: ActorOption = None, output: FormatOption = OutputFormat.TABLE
+    ) -> None:
         """Show the review's title, members, stage counts and audit ledger head.
 
         Example: reviewtool status --db sample_project/review.db
         """
         from reviewtool.review.service import review_status
 
-        with reading(db) as session:
+        with reading(db, actor) as session:
             result = review_status(session)
         if output is OutputFormat.JSON:
             typer.echo(json.dumps(result.to_dict(), indent=2))

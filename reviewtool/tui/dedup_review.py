@@ -103,7 +103,9 @@ class DedupReviewApp(App[None]):
         super().__init__()
         self.url = url
         self.actor = actor
-        self.review: Review | None = None
+        # Opened before the app runs, so a missing review or a database that cannot be used is
+        # one CLI line, never a traceback from inside the screen.
+        self.review: Review | None = open_existing(url)
         self.queue: list[QueuedPair] = []
         self.position = 0
         self.decided = 0
@@ -119,7 +121,6 @@ class DedupReviewApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.review = open_existing(self.url)
         self._reload()
 
     def on_unmount(self) -> None:
