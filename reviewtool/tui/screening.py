@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.keys import Keys
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from reviewtool.dedup.service import flag_duplicate
@@ -47,6 +46,7 @@ from reviewtool.storage import Review
 from reviewtool.storage.queries import setting
 from reviewtool.tui.widgets.citation import citation_text, vote_text
 from reviewtool.tui.widgets.modals import ChoiceScreen, HelpScreen, PromptScreen
+from reviewtool.tui.widgets.ordered_keys import OrderedKeysApp, OrderedScreen, ask
 
 STAGE_LABELS = {"tiab": "title/abstract", "fulltext": "full text"}
 SEARCH_LIMIT = 50
@@ -160,11 +160,13 @@ def _final(card: RecordCard) -> bool:
     return card.outcome is not None and ScreeningOutcome(ScreeningStatus(card.outcome)).final
 
 
-class ScreeningScreen(Screen[None]):
+class ScreeningScreen(OrderedScreen):
     """One reference, its highlighted abstract, the reviewer's progress and the criteria panel."""
 
+    # priority: each key's action runs in the order typed, before the next key is routed.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(a.key, name, a.label, show=a.footer, id=name) for name, a in ACTIONS.items()
+        Binding(a.key, name, a.label, show=a.footer, id=name, priority=True)
+        for name, a in ACTIONS.items()
     ]
 
     def __init__(self, review: Review, actor: str, stage: str, keys: dict[str, str]) -> None:
@@ -207,6 +209,7 @@ class ScreeningScreen(Screen[None]):
         self.query_one("#criteria").display = self.app.size.width >= WIDE_COLUMNS
         self.query_one("#record").focus()
         self._load()
+        self.ready_for_keys()
 
     # ---- loading and showing -----------------------------------------------------------------
 
@@ -450,7 +453,8 @@ class ScreeningScreen(Screen[None]):
             reason = options[index] if self.reason_required or index else None
             self._vote("exclude", reason)
 
-        self.app.push_screen(
+        ask(
+            self.app,
             ChoiceScreen(
                 f"Exclude record {self.card.record_id}: why?", options, first_number=first
             ),
@@ -491,9 +495,7 @@ class ScreeningScreen(Screen[None]):
                 self.notify("Note saved with your vote.")
                 self._show()
 
-        self.app.push_screen(
-            PromptScreen(f"Note on record {card.record_id}", value=current), written
-        )
+        ask(self.app, PromptScreen(f"Note on record {card.record_id}", value=current), written)
 
     def action_undo(self) -> None:
         """Take back the last vote; its reference comes back on screen."""
@@ -562,8 +564,10 @@ class ScreeningScreen(Screen[None]):
             else:
                 self._pick(hits, text)
 
-        self.app.push_screen(
-            PromptScreen("Search", placeholder="record id, or words in title/abstract"), asked
+        ask(
+            self.app,
+            PromptScreen("Search", placeholder="record id, or words in title/abstract"),
+            asked,
         )
 
     def _pick(self, hits: list[int], text: str) -> None:
@@ -578,7 +582,7 @@ class ScreeningScreen(Screen[None]):
                 self._open(hits[index])
 
         more = " (first 50)" if len(hits) >= SEARCH_LIMIT else ""
-        self.app.push_screen(ChoiceScreen(f"{len(hits)} found{more}: {text}", labels), chosen)
+        ask(self.app, ChoiceScreen(f"{len(hits)} found{more}: {text}", labels), chosen)
 
     def _open(self, record_id: int) -> None:
         previous, detached = self.current_id, self.detached
@@ -624,7 +628,8 @@ class ScreeningScreen(Screen[None]):
                     f"Records {card.record_id} and {other} queued for dedup review (pair {pair[0]})."
                 )
 
-        self.app.push_screen(
+        ask(
+            self.app,
             PromptScreen(
                 f"Record {card.record_id} duplicates record…",
                 placeholder="record id, then an optional note",
@@ -662,13 +667,14 @@ class ScreeningScreen(Screen[None]):
             for name, action in ACTIONS.items()
         ]
         rows.append(("↑ ↓ PgUp PgDn", "Scroll the abstract"))
-        self.app.push_screen(
+        ask(
+            self.app,
             HelpScreen(
                 "Screening keys",
                 rows,
                 "In the reason picker: the reason's number. Keys can be changed in keys.toml. "
                 "Esc, q or ? closes this help.",
-            )
+            ),
         )
 
     def action_quit(self) -> None:
@@ -676,7 +682,7 @@ class ScreeningScreen(Screen[None]):
         self.app.exit()
 
 
-class ScreeningApp(App[None]):
+class ScreeningApp(OrderedKeysApp):
     """The screening app for one reviewer at one stage."""
 
     TITLE = "reviewtool · screening"
