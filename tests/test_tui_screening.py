@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
+from tui_keys import burst, keys_of, paste, settle
 
 from reviewtool import audit
 from reviewtool.dedup.service import run_dedup
@@ -403,3 +404,135 @@ async def test_decided_count_follows_votes_and_undo(tiny_url: str) -> None:
         await pilot.press("u")
         await pilot.pause()
         assert "mine 0 · left 5 · decided 0/5" in _text(app, "#status-counts")
+
+
+# ---- keys typed back to back (issue 9 item 1: a key meant for the screen never lands in a
+# closed input, and no vote is lost) ----------------------------------------------------------
+
+
+def _record_titled(url: str, start: str) -> int:
+    from sqlmodel import select
+
+    from reviewtool.storage.models import Record
+
+    review = open_existing(url)
+    with review.reading() as session:
+        ids = [
+            r.id for r in session.exec(select(Record)).all() if (r.title or "").startswith(start)
+        ]
+    review.close()
+    assert len(ids) == 1 and ids[0] is not None
+    return ids[0]
+
+
+def _on_top(app: ScreeningApp) -> str:
+    return type(app.screen).__name__
+
+
+async def test_note_enter_then_vote_back_to_back_keeps_both(tiny_url: str) -> None:
+    """The issue's example: n, the note, Enter and i arrive together; the note goes with the vote."""
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "n", *keys_of("check dose"), "enter", "i")
+        await settle(pilot)
+        assert _on_top(app) == "ScreeningScreen" and _shown(app) == queue[1]
+        assert "mine 1" in _text(app, "#status-counts")
+    assert _votes(tiny_url) == {("alice", queue[0]): ("include", None, "check dose")}
+
+
+async def test_note_after_voting_then_more_votes_back_to_back(tiny_url: str) -> None:
+    """A note edited on a voted reference (saved at once), then votes on the next two."""
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "i", "b", "n", "backspace", *keys_of("ok"), "enter", "s", "m", "e", "3")
+        await settle(pilot)
+        assert _on_top(app) == "ScreeningScreen"
+    assert _votes(tiny_url) == {
+        ("alice", queue[0]): ("include", None, "ok"),
+        ("alice", queue[1]): ("maybe", None, None),
+        ("alice", queue[2]): ("exclude", "review or meta-analysis", None),
+    }
+
+
+async def test_note_escape_then_vote_back_to_back(tiny_url: str) -> None:
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "n", *keys_of("never mind"), "escape", "m")
+        await settle(pilot)
+    assert _votes(tiny_url) == {("alice", queue[0]): ("maybe", None, None)}
+
+
+async def test_pasted_note_then_vote_back_to_back(tiny_url: str) -> None:
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "n")
+        paste(app, "pasted from the protocol")
+        burst(app, "enter", "i")
+        await settle(pilot)
+    assert _votes(tiny_url) == {("alice", queue[0]): ("include", None, "pasted from the protocol")}
+
+
+async def test_reason_number_and_next_votes_back_to_back(tiny_url: str) -> None:
+    """e then the reason's number then votes on the next references, all at once."""
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "e", "2", "i", "e", "escape", "m", "e", "down", "down", "enter")
+        await settle(pilot)
+        assert _on_top(app) == "ScreeningScreen"
+    assert _votes(tiny_url) == {
+        ("alice", queue[0]): ("exclude", "case report or letter", None),
+        ("alice", queue[1]): ("include", None, None),
+        ("alice", queue[2]): ("maybe", None, None),
+        # the picker opens on "no reason"; two rows down is the second reason
+        ("alice", queue[3]): ("exclude", "case report or letter", None),
+    }
+
+
+async def test_search_picker_then_vote_back_to_back(tiny_url: str) -> None:
+    bone = _record_titled(tiny_url, "Bone marrow stromal cells")
+    cord = _record_titled(tiny_url, "Umbilical cord cells")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        # "cells" is in four titles, by record id: mesenchymal, bone marrow, umbilical, autologous
+        burst(app, "slash", *keys_of("cells"), "enter", "2", "i")
+        burst(app, "slash", *keys_of(str(cord)), "enter", "e", "1")
+        await settle(pilot)
+        assert _on_top(app) == "ScreeningScreen"
+    assert _votes(tiny_url) == {
+        ("alice", bone): ("include", None, None),
+        ("alice", cord): ("exclude", "animal study", None),
+    }
+
+
+async def test_flag_duplicate_then_vote_back_to_back(tiny_url: str) -> None:
+    from reviewtool.dedup.service import review_queue
+
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "d", *keys_of(f"{queue[1]} same trial"), "enter", "i")
+        await settle(pilot)
+    assert _votes(tiny_url) == {("alice", queue[0]): ("include", None, None)}
+    review = open_existing(tiny_url)
+    with review.reading() as session:
+        pairs = [{p.a["record_id"], p.b["record_id"]} for p in review_queue(session)]
+    review.close()
+    assert {queue[0], queue[1]} in pairs
+
+
+async def test_help_closed_then_vote_back_to_back(tiny_url: str) -> None:
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "question_mark", "q", "i", "question_mark", "escape", "m")
+        await settle(pilot)
+        assert _on_top(app) == "ScreeningScreen" and app.is_running
+    assert _votes(tiny_url) == {
+        ("alice", queue[0]): ("include", None, None),
+        ("alice", queue[1]): ("maybe", None, None),
+    }
