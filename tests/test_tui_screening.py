@@ -50,6 +50,11 @@ def _no_user_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def tiny_url(tmp_path: Path) -> str:
     """Five references, members alice (owner), bob (reviewer), carol (adjudicator)."""
+    return make_tiny_review(tmp_path)
+
+
+def make_tiny_review(tmp_path: Path) -> str:
+    """The ``tiny_url`` review, for other test modules."""
     url = f"sqlite:///{tmp_path / 'tiny.db'}"
     review = init_review(
         url,
@@ -126,13 +131,13 @@ async def test_include_exclude_with_reason_and_maybe_are_stored(tiny_url: str) -
     app = ScreeningApp(tiny_url, "alice", "tiab")
     async with app.run_test(size=SIZE) as pilot:
         assert _shown(app) == queue[0]
-        assert "mine 0 · left 5 · decided 0/5" in _text(app, "#status-counts")
+        assert _text(app, "#status-counts") == "0/5 voted ░░░░░░░░░░ 0% "
         assert "Tiny review" in _text(app, "#status-title")
         await pilot.press("i")
         assert _shown(app) == queue[1]
         await pilot.press("e", "2")  # the second tiab reason: case report or letter
         await pilot.press("m")
-        assert "mine 3 · left 2" in _text(app, "#status-counts")
+        assert _text(app, "#status-counts") == "3/5 voted ██████░░░░ 60% "
     assert _votes(tiny_url) == {
         ("alice", queue[0]): ("include", None, None),
         ("alice", queue[1]): ("exclude", "case report or letter", None),
@@ -165,17 +170,17 @@ async def test_undo_skip_and_back(tiny_url: str) -> None:
         assert "your vote: include" in _text(app, "#heading")
         await pilot.press("m")  # change it; the screen returns to the queue
         assert _shown(app) == queue[2]
-        assert "mine 1" in _text(app, "#status-counts")
+        assert "1/5 voted" in _text(app, "#status-counts")
         await pilot.press("u")  # undo the change: include is back
         assert _shown(app) == queue[1]
         assert "your vote: include" in _text(app, "#heading")
         await pilot.press("s")  # back to the queue
         assert _shown(app) == queue[2]
         await pilot.press("i")
-        assert "mine 2" in _text(app, "#status-counts")
+        assert "2/5 voted" in _text(app, "#status-counts")
         await pilot.press("u")  # undo a first vote: unvoted and on screen, in the queue again
         assert _shown(app) == queue[2]
-        assert "mine 1" in _text(app, "#status-counts")
+        assert "1/5 voted" in _text(app, "#status-counts")
         assert "your vote" not in _text(app, "#heading")
     assert _votes(tiny_url) == {("alice", queue[1]): ("include", None, None)}
     assert _queue(tiny_url, "alice") == [q for q in queue if q != queue[1]]
@@ -221,7 +226,7 @@ async def test_restart_resumes_with_the_unvoted(tiny_url: str) -> None:
     again = ScreeningApp(tiny_url, "alice", "tiab")
     async with again.run_test(size=SIZE):
         assert _shown(again) == queue[2]
-        assert "mine 2 · left 3" in _text(again, "#status-counts")
+        assert "2/5 voted" in _text(again, "#status-counts")
 
 
 async def test_blinding_holds_on_screen(tiny_url: str) -> None:
@@ -243,7 +248,7 @@ async def test_blinding_holds_on_screen(tiny_url: str) -> None:
         assert _shown(app) == target
         shown = _text(app, "#heading") + _text(app, "#card")
         assert "bob" not in shown and "animal study" not in shown and "Other votes" not in shown
-        assert "decided 0/5" in _text(app, "#status-counts")
+        assert "0/5 voted" in _text(app, "#status-counts")
 
 
 async def test_other_votes_show_once_the_review_is_not_blind(tiny_url: str) -> None:
@@ -381,29 +386,63 @@ def test_keywords_highlighted_in_two_colours() -> None:
 async def test_sample_review_at_80_by_24(sample_review_url: str) -> None:
     app = ScreeningApp(sample_review_url, "bob", "tiab")
     async with app.run_test(size=(80, 24)) as pilot:
-        assert "left 604" in _text(app, "#status-counts")
+        assert "0/604 voted" in _text(app, "#status-counts")
         await pilot.press("question_mark")
         assert any("Take back your last vote" in what for _, what in app.screen.rows)  # type: ignore[attr-defined]
         await pilot.press("escape", "i")
     assert len(_votes(sample_review_url)) == 1
 
 
-async def test_decided_count_follows_votes_and_undo(tiny_url: str) -> None:
-    target = _queue(tiny_url, "alice")[0]
-    review = open_existing(tiny_url)
+async def _status_after_maybe(url: str, bob_votes: str) -> list[str]:
+    """alice's status line before and after her vote, and after undoing it, with bob's vote given."""
+    target = _queue(url, "alice")[0]
+    review = open_existing(url)
     with review.transaction() as session:
-        record_decision(session, actor="bob", record_id=target, stage="tiab", decision="include")
+        record_decision(session, actor="bob", record_id=target, stage="tiab", decision=bob_votes)
     review.close()
-    app = ScreeningApp(tiny_url, "alice", "tiab")
+    app = ScreeningApp(url, "alice", "tiab")
+    seen = []
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("m")  # maybe counts as include: alice and bob agree, it is decided
+        seen.append(_text(app, "#status-counts"))
+        await pilot.press("m")
         await pilot.pause()
-        assert "mine 1 · left 4 · decided 1/5" in _text(app, "#status-counts")
-        await pilot.press("b")  # decided now, so bob's vote may be shown
-        assert "Other votes: bob: include" in _text(app, "#card")
+        seen.append(_text(app, "#status-counts"))
         await pilot.press("u")
         await pilot.pause()
-        assert "mine 0 · left 5 · decided 0/5" in _text(app, "#status-counts")
+        seen.append(_text(app, "#status-counts"))
+    return seen
+
+
+async def test_progress_is_own_votes_only_whatever_the_other_voted(
+    tiny_url: str, tmp_path: Path
+) -> None:
+    """The status line is the reviewer's own progress as a bar and a percentage; it is the same
+    whether the other reviewer agreed (the reference is then decided) or not (issue 9: a
+    "decided" count that rose after a vote gave the other reviewer's vote away)."""
+    import shutil
+
+    other = tmp_path / "other.db"
+    shutil.copy(tiny_url.removeprefix("sqlite:///"), other)
+    agreed = await _status_after_maybe(tiny_url, "include")
+    disagreed = await _status_after_maybe(f"sqlite:///{other}", "exclude")
+    assert (
+        agreed
+        == disagreed
+        == [
+            "0/5 voted ░░░░░░░░░░ 0% ",
+            "1/5 voted ██░░░░░░░░ 20% ",
+            "0/5 voted ░░░░░░░░░░ 0% ",
+        ]
+    )
+
+
+def test_progress_bar_rounds_down() -> None:
+    from reviewtool.tui.screening import progress_text
+
+    assert progress_text(2, 3).plain == "2/3 voted ██████░░░░ 66% "
+    assert progress_text(603, 604).plain == "603/604 voted █████████░ 99% "
+    assert progress_text(604, 604).plain == "604/604 voted ██████████ 100% "
+    assert progress_text(0, 0).plain == "0/0 voted ░░░░░░░░░░ 0% "
 
 
 # ---- keys typed back to back (issue 9 item 1: a key meant for the screen never lands in a
@@ -437,7 +476,7 @@ async def test_note_enter_then_vote_back_to_back_keeps_both(tiny_url: str) -> No
         burst(app, "n", *keys_of("check dose"), "enter", "i")
         await settle(pilot)
         assert _on_top(app) == "ScreeningScreen" and _shown(app) == queue[1]
-        assert "mine 1" in _text(app, "#status-counts")
+        assert "1/5 voted" in _text(app, "#status-counts")
     assert _votes(tiny_url) == {("alice", queue[0]): ("include", None, "check dose")}
 
 

@@ -28,11 +28,12 @@ from textual.keys import Keys
 from textual.widgets import Footer, Static
 
 from reviewtool.dedup.service import flag_duplicate
-from reviewtool.domain import ScreeningOutcome, ScreeningStatus
 from reviewtool.errors import InvalidInput, ReviewtoolError
 from reviewtool.review.service import open_existing, review_info
 from reviewtool.screening.service import (
     RecordCard,
+    VoteChangedElsewhere,
+    VoteView,
     exclusion_reasons,
     parse_stage,
     record_card,
@@ -154,10 +155,21 @@ def load_keymap(path: Path | None) -> dict[str, str]:
     return keys
 
 
-def _final(card: RecordCard) -> bool:
-    """True when the card says its reference is decided (cards only say so when it is final or
-    the reviewer may see the votes)."""
-    return card.outcome is not None and ScreeningOutcome(ScreeningStatus(card.outcome)).final
+def progress_text(mine: int, total: int, width: int = 10) -> Text:
+    """The reviewer's own progress: ``mine/total``, a bar of ``width`` cells and the percentage.
+
+    Only the reviewer's own votes count, so the figure says nothing about anyone else's votes
+    (issue 9: a "decided" count that rose after a vote told a blind reviewer the other agreed).
+    The percentage is rounded down, so 100% means every reference has the reviewer's vote.
+    """
+    share = mine / total if total else 0.0
+    filled = int(share * width)
+    out = Text()
+    out.append(f"{mine}/{total} voted ")
+    out.append("█" * filled, style="green")
+    out.append("░" * (width - filled), style="dim")
+    out.append(f" {int(share * 100)}% ")
+    return out
 
 
 class ScreeningScreen(OrderedScreen):
@@ -191,7 +203,11 @@ class ScreeningScreen(OrderedScreen):
         self.reasons: list[str] = []
         self.reason_required = False
         # Counts are read once and then kept here, so a key press never recounts 100,000 records.
-        self.total = self.mine = self.decided = 0
+        # Only the reviewer's own votes are counted (blinding: nothing about others' votes).
+        self.total = self.mine = 0
+        # (record id, the vote this screen showed) when a vote was refused because it changed
+        # elsewhere (another window, the CLI) since: the card says so until the reviewer moves on.
+        self.changed_elsewhere: tuple[int, VoteView | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="heading")
@@ -233,7 +249,7 @@ class ScreeningScreen(OrderedScreen):
             self.query_one("#card", Static).update(Text(f"{exc}\n\nPress q to quit.", "red"))
             self._show_status()
             return
-        self.total, self.mine, self.decided = progress.total, progress.mine, progress.decided
+        self.total, self.mine = progress.total, progress.mine
         self.query_one("#criteria-text", Static).update(self._criteria_text())
         self._show()
 
@@ -245,6 +261,11 @@ class ScreeningScreen(OrderedScreen):
         return self.queue[self.position] if self.queue else None
 
     def _show(self) -> None:
+        while self._fetch():
+            pass
+
+    def _fetch(self) -> bool:
+        """Show the current record; True when it left the queue (voted elsewhere): fetch again."""
         record_id = self.current_id
         if record_id is None:
             self.card = None
@@ -254,7 +275,7 @@ class ScreeningScreen(OrderedScreen):
                 "Press b to look back, / to search, u to undo, q to quit."
             )
             self._show_status()
-            return
+            return False
         card, self.prefetched = self.prefetched, None
         # A prefetched card is used only when it shows nothing but the citation: anything newer
         # (a vote, a decision) comes from a fresh read, so prefetching can never loosen blinding.
@@ -266,10 +287,33 @@ class ScreeningScreen(OrderedScreen):
                     )
             except ReviewtoolError as exc:
                 self.notify(str(exc), severity="error", timeout=8)
-                return
+                return False
+        if self.detached is None and card.my_vote is not None:
+            # Voted on in another window or from the CLI since the queue was read: it leaves the
+            # queue (as it would have here), and the reviewer is told, with the vote.
+            del self.queue[self.position]
+            if self.position >= len(self.queue):
+                self.position = 0
+            self.history.append(record_id)
+            self.mine += 1
+            self.notify(
+                Text.assemble(
+                    f"Record {record_id} has your vote from elsewhere (another window or the "
+                    "CLI): ",
+                    vote_text(card.my_vote, label="your vote"),
+                    ". It left your queue; b shows it.",
+                ).markup,
+                title="Voted elsewhere",
+                severity="warning",
+                timeout=12,
+            )
+            return True
+        if self.changed_elsewhere and self.changed_elsewhere[0] != card.record_id:
+            self.changed_elsewhere = None  # the reviewer has moved on
         self.card = card
         self._render_card()
         self.call_after_refresh(self._prefetch)
+        return False
 
     def _prefetch(self) -> None:
         """Read the queue's next card while the reviewer reads this one, off the key press path."""
@@ -307,6 +351,8 @@ class ScreeningScreen(OrderedScreen):
             body.append("Other votes: ", style="bold")
             body.append_text(Text(" · ").join(vote_text(v) for v in card.other_votes))
             body.append("\n")
+        if self.changed_elsewhere and self.changed_elsewhere[0] == card.record_id:
+            body.append_text(self._changed_elsewhere_text(card, self.changed_elsewhere[1]))
         if self.pending_note and self.pending_note[0] == card.record_id:
             body.append(f"Note for your vote: {self.pending_note[1]}\n", style="italic yellow")
         if body:
@@ -325,13 +371,23 @@ class ScreeningScreen(OrderedScreen):
             return Text("Full text: not retrieved", "bold red")
         return Text("Full text: none attached (reviewtool screen fulltext RECORD --file …)", "red")
 
+    @staticmethod
+    def _changed_elsewhere_text(card: RecordCard, shown: VoteView | None) -> Text:
+        out = Text("Your vote changed elsewhere (another window or the CLI). ", "bold yellow")
+        out.append("Now: ")
+        out.append_text(
+            vote_text(card.my_vote, label="your vote") if card.my_vote else Text("no vote")
+        )
+        out.append(" · this screen showed: ")
+        out.append_text(vote_text(shown, label="your vote") if shown else Text("no vote"))
+        out.append("\nNothing was replaced. Vote again to change it.\n")
+        return out
+
     def _show_status(self) -> None:
         self.query_one("#status-title", Static).update(
             f" {self.actor} · {STAGE_LABELS.get(self.stage, self.stage)} · {self.title_text}"
         )
-        self.query_one("#status-counts", Static).update(
-            f"mine {self.mine} · left {self.total - self.mine} · decided {self.decided}/{self.total} "
-        )
+        self.query_one("#status-counts", Static).update(progress_text(self.mine, self.total))
 
     def _criteria_text(self) -> Text:
         out = Text()
@@ -374,24 +430,15 @@ class ScreeningScreen(OrderedScreen):
                 decision=decision,
                 reason=reason,
                 note=note,
+                expected=card.my_vote,
             )
         ):
             return
         self.pending_note = None
+        self.changed_elsewhere = None
         if card.my_vote is None:
             self.mine += 1
         self._leave(card.record_id, voted=True)
-        self.call_after_refresh(self._recount, card.record_id, _final(card))
-
-    def _recount(self, record_id: int, was_final: bool) -> None:
-        """Keep "decided" current after a vote on ``record_id``, off the key press path."""
-        try:
-            with self.review.reading() as session:
-                card = record_card(session, actor=self.actor, record_id=record_id, stage=self.stage)
-        except ReviewtoolError:
-            return
-        self.decided += int(_final(card)) - int(was_final)
-        self._show_status()
 
     def _refresh_progress(self) -> None:
         try:
@@ -399,7 +446,7 @@ class ScreeningScreen(OrderedScreen):
                 progress = screening_progress(session, actor=self.actor, stage=self.stage)
         except ReviewtoolError:
             return
-        self.total, self.mine, self.decided = progress.total, progress.mine, progress.decided
+        self.total, self.mine = progress.total, progress.mine
         self._show_status()
 
     def _write(self, work: Callable[[Any], object]) -> bool:
@@ -407,10 +454,48 @@ class ScreeningScreen(OrderedScreen):
         try:
             with self.review.transaction() as session:
                 work(session)
+        except VoteChangedElsewhere as exc:
+            self._vote_changed_elsewhere(exc)
+            return False
         except ReviewtoolError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return False
         return True
+
+    def _vote_changed_elsewhere(self, exc: VoteChangedElsewhere) -> None:
+        """A vote key met a vote cast or changed elsewhere since this screen read it: nothing was
+        written. Show the vote in force on this record, say what this screen had shown, and let
+        the reviewer decide (a vote key now replaces it knowingly)."""
+        shown = self.card.my_vote if self.card and self.card.record_id == exc.record_id else None
+        self.changed_elsewhere = (exc.record_id, shown)
+        now = (
+            vote_text(exc.current, label="your vote").markup
+            if exc.current
+            else "no vote (taken back)"
+        )
+        self.notify(
+            f"Record {exc.record_id}: your vote changed elsewhere (another window or the CLI); "
+            f"now {now}. Nothing was replaced: vote again to change it.",
+            title="Vote changed elsewhere",
+            severity="warning",
+            timeout=20,
+        )
+        in_queue = exc.record_id in self.queue
+        if exc.current is not None and in_queue:
+            index = self.queue.index(exc.record_id)
+            del self.queue[index]
+            if index < self.position:
+                self.position -= 1
+            if self.position >= len(self.queue):
+                self.position = 0
+        elif exc.current is None and not in_queue:
+            self.queue.insert(self.position, exc.record_id)
+        self.detached = exc.record_id if exc.current is not None else None
+        if exc.current is None:
+            self.position = self.queue.index(exc.record_id)
+        self.prefetched = None
+        self._show()
+        self._refresh_progress()
 
     def _leave(self, record_id: int, *, voted: bool) -> None:
         """Move on from ``record_id``: to the queue's next record (or back into the queue)."""
@@ -490,6 +575,7 @@ class ScreeningScreen(OrderedScreen):
                     decision=vote.decision,
                     reason=vote.reason,
                     note=text,
+                    expected=vote,
                 )
             ):
                 self.notify("Note saved with your vote.")
