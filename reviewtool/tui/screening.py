@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import string
+import sys
 import tomllib
 import unicodedata
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.keys import Keys
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from reviewtool.dedup.service import flag_duplicate
 from reviewtool.errors import InvalidInput, ReviewtoolError
@@ -35,6 +36,7 @@ from reviewtool.screening.service import (
     VoteChangedElsewhere,
     VoteView,
     exclusion_reasons,
+    my_vote,
     parse_stage,
     record_card,
     record_decision,
@@ -46,7 +48,9 @@ from reviewtool.screening.service import (
 from reviewtool.storage import Review
 from reviewtool.storage.queries import setting
 from reviewtool.tui.widgets.citation import citation_text, vote_text
+from reviewtool.tui.widgets.keybar import KeyBar
 from reviewtool.tui.widgets.modals import ChoiceScreen, HelpScreen, PromptScreen
+from reviewtool.tui.widgets.opener import open_location
 from reviewtool.tui.widgets.ordered_keys import OrderedKeysApp, OrderedScreen, ask
 
 STAGE_LABELS = {"tiab": "title/abstract", "fulltext": "full text"}
@@ -81,7 +85,9 @@ ACTIONS: dict[str, KeyAction] = {
     "duplicate": KeyAction(
         "d", "Duplicate", "Flag this reference as a duplicate of another record id", False
     ),
-    "fulltext": KeyAction("f", "Full text", "Show where the full text is (full-text stage)", False),
+    "fulltext": KeyAction(
+        "f", "Full text", "Open the full text (full-text stage), or show where it is", False
+    ),
     "help": KeyAction("question_mark", "Help", "List every key"),
     "quit": KeyAction("q", "Quit", "Quit; every vote is saved already"),
 }
@@ -208,6 +214,8 @@ class ScreeningScreen(OrderedScreen):
         # (record id, the vote this screen showed) when a vote was refused because it changed
         # elsewhere (another window, the CLI) since: the card says so until the reviewer moves on.
         self.changed_elsewhere: tuple[int, VoteView | None] | None = None
+        # Full-text stage: the reviewer's own title/abstract vote per record (None: none).
+        self.tiab_votes: dict[int, VoteView | None] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="heading")
@@ -219,7 +227,31 @@ class ScreeningScreen(OrderedScreen):
         with Horizontal(id="status"):
             yield Static(id="status-title")
             yield Static(id="status-counts")
-        yield Footer(compact=True)
+        yield KeyBar(self._key_entries(), self._key_entry("help"), id="keys")
+
+    # The key line's order: what a screener presses most first; help is always shown, last.
+    KEY_LINE_ORDER = (
+        "include",
+        "exclude",
+        "maybe",
+        "note",
+        "fulltext",
+        "undo",
+        "skip",
+        "back",
+        "search",
+        "criteria",
+        "duplicate",
+        "quit",
+    )
+
+    def _key_entry(self, name: str) -> tuple[str, str]:
+        first = self.keys[name].split(",")[0]
+        return self.app.get_key_display(Binding(first, "")), ACTIONS[name].label
+
+    def _key_entries(self) -> list[tuple[str, str]]:
+        names = [n for n in self.KEY_LINE_ORDER if n != "fulltext" or self.stage == "fulltext"]
+        return [self._key_entry(name) for name in names]
 
     def on_mount(self) -> None:
         self.query_one("#criteria").display = self.app.size.width >= WIDE_COLUMNS
@@ -285,6 +317,7 @@ class ScreeningScreen(OrderedScreen):
                     card = record_card(
                         session, actor=self.actor, record_id=record_id, stage=self.stage
                     )
+                    self._read_tiab_vote(session, record_id)
             except ReviewtoolError as exc:
                 self.notify(str(exc), severity="error", timeout=8)
                 return False
@@ -325,8 +358,16 @@ class ScreeningScreen(OrderedScreen):
                 self.prefetched = record_card(
                     session, actor=self.actor, record_id=record_id, stage=self.stage
                 )
+                self._read_tiab_vote(session, record_id)
         except ReviewtoolError:
             self.prefetched = None  # shown (with its error) when the reviewer gets there
+
+    def _read_tiab_vote(self, session: Any, record_id: int) -> None:
+        """At full text, keep the reviewer's own title/abstract vote (and its note) to show again."""
+        if self.stage == "fulltext" and record_id not in self.tiab_votes:
+            self.tiab_votes[record_id] = my_vote(
+                session, actor=self.actor, record_id=record_id, stage="tiab"
+            )
 
     def _render_card(self) -> None:
         card = self.card
@@ -347,6 +388,11 @@ class ScreeningScreen(OrderedScreen):
         if self.stage == "fulltext":
             body.append_text(self._fulltext_line(card))
             body.append("\n")
+            earlier = self.tiab_votes.get(card.record_id)
+            if earlier is not None:
+                # The reviewer's own note from title/abstract, shown again where it is needed.
+                body.append_text(vote_text(earlier, label="Your title/abstract vote"))
+                body.append("\n")
         if card.other_votes:
             body.append("Other votes: ", style="bold")
             body.append_text(Text(" · ").join(vote_text(v) for v in card.other_votes))
@@ -640,8 +686,9 @@ class ScreeningScreen(OrderedScreen):
                 self._open(int(text))
                 return
             with self.review.reading() as session:
+                # Every hit's id (cheap), so the picker can say how many matched in all.
                 hits = search_references(
-                    session, actor=self.actor, stage=self.stage, text=text, limit=SEARCH_LIMIT
+                    session, actor=self.actor, stage=self.stage, text=text, limit=sys.maxsize
                 )
             if not hits:
                 self.notify(f"No reference has all of: {text}", severity="warning")
@@ -657,18 +704,28 @@ class ScreeningScreen(OrderedScreen):
         )
 
     def _pick(self, hits: list[int], text: str) -> None:
-        labels = []
+        """A picker of the first SEARCH_LIMIT hits: whole titles (wrapped, never cut), and the
+        reviewer's own vote on those voted already (only their own: blinding)."""
+        shown = hits[:SEARCH_LIMIT]
+        labels: list[str | Text] = []
         with self.review.reading() as session:
-            for record_id in hits:
+            for record_id in shown:
                 card = record_card(session, actor=self.actor, record_id=record_id, stage=self.stage)
-                labels.append(f"#{record_id} {card.fields['title'] or ''}"[:70])
+                label = Text(f"#{record_id} ", style="bold")
+                label.append(card.fields["title"] or "(no title)")
+                if card.my_vote is not None:
+                    label.append("  ✓ ", style="bold green")
+                    label.append_text(vote_text(card.my_vote, label="your vote"))
+                labels.append(label)
 
         def chosen(index: int | None) -> None:
             if index is not None:
-                self._open(hits[index])
+                self._open(shown[index])
 
-        more = " (first 50)" if len(hits) >= SEARCH_LIMIT else ""
-        ask(self.app, ChoiceScreen(f"{len(hits)} found{more}: {text}", labels), chosen)
+        title = f"{len(hits)} references have all of: {text}"
+        if len(hits) > len(shown):
+            title += f" (the first {len(shown)} by record id; add words to narrow)"
+        ask(self.app, ChoiceScreen(title, labels), chosen)
 
     def _open(self, record_id: int) -> None:
         previous, detached = self.current_id, self.detached
@@ -724,22 +781,42 @@ class ScreeningScreen(OrderedScreen):
         )
 
     def action_fulltext(self) -> None:
-        """Show where the full text of this reference is."""
+        """Open the full text with the system's opener (a PDF viewer, the browser), or say where
+        it is when there is none (e.g. over SSH); the location is copied either way."""
         card = self.card
         if card is None:
             return
         report = card.fulltext or {}
         if report.get("status") == "retrieved" and report.get("location"):
-            location = str(report["location"])
-            self.app.copy_to_clipboard(location)
-            self.notify(location, title="Full text (copied)", timeout=15)
+            opening = open_location(str(report["location"]), self.app_base)
+            self.app.copy_to_clipboard(opening.target)
+            self.notify(
+                opening.message,
+                title="Full text" + ("" if opening.opened else " (location copied)"),
+                severity="information" if opening.opened else "warning",
+                timeout=8 if opening.opened else 20,
+                markup=False,
+            )
         elif report.get("status") == "not_retrieved":
             self.notify("The full text was marked not retrieved.", severity="warning")
+        elif self.stage != "fulltext":
+            self.notify(
+                "Full texts are opened at the full-text stage: reviewtool screen --stage fulltext.",
+                severity="warning",
+            )
         else:
             self.notify(
                 f"No full text attached; `reviewtool screen fulltext {card.record_id} --file PATH`.",
                 severity="warning",
             )
+
+    @property
+    def app_base(self) -> Path | None:
+        """The review's folder (relative full-text paths are looked for there too)."""
+        url = str(getattr(self.app, "url", ""))
+        if url.startswith("sqlite:///"):
+            return Path(url.removeprefix("sqlite:///")).parent
+        return None
 
     def action_help(self) -> None:
         """List every key in effect."""

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -52,7 +53,7 @@ class ChoiceScreen(Dialog[int]):
 
     DEFAULT_CSS = MODAL_CSS
 
-    def __init__(self, title: str, options: Sequence[str], *, first_number: int = 1) -> None:
+    def __init__(self, title: str, options: Sequence[str | Text], *, first_number: int = 1) -> None:
         super().__init__()
         self.title_text = title
         self.options = list(options)
@@ -63,7 +64,7 @@ class ChoiceScreen(Dialog[int]):
             yield Label(self.title_text)
             yield OptionList(
                 *(
-                    Option(f"{n + self.first_number:>2}  {text}", id=str(n))
+                    Option(Text.assemble(f"{n + self.first_number:>2}  ", text), id=str(n))
                     for n, text in enumerate(self.options)
                 ),
                 id="choices",
