@@ -575,3 +575,222 @@ async def test_help_closed_then_vote_back_to_back(tiny_url: str) -> None:
         ("alice", queue[0]): ("include", None, None),
         ("alice", queue[1]): ("maybe", None, None),
     }
+
+
+# ---- what a screener expects (issue 9 item 7) ------------------------------------------------
+
+
+def _key_line(app: ScreeningApp) -> str:
+    return " ".join(_text(app, "#keys").split())
+
+
+@pytest.mark.parametrize(
+    ("size", "line"),
+    [
+        ((80, 24), "i Include e Exclude m Maybe n Note u Undo s Skip b Back ? Help +5 more"),
+        (
+            (140, 45),
+            "i Include e Exclude m Maybe n Note u Undo s Skip b Back / Search c Criteria "
+            "d Duplicate q Quit f Full text ? Help",
+        ),
+    ],
+)
+async def test_key_line_shows_every_key_that_fits(
+    tiny_url: str, size: tuple[int, int], line: str
+) -> None:
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=size) as pilot:
+        assert _key_line(app) == line
+        await pilot.press("question_mark")  # the rest are in help, with every other key
+        listed = {keys for keys, _ in app.screen.rows}  # type: ignore[attr-defined]
+    assert {"b", "/", "c", "d", "q", "?", "f"} <= listed
+
+
+def test_key_line_fits_and_counts_the_rest() -> None:
+    from reviewtool.tui.widgets.keybar import key_line
+
+    entries = [("i", "Include"), ("e", "Exclude"), ("q", "Quit")]
+    # " i Include " is 11 cells, " e Exclude " 11, " q Quit " 8, " ? Help " 8, " ? Help +2 more " 16
+    assert key_line(entries, ("?", "Help"), 38).plain == " i Include  e Exclude  q Quit  ? Help "
+    assert key_line(entries, ("?", "Help"), 37).plain == " i Include  ? Help +2 more "
+    assert key_line(entries, ("?", "Help"), 26).plain == " ? Help +3 more "
+
+
+async def test_key_line_follows_the_keymap_and_the_stage(tiny_url: str, tmp_path: Path) -> None:
+    keys = tmp_path / "keys.toml"
+    keys.write_text('include = "y"\nhelp = "f1"\n', encoding="utf-8")
+    app = ScreeningApp(tiny_url, "alice", "fulltext", keymap_path=keys)
+    async with app.run_test(size=(80, 24)):
+        assert _key_line(app).startswith("y Include e Exclude m Maybe n Note f Full text")
+        assert _key_line(app).endswith("u Undo f1 Help +6 more")
+
+
+async def test_search_picker_counts_all_hits_keeps_whole_titles_and_marks_own_votes(
+    tiny_url: str,
+) -> None:
+    mesenchymal = _record_titled(tiny_url, "Mesenchymal stem cells")
+    bone = _record_titled(tiny_url, "Bone marrow stromal cells")
+    review = open_existing(tiny_url)
+    with review.transaction() as session:
+        record_decision(
+            session, actor="alice", record_id=mesenchymal, stage="tiab", decision="include"
+        )
+        record_decision(
+            session,
+            actor="bob",
+            record_id=bone,
+            stage="tiab",
+            decision="exclude",
+            reason="animal study",
+        )
+    review.close()
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=(80, 24)) as pilot:
+        burst(app, "slash", *keys_of("cells"), "enter")
+        await settle(pilot)
+        picker = app.screen
+        assert picker.title_text == "4 references have all of: cells"  # type: ignore[attr-defined]
+        options = [str(o) for o in picker.options]  # type: ignore[attr-defined]
+    assert options == [
+        f"#{mesenchymal} {TITLES[0]}  ✓ your vote: include",
+        f"#{bone} {TITLES[1]}",  # bob's exclude is not alice's to see
+        f"#{_record_titled(tiny_url, 'Umbilical')} {TITLES[3]}",
+        f"#{_record_titled(tiny_url, 'Autologous')} {TITLES[4]}",
+    ]
+
+
+async def test_search_picker_says_how_many_beyond_the_first_fifty(sample_review_url: str) -> None:
+    from reviewtool.screening.service import search_references
+
+    review = open_existing(sample_review_url)
+    with review.reading() as session:
+        total = len(search_references(session, actor="bob", stage="tiab", text="the", limit=10**6))
+    review.close()
+    assert total > 50
+    app = ScreeningApp(sample_review_url, "bob", "tiab")
+    async with app.run_test(size=(80, 24)) as pilot:
+        burst(app, "slash", *keys_of("the"), "enter")
+        await settle(pilot)
+        assert app.screen.title_text == (  # type: ignore[attr-defined]
+            f"{total} references have all of: the (the first 50 by record id; add words to narrow)"
+        )
+        assert len(app.screen.options) == 50  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def fulltext_url(tiny_url: str, tmp_path: Path) -> tuple[str, int]:
+    """The first reference included at title/abstract by alice (with a note) and bob, its full
+    text a PDF in pdfs/ next to the review."""
+    first = _queue(tiny_url, "alice")[0]
+    (tmp_path / "pdfs").mkdir()
+    (tmp_path / "pdfs" / "first.pdf").write_bytes(b"%PDF-1.4\n")
+    review = open_existing(tiny_url)
+    with review.transaction() as session:
+        record_decision(
+            session,
+            actor="alice",
+            record_id=first,
+            stage="tiab",
+            decision="include",
+            note="check the dose arm",
+        )
+        record_decision(session, actor="bob", record_id=first, stage="tiab", decision="maybe")
+        set_fulltext(session, actor="alice", record_id=first, location="pdfs/first.pdf")
+    review.close()
+    return tiny_url, first
+
+
+async def test_fulltext_key_opens_the_file_with_the_system_opener(
+    fulltext_url: tuple[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewtool.tui.widgets import opener
+
+    launched: list[tuple[list[str], str]] = []
+    monkeypatch.setattr(opener, "system_opener", lambda: ["/usr/bin/xdg-open"])
+    monkeypatch.setattr(opener, "launch", lambda cmd, target: launched.append((cmd, target)))
+    url, first = fulltext_url
+    app = ScreeningApp(url, "bob", "fulltext")
+    async with app.run_test(size=SIZE) as pilot:
+        assert _shown(app) == first
+        await pilot.press("f")
+        messages = [n.message for n in app._notifications]
+    pdf = str((tmp_path / "pdfs" / "first.pdf").resolve())
+    assert launched == [(["/usr/bin/xdg-open"], pdf)]
+    assert messages[-1] == f"Opening {pdf}"
+
+
+async def test_fulltext_key_says_where_it_is_without_an_opener(
+    fulltext_url: tuple[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewtool.tui.widgets import opener
+
+    launched: list[str] = []
+    monkeypatch.setattr(opener, "system_opener", lambda: None)  # e.g. over SSH
+    monkeypatch.setattr(opener, "launch", lambda cmd, target: launched.append(target))
+    url, _ = fulltext_url
+    app = ScreeningApp(url, "bob", "fulltext")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        messages = [n.message for n in app._notifications]
+    pdf = (tmp_path / "pdfs" / "first.pdf").resolve()
+    assert launched == [] and messages[-1] == (
+        f"No program to open it here; the full text is at {pdf}"
+    )
+
+
+def test_open_location_urls_missing_files_and_failing_openers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewtool.tui.widgets import opener
+
+    launched: list[str] = []
+    monkeypatch.setattr(opener, "system_opener", lambda: ["open"])
+    monkeypatch.setattr(opener, "launch", lambda cmd, target: launched.append(target))
+    doi = "https://doi.org/10.1000/test.1"
+    assert opener.open_location(doi, tmp_path) == opener.Opening(True, doi, f"Opening {doi}")
+    missing = opener.open_location("pdfs/none.pdf", tmp_path)
+    assert not missing.opened
+    assert (
+        missing.message == f"The full text file pdfs/none.pdf is not found here or in {tmp_path}."
+    )
+    assert launched == [doi]
+
+    def broken(cmd: list[str], target: str) -> None:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(opener, "launch", broken)
+    failed = opener.open_location(doi, None)
+    assert not failed.opened and failed.message.startswith("open could not open it (")
+    assert failed.message.endswith(f"the full text is at {doi}")
+
+
+def test_system_opener_needs_a_graphical_session_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from reviewtool.tui.widgets import opener
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(opener.os, "name", "posix")
+    monkeypatch.setattr(opener.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert opener.system_opener() is None
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert opener.system_opener() == ["/usr/bin/xdg-open"]
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert opener.system_opener() == ["/usr/bin/open"]
+
+
+async def test_own_title_abstract_note_is_shown_again_at_full_text(
+    fulltext_url: tuple[str, int],
+) -> None:
+    url, first = fulltext_url
+    app = ScreeningApp(url, "alice", "fulltext")
+    async with app.run_test(size=SIZE):
+        assert _shown(app) == first
+        assert "Your title/abstract vote: include · note: check the dose arm" in _text(app, "#card")
+    other = ScreeningApp(url, "bob", "fulltext")
+    async with other.run_test(size=SIZE):
+        card = _text(other, "#card")
+        assert "Your title/abstract vote: maybe" in card
+        assert "check the dose arm" not in card  # alice's note is hers

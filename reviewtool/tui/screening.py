@@ -230,6 +230,7 @@ class ScreeningScreen(OrderedScreen):
         yield KeyBar(self._key_entries(), self._key_entry("help"), id="keys")
 
     # The key line's order: what a screener presses most first; help is always shown, last.
+    # Every bound key is on the line when the terminal is wide enough (about 135 columns).
     KEY_LINE_ORDER = (
         "include",
         "exclude",
@@ -250,7 +251,10 @@ class ScreeningScreen(OrderedScreen):
         return self.app.get_key_display(Binding(first, "")), ACTIONS[name].label
 
     def _key_entries(self) -> list[tuple[str, str]]:
-        names = [n for n in self.KEY_LINE_ORDER if n != "fulltext" or self.stage == "fulltext"]
+        names = list(self.KEY_LINE_ORDER)
+        if self.stage != "fulltext":  # no full texts at title/abstract: its key goes last
+            names.remove("fulltext")
+            names.append("fulltext")
         return [self._key_entry(name) for name in names]
 
     def on_mount(self) -> None:

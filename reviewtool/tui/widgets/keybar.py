@@ -16,7 +16,7 @@ KEY_STYLE = "bold reverse"
 
 
 def _entry(key: str, label: str) -> Text:
-    return Text.assemble((f" {key} ", KEY_STYLE), f" {label} ")
+    return Text.assemble((f" {key} ", KEY_STYLE), f"{label} ")
 
 
 def key_line(entries: Sequence[tuple[str, str]], help_entry: tuple[str, str], width: int) -> Text:
