@@ -157,8 +157,8 @@ async def test_two_windows_vote_in_the_second_is_not_silently_replaced(tiny_url:
         card = _card_text(first)
         assert "Your vote changed elsewhere (another window or the CLI)." in card
         assert "Now: your vote: exclude (animal study) · this screen showed: no vote" in card
-        assert "your vote: exclude (animal study)" in str(
-            first.screening.query_one("#heading").render()
+        assert str(first.screening.query_one("#heading").render()) == (
+            f"Record {queue[0]} · changed elsewhere · your vote: exclude (animal study)"
         )
         assert "1/5 voted" in str(first.screening.query_one("#status-counts").render())
         burst(first, "i")  # now knowingly

@@ -382,7 +382,10 @@ class ScreeningScreen(OrderedScreen):
         if self.detached is None:
             heading.append(f" · {self.position + 1} of {len(self.queue)} in your queue")
         else:
-            heading.append(" · looking back" if card.my_vote else " · found by search")
+            if self.changed_elsewhere and self.changed_elsewhere[0] == card.record_id:
+                heading.append(" · changed elsewhere", style="bold yellow")
+            else:
+                heading.append(" · looking back" if card.my_vote else " · found by search")
         if card.my_vote is not None:
             heading.append(" · ")
             heading.append_text(vote_text(card.my_vote, label="your vote"))
