@@ -187,6 +187,29 @@ async def test_two_windows_changed_vote_and_note_looking_back(tiny_url: str) -> 
     assert _votes(tiny_url) == {("alice", queue[0]): ("exclude", "case report or letter", None)}
 
 
+async def test_vote_taken_back_elsewhere_puts_the_reference_back_in_the_queue(
+    tiny_url: str,
+) -> None:
+    queue = _queue(tiny_url, "alice")
+    first, second = ScreeningApp(tiny_url, "alice", "tiab"), ScreeningApp(tiny_url, "alice", "tiab")
+    async with first.run_test(size=SIZE) as one, second.run_test(size=SIZE) as two:
+        burst(first, "i", "b")  # include the first, look back at it
+        await settle(one)
+        burst(second, "u")  # the other window takes that vote back
+        await settle(two)
+        burst(first, "m")
+        await settle(one)
+        assert _votes(tiny_url) == {}
+        assert "Now: no vote · this screen showed: your vote: include" in _card_text(first)
+        heading = str(first.screening.query_one("#heading").render())
+        assert heading == f"Record {queue[0]} · 1 of 5 in your queue"
+        assert "0/5 voted" in str(first.screening.query_one("#status-counts").render())
+        burst(first, "m")
+        await settle(one)
+        assert first.screening.card and first.screening.card.record_id == queue[1]
+    assert _votes(tiny_url) == {("alice", queue[0]): ("maybe", None, None)}
+
+
 async def test_queue_reference_voted_elsewhere_leaves_the_queue_with_a_notice(
     tiny_url: str,
 ) -> None:
