@@ -233,6 +233,28 @@ async def test_queue_reference_voted_elsewhere_leaves_the_queue_with_a_notice(
     }
 
 
+async def test_prefetched_next_reference_voted_elsewhere_is_not_overwritten(
+    tiny_url: str,
+) -> None:
+    """The next card is read ahead while the reviewer reads this one; a vote cast on it from the
+    CLI after that read is still not replaced unseen."""
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        prefetched = app.screening.prefetched
+        assert prefetched is not None and prefetched.record_id == queue[1]
+        result = _cli(tiny_url, "screen", "decide", str(queue[1]), "exclude", "--as", "alice")
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+        burst(app, "i", "i")
+        await settle(pilot)
+        assert "Now: your vote: exclude · this screen showed: no vote" in _card_text(app)
+    assert _votes(tiny_url) == {
+        ("alice", queue[0]): ("include", None, None),
+        ("alice", queue[1]): ("exclude", None, None),
+    }
+
+
 # ---- the CLI -------------------------------------------------------------------------------------
 
 
