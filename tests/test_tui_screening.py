@@ -794,3 +794,16 @@ async def test_own_title_abstract_note_is_shown_again_at_full_text(
         card = _text(other, "#card")
         assert "Your title/abstract vote: maybe" in card
         assert "check the dose arm" not in card  # alice's note is hers
+
+
+async def test_prompt_editing_keys_in_order_and_ctrl_q_still_quits(tiny_url: str) -> None:
+    """Editing keys in a dialog run in the order typed too; keys the dialog has no use for
+    (ctrl+q) reach the app."""
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "n", *keys_of("dose"), "home", *keys_of("check "), "end", "backspace", "enter")
+        burst(app, "i", "n", *keys_of("unsent"), "ctrl+q")
+        await settle(pilot)
+    assert not app.is_running
+    assert _votes(tiny_url) == {("alice", queue[0]): ("include", None, "check dos")}

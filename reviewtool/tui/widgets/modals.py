@@ -77,7 +77,7 @@ class ChoiceScreen(Dialog[int]):
 
     async def take_key(self, event: events.Key | events.Paste) -> bool:
         """Numbers pick directly (a reason costs one key after the exclude key); arrows move,
-        Enter picks the highlighted option, Escape cancels; any other key is ignored."""
+        Enter picks the highlighted option, Escape cancels; other characters are ignored."""
         if not isinstance(event, events.Key):
             return True
         options = self.query_one(OptionList)
@@ -92,6 +92,8 @@ class ChoiceScreen(Dialog[int]):
             self.answer(None)
         elif event.key in _LIST_KEYS:
             await options.run_action(_LIST_KEYS[event.key])
+        elif not event.is_printable:
+            return False  # the app's own keys (ctrl+q quits) still work here
         return True
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -136,9 +138,10 @@ class PromptScreen(Dialog[str]):
             self._type(field, event.character)
         else:
             # textual's own binding table of the input (left, backspace, ctrl+k ...).
-            for binding in field._bindings.key_to_bindings.get(event.key, ()):
-                await field.run_action(binding.action)
-                break
+            bindings = field._bindings.key_to_bindings.get(event.key, ())
+            if not bindings:
+                return False  # the app's own keys (ctrl+q quits) still work here
+            await field.run_action(bindings[0].action)
         return True
 
     @staticmethod
