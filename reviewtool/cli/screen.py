@@ -82,10 +82,10 @@ def decide(
 
     Example: reviewtool screen decide 17 exclude --reason "animal study" --as alice
     """
-    from reviewtool.screening.service import record_decision
+    from reviewtool.screening.service import cast_vote
 
     with writing(db) as session:
-        vote = record_decision(
+        cast = cast_vote(
             session,
             actor=actor_name(actor),
             record_id=record,
@@ -94,9 +94,15 @@ def decide(
             reason=reason,
             note=note,
         )
-    console().print(
+    vote, replaced = cast.vote, cast.replaced
+    said = (
         f"Record {record} at {stage}: {vote.decision}{f' ({vote.reason})' if vote.reason else ''}."
     )
+    if replaced is not None:
+        # A vote cast in the screen (or another terminal) is replaced knowingly, never silently.
+        was = f"{replaced.decision}{f' ({replaced.reason})' if replaced.reason else ''}"
+        said += f" It replaced your vote {was} of {replaced.decided_at[:16].replace('T', ' ')} UTC."
+    console().print(said, markup=False)
 
 
 @app.command("undo")
