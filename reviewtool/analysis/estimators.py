@@ -99,19 +99,48 @@ def tau2_dl(y: FloatArray, v: FloatArray) -> float:
     return max(0.0, (q - (k - 1)) / c)
 
 
-def _reml_objective(tau2: float, y: FloatArray, v: FloatArray) -> float:
-    # Negative restricted log-likelihood of the intercept-only model (constants dropped).
+def _converged(new: float, old: float, tol: float) -> bool:
+    """Relative convergence test for an iterate of τ² (scale-free: τ² and c²·τ² stop alike)."""
+    return abs(new - old) <= tol * max(new, old)
+
+
+def _reml_score(tau2: float, y: FloatArray, v: FloatArray) -> float:
+    # Derivative of the restricted log-likelihood (times 2): y'P²y - tr(P).
     w = 1.0 / (v + tau2)
     sw = float(np.sum(w))
     mu = float(np.sum(w * y) / sw)
-    return 0.5 * float(np.sum(np.log(v + tau2)) + math.log(sw) + np.sum(w * (y - mu) ** 2))
+    return float(np.sum((w * (y - mu)) ** 2)) - (sw - float(np.sum(w**2)) / sw)
 
 
-def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-10, max_iter: int = 200) -> float:
+def _first_root(score: Any, lower: float, scale: float, tol: float) -> float:
+    """A τ² ≥ ``lower`` where ``score`` (positive below the estimate) crosses zero.
+
+    ``score(lower) <= 0`` means the estimate is ``lower`` (the boundary). The bracket grows from
+    ``scale`` by doubling until the score is negative; Brent's method then stops at a *relative*
+    tolerance ``tol``, so the result scales exactly with the data.
+    """
+    if score(lower) <= 0:
+        return lower
+    upper = max(scale, lower)
+    while score(upper) > 0:
+        upper *= 2.0
+    return float(
+        optimize.brentq(score, lower, upper, xtol=1e-300, rtol=max(tol, 4e-16))
+    )
+
+
+def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-12, max_iter: int = 1000) -> float:
     """Restricted maximum-likelihood estimator by Fisher scoring, as metafor does.
 
     Starts from the DerSimonian-Laird value; negative iterates are truncated at 0 as in metafor.
-    If the scoring does not converge, the restricted likelihood is maximised with a bounded search.
+    Iteration stops when τ² changes by less than ``tol`` *relative* to its value, so the result is
+    invariant under rescaling of the data (multiplying yi by c multiplies τ² by c²); metafor's own
+    test is absolute (``threshold = 1e-5``), which stops early on small-scale data. If the scoring
+    does not converge, the first root of the REML score equation is found by Brent's method.
+
+    References
+    ----------
+    Viechtbauer (2005), eq. 13 (Fisher scoring for REML).
     """
     k = y.shape[0]
     if k < 2:
@@ -127,18 +156,11 @@ def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-10, max_iter: int
         tr_pp = sw2 - 2.0 * sw3 / sw + (sw2 / sw) ** 2
         step = (float(np.sum(py**2)) - tr_p) / tr_pp
         new = max(0.0, tau2 + step)
-        if abs(new - tau2) < tol * max(1.0, tau2):
+        if _converged(new, tau2, tol):
             return new
         tau2 = new
-    upper = 10.0 * float(np.var(y)) + float(np.max(v))
-    res = optimize.minimize_scalar(
-        _reml_objective,
-        bounds=(0.0, upper),
-        args=(y, v),
-        method="bounded",
-        options={"xatol": 1e-12},
-    )
-    return float(res.x)
+    scale = float(np.var(y)) + float(np.max(v))
+    return _first_root(lambda t: _reml_score(t, y, v), 0.0, scale, tol)
 
 
 def _generalised_q(tau2: float, y: FloatArray, v: FloatArray) -> float:
@@ -148,17 +170,21 @@ def _generalised_q(tau2: float, y: FloatArray, v: FloatArray) -> float:
 
 
 def tau2_pm(y: FloatArray, v: FloatArray, *, tol: float = 1e-12) -> float:
-    """Paule-Mandel estimator: τ² at which the generalised Q equals k - 1 (0 if Q(0) < k - 1)."""
+    """Paule-Mandel estimator: τ² at which the generalised Q equals k - 1 (0 if Q(0) < k - 1).
+
+    The root is found by Brent's method to a *relative* tolerance ``tol`` (scale-invariant; metafor's
+    ``uniroot`` default is an absolute 1.2e-4).
+
+    References
+    ----------
+    Paule & Mandel (1982); DerSimonian & Kacker (2007) Contemp Clin Trials 28:105-114.
+    """
     k = y.shape[0]
     if k < 2:
         return 0.0
     target = k - 1.0
-    if _generalised_q(0.0, y, v) <= target:
-        return 0.0
-    upper = max(float(np.var(y)), 1e-8)
-    while _generalised_q(upper, y, v) > target:
-        upper *= 2.0
-    return float(optimize.brentq(lambda t: _generalised_q(t, y, v) - target, 0.0, upper, xtol=tol))
+    scale = float(np.var(y)) + float(np.max(v))
+    return _first_root(lambda t: _generalised_q(t, y, v) - target, 0.0, scale, tol)
 
 
 _TAU2_FUNCS = {"DL": tau2_dl, "REML": tau2_reml, "PM": tau2_pm}

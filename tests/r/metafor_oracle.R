@@ -35,8 +35,16 @@ escalc_for <- function(d, measure = d$measure, drop00 = NULL) {
   }
 }
 
-ctrl_for <- function(d) {
-  list(threshold = d$threshold, tol = 1e-30, maxiter = 10000)
+ctrl_for <- function(d, stepadj = 1) {
+  # evtol: metafor's full-rank check is absolute (1e-7 on X'X); relaxed so that small-scale
+  # data (SEs ~ 1e-5) are fitted rather than refused.
+  list(threshold = d$threshold, tol = 1e-30, maxiter = 10000, stepadj = stepadj, evtol = 1e-300)
+}
+
+# rma() with the tight control; if Fisher scoring does not converge, again with halved steps.
+rma_tight <- function(d, ...) {
+  tryCatch(rma(..., control = ctrl_for(d)),
+           error = function(e) rma(..., control = ctrl_for(d, stepadj = 0.5)))
 }
 
 fit_one <- function(d, f, keep = rep(TRUE, length(d$slab))) {
@@ -48,8 +56,7 @@ fit_one <- function(d, f, keep = rep(TRUE, length(d$slab))) {
     return(do.call(fun, a))
   }
   es <- escalc_for(d)
-  rma(yi = es$yi[keep], vi = es$vi[keep], method = f$method, test = f$test,
-      control = ctrl_for(d))
+  rma_tight(d, yi = es$yi[keep], vi = es$vi[keep], method = f$method, test = f$test)
 }
 
 pooled_of <- function(r, f) {
@@ -122,10 +129,11 @@ bias_of <- function(d) {
     list(bias = unname(coef(t$fit)[2]), stat = t$zval, p = t$pval, df = t$dfs,
          limit_estimate = t$est, limit_ci_low = t$ci.lb, limit_ci_high = t$ci.ub)
   })
-  re <- rma(yi = yi, vi = vi, method = "REML", control = ctrl_for(d))
+  # regtest(rma(yi, vi), model = "rma") is this meta-regression on sei (fitted directly so that
+  # the tight control applies to it too).
   eg_rma <- safe({
-    t <- regtest(re, model = "rma")
-    list(stat = t$zval, p = t$pval)
+    t <- rma_tight(d, yi = yi, vi = vi, mods = sqrt(vi), method = "REML")
+    list(stat = t$zval[2], p = t$pval[2])
   })
   bg <- safe({
     t <- ranktest(yi, vi)
