@@ -124,9 +124,7 @@ def _first_root(score: Any, lower: float, scale: float, tol: float) -> float:
     upper = max(scale, lower)
     while score(upper) > 0:
         upper *= 2.0
-    return float(
-        optimize.brentq(score, lower, upper, xtol=1e-300, rtol=max(tol, 4e-16))
-    )
+    return float(optimize.brentq(score, lower, upper, xtol=1e-300, rtol=max(tol, 4e-16)))
 
 
 def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-12, max_iter: int = 1000) -> float:
@@ -495,8 +493,11 @@ class MantelHaenszel(_Estimator):
     """Mantel-Haenszel fixed-effect pooling of 2x2 tables (metafor ``rma.mh``).
 
     Variances: Robins-Breslow-Greenland (OR), Greenland-Robins (RR), Sato-Greenland-Robins (RD).
-    Q is computed, as in metafor, from the per-study yi/vi (continuity-corrected) around the MH
-    estimate; I² and H² are Q-based.
+    Every table is pooled, including those with no events (or events in every participant) in
+    both arms: such a study has no OR/RR of its own but still adds to the MH risk ratio (and to
+    the RD's weights), as in ``rma.mh``. Q is computed, as in metafor, from the per-study yi/vi
+    (continuity-corrected) around the MH estimate, leaving out those double-zero/double-all
+    studies (``rma.mh``'s ``drop00=TRUE`` acts on Q only); I² and H² are Q-based.
 
     References
     ----------
@@ -512,17 +513,40 @@ class MantelHaenszel(_Estimator):
         _check_level(level)
         self._summary = None
 
-    def fit(self, tables: TwoByTwo, yi: Any, vi: Any) -> MantelHaenszel:
-        """Pool the raw ``tables``; ``yi``/``vi`` are the per-study effects used for Q."""
+    def fit(
+        self, tables: TwoByTwo, yi: Any, vi: Any, *, pooled_only: TwoByTwo | None = None
+    ) -> MantelHaenszel:
+        """Pool the raw ``tables`` (one per ``yi``/``vi``, the per-study effects used for Q).
+
+        ``pooled_only`` are further tables that enter the MH pooling but have no yi/vi (studies
+        whose OR/RR is undefined). ``weights_`` (percent, one per ``yi``) are shares of the
+        total MH weight including those tables, so they sum to less than 100 when such tables
+        carry weight. Raises :class:`InvalidInput` when the MH estimate is undefined (OR: no
+        discordant cells; RR: no events in one arm of all studies), where metafor gives NA.
+        """
         y, v = _check_inputs(yi, vi)
-        est, var, raw_w = _mh_pool(tables, self.measure)
+        k = y.shape[0]
+        allt = tables
+        if pooled_only is not None and pooled_only.ai.shape[0] > 0:
+            allt = TwoByTwo(
+                np.concatenate([tables.ai, pooled_only.ai]),
+                np.concatenate([tables.bi, pooled_only.bi]),
+                np.concatenate([tables.ci, pooled_only.ci]),
+                np.concatenate([tables.di, pooled_only.di]),
+            )
+        est, var, raw_w = _mh_pool(allt, self.measure)
         self.estimate_, self.se_ = est, math.sqrt(var)
-        self.weights_ = 100.0 * raw_w / np.sum(raw_w)
-        q = float(np.sum((y - est) ** 2 / v))
+        self.weights_ = 100.0 * raw_w[:k] / np.sum(raw_w)
+        # rma.mh: escalc(drop00=TRUE) for Q, so double-zero/double-all studies are left out.
+        in_q = ~(((tables.ai == 0) & (tables.ci == 0)) | ((tables.bi == 0) & (tables.di == 0)))
+        yq, vq = y[in_q], v[in_q]
+        if yq.shape[0] == 0:
+            yq, vq = y, v
+        q = float(np.sum((yq - est) ** 2 / vq))
         het = heterogeneity(
-            y,
-            v,
-            tau2=estimate_tau2(y, v, self.tau2_method),
+            yq,
+            vq,
+            tau2=estimate_tau2(yq, vq, self.tau2_method),
             tau2_method=self.tau2_method,
             form="Q-based",
             q=q,

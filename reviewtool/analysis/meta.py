@@ -103,9 +103,15 @@ def _pool(es: EffectSizes, model: str, s: Settings) -> tuple[PoolingSummary, str
             assert es.tables is not None
             summ = (
                 MantelHaenszel(measure=es.measure, level=s.level, tau2_method=s.tau2_method)
-                .fit(es.tables, es.yi, es.vi)
+                .fit(es.tables, es.yi, es.vi, pooled_only=es.dropped_tables)
                 .summary()
             )
+            if es.dropped and es.measure == "RR":
+                notes.append(
+                    "Mantel-Haenszel pools every table, as metafor's rma.mh: "
+                    + ", ".join(lab for lab, _ in es.dropped)
+                    + " (no study RR) count in the pooled RR but not in Q"
+                )
         elif method == "Peto":
             assert es.tables is not None
             summ = Peto(level=s.level, tau2_method=s.tau2_method).fit(es.tables).summary()
@@ -183,7 +189,10 @@ def meta_analysis(es: EffectSizes, settings: Settings | None = None) -> MetaAnal
 def leave_one_out(es: EffectSizes, settings: Settings | None = None) -> tuple[LeaveOneOutRow, ...]:
     """The analysis repeated with each study left out in turn (metafor ``leave1out``).
 
-    The model is the one the full analysis used (so ``auto`` does not flip between rows).
+    The model is the one the full analysis used (so ``auto`` does not flip between rows). A
+    subset that cannot be pooled (``InvalidInput``, e.g. a Mantel-Haenszel or Peto estimate that is
+    undefined without the omitted study) gives a row of NaN with ``note`` saying why, as metafor
+    gives an NA row; the full analysis must itself be estimable.
     """
     s = settings or Settings()
     if es.k < 2:
@@ -193,10 +202,16 @@ def leave_one_out(es: EffectSizes, settings: Settings | None = None) -> tuple[Le
         model=full.model, tau2_method=s.tau2_method, method=s.method, hksj=s.hksj, level=s.level
     )
     rows = []
+    nan = float("nan")
     for i, lab in enumerate(es.labels):
         keep = np.ones(es.k, dtype=bool)
         keep[i] = False
-        r = meta_analysis(es.subset(keep), fixed)
+        try:
+            r = meta_analysis(es.subset(keep), fixed)
+        except InvalidInput as exc:
+            # metafor's leave1out gives an NA row; the other rows are still computed.
+            rows.append(LeaveOneOutRow(lab, nan, nan, nan, nan, nan, nan, nan, nan, note=str(exc)))
+            continue
         p = r.pooled
         rows.append(
             LeaveOneOutRow(
@@ -226,6 +241,8 @@ def subgroup_analysis(
 ) -> SubgroupAnalysis:
     """Pool within each subgroup and test for subgroup differences.
 
+    A subgroup that cannot be pooled (``InvalidInput``, e.g. an undefined Mantel-Haenszel OR) is
+    listed in ``undefined`` with the reason, as metafor gives NA for it; the test uses the others.
     Each subgroup is pooled with the model of the overall analysis (with its own τ² when that
     model is random, as RevMan and R meta do by default). The test for subgroup differences is
     Cochran's Q across the subgroup estimates, Q_between = Σ (θ̂_g - θ̄)² / SE_g², on G - 1 df
@@ -239,14 +256,35 @@ def subgroup_analysis(
         model=full.model, tau2_method=s.tau2_method, method=s.method, hksj=s.hksj, level=s.level
     )
     labels = np.asarray([str(g) for g in groups])
+    # Dropped studies (no yi/vi, still pooled by Mantel-Haenszel) go with their own subgroup.
+    dropped_groups = es.dropped_extra.get(variable)
+    if dropped_groups is not None and len(dropped_groups) != len(es.dropped):
+        dropped_groups = None
+    d_labels = np.asarray([str(g) for g in dropped_groups or ()], dtype=object)
     results: list[tuple[str, MetaAnalysisResult]] = []
+    undefined: list[tuple[str, str]] = []
     for name in dict.fromkeys(labels):  # first-seen order
-        results.append((str(name), meta_analysis(es.subset(labels == name), fixed)))
-    est = np.array([r.pooled.estimate for _, r in results])
-    var = np.array([r.pooled.se**2 for _, r in results])
-    g = len(results)
-    if g < 2:
-        q_b, p = 0.0, float("nan")
+        # a dropped study whose subgroup is unknown goes with none of them
+        keep_dropped = (
+            d_labels == name if dropped_groups is not None else np.zeros(len(es.dropped), bool)
+        )
+        try:
+            results.append(
+                (str(name), meta_analysis(es.subset(labels == name, keep_dropped), fixed))
+            )
+        except InvalidInput as exc:
+            # metafor gives NA for such a subgroup; the others are still pooled and tested.
+            undefined.append((str(name), str(exc)))
+    usable = [
+        (n, r)
+        for n, r in results
+        if math.isfinite(r.pooled.estimate) and math.isfinite(r.pooled.se) and r.pooled.se > 0
+    ]
+    est = np.array([r.pooled.estimate for _, r in usable])
+    var = np.array([r.pooled.se**2 for _, r in usable])
+    g = len(usable)
+    if g < 2:  # no test: Q = 0 on 0 df with one subgroup, undefined with none
+        q_b, p = (0.0 if g == 1 else float("nan")), float("nan")
     else:
         w = 1.0 / var
         mean = float(np.sum(w * est) / np.sum(w))
@@ -255,6 +293,15 @@ def subgroup_analysis(
     note = f"Q between subgroups from the {full.model}-effect subgroup estimates" + (
         " (separate tau² per subgroup)" if full.model == "random" else ""
     )
+    left_out = [n for n, _ in undefined] + [n for n, r in results if (n, r) not in usable]
+    if left_out:
+        note += "; not in the test (no estimate or SE 0): " + ", ".join(left_out)
     return SubgroupAnalysis(
-        variable=variable, groups=tuple(results), q_between=q_b, df=g - 1, p=p, method_note=note
+        variable=variable,
+        groups=tuple(results),
+        q_between=q_b,
+        df=max(g - 1, 0),
+        p=p,
+        method_note=note,
+        undefined=tuple(undefined),
     )

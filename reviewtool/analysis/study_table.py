@@ -153,6 +153,12 @@ def effect_sizes_from_table(
         for c in table.columns
         if c not in known
     }
+    # The dropped studies' columns, in the order of ``es.dropped`` (input order).
+    dropped_extra = {
+        c: tuple(r[c] for r, lab in zip(table.rows, labels, strict=True) if lab in gone)
+        for c in table.columns
+        if c not in known
+    }
     return EffectSizes(
         measure=es.measure,
         labels=es.labels,
@@ -165,6 +171,8 @@ def effect_sizes_from_table(
         corrected=es.corrected,
         extra=extra,
         continuity=es.continuity,
+        dropped_tables=es.dropped_tables,
+        dropped_extra=dropped_extra,
     )
 
 

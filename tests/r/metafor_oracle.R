@@ -35,16 +35,20 @@ escalc_for <- function(d, measure = d$measure, drop00 = NULL) {
   }
 }
 
-ctrl_for <- function(d, stepadj = 1) {
+ctrl_for <- function(d, stepadj = 1, loosen = 1) {
   # evtol: metafor's full-rank check is absolute (1e-7 on X'X); relaxed so that small-scale
   # data (SEs ~ 1e-5) are fitted rather than refused.
-  list(threshold = d$threshold, tol = 1e-30, maxiter = 10000, stepadj = stepadj, evtol = 1e-300)
+  list(threshold = d$threshold * loosen, tol = 1e-30, maxiter = 10000, stepadj = stepadj,
+       evtol = 1e-300)
 }
 
-# rma() with the tight control; if Fisher scoring does not converge, again with halved steps.
+# rma() with the tight control; if Fisher scoring does not converge (it converges slowly with
+# one residual df), again with halved steps, then with a threshold of 1e-10 x median(vi).
 rma_tight <- function(d, ...) {
-  tryCatch(rma(..., control = ctrl_for(d)),
-           error = function(e) rma(..., control = ctrl_for(d, stepadj = 0.5)))
+  tryCatch(rma(..., control = ctrl_for(d)), error = function(e) {
+    tryCatch(rma(..., control = ctrl_for(d, stepadj = 0.5)),
+             error = function(e) rma(..., control = ctrl_for(d, loosen = 1e4)))
+  })
 }
 
 fit_one <- function(d, f, keep = rep(TRUE, length(d$slab))) {
@@ -108,7 +112,8 @@ subgroups_of <- function(d, f) {
   })
   ok <- vapply(res, function(x) is.null(x$error) && is.finite(x$estimate) &&
                  is.finite(x$se) && x$se > 0, logical(1))
-  qb <- list(Q_between = NA, df = sum(ok) - 1, p = NA)
+  # fewer than two estimable subgroups: no test (the library reports Q = 0 on 0 df, p = NA)
+  qb <- list(Q_between = if (sum(ok) == 1) 0 else NA, df = max(sum(ok) - 1, 0), p = NA)
   if (sum(ok) >= 2) {
     est <- vapply(res[ok], function(x) x$estimate, numeric(1))
     se <- vapply(res[ok], function(x) x$se, numeric(1))
