@@ -456,8 +456,16 @@ def _mh_pool(t: TwoByTwo, measure: str) -> tuple[float, float, FloatArray]:
     if measure == "OR":
         r, s = ai * di / n, bi * ci / n
         big_r, big_s = float(np.sum(r)), float(np.sum(s))
-        if big_r == 0 or big_s == 0:
-            raise InvalidInput("Mantel-Haenszel OR is undefined: no discordant cells in any study")
+        if big_r == 0:
+            raise InvalidInput(
+                "Mantel-Haenszel OR is undefined: no study has both an event in the experimental "
+                "arm and a non-event in the control arm (sum of a*d/n is 0)"
+            )
+        if big_s == 0:
+            raise InvalidInput(
+                "Mantel-Haenszel OR is undefined: no study has both a non-event in the "
+                "experimental arm and an event in the control arm (sum of b*c/n is 0)"
+            )
         est = math.log(big_r / big_s)
         p_, q_ = (ai + di) / n, (bi + ci) / n
         var = (
@@ -470,9 +478,8 @@ def _mh_pool(t: TwoByTwo, measure: str) -> tuple[float, float, FloatArray]:
         r, s = ai * n2 / n, ci * n1 / n
         big_r, big_s = float(np.sum(r)), float(np.sum(s))
         if big_r == 0 or big_s == 0:
-            raise InvalidInput(
-                "Mantel-Haenszel RR is undefined: no events in one arm of all studies"
-            )
+            arm = "experimental" if big_r == 0 else "control"
+            raise InvalidInput(f"Mantel-Haenszel RR is undefined: no events in the {arm} arm")
         est = math.log(big_r / big_s)
         var = float(np.sum((n1 * n2 * (ai + ci) - ai * ci * n) / n**2)) / (big_r * big_s)
         weights = s
@@ -521,8 +528,8 @@ class MantelHaenszel(_Estimator):
         ``pooled_only`` are further tables that enter the MH pooling but have no yi/vi (studies
         whose OR/RR is undefined). ``weights_`` (percent, one per ``yi``) are shares of the
         total MH weight including those tables, so they sum to less than 100 when such tables
-        carry weight. Raises :class:`InvalidInput` when the MH estimate is undefined (OR: no
-        discordant cells; RR: no events in one arm of all studies), where metafor gives NA.
+        carry weight. Raises :class:`InvalidInput` when the MH estimate is undefined (OR: Σ a·d/n or
+        Σ b·c/n is 0; RR: no events in one arm of every study), where metafor gives NA.
         """
         y, v = _check_inputs(yi, vi)
         k = y.shape[0]

@@ -106,12 +106,17 @@ def _pool(es: EffectSizes, model: str, s: Settings) -> tuple[PoolingSummary, str
                 .fit(es.tables, es.yi, es.vi, pooled_only=es.dropped_tables)
                 .summary()
             )
-            if es.dropped and es.measure == "RR":
-                notes.append(
-                    "Mantel-Haenszel pools every table, as metafor's rma.mh: "
-                    + ", ".join(lab for lab, _ in es.dropped)
-                    + " (no study RR) count in the pooled RR but not in Q"
-                )
+            if es.measure == "RR" and es.dropped_tables is not None:
+                carry = [
+                    lab for (lab, _), a in zip(es.dropped, es.dropped_tables.ai, strict=True) if a
+                ]
+                if carry:
+                    notes.append(
+                        "Mantel-Haenszel pools every table, as metafor's rma.mh: "
+                        + ", ".join(carry)
+                        + " (events in every participant of both arms, so no RR of its own)"
+                        " count in the pooled RR, not in Q or the study rows"
+                    )
         elif method == "Peto":
             assert es.tables is not None
             summ = Peto(level=s.level, tau2_method=s.tau2_method).fit(es.tables).summary()

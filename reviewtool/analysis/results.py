@@ -153,7 +153,7 @@ class SubgroupAnalysis:
     """Pooled results per subgroup and the test for subgroup differences.
 
     ``undefined`` lists the subgroups whose pooled result is not estimable (e.g. a
-    Mantel-Haenszel OR with no discordant cells; metafor gives NA) with the reason; they are
+    Mantel-Haenszel OR with Σ a·d/n = 0; metafor gives NA) with the reason; they are
     left out of ``groups`` and of the test, which uses the estimable subgroups only.
     """
 
@@ -186,7 +186,7 @@ class SubgroupAnalysis:
 class LeaveOneOutRow:
     """The pooled result with one study left out.
 
-    When the rest cannot be pooled (e.g. a Mantel-Haenszel OR with no discordant cells left;
+    When the rest cannot be pooled (e.g. a Mantel-Haenszel OR with Σ a·d/n = 0;
     metafor's ``leave1out`` gives an NA row) the numbers are NaN (``null`` in JSON) and ``note``
     says why.
     """

@@ -226,11 +226,25 @@ def _csv_rows(result: FileAnalysis) -> list[dict[str, Any]]:
                     "p": q.p,
                 }
             )
+        for name, why in result.subgroups.undefined:
+            rows.append(
+                {
+                    "row": f"subgroup {result.subgroups.variable}",
+                    "label": f"{name} (not estimable: {why})",
+                    "estimate": None,
+                    "se": None,
+                    "ci_low": None,
+                    "ci_high": None,
+                    "weight": None,
+                    "p": None,
+                }
+            )
     for lo in result.leave_one_out or ():
         rows.append(
             {
                 "row": "leave-one-out",
-                "label": f"without {lo.omitted}",
+                "label": f"without {lo.omitted}"
+                + (f" (not estimable: {lo.note})" if lo.note else ""),
                 "estimate": lo.estimate,
                 "se": lo.se,
                 "ci_low": lo.ci_low,
@@ -320,6 +334,8 @@ def _print_tables(result: FileAnalysis) -> None:
                 _fmt(r.heterogeneity.i2, 1),
                 _fmt(r.heterogeneity.tau2),
             )
+        for name, why in sg.undefined:
+            t.add_row(name, "", "NA", f"not estimable: {why}", "NA", "", "")
         out.print(t)
         out.print(
             f"Test for subgroup differences: Q = {_fmt(sg.q_between, 2)}, df = {sg.df}, "
@@ -330,6 +346,9 @@ def _print_tables(result: FileAnalysis) -> None:
         for col in ("Omitted", "Estimate", "CI", "p", "I² %", "tau²"):
             t.add_column(col, justify="left" if col == "Omitted" else "right")
         for lo in result.leave_one_out:
+            if lo.note:  # the rest cannot be pooled (metafor: an NA row)
+                t.add_row(lo.omitted, "NA", f"not estimable: {lo.note}", "NA", "NA", "NA")
+                continue
             t.add_row(
                 lo.omitted,
                 _fmt(lo.estimate),
