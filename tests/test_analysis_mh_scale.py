@@ -53,6 +53,12 @@ def test_mh_rr_pools_a_study_with_events_in_every_participant() -> None:
     close(r.studies[0].weight, 42.1052631579, 1e-11)
     close(r.studies[1].weight, 31.5789473684, 1e-11)
     assert any("Study 3" in n and "count in the pooled RR" in n for n in r.notes)
+    # R: leave1out(r) -- the row without study 3 is rma.mh on studies 1-2:
+    #    rma.mh(measure="RR", ai=c(4,3), n1i=c(10,12), ci=c(8,6), n2i=c(10,12))
+    loo = {row.omitted: row for row in leave_one_out(es, MH)}
+    assert list(loo) == ["Study 1", "Study 2", "Study 3"]
+    close(loo["Study 3"].estimate, -0.693147180560)
+    close(loo["Study 3"].se, 0.344045559394)
 
 
 def test_mh_or_gives_no_weight_to_a_study_with_events_in_every_participant() -> None:

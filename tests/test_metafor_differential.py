@@ -513,6 +513,13 @@ def test_leave_one_out(oracle: dict[str, Any], ds_id: str, fit: str) -> None:
     theirs = dict(zip(ds.labels, _as_list(r["loo"]), strict=True))
     d = Diff(ds)
     spec = FITS[fit][0]
+    ours_rows = {row.omitted for row in rows}
+    for lab, t in theirs.items():
+        # A study without a row must be one whose omission changes nothing in metafor (it was
+        # not in the analysis, or carried no weight).
+        if lab not in ours_rows and not (_r_failed(t) or _r_failed(r)):
+            name = f"without {lab}: no library row, yet metafor's estimate (full vs row) moves"
+            d.num(name, r["estimate"], t["estimate"], "eff")
     for row in rows:
         t = theirs[row.omitted]
         tag = f"without {row.omitted}"

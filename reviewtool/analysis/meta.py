@@ -197,7 +197,9 @@ def leave_one_out(es: EffectSizes, settings: Settings | None = None) -> tuple[Le
     The model is the one the full analysis used (so ``auto`` does not flip between rows). A
     subset that cannot be pooled (``InvalidInput``, e.g. a Mantel-Haenszel or Peto estimate that is
     undefined without the omitted study) gives a row of NaN with ``note`` saying why, as metafor
-    gives an NA row; the full analysis must itself be estimable.
+    gives an NA row; the full analysis must itself be estimable. Under Mantel-Haenszel, studies
+    that are pooled without a yi of their own (see ``EffectSizes.dropped_tables``) and carry
+    weight get a row too, after the others.
     """
     s = settings or Settings()
     if es.k < 2:
@@ -208,11 +210,24 @@ def leave_one_out(es: EffectSizes, settings: Settings | None = None) -> tuple[Le
     )
     rows = []
     nan = float("nan")
+    subsets = []
     for i, lab in enumerate(es.labels):
         keep = np.ones(es.k, dtype=bool)
         keep[i] = False
+        subsets.append((lab, es.subset(keep)))
+    if full.method == "MH" and es.dropped_tables is not None:
+        # Studies with no yi of their own that Mantel-Haenszel still pools (RR: events in every
+        # participant of both arms) get a row too, as in metafor's leave1out of rma.mh.
+        t = es.dropped_tables
+        carries = (t.ai * t.di + t.bi * t.ci > 0) if es.measure == "OR" else (t.ai + t.ci > 0)
+        for j, (lab, _) in enumerate(es.dropped):
+            if carries[j]:
+                keep_dropped = np.ones(len(es.dropped), dtype=bool)
+                keep_dropped[j] = False
+                subsets.append((lab, es.subset(np.ones(es.k, dtype=bool), keep_dropped)))
+    for lab, sub in subsets:
         try:
-            r = meta_analysis(es.subset(keep), fixed)
+            r = meta_analysis(sub, fixed)
         except InvalidInput as exc:
             # metafor's leave1out gives an NA row; the other rows are still computed.
             rows.append(LeaveOneOutRow(lab, nan, nan, nan, nan, nan, nan, nan, nan, note=str(exc)))
