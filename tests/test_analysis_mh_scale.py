@@ -304,3 +304,30 @@ def test_export_rows_carry_the_reason() -> None:
     loo_rows = _loo_rows(results)
     assert loo_rows[1]["omitted"] == "S2" and loo_rows[1]["estimate"] is None
     assert "undefined" in loo_rows[1]["note"]
+
+
+def test_cli_peto_by_with_a_subgroup_of_double_zero_studies(tmp_path: Path) -> None:
+    path = tmp_path / "peto.csv"
+    path.write_text(
+        "study,events_exp,total_exp,events_con,total_con,grp\n"
+        "S1,0,10,0,10,Z\nS2,0,12,0,11,Z\nS3,3,10,6,10,W\nS4,1,10,4,10,W\n"
+    )
+    base = ["file", str(path), "-m", "OR", "--model", "fixed", "--peto", "--keep-double-zero"]
+    res = runner.invoke(app, [*base, "--by", "grp", "--loo", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    # R: rma.peto(ai=c(0,0), n1i=c(10,12), ci=c(0,0), n2i=c(10,11)) stops: "One of the two
+    #    outcomes never occurred in any of the tables. Peto's method cannot be used."
+    (bad,) = out["subgroups"]["not_estimable"]
+    assert bad["group"] == "Z" and "Peto OR is undefined" in bad["reason"]
+    # R: rma.peto(ai=c(3,1), n1i=c(10,10), ci=c(6,4), n2i=c(10,10))  -> -1.310344827586207
+    (w,) = out["subgroups"]["groups"]
+    assert w["group"] == "W"
+    close(w["pooled"]["estimate"], -1.310344827586207)
+    close(w["pooled"]["se"], 0.660894552251267)
+    # R: leave1out(rma.peto(ai=c(0,0,3,1), n1i=c(10,12,10,10), ci=c(0,0,6,4), n2i=c(10,11,10,10)))
+    #    rows 3 and 4: -1.5200 (se 1.0066), -1.1515 (se 0.8762)
+    loo = {r["omitted"]: r for r in out["leave_one_out"]}
+    close(loo["S3"]["estimate"], -1.5200, 0.5e-4 / 1.52)
+    close(loo["S4"]["estimate"], -1.1515, 0.5e-4 / 1.1515)
+    close(loo["S1"]["estimate"], -1.310344827586207)
