@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reviewtool.analysis.bias import begg_test, egger_test
+from reviewtool.analysis.bias import begg_test, egger_test, trim_and_fill
 from reviewtool.analysis.effect_sizes import (
     EffectSizes,
     binary_effects,
@@ -596,7 +596,8 @@ def test_subgroups(oracle: dict[str, Any], ds_id: str, fit: str) -> None:
 
 @pytest.mark.parametrize("ds_id", [d.id for d in DATASETS if d.bias])
 def test_small_study_tests(oracle: dict[str, Any], ds_id: str) -> None:
-    """Egger (regtest model="lm" and "rma") and Begg (ranktest) on the library's effect sizes."""
+    """Egger (regtest model="lm" and "rma"), Begg (ranktest) and trim-and-fill (trimfill of an
+    REML and an equal-effects model) on the library's effect sizes."""
     ds = BY_ID[ds_id]
     r = oracle[ds_id]["bias"]
     es = ds.effects()
@@ -639,6 +640,23 @@ def test_small_study_tests(oracle: dict[str, Any], ds_id: str) -> None:
         else:
             d.num("Egger rma: z", ours_r.statistic, egr["stat"])
             d.num("Egger rma: p", ours_r.p, egr["p"])
+    for key, model in (("trimfill", "random"), ("trimfill_fe", "fixed")):
+        tf = r[key]
+        try:
+            ours_tf = trim_and_fill(es.yi, es.vi, model=model, tau2_method="REML")
+        except ReviewtoolError:
+            assert _r_failed(tf), f"library refuses trim-and-fill ({model}); metafor computes it"
+            continue
+        if _r_failed(tf):
+            d.problems.append(f"trim-and-fill ({model}): metafor stops ({tf['error']})")
+            continue
+        d.num(f"trim-and-fill ({model}): k0", ours_tf.k0, tf["k0"])
+        if ours_tf.side != tf["side"]:
+            d.problems.append(f"trim-and-fill ({model}): side {ours_tf.side} vs {tf['side']}")
+        d.num(
+            f"trim-and-fill ({model}): estimate", ours_tf.adjusted.estimate, tf["estimate"], "eff"
+        )
+        d.num(f"trim-and-fill ({model}): se", ours_tf.adjusted.se, tf["se"], "eff")
     bg = r["begg"]
     try:
         ours_b = begg_test(es.yi, es.vi)

@@ -42,13 +42,16 @@ ctrl_for <- function(d, stepadj = 1, loosen = 1) {
        evtol = 1e-300)
 }
 
-# rma() with the tight control; if Fisher scoring does not converge (it converges slowly with
-# one residual df), again with halved steps, then with a threshold of 1e-10 x median(vi).
-rma_tight <- function(d, ...) {
-  tryCatch(rma(..., control = ctrl_for(d)), error = function(e) {
-    tryCatch(rma(..., control = ctrl_for(d, stepadj = 0.5)),
-             error = function(e) rma(..., control = ctrl_for(d, loosen = 1e4)))
+# f(control) with the tight control; if Fisher scoring does not converge (it converges slowly
+# with one residual df), again with halved steps, then with a threshold of 1e-10 x median(vi).
+with_ctrl <- function(d, f) {
+  tryCatch(f(ctrl_for(d)), error = function(e) {
+    tryCatch(f(ctrl_for(d, stepadj = 0.5)), error = function(e) f(ctrl_for(d, loosen = 1e4)))
   })
+}
+
+rma_tight <- function(d, ...) {
+  with_ctrl(d, function(ctrl) rma(..., control = ctrl))
 }
 
 fit_one <- function(d, f, keep = rep(TRUE, length(d$slab))) {
@@ -144,7 +147,18 @@ bias_of <- function(d) {
     t <- ranktest(yi, vi)
     list(tau = t$tau, p = t$pval)
   })
-  list(egger_lm = eg, egger_rma = eg_rma, begg = bg)
+  tf <- safe({
+    # trimfill passes ... to each rma.uni() refit, so the tight control applies throughout
+    t <- with_ctrl(d, function(ctrl) {
+      trimfill(rma(yi = yi, vi = vi, method = "REML", control = ctrl), control = ctrl)
+    })
+    list(k0 = t$k0, side = t$side, estimate = t$beta[1], se = t$se, tau2 = t$tau2)
+  })
+  tf_fe <- safe({
+    t <- trimfill(rma(yi = yi, vi = vi, method = "EE"), control = ctrl_for(d))
+    list(k0 = t$k0, side = t$side, estimate = t$beta[1], se = t$se)
+  })
+  list(egger_lm = eg, egger_rma = eg_rma, begg = bg, trimfill = tf, trimfill_fe = tf_fe)
 }
 
 out <- list()
