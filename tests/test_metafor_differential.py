@@ -21,7 +21,9 @@ The oracle tightens metafor's convergence settings (REML's ``threshold`` and PM'
 their defaults stop at an absolute change of 1e-5 and 1.2e-4 in τ²), so that the estimators, not
 their stopping rules, are compared. metafor's I² and H² are Q-based for equal-effects and
 Mantel-Haenszel/Peto models and τ²-based for random-effects models; the library's
-``heterogeneity.i2``/``h2`` are compared with those.
+``heterogeneity.i2``/``h2`` are compared with the metafor value of the form named by
+``heterogeneity.i2_form`` (a Q-based value of a random-effects model is computed in R from
+metafor's QE, the same formula metafor prints for equal-effects models).
 
 Skips (with the reason): no ``Rscript`` on PATH, or ``library(metafor)``/``library(jsonlite)`` does
 not load. ``.ci/run`` installs them (``r-base-core r-cran-metafor r-cran-jsonlite``).
@@ -396,8 +398,15 @@ def _compare_main(d: Diff, fit: str, ours: MetaAnalysisResult, r: dict[str, Any]
         d.num("p", p.p, r["p"])
     d.num("Q", h.q, r["Q"])
     d.num("Q p", h.p, r["Qp"])
-    d.num("I2", h.i2, r["I2"])
-    d.num("H2", h.h2, r["H2"])
+    # metafor prints Q-based I²/H² for equal-effects, MH and Peto models and τ²-based ones for
+    # random-effects models; the library's value is compared with the form it says it uses.
+    if h.i2_form == "Q-based":
+        d.num("I2 (Q-based)", h.i2, r["I2_Q"])
+        d.num("H2 (Q-based)", h.h2, r["H2_Q"])
+    else:
+        assert FITS[fit][0].get("method") not in (None, "EE"), f"τ²-based I² for {fit}"
+        d.num("I2 (tau2-based)", h.i2, r["I2"])
+        d.num("H2 (tau2-based)", h.h2, r["H2"])
     spec = FITS[fit][0]
     if spec["kind"] == "rma" and spec["method"] != "EE":
         d.num("tau2", h.tau2, r["tau2"], "var")
@@ -513,6 +522,8 @@ def test_leave_one_out(oracle: dict[str, Any], ds_id: str, fit: str) -> None:
     theirs = dict(zip(ds.labels, _as_list(r["loo"]), strict=True))
     d = Diff(ds)
     spec = FITS[fit][0]
+    # the rows' I² has the form of the full analysis's (see test_pooled)
+    form = meta_analysis(ds.effects(), FITS[fit][1]).heterogeneity.i2_form
     ours_rows = {row.omitted for row in rows}
     for lab, t in theirs.items():
         # A study without a row must be one whose omission changes nothing in metafor (it was
@@ -537,7 +548,10 @@ def test_leave_one_out(oracle: dict[str, Any], ds_id: str, fit: str) -> None:
         else:
             d.num(f"{tag}: p", row.p, t["p"])
         d.num(f"{tag}: Q", row.q, t["Q"])
-        d.num(f"{tag}: I2", row.i2, t["I2"])
+        if form == "Q-based":
+            d.num(f"{tag}: I2 (Q-based)", row.i2, t["I2_Q"])
+        else:
+            d.num(f"{tag}: I2 (tau2-based)", row.i2, t["I2"])
         if spec["kind"] == "rma" and spec["method"] != "EE":
             d.num(f"{tag}: tau2", row.tau2, t["tau2"], "var")
     d.check()

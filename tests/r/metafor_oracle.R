@@ -70,6 +70,10 @@ pooled_of <- function(r, f) {
   out <- list(estimate = r$beta[1], se = r$se, stat = r$zval, p = r$pval,
               ci_low = r$ci.lb, ci_high = r$ci.ub, Q = r$QE, Qp = r$QEp, I2 = r$I2,
               H2 = r$H2, k = r$k)
+  # Q-based I2/H2 (what metafor prints for equal-effects models), from this model's QE
+  dfq <- (if (is.null(r$k.yi)) r$k else r$k.yi) - 1
+  out$I2_Q <- if (dfq > 0) max(0, 100 * (r$QE - dfq) / r$QE) else 0
+  out$H2_Q <- if (dfq > 0) r$QE / dfq else 1
   if (f$kind == "rma") {
     out$tau2 <- r$tau2
     out$df <- if (is.null(r$dfs)) NA else r$dfs
@@ -95,8 +99,10 @@ loo_of <- function(d, f) {
     safe({
       r <- fit_one(d, f, keep)
       # leave1out() reports the same quantities; refitting lets us report why a row is NA
+      dfq <- (if (is.null(r$k.yi)) r$k else r$k.yi) - 1
       list(estimate = r$beta[1], se = r$se, ci_low = r$ci.lb, ci_high = r$ci.ub, p = r$pval,
-           Q = r$QE, I2 = r$I2, tau2 = if (is.null(r$tau2)) NA else r$tau2)
+           Q = r$QE, I2 = r$I2, tau2 = if (is.null(r$tau2)) NA else r$tau2,
+           I2_Q = if (dfq > 0) max(0, 100 * (r$QE - dfq) / r$QE) else 0)
     })
   })
   rows
