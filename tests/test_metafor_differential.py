@@ -125,10 +125,7 @@ class Dataset:
             )  # fmt: skip
         return generic_effects(c["yi"], vi=c["vi"], labels=self.labels)
 
-    def scale_var(self) -> float:
-        """Median sampling variance (from the oracle's escalc, finite values only)."""
-        return self._scale
-
+    # Median sampling variance of the library's effect sizes: the scale of the floors.
     _scale: float = 1.0
 
     def to_json(self) -> dict[str, Any]:
