@@ -331,3 +331,17 @@ def test_cli_peto_by_with_a_subgroup_of_double_zero_studies(tmp_path: Path) -> N
     close(loo["S3"]["estimate"], -1.5200, 0.5e-4 / 1.52)
     close(loo["S4"]["estimate"], -1.1515, 0.5e-4 / 1.1515)
     close(loo["S1"]["estimate"], -1.310344827586207)
+
+
+def test_mh_q_is_zero_when_one_study_has_a_yi() -> None:
+    # The MH RR of one study uses its raw counts; its yi has 0.5 added (a zero cell), so the two
+    # differ, but rma.mh sets QE = 0 when k.yi = 1.
+    # R: rma.mh(measure="RR", ai=10, n1i=10, ci=5, n2i=10)  -> beta 0.693147180559945,
+    #    se 0.316227766016838, QE 0   (escalc gives yi 0.6466, vi 0.0952)
+    es = binary_effects([10, 3], [10, 12], [5, 6], [10, 12], measure="RR", labels=["A", "B"])
+    rows = {r.omitted: r for r in leave_one_out(es, MH)}
+    close(rows["B"].estimate, 0.693147180559945)
+    close(rows["B"].se, 0.316227766016838)
+    assert rows["B"].q == 0.0
+    # R: rma.mh(measure="RR", ai=c(10,3), n1i=c(10,12), ci=c(5,6), n2i=c(10,12))$QE
+    close(meta_analysis(es, MH).heterogeneity.q, 4.6347372128489983)

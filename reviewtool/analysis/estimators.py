@@ -549,7 +549,8 @@ class MantelHaenszel(_Estimator):
         yq, vq = y[in_q], v[in_q]
         if yq.shape[0] == 0:
             yq, vq = y, v
-        q = float(np.sum((yq - est) ** 2 / vq))
+        # rma.mh: QE = 0 when at most one study has a yi (the MH estimate need not equal it)
+        q = float(np.sum((yq - est) ** 2 / vq)) if yq.shape[0] > 1 else 0.0
         het = heterogeneity(
             yq,
             vq,
