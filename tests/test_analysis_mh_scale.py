@@ -52,7 +52,9 @@ def test_mh_rr_pools_a_study_with_events_in_every_participant() -> None:
     assert [s.study for s in r.studies] == ["Study 1", "Study 2"]
     close(r.studies[0].weight, 42.1052631579, 1e-11)
     close(r.studies[1].weight, 31.5789473684, 1e-11)
-    assert any("Study 3" in n and "count in the pooled RR" in n for n in r.notes)
+    assert any(
+        "Study 3" in n and "count in the pooled RR with 26.3% of the weight" in n for n in r.notes
+    )
     # R: leave1out(r) -- the row without study 3 is rma.mh on studies 1-2:
     #    rma.mh(measure="RR", ai=c(4,3), n1i=c(10,12), ci=c(8,6), n2i=c(10,12))
     loo = {row.omitted: row for row in leave_one_out(es, MH)}

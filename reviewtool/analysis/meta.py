@@ -111,11 +111,13 @@ def _pool(es: EffectSizes, model: str, s: Settings) -> tuple[PoolingSummary, str
                     lab for (lab, _), a in zip(es.dropped, es.dropped_tables.ai, strict=True) if a
                 ]
                 if carry:
+                    share = 100.0 - sum(summ.weights)
                     notes.append(
                         "Mantel-Haenszel pools every table, as metafor's rma.mh: "
                         + ", ".join(carry)
                         + " (events in every participant of both arms, so no RR of its own)"
-                        " count in the pooled RR, not in Q or the study rows"
+                        f" count in the pooled RR with {share:.1f}% of the weight, but not in Q"
+                        " or the study rows"
                     )
         elif method == "Peto":
             assert es.tables is not None
