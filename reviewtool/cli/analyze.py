@@ -334,9 +334,11 @@ def _print_tables(result: FileAnalysis) -> None:
                 _fmt(r.heterogeneity.i2, 1),
                 _fmt(r.heterogeneity.tau2),
             )
-        for name, why in sg.undefined:
-            t.add_row(name, "", "NA", f"not estimable: {why}", "NA", "", "")
+        for name, _ in sg.undefined:
+            t.add_row(name, "", "NA", "not estimable", "NA", "", "")
         out.print(t)
+        for name, why in sg.undefined:
+            out.print(f"Subgroup {name} not estimable: {why}")
         out.print(
             f"Test for subgroup differences: Q = {_fmt(sg.q_between, 2)}, df = {sg.df}, "
             f"p {_pe(sg.p)} ({sg.method_note})"
@@ -347,7 +349,7 @@ def _print_tables(result: FileAnalysis) -> None:
             t.add_column(col, justify="left" if col == "Omitted" else "right")
         for lo in result.leave_one_out:
             if lo.note:  # the rest cannot be pooled (metafor: an NA row)
-                t.add_row(lo.omitted, "NA", f"not estimable: {lo.note}", "NA", "NA", "NA")
+                t.add_row(lo.omitted, "NA", "not estimable", "NA", "NA", "NA")
                 continue
             t.add_row(
                 lo.omitted,
@@ -358,6 +360,9 @@ def _print_tables(result: FileAnalysis) -> None:
                 _fmt(lo.tau2),
             )
         out.print(t)
+        for lo in result.leave_one_out:
+            if lo.note:
+                out.print(f"Without {lo.omitted} not estimable: {lo.note}")
     if result.egger is not None:
         e = result.egger
         out.print(
