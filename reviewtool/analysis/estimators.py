@@ -547,8 +547,8 @@ class MantelHaenszel(_Estimator):
         # rma.mh: escalc(drop00=TRUE) for Q, so double-zero/double-all studies are left out.
         in_q = ~(((tables.ai == 0) & (tables.ci == 0)) | ((tables.bi == 0) & (tables.di == 0)))
         yq, vq = y[in_q], v[in_q]
-        if yq.shape[0] == 0:
-            yq, vq = y, v
+        if yq.shape[0] == 0:  # no study with a yi of its own: Q on 0 df, as k.yi <= 1
+            yq, vq = y[:1], v[:1]
         # rma.mh: QE = 0 when at most one study has a yi (the MH estimate need not equal it)
         q = float(np.sum((yq - est) ** 2 / vq)) if yq.shape[0] > 1 else 0.0
         het = heterogeneity(
