@@ -34,8 +34,12 @@ def _refuse(session: Session, person: str, action: Action, reason: str) -> None:
     session.commit()
 
 
-def require(session: Session, person: str, action: Action) -> Member:
-    """The active member called ``person`` if their roles allow ``action``; else refuse (and record)."""
+def require(session: Session, person: str, action: Action, *, doing: str | None = None) -> Member:
+    """The active member called ``person`` if their roles allow ``action``; else refuse (and record).
+
+    ``doing`` names what the person tried, in their words ("list conflicts"), when that is not
+    the action itself; the refusal says it (PermissionDenied, UnknownMember).
+    """
     # One query for the member and their roles: this runs on every key press of the screening screen.
     rows = session.exec(
         select(Member, MemberRole.role)
@@ -56,13 +60,14 @@ def require(session: Session, person: str, action: Action) -> Member:
     held = {Role(role) for _, role in rows if role is not None}
     if not held & allowed:
         needed = " or ".join(sorted(r.value for r in allowed))
-        reason = f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {action.value}"
+        reason = f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {doing or action.value}"
         _refuse(session, person, action, reason)
         raise PermissionDenied(f"{reason}: that needs the role {needed}")
     return member
 
 
 REDACTED = "hidden while screening is blind: shown once the reference is decided"
+LABELS_HIDDEN = "labels are private to their author while screening is blind"
 
 
 def visible_events(session: Session, viewer: Member, events: list[EventView]) -> list[EventView]:
@@ -76,6 +81,17 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
     outcomes: dict[str, dict[int, object]] = {}
     shown: list[EventView] = []
     for event in events:
+        # Labels are private to their author while screening is blind (see screening.labels).
+        if (
+            event.action == "labels-changed"
+            and event.actor != viewer.name
+            and Role.OWNER not in roles
+        ):
+            record_id = event.payload.get("record_id")
+            shown.append(
+                replace(event, payload={"record_id": record_id, "redacted": LABELS_HIDDEN})
+            )
+            continue
         if event.action != "screening-decision" or event.actor == viewer.name:
             shown.append(event)
             continue

@@ -82,8 +82,9 @@ def test_json_schema_and_values(bcg_csv: Path) -> None:
     }
     assert abs(pooled["estimate"] - (-0.7145)) < 1e-4  # metafor REML, see test_analysis_vs_metafor
     het = out["heterogeneity"]
-    assert set(het) >= {"Q", "df", "p", "I2", "H2", "tau2", "tau", "I2_form"}
-    assert het["I2_form"] == "tau2-based"
+    assert set(het) >= {"Q", "df", "p", "I2", "H2", "tau2", "tau", "I2_form", "I2_tau2", "H2_tau2"}
+    assert het["I2_form"] == "Q-based"
+    assert het["I2"] == pytest.approx(100 * (het["Q"] - het["df"]) / het["Q"])
     assert len(out["leave_one_out"]) == 13
     sub = out["subgroups"]
     assert [g["group"] for g in sub["groups"]] == ["random", "systematic", "alternate"]

@@ -154,8 +154,10 @@ def test_bcg_dersimonian_laird(
     close(s.pooled.ci_high, hi)
     close(s.pooled.statistic, z)
     close(s.heterogeneity.tau2, tau2)
+    # For DL the tau²-based I² (metafor's print) and the Q-based I² (ours) coincide.
+    close(s.heterogeneity.i2_tau2 or 0.0, i2)
     close(s.heterogeneity.i2, i2)
-    assert s.heterogeneity.i2_form == "tau2-based"
+    assert s.heterogeneity.i2_form == "Q-based"
     if exp_est is not None:
         close(s.pooled.exp_estimate or 0.0, exp_est)
         close(s.pooled.exp_ci_low or 0.0, exp_lo or 0.0)
@@ -171,13 +173,17 @@ def test_bcg_reml_as_printed_in_viechtbauer_2010() -> None:
     # predict(res, transf=exp) print exactly the values below.
     close(s.heterogeneity.tau2, 0.3132)  # "tau^2 (estimated amount of total heterogeneity): 0.3132"
     close(s.heterogeneity.tau, 0.5597)  # "tau (square root ...): 0.5597"
+    # metafor prints the tau²-based I² and H² for random-effects models: our i2_tau2/h2_tau2.
     close(
-        s.heterogeneity.i2, 92.22, TOL2
+        s.heterogeneity.i2_tau2 or 0.0, 92.22, TOL2
     )  # "I^2 (total heterogeneity / total variability): 92.22%"
     close(
-        s.heterogeneity.h2, 12.86, TOL2
+        s.heterogeneity.h2_tau2 or 0.0, 12.86, TOL2
     )  # "H^2 (total variability / sampling variability): 12.86"
     close(s.heterogeneity.q, 152.2330)  # "Q(df = 12) = 152.2330, p-val < .0001"
+    # The reported I² and H² are Q-based (one I² per analysis): from the printed Q on 12 df.
+    close(s.heterogeneity.i2, 100 * (152.2330 - 12) / 152.2330, 1e-4)
+    close(s.heterogeneity.h2, 152.2330 / 12, 1e-4)
     close(s.pooled.estimate, -0.7145)  # "estimate -0.7145"
     close(s.pooled.se, 0.1798)  # "se 0.1798"
     close(s.pooled.statistic, -3.9744)  # "zval -3.9744"

@@ -22,6 +22,7 @@ FORMATS_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "for
 SEEDS = {
     "ris": "ris/colrev__loader_ris_data.ris",
     "nbib": "nbib/colrev__eric_nbib.nbib",
+    "ovid": "ovid_embase/knh11545__Embase_endnote_r3001-3002.cgi",
     "bibtex": "bibtex/bibtexparser__features2.bib",
     "endnote_xml": "endnote_xml/reflib__multipart.xml",
     "endnote_tagged": "endnote_tagged/colrev__loader_enl_data.enl",
@@ -61,6 +62,8 @@ def test_random_text_with_format_markers(fmt: str | None, text: str) -> None:
         "%0 ",
         "PT\tAU\tTI\n",
         "id,title\n",
+        "sep=;\nTitle;Year\n",
+        "<1. >\nVN  - Ovid Technologies\n",
     ):
         _parse_all_ways((prefix + text).encode(), fmt)
 
@@ -124,6 +127,7 @@ def test_mutated_real_files(fmt: str) -> None:
 _MODULES: dict[str, tuple[str, dict[str, object]]] = {
     "ris": ("ris", {}),
     "nbib": ("nbib", {}),
+    "ovid": ("ovid", {}),
     "bibtex": ("bibtex", {}),
     "endnote_xml": ("endnote_xml", {}),
     "endnote_tagged": ("endnote_tagged", {}),
@@ -152,7 +156,10 @@ def _run_module(fmt: str, text: str) -> None:
 @FUZZ
 @given(text=st.text(max_size=400))
 def test_format_module_on_random_text(fmt: str, text: str) -> None:
-    for prefix in ("", "TY  - JOUR\n", "PMID- 1\n", "@article{k,", "PT J\n", "%0 Journal\n"):
+    for prefix in (
+        *("", "TY  - JOUR\n", "PMID- 1\n", "@article{k,", "PT J\n", "%0 Journal\n"),
+        "<1. >\nVN  - Ovid Technologies\n",
+    ):
         _run_module(fmt, prefix + text)
 
 

@@ -133,6 +133,7 @@ EXPECTED: dict[str, tuple[str, int]] = {
     "csv/litstudy__ieee.csv": ("csv", 10),
     "csv/litstudy__scopus.csv": ("csv", 58),
     "csv/litstudy__springer.csv": ("csv", 18),
+    "ovid_embase/knh11545__Embase_endnote_r3001-3002.cgi": ("ovid", 2),
 }
 
 
@@ -216,7 +217,12 @@ def test_ris_mixed_line_endings_litstudy() -> None:
 def test_ris_missing_er_is_a_warning_not_a_loss() -> None:
     parsed = load("ris/colrev__loader_ris_data.ris")
     assert len(parsed.citations) == 2
-    assert [w.line for w in parsed.warnings] == [2]
+    assert [(w.line, w.message.split(";")[0]) for w in parsed.warnings] == [
+        (2, "record has no ER line"),
+    ]
+    # VO (a RIS-specification tag) is kept in extra and read as the volume where VL is absent.
+    assert parsed.citations[1].extra["tag_VO"] == "50"
+    assert parsed.citations[1].volume == "50"
     assert parsed.citations[0].doi == "10.1234/random-name55555.2020.00050"
 
 
@@ -336,9 +342,18 @@ RIS_FILES = sorted(
 
 
 def _rispy_records(raw: str) -> list[dict[str, object]]:
-    """What rispy makes of one record cut out by our parser (tag lines in rispy's layout)."""
+    """What rispy makes of one record cut out by our parser (tag lines in rispy's layout).
+
+    rispy reads only TY ... ER; tag lines our parser took in from before TY or after ER are moved
+    inside (after TY, before ER), where rispy reads them the same way.
+    """
+    lines = raw.split("\n")
+    ty = next(i for i, ln in enumerate(lines) if (t := ris._tag(ln)) and t[0] == "TY")
+    er = next((i for i, ln in enumerate(lines) if (t := ris._tag(ln)) and t[0] == "ER"), None)
+    body = lines[ty + 1 : er] if er is not None else lines[ty + 1 :]
+    trailer = lines[er + 1 :] if er is not None else []
     norm = []
-    for line in raw.split("\n"):
+    for line in [lines[ty], *lines[:ty], *body, *trailer]:
         tagged = ris._tag(line)
         if tagged is not None:
             norm.append(f"{tagged[0]}  - {tagged[1]}")
@@ -356,9 +371,9 @@ def test_ris_fields_match_rispy(rel: str, monkeypatch: pytest.MonkeyPatch) -> No
     seen: list[tuple[dict[str, object], str]] = []
     real = ris.to_citation
 
-    def spy(rec: dict[str, object], *, raw: str, line: int):  # type: ignore[no-untyped-def]
+    def spy(rec: dict[str, object], *, raw: str, line: int, **kw):  # type: ignore[no-untyped-def]
         seen.append((rec, raw))
-        return real(rec, raw=raw, line=line)
+        return real(rec, raw=raw, line=line, **kw)
 
     monkeypatch.setattr(ris, "to_citation", spy)
     text, _ = decode((FORMATS_DIR / rel).read_bytes(), name=rel)

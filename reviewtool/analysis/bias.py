@@ -28,6 +28,7 @@ from reviewtool.analysis.estimators import (
     _converged,
     _first_root,
     _interval,
+    all_identical,
     estimate_tau2,
 )
 from reviewtool.analysis.results import BeggResult, EggerResult, FunnelData, TrimFillResult
@@ -118,14 +119,17 @@ def egger_test(
     if k < 3:
         raise InvalidInput(f"Egger's test needs at least 3 studies (got {k})")
     x = _design(v, predictor, ni)
-    tau2 = _reml_metareg_tau2(y, v, x) if model == "rma" else 0.0
+    identical = all_identical(y)
+    tau2 = _reml_metareg_tau2(y, v, x) if model == "rma" and not identical else 0.0
     w = 1.0 / (v + tau2)
     wx = x * w[:, None]
     inv = np.linalg.inv(x.T @ wx)
-    b = inv @ (wx.T @ y)
+    # Identical estimates fit exactly: intercept y, slope 0, residuals 0 (not rounding noise).
+    b = np.array([float(y[0]), 0.0]) if identical else inv @ (wx.T @ y)
     if model == "lm":
         df: int | None = k - 2
-        sigma2 = float(np.sum(w * (y - x @ b) ** 2)) / (k - 2)
+        resid = np.zeros(k) if identical else y - x @ b
+        sigma2 = float(np.sum(w * resid**2)) / (k - 2)
         vcov = sigma2 * inv
         stat_name = "t"
     else:
@@ -133,7 +137,8 @@ def egger_test(
         vcov = inv
         stat_name = "z"
     se = np.sqrt(np.diag(vcov))
-    stat = float(b[1] / se[1])
+    # With identical estimates the lm residual variance is 0: t = 0/0 is undefined (NaN).
+    stat = float(b[1] / se[1]) if se[1] > 0 else float("nan")
     if df is None:
         p = float(2 * stats.norm.sf(abs(stat)))
         crit = float(stats.norm.ppf(0.5 + level / 2))
@@ -166,6 +171,10 @@ def begg_test(yi: FloatArray, vi: FloatArray) -> BeggResult:
     k = y.shape[0]
     if k < 3:
         raise InvalidInput(f"Begg's test needs at least 3 studies (got {k})")
+    if all_identical(y):
+        # Every deviate is 0: Kendall's τ is undefined (metafor/R warn "standard deviation is
+        # zero"); never a τ computed from rounding noise.
+        return BeggResult(tau=float("nan"), p=float("nan"), exact=False)
     fe = FixedEffect().fit(y, v)
     y_star = (y - fe.estimate_) / np.sqrt(v - fe.se_**2)
     ties = len(np.unique(y_star)) < k or len(np.unique(v)) < k
@@ -220,6 +229,8 @@ def trim_and_fill(
             return RandomEffects(tau2_method=tau2_method).fit(yy, vv).estimate_
         return FixedEffect().fit(yy, vv).estimate_
 
+    if side is None and all_identical(y):
+        side = "left"  # no asymmetry to read a side from; nothing will be imputed
     if side is None:
         x = np.column_stack([np.ones(k), np.sqrt(v)])
         tau2 = _reml_metareg_tau2(y, v, x) if model == "random" else 0.0
@@ -235,7 +246,7 @@ def trim_and_fill(
     ys, vs = ys[order], v[order]
     k0 = 0
     beta = fit(ys, vs)
-    for _ in range(max_iter):
+    for _ in range(max_iter if not all_identical(y) else 0):  # identical: nothing to impute
         beta = fit(ys[: k - k0], vs[: k - k0])
         dev = ys - beta
         ranks = stats.rankdata(np.abs(dev), method="ordinal")

@@ -13,12 +13,20 @@ Altman, D. G., & Bland, J. M. (2011). How to obtain the P value from a confidenc
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
 
 from scipy import stats
 
 from reviewtool.analysis.results import CheckResult
-from reviewtool.errors import InvalidInput
+from reviewtool.analysis.table_input import cell_error, cell_number, read_csv_table
+from reviewtool.errors import InvalidInput, ParseError
+
+# Measures reported on a ratio scale (symmetric CI on the log scale).
+RATIO_NAMES: frozenset[str] = frozenset({"OR", "RR", "HR", "IRR", "ROM", "RATIO", "PETO"})
+P_COLUMNS = ("p", "p_value", "pvalue", "p-value")
 
 Z95 = float(stats.norm.ppf(0.975))
 
@@ -143,3 +151,160 @@ def check_reported(
         implied_p=implied_p,
         implied_estimate=implied_est,
     )
+
+
+@dataclass(frozen=True)
+class ReportedCheck:
+    """One row of a reported-results file and what :func:`check_reported` found."""
+
+    line: int
+    label: str
+    estimate: str
+    ci_low: str
+    ci_high: str
+    p: str
+    ratio: bool
+    level: float
+    result: CheckResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary: line, label, the values as typed, ratio, level, consistent,
+        problems, implied_p, implied_estimate."""
+        r = self.result.to_dict()
+        return {
+            "line": self.line,
+            "label": self.label,
+            "estimate": self.estimate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "p": self.p,
+            "ratio": self.ratio,
+            "level": self.level,
+            "consistent": r["consistent"],
+            "problems": r["problems"],
+            "implied_p": r["implied_p"],
+            "implied_estimate": r["implied_estimate"],
+        }
+
+
+@dataclass(frozen=True)
+class ReportedFileCheck:
+    """Every checked row of a reported-results file, and the rows left unchecked (no estimate)."""
+
+    path: str
+    rows: tuple[ReportedCheck, ...]
+    skipped: tuple[tuple[int, str], ...]  # (line, label) of rows without estimate and CI
+
+    @property
+    def inconsistent(self) -> tuple[ReportedCheck, ...]:
+        """The rows whose numbers do not add up."""
+        return tuple(r for r in self.rows if not r.result.consistent)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary: source, checked, inconsistent, rows[], skipped[]."""
+        return {
+            "source": self.path,
+            "checked": len(self.rows),
+            "inconsistent": len(self.inconsistent),
+            "rows": [r.to_dict() for r in self.rows],
+            "skipped": [{"line": line, "label": label} for line, label in self.skipped],
+        }
+
+
+def _label(row: dict[str, str], line: int) -> str:
+    for column in ("label", "study"):
+        if row.get(column):
+            return row[column]
+    parts = [row.get(c, "") for c in ("outcome", "time_point")]
+    return " ".join(p for p in parts if p) or f"line {line}"
+
+
+def _level(row: dict[str, str], default: float, path: str, line: int) -> float:
+    if not row.get("level"):
+        return default
+    value = cell_number(row, "level", path, line)
+    value = value / 100.0 if value > 1 else value
+    if not 0 < value < 1:
+        raise cell_error(row, "level", f"{row['level']} is not a confidence level", path, line)
+    return value
+
+
+def _p_text(row: dict[str, str], column: str | None, path: str, line: int) -> str:
+    if column is None or not row.get(column):
+        return ""
+    text = row[column]
+    try:
+        _rel, value = parse_p(text)
+    except ValueError:
+        raise cell_error(row, column, f"{text!r} is not a p-value", path, line) from None
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise cell_error(row, column, f"{text!r} is not between 0 and 1", path, line)
+    return text
+
+
+def check_reported_file(
+    path: str | Path, *, ratio: bool | None = None, level: float = 0.95
+) -> ReportedFileCheck:
+    """Check every row of a CSV of reported results (numbers typed from papers).
+
+    Columns (case-insensitive): ``estimate``, ``ci_low``, ``ci_high`` (required); optional ``p``
+    (or ``p_value``; ``<0.001`` allowed), ``measure`` (``OR``, ``RR``, ``HR`` ... mean a ratio,
+    checked on the log scale), ``level`` (0.95 or 95), and a label from ``label``, ``study`` or
+    ``outcome`` + ``time_point``. ``ratio`` overrides the ``measure`` column for every row;
+    ``level`` is the default confidence level. A row with none of estimate, CI and p is skipped
+    (not reported); any other empty or non-numeric value is refused.
+
+    Raises :class:`ParseError` ``FILE:LINE: column 'NAME': ...`` for bad input (file rules as
+    :func:`~reviewtool.analysis.table_input.read_csv_table`).
+    """
+    if not 0 < level < 1:
+        raise InvalidInput(f"confidence level {level} must lie strictly between 0 and 1")
+
+    def header(columns: tuple[str, ...], p: str, line: int) -> None:
+        missing = [c for c in ("estimate", "ci_low", "ci_high") if c not in columns]
+        if missing:
+            raise ParseError(
+                f"no column {missing[0]!r} in the header (needed: estimate, ci_low, ci_high; "
+                "optional: p, measure, level, label)",
+                path=p,
+                line=line,
+            )
+
+    table = read_csv_table(path, what="reported results", check_header=header)
+    p_column = next((c for c in P_COLUMNS if c in table.columns), None)
+    rows: list[ReportedCheck] = []
+    skipped: list[tuple[int, str]] = []
+    for row, line in zip(table.rows, table.lines, strict=True):
+        label = _label(row, line)
+        values = [row["estimate"], row["ci_low"], row["ci_high"]]
+        if not any(values) and not (p_column and row.get(p_column)):
+            skipped.append((line, label))
+            continue
+        for column in ("estimate", "ci_low", "ci_high"):
+            cell_number(row, column, table.path, line)
+        p_text = _p_text(row, p_column, table.path, line)
+        is_ratio = ratio if ratio is not None else row.get("measure", "").upper() in RATIO_NAMES
+        row_level = _level(row, level, table.path, line)
+        result = check_reported(
+            values[0],
+            values[1],
+            values[2],
+            p_text or None,
+            ratio=is_ratio,
+            level=row_level,
+            label=label,
+        )
+        rows.append(
+            ReportedCheck(
+                line=line,
+                label=label,
+                estimate=values[0],
+                ci_low=values[1],
+                ci_high=values[2],
+                p=p_text,
+                ratio=is_ratio,
+                level=row_level,
+                result=result,
+            )
+        )
+    return ReportedFileCheck(path=table.path, rows=tuple(rows), skipped=tuple(skipped))

@@ -196,25 +196,33 @@ def continuous_effects(
     k = a_m1.shape[0]
     if not all(a.shape[0] == k for a in (a_sd1, a_n1, a_m2, a_sd2, a_n2)):
         raise InvalidInput("arm columns have different lengths")
-    if np.any(a_n1 < 2) or np.any(a_n2 < 2):
-        raise InvalidInput("every arm needs at least 2 participants for a mean difference")
-    if np.any(a_sd1 < 0) or np.any(a_sd2 < 0):
-        raise InvalidInput("a standard deviation is negative")
+    names = _labels(labels, k)
+
+    def refuse(bad: npt.NDArray[np.bool_], why: str) -> None:
+        if bad.any():
+            raise InvalidInput(
+                f"{why}: {', '.join(n for n, b in zip(names, bad, strict=True) if b)}"
+            )
+
+    # The same rules as the CSV reader (reviewtool.analysis.table_input.check_arms).
+    refuse((a_n1 < 1) | (a_n2 < 1), "every arm needs at least 1 participant")
+    refuse(a_n1 + a_n2 < 3, "an SD needs at least 3 participants in the two arms together")
+    refuse((a_sd1 < 0) | (a_sd2 < 0), "a standard deviation is negative")
+    refuse((a_sd1 == 0) & (a_sd2 == 0), "SD 0 in both arms (the effect has no variance)")
     if measure == "MD":
         yi = a_m1 - a_m2
         vi = a_sd1**2 / a_n1 + a_sd2**2 / a_n2
     elif measure == "SMD":
         df = a_n1 + a_n2 - 2.0
         sdp = np.sqrt(((a_n1 - 1) * a_sd1**2 + (a_n2 - 1) * a_sd2**2) / df)
-        if np.any(sdp == 0):
-            raise InvalidInput("pooled standard deviation is 0: the SMD is undefined")
+        refuse(sdp == 0, "pooled standard deviation is 0: the SMD is undefined")
         yi = hedges_correction(df) * (a_m1 - a_m2) / sdp
         vi = 1.0 / a_n1 + 1.0 / a_n2 + yi**2 / (2.0 * (a_n1 + a_n2))
     else:
         raise InvalidInput(f"measure {measure!r} is not a continuous measure; use MD or SMD")
     return EffectSizes(
         measure=measure,
-        labels=_labels(labels, k),
+        labels=names,
         yi=yi,
         vi=vi,
         n_exp=a_n1,
@@ -243,13 +251,29 @@ def binary_effects(
     add, to : continuity correction, with metafor's meaning: ``to="only0"`` adds ``add`` to every
         cell of the studies that have a zero cell (the default, as in metafor and RevMan);
         ``"all"`` to every study; ``"if0all"`` to every study when any has a zero; ``"none"``.
-        As in metafor, the correction is applied for OR and RR only when computing yi/vi; RD is
-        computed from the raw counts unless ``to="all"``.
+        As in metafor's ``escalc`` (``add=1/2, to="only0"``), the correction applies to OR, RR
+        *and* RD: a risk difference from a table with a zero cell (a 0% or 100% arm) is computed
+        from the corrected counts, so its variance is never 0 (e.g. 2/2 vs 0/2 gives RD 0.6667,
+        vi 0.0926; 0/10 vs 0/12 gives RD 0.0070, vi 0.0068).
     drop_double_zero : leave out studies with no events (or only events) in both arms for OR/RR,
         whose ratio is undefined (Cochrane Handbook 10.4.4.1). metafor's ``escalc`` keeps them
         (``drop00=FALSE``) while ``rma.mh``/``rma.peto`` drop them; we drop by default and report
-        the dropped studies. Mantel-Haenszel pooling still uses their tables
-        (``EffectSizes.dropped_tables``), as ``rma.mh`` does.
+        the dropped studies. RD keeps them (a difference of 0 is defined). Mantel-Haenszel
+        pooling still uses the dropped tables (``EffectSizes.dropped_tables``), as ``rma.mh`` does.
+
+    A study whose effect or variance is still undefined or 0 (only possible without a correction,
+    ``add=0`` or ``to="none"``) is left out and listed in ``dropped`` with the reason; it never
+    stops the analysis of the others.
+
+    Returns
+    -------
+    EffectSizes with one yi (log OR, log RR or RD) and vi per kept study, the raw 2x2 ``tables``
+    of the kept studies, and the ``dropped`` and ``corrected`` labels.
+
+    Raises
+    ------
+    InvalidInput : counts that are not one per study, negative, above the arm total, an empty arm,
+        or no study left to analyse.
 
     References
     ----------
@@ -300,9 +324,6 @@ def binary_effects(
         inc = np.zeros(ai.shape)
     else:
         raise InvalidInput(f"continuity option {to!r} is not one of only0, all, if0all, none")
-    if measure == "RD" and to != "all":
-        # metafor applies add/to to RD only with to="all": RD is finite with zero cells.
-        inc = np.zeros(ai.shape)
     a, b, c, d = ai + inc, bi + inc, ci + inc, di + inc
     m1, m2 = a + b, c + d
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -316,14 +337,30 @@ def binary_effects(
             p1, p2 = a / m1, c / m2
             yi = p1 - p2
             vi = p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2
-    if not (np.all(np.isfinite(yi)) and np.all(np.isfinite(vi))):
-        bad = [lab for lab, y, v in zip(kept_labels, yi, vi, strict=True) if not np.isfinite(y + v)]
-        raise InvalidInput(
-            f"{measure} is undefined for {', '.join(bad)}: use a continuity correction"
+    usable = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
+    if not usable.all():
+        for i in np.flatnonzero(~usable):
+            why = "is undefined" if not np.isfinite(yi[i]) else "has variance 0"
+            dropped.append(
+                (kept_labels[i], f"{measure} {why} without a continuity correction (zero cell)")
+            )
+        if not usable.any():
+            raise InvalidInput(
+                f"{measure} is undefined for every study without a continuity correction: "
+                "add 0.5 to the cells of zero-cell studies (the default)"
+            )
+        yi, vi, inc = yi[usable], vi[usable], inc[usable]
+        # their raw tables still enter Mantel-Haenszel pooling (aligned with ``dropped``)
+        unusable = tables.subset(~usable)
+        dropped_tables = TwoByTwo(
+            *(
+                np.concatenate([getattr(dropped_tables, f), getattr(unusable, f)])
+                for f in ("ai", "bi", "ci", "di")
+            )
         )
-    if np.any(vi <= 0):
-        bad = [lab for lab, v in zip(kept_labels, vi, strict=True) if v <= 0]
-        raise InvalidInput(f"sampling variance is 0 for {', '.join(bad)}")
+        tables = tables.subset(usable)
+        ai, bi, ci, di = tables.ai, tables.bi, tables.ci, tables.di
+        kept_labels = tuple(lab for lab, ok in zip(kept_labels, usable, strict=True) if ok)
     corrected = tuple(lab for lab, x in zip(kept_labels, inc, strict=True) if x > 0)
     return EffectSizes(
         measure=measure,
@@ -337,6 +374,58 @@ def binary_effects(
         corrected=corrected,
         continuity=add,
         dropped_tables=dropped_tables,
+    )
+
+
+def peto_effects(es: EffectSizes) -> EffectSizes:
+    """The per-study Peto log odds ratios shown beside a Peto pooled estimate (``rma.peto``'s rows).
+
+    yi = (O - E)/V and vi = 1/V, with O the events in the experimental arm, E = (a + c)·n1/n
+    their expectation under no effect and V = (a + c)(b + d)·n1·n2/(n²(n - 1)) the hypergeometric
+    variance, computed as metafor's ``escalc(measure="PETO")`` (the ``yi``/``vi`` that
+    ``rma.peto`` stores and its forest plot shows): the studies in ``es.corrected`` get
+    ``es.continuity`` added to every cell first (``add=1/2, to="only0"``), the others use the raw
+    counts. The pooled estimate, weights and Q stay those of :class:`~reviewtool.analysis.
+    estimators.Peto` on the raw tables. A row with V = 0 (only possible without a correction)
+    carries no information and is moved to ``dropped``.
+
+    Raises :class:`InvalidInput` when ``es`` has no 2x2 tables or is not an OR analysis.
+
+    References
+    ----------
+    Yusuf, Peto, Lewis, Collins & Sleight (1985); metafor ``escalc(measure="PETO")``.
+    """
+    if es.tables is None or es.measure != "OR":
+        raise InvalidInput(f"Peto odds ratios need 2x2 counts and measure OR (not {es.measure})")
+    t = es.tables
+    corrected = set(es.corrected)
+    inc = np.array([es.continuity if lab in corrected else 0.0 for lab in es.labels])
+    a, b, c, d = t.ai + inc, t.bi + inc, t.ci + inc, t.di + inc
+    n1, n2 = a + b, c + d
+    n = n1 + n2
+    v = (a + c) * (b + d) * n1 * n2 / (n**2 * (n - 1.0))
+    informative = v > 0
+    o_e = a - (a + c) * n1 / n
+    dropped = list(es.dropped) + [
+        (lab, "no events (or only events) in both arms: no information for the Peto OR")
+        for lab, ok in zip(es.labels, informative, strict=True)
+        if not ok
+    ]
+    if not informative.any():
+        raise InvalidInput("Peto OR is undefined: no study has both events and non-events")
+    kept = es.subset(informative)
+    return EffectSizes(
+        measure=es.measure,
+        labels=kept.labels,
+        yi=o_e[informative] / v[informative],
+        vi=1.0 / v[informative],
+        tables=kept.tables,
+        n_exp=kept.n_exp,
+        n_con=kept.n_con,
+        dropped=tuple(dropped),
+        corrected=kept.corrected,
+        extra=kept.extra,
+        continuity=es.continuity,
     )
 
 

@@ -77,12 +77,28 @@ def _check_inputs(yi: Any, vi: Any) -> tuple[FloatArray, FloatArray]:
     return y, v
 
 
+def all_identical(y: FloatArray) -> bool:
+    """True when every value equals the others up to floating-point rounding (16 ulps).
+
+    Estimates computed from equal data by different routes (e.g. 3/10 and 6/20) may differ in the
+    last bit; deviations of that size are rounding noise, not heterogeneity or asymmetry, and
+    statistics built from them (an HKSJ SE, Egger's t, Begg's τ) must not be reported.
+    """
+    scale = float(np.max(np.abs(y))) if y.size else 0.0
+    return float(np.ptp(y)) <= 16.0 * float(np.finfo(float).eps) * scale if y.size else True
+
+
 def _weighted_mean(y: FloatArray, w: FloatArray) -> tuple[float, float]:
+    # Centred on the first value, so identical estimates give exactly that value (no rounding
+    # noise in the residuals y - mu).
     sw = float(np.sum(w))
-    return float(np.sum(w * y) / sw), 1.0 / sw
+    ref = float(y[0])
+    return ref + float(np.sum(w * (y - ref)) / sw), 1.0 / sw
 
 
 def _cochran_q(y: FloatArray, v: FloatArray) -> float:
+    if all_identical(y):
+        return 0.0
     w = 1.0 / v
     mu, _ = _weighted_mean(y, w)
     return float(np.sum(w * (y - mu) ** 2))
@@ -217,21 +233,34 @@ def heterogeneity(
 ) -> Heterogeneity:
     """Q (around the inverse-variance fixed-effect estimate unless given), I², H², τ².
 
-    ``form="Q-based"``: I² = max(0, (Q - df)/Q), H² = Q/df (metafor, fixed-effect models).
-    ``form="tau2-based"``: I² = τ²/(τ² + ṽ), H² = (τ² + ṽ)/ṽ (metafor, random-effects models).
+    ``i2``/``h2`` are always the Q-based forms, I² = max(0, (Q - df)/Q) and H² = Q/df (Higgins &
+    Thompson 2002; what RevMan and Stata print, what the model-choice rule uses, and what metafor
+    prints for fixed-effect models), so one analysis has one I². With ``form="tau2-based"``
+    (random-effects models) metafor's τ²-based forms are added as ``i2_tau2`` = τ²/(τ² + ṽ) and
+    ``h2_tau2`` = (τ² + ṽ)/ṽ, with ṽ the typical within-study variance (metafor ``rma`` prints
+    these for random-effects models). With one study (df = 0) Q = 0, its p = 1, I² = 0 and
+    H² = 1, as metafor reports.
+
+    ``y``, ``v``: effects and sampling variances, one per study; ``q``: Q computed elsewhere
+    (Mantel-Haenszel, Peto). Raises nothing; p is computed from the χ²(df) distribution.
     """
+    if form not in ("Q-based", "tau2-based"):
+        raise InvalidInput(f"heterogeneity form {form!r}: choose Q-based or tau2-based")
     k = y.shape[0]
     df = k - 1
     q_val = _cochran_q(y, v) if q is None else q
-    # scipy.special's chi2/normal/t functions: same numbers as scipy.stats, ~100x less overhead.
-    p = float(special.chdtrc(df, q_val)) if df > 0 else float("nan")
-    if form == "tau2-based":
-        vt = _typical_variance(v) if k > 1 else float(v[0])
-        i2 = 100.0 * tau2 / (vt + tau2)
-        h2 = (tau2 + vt) / vt
+    if df > 0:
+        # scipy.special's chi2 function: same numbers as scipy.stats, ~100x less overhead.
+        p = float(special.chdtrc(df, q_val))
+        i2 = 100.0 * max(0.0, (q_val - df) / q_val) if q_val > 0 else 0.0
+        h2 = q_val / df
     else:
-        i2 = 100.0 * max(0.0, (q_val - df) / q_val) if df > 0 and q_val > 0 else 0.0
-        h2 = q_val / df if df > 0 else float("nan")
+        q_val, p, i2, h2 = 0.0, 1.0, 0.0, 1.0  # metafor, k = 1: QE 0, QEp 1, I² 0, H² 1
+    i2_tau2 = h2_tau2 = None
+    if form == "tau2-based" and df > 0:
+        vt = _typical_variance(v)
+        i2_tau2 = 100.0 * tau2 / (vt + tau2)
+        h2_tau2 = (tau2 + vt) / vt
     return Heterogeneity(
         q=q_val,
         df=df,
@@ -239,9 +268,11 @@ def heterogeneity(
         i2=i2,
         h2=h2,
         tau2=tau2,
-        tau=math.sqrt(tau2),
-        i2_form=form,
+        tau=math.sqrt(tau2) if tau2 >= 0 else float("nan"),
+        i2_form="Q-based",
         tau2_method=tau2_method,
+        i2_tau2=i2_tau2,
+        h2_tau2=h2_tau2,
     )
 
 
@@ -254,7 +285,10 @@ def _interval(
     ratio: bool,
     tau2: float | None = None,
 ) -> Pooled:
-    stat = estimate / se if se > 0 else float("nan")
+    if se > 0:
+        stat = estimate / se
+    else:  # a zero SE (HKSJ with identical estimates): metafor gives ±Inf and p = 0
+        stat = math.copysign(math.inf, estimate) if estimate != 0 else float("nan")
     if df is None:
         crit = float(special.ndtri(0.5 + level / 2))
         p = float(2 * special.ndtr(-abs(stat)))
@@ -385,7 +419,8 @@ class RandomEffects(_Estimator):
 
     Notes
     -----
-    I² and H² are derived from τ² (metafor's random-effects output). The prediction interval is
+    I² and H² are the Q-based forms; metafor's τ²-based forms (what ``rma`` prints for
+    random-effects models) are given as ``i2_tau2``/``h2_tau2``. The prediction interval is
     μ̂ ± c·√(SE² + τ²) with c the normal quantile, or the t(k-1) quantile under HKSJ, exactly as
     metafor's ``predict()`` (the Cochrane Handbook suggests t(k-2); we follow metafor).
 
@@ -423,7 +458,14 @@ class RandomEffects(_Estimator):
         df: float | None = None
         notes: tuple[str, ...] = ()
         if self.hksj and k >= 2:
-            var = float(np.sum(w * (y - self.estimate_) ** 2)) / ((k - 1) * float(np.sum(w)))
+            if all_identical(y):
+                var = 0.0  # exactly, as metafor: no rounding noise as a standard error
+                notes = (
+                    "all study estimates are identical: the HKSJ standard error is 0, so its "
+                    "interval has no width and its test is not informative",
+                )
+            else:
+                var = float(np.sum(w * (y - self.estimate_) ** 2)) / ((k - 1) * float(np.sum(w)))
             df = float(k - 1)
         elif self.hksj:
             notes = ("HKSJ needs at least 2 studies; the z-based interval is shown",)

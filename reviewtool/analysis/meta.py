@@ -14,16 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from reviewtool.analysis.effect_sizes import EffectSizes
+from reviewtool.analysis.effect_sizes import EffectSizes, peto_effects
 from reviewtool.analysis.estimators import (
     TAU2_METHODS,
     FixedEffect,
     MantelHaenszel,
     Peto,
     RandomEffects,
+    _interval,
     heterogeneity,
 )
 from reviewtool.analysis.results import (
+    Heterogeneity,
     LeaveOneOutRow,
     MetaAnalysisResult,
     PoolingSummary,
@@ -37,6 +39,9 @@ POOLING_METHODS: tuple[str, ...] = ("IV", "MH", "Peto")
 # The seed review's rule: "random effects when the Q test's p < 0.1 or I² > 50%, else fixed".
 AUTO_Q_P = 0.10
 AUTO_I2 = 50.0
+# k = 1: no model, no method, nothing pooled.
+SINGLE_MODEL = "none"
+SINGLE_STUDY = "single study, not pooled"
 
 
 @dataclass(frozen=True)
@@ -63,10 +68,20 @@ class Settings:
             raise InvalidInput(f"level={self.level} must lie strictly between 0 and 1")
 
 
+def whole(value: float) -> float:
+    """An arm size as a number: an ``int`` when it is whole (4, not 4.0), so every table and
+    export prints participants as integers; a fractional size (rare, e.g. a cluster-adjusted n)
+    stays a float."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
 def choose_model(setting: str, q_p: float, i2_q_based: float) -> tuple[str, str]:
     """The model to use and the reason, given the setting and the fixed-effect heterogeneity.
 
-    ``auto`` applies the seed paper's rule with I² = (Q - df)/Q (the form the rule was stated in).
+    ``auto`` applies the seed paper's rule with I² = (Q - df)/Q in percent (the form the rule was
+    stated in, and the only I² the analysis reports); ``q_p`` is the p-value of Cochran's Q test.
+    Returns ``("fixed" | "random", reason)``; raises :class:`InvalidInput` for another setting.
     """
     if setting == "fixed":
         return "fixed", "fixed effect requested (--model fixed)"
@@ -77,11 +92,11 @@ def choose_model(setting: str, q_p: float, i2_q_based: float) -> tuple[str, str]
     p_txt = "n/a" if math.isnan(q_p) else f"{q_p:.3g}"
     if (not math.isnan(q_p) and q_p < AUTO_Q_P) or i2_q_based > AUTO_I2:
         return "random", (
-            f"auto rule: Q-test p = {p_txt} < {AUTO_Q_P} or I² = {i2_q_based:.1f}% > {AUTO_I2:.0f}%"
-            " -> random effects"
+            f"auto rule: Q-test p = {p_txt} < {AUTO_Q_P} or I² (Q-based) = {i2_q_based:.1f}% > "
+            f"{AUTO_I2:.0f}% -> random effects"
         )
     return "fixed", (
-        f"auto rule: Q-test p = {p_txt} >= {AUTO_Q_P} and I² = {i2_q_based:.1f}% <= "
+        f"auto rule: Q-test p = {p_txt} >= {AUTO_Q_P} and I² (Q-based) = {i2_q_based:.1f}% <= "
         f"{AUTO_I2:.0f}% -> fixed effect"
     )
 
@@ -140,15 +155,98 @@ def _pool(es: EffectSizes, model: str, s: Settings) -> tuple[PoolingSummary, str
     return summ, method, notes
 
 
+def study_effects(es: EffectSizes, settings: Settings) -> EffectSizes:
+    """The per-study effects an analysis shows, plots and tests for small-study effects.
+
+    With ``method="Peto"`` (binary OR data) these are the Peto log odds ratios
+    (:func:`~reviewtool.analysis.effect_sizes.peto_effects`, as ``rma.peto``), so the study rows,
+    the forest plot and the funnel plot agree with the Peto diamond; otherwise ``es`` itself.
+    """
+    if settings.method == "Peto" and es.tables is not None and es.measure == "OR":
+        return peto_effects(es)
+    return es
+
+
+def _rule_heterogeneity(es: EffectSizes, s: Settings) -> Heterogeneity:
+    # The heterogeneity the fixed-effect analysis with the requested method reports, so that the
+    # auto rule quotes the same Q and I² as the results (MH and Peto compute their own Q).
+    if s.method in ("MH", "Peto"):
+        return _pool(es, "fixed", s)[0].heterogeneity
+    return heterogeneity(es.yi, es.vi, tau2=0.0, tau2_method=s.tau2_method, form="Q-based")
+
+
+def _single_study(es: EffectSizes, s: Settings, notes: list[str]) -> MetaAnalysisResult:
+    # k = 1: nothing is pooled and no model is chosen; the "pooled" block is the study's own
+    # estimate and normal-theory CI (so subgroup tests and flags can use it), and there is no τ².
+    y, v = float(es.yi[0]), float(es.vi[0])
+    own = _interval(y, math.sqrt(v), level=s.level, df=None, ratio=es.is_ratio)
+    het = heterogeneity(es.yi, es.vi, tau2=math.nan, tau2_method=s.tau2_method, form="Q-based")
+    row = StudyRow(
+        study=es.labels[0],
+        yi=y,
+        vi=v,
+        se=own.se,
+        ci_low=own.ci_low,
+        ci_high=own.ci_high,
+        weight=100.0,
+        n_exp=whole(es.n_exp[0]) if es.n_exp is not None else None,
+        n_con=whole(es.n_con[0]) if es.n_con is not None else None,
+    )
+    return MetaAnalysisResult(
+        measure=es.measure,
+        model=SINGLE_MODEL,
+        model_reason=SINGLE_STUDY,
+        method=SINGLE_MODEL,
+        tau2_method=s.tau2_method,
+        hksj=False,
+        level=s.level,
+        k=1,
+        studies=(row,),
+        pooled=own,
+        heterogeneity=het,
+        dropped=es.dropped,
+        corrected=es.corrected,
+        notes=tuple(notes),
+    )
+
+
+def _data_notes(es: EffectSizes) -> list[str]:
+    notes = []
+    if es.dropped:
+        notes.append("left out: " + "; ".join(f"{lab} ({why})" for lab, why in es.dropped))
+    if es.corrected:
+        notes.append(
+            f"{es.continuity:g} added to every cell of studies with a zero cell: "
+            + ", ".join(es.corrected)
+        )
+    return notes
+
+
 def meta_analysis(es: EffectSizes, settings: Settings | None = None) -> MetaAnalysisResult:
-    """Pool ``es`` under ``settings``; the result records the model used and why."""
+    """Pool ``es`` under ``settings``; the result records the model used and why.
+
+    The study rows are the effects that are pooled: with ``method="Peto"`` they are Peto log
+    odds ratios (:func:`~reviewtool.analysis.effect_sizes.peto_effects`, as ``rma.peto``); with
+    ``"MH"`` they are the ``escalc`` rows (continuity-corrected log OR/RR or RD, as ``rma.mh``),
+    since a Mantel-Haenszel pool has no per-study estimate of its own. The ``auto`` model rule
+    uses the Q and Q-based I² of the fixed-effect fit with the requested method, which are the
+    ones reported. With a single study nothing is pooled: ``model`` and ``method`` are
+    ``"none"``, the reason says "single study, not pooled", ``pooled`` holds the study's own
+    estimate, and there is no τ² (NaN).
+
+    Raises :class:`InvalidInput` when ``es`` is empty or the method does not fit the data.
+    """
     s = settings or Settings()
     if es.k < 1:
         raise InvalidInput("no studies to pool")
-    fe_het = heterogeneity(es.yi, es.vi, tau2=0.0, tau2_method=s.tau2_method, form="Q-based")
-    model, reason = choose_model(s.model, fe_het.p, fe_het.i2)
+    es = study_effects(es, s)
     if es.k == 1:
-        reason += "; only one study, so the pooled result is that study's"
+        return _single_study(es, s, _data_notes(es))
+    fe_het = _rule_heterogeneity(es, s)
+    model, reason = choose_model(s.model, fe_het.p, fe_het.i2)
+    if s.model == "auto" and s.method != "IV":
+        name = "Mantel-Haenszel" if s.method == "MH" else "Peto"
+        reason += f" (Q and I² of the {name} fixed-effect fit)"
     summ, method, notes = _pool(es, model, s)
     crit = float(stats.norm.ppf(0.5 + s.level / 2))
     se = np.sqrt(es.vi)
@@ -161,20 +259,14 @@ def meta_analysis(es: EffectSizes, settings: Settings | None = None) -> MetaAnal
             ci_low=float(y - crit * e),
             ci_high=float(y + crit * e),
             weight=w,
-            n_exp=float(es.n_exp[i]) if es.n_exp is not None else None,
-            n_con=float(es.n_con[i]) if es.n_con is not None else None,
+            n_exp=whole(es.n_exp[i]) if es.n_exp is not None else None,
+            n_con=whole(es.n_con[i]) if es.n_con is not None else None,
         )
         for i, (lab, y, v, e, w) in enumerate(
             zip(es.labels, es.yi, es.vi, se, summ.weights, strict=True)
         )
     )
-    if es.dropped:
-        notes.append("left out: " + "; ".join(f"{lab} ({why})" for lab, why in es.dropped))
-    if es.corrected:
-        notes.append(
-            f"{es.continuity:g} added to every cell of studies with a zero cell: "
-            + ", ".join(es.corrected)
-        )
+    notes.extend(_data_notes(es))
     return MetaAnalysisResult(
         measure=es.measure,
         model=model,
@@ -275,7 +367,11 @@ def subgroup_analysis(
         raise InvalidInput(f"{len(groups)} subgroup values for {es.k} studies")
     full = meta_analysis(es, s)
     fixed = Settings(
-        model=full.model, tau2_method=s.tau2_method, method=s.method, hksj=s.hksj, level=s.level
+        model=full.model if full.model in MODEL_CHOICES else s.model,
+        tau2_method=s.tau2_method,
+        method=s.method,
+        hksj=s.hksj,
+        level=s.level,
     )
     labels = np.asarray([str(g) for g in groups])
     # Dropped studies (no yi/vi, still pooled by Mantel-Haenszel) go with their own subgroup.
@@ -312,8 +408,8 @@ def subgroup_analysis(
         mean = float(np.sum(w * est) / np.sum(w))
         q_b = float(np.sum(w * (est - mean) ** 2))
         p = float(stats.chi2.sf(q_b, g - 1))
-    note = f"Q between subgroups from the {full.model}-effect subgroup estimates" + (
-        " (separate tau² per subgroup)" if full.model == "random" else ""
+    note = f"Q between subgroups from the {fixed.model}-effect subgroup estimates" + (
+        " (separate tau² per subgroup)" if fixed.model == "random" else ""
     )
     left_out = [n for n, _ in undefined] + [n for n, r in results if (n, r) not in usable]
     if left_out:

@@ -59,6 +59,7 @@ def _fmt_ci(est: float, lo: float, hi: float) -> str:
 def _het_line(res: MetaAnalysisResult) -> str:
     h = res.heterogeneity
     p = "< 0.001" if h.p < 0.001 else f"= {h.p:.3f}"
+    # The Q-based I², the same one the model rule and every table use.
     return (
         f"Heterogeneity: Q = {h.q:.2f}, df = {h.df} (p {p}); I² = {h.i2:.0f}%; tau² = {h.tau2:.4f}"
     )
@@ -72,6 +73,10 @@ def _rows_for(res: MetaAnalysisResult, ratio: bool, title: str) -> list[_Row]:
         if s.n_exp is not None and s.n_con is not None:
             arms = f"{s.n_exp:.0f} / {s.n_con:.0f}"
         rows.append(_Row("study", s.study, tr(s.yi), tr(s.ci_low), tr(s.ci_high), s.weight, arms))
+    if res.k == 1:
+        # Nothing is pooled: no diamond, no heterogeneity, the study's own row is the result.
+        rows.append(_Row("text", "Single study, not pooled"))
+        return rows
     p = res.pooled
     rows.append(
         _Row(
@@ -83,8 +88,7 @@ def _rows_for(res: MetaAnalysisResult, ratio: bool, title: str) -> list[_Row]:
             bold=True,
         )
     )
-    if res.k > 1:
-        rows.append(_Row("text", _het_line(res)))
+    rows.append(_Row("text", _het_line(res)))
     return rows
 
 
@@ -194,11 +198,15 @@ def forest_plot(
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    ax.tick_params(axis="x", labelsize=8)
+    ax.tick_params(axis="x", which="both", labelsize=8)
     if ratio:
         from matplotlib.ticker import FuncFormatter
 
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        # Minor ticks: label only 2 and 5 times a power of ten (matplotlib's own labels overlap).
+        ax.xaxis.set_minor_formatter(
+            FuncFormatter(lambda v, _pos: f"{v:g}" if f"{v:.1e}"[:3] in ("2.0", "5.0") else "")
+        )
     direction = "lower in experimental  <-->  higher in experimental"
     ax.set_xlabel(f"{result.measure}\n{direction}", fontsize=8)
     if title:

@@ -58,9 +58,11 @@ class Pooled:
 class Heterogeneity:
     """Cochran's Q and the heterogeneity summaries, as metafor reports them.
 
-    ``i2_form`` says how I² and H² were computed: ``"Q-based"`` (I² = (Q-df)/Q, H² = Q/df, as
-    metafor prints for fixed-effect models) or ``"tau2-based"`` (I² = τ²/(τ²+ṽ), H² = (τ²+ṽ)/ṽ
-    with ṽ the typical within-study variance, as metafor prints for random-effects models).
+    ``i2`` and ``h2`` are always Q-based (I² = (Q-df)/Q, H² = Q/df; RevMan's and Stata's I², the
+    one the model-choice rule uses), and ``i2_form`` says so (``"Q-based"``). For random-effects
+    models ``i2_tau2`` and ``h2_tau2`` hold metafor's τ²-based forms (I² = τ²/(τ²+ṽ),
+    H² = (τ²+ṽ)/ṽ with ṽ the typical within-study variance, as ``rma`` prints them); None
+    otherwise. ``tau2`` is NaN (JSON null) for a single study, which has no τ².
     """
 
     q: float
@@ -72,9 +74,12 @@ class Heterogeneity:
     tau: float
     i2_form: str
     tau2_method: str
+    i2_tau2: float | None = None
+    h2_tau2: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary with keys Q, df, p, I2, H2, tau2, tau, I2_form, tau2_method."""
+        """JSON-ready dictionary: Q, df, p, I2, H2, tau2, tau, I2_form, tau2_method, I2_tau2,
+        H2_tau2."""
         return _clean(
             {
                 "Q": self.q,
@@ -86,6 +91,8 @@ class Heterogeneity:
                 "tau": self.tau,
                 "I2_form": self.i2_form,
                 "tau2_method": self.tau2_method,
+                "I2_tau2": self.i2_tau2,
+                "H2_tau2": self.h2_tau2,
             }
         )
 

@@ -15,8 +15,6 @@ plots. It works from the stored results alone, so a run exports the same way yea
 from __future__ import annotations
 
 import csv
-import hashlib
-import io
 import json
 import math
 import re
@@ -41,12 +39,12 @@ from reviewtool.analysis.results import (
     StudyRow,
     SubgroupAnalysis,
 )
-from reviewtool.analysis.study_table import (
+from reviewtool.analysis.study_table import StudyTable, analyse_table, effect_sizes_from_table
+from reviewtool.analysis.table_input import (
     BINARY_COLUMNS,
     CONTINUOUS_COLUMNS,
-    StudyTable,
-    analyse_table,
-    effect_sizes_from_table,
+    check_arms,
+    read_csv_table,
 )
 from reviewtool.audit.events import AnalysisRunRecorded
 from reviewtool.domain import Action
@@ -76,36 +74,6 @@ class OutcomeTable:
     kinds: tuple[str, ...]  # "continuous" or "binary", per row
 
 
-def _blank_comments(text: str) -> str:
-    # Lines starting with '#' are comments; blanking them (not deleting) keeps line numbers true.
-    return "".join(
-        "\n" if line.startswith("#") else line for line in text.splitlines(keepends=True)
-    )
-
-
-def _cell_number(value: str, column: str, path: str, line: int) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise ParseError(
-            f"column {column!r}: {value!r} is not a number", path=path, line=line
-        ) from None
-    if not math.isfinite(x):
-        raise ParseError(
-            f"column {column!r}: {value!r} is not a finite number", path=path, line=line
-        )
-    return x
-
-
-def _whole(value: str, column: str, path: str, line: int, *, least: int) -> int:
-    x = _cell_number(value, column, path, line)
-    if x != int(x):
-        raise ParseError(f"column {column!r}: {value} is not a whole number", path=path, line=line)
-    if x < least:
-        raise ParseError(f"column {column!r}: {value} is less than {least}", path=path, line=line)
-    return int(x)
-
-
 def _check_row(row: Mapping[str, str], path: str, line: int) -> str:
     """The row's kind ("continuous" or "binary") after checking every arm-level value."""
     for c in KEY_COLUMNS:
@@ -126,122 +94,63 @@ def _check_row(row: Mapping[str, str], path: str, line: int) -> str:
             path=path,
             line=line,
         )
-    need = CONTINUOUS_COLUMNS if has_cont else BINARY_COLUMNS
-    for c in need:
-        if not row.get(c, ""):
-            raise ParseError(f"column {c!r} is empty", path=path, line=line)
-    if has_cont:
-        for arm in ("exp", "con"):
-            _cell_number(row[f"mean_{arm}"], f"mean_{arm}", path, line)
-            sd = _cell_number(row[f"sd_{arm}"], f"sd_{arm}", path, line)
-            if sd < 0:
-                raise ParseError(
-                    f"column 'sd_{arm}': {row[f'sd_{arm}']} is negative; an SD cannot be",
-                    path=path,
-                    line=line,
-                )
-            _whole(row[f"n_{arm}"], f"n_{arm}", path, line, least=1)
-        if float(row["sd_exp"]) == 0 and float(row["sd_con"]) == 0:
+    kind = "continuous" if has_cont else "binary"
+    check_arms(row, kind, path, line)
+    return kind
+
+
+def _check_header(columns: tuple[str, ...], by: Sequence[str], path: str, line: int) -> None:
+    missing = [c for c in KEY_COLUMNS if c not in columns]
+    if missing:
+        raise ParseError(
+            f"no column {missing[0]!r} in the header (needed: {', '.join(KEY_COLUMNS)})",
+            path=path,
+            line=line,
+        )
+    if not (set(CONTINUOUS_COLUMNS) <= set(columns) or set(BINARY_COLUMNS) <= set(columns)):
+        wanted = CONTINUOUS_COLUMNS if "mean_exp" in columns else BINARY_COLUMNS
+        gone = [c for c in wanted if c not in columns]
+        raise ParseError(
+            f"no column {gone[0]!r} in the header (arm-level data need "
+            f"{', '.join(CONTINUOUS_COLUMNS)} or {', '.join(BINARY_COLUMNS)})",
+            path=path,
+            line=line,
+        )
+    for c in by:
+        if c.lower() not in columns:
             raise ParseError(
-                "columns 'sd_exp' and 'sd_con' are both 0: the arms have no spread",
+                f"no column {c!r} to group by (columns: {', '.join(columns)})",
                 path=path,
                 line=line,
             )
-        if int(float(row["n_exp"])) + int(float(row["n_con"])) < 3:
-            raise ParseError(
-                "columns 'n_exp' and 'n_con': at least 3 patients are needed for an SD",
-                path=path,
-                line=line,
-            )
-        return "continuous"
-    for arm in ("exp", "con"):
-        events = _whole(row[f"events_{arm}"], f"events_{arm}", path, line, least=0)
-        total = _whole(row[f"total_{arm}"], f"total_{arm}", path, line, least=1)
-        if events > total:
-            raise ParseError(
-                f"column 'events_{arm}': {events} events but total_{arm} is {total}",
-                path=path,
-                line=line,
-            )
-    return "binary"
 
 
 def read_outcomes(path: str | Path, *, by: Sequence[str] = ()) -> OutcomeTable:
     """Read and check the long-format outcomes CSV at ``path``; :class:`ParseError` on bad input.
 
-    ``by`` names the study-level columns that will be used for subgroups: they must exist, be
-    filled in every row, and agree across the rows of one study.
+    The file is read by :func:`~reviewtool.analysis.table_input.read_csv_table` and each row's
+    arm-level values are checked by :func:`~reviewtool.analysis.table_input.check_arms`, as
+    ``analyze file`` does. ``by`` names the study-level columns that will be used for subgroups:
+    they must exist, be filled in every row, and agree across the rows of one study.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"{p}: no such file")
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"not UTF-8 text ({exc.reason})", path=str(p)) from None
-    reader = csv.reader(io.StringIO(_blank_comments(text), newline=""))
-    header: list[str] | None = None
-    header_line = 0
-    rows: list[dict[str, str]] = []
-    lines: list[int] = []
+    csv_table = read_csv_table(
+        path,
+        what="data rows",
+        check_header=lambda columns, p, line: _check_header(columns, by, p, line),
+    )
+    p, columns = csv_table.path, csv_table.columns
     kinds: list[str] = []
-    columns: tuple[str, ...] = ()
     first_line: dict[tuple[str, str, str], int] = {}
     outcome_kind: dict[str, tuple[str, int]] = {}
     study_values: dict[tuple[str, str], tuple[str, int]] = {}
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise ParseError(f"not valid CSV ({exc})", path=str(p), line=start) from None
-        if not any(c.strip() for c in cells):
-            continue
-        if header is None:
-            header, header_line = cells, start
-            columns = tuple(h.strip().lower() for h in header)
-            dupes = sorted({c for c in columns if columns.count(c) > 1})
-            if dupes:
-                raise ParseError(f"column {dupes[0]!r} appears twice", path=str(p), line=start)
-            missing = [c for c in KEY_COLUMNS if c not in columns]
-            if missing:
-                raise ParseError(
-                    f"no column {missing[0]!r} in the header (needed: {', '.join(KEY_COLUMNS)})",
-                    path=str(p),
-                    line=start,
-                )
-            if not (set(CONTINUOUS_COLUMNS) <= set(columns) or set(BINARY_COLUMNS) <= set(columns)):
-                wanted = CONTINUOUS_COLUMNS if "mean_exp" in columns else BINARY_COLUMNS
-                gone = [c for c in wanted if c not in columns]
-                raise ParseError(
-                    f"no column {gone[0]!r} in the header (arm-level data need "
-                    f"{', '.join(CONTINUOUS_COLUMNS)} or {', '.join(BINARY_COLUMNS)})",
-                    path=str(p),
-                    line=start,
-                )
-            for c in by:
-                if c.lower() not in columns:
-                    raise ParseError(
-                        f"no column {c!r} to group by (columns: {', '.join(columns)})",
-                        path=str(p),
-                        line=start,
-                    )
-            continue
-        if len(cells) != len(columns):
-            raise ParseError(
-                f"{len(cells)} fields where the header has {len(columns)}", path=str(p), line=start
-            )
-        row = {c: v.strip() for c, v in zip(columns, cells, strict=True)}
-        kind = _check_row(row, str(p), start)
+    for row, start in zip(csv_table.rows, csv_table.lines, strict=True):
+        kind = _check_row(row, p, start)
         key = (row["study"], row["outcome"], row["time_point"])
         if key in first_line:
             raise ParseError(
                 f"study {key[0]!r}, outcome {key[1]!r}, time point {key[2]!r} is already on "
                 f"line {first_line[key]}",
-                path=str(p),
+                path=p,
                 line=start,
             )
         first_line[key] = start
@@ -250,7 +159,7 @@ def read_outcomes(path: str | Path, *, by: Sequence[str] = ()) -> OutcomeTable:
             raise ParseError(
                 f"outcome {row['outcome']!r} has {kind} data here but {seen_kind} data on "
                 f"line {seen_line}",
-                path=str(p),
+                path=p,
                 line=start,
             )
         for c in by:
@@ -258,7 +167,7 @@ def read_outcomes(path: str | Path, *, by: Sequence[str] = ()) -> OutcomeTable:
             if not value:
                 raise ParseError(
                     f"column {c.lower()!r} is empty; every row needs a value to group by",
-                    path=str(p),
+                    path=p,
                     line=start,
                 )
             first, at = study_values.setdefault((row["study"], c.lower()), (value, start))
@@ -266,22 +175,16 @@ def read_outcomes(path: str | Path, *, by: Sequence[str] = ()) -> OutcomeTable:
                 raise ParseError(
                     f"column {c.lower()!r}: study {row['study']!r} is {value!r} here but "
                     f"{first!r} on line {at}",
-                    path=str(p),
+                    path=p,
                     line=start,
                 )
-        rows.append(row)
-        lines.append(start)
         kinds.append(kind)
-    if header is None:
-        raise ParseError("the file is empty", path=str(p))
-    if not rows:
-        raise ParseError("no data rows under the header", path=str(p), line=header_line)
     return OutcomeTable(
-        path=str(p),
-        sha256=hashlib.sha256(raw).hexdigest(),
+        path=p,
+        sha256=csv_table.sha256,
         columns=columns,
-        rows=tuple(rows),
-        lines=tuple(lines),
+        rows=csv_table.rows,
+        lines=csv_table.lines,
         kinds=tuple(kinds),
     )
 
@@ -656,6 +559,8 @@ def _meta_from(d: Mapping[str, Any]) -> MetaAnalysisResult:
             tau=_nan(h["tau"]),
             i2_form=h["I2_form"],
             tau2_method=h["tau2_method"],
+            i2_tau2=h.get("I2_tau2"),
+            h2_tau2=h.get("H2_tau2"),
         ),
         dropped=tuple((x["study"], x["reason"]) for x in d["dropped"]),
         corrected=tuple(d["continuity_corrected"]),
@@ -841,7 +746,19 @@ def _tables(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return {name: rows for name, rows in tables.items() if rows}
 
 
-def _cell(value: Any) -> str:
+# Columns that count things (participants, studies, degrees of freedom): whole numbers print as
+# integers even when an older stored run holds them as floats (4.0 -> "4", never "4.0000").
+COUNT_COLUMNS = frozenset({"n_exp", "n_con", "k", "df", "df_between", "n", "trimfill_k0"})
+
+
+def _count(value: Any, column: str | None) -> Any:
+    if column in COUNT_COLUMNS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _cell(value: Any, column: str | None = None) -> str:
+    value = _count(value, column)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -855,12 +772,12 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
+        writer.writerows({k: _cell(v, k) for k, v in r.items()} for r in rows)
 
 
 def _md_table(rows: list[dict[str, Any]]) -> str:
     cols = list(rows[0])
-    esc = [[_cell(r[c]).replace("|", "\\|") for c in cols] for r in rows]
+    esc = [[_cell(r[c], c).replace("|", "\\|") for c in cols] for r in rows]
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     out += ["| " + " | ".join(r) + " |" for r in esc]
     return "\n".join(out)
@@ -897,7 +814,7 @@ def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
         cols = list(rows[0])
         ws.append(cols)
         for r in rows:
-            ws.append([r[c] for c in cols])
+            ws.append([_count(r[c], c) for c in cols])
     wb.save(path)
 
 

@@ -2,13 +2,13 @@
 
 Accepted column sets (besides ``study`` and optional ``year`` and subgroup columns):
 ``events_exp,total_exp,events_con,total_con`` (binary),
-``mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con`` (continuous) or ``yi,vi`` / ``yi,sei``. Errors name the file, the line and the column.
+``mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con`` (continuous) or ``yi,vi`` / ``yi,sei``. The file
+is read and its values checked by :mod:`reviewtool.analysis.table_input`, as for ``analyze run``:
+errors name the file, the line, the column and the study.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,70 +22,65 @@ from reviewtool.analysis.effect_sizes import (
     continuous_effects,
     generic_effects,
 )
-from reviewtool.analysis.meta import Settings, leave_one_out, meta_analysis, subgroup_analysis
+from reviewtool.analysis.estimators import all_identical
+from reviewtool.analysis.meta import (
+    Settings,
+    leave_one_out,
+    meta_analysis,
+    study_effects,
+    subgroup_analysis,
+)
 from reviewtool.analysis.results import FileAnalysis
+from reviewtool.analysis.table_input import (
+    BINARY_COLUMNS,
+    CONTINUOUS_COLUMNS,
+    cell_number,
+    check_arms,
+    read_csv_table,
+)
 from reviewtool.errors import InvalidInput, ParseError
-
-BINARY_COLUMNS = ("events_exp", "total_exp", "events_con", "total_con")
-CONTINUOUS_COLUMNS = ("mean_exp", "sd_exp", "n_exp", "mean_con", "sd_con", "n_con")
 
 
 @dataclass(frozen=True)
 class StudyTable:
-    """The parsed CSV: header, rows as dicts and the line number of each row."""
+    """The parsed CSV: header, rows as dicts and the line number of each row (and the header)."""
 
     path: str
     columns: tuple[str, ...]
     rows: tuple[dict[str, str], ...]
     lines: tuple[int, ...]
+    header_line: int = 1
+
+
+def _require_study(columns: tuple[str, ...], path: str, line: int) -> None:
+    if "study" not in columns:
+        raise ParseError("no 'study' column in the header", path=path, line=line)
 
 
 def read_study_table(path: str | Path) -> StudyTable:
-    """Parse ``path``; raise :class:`ParseError` naming the file and line on malformed input."""
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"{p}: no such file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"not UTF-8 text ({exc.reason})", path=str(p)) from None
-    reader = csv.reader(text.splitlines())
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ParseError("the file is empty", path=str(p)) from None
-    columns = tuple(h.strip().lower() for h in header)
-    if "study" not in columns:
-        raise ParseError("no 'study' column in the header", path=str(p), line=1)
-    rows, lines = [], []
-    for line_no, raw in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in raw):
-            continue
-        if len(raw) != len(columns):
-            raise ParseError(
-                f"{len(raw)} fields where the header has {len(columns)}", path=str(p), line=line_no
-            )
-        rows.append({c: v.strip() for c, v in zip(columns, raw, strict=True)})
-        lines.append(line_no)
-    if not rows:
-        raise ParseError("no study rows under the header", path=str(p))
-    return StudyTable(str(p), columns, tuple(rows), tuple(lines))
+    """Read ``path`` with :func:`~reviewtool.analysis.table_input.read_csv_table` (the reader
+    ``analyze run`` uses too) and require a ``study`` column; :class:`ParseError` naming the file
+    and line on malformed input. Values are checked by :func:`effect_sizes_from_table`, once the
+    measure says which columns are used."""
+    t = read_csv_table(path, what="study rows", check_header=_require_study)
+    for row, line in zip(t.rows, t.lines, strict=True):
+        if not row["study"]:
+            raise ParseError("column 'study' is empty", path=t.path, line=line)
+    return StudyTable(t.path, t.columns, t.rows, t.lines, t.header_line)
+
+
+def _checked(table: StudyTable, kind: str) -> None:
+    # Every row's values for this kind of data, checked before any number is computed, so a bad
+    # value is reported as FILE:LINE: column 'NAME': ... (study X) and never reaches numpy.
+    for row, line in zip(table.rows, table.lines, strict=True):
+        check_arms(row, kind, table.path, line)
 
 
 def _numbers(table: StudyTable, column: str) -> list[float]:
-    out = []
-    for row, line in zip(table.rows, table.lines, strict=True):
-        raw = row[column]
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ParseError(
-                f"column {column!r}: {raw!r} is not a number", path=table.path, line=line
-            ) from None
-        if not math.isfinite(value):
-            raise ParseError(f"column {column!r} is not finite", path=table.path, line=line)
-        out.append(value)
-    return out
+    return [
+        cell_number(row, column, table.path, line)
+        for row, line in zip(table.rows, table.lines, strict=True)
+    ]
 
 
 def _has(table: StudyTable, cols: tuple[str, ...]) -> bool:
@@ -107,6 +102,7 @@ def effect_sizes_from_table(
     if "year" in table.columns:
         labels = [f"{r['study']} {r['year']}".strip() for r in table.rows]
     if _has(table, ("yi",)) and ("vi" in table.columns or "sei" in table.columns):
+        _checked(table, "generic")
         yi = _numbers(table, "yi")
         if "vi" in table.columns:
             es = generic_effects(yi, vi=_numbers(table, "vi"), labels=labels, measure=measure)
@@ -119,8 +115,9 @@ def effect_sizes_from_table(
                 f"measure {measure} needs columns {', '.join(BINARY_COLUMNS)} "
                 f"(missing: {', '.join(missing)})",
                 path=table.path,
-                line=1,
+                line=table.header_line,
             )
+        _checked(table, "binary")
         cols = [_numbers(table, c) for c in BINARY_COLUMNS]
         es = binary_effects(
             *cols,
@@ -137,13 +134,16 @@ def effect_sizes_from_table(
                 f"measure {measure} needs columns {', '.join(CONTINUOUS_COLUMNS)} "
                 f"(missing: {', '.join(missing)})",
                 path=table.path,
-                line=1,
+                line=table.header_line,
             )
+        _checked(table, "continuous")
         cols = [_numbers(table, c) for c in CONTINUOUS_COLUMNS]
         es = continuous_effects(*cols, measure=measure, labels=labels)  # type: ignore[arg-type]
     else:
         raise ParseError(
-            "measure GEN needs columns yi and vi (or yi and sei)", path=table.path, line=1
+            "measure GEN needs columns yi and vi (or yi and sei)",
+            path=table.path,
+            line=table.header_line,
         )
     # Carry every other column along so subgroup variables can be chosen later.
     known = {"study", "year", *BINARY_COLUMNS, *CONTINUOUS_COLUMNS, "yi", "vi", "sei"}
@@ -153,9 +153,10 @@ def effect_sizes_from_table(
         for c in table.columns
         if c not in known
     }
-    # The dropped studies' columns, in the order of ``es.dropped`` (input order).
+    # The dropped studies' columns, aligned with ``es.dropped``.
+    row_of = dict(zip(labels, table.rows, strict=True))
     dropped_extra = {
-        c: tuple(r[c] for r, lab in zip(table.rows, labels, strict=True) if lab in gone)
+        c: tuple(row_of[lab][c] for lab, _ in es.dropped if lab in row_of)
         for c in table.columns
         if c not in known
     }
@@ -217,10 +218,11 @@ def analyse_table(
         raise ParseError(
             f"no column {by!r} to group by (columns: {', '.join(table.columns)})",
             path=table.path,
-            line=1,
+            line=table.header_line,
         )
     es = effect_sizes_from_table(table, measure, add=add, drop_double_zero=drop_double_zero)
     main = meta_analysis(es, s)
+    shown = study_effects(es, s)  # the rows main shows: funnel and bias tests use the same
     warnings: list[str] = []
     sub = None
     if by is not None:
@@ -228,25 +230,31 @@ def analyse_table(
     loo_rows = leave_one_out(es, s) if loo else None
     egger = begg = tf = None
     if bias:
-        if es.k < 3:
-            warnings.append(f"small-study tests need at least 3 studies; there are {es.k}")
+        if shown.k < 3:
+            warnings.append(f"small-study tests need at least 3 studies; there are {shown.k}")
         else:
-            egger = egger_test(es.yi, es.vi, model="lm", level=s.level)
-            begg = begg_test(es.yi, es.vi)
+            if all_identical(shown.yi):
+                warnings.append(
+                    "all study estimates are identical: Egger's and Begg's tests are undefined"
+                )
+            egger = egger_test(shown.yi, shown.vi, model="lm", level=s.level)
+            begg = begg_test(shown.yi, shown.vi)
             tf = trim_and_fill(
-                es.yi,
-                es.vi,
+                shown.yi,
+                shown.vi,
                 model=main.model,
                 tau2_method=s.tau2_method,
-                measure=es.measure,
+                measure=shown.measure,
                 level=s.level,
             )
-            if es.k < 10:
+            if shown.k < 10:
                 warnings.append(
-                    f"only {es.k} studies: tests for funnel-plot asymmetry have little power "
+                    f"only {shown.k} studies: tests for funnel-plot asymmetry have little power "
                     "below 10 (Cochrane Handbook 13.3.5.4)"
                 )
-    funnel = funnel_data(es.yi, es.vi, es.labels, center=main.pooled.estimate, level=s.level)
+    funnel = funnel_data(
+        shown.yi, shown.vi, shown.labels, center=main.pooled.estimate, level=s.level
+    )
     return FileAnalysis(
         source=table.path,
         main=main,

@@ -23,9 +23,10 @@ from reviewtool.cli._common import (
     reading,
     writing,
 )
+from reviewtool.cli.analyze_check import check_command
 
 if TYPE_CHECKING:
-    from reviewtool.analysis.results import FileAnalysis
+    from reviewtool.analysis.results import FileAnalysis, MetaAnalysisResult
     from reviewtool.analysis.service import ExportReport, RunView
 
 app = typer.Typer(
@@ -37,6 +38,9 @@ app = typer.Typer(
 @app.callback()
 def _analyze() -> None:
     """Meta-analysis: pool study results (fixed/random effects, subgroups, bias tests, plots)."""
+
+
+app.command("check")(check_command)
 
 
 class MeasureChoice(StrEnum):
@@ -201,8 +205,9 @@ def _csv_rows(result: FileAnalysis) -> list[dict[str, Any]]:
     p = main.pooled
     rows.append(
         {
-            "row": f"pooled ({main.model})",
-            "label": "overall",
+            # k = 1: nothing is pooled; the row repeats the study's own estimate with its p
+            "row": "single study (not pooled)" if main.k == 1 else f"pooled ({main.model})",
+            "label": main.studies[0].study if main.k == 1 else "overall",
             "estimate": p.estimate,
             "se": p.se,
             "ci_low": p.ci_low,
@@ -266,6 +271,17 @@ def _print_csv(result: FileAnalysis) -> None:
     writer.writerows(rows)
 
 
+def _heterogeneity_line(main: MetaAnalysisResult) -> str:
+    """One I² (Q-based, the one the model rule uses); τ² with its estimator."""
+    h = main.heterogeneity
+    descriptive = ", descriptive only" if main.model == "fixed" else ""
+    return (
+        f"Heterogeneity: Q = {_fmt(h.q, 2)}, df = {h.df}, p {_pe(h.p)}; "
+        f"I² = {_fmt(h.i2, 1)}% (Q-based), H² = {_fmt(h.h2, 2)}; "
+        f"tau² = {_fmt(h.tau2)} ({h.tau2_method}{descriptive})"
+    )
+
+
 def _print_tables(result: FileAnalysis) -> None:
     from rich.table import Table
 
@@ -273,7 +289,8 @@ def _print_tables(result: FileAnalysis) -> None:
     main = result.main
     ratio = main.pooled.exp_estimate is not None
     scale = f"log {main.measure}" if ratio else main.measure
-    table = Table(title=f"{main.measure}: {main.k} studies ({Path(result.source).name})")
+    studies = "1 study" if main.k == 1 else f"{main.k} studies"
+    table = Table(title=f"{main.measure}: {studies} ({Path(result.source).name})")
     table.add_column("Study")
     table.add_column(scale, justify="right")
     table.add_column(f"{main.level:.0%} CI", justify="right")
@@ -292,30 +309,36 @@ def _print_tables(result: FileAnalysis) -> None:
             ]
         table.add_row(*cells, _fmt(s.weight, 1))
     p = main.pooled
-    cells = [
-        f"Pooled ({main.model}, {main.method})",
-        _fmt(p.estimate),
-        f"{_fmt(p.ci_low)} to {_fmt(p.ci_high)}",
-    ]
-    if ratio:
-        cells += [_fmt(p.exp_estimate, 3), f"{_fmt(p.exp_ci_low, 3)} to {_fmt(p.exp_ci_high, 3)}"]
-    table.add_row(*cells, "100.0", style="bold")
+    single = main.k == 1
+    if not single:
+        cells = [
+            f"Pooled ({main.model}, {main.method})",
+            _fmt(p.estimate),
+            f"{_fmt(p.ci_low)} to {_fmt(p.ci_high)}",
+        ]
+        if ratio:
+            cells += [
+                _fmt(p.exp_estimate, 3),
+                f"{_fmt(p.exp_ci_low, 3)} to {_fmt(p.exp_ci_high, 3)}",
+            ]
+        table.add_row(*cells, "100.0", style="bold")
     out.print(table)
     stat = f"{p.statistic_name} = {_fmt(p.statistic, 2)}" + (
         f" (df = {p.df:g})" if p.df is not None else ""
     )
-    out.print(f"Model: {main.model} — {main.model_reason}")
-    out.print(f"Test for overall effect: {stat}, p {_pe(p.p)}; SE = {_fmt(p.se)}")
+    if single:
+        out.print(f"Single study, not pooled: {main.studies[0].study}'s own estimate is shown.")
+        out.print(f"Test of the study's effect: {stat}, p {_pe(p.p)}; SE = {_fmt(p.se)}")
+    else:
+        out.print(f"Model: {main.model} — {main.model_reason}")
+        out.print(f"Test for overall effect: {stat}, p {_pe(p.p)}; SE = {_fmt(p.se)}")
     if p.pi_low is not None:
         pi = f"{_fmt(p.pi_low)} to {_fmt(p.pi_high)}"
         if ratio:
             pi += f" ({main.measure} {_fmt(p.exp_pi_low, 3)} to {_fmt(p.exp_pi_high, 3)})"
         out.print(f"Prediction interval: {pi}")
-    h = main.heterogeneity
-    out.print(
-        f"Heterogeneity: Q = {_fmt(h.q, 2)}, df = {h.df}, p {_pe(h.p)}; I² = {_fmt(h.i2, 1)}%, "
-        f"H² = {_fmt(h.h2, 2)}, tau² = {_fmt(h.tau2)} ({h.tau2_method}); I²/H² {h.i2_form}"
-    )
+    if not single:
+        out.print(_heterogeneity_line(main))
     for note in main.notes:
         out.print(f"Note: {note}")
     if result.subgroups is not None:
@@ -331,8 +354,8 @@ def _print_tables(result: FileAnalysis) -> None:
                 _fmt(q.estimate),
                 f"{_fmt(q.ci_low)} to {_fmt(q.ci_high)}",
                 _p(q.p),
-                _fmt(r.heterogeneity.i2, 1),
-                _fmt(r.heterogeneity.tau2),
+                "—" if r.k == 1 else _fmt(r.heterogeneity.i2, 1),
+                "—" if r.k == 1 else _fmt(r.heterogeneity.tau2),
             )
         for name, _ in sg.undefined:
             t.add_row(name, "", "NA", "not estimable", "NA", "", "")
@@ -563,7 +586,7 @@ def _print_run(run: RunView) -> None:
             f"{row['measure']} {_fmt(est, 2)}",
             f"{_fmt(lo, 2)} to {_fmt(hi, 2)}",
             "<0.001" if row["p"] is not None and row["p"] < 0.001 else _fmt(row["p"], 3),
-            _fmt(row["I2"], 0),
+            "—" if row["k"] == 1 else _fmt(row["I2"], 0),  # a single study has no I²
             row["flag"],
         )
     out.print(table)

@@ -63,6 +63,8 @@ class DedupInput:
     publication_type: str | None = None
     booktitle: str | None = None
     isbn: str | None = None
+    article_number: str | None = None
+    """An online article's number, which stands for its pages when it has none."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def _prepare(record: DedupInput) -> PreparedRecord:
         publication_type=record.publication_type,
         booktitle=record.booktitle,
         isbn=record.isbn,
+        article_number=record.article_number,
     )
 
 
@@ -125,7 +128,8 @@ def _prepare_all(records: Sequence[DedupInput]) -> list[PreparedRecord]:
     out: list[PreparedRecord] = []
     for r in records:
         key = (r.title, r.authors, r.year, r.journal, r.volume, r.issue, r.pages, r.doi, r.pmid,
-               r.abstract, r.publication_type, r.booktitle, bool(r.isbn))  # fmt: skip
+               r.abstract, r.publication_type, r.booktitle, bool(r.isbn),
+               r.article_number)  # fmt: skip
         rest = cache.get(key)
         if rest is None:
             rec = _prepare(r)
@@ -370,8 +374,9 @@ def _fast_conflicts(
 
     The same rules as ``similarity.hard_conflict``, in the same order, decided in numpy for the
     pairs whose outcome does not hinge on an exception to the rule (a reprint with the same
-    abstract, an erratum at the same place, a number typo at the same place); those pairs, and all
-    pairs without one of these conflicts (code 0), are scored one by one.
+    abstract, an erratum at the same place, a number typo at the same place, a shared DOI or PMID
+    or a conflicting one at the same year and volume, which may send the pair to review); those
+    pairs, and all pairs without one of these conflicts (code 0), are scored one by one.
     """
     doi = _codes(r.doi for r in reps)
     pmid = _codes(r.pmid for r in reps)
@@ -386,18 +391,25 @@ def _fast_conflicts(
         x, y = code[left], code[right]
         return (x > 0) & (y > 0) & (x != y)
 
+    def both_equal(code: np.ndarray) -> np.ndarray:
+        x = code[left]
+        return (x > 0) & (x == code[right])
+
     doi_conflict = both_differ(doi)
     ab_l, ab_r = abstract[left], abstract[right]
     maybe_reprint = doi_conflict & (ab_l > 0) & (ab_l == ab_r)
     pmid_conflict = both_differ(pmid) & ~doi_conflict
-    clear = ~doi_conflict & ~pmid_conflict & (kinds[left] == kinds[right])
+    # A shared identifier can send a conflicting pair to review (``_conflict_review``): scored
+    # one by one, as are identifier conflicts at the same year and volume (a mistyped DOI?).
+    shared_id = both_equal(doi) | both_equal(pmid)
+    clear = ~doi_conflict & ~pmid_conflict & (kinds[left] == kinds[right]) & ~shared_id
     y_l, y_r = year[left], year[right]
     numbers_differ = titled[left] & titled[right] & (numbers[left] != numbers[right])
     v_l = volume[left]
     same_place_possible = (y_l > 0) & (y_l == y_r) & (v_l > 0) & (v_l == volume[right])
     out = np.zeros(len(left), dtype=np.int8)
-    out[doi_conflict & ~maybe_reprint] = 1
-    out[pmid_conflict] = 2
+    out[doi_conflict & ~maybe_reprint & ~same_place_possible & ~shared_id] = 1
+    out[pmid_conflict & ~same_place_possible & ~shared_id] = 2
     out[clear & numbers_differ & ~same_place_possible] = 3
     out[clear & ~numbers_differ & (y_l > 0) & (y_r > 0) & (np.abs(y_l - y_r) >= 2)] = 4
     return out

@@ -25,6 +25,7 @@ __all__ = [
     "is_thesis",
     "journal_key",
     "journals_match",
+    "locator",
     "name_words",
     "normalize_doi",
     "normalize_pmid",
@@ -230,6 +231,7 @@ def normalize_title(value: str | None) -> str:
             text = text[1:-1].strip()
         if text == before:
             break
+    text = _strip_subject_codes(text)
     text = _ascii(text).lower().replace("'", "").replace("’", "")
     text = _THOUSANDS_RE.sub(r"\1\2", text)  # "10 000 women" = "10,000 women" = "10000 women"
     text = _NON_WORD_RE.sub(" ", text).strip()
@@ -249,6 +251,32 @@ def normalize_title(value: str | None) -> str:
 
 
 _TAIL_HINT_RE = re.compile(r"[\[\(\u2026]|\.\.")
+# Subject classification codes some repositories append to a title, as ANZSRC fields of research:
+# "... coating 06 Biological Sciences 0605 Microbiology" (a 2-digit division, then 4- or 6-digit
+# groups and fields of it, each followed by its name).
+_SUBJECT_HINT_RE = re.compile(r"\s\d{4}(?:\d\d)?\s+[A-Z]")
+_SUBJECT_TAIL_RE = re.compile(r"(?:\s+\d{2}(?:\d{2}){0,2}\s+[A-Z][A-Za-z,&'\- ]*[A-Za-z]){2,}\s*$")
+_SUBJECT_CODE_RE = re.compile(r"\b\d{2}(?:\d{2}){0,2}\b")
+
+
+def _strip_subject_codes(text: str) -> str:
+    """Drop a trailing run of subject codes with their names ("06 Biological Sciences 0605 ...").
+
+    The run must hold a 2-digit division and at least one longer code that starts with it, so a
+    title that merely ends in numbers and capitalised words ("... Cohort 2010 Update") is kept.
+    """
+    if not _SUBJECT_HINT_RE.search(text):
+        return text
+    match = _SUBJECT_TAIL_RE.search(text)
+    if not match or match.start() < 10:
+        return text
+    codes = _SUBJECT_CODE_RE.findall(match.group(0))
+    divisions = {c for c in codes if len(c) == 2}
+    if not any(len(c) > 2 and c[:2] in divisions for c in codes):
+        return text
+    return text[: match.start()].rstrip(" .,;:")
+
+
 _THOUSANDS_RE = re.compile(r"\b(\d{1,3})[ ,](\d{3})\b")
 
 
@@ -328,7 +356,7 @@ def author_family(name: str) -> str:
     ``"Zheng Zhang"``.
 
     >>> [author_family(a) for a in ("Zhang, Zheng", "Zhang Z", "Le Quintrec M", "Zheng Zhang")]
-    ['zhang', 'zhang', 'lequintrec', 'zhang']
+    ['zhang', 'zhang', 'quintrec', 'zhang']
     """
     text = _ascii(_strip_markup(name)).strip()
     if not text:
@@ -457,6 +485,62 @@ def first_page(value: str | None) -> str:
     return page_range(value)[0]
 
 
+_NO_PAGINATION_RE = re.compile(r"\(?\s*no pagination\s*\)?", re.IGNORECASE)
+_VOLUME_ISSUE_RE = re.compile(r"^\s*([^()\s]+)\s*\(\s*([^()]+?)\s*\)")
+_ARTICLE_NUMBER_RE = re.compile(
+    r"^\s*(?:article(?:\s*(?:number|no\.?|id))?|art\.?\s*no\.?|artn|paper(?:\s*no\.?)?)"
+    r"\s*[:.#]?\s*([a-z]{0,3}\d[\w.\-]*)\s*$",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=65536)
+def locator(
+    volume: str | None,
+    issue: str | None,
+    pages: str | None,
+    article_number: str | None = None,
+) -> tuple[str | None, str | None, str | None]:
+    """Volume, issue and pages as three separate values, whichever way an export packed them.
+
+    Embase gives an online-only article as volume ``"14 (1) (no pagination)"`` with the article
+    number in the issue field and no pages; other databases give volume ``14``, issue ``1`` and the
+    article number as pages, or in a field of its own (``article_number``). Both shapes give
+    ``("14", "1", "<article number>")`` here. A labelled article number ("Article Number: 50",
+    "Art. No. e0123", "Artn 50") in any field is the pages; "(no pagination)" is no location.
+
+    >>> locator("14 (1) (no pagination)", "50", None)
+    ('14', '1', '50')
+    >>> locator("14", "1", None, "50"), locator("12 (Supplement 3) (no pagination)", None, None)
+    (('14', '1', '50'), ('12', 'Supplement 3', None))
+    """
+    no_pagination = False
+    fields = []
+    for value in (volume, issue, pages):
+        text = str(value).strip() if value else ""
+        if text and "pagination" in text.lower():
+            text = _NO_PAGINATION_RE.sub(" ", text).strip()
+            no_pagination = True
+        fields.append(text or None)
+    vol, iss, pgs = fields
+    numbered = None
+    for k, value in ((1, iss), (2, pgs)):
+        match = _ARTICLE_NUMBER_RE.match(value) if value else None
+        if match:
+            numbered = numbered or match.group(1)
+            fields[k] = None
+    vol, iss, pgs = fields
+    packed = _VOLUME_ISSUE_RE.match(vol) if vol and "(" in vol else None
+    if packed:
+        vol = packed.group(1)
+        if iss and iss != packed.group(2) and not pgs and not numbered and no_pagination:
+            numbered = iss  # Embase: the issue field holds the article number
+        iss = packed.group(2)
+    if not pgs:
+        pgs = numbered or (str(article_number).strip() if article_number else None) or None
+    return vol, iss, pgs
+
+
 def _volume(value: str | None) -> str:
     if not value:
         return ""
@@ -527,14 +611,26 @@ def prepare(
     publication_type: str | None = None,
     booktitle: str | None = None,
     isbn: str | None = None,
+    article_number: str | None = None,
 ) -> PreparedRecord:
     """Compute every comparison key of one record.
+
+    ``volume``, ``issue`` and ``pages`` go through :func:`locator` first, so Embase's
+    ``"14 (1) (no pagination)"`` and clean fields give the same keys; ``article_number`` stands
+    for the pages when there are none.
 
     The per-field work is cached on the raw values (titles, venues and author lists repeat across
     databases and within synthetic benchmarks), so preparing many records costs little more than
     building the dataclasses.
     """
     norm, squashed, core, numbers, kinds, headed = _title_keys(title)
+    completeness = (
+        (1 if title else 0) + (1 if journal or booktitle else 0) + (1 if volume else 0)
+        + (1 if issue else 0) + (1 if pages else 0) + (1 if doi else 0) + (1 if pmid else 0)
+        + (1 if abstract else 0) + (1 if isbn else 0) + (1 if authors else 0) + (1 if year else 0)
+    )  # fmt: skip
+    if volume or issue or pages or article_number:
+        volume, issue, pages = locator(volume, issue, pages, article_number)
     page_keys = _page_keys(pages)
     venue = journal or booktitle
     journal_words, is_conference = _venue_keys(venue, publication_type)
@@ -543,11 +639,6 @@ def prepare(
     volume_key = _volume(volume)
     if year_value and volume_key == str(year_value):
         volume_key = ""  # "volume 2016" in a 2016 record is the year again, not a volume
-    completeness = (
-        (1 if title else 0) + (1 if venue else 0) + (1 if volume else 0) + (1 if issue else 0)
-        + (1 if pages else 0) + (1 if doi else 0) + (1 if pmid else 0) + (1 if abstract else 0)
-        + (1 if isbn else 0) + (1 if authors else 0) + (1 if year else 0)
-    )  # fmt: skip
     return PreparedRecord(
         id=id,
         title=norm,
@@ -661,6 +752,6 @@ def name_words(authors: tuple[str, ...]) -> frozenset[str]:
     """Every word (3+ letters, lower-case ASCII) of the first twelve author names."""
     words: set[str] = set()
     for name in authors[:12]:
-        text = _ascii(name).lower()
+        text = _ascii(name).lower().replace("'", "").replace("’", "")  # "O’Brochta" = "obrochta"
         words.update(w for w in _NON_WORD_RE.sub(" ", text).split() if len(w) >= 3)
     return frozenset(words)

@@ -4,8 +4,12 @@ The decision is a short list of explicit rules rather than a learned weight vect
 outcome can be explained to a reviewer by the ``reasons`` it carries. Rules come in three kinds:
 
 * **hard conflicts** (different DOIs, erratum vs article, different numbers in the title, years
-  two or more apart, ...) make the pair ``distinct`` whatever the rest says: these are the traps
-  that make other tools merge two studies;
+  two or more apart, ...) are never merged: these are the traps that make other tools merge two
+  studies. No single field outvotes all the others, though: a conflict next to a shared DOI or
+  PMID and a similar title, or a different DOI next to the same title, authors, journal, volume,
+  issue and pages (a mistyped DOI), goes to ``review``; an identical identifier with the same
+  title outranks the rules on volume, issue, pages and venue type; and a DOI shared by records
+  whose titles and authors disagree is a journal supplement's, not evidence of one paper;
 * **certain matches** need a near-identical title *and* independent corroboration (authors plus
   journal, volume or pages), or a shared identifier;
 * everything plausible but not certain goes to ``review``.
@@ -249,8 +253,13 @@ def _republished(a: PreparedRecord, b: PreparedRecord) -> bool:
 
 
 def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
-    """The first rule that makes two records certainly different publications, if any.
+    """The first rule that forbids merging two records automatically, if any.
 
+    Identifiers and markers first (a different DOI or PMID, erratum vs article, different numbers
+    in the title, years two or more apart); then the rules on volume, issue, pages and venue type,
+    which an identical DOI or PMID next to the same title outranks (``_same_work``). A conflict
+    keeps the pair out of any automatic merge; ``score_pair`` still sends it to the review queue
+    when a shared identifier or every other detail speaks for it (``_conflict_review``).
     Cheap and symmetric, so the clustering step can also apply it to every pair a transitive merge
     would join, which keeps A~B, B~C from merging A with a C it conflicts with.
     """
@@ -269,6 +278,12 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
         return "different numbers in title"
     if a.year and b.year and abs(a.year - b.year) >= 2:
         return "years differ by 2 or more"
+    if _same_work(a, b):
+        # The rules below read volume, issue, pages and the venue type, which exports garble
+        # (Embase's "14 (1) (no pagination)", an article number in the issue field, a journal
+        # article typed as a conference abstract): they cannot veto an identical DOI or PMID
+        # next to the same title.
+        return None
     vol_diff = bool(a.volume and b.volume and a.volume != b.volume)
     relation = _page_relation(a, b)
     page_diff = relation is False
@@ -291,6 +306,71 @@ def hard_conflict(a: PreparedRecord, b: PreparedRecord) -> str | None:
     ):
         return "conference abstract vs article"
     return None
+
+
+def _shared_id(a: PreparedRecord, b: PreparedRecord) -> str | None:
+    """``"DOI"`` or ``"PMID"`` when the two records carry the same one, else ``None``."""
+    if a.doi and a.doi == b.doi:
+        return "DOI"
+    if a.pmid and a.pmid == b.pmid:
+        return "PMID"
+    return None
+
+
+def _same_work(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """The same DOI or PMID and the same title (or one cut short), long enough not to recur."""
+    if not _shared_id(a, b) or not a.title or not b.title:
+        return False
+    if min(len(a.title.split()), len(b.title.split())) < _RECURRING_TITLE_WORDS:
+        return False
+    return a.title == b.title or _title_contained(a, b)
+
+
+def _authors_disagree(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """Both records list authors and not one name is shared (nor given/family names swapped)."""
+    if not a.authors or not b.authors:
+        return False
+    return _author_overlap(a.authors, b.authors) == 0.0 and not _names_swapped(a, b)
+
+
+def _conflict_review(
+    a: PreparedRecord, b: PreparedRecord, title: float | None, conflict: str, th: Thresholds
+) -> str | None:
+    """Why a pair with a hard conflict still deserves a person's look, or ``None``.
+
+    A hard conflict stops an automatic merge, but one field must not outvote all the others:
+
+    * the same DOI or PMID and a similar title (at least ``review_title``), with authors that do
+      not disagree outright: the conflicting field may be the export error ("different numbers
+      in title" from subject codes glued to the title, an erratum that carries its article's DOI,
+      a year of online and of print publication);
+    * a different DOI or PMID next to the same title, authors, journal, year, volume, issue and
+      first page: one of the identifiers may be mistyped (a wrong ISSN prefix).
+    """
+    shared = _shared_id(a, b)
+    if shared:
+        if title is not None and title >= th.review_title and not _authors_disagree(a, b):
+            return f"same {shared} and a similar title; a person decides"
+        return None
+    if conflict not in ("different DOI", "different PMID") or title is None:
+        return None
+    if not (title >= th.merge_title and a.year and a.year == b.year):
+        return None
+    if not (a.volume and a.volume == b.volume and _page_relation(a, b) is True):
+        return None
+    if a.issue and b.issue and a.issue != b.issue:
+        return None
+    if journals_match(a.journal, b.journal) is not True:
+        return None
+    overlap = _author_overlap(a.authors, b.authors)
+    if (
+        overlap is None
+        or overlap < th.author_overlap
+        or not _first_author_match(a.authors, b.authors)
+    ):
+        return None
+    label = conflict.removeprefix("different ")
+    return f"title, authors, journal, volume, issue and pages agree; a mistyped {label}?"
 
 
 _UNSET = -1.0
@@ -339,8 +419,15 @@ def score_pair(
         fields["year"] = 1.0 if a.year == b.year else 0.0
     conflict = hard_conflict(a, b)
     if conflict:
-        # Certainly different: skip the costly journal and author comparisons.
-        return conflict_score(a, b, title, conflict)
+        # Never merged: skip the costly journal and author comparisons unless a shared identifier
+        # or every other detail speaks for the pair, which then goes to the review queue.
+        distinct = conflict_score(a, b, title, conflict)
+        why = _conflict_review(a, b, title, conflict, th)
+        if why is None:
+            return distinct
+        return PairScore(
+            a.id, b.id, distinct.score, PairDecision.REVIEW, (conflict, why), distinct.fields
+        )
     journal = _journal_match(a, b)
     if journal is not None:
         fields["journal"] = float(journal)
@@ -391,11 +478,29 @@ def score_pair(
     contained = bool(title is not None and _title_contained(a, b))
     if same_id:
         label = "same DOI" if fields.get("doi") else "same PMID"
+        # Meeting abstracts printed in a journal supplement often carry the supplement's DOI and
+        # start on the same page ("Diabetes 63 Suppl 1: A295"): a shared DOI is evidence only
+        # where the titles or the authors agree too.
+        disagree = _authors_disagree(a, b)
         if title is None or title >= 0.9:
+            if disagree and (title is None or title < 1.0):
+                # "... in adults" / "... in children": two abstracts of one supplement.
+                return result(
+                    PairDecision.REVIEW, label, "title not identical; no author in common"
+                )
             return result(PairDecision.MERGE, label)
-        if located or (same_people and fields.get("year") == 1.0 and contained):
-            # Translated or truncated title of one record; identifier and location agree.
+        article = _multi_page(a, b) and not (a.is_conference or b.is_conference)
+        if (located and article and (same_people or "authors" not in fields)) or (
+            same_people and fields.get("year") == 1.0 and contained
+        ):
+            # Translated or truncated title of one record; identifier, location (a full
+            # article's page range) and authors agree.
             return result(PairDecision.MERGE, label, "same location or authors; title differs")
+        if disagree and title < th.review_title and label == "same DOI":
+            return result(
+                PairDecision.DISTINCT,
+                f"titles differ ({title:.2f}) and no author in common; a supplement's DOI",
+            )
         return result(PairDecision.REVIEW, "same identifier but titles differ")
 
     if title is None:

@@ -16,6 +16,7 @@ __all__ = ["FORMATS", "decode", "detect_format"]
 FORMATS: tuple[str, ...] = (
     "ris",
     "nbib",
+    "ovid",
     "bibtex",
     "endnote_xml",
     "endnote_tagged",
@@ -99,6 +100,11 @@ def decode(data: bytes, *, name: str = "<input>") -> tuple[str, str]:
 
 
 _RIS_TY = re.compile(r"^\s*TY\s{1,2}-", re.MULTILINE)
+# An Ovid record-number line ("<3001. >") followed by a field line ("VN  - ...").
+_OVID_RECORD = re.compile(
+    r"^<[ \t]*\d+\.?[ \t]*>[ \t]*\r?\n[A-Z][A-Z0-9]{1,3} {0,2}- ", re.MULTILINE
+)
+_OVID_VENDOR = re.compile(r"^VN  - Ovid Technologies", re.MULTILINE)
 _NBIB_TAG = re.compile(r"^(PMID|OWN |STAT|PMC |TI  |FAU |AU  |DP  |JT  |OID )-", re.MULTILINE)
 _WOS_FIRST = re.compile(r"^(?:FN |VR |PT [A-Z]\b)")
 _WOS_TAB = re.compile(r"^(?:PT|FN)\t(?:[A-Z][A-Z0-9]\t)+")
@@ -109,6 +115,7 @@ _TAGGED = re.compile(r"^%[0-9A-Z@!#$&()*+^|~?\]] ", re.MULTILINE)
 _EXTENSIONS = {
     ".ris": "ris",
     ".nbib": "nbib",
+    ".ovd": "ovid",
     ".medline": "nbib",
     ".bib": "bibtex",
     ".bibtex": "bibtex",
@@ -140,6 +147,8 @@ def detect_format(text: str, *, name: str = "<input>") -> str:
         return "wos"
     if _RIS_TY.search(head):
         return "ris"
+    if _OVID_RECORD.search(head) or _OVID_VENDOR.search(head):
+        return "ovid"
     if _NBIB_TAG.search(head):
         return "nbib"
     if _TAGGED.match(first):

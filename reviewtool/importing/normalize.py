@@ -26,6 +26,7 @@ __all__ = [
     "parse_year",
     "split_authors",
     "split_keywords",
+    "split_no_pagination",
 ]
 
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
@@ -221,6 +222,34 @@ def normalize_pages(value: str | None) -> str | None:
     if int(end) == int(start):
         return f"{pre1}{start}"
     return f"{pre1}{start}-{pre1}{end}"
+
+
+_NO_PAGINATION = re.compile(
+    r"^\s*(?P<volume>[^()]*?)\s*(?:\((?P<issue>[^()]*)\))?\s*\(no pagination\)\s*$", re.IGNORECASE
+)
+
+
+def split_no_pagination(
+    volume: str | None, issue: str | None
+) -> tuple[str | None, str | None, str | None] | None:
+    """Read Embase's "(no pagination)" volume: ``("14 (1) (no pagination)", "e0212345")``.
+
+    Embase writes an article without page numbers as volume ``14 (1) (no pagination)`` (the issue
+    in parentheses) and puts the article number where the issue belongs. Returns
+    ``(volume, issue, article_number)``, here ``("14", "1", "e0212345")``, or ``None`` when
+    ``volume`` does not carry the "(no pagination)" mark. ``issue`` is taken as the article
+    number only when it differs from the issue in parentheses.
+    """
+    if not volume or "pagination" not in volume.lower():
+        return None
+    match = _NO_PAGINATION.match(volume)
+    if match is None:
+        return None
+    vol = clean_text(match.group("volume"))
+    inner = clean_text(match.group("issue"))
+    given = clean_text(issue)
+    article = given if given and given != inner else None
+    return vol, inner, article
 
 
 _PARTICLES = frozenset(

@@ -13,13 +13,15 @@ import gc
 import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reviewtool.domain import CitationIn
 from reviewtool.errors import InvalidInput, ParseError
+from reviewtool.importing import normalize as nz
 from reviewtool.importing.detect import FORMATS, decode, detect_format
 from reviewtool.importing.parsers._base import BadRecord, ParseWarning, Progress, excerpt
+from reviewtool.importing.parsers._repeats import record_label
 
 __all__ = [
     "FORMATS",
@@ -34,6 +36,7 @@ __all__ = [
 _MODULES = {
     "ris": "ris",
     "nbib": "nbib",
+    "ovid": "ovid",
     "bibtex": "bibtex",
     "endnote_xml": "endnote_xml",
     "endnote_tagged": "endnote_tagged",
@@ -72,6 +75,23 @@ class ParsedFile:
     warnings: tuple[ParseWarning, ...] = ()
 
 
+def _no_pagination(citation: CitationIn) -> CitationIn:
+    """Embase's ``14 (1) (no pagination)`` volume split into volume, issue, article number.
+
+    Every format goes through here, so the fields are clean whichever export carried them:
+    ``volume``, ``issue`` and ``extra["article_number"]`` (the name RIS C7 and WoS AR use);
+    ``pages`` stays empty.
+    """
+    split = nz.split_no_pagination(citation.volume, citation.issue)
+    if split is None:
+        return citation
+    volume, issue, article = split
+    extra = dict(citation.extra)
+    if article and not extra.get("article_number"):
+        extra["article_number"] = article
+    return replace(citation, volume=volume, issue=issue, extra=extra)
+
+
 def parse_text(
     text: str,
     *,
@@ -99,7 +119,18 @@ def parse_text(
         with _gc_paused():
             for item in parse(text, **kwargs):  # type: ignore[attr-defined]
                 if isinstance(item, CitationIn):
+                    if item.volume and "pagination" in item.volume.lower():
+                        item = _no_pagination(item)
                     good.append(item)
+                    if item.title is None and item.doi is None and item.pmid is None:
+                        # Every format: a record nothing can identify is kept, but said so.
+                        warnings.append(
+                            ParseWarning(
+                                item.line,
+                                f"{record_label(item)}: no title, DOI or PMID; imported with its "
+                                "raw text (check the file or the column mapping)",
+                            )
+                        )
                 elif isinstance(item, BadRecord):
                     if not skip_bad:
                         raise ParseError(
@@ -146,6 +177,7 @@ def parse_bytes(
     (``{"title": "Article Title"}``); unmapped fields are matched by common header names.
     ``progress`` is called with the number of records processed so far.
 
+    A record with no title, no DOI and no PMID is kept with a warning (whatever the format).
     Raises ``ParseError`` naming the file, line and record at the first bad record unless
     ``skip_bad`` is set, and ``InvalidInput`` for undecodable, binary or unrecognisable files.
     """

@@ -58,6 +58,10 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "language": ("language", "language of original document", "la"),
 }
 _FIELDS = frozenset(FIELD_ALIASES)
+# A table must have at least one of these columns to hold bibliographic records at all.
+_IDENTIFYING = ("title", "authors", "doi", "pmid", "year")
+# Excel writes "sep=;" (or "sep=,", "sep=\t" ...) as the first line to name the delimiter.
+_SEP_DIRECTIVE = re.compile(r'^"?sep=(.)"?\s*$', re.IGNORECASE)
 
 
 def _squash(header: str) -> str:
@@ -119,7 +123,15 @@ def parse(
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
         raise ParseError("the table is empty", path=name)
-    delimiter = _delimiter(lines[first])
+    directive = _SEP_DIRECTIVE.match(lines[first].lstrip("\ufeff"))
+    if directive:
+        # Excel's "sep=;" first line names the delimiter; the header is the next line.
+        delimiter = directive.group(1)
+        first = next((i for i in range(first + 1, len(lines)) if lines[i].strip()), None)
+        if first is None:
+            raise ParseError("the table has a 'sep=' line but no header", path=name, line=1)
+    else:
+        delimiter = _delimiter(lines[first])
     consumed: list[str] = []
     line_no = [first]
 
@@ -141,6 +153,14 @@ def parse(
             "not a delimited table: the header has one column", path=name, line=first + 1
         )
     cols = _column_index(headers, column_map, name=name)
+    if not any(field in cols for field in _IDENTIFYING):
+        shown = ", ".join(repr(h) for h in headers[:8]) + (" ..." if len(headers) > 8 else "")
+        raise ParseError(
+            f"no column is recognised as title, authors, DOI, PMID or year (header: {shown}); "
+            f"name the columns with --map, e.g. --map title={headers[0] or 'COLUMN'!r}",
+            path=name,
+            line=first + 1,
+        )
     consumed.clear()
     count = 0
     while True:

@@ -11,15 +11,31 @@ import re
 from reviewtool.domain import CitationIn
 from reviewtool.errors import ParseError
 from reviewtool.importing import normalize as nz
+from reviewtool.importing.parsers import _repeats as rp
 from reviewtool.importing.parsers._base import BadRecord, Progress, RecordStream, split_lines
 
-__all__ = ["parse", "to_citation"]
+__all__ = ["KNOWN_TAGS", "parse", "to_citation"]
 
 _TAG = re.compile(r"^%(\S)(?: (.*)|$)")
 
 
-def to_citation(fields: dict[str, list[str]], *, raw: str, line: int) -> CitationIn:
-    """Map Refer tags (%A author, %T title, %J/%B journal, %D year, %R DOI ...) to a CitationIn."""
+# Refer/EndNote tags (EndNote's "Tagged import format" table: letters, digits and the
+# punctuation tags for ISBN/ISSN, short title, database name ...). Others go to extra as tag_X.
+KNOWN_TAGS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ@!#$&()*+^|~?]<>=")
+
+
+def to_citation(
+    fields: dict[str, list[str]], *, raw: str, line: int, notes: list[str] | None = None
+) -> CitationIn:
+    """Map Refer tags (%A author, %T title, %J/%B journal, %D year, %R DOI ...) to a CitationIn.
+
+    A repeated single-value tag follows the shared policy in ``_repeats`` (notes appended to
+    ``notes``): %X abstracts and %Z notes joined, a second %T (and %Q, the translated title) kept
+    as ``extra["alternative_title"]``, the first valid %R DOI. Tags outside ``KNOWN_TAGS`` are
+    kept in ``extra`` as ``tag_X``.
+    """
+    if notes is None:
+        notes = []
 
     def one(*tags: str) -> str | None:
         for tag in tags:
@@ -27,6 +43,9 @@ def to_citation(fields: dict[str, list[str]], *, raw: str, line: int) -> Citatio
                 if value.strip():
                     return value.strip()
         return None
+
+    def first(tag: str) -> str | None:
+        return rp.first_value(f"%{tag}", fields.get(tag, ()), notes)
 
     keywords: list[str] = []
     for value in fields.get("K", ()):
@@ -41,23 +60,34 @@ def to_citation(fields: dict[str, list[str]], *, raw: str, line: int) -> Citatio
             ("publisher", one("I")),
             ("label", one("F")),
             ("accession_number", one("M")),
+            ("notes", rp.joined_text("%Z", fields.get("Z", ()), [])),
         )
         if value
     }
+    title, alternatives = rp.title_and_alternatives("%T", fields.get("T", ()), notes)
+    translated = [nz.clean_text(v) for v in fields.get("Q", ())]
+    others = [t for t in [alternatives, *translated] if t and t != title]
+    if others:
+        extra[rp.ALTERNATIVE_TITLE] = "; ".join(others)
+    for tag, values in fields.items():
+        if tag not in KNOWN_TAGS:
+            kept = "; ".join(v.strip() for v in values if v.strip())
+            if kept:
+                extra[f"tag_{tag}"] = kept
     return CitationIn(
         source_key=one("M", "F"),
         raw=raw,
         line=line,
-        title=nz.clean_text(one("T")),
+        title=title,
         authors=nz.normalize_authors(fields.get("A", ())),
-        year=nz.parse_year(one("D")) or nz.parse_year(one("8")),
+        year=nz.parse_year(first("D")) or nz.parse_year(one("8")),
         journal=nz.clean_text(one("J", "B")),
-        volume=one("V"),
-        issue=one("N"),
-        pages=nz.normalize_pages(one("P")),
-        doi=nz.normalize_doi(one("R")),
+        volume=first("V"),
+        issue=first("N"),
+        pages=nz.normalize_pages(first("P")),
+        doi=rp.first_valid("%R", fields.get("R", ()), nz.normalize_doi, notes),
         pmid=None,
-        abstract=nz.clean_text(one("X")),
+        abstract=rp.joined_text("%X", fields.get("X", ()), notes),
         keywords=nz.split_keywords(keywords, separators=";"),
         publication_type=one("0", "9"),
         language=one("G"),
@@ -69,6 +99,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
     """Yield each tagged record of ``text`` as a ``CitationIn`` or a ``BadRecord``."""
     lines = split_lines(text)
     count = 0
+    unknown_seen: dict[str, list[int]] = {}
     block: list[str] = []
     start = 0
     for i, line in enumerate([*lines, ""]):
@@ -98,8 +129,19 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
         if problem is not None:
             yield BadRecord(start + 1, None, problem, raw)
         else:
-            yield to_citation(fields, raw=raw, line=start + 1)
+            notes: list[str] = []
+            citation = to_citation(fields, raw=raw, line=start + 1, notes=notes)
+            for tag in fields:
+                if tag not in KNOWN_TAGS:
+                    entry = unknown_seen.get(tag)
+                    if entry is None:
+                        unknown_seen[tag] = [start + 1, 1]
+                    else:
+                        entry[1] += 1
+            yield citation
+            yield from rp.record_warnings(citation, notes)
         if progress is not None:
             progress(count)
+    yield from rp.unknown_tag_warnings(unknown_seen, "EndNote tagged")
     if count == 0 and text.strip():
         raise ParseError("no EndNote tagged record found", path=name, line=1)

@@ -12,9 +12,15 @@ import re
 from reviewtool.domain import CitationIn
 from reviewtool.errors import ParseError
 from reviewtool.importing import normalize as nz
-from reviewtool.importing.parsers._base import BadRecord, Progress, RecordStream, split_lines
+from reviewtool.importing.parsers import _repeats as rp
+from reviewtool.importing.parsers._base import (
+    BadRecord,
+    Progress,
+    RecordStream,
+    split_lines,
+)
 
-__all__ = ["parse", "to_citation"]
+__all__ = ["KNOWN_TAGS", "parse", "to_citation"]
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{0,3})\s*-(?: (.*)|$)")
 
@@ -38,15 +44,121 @@ def _one(fields: dict[str, list[str]], *tags: str) -> str | None:
     return None
 
 
-def to_citation(fields: dict[str, list[str]], *, raw: str, line: int) -> CitationIn:
-    """Map MEDLINE tags to a ``CitationIn`` (FAU preferred to AU, JT to TA, LID/AID for the DOI)."""
-    doi = None
-    for value in [*fields.get("LID", ()), *fields.get("AID", ())]:
-        if "[doi]" in value or "doi" in value.lower():
-            doi = nz.normalize_doi(value)
-            if doi:
-                break
-    pmid = nz.normalize_pmid(_one(fields, "PMID"))
+# MEDLINE/PubMed tags (NLM, "MEDLINE/PubMed Data Element (Field) Descriptions") and the few that
+# ERIC's nbib exports add. Any other tag is kept in ``extra`` as ``tag_XXX`` with a warning.
+KNOWN_TAGS = frozenset(
+    [
+        "AB",
+        "AD",
+        "AID",
+        "AU",
+        "AUID",
+        "BTI",
+        "CI",
+        "CIN",
+        "CN",
+        "COI",
+        "COIS",
+        "CON",
+        "CP",
+        "CRDT",
+        "CRF",
+        "CRI",
+        "CTDT",
+        "CTI",
+        "DA",
+        "DCOM",
+        "DEP",
+        "DP",
+        "DRDT",
+        "ECF",
+        "ECI",
+        "ED",
+        "EDAT",
+        "EFR",
+        "EIN",
+        "EN",
+        "FAU",
+        "FED",
+        "FIR",
+        "FPS",
+        "GN",
+        "GR",
+        "GS",
+        "IP",
+        "IR",
+        "IRAD",
+        "IS",
+        "ISBN",
+        "ISSN",
+        "JID",
+        "JT",
+        "LA",
+        "LID",
+        "LR",
+        "MH",
+        "MHDA",
+        "MID",
+        "NM",
+        "OAB",
+        "OABL",
+        "OCI",
+        "OID",
+        "ORI",
+        "OT",
+        "OTO",
+        "OWN",
+        "PB",
+        "PG",
+        "PHST",
+        "PL",
+        "PMC",
+        "PMCR",
+        "PMID",
+        "PS",
+        "PST",
+        "PT",
+        "PUBM",
+        "RF",
+        "RIN",
+        "RN",
+        "ROF",
+        "RPF",
+        "RPI",
+        "RRF",
+        "RRI",
+        "SB",
+        "SFM",
+        "SI",
+        "SO",
+        "SPIN",
+        "STAT",
+        "TA",
+        "TI",
+        "TT",
+        "UIN",
+        "UOF",
+        "VI",
+        "VTI",
+    ]
+)
+
+
+def to_citation(
+    fields: dict[str, list[str]], *, raw: str, line: int, notes: list[str] | None = None
+) -> CitationIn:
+    """Map MEDLINE tags to a ``CitationIn`` (FAU preferred to AU, JT to TA, LID/AID for the DOI).
+
+    A repeated single-value tag follows the shared policy in ``_repeats`` (notes appended to
+    ``notes``): AB paragraphs joined, a second TI (and TT, the transliterated title) kept as
+    ``extra["alternative_title"]``, the first valid PMID and DOI. Tags outside ``KNOWN_TAGS`` are
+    kept in ``extra`` as ``tag_XXX``.
+    """
+    if notes is None:
+        notes = []
+    dois = [v for v in [*fields.get("LID", ()), *fields.get("AID", ())] if "doi" in v.lower()]
+    doi = rp.first_valid("LID/AID [doi]", dois, nz.normalize_doi, notes)
+    pmid = rp.first_valid("PMID", fields.get("PMID", ()), nz.normalize_pmid, notes)
     authors = fields.get("FAU") or fields.get("AU") or []
     extra: dict[str, str] = {}
     for tag, key in (
@@ -62,21 +174,37 @@ def to_citation(fields: dict[str, list[str]], *, raw: str, line: int) -> Citatio
     ):
         if fields.get(tag):
             extra[key] = "; ".join(v for v in fields[tag] if v)
+    title, alternatives = rp.title_and_alternatives("TI", fields.get("TI", ()), notes)
+    if title is None:
+        title = nz.clean_text(_one(fields, "BTI"))
+    others = [t for t in [alternatives, *(nz.clean_text(v) for v in fields.get("TT", ()))] if t]
+    others = [t for t in others if t != title]
+    if others:
+        extra[rp.ALTERNATIVE_TITLE] = "; ".join(others)
+    general_notes = rp.joined_text("GN", fields.get("GN", ()), [])
+    if general_notes:
+        extra["notes"] = general_notes
+    for tag, values in fields.items():
+        if tag not in KNOWN_TAGS:
+            kept = "; ".join(v for v in values if v)
+            if kept:
+                extra[f"tag_{tag}"] = kept
     keywords = [*fields.get("MH", ()), *fields.get("OT", ())]
     return CitationIn(
         source_key=pmid or _one(fields, "OID", "AID"),
         raw=raw,
         line=line,
-        title=nz.clean_text(_one(fields, "TI", "BTI")),
+        title=title,
         authors=nz.normalize_authors(authors),
-        year=nz.parse_year(_one(fields, "DP", "DEP")),
+        year=nz.parse_year(rp.first_value("DP", fields.get("DP", ()), notes))
+        or nz.parse_year(_one(fields, "DEP")),
         journal=nz.clean_text(_one(fields, "JT", "TA")),
-        volume=_one(fields, "VI"),
-        issue=_one(fields, "IP"),
-        pages=nz.normalize_pages(_one(fields, "PG")),
+        volume=rp.first_value("VI", fields.get("VI", ()), notes),
+        issue=rp.first_value("IP", fields.get("IP", ()), notes),
+        pages=nz.normalize_pages(rp.first_value("PG", fields.get("PG", ()), notes)),
         doi=doi,
         pmid=pmid,
-        abstract=nz.clean_text(_one(fields, "AB")),
+        abstract=rp.joined_text("AB", fields.get("AB", ()), notes),
         keywords=nz.split_keywords(keywords, separators=""),
         publication_type=nz.clean_text("; ".join(fields.get("PT", ()))),
         language=_one(fields, "LA"),
@@ -97,6 +225,8 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
         last_content -= 1
     lines.append("")  # ends the last block
     count = 0
+    known = KNOWN_TAGS
+    unknown_seen: dict[str, list[int]] = {}
     heads: dict[str, str] = {}
     start = -1  # first line of the block being read; -1 between blocks
     fields: dict[str, list[str]] = {}
@@ -159,10 +289,22 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
                     start + 1, key, "file ends in the middle of this record (truncated?)", raw
                 )
             else:
-                yield to_citation(fields, raw=raw, line=start + 1)
+                notes: list[str] = []
+                citation = to_citation(fields, raw=raw, line=start + 1, notes=notes)
+                for tag in fields:
+                    if tag not in known:
+                        entry = unknown_seen.get(tag)
+                        if entry is None:
+                            unknown_seen[tag] = [start + 1, 1]
+                        else:
+                            entry[1] += 1
+                yield citation
+                if notes:
+                    yield from rp.record_warnings(citation, notes)
             count += 1
             if progress is not None:
                 progress(count)
         start, fields, last, parts, error = -1, {}, None, [], None
+    yield from rp.unknown_tag_warnings(unknown_seen, "MEDLINE")
     if count == 0 and text.strip():
         raise ParseError("no MEDLINE record found", path=name, line=1)

@@ -20,11 +20,13 @@ import rispy.config
 
 from reviewtool.domain import CitationIn
 from reviewtool.importing import normalize as nz
+from reviewtool.importing.parsers import _repeats as rp
 from reviewtool.importing.parsers._base import (
     BadRecord,
     ParseWarning,
     Progress,
     RecordStream,
+    excerpt,
     split_lines,
 )
 
@@ -88,26 +90,36 @@ def _all(rec: dict[str, Any], key: str) -> list[str]:
     return [v for v in value if isinstance(v, str)]
 
 
-def to_citation(rec: dict[str, Any], *, raw: str, line: int) -> CitationIn:
-    """Map one rispy record dict (with ``RIS_MAPPING`` keys) to a ``CitationIn``."""
-    start = _first(rec, "start_page")
-    end = _first(rec, "end_page")
+def to_citation(
+    rec: dict[str, Any], *, raw: str, line: int, notes: list[str] | None = None
+) -> CitationIn:
+    """Map one rispy record dict (with ``RIS_MAPPING`` keys) to a ``CitationIn``.
+
+    A tag repeated in one record follows the shared policy in ``_repeats`` (abstracts and notes
+    joined, later titles kept as ``extra["alternative_title"]``, the first valid DOI/PMID); what
+    it changed is appended to ``notes``. Tags outside ``RIS_MAPPING`` are kept in ``extra`` as
+    ``tag_XX`` ("; "-joined values).
+    """
+    if notes is None:
+        notes = []
+    start = rp.first_value("SP", _all(rec, "start_page"), notes)
+    end = rp.first_value("EP", _all(rec, "end_page"), notes)
     pages = f"{start}-{end}" if start and end and "-" not in start else start or end
-    doi = nz.normalize_doi(_first(rec, "doi"))
+    doi = rp.first_valid("DO", _all(rec, "doi"), nz.normalize_doi, notes)
     if doi is None:
         for url in [*_all(rec, "urls"), *_all(rec, "file_attachments2")]:
             if "doi.org/" in url:
                 doi = nz.normalize_doi(url)
                 break
-    unknown = rec.get("unknown_tag") or {}
+    unknown: dict[str, list[str]] = rec.get("unknown_tag") or {}
     # embase.com exports carry the Embase accession (L...) in U2 and the PMID in C5.
     source_key = _first(rec, "id", "accession_number") or _first(unknown, "U2")
     database = (_first(rec, "name_of_database") or "").lower()
     pmid = None
     if "PM" in unknown:
-        pmid = nz.normalize_pmid(unknown["PM"][0])
+        pmid = rp.first_valid("PM", unknown["PM"], nz.normalize_pmid, notes)
     if pmid is None and database.startswith(("medline", "pubmed")):
-        pmid = nz.normalize_pmid(_first(rec, "accession_number"))
+        pmid = rp.first_valid("AN", _all(rec, "accession_number"), nz.normalize_pmid, notes)
     if pmid is None and (database.startswith("embase") or (source_key or "").startswith("L")):
         pmid = nz.normalize_pmid(_first(rec, "custom5"))
     extra: dict[str, str] = {}
@@ -124,20 +136,39 @@ def to_citation(rec: dict[str, Any], *, raw: str, line: int) -> CitationIn:
     ):
         val = rec.get(key)
         if type(val) is str:
-            extra[field] = val.strip()
+            if val.strip():
+                extra[field] = val.strip()
         elif val:
             extra[field] = "; ".join(v.strip() for v in val if isinstance(v, str) and v.strip())
     urls = _all(rec, "urls")
     if urls:
         extra["url"] = urls[0]
-    abstract = _first(rec, "abstract", "abstract_n2")
+    # N1 is a list tag (EndNote writes one per note, Scopus hundreds): joined as paragraphs, in
+    # order, with no warning; stripped only (cleaning each one cost a tenth of the parse time).
+    note_text = rp.PARAGRAPH.join(n for n in (v.strip() for v in _all(rec, "notes")) if n)
+    if note_text:
+        extra["notes"] = note_text
+    for tag, values in unknown.items():
+        kept = "; ".join(v for v in values if v)
+        if kept:
+            extra[_unknown_key(tag)] = kept
+    abstract = rp.joined_text("AB", _all(rec, "abstract"), notes) or rp.joined_text(
+        "N2", _all(rec, "abstract_n2"), notes
+    )
+    title, alternatives = rp.title_and_alternatives("TI", _all(rec, "title"), notes)
+    if title is None:
+        title = nz.clean_text(_first(rec, "short_title", "book_title", "caption_title"))
+    translated = [nz.clean_text(t) for t in _all(rec, "translated_title")]  # TT
+    others = [t for t in [alternatives, *translated] if t and t != title]
+    if others:
+        extra[rp.ALTERNATIVE_TITLE] = "; ".join(others)
     return CitationIn(
         source_key=source_key,
         raw=raw,
         line=line,
-        title=nz.clean_text(_first(rec, "title", "short_title", "book_title", "caption_title")),
+        title=title,
         authors=nz.normalize_authors(_all(rec, "authors")),
-        year=nz.parse_year(_first(rec, "year"))
+        year=nz.parse_year(rp.first_value("PY", _all(rec, "year"), notes))
         or nz.parse_year(_first(rec, "year_y1"))
         or nz.parse_year(_first(rec, "date")),
         journal=nz.clean_text(
@@ -150,12 +181,16 @@ def to_citation(rec: dict[str, Any], *, raw: str, line: int) -> CitationIn:
                 "alternate_journal",
             )
         ),
-        volume=nz.clean_text(_first(rec, "volume")),
-        issue=nz.clean_text(_first(rec, "number")),
+        # VO is the specification's "published standard number", but exporters (e.g. the ones
+        # CoLRev's loader tests use) write the volume there when there is no VL.
+        volume=nz.clean_text(
+            rp.first_value("VL", _all(rec, "volume"), notes) or _first(unknown, "VO")
+        ),
+        issue=nz.clean_text(rp.first_value("IS", _all(rec, "number"), notes)),
         pages=nz.normalize_pages(pages),
         doi=doi,
         pmid=pmid,
-        abstract=nz.clean_text(abstract),
+        abstract=abstract,
         keywords=nz.split_keywords(_all(rec, "keywords"), separators=""),
         # Cochrane puts the publication type in PT; it says more than TY (always JOUR there).
         publication_type=nz.clean_text(
@@ -171,6 +206,15 @@ _TAG_SECOND = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _LIST_TAG_SET = frozenset(_LIST_TAGS)
 _DELIMITED: dict[str, str] = dict(rispy.config.DELIMITED_TAG_MAPPING)
 _UNKNOWN = RIS_MAPPING["UK"]
+# Tags of the RIS specification (Research Information Systems, "RIS Format Specifications", 2012;
+# the list in Wikipedia's "RIS (file format)") that rispy's mapping lacks, and vendor tags this
+# parser reads (PT: Cochrane Library publication type; PM: PMID). They are kept in ``extra`` as
+# ``tag_XX`` like any other unmapped tag, but they are not "unknown", so they give no warning.
+_KNOWN_UNMAPPED = frozenset(
+    {"A5", "A6", "BT", "CP", "CT", "ED", "J1", "L3", "LK", "M2", "PP", "VO"}
+    | {f"U{i}" for i in range(1, 6)}
+    | {"PT", "PM"}
+)
 # tag -> (record key, is a list tag): one dict lookup per line instead of three.
 _SPECS: dict[str, tuple[str, bool]] = {
     tag: (key, tag in _LIST_TAG_SET) for tag, key in RIS_MAPPING.items() if tag not in _DELIMITED
@@ -233,14 +277,57 @@ def add_field(rec: dict[str, Any], tag: str | None, value: str, *, continued: bo
 def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordStream:
     """Yield each RIS record of ``text`` as a ``CitationIn`` or, when broken, a ``BadRecord``.
 
+    Tag lines outside TY ... ER are never dropped silently. A block of tag lines that runs
+    straight into the next TY belongs to that record (Scopus data passed through other tools puts
+    DB, TI, SP, AB before TY); a block right after an ER that ends at a blank line or at the end of
+    the file belongs to the record that ER closed (Ovid writes ``NL`` after ER). Either way the
+    lines become part of the record's ``raw`` text and a warning gives their line numbers. Other
+    text outside any record (``Provider: ...`` headers) is not imported, and a warning says where.
     A record missing its ER line but followed by a new TY is kept (the TY shows where it ended);
     a record cut off by the end of the file is bad, because we cannot tell it is complete.
+    Tags outside ``RIS_MAPPING`` are kept in ``extra`` with one warning per tag for the file.
     """
     lines = split_lines(text)
     count = 0
     start = 0
     rec: dict[str, Any] | None = None
     last_tag: str | None = None
+    # Between records: the record the last ER closed (yielded once we know no trailer follows),
+    # the first tag line of a block after it, and non-tag lines that belong to no record.
+    held: tuple[dict[str, Any], int, int] | None = None  # (fields, first line, end index)
+    pending = -1
+    outside: list[int] = []
+    unknown_seen: dict[str | None, list[int]] = {}  # tag -> [first line, records]
+
+    def emit(rec: dict[str, Any], begin: int, end: int) -> RecordStream:
+        notes: list[str] = []
+        citation = to_citation(rec, raw="\n".join(lines[begin:end]), line=begin + 1, notes=notes)
+        unknown = rec.get(_UNKNOWN)
+        if unknown:
+            for tag in unknown:
+                if tag in _KNOWN_UNMAPPED:
+                    continue  # a RIS-spec or vendor tag: kept in extra, nothing to warn about
+                seen = unknown_seen.get(tag)
+                if seen is None:
+                    unknown_seen[tag] = [begin + 1, 1]
+                else:
+                    seen[1] += 1
+        yield citation
+        if notes:
+            yield from rp.record_warnings(citation, notes)
+
+    def attach_trailer(end: int) -> Iterator[ParseWarning]:
+        # lines[pending:end] follow the held record's ER: they are its trailer.
+        nonlocal held
+        assert held is not None
+        fields, begin, _ = held
+        _replay(fields, lines, pending, end)
+        stop = _trim_trailing_blank(lines, pending, end)
+        held = (fields, begin, stop)
+        yield ParseWarning(
+            pending + 1,
+            f"{_span(pending + 1, stop)} after the ER on line {pending} read as part of that record",
+        )
 
     specs = _SPECS
     for i, line in enumerate(lines):
@@ -263,11 +350,45 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
                             existing.append(content)
                         else:
                             add_field(rec, last_tag, content, continued=True)
+                elif line.strip():
+                    if pending < 0:
+                        outside.append(i)
+                elif pending >= 0 and held is not None and held[2] == pending:
+                    # A blank line ends a block that started right after an ER: a trailer.
+                    yield from attach_trailer(i)
+                    pending = -1
                 continue
             tag, value = tagged
         if rec is None:
+            if tag == "TY" or tag == "ER":
+                if held is not None:
+                    yield from emit(*held)
+                    count += 1
+                    if progress is not None:
+                        progress(count)
+                    held = None
+                if outside:
+                    yield _outside_warning(lines, outside)
+                    outside = []
             if tag == "TY":
                 rec, start, last_tag = {"type_of_reference": value}, i, None
+                if pending >= 0:
+                    yield ParseWarning(
+                        pending + 1,
+                        f"{_span(pending + 1, i)} before the TY on line {i + 1} read as part of "
+                        "that record",
+                    )
+                    _replay(rec, lines, pending, i)
+                    start, pending = pending, -1
+            elif tag == "ER":
+                if pending >= 0:
+                    # Tags ended by ER with no TY at all: still a record, and said so.
+                    fields: dict[str, Any] = {}
+                    _replay(fields, lines, pending, i)
+                    yield ParseWarning(pending + 1, f"record has no TY line (ends on line {i + 1})")
+                    held, pending = (fields, pending, i + 1), -1
+            elif pending < 0:
+                pending = i
             continue
         spec = specs.get(tag)
         if spec is not None and tag != "TY" and tag != "ER":
@@ -282,21 +403,27 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
                 add_field(rec, tag, value, continued=False)
             last_tag = tag
         elif tag == "ER":
-            yield to_citation(rec, raw="\n".join(lines[start : i + 1]), line=start + 1)
-            count += 1
-            if progress is not None:
-                progress(count)
-            rec = None
+            held, rec = (rec, start, i + 1), None
         elif tag == "TY":
             # A new TY ends the previous record even without ER: nothing was lost, so keep it.
             yield ParseWarning(start + 1, f"record has no ER line; ended by the TY on line {i + 1}")
             end = _trim_trailing_blank(lines, start, i)
-            yield to_citation(rec, raw="\n".join(lines[start:end]), line=start + 1)
+            yield from emit(rec, start, end)
             count += 1
             rec, start, last_tag = {"type_of_reference": value}, i, None
         else:
             add_field(rec, tag, value, continued=False)
             last_tag = tag
+    if pending >= 0:
+        if held is not None and held[2] == pending:
+            yield from attach_trailer(len(lines))
+        else:
+            rec, start = {}, pending  # tag lines with no TY and no ER: reported as cut off
+    if held is not None:
+        yield from emit(*held)
+        count += 1
+        if progress is not None:
+            progress(count)
     if rec is not None:
         end = _trim_trailing_blank(lines, start, len(lines))
         yield BadRecord(
@@ -305,8 +432,54 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
             "record has no ER line before the end of the file (truncated?)",
             "\n".join(lines[start:end]),
         )
+    elif outside and count:
+        yield _outside_warning(lines, outside)
+    for utag, (first, records) in unknown_seen.items():
+        what = (
+            f"tag {utag!r} is not a RIS field this tool knows" if utag else "text continues no tag"
+        )
+        yield ParseWarning(
+            first,
+            f"{what}; kept in extra as {_unknown_key(utag)!r} "
+            f"({records} record{'s' if records != 1 else ''})",
+        )
     if count == 0 and rec is None and text.strip():
         yield from _no_records(name)
+
+
+def _replay(rec: dict[str, Any], lines: list[str], begin: int, end: int) -> None:
+    """Add the tag and continuation lines ``lines[begin:end]`` to ``rec`` (pre-TY lines)."""
+    last: str | None = None
+    for line in lines[begin:end]:
+        tagged = _split_tag(line)
+        if tagged is not None:
+            tag, value = tagged
+            if tag == "TY":
+                continue
+            add_field(rec, tag, value, continued=False)
+            last = tag
+        elif line.strip() and last is not None:
+            add_field(rec, last, line.strip(), continued=True)
+
+
+def _unknown_key(tag: str | None) -> str:
+    """The ``extra`` key for a tag outside ``RIS_MAPPING`` (``None``: text after TY, no tag)."""
+    return f"tag_{tag}" if tag else "untagged"
+
+
+def _span(first: int, last: int) -> str:
+    """``"line 4"`` or ``"lines 4-9"`` (1-based, inclusive)."""
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def _outside_warning(lines: list[str], where: list[int]) -> ParseWarning:
+    first, last = where[0] + 1, where[-1] + 1
+    return ParseWarning(
+        first,
+        f"text outside any record not imported ({len(where)} non-tag "
+        f"line{'s' if len(where) != 1 else ''} in {_span(first, last)}): "
+        f"{excerpt(lines[where[0]], 60)!r}",
+    )
 
 
 def _trim_trailing_blank(lines: list[str], start: int, end: int) -> int:

@@ -1,7 +1,8 @@
 """Web of Science plain text (FN/VR header, PT ... ER records, EF) and tab-delimited exports.
 
 Plain-text records are cut out here (for start line, verbatim text and per-record errors) and
-their fields read with rispy's ``WokParser``. Tab-delimited "savedrecs.txt" files carry the same
+their fields read with rispy's tag table (``WOK_TAG_KEY_MAPPING``; rispy's own ``WokParser`` raised
+on any tag outside it and on a continuation after a repeated tag). Tab-delimited "savedrecs.txt" files carry the same
 two-letter tags as column headers and go through the same field mapping.
 """
 
@@ -10,17 +11,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rispy.config import WOK_TAG_KEY_MAPPING
-from rispy.parser import WokParser
+from rispy.config import WOK_LIST_TYPE_TAGS, WOK_TAG_KEY_MAPPING
 
 from reviewtool.domain import CitationIn
 from reviewtool.errors import ParseError
 from reviewtool.importing import normalize as nz
+from reviewtool.importing.parsers import _repeats as rp
 from reviewtool.importing.parsers._base import (
     BadRecord,
     ParseWarning,
     Progress,
     RecordStream,
+    excerpt,
     split_lines,
 )
 
@@ -28,6 +30,11 @@ __all__ = ["parse", "to_citation"]
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9])(?: (.*)|$)")
 # Tags whose tab-delimited cell holds a "; "-separated list (plain text puts one item per line).
+_UNKNOWN = "unknown_tag"
+# rispy's Core Collection tags, plus the newer C3 (affiliations) and WE (edition).
+_MAPPING: dict[str, str] = {**WOK_TAG_KEY_MAPPING, "C3": "affiliations", "WE": "wos_edition"}
+_LIST_TAGS = frozenset(WOK_LIST_TYPE_TAGS)
+_FILE_TAGS = frozenset({"FN", "VR", "EF"})
 _TAB_LISTS = {"AU", "AF", "BA", "BF", "CA", "GP", "BE", "CR", "RI", "OI", "WC", "SC"}
 
 
@@ -48,9 +55,19 @@ def _many(rec: dict[str, Any], key: str) -> list[str]:
     return [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
 
 
-def to_citation(rec: dict[str, Any], *, raw: str, line: int) -> CitationIn:
-    """Map one record keyed by rispy's ``WOK_TAG_KEY_MAPPING`` names to a ``CitationIn``."""
-    start, end = _one(rec, "beginning_page"), _one(rec, "ending_page")
+def to_citation(
+    rec: dict[str, Any], *, raw: str, line: int, notes: list[str] | None = None
+) -> CitationIn:
+    """Map one record keyed by rispy's ``WOK_TAG_KEY_MAPPING`` names to a ``CitationIn``.
+
+    Values are strings or lists of strings (one per occurrence or per list item). A repeated
+    single-value tag follows the shared policy in ``_repeats`` (notes appended to ``notes``);
+    ``rec["unknown_tag"]`` (tag -> values) is kept in ``extra`` as ``tag_XX``.
+    """
+    if notes is None:
+        notes = []
+    start = rp.first_value("BP", _many(rec, "beginning_page"), notes)
+    end = rp.first_value("EP", _many(rec, "ending_page"), notes)
     pages = f"{start}-{end}" if start and end else start or _one(rec, "article_number")
     authors = _many(rec, "author_full_name") or _many(rec, "authors")
     keywords = [*_many(rec, "author_keywords"), *_many(rec, "keywords_plus")]
@@ -70,21 +87,29 @@ def to_citation(rec: dict[str, Any], *, raw: str, line: int) -> CitationIn:
         value = _one(rec, key)
         if value:
             extra[name] = value
+    title, alternatives = rp.title_and_alternatives("TI", _many(rec, "document_title"), notes)
+    if alternatives:
+        extra[rp.ALTERNATIVE_TITLE] = alternatives
+    unknown: dict[str, list[str]] = rec.get(_UNKNOWN) or {}
+    for tag, values in unknown.items():
+        kept = "; ".join(v for v in values if v)
+        if kept:
+            extra[f"tag_{tag}"] = kept
     return CitationIn(
-        source_key=_one(rec, "accession_number"),
+        source_key=rp.first_value("UT", _many(rec, "accession_number"), notes),
         raw=raw,
         line=line,
-        title=nz.clean_text(_one(rec, "document_title")),
+        title=title,
         authors=nz.normalize_authors(authors),
-        year=nz.parse_year(_one(rec, "publication_year"))
+        year=nz.parse_year(rp.first_value("PY", _many(rec, "publication_year"), notes))
         or nz.parse_year(_one(rec, "publication_date")),
-        journal=nz.clean_text(_one(rec, "publication_name")),
-        volume=_one(rec, "volume"),
-        issue=_one(rec, "issue"),
+        journal=nz.clean_text(rp.first_value("SO", _many(rec, "publication_name"), notes)),
+        volume=rp.first_value("VL", _many(rec, "volume"), notes),
+        issue=rp.first_value("IS", _many(rec, "issue"), notes),
         pages=nz.normalize_pages(pages),
-        doi=nz.normalize_doi(_one(rec, "doi")),
-        pmid=nz.normalize_pmid(_one(rec, "pubmed_id")),
-        abstract=nz.clean_text(_one(rec, "abstract")),
+        doi=rp.first_valid("DI", _many(rec, "doi"), nz.normalize_doi, notes),
+        pmid=rp.first_valid("PM", _many(rec, "pubmed_id"), nz.normalize_pmid, notes),
+        abstract=rp.joined_text("AB", _many(rec, "abstract"), notes),
         keywords=nz.split_keywords(keywords),
         publication_type=nz.clean_text(_one(rec, "document_type")),
         language=_one(rec, "language"),
@@ -92,33 +117,113 @@ def to_citation(rec: dict[str, Any], *, raw: str, line: int) -> CitationIn:
     )
 
 
+def _fields(lines: list[str]) -> dict[str, Any]:
+    """Read one record's lines into ``{key: [values]}`` (``WOK_TAG_KEY_MAPPING`` keys).
+
+    A continuation line (indented) is a new item of a list tag (AU, AF, CR ...: one per line) and
+    is joined with a space onto the last value of any other tag. Every occurrence of a tag is its
+    own value, so a repeated single-value tag is visible to the ``_repeats`` policy. Tags the
+    mapping does not know are collected under ``"unknown_tag"``.
+    """
+    rec: dict[str, Any] = {}
+    unknown: dict[str, list[str]] = {}
+    values: list[str] | None = None
+    is_list = False
+    for line in lines:
+        first = line[:1]
+        if first == " " or first == "\t":
+            value = line.strip()
+            if value and values is not None:
+                if is_list:
+                    values.append(value)
+                elif values[-1]:
+                    values[-1] = f"{values[-1]} {value}"
+                else:
+                    values[-1] = value
+            continue
+        if not line:
+            continue
+        tag = line[:2]
+        if tag == "ER" or tag == "EF":
+            continue
+        value = line[3:].strip()
+        key = _MAPPING.get(tag)
+        if key is None:
+            values = unknown.get(tag)
+            if values is None:
+                values = unknown[tag] = []
+            is_list = False
+        else:
+            values = rec.get(key)
+            if values is None:
+                values = rec[key] = []
+            is_list = tag in _LIST_TAGS
+        values.append(value)
+    if unknown:
+        rec[_UNKNOWN] = unknown
+    return rec
+
+
 def parse(
     text: str, *, name: str, progress: Progress | None = None, tabular: bool = False
 ) -> RecordStream:
-    """Yield each WoS record as a ``CitationIn`` or ``BadRecord``; ``tabular`` for savedrecs.txt."""
+    """Yield each WoS record as a ``CitationIn`` or ``BadRecord``; ``tabular`` for savedrecs.txt.
+
+    Tag lines between an ER (or the FN/VR header) and the next PT belong to that record (in its
+    ``raw``, with a warning); other text outside records is reported, not imported. Tags the
+    Core Collection mapping does not know (Zoological Record, BIOSIS ...) never sink a record:
+    they are kept in ``extra`` as ``tag_XX`` with one warning per tag for the file.
+    """
     if tabular:
         yield from _parse_tab(text, name=name, progress=progress)
         return
-    parser = WokParser(enforce_list_tags=False)
     lines = split_lines(text)
     count = 0
     current: list[str] | None = None
     start = 0
+    pending = -1  # first tag line of a block before the next PT
+    outside: list[int] = []
+    unknown_seen: dict[str, list[int]] = {}
+
+    def emit(block: list[str], begin: int) -> RecordStream:
+        notes: list[str] = []
+        rec = _fields(block)
+        citation = to_citation(rec, raw="\n".join(block), line=begin + 1, notes=notes)
+        _count_unknown(unknown_seen, rec, begin + 1)
+        yield citation
+        if notes:
+            yield from rp.record_warnings(citation, notes)
+
     for i, line in enumerate(lines):
         tag = line[:2]
         if current is None:
             if tag == "PT" and _TAG.match(line):
-                current, start = [line], i
+                if outside:
+                    yield _outside_warning(lines, outside)
+                    outside = []
+                if pending >= 0:
+                    yield ParseWarning(
+                        pending + 1,
+                        f"{_span(pending + 1, i)} before the PT on line {i + 1} read as part of "
+                        "that record",
+                    )
+                    current, start, pending = [*lines[pending:i], line], pending, -1
+                else:
+                    current, start = [line], i
+            elif not line.strip():
+                pass
+            elif pending < 0 and tag in _FILE_TAGS and _TAG.match(line):
+                pass  # FN / VR header, EF end of file
+            elif pending >= 0 and line[:1].isspace():
+                pass  # a continuation inside the block
+            elif _TAG.match(line) and tag != "ER":
+                if pending < 0:
+                    pending = i
+            else:
+                outside.append(i)
             continue
         if tag == "ER" and line[2:].strip() == "":
-            raw = "\n".join([*current, line])
-            try:
-                recs = parser.parse_lines(iter([*current, "ER"]))
-                if len(recs) != 1:
-                    raise ValueError(f"expected one record, found {len(recs)}")
-                yield to_citation(recs[0], raw=raw, line=start + 1)
-            except Exception as exc:  # rispy raises bare KeyError/IndexError on odd tags
-                yield BadRecord(start + 1, _key(current), f"unreadable WoS record ({exc})", raw)
+            yield from emit([*current, line], start)
             count += 1
             if progress is not None:
                 progress(count)
@@ -134,8 +239,8 @@ def parse(
             count += 1
             current, start = [line], i
             continue
-        if line.strip() and not line.startswith("   ") and not _TAG.match(line):
-            if line[:2] in WOK_TAG_KEY_MAPPING:
+        if line.strip() and not line[:1].isspace() and not _TAG.match(line):
+            if line[:2] in _MAPPING:
                 # "AUGilles, H": the space after the tag is missing, the tag is still plain.
                 yield ParseWarning(i + 1, f"no space after tag {line[:2]!r}; read as a tag")
                 current.append(f"{line[:2]} {line[2:]}")
@@ -149,6 +254,11 @@ def parse(
             current = None
             continue
         current.append(line)
+    if current is None and pending >= 0:
+        end = len(lines)
+        while end > pending + 1 and not lines[end - 1].strip():
+            end -= 1
+        current, start = lines[pending:end], pending
     if current is not None:
         yield BadRecord(
             start + 1,
@@ -156,8 +266,35 @@ def parse(
             "record has no ER line before the end of the file (truncated?)",
             "\n".join(current),
         )
-    elif count == 0 and text.strip():
+    elif outside and count:
+        yield _outside_warning(lines, outside)
+    yield from rp.unknown_tag_warnings(unknown_seen, "Web of Science")
+    if current is None and count == 0 and text.strip():
         raise ParseError("no Web of Science record found (no line starts with 'PT ')", path=name)
+
+
+def _count_unknown(seen: dict[str, list[int]], rec: dict[str, Any], line: int) -> None:
+    for tag in rec.get(_UNKNOWN) or ():
+        entry = seen.get(tag)
+        if entry is None:
+            seen[tag] = [line, 1]
+        else:
+            entry[1] += 1
+
+
+def _span(first: int, last: int) -> str:
+    """``"line 4"`` or ``"lines 4-9"`` (1-based, inclusive)."""
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def _outside_warning(lines: list[str], where: list[int]) -> ParseWarning:
+    first, last = where[0] + 1, where[-1] + 1
+    return ParseWarning(
+        first,
+        f"text outside any record not imported ({len(where)} non-tag "
+        f"line{'s' if len(where) != 1 else ''} in {_span(first, last)}): "
+        f"{excerpt(lines[where[0]], 60)!r}",
+    )
 
 
 def _key(lines: list[str]) -> str | None:
@@ -174,6 +311,7 @@ def _parse_tab(text: str, *, name: str, progress: Progress | None) -> RecordStre
     if "PT" not in tags:
         raise ParseError("not a Web of Science tab-delimited export (no PT column)", path=name)
     count = 0
+    unknown_seen: dict[str, list[int]] = {}
     for i, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
@@ -184,11 +322,19 @@ def _parse_tab(text: str, *, name: str, progress: Progress | None) -> RecordStre
         rec: dict[str, Any] = {}
         for tag, cell in zip(tags, cells, strict=False):
             cell = cell.strip()
-            key = WOK_TAG_KEY_MAPPING.get(tag)
-            if not cell or key is None:
+            if not cell:
+                continue
+            key = _MAPPING.get(tag)
+            if key is None:
+                rec.setdefault(_UNKNOWN, {})[tag or "(no header)"] = [cell]
                 continue
             rec[key] = [c.strip() for c in cell.split(";")] if tag in _TAB_LISTS else cell
         count += 1
-        yield to_citation(rec, raw=line, line=i)
+        notes: list[str] = []
+        citation = to_citation(rec, raw=line, line=i, notes=notes)
+        _count_unknown(unknown_seen, rec, i)
+        yield citation
+        yield from rp.record_warnings(citation, notes)
         if progress is not None:
             progress(count)
+    yield from rp.unknown_tag_warnings(unknown_seen, "Web of Science")

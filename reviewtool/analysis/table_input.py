@@ -1,0 +1,200 @@
+"""The one reader and validator of study-level CSV files (``analyze file``, ``run`` and ``check``).
+
+Every analysis command reads its CSV here, so a file is read, and a bad value is reported, the
+same way everywhere: one line ``FILE:LINE: column 'NAME': what is wrong (study X)`` raised as
+:class:`~reviewtool.errors.ParseError` (exit code 2), before any number is computed. The checks
+are those that make an effect size undefined or impossible; nothing here imports numpy.
+
+File rules: UTF-8 (a byte-order mark is allowed), comma-separated, first non-blank, non-comment
+line is the header (names are case-insensitive and stripped), lines starting with ``#`` are
+comments, blank lines are skipped, and line numbers are those of the file (a quoted field may
+span lines).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewtool.errors import InvalidInput, ParseError
+
+BINARY_COLUMNS = ("events_exp", "total_exp", "events_con", "total_con")
+CONTINUOUS_COLUMNS = ("mean_exp", "sd_exp", "n_exp", "mean_con", "sd_con", "n_con")
+GENERIC_COLUMNS = ("yi", "vi", "sei")
+KINDS = ("continuous", "binary", "generic")
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A CSV file as read: lower-case header, rows as dicts of stripped strings, line numbers.
+
+    ``lines[i]`` is the file line where ``rows[i]`` starts; ``header_line`` that of the header;
+    ``sha256`` the hex digest of the file's bytes.
+    """
+
+    path: str
+    sha256: str
+    columns: tuple[str, ...]
+    rows: tuple[dict[str, str], ...]
+    lines: tuple[int, ...]
+    header_line: int = 1
+
+
+def _blank_comments(text: str) -> str:
+    # Lines starting with '#' are comments; blanking them (not deleting) keeps line numbers true.
+    return "".join(
+        "\n" if line.startswith("#") else line for line in text.splitlines(keepends=True)
+    )
+
+
+def read_csv_table(
+    path: str | Path,
+    *,
+    what: str = "data",
+    check_header: Callable[[tuple[str, ...], str, int], None] | None = None,
+) -> CsvTable:
+    """Read ``path`` (rules in the module docstring).
+
+    ``check_header(columns, path, line)``, when given, is called as soon as the header is read
+    (before any row), so a missing column is reported before anything about the rows.
+
+    Raises :class:`InvalidInput` when the file does not exist, :class:`ParseError` (naming the
+    file and line) when it is not UTF-8, not valid CSV, has no header, a column twice, a row with
+    another number of fields than the header, or no row under the header. ``what`` names the rows
+    in that last message ("study rows", "outcome rows", "reported results").
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInput(f"{p}: no such file")
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"not UTF-8 text ({exc.reason})", path=str(p)) from None
+    reader = csv.reader(io.StringIO(_blank_comments(text), newline=""))
+    columns: tuple[str, ...] | None = None
+    header_line = 0
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ParseError(f"not valid CSV ({exc})", path=str(p), line=start) from None
+        if not any(c.strip() for c in cells):
+            continue
+        if columns is None:
+            columns, header_line = tuple(h.strip().lower() for h in cells), start
+            dupes = sorted({c for c in columns if columns.count(c) > 1})
+            if dupes:
+                raise ParseError(f"column {dupes[0]!r} appears twice", path=str(p), line=start)
+            if check_header is not None:
+                check_header(columns, str(p), start)
+            continue
+        if len(cells) != len(columns):
+            raise ParseError(
+                f"{len(cells)} fields where the header has {len(columns)}", path=str(p), line=start
+            )
+        rows.append({c: v.strip() for c, v in zip(columns, cells, strict=True)})
+        lines.append(start)
+    if columns is None:
+        raise ParseError("the file is empty", path=str(p))
+    if not rows:
+        raise ParseError(f"no {what} under the header", path=str(p), line=header_line)
+    return CsvTable(
+        path=str(p),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        columns=columns,
+        rows=tuple(rows),
+        lines=tuple(lines),
+        header_line=header_line,
+    )
+
+
+def _where(row: Mapping[str, str]) -> str:
+    study = row.get("study", "")
+    return f" (study {study})" if study else ""
+
+
+def cell_error(
+    row: Mapping[str, str], column: str, message: str, path: str, line: int
+) -> ParseError:
+    """``FILE:LINE: column 'COLUMN': MESSAGE (study X)`` as a :class:`ParseError`."""
+    return ParseError(f"column {column!r}: {message}{_where(row)}", path=path, line=line)
+
+
+def cell_number(row: Mapping[str, str], column: str, path: str, line: int) -> float:
+    """The finite number in ``row[column]``; :class:`ParseError` naming file, line, column, study
+    when the cell is empty or not a finite number."""
+    value = row.get(column, "")
+    if value == "":
+        raise ParseError(f"column {column!r} is empty{_where(row)}", path=path, line=line)
+    try:
+        x = float(value)
+    except ValueError:
+        raise cell_error(row, column, f"{value!r} is not a number", path, line) from None
+    if not math.isfinite(x):
+        raise cell_error(row, column, f"{value!r} is not a finite number", path, line)
+    return x
+
+
+def whole_number(row: Mapping[str, str], column: str, path: str, line: int, *, least: int) -> int:
+    """The whole number (≥ ``least``) in ``row[column]``, else :class:`ParseError`."""
+    x = cell_number(row, column, path, line)
+    if x != int(x):
+        raise cell_error(row, column, f"{row[column]} is not a whole number", path, line)
+    if x < least:
+        raise cell_error(row, column, f"{row[column]} is less than {least}", path, line)
+    return int(x)
+
+
+def check_arms(row: Mapping[str, str], kind: str, path: str, line: int) -> None:
+    """Check one row's data of ``kind`` (``continuous``, ``binary`` or ``generic``).
+
+    continuous: means finite; SDs ≥ 0 and not both 0 (no spread: MD variance 0, SMD undefined);
+    n whole, ≥ 1 per arm and ≥ 3 together (an SD needs a degree of freedom).
+    binary: events whole ≥ 0, totals whole ≥ 1, events ≤ total.
+    generic: ``yi`` finite and ``vi`` (or ``sei``) > 0.
+    Raises :class:`ParseError` ``FILE:LINE: column 'NAME': ... (study X)`` at the first fault.
+    """
+    if kind == "continuous":
+        for arm in ("exp", "con"):
+            cell_number(row, f"mean_{arm}", path, line)
+            sd = cell_number(row, f"sd_{arm}", path, line)
+            if sd < 0:
+                raise cell_error(row, f"sd_{arm}", f"{row[f'sd_{arm}']} is negative", path, line)
+            whole_number(row, f"n_{arm}", path, line, least=1)
+        if float(row["sd_exp"]) == 0 and float(row["sd_con"]) == 0:
+            raise cell_error(
+                row,
+                "sd_exp",
+                "0, and sd_con is 0 too: with no spread in either arm the effect's variance "
+                "is 0 (an MD) or the effect is undefined (an SMD)",
+                path,
+                line,
+            )
+        if int(float(row["n_exp"])) + int(float(row["n_con"])) < 3:
+            raise cell_error(row, "n_exp", "n_exp + n_con must be at least 3 for an SD", path, line)
+    elif kind == "binary":
+        for arm in ("exp", "con"):
+            events = whole_number(row, f"events_{arm}", path, line, least=0)
+            total = whole_number(row, f"total_{arm}", path, line, least=1)
+            if events > total:
+                raise cell_error(
+                    row, f"events_{arm}", f"{events} events but total_{arm} is {total}", path, line
+                )
+    elif kind == "generic":
+        cell_number(row, "yi", path, line)
+        column = "vi" if "vi" in row else "sei"
+        if cell_number(row, column, path, line) <= 0:
+            raise cell_error(row, column, f"{row[column]} is not positive", path, line)
+    else:
+        raise InvalidInput(f"data kind {kind!r}: choose {', '.join(KINDS)}")
