@@ -338,14 +338,26 @@ def test_cli_peto_by_with_a_subgroup_of_double_zero_studies(tmp_path: Path) -> N
 
 
 def test_mh_q_is_zero_when_one_study_has_a_yi() -> None:
-    # The MH RR of one study uses its raw counts; its yi has 0.5 added (a zero cell), so the two
-    # differ, but rma.mh sets QE = 0 when k.yi = 1.
-    # R: rma.mh(measure="RR", ai=10, n1i=10, ci=5, n2i=10)  -> beta 0.693147180559945,
-    #    se 0.316227766016838, QE 0   (escalc gives yi 0.6466, vi 0.0952)
+    # One study with a yi plus one with events in every participant of both arms: Mantel-Haenszel
+    # pools both tables (so this is not a single unpooled study), Q has k.yi - 1 = 0 df.
+    # R: x <- rma.mh(measure="RR", ai=c(4,5), n1i=c(10,5), ci=c(8,5), n2i=c(10,5))
+    #    c(x$beta, x$se, x$QE, x$QEp, x$k, x$k.yi)  -> -0.367724780125317 0.218776707771298 0 1 2 1
+    es = binary_effects([4, 5], [10, 5], [8, 5], [10, 5], measure="RR", labels=["A", "B"])
+    r = meta_analysis(es, MH)
+    assert (r.model, r.method, r.k) == ("fixed", "MH", 1)
+    close(r.pooled.estimate, -0.367724780125317)
+    close(r.pooled.se, 0.218776707771298)
+    assert r.heterogeneity.q == 0.0 and r.heterogeneity.df == 0
+
+
+def test_mh_leave_one_out_down_to_one_study_shows_that_study() -> None:
+    # Without B one study is left: it is shown, not pooled (issue 8 C4), i.e. its escalc row.
+    # R: escalc(measure="RR", ai=10, n1i=10, ci=5, n2i=10)  -> yi 0.646627164925052,
+    #    vi 0.095238095238095  (rma.mh of that one raw table would give 0.693147180559945)
     es = binary_effects([10, 3], [10, 12], [5, 6], [10, 12], measure="RR", labels=["A", "B"])
     rows = {r.omitted: r for r in leave_one_out(es, MH)}
-    close(rows["B"].estimate, 0.693147180559945)
-    close(rows["B"].se, 0.316227766016838)
+    close(rows["B"].estimate, 0.646627164925052)
+    close(rows["B"].se, 0.095238095238095**0.5)
     assert rows["B"].q == 0.0
     # R: rma.mh(measure="RR", ai=c(10,3), n1i=c(10,12), ci=c(5,6), n2i=c(10,12))$QE
     close(meta_analysis(es, MH).heterogeneity.q, 4.6347372128489983)

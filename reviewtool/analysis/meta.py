@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 from reviewtool.analysis.effect_sizes import EffectSizes, peto_effects
@@ -121,9 +122,11 @@ def _pool(es: EffectSizes, model: str, s: Settings) -> tuple[PoolingSummary, str
                 .fit(es.tables, es.yi, es.vi, pooled_only=es.dropped_tables)
                 .summary()
             )
-            if es.measure == "RR" and es.dropped_tables is not None:
+            if es.measure == "RR":
                 carry = [
-                    lab for (lab, _), a in zip(es.dropped, es.dropped_tables.ai, strict=True) if a
+                    lab
+                    for (lab, _), w in zip(es.dropped, mh_weighted_dropped(es), strict=True)
+                    if w
                 ]
                 if carry:
                     share = 100.0 - sum(summ.weights)
@@ -210,6 +213,23 @@ def _single_study(es: EffectSizes, s: Settings, notes: list[str]) -> MetaAnalysi
     )
 
 
+def mh_weighted_dropped(es: EffectSizes) -> npt.NDArray[np.bool_]:
+    """Which ``es.dropped`` studies carry Mantel-Haenszel weight although they have no yi.
+
+    Aligned with ``es.dropped``; all False when their tables are unknown. OR: a·d + b·c > 0 (never
+    for the double-zero/double-all studies dropped by default); RR: a + c > 0 (events in every
+    participant of both arms); RD: every table (weight n1·n2/n).
+    """
+    t = es.dropped_tables
+    if t is None or t.ai.shape[0] != len(es.dropped):
+        return np.zeros(len(es.dropped), dtype=bool)
+    if es.measure == "OR":
+        return np.asarray(t.ai * t.di + t.bi * t.ci > 0)
+    if es.measure == "RR":
+        return np.asarray(t.ai + t.ci > 0)
+    return np.ones(len(es.dropped), dtype=bool)
+
+
 def _data_notes(es: EffectSizes) -> list[str]:
     notes = []
     if es.dropped:
@@ -240,7 +260,9 @@ def meta_analysis(es: EffectSizes, settings: Settings | None = None) -> MetaAnal
     if es.k < 1:
         raise InvalidInput("no studies to pool")
     es = study_effects(es, s)
-    if es.k == 1:
+    # One study is not pooled -- unless Mantel-Haenszel also pools tables without a yi (rma.mh).
+    mh_more = s.method == "MH" and s.model != "random" and bool(mh_weighted_dropped(es).any())
+    if es.k == 1 and not mh_more:
         return _single_study(es, s, _data_notes(es))
     fe_het = _rule_heterogeneity(es, s)
     model, reason = choose_model(s.model, fe_het.p, fe_het.i2)
@@ -300,7 +322,11 @@ def leave_one_out(es: EffectSizes, settings: Settings | None = None) -> tuple[Le
         return ()
     full = meta_analysis(es, s)
     fixed = Settings(
-        model=full.model, tau2_method=s.tau2_method, method=s.method, hksj=s.hksj, level=s.level
+        model=full.model if full.model in MODEL_CHOICES else s.model,
+        tau2_method=s.tau2_method,
+        method=s.method,
+        hksj=s.hksj,
+        level=s.level,
     )
     rows = []
     nan = float("nan")
@@ -312,8 +338,7 @@ def leave_one_out(es: EffectSizes, settings: Settings | None = None) -> tuple[Le
     if full.method == "MH" and es.dropped_tables is not None:
         # Studies with no yi of their own that Mantel-Haenszel still pools (RR: events in every
         # participant of both arms) get a row too, as in metafor's leave1out of rma.mh.
-        t = es.dropped_tables
-        carries = (t.ai * t.di + t.bi * t.ci > 0) if es.measure == "OR" else (t.ai + t.ci > 0)
+        carries = mh_weighted_dropped(es)
         for j, (lab, _) in enumerate(es.dropped):
             if carries[j]:
                 keep_dropped = np.ones(len(es.dropped), dtype=bool)
