@@ -96,8 +96,9 @@ class Dataset:
     loo: bool = False
     bias: bool = False
     fits: tuple[str, ...] = field(default=())
-    # Every yi exactly equal: HKSJ's SE and Egger's residual variance are 0, so metafor's HKSJ p
-    # (0) and Egger t are built from rounding noise; the library must give no number for them.
+    # Every yi exactly equal: HKSJ's SE is exactly 0 (metafor: p = 0, as the library), and
+    # Egger's residual variance and Begg's deviates are 0, so metafor's Egger t and Kendall τ
+    # are built from rounding noise; the library must give no number for them (issue 8 C6).
     identical: bool = False
 
     @property
@@ -385,14 +386,8 @@ def _compare_main(d: Diff, fit: str, ours: MetaAnalysisResult, r: dict[str, Any]
     d.num("se", p.se, r["se"], "eff")
     d.num("ci_low", p.ci_low, r["ci_low"], "eff")
     d.num("ci_high", p.ci_high, r["ci_high"], "eff")
-    if d.ds.identical and FITS[fit][0].get("test") == "knha":
-        # metafor: se = 0, t = Inf, p = 0 from rounding noise; the library: not estimable.
-        assert r["se"] == 0, "identical estimates should give metafor's HKSJ se = 0"
-        d.num("t (all estimates identical)", p.statistic, None)
-        d.num("p (all estimates identical)", p.p, None)
-    else:
-        d.num("z/t", p.statistic, r["stat"])
-        d.num("p", p.p, r["p"])
+    d.num("z/t", p.statistic, r["stat"])
+    d.num("p", p.p, r["p"])
     d.num("Q", h.q, r["Q"])
     d.num("Q p", h.p, r["Qp"])
     # metafor prints Q-based I²/H² for equal-effects, MH and Peto models and τ²-based ones for
@@ -435,6 +430,32 @@ def _compare_weights(
     # still pools them) hold the rest of the 100%.
     rest = sum(float(w) for lab, w in theirs.items() if lab not in ours_w and w is not None)
     d.num("weight of studies not listed", 100.0 - sum(ours_w.values()), rest)
+
+
+def _single(oracle_ds: dict[str, Any], ds: Dataset, fit: str, label: str) -> dict[str, Any]:
+    """metafor's fit of one study's own row (its Peto row under Peto)."""
+    rows = _as_list(oracle_ds["peto_singles" if fit == "Peto" else "singles"])
+    one = rows[ds.labels.index(label)]
+    assert one is not None, f"metafor has no row for {label}"
+    return dict(one)
+
+
+def _compare_single(d: Diff, name: str, pooled: Any, het: Any, one: dict[str, Any]) -> None:
+    """A single study is shown, not pooled (issue 8 C4): its own row, no τ², no PI."""
+    d.num(f"{name}estimate", pooled.estimate, one["estimate"], "eff")
+    d.num(f"{name}se", pooled.se, one["se"], "eff")
+    d.num(f"{name}ci_low", pooled.ci_low, one["ci_low"], "eff")
+    d.num(f"{name}ci_high", pooled.ci_high, one["ci_high"], "eff")
+    d.num(f"{name}p", pooled.p, one["p"])
+    if het is not None:
+        d.num(f"{name}z", pooled.statistic, one["stat"])
+        d.num(f"{name}Q", het.q, one["Q"])
+        d.num(f"{name}Q p", het.p, one["Qp"])
+        d.num(f"{name}I2", het.i2, one["I2"])
+        d.num(f"{name}H2", het.h2, one["H2"])
+        d.num(f"{name}tau2 (single study: none)", het.tau2, None)
+        d.num(f"{name}pi_low (single study: none)", pooled.pi_low, None)
+        d.num(f"{name}pi_high (single study: none)", pooled.pi_high, None)
 
 
 def _fit_params() -> list[Any]:
@@ -485,8 +506,20 @@ def test_pooled(oracle: dict[str, Any], ds_id: str, fit: str) -> None:
             f"library refuses ({ours}); metafor gives estimate {r.get('estimate')}"
         )
         return
-    assert not _r_failed(r), f"metafor stops ({r['error']}); library gives {ours.pooled}"
     d = Diff(ds)
+    if ours.k == 1 and ours.model == "none":
+        # k = 1 is not pooled (issue 8 C4): the library shows the study's own row (escalc's yi/vi,
+        # the Peto row under Peto), which is what rma(yi, vi) gives for k = 1; rma.mh/rma.peto
+        # pool the one raw table instead (NA or different when a cell is 0). metafor's τ² = 0 and
+        # PI = CI are not reported by the library for a single study.
+        (only,) = ours.studies
+        _compare_single(
+            d, "", ours.pooled, ours.heterogeneity, _single(oracle[ds_id], ds, fit, only.study)
+        )
+        d.num("weight (single study)", only.weight, 100.0)
+        d.check()
+        return
+    assert not _r_failed(r), f"metafor stops ({r['error']}); library gives {ours.pooled}"
     _compare_main(d, fit, ours, r)
     if not _missing(r["estimate"]):
         _compare_weights(d, ds, fit, ours, r, oracle[ds_id])
@@ -521,6 +554,7 @@ def test_leave_one_out(oracle: dict[str, Any], ds_id: str, fit: str) -> None:
     spec = FITS[fit][0]
     # the rows' I² has the form of the full analysis's (see test_pooled)
     form = meta_analysis(ds.effects(), FITS[fit][1]).heterogeneity.i2_form
+    kept = list(ds.effects().labels)
     ours_rows = {row.omitted for row in rows}
     for lab, t in theirs.items():
         # A study without a row must be one whose omission changes nothing in metafor (it was
@@ -531,6 +565,15 @@ def test_leave_one_out(oracle: dict[str, Any], ds_id: str, fit: str) -> None:
     for row in rows:
         t = theirs[row.omitted]
         tag = f"without {row.omitted}"
+        rest = [lab for lab in kept if lab != row.omitted]
+        if len(rest) == 1 and not row.note and row.omitted in kept:
+            # one study left: shown as that study, not pooled (issue 8 C4)
+            one = _single(oracle[ds_id], ds, fit, rest[0])
+            _compare_single(d, f"{tag}: ", row, None, one)
+            d.num(f"{tag}: Q", row.q, one["Q"])
+            d.num(f"{tag}: I2", row.i2, one["I2"])
+            d.num(f"{tag}: tau2 (single study: none)", row.tau2, None)
+            continue
         if _r_failed(t) or _missing(t["estimate"]):
             d.num(f"{tag}: estimate", row.estimate, None, "eff")
             if not row.note:
@@ -540,10 +583,7 @@ def test_leave_one_out(oracle: dict[str, Any], ds_id: str, fit: str) -> None:
         d.num(f"{tag}: se", row.se, t["se"], "eff")
         d.num(f"{tag}: ci_low", row.ci_low, t["ci_low"], "eff")
         d.num(f"{tag}: ci_high", row.ci_high, t["ci_high"], "eff")
-        if ds.identical and spec.get("test") == "knha":
-            d.num(f"{tag}: p (all estimates identical)", row.p, None)
-        else:
-            d.num(f"{tag}: p", row.p, t["p"])
+        d.num(f"{tag}: p", row.p, t["p"])
         d.num(f"{tag}: Q", row.q, t["Q"])
         if form == "Q-based":
             d.num(f"{tag}: I2 (Q-based)", row.i2, t["I2_Q"])
@@ -590,6 +630,11 @@ def test_subgroups(oracle: dict[str, Any], ds_id: str, fit: str) -> None:
             d.problems.append(f"group {name}: missing in the library ({undefined.get(name)})")
             continue
         o = ours[name]
+        if o.k == 1 and o.model == "none":
+            (only,) = o.studies
+            one = _single(oracle[ds_id], ds, fit, only.study)
+            _compare_single(d, f"group {name}: ", o.pooled, o.heterogeneity, one)
+            continue
         d.num(f"group {name}: estimate", o.pooled.estimate, t["estimate"], "eff")
         d.num(f"group {name}: se", o.pooled.se, t["se"], "eff")
         d.num(f"group {name}: ci_low", o.pooled.ci_low, t["ci_low"], "eff")
@@ -616,13 +661,20 @@ def test_small_study_tests(oracle: dict[str, Any], ds_id: str) -> None:
     eg = r["egger_lm"]
     if ds.identical:
         # Egger's residual variance is 0: metafor's t is rounding noise; the library gives none.
-        # (Begg's τ is equally noise there and is not compared.)
+        # Neither is metafor's trim-and-fill compared there (its ranks are noise too).
         try:
             ours = egger_test(es.yi, es.vi, model="lm")
         except ReviewtoolError:
             return
         d.num("Egger lm t (all estimates identical)", ours.statistic, None)
         d.num("Egger lm p (all estimates identical)", ours.p, None)
+        try:
+            ours_b = begg_test(es.yi, es.vi)
+        except ReviewtoolError:
+            pass
+        else:
+            d.num("Begg tau (all estimates identical)", ours_b.tau, None)
+            d.num("Begg p (all estimates identical)", ours_b.p, None)
         d.check()
         return
     try:

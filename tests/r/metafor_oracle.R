@@ -112,9 +112,16 @@ subgroups_of <- function(d, f) {
   g <- unlist(d$groups)
   k <- length(g)
   names <- unique(g)
+  es <- escalc_for(d, measure = if (f$kind == "peto") "PETO" else d$measure)
   res <- lapply(names, function(nm) {
     safe({
-      r <- fit_one(d, f, g == nm)
+      inn <- g == nm & !is.na(es$yi)
+      # a subgroup of one study is that study's own row (k = 1 is not pooled)
+      r <- if (sum(inn) == 1 && sum(g == nm) == 1) {
+        rma(yi = es$yi[inn], vi = es$vi[inn], method = "EE")
+      } else {
+        fit_one(d, f, g == nm)
+      }
       list(estimate = r$beta[1], se = r$se, ci_low = r$ci.lb, ci_high = r$ci.ub,
            Q = r$QE, tau2 = if (is.null(r$tau2)) NA else r$tau2, k = r$k)
     })
@@ -172,9 +179,21 @@ for (d in inp$datasets) {
   res <- list()
   es <- safe(escalc_for(d))
   res$escalc <- if (is.null(es$error)) list(yi = num(es$yi), vi = num(es$vi)) else es
+  # Each study on its own: rma(yi_i, vi_i, method = "EE") of its escalc row (and of its Peto
+  # row for OR): what a single study (k = 1) shows, the library not pooling it.
+  single_of <- function(yi, vi) {
+    lapply(seq_along(yi), function(i) {
+      if (is.na(yi[i]) || is.na(vi[i])) return(NULL)
+      r <- rma(yi = yi[i], vi = vi[i], method = "EE")
+      list(estimate = r$beta[1], se = r$se, stat = r$zval, p = r$pval, ci_low = r$ci.lb,
+           ci_high = r$ci.ub, Q = r$QE, Qp = r$QEp, I2 = r$I2, H2 = r$H2)
+    })
+  }
+  if (is.null(es$error)) res$singles <- single_of(num(es$yi), num(es$vi))
   if (d$kind == "bin" && d$measure == "OR") {
     pe <- escalc_for(d, measure = "PETO")
     res$peto_rows <- list(yi = num(pe$yi), vi = num(pe$vi))
+    res$peto_singles <- single_of(num(pe$yi), num(pe$vi))
   }
   fits <- list()
   for (f in d$fits) {
