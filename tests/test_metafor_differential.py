@@ -399,6 +399,13 @@ def _compare_main(d: Diff, fit: str, ours: MetaAnalysisResult, r: dict[str, Any]
         assert FITS[fit][0].get("method") not in (None, "EE"), f"τ²-based I² for {fit}"
         d.num("I2 (tau2-based)", h.i2, r["I2"])
         d.num("H2 (tau2-based)", h.h2, r["H2"])
+    i2_tau2 = h.i2_tau2
+    if FITS[fit][0].get("method") not in (None, "EE"):
+        # random effects: metafor's own (τ²-based) I² and H², which the library also reports
+        d.num("I2_tau2", i2_tau2, r["I2"])
+        d.num("H2_tau2", h.h2_tau2, r["H2"])
+    else:
+        assert i2_tau2 is None, f"a τ²-based I² for the fixed-effect fit {fit}"
     spec = FITS[fit][0]
     if spec["kind"] == "rma" and spec["method"] != "EE":
         d.num("tau2", h.tau2, r["tau2"], "var")
