@@ -5,8 +5,8 @@ MD, OR, RR, RD, GEN), with zero cells (single zero, both arms without events, bo
 events, rare events), k = 1, 2, 3, 12 and 40, and small- and large-scale data. Every estimator
 the library has (fixed effect by inverse variance, random effects with DL, REML and PM τ², each
 with and without Hartung-Knapp-Sidik-Jonkman, Mantel-Haenszel for OR/RR/RD, Peto for OR) is fitted
-on every data set it applies to, with leave-one-out, subgroups, Egger (lm and rma) and Begg where
-k allows. All fits run in ONE ``Rscript tests/r/metafor_oracle.R`` call for the whole module (a
+on every data set it applies to, with leave-one-out, subgroups, Egger (lm and rma), Begg and
+trim-and-fill where k allows. All fits run in ONE ``Rscript tests/r/metafor_oracle.R`` call for the whole module (a
 module-scoped fixture writes JSON in and reads JSON out with jsonlite); each data set x estimator
 is its own test id.
 
@@ -23,7 +23,15 @@ their stopping rules, are compared. metafor's I² and H² are Q-based for equal-
 Mantel-Haenszel/Peto models and τ²-based for random-effects models; the library's
 ``heterogeneity.i2``/``h2`` are compared with the metafor value of the form named by
 ``heterogeneity.i2_form`` (a Q-based value of a random-effects model is computed in R from
-metafor's QE, the same formula metafor prints for equal-effects models).
+metafor's QE, the same formula metafor prints for equal-effects models), and a random-effects
+fit's ``i2_tau2``/``h2_tau2`` with metafor's own τ²-based I²/H².
+
+Where the library deliberately shows something else (issue 8), the test says so and checks the
+library's rule instead of skipping: a single study (k = 1, or a leave-one-out subset or subgroup
+down to one study) is not pooled -- it is compared with metafor's fit of that study's own row
+(``rma(yi, vi)`` of its ``escalc`` row, or its Peto row under Peto), and τ² and the prediction
+interval must be absent (metafor prints τ² = 0); with all estimates identical, Egger's and Begg's
+tests must give no number (metafor's come from rounding noise).
 
 Skips (with the reason): no ``Rscript`` on PATH, or ``library(metafor)``/``library(jsonlite)`` does
 not load. ``.ci/run`` installs them (``r-base-core r-cran-metafor r-cran-jsonlite``).
