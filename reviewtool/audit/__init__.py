@@ -1,5 +1,21 @@
 """The append-only, hash-chained audit ledger (see ``log`` and ``events``)."""
 
-from reviewtool.audit.log import EventView, VerifyReport, list_events, record, verify
+from reviewtool.audit.log import (
+    EventView,
+    VerifyReport,
+    latest_checkpoint,
+    list_events,
+    record,
+    verify,
+    write_checkpoint,
+)
 
-__all__ = ["EventView", "VerifyReport", "list_events", "record", "verify"]
+__all__ = [
+    "EventView",
+    "VerifyReport",
+    "latest_checkpoint",
+    "list_events",
+    "record",
+    "verify",
+    "write_checkpoint",
+]

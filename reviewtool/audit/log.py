@@ -4,31 +4,46 @@ Each event's ``hash`` is sha256 over the previous event's hash and a canonical J
 event's own fields. Editing, deleting or reordering any row breaks the chain from that row on;
 ``audit_head`` (written with every event) catches events cut off the end; replaying the events'
 ``after`` snapshots against the tables catches state changed without an event.
+
+``verify`` streams: events and table rows are read as column tuples in chunks, never as ORM objects
+all at once, and the replayed state keeps a 16-byte digest (plus the event number) per entity, not
+the snapshot itself. ``verify(since_checkpoint=True)`` checks only what the newest ``audit_checkpoint``
+does not already vouch for.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from reviewtool.audit.events import EVENT_TYPES, Event
-from reviewtool.storage.models import AuditEvent, AuditHead
-from reviewtool.storage.snapshots import ENTITY_STATE
+from reviewtool.errors import InvalidInput, UnknownMember
+from reviewtool.storage.models import AuditCheckpoint, AuditEvent, AuditHead, Member
+from reviewtool.storage.snapshots import (
+    StateReader,
+    declare_checked,
+    declare_unchecked,
+    load_state_readers,
+)
 
 GENESIS = "0" * 64
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_json(value: Any) -> str:
     """One fixed text for a JSON value: sorted keys, no spaces, no NaN."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _CANONICAL.encode(value)
 
 
 def utc_now() -> str:
@@ -48,7 +63,7 @@ def event_hash(
     payload: str,
 ) -> str:
     """The chained hash of one event (``payload`` is the stored canonical JSON text)."""
-    material = canonical_json([seq, occurred_at, actor, action, entity_type, entity_id, payload])
+    material = _CANONICAL.encode([seq, occurred_at, actor, action, entity_type, entity_id, payload])
     return hashlib.sha256((prev_hash + material).encode("utf-8")).hexdigest()
 
 
@@ -169,17 +184,32 @@ def list_events(
 
 @dataclass
 class VerifyReport:
-    """The outcome of ``verify``: ok, or the problems with the first bad event named first."""
+    """The outcome of ``verify``: ok, or the problems with the first bad event named first.
+
+    :ivar events: how many events were checked (all of them, or those after the checkpoint).
+    :ivar head_hash: the hash of the newest event checked (the ledger's head when it verifies).
+    :ivar last_seq: the number of the newest event checked (0 for an empty ledger).
+    :ivar since_seq: None for a full verify; else the checkpoint's event number it started after.
+    :ivar since_verified_at: when that checkpoint was written (incremental verify only).
+    """
 
     events: int = 0
     head_hash: str = GENESIS
     first_bad_seq: int | None = None
     problems: list[str] = field(default_factory=list)
+    last_seq: int = 0
+    since_seq: int | None = None
+    since_verified_at: str | None = None
 
     @property
     def ok(self) -> bool:
         """True when the chain and the current state both verify."""
         return not self.problems
+
+    @property
+    def full(self) -> bool:
+        """True when every event and every table was checked."""
+        return self.since_seq is None
 
     def _fail(self, seq: int | None, message: str) -> None:
         if seq is not None and self.first_bad_seq is None:
@@ -187,80 +217,252 @@ class VerifyReport:
         self.problems.append(message)
 
 
-def _rows(session: Session) -> Iterator[AuditEvent]:
-    yield from session.exec(
-        select(AuditEvent).order_by(col(AuditEvent.seq)).execution_options(yield_per=1000)
-    )
+_GONE = b"\x00" * 16  # the digest kept for an entity whose last event says it is gone (None)
 
 
-def verify(session: Session) -> VerifyReport:
-    """Check the whole chain, its head, and the current state of every audited entity."""
-    report = VerifyReport()
-    prev_hash, expected_seq = GENESIS, 1
-    replayed: dict[str, dict[str, Any]] = {kind: {} for kind in ENTITY_STATE}
-    last_touch: dict[tuple[str, str], int] = {}
-    for row in _rows(session):
-        if row.seq != expected_seq:
-            report._fail(
-                row.seq,
-                f"event #{row.seq}: expected #{expected_seq} next; "
-                f"{'events are missing' if row.seq > expected_seq else 'sequence is out of order'}",
-            )
-        if row.prev_hash != prev_hash:
-            report._fail(row.seq, f"event #{row.seq}: does not link to the event before it")
-        recomputed = event_hash(
-            row.prev_hash,
-            seq=row.seq,
-            occurred_at=row.occurred_at,
-            actor=row.actor,
-            action=row.action,
-            entity_type=row.entity_type,
-            entity_id=row.entity_id,
-            payload=row.payload,
-        )
-        if recomputed != row.hash:
-            report._fail(
-                row.seq,
-                f"event #{row.seq} ({row.action}): content was changed after it was written",
-            )
+def _digest(snapshot: Any) -> bytes:
+    """16 bytes standing for one snapshot (blake2b of its canonical JSON)."""
+    return hashlib.blake2b(_CANONICAL.encode(snapshot).encode("utf-8"), digest_size=16).digest()
+
+
+class _Replay:
+    """The state the ledger says each entity is in: ``{type: {id: digest + event number}}``."""
+
+    def __init__(self, kinds: Mapping[str, StateReader]) -> None:
+        self.state: dict[str, dict[str, bytes]] = {kind: {} for kind in kinds}
+
+    def event(self, seq: int, entity_type: str, entity_id: str, payload_text: str) -> bool:
+        """Take in one event's snapshots; False when its payload is not a JSON object."""
+        has_after = entity_type in self.state and '"after":' in payload_text
+        if not has_after and '"state":{"' not in payload_text:
+            return True  # nothing to replay: skip parsing
         try:
-            payload = json.loads(row.payload)
+            payload = json.loads(payload_text)
         except ValueError:
-            report._fail(row.seq, f"event #{row.seq}: payload is not valid JSON")
-            payload = {}
-        if isinstance(payload, dict):
-            if row.entity_type in replayed and "after" in payload:
-                replayed[row.entity_type][row.entity_id] = payload["after"]
-                last_touch[(row.entity_type, row.entity_id)] = row.seq
-            # Bulk events (a dedup run touches hundreds of records) list their changes by entity.
-            for kind, changes in (payload.get("state") or {}).items():
-                if kind in replayed:
-                    for entity_id, snapshot in changes.items():
-                        replayed[kind][entity_id] = snapshot
-                        last_touch[(kind, entity_id)] = row.seq
-        prev_hash, expected_seq = row.hash, row.seq + 1
-        report.events += 1
-    report.head_hash = prev_hash
-    head = session.get(AuditHead, 1)
-    last_seq = expected_seq - 1
-    if report.events and (head is None or head.seq != last_seq or head.hash != prev_hash):
-        where = "missing" if head is None else f"says #{head.seq}"
-        report._fail(
-            last_seq + 1 if head is not None and head.seq > last_seq else None,
-            f"ledger head {where} but the last event is #{last_seq}: events were removed from the end",
-        )
-    for kind, reader in ENTITY_STATE.items():
-        expected = {k: v for k, v in replayed[kind].items() if v is not None}
-        actual = reader(session)
-        for entity_id in sorted(set(expected) | set(actual)):
-            want, have = expected.get(entity_id), actual.get(entity_id)
-            if want == have:
+            return False
+        if not isinstance(payload, dict):
+            return True
+        tag = seq.to_bytes(8, "big")
+        if has_after and "after" in payload:
+            after = payload["after"]
+            self.state[entity_type][entity_id] = (_GONE if after is None else _digest(after)) + tag
+        # Bulk events (a dedup run touches hundreds of records) list their changes by entity.
+        changes_by_kind = payload.get("state") or {}
+        if isinstance(changes_by_kind, dict):
+            for kind, changes in changes_by_kind.items():
+                replayed = self.state.get(kind)
+                if replayed is None or not isinstance(changes, dict):
+                    continue
+                for changed_id, snapshot in changes.items():
+                    replayed[changed_id] = (_GONE if snapshot is None else _digest(snapshot)) + tag
+        return True
+
+
+def _said_by_event(session: Session, seq: int, kind: str, entity_id: str) -> Any:
+    """The snapshot of ``kind`` ``entity_id`` that event ``seq`` holds (for a problem message)."""
+    row = session.exec(
+        select(AuditEvent.entity_type, AuditEvent.payload).where(AuditEvent.seq == seq)
+    ).first()
+    if row is None:
+        return None
+    payload = json.loads(row[1])
+    state = (payload.get("state") or {}).get(kind) or {}
+    if entity_id in state:
+        return state[entity_id]
+    return payload.get("after")
+
+
+def _compare_state(
+    session: Session,
+    report: VerifyReport,
+    readers: Mapping[str, StateReader],
+    replay: _Replay,
+    *,
+    only_touched: bool,
+) -> None:
+    """Compare each entity the tables hold now with the ledger's last word on it."""
+    for kind, reader in readers.items():
+        expected = replay.state[kind]
+        if only_touched and not expected:
+            continue
+        mismatched: list[tuple[str, Any, int | None]] = []  # (id, what the tables hold, event)
+        for entity_id, have in reader.read(session, set(expected) if only_touched else None):
+            want = expected.pop(entity_id, None)
+            if want is not None and want[:16] == _digest(have):
                 continue
-            seq = last_touch.get((kind, entity_id))
-            said = f"event #{seq} says {canonical_json(want)}" if seq else "no event records it"
+            seq = None if want is None else int.from_bytes(want[16:], "big")
+            if want is not None and want[:16] != _GONE:
+                said = _said_by_event(session, seq or 0, kind, entity_id)
+                if said == have:  # equal values written differently (1 and 1.0): not a change
+                    continue
+            mismatched.append((entity_id, have, seq))
+        for entity_id, want in expected.items():
+            if want[:16] != _GONE:
+                mismatched.append((entity_id, None, int.from_bytes(want[16:], "big")))
+        for entity_id, have, seq in sorted(mismatched, key=lambda m: m[0]):
+            if seq is None:
+                said = "no event records it"
+            else:
+                said = f"event #{seq} says {canonical_json(_said_by_event(session, seq, kind, entity_id))}"
             report._fail(
                 None,
                 f"{kind} {entity_id}: current state {canonical_json(have)} differs from the ledger "
                 f"({said})",
             )
+
+
+def _event_rows(session: Session, after_seq: int) -> Iterator[tuple[Any, ...]]:
+    """Events after ``after_seq`` in order, as column tuples, fetched in chunks."""
+    result = (
+        session.connection()
+        .execution_options(yield_per=5000)
+        .execute(
+            text(
+                "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload, prev_hash, "
+                "hash FROM audit_event WHERE seq > :after ORDER BY seq"
+            ),
+            {"after": after_seq},
+        )
+    )
+    for row in result:
+        yield tuple(row)
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    """The newest checkpoint (highest event number), or None when the ledger was never verified."""
+    return session.exec(
+        select(AuditCheckpoint).order_by(
+            col(AuditCheckpoint.seq).desc(), col(AuditCheckpoint.id).desc()
+        )
+    ).first()
+
+
+def verify(
+    session: Session,
+    *,
+    since_checkpoint: bool = False,
+    readers: Mapping[str, StateReader] | None = None,
+) -> VerifyReport:
+    """Check the chain, its head and the current state of every audited entity.
+
+    A full verify (the default) re-hashes every event from the first and compares every table row
+    the registered readers read (``storage.snapshots.load_state_readers``) with the ledger's last
+    snapshot of it. With ``since_checkpoint``, and a checkpoint to start from, it checks that the
+    checkpoint's event still carries the hash the checkpoint recorded, re-hashes only the events
+    after it, checks the head, and compares only the entities those events touched: an edit behind
+    the tool's back to an entity no later event touched is found by the next full verify, not this
+    one. Without a checkpoint it falls back to a full verify (``report.full``).
+    """
+    readers = load_state_readers() if readers is None else readers
+    report = VerifyReport()
+    prev_hash, expected_seq = GENESIS, 1
+    checkpoint = latest_checkpoint(session) if since_checkpoint else None
+    if checkpoint is not None:
+        report.since_seq, report.since_verified_at = checkpoint.seq, checkpoint.verified_at
+        anchor = session.exec(
+            select(AuditEvent.hash).where(AuditEvent.seq == checkpoint.seq)
+        ).first()
+        if anchor != checkpoint.hash:
+            report._fail(
+                checkpoint.seq,
+                f"event #{checkpoint.seq}: "
+                + ("is missing" if anchor is None else "no longer has the hash")
+                + f" the checkpoint of {checkpoint.verified_at} recorded: the ledger was rewritten"
+                " (run a full `audit verify`)",
+            )
+        prev_hash, expected_seq = checkpoint.hash, checkpoint.seq + 1
+    replay = _Replay(readers)
+    encode, sha256 = _CANONICAL.encode, hashlib.sha256
+    for (
+        seq,
+        occurred_at,
+        actor,
+        action,
+        entity_type,
+        entity_id,
+        payload,
+        row_prev,
+        row_hash,
+    ) in _event_rows(session, expected_seq - 1):
+        if seq != expected_seq:
+            report._fail(
+                seq,
+                f"event #{seq}: expected #{expected_seq} next; "
+                f"{'events are missing' if seq > expected_seq else 'sequence is out of order'}",
+            )
+        if row_prev != prev_hash:
+            report._fail(seq, f"event #{seq}: does not link to the event before it")
+        material = encode([seq, occurred_at, actor, action, entity_type, entity_id, payload])
+        if sha256((row_prev + material).encode("utf-8")).hexdigest() != row_hash:
+            report._fail(seq, f"event #{seq} ({action}): content was changed after it was written")
+        if not replay.event(seq, entity_type, entity_id, payload):
+            report._fail(seq, f"event #{seq}: payload is not valid JSON")
+        prev_hash, expected_seq = row_hash, seq + 1
+        report.events += 1
+    report.head_hash = prev_hash
+    last_seq = report.last_seq = expected_seq - 1
+    head = session.get(AuditHead, 1)
+    if (report.events or checkpoint is not None) and (
+        head is None or head.seq != last_seq or head.hash != prev_hash
+    ):
+        where = "missing" if head is None else f"says #{head.seq}"
+        report._fail(
+            last_seq + 1 if head is not None and head.seq > last_seq else None,
+            f"ledger head {where} but the last event is #{last_seq}: events were removed from the end",
+        )
+    _compare_state(session, report, readers, replay, only_touched=checkpoint is not None)
     return report
+
+
+def write_checkpoint(session: Session, *, actor: str, report: VerifyReport) -> AuditCheckpoint:
+    """Record that ``report`` (a verify that passed) vouches for the ledger up to its last event.
+
+    Written in the caller's transaction; not an event, so the ledger's head does not move. Raises
+    InvalidInput for a report with problems or nothing verified, UnknownMember for an unknown actor.
+    """
+    if not report.ok:
+        raise InvalidInput("the ledger did not verify: no checkpoint is written")
+    if report.last_seq == 0:
+        raise InvalidInput("the ledger is empty: there is nothing to vouch for")
+    member_id = session.exec(select(Member.id).where(Member.name == actor)).first()
+    if member_id is None:
+        raise UnknownMember(f"{actor!r} is not a member of this review")
+    checkpoint = AuditCheckpoint(
+        seq=report.last_seq,
+        hash=report.head_hash,
+        since_seq=report.since_seq,
+        verified_at=utc_now(),
+        member_id=member_id,
+    )
+    session.add(checkpoint)
+    session.flush()
+    return checkpoint
+
+
+declare_checked(
+    "audit_event",
+    (
+        "seq",
+        "occurred_at",
+        "actor",
+        "action",
+        "entity_type",
+        "entity_id",
+        "payload",
+        "prev_hash",
+        "hash",
+    ),
+    by="the hash chain",
+)
+declare_checked("audit_head", ("id", "seq", "hash"), by="the hash chain (head against last event)")
+declare_unchecked(
+    "audit_checkpoint",
+    {
+        "id": "verify's own notes: a full verify ignores checkpoints",
+        "seq": "verify's own notes; a forged one is caught unless its hash matches the event's",
+        "hash": "compared with the event's stored hash by --since-checkpoint",
+        "since_seq": "verify's own notes: a full verify ignores checkpoints",
+        "verified_at": "verify's own notes: a full verify ignores checkpoints",
+        "member_id": "verify's own notes: a full verify ignores checkpoints",
+    },
+)

@@ -98,6 +98,25 @@ class AuditHead(SQLModel, table=True):
     hash: str
 
 
+class AuditCheckpoint(SQLModel, table=True):
+    """A point up to which ``audit verify`` found the ledger sound: the event number and its hash.
+
+    ``since_seq`` is None for a full verify (chain from the first event, every table), else the
+    checkpoint an incremental verify started from. ``audit verify --since-checkpoint`` checks only
+    what came after the newest checkpoint. Checkpoints are not events: writing one leaves the
+    ledger's head (what ``--expect-head`` compares) unchanged.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(index=True)
+    hash: str
+    since_seq: int | None = None
+    verified_at: str
+    member_id: int = Field(foreign_key="member.id")
+
+
 class ImportBatch(SQLModel, table=True):
     """One export file imported: where it came from, what it held, who brought it in."""
 

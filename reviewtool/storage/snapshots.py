@@ -1,16 +1,27 @@
 """Current state of each audited entity, in the form the ledger stores it.
 
 Services put these snapshots in their events' ``after``; ``audit verify`` replays the ledger and
-compares the result with what these functions read now, so an edit made behind the tool's back (a
-role changed with an SQL client, a setting deleted) is caught. A stage that adds audited tables adds
-its snapshot function to ``ENTITY_STATE``.
+compares the result with what the registered state readers read now, so an edit made behind the
+tool's back (a role changed with an SQL client, a setting deleted) is caught.
+
+Each stage declares its own readers next to the events it writes, in a ``ledger`` module of its
+package (``reviewtool/screening/ledger.py`` ...): ``register_state`` names the entity type (as in
+the events), the reader and the columns its snapshots cover; ``declare_unchecked`` names, with the
+reason, every other column of the stage's tables. A new stage adds its own ``ledger.py``; nothing
+here changes. ``load_state_readers`` imports every ``reviewtool.<package>.ledger`` module it finds
+(storage cannot import the stages, so the stages fill the registry), and a test walks the sqlmodel
+metadata and fails on any column that is neither covered nor declared unchecked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import importlib
+import pkgutil
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -65,13 +76,21 @@ def member_snapshot(session: Session, member: Member) -> dict[str, Any]:
     return {"name": member.name, "active": bool(member.active), "roles": sorted(roles)}
 
 
-def records_digest(rows: list[tuple[Any, ...]]) -> str:
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def records_digest(rows: Iterable[tuple[Any, ...]]) -> str:
     """sha256 over a batch's records (tuples of ``RECORD_FIELDS``, ordered by id)."""
     digest = hashlib.sha256()
     for row in rows:
-        digest.update(json.dumps(list(row), ensure_ascii=False, separators=(",", ":")).encode())
-        digest.update(b"\n")
+        add_record_to_digest(digest, row)
     return digest.hexdigest()
+
+
+def add_record_to_digest(digest: Any, row: tuple[Any, ...]) -> None:
+    """Feed one record (a tuple of ``RECORD_FIELDS``) to a running ``records_digest``."""
+    digest.update(_RECORD_ENCODER.encode(list(row)).encode())
+    digest.update(b"\n")
 
 
 def batch_snapshot(batch: ImportBatch, digest: str) -> dict[str, Any]:
@@ -115,25 +134,6 @@ def batch_state(session: Session, batch: ImportBatch) -> dict[str, Any]:
     return batch_snapshot(batch, records_digest(_record_rows(session, batch.id).get(batch.id, [])))
 
 
-def _batches(session: Session) -> dict[str, Any]:
-    rows_by_batch = _record_rows(session)
-    return {
-        str(b.id): batch_snapshot(b, records_digest(rows_by_batch.get(b.id or 0, [])))
-        for b in session.exec(select(ImportBatch)).all()
-    }
-
-
-def _duplicates(session: Session) -> dict[str, Any]:
-    rows = session.exec(
-        select(Record.id, Record.duplicate_of).where(col(Record.duplicate_of).is_not(None))
-    ).all()
-    return {str(rid): target for rid, target in rows}
-
-
-def _pairs(session: Session) -> dict[str, Any]:
-    return {str(p.id): pair_snapshot(p) for p in session.exec(select(DedupPair)).all()}
-
-
 def vote_key(record_id: int, stage: str, reviewer: str) -> str:
     """The ledger id of one reviewer's current vote on one reference at one stage."""
     return f"{record_id}:{stage}:{reviewer}"
@@ -166,28 +166,6 @@ def report_snapshot(report: FullTextReport) -> dict[str, Any]:
     return {"status": report.status, "location": report.location, "note": report.note}
 
 
-def _votes(session: Session) -> dict[str, Any]:
-    names = dict(session.exec(select(Member.id, Member.name)).all())
-    rows = session.exec(
-        select(ScreeningDecision).where(col(ScreeningDecision.superseded_at).is_(None))
-    ).all()
-    return {vote_key(d.record_id, d.stage, names[d.member_id]): vote_snapshot(d) for d in rows}
-
-
-def _resolutions(session: Session) -> dict[str, Any]:
-    names = dict(session.exec(select(Member.id, Member.name)).all())
-    rows = session.exec(
-        select(ScreeningResolution).where(col(ScreeningResolution.reopened_at).is_(None))
-    ).all()
-    return {f"{r.record_id}:{r.stage}": resolution_snapshot(r, names[r.member_id]) for r in rows}
-
-
-def _reports(session: Session) -> dict[str, Any]:
-    return {
-        str(r.record_id): report_snapshot(r) for r in session.exec(select(FullTextReport)).all()
-    }
-
-
 def analysis_run_snapshot(run: AnalysisRun) -> dict[str, Any]:
     """What the ledger records of an analysis run (results by their hash: they can be large)."""
     return {
@@ -199,58 +177,114 @@ def analysis_run_snapshot(run: AnalysisRun) -> dict[str, Any]:
     }
 
 
-def _analysis_runs(session: Session) -> dict[str, Any]:
-    return {str(r.id): analysis_run_snapshot(r) for r in session.exec(select(AnalysisRun)).all()}
-
-
-def _reviews(session: Session) -> dict[str, Any]:
-    return {str(r.id): review_snapshot(r) for r in session.exec(select(ReviewInfo)).all()}
-
-
-def _settings(session: Session) -> dict[str, Any]:
-    return {s.key: json.loads(s.value) for s in session.exec(select(ReviewSetting)).all()}
-
-
-def _members(session: Session) -> dict[str, Any]:
-    roles: dict[int, list[str]] = {}
-    for member_id, role in session.exec(select(MemberRole.member_id, MemberRole.role)).all():
-        roles.setdefault(member_id, []).append(role)
-    return {
-        str(m.id): {
-            "name": m.name,
-            "active": bool(m.active),
-            "roles": sorted(roles.get(m.id or 0, [])),
-        }
-        for m in session.exec(select(Member)).all()
-    }
-
-
 def label_key(record_id: int, member: str) -> str:
     """The ledger id of one member's labels on one reference."""
     return f"{record_id}:{member}"
 
 
-def _labels(session: Session) -> dict[str, Any]:
-    names = dict(session.exec(select(Member.id, Member.name)).all())
-    found: dict[str, list[str]] = {}
-    for record_id, member_id, label in session.exec(
-        select(RecordLabel.record_id, RecordLabel.member_id, RecordLabel.label)
-    ).all():
-        found.setdefault(label_key(record_id, names[member_id]), []).append(label)
-    return {key: sorted(labels) for key, labels in found.items()}
+# --- the registry of state readers -------------------------------------------------------------
+
+# A reader yields (entity_id, snapshot) for every live entity of its type, or, given ``ids``, for
+# those of the ids that exist (the incremental check reads only what the newest events touched).
+# It streams: rows are read as column tuples, never all at once as ORM objects.
+StateRead = Callable[[Session, Collection[str] | None], Iterable[tuple[str, Any]]]
 
 
-# entity_type (as in audit events) -> reader of {entity_id: snapshot} for every live entity.
-ENTITY_STATE: dict[str, Callable[[Session], dict[str, Any]]] = {
-    "review": _reviews,
-    "review_setting": _settings,
-    "member": _members,
-    "import_batch": _batches,
-    "record_duplicate": _duplicates,
-    "dedup_pair": _pairs,
-    "screening_vote": _votes,
-    "screening_resolution": _resolutions,
-    "fulltext_report": _reports,
-    "analysis_run": _analysis_runs,
-    "record_label": _labels,
-}
+@dataclass(frozen=True)
+class StateReader:
+    """How ``audit verify`` reads the current state of one entity type.
+
+    :ivar entity_type: the ``entity_type`` its events carry (or the key in a bulk event's ``state``).
+    :ivar read: the reader (see ``StateRead``).
+    :ivar covers: ``{table: columns}`` whose values the snapshots depend on.
+    """
+
+    entity_type: str
+    read: StateRead
+    covers: Mapping[str, tuple[str, ...]]
+
+
+STATE_READERS: dict[str, StateReader] = {}
+# (table, column) -> how it is verified: "checked by <entity type>" or "not checked: <reason>".
+COLUMN_COVERAGE: dict[tuple[str, str], str] = {}
+
+
+def register_state(
+    entity_type: str, read: StateRead, *, covers: Mapping[str, Iterable[str]]
+) -> None:
+    """Register the reader of ``entity_type`` and the ``{table: columns}`` its snapshots cover.
+
+    Raises ValueError when another reader already claims ``entity_type``.
+    """
+    existing = STATE_READERS.get(entity_type)
+    if existing is not None and existing.read is not read:
+        raise ValueError(f"two state readers for entity type {entity_type!r}")
+    fixed = {table: tuple(columns) for table, columns in covers.items()}
+    STATE_READERS[entity_type] = StateReader(entity_type, read, fixed)
+    for table, columns in fixed.items():
+        for column in columns:
+            COLUMN_COVERAGE.setdefault((table, column), f"checked by {entity_type}")
+
+
+def declare_checked(table: str, columns: Iterable[str], *, by: str) -> None:
+    """Declare ``columns`` of ``table`` verified by something other than a reader (the chain)."""
+    for column in columns:
+        COLUMN_COVERAGE[(table, column)] = f"checked by {by}"
+
+
+def declare_unchecked(table: str, reasons: Mapping[str, str]) -> None:
+    """Declare columns ``audit verify`` does not compare, each with the reason (shown by a test)."""
+    for column, reason in reasons.items():
+        if not reason.strip():
+            raise ValueError(f"{table}.{column}: say why it is not checked")
+        COLUMN_COVERAGE[(table, column)] = f"not checked: {reason}"
+
+
+def load_state_readers() -> Mapping[str, StateReader]:
+    """Import every ``reviewtool.<package>.ledger`` module (each registers its readers); the registry.
+
+    Packages are found on disk, so a new stage is picked up without editing a list; packages
+    without a ``ledger.py`` (the CLI, the TUI) are not imported at all.
+    """
+    import reviewtool
+
+    for path in reviewtool.__path__:
+        for module in pkgutil.iter_modules([path]):
+            if module.ispkg and (Path(path) / module.name / "ledger.py").is_file():
+                importlib.import_module(f"reviewtool.{module.name}.ledger")
+    return STATE_READERS
+
+
+def only(
+    ids: Collection[str] | None, found: Iterable[tuple[str, Any]]
+) -> Iterator[tuple[str, Any]]:
+    """The pairs of ``found`` whose id is in ``ids`` (all of them when ``ids`` is None)."""
+    if ids is None:
+        yield from found
+        return
+    wanted = ids if isinstance(ids, (set, frozenset, dict)) else set(ids)
+    for entity_id, snapshot in found:
+        if entity_id in wanted:
+            yield entity_id, snapshot
+
+
+def int_ids(ids: Collection[str], part: int = 0) -> list[int]:
+    """The distinct integers found at ``part`` of ``:``-separated ids (others skipped), sorted."""
+    found: set[int] = set()
+    for entity_id in ids:
+        try:
+            found.add(int(entity_id.split(":")[part]))
+        except (ValueError, IndexError):
+            continue
+    return sorted(found)
+
+
+def chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
+    """``values`` in lists of at most ``size`` (for ``IN (...)`` clauses)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def member_names(session: Session) -> dict[int, str]:
+    """Member id -> name (the ledger names people; the tables hold ids)."""
+    return {mid: name for mid, name in session.exec(select(Member.id, Member.name)).all() if mid}

@@ -1,0 +1,54 @@
+"""What ``audit verify`` checks of stored analysis runs (see ``storage.snapshots``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from reviewtool.storage.models import AnalysisRun
+from reviewtool.storage.snapshots import declare_unchecked, int_ids, register_state
+
+
+def _runs(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    query = select(
+        AnalysisRun.id,
+        AnalysisRun.name,
+        AnalysisRun.settings,
+        AnalysisRun.input_sha256,
+        AnalysisRun.input_source,
+        AnalysisRun.results,
+    )
+    if ids is not None:
+        query = query.where(col(AnalysisRun.id).in_(int_ids(ids)))
+    for run_id, name, settings, input_sha256, input_source, results in session.exec(query):
+        # The same form as ``storage.snapshots.analysis_run_snapshot``.
+        yield (
+            str(run_id),
+            {
+                "name": name,
+                "settings": json.loads(settings),
+                "input_sha256": input_sha256,
+                "input_source": input_source,
+                "results_sha256": hashlib.sha256(results.encode("utf-8")).hexdigest(),
+            },
+        )
+
+
+register_state(
+    "analysis_run",
+    _runs,
+    covers={
+        "analysis_run": ("id", "name", "settings", "input_sha256", "input_source", "results"),
+    },
+)
+declare_unchecked(
+    "analysis_run",
+    {
+        "run_by": "a copy for listings; the analysis-run event's actor is the audited one",
+        "run_at": "a copy for listings; the analysis-run event's time is the audited one",
+    },
+)

@@ -1,0 +1,182 @@
+"""What ``audit verify`` checks of votes, resolutions, labels and full-text reports.
+
+The readers give the same snapshots as ``storage.snapshots.vote_snapshot``, ``resolution_snapshot``
+and ``report_snapshot`` (the forms the services put in their events), read as column tuples. See
+``storage.snapshots`` for the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from reviewtool.storage.models import (
+    FullTextReport,
+    RecordLabel,
+    ScreeningDecision,
+    ScreeningResolution,
+)
+from reviewtool.storage.snapshots import (
+    chunks,
+    declare_unchecked,
+    int_ids,
+    label_key,
+    member_names,
+    only,
+    register_state,
+    vote_key,
+)
+
+
+def _by_record(ids: Collection[str] | None) -> list[list[int] | None]:
+    """Every row at once (None), or the record ids of ``ids`` in chunks for ``IN`` clauses."""
+    return [None] if ids is None else list(chunks(int_ids(ids)))
+
+
+def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    names = member_names(session)
+    d = ScreeningDecision
+    query = select(d.record_id, d.stage, d.member_id, d.decision, d.reason, d.note).where(
+        col(d.superseded_at).is_(None)
+    )
+    for part in _by_record(ids):
+        chunk = query if part is None else query.where(col(d.record_id).in_(part))
+        found = (
+            (
+                vote_key(record_id, stage, names.get(member_id, f"#{member_id}")),
+                {"decision": decision, "reason": reason, "note": note},
+            )
+            for record_id, stage, member_id, decision, reason, note in session.exec(
+                chunk.execution_options(yield_per=5000)
+            )
+        )
+        yield from only(ids, found)
+
+
+def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    names = member_names(session)
+    r = ScreeningResolution
+    query = select(
+        r.record_id, r.stage, r.member_id, r.decision, r.reason, r.note, r.contested_at
+    ).add_columns(r.contested_because)
+    query = query.where(col(r.reopened_at).is_(None))
+    for part in _by_record(ids):
+        chunk = query if part is None else query.where(col(r.record_id).in_(part))
+        for (
+            record_id,
+            stage,
+            member_id,
+            decision,
+            reason,
+            note,
+            contested_at,
+            because,
+        ) in session.exec(chunk.execution_options(yield_per=5000)):
+            snapshot: dict[str, Any] = {
+                "decision": decision,
+                "reason": reason,
+                "note": note,
+                "adjudicator": names.get(member_id, f"#{member_id}"),
+            }
+            if contested_at is not None:
+                snapshot["contested"] = because
+            key = f"{record_id}:{stage}"
+            if ids is None or key in ids:
+                yield key, snapshot
+
+
+def _labels(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    names = member_names(session)
+    query = select(RecordLabel.record_id, RecordLabel.member_id, RecordLabel.label)
+    for part in _by_record(ids):
+        chunk = query if part is None else query.where(col(RecordLabel.record_id).in_(part))
+        found: dict[str, list[str]] = {}
+        for record_id, member_id, label in session.exec(chunk):
+            key = label_key(record_id, names.get(member_id, f"#{member_id}"))
+            found.setdefault(key, []).append(label)
+        yield from only(ids, ((key, sorted(labels)) for key, labels in found.items()))
+
+
+def _reports(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    f = FullTextReport
+    query = select(f.record_id, f.status, f.location, f.note)
+    for part in _by_record(ids):
+        chunk = query if part is None else query.where(col(f.record_id).in_(part))
+        for record_id, status, location, note in session.exec(chunk):
+            yield str(record_id), {"status": status, "location": location, "note": note}
+
+
+register_state(
+    "screening_vote",
+    _votes,
+    covers={
+        "screening_decision": (
+            "record_id",
+            "stage",
+            "member_id",
+            "decision",
+            "reason",
+            "note",
+            "superseded_at",
+        )
+    },
+)
+register_state(
+    "screening_resolution",
+    _resolutions,
+    covers={
+        "screening_resolution": (
+            "record_id",
+            "stage",
+            "member_id",
+            "decision",
+            "reason",
+            "note",
+            "reopened_at",
+            "contested_at",
+            "contested_because",
+        )
+    },
+)
+register_state(
+    "record_label", _labels, covers={"record_label": ("record_id", "member_id", "label")}
+)
+register_state(
+    "fulltext_report",
+    _reports,
+    covers={"fulltext_report": ("record_id", "status", "location", "note")},
+)
+_ID = "a surrogate key; the row is known by the columns its snapshot key is made of"
+declare_unchecked(
+    "screening_decision",
+    {
+        "id": _ID,
+        "decided_at": "a copy for listings; the screening-decision event's time is the audited one",
+    },
+)
+declare_unchecked(
+    "screening_resolution",
+    {
+        "id": _ID,
+        "resolved_at": "a copy for listings; the screening-resolution event's time is the audited one",
+        "reopened_because": "why it was reopened; the screening-decision event that reopened it "
+        "holds the old and new vote, hashed",
+    },
+)
+declare_unchecked(
+    "record_label",
+    {
+        "id": _ID,
+        "added_at": "a copy for listings; the labels-changed event's time is the audited one",
+    },
+)
+declare_unchecked(
+    "fulltext_report",
+    {
+        "id": _ID,
+        "recorded_by": "a copy for listings; the fulltext-report event's actor is the audited one",
+        "recorded_at": "a copy for listings; the fulltext-report event's time is the audited one",
+    },
+)
