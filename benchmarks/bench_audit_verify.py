@@ -40,11 +40,40 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WORDS = (
-    "mesenchymal stem cell therapy cirrhosis liver failure randomised controlled trial patients "
-    "albumin bilirubin survival transplantation hepatitis fibrosis infusion bone marrow umbilical "
-    "cord placebo standard treatment outcome safety efficacy model end-stage disease score"
-).split()
+WORDS = [
+    "mesenchymal",
+    "stem",
+    "cell",
+    "therapy",
+    "cirrhosis",
+    "liver",
+    "failure",
+    "randomised",
+    "controlled",
+    "trial",
+    "patients",
+    "albumin",
+    "bilirubin",
+    "survival",
+    "transplantation",
+    "hepatitis",
+    "fibrosis",
+    "infusion",
+    "bone",
+    "marrow",
+    "umbilical",
+    "cord",
+    "placebo",
+    "standard",
+    "treatment",
+    "outcome",
+    "safety",
+    "efficacy",
+    "model",
+    "end-stage",
+    "disease",
+    "score",
+]
 REVIEWERS = ("bob", "carol")
 
 
@@ -80,9 +109,7 @@ def _bulk_votes(path: Path) -> int:
                 else:
                     decision, reason = "include", None
                 now = utc_now()
-                decisions.append(
-                    (record_id, stage, members[reviewer], decision, reason, None, now)
-                )
+                decisions.append((record_id, stage, members[reviewer], decision, reason, None, now))
                 event = ScreeningDecided(
                     key=vote_key(record_id, stage, reviewer),
                     record_id=record_id,
@@ -104,10 +131,8 @@ def _bulk_votes(path: Path) -> int:
                     entity_id=event.entity_id,
                     payload=payload,
                 )
-                events.append(
-                    (seq, now, reviewer, event.name, event.entity_type, event.entity_id, payload)
-                    + (prev, digest)
-                )
+                row = (seq, now, reviewer, event.name, event.entity_type, event.entity_id)
+                events.append((*row, payload, prev, digest))
                 prev = digest
     conn.executemany(
         "INSERT INTO screening_decision (record_id, stage, member_id, decision, reason, note,"
@@ -240,7 +265,9 @@ def main() -> None:
         path = args.db or Path(tmp) / "ledger.db"
         build(path, args.records)
         url = f"sqlite:///{path}"
-        _line(f"(a) full verify, {args.records} records", _child(url, "full"), 10, 500)
+        with sqlite3.connect(path) as conn:
+            (records,) = conn.execute("SELECT count(*) FROM record").fetchone()
+        _line(f"(a) full verify, {records} records", _child(url, "full"), 10, 500)
         from reviewtool import audit
 
         if not hasattr(audit, "write_checkpoint"):

@@ -14,14 +14,15 @@ from reviewtool.storage.snapshots import declare_unchecked, int_ids, register_st
 
 
 def _runs(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
-    query = select(
+    columns: list[Any] = [
         AnalysisRun.id,
         AnalysisRun.name,
         AnalysisRun.settings,
         AnalysisRun.input_sha256,
         AnalysisRun.input_source,
         AnalysisRun.results,
-    )
+    ]
+    query = select(*columns)
     if ids is not None:
         query = query.where(col(AnalysisRun.id).in_(int_ids(ids)))
     for run_id, name, settings, input_sha256, input_source, results in session.exec(query):

@@ -14,6 +14,7 @@ from reviewtool.storage.snapshots import (
     int_ids,
     pair_snapshot,
     register_state,
+    stream,
 )
 
 _PAIR_FIELDS = ("id", "record_a", "record_b", "status", "decided_by")
@@ -22,11 +23,11 @@ _PAIR_FIELDS = ("id", "record_a", "record_b", "status", "decided_by")
 def _duplicates(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     query = select(Record.id, Record.duplicate_of).where(col(Record.duplicate_of).is_not(None))
     if ids is None:
-        for record_id, target in session.exec(query.execution_options(yield_per=5000)):
+        for record_id, target in stream(session, query):
             yield str(record_id), target
         return
     for part in chunks(int_ids(ids)):
-        for record_id, target in session.exec(query.where(col(Record.id).in_(part))):
+        for record_id, target in stream(session, query.where(col(Record.id).in_(part))):
             yield str(record_id), target
 
 
@@ -35,7 +36,7 @@ def _pairs(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str,
     parts = [None] if ids is None else list(chunks(int_ids(ids)))
     for part in parts:
         chunk = query if part is None else query.where(col(DedupPair.id).in_(part))
-        for row in session.exec(chunk.execution_options(yield_per=5000)):
+        for row in stream(session, chunk):
             yield str(row[0]), pair_snapshot(dict(zip(_PAIR_FIELDS, row, strict=True)))
 
 

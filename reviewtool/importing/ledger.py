@@ -20,6 +20,7 @@ from reviewtool.storage.snapshots import (
     declare_unchecked,
     int_ids,
     register_state,
+    stream,
 )
 
 _BATCH_FIELDS = (
@@ -46,7 +47,7 @@ def _batches(session: Session, ids: Collection[str] | None) -> Iterator[tuple[st
     batches = list(session.exec(query).all())
     digests = {b.id: hashlib.sha256() for b in batches}
     # One pass over the records in id order, each fed to its batch's running digest.
-    for row in session.exec(records.order_by(col(Record.id)).execution_options(yield_per=2000)):
+    for row in stream(session, records.order_by(col(Record.id)), 2000):
         digest = digests.get(row[0])
         if digest is not None:
             add_record_to_digest(digest, tuple(row[1:]))

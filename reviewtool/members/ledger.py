@@ -19,7 +19,10 @@ def _members(session: Session, ids: Collection[str] | None) -> Iterator[tuple[st
     yield from only(
         ids,
         (
-            (str(mid), {"name": name, "active": bool(active), "roles": sorted(roles.get(mid, []))})
+            (
+                str(mid),
+                {"name": name, "active": bool(active), "roles": sorted(roles.get(mid or 0, []))},
+            )
             for mid, name, active in rows
         ),
     )

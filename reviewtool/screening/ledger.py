@@ -26,6 +26,7 @@ from reviewtool.storage.snapshots import (
     member_names,
     only,
     register_state,
+    stream,
     vote_key,
 )
 
@@ -38,9 +39,8 @@ def _by_record(ids: Collection[str] | None) -> list[list[int] | None]:
 def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     names = member_names(session)
     d = ScreeningDecision
-    query = select(d.record_id, d.stage, d.member_id, d.decision, d.reason, d.note).where(
-        col(d.superseded_at).is_(None)
-    )
+    columns: list[Any] = [d.record_id, d.stage, d.member_id, d.decision, d.reason, d.note]
+    query = select(*columns).where(col(d.superseded_at).is_(None))
     for part in _by_record(ids):
         chunk = query if part is None else query.where(col(d.record_id).in_(part))
         found = (
@@ -48,9 +48,7 @@ def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str,
                 vote_key(record_id, stage, names.get(member_id, f"#{member_id}")),
                 {"decision": decision, "reason": reason, "note": note},
             )
-            for record_id, stage, member_id, decision, reason, note in session.exec(
-                chunk.execution_options(yield_per=5000)
-            )
+            for record_id, stage, member_id, decision, reason, note in stream(session, chunk)
         )
         yield from only(ids, found)
 
@@ -58,9 +56,17 @@ def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str,
 def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     names = member_names(session)
     r = ScreeningResolution
-    query = select(
-        r.record_id, r.stage, r.member_id, r.decision, r.reason, r.note, r.contested_at
-    ).add_columns(r.contested_because)
+    columns: list[Any] = [
+        r.record_id,
+        r.stage,
+        r.member_id,
+        r.decision,
+        r.reason,
+        r.note,
+        r.contested_at,
+        r.contested_because,
+    ]
+    query = select(*columns)
     query = query.where(col(r.reopened_at).is_(None))
     for part in _by_record(ids):
         chunk = query if part is None else query.where(col(r.record_id).in_(part))
@@ -73,7 +79,7 @@ def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tupl
             note,
             contested_at,
             because,
-        ) in session.exec(chunk.execution_options(yield_per=5000)):
+        ) in stream(session, chunk):
             snapshot: dict[str, Any] = {
                 "decision": decision,
                 "reason": reason,
@@ -93,7 +99,7 @@ def _labels(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str
     for part in _by_record(ids):
         chunk = query if part is None else query.where(col(RecordLabel.record_id).in_(part))
         found: dict[str, list[str]] = {}
-        for record_id, member_id, label in session.exec(chunk):
+        for record_id, member_id, label in stream(session, chunk):
             key = label_key(record_id, names.get(member_id, f"#{member_id}"))
             found.setdefault(key, []).append(label)
         yield from only(ids, ((key, sorted(labels)) for key, labels in found.items()))
@@ -104,7 +110,7 @@ def _reports(session: Session, ids: Collection[str] | None) -> Iterator[tuple[st
     query = select(f.record_id, f.status, f.location, f.note)
     for part in _by_record(ids):
         chunk = query if part is None else query.where(col(f.record_id).in_(part))
-        for record_id, status, location, note in session.exec(chunk):
+        for record_id, status, location, note in stream(session, chunk):
             yield str(record_id), {"status": status, "location": location, "note": note}
 
 

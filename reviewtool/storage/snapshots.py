@@ -16,8 +16,9 @@ metadata and fails on any column that is neither covered nor declared unchecked.
 from __future__ import annotations
 
 import hashlib
-import json
 import importlib
+import json
+import json.encoder
 import pkgutil
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -34,9 +35,7 @@ from reviewtool.storage.models import (
     Member,
     MemberRole,
     Record,
-    RecordLabel,
     ReviewInfo,
-    ReviewSetting,
     ScreeningDecision,
     ScreeningResolution,
 )
@@ -77,6 +76,23 @@ def member_snapshot(session: Session, member: Member) -> dict[str, Any]:
 
 
 _RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The C encoder behind ``_RECORD_ENCODER.encode``, built once (a batch digest encodes every record).
+_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_RECORD_C_ENCODER = (
+    None
+    if _MAKE_ENCODER is None
+    else _MAKE_ENCODER(
+        None,
+        _RECORD_ENCODER.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        False,
+        False,
+        True,
+    )
+)
 
 
 def records_digest(rows: Iterable[tuple[Any, ...]]) -> str:
@@ -89,7 +105,12 @@ def records_digest(rows: Iterable[tuple[Any, ...]]) -> str:
 
 def add_record_to_digest(digest: Any, row: tuple[Any, ...]) -> None:
     """Feed one record (a tuple of ``RECORD_FIELDS``) to a running ``records_digest``."""
-    digest.update(_RECORD_ENCODER.encode(list(row)).encode())
+    text = (
+        _RECORD_ENCODER.encode(list(row))
+        if _RECORD_C_ENCODER is None
+        else "".join(_RECORD_C_ENCODER(list(row), 0))
+    )
+    digest.update(text.encode())
     digest.update(b"\n")
 
 
@@ -283,6 +304,30 @@ def chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
     """``values`` in lists of at most ``size`` (for ``IN (...)`` clauses)."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def stream(session: Session, query: Any, size: int = 5000) -> Iterator[tuple[Any, ...]]:
+    """The rows of a column ``select`` as plain tuples, fetched ``size`` at a time (no ORM objects).
+
+    On SQLite the driver's cursor runs the compiled statement itself (the columns read this way are
+    integers and text, which the driver returns as SQLAlchemy would).
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        for row in connection.execution_options(yield_per=size).execute(query):
+            yield tuple(row)
+        return
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params = [compiled.params[name] for name in compiled.positiontup or ()]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        while chunk := cursor.fetchmany(size):
+            yield from chunk
+    finally:
+        cursor.close()
 
 
 def member_names(session: Session) -> dict[int, str]:
