@@ -59,7 +59,8 @@ def log(
 ) -> None:
     """List audit events, oldest first, filtered by actor, action, entity and time.
 
-    In a blind review, other reviewers' votes on references not yet decided are redacted.
+    At a stage still blind to you, other reviewers' votes and the resolutions there are left out
+    (docs/blinding.md).
 
     Example: reviewtool audit log --actor alice --action member-added
     """
@@ -78,9 +79,12 @@ def log(
             entity_id=entity_id or None,
             since=since,
             until=until,
-            limit=limit,
         )
+        # The newest N of what the viewer may see: limiting first would let hidden events
+        # crowd visible ones out, so how many show would count the hidden ones.
         events = visible_events(session, member, events)
+        if limit is not None:
+            events = events[-limit:]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
         return
@@ -125,16 +129,21 @@ def verify(
         None, "--expect-head", help="Also require this head hash (one you noted down earlier)."
     ),
     db: DbOption = None,
+    actor: ActorOption = None,
 ) -> None:
     """Check the whole hash chain and the current state against it; non-zero exit when broken.
 
+    A reviewer at a stage still blind to them is shown the head but not the number of events.
+
     Example: reviewtool audit verify
     """
+    from reviewtool.access import sight
     from reviewtool.audit import verify as verify_ledger
     from reviewtool.errors import AuditChainBroken
 
     with reading(db) as session:
         report = verify_ledger(session)
+        blind = bool(sight(session, actor_name(actor)).blind)
     if expect_head is not None and report.ok and report.head_hash != expect_head:
         report.problems.append(
             f"head is {report.head_hash}, not the expected {expect_head}: the ledger was rewritten"
@@ -146,4 +155,6 @@ def verify(
         raise AuditChainBroken(
             f"audit ledger does not verify ({len(report.problems)} problem(s)); {first}{report.problems[0]}"
         )
-    console().print(f"Audit ledger verified: {report.events} events, head {report.head_hash}")
+    # The number of events would count the other reviewers' votes at a blind stage.
+    events = "" if blind else f"{report.events} events, "
+    console().print(f"Audit ledger verified: {events}head {report.head_hash}")

@@ -182,6 +182,29 @@ def resolve(
     console().print(f"Record {record} at {stage}: {outcome.status.value}.")
 
 
+@app.command("unblind")
+def unblind(
+    stage: str = typer.Option(..., "--stage", help="tiab (title/abstract) or fulltext."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """End blinding at a stage (owners only, recorded): reviewers then see each other's votes,
+    the outcomes, agreement and conflicts there. It is not turned back on.
+
+    Example: reviewtool screen unblind --stage tiab --as alice
+    """
+    from reviewtool.screening.service import unblind_stage
+
+    with writing(db) as session:
+        changed = unblind_stage(session, actor=actor_name(actor), stage=stage)
+    console().print(
+        f"Blinding at {stage} ended: reviewers now see each other's votes there."
+        if changed
+        else f"{stage} was not blind; nothing changed.",
+        highlight=False,
+    )
+
+
 @app.command("import-resolutions")
 def import_resolutions(
     path: str = typer.Argument(..., help="CSV with record_id,decision[,reason][,note]."),
@@ -253,15 +276,17 @@ def flag_duplicate(
 
 
 @app.command("export")
-def export(stage: str = StageOption, db: DbOption = None) -> None:
+def export(stage: str = StageOption, db: DbOption = None, actor: ActorOption = None) -> None:
     """Write the final decisions (decided references only) with reasons as CSV.
+
+    Refused to reviewers while the stage is blind (docs/blinding.md).
 
     Example: reviewtool screen export --stage fulltext > fulltext.csv
     """
     from reviewtool.screening.service import final_decisions
 
     with reading(db) as session:
-        rows = final_decisions(session, stage=stage)
+        rows = final_decisions(session, actor=actor_name(actor), stage=stage)
     writer = csv.DictWriter(
         sys.stdout,
         fieldnames=["record_id", "source_key", "stage", "decision", "reason", "via", "title"],
@@ -275,17 +300,21 @@ def export(stage: str = StageOption, db: DbOption = None) -> None:
 def stats(
     stage: str | None = typer.Option(None, "--stage", help="One stage only (default: both)."),
     db: DbOption = None,
+    actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Counts per stage and agreement per reviewer pair (kappa with 95% CI, PABAK, Gwet's AC1).
+
+    While a stage is blind, a reviewer sees their own votes there only (docs/blinding.md).
 
     Example: reviewtool screen stats --format json
     """
     from reviewtool.screening.service import screening_stats
 
     stages = [stage] if stage else ["tiab", "fulltext"]
+    viewer = actor_name(actor)
     with reading(db) as session:
-        results = [screening_stats(session, stage=s) for s in stages]
+        results = [screening_stats(session, actor=viewer, stage=s) for s in stages]
     if output is not OutputFormat.TABLE:
         typer.echo(json.dumps({r.stage: r.to_dict() for r in results}, indent=2))
         return
@@ -294,12 +323,21 @@ def stats(
     out = console()
     for r in results:
         table = Table("count", "n", title=f"Screening: {r.stage}")
+        if r.blind or any(r.my_votes.values()):
+            for decision, n in r.my_votes.items():
+                table.add_row(f"your votes: {decision}", str(n))
+        if r.blind:
+            if r.references is not None:
+                table.add_row("references", str(r.references))
+            out.print(table)
+            out.print(r.note, style="dim", highlight=False)
+            continue
         for label, value in (
             ("references", r.references),
             ("screened (decided)", r.screened),
             ("included", r.included),
             ("excluded", r.excluded),
-            *((f"  excluded: {k}", v) for k, v in r.excluded_by_reason.items()),
+            *((f"  excluded: {k}", v) for k, v in (r.excluded_by_reason or {}).items()),
             ("still open", r.open),
             ("conflicts open", r.conflicts_open),
             ("conflicts resolved", r.conflicts_resolved),

@@ -6,22 +6,35 @@ import json
 
 import typer
 
-from reviewtool.cli._common import DbOption, FormatOption, OutputFormat, console, reading
+from reviewtool.cli._common import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    actor_name,
+    console,
+    reading,
+)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``status`` to the root app."""
 
     @app.command("status")
-    def status(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+    def status(
+        db: DbOption = None, actor: ActorOption = None, output: FormatOption = OutputFormat.TABLE
+    ) -> None:
         """Show the review's title, members, stage counts and audit ledger head.
+
+        At a screening stage that is still blind, a reviewer sees the references and their own
+        votes only (docs/blinding.md).
 
         Example: reviewtool status --db sample_project/review.db
         """
         from reviewtool.review.service import review_status
 
         with reading(db) as session:
-            result = review_status(session)
+            result = review_status(session, actor=actor_name(actor))
         if output is not OutputFormat.TABLE:
             typer.echo(json.dumps(result.to_dict(), indent=2))
             return
@@ -41,4 +54,5 @@ def register(app: typer.Typer) -> None:
                 for label, value in counts.items():
                     stages.add_row(stage, label, str(value))
             out.print(stages)
-        out.print(f"Audit ledger: {result.audit_events} events, head {result.audit_head}")
+        events = "" if result.audit_events is None else f"{result.audit_events} events, "
+        out.print(f"Audit ledger: {events}head {result.audit_head}")

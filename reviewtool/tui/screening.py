@@ -189,7 +189,9 @@ class ScreeningScreen(Screen[None]):
         self.reasons: list[str] = []
         self.reason_required = False
         # Counts are read once and then kept here, so a key press never recounts 100,000 records.
-        self.total = self.mine = self.decided = 0
+        self.total = self.mine = 0
+        # None while the stage is blind to this reviewer: it would count the others' votes.
+        self.decided: int | None = 0
 
     def compose(self) -> ComposeResult:
         yield Static(id="heading")
@@ -326,8 +328,9 @@ class ScreeningScreen(Screen[None]):
         self.query_one("#status-title", Static).update(
             f" {self.actor} · {STAGE_LABELS.get(self.stage, self.stage)} · {self.title_text}"
         )
+        decided = "" if self.decided is None else f" · decided {self.decided}/{self.total}"
         self.query_one("#status-counts", Static).update(
-            f"mine {self.mine} · left {self.total - self.mine} · decided {self.decided}/{self.total} "
+            f"mine {self.mine} · left {self.total - self.mine}{decided} "
         )
 
     def _criteria_text(self) -> Text:
@@ -382,12 +385,15 @@ class ScreeningScreen(Screen[None]):
 
     def _recount(self, record_id: int, was_final: bool) -> None:
         """Keep "decided" current after a vote on ``record_id``, off the key press path."""
+        if self.decided is None:
+            return
         try:
             with self.review.reading() as session:
                 card = record_card(session, actor=self.actor, record_id=record_id, stage=self.stage)
         except ReviewtoolError:
             return
-        self.decided += int(_final(card)) - int(was_final)
+        if self.decided is not None:
+            self.decided += int(_final(card)) - int(was_final)
         self._show_status()
 
     def _refresh_progress(self) -> None:
