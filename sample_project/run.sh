@@ -32,10 +32,13 @@ rt dedup report
 rt screen import-decisions screening/tiab_yliu.csv --stage tiab --as yliu
 rt screen import-decisions screening/tiab_ydong.csv --stage tiab --as ydong
 rt screen import-resolutions screening/tiab_resolutions.csv --stage tiab --as jniu
+# Title/abstract is done: the owner ends blinding there, so full text opens to the reviewers.
+rt screen unblind --stage tiab --as jniu
 rt screen import-decisions screening/fulltext_yliu.csv --stage fulltext --as yliu
 rt screen import-decisions screening/fulltext_ydong.csv --stage fulltext --as ydong
 rt screen import-resolutions screening/fulltext_resolutions.csv --stage fulltext --as jniu
-rt screen stats
+rt screen unblind --stage fulltext --as jniu
+rt screen stats --as jniu
 
 # Synthesis: every outcome x time point pooled with the seed's model rule, subgroups, leave-one-out,
 # Egger/Begg; tables (CSV, Markdown, XLSX) and forest/funnel plots go to sample_project/analysis/.
@@ -43,5 +46,5 @@ rt screen stats
 rt analyze run outcomes.csv --name "Liu 2022 outcomes" --by disease --by cell_type --by route \
   --by injections --loo --bias --out analysis --as yliu
 
-rt status
-rt audit verify
+rt status --as jniu
+rt audit verify --as jniu

@@ -29,7 +29,7 @@ def db(tmp_path: Path) -> str:
 
 
 def test_init_then_status_json(db: str) -> None:
-    result = run("status", "--db", db, "--format", "json")
+    result = run("status", "--db", db, "--format", "json", "--as", "alice")
     assert result.exit_code == 0
     status = json.loads(result.stdout)
     assert status["title"] == "MSC review"
@@ -110,7 +110,7 @@ def test_missing_review_and_debug_traceback(tmp_path: Path) -> None:
 
 
 def test_verify_detects_sql_tampering(db: str) -> None:
-    ok = run("audit", "verify", "--db", db)
+    ok = run("audit", "verify", "--db", db, "--as", "alice")
     assert ok.exit_code == 0 and "verified: 2 events" in ok.stdout
     head = ok.stdout.split("head ")[-1].split()[0]
     assert run("audit", "verify", "--db", db, "--expect-head", head).exit_code == 0
