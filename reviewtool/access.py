@@ -152,11 +152,14 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
     votes and every resolution are left out (not merely redacted: who voted on which record when
     is itself another's progress), their own vote events lose the ``state`` that would say a
     resolution was reopened, and while title/abstract is blind the full-text reports (which say
-    what was included there) are left out too."""
+    what was included there) are left out too. The events shown then carry no ``seq`` or ``hash``:
+    gaps in the numbering would count the hidden events."""
     seen = sight(session, viewer.name)
     if not seen.blind:
         return events
     shown: list[EventView] = []
+    # The ledger's numbers and hashes count every member's events: left out too (None).
+    events = [replace(e, seq=None, hash=None) for e in events]
     for event in events:
         if event.action in ("screening-decision", "screening-resolution"):
             stage = _event_stage(event)

@@ -113,7 +113,7 @@ def log(
     table.columns[1].no_wrap = table.columns[3].no_wrap = True
     for e in events:
         table.add_row(
-            str(e.seq),
+            "" if e.seq is None else str(e.seq),
             e.occurred_at[:19].replace("T", " "),
             e.actor,
             e.action,
@@ -121,6 +121,13 @@ def log(
             change_summary(e.payload),
         )
     console().print(table)
+    if events and events[0].seq is None:
+        console().print(
+            "Ledger numbers and hashes are not shown while a stage is blind to you: "
+            "they count every member's events.",
+            style="dim",
+            highlight=False,
+        )
 
 
 @app.command("verify")
@@ -133,7 +140,7 @@ def verify(
 ) -> None:
     """Check the whole hash chain and the current state against it; non-zero exit when broken.
 
-    A reviewer at a stage still blind to them is shown the head but not the number of events.
+    A reviewer at a stage still blind to them is not shown the number of events or the head.
 
     Example: reviewtool audit verify
     """
@@ -145,9 +152,8 @@ def verify(
         report = verify_ledger(session)
         blind = bool(sight(session, actor_name(actor)).blind)
     if expect_head is not None and report.ok and report.head_hash != expect_head:
-        report.problems.append(
-            f"head is {report.head_hash}, not the expected {expect_head}: the ledger was rewritten"
-        )
+        head = "the head" if blind else f"head is {report.head_hash},"
+        report.problems.append(f"{head} not the expected {expect_head}: the ledger was rewritten")
     if not report.ok:
         for problem in report.problems[1:]:
             typer.echo(f"  {problem}", err=True)
@@ -155,6 +161,11 @@ def verify(
         raise AuditChainBroken(
             f"audit ledger does not verify ({len(report.problems)} problem(s)); {first}{report.problems[0]}"
         )
-    # The number of events would count the other reviewers' votes at a blind stage.
-    events = "" if blind else f"{report.events} events, "
-    console().print(f"Audit ledger verified: {events}head {report.head_hash}")
+    # The number of events and the head (which changes with every event) would count or time
+    # the other reviewers' votes at a stage blind to the viewer.
+    if blind:
+        console().print(
+            "Audit ledger verified (its length and head are not shown while a stage is blind to you)."
+        )
+        return
+    console().print(f"Audit ledger verified: {report.events} events, head {report.head_hash}")

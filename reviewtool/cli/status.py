@@ -54,5 +54,7 @@ def register(app: typer.Typer) -> None:
                 for label, value in counts.items():
                     stages.add_row(stage, label, str(value))
             out.print(stages)
-        events = "" if result.audit_events is None else f"{result.audit_events} events, "
-        out.print(f"Audit ledger: {events}head {result.audit_head}")
+        if result.audit_events is None:
+            out.print("Audit ledger: length and head not shown while a stage is blind to you")
+        else:
+            out.print(f"Audit ledger: {result.audit_events} events, head {result.audit_head}")

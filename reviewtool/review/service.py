@@ -219,8 +219,8 @@ def review_status(session: Session, *, actor: str) -> Status:
     """Counts per stage and the people of the review, as ``actor`` may see them.
 
     At a screening stage blind to ``actor`` (``access.Sight``) they see the references there and
-    their own votes, nothing that depends on another reviewer's vote; and the ledger's head but not
-    its length (``audit_events`` None: the number of events would count the others' votes).
+    their own votes, nothing that depends on another reviewer's vote; and not the ledger's length or
+    head (None: they change with, and so count, the others' votes).
     """
     seen = sight(session, actor)
     info = review_info(session)
@@ -236,7 +236,7 @@ def review_status(session: Session, *, actor: str) -> Status:
         schema_revision=schema.HEAD,
         members=members,
         audit_events=None if seen.blind else int(count),
-        audit_head=head,
+        audit_head=None if seen.blind else head,
     )
 
 
