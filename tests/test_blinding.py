@@ -23,6 +23,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from textual.widgets import Input, Static
@@ -110,9 +111,40 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     },
     "bob disagrees, carol resolved": {"bob": BOB_DISAGREES, "resolve": [1, 2, 3, 4]},
 }
+# Full text, once title/abstract is unblinded (alice and bob agreed there as above: 1, 3 and 4 went
+# on): the same story one stage later. Different exclusion reasons conflict at full text.
+FT_ALICE_FIRST = [(1, "exclude", "insufficient data", "no SDs"), (3, "include", None, None)]
+FT_ALICE_AFTER_BOB = [(1, "exclude", "not an RCT", None)]
+FT_BOB_DISAGREES = [
+    (1, "exclude", "wrong population", "adults?"),
+    (3, "exclude", "wrong comparator", None),
+    (4, "include", None, None),
+]
+SCENARIOS |= {
+    "full text: bob agrees": {
+        "stage": "fulltext",
+        "bob": [(1, "exclude", "not an RCT", None), (3, "include", None, None)],
+    },
+    "full text: bob disagrees": {"stage": "fulltext", "bob": FT_BOB_DISAGREES},
+    "full text: bob has not voted": {"stage": "fulltext", "bob": []},
+    "full text: bob disagrees, carol resolved": {
+        "stage": "fulltext",
+        "bob": FT_BOB_DISAGREES,
+        "resolve": [1, 3],
+    },
+}
+BASELINE = {"tiab": "bob agrees", "fulltext": "full text: bob agrees"}
+
+
+def _stage(name: str) -> str:
+    return str(SCENARIOS[name].get("stage", "tiab"))
+
+
+OTHERS = [name for name in SCENARIOS if name not in BASELINE.values()]
 REFERENCES = 6
 
 runner = CliRunner()
+COMMAND = get_command(app)
 
 
 def _ris() -> str:
@@ -133,7 +165,9 @@ class Clock:
         return self.now
 
 
-def _vote(review: Any, who: str, votes: list[tuple[int, str, str | None, str | None]]) -> None:
+def _vote(
+    review: Any, who: str, votes: list[tuple[int, str, str | None, str | None]], stage: str = "tiab"
+) -> None:
     from reviewtool.screening.service import record_decision
 
     for record, decision, reason, note in votes:
@@ -142,7 +176,7 @@ def _vote(review: Any, who: str, votes: list[tuple[int, str, str | None, str | N
                 session,
                 actor=who,
                 record_id=record,
-                stage="tiab",
+                stage=stage,
                 decision=decision,
                 reason=reason,
                 note=note,
@@ -156,7 +190,12 @@ def build(path: Path, scenario: dict[str, Any], clock: Clock) -> str:
     from reviewtool.importing.service import import_files
     from reviewtool.members.service import add_member
     from reviewtool.review.service import init_review
-    from reviewtool.screening.service import resolve_conflict, undo_last
+    from reviewtool.screening.service import (
+        resolve_conflict,
+        set_fulltext,
+        unblind_stage,
+        undo_last,
+    )
 
     for leftover in path.parent.glob(path.name + "*"):
         leftover.unlink()
@@ -172,20 +211,29 @@ def build(path: Path, scenario: dict[str, Any], clock: Clock) -> str:
         import_files(session, actor="olga", paths=[ris], source="MEDLINE")
     with review.transaction() as session:
         run_dedup(session, actor="olga")
+    stage = scenario.get("stage", "tiab")
+    first, after = ALICE_FIRST, ALICE_AFTER_BOB
+    if stage == "fulltext":
+        _vote(review, "alice", ALICE_FIRST + ALICE_AFTER_BOB)
+        _vote(review, "bob", BOB_AGREES)
+        with review.transaction() as session:
+            unblind_stage(session, actor="olga", stage="tiab")
+            set_fulltext(session, actor="olga", record_id=1, location="pdfs/s1.pdf")
+        first, after = FT_ALICE_FIRST, FT_ALICE_AFTER_BOB
     clock.now = T_ALICE
-    _vote(review, "alice", ALICE_FIRST)
+    _vote(review, "alice", first, stage)
     clock.now = T_BOB
-    _vote(review, "bob", scenario["bob"])
+    _vote(review, "bob", scenario["bob"], stage)
     if scenario.get("bob_undo"):
         with review.transaction() as session:
-            undo_last(session, actor="bob", stage="tiab")
+            undo_last(session, actor="bob", stage=stage)
     for record in scenario.get("resolve", []):
         with review.transaction() as session:
             resolve_conflict(
-                session, actor="carol", record_id=record, stage="tiab", decision="include"
+                session, actor="carol", record_id=record, stage=stage, decision="include"
             )
     clock.now = T_ALICE_AGAIN
-    _vote(review, "alice", ALICE_AFTER_BOB)
+    _vote(review, "alice", after, stage)
     clock.now = T_READ
     review.close()
     return url
@@ -254,9 +302,11 @@ def run_all(db: Path, person: str, calls: list[list[str]]) -> dict[str, tuple[in
     command reads whether or not it has --as)."""
     out = {}
     for call in calls:
-        result = runner.invoke(
-            app, [*call, "--db", str(db)], env={"REVIEWTOOL_USER": person, "COLUMNS": "120"}
-        )
+        # The click command built once: typer's CliRunner rebuilds it on every call (half the time).
+        with mock.patch("typer.testing._get_command", lambda _: COMMAND):
+            result = runner.invoke(
+                app, [*call, "--db", str(db)], env={"REVIEWTOOL_USER": person, "COLUMNS": "120"}
+            )
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise AssertionError(f"{call} raised {result.exception!r}") from result.exception
         out[" ".join(call)] = (result.exit_code, result.stdout, result.stderr)
@@ -292,12 +342,12 @@ def outputs(
         build(db, scenario, clock)
         shutil.rmtree(tmp / "out", ignore_errors=True)
         found[name] = {"alice": run_all(db, "alice", calls)}
-        if name not in ("bob agrees", "bob disagrees"):
+        if name.removeprefix("full text: ") not in ("bob agrees", "bob disagrees"):
             continue
         found[name] |= {who: run_all(db, who, shown) for who in ("olga", "carol")}
         clock.now = T_UNBLIND
         unblind = runner.invoke(
-            app, ["screen", "unblind", "--stage", "tiab", "--db", str(db), "--as", "olga"]
+            app, ["screen", "unblind", "--stage", _stage(name), "--db", str(db), "--as", "olga"]
         )
         assert unblind.exit_code == 0, unblind.output
         found[name]["alice unblinded"] = run_all(db, "alice", shown)
@@ -319,9 +369,10 @@ def test_every_read_command_is_classified() -> None:
     assert {"status", "screen stats", "screen export", "audit log", "audit verify"} <= names
 
 
-@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s != "bob agrees"])
+@pytest.mark.parametrize("scenario", OTHERS)
 def test_alice_sees_the_same_whatever_bob_voted(outputs: dict[str, Any], scenario: str) -> None:
-    base, other = outputs["bob agrees"]["alice"], outputs[scenario]["alice"]
+    base = outputs[BASELINE[_stage(scenario)]]["alice"]
+    other = outputs[scenario]["alice"]
     differing = _differences(base, other)
     assert not differing, (
         f"alice's output depends on bob's votes ({scenario}) in: {differing[:5]}\n"
@@ -406,6 +457,22 @@ def test_after_unblinding_alice_sees_the_difference(outputs: dict[str, Any]) -> 
     assert (full["references"], full["blind"], full["included"]) == (3, True, None)
 
 
+def test_full_text_blinding_holds_and_ends_the_same_way(outputs: dict[str, Any]) -> None:
+    import json
+
+    key = "screen stats --format json --stage fulltext"
+    alice = json.loads(outputs["full text: bob disagrees"]["alice"][key][1])["fulltext"]
+    assert alice["my_votes"] == {"include": 1, "exclude": 1, "maybe": 0}
+    assert (alice["references"], alice["conflicts_open"], alice["blind"]) == (3, None, True)
+    olga = json.loads(outputs["full text: bob disagrees"]["olga"][key][1])["fulltext"]
+    # 1: exclude for different reasons (a conflict at full text), 3: include/exclude, 4: bob only.
+    assert (olga["conflicts_open"], olga["open"], olga["blind"]) == (2, 1, False)
+    agreed = json.loads(outputs["full text: bob agrees"]["olga"][key][1])["fulltext"]
+    assert (agreed["included"], agreed["excluded"], agreed["open"]) == (1, 1, 1)
+    after = json.loads(outputs["full text: bob disagrees"]["alice unblinded"][key][1])["fulltext"]
+    assert after == {**olga, "my_votes": alice["my_votes"]}
+
+
 # ---- the screens ---------------------------------------------------------------------------------
 
 
@@ -415,13 +482,14 @@ def _screen_text(app: Any) -> str:
     return "\n".join(parts)
 
 
-async def _screening_session(url: str, person: str) -> list[str]:
+async def _screening_session(url: str, person: str, stage: str) -> list[str]:
     """The screen's text after each of the same key presses: a vote on the last record in her
-    queue (6, which only bob voted on in one scenario: the issue's `decided N/604`), back, and
-    opening record 1 (both voted) and 2 by search."""
+    queue (title/abstract: 6, which only bob voted on in one scenario: the issue's `decided
+    N/604`; full text: 4), back, and opening record 1 (both voted) and 2 (tiab: both voted; full
+    text: not there) by search."""
     from reviewtool.tui.screening import ScreeningApp
 
-    app = ScreeningApp(url, person, "tiab")
+    app = ScreeningApp(url, person, stage)
     seen = []
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause()
@@ -452,21 +520,25 @@ def screens(clock: Clock, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     found: dict[str, Any] = {}
     for name, scenario in SCENARIOS.items():
         url = build(db, scenario, clock)
-        blind = asyncio.run(_screening_session(url, "alice"))
+        stage = _stage(name)
+        blind = asyncio.run(_screening_session(url, "alice", stage))
+        found[name] = {"blind": blind}
+        if name not in ("bob agrees", "bob disagrees", "full text: bob disagrees"):
+            continue  # after unblinding, the two stories that differ most are compared
         clock.now = T_UNBLIND
         review = open_existing(url)
         with review.transaction() as session:
-            unblind_stage(session, actor="olga", stage="tiab")
+            unblind_stage(session, actor="olga", stage=stage)
         review.close()
-        found[name] = {"blind": blind, "unblinded": asyncio.run(_screening_session(url, "alice"))}
+        found[name]["unblinded"] = asyncio.run(_screening_session(url, "alice", stage))
     return found
 
 
-@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s != "bob agrees"])
+@pytest.mark.parametrize("scenario", OTHERS)
 def test_the_screening_screen_is_the_same_whatever_bob_voted(
     screens: dict[str, Any], scenario: str
 ) -> None:
-    assert screens[scenario]["blind"] == screens["bob agrees"]["blind"]
+    assert screens[scenario]["blind"] == screens[BASELINE[_stage(scenario)]]["blind"]
 
 
 def test_the_screen_shows_alice_her_own_progress_only(screens: dict[str, Any]) -> None:
@@ -481,6 +553,11 @@ def test_the_screen_shows_alice_her_own_progress_only(screens: dict[str, Any]) -
     after = screens["bob disagrees"]["unblinded"]
     assert "Other votes" in after[3] and "wrong population" in after[3]
     assert after != screens["bob agrees"]["unblinded"]
+    full = screens["full text: bob disagrees"]["blind"]
+    assert "Record 4" in full[0] and "Full text: none attached" in full[0]
+    assert "Record 1" in full[3] and "Full text: pdfs/s1.pdf" in full[3]
+    assert "Other votes" not in full[3] and "adults?" not in full[3]
+    assert "Other votes" in screens["full text: bob disagrees"]["unblinded"][3]
 
 
 async def _adjudication_text(url: str, person: str) -> str:
