@@ -580,3 +580,28 @@ def test_the_adjudication_entry_is_the_same_whatever_bob_voted(
         texts[name] = asyncio.run(_adjudication_text(url, "alice"))
     assert len(set(texts.values())) == 1
     assert "resolve-conflict" in texts["bob agrees"]  # refused: alice is not an adjudicator
+
+
+async def _opening_text(url: str, person: str, stage: str) -> str:
+    from reviewtool.tui.screening import ScreeningApp
+
+    app = ScreeningApp(url, person, stage)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("i")  # refused screens take no vote
+        await pilot.pause()
+        return _screen_text(app)
+
+
+def test_full_text_is_closed_to_alice_while_title_abstract_is_blind(
+    clock: Clock, tmp_path: Path
+) -> None:
+    """Which references reached full text would show how bob voted at title/abstract."""
+    import asyncio
+
+    texts = {}
+    for name in ("bob agrees", "bob disagrees"):  # 1, 3, 4 reach full text / none does
+        url = build(tmp_path / "review.db", SCENARIOS[name], clock)
+        texts[name] = asyncio.run(_opening_text(url, "alice", "fulltext"))
+    assert texts["bob agrees"] == texts["bob disagrees"]
+    assert "Screening is not open to you" in texts["bob agrees"]
+    assert "opens to reviewers once an owner ends blinding at title/abstract" in texts["bob agrees"]
