@@ -3,6 +3,9 @@
 A refusal must outlive the transaction that is about to be rolled back, so ``require`` writes the
 ``access-refused`` event and commits it at once. That is only safe before the caller has written
 anything, so callers check access first, and ``require`` refuses to commit pending writes.
+
+What a person may *see* of the screening is decided here too, in one place: ``sight`` gives the
+stages blind to them (docs/blinding.md), and every read a reviewer can make asks it.
 """
 
 from __future__ import annotations
@@ -133,18 +136,12 @@ def sight(session: Session, person: str) -> Sight:
     ).all()
     member = rows[0][0] if rows and rows[0][0].active else None
     roles = frozenset(Role(role) for _, role in rows if role is not None) if member else frozenset()
-    privileged = bool(roles & {Role.OWNER, Role.ADJUDICATOR})
-    blind = frozenset(
-        s for s in SCREENING_STAGE_NAMES if not privileged and stage_blind(session, s)
+    seen = Sight(person, member, roles, frozenset())
+    if seen.privileged:
+        return seen
+    return replace(
+        seen, blind=frozenset(s for s in SCREENING_STAGE_NAMES if stage_blind(session, s))
     )
-    return Sight(person, member, roles, blind)
-
-
-def _event_stage(event: EventView) -> str | None:
-    stage = event.payload.get("stage")
-    if stage is None and event.action == "screening-decision":
-        stage = str(event.entity_id).split(":")[1] if ":" in str(event.entity_id) else None
-    return str(stage) if stage is not None else None
 
 
 def visible_events(session: Session, viewer: Member, events: list[EventView]) -> list[EventView]:
@@ -162,8 +159,9 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
     events = [replace(e, seq=None, hash=None) for e in events]
     for event in events:
         if event.action in ("screening-decision", "screening-resolution"):
-            stage = _event_stage(event)
-            if stage is not None and not seen.sees_others(stage):
+            # Both kinds carry their stage in the payload (ScreeningDecided, ConflictResolved).
+            stage = str(event.payload.get("stage"))
+            if not seen.sees_others(stage):
                 if event.action == "screening-resolution" or event.actor != viewer.name:
                     continue
                 payload = {k: v for k, v in event.payload.items() if k != "state"}
