@@ -37,8 +37,12 @@ def _refuse(session: Session, person: str, action: Action, reason: str) -> None:
     session.commit()
 
 
-def require(session: Session, person: str, action: Action) -> Member:
-    """The active member called ``person`` if their roles allow ``action``; else refuse (and record)."""
+def require(session: Session, person: str, action: Action, *, doing: str | None = None) -> Member:
+    """The active member called ``person`` if their roles allow ``action``; else refuse (and record).
+
+    ``doing`` names what the person tried, in their words ("list conflicts"), when that is not
+    the action itself; the refusal says it (PermissionDenied, UnknownMember).
+    """
     # One query for the member and their roles: this runs on every key press of the screening screen.
     rows = session.exec(
         select(Member, MemberRole.role)
@@ -59,7 +63,7 @@ def require(session: Session, person: str, action: Action) -> Member:
     held = {Role(role) for _, role in rows if role is not None}
     if not held & allowed:
         needed = " or ".join(sorted(r.value for r in allowed))
-        reason = f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {action.value}"
+        reason = f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {doing or action.value}"
         _refuse(session, person, action, reason)
         raise PermissionDenied(f"{reason}: that needs the role {needed}")
     return member
@@ -149,7 +153,8 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
     votes and every resolution are left out (not merely redacted: who voted on which record when
     is itself another's progress), their own vote events lose the ``state`` that would say a
     resolution was reopened, and while title/abstract is blind the full-text reports (which say
-    what was included there) are left out too. The events shown then carry no ``seq`` or ``hash``:
+    what was included there) are left out too, as are other members' labels. The events shown
+    then carry no ``seq`` or ``hash``:
     gaps in the numbering would count the hidden events."""
     seen = sight(session, viewer.name)
     if not seen.blind:
@@ -167,10 +172,11 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
                 payload = {k: v for k, v in event.payload.items() if k != "state"}
                 shown.append(replace(event, payload=payload))
                 continue
-        elif (
-            event.action == "fulltext-report"
-            and not seen.stage_open("fulltext")
-            and event.actor != viewer.name
+        elif event.actor != viewer.name and (
+            # Another's labels can say how they lean ("exclude?"): private while any stage is
+            # blind to the viewer (screening.labels), left out like their votes.
+            event.action == "labels-changed"
+            or (event.action == "fulltext-report" and not seen.stage_open("fulltext"))
         ):
             continue
         shown.append(event)

@@ -290,14 +290,25 @@ def screening_outcome(
 ) -> ScreeningOutcome:
     """Apply the screening rules to the current votes on one reference.
 
-    Maybe counts as include. Fewer votes than ``required``: open. All on one side: decided, except at
-    full text where excludes with different reasons are a conflict (the reason feeds PRISMA).
-    Otherwise a conflict, unless ``resolution`` (decision, reason) settles it. When agreeing excludes
-    give different reasons (title/abstract), the one earliest in ``reason_order`` is reported, so the
-    outcome does not depend on who voted first.
+    Maybe counts as include. Fewer votes than ``required``: open. A current ``resolution`` (decision,
+    reason) decides the reference while it stands: a changed vote reopens it (the service does
+    that), except when the votes come to agree with each other against it, when it stays in force,
+    marked contested, until the adjudicator resolves again; so votes never silently override an
+    adjudicator. Otherwise, all on one side: decided, except at full text where excludes with
+    different reasons are a conflict (the reason feeds PRISMA); else a conflict. When agreeing
+    excludes give different reasons (title/abstract), the one earliest in ``reason_order`` is
+    reported, so the outcome does not depend on who voted first.
     """
     if len(votes) < required:
         return ScreeningOutcome(ScreeningStatus.OPEN)
+    if resolution is not None:
+        decision, reason = resolution
+        status = (
+            ScreeningStatus.RESOLVED_INCLUDED
+            if decision == Decision.INCLUDE
+            else ScreeningStatus.RESOLVED_EXCLUDED
+        )
+        return ScreeningOutcome(status, decision, reason)
     sides = {
         Decision.EXCLUDE if v.decision == Decision.EXCLUDE else Decision.INCLUDE for v in votes
     }
@@ -315,12 +326,4 @@ def screening_outcome(
         return ScreeningOutcome(
             ScreeningStatus.EXCLUDED, Decision.EXCLUDE.value, given[0] if given else None
         )
-    if resolution is not None:
-        decision, reason = resolution
-        status = (
-            ScreeningStatus.RESOLVED_INCLUDED
-            if decision == Decision.INCLUDE
-            else ScreeningStatus.RESOLVED_EXCLUDED
-        )
-        return ScreeningOutcome(status, decision, reason)
     return ScreeningOutcome(ScreeningStatus.CONFLICT)

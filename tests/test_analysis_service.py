@@ -354,3 +354,46 @@ def test_subgroup_forest_plots_on_request(fresh_review: Any, tmp_path: Path) -> 
         export_run(session, run.id, out, ["csv"], subgroup_plots=True)
     assert (out / "plots" / "forest_MELD_4-weeks_by_disease.png").stat().st_size > 1000
     assert (out / "plots" / "forest_survival_12-weeks_by_disease.svg").is_file()
+
+
+def test_sample_sizes_print_as_integers_in_every_export(fresh_review: Any, tmp_path: Path) -> None:
+    """Arm sizes are whole numbers: 40, never 40.0000 (csv, md, json, and xlsx when available),
+    also for a run stored by an older version that held them as floats."""
+    run = _run(fresh_review, _write(tmp_path, ROWS))
+    first_study = run.results["analyses"][0]["studies"][0]
+    assert (first_study["study"], first_study["n_exp"], first_study["n_con"]) == ("A 2010", 40, 40)
+    assert isinstance(first_study["n_exp"], int)
+    with fresh_review.transaction() as session:  # an older run: counts stored as 40.0
+        row = session.get(AnalysisRun, run.id)
+        results = json.loads(row.results)
+        for analysis in results["analyses"]:
+            for study in analysis["studies"]:
+                study["n_exp"], study["n_con"] = float(study["n_exp"]), float(study["n_con"])
+        row.results = json.dumps(results)
+        session.add(row)
+    formats = ["csv", "md", "xlsx"] if _openpyxl() else ["csv", "md"]
+    with fresh_review.reading() as session:
+        export_run(session, run.id, tmp_path / "x", formats, plots=False)
+    with (tmp_path / "x" / "studies.csv").open(encoding="utf-8") as fh:
+        studies = list(csv.DictReader(fh))
+    assert [(r["study"], r["n_exp"], r["n_con"]) for r in studies[:3]] == [
+        ("A 2010", "40", "40"),
+        ("B 2012", "30", "32"),
+        ("C 2015", "25", "25"),
+    ]
+    assert studies[0]["yi"] != "" and "." in studies[0]["yi"]  # effects keep their decimals
+    md = (tmp_path / "x" / "analysis.md").read_text(encoding="utf-8")
+    assert "| 30 | 32 |" in md and "40.0000" not in md
+    if _openpyxl():
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(tmp_path / "x" / "analysis.xlsx")["studies"]
+        header = [c.value for c in sheet[1]]
+        assert sheet.cell(row=2, column=header.index("n_exp") + 1).value == 40
+        assert isinstance(sheet.cell(row=2, column=header.index("n_exp") + 1).value, int)
+
+
+def _openpyxl() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("openpyxl") is not None

@@ -49,6 +49,7 @@ WRITERS: dict[tuple[str, ...], str] = {
     ("screen", "import-resolutions"): "adjudicators only; writes resolutions",
     ("screen", "fulltext"): "writes a full-text report",
     ("screen", "flag-duplicate"): "writes a dedup pair",
+    ("screen", "label"): "adds or removes the caller's own label (prints their own labels)",
     ("screen", "unblind"): "owners only; ends blinding",
     ("member", "add"): "owners only",
     ("member", "grant"): "owners only",
@@ -64,7 +65,10 @@ INTERACTIVE: dict[tuple[str, ...], str] = {
     ("dedup", "review"): "the dedup review screen reads dedup pairs only (no screening stage)",
 }
 # Values for required arguments, and extra option sets worth comparing.
-REQUIRED: dict[tuple[str, ...], list[str]] = {("analyze", "export"): ["1", "--out", "{tmp}/out"]}
+REQUIRED: dict[tuple[str, ...], list[str]] = {
+    ("analyze", "export"): ["1", "--out", "{tmp}/out"],
+    ("records", "show"): ["1"],  # both voted on it; bob labels it in one story
+}
 EXTRA: dict[tuple[str, ...], list[list[str]]] = {
     ("audit", "log"): [
         ["--actor", "bob"],
@@ -73,7 +77,7 @@ EXTRA: dict[tuple[str, ...], list[list[str]]] = {
         ["--limit", "3"],
         ["--since", "2026-01-01T00:00:03"],
     ],
-    ("records", "list"): [["--status", "unique"]],
+    ("records", "list"): [["--status", "unique"], ["--label", "exclude?"], ["--label", "mine"]],
 }
 
 # The story, phase by phase; the clock reads the phase's time, whoever acts and however often.
@@ -103,7 +107,7 @@ BOB_DISAGREES = [
 ]
 SCENARIOS: dict[str, dict[str, Any]] = {
     "bob agrees": {"bob": BOB_AGREES},
-    "bob disagrees": {"bob": BOB_DISAGREES},
+    "bob disagrees": {"bob": BOB_DISAGREES, "bob_labels": [(1, "exclude?"), (3, "mine")]},
     "bob has not voted": {"bob": []},
     "bob changed his mind and undid it": {
         "bob": [(1, "include", None, None), (1, "exclude", "wrong comparator", None)],
@@ -125,7 +129,11 @@ SCENARIOS |= {
         "stage": "fulltext",
         "bob": [(1, "exclude", "not an RCT", None), (3, "include", None, None)],
     },
-    "full text: bob disagrees": {"stage": "fulltext", "bob": FT_BOB_DISAGREES},
+    "full text: bob disagrees": {
+        "stage": "fulltext",
+        "bob": FT_BOB_DISAGREES,
+        "bob_labels": [(1, "exclude?")],
+    },
     "full text: bob has not voted": {"stage": "fulltext", "bob": []},
     "full text: bob disagrees, carol resolved": {
         "stage": "fulltext",
@@ -183,6 +191,14 @@ def _vote(
             )
 
 
+def _label(review: Any, who: str, labels: list[tuple[int, str]]) -> None:
+    from reviewtool.screening.labels import change_label
+
+    for record, text in labels:
+        with review.transaction() as session:
+            change_label(session, actor=who, record_id=record, label=text, add=True)
+
+
 def build(path: Path, scenario: dict[str, Any], clock: Clock) -> str:
     """The review of one scenario at ``path`` (removed first); returns its URL."""
     from reviewtool.dedup.service import run_dedup
@@ -222,8 +238,10 @@ def build(path: Path, scenario: dict[str, Any], clock: Clock) -> str:
         first, after = FT_ALICE_FIRST, FT_ALICE_AFTER_BOB
     clock.now = T_ALICE
     _vote(review, "alice", first, stage)
+    _label(review, "alice", [(1, "mine"), (2, "ask carol")])
     clock.now = T_BOB
     _vote(review, "bob", scenario["bob"], stage)
+    _label(review, "bob", scenario.get("bob_labels", []))
     if scenario.get("bob_undo"):
         with review.transaction() as session:
             undo_last(session, actor="bob", stage=stage)
@@ -581,7 +599,7 @@ def test_the_adjudication_entry_is_the_same_whatever_bob_voted(
         url = build(tmp_path / "review.db", scenario, clock)
         texts[name] = asyncio.run(_adjudication_text(url, "alice"))
     assert len(set(texts.values())) == 1
-    assert "resolve-conflict" in texts["bob agrees"]  # refused: alice is not an adjudicator
+    assert "needs the role adjudicator" in texts["bob agrees"]  # refused: alice is a reviewer
 
 
 async def _opening_text(url: str, person: str, stage: str) -> str:

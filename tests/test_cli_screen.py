@@ -56,7 +56,11 @@ def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
     assert bob.exit_code == 0 and "exclude (animal study)" in bob.stdout
     # A reviewer cannot list conflicts (it would show the other vote); the adjudicator can.
     refused = run(db, "screen", "conflicts", "--as", "bob")
-    assert refused.exit_code == 5 and "may not resolve-conflict" in refused.stderr
+    assert refused.exit_code == 5
+    assert refused.stderr == (
+        "reviewtool: error: 'bob' (reviewer) may not list conflicts: "
+        "that needs the role adjudicator\n"
+    )
     conflicts = json.loads(run(db, "screen", "conflicts", "--as", "carol", "-f", "json").stdout)
     assert [(v["reviewer"], v["note"]) for v in conflicts[0]["votes"]] == [
         ("alice", None),
@@ -64,7 +68,7 @@ def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
     ]
     # Open records never appear in an export.
     assert run(db, "screen", "export", "--as", "carol").stdout.strip().splitlines() == [
-        "record_id,source_key,stage,decision,reason,via,title"
+        "record_id,source_key,stage,decision,reason,via,title,labels"
     ]
     assert (
         run(

@@ -116,3 +116,51 @@ def test_migrations_dir_is_found_and_packaged() -> None:
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     # A non-editable install must carry the scripts inside the package, where migrations_dir looks.
     assert '"migrations" = "reviewtool/_migrations"' in pyproject
+
+
+def test_a_0004_review_with_a_resolution_upgrades_to_0005_and_still_verifies(
+    review_url: str, tmp_path: Path
+) -> None:
+    """A resolution recorded before 0005 keeps its ledger snapshot (no ``contested`` key): the
+    review upgrades, verifies, and the resolution can still be contested afterwards."""
+    from alembic import command
+    from sqlmodel import select
+
+    from reviewtool.domain import Role
+    from reviewtool.importing.service import import_files
+    from reviewtool.members.service import add_member
+    from reviewtool.screening.service import list_conflicts, record_decision, resolve_conflict
+    from reviewtool.storage.models import ScreeningResolution
+
+    ris = tmp_path / "one.ris"
+    ris.write_text("TY  - JOUR\nID  - A\nTI  - One trial\nPY  - 2020\nER  -\n")
+    review = init_review(review_url, title="T", owner="alice")
+    with review.transaction() as session:
+        add_member(session, actor="alice", name="bob", roles=[Role.REVIEWER])
+        add_member(session, actor="alice", name="carol", roles=[Role.ADJUDICATOR])
+        import_files(session, actor="alice", paths=[ris], source="X")
+    with review.transaction() as session:
+        record_decision(session, actor="alice", record_id=1, stage="tiab", decision="include")
+        record_decision(session, actor="bob", record_id=1, stage="tiab", decision="exclude")
+    with review.transaction() as session:
+        resolve_conflict(session, actor="carol", record_id=1, stage="tiab", decision="include")
+    with review.engine.begin() as conn:
+        command.downgrade(schema.alembic_config(conn), "0004")
+    with review.engine.connect() as conn:
+        columns = [row[1] for row in conn.execute(text("PRAGMA table_info(screening_resolution)"))]
+    assert "contested_at" not in columns
+    review.close()
+
+    reopened = open_existing(review_url)
+    assert schema.current_revision(reopened.engine) == "0005"
+    with reopened.reading() as session:
+        (row,) = session.exec(select(ScreeningResolution)).all()
+        assert (row.decision, row.contested_at, row.reopened_at) == ("include", None, None)
+        assert audit.verify(session).ok
+    with reopened.transaction() as session:  # now alice agrees with bob, against carol
+        record_decision(session, actor="alice", record_id=1, stage="tiab", decision="exclude")
+    with reopened.reading() as session:
+        (view,) = list_conflicts(session, actor="carol", stage="tiab")
+        assert view.state == "contested"
+        assert audit.verify(session).ok
+    reopened.close()

@@ -339,3 +339,103 @@ def test_queue_order_is_per_reviewer_and_skips_own_votes(review: Review) -> None
         assert sv.screening_queue(session, actor="alice", stage="tiab") == alice[1:]
         progress = sv.screening_progress(session, actor="alice", stage="tiab")
     assert (progress.total, progress.mine, progress.left, progress.decided) == (6, 1, 5, 0)
+
+
+def _resolve(review: Review, record: int, decision: str, reason: str | None = None) -> None:
+    with review.transaction() as session:
+        sv.resolve_conflict(
+            session, actor="carol", record_id=record, stage="tiab", decision=decision, reason=reason
+        )
+
+
+def test_a_reopened_conflict_shows_the_earlier_resolution_and_whose_vote_changed(
+    review: Review,
+) -> None:
+    vote(review, "alice", 3, "include")
+    vote(review, "bob", 3, "exclude", reason="not an RCT")
+    _resolve(review, 3, "include")
+    with review.reading() as session:
+        assert sv.list_conflicts(session, actor="carol", stage="tiab") == []
+    vote(review, "alice", 3, "maybe")  # still against bob: a conflict again
+    with review.reading() as session:
+        (view,) = sv.list_conflicts(session, actor="carol", stage="tiab")
+        assert audit.verify(session).ok
+    assert view.state == "reopened"
+    assert view.resolution is None
+    assert view.earlier is not None
+    assert (view.earlier["decision"], view.earlier["adjudicator"]) == ("include", "carol")
+    assert view.earlier["reopened_because"] == "alice changed their vote from include to maybe"
+    assert view.earlier["reopened_at"] >= view.earlier["resolved_at"]
+    # bob taking his vote back leaves the reference open, not in conflict: nothing listed.
+    _resolve(review, 3, "exclude", "not an RCT")
+    with review.transaction() as session:
+        sv.undo_last(session, actor="bob", stage="tiab")
+    with review.reading() as session:
+        assert sv.list_conflicts(session, actor="carol", stage="tiab") == []
+        rows = session.exec(
+            select(ScreeningResolution).order_by(ScreeningResolution.id)  # type: ignore[arg-type]
+        ).all()
+    assert rows[-1].reopened_because == "bob took back their vote (exclude (not an RCT))"
+    assert outcome(review, 3) == "open"
+
+
+def test_votes_that_agree_against_a_resolution_contest_it_and_do_not_override_it(
+    review: Review,
+) -> None:
+    vote(review, "alice", 3, "include")
+    vote(review, "bob", 3, "exclude", reason="not an RCT")
+    _resolve(review, 3, "include")
+    vote(review, "alice", 3, "exclude", reason="animal study")  # now both exclude
+    # The adjudicator's include still decides; the conflicts list flags it.
+    assert outcome(review, 3) == "resolved-included"
+    with review.reading() as session:
+        (view,) = sv.list_conflicts(session, actor="carol", stage="tiab")
+        assert audit.verify(session).ok
+    assert view.state == "contested"
+    assert view.resolution is not None and view.resolution["decision"] == "include"
+    assert view.contested == (
+        "alice changed their vote from include to exclude (animal study); "
+        "the votes now agree on exclude (animal study), against this resolution"
+    )
+    # Resolving again answers it: here following the votes; the old resolution is kept as history.
+    _resolve(review, 3, "exclude", "animal study")
+    assert outcome(review, 3) == "resolved-excluded"
+    with review.reading() as session:
+        assert sv.list_conflicts(session, actor="carol", stage="tiab") == []
+        old, new = session.exec(
+            select(ScreeningResolution).order_by(ScreeningResolution.id)  # type: ignore[arg-type]
+        ).all()
+        assert audit.verify(session).ok
+        (event,) = audit.list_events(session, action="screening-resolution")[-1:]
+    assert old.reopened_because == "resolved again by carol" and new.reopened_at is None
+    assert event.payload["replaced"]["decision"] == "include"
+    assert event.payload["replaced"]["contested"].startswith("alice changed their vote")
+
+
+def test_votes_that_come_to_agree_with_the_resolution_reopen_it(review: Review) -> None:
+    vote(review, "alice", 4, "include")
+    vote(review, "bob", 4, "exclude", reason="not an RCT")
+    _resolve(review, 4, "include")
+    vote(review, "bob", 4, "include")
+    assert outcome(review, 4) == "included"  # agreement decides; nothing to tell
+    with review.reading() as session:
+        assert sv.list_conflicts(session, actor="carol", stage="tiab") == []
+        (row,) = session.exec(select(ScreeningResolution)).all()
+        assert audit.verify(session).ok
+    assert row.reopened_because == (
+        "bob changed their vote from exclude (not an RCT) to include; "
+        "the votes now agree with the resolution"
+    )
+
+
+def test_a_contested_resolution_edited_behind_the_tools_back_fails_verify(review: Review) -> None:
+    vote(review, "alice", 3, "include")
+    vote(review, "bob", 3, "exclude", reason="not an RCT")
+    _resolve(review, 3, "include")
+    vote(review, "alice", 3, "exclude", reason="animal study")
+    with review.engine.begin() as conn:
+        conn.execute(text("UPDATE screening_resolution SET contested_at = NULL"))
+    with review.reading() as session:
+        report = audit.verify(session)
+    assert not report.ok
+    assert any("screening_resolution 3:tiab" in p for p in report.problems)

@@ -83,3 +83,23 @@ def test_differences_are_highlighted() -> None:
     text = render_record(a, b)
     highlighted = {text.plain[s.start : s.end] for s in text.spans if s.style == DIFF_STYLE}
     assert highlighted == {"in", "10.1/x"}
+
+
+async def test_skip_reads_the_queue_again_so_pairs_decided_elsewhere_drop_out(
+    sample_review_url: str,
+) -> None:
+    from reviewtool.dedup.service import decide_pair
+
+    queued = _queue_ids(sample_review_url)
+    assert len(queued) >= 3
+    app = DedupReviewApp(sample_review_url, "bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert f"Pair 1 of {len(queued)}" in str(app.query_one("#status").render())
+        other = open_existing(sample_review_url)  # alice's window decides the next pair
+        with other.transaction() as session:
+            decide_pair(session, actor="alice", decision="reject", pair_id=queued[1])
+        other.close()
+        await pilot.press("s")
+        await pilot.pause()
+        status = str(app.query_one("#status").render())
+        assert f"of {len(queued) - 1}" in status and f"id {queued[2]} " in status

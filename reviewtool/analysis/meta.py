@@ -68,6 +68,14 @@ class Settings:
             raise InvalidInput(f"level={self.level} must lie strictly between 0 and 1")
 
 
+def whole(value: float) -> float:
+    """An arm size as a number: an ``int`` when it is whole (4, not 4.0), so every table and
+    export prints participants as integers; a fractional size (rare, e.g. a cluster-adjusted n)
+    stays a float."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
 def choose_model(setting: str, q_p: float, i2_q_based: float) -> tuple[str, str]:
     """The model to use and the reason, given the setting and the fixed-effect heterogeneity.
 
@@ -168,8 +176,8 @@ def _single_study(es: EffectSizes, s: Settings, notes: list[str]) -> MetaAnalysi
         ci_low=own.ci_low,
         ci_high=own.ci_high,
         weight=100.0,
-        n_exp=float(es.n_exp[0]) if es.n_exp is not None else None,
-        n_con=float(es.n_con[0]) if es.n_con is not None else None,
+        n_exp=whole(es.n_exp[0]) if es.n_exp is not None else None,
+        n_con=whole(es.n_con[0]) if es.n_con is not None else None,
     )
     return MetaAnalysisResult(
         measure=es.measure,
@@ -238,8 +246,8 @@ def meta_analysis(es: EffectSizes, settings: Settings | None = None) -> MetaAnal
             ci_low=float(y - crit * e),
             ci_high=float(y + crit * e),
             weight=w,
-            n_exp=float(es.n_exp[i]) if es.n_exp is not None else None,
-            n_con=float(es.n_con[i]) if es.n_con is not None else None,
+            n_exp=whole(es.n_exp[i]) if es.n_exp is not None else None,
+            n_con=whole(es.n_con[i]) if es.n_con is not None else None,
         )
         for i, (lab, y, v, e, w) in enumerate(
             zip(es.labels, es.yi, es.vi, se, summ.weights, strict=True)

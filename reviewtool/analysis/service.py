@@ -716,7 +716,19 @@ def _tables(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return {name: rows for name, rows in tables.items() if rows}
 
 
-def _cell(value: Any) -> str:
+# Columns that count things (participants, studies, degrees of freedom): whole numbers print as
+# integers even when an older stored run holds them as floats (4.0 -> "4", never "4.0000").
+COUNT_COLUMNS = frozenset({"n_exp", "n_con", "k", "df", "df_between", "n", "trimfill_k0"})
+
+
+def _count(value: Any, column: str | None) -> Any:
+    if column in COUNT_COLUMNS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _cell(value: Any, column: str | None = None) -> str:
+    value = _count(value, column)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -730,12 +742,12 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
+        writer.writerows({k: _cell(v, k) for k, v in r.items()} for r in rows)
 
 
 def _md_table(rows: list[dict[str, Any]]) -> str:
     cols = list(rows[0])
-    esc = [[_cell(r[c]).replace("|", "\\|") for c in cols] for r in rows]
+    esc = [[_cell(r[c], c).replace("|", "\\|") for c in cols] for r in rows]
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     out += ["| " + " | ".join(r) + " |" for r in esc]
     return "\n".join(out)
@@ -772,7 +784,7 @@ def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
         cols = list(rows[0])
         ws.append(cols)
         for r in rows:
-            ws.append([r[c] for c in cols])
+            ws.append([_count(r[c], c) for c in cols])
     wb.save(path)
 
 

@@ -209,7 +209,8 @@ class ScreeningDecided(Event):
 
     :ivar key: ``record:stage:reviewer``.
     :ivar before: the vote it replaced, if any.
-    :ivar state: resolutions reopened by this change (``{"screening_resolution": {key: None}}``).
+    :ivar state: resolutions reopened (``{"screening_resolution": {key: None}}``) or contested
+        (``{key: snapshot with "contested"}``) by this change.
     """
 
     name: ClassVar[str] = "screening-decision"
@@ -231,6 +232,7 @@ class ConflictResolved(Event):
     """An adjudicator resolved a screening conflict.
 
     :ivar votes: the reviewers' votes the adjudicator saw.
+    :ivar replaced: the contested resolution this one replaces (None for a first resolution).
     """
 
     name: ClassVar[str] = "screening-resolution"
@@ -239,6 +241,7 @@ class ConflictResolved(Event):
     stage: str
     votes: list[dict[str, Any]]
     after: Snapshot
+    replaced: Snapshot | None = None
 
     @property
     def entity_id(self) -> str:
@@ -301,6 +304,27 @@ class AnalysisRunRecorded(Event):
         return str(self.run_id)
 
 
+@dataclass(frozen=True)
+class LabelsChanged(Event):
+    """A member added or removed one of their labels on a reference.
+
+    :ivar key: ``record:member`` (labels belong to the member who wrote them).
+    :ivar before: their labels on the reference before, sorted (None when there were none).
+    :ivar after: their labels now, sorted (None once none is left).
+    """
+
+    name: ClassVar[str] = "labels-changed"
+    entity_type: ClassVar[str] = "record_label"
+    key: str
+    record_id: int
+    before: list[str] | None
+    after: list[str] | None
+
+    @property
+    def entity_id(self) -> str:
+        return self.key
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -319,5 +343,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FullTextRecorded,
         StageUnblinded,
         AnalysisRunRecorded,
+        LabelsChanged,
     )
 }

@@ -7,11 +7,11 @@ it sqlmodel and SQLAlchemy) is imported inside the functions that need it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -118,3 +118,31 @@ def err_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV cell: None empty, lists joined with "; ", whole floats as integers, else str."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return "; ".join(csv_cell(v) for v in value)
+    return str(value)
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """CSV on stdout (what ``--format csv`` prints): a header of ``columns``, one line per row.
+
+    Every command that takes ``--format`` prints the format asked; nested results are flattened
+    into rows by the command (e.g. ``stage,measure,value``) rather than printed as JSON.
+    """
+    import csv
+    import sys
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(row.get(c)) for c in columns])

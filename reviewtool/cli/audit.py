@@ -70,7 +70,7 @@ def log(
 
     entity_type, _, entity_id = (entity or "").partition(":")
     with reading(db) as session:
-        member = require(session, actor_name(viewer), Action.READ)
+        member = require(session, actor_name(viewer), Action.READ, doing="read the audit log")
         events = list_events(
             session,
             actor=actor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,8 +18,12 @@ from reviewtool.cli._common import (
     console,
     database_url,
     reading,
+    write_csv,
     writing,
 )
+
+if TYPE_CHECKING:
+    from reviewtool.dedup.service import QueuedPair
 
 app = typer.Typer(
     help="Deduplicate records: run, review the queue, confirm, reject, undo.", no_args_is_help=True
@@ -39,6 +44,9 @@ def run(
         report = run_dedup(session, actor=actor_name(actor))
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    if output is OutputFormat.CSV:
+        write_csv([report.to_dict()], list(report.to_dict()))
         return
     console().print(
         f"Scored {report.candidate_pairs} candidate pairs among {report.records} records: "
@@ -80,12 +88,36 @@ def queue(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> Non
             )
         return
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table("pair", "score", "records", "title A", "title B", "why")
+    from reviewtool.dedup.compare import word_diff
+
+    def title(mine: str | None, theirs: str | None) -> Text:
+        # Whole titles (wrapped), the words the other lacks underlined: never cut to look alike.
+        text = Text()
+        for chunk, differs in word_diff(mine or "", theirs or ""):
+            text.append((" " if text else "") + chunk, style="bold underline" if differs else "")
+        return text
+
+    def records(p: QueuedPair) -> str:
+        grouped = [
+            f"{s['record_id']} is in group {s['group_id']}"
+            for s in (p.a, p.b)
+            if s["group_records"]
+        ]
+        return f"{p.a['record_id']} / {p.b['record_id']}" + "".join(f"\n({g})" for g in grouped)
+
+    table = Table(show_lines=True)
+    table.add_column("pair", no_wrap=True)
+    table.add_column("score", no_wrap=True)
+    table.add_column("records", min_width=7)
+    for name in ("title A", "title B"):
+        table.add_column(name, ratio=2, overflow="fold")
+    table.add_column("why", ratio=1, overflow="fold")
     for p in pairs:
         table.add_row(
-            str(p.pair_id), f"{p.score:.2f}", f"{p.a['record_id']} / {p.b['record_id']}",
-            (p.a["title"] or "")[:40], (p.b["title"] or "")[:40], "; ".join(p.reasons)[:60],
+            str(p.pair_id), f"{p.score:.2f}", records(p), title(p.a["title"], p.b["title"]),
+            title(p.b["title"], p.a["title"]), "; ".join(p.reasons),
         )  # fmt: skip
     console().print(table)
 
@@ -195,8 +227,20 @@ def report(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> No
 
     with reading(db) as session:
         result = dedup_report(session)
-    if output is not OutputFormat.TABLE:
+    if output is OutputFormat.JSON:
         typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    if output is OutputFormat.CSV:
+        rows = [
+            {"source": s.source, "identified": s.identified,
+             "duplicates_removed": s.duplicates_removed, "kept": s.kept}
+            for s in result.by_source
+        ]  # fmt: skip
+        rows.append(
+            {"source": "all", "identified": result.identified,
+             "duplicates_removed": result.duplicates_removed, "kept": result.remaining}
+        )  # fmt: skip
+        write_csv(rows, ["source", "identified", "duplicates_removed", "kept"])
         return
     from rich.table import Table
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 from pathlib import Path
 
 import typer
@@ -18,6 +16,7 @@ from reviewtool.cli._common import (
     console,
     err_console,
     reading,
+    write_csv,
     writing,
 )
 from reviewtool.errors import InvalidInput
@@ -116,6 +115,13 @@ def register(app: typer.Typer) -> None:
         if output is OutputFormat.JSON:
             typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
             return
+        if output is OutputFormat.CSV:
+            columns = ["batch_id", "file_name", "format", "encoding", "source", "records"]
+            write_csv(
+                ({**r.to_dict(), "bad": len(r.bad), "warnings": len(r.warnings)} for r in reports),
+                [*columns, "bad", "warnings"],
+            )
+            return
         out = console()
         for r in reports:
             found = f"{r.records + len(r.bad)} records found, " if r.bad else ""
@@ -153,21 +159,40 @@ def list_(
     status: str | None = typer.Option(
         None, "--status", help="Only unique, primary or duplicate records."
     ),
+    label: str | None = typer.Option(
+        None, "--label", help="Only records carrying this label (among the labels you may see)."
+    ),
     db: DbOption = None,
+    actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """List records: record_id (the id other commands take), source ids, title, first author, year, status.
+    """List records: record_id (the id other commands take), source ids, title, first author, year, status, labels.
 
     Example: reviewtool records list --status duplicate --format csv
     """
     from reviewtool.importing.service import list_records
+    from reviewtool.screening.labels import records_labelled, visible_labels
 
     if status is not None and status not in ("unique", "primary", "duplicate"):
         raise InvalidInput(f"--status must be unique, primary or duplicate, not {status!r}")
+    who = actor_name(actor)
     with reading(db) as session:
         views = list_records(session, batch_id=batch, status=status)
+        # Labels are the acting member's to see (private while screening is blind); a person
+        # who is not a member lists records without labels, but cannot filter by one.
+        labels = visible_labels(session, actor=who, quiet=label is None)
+    if label is not None:
+        wanted = records_labelled(labels, label)
+        views = [v for v in views if v.record_id in wanted]
+    shown = {r: [v.shown(who) for v in views_] for r, views_ in labels.items()}
     if output is OutputFormat.JSON:
-        typer.echo(json.dumps([v.to_dict() for v in views], indent=2, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                [{**v.to_dict(), "labels": shown.get(v.record_id, [])} for v in views],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     if output is OutputFormat.CSV:
         columns = [
@@ -182,20 +207,85 @@ def list_(
             "year",
             "status",
             "group_id",
+            "labels",
         ]
-        writer = csv.DictWriter(
-            sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore"
-        )
-        writer.writeheader()
-        for v in views:
-            writer.writerow(v.to_dict())
+        write_csv(({**v.to_dict(), "labels": shown.get(v.record_id, [])} for v in views), columns)
         return
     from rich.table import Table
 
+    any_labels = any(shown.get(v.record_id) for v in views)
     table = Table("id", "source", "key", "first author", "year", "title", "status")
+    if any_labels:
+        table.add_column("labels")
     for v in views:
         table.add_row(
             str(v.record_id), v.source, v.source_key or "", v.first_author or "", str(v.year or ""),
-            (v.title or "")[:70], v.status,
+            v.title or "", v.status, *(["; ".join(shown.get(v.record_id, []))] if any_labels else []),
         )  # fmt: skip
     console().print(table)
+
+
+@records_app.command("show")
+def show(
+    record: int = typer.Argument(..., help="The record id (see `reviewtool records list`)."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Show one record whole: title, authors, abstract, every field, its group, your labels, the raw text.
+
+    Votes are not shown (blind screening: see `reviewtool screen`).
+
+    Example: reviewtool records show 17
+    """
+    from reviewtool.importing.service import record_detail
+    from reviewtool.screening.labels import visible_labels
+
+    who = actor_name(actor)
+    with reading(db) as session:
+        detail = record_detail(session, record)
+        labels = visible_labels(session, actor=who, quiet=True, record_ids={record})
+    detail["labels"] = [v.shown(who) for v in labels.get(record, [])]
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(detail, indent=2, ensure_ascii=False))
+        return
+    if output is OutputFormat.CSV:
+        write_csv(({"field": k, "value": v} for k, v in detail.items()), ["field", "value"])
+        return
+    from rich.markup import escape
+
+    out = console()
+    out.print(f"[bold]{escape(detail['title'] or '(no title)')}[/bold]", highlight=False)
+    authors = "; ".join(detail["authors"]) or "(no authors)"
+    out.print(escape(authors), style="italic", highlight=False)
+    for key in (
+        "journal", "year", "volume", "issue", "pages", "doi", "pmid", "publication_type",
+        "language",
+    ):  # fmt: skip
+        if detail[key] not in (None, ""):
+            out.print(f"[bold]{key}:[/bold] {escape(str(detail[key]))}", highlight=False)
+    if detail["keywords"]:
+        out.print(
+            f"[bold]keywords:[/bold] {escape('; '.join(detail['keywords']))}", highlight=False
+        )
+    for key, value in detail["extra"].items():
+        out.print(f"[bold]{escape(key)}:[/bold] {escape(str(value))}", highlight=False)
+    if detail["labels"]:
+        out.print(f"[bold]labels:[/bold] {escape(' · '.join(detail['labels']))}", highlight=False)
+    where = f"batch {detail['batch_id']} ({detail['source']}, {detail['file_name']} line {detail['line']})"
+    out.print(
+        f"[bold]record:[/bold] {record} · {escape(where)} · key {escape(str(detail['source_key']))}",
+        highlight=False,
+    )
+    if detail["same_group"]:
+        role = (
+            f"duplicate of {detail['duplicate_of']}"
+            if detail["duplicate_of"]
+            else "primary of its group"
+        )
+        others = ", ".join(map(str, detail["same_group"]))
+        out.print(
+            f"[bold]group:[/bold] {detail['group_id']} ({role}; with {others})", highlight=False
+        )
+    out.print()
+    out.print(escape(detail["abstract"] or "(no abstract)"), highlight=False)

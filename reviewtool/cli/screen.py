@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -18,8 +19,12 @@ from reviewtool.cli._common import (
     console,
     database_url,
     reading,
+    write_csv,
     writing,
 )
+
+if TYPE_CHECKING:
+    from reviewtool.screening.service import ConflictView
 
 app = typer.Typer(
     help="Screen references (title/abstract, then full text); without a sub-command, open the screening screen.",
@@ -138,19 +143,78 @@ def conflicts(
         views = list_conflicts(
             session, actor=actor_name(actor), stage=stage, include_resolved=resolved
         )
-    if output is not OutputFormat.TABLE:
+    if output is OutputFormat.JSON:
         typer.echo(json.dumps([v.to_dict() for v in views], indent=2, ensure_ascii=False))
+        return
+    if output is OutputFormat.CSV:
+        write_csv((_conflict_row(v) for v in views), CONFLICT_COLUMNS)
         return
     from rich.table import Table
 
-    table = Table("record", "title", "votes", "resolution")
+    table = Table("record", "state", "title", "votes and notes", "resolution", "why it is here")
     for v in views:
+        row = _conflict_row(v)
         votes = "\n".join(
-            f"{x.reviewer}: {x.decision}{f' ({x.reason})' if x.reason else ''}" for x in v.votes
+            f"{x.reviewer}: {_said(x.decision, x.reason)}{f' · note: {x.note}' if x.note else ''}"
+            for x in v.votes
         )
-        res = f"{v.resolution['decision']} by {v.resolution['adjudicator']}" if v.resolution else ""
-        table.add_row(str(v.record_id), (v.title or "")[:60], votes, res)
+        resolution = row["resolution"]
+        if row["resolution_note"]:
+            resolution += f" · note: {row['resolution_note']}"
+        why = row["contested"] or (
+            f"earlier: {row['earlier_resolution']}, reopened "
+            f"{row['reopened_at'][:16].replace('T', ' ')}: "
+            f"{row['reopened_because']}"
+            if row["earlier_resolution"]
+            else ""
+        )
+        table.add_row(str(v.record_id), v.state, v.title or "", votes, resolution, why)
     console().print(table)
+
+
+CONFLICT_COLUMNS = [
+    "record_id",
+    "stage",
+    "state",
+    "title",
+    "votes",
+    "notes",
+    "resolution",
+    "resolution_note",
+    "earlier_resolution",
+    "reopened_at",
+    "reopened_because",
+    "contested",
+]
+
+
+def _said(decision: str, reason: str | None) -> str:
+    return f"{decision} ({reason})" if reason else decision
+
+
+def _conflict_row(view: ConflictView) -> dict[str, str]:
+    """One conflict as a flat row: votes and notes as "who: what" joined with "; "."""
+    res, earlier = view.resolution, view.earlier
+    return {
+        "record_id": str(view.record_id),
+        "stage": view.stage,
+        "state": view.state,
+        "title": view.title or "",
+        "votes": "; ".join(f"{v.reviewer}: {_said(v.decision, v.reason)}" for v in view.votes),
+        "notes": "; ".join(f"{v.reviewer}: {v.note}" for v in view.votes if v.note),
+        "resolution": (
+            f"{_said(res['decision'], res['reason'])} by {res['adjudicator']}" if res else ""
+        ),
+        "resolution_note": (res or {}).get("note") or "",
+        "earlier_resolution": (
+            f"{_said(earlier['decision'], earlier['reason'])} by {earlier['adjudicator']}"
+            if earlier
+            else ""
+        ),
+        "reopened_at": (earlier or {}).get("reopened_at") or "",
+        "reopened_because": (earlier or {}).get("reopened_because") or "",
+        "contested": view.contested or "",
+    }
 
 
 @app.command("resolve")
@@ -254,6 +318,34 @@ def fulltext(
     console().print(f"Record {record}: full text {after['status'].replace('_', ' ')}.")
 
 
+@app.command("label")
+def label(
+    record: int = typer.Argument(
+        ..., help="The record id (a reference: the primary of its group)."
+    ),
+    change: str = typer.Argument(..., help="add or remove."),
+    text: str = typer.Argument(..., help='The label, e.g. "RCT?" (up to 40 characters, no ";").'),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Add or remove one of your labels on a reference (private to you while screening is blind).
+
+    Example: reviewtool screen label 17 add "ask Bob" --as alice
+    """
+    from reviewtool.errors import InvalidInput
+    from reviewtool.screening.labels import change_label
+
+    if change not in ("add", "remove"):
+        raise InvalidInput(f"say add or remove, not {change!r}")
+    with writing(db) as session:
+        now = change_label(
+            session, actor=actor_name(actor), record_id=record, label=text, add=change == "add"
+        )
+    console().print(
+        f"Record {record}: your labels are {'; '.join(now) if now else 'none'}.", highlight=False
+    )
+
+
 @app.command("flag-duplicate")
 def flag_duplicate(
     record: int = typer.Argument(..., help="The record you are screening."),
@@ -277,23 +369,31 @@ def flag_duplicate(
 
 @app.command("export")
 def export(stage: str = StageOption, db: DbOption = None, actor: ActorOption = None) -> None:
-    """Write the final decisions (decided references only) with reasons as CSV.
+    """Write the final decisions (decided references only) with reasons and your labels as CSV.
 
     Refused to reviewers while the stage is blind (docs/blinding.md).
 
     Example: reviewtool screen export --stage fulltext > fulltext.csv
     """
+    from reviewtool.screening.labels import visible_labels
     from reviewtool.screening.service import final_decisions
 
+    who = actor_name(actor)
     with reading(db) as session:
-        rows = final_decisions(session, actor=actor_name(actor), stage=stage)
+        rows = final_decisions(session, actor=who, stage=stage)
+        labels = visible_labels(session, actor=who, quiet=True)
     writer = csv.DictWriter(
         sys.stdout,
-        fieldnames=["record_id", "source_key", "stage", "decision", "reason", "via", "title"],
+        fieldnames=[
+            "record_id", "source_key", "stage", "decision", "reason", "via", "title", "labels",
+        ],
         lineterminator="\n",
-    )
+    )  # fmt: skip
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(
+        {**row, "labels": "; ".join(v.shown(who) for v in labels.get(row["record_id"], []))}
+        for row in rows
+    )
 
 
 @app.command("stats")
@@ -315,8 +415,14 @@ def stats(
     viewer = actor_name(actor)
     with reading(db) as session:
         results = [screening_stats(session, actor=viewer, stage=s) for s in stages]
-    if output is not OutputFormat.TABLE:
+    if output is OutputFormat.JSON:
         typer.echo(json.dumps({r.stage: r.to_dict() for r in results}, indent=2))
+        return
+    if output is OutputFormat.CSV:
+        write_csv(
+            (row for r in results for row in _stats_rows(r.to_dict())),
+            ["stage", "measure", "value"],
+        )
         return
     from rich.table import Table
 
@@ -371,6 +477,35 @@ def stats(
                 )
             out.print(agree)
         out.print(r.note, style="dim")
+
+
+def _stats_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """``screen stats --format csv``: one stage's JSON flattened to stage,measure,value rows
+    (agreement measures named ``agreement reviewer_a/reviewer_b: measure``)."""
+    stage = stats["stage"]
+    rows = [
+        {"stage": stage, "measure": f"your votes: {decision}", "value": n}
+        for decision, n in stats["my_votes"].items()
+    ]
+    # None: hidden while the stage is blind to the viewer (docs/blinding.md), so left out.
+    rows += [
+        {"stage": stage, "measure": k, "value": v}
+        for k, v in stats.items()
+        if k not in ("stage", "excluded_by_reason", "agreement", "note", "my_votes")
+        and v is not None
+    ]
+    rows += [
+        {"stage": stage, "measure": f"excluded: {reason}", "value": n}
+        for reason, n in (stats["excluded_by_reason"] or {}).items()
+    ]
+    for pair in stats["agreement"]:
+        who = f"agreement {pair['reviewer_a']}/{pair['reviewer_b']}"
+        rows += [
+            {"stage": stage, "measure": f"{who}: {k}", "value": v}
+            for k, v in pair.items()
+            if k not in ("reviewer_a", "reviewer_b")
+        ]
+    return rows
 
 
 def register(app_root: typer.Typer) -> None:

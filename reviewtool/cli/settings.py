@@ -14,6 +14,7 @@ from reviewtool.cli._common import (
     actor_name,
     console,
     reading,
+    write_csv,
     writing,
 )
 
@@ -31,8 +32,11 @@ def show(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None
 
     with reading(db) as session:
         values = get_settings(session)
-    if output is not OutputFormat.TABLE:
+    if output is OutputFormat.JSON:
         typer.echo(json.dumps(values, indent=2, ensure_ascii=False))
+        return
+    if output is OutputFormat.CSV:
+        write_csv(({"key": k, "value": v} for k, v in values.items()), ["key", "value"])
         return
     from rich.table import Table
 

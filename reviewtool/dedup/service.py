@@ -304,12 +304,29 @@ def record_fields(session: Session, record: Record) -> dict[str, Any]:
 
 
 def review_queue(session: Session) -> list[QueuedPair]:
-    """Pending pairs whose records are still in different groups, strongest first."""
+    """Pending pairs whose records are still in different groups, strongest first.
+
+    Each side holds the record's fields (``record_fields``) plus ``group_id`` (its group's primary,
+    itself when alone) and ``group_records`` (the other records already in its group, sorted), so
+    a person is warned that confirming joins two groups.
+    """
     pending = session.exec(
         select(DedupPair)
         .where(DedupPair.status == "pending")
         .order_by(col(DedupPair.score).desc(), col(DedupPair.id))
     ).all()
+    groups: dict[int, list[int]] = {}
+    for rid, target in session.exec(
+        select(Record.id, Record.duplicate_of).where(col(Record.duplicate_of).is_not(None))
+    ).all():
+        assert rid is not None and target is not None
+        groups.setdefault(target, [target]).append(rid)
+
+    def side(record: Record) -> dict[str, Any]:
+        group = _group_id(record)
+        others = sorted(r for r in groups.get(group, []) if r != record.id)
+        return {**record_fields(session, record), "group_id": group, "group_records": others}
+
     queue: list[QueuedPair] = []
     for pair in pending:
         a, b = session.get(Record, pair.record_a), session.get(Record, pair.record_b)
@@ -322,8 +339,8 @@ def review_queue(session: Session) -> list[QueuedPair]:
                 score=pair.score,
                 reasons=tuple(json.loads(pair.reasons)),
                 fields=json.loads(pair.fields),
-                a=record_fields(session, a),
-                b=record_fields(session, b),
+                a=side(a),
+                b=side(b),
             )
         )
     return queue
@@ -416,7 +433,7 @@ def flag_duplicate(
     session: Session, *, actor: str, record_a: int, record_b: int, note: str | None = None
 ) -> int:
     """Put two records a person suspects are duplicates into the review queue; returns the pair id."""
-    require(session, actor, Action.SCREEN)
+    require(session, actor, Action.SCREEN, doing="flag a duplicate")
     pair = _pair_for_records(session, record_a, record_b, actor, note)
     assert pair.id is not None
     if pair.status in ("confirmed", "rejected", "merged"):

@@ -21,7 +21,7 @@ from reviewtool import audit
 from reviewtool.access import require
 from reviewtool.audit.events import RecordsImported
 from reviewtool.domain import Action, CitationIn
-from reviewtool.errors import AlreadyExists, InvalidInput
+from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
 from reviewtool.importing.parsers import ParsedFile, parse_bytes
 from reviewtool.storage.models import ImportBatch, Record
 from reviewtool.storage.snapshots import batch_state
@@ -283,3 +283,52 @@ def list_records(
             )
         )
     return views
+
+
+def record_detail(session: Session, record_id: int) -> dict[str, Any]:
+    """Everything stored about one record, for `records show`: its batch and source, every
+    normalised field (authors and keywords as lists, ``extra`` as a dict), its group, and the raw
+    text as it stood in the file. No votes: those are the screening screen's, under blinding.
+
+    NotFound names the id.
+    """
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound(f"no record {record_id}; see `reviewtool records list`")
+    batch = session.get(ImportBatch, record.batch_id)
+    group_id = record.duplicate_of or record_id
+    members = sorted(
+        r
+        for r in session.exec(
+            select(Record.id).where(
+                (col(Record.duplicate_of) == group_id) | (col(Record.id) == group_id)
+            )
+        ).all()
+        if r is not None and r != record_id
+    )
+    return {
+        "record_id": record_id,
+        "batch_id": record.batch_id,
+        "file_name": batch.file_name if batch else None,
+        "line": record.line,
+        "source": batch.source if batch else None,
+        "source_key": record.source_key,
+        "title": record.title,
+        "authors": json.loads(record.authors or "[]"),
+        "year": record.year,
+        "journal": record.journal,
+        "volume": record.volume,
+        "issue": record.issue,
+        "pages": record.pages,
+        "doi": record.doi,
+        "pmid": record.pmid,
+        "publication_type": record.publication_type,
+        "language": record.language,
+        "keywords": json.loads(record.keywords or "[]"),
+        "abstract": record.abstract,
+        "extra": json.loads(record.extra or "{}"),
+        "group_id": group_id,
+        "duplicate_of": record.duplicate_of,
+        "same_group": members,
+        "raw": record.raw,
+    }

@@ -38,6 +38,7 @@ from reviewtool.domain import (
 )
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
 from reviewtool.screening.agreement import pairwise_screening_agreement
+from reviewtool.screening.labels import records_labelled, visible_labels
 from reviewtool.storage.models import (
     FullTextReport,
     ImportBatch,
@@ -176,21 +177,76 @@ def _current(
     ).first()
 
 
-def _reopen(
-    session: Session, record_id: int, stage: Stage, now: str, because: str
+def _vote_words(vote: ScreeningDecision | None) -> str:
+    if vote is None:
+        return "no vote"
+    return vote.decision + (f" ({vote.reason})" if vote.reason else "")
+
+
+def _against(agreed: ScreeningOutcome, resolution: ScreeningResolution, stage: Stage) -> bool:
+    """True when the reviewers' agreement says otherwise than the resolution.
+
+    At full text the reason is part of the decision (excludes with different reasons conflict), so
+    a different agreed reason is against it too; at title/abstract agreeing excludes may differ.
+    """
+    if agreed.decision != resolution.decision:
+        return True
+    return (
+        stage is Stage.FULL_TEXT
+        and agreed.decision == Decision.EXCLUDE
+        and agreed.reason is not None
+        and agreed.reason != resolution.reason
+    )
+
+
+def _revisit_resolution(
+    session: Session,
+    member: Member,
+    record_id: int,
+    stage: Stage,
+    old: ScreeningDecision | None,
+    new: ScreeningDecision | None,
+    now: str,
 ) -> dict[str, Any]:
-    resolution = session.exec(
-        select(ScreeningResolution).where(
-            ScreeningResolution.record_id == record_id,
-            ScreeningResolution.stage == stage.value,
-            col(ScreeningResolution.reopened_at).is_(None),
-        )
-    ).first()
+    """A vote changed under a current resolution: reopen it, or mark it contested.
+
+    The resolution answered the votes as they were. When the new votes agree with each other
+    against it, it stays in force and is marked contested (the adjudicator is told and resolves
+    again); otherwise it is reopened, saying whose vote changed from what to what. Returns the
+    event's ``state`` (``{"screening_resolution": {key: snapshot or None}}``), empty when no
+    resolution stood.
+    """
+    resolution = current_resolution(session, record_id, stage.value)
     if resolution is None:
         return {}
-    resolution.reopened_at, resolution.reopened_because = now, because
+    key = f"{record_id}:{stage.value}"
+    change = (
+        f"{member.name} took back their vote ({_vote_words(old)})"
+        if new is None
+        else f"{member.name} changed their vote from {_vote_words(old)} to {_vote_words(new)}"
+    )
+    names = dict(session.exec(select(Member.id, Member.name)).all())
+    required, reasons = stage_rules(session, stage.value)
+    votes = [Vote(v.reviewer, v.decision, v.reason) for v in _votes_of(session, record_id, stage)]
+    agreed = screening_outcome(votes, required=required, stage=stage.value, reason_order=reasons)
+    if agreed.final and _against(agreed, resolution, stage):
+        said = (agreed.decision or "") + (f" ({agreed.reason})" if agreed.reason else "")
+        resolution.contested_at = now
+        resolution.contested_because = (
+            f"{change}; the votes now agree on {said}, against this resolution"
+        )
+        session.add(resolution)
+        return {
+            "screening_resolution": {
+                key: resolution_snapshot(resolution, names[resolution.member_id])
+            }
+        }
+    resolution.reopened_at = now
+    resolution.reopened_because = change + (
+        "; the votes now agree with the resolution" if agreed.final else ""
+    )
     session.add(resolution)
-    return {"screening_resolution": {f"{record_id}:{stage.value}": None}}
+    return {"screening_resolution": {key: None}}
 
 
 @dataclass(frozen=True)
@@ -235,9 +291,9 @@ def _write_vote(
         )
         session.add(new)
         session.flush()
-    # A resolution answered the votes as they were; a changed vote reopens it.
+    # A resolution answered the votes as they were; a changed vote reopens it (or contests it).
     state = (
-        _reopen(session, record_id, stage, now, f"{member.name} changed their vote")
+        _revisit_resolution(session, member, record_id, stage, old, new, now)
         if old is not None
         else {}
     )
@@ -351,13 +407,22 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
 
 @dataclass(frozen=True)
 class ConflictView:
-    """A conflict as the adjudicator sees it: the record and every current vote."""
+    """A conflict as the adjudicator sees it: the record, every current vote and its history.
+
+    ``state`` is ``open`` (never resolved), ``reopened`` (resolved once, then a vote changed:
+    ``earlier`` holds that resolution with ``reopened_at`` and ``reopened_because``), ``contested``
+    (the resolution still decides, but the votes now agree against it: ``contested`` says how) or
+    ``resolved``.
+    """
 
     record_id: int
     stage: str
     title: str | None
     votes: tuple[VoteView, ...]
     resolution: dict[str, Any] | None = None
+    state: str = "open"
+    earlier: dict[str, Any] | None = None
+    contested: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -378,22 +443,64 @@ def _votes_of(session: Session, record_id: int, stage: Stage) -> list[VoteView]:
     return [VoteView(names[d.member_id], d.decision, d.reason, d.note, d.decided_at) for d in rows]
 
 
+def _last_reopened(
+    session: Session, record_id: int, stage: Stage, names: dict[int | None, str]
+) -> dict[str, Any] | None:
+    row = session.exec(
+        select(ScreeningResolution)
+        .where(
+            ScreeningResolution.record_id == record_id,
+            ScreeningResolution.stage == stage.value,
+            col(ScreeningResolution.reopened_at).is_not(None),
+        )
+        .order_by(col(ScreeningResolution.id).desc())
+    ).first()
+    if row is None:
+        return None
+    return {
+        **resolution_snapshot(row, names[row.member_id]),
+        "resolved_at": row.resolved_at,
+        "reopened_at": row.reopened_at,
+        "reopened_because": row.reopened_because,
+    }
+
+
 def list_conflicts(
     session: Session, *, actor: str, stage: str, include_resolved: bool = False
 ) -> list[ConflictView]:
-    """Open conflicts at ``stage`` (with the resolved ones too if asked); adjudicators only."""
-    require(session, actor, Action.RESOLVE_CONFLICT)
+    """Conflicts at ``stage`` that need the adjudicator, read from the database now; adjudicators only.
+
+    Open conflicts (with the earlier resolution of a reopened one) and contested resolutions (the
+    votes came to agree against them) are always listed; the other resolved ones only if asked.
+    """
+    require(session, actor, Action.RESOLVE_CONFLICT, doing="list conflicts")
     parsed = parse_stage(stage)
     outcomes = stage_outcomes(session, parsed.value)
     resolutions = current_resolutions(session, parsed.value)
-    names = dict(session.exec(select(Member.id, Member.name)).all())
-    wanted = {ScreeningStatus.CONFLICT}
-    if include_resolved:
-        wanted |= {ScreeningStatus.RESOLVED_INCLUDED, ScreeningStatus.RESOLVED_EXCLUDED}
+    names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
+    resolved = {ScreeningStatus.RESOLVED_INCLUDED, ScreeningStatus.RESOLVED_EXCLUDED}
     views = []
-    for record_id in sorted(r for r, o in outcomes.items() if o.status in wanted):
-        record = session.get(Record, record_id)
+    for record_id in sorted(outcomes):
+        status = outcomes[record_id].status
         res = resolutions.get(record_id)
+        contested = res is not None and res.contested_at is not None and status in resolved
+        if not (
+            status is ScreeningStatus.CONFLICT
+            or contested
+            or (include_resolved and status in resolved)
+        ):
+            continue
+        record = session.get(Record, record_id)
+        earlier = (
+            _last_reopened(session, record_id, parsed, names)
+            if status is ScreeningStatus.CONFLICT
+            else None
+        )
+        state = (
+            ("reopened" if earlier else "open")
+            if status is ScreeningStatus.CONFLICT
+            else ("contested" if contested else "resolved")
+        )
         views.append(
             ConflictView(
                 record_id=record_id,
@@ -401,6 +508,9 @@ def list_conflicts(
                 title=record.title if record else None,
                 votes=tuple(_votes_of(session, record_id, parsed)),
                 resolution=resolution_snapshot(res, names[res.member_id]) if res else None,
+                state=state,
+                earlier=earlier,
+                contested=res.contested_because if contested and res is not None else None,
             )
         )
     return views
@@ -416,20 +526,36 @@ def resolve_conflict(
     reason: str | None = None,
     note: str | None = None,
 ) -> ScreeningOutcome:
-    """The adjudicator's final decision on a conflict (include or exclude, with reason and note)."""
-    member = require(session, actor, Action.RESOLVE_CONFLICT)
+    """The adjudicator's final decision on a conflict (include or exclude, with reason and note).
+
+    Also answers a contested resolution (the votes came to agree against it): the new resolution
+    replaces it, whether it keeps the decision or follows the votes. InvalidInput when the
+    reference has no open conflict and no contested resolution.
+    """
+    member = require(session, actor, Action.RESOLVE_CONFLICT, doing="resolve a conflict")
     parsed_stage = parse_stage(stage)
     parsed = parse_decision(decision)
     if parsed is Decision.MAYBE:
         raise InvalidInput("a resolution is include or exclude, not maybe")
     checked = _check_reason(session, parsed_stage, parsed, reason)
     outcome = record_outcome(session, record_id, parsed_stage.value)
-    if outcome is None or outcome.status is not ScreeningStatus.CONFLICT:
+    standing = current_resolution(session, record_id, parsed_stage.value)
+    contested = standing is not None and standing.contested_at is not None
+    if outcome is None or (outcome.status is not ScreeningStatus.CONFLICT and not contested):
         state = outcome.status.value if outcome else "not screened"
         raise InvalidInput(
             f"record {record_id} has no open conflict at {parsed_stage.value} (it is {state})"
         )
     assert member.id is not None
+    now = audit.log.utc_now()
+    replaced = None
+    if standing is not None:
+        # A contested resolution is answered by resolving again: keep it or follow the votes.
+        names = dict(session.exec(select(Member.id, Member.name)).all())
+        replaced = resolution_snapshot(standing, names[standing.member_id])
+        standing.reopened_at, standing.reopened_because = now, f"resolved again by {member.name}"
+        session.add(standing)
+        session.flush()
     resolution = ScreeningResolution(
         record_id=record_id,
         stage=parsed_stage.value,
@@ -437,7 +563,7 @@ def resolve_conflict(
         decision=parsed.value,
         reason=checked,
         note=(note or "").strip() or None,
-        resolved_at=audit.log.utc_now(),
+        resolved_at=now,
     )
     session.add(resolution)
     session.flush()
@@ -450,6 +576,7 @@ def resolve_conflict(
             stage=parsed_stage.value,
             votes=[{k: v[k] for k in ("reviewer", "decision", "reason")} for v in votes],
             after=resolution_snapshot(resolution, member.name),
+            replaced=replaced,
         ),
     )
     settled = record_outcome(session, record_id, parsed_stage.value)
@@ -539,11 +666,17 @@ class Progress:
         return asdict(self)
 
 
-def screening_queue(session: Session, *, actor: str, stage: str) -> list[int]:
-    """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order."""
+def screening_queue(
+    session: Session, *, actor: str, stage: str, label: str | None = None
+) -> list[int]:
+    """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order;
+    with ``label``, only those carrying that label (among the labels ``actor`` may see)."""
     member = require(session, actor, Action.SCREEN)
     parsed = parse_stage(stage)
     sight(session, actor).check_stage_open(parsed.value)
+    wanted = (
+        records_labelled(visible_labels(session, actor=actor), label) if label is not None else None
+    )
     mine = set(
         session.exec(
             select(ScreeningDecision.record_id).where(
@@ -553,7 +686,9 @@ def screening_queue(session: Session, *, actor: str, stage: str) -> list[int]:
             )
         ).all()
     )
-    todo = [r for r in eligible(session, parsed) if r not in mine]
+    todo = [
+        r for r in eligible(session, parsed) if r not in mine and (wanted is None or r in wanted)
+    ]
     return sorted(todo, key=lambda r: _order_key(actor, parsed, r))
 
 
@@ -661,6 +796,12 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
             "keywords": json.loads(record.keywords or "[]"),
             "publication_type": record.publication_type,
             "source": source,
+            "labels": [
+                v.shown(actor)
+                for v in visible_labels(session, actor=actor, record_ids={record_id}).get(
+                    record_id, []
+                )
+            ],
         },
         my_vote=next((v for v in votes if v.reviewer == actor), None),
         other_votes=tuple(v for v in votes if v.reviewer != actor) if show_others else None,
@@ -920,7 +1061,7 @@ def unblind_stage(session: Session, *, actor: str, stage: str) -> bool:
 def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -> int:
     """Resolve many conflicts from a CSV (``record_id,decision,reason,note``), all or nothing."""
     parse_stage(stage)
-    require(session, actor, Action.RESOLVE_CONFLICT)
+    require(session, actor, Action.RESOLVE_CONFLICT, doing="import resolutions")
     rows = read_rows(path, required={"record_id", "decision"}, what="resolutions")
     for line, row in numbered(rows):
         with at_line(path, line):

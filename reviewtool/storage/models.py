@@ -224,7 +224,14 @@ class ScreeningDecision(SQLModel, table=True):
 
 
 class ScreeningResolution(SQLModel, table=True):
-    """An adjudicator's final decision on a conflict; reopened (never edited) when a vote changes."""
+    """An adjudicator's final decision on a conflict; reopened (never edited) when a vote changes.
+
+    ``reopened_at`` / ``reopened_because`` say when and why it stopped deciding the reference (a
+    vote changed: whose, from what to what; or the adjudicator resolved it again).
+    ``contested_at`` / ``contested_because`` mark a resolution that still decides the reference but
+    whose votes have since come to agree with each other against it: the adjudicator is told, and
+    keeps or changes it by resolving again.
+    """
 
     __tablename__ = "screening_resolution"
     __table_args__ = (
@@ -248,6 +255,25 @@ class ScreeningResolution(SQLModel, table=True):
     resolved_at: str
     reopened_at: str | None = None
     reopened_because: str | None = None
+    contested_at: str | None = None
+    contested_because: str | None = None
+
+
+class RecordLabel(SQLModel, table=True):
+    """One user-defined label one member put on one reference (e.g. "RCT?", "ask Bob").
+
+    Labels belong to the member who added them; who else sees them is decided in
+    ``screening.labels`` (private to their author while screening is blind).
+    """
+
+    __tablename__ = "record_label"
+    __table_args__ = (UniqueConstraint("record_id", "member_id", "label"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    label: str
+    added_at: str
 
 
 class FullTextReport(SQLModel, table=True):

@@ -23,6 +23,7 @@ from reviewtool.storage.models import (
     Member,
     MemberRole,
     Record,
+    RecordLabel,
     ReviewInfo,
     ReviewSetting,
     ScreeningDecision,
@@ -144,13 +145,20 @@ def vote_snapshot(decision: ScreeningDecision) -> dict[str, Any]:
 
 
 def resolution_snapshot(resolution: ScreeningResolution, adjudicator: str) -> dict[str, Any]:
-    """What the ledger records of a current resolution."""
-    return {
+    """What the ledger records of a current resolution.
+
+    ``contested`` (why the votes now agree against it) is there only once it is contested, so the
+    snapshots of resolutions recorded before schema 0005 still match.
+    """
+    snapshot: dict[str, Any] = {
         "decision": resolution.decision,
         "reason": resolution.reason,
         "note": resolution.note,
         "adjudicator": adjudicator,
     }
+    if resolution.contested_at is not None:
+        snapshot["contested"] = resolution.contested_because
+    return snapshot
 
 
 def report_snapshot(report: FullTextReport) -> dict[str, Any]:
@@ -217,6 +225,21 @@ def _members(session: Session) -> dict[str, Any]:
     }
 
 
+def label_key(record_id: int, member: str) -> str:
+    """The ledger id of one member's labels on one reference."""
+    return f"{record_id}:{member}"
+
+
+def _labels(session: Session) -> dict[str, Any]:
+    names = dict(session.exec(select(Member.id, Member.name)).all())
+    found: dict[str, list[str]] = {}
+    for record_id, member_id, label in session.exec(
+        select(RecordLabel.record_id, RecordLabel.member_id, RecordLabel.label)
+    ).all():
+        found.setdefault(label_key(record_id, names[member_id]), []).append(label)
+    return {key: sorted(labels) for key, labels in found.items()}
+
+
 # entity_type (as in audit events) -> reader of {entity_id: snapshot} for every live entity.
 ENTITY_STATE: dict[str, Callable[[Session], dict[str, Any]]] = {
     "review": _reviews,
@@ -229,4 +252,5 @@ ENTITY_STATE: dict[str, Callable[[Session], dict[str, Any]]] = {
     "screening_resolution": _resolutions,
     "fulltext_report": _reports,
     "analysis_run": _analysis_runs,
+    "record_label": _labels,
 }

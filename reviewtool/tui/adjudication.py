@@ -3,11 +3,17 @@
 A view over ``screening.service.list_conflicts`` and ``resolve_conflict``: each resolution is
 committed the moment its key is pressed. Only adjudicators get the queue; anyone else sees the
 service's refusal and nothing is written (the refusal itself is recorded in the ledger).
+
+Reviewers keep voting while the screen is open, so the list is never trusted from memory: it is
+read again from the database whenever the adjudicator moves on (resolve, skip), on ``r``, and every
+few seconds. A conflict reopened meanwhile appears with the earlier resolution and why it reopened;
+a resolution the votes have come to agree against is listed as contested, to be resolved again.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from datetime import datetime
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -33,12 +39,14 @@ from reviewtool.tui.widgets.citation import citation_text, vote_text
 from reviewtool.tui.widgets.modals import ChoiceScreen, HelpScreen, PromptScreen
 
 STAGE_LABELS = {"tiab": "title/abstract", "fulltext": "full text"}
+REFRESH_SECONDS = 5.0
 
 KEYS: tuple[tuple[str, str, str, str, bool], ...] = (
     # (action, key, footer label, help, in footer)
     ("include", "i", "Include", "Resolve as include", True),
     ("exclude", "e", "Exclude", "Resolve as exclude, then pick the reason by its number", True),
     ("skip", "s", "Skip", "Leave this conflict for later and show the next", True),
+    ("refresh", "r", "Refresh", "Read the conflicts again now (also done every few seconds)", True),
     ("note", "n", "Note", "Write a note that goes with your resolution", True),
     ("help", "question_mark", "Help", "List every key", True),
     ("quit", "q", "Quit", "Quit; every resolution is saved already", True),
@@ -67,9 +75,11 @@ class AdjudicationScreen(Screen[None]):
         self.reasons: list[str] = []
         self.include_words: list[str] = []
         self.exclude_words: list[str] = []
+        self.checked_at = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="heading")
+        yield Static(id="history")
         yield Horizontal(id="votes")
         with VerticalScroll(id="record"):
             yield Static(id="card")
@@ -96,6 +106,48 @@ class AdjudicationScreen(Screen[None]):
             self.query_one("#card", Static).update(Text(f"{exc}\n\nPress q to quit.", "red"))
             self._show_status()
             return
+        self.checked_at = _clock()
+        self._show()
+        self.set_interval(REFRESH_SECONDS, self._poll)
+
+    def _poll(self) -> None:
+        """The timer's refresh: redraw only when the conflicts changed, and never under a dialog."""
+        if self.app.screen is self:
+            self.reload(announce=True)
+
+    def reload(self, *, announce: bool = False) -> None:
+        """Read the conflicts from the database again, staying on the conflict on screen if it is
+        still there; ``announce`` tells the adjudicator what changed under them."""
+        if self.refused:
+            return
+        shown = self.current
+        try:
+            with self.review.reading() as session:
+                fresh = list_conflicts(session, actor=self.actor, stage=self.stage)
+        except ReviewtoolError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self.checked_at = _clock()
+        if fresh == self.conflicts:
+            if self.current is None:
+                self._show()  # the "checked at" time on the empty screen
+            return
+        before = {c.record_id: c for c in self.conflicts}
+        self.conflicts = fresh
+        ids = [c.record_id for c in fresh]
+        if shown is not None and shown.record_id in ids:
+            self.position = ids.index(shown.record_id)
+        elif self.position >= len(fresh):
+            self.position = 0
+        if announce:
+            new = [c for c in fresh if before.get(c.record_id) != c and c.record_id not in before]
+            changed = [c for c in fresh if c.record_id in before and before[c.record_id] != c]
+            gone = [r for r in before if r not in ids]
+            parts = [f"record {c.record_id} {c.state}" for c in new]
+            parts += [f"record {c.record_id} changed" for c in changed]
+            parts += [f"record {r} no longer needs you" for r in gone]
+            if parts:
+                self.notify("; ".join(parts) + ".", title="Conflicts changed", timeout=8)
         self._show()
 
     @property
@@ -107,12 +159,19 @@ class AdjudicationScreen(Screen[None]):
         conflict = self.current
         votes = self.query_one("#votes", Horizontal)
         votes.remove_children()
+        history = self.query_one("#history", Static)
         if conflict is None:
             self.card = None
-            self.query_one("#heading", Static).update(Text("No open conflicts", "bold green"))
+            history.update("")
+            history.display = False
+            self.query_one("#heading", Static).update(
+                Text("No conflicts need you right now", "bold green")
+            )
             self.query_one("#card", Static).update(
-                f"Every conflict at {STAGE_LABELS[self.stage]} is resolved "
-                f"({self.resolved} in this session). Press q to quit."
+                f"No open or contested conflict at {STAGE_LABELS[self.stage]} "
+                f"(checked at {self.checked_at}; {self.resolved} resolved in this session).\n"
+                f"Reviewers may still be voting: this list is read again every "
+                f"{REFRESH_SECONDS:g} seconds, or now with r. Press q to quit."
             )
             self._show_status()
             return
@@ -124,12 +183,20 @@ class AdjudicationScreen(Screen[None]):
         except ReviewtoolError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return
+        state = {
+            "reopened": " · reopened",
+            "contested": " · contested",
+        }
         self.query_one("#heading", Static).update(
             Text.assemble(
                 (f"Conflict {self.position + 1} of {len(self.conflicts)}", "bold"),
                 f" · record {conflict.record_id} · {STAGE_LABELS[self.stage]}",
+                (state.get(conflict.state, ""), "bold yellow"),
             )
         )
+        told = history_text(conflict)
+        history.update(told)
+        history.display = bool(told)
         votes.mount_all(Static(self._vote_panel(vote), classes="vote") for vote in conflict.votes)
         body = Text()
         note = self.notes.get(conflict.record_id)
@@ -157,7 +224,7 @@ class AdjudicationScreen(Screen[None]):
         self.query_one("#status-title", Static).update(
             f" {self.actor} · adjudication · {STAGE_LABELS[self.stage]} · {self.title_text}"
         )
-        left = "refused" if self.refused else f"{len(self.conflicts)} open"
+        left = "refused" if self.refused else f"{len(self.conflicts)} to resolve"
         self.query_one("#status-counts", Static).update(f"{left} · resolved {self.resolved} ")
 
     def _resolve(self, decision: str, reason: str | None = None) -> None:
@@ -176,15 +243,15 @@ class AdjudicationScreen(Screen[None]):
                     note=self.notes.get(conflict.record_id),
                 )
         except ReviewtoolError as exc:
+            # Most often the votes changed since the list was read: show what holds now.
             self.notify(str(exc), severity="error", timeout=8)
+            self.reload(announce=True)
             return
         self.notes.pop(conflict.record_id, None)
         self.resolved += 1
-        del self.conflicts[self.position]
-        if self.position >= len(self.conflicts):
-            self.position = 0
         self.notify(f"Record {conflict.record_id}: {decision}{f' ({reason})' if reason else ''}.")
-        self._show()
+        # Moving on reads the list again: a conflict reopened meanwhile shows up here.
+        self.reload(announce=True)
 
     def action_include(self) -> None:
         """Resolve the conflict on screen as include."""
@@ -211,9 +278,16 @@ class AdjudicationScreen(Screen[None]):
 
     def action_skip(self) -> None:
         """Leave this conflict open and show the next."""
-        if self.conflicts and not self.refused:
+        if self.refused:
+            return
+        if self.conflicts:
             self.position = (self.position + 1) % len(self.conflicts)
-            self._show()
+        self.reload(announce=True)
+        self._show()
+
+    def action_refresh(self) -> None:
+        """Read the conflicts from the database again now."""
+        self.reload(announce=True)
 
     def action_note(self) -> None:
         """Write the note that goes with the resolution of this conflict."""
@@ -242,6 +316,43 @@ class AdjudicationScreen(Screen[None]):
     def action_quit(self) -> None:
         """Leave; every resolution was committed when it was made."""
         self.app.exit()
+
+
+def _clock() -> str:
+    return datetime.now().strftime("%H:%M:%S")
+
+
+def _when(stamp: str | None) -> str:
+    return (stamp or "")[:16].replace("T", " ")
+
+
+def history_text(conflict: ConflictView) -> Text:
+    """Why this conflict is back: the earlier resolution and the vote change that reopened it, or
+    the standing resolution the votes now agree against. Empty for a first-time conflict."""
+    out = Text()
+    if conflict.state == "reopened" and conflict.earlier:
+        e = conflict.earlier
+        said = _decision_words(e)
+        note = f" (note: {e['note']})" if e.get("note") else ""
+        out.append("Reopened: ", style="bold yellow")
+        out.append(
+            f"{e['adjudicator']} resolved it as {said} on {_when(e.get('resolved_at'))}{note}; "
+            f"reopened on {_when(e.get('reopened_at'))}: "
+            f"{e.get('reopened_because') or 'a vote changed'}."
+        )
+    elif conflict.state == "contested" and conflict.resolution:
+        r = conflict.resolution
+        out.append("Votes now agree against the resolution: ", style="bold yellow")
+        out.append(
+            f"{r['adjudicator']}'s {_decision_words(r)} still decides. {conflict.contested or ''}. "
+            "Resolve again to keep it or follow the votes."
+        )
+    return out
+
+
+def _decision_words(resolution: dict[str, Any]) -> str:
+    reason = resolution.get("reason")
+    return f"{resolution['decision']} ({reason})" if reason else str(resolution["decision"])
 
 
 def setting_value(review: Review, key: str) -> object:

@@ -7,7 +7,6 @@ the moment it is made.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -16,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from reviewtool.dedup.compare import word_diff
 from reviewtool.dedup.service import QueuedPair, decide_pair, review_queue
 from reviewtool.errors import ReviewtoolError
 from reviewtool.review.service import open_existing
@@ -43,24 +43,32 @@ DIFF_STYLE = "black on yellow"
 
 def _words_diff(mine: str, theirs: str) -> Text:
     """``mine`` with the words that ``theirs`` lacks highlighted."""
-    a, b = mine.split(), theirs.split()
-    matcher = difflib.SequenceMatcher(
-        a=[w.casefold() for w in a], b=[w.casefold() for w in b], autojunk=False
-    )
     text = Text()
-    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
-        chunk = " ".join(a[i1:i2])
-        if not chunk:
-            continue
+    for chunk, differs in word_diff(mine, theirs):
         if text:
             text.append(" ")
-        text.append(chunk, style=None if tag == "equal" else DIFF_STYLE)
+        text.append(chunk, style=DIFF_STYLE if differs else None)
     return text
+
+
+def group_warning(side: dict[str, Any]) -> str:
+    """ "Already in group G with records ..." for a record grouped before, else ""."""
+    others = side.get("group_records") or []
+    if not others:
+        return ""
+    listed = ", ".join(str(r) for r in others)
+    return f"record {side['record_id']} is already in group {side['group_id']} (with {listed})"
 
 
 def render_record(mine: dict[str, Any], other: dict[str, Any]) -> Text:
     """One side of the comparison, differences against ``other`` highlighted."""
     out = Text()
+    out.append("Record: ", style="bold")
+    out.append(str(mine.get("record_id", "—")))
+    warning = group_warning(mine)
+    if warning:
+        out.append(f"\n⚠ {warning}: confirming joins both groups", style="bold red")
+    out.append("\n")
     for key, label in FIELDS:
         value = "" if mine.get(key) is None else str(mine[key])
         theirs = "" if other.get(key) is None else str(other[key])
@@ -123,11 +131,18 @@ class DedupReviewApp(App[None]):
         """The pair on screen, or None when the queue is done."""
         return self.queue[self.position] if self.position < len(self.queue) else None
 
-    def _reload(self) -> None:
+    def _reload(self, after: int | None = None) -> None:
+        """Read the queue again (others decide pairs too); show the pair after pair ``after``
+        in the old order when given, else the first."""
         assert self.review is not None
+        old = [p.pair_id for p in self.queue]
         with self.review.reading() as session:
             self.queue = review_queue(session)
         self.position = 0
+        if after is not None and after in old:
+            ids = [p.pair_id for p in self.queue]
+            later = old[old.index(after) + 1 :] + old[: old.index(after) + 1]
+            self.position = next((ids.index(p) for p in later if p in ids), 0)
         self._show()
 
     def _show(self) -> None:
@@ -142,7 +157,8 @@ class DedupReviewApp(App[None]):
             right.update("")
             return
         status.update(
-            f"Pair {self.position + 1} of {len(self.queue)} · id {pair.pair_id} · score {pair.score:.2f} · "
+            f"Pair {self.position + 1} of {len(self.queue)} · id {pair.pair_id} · "
+            f"records {pair.a['record_id']} / {pair.b['record_id']} · score {pair.score:.2f} · "
             f"{'; '.join(pair.reasons)}"
         )
         left.update(render_record(pair.a, pair.b))
@@ -172,6 +188,6 @@ class DedupReviewApp(App[None]):
 
     def action_skip(self) -> None:
         """Leave the pair in the queue and show the next one (wrapping round to the first)."""
-        if self.queue:
-            self.position = (self.position + 1) % len(self.queue)
-            self._show()
+        pair = self.current
+        # Moving on reads the queue again: pairs settled elsewhere drop out, new ones come in.
+        self._reload(after=pair.pair_id if pair is not None else None)

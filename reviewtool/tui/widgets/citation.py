@@ -76,7 +76,8 @@ def vote_text(vote: Any, *, label: str | None = None) -> Text:
 def citation_text(
     fields: dict[str, Any], include: Sequence[str] = (), exclude: Sequence[str] = ()
 ) -> Text:
-    """Title, authors, journal line, identifiers, type and the abstract, keywords highlighted."""
+    """Title, authors, journal line, identifiers, type, the labels the reader may see (``labels``:
+    own plain, another member's as ``name:label``) and the abstract, keywords highlighted."""
     out = Text()
     out.append_text(highlight(fields.get("title") or "(no title)", include, exclude, style="bold"))
     out.append("\n")
@@ -89,6 +90,10 @@ def citation_text(
     extra = [str(fields[k]) for k in ("publication_type", "source") if fields.get(k)]
     if extra:
         out.append(" · " + " · ".join(extra), style="dim")
+    labels = fields.get("labels")
+    if labels:
+        out.append("\nLabels: ", style="bold")
+        out.append(" · ".join(labels), style="bold magenta")
     out.append("\n\n")
     abstract = fields.get("abstract")
     if abstract:
