@@ -76,3 +76,10 @@ class AuditChainBroken(ReviewtoolError):
     """The audit ledger does not verify: a row was edited, deleted or reordered behind our back."""
 
     exit_code = 8
+
+
+class DatabaseUnavailable(ReviewtoolError):
+    """The database could not be used: the server is unreachable, the file is locked, unreadable,
+    read-only or damaged. The message names the database and gives the driver's first line."""
+
+    exit_code = 9

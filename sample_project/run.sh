@@ -26,7 +26,7 @@ rt import exports/cochrane.ris --source "Cochrane Library" --searched 2021-09-15
 # Deduplication: automatic merges, then the uncertain pairs as a person decided them.
 rt dedup run --as yliu
 rt dedup import-decisions dedup_decisions.csv --as yliu
-rt dedup report
+rt dedup report --as jniu
 
 # Screening: two reviewers vote blind (files of their votes), the adjudicator resolves the conflicts.
 rt screen import-decisions screening/tiab_yliu.csv --stage tiab --as yliu

@@ -241,7 +241,7 @@ def test_cli_refuses_a_bad_export_before_storing_the_run(
     result = runner.invoke(app, [*args, "--out", "out", "-e", "xlsx"])
     assert result.exit_code == 2
     assert "openpyxl" in result.output
-    listed = runner.invoke(app, ["analyze", "runs", "--format", "json"])
+    listed = runner.invoke(app, ["analyze", "runs", "--format", "json", "--as", "alice"])
     assert json.loads(listed.output) == []
 
 
@@ -335,15 +335,15 @@ def test_cli_run_runs_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert result.exit_code == 0, result.output
     assert "baseline differs" in result.output and "Stored as run 1" in result.output
     assert (tmp_path / "out" / "pooled.csv").is_file()
-    listed = runner.invoke(app, ["analyze", "runs", "--format", "json"])
+    listed = runner.invoke(app, ["analyze", "runs", "--format", "json", "--as", "alice"])
     assert listed.exit_code == 0
     assert json.loads(listed.output)[0]["name"] == "main"
     exported = runner.invoke(
-        app, ["analyze", "export", "1", "--out", "x", "-e", "md", "--no-plots"]
+        app, ["analyze", "export", "1", "--out", "x", "-e", "md", "--no-plots", "--as", "alice"]
     )
     assert exported.exit_code == 0, exported.output
     assert (tmp_path / "x" / "analysis.md").is_file()
-    missing = runner.invoke(app, ["analyze", "export", "9", "--out", "y"])
+    missing = runner.invoke(app, ["analyze", "export", "9", "--out", "y", "--as", "alice"])
     assert missing.exit_code == 3
 
 

@@ -563,9 +563,9 @@ def test_the_screening_screen_is_the_same_whatever_bob_voted(
 
 def test_the_screen_shows_alice_her_own_progress_only(screens: dict[str, Any]) -> None:
     first, voted, back, one, two = screens["bob disagrees"]["blind"]
-    assert "status-counts: mine 5 · left 1 " in first
-    # bob had voted include on 6: agreement, yet nothing "decided" appears on alice's screen.
-    assert "status-counts: mine 6 · left 0 " in voted and "decided" not in voted
+    assert "status-counts: 5/6 voted ████████░░ 83% " in first
+    # bob had voted include on 6: agreement, yet only her own count moves on alice's screen.
+    assert "status-counts: 6/6 voted ██████████ 100% " in voted and "decided" not in voted
     assert "Record 6" in back and "your vote: include" in back
     assert "Record 1" in one and "Other votes" not in one and "bob" not in one
     assert "your vote: exclude (animal study) · note: rats only" in two  # her own note

@@ -25,7 +25,8 @@ QUESTION = (
 
 
 def run(db: str, *args: str) -> Result:
-    return runner.invoke(app, [*args, "--db", db])
+    """Run a command as alice (the owner) unless ``--as`` says otherwise: reading needs a member."""
+    return runner.invoke(app, [*args, "--db", db], env={"REVIEWTOOL_USER": "alice"})
 
 
 @pytest.fixture
@@ -182,7 +183,7 @@ def test_stats_and_status_csv_values(db: str) -> None:
 
 
 def test_status_prints_the_question_whole(db: str) -> None:
-    result = runner.invoke(app, ["status", "--db", db], env={"COLUMNS": "80"})
+    result = runner.invoke(app, ["status", "--db", db, "--as", "alice"], env={"COLUMNS": "80"})
     text = " ".join(result.stdout.split())
     assert (
         "Efficacy and safety of mesenchymal stem cell (MSC) therapy in acute-on-chronic liver "

@@ -29,7 +29,7 @@ def db(tmp_path: Path) -> str:
 
 
 def test_init_then_status_json(db: str) -> None:
-    result = run("status", "--db", db, "--format", "json", "--as", "alice")
+    result = run("status", "--db", db, "--as", "alice", "--format", "json")
     assert result.exit_code == 0
     status = json.loads(result.stdout)
     assert status["title"] == "MSC review"
@@ -48,7 +48,9 @@ def test_member_add_list_and_refusal(db: str) -> None:
     assert refused.stderr.strip().splitlines() == [
         "reviewtool: error: 'bob' (reviewer) may not manage-members: that needs the role owner"
     ]
-    listed = json.loads(run("member", "list", "--db", db, "--format", "json").stdout)
+    listed = json.loads(
+        run("member", "list", "--db", db, "--as", "alice", "--format", "json").stdout
+    )
     assert [(m["name"], m["roles"]) for m in listed] == [
         ("alice", ["owner"]),
         ("bob", ["reviewer"]),
@@ -73,7 +75,7 @@ def test_actor_from_environment(db: str) -> None:
 
 
 def test_db_from_environment(db: str) -> None:
-    result = run("status", "-f", "json", env={"REVIEWTOOL_DB": db})
+    result = run("status", "-f", "json", env={"REVIEWTOOL_DB": db, "REVIEWTOOL_USER": "alice"})
     assert json.loads(result.stdout)["title"] == "MSC review"
 
 
@@ -110,16 +112,19 @@ def test_missing_review_and_debug_traceback(tmp_path: Path) -> None:
 
 
 def test_verify_detects_sql_tampering(db: str) -> None:
-    ok = run("audit", "verify", "--db", db, "--as", "alice")
+    ok = run("audit", "verify", "--as", "alice", "--db", db)
     assert ok.exit_code == 0 and "verified: 2 events" in ok.stdout
     head = ok.stdout.split("head ")[-1].split()[0]
-    assert run("audit", "verify", "--db", db, "--expect-head", head).exit_code == 0
-    assert run("audit", "verify", "--db", db, "--expect-head", "0" * 64).exit_code == 8
+    assert run("audit", "verify", "--as", "alice", "--db", db, "--expect-head", head).exit_code == 0
+    assert (
+        run("audit", "verify", "--as", "alice", "--db", db, "--expect-head", "0" * 64).exit_code
+        == 8
+    )
     conn = sqlite3.connect(db)
     conn.execute("UPDATE audit_event SET actor = 'mallory' WHERE seq = 1")
     conn.commit()
     conn.close()
-    bad = run("audit", "verify", "--db", db)
+    bad = run("audit", "verify", "--as", "alice", "--db", db)
     assert bad.exit_code == 8
     assert "first bad event #1" in bad.stderr
 
@@ -129,7 +134,7 @@ def test_settings_show_and_set(db: str) -> None:
         run("settings", "set", "analysis.model", "random", "--db", db, "--as", "alice").exit_code
         == 0
     )
-    shown = json.loads(run("settings", "show", "--db", db, "-f", "json").stdout)
+    shown = json.loads(run("settings", "show", "--db", db, "--as", "alice", "-f", "json").stdout)
     assert shown["analysis.model"] == "random"
     assert shown["screening.reviewers_required"] == 2
 

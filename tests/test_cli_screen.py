@@ -67,7 +67,7 @@ def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
         ("bob", "rats"),
     ]
     # Open records never appear in an export.
-    assert run(db, "screen", "export", "--as", "carol").stdout.strip().splitlines() == [
+    assert run(db, "screen", "export", "--as", "alice").stdout.strip().splitlines() == [
         "record_id,source_key,stage,decision,reason,via,title,labels"
     ]
     assert (
@@ -76,7 +76,7 @@ def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
         ).exit_code
         == 0
     )
-    lines = run(db, "screen", "export", "--as", "carol").stdout.strip().splitlines()
+    lines = run(db, "screen", "export", "--as", "alice").stdout.strip().splitlines()
     assert lines[1].startswith("1,K1,tiab,exclude,animal study,adjudication")
     # bob is a reviewer and tiab is still blind: decided or not, the export would show alice's vote.
     refused = run(db, "screen", "export", "--as", "bob")
@@ -123,6 +123,17 @@ def test_bad_input_one_line(db: str, tmp_path: Path) -> None:
         result.exit_code == 2
         and "bad.csv:3: record and pair ids must be whole numbers" in result.stderr
     )
-    assert json.loads(run(db, "screen", "stats", "-f", "json").stdout)["tiab"]["agreement"] == []
-    result = run(db, "screen", "fulltext", "1", "--file", "a.pdf", "--as", "alice")
+    assert (
+        json.loads(run(db, "screen", "stats", "-f", "json", "--as", "alice").stdout)["tiab"][
+            "agreement"
+        ]
+        == []
+    )
+    result = run(db, "screen", "fulltext", "1", "--file", str(tmp_path / "a.pdf"), "--as", "alice")
+    assert (
+        result.exit_code == 2
+        and result.stderr == f"reviewtool: error: {tmp_path / 'a.pdf'}: no such file\n"
+    )
+    (tmp_path / "a.pdf").write_bytes(b"%PDF-1.4\n")
+    result = run(db, "screen", "fulltext", "1", "--file", str(tmp_path / "a.pdf"), "--as", "alice")
     assert result.exit_code == 6 and "not included at title/abstract" in result.stderr

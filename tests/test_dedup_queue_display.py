@@ -48,11 +48,15 @@ def test_word_diff_marks_what_the_other_lacks() -> None:
 
 
 def test_queue_shows_whole_titles_and_the_group(db: str) -> None:
-    wide = runner.invoke(app, ["dedup", "queue", "--db", db], env={"COLUMNS": "400"})
+    wide = runner.invoke(
+        app, ["dedup", "queue", "--db", db, "--as", "alice"], env={"COLUMNS": "400"}
+    )
     assert wide.exit_code == 0
     assert TITLES[0] in wide.stdout and TITLES[2] in wide.stdout
     assert "1 / 3" in wide.stdout and "(3 is in group 2)" in wide.stdout
-    result = runner.invoke(app, ["dedup", "queue", "--db", db], env={"COLUMNS": "80"})
+    result = runner.invoke(
+        app, ["dedup", "queue", "--db", db, "--as", "alice"], env={"COLUMNS": "80"}
+    )
     assert result.exit_code == 0
     text = " ".join(result.stdout.replace("│", " ").split())
     # Wrapped across lines in an 80-column table, the two titles still read whole: the words

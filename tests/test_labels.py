@@ -194,6 +194,6 @@ def test_records_show_prints_the_record_whole_without_votes(
         2020,
     )
     assert detail["raw"].startswith("TY  - JOUR\nID  - L1\nTI  - Trial 1 of stem cells")
-    missing = _cli(db, "records", "show", "42")
+    missing = _cli(db, "records", "show", "42", "--as", "bob")
     assert missing.exit_code == 3
     assert missing.stderr == "reviewtool: error: no record 42; see `reviewtool records list`\n"

@@ -466,3 +466,22 @@ def test_pairwise_matches_two_reviewer_function(decisions: dict[tuple[str, int],
         )
         assert pair.agreement == expected
         assert pair.agreement.categories == SCREENING_CATEGORIES
+
+
+def test_a_vanishing_variance_is_exactly_zero_in_every_category_order() -> None:
+    """Hypothesis found this table: p_o = 0, p_e = 1/4, kappa = -1/3, and by hand the Fleiss-
+    Cohen-Everitt bracket is 4/9 - (-1/3 - 1/4 * 4/3)^2 = 4/9 - 4/9 = 0, so SE(kappa) = 0. Floating
+    point left 7e-9 in one category order and 0 in another; both must be exactly 0."""
+    pairs = [("a", "d"), ("b", "a"), ("c", "b"), ("c", "b"), ("d", "c"), ("d", "c")]
+    for order in (["a", "b", "c", "d"], ["a", "b", "d", "c"], ["d", "c", "b", "a"]):
+        a = agreement_from_pairs(pairs, categories=order)
+        assert a.kappa == pytest.approx(-1 / 3, abs=1e-15)
+        assert a.expected_agreement == pytest.approx(0.25, abs=1e-15)
+        assert a.kappa_se == 0.0
+        assert a.kappa_ci == (a.kappa, a.kappa)
+
+
+def test_perfect_agreement_has_exactly_zero_standard_errors() -> None:
+    pairs = [("include", "include")] * 7 + [("exclude", "exclude")] * 13 + [("maybe", "maybe")] * 3
+    a = agreement_from_pairs(pairs)
+    assert (a.kappa, a.kappa_se, a.ac1, a.ac1_se) == (1.0, 0.0, 1.0, 0.0)

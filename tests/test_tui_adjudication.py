@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
+from tui_keys import burst, keys_of, settle
 
 from reviewtool import audit
 from reviewtool.domain import Role
@@ -204,3 +205,30 @@ async def test_the_timer_brings_a_new_conflict_without_a_key(conflicts_url: str)
         await pilot.pause()
         assert "of 3" in _text(screen, "#heading")
         assert "record 1 " in _text(screen, "#heading")  # the conflict on screen stays
+
+
+async def test_note_enter_then_resolve_back_to_back(conflicts_url: str) -> None:
+    """Issue 9 item 1 on the adjudication screen: the key after Enter resolves, it is no note text."""
+    app = AdjudicationApp(conflicts_url, "carol", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "n", *keys_of("methods say RCT"), "enter", "i", "e", "4")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "AdjudicationScreen"
+        assert "No conflicts need you right now" in str(
+            app.adjudication.query_one("#heading").render()
+        )
+    assert {r: v[:3] for r, v in _resolutions(conflicts_url).items()} == {
+        1: ("include", None, "methods say RCT"),
+        2: ("exclude", "meeting abstract", None),
+    }
+
+
+async def test_help_and_cancelled_note_then_resolve_back_to_back(conflicts_url: str) -> None:
+    app = AdjudicationApp(conflicts_url, "carol", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "question_mark", "q", "n", *keys_of("drop"), "escape", "s", "i")
+        await settle(pilot)
+        assert app.is_running
+    assert {r: v[:3] for r, v in _resolutions(conflicts_url).items()} == {
+        2: ("include", None, None)
+    }

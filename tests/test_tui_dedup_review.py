@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
+from tui_keys import burst, settle
 
 from reviewtool import audit
 from reviewtool.dedup.service import review_queue
@@ -103,3 +104,18 @@ async def test_skip_reads_the_queue_again_so_pairs_decided_elsewhere_drop_out(
         await pilot.pause()
         status = str(app.query_one("#status").render())
         assert f"of {len(queued) - 1}" in status and f"id {queued[2]} " in status
+
+
+async def test_decisions_back_to_back_each_reach_their_pair(sample_review_url: str) -> None:
+    """Issue 9 item 1 on the dedup screen: keys sent together decide the pairs in order."""
+    queued = _queue_ids(sample_review_url)
+    assert len(queued) >= 3
+    app = DedupReviewApp(sample_review_url, "bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        burst(app, "n", "s", "n")
+        await settle(pilot)
+    review = open_existing(sample_review_url)
+    with review.reading() as session:
+        status = {p: session.get(DedupPair, p).status for p in queued[:3]}  # type: ignore[union-attr]
+    review.close()
+    assert status == {queued[0]: "rejected", queued[1]: "pending", queued[2]: "rejected"}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
+from tui_keys import burst, keys_of, paste, settle
 
 from reviewtool import audit
 from reviewtool.dedup.service import run_dedup
@@ -54,6 +55,11 @@ def _no_user_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def tiny_url(tmp_path: Path) -> str:
     """Five references, members alice (owner), bob (reviewer), carol (adjudicator)."""
+    return make_tiny_review(tmp_path)
+
+
+def make_tiny_review(tmp_path: Path) -> str:
+    """The ``tiny_url`` review, for other test modules."""
     url = f"sqlite:///{tmp_path / 'tiny.db'}"
     review = init_review(
         url,
@@ -130,13 +136,13 @@ async def test_include_exclude_with_reason_and_maybe_are_stored(tiny_url: str) -
     app = ScreeningApp(tiny_url, "alice", "tiab")
     async with app.run_test(size=SIZE) as pilot:
         assert _shown(app) == queue[0]
-        assert "mine 0 · left 5 · decided 0/5" in _text(app, "#status-counts")
+        assert _text(app, "#status-counts") == "0/5 voted ░░░░░░░░░░ 0% "
         assert "Tiny review" in _text(app, "#status-title")
         await pilot.press("i")
         assert _shown(app) == queue[1]
         await pilot.press("e", "2")  # the second tiab reason: case report or letter
         await pilot.press("m")
-        assert "mine 3 · left 2" in _text(app, "#status-counts")
+        assert _text(app, "#status-counts") == "3/5 voted ██████░░░░ 60% "
     assert _votes(tiny_url) == {
         ("alice", queue[0]): ("include", None, None),
         ("alice", queue[1]): ("exclude", "case report or letter", None),
@@ -169,17 +175,17 @@ async def test_undo_skip_and_back(tiny_url: str) -> None:
         assert "your vote: include" in _text(app, "#heading")
         await pilot.press("m")  # change it; the screen returns to the queue
         assert _shown(app) == queue[2]
-        assert "mine 1" in _text(app, "#status-counts")
+        assert "1/5 voted" in _text(app, "#status-counts")
         await pilot.press("u")  # undo the change: include is back
         assert _shown(app) == queue[1]
         assert "your vote: include" in _text(app, "#heading")
         await pilot.press("s")  # back to the queue
         assert _shown(app) == queue[2]
         await pilot.press("i")
-        assert "mine 2" in _text(app, "#status-counts")
+        assert "2/5 voted" in _text(app, "#status-counts")
         await pilot.press("u")  # undo a first vote: unvoted and on screen, in the queue again
         assert _shown(app) == queue[2]
-        assert "mine 1" in _text(app, "#status-counts")
+        assert "1/5 voted" in _text(app, "#status-counts")
         assert "your vote" not in _text(app, "#heading")
     assert _votes(tiny_url) == {("alice", queue[1]): ("include", None, None)}
     assert _queue(tiny_url, "alice") == [q for q in queue if q != queue[1]]
@@ -225,7 +231,7 @@ async def test_restart_resumes_with_the_unvoted(tiny_url: str) -> None:
     again = ScreeningApp(tiny_url, "alice", "tiab")
     async with again.run_test(size=SIZE):
         assert _shown(again) == queue[2]
-        assert "mine 2 · left 3" in _text(again, "#status-counts")
+        assert "2/5 voted" in _text(again, "#status-counts")
 
 
 async def test_blinding_holds_on_screen(tiny_url: str) -> None:
@@ -247,7 +253,7 @@ async def test_blinding_holds_on_screen(tiny_url: str) -> None:
         assert _shown(app) == target
         shown = _text(app, "#heading") + _text(app, "#card")
         assert "bob" not in shown and "animal study" not in shown and "Other votes" not in shown
-        assert "decided 0/5" in _text(app, "#status-counts")
+        assert "0/5 voted" in _text(app, "#status-counts")
 
 
 async def test_other_votes_show_once_the_review_is_not_blind(tiny_url: str) -> None:
@@ -387,26 +393,426 @@ def test_keywords_highlighted_in_two_colours() -> None:
 async def test_sample_review_at_80_by_24(sample_review_url: str) -> None:
     app = ScreeningApp(sample_review_url, "bob", "tiab")
     async with app.run_test(size=(80, 24)) as pilot:
-        assert "left 604" in _text(app, "#status-counts")
+        assert "0/604 voted" in _text(app, "#status-counts")
         await pilot.press("question_mark")
         assert any("Take back your last vote" in what for _, what in app.screen.rows)  # type: ignore[attr-defined]
         await pilot.press("escape", "i")
     assert len(_votes(sample_review_url)) == 1
 
 
-async def test_decided_count_follows_votes_and_undo(tiny_url: str) -> None:
-    target = _queue(tiny_url, "alice")[0]
-    review = open_existing(tiny_url)
+async def _status_after_maybe(url: str, bob_votes: str) -> list[str]:
+    """alice's status line before and after her vote, and after undoing it, with bob's vote given."""
+    target = _queue(url, "alice")[0]
+    review = open_existing(url)
     with review.transaction() as session:
-        record_decision(session, actor="bob", record_id=target, stage="tiab", decision="include")
+        record_decision(session, actor="bob", record_id=target, stage="tiab", decision=bob_votes)
     review.close()
-    app = ScreeningApp(tiny_url, "alice", "tiab")
+    app = ScreeningApp(url, "alice", "tiab")
+    seen = []
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("m")  # maybe counts as include: alice and bob agree, it is decided
+        seen.append(_text(app, "#status-counts"))
+        await pilot.press("m")
         await pilot.pause()
-        assert "mine 1 · left 4 · decided 1/5" in _text(app, "#status-counts")
-        await pilot.press("b")  # decided now, so bob's vote may be shown
-        assert "Other votes: bob: include" in _text(app, "#card")
+        seen.append(_text(app, "#status-counts"))
         await pilot.press("u")
         await pilot.pause()
-        assert "mine 0 · left 5 · decided 0/5" in _text(app, "#status-counts")
+        seen.append(_text(app, "#status-counts"))
+    return seen
+
+
+async def test_progress_is_own_votes_only_whatever_the_other_voted(
+    tiny_url: str, tmp_path: Path
+) -> None:
+    """The status line is the reviewer's own progress as a bar and a percentage; it is the same
+    whether the other reviewer agreed (the reference is then decided) or not (issue 9: a
+    "decided" count that rose after a vote gave the other reviewer's vote away)."""
+    import shutil
+
+    other = tmp_path / "other.db"
+    shutil.copy(tiny_url.removeprefix("sqlite:///"), other)
+    agreed = await _status_after_maybe(tiny_url, "include")
+    disagreed = await _status_after_maybe(f"sqlite:///{other}", "exclude")
+    assert (
+        agreed
+        == disagreed
+        == [
+            "0/5 voted ░░░░░░░░░░ 0% ",
+            "1/5 voted ██░░░░░░░░ 20% ",
+            "0/5 voted ░░░░░░░░░░ 0% ",
+        ]
+    )
+
+
+def test_progress_bar_rounds_down() -> None:
+    from reviewtool.tui.screening import progress_text
+
+    assert progress_text(2, 3).plain == "2/3 voted ██████░░░░ 66% "
+    assert progress_text(603, 604).plain == "603/604 voted █████████░ 99% "
+    assert progress_text(604, 604).plain == "604/604 voted ██████████ 100% "
+    assert progress_text(0, 0).plain == "0/0 voted ░░░░░░░░░░ 0% "
+
+
+# ---- keys typed back to back (issue 9 item 1: a key meant for the screen never lands in a
+# closed input, and no vote is lost) ----------------------------------------------------------
+
+
+def _record_titled(url: str, start: str) -> int:
+    from sqlmodel import select
+
+    from reviewtool.storage.models import Record
+
+    review = open_existing(url)
+    with review.reading() as session:
+        ids = [
+            r.id for r in session.exec(select(Record)).all() if (r.title or "").startswith(start)
+        ]
+    review.close()
+    assert len(ids) == 1 and ids[0] is not None
+    return ids[0]
+
+
+def _on_top(app: ScreeningApp) -> str:
+    return type(app.screen).__name__
+
+
+async def test_note_enter_then_vote_back_to_back_keeps_both(tiny_url: str) -> None:
+    """The issue's example: n, the note, Enter and i arrive together; the note goes with the vote."""
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "n", *keys_of("check dose"), "enter", "i")
+        await settle(pilot)
+        assert _on_top(app) == "ScreeningScreen" and _shown(app) == queue[1]
+        assert "1/5 voted" in _text(app, "#status-counts")
+    assert _votes(tiny_url) == {("alice", queue[0]): ("include", None, "check dose")}
+
+
+async def test_note_after_voting_then_more_votes_back_to_back(tiny_url: str) -> None:
+    """A note edited on a voted reference (saved at once), then votes on the next two."""
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "i", "b", "n", "backspace", *keys_of("ok"), "enter", "s", "m", "e", "3")
+        await settle(pilot)
+        assert _on_top(app) == "ScreeningScreen"
+    assert _votes(tiny_url) == {
+        ("alice", queue[0]): ("include", None, "ok"),
+        ("alice", queue[1]): ("maybe", None, None),
+        ("alice", queue[2]): ("exclude", "review or meta-analysis", None),
+    }
+
+
+async def test_note_escape_then_vote_back_to_back(tiny_url: str) -> None:
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "n", *keys_of("never mind"), "escape", "m")
+        await settle(pilot)
+    assert _votes(tiny_url) == {("alice", queue[0]): ("maybe", None, None)}
+
+
+async def test_pasted_note_then_vote_back_to_back(tiny_url: str) -> None:
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "n")
+        paste(app, "pasted from the protocol")
+        burst(app, "enter", "i")
+        await settle(pilot)
+    assert _votes(tiny_url) == {("alice", queue[0]): ("include", None, "pasted from the protocol")}
+
+
+async def test_reason_number_and_next_votes_back_to_back(tiny_url: str) -> None:
+    """e then the reason's number then votes on the next references, all at once."""
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "e", "2", "i", "e", "escape", "m", "e", "down", "down", "enter")
+        await settle(pilot)
+        assert _on_top(app) == "ScreeningScreen"
+    assert _votes(tiny_url) == {
+        ("alice", queue[0]): ("exclude", "case report or letter", None),
+        ("alice", queue[1]): ("include", None, None),
+        ("alice", queue[2]): ("maybe", None, None),
+        # the picker opens on "no reason"; two rows down is the second reason
+        ("alice", queue[3]): ("exclude", "case report or letter", None),
+    }
+
+
+async def test_search_picker_then_vote_back_to_back(tiny_url: str) -> None:
+    bone = _record_titled(tiny_url, "Bone marrow stromal cells")
+    cord = _record_titled(tiny_url, "Umbilical cord cells")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        # "cells" is in four titles, by record id: mesenchymal, bone marrow, umbilical, autologous
+        burst(app, "slash", *keys_of("cells"), "enter", "2", "i")
+        burst(app, "slash", *keys_of(str(cord)), "enter", "e", "1")
+        await settle(pilot)
+        assert _on_top(app) == "ScreeningScreen"
+    assert _votes(tiny_url) == {
+        ("alice", bone): ("include", None, None),
+        ("alice", cord): ("exclude", "animal study", None),
+    }
+
+
+async def test_flag_duplicate_then_vote_back_to_back(tiny_url: str) -> None:
+    from reviewtool.dedup.service import review_queue
+
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "d", *keys_of(f"{queue[1]} same trial"), "enter", "i")
+        await settle(pilot)
+    assert _votes(tiny_url) == {("alice", queue[0]): ("include", None, None)}
+    review = open_existing(tiny_url)
+    with review.reading() as session:
+        pairs = [{p.a["record_id"], p.b["record_id"]} for p in review_queue(session)]
+    review.close()
+    assert {queue[0], queue[1]} in pairs
+
+
+async def test_help_closed_then_vote_back_to_back(tiny_url: str) -> None:
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "question_mark", "q", "i", "question_mark", "escape", "m")
+        await settle(pilot)
+        assert _on_top(app) == "ScreeningScreen" and app.is_running
+    assert _votes(tiny_url) == {
+        ("alice", queue[0]): ("include", None, None),
+        ("alice", queue[1]): ("maybe", None, None),
+    }
+
+
+# ---- what a screener expects (issue 9 item 7) ------------------------------------------------
+
+
+def _key_line(app: ScreeningApp) -> str:
+    return " ".join(_text(app, "#keys").split())
+
+
+@pytest.mark.parametrize(
+    ("size", "line"),
+    [
+        ((80, 24), "i Include e Exclude m Maybe n Note u Undo s Skip b Back ? Help +5 more"),
+        (
+            (140, 45),
+            "i Include e Exclude m Maybe n Note u Undo s Skip b Back / Search c Criteria "
+            "d Duplicate q Quit f Full text ? Help",
+        ),
+    ],
+)
+async def test_key_line_shows_every_key_that_fits(
+    tiny_url: str, size: tuple[int, int], line: str
+) -> None:
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=size) as pilot:
+        assert _key_line(app) == line
+        await pilot.press("question_mark")  # the rest are in help, with every other key
+        listed = {keys for keys, _ in app.screen.rows}  # type: ignore[attr-defined]
+    assert {"b", "/", "c", "d", "q", "?", "f"} <= listed
+
+
+def test_key_line_fits_and_counts_the_rest() -> None:
+    from reviewtool.tui.widgets.keybar import key_line
+
+    entries = [("i", "Include"), ("e", "Exclude"), ("q", "Quit")]
+    # " i Include " is 11 cells, " e Exclude " 11, " q Quit " 8, " ? Help " 8, " ? Help +2 more " 16
+    assert key_line(entries, ("?", "Help"), 38).plain == " i Include  e Exclude  q Quit  ? Help "
+    assert key_line(entries, ("?", "Help"), 37).plain == " i Include  ? Help +2 more "
+    assert key_line(entries, ("?", "Help"), 26).plain == " ? Help +3 more "
+
+
+async def test_key_line_follows_the_keymap_and_the_stage(tiny_url: str, tmp_path: Path) -> None:
+    keys = tmp_path / "keys.toml"
+    keys.write_text('include = "y"\nhelp = "f1"\n', encoding="utf-8")
+    app = ScreeningApp(tiny_url, "alice", "fulltext", keymap_path=keys)
+    async with app.run_test(size=(80, 24)):
+        assert _key_line(app).startswith("y Include e Exclude m Maybe n Note f Full text")
+        assert _key_line(app).endswith("u Undo f1 Help +6 more")
+
+
+async def test_search_picker_counts_all_hits_keeps_whole_titles_and_marks_own_votes(
+    tiny_url: str,
+) -> None:
+    mesenchymal = _record_titled(tiny_url, "Mesenchymal stem cells")
+    bone = _record_titled(tiny_url, "Bone marrow stromal cells")
+    review = open_existing(tiny_url)
+    with review.transaction() as session:
+        record_decision(
+            session, actor="alice", record_id=mesenchymal, stage="tiab", decision="include"
+        )
+        record_decision(
+            session,
+            actor="bob",
+            record_id=bone,
+            stage="tiab",
+            decision="exclude",
+            reason="animal study",
+        )
+    review.close()
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=(80, 24)) as pilot:
+        burst(app, "slash", *keys_of("cells"), "enter")
+        await settle(pilot)
+        picker = app.screen
+        assert picker.title_text == "4 references have all of: cells"  # type: ignore[attr-defined]
+        options = [str(o) for o in picker.options]  # type: ignore[attr-defined]
+    assert options == [
+        f"#{mesenchymal} {TITLES[0]}  ✓ your vote: include",
+        f"#{bone} {TITLES[1]}",  # bob's exclude is not alice's to see
+        f"#{_record_titled(tiny_url, 'Umbilical')} {TITLES[3]}",
+        f"#{_record_titled(tiny_url, 'Autologous')} {TITLES[4]}",
+    ]
+
+
+async def test_search_picker_says_how_many_beyond_the_first_fifty(sample_review_url: str) -> None:
+    from reviewtool.screening.service import search_references
+
+    review = open_existing(sample_review_url)
+    with review.reading() as session:
+        total = len(search_references(session, actor="bob", stage="tiab", text="the", limit=10**6))
+    review.close()
+    assert total > 50
+    app = ScreeningApp(sample_review_url, "bob", "tiab")
+    async with app.run_test(size=(80, 24)) as pilot:
+        burst(app, "slash", *keys_of("the"), "enter")
+        await settle(pilot)
+        assert app.screen.title_text == (  # type: ignore[attr-defined]
+            f"{total} references have all of: the (the first 50 by record id; add words to narrow)"
+        )
+        assert len(app.screen.options) == 50  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def fulltext_url(tiny_url: str, tmp_path: Path) -> tuple[str, int]:
+    """The first reference included at title/abstract by alice (with a note) and bob, its full
+    text a PDF in pdfs/ next to the review."""
+    first = _queue(tiny_url, "alice")[0]
+    (tmp_path / "pdfs").mkdir()
+    (tmp_path / "pdfs" / "first.pdf").write_bytes(b"%PDF-1.4\n")
+    review = open_existing(tiny_url)
+    with review.transaction() as session:
+        record_decision(
+            session,
+            actor="alice",
+            record_id=first,
+            stage="tiab",
+            decision="include",
+            note="check the dose arm",
+        )
+        record_decision(session, actor="bob", record_id=first, stage="tiab", decision="maybe")
+        set_fulltext(session, actor="alice", record_id=first, location="pdfs/first.pdf")
+        # Full text opens to a reviewer once title/abstract is no longer blind (docs/blinding.md).
+        unblind_stage(session, actor="alice", stage="tiab")
+    review.close()
+    return tiny_url, first
+
+
+async def test_fulltext_key_opens_the_file_with_the_system_opener(
+    fulltext_url: tuple[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewtool.tui.widgets import opener
+
+    launched: list[tuple[list[str], str]] = []
+    monkeypatch.setattr(opener, "system_opener", lambda: ["/usr/bin/xdg-open"])
+    monkeypatch.setattr(opener, "launch", lambda cmd, target: launched.append((cmd, target)))
+    url, first = fulltext_url
+    app = ScreeningApp(url, "bob", "fulltext")
+    async with app.run_test(size=SIZE) as pilot:
+        assert _shown(app) == first
+        await pilot.press("f")
+        messages = [n.message for n in app._notifications]
+    pdf = str((tmp_path / "pdfs" / "first.pdf").resolve())
+    assert launched == [(["/usr/bin/xdg-open"], pdf)]
+    assert messages[-1] == f"Opening {pdf}"
+
+
+async def test_fulltext_key_says_where_it_is_without_an_opener(
+    fulltext_url: tuple[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewtool.tui.widgets import opener
+
+    launched: list[str] = []
+    monkeypatch.setattr(opener, "system_opener", lambda: None)  # e.g. over SSH
+    monkeypatch.setattr(opener, "launch", lambda cmd, target: launched.append(target))
+    url, _ = fulltext_url
+    app = ScreeningApp(url, "bob", "fulltext")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        messages = [n.message for n in app._notifications]
+    pdf = (tmp_path / "pdfs" / "first.pdf").resolve()
+    assert launched == [] and messages[-1] == (
+        f"No program to open it here; the full text is at {pdf}"
+    )
+
+
+def test_open_location_urls_missing_files_and_failing_openers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewtool.tui.widgets import opener
+
+    launched: list[str] = []
+    monkeypatch.setattr(opener, "system_opener", lambda: ["open"])
+    monkeypatch.setattr(opener, "launch", lambda cmd, target: launched.append(target))
+    doi = "https://doi.org/10.1000/test.1"
+    assert opener.open_location(doi, tmp_path) == opener.Opening(True, doi, f"Opening {doi}")
+    missing = opener.open_location("pdfs/none.pdf", tmp_path)
+    assert not missing.opened
+    assert (
+        missing.message == f"The full text file pdfs/none.pdf is not found here or in {tmp_path}."
+    )
+    assert launched == [doi]
+
+    def broken(cmd: list[str], target: str) -> None:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(opener, "launch", broken)
+    failed = opener.open_location(doi, None)
+    assert not failed.opened and failed.message.startswith("open could not open it (")
+    assert failed.message.endswith(f"the full text is at {doi}")
+
+
+def test_system_opener_needs_a_graphical_session_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from reviewtool.tui.widgets import opener
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(opener.os, "name", "posix")
+    monkeypatch.setattr(opener.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert opener.system_opener() is None
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert opener.system_opener() == ["/usr/bin/xdg-open"]
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert opener.system_opener() == ["/usr/bin/open"]
+
+
+async def test_own_title_abstract_note_is_shown_again_at_full_text(
+    fulltext_url: tuple[str, int],
+) -> None:
+    url, first = fulltext_url
+    app = ScreeningApp(url, "alice", "fulltext")
+    async with app.run_test(size=SIZE):
+        assert _shown(app) == first
+        assert "Your title/abstract vote: include · note: check the dose arm" in _text(app, "#card")
+    other = ScreeningApp(url, "bob", "fulltext")
+    async with other.run_test(size=SIZE):
+        card = _text(other, "#card")
+        assert "Your title/abstract vote: maybe" in card
+        assert "check the dose arm" not in card  # alice's note is hers
+
+
+async def test_prompt_editing_keys_in_order_and_ctrl_q_still_quits(tiny_url: str) -> None:
+    """Editing keys in a dialog run in the order typed too; keys the dialog has no use for
+    (ctrl+q) reach the app."""
+    queue = _queue(tiny_url, "alice")
+    app = ScreeningApp(tiny_url, "alice", "tiab")
+    async with app.run_test(size=SIZE) as pilot:
+        burst(app, "n", *keys_of("dose"), "home", *keys_of("check "), "end", "backspace", "enter")
+        burst(app, "i", "n", *keys_of("unsent"), "ctrl+q")
+        await settle(pilot)
+    assert not app.is_running
+    assert _votes(tiny_url) == {("alice", queue[0]): ("include", None, "check dos")}

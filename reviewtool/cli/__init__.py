@@ -1,8 +1,11 @@
 """The ``reviewtool`` command line: a thin layer over the library.
 
 Each command group lives in its own module and exposes ``app``. Commands parse options, call one
-library function and render its result. Every ``ReviewtoolError`` is turned into one line on stderr
-and a non-zero exit code here, in one place; ``--debug`` shows the traceback instead.
+library function and render its result. Every error a user can meet ends here, in one place, as
+one line on stderr and a non-zero exit code: a ``ReviewtoolError`` with its class's code, a
+database that cannot be used (a driver exception that escaped the storage layer) with code 9, a
+command line click cannot parse with code 2, and anything else, a fault in reviewtool, as an
+"internal error" line with code 1. ``--debug`` (or ``$REVIEWTOOL_DEBUG``) shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -17,18 +20,84 @@ from typer.core import _click as click  # typer vendors click; its Context is th
 
 from reviewtool.errors import ReviewtoolError
 
+INTERNAL_ERROR_EXIT = 1
+
 
 class _ReviewtoolGroup(TyperGroup):
-    """Root group that maps library errors to one stderr line and an exit code."""
+    """Root group: the one error boundary of every command (see the module docstring)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # Options of the root itself (`reviewtool --bogus`) are parsed here, before invoke().
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.UsageError as exc:
+            if isinstance(exc, click.exceptions.NoArgsIsHelpError) or _debug_in(args):
+                raise
+            _usage_line(exc)
+            raise typer.Exit(exc.exit_code) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ReviewtoolError as exc:
+        except (typer.Exit, typer.Abort):
+            raise
+        except click.exceptions.UsageError as exc:
+            if isinstance(exc, click.exceptions.NoArgsIsHelpError) or _debug_enabled(ctx):
+                raise
+            _usage_line(exc)
+            ctx.exit(exc.exit_code)
+        except click.exceptions.ClickException as exc:
             if _debug_enabled(ctx):
                 raise
-            typer.echo(f"reviewtool: error: {exc}", err=True)
+            typer.echo(f"reviewtool: error: {_one_line(exc.format_message())}", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:
+            if _debug_enabled(ctx):
+                raise
+            known = _as_reviewtool_error(exc)
+            if known is not None:
+                typer.echo(f"reviewtool: error: {_one_line(str(known))}", err=True)
+                ctx.exit(known.exit_code)
+            typer.echo(
+                f"reviewtool: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+                "(a fault in reviewtool: run again with --debug and report the traceback)",
+                err=True,
+            )
+            ctx.exit(INTERNAL_ERROR_EXIT)
+
+
+def _as_reviewtool_error(exc: Exception) -> ReviewtoolError | None:
+    """The error as the user should read it, or None when it is a fault in reviewtool."""
+    if isinstance(exc, ReviewtoolError):
+        return exc
+    if "sqlalchemy" in sys.modules:  # a driver error can only come from a command that loaded it
+        from reviewtool.storage.engine import database_error
+
+        return database_error(exc, "")
+    return None
+
+
+def _one_line(text: str) -> str:
+    # Lines joined, spaces within a line kept (a message may quote "ER  -" from a RIS file).
+    return " ".join(line.strip() for line in text.splitlines() if line.strip()) or "(no message)"
+
+
+def _usage_line(exc: click.exceptions.UsageError) -> None:
+    where = exc.ctx.command_path if exc.ctx is not None else "reviewtool"
+    typer.echo(
+        f"reviewtool: error: {_one_line(exc.format_message()).rstrip('.')} (see `{where} --help`)",
+        err=True,
+    )
+
+
+def _debug_in(args: list[str]) -> bool:
+    return "--debug" in args or bool(os.environ.get("REVIEWTOOL_DEBUG"))
 
 
 def _debug_enabled(ctx: click.Context) -> bool:

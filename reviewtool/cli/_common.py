@@ -1,5 +1,10 @@
 """Options and helpers every command group shares.
 
+``--db`` and ``--as`` are defined once, here (``DbOption``, ``ActorOption``), and every command that
+opens a review takes both (a test walks the command tree to keep it so). Every command acts as a
+member: writes are checked by the library function they call, reads by ``reading(db, actor)``.
+Every input file is checked by ``InputFile`` before the review is opened.
+
 Nothing heavy is imported here: ``reviewtool --help`` must stay fast, so the storage layer (and with
 it sqlmodel and SQLAlchemy) is imported inside the functions that need it.
 """
@@ -7,7 +12,7 @@ it sqlmodel and SQLAlchemy) is imported inside the functions that need it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -15,14 +20,42 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from reviewtool.errors import InvalidInput
+
 if TYPE_CHECKING:
     from rich.console import Console
     from sqlmodel import Session
+    from textual.app import App
 
+    from reviewtool.domain import Action
     from reviewtool.storage import Review
 
 DEFAULT_DB = "review.db"
 
+
+def _from_group(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """``--db`` / ``--as`` typed before a sub-command (``reviewtool screen --as bob decide ...``)
+    hold for it, unless the sub-command is given its own; the command line beats the environment."""
+    from typer._click.core import ParameterSource
+
+    if ctx.get_parameter_source(param.name or "") is ParameterSource.COMMANDLINE:
+        return value
+    flag = param.opts[0]
+    parent = ctx.parent
+    while parent is not None:
+        for outer in parent.command.params:
+            if (
+                flag in outer.opts
+                and outer.name is not None
+                and parent.get_parameter_source(outer.name) is ParameterSource.COMMANDLINE
+            ):
+                given: str | None = parent.params.get(outer.name)
+                return given
+        parent = parent.parent
+    return value
+
+
+# The one definition of --db and --as: every command that opens a review takes both.
 DbOption = Annotated[
     str | None,
     typer.Option(
@@ -30,6 +63,7 @@ DbOption = Annotated[
         envvar="REVIEWTOOL_DB",
         help="Review database: a file path or a SQLAlchemy URL. Default: ./review.db.",
         show_default=False,
+        callback=_from_group,
     ),
 ]
 ActorOption = Annotated[
@@ -39,6 +73,7 @@ ActorOption = Annotated[
         envvar="REVIEWTOOL_USER",
         help="Member to act as. Default: $REVIEWTOOL_USER, else the login name.",
         show_default=False,
+        callback=_from_group,
     ),
 ]
 
@@ -54,6 +89,31 @@ class OutputFormat(StrEnum):
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
+
+
+def existing_file(value: Path | None) -> Path | None:
+    """The path of an input file that exists and is a readable file, else InvalidInput naming it.
+
+    Used as the typer callback of every input-file argument and option (``InputFile``), so a
+    missing file is refused while the command line is parsed: before the review is opened or
+    anything is written.
+    """
+    if value is None:
+        return None
+    if not value.exists():
+        raise InvalidInput(f"{value}: no such file")
+    if value.is_dir():
+        raise InvalidInput(f"{value}: is a directory, not a file")
+    if not os.access(value, os.R_OK):
+        raise InvalidInput(f"{value}: cannot be read (permission denied)")
+    return value
+
+
+def existing_files(values: list[Path] | None) -> list[Path] | None:
+    """``existing_file`` for an argument that takes several files."""
+    for value in values or []:
+        existing_file(value)
+    return values
 
 
 def database_url(db: str | None) -> str:
@@ -96,14 +156,47 @@ def writing(db: str | None) -> Iterator[Session]:
 
 
 @contextmanager
-def reading(db: str | None) -> Iterator[Session]:
-    """A read-only session on the review at ``db``."""
+def reading(db: str | None, actor: str | None) -> Iterator[Session]:
+    """A read-only session on the review at ``db`` for the member ``actor`` (``--as``).
+
+    Reading a review is an action like any other: the person must be an active member (any role);
+    else UnknownMember (exit 3), and the refusal is recorded in the ledger.
+    """
+    from reviewtool.access import require
+    from reviewtool.domain import Action
+
     review = open_review(db)
     try:
         with review.reading() as session:
+            require(session, actor_name(actor), Action.READ)
             yield session
     finally:
         review.close()
+
+
+def run_screen(
+    db: str | None, actor: str | None, action: Action, build: Callable[[str, str], App[None]]
+) -> None:
+    """Open a terminal screen for ``actor`` only once they may do ``action`` on the review at ``db``.
+
+    The review is opened and the person checked before the screen takes over the terminal, so a
+    missing review, a database that cannot be used, an unknown person or a missing role is one
+    line on stderr and a non-zero exit (the refusal is recorded), never a screen. ``build(url,
+    person)`` makes the app; a screen that stops on an unexpected error exits non-zero too.
+    """
+    from reviewtool.access import require
+
+    person = actor_name(actor)
+    review = open_review(db)
+    try:
+        with review.reading() as session:
+            require(session, person, action)
+    finally:
+        review.close()
+    app = build(database_url(db), person)
+    app.run()
+    if app.return_code:
+        raise typer.Exit(app.return_code)
 
 
 def console() -> Console:

@@ -20,6 +20,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    existing_file,
     reading,
     writing,
 )
@@ -72,7 +73,12 @@ class Tau2Choice(StrEnum):
 
 @app.command("file")
 def file_command(
-    data: Annotated[Path, typer.Argument(help="CSV with one row per study.", show_default=False)],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with one row per study.", show_default=False, callback=existing_file
+        ),
+    ],
     measure: Annotated[
         MeasureChoice, typer.Option("--measure", "-m", help="Effect measure.", case_sensitive=False)
     ] = MeasureChoice.SMD,
@@ -412,6 +418,7 @@ def run_command(
         typer.Argument(
             help="Outcomes CSV: one row per study × outcome × time point (docs/analysis.md).",
             show_default=False,
+            callback=existing_file,
         ),
     ],
     name: Annotated[str, typer.Option("--name", "-n", help="A name for the stored run.")],
@@ -460,7 +467,7 @@ def run_command(
     _print_run(run)
     if out is not None:
         # A read session of its own: drawing the plots must not hold the review's write lock.
-        with reading(db) as session:
+        with reading(db, actor) as session:
             report = export_run(
                 session, run.id, out, export_format, plots=plots, subgroup_plots=subgroup_plots
             )
@@ -468,14 +475,16 @@ def run_command(
 
 
 @app.command("runs")
-def runs_command(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+def runs_command(
+    db: DbOption = None, actor: ActorOption = None, output: FormatOption = OutputFormat.TABLE
+) -> None:
     """List the stored analysis runs.
 
     Example: reviewtool analyze runs --format json
     """
     from reviewtool.analysis.service import list_runs
 
-    with reading(db) as session:
+    with reading(db, actor) as session:
         runs = list_runs(session)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([r.to_dict() for r in runs], indent=2, ensure_ascii=False))
@@ -513,6 +522,7 @@ def export_command(
     plots: PlotsOption = True,
     subgroup_plots: SubgroupPlotsOption = False,
     db: DbOption = None,
+    actor: ActorOption = None,
 ) -> None:
     """Write a stored run's tables (CSV, Markdown, XLSX) and forest/funnel plots to a folder.
 
@@ -520,7 +530,7 @@ def export_command(
     """
     from reviewtool.analysis.service import export_run
 
-    with reading(db) as session:
+    with reading(db, actor) as session:
         report = export_run(
             session, run_id, out, export_format, plots=plots, subgroup_plots=subgroup_plots
         )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reviewtool.cli._common import FormatOption, OutputFormat, console
+from reviewtool.cli._common import FormatOption, OutputFormat, console, existing_file
 
 if TYPE_CHECKING:
     from reviewtool.analysis.checker import ReportedFileCheck
@@ -24,6 +24,7 @@ def check_command(
         typer.Argument(
             help="CSV of reported results: estimate, ci_low, ci_high, [p], [measure], [label].",
             show_default=False,
+            callback=existing_file,
         ),
     ],
     ratio: Annotated[

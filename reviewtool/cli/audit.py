@@ -69,7 +69,7 @@ def log(
     from reviewtool.domain import Action
 
     entity_type, _, entity_id = (entity or "").partition(":")
-    with reading(db) as session:
+    with reading(db, viewer) as session:
         member = require(session, actor_name(viewer), Action.READ, doing="read the audit log")
         events = list_events(
             session,
@@ -148,7 +148,7 @@ def verify(
     from reviewtool.audit import verify as verify_ledger
     from reviewtool.errors import AuditChainBroken
 
-    with reading(db) as session:
+    with reading(db, actor) as session:
         report = verify_ledger(session)
         blind = bool(sight(session, actor_name(actor)).blind)
     if expect_head is not None and report.ok and report.head_hash != expect_head:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -16,8 +17,9 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
-    database_url,
+    existing_file,
     reading,
+    run_screen,
     write_csv,
     writing,
 )
@@ -57,14 +59,16 @@ def run(
 
 
 @app.command("queue")
-def queue(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+def queue(
+    db: DbOption = None, actor: ActorOption = None, output: FormatOption = OutputFormat.TABLE
+) -> None:
     """List the uncertain pairs waiting for a person, strongest first.
 
     Example: reviewtool dedup queue --format json
     """
     from reviewtool.dedup.service import review_queue
 
-    with reading(db) as session:
+    with reading(db, actor) as session:
         pairs = review_queue(session)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([p.to_dict() for p in pairs], indent=2, ensure_ascii=False))
@@ -182,8 +186,10 @@ def reject(
 
 @app.command("import-decisions")
 def import_decisions(
-    path: str = typer.Argument(
-        ..., help="CSV: pair_id or record_a,record_b; decision (confirm|reject); note."
+    path: Path = typer.Argument(
+        ...,
+        help="CSV: pair_id or record_a,record_b; decision (confirm|reject); note.",
+        callback=existing_file,
     ),
     db: DbOption = None,
     actor: ActorOption = None,
@@ -195,7 +201,7 @@ def import_decisions(
     from reviewtool.dedup.service import decide_from_file
 
     with writing(db) as session:
-        count = decide_from_file(session, actor=actor_name(actor), path=path)
+        count = decide_from_file(session, actor=actor_name(actor), path=str(path))
     console().print(f"Applied {count} dedup decisions from {path}.", highlight=False)
 
 
@@ -218,14 +224,16 @@ def undo(
 
 
 @app.command("report")
-def report(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+def report(
+    db: DbOption = None, actor: ActorOption = None, output: FormatOption = OutputFormat.TABLE
+) -> None:
     """Counts per source and the PRISMA "duplicate records removed" number.
 
     Example: reviewtool dedup report --format json
     """
     from reviewtool.dedup.service import dedup_report
 
-    with reading(db) as session:
+    with reading(db, actor) as session:
         result = dedup_report(session)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(result.to_dict(), indent=2))
@@ -266,6 +274,7 @@ def report(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> No
 def export(
     fmt: str = typer.Option("csv", "--format", help="csv (the only format so far)."),
     db: DbOption = None,
+    actor: ActorOption = None,
 ) -> None:
     """Write one row per record: source_id,batch,group_id,is_primary (to score against labels).
 
@@ -276,7 +285,7 @@ def export(
 
     if fmt != "csv":
         raise InvalidInput(f"--format must be csv, not {fmt!r}")
-    with reading(db) as session:
+    with reading(db, actor) as session:
         writer = csv.DictWriter(
             sys.stdout,
             fieldnames=["source_id", "batch", "group_id", "is_primary", "record_id"],
@@ -293,6 +302,7 @@ def review(db: DbOption = None, actor: ActorOption = None) -> None:
 
     Example: reviewtool dedup review --as alice
     """
+    from reviewtool.domain import Action
     from reviewtool.tui.dedup_review import DedupReviewApp
 
-    DedupReviewApp(database_url(db), actor_name(actor)).run()
+    run_screen(db, actor, Action.DEDUPLICATE, DedupReviewApp)

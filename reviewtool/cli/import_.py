@@ -15,6 +15,7 @@ from reviewtool.cli._common import (
     actor_name,
     console,
     err_console,
+    existing_files,
     reading,
     write_csv,
     writing,
@@ -47,7 +48,9 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_(
         files: list[Path] = typer.Argument(
-            ..., help="Export files (RIS, nbib, Ovid, BibTeX, EndNote XML/tagged, WoS, CSV)."
+            ...,
+            help="Export files (RIS, nbib, Ovid, BibTeX, EndNote XML/tagged, WoS, CSV).",
+            callback=existing_files,
         ),
         source: str = typer.Option(
             ..., "--source", help='Database searched, e.g. "MEDLINE (PubMed)".'
@@ -176,7 +179,7 @@ def list_(
     if status is not None and status not in ("unique", "primary", "duplicate"):
         raise InvalidInput(f"--status must be unique, primary or duplicate, not {status!r}")
     who = actor_name(actor)
-    with reading(db) as session:
+    with reading(db, actor) as session:
         views = list_records(session, batch_id=batch, status=status)
         # Labels are the acting member's to see (private while screening is blind); a person
         # who is not a member lists records without labels, but cannot filter by one.
@@ -242,7 +245,7 @@ def show(
     from reviewtool.screening.labels import visible_labels
 
     who = actor_name(actor)
-    with reading(db) as session:
+    with reading(db, actor) as session:
         detail = record_detail(session, record)
         labels = visible_labels(session, actor=who, quiet=True, record_ids={record})
     detail["labels"] = [v.shown(who) for v in labels.get(record, [])]

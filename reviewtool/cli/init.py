@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from reviewtool.cli._common import ActorOption, DbOption, actor_name, console, database_url
+from reviewtool.cli._common import (
+    ActorOption,
+    DbOption,
+    actor_name,
+    console,
+    database_url,
+    existing_file,
+)
 from reviewtool.errors import InvalidInput
 
 
@@ -28,7 +35,10 @@ def register(app: typer.Typer) -> None:
         title: str = typer.Option(..., "--title", help="The review's title."),
         question: str = typer.Option("", "--question", help="The review question / PICO text."),
         question_file: Path | None = typer.Option(
-            None, "--question-file", help="Read the question / PICO text from this file."
+            None,
+            "--question-file",
+            help="Read the question / PICO text from this file.",
+            callback=existing_file,
         ),
         setting: list[str] = typer.Option(
             [], "--set", help="A setting as KEY=VALUE (repeatable); see `reviewtool settings show`."

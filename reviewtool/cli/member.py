@@ -100,6 +100,7 @@ def remove(
 def list_(
     include_removed: bool = typer.Option(False, "--all", help="Include removed members."),
     db: DbOption = None,
+    actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List the members and their roles.
@@ -108,7 +109,7 @@ def list_(
     """
     from reviewtool.members.service import list_members
 
-    with reading(db) as session:
+    with reading(db, actor) as session:
         members = list_members(session, include_removed=include_removed)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([m.to_dict() for m in members], indent=2))

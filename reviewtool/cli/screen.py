@@ -17,8 +17,9 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
-    database_url,
+    existing_file,
     reading,
+    run_screen,
     write_csv,
     writing,
 )
@@ -39,7 +40,7 @@ def screen(
     ctx: typer.Context,
     stage: str = StageOption,
     keys: Path | None = typer.Option(
-        None, "--keys", help="A TOML file of key bindings (see docs)."
+        None, "--keys", help="A TOML file of key bindings (see docs).", callback=existing_file
     ),
     db: DbOption = None,
     actor: ActorOption = None,
@@ -50,11 +51,17 @@ def screen(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from reviewtool.domain import Action
     from reviewtool.screening.service import parse_stage
     from reviewtool.tui.screening import ScreeningApp
 
     parse_stage(stage)
-    ScreeningApp(database_url(db), actor_name(actor), stage, keymap_path=keys).run()
+    run_screen(
+        db,
+        actor,
+        Action.SCREEN,
+        lambda url, person: ScreeningApp(url, person, stage, keymap_path=keys),
+    )
 
 
 @app.command("decide")
@@ -75,10 +82,10 @@ def decide(
 
     Example: reviewtool screen decide 17 exclude --reason "animal study" --as alice
     """
-    from reviewtool.screening.service import record_decision
+    from reviewtool.screening.service import cast_vote
 
     with writing(db) as session:
-        vote = record_decision(
+        cast = cast_vote(
             session,
             actor=actor_name(actor),
             record_id=record,
@@ -87,9 +94,15 @@ def decide(
             reason=reason,
             note=note,
         )
-    console().print(
+    vote, replaced = cast.vote, cast.replaced
+    said = (
         f"Record {record} at {stage}: {vote.decision}{f' ({vote.reason})' if vote.reason else ''}."
     )
+    if replaced is not None:
+        # A vote cast in the screen (or another terminal) is replaced knowingly, never silently.
+        was = f"{replaced.decision}{f' ({replaced.reason})' if replaced.reason else ''}"
+        said += f" It replaced your vote {was} of {replaced.decided_at[:16].replace('T', ' ')} UTC."
+    console().print(said, markup=False)
 
 
 @app.command("undo")
@@ -109,7 +122,9 @@ def undo(stage: str = StageOption, db: DbOption = None, actor: ActorOption = Non
 
 @app.command("import-decisions")
 def import_decisions(
-    path: str = typer.Argument(..., help="CSV with record_id,decision[,reason][,note]."),
+    path: Path = typer.Argument(
+        ..., help="CSV with record_id,decision[,reason][,note].", callback=existing_file
+    ),
     stage: str = StageOption,
     db: DbOption = None,
     actor: ActorOption = None,
@@ -121,7 +136,7 @@ def import_decisions(
     from reviewtool.screening.service import import_decisions as run
 
     with writing(db) as session:
-        count = run(session, actor=actor_name(actor), path=path, stage=stage)
+        count = run(session, actor=actor_name(actor), path=str(path), stage=stage)
     console().print(f"Recorded {count} votes from {path} at {stage}.", highlight=False)
 
 
@@ -139,7 +154,7 @@ def conflicts(
     """
     from reviewtool.screening.service import list_conflicts
 
-    with reading(db) as session:
+    with reading(db, actor) as session:
         views = list_conflicts(
             session, actor=actor_name(actor), stage=stage, include_resolved=resolved
         )
@@ -271,7 +286,9 @@ def unblind(
 
 @app.command("import-resolutions")
 def import_resolutions(
-    path: str = typer.Argument(..., help="CSV with record_id,decision[,reason][,note]."),
+    path: Path = typer.Argument(
+        ..., help="CSV with record_id,decision[,reason][,note].", callback=existing_file
+    ),
     stage: str = StageOption,
     db: DbOption = None,
     actor: ActorOption = None,
@@ -283,16 +300,17 @@ def import_resolutions(
     from reviewtool.screening.service import import_resolutions as run
 
     with writing(db) as session:
-        count = run(session, actor=actor_name(actor), path=path, stage=stage)
+        count = run(session, actor=actor_name(actor), path=str(path), stage=stage)
     console().print(f"Resolved {count} conflicts from {path} at {stage}.", highlight=False)
 
 
 @app.command("fulltext")
 def fulltext(
     record: int = typer.Argument(..., help="The record id (included at title/abstract)."),
-    location: str | None = typer.Option(
-        None, "--file", "--url", help="Where the full text is (path or URL)."
+    file: Path | None = typer.Option(
+        None, "--file", help="The full text's file (it must exist).", callback=existing_file
     ),
+    url: str | None = typer.Option(None, "--url", help="The full text's web address."),
     not_retrieved: bool = typer.Option(
         False, "--not-retrieved", help="The full text could not be obtained."
     ),
@@ -304,8 +322,12 @@ def fulltext(
 
     Example: reviewtool screen fulltext 17 --file pdfs/lin2017.pdf --as alice
     """
+    from reviewtool.errors import InvalidInput
     from reviewtool.screening.service import set_fulltext
 
+    if file is not None and url is not None:
+        raise InvalidInput("give --file or --url, not both")
+    location = url if file is None else str(file)
     with writing(db) as session:
         after = set_fulltext(
             session,
@@ -379,7 +401,7 @@ def export(stage: str = StageOption, db: DbOption = None, actor: ActorOption = N
     from reviewtool.screening.service import final_decisions
 
     who = actor_name(actor)
-    with reading(db) as session:
+    with reading(db, actor) as session:
         rows = final_decisions(session, actor=who, stage=stage)
         labels = visible_labels(session, actor=who, quiet=True)
     writer = csv.DictWriter(
@@ -413,7 +435,7 @@ def stats(
 
     stages = [stage] if stage else ["tiab", "fulltext"]
     viewer = actor_name(actor)
-    with reading(db) as session:
+    with reading(db, actor) as session:
         results = [screening_stats(session, actor=viewer, stage=s) for s in stages]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps({r.stage: r.to_dict() for r in results}, indent=2))
@@ -520,8 +542,14 @@ def register(app_root: typer.Typer) -> None:
 
         Example: reviewtool adjudicate --as carol --stage tiab
         """
+        from reviewtool.domain import Action
         from reviewtool.screening.service import parse_stage
         from reviewtool.tui.adjudication import AdjudicationApp
 
         parse_stage(stage)
-        AdjudicationApp(database_url(db), actor_name(actor), stage).run()
+        run_screen(
+            db,
+            actor,
+            Action.RESOLVE_CONFLICT,
+            lambda url, person: AdjudicationApp(url, person, stage),
+        )

@@ -22,7 +22,9 @@ app = typer.Typer(help="Show and change the review's settings.", no_args_is_help
 
 
 @app.command("show")
-def show(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None:
+def show(
+    db: DbOption = None, actor: ActorOption = None, output: FormatOption = OutputFormat.TABLE
+) -> None:
     """Show every setting with its value and what it does.
 
     Example: reviewtool settings show --format json
@@ -30,7 +32,7 @@ def show(db: DbOption = None, output: FormatOption = OutputFormat.TABLE) -> None
     from reviewtool.domain import SETTINGS
     from reviewtool.review.service import get_settings
 
-    with reading(db) as session:
+    with reading(db, actor) as session:
         values = get_settings(session)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(values, indent=2, ensure_ascii=False))

@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
         """
         from reviewtool.review.service import review_status
 
-        with reading(db) as session:
+        with reading(db, actor) as session:
             result = review_status(session, actor=actor_name(actor))
         if output is OutputFormat.JSON:
             typer.echo(json.dumps(result.to_dict(), indent=2))

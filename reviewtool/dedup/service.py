@@ -569,7 +569,9 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
     """Apply a CSV of decisions (``pair_id`` or ``record_a,record_b``; ``decision``; ``note``).
 
     All rows or none: an unknown record or decision names the file and line. Returns the row count.
+    The person is checked before the file is read, as every command checks access first.
     """
+    require(session, actor, Action.DEDUPLICATE)
     rows = read_rows(
         path,
         required=[{"decision", "pair_id"}, {"decision", "record_a", "record_b"}],

@@ -57,6 +57,7 @@ Gwet KL (2014). Handbook of Inter-Rater Reliability, 4th ed. Advanced Analytics.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -361,9 +362,8 @@ def _kappa_se(
         for j in range(q):
             w = 1.0 if i == j else 0.0
             total += p[i][j] * (w - (col[i] + row[j]) * (1.0 - kappa)) ** 2
-    var = (total - (kappa - expected * (1.0 - kappa)) ** 2) / (n * (1.0 - expected) ** 2)
-    # At perfect agreement the bracket is 0 up to rounding; never take the root of -1e-17.
-    return math.sqrt(max(var, 0.0))
+    var = _difference(total, (kappa - expected * (1.0 - kappa)) ** 2) / (n * (1.0 - expected) ** 2)
+    return math.sqrt(var)
 
 
 def _ac1_se(
@@ -382,8 +382,22 @@ def _ac1_se(
             w = 1.0 if k == m else 0.0
             term = w - 2.0 * (1.0 - ac1) * (1.0 - (pi[k] + pi[m]) / 2.0) / (q - 1)
             total += p[k][m] * term**2
-    var = (total - (observed - 2.0 * (1.0 - ac1) * expected) ** 2) / (n * (1.0 - expected) ** 2)
-    return math.sqrt(max(var, 0.0))
+    var = _difference(total, (observed - 2.0 * (1.0 - ac1) * expected) ** 2)
+    return math.sqrt(var / (n * (1.0 - expected) ** 2))
+
+
+def _difference(total: float, square: float) -> float:
+    """``total - square`` for a variance's numerator, 0 where the two are equal up to rounding.
+
+    Both standard errors above are a difference of two sums that cancel exactly in degenerate
+    tables (perfect agreement, or every pair in cells that make the variance vanish); floating
+    point leaves +-1e-17 there, whose root (3e-9) would be reported as a standard error and would
+    change with the order of the categories. A difference within 64 ulps of the larger term is 0.
+    """
+    diff = total - square
+    if abs(diff) <= 64 * sys.float_info.epsilon * max(abs(total), abs(square)):
+        return 0.0
+    return max(diff, 0.0)
 
 
 def _wald(estimate: float, se: float, z: float) -> tuple[float, float]:

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -36,7 +37,13 @@ from reviewtool.domain import (
     Vote,
     screening_outcome,
 )
-from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
+from reviewtool.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ReviewtoolError,
+    StageOrderError,
+)
 from reviewtool.screening.agreement import pairwise_screening_agreement
 from reviewtool.screening.labels import records_labelled, visible_labels
 from reviewtool.storage.models import (
@@ -314,6 +321,90 @@ def _write_vote(
     return VoteView(member.name, new.decision, new.reason, new.note, new.decided_at)
 
 
+class Unchecked(Enum):
+    """Marker for ``record_decision(expected=...)``: the caller does not say which vote it saw."""
+
+    UNCHECKED = "unchecked"
+
+
+UNCHECKED = Unchecked.UNCHECKED
+
+
+class VoteChangedElsewhere(ReviewtoolError):
+    """The reviewer's current vote is not the one the caller showed them: it was cast, changed or
+    taken back since, in another window or from the CLI. Nothing was written; ``current`` holds
+    the vote in force (None: no vote)."""
+
+    exit_code = 4
+
+    def __init__(self, record_id: int, stage: str, current: VoteView | None) -> None:
+        self.record_id = record_id
+        self.stage = stage
+        self.current = current
+        if current is None:
+            now = "taken back"
+        else:
+            reason = f" ({current.reason})" if current.reason else ""
+            now = f"{current.decision}{reason} at {current.decided_at[:16].replace('T', ' ')} UTC"
+        super().__init__(
+            f"record {record_id} at {stage}: your vote changed elsewhere (another window or "
+            f"the CLI), it is now {now}; nothing was replaced"
+        )
+
+
+def _my_current_view(
+    session: Session, member: Member, record_id: int, stage: Stage
+) -> VoteView | None:
+    assert member.id is not None
+    row = _current(session, record_id, stage, member.id)
+    if row is None:
+        return None
+    return VoteView(member.name, row.decision, row.reason, row.note, row.decided_at)
+
+
+def my_vote(session: Session, *, actor: str, record_id: int, stage: str) -> VoteView | None:
+    """``actor``'s own current vote on a reference at ``stage`` (None: none). Reveals nothing of
+    other reviewers, so it needs only the right to read."""
+    member = require(session, actor, Action.READ)
+    return _my_current_view(session, member, record_id, parse_stage(stage))
+
+
+@dataclass(frozen=True)
+class VoteCast:
+    """A vote just cast and the reviewer's vote it replaced (None: there was none)."""
+
+    vote: VoteView
+    replaced: VoteView | None
+
+
+def cast_vote(
+    session: Session,
+    *,
+    actor: str,
+    record_id: int,
+    stage: str,
+    decision: str,
+    reason: str | None = None,
+    note: str | None = None,
+    expected: VoteView | Unchecked | None = UNCHECKED,
+) -> VoteCast:
+    """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller.
+
+    ``expected`` is the vote the caller showed the reviewer as current (None: no vote). When the
+    current vote differs (cast, changed or taken back since, in another window or from the CLI),
+    nothing is written and VoteChangedElsewhere carries the vote in force, so a screen never
+    replaces a vote the reviewer has not seen. Left out, the vote is cast whatever was there
+    (``screen decide``, which then says which vote it replaced). Raises PermissionDenied /
+    UnknownMember (no screening role), InvalidInput (decision, reason), NotFound (record).
+    """
+    member = require(session, actor, Action.SCREEN)
+    parsed = parse_stage(stage)
+    current = _my_current_view(session, member, record_id, parsed)
+    if not isinstance(expected, Unchecked) and current != expected:
+        raise VoteChangedElsewhere(record_id, parsed.value, current)
+    return VoteCast(_vote(session, member, record_id, stage, decision, reason, note), current)
+
+
 def record_decision(
     session: Session,
     *,
@@ -323,10 +414,23 @@ def record_decision(
     decision: str,
     reason: str | None = None,
     note: str | None = None,
+    expected: VoteView | Unchecked | None = UNCHECKED,
 ) -> VoteView:
-    """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller."""
-    member = require(session, actor, Action.SCREEN)
-    return _vote(session, member, record_id, stage, decision, reason, note)
+    """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller.
+
+    ``expected``: as in ``cast_vote`` (the vote the caller showed as current; a different current
+    vote raises VoteChangedElsewhere and writes nothing).
+    """
+    return cast_vote(
+        session,
+        actor=actor,
+        record_id=record_id,
+        stage=stage,
+        decision=decision,
+        reason=reason,
+        note=note,
+        expected=expected,
+    ).vote
 
 
 def _vote(

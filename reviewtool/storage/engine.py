@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
+
+from reviewtool.errors import DatabaseUnavailable, InvalidInput
 
 BUSY_TIMEOUT_MS = 30_000
 # Execution option read by the "begin" hook; read-only sessions ask for a deferred transaction so
@@ -24,8 +27,54 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def display_name(url: str) -> str:
+    """How a database is named in messages: the file of an SQLite URL, else the URL without its
+    password. A URL that cannot be parsed is shown as given."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        return url
+    if is_sqlite(url) and parsed.database and parsed.database != ":memory:":
+        return parsed.database
+    return parsed.render_as_string(hide_password=True)
+
+
+def database_error(error: BaseException, where: str = "") -> DatabaseUnavailable | None:
+    """The one-line error for a database that cannot be used, or None when ``error`` is not that.
+
+    "Cannot be used" is what the DB-API calls an OperationalError or InterfaceError (server down or
+    refusing, connection lost, file locked past the busy timeout, read-only, disk full) or a plain
+    DatabaseError (SQLite: "file is not a database", "database disk image is malformed").
+    IntegrityError, ProgrammingError and the like are faults in reviewtool, not in the database,
+    so they are left alone. The driver's first line is kept (psycopg adds hints on later lines).
+    """
+    if not isinstance(error, exc.DBAPIError):
+        return None
+    if not isinstance(error, exc.OperationalError | exc.InterfaceError) and (
+        type(error) is not exc.DatabaseError
+    ):
+        return None
+    detail = str(error.orig if error.orig is not None else error).strip()
+    first = detail.splitlines()[0].strip() if detail else type(error).__name__
+    named = f" {where}" if where else ""
+    return DatabaseUnavailable(f"cannot use the database{named}: {first}")
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine for ``url`` with the connection settings reviewtool relies on."""
+    """Create an engine for ``url`` with the connection settings reviewtool relies on.
+
+    Raises InvalidInput when ``url`` is not a database URL SQLAlchemy can use (malformed, an
+    unknown dialect, or a driver that is not installed). No connection is made here.
+    """
+    try:
+        return _make_engine(url)
+    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
+        raise InvalidInput(
+            f"--db {display_name(url)}: not a database URL reviewtool can use ({error})"
+        ) from None
+
+
+def _make_engine(url: str) -> Engine:
     if not is_sqlite(url):
         return create_engine(url, pool_pre_ping=True)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")

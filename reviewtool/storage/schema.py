@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from reviewtool.errors import SchemaError, SchemaTooNew
+from reviewtool.errors import DatabaseUnavailable, SchemaError, SchemaTooNew
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -58,7 +58,14 @@ def check_revision(revision: str | None, where: str) -> bool:
     """Raise if ``revision`` is not usable; return True when the database needs an upgrade."""
     if revision is None:
         raise SchemaError(
-            f"{where} is not a reviewtool review (run `reviewtool init` to create one)"
+            f"{where} is not a reviewtool review database: it holds no reviewtool tables "
+            "(run `reviewtool init` to create one)"
+        )
+    if revision not in REVISIONS and not (revision.isdigit() and revision > HEAD):
+        # Another alembic-managed application's database, not a review from a newer reviewtool.
+        raise SchemaError(
+            f"{where} is not a reviewtool review database: its schema revision {revision!r} "
+            "is not one of reviewtool's"
         )
     if revision not in REVISIONS:
         raise SchemaTooNew(
@@ -77,19 +84,28 @@ def upgrade(engine: Engine, target: str = "head") -> None:
 
 
 def backup_sqlite(database: str) -> Path:
-    """Copy an SQLite file before an upgrade, with the online backup API (safe under WAL)."""
+    """Copy an SQLite file before an upgrade, with the online backup API (safe under WAL).
+
+    DatabaseUnavailable when the copy cannot be written (a read-only folder, a full disk): the
+    schema is then left as it was.
+    """
     source = Path(database)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = source.with_name(f"{source.name}.bak-{stamp}")
-    src = sqlite3.connect(str(source))
     try:
-        dst = sqlite3.connect(str(target))
+        src = sqlite3.connect(str(source))
         try:
-            src.backup(dst)
+            dst = sqlite3.connect(str(target))
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        src.close()
+            src.close()
+    except (sqlite3.Error, OSError) as error:
+        raise DatabaseUnavailable(
+            f"cannot back up {source} to {target} before upgrading its schema: {error}"
+        ) from error
     if not target.exists():  # pragma: no cover - sqlite3 raises before this
         shutil.copy2(source, target)
     return target

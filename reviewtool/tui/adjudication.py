@@ -16,10 +16,9 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from reviewtool.errors import ReviewtoolError
@@ -37,6 +36,7 @@ from reviewtool.storage import Review
 from reviewtool.storage.queries import setting
 from reviewtool.tui.widgets.citation import citation_text, vote_text
 from reviewtool.tui.widgets.modals import ChoiceScreen, HelpScreen, PromptScreen
+from reviewtool.tui.widgets.ordered_keys import OrderedKeysApp, OrderedScreen, ask
 
 STAGE_LABELS = {"tiab": "title/abstract", "fulltext": "full text"}
 REFRESH_SECONDS = 5.0
@@ -53,11 +53,13 @@ KEYS: tuple[tuple[str, str, str, str, bool], ...] = (
 )
 
 
-class AdjudicationScreen(Screen[None]):
+class AdjudicationScreen(OrderedScreen):
     """One conflict: the votes side by side over the record's citation and abstract."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(key, action, label, show=shown) for action, key, label, _, shown in KEYS
+        # priority: each key's action runs in the order typed, before the next key is routed.
+        Binding(key, action, label, show=shown, priority=True)
+        for action, key, label, _, shown in KEYS
     ]
 
     def __init__(self, review: Review, actor: str, stage: str) -> None:
@@ -90,6 +92,10 @@ class AdjudicationScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#record").focus()
+        self._load()
+        self.ready_for_keys()
+
+    def _load(self) -> None:
         try:
             with self.review.reading() as session:
                 self.title_text = review_info(session).title
@@ -271,7 +277,8 @@ class AdjudicationScreen(Screen[None]):
             if index is not None:
                 self._resolve("exclude", options[index] if required or index else None)
 
-        self.app.push_screen(
+        ask(
+            self.app,
             ChoiceScreen(f"Exclude record {conflict.record_id}: why?", options, first_number=first),
             chosen,
         )
@@ -300,7 +307,8 @@ class AdjudicationScreen(Screen[None]):
                 self.notes[conflict.record_id] = text.strip()
                 self._show()
 
-        self.app.push_screen(
+        ask(
+            self.app,
             PromptScreen(
                 f"Note on resolving record {conflict.record_id}",
                 value=self.notes.get(conflict.record_id, ""),
@@ -311,7 +319,7 @@ class AdjudicationScreen(Screen[None]):
     def action_help(self) -> None:
         """List every key."""
         rows = [(self.app.get_key_display(Binding(key, "")), text) for _, key, _, text, _ in KEYS]
-        self.app.push_screen(HelpScreen("Adjudication keys", rows))
+        ask(self.app, HelpScreen("Adjudication keys", rows))
 
     def action_quit(self) -> None:
         """Leave; every resolution was committed when it was made."""
@@ -361,7 +369,7 @@ def setting_value(review: Review, key: str) -> object:
         return setting(session, key)
 
 
-class AdjudicationApp(App[None]):
+class AdjudicationApp(OrderedKeysApp):
     """The adjudication app for one adjudicator at one stage."""
 
     TITLE = "reviewtool · adjudication"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static
@@ -20,6 +20,7 @@ from reviewtool.dedup.service import QueuedPair, decide_pair, review_queue
 from reviewtool.errors import ReviewtoolError
 from reviewtool.review.service import open_existing
 from reviewtool.storage import Review
+from reviewtool.tui.widgets.ordered_keys import OrderedKeysApp
 
 FIELDS = (
     ("source", "Source"),
@@ -83,7 +84,7 @@ def render_record(mine: dict[str, Any], other: dict[str, Any]) -> Text:
     return out
 
 
-class DedupReviewApp(App[None]):
+class DedupReviewApp(OrderedKeysApp):
     """The duplicate-pair review screen."""
 
     TITLE = "reviewtool · duplicate review"
@@ -92,18 +93,21 @@ class DedupReviewApp(App[None]):
     #pair { height: 1fr; }
     .side { width: 1fr; border: round $primary; padding: 0 1; }
     """
+    # priority: each key's action runs in the order typed, before the next key is routed.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "confirm", "Duplicate"),
-        Binding("n", "reject", "Not duplicate"),
-        Binding("s", "skip", "Skip"),
-        Binding("q", "quit", "Quit"),
+        Binding("y", "confirm", "Duplicate", priority=True),
+        Binding("n", "reject", "Not duplicate", priority=True),
+        Binding("s", "skip", "Skip", priority=True),
+        Binding("q", "quit", "Quit", priority=True),
     ]
 
     def __init__(self, url: str, actor: str) -> None:
         super().__init__()
         self.url = url
         self.actor = actor
-        self.review: Review | None = None
+        # Opened before the app runs, so a missing review or a database that cannot be used is
+        # one CLI line, never a traceback from inside the screen.
+        self.review: Review | None = open_existing(url)
         self.queue: list[QueuedPair] = []
         self.position = 0
         self.decided = 0
@@ -119,7 +123,6 @@ class DedupReviewApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.review = open_existing(self.url)
         self._reload()
 
     def on_unmount(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import string
+import sys
 import tomllib
 import unicodedata
 from collections.abc import Callable
@@ -21,20 +22,21 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.keys import Keys
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from reviewtool.dedup.service import flag_duplicate
-from reviewtool.domain import ScreeningOutcome, ScreeningStatus
 from reviewtool.errors import InvalidInput, ReviewtoolError
 from reviewtool.review.service import open_existing, review_info
 from reviewtool.screening.service import (
     RecordCard,
+    VoteChangedElsewhere,
+    VoteView,
     exclusion_reasons,
+    my_vote,
     parse_stage,
     record_card,
     record_decision,
@@ -46,7 +48,10 @@ from reviewtool.screening.service import (
 from reviewtool.storage import Review
 from reviewtool.storage.queries import setting
 from reviewtool.tui.widgets.citation import citation_text, vote_text
+from reviewtool.tui.widgets.keybar import KeyBar
 from reviewtool.tui.widgets.modals import ChoiceScreen, HelpScreen, PromptScreen
+from reviewtool.tui.widgets.opener import open_location
+from reviewtool.tui.widgets.ordered_keys import OrderedKeysApp, OrderedScreen, ask
 
 STAGE_LABELS = {"tiab": "title/abstract", "fulltext": "full text"}
 SEARCH_LIMIT = 50
@@ -80,7 +85,9 @@ ACTIONS: dict[str, KeyAction] = {
     "duplicate": KeyAction(
         "d", "Duplicate", "Flag this reference as a duplicate of another record id", False
     ),
-    "fulltext": KeyAction("f", "Full text", "Show where the full text is (full-text stage)", False),
+    "fulltext": KeyAction(
+        "f", "Full text", "Open the full text (full-text stage), or show where it is", False
+    ),
     "help": KeyAction("question_mark", "Help", "List every key"),
     "quit": KeyAction("q", "Quit", "Quit; every vote is saved already"),
 }
@@ -154,17 +161,30 @@ def load_keymap(path: Path | None) -> dict[str, str]:
     return keys
 
 
-def _final(card: RecordCard) -> bool:
-    """True when the card says its reference is decided (cards only say so when it is final or
-    the reviewer may see the votes)."""
-    return card.outcome is not None and ScreeningOutcome(ScreeningStatus(card.outcome)).final
+def progress_text(mine: int, total: int, width: int = 10) -> Text:
+    """The reviewer's own progress: ``mine/total``, a bar of ``width`` cells and the percentage.
+
+    Only the reviewer's own votes count, so the figure says nothing about anyone else's votes
+    (issue 9: a "decided" count that rose after a vote told a blind reviewer the other agreed).
+    The percentage is rounded down, so 100% means every reference has the reviewer's vote.
+    """
+    share = mine / total if total else 0.0
+    filled = int(share * width)
+    out = Text()
+    out.append(f"{mine}/{total} voted ")
+    out.append("█" * filled, style="green")
+    out.append("░" * (width - filled), style="dim")
+    out.append(f" {int(share * 100)}% ")
+    return out
 
 
-class ScreeningScreen(Screen[None]):
+class ScreeningScreen(OrderedScreen):
     """One reference, its highlighted abstract, the reviewer's progress and the criteria panel."""
 
+    # priority: each key's action runs in the order typed, before the next key is routed.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(a.key, name, a.label, show=a.footer, id=name) for name, a in ACTIONS.items()
+        Binding(a.key, name, a.label, show=a.footer, id=name, priority=True)
+        for name, a in ACTIONS.items()
     ]
 
     def __init__(self, review: Review, actor: str, stage: str, keys: dict[str, str]) -> None:
@@ -189,9 +209,13 @@ class ScreeningScreen(Screen[None]):
         self.reasons: list[str] = []
         self.reason_required = False
         # Counts are read once and then kept here, so a key press never recounts 100,000 records.
+        # Only the reviewer's own votes are counted (blinding: nothing about others' votes).
         self.total = self.mine = 0
-        # None while the stage is blind to this reviewer: it would count the others' votes.
-        self.decided: int | None = 0
+        # (record id, the vote this screen showed) when a vote was refused because it changed
+        # elsewhere (another window, the CLI) since: the card says so until the reviewer moves on.
+        self.changed_elsewhere: tuple[int, VoteView | None] | None = None
+        # Full-text stage: the reviewer's own title/abstract vote per record (None: none).
+        self.tiab_votes: dict[int, VoteView | None] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="heading")
@@ -203,12 +227,41 @@ class ScreeningScreen(Screen[None]):
         with Horizontal(id="status"):
             yield Static(id="status-title")
             yield Static(id="status-counts")
-        yield Footer(compact=True)
+        yield KeyBar(self._key_entries(), self._key_entry("help"), id="keys")
+
+    # The key line's order: what a screener presses most first; help is always shown, last.
+    # Every bound key is on the line when the terminal is wide enough (about 135 columns).
+    KEY_LINE_ORDER = (
+        "include",
+        "exclude",
+        "maybe",
+        "note",
+        "fulltext",
+        "undo",
+        "skip",
+        "back",
+        "search",
+        "criteria",
+        "duplicate",
+        "quit",
+    )
+
+    def _key_entry(self, name: str) -> tuple[str, str]:
+        first = self.keys[name].split(",")[0]
+        return self.app.get_key_display(Binding(first, "")), ACTIONS[name].label
+
+    def _key_entries(self) -> list[tuple[str, str]]:
+        names = list(self.KEY_LINE_ORDER)
+        if self.stage != "fulltext":  # no full texts at title/abstract: its key goes last
+            names.remove("fulltext")
+            names.append("fulltext")
+        return [self._key_entry(name) for name in names]
 
     def on_mount(self) -> None:
         self.query_one("#criteria").display = self.app.size.width >= WIDE_COLUMNS
         self.query_one("#record").focus()
         self._load()
+        self.ready_for_keys()
 
     # ---- loading and showing -----------------------------------------------------------------
 
@@ -232,7 +285,7 @@ class ScreeningScreen(Screen[None]):
             self.query_one("#card", Static).update(Text(f"{exc}\n\nPress q to quit.", "red"))
             self._show_status()
             return
-        self.total, self.mine, self.decided = progress.total, progress.mine, progress.decided
+        self.total, self.mine = progress.total, progress.mine
         self.query_one("#criteria-text", Static).update(self._criteria_text())
         self._show()
 
@@ -244,6 +297,11 @@ class ScreeningScreen(Screen[None]):
         return self.queue[self.position] if self.queue else None
 
     def _show(self) -> None:
+        while self._fetch():
+            pass
+
+    def _fetch(self) -> bool:
+        """Show the current record; True when it left the queue (voted elsewhere): fetch again."""
         record_id = self.current_id
         if record_id is None:
             self.card = None
@@ -253,7 +311,7 @@ class ScreeningScreen(Screen[None]):
                 "Press b to look back, / to search, u to undo, q to quit."
             )
             self._show_status()
-            return
+            return False
         card, self.prefetched = self.prefetched, None
         # A prefetched card is used only when it shows nothing but the citation: anything newer
         # (a vote, a decision) comes from a fresh read, so prefetching can never loosen blinding.
@@ -263,12 +321,36 @@ class ScreeningScreen(Screen[None]):
                     card = record_card(
                         session, actor=self.actor, record_id=record_id, stage=self.stage
                     )
+                    self._read_tiab_vote(session, record_id)
             except ReviewtoolError as exc:
                 self.notify(str(exc), severity="error", timeout=8)
-                return
+                return False
+        if self.detached is None and card.my_vote is not None:
+            # Voted on in another window or from the CLI since the queue was read: it leaves the
+            # queue (as it would have here), and the reviewer is told, with the vote.
+            del self.queue[self.position]
+            if self.position >= len(self.queue):
+                self.position = 0
+            self.history.append(record_id)
+            self.mine += 1
+            self.notify(
+                Text.assemble(
+                    f"Record {record_id} has your vote from elsewhere (another window or the "
+                    "CLI): ",
+                    vote_text(card.my_vote, label="your vote"),
+                    ". It left your queue; b shows it.",
+                ).markup,
+                title="Voted elsewhere",
+                severity="warning",
+                timeout=12,
+            )
+            return True
+        if self.changed_elsewhere and self.changed_elsewhere[0] != card.record_id:
+            self.changed_elsewhere = None  # the reviewer has moved on
         self.card = card
         self._render_card()
         self.call_after_refresh(self._prefetch)
+        return False
 
     def _prefetch(self) -> None:
         """Read the queue's next card while the reviewer reads this one, off the key press path."""
@@ -280,8 +362,16 @@ class ScreeningScreen(Screen[None]):
                 self.prefetched = record_card(
                     session, actor=self.actor, record_id=record_id, stage=self.stage
                 )
+                self._read_tiab_vote(session, record_id)
         except ReviewtoolError:
             self.prefetched = None  # shown (with its error) when the reviewer gets there
+
+    def _read_tiab_vote(self, session: Any, record_id: int) -> None:
+        """At full text, keep the reviewer's own title/abstract vote (and its note) to show again."""
+        if self.stage == "fulltext" and record_id not in self.tiab_votes:
+            self.tiab_votes[record_id] = my_vote(
+                session, actor=self.actor, record_id=record_id, stage="tiab"
+            )
 
     def _render_card(self) -> None:
         card = self.card
@@ -292,7 +382,10 @@ class ScreeningScreen(Screen[None]):
         if self.detached is None:
             heading.append(f" · {self.position + 1} of {len(self.queue)} in your queue")
         else:
-            heading.append(" · looking back" if card.my_vote else " · found by search")
+            if self.changed_elsewhere and self.changed_elsewhere[0] == card.record_id:
+                heading.append(" · changed elsewhere", style="bold yellow")
+            else:
+                heading.append(" · looking back" if card.my_vote else " · found by search")
         if card.my_vote is not None:
             heading.append(" · ")
             heading.append_text(vote_text(card.my_vote, label="your vote"))
@@ -302,10 +395,17 @@ class ScreeningScreen(Screen[None]):
         if self.stage == "fulltext":
             body.append_text(self._fulltext_line(card))
             body.append("\n")
+            earlier = self.tiab_votes.get(card.record_id)
+            if earlier is not None:
+                # The reviewer's own note from title/abstract, shown again where it is needed.
+                body.append_text(vote_text(earlier, label="Your title/abstract vote"))
+                body.append("\n")
         if card.other_votes:
             body.append("Other votes: ", style="bold")
             body.append_text(Text(" · ").join(vote_text(v) for v in card.other_votes))
             body.append("\n")
+        if self.changed_elsewhere and self.changed_elsewhere[0] == card.record_id:
+            body.append_text(self._changed_elsewhere_text(card, self.changed_elsewhere[1]))
         if self.pending_note and self.pending_note[0] == card.record_id:
             body.append(f"Note for your vote: {self.pending_note[1]}\n", style="italic yellow")
         if body:
@@ -324,14 +424,23 @@ class ScreeningScreen(Screen[None]):
             return Text("Full text: not retrieved", "bold red")
         return Text("Full text: none attached (reviewtool screen fulltext RECORD --file …)", "red")
 
+    @staticmethod
+    def _changed_elsewhere_text(card: RecordCard, shown: VoteView | None) -> Text:
+        out = Text("Your vote changed elsewhere (another window or the CLI). ", "bold yellow")
+        out.append("Now: ")
+        out.append_text(
+            vote_text(card.my_vote, label="your vote") if card.my_vote else Text("no vote")
+        )
+        out.append(" · this screen showed: ")
+        out.append_text(vote_text(shown, label="your vote") if shown else Text("no vote"))
+        out.append("\nNothing was replaced. Vote again to change it.\n")
+        return out
+
     def _show_status(self) -> None:
         self.query_one("#status-title", Static).update(
             f" {self.actor} · {STAGE_LABELS.get(self.stage, self.stage)} · {self.title_text}"
         )
-        decided = "" if self.decided is None else f" · decided {self.decided}/{self.total}"
-        self.query_one("#status-counts", Static).update(
-            f"mine {self.mine} · left {self.total - self.mine}{decided} "
-        )
+        self.query_one("#status-counts", Static).update(progress_text(self.mine, self.total))
 
     def _criteria_text(self) -> Text:
         out = Text()
@@ -374,27 +483,15 @@ class ScreeningScreen(Screen[None]):
                 decision=decision,
                 reason=reason,
                 note=note,
+                expected=card.my_vote,
             )
         ):
             return
         self.pending_note = None
+        self.changed_elsewhere = None
         if card.my_vote is None:
             self.mine += 1
         self._leave(card.record_id, voted=True)
-        self.call_after_refresh(self._recount, card.record_id, _final(card))
-
-    def _recount(self, record_id: int, was_final: bool) -> None:
-        """Keep "decided" current after a vote on ``record_id``, off the key press path."""
-        if self.decided is None:
-            return
-        try:
-            with self.review.reading() as session:
-                card = record_card(session, actor=self.actor, record_id=record_id, stage=self.stage)
-        except ReviewtoolError:
-            return
-        if self.decided is not None:
-            self.decided += int(_final(card)) - int(was_final)
-        self._show_status()
 
     def _refresh_progress(self) -> None:
         try:
@@ -402,7 +499,7 @@ class ScreeningScreen(Screen[None]):
                 progress = screening_progress(session, actor=self.actor, stage=self.stage)
         except ReviewtoolError:
             return
-        self.total, self.mine, self.decided = progress.total, progress.mine, progress.decided
+        self.total, self.mine = progress.total, progress.mine
         self._show_status()
 
     def _write(self, work: Callable[[Any], object]) -> bool:
@@ -410,10 +507,48 @@ class ScreeningScreen(Screen[None]):
         try:
             with self.review.transaction() as session:
                 work(session)
+        except VoteChangedElsewhere as exc:
+            self._vote_changed_elsewhere(exc)
+            return False
         except ReviewtoolError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return False
         return True
+
+    def _vote_changed_elsewhere(self, exc: VoteChangedElsewhere) -> None:
+        """A vote key met a vote cast or changed elsewhere since this screen read it: nothing was
+        written. Show the vote in force on this record, say what this screen had shown, and let
+        the reviewer decide (a vote key now replaces it knowingly)."""
+        shown = self.card.my_vote if self.card and self.card.record_id == exc.record_id else None
+        self.changed_elsewhere = (exc.record_id, shown)
+        now = (
+            vote_text(exc.current, label="your vote").markup
+            if exc.current
+            else "no vote (taken back)"
+        )
+        self.notify(
+            f"Record {exc.record_id}: your vote changed elsewhere (another window or the CLI); "
+            f"now {now}. Nothing was replaced: vote again to change it.",
+            title="Vote changed elsewhere",
+            severity="warning",
+            timeout=20,
+        )
+        in_queue = exc.record_id in self.queue
+        if exc.current is not None and in_queue:
+            index = self.queue.index(exc.record_id)
+            del self.queue[index]
+            if index < self.position:
+                self.position -= 1
+            if self.position >= len(self.queue):
+                self.position = 0
+        elif exc.current is None and not in_queue:
+            self.queue.insert(self.position, exc.record_id)
+        self.detached = exc.record_id if exc.current is not None else None
+        if exc.current is None:
+            self.position = self.queue.index(exc.record_id)
+        self.prefetched = None
+        self._show()
+        self._refresh_progress()
 
     def _leave(self, record_id: int, *, voted: bool) -> None:
         """Move on from ``record_id``: to the queue's next record (or back into the queue)."""
@@ -456,7 +591,8 @@ class ScreeningScreen(Screen[None]):
             reason = options[index] if self.reason_required or index else None
             self._vote("exclude", reason)
 
-        self.app.push_screen(
+        ask(
+            self.app,
             ChoiceScreen(
                 f"Exclude record {self.card.record_id}: why?", options, first_number=first
             ),
@@ -492,14 +628,13 @@ class ScreeningScreen(Screen[None]):
                     decision=vote.decision,
                     reason=vote.reason,
                     note=text,
+                    expected=vote,
                 )
             ):
                 self.notify("Note saved with your vote.")
                 self._show()
 
-        self.app.push_screen(
-            PromptScreen(f"Note on record {card.record_id}", value=current), written
-        )
+        ask(self.app, PromptScreen(f"Note on record {card.record_id}", value=current), written)
 
     def action_undo(self) -> None:
         """Take back the last vote; its reference comes back on screen."""
@@ -558,8 +693,9 @@ class ScreeningScreen(Screen[None]):
                 self._open(int(text))
                 return
             with self.review.reading() as session:
+                # Every hit's id (cheap), so the picker can say how many matched in all.
                 hits = search_references(
-                    session, actor=self.actor, stage=self.stage, text=text, limit=SEARCH_LIMIT
+                    session, actor=self.actor, stage=self.stage, text=text, limit=sys.maxsize
                 )
             if not hits:
                 self.notify(f"No reference has all of: {text}", severity="warning")
@@ -568,23 +704,35 @@ class ScreeningScreen(Screen[None]):
             else:
                 self._pick(hits, text)
 
-        self.app.push_screen(
-            PromptScreen("Search", placeholder="record id, or words in title/abstract"), asked
+        ask(
+            self.app,
+            PromptScreen("Search", placeholder="record id, or words in title/abstract"),
+            asked,
         )
 
     def _pick(self, hits: list[int], text: str) -> None:
-        labels = []
+        """A picker of the first SEARCH_LIMIT hits: whole titles (wrapped, never cut), and the
+        reviewer's own vote on those voted already (only their own: blinding)."""
+        shown = hits[:SEARCH_LIMIT]
+        labels: list[str | Text] = []
         with self.review.reading() as session:
-            for record_id in hits:
+            for record_id in shown:
                 card = record_card(session, actor=self.actor, record_id=record_id, stage=self.stage)
-                labels.append(f"#{record_id} {card.fields['title'] or ''}"[:70])
+                label = Text(f"#{record_id} ", style="bold")
+                label.append(card.fields["title"] or "(no title)")
+                if card.my_vote is not None:
+                    label.append("  ✓ ", style="bold green")
+                    label.append_text(vote_text(card.my_vote, label="your vote"))
+                labels.append(label)
 
         def chosen(index: int | None) -> None:
             if index is not None:
-                self._open(hits[index])
+                self._open(shown[index])
 
-        more = " (first 50)" if len(hits) >= SEARCH_LIMIT else ""
-        self.app.push_screen(ChoiceScreen(f"{len(hits)} found{more}: {text}", labels), chosen)
+        title = f"{len(hits)} references have all of: {text}"
+        if len(hits) > len(shown):
+            title += f" (the first {len(shown)} by record id; add words to narrow)"
+        ask(self.app, ChoiceScreen(title, labels), chosen)
 
     def _open(self, record_id: int) -> None:
         previous, detached = self.current_id, self.detached
@@ -630,7 +778,8 @@ class ScreeningScreen(Screen[None]):
                     f"Records {card.record_id} and {other} queued for dedup review (pair {pair[0]})."
                 )
 
-        self.app.push_screen(
+        ask(
+            self.app,
             PromptScreen(
                 f"Record {card.record_id} duplicates record…",
                 placeholder="record id, then an optional note",
@@ -639,22 +788,42 @@ class ScreeningScreen(Screen[None]):
         )
 
     def action_fulltext(self) -> None:
-        """Show where the full text of this reference is."""
+        """Open the full text with the system's opener (a PDF viewer, the browser), or say where
+        it is when there is none (e.g. over SSH); the location is copied either way."""
         card = self.card
         if card is None:
             return
         report = card.fulltext or {}
         if report.get("status") == "retrieved" and report.get("location"):
-            location = str(report["location"])
-            self.app.copy_to_clipboard(location)
-            self.notify(location, title="Full text (copied)", timeout=15)
+            opening = open_location(str(report["location"]), self.app_base)
+            self.app.copy_to_clipboard(opening.target)
+            self.notify(
+                opening.message,
+                title="Full text" + ("" if opening.opened else " (location copied)"),
+                severity="information" if opening.opened else "warning",
+                timeout=8 if opening.opened else 20,
+                markup=False,
+            )
         elif report.get("status") == "not_retrieved":
             self.notify("The full text was marked not retrieved.", severity="warning")
+        elif self.stage != "fulltext":
+            self.notify(
+                "Full texts are opened at the full-text stage: reviewtool screen --stage fulltext.",
+                severity="warning",
+            )
         else:
             self.notify(
                 f"No full text attached; `reviewtool screen fulltext {card.record_id} --file PATH`.",
                 severity="warning",
             )
+
+    @property
+    def app_base(self) -> Path | None:
+        """The review's folder (relative full-text paths are looked for there too)."""
+        url = str(getattr(self.app, "url", ""))
+        if url.startswith("sqlite:///"):
+            return Path(url.removeprefix("sqlite:///")).parent
+        return None
 
     def action_help(self) -> None:
         """List every key in effect."""
@@ -668,13 +837,14 @@ class ScreeningScreen(Screen[None]):
             for name, action in ACTIONS.items()
         ]
         rows.append(("↑ ↓ PgUp PgDn", "Scroll the abstract"))
-        self.app.push_screen(
+        ask(
+            self.app,
             HelpScreen(
                 "Screening keys",
                 rows,
                 "In the reason picker: the reason's number. Keys can be changed in keys.toml. "
                 "Esc, q or ? closes this help.",
-            )
+            ),
         )
 
     def action_quit(self) -> None:
@@ -682,7 +852,7 @@ class ScreeningScreen(Screen[None]):
         self.app.exit()
 
 
-class ScreeningApp(App[None]):
+class ScreeningApp(OrderedKeysApp):
     """The screening app for one reviewer at one stage."""
 
     TITLE = "reviewtool · screening"
