@@ -102,7 +102,11 @@ def test_audit_log_leaves_out_other_votes_for_reviewers(db: str) -> None:
         db, "audit", "log", "--action", "screening-decision", "--as", "alice", "-f", "json"
     ).stdout  # alice is the owner: she sees every vote
     assert "not an RCT" in seen_by_alice and '"2:tiab:bob"' in seen_by_alice
-    assert run(db, "screen", "unblind", "--stage", "tiab", "--as", "alice").exit_code == 0
+    refused = run(db, "screen", "unblind", "--stage", "tiab", "--as", "bob")
+    assert refused.exit_code == 5 and "may not change-settings" in refused.stderr
+    unblind = run(db, "screen", "unblind", "--stage", "tiab", "--as", "alice")
+    assert unblind.exit_code == 0
+    assert unblind.stdout == "Blinding at tiab ended: reviewers now see each other's votes there.\n"
     after = json.loads(
         run(
             db, "audit", "log", "--action", "screening-decision", "--as", "bob", "-f", "json"

@@ -246,6 +246,15 @@ def test_unblinding_is_for_owners_recorded_and_never_undone(review: Review) -> N
         assert (event.actor, event.entity_id) == ("alice", "screening.blind_tiab")
         assert (event.payload["stage"], event.payload["after"]) == ("tiab", False)
         assert audit.verify(session).ok
+    # Blinding put back behind the ledger's back is caught: the ledger says it ended.
+    with review.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE review_setting SET value = 'true' WHERE key = 'screening.blind_tiab'")
+        )
+    with review.reading() as session:
+        report = audit.verify(session)
+        assert not report.ok
+        assert any("screening.blind_tiab" in p for p in report.problems), report.problems
         # fulltext is still blind by its own flag, but screening.blind false opens every stage.
         assert sight(session, "bob").blind == frozenset()
 
