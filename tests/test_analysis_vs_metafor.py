@@ -168,6 +168,9 @@ def test_bcg_reml_as_printed_in_viechtbauer_2010() -> None:
     es = bcg("RR")
     s = RandomEffects(tau2_method="REML", measure="RR").fit(es.yi, es.vi).summary()
     # JSS2010: res <- rma(yi, vi, data=dat); print(res)
+    # Re-checked with a live R 4.2.2 + metafor 3.8.1: dat <- escalc(measure="RR", ai=tpos,
+    # bi=tneg, ci=cpos, di=cneg, data=dat.bcg); print(rma(yi, vi, data=dat), digits=4) and
+    # predict(res, transf=exp) print exactly the values below.
     close(s.heterogeneity.tau2, 0.3132)  # "tau^2 (estimated amount of total heterogeneity): 0.3132"
     close(s.heterogeneity.tau, 0.5597)  # "tau (square root ...): 0.5597"
     # metafor prints the tau²-based I² and H² for random-effects models: our i2_tau2/h2_tau2.

@@ -62,6 +62,11 @@ class EffectSizes:
     dropped : labels of studies left out (double-zero studies for OR/RR) with the reason.
     corrected : labels of studies that got the continuity correction.
     extra : per-study columns to carry along (e.g. subgroup variables), aligned with ``labels``.
+    dropped_tables : 2x2 counts of the ``dropped`` studies (aligned with ``dropped``). Their OR/RR
+        is undefined, so they have no yi/vi, but Mantel-Haenszel pools them as ``rma.mh`` does
+        (its ``drop00`` removes them from Q only): a study with events in every participant of
+        both arms contributes to the MH risk ratio.
+    dropped_extra : the ``extra`` columns of the dropped studies (aligned with ``dropped``).
     """
 
     measure: str
@@ -75,6 +80,8 @@ class EffectSizes:
     corrected: tuple[str, ...] = ()
     extra: dict[str, tuple[str, ...]] = field(default_factory=dict)
     continuity: float = 0.5
+    dropped_tables: TwoByTwo | None = None
+    dropped_extra: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -86,10 +93,36 @@ class EffectSizes:
         """True when results are on the log scale and are exponentiated for reporting."""
         return self.measure in RATIO_MEASURES
 
-    def subset(self, keep: Sequence[bool] | npt.NDArray[np.bool_]) -> EffectSizes:
-        """The same effect sizes restricted to the studies where ``keep`` is true."""
+    def subset(
+        self,
+        keep: Sequence[bool] | npt.NDArray[np.bool_],
+        keep_dropped: Sequence[bool] | npt.NDArray[np.bool_] | None = None,
+    ) -> EffectSizes:
+        """The same effect sizes restricted to the studies where ``keep`` is true.
+
+        ``keep_dropped`` (aligned with ``dropped``) selects the dropped studies that go along
+        (e.g. those of one subgroup); by default all of them do.
+        """
         mask = np.asarray(keep, dtype=bool)
         idx = np.flatnonzero(mask)
+        dropped, dropped_tables, dropped_extra = (
+            self.dropped,
+            self.dropped_tables,
+            self.dropped_extra,
+        )
+        if keep_dropped is not None:
+            dmask = np.asarray(keep_dropped, dtype=bool)
+            if dmask.shape != (len(self.dropped),):
+                raise InvalidInput(
+                    f"{dmask.shape[0]} flags for {len(self.dropped)} dropped studies"
+                )
+            dropped = tuple(x for x, kp in zip(self.dropped, dmask, strict=True) if kp)
+            if dropped_tables is not None:
+                dropped_tables = dropped_tables.subset(dmask)
+            dropped_extra = {
+                key: tuple(v for v, kp in zip(col, dmask, strict=True) if kp)
+                for key, col in dropped_extra.items()
+            }
         return EffectSizes(
             measure=self.measure,
             labels=tuple(self.labels[i] for i in idx),
@@ -98,10 +131,12 @@ class EffectSizes:
             tables=self.tables.subset(mask) if self.tables is not None else None,
             n_exp=self.n_exp[mask] if self.n_exp is not None else None,
             n_con=self.n_con[mask] if self.n_con is not None else None,
-            dropped=self.dropped,
+            dropped=dropped,
             corrected=tuple(c for c in self.corrected if c in {self.labels[i] for i in idx}),
             extra={key: tuple(col[i] for i in idx) for key, col in self.extra.items()},
             continuity=self.continuity,
+            dropped_tables=dropped_tables,
+            dropped_extra=dropped_extra,
         )
 
 
@@ -223,7 +258,8 @@ def binary_effects(
     drop_double_zero : leave out studies with no events (or only events) in both arms for OR/RR,
         whose ratio is undefined (Cochrane Handbook 10.4.4.1). metafor's ``escalc`` keeps them
         (``drop00=FALSE``) while ``rma.mh``/``rma.peto`` drop them; we drop by default and report
-        the dropped studies. RD keeps them (a difference of 0 is defined).
+        the dropped studies. RD keeps them (a difference of 0 is defined). Mantel-Haenszel
+        pooling still uses the dropped tables (``EffectSizes.dropped_tables``), as ``rma.mh`` does.
 
     A study whose effect or variance is still undefined or 0 (only possible without a correction,
     ``add=0`` or ``to="none"``) is left out and listed in ``dropped`` with the reason; it never
@@ -272,6 +308,7 @@ def binary_effects(
     if not keep.any():
         raise InvalidInput(f"no study is left to compute a {measure} from")
 
+    dropped_tables = TwoByTwo(ai[~keep], bi[~keep], ci[~keep], di[~keep])
     ai, bi, ci, di = ai[keep], bi[keep], ci[keep], di[keep]
     kept_labels = tuple(lab for lab, kp in zip(all_labels, keep, strict=True) if kp)
     tables = TwoByTwo(ai, bi, ci, di)
@@ -313,6 +350,14 @@ def binary_effects(
                 "add 0.5 to the cells of zero-cell studies (the default)"
             )
         yi, vi, inc = yi[usable], vi[usable], inc[usable]
+        # their raw tables still enter Mantel-Haenszel pooling (aligned with ``dropped``)
+        unusable = tables.subset(~usable)
+        dropped_tables = TwoByTwo(
+            *(
+                np.concatenate([getattr(dropped_tables, f), getattr(unusable, f)])
+                for f in ("ai", "bi", "ci", "di")
+            )
+        )
         tables = tables.subset(usable)
         ai, bi, ci, di = tables.ai, tables.bi, tables.ci, tables.di
         kept_labels = tuple(lab for lab, ok in zip(kept_labels, usable, strict=True) if ok)
@@ -328,6 +373,7 @@ def binary_effects(
         dropped=tuple(dropped),
         corrected=corrected,
         continuity=add,
+        dropped_tables=dropped_tables,
     )
 
 

@@ -115,19 +115,46 @@ def tau2_dl(y: FloatArray, v: FloatArray) -> float:
     return max(0.0, (q - (k - 1)) / c)
 
 
-def _reml_objective(tau2: float, y: FloatArray, v: FloatArray) -> float:
-    # Negative restricted log-likelihood of the intercept-only model (constants dropped).
+def _converged(new: float, old: float, tol: float) -> bool:
+    """Relative convergence test for an iterate of τ² (scale-free: τ² and c²·τ² stop alike)."""
+    return abs(new - old) <= tol * max(new, old)
+
+
+def _reml_score(tau2: float, y: FloatArray, v: FloatArray) -> float:
+    # Derivative of the restricted log-likelihood (times 2): y'P²y - tr(P).
     w = 1.0 / (v + tau2)
     sw = float(np.sum(w))
     mu = float(np.sum(w * y) / sw)
-    return 0.5 * float(np.sum(np.log(v + tau2)) + math.log(sw) + np.sum(w * (y - mu) ** 2))
+    return float(np.sum((w * (y - mu)) ** 2)) - (sw - float(np.sum(w**2)) / sw)
 
 
-def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-10, max_iter: int = 200) -> float:
+def _first_root(score: Any, lower: float, scale: float, tol: float) -> float:
+    """A τ² ≥ ``lower`` where ``score`` (positive below the estimate) crosses zero.
+
+    ``score(lower) <= 0`` means the estimate is ``lower`` (the boundary). The bracket grows from
+    ``scale`` by doubling until the score is negative; Brent's method then stops at a *relative*
+    tolerance ``tol``, so the result scales exactly with the data.
+    """
+    if score(lower) <= 0:
+        return lower
+    upper = max(scale, lower)
+    while score(upper) > 0:
+        upper *= 2.0
+    return float(optimize.brentq(score, lower, upper, xtol=1e-300, rtol=max(tol, 4e-16)))
+
+
+def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-12, max_iter: int = 1000) -> float:
     """Restricted maximum-likelihood estimator by Fisher scoring, as metafor does.
 
     Starts from the DerSimonian-Laird value; negative iterates are truncated at 0 as in metafor.
-    If the scoring does not converge, the restricted likelihood is maximised with a bounded search.
+    Iteration stops when τ² changes by less than ``tol`` *relative* to its value, so the result is
+    invariant under rescaling of the data (multiplying yi by c multiplies τ² by c²); metafor's own
+    test is absolute (``threshold = 1e-5``), which stops early on small-scale data. If the scoring
+    does not converge, the first root of the REML score equation is found by Brent's method.
+
+    References
+    ----------
+    Viechtbauer (2005), eq. 13 (Fisher scoring for REML).
     """
     k = y.shape[0]
     if k < 2:
@@ -143,18 +170,11 @@ def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-10, max_iter: int
         tr_pp = sw2 - 2.0 * sw3 / sw + (sw2 / sw) ** 2
         step = (float(np.sum(py**2)) - tr_p) / tr_pp
         new = max(0.0, tau2 + step)
-        if abs(new - tau2) < tol * max(1.0, tau2):
+        if _converged(new, tau2, tol):
             return new
         tau2 = new
-    upper = 10.0 * float(np.var(y)) + float(np.max(v))
-    res = optimize.minimize_scalar(
-        _reml_objective,
-        bounds=(0.0, upper),
-        args=(y, v),
-        method="bounded",
-        options={"xatol": 1e-12},
-    )
-    return float(res.x)
+    scale = float(np.var(y)) + float(np.max(v))
+    return _first_root(lambda t: _reml_score(t, y, v), 0.0, scale, tol)
 
 
 def _generalised_q(tau2: float, y: FloatArray, v: FloatArray) -> float:
@@ -164,17 +184,21 @@ def _generalised_q(tau2: float, y: FloatArray, v: FloatArray) -> float:
 
 
 def tau2_pm(y: FloatArray, v: FloatArray, *, tol: float = 1e-12) -> float:
-    """Paule-Mandel estimator: τ² at which the generalised Q equals k - 1 (0 if Q(0) < k - 1)."""
+    """Paule-Mandel estimator: τ² at which the generalised Q equals k - 1 (0 if Q(0) < k - 1).
+
+    The root is found by Brent's method to a *relative* tolerance ``tol`` (scale-invariant; metafor's
+    ``uniroot`` default is an absolute 1.2e-4).
+
+    References
+    ----------
+    Paule & Mandel (1982); DerSimonian & Kacker (2007) Contemp Clin Trials 28:105-114.
+    """
     k = y.shape[0]
     if k < 2:
         return 0.0
     target = k - 1.0
-    if _generalised_q(0.0, y, v) <= target:
-        return 0.0
-    upper = max(float(np.var(y)), 1e-8)
-    while _generalised_q(upper, y, v) > target:
-        upper *= 2.0
-    return float(optimize.brentq(lambda t: _generalised_q(t, y, v) - target, 0.0, upper, xtol=tol))
+    scale = float(np.var(y)) + float(np.max(v))
+    return _first_root(lambda t: _generalised_q(t, y, v) - target, 0.0, scale, tol)
 
 
 _TAU2_FUNCS = {"DL": tau2_dl, "REML": tau2_reml, "PM": tau2_pm}
@@ -474,8 +498,16 @@ def _mh_pool(t: TwoByTwo, measure: str) -> tuple[float, float, FloatArray]:
     if measure == "OR":
         r, s = ai * di / n, bi * ci / n
         big_r, big_s = float(np.sum(r)), float(np.sum(s))
-        if big_r == 0 or big_s == 0:
-            raise InvalidInput("Mantel-Haenszel OR is undefined: no discordant cells in any study")
+        if big_r == 0:
+            raise InvalidInput(
+                "Mantel-Haenszel OR is undefined: no study has both an event in the experimental "
+                "arm and a non-event in the control arm (sum of a*d/n is 0)"
+            )
+        if big_s == 0:
+            raise InvalidInput(
+                "Mantel-Haenszel OR is undefined: no study has both a non-event in the "
+                "experimental arm and an event in the control arm (sum of b*c/n is 0)"
+            )
         est = math.log(big_r / big_s)
         p_, q_ = (ai + di) / n, (bi + ci) / n
         var = (
@@ -488,9 +520,8 @@ def _mh_pool(t: TwoByTwo, measure: str) -> tuple[float, float, FloatArray]:
         r, s = ai * n2 / n, ci * n1 / n
         big_r, big_s = float(np.sum(r)), float(np.sum(s))
         if big_r == 0 or big_s == 0:
-            raise InvalidInput(
-                "Mantel-Haenszel RR is undefined: no events in one arm of all studies"
-            )
+            arm = "experimental" if big_r == 0 else "control"
+            raise InvalidInput(f"Mantel-Haenszel RR is undefined: no events in the {arm} arm")
         est = math.log(big_r / big_s)
         var = float(np.sum((n1 * n2 * (ai + ci) - ai * ci * n) / n**2)) / (big_r * big_s)
         weights = s
@@ -511,8 +542,11 @@ class MantelHaenszel(_Estimator):
     """Mantel-Haenszel fixed-effect pooling of 2x2 tables (metafor ``rma.mh``).
 
     Variances: Robins-Breslow-Greenland (OR), Greenland-Robins (RR), Sato-Greenland-Robins (RD).
-    Q is computed, as in metafor, from the per-study yi/vi (continuity-corrected) around the MH
-    estimate; I² and H² are Q-based.
+    Every table is pooled, including those with no events (or events in every participant) in
+    both arms: such a study has no OR/RR of its own but still adds to the MH risk ratio (and to
+    the RD's weights), as in ``rma.mh``. Q is computed, as in metafor, from the per-study yi/vi
+    (continuity-corrected) around the MH estimate, leaving out those double-zero/double-all
+    studies (``rma.mh``'s ``drop00=TRUE`` acts on Q only); I² and H² are Q-based.
 
     References
     ----------
@@ -528,17 +562,41 @@ class MantelHaenszel(_Estimator):
         _check_level(level)
         self._summary = None
 
-    def fit(self, tables: TwoByTwo, yi: Any, vi: Any) -> MantelHaenszel:
-        """Pool the raw ``tables``; ``yi``/``vi`` are the per-study effects used for Q."""
+    def fit(
+        self, tables: TwoByTwo, yi: Any, vi: Any, *, pooled_only: TwoByTwo | None = None
+    ) -> MantelHaenszel:
+        """Pool the raw ``tables`` (one per ``yi``/``vi``, the per-study effects used for Q).
+
+        ``pooled_only`` are further tables that enter the MH pooling but have no yi/vi (studies
+        whose OR/RR is undefined). ``weights_`` (percent, one per ``yi``) are shares of the
+        total MH weight including those tables, so they sum to less than 100 when such tables
+        carry weight. Raises :class:`InvalidInput` when the MH estimate is undefined (OR: Σ a·d/n or
+        Σ b·c/n is 0; RR: no events in one arm of every study), where metafor gives NA.
+        """
         y, v = _check_inputs(yi, vi)
-        est, var, raw_w = _mh_pool(tables, self.measure)
+        k = y.shape[0]
+        allt = tables
+        if pooled_only is not None and pooled_only.ai.shape[0] > 0:
+            allt = TwoByTwo(
+                np.concatenate([tables.ai, pooled_only.ai]),
+                np.concatenate([tables.bi, pooled_only.bi]),
+                np.concatenate([tables.ci, pooled_only.ci]),
+                np.concatenate([tables.di, pooled_only.di]),
+            )
+        est, var, raw_w = _mh_pool(allt, self.measure)
         self.estimate_, self.se_ = est, math.sqrt(var)
-        self.weights_ = 100.0 * raw_w / np.sum(raw_w)
-        q = float(np.sum((y - est) ** 2 / v))
+        self.weights_ = 100.0 * raw_w[:k] / np.sum(raw_w)
+        # rma.mh: escalc(drop00=TRUE) for Q, so double-zero/double-all studies are left out.
+        in_q = ~(((tables.ai == 0) & (tables.ci == 0)) | ((tables.bi == 0) & (tables.di == 0)))
+        yq, vq = y[in_q], v[in_q]
+        if yq.shape[0] == 0:  # no study with a yi of its own: Q on 0 df, as k.yi <= 1
+            yq, vq = y[:1], v[:1]
+        # rma.mh: QE = 0 when at most one study has a yi (the MH estimate need not equal it)
+        q = float(np.sum((yq - est) ** 2 / vq)) if yq.shape[0] > 1 else 0.0
         het = heterogeneity(
-            y,
-            v,
-            tau2=estimate_tau2(y, v, self.tau2_method),
+            yq,
+            vq,
+            tau2=estimate_tau2(yq, vq, self.tau2_method),
             tau2_method=self.tau2_method,
             form="Q-based",
             q=q,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 from reviewtool.analysis.effect_sizes import EffectSizes, peto_effects
@@ -118,9 +119,24 @@ def _pool(es: EffectSizes, model: str, s: Settings) -> tuple[PoolingSummary, str
             assert es.tables is not None
             summ = (
                 MantelHaenszel(measure=es.measure, level=s.level, tau2_method=s.tau2_method)
-                .fit(es.tables, es.yi, es.vi)
+                .fit(es.tables, es.yi, es.vi, pooled_only=es.dropped_tables)
                 .summary()
             )
+            if es.measure == "RR":
+                carry = [
+                    lab
+                    for (lab, _), w in zip(es.dropped, mh_weighted_dropped(es), strict=True)
+                    if w
+                ]
+                if carry:
+                    share = 100.0 - sum(summ.weights)
+                    notes.append(
+                        "Mantel-Haenszel pools every table, as metafor's rma.mh: "
+                        + ", ".join(carry)
+                        + " (events in every participant of both arms, so no RR of its own)"
+                        f" count in the pooled RR with {share:.1f}% of the weight, but not in Q"
+                        " or the study rows"
+                    )
         elif method == "Peto":
             assert es.tables is not None
             summ = Peto(level=s.level, tau2_method=s.tau2_method).fit(es.tables).summary()
@@ -197,6 +213,23 @@ def _single_study(es: EffectSizes, s: Settings, notes: list[str]) -> MetaAnalysi
     )
 
 
+def mh_weighted_dropped(es: EffectSizes) -> npt.NDArray[np.bool_]:
+    """Which ``es.dropped`` studies carry Mantel-Haenszel weight although they have no yi.
+
+    Aligned with ``es.dropped``; all False when their tables are unknown. OR: a·d + b·c > 0 (never
+    for the double-zero/double-all studies dropped by default); RR: a + c > 0 (events in every
+    participant of both arms); RD: every table (weight n1·n2/n).
+    """
+    t = es.dropped_tables
+    if t is None or t.ai.shape[0] != len(es.dropped):
+        return np.zeros(len(es.dropped), dtype=bool)
+    if es.measure == "OR":
+        return np.asarray(t.ai * t.di + t.bi * t.ci > 0)
+    if es.measure == "RR":
+        return np.asarray(t.ai + t.ci > 0)
+    return np.ones(len(es.dropped), dtype=bool)
+
+
 def _data_notes(es: EffectSizes) -> list[str]:
     notes = []
     if es.dropped:
@@ -227,7 +260,9 @@ def meta_analysis(es: EffectSizes, settings: Settings | None = None) -> MetaAnal
     if es.k < 1:
         raise InvalidInput("no studies to pool")
     es = study_effects(es, s)
-    if es.k == 1:
+    # One study is not pooled -- unless Mantel-Haenszel also pools tables without a yi (rma.mh).
+    mh_more = s.method == "MH" and s.model != "random" and bool(mh_weighted_dropped(es).any())
+    if es.k == 1 and not mh_more:
         return _single_study(es, s, _data_notes(es))
     fe_het = _rule_heterogeneity(es, s)
     model, reason = choose_model(s.model, fe_het.p, fe_het.i2)
@@ -275,20 +310,47 @@ def meta_analysis(es: EffectSizes, settings: Settings | None = None) -> MetaAnal
 def leave_one_out(es: EffectSizes, settings: Settings | None = None) -> tuple[LeaveOneOutRow, ...]:
     """The analysis repeated with each study left out in turn (metafor ``leave1out``).
 
-    The model is the one the full analysis used (so ``auto`` does not flip between rows).
+    The model is the one the full analysis used (so ``auto`` does not flip between rows). A
+    subset that cannot be pooled (``InvalidInput``, e.g. a Mantel-Haenszel or Peto estimate that is
+    undefined without the omitted study) gives a row of NaN with ``note`` saying why, as metafor
+    gives an NA row; the full analysis must itself be estimable. Under Mantel-Haenszel, studies
+    that are pooled without a yi of their own (see ``EffectSizes.dropped_tables``) and carry
+    weight get a row too, after the others.
     """
     s = settings or Settings()
     if es.k < 2:
         return ()
     full = meta_analysis(es, s)
     fixed = Settings(
-        model=full.model, tau2_method=s.tau2_method, method=s.method, hksj=s.hksj, level=s.level
+        model=full.model if full.model in MODEL_CHOICES else s.model,
+        tau2_method=s.tau2_method,
+        method=s.method,
+        hksj=s.hksj,
+        level=s.level,
     )
     rows = []
+    nan = float("nan")
+    subsets = []
     for i, lab in enumerate(es.labels):
         keep = np.ones(es.k, dtype=bool)
         keep[i] = False
-        r = meta_analysis(es.subset(keep), fixed)
+        subsets.append((lab, es.subset(keep)))
+    if full.method == "MH" and es.dropped_tables is not None:
+        # Studies with no yi of their own that Mantel-Haenszel still pools (RR: events in every
+        # participant of both arms) get a row too, as in metafor's leave1out of rma.mh.
+        carries = mh_weighted_dropped(es)
+        for j, (lab, _) in enumerate(es.dropped):
+            if carries[j]:
+                keep_dropped = np.ones(len(es.dropped), dtype=bool)
+                keep_dropped[j] = False
+                subsets.append((lab, es.subset(np.ones(es.k, dtype=bool), keep_dropped)))
+    for lab, sub in subsets:
+        try:
+            r = meta_analysis(sub, fixed)
+        except InvalidInput as exc:
+            # metafor's leave1out gives an NA row; the other rows are still computed.
+            rows.append(LeaveOneOutRow(lab, nan, nan, nan, nan, nan, nan, nan, nan, note=str(exc)))
+            continue
         p = r.pooled
         rows.append(
             LeaveOneOutRow(
@@ -318,6 +380,8 @@ def subgroup_analysis(
 ) -> SubgroupAnalysis:
     """Pool within each subgroup and test for subgroup differences.
 
+    A subgroup that cannot be pooled (``InvalidInput``, e.g. an undefined Mantel-Haenszel OR) is
+    listed in ``undefined`` with the reason, as metafor gives NA for it; the test uses the others.
     Each subgroup is pooled with the model of the overall analysis (with its own τ² when that
     model is random, as RevMan and R meta do by default). The test for subgroup differences is
     Cochran's Q across the subgroup estimates, Q_between = Σ (θ̂_g - θ̄)² / SE_g², on G - 1 df
@@ -335,14 +399,35 @@ def subgroup_analysis(
         level=s.level,
     )
     labels = np.asarray([str(g) for g in groups])
+    # Dropped studies (no yi/vi, still pooled by Mantel-Haenszel) go with their own subgroup.
+    dropped_groups = es.dropped_extra.get(variable)
+    if dropped_groups is not None and len(dropped_groups) != len(es.dropped):
+        dropped_groups = None
+    d_labels = np.asarray([str(g) for g in dropped_groups or ()], dtype=object)
     results: list[tuple[str, MetaAnalysisResult]] = []
+    undefined: list[tuple[str, str]] = []
     for name in dict.fromkeys(labels):  # first-seen order
-        results.append((str(name), meta_analysis(es.subset(labels == name), fixed)))
-    est = np.array([r.pooled.estimate for _, r in results])
-    var = np.array([r.pooled.se**2 for _, r in results])
-    g = len(results)
-    if g < 2:
-        q_b, p = 0.0, float("nan")
+        # a dropped study whose subgroup is unknown goes with none of them
+        keep_dropped = (
+            d_labels == name if dropped_groups is not None else np.zeros(len(es.dropped), bool)
+        )
+        try:
+            results.append(
+                (str(name), meta_analysis(es.subset(labels == name, keep_dropped), fixed))
+            )
+        except InvalidInput as exc:
+            # metafor gives NA for such a subgroup; the others are still pooled and tested.
+            undefined.append((str(name), str(exc)))
+    usable = [
+        (n, r)
+        for n, r in results
+        if math.isfinite(r.pooled.estimate) and math.isfinite(r.pooled.se) and r.pooled.se > 0
+    ]
+    est = np.array([r.pooled.estimate for _, r in usable])
+    var = np.array([r.pooled.se**2 for _, r in usable])
+    g = len(usable)
+    if g < 2:  # no test: Q = 0 on 0 df with one subgroup, undefined with none
+        q_b, p = (0.0 if g == 1 else float("nan")), float("nan")
     else:
         w = 1.0 / var
         mean = float(np.sum(w * est) / np.sum(w))
@@ -351,6 +436,15 @@ def subgroup_analysis(
     note = f"Q between subgroups from the {fixed.model}-effect subgroup estimates" + (
         " (separate tau² per subgroup)" if fixed.model == "random" else ""
     )
+    left_out = [n for n, _ in undefined] + [n for n, r in results if (n, r) not in usable]
+    if left_out:
+        note += "; not in the test (no estimate or SE 0): " + ", ".join(left_out)
     return SubgroupAnalysis(
-        variable=variable, groups=tuple(results), q_between=q_b, df=g - 1, p=p, method_note=note
+        variable=variable,
+        groups=tuple(results),
+        q_between=q_b,
+        df=max(g - 1, 0),
+        p=p,
+        method_note=note,
+        undefined=tuple(undefined),
     )

@@ -157,7 +157,12 @@ class MetaAnalysisResult:
 
 @dataclass(frozen=True)
 class SubgroupAnalysis:
-    """Pooled results per subgroup and the test for subgroup differences."""
+    """Pooled results per subgroup and the test for subgroup differences.
+
+    ``undefined`` lists the subgroups whose pooled result is not estimable (e.g. a
+    Mantel-Haenszel OR with Σ a·d/n = 0; metafor gives NA) with the reason; they are
+    left out of ``groups`` and of the test, which uses the estimable subgroups only.
+    """
 
     variable: str
     groups: tuple[tuple[str, MetaAnalysisResult], ...]
@@ -165,6 +170,7 @@ class SubgroupAnalysis:
     df: int
     p: float
     method_note: str
+    undefined: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
@@ -172,6 +178,7 @@ class SubgroupAnalysis:
             {
                 "variable": self.variable,
                 "groups": [{"group": name, **res.to_dict()} for name, res in self.groups],
+                "not_estimable": [{"group": g, "reason": why} for g, why in self.undefined],
                 "test_for_subgroup_differences": {
                     "Q_between": self.q_between,
                     "df": self.df,
@@ -184,7 +191,12 @@ class SubgroupAnalysis:
 
 @dataclass(frozen=True)
 class LeaveOneOutRow:
-    """The pooled result with one study left out."""
+    """The pooled result with one study left out.
+
+    When the rest cannot be pooled (e.g. a Mantel-Haenszel OR with Σ a·d/n = 0;
+    metafor's ``leave1out`` gives an NA row) the numbers are NaN (``null`` in JSON) and ``note``
+    says why.
+    """
 
     omitted: str
     estimate: float
@@ -198,6 +210,7 @@ class LeaveOneOutRow:
     exp_estimate: float | None = None
     exp_ci_low: float | None = None
     exp_ci_high: float | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""

@@ -577,6 +577,7 @@ def _subgroups_from(d: Mapping[str, Any]) -> SubgroupAnalysis:
         df=t["df"],
         p=_nan(t["p"]),
         method_note=t["note"],
+        undefined=tuple((g["group"], g["reason"]) for g in d.get("not_estimable", [])),
     )
 
 
@@ -662,6 +663,35 @@ def _subgroup_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
                         "Q_between": t["Q_between"],
                         "df_between": t["df"],
                         "p_between": t["p"],
+                        "note": None,
+                    }
+                )
+            for g in sg.get("not_estimable", []):
+                rows.append(
+                    {
+                        "outcome": a["outcome"],
+                        "time_point": a["time_point"],
+                        "variable": sg["variable"],
+                        "subgroup": g["group"],
+                        **dict.fromkeys(
+                            (
+                                "k",
+                                "model",
+                                "estimate",
+                                "ci_low",
+                                "ci_high",
+                                "p",
+                                "exp_estimate",
+                                "exp_ci_low",
+                                "exp_ci_high",
+                                "I2",
+                                "tau2",
+                            )
+                        ),
+                        "Q_between": t["Q_between"],
+                        "df_between": t["df"],
+                        "p_between": t["p"],
+                        "note": f"not estimable: {g['reason']}",
                     }
                 )
     return rows

@@ -153,6 +153,13 @@ def effect_sizes_from_table(
         for c in table.columns
         if c not in known
     }
+    # The dropped studies' columns, aligned with ``es.dropped``.
+    row_of = dict(zip(labels, table.rows, strict=True))
+    dropped_extra = {
+        c: tuple(row_of[lab][c] for lab, _ in es.dropped if lab in row_of)
+        for c in table.columns
+        if c not in known
+    }
     return EffectSizes(
         measure=es.measure,
         labels=es.labels,
@@ -165,6 +172,8 @@ def effect_sizes_from_table(
         corrected=es.corrected,
         extra=extra,
         continuity=es.continuity,
+        dropped_tables=es.dropped_tables,
+        dropped_extra=dropped_extra,
     )
 
 

@@ -237,11 +237,25 @@ def _csv_rows(result: FileAnalysis) -> list[dict[str, Any]]:
                     "p": q.p,
                 }
             )
+        for name, why in result.subgroups.undefined:
+            rows.append(
+                {
+                    "row": f"subgroup {result.subgroups.variable}",
+                    "label": f"{name} (not estimable: {why})",
+                    "estimate": None,
+                    "se": None,
+                    "ci_low": None,
+                    "ci_high": None,
+                    "weight": None,
+                    "p": None,
+                }
+            )
     for lo in result.leave_one_out or ():
         rows.append(
             {
                 "row": "leave-one-out",
-                "label": f"without {lo.omitted}",
+                "label": f"without {lo.omitted}"
+                + (f" (not estimable: {lo.note})" if lo.note else ""),
                 "estimate": lo.estimate,
                 "se": lo.se,
                 "ci_low": lo.ci_low,
@@ -349,7 +363,11 @@ def _print_tables(result: FileAnalysis) -> None:
                 "—" if r.k == 1 else _fmt(r.heterogeneity.i2, 1),
                 "—" if r.k == 1 else _fmt(r.heterogeneity.tau2),
             )
+        for name, _ in sg.undefined:
+            t.add_row(name, "", "NA", "not estimable", "NA", "", "")
         out.print(t)
+        for name, why in sg.undefined:
+            out.print(f"Subgroup {name} not estimable: {why}")
         out.print(
             f"Test for subgroup differences: Q = {_fmt(sg.q_between, 2)}, df = {sg.df}, "
             f"p {_pe(sg.p)} ({sg.method_note})"
@@ -359,6 +377,9 @@ def _print_tables(result: FileAnalysis) -> None:
         for col in ("Omitted", "Estimate", "CI", "p", "I² %", "tau²"):
             t.add_column(col, justify="left" if col == "Omitted" else "right")
         for lo in result.leave_one_out:
+            if lo.note:  # the rest cannot be pooled (metafor: an NA row)
+                t.add_row(lo.omitted, "NA", "not estimable", "NA", "NA", "NA")
+                continue
             t.add_row(
                 lo.omitted,
                 _fmt(lo.estimate),
@@ -368,6 +389,9 @@ def _print_tables(result: FileAnalysis) -> None:
                 _fmt(lo.tau2),
             )
         out.print(t)
+        for lo in result.leave_one_out:
+            if lo.note:
+                out.print(f"Without {lo.omitted} not estimable: {lo.note}")
     if result.egger is not None:
         e = result.egger
         out.print(
