@@ -1,0 +1,109 @@
+"""A small review that writes every kind of audited row, through the library's own services.
+
+Used twice: ``tests/data/ledger_0005.sql`` is this review written by the code of schema 0005
+(before issue 10's ledger work; an SQL text dump), so a test can check that a ledger written then
+still verifies; and ``tests/test_audit_coverage.py`` builds it with today's code and tampers with
+every column in turn. Only functions that exist in both versions are called.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RIS = """TY  - JOUR
+ID  - A1
+TI  - Mesenchymal stem cells for decompensated cirrhosis: a randomised trial
+AU  - Smith, A.
+PY  - 2019
+DO  - 10.5555/ledger.1
+ER  -
+TY  - JOUR
+ID  - A2
+TI  - Mesenchymal stem cells for decompensated cirrhosis: a randomised trial
+AU  - Smith, A.
+PY  - 2019
+DO  - 10.5555/ledger.1
+ER  -
+TY  - JOUR
+ID  - A3
+TI  - Albumin infusion in acute-on-chronic liver failure
+AU  - Jones, B.
+PY  - 2020
+DO  - 10.5555/ledger.2
+ER  -
+TY  - JOUR
+ID  - A4
+TI  - Bone marrow cell therapy outcomes in alcoholic hepatitis
+AU  - Brown, C.
+PY  - 2018
+DO  - 10.5555/ledger.3
+ER  -
+TY  - JOUR
+ID  - A5
+TI  - Umbilical cord cells and placebo in hepatitis B failure
+AU  - Green, D.
+PY  - 2021
+DO  - 10.5555/ledger.4
+ER  -
+"""
+
+RIS_2 = """TY  - JOUR
+ID  - B1
+TI  - Albumin infusion in acute on chronic liver failure
+AU  - Jones, B.
+PY  - 2020
+DO  - 10.5555/ledger.2
+ER  -
+"""
+
+
+def build_populated(url: str, work: Path, outcomes: Path) -> None:
+    """Create the review at ``url`` (files written under ``work``): see the module docstring."""
+    from reviewtool.analysis.service import run_analysis
+    from reviewtool.dedup.service import flag_duplicate, run_dedup
+    from reviewtool.domain import Role
+    from reviewtool.importing.service import import_files
+    from reviewtool.members.service import add_member, grant_role
+    from reviewtool.review.service import init_review, set_setting
+    from reviewtool.screening.labels import change_label
+    from reviewtool.screening.service import record_decision, resolve_conflict, set_fulltext
+
+    first, second = work / "first.ris", work / "second.ris"
+    first.write_text(RIS, encoding="utf-8")
+    second.write_text(RIS_2, encoding="utf-8")
+    review = init_review(url, title="Ledger fixture", owner="alice", question="Do MSCs help?")
+    with review.transaction() as s:
+        add_member(s, actor="alice", name="bob", roles=[Role.REVIEWER])
+        add_member(s, actor="alice", name="carol", roles=[Role.REVIEWER])
+        grant_role(s, actor="alice", name="carol", role=Role.ADJUDICATOR)
+        set_setting(s, actor="alice", key="screening.include_keywords", value="randomi;RCT")
+        import_files(s, actor="alice", paths=[first], source="MEDLINE", searched_on="2026-01-02")
+        import_files(s, actor="alice", paths=[second], source="Embase", query="msc AND liver")
+    with review.transaction() as s:
+        run_dedup(s, actor="alice")
+    with review.transaction() as s:
+        flag_duplicate(s, actor="bob", record_a=4, record_b=5, note="same cohort?")
+    with review.transaction() as s:
+        for reviewer in ("alice", "bob"):
+            record_decision(s, actor=reviewer, record_id=1, stage="tiab", decision="include")
+        record_decision(s, actor="alice", record_id=3, stage="tiab", decision="include")
+        record_decision(
+            s, actor="bob", record_id=3, stage="tiab", decision="exclude", note="wrong design"
+        )
+        record_decision(s, actor="alice", record_id=4, stage="tiab", decision="maybe")
+    with review.transaction() as s:
+        resolve_conflict(s, actor="carol", record_id=3, stage="tiab", decision="include")
+    with review.transaction() as s:
+        record_decision(s, actor="bob", record_id=4, stage="tiab", decision="include")
+        change_label(s, actor="alice", record_id=1, label="RCT?", add=True)
+        change_label(s, actor="alice", record_id=1, label="ask bob", add=True)
+        change_label(s, actor="bob", record_id=3, label="check dose", add=True)
+        change_label(s, actor="alice", record_id=1, label="ask bob", add=False)
+    with review.transaction() as s:
+        set_fulltext(s, actor="alice", record_id=1, location="https://example.org/a1.pdf")
+        set_fulltext(s, actor="alice", record_id=3, not_retrieved=True, note="no reply")
+        for reviewer in ("alice", "bob"):
+            record_decision(s, actor=reviewer, record_id=1, stage="fulltext", decision="include")
+    with review.transaction() as s:
+        run_analysis(s, actor="alice", data_path=outcomes, name="main")
+    review.close()
