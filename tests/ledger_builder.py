@@ -66,7 +66,12 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
     from reviewtool.members.service import add_member, grant_role
     from reviewtool.review.service import init_review, set_setting
     from reviewtool.screening.labels import change_label
-    from reviewtool.screening.service import record_decision, resolve_conflict, set_fulltext
+    from reviewtool.screening.service import (
+        record_decision,
+        resolve_conflict,
+        set_fulltext,
+        unblind_stage,
+    )
 
     first, second = work / "first.ris", work / "second.ris"
     first.write_text(RIS, encoding="utf-8")
@@ -100,6 +105,7 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
         change_label(s, actor="bob", record_id=3, label="check dose", add=True)
         change_label(s, actor="alice", record_id=1, label="ask bob", add=False)
     with review.transaction() as s:
+        unblind_stage(s, actor="alice", stage="tiab")
         set_fulltext(s, actor="alice", record_id=1, location="https://example.org/a1.pdf")
         set_fulltext(s, actor="alice", record_id=3, not_retrieved=True, note="no reply")
         for reviewer in ("alice", "bob"):

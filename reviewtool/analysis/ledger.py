@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Collection, Iterator
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from reviewtool.storage.models import AnalysisRun
-from reviewtool.storage.snapshots import declare_unchecked, int_ids, register_state
+from reviewtool.storage.snapshots import declare_unchecked, int_ids, json_or_text, register_state
 
 
 def _runs(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -31,7 +30,7 @@ def _runs(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, 
             str(run_id),
             {
                 "name": name,
-                "settings": json.loads(settings),
+                "settings": json_or_text(settings),
                 "input_sha256": input_sha256,
                 "input_source": input_source,
                 "results_sha256": hashlib.sha256(results.encode("utf-8")).hexdigest(),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator
 from typing import Any
 
 from sqlmodel import Session, select
 
 from reviewtool.storage.models import ReviewInfo, ReviewSetting
-from reviewtool.storage.snapshots import declare_unchecked, only, register_state
+from reviewtool.storage.snapshots import declare_unchecked, json_or_text, only, register_state
 
 
 def _reviews(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -19,7 +18,7 @@ def _reviews(session: Session, ids: Collection[str] | None) -> Iterator[tuple[st
 
 def _settings(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     rows = session.exec(select(ReviewSetting.key, ReviewSetting.value)).all()
-    yield from only(ids, ((key, json.loads(value)) for key, value in rows))
+    yield from only(ids, ((key, json_or_text(value)) for key, value in rows))
 
 
 register_state("review", _reviews, covers={"review": ("id", "title", "question")})

@@ -86,7 +86,8 @@ def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tupl
                 "note": note,
                 "adjudicator": names.get(member_id, f"#{member_id}"),
             }
-            if contested_at is not None:
+            # Set together by the service; either one alone is an edit, and shows as one.
+            if contested_at is not None or because is not None:
                 snapshot["contested"] = because
             key = f"{record_id}:{stage}"
             if ids is None or key in ids:

@@ -330,6 +330,14 @@ def stream(session: Session, query: Any, size: int = 5000) -> Iterator[tuple[Any
         cursor.close()
 
 
+def json_or_text(value: str) -> Any:
+    """A JSON column's value; its raw text when it is not JSON (edited by hand: a mismatch)."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 def member_names(session: Session) -> dict[int, str]:
     """Member id -> name (the ledger names people; the tables hold ids)."""
     return {mid: name for mid, name in session.exec(select(Member.id, Member.name)).all() if mid}
