@@ -96,10 +96,17 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
             s, actor="bob", record_id=3, stage="tiab", decision="exclude", note="wrong design"
         )
         record_decision(s, actor="alice", record_id=4, stage="tiab", decision="maybe")
+        record_decision(s, actor="alice", record_id=5, stage="tiab", decision="include")
+        record_decision(s, actor="bob", record_id=5, stage="tiab", decision="exclude")
     with review.transaction() as s:
         resolve_conflict(s, actor="carol", record_id=3, stage="tiab", decision="include")
+        resolve_conflict(
+            s, actor="carol", record_id=5, stage="tiab", decision="include", note="dose arm"
+        )
     with review.transaction() as s:
         record_decision(s, actor="bob", record_id=4, stage="tiab", decision="include")
+        # bob changes his mind on 3: his first vote is superseded, carol's resolution reopened
+        record_decision(s, actor="bob", record_id=3, stage="tiab", decision="include")
         change_label(s, actor="alice", record_id=1, label="RCT?", add=True)
         change_label(s, actor="alice", record_id=1, label="ask bob", add=True)
         change_label(s, actor="bob", record_id=3, label="check dose", add=True)

@@ -29,14 +29,12 @@ from reviewtool.storage import snapshots
 
 HERE = Path(__file__).resolve().parent
 OUTCOMES = HERE.parent / "sample_project" / "outcomes.csv"
-# The head of the fixture's ledger as the 0005 code wrote it (event #27, an analysis run).
-FIXTURE_HEAD_27 = "d4ffaa9057be7a675a4646f9b1a06765a4eac4a8edb6aa249fd1ab0f391e9db2"
-# Rows that are history, not state: a superseded vote or a reopened resolution is kept for the
-# record; what verify compares is the current vote / resolution (see the declarations).
-LIVE_ROWS = {
-    "screening_decision": "superseded_at IS NULL",
-    "screening_resolution": "reopened_at IS NULL",
-}
+# The head of the fixture's ledger as the 0005 code wrote it (event #31, an analysis run).
+FIXTURE_HEAD_31 = "ba67a64801c56ebd9435816553613a156cd620eea72eac5dcc54aca641e76937"
+# Rows that are history, not state: a reopened resolution is kept for the record (its content
+# is in the screening-resolution event that wrote it); verify compares the current one. Every
+# vote row, superseded or current, is compared (``test_a_superseded_vote...``).
+LIVE_ROWS = {"screening_resolution": "reopened_at IS NULL"}
 
 
 def _verify(url: str, **kwargs: Any) -> audit.VerifyReport:
@@ -167,11 +165,11 @@ def test_a_ledger_written_at_schema_0005_upgrades_and_verifies(tmp_path: Path) -
     url = _load_fixture(tmp_path)
     report = _verify(url)  # opening upgrades it (backup + a schema-upgraded event)
     assert report.ok, report.problems
-    assert report.full and report.events == 28
+    assert report.full and report.events == 32
     with open_existing(url).reading() as session:
         events = audit.list_events(session)
-    assert events[26].hash == FIXTURE_HEAD_27
-    assert (events[27].action, events[27].payload["from_revision"]) == ("schema-upgraded", "0005")
+    assert events[30].hash == FIXTURE_HEAD_31
+    assert (events[31].action, events[31].payload["from_revision"]) == ("schema-upgraded", "0005")
     kinds = {e.action for e in events}
     assert {
         "records-imported",
@@ -186,6 +184,19 @@ def test_a_ledger_written_at_schema_0005_upgrades_and_verifies(tmp_path: Path) -
     } <= kinds
 
 
+def test_the_0005_ledger_catches_an_edited_superseded_vote(tmp_path: Path) -> None:
+    url = _load_fixture(tmp_path)
+    path = Path(url.removeprefix("sqlite:///"))
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE screening_decision SET note = 'fine' WHERE superseded_at IS NOT NULL")
+    conn.commit()
+    conn.close()
+    assert _verify(url).problems == [
+        "screening_vote 3:tiab:bob: the rows kept over time (superseded ones included) are not "
+        "the ones the ledger recorded, in order"
+    ]
+
+
 def test_the_0005_ledger_still_catches_tampering(tmp_path: Path) -> None:
     url = _load_fixture(tmp_path)
     assert _verify(url).ok
@@ -198,7 +209,7 @@ def test_the_0005_ledger_still_catches_tampering(tmp_path: Path) -> None:
     assert not report.ok
     assert report.problems == [
         'fulltext_report 3: current state {"location":null,"note":"no reply","status":"retrieved"}'
-        ' differs from the ledger (event #24 says {"location":null,"note":"no reply",'
+        ' differs from the ledger (event #28 says {"location":null,"note":"no reply",'
         '"status":"not_retrieved"})'
     ]
 

@@ -99,15 +99,19 @@ def test_a_vote_moved_to_another_record_fails_verify(db: Path) -> None:
     cast = _event_of(db, "screening_vote", "1:tiab:bob")
     _sql(
         db,
-        "UPDATE screening_decision SET record_id = 5 WHERE record_id = 1 AND stage = 'tiab' "
+        "UPDATE screening_decision SET record_id = 2 WHERE record_id = 1 AND stage = 'tiab' "
         "AND member_id = 2 AND superseded_at IS NULL",
     )
     report = _verify(db)
     assert report.problems == [
         "screening_vote 1:tiab:bob: current state null differs from the ledger "
         f'(event #{cast} says {{"decision":"include","note":null,"reason":null}})',
-        'screening_vote 5:tiab:bob: current state {"decision":"include","note":null,'
+        'screening_vote 2:tiab:bob: current state {"decision":"include","note":null,'
         '"reason":null} differs from the ledger (no event records it)',
+        "screening_vote 1:tiab:bob: the rows kept over time (superseded ones included) are not "
+        "the ones the ledger recorded, in order",
+        "screening_vote 2:tiab:bob: the rows kept over time (superseded ones included) are not "
+        "the ones the ledger recorded, in order",
     ]
 
 
@@ -119,6 +123,27 @@ def test_a_full_text_reports_status_changed_fails_verify(db: Path) -> None:
         'fulltext_report 1: current state {"location":"https://example.org/a1.pdf","note":null,'
         '"status":"not_retrieved"} differs from the ledger'
     )
+
+
+def test_a_superseded_vote_edited_fails_the_full_verify(db: Path) -> None:
+    """bob's first vote on 1 (include, before he changed it to maybe) rewritten to exclude: not
+    current state, but the ledger recorded it, so the full verify compares every row in order."""
+    _bob_vote(db)
+    _sql(
+        db,
+        "UPDATE screening_decision SET decision = 'exclude' WHERE record_id = 1 AND stage = 'tiab'"
+        " AND member_id = 2 AND superseded_at IS NOT NULL",
+    )
+    assert _verify(db).problems == [
+        "screening_vote 1:tiab:bob: the rows kept over time (superseded ones included) are not "
+        "the ones the ledger recorded, in order",
+    ]
+
+
+def test_a_superseded_vote_deleted_fails_the_full_verify(db: Path) -> None:
+    _bob_vote(db)
+    _sql(db, "DELETE FROM screening_decision WHERE superseded_at IS NOT NULL AND record_id = 1")
+    assert [p.split(":")[0] for p in _verify(db).problems] == ["screening_vote 1"]
 
 
 def test_a_label_removed_fails_verify(db: Path) -> None:

@@ -254,6 +254,11 @@ def _digest(snapshot: Any) -> bytes:
     return _text_digest(canonical_json(snapshot))
 
 
+def _fold(chain: bytes, digest: bytes) -> bytes:
+    """The running digest of a sequence of snapshot digests, one more appended."""
+    return hashlib.blake2b(chain + digest, digest_size=16).digest()
+
+
 def _text_digest(canonical: str) -> bytes:
     return hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).digest()
 
@@ -261,8 +266,21 @@ def _text_digest(canonical: str) -> bytes:
 class _Replay:
     """The state the ledger says each entity is in: ``{type: {id: digest + event number}}``."""
 
-    def __init__(self, kinds: Mapping[str, StateReader]) -> None:
+    def __init__(self, kinds: Mapping[str, StateReader], *, history: bool) -> None:
         self.state: dict[str, dict[str, bytes]] = {kind: {} for kind in kinds}
+        # For kinds whose every snapshot is a row of its own (a vote): a running digest of the
+        # snapshots in order, compared with the rows, superseded ones included (full verify only).
+        self.history: dict[str, dict[str, bytes]] = (
+            {kind: {} for kind, reader in kinds.items() if reader.history is not None}
+            if history
+            else {}
+        )
+
+    def _set(self, kind: str, entity_id: str, digest: bytes, tag: bytes) -> None:
+        self.state[kind][entity_id] = digest + tag
+        chain = self.history.get(kind)
+        if chain is not None and digest != _GONE:
+            chain[entity_id] = _fold(chain.get(entity_id, b""), digest)
 
     def event(self, seq: int, entity_type: str, entity_id: str, payload_text: str) -> bool:
         """Take in one event's snapshots; False when its payload is not a JSON object."""
@@ -281,9 +299,8 @@ class _Replay:
                 return False
             if payload_text[end] not in ",}":
                 return False
-            self.state[entity_type][entity_id] = (
-                _GONE if after is None else _text_digest(payload_text[9:end])
-            ) + seq.to_bytes(8, "big")
+            digest = _GONE if after is None else _text_digest(payload_text[9:end])
+            self._set(entity_type, entity_id, digest, seq.to_bytes(8, "big"))
             return True
         try:
             payload = json.loads(payload_text)
@@ -294,16 +311,17 @@ class _Replay:
         tag = seq.to_bytes(8, "big")
         if has_after and "after" in payload:
             after = payload["after"]
-            self.state[entity_type][entity_id] = (_GONE if after is None else _digest(after)) + tag
+            self._set(entity_type, entity_id, _GONE if after is None else _digest(after), tag)
         # Bulk events (a dedup run touches hundreds of records) list their changes by entity.
         changes_by_kind = payload.get("state") or {}
         if isinstance(changes_by_kind, dict):
             for kind, changes in changes_by_kind.items():
-                replayed = self.state.get(kind)
-                if replayed is None or not isinstance(changes, dict):
+                if kind not in self.state or not isinstance(changes, dict):
                     continue
                 for changed_id, snapshot in changes.items():
-                    replayed[changed_id] = (_GONE if snapshot is None else _digest(snapshot)) + tag
+                    self._set(
+                        kind, changed_id, _GONE if snapshot is None else _digest(snapshot), tag
+                    )
         return True
 
 
@@ -358,6 +376,25 @@ def _compare_state(
                 f"{kind} {entity_id}: current state {canonical_json(have)} differs from the ledger "
                 f"({said})",
             )
+
+
+def _compare_history(
+    session: Session, report: VerifyReport, readers: Mapping[str, StateReader], replay: _Replay
+) -> None:
+    """Compare every row ever written for a history kind (superseded ones too) with the ledger."""
+    for kind, expected in replay.history.items():
+        read = readers[kind].history
+        assert read is not None
+        found: dict[str, bytes] = {}
+        for entity_id, snapshot in read(session, None):
+            found[entity_id] = _fold(found.get(entity_id, b""), _digest(snapshot))
+        for entity_id in sorted(set(found) | set(expected)):
+            if found.get(entity_id) != expected.get(entity_id):
+                report._fail(
+                    None,
+                    f"{kind} {entity_id}: the rows kept over time (superseded ones included) are "
+                    "not the ones the ledger recorded, in order",
+                )
 
 
 def _event_rows(session: Session, after_seq: int) -> Iterator[tuple[Any, ...]]:
@@ -420,7 +457,7 @@ def verify(
                 " (run a full `audit verify`)",
             )
         prev_hash, expected_seq = checkpoint.hash, checkpoint.seq + 1
-    replay = _Replay(readers)
+    replay = _Replay(readers, history=checkpoint is None)
     sha256, q = hashlib.sha256, _quote
     for (
         seq,
@@ -465,6 +502,7 @@ def verify(
             f"ledger head {where} but the last event is #{last_seq}: events were removed from the end",
         )
     _compare_state(session, report, readers, replay, only_touched=checkpoint is not None)
+    _compare_history(session, report, readers, replay)
     return report
 
 

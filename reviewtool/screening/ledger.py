@@ -53,6 +53,19 @@ def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str,
         yield from only(ids, found)
 
 
+def _vote_history(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    """Every vote row, superseded ones included, in the order written (ids grow)."""
+    names = member_names(session)
+    d = ScreeningDecision
+    columns: list[Any] = [d.record_id, d.stage, d.member_id, d.decision, d.reason, d.note]
+    for record_id, stage, member_id, decision, reason, note in stream(
+        session, select(*columns).order_by(col(d.id))
+    ):
+        key = vote_key(record_id, stage, names.get(member_id, f"#{member_id}"))
+        if ids is None or key in ids:
+            yield key, {"decision": decision, "reason": reason, "note": note}
+
+
 def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     names = member_names(session)
     r = ScreeningResolution
@@ -118,6 +131,7 @@ def _reports(session: Session, ids: Collection[str] | None) -> Iterator[tuple[st
 register_state(
     "screening_vote",
     _votes,
+    history=_vote_history,
     covers={
         "screening_decision": (
             "record_id",
@@ -161,6 +175,7 @@ declare_unchecked(
     {
         "id": _ID,
         "decided_at": "a copy for listings; the screening-decision event's time is the audited one",
+        # superseded votes: compared too, all of a reviewer's votes on a reference in order
     },
 )
 declare_unchecked(

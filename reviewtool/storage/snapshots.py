@@ -218,11 +218,16 @@ class StateReader:
     :ivar entity_type: the ``entity_type`` its events carry (or the key in a bulk event's ``state``).
     :ivar read: the reader (see ``StateRead``).
     :ivar covers: ``{table: columns}`` whose values the snapshots depend on.
+    :ivar history: for an entity whose every change writes a new row and keeps the old one (a
+        vote), a reader of every row, old ones included: (entity_id, snapshot) in the order they
+        were written for each entity. A full verify compares them with every snapshot the ledger
+        holds for the entity, in order.
     """
 
     entity_type: str
     read: StateRead
     covers: Mapping[str, tuple[str, ...]]
+    history: StateRead | None = None
 
 
 STATE_READERS: dict[str, StateReader] = {}
@@ -231,9 +236,14 @@ COLUMN_COVERAGE: dict[tuple[str, str], str] = {}
 
 
 def register_state(
-    entity_type: str, read: StateRead, *, covers: Mapping[str, Iterable[str]]
+    entity_type: str,
+    read: StateRead,
+    *,
+    covers: Mapping[str, Iterable[str]],
+    history: StateRead | None = None,
 ) -> None:
-    """Register the reader of ``entity_type`` and the ``{table: columns}`` its snapshots cover.
+    """Register the reader of ``entity_type`` and the ``{table: columns}`` its snapshots cover
+    (``history``: see ``StateReader``).
 
     Raises ValueError when another reader already claims ``entity_type``.
     """
@@ -241,7 +251,7 @@ def register_state(
     if existing is not None and existing.read is not read:
         raise ValueError(f"two state readers for entity type {entity_type!r}")
     fixed = {table: tuple(columns) for table, columns in covers.items()}
-    STATE_READERS[entity_type] = StateReader(entity_type, read, fixed)
+    STATE_READERS[entity_type] = StateReader(entity_type, read, fixed, history)
     for table, columns in fixed.items():
         for column in columns:
             COLUMN_COVERAGE.setdefault((table, column), f"checked by {entity_type}")
