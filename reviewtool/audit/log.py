@@ -268,19 +268,24 @@ class _Replay:
 
     def __init__(self, kinds: Mapping[str, StateReader], *, history: bool) -> None:
         self.state: dict[str, dict[str, bytes]] = {kind: {} for kind in kinds}
-        # For kinds whose every snapshot is a row of its own (a vote): a running digest of the
-        # snapshots in order, compared with the rows, superseded ones included (full verify only).
-        self.history: dict[str, dict[str, bytes]] = (
-            {kind: {} for kind, reader in kinds.items() if reader.history is not None}
+        # Kinds whose every snapshot is a row of its own (a vote) also keep, after the digest and
+        # the event number, a running digest of all their snapshots in order (full verify only).
+        self.history: set[str] = (
+            {kind for kind, reader in kinds.items() if reader.history is not None}
             if history
-            else {}
+            else set()
         )
 
     def _set(self, kind: str, entity_id: str, digest: bytes, tag: bytes) -> None:
-        self.state[kind][entity_id] = digest + tag
-        chain = self.history.get(kind)
-        if chain is not None and digest != _GONE:
-            chain[entity_id] = _fold(chain.get(entity_id, b""), digest)
+        replayed = self.state[kind]
+        if kind not in self.history:
+            replayed[entity_id] = digest + tag
+            return
+        old = replayed.get(entity_id)
+        chain = b"" if old is None else old[24:]
+        if digest != _GONE:
+            chain = _fold(chain, digest)
+        replayed[entity_id] = digest + tag + chain
 
     def event(self, seq: int, entity_type: str, entity_id: str, payload_text: str) -> bool:
         """Take in one event's snapshots; False when its payload is not a JSON object."""
@@ -357,7 +362,7 @@ def _compare_state(
             want = expected.pop(entity_id, None)
             if want is not None and want[:16] == _digest(have):
                 continue
-            seq = None if want is None else int.from_bytes(want[16:], "big")
+            seq = None if want is None else int.from_bytes(want[16:24], "big")
             if want is not None and want[:16] != _GONE:
                 said = _said_by_event(session, seq or 0, kind, entity_id)
                 if said == have:  # equal values written differently (1 and 1.0): not a change
@@ -365,7 +370,7 @@ def _compare_state(
             mismatched.append((entity_id, have, seq))
         for entity_id, want in expected.items():
             if want[:16] != _GONE:
-                mismatched.append((entity_id, None, int.from_bytes(want[16:], "big")))
+                mismatched.append((entity_id, None, int.from_bytes(want[16:24], "big")))
         for entity_id, have, seq in sorted(mismatched, key=lambda m: m[0]):
             if seq is None:
                 said = "no event records it"
@@ -378,37 +383,71 @@ def _compare_state(
             )
 
 
-def _compare_history(
-    session: Session, report: VerifyReport, readers: Mapping[str, StateReader], replay: _Replay
+def _close_history(
+    expected: dict[str, bytes], bad: list[str], entity_id: str | None, chain: bytes
 ) -> None:
-    """Compare every row ever written for a history kind (superseded ones too) with the ledger."""
-    for kind, expected in replay.history.items():
+    """Compare one entity's rows' running digest with the replay's; mark it matched."""
+    if entity_id is None:
+        return
+    want = expected.get(entity_id)
+    if want is None or want[24:] != chain:
+        bad.append(entity_id)
+    if want is not None:
+        expected[entity_id] = want[:24]
+
+
+def _compare_history(
+    session: Session, readers: Mapping[str, StateReader], replay: _Replay
+) -> list[str]:
+    """Compare every row ever written for a history kind (superseded ones too) with the ledger.
+
+    The reader gives each entity's rows together, oldest first; each entity matched has its
+    running digest dropped from the replay, so what is left afterwards had no rows at all.
+    Returns the problems found.
+    """
+    problems: list[str] = []
+    for kind in sorted(replay.history):
         read = readers[kind].history
         assert read is not None
-        found: dict[str, bytes] = {}
+        expected = replay.state[kind]
+        bad: list[str] = []
+        current, chain = None, b""
         for entity_id, snapshot in read(session, None):
-            found[entity_id] = _fold(found.get(entity_id, b""), _digest(snapshot))
-        for entity_id in sorted(set(found) | set(expected)):
-            if found.get(entity_id) != expected.get(entity_id):
-                report._fail(
-                    None,
-                    f"{kind} {entity_id}: the rows kept over time (superseded ones included) are "
-                    "not the ones the ledger recorded, in order",
-                )
+            if entity_id != current:
+                _close_history(expected, bad, current, chain)
+                current, chain = entity_id, b""
+            chain = _fold(chain, _digest(snapshot))
+        _close_history(expected, bad, current, chain)
+        bad += [entity_id for entity_id, want in expected.items() if len(want) > 24]
+        problems += [
+            f"{kind} {entity_id}: the rows kept over time (superseded ones included) are not "
+            "the ones the ledger recorded, in order"
+            for entity_id in sorted(set(bad))
+        ]
+    return problems
+
+
+_EVENT_COLUMNS = (
+    "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload, prev_hash, hash "
+    "FROM audit_event WHERE seq > {} ORDER BY seq"
+)
 
 
 def _event_rows(session: Session, after_seq: int) -> Iterator[tuple[Any, ...]]:
     """Events after ``after_seq`` in order, as column tuples, fetched in chunks."""
-    result = (
-        session.connection()
-        .execution_options(yield_per=5000)
-        .execute(
-            text(
-                "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload, prev_hash, "
-                "hash FROM audit_event WHERE seq > :after ORDER BY seq"
-            ),
-            {"after": after_seq},
-        )
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # The driver's own cursor: SQLite reads rows as they are asked for.
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(_EVENT_COLUMNS.format("?"), (after_seq,))
+            while chunk := cursor.fetchmany(5000):
+                yield from chunk
+        finally:
+            cursor.close()
+        return
+    result = connection.execution_options(yield_per=5000).execute(
+        text(_EVENT_COLUMNS.format(":after")), {"after": after_seq}
     )
     for row in result:
         yield tuple(row)
@@ -501,8 +540,10 @@ def verify(
             last_seq + 1 if head is not None and head.seq > last_seq else None,
             f"ledger head {where} but the last event is #{last_seq}: events were removed from the end",
         )
+    history = _compare_history(session, readers, replay)  # before the state pops the replay
     _compare_state(session, report, readers, replay, only_touched=checkpoint is not None)
-    _compare_history(session, report, readers, replay)
+    for problem in history:
+        report._fail(None, problem)
     return report
 
 
