@@ -28,6 +28,7 @@ from reviewtool.audit.events import EVENT_TYPES, Event
 from reviewtool.errors import InvalidInput, UnknownMember
 from reviewtool.storage.models import AuditCheckpoint, AuditEvent, AuditHead, Member
 from reviewtool.storage.snapshots import (
+    HistoryRead,
     StateReader,
     declare_checked,
     declare_unchecked,
@@ -344,6 +345,68 @@ def _said_by_event(session: Session, seq: int, kind: str, entity_id: str) -> Any
     return payload.get("after")
 
 
+_Mismatch = tuple[str, Any, int | None]  # (entity id, what the tables hold, the event's number)
+
+
+def _match(
+    session: Session,
+    kind: str,
+    expected: dict[str, bytes],
+    entity_id: str,
+    have: Any,
+    digest: bytes,
+    mismatched: list[_Mismatch],
+) -> None:
+    """Compare one entity as the tables hold it with the replay (and take it off the replay)."""
+    want = expected.pop(entity_id, None)
+    if want is not None and want[:16] == digest:
+        return
+    seq = None if want is None else int.from_bytes(want[16:24], "big")
+    if want is not None and want[:16] != _GONE:
+        said = _said_by_event(session, seq or 0, kind, entity_id)
+        if said == have:  # equal values written differently (1 and 1.0): not a change
+            return
+    mismatched.append((entity_id, have, seq))
+
+
+def _read_with_history(
+    session: Session,
+    kind: str,
+    read: HistoryRead,
+    expected: dict[str, bytes],
+    mismatched: list[_Mismatch],
+) -> list[str]:
+    """One pass over every row of a history kind: each entity's rows in order against the
+    replay's running digest, and its current row (if any) against the replay's last snapshot.
+    Returns the ids whose rows differ from what the ledger recorded."""
+    bad: list[str] = []
+    current: str | None = None
+    chain = b""
+    live: tuple[Any, bytes] | None = None
+
+    def finish() -> None:
+        if current is None:
+            return
+        want = expected.get(current)
+        if want is None or want[24:] != chain:
+            bad.append(current)
+        if live is not None:
+            _match(session, kind, expected, current, live[0], live[1], mismatched)
+        elif want is not None:
+            expected[current] = want[:24]  # rows seen; the state check below sees it is gone
+
+    for entity_id, snapshot, is_live in read(session, None):
+        if entity_id != current:
+            finish()
+            current, chain, live = entity_id, b"", None
+        digest = _digest(snapshot)
+        chain = _fold(chain, digest)
+        if is_live:
+            live = (snapshot, digest)
+    finish()
+    return bad + [entity_id for entity_id, want in expected.items() if len(want) > 24]
+
+
 def _compare_state(
     session: Session,
     report: VerifyReport,
@@ -352,22 +415,24 @@ def _compare_state(
     *,
     only_touched: bool,
 ) -> None:
-    """Compare each entity the tables hold now with the ledger's last word on it."""
+    """Compare each entity the tables hold now with the ledger's last word on it (and, in a full
+    verify, every row of a history kind with every snapshot the ledger holds, in order)."""
+    history_problems: list[str] = []
     for kind, reader in readers.items():
         expected = replay.state[kind]
         if only_touched and not expected:
             continue
-        mismatched: list[tuple[str, Any, int | None]] = []  # (id, what the tables hold, event)
-        for entity_id, have in reader.read(session, set(expected) if only_touched else None):
-            want = expected.pop(entity_id, None)
-            if want is not None and want[:16] == _digest(have):
-                continue
-            seq = None if want is None else int.from_bytes(want[16:24], "big")
-            if want is not None and want[:16] != _GONE:
-                said = _said_by_event(session, seq or 0, kind, entity_id)
-                if said == have:  # equal values written differently (1 and 1.0): not a change
-                    continue
-            mismatched.append((entity_id, have, seq))
+        mismatched: list[_Mismatch] = []
+        if kind in replay.history and reader.history is not None:
+            bad = _read_with_history(session, kind, reader.history, expected, mismatched)
+            history_problems += [
+                f"{kind} {entity_id}: the rows kept over time (superseded ones included) are "
+                "not the ones the ledger recorded, in order"
+                for entity_id in sorted(set(bad))
+            ]
+        else:
+            for entity_id, have in reader.read(session, set(expected) if only_touched else None):
+                _match(session, kind, expected, entity_id, have, _digest(have), mismatched)
         for entity_id, want in expected.items():
             if want[:16] != _GONE:
                 mismatched.append((entity_id, None, int.from_bytes(want[16:24], "big")))
@@ -375,56 +440,15 @@ def _compare_state(
             if seq is None:
                 said = "no event records it"
             else:
-                said = f"event #{seq} says {canonical_json(_said_by_event(session, seq, kind, entity_id))}"
+                snapshot = _said_by_event(session, seq, kind, entity_id)
+                said = f"event #{seq} says {canonical_json(snapshot)}"
             report._fail(
                 None,
                 f"{kind} {entity_id}: current state {canonical_json(have)} differs from the ledger "
                 f"({said})",
             )
-
-
-def _close_history(
-    expected: dict[str, bytes], bad: list[str], entity_id: str | None, chain: bytes
-) -> None:
-    """Compare one entity's rows' running digest with the replay's; mark it matched."""
-    if entity_id is None:
-        return
-    want = expected.get(entity_id)
-    if want is None or want[24:] != chain:
-        bad.append(entity_id)
-    if want is not None:
-        expected[entity_id] = want[:24]
-
-
-def _compare_history(
-    session: Session, readers: Mapping[str, StateReader], replay: _Replay
-) -> list[str]:
-    """Compare every row ever written for a history kind (superseded ones too) with the ledger.
-
-    The reader gives each entity's rows together, oldest first; each entity matched has its
-    running digest dropped from the replay, so what is left afterwards had no rows at all.
-    Returns the problems found.
-    """
-    problems: list[str] = []
-    for kind in sorted(replay.history):
-        read = readers[kind].history
-        assert read is not None
-        expected = replay.state[kind]
-        bad: list[str] = []
-        current, chain = None, b""
-        for entity_id, snapshot in read(session, None):
-            if entity_id != current:
-                _close_history(expected, bad, current, chain)
-                current, chain = entity_id, b""
-            chain = _fold(chain, _digest(snapshot))
-        _close_history(expected, bad, current, chain)
-        bad += [entity_id for entity_id, want in expected.items() if len(want) > 24]
-        problems += [
-            f"{kind} {entity_id}: the rows kept over time (superseded ones included) are not "
-            "the ones the ledger recorded, in order"
-            for entity_id in sorted(set(bad))
-        ]
-    return problems
+    for problem in history_problems:
+        report._fail(None, problem)
 
 
 _EVENT_COLUMNS = (
@@ -540,10 +564,7 @@ def verify(
             last_seq + 1 if head is not None and head.seq > last_seq else None,
             f"ledger head {where} but the last event is #{last_seq}: events were removed from the end",
         )
-    history = _compare_history(session, readers, replay)  # before the state pops the replay
     _compare_state(session, report, readers, replay, only_touched=checkpoint is not None)
-    for problem in history:
-        report._fail(None, problem)
     return report
 
 

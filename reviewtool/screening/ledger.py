@@ -53,21 +53,22 @@ def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str,
         yield from only(ids, found)
 
 
-def _vote_history(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+def _vote_history(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any, bool]]:
     """Every vote row, superseded ones included: each reviewer's rows on a reference together,
-    in the order written (ids grow)."""
+    in the order written (ids grow), with whether it is the current vote."""
     names = member_names(session)
     d = ScreeningDecision
     columns: list[Any] = [d.record_id, d.stage, d.member_id, d.decision, d.reason, d.note]
+    columns.append(d.superseded_at)
     query = select(*columns).order_by(col(d.record_id), col(d.stage), col(d.member_id), col(d.id))
     group: tuple[int, str, int] | None = None
     key = ""
-    for record_id, stage, member_id, decision, reason, note in stream(session, query):
+    for record_id, stage, member_id, decision, reason, note, superseded in stream(session, query):
         if (record_id, stage, member_id) != group:
             group = (record_id, stage, member_id)
             key = vote_key(record_id, stage, names.get(member_id, f"#{member_id}"))
         if ids is None or key in ids:
-            yield key, {"decision": decision, "reason": reason, "note": note}
+            yield key, {"decision": decision, "reason": reason, "note": note}, superseded is None
 
 
 def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:

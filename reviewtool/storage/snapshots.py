@@ -209,6 +209,9 @@ def label_key(record_id: int, member: str) -> str:
 # those of the ids that exist (the incremental check reads only what the newest events touched).
 # It streams: rows are read as column tuples, never all at once as ORM objects.
 StateRead = Callable[[Session, Collection[str] | None], Iterable[tuple[str, Any]]]
+# A history reader yields every row, old ones too: (entity_id, snapshot, is_current), each entity's
+# rows together and oldest first.
+HistoryRead = Callable[[Session, Collection[str] | None], Iterable[tuple[str, Any, bool]]]
 
 
 @dataclass(frozen=True)
@@ -219,15 +222,15 @@ class StateReader:
     :ivar read: the reader (see ``StateRead``).
     :ivar covers: ``{table: columns}`` whose values the snapshots depend on.
     :ivar history: for an entity whose every change writes a new row and keeps the old one (a
-        vote), a reader of every row, old ones included: (entity_id, snapshot) in the order they
-        were written for each entity. A full verify compares them with every snapshot the ledger
-        holds for the entity, in order.
+        vote), a reader of every row (see ``HistoryRead``). A full verify reads the kind with it
+        alone: the rows against every snapshot the ledger holds for the entity, in order, and the
+        current row against the last one.
     """
 
     entity_type: str
     read: StateRead
     covers: Mapping[str, tuple[str, ...]]
-    history: StateRead | None = None
+    history: HistoryRead | None = None
 
 
 STATE_READERS: dict[str, StateReader] = {}
@@ -240,7 +243,7 @@ def register_state(
     read: StateRead,
     *,
     covers: Mapping[str, Iterable[str]],
-    history: StateRead | None = None,
+    history: HistoryRead | None = None,
 ) -> None:
     """Register the reader of ``entity_type`` and the ``{table: columns}`` its snapshots cover
     (``history``: see ``StateReader``).
