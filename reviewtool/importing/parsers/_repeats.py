@@ -18,7 +18,7 @@ list; the parser turns each note into a ``ParseWarning`` that names the record
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
 from reviewtool.domain import CitationIn
 from reviewtool.importing import normalize as nz
@@ -158,3 +158,36 @@ def unknown_tag_warnings(seen: dict[str, list[int]], what: str) -> Iterator[Pars
             f"tag {tag!r} is not a {what} field this tool knows; kept in extra as 'tag_{tag}' "
             f"({records} record{'s' if records != 1 else ''})",
         )
+
+
+def count_unknown(
+    seen: dict[str, list[int]], tags: Iterable[str], known: Collection[str], line: int
+) -> None:
+    """Note the ``tags`` of one record (first line ``line``) that are not in ``known``.
+
+    ``seen`` maps tag -> [first line, records] for ``unknown_tag_warnings``.
+    """
+    for tag in tags:
+        if tag in known:
+            continue
+        entry = seen.get(tag)
+        if entry is None:
+            seen[tag] = [line, 1]
+        else:
+            entry[1] += 1
+
+
+def span(first: int, last: int) -> str:
+    """``"line 4"`` or ``"lines 4-9"`` (1-based, inclusive)."""
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def outside_warning(lines: Sequence[str], where: Sequence[int]) -> ParseWarning:
+    """The warning for non-tag text outside any record (``where``: 0-based line indexes)."""
+    first, last = where[0] + 1, where[-1] + 1
+    return ParseWarning(
+        first,
+        f"text outside any record not imported ({len(where)} non-tag "
+        f"line{'s' if len(where) != 1 else ''} in {span(first, last)}): "
+        f"{excerpt(lines[where[0]], 60)!r}",
+    )

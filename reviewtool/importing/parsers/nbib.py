@@ -291,13 +291,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
             else:
                 notes: list[str] = []
                 citation = to_citation(fields, raw=raw, line=start + 1, notes=notes)
-                for tag in fields:
-                    if tag not in known:
-                        entry = unknown_seen.get(tag)
-                        if entry is None:
-                            unknown_seen[tag] = [start + 1, 1]
-                        else:
-                            entry[1] += 1
+                rp.count_unknown(unknown_seen, fields, known, start + 1)
                 yield citation
                 if notes:
                     yield from rp.record_warnings(citation, notes)

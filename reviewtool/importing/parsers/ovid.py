@@ -364,13 +364,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
             fields = _read(body)
             notes: list[str] = []
             citation = to_citation(fields, raw=raw, line=begin + 1, notes=notes)
-            for tag in fields:
-                if tag not in KNOWN_TAGS:
-                    entry = unknown_seen.get(tag)
-                    if entry is None:
-                        unknown_seen[tag] = [begin + 1, 1]
-                    else:
-                        entry[1] += 1
+            rp.count_unknown(unknown_seen, fields, KNOWN_TAGS, begin + 1)
             yield citation
             yield from rp.record_warnings(citation, notes)
         if progress is not None:

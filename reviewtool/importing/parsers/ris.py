@@ -26,7 +26,6 @@ from reviewtool.importing.parsers._base import (
     ParseWarning,
     Progress,
     RecordStream,
-    excerpt,
     split_lines,
 )
 
@@ -326,7 +325,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
         held = (fields, begin, stop)
         yield ParseWarning(
             pending + 1,
-            f"{_span(pending + 1, stop)} after the ER on line {pending} read as part of that record",
+            f"{rp.span(pending + 1, stop)} after the ER on line {pending} read as part of that record",
         )
 
     specs = _SPECS
@@ -368,14 +367,14 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
                         progress(count)
                     held = None
                 if outside:
-                    yield _outside_warning(lines, outside)
+                    yield rp.outside_warning(lines, outside)
                     outside = []
             if tag == "TY":
                 rec, start, last_tag = {"type_of_reference": value}, i, None
                 if pending >= 0:
                     yield ParseWarning(
                         pending + 1,
-                        f"{_span(pending + 1, i)} before the TY on line {i + 1} read as part of "
+                        f"{rp.span(pending + 1, i)} before the TY on line {i + 1} read as part of "
                         "that record",
                     )
                     _replay(rec, lines, pending, i)
@@ -433,7 +432,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
             "\n".join(lines[start:end]),
         )
     elif outside and count:
-        yield _outside_warning(lines, outside)
+        yield rp.outside_warning(lines, outside)
     for utag, (first, records) in unknown_seen.items():
         what = (
             f"tag {utag!r} is not a RIS field this tool knows" if utag else "text continues no tag"
@@ -465,21 +464,6 @@ def _replay(rec: dict[str, Any], lines: list[str], begin: int, end: int) -> None
 def _unknown_key(tag: str | None) -> str:
     """The ``extra`` key for a tag outside ``RIS_MAPPING`` (``None``: text after TY, no tag)."""
     return f"tag_{tag}" if tag else "untagged"
-
-
-def _span(first: int, last: int) -> str:
-    """``"line 4"`` or ``"lines 4-9"`` (1-based, inclusive)."""
-    return f"line {first}" if first == last else f"lines {first}-{last}"
-
-
-def _outside_warning(lines: list[str], where: list[int]) -> ParseWarning:
-    first, last = where[0] + 1, where[-1] + 1
-    return ParseWarning(
-        first,
-        f"text outside any record not imported ({len(where)} non-tag "
-        f"line{'s' if len(where) != 1 else ''} in {_span(first, last)}): "
-        f"{excerpt(lines[where[0]], 60)!r}",
-    )
 
 
 def _trim_trailing_blank(lines: list[str], start: int, end: int) -> int:

@@ -22,7 +22,6 @@ from reviewtool.importing.parsers._base import (
     ParseWarning,
     Progress,
     RecordStream,
-    excerpt,
     split_lines,
 )
 
@@ -189,7 +188,7 @@ def parse(
         notes: list[str] = []
         rec = _fields(block)
         citation = to_citation(rec, raw="\n".join(block), line=begin + 1, notes=notes)
-        _count_unknown(unknown_seen, rec, begin + 1)
+        rp.count_unknown(unknown_seen, rec.get(_UNKNOWN) or (), (), begin + 1)
         yield citation
         if notes:
             yield from rp.record_warnings(citation, notes)
@@ -199,12 +198,12 @@ def parse(
         if current is None:
             if tag == "PT" and _TAG.match(line):
                 if outside:
-                    yield _outside_warning(lines, outside)
+                    yield rp.outside_warning(lines, outside)
                     outside = []
                 if pending >= 0:
                     yield ParseWarning(
                         pending + 1,
-                        f"{_span(pending + 1, i)} before the PT on line {i + 1} read as part of "
+                        f"{rp.span(pending + 1, i)} before the PT on line {i + 1} read as part of "
                         "that record",
                     )
                     current, start, pending = [*lines[pending:i], line], pending, -1
@@ -267,34 +266,10 @@ def parse(
             "\n".join(current),
         )
     elif outside and count:
-        yield _outside_warning(lines, outside)
+        yield rp.outside_warning(lines, outside)
     yield from rp.unknown_tag_warnings(unknown_seen, "Web of Science")
     if current is None and count == 0 and text.strip():
         raise ParseError("no Web of Science record found (no line starts with 'PT ')", path=name)
-
-
-def _count_unknown(seen: dict[str, list[int]], rec: dict[str, Any], line: int) -> None:
-    for tag in rec.get(_UNKNOWN) or ():
-        entry = seen.get(tag)
-        if entry is None:
-            seen[tag] = [line, 1]
-        else:
-            entry[1] += 1
-
-
-def _span(first: int, last: int) -> str:
-    """``"line 4"`` or ``"lines 4-9"`` (1-based, inclusive)."""
-    return f"line {first}" if first == last else f"lines {first}-{last}"
-
-
-def _outside_warning(lines: list[str], where: list[int]) -> ParseWarning:
-    first, last = where[0] + 1, where[-1] + 1
-    return ParseWarning(
-        first,
-        f"text outside any record not imported ({len(where)} non-tag "
-        f"line{'s' if len(where) != 1 else ''} in {_span(first, last)}): "
-        f"{excerpt(lines[where[0]], 60)!r}",
-    )
 
 
 def _key(lines: list[str]) -> str | None:
@@ -332,7 +307,7 @@ def _parse_tab(text: str, *, name: str, progress: Progress | None) -> RecordStre
         count += 1
         notes: list[str] = []
         citation = to_citation(rec, raw=line, line=i, notes=notes)
-        _count_unknown(unknown_seen, rec, i)
+        rp.count_unknown(unknown_seen, rec.get(_UNKNOWN) or (), (), i)
         yield citation
         yield from rp.record_warnings(citation, notes)
         if progress is not None:
