@@ -146,6 +146,15 @@ def test_a_superseded_vote_deleted_fails_the_full_verify(db: Path) -> None:
     assert [p.split(":")[0] for p in _verify(db).problems] == ["screening_vote 1"]
 
 
+def test_who_recorded_a_full_text_changed_fails_verify(db: Path) -> None:
+    recorded = _event_of(db, "fulltext_report", "1")
+    _sql(db, "UPDATE fulltext_report SET recorded_by = 'bob' WHERE record_id = 1")
+    assert _verify(db).problems == [
+        "fulltext_report 1: the table says 'bob' made the last change, but event "
+        f"#{recorded} was written by 'alice'"
+    ]
+
+
 def test_a_label_removed_fails_verify(db: Path) -> None:
     added = _event_of(db, "record_label", "3:bob")
     _sql(db, "DELETE FROM record_label WHERE label = 'check dose'")

@@ -9,7 +9,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from reviewtool.storage.models import AnalysisRun
-from reviewtool.storage.snapshots import declare_unchecked, int_ids, json_or_text, register_state
+from reviewtool.storage.snapshots import (
+    declare_unchecked,
+    int_ids,
+    json_or_text,
+    only,
+    register_state,
+)
 
 
 def _runs(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -38,17 +44,30 @@ def _runs(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, 
         )
 
 
+def _runners(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    rows = session.exec(select(AnalysisRun.id, AnalysisRun.run_by)).all()
+    yield from only(ids, ((str(run_id), who) for run_id, who in rows))
+
+
 register_state(
     "analysis_run",
     _runs,
+    who=_runners,
     covers={
-        "analysis_run": ("id", "name", "settings", "input_sha256", "input_source", "results"),
+        "analysis_run": (
+            "id",
+            "name",
+            "settings",
+            "input_sha256",
+            "input_source",
+            "results",
+            "run_by",
+        ),
     },
 )
 declare_unchecked(
     "analysis_run",
     {
-        "run_by": "a copy for listings; the analysis-run event's actor is the audited one",
         "run_at": "a copy for listings; the analysis-run event's time is the audited one",
     },
 )

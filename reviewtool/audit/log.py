@@ -276,6 +276,16 @@ class _Replay:
             if history
             else set()
         )
+        # Kinds whose table names who made the last change: {id: (actor, event number)}.
+        self.actors: dict[str, dict[str, tuple[str, int]]] = {
+            kind: {} for kind, reader in kinds.items() if reader.who is not None
+        }
+
+    def actor(self, seq: int, actor: str, entity_type: str, entity_id: str) -> None:
+        """Note who wrote the event about ``entity_type`` ``entity_id`` (kinds with ``who``)."""
+        actors = self.actors.get(entity_type)
+        if actors is not None:
+            actors[entity_id] = (actor, seq)
 
     def _set(self, kind: str, entity_id: str, digest: bytes, tag: bytes) -> None:
         replayed = self.state[kind]
@@ -325,6 +335,8 @@ class _Replay:
                 if kind not in self.state or not isinstance(changes, dict):
                     continue
                 for changed_id, snapshot in changes.items():
+                    if kind in self.actors:  # changed by another entity's event: who is unknown
+                        self.actors[kind].pop(changed_id, None)
                     self._set(
                         kind, changed_id, _GONE if snapshot is None else _digest(snapshot), tag
                     )
@@ -447,6 +459,18 @@ def _compare_state(
                 f"{kind} {entity_id}: current state {canonical_json(have)} differs from the ledger "
                 f"({said})",
             )
+    for kind, actors in replay.actors.items():
+        who = readers[kind].who
+        if who is None or (only_touched and not actors):
+            continue
+        for entity_id, name in who(session, set(actors) if only_touched else None):
+            by = actors.get(entity_id)
+            if by is not None and by[0] != name:
+                report._fail(
+                    None,
+                    f"{kind} {entity_id}: the table says {name!r} made the last change, but event "
+                    f"#{by[1]} was written by {by[0]!r}",
+                )
     for problem in history_problems:
         report._fail(None, problem)
 
@@ -551,6 +575,8 @@ def verify(
             report._fail(seq, f"event #{seq} ({action}): content was changed after it was written")
         if not replay.event(seq, entity_type, entity_id, payload):
             report._fail(seq, f"event #{seq}: payload is not valid JSON")
+        if entity_type in replay.actors and '"after":' in payload:
+            replay.actor(seq, actor, entity_type, entity_id)
         prev_hash, expected_seq = row_hash, seq + 1
         report.events += 1
     report.head_hash = prev_hash

@@ -19,6 +19,7 @@ from reviewtool.storage.snapshots import (
     batch_snapshot,
     declare_unchecked,
     int_ids,
+    only,
     register_state,
     stream,
 )
@@ -55,18 +56,23 @@ def _batches(session: Session, ids: Collection[str] | None) -> Iterator[tuple[st
         yield str(batch.id), batch_snapshot(batch, digests[batch.id].hexdigest())
 
 
+def _importers(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    rows = session.exec(select(ImportBatch.id, ImportBatch.imported_by)).all()
+    yield from only(ids, ((str(batch_id), who) for batch_id, who in rows))
+
+
 register_state(
     "import_batch",
     _batches,
+    who=_importers,
     covers={
-        "import_batch": _BATCH_FIELDS,
+        "import_batch": (*_BATCH_FIELDS, "imported_by"),
         "record": ("batch_id", *RECORD_FIELDS),
     },
 )
 declare_unchecked(
     "import_batch",
     {
-        "imported_by": "a copy for listings; the records-imported event's actor is the audited one",
         "imported_at": "a copy for listings; the records-imported event's time is the audited one",
         "bad_records": "the records-imported event holds the same list (bad_records), hashed",
         "warnings": "parser messages for the import report; re-parsing the file reproduces them",

@@ -21,12 +21,21 @@ def _settings(session: Session, ids: Collection[str] | None) -> Iterator[tuple[s
     yield from only(ids, ((key, json_or_text(value)) for key, value in rows))
 
 
-register_state("review", _reviews, covers={"review": ("id", "title", "question")})
+def _creators(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    rows = session.exec(select(ReviewInfo.id, ReviewInfo.created_by)).all()
+    yield from only(ids, ((str(review_id), who) for review_id, who in rows))
+
+
+register_state(
+    "review",
+    _reviews,
+    who=_creators,
+    covers={"review": ("id", "title", "question", "created_by")},
+)
 register_state("review_setting", _settings, covers={"review_setting": ("key", "value")})
 declare_unchecked(
     "review",
     {
         "created_at": "a copy for listings; the review-created event's time is the audited one",
-        "created_by": "a copy for listings; the review-created event's actor is the audited one",
     },
 )

@@ -169,10 +169,19 @@ register_state(
 register_state(
     "record_label", _labels, covers={"record_label": ("record_id", "member_id", "label")}
 )
+
+
+def _report_authors(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    f = FullTextReport
+    rows = stream(session, select(f.record_id, f.recorded_by))
+    yield from only(ids, ((str(record_id), who) for record_id, who in rows))
+
+
 register_state(
     "fulltext_report",
     _reports,
-    covers={"fulltext_report": ("record_id", "status", "location", "note")},
+    who=_report_authors,
+    covers={"fulltext_report": ("record_id", "status", "location", "note", "recorded_by")},
 )
 _ID = "a surrogate key; the row is known by the columns its snapshot key is made of"
 declare_unchecked(
@@ -203,7 +212,6 @@ declare_unchecked(
     "fulltext_report",
     {
         "id": _ID,
-        "recorded_by": "a copy for listings; the fulltext-report event's actor is the audited one",
         "recorded_at": "a copy for listings; the fulltext-report event's time is the audited one",
     },
 )

@@ -225,12 +225,15 @@ class StateReader:
         vote), a reader of every row (see ``HistoryRead``). A full verify reads the kind with it
         alone: the rows against every snapshot the ledger holds for the entity, in order, and the
         current row against the last one.
+    :ivar who: for a table that names who made the last change (``recorded_by`` ...), a reader of
+        (entity_id, that name); verify compares it with the actor of the entity's last event.
     """
 
     entity_type: str
     read: StateRead
     covers: Mapping[str, tuple[str, ...]]
     history: HistoryRead | None = None
+    who: StateRead | None = None
 
 
 STATE_READERS: dict[str, StateReader] = {}
@@ -244,9 +247,10 @@ def register_state(
     *,
     covers: Mapping[str, Iterable[str]],
     history: HistoryRead | None = None,
+    who: StateRead | None = None,
 ) -> None:
     """Register the reader of ``entity_type`` and the ``{table: columns}`` its snapshots cover
-    (``history``: see ``StateReader``).
+    (``history``, ``who``: see ``StateReader``; ``who`` columns belong in ``covers`` too).
 
     Raises ValueError when another reader already claims ``entity_type``.
     """
@@ -254,7 +258,7 @@ def register_state(
     if existing is not None and existing.read is not read:
         raise ValueError(f"two state readers for entity type {entity_type!r}")
     fixed = {table: tuple(columns) for table, columns in covers.items()}
-    STATE_READERS[entity_type] = StateReader(entity_type, read, fixed, history)
+    STATE_READERS[entity_type] = StateReader(entity_type, read, fixed, history, who)
     for table, columns in fixed.items():
         for column in columns:
             COLUMN_COVERAGE.setdefault((table, column), f"checked by {entity_type}")
