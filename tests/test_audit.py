@@ -102,6 +102,26 @@ def test_edited_actor_is_detected(fresh_review: Review) -> None:
     assert report.first_bad_seq == 2
 
 
+def test_a_number_written_into_a_text_column_is_detected(fresh_review: Review) -> None:
+    _sql(fresh_review, "UPDATE audit_event SET actor = 12 WHERE seq = 2")
+    report = _verify(fresh_review)
+    assert report.first_bad_seq == 2
+    assert "content was changed" in report.problems[0]
+
+
+def test_a_number_written_as_a_payload_is_detected(fresh_review: Review) -> None:
+    _sql(fresh_review, "UPDATE audit_event SET payload = 7, entity_id = 3 WHERE seq = 3")
+    report = _verify(fresh_review)
+    assert report.first_bad_seq == 3
+    # SQLite stores the numbers as text ('7' is JSON, but not an event's payload): the hash
+    # breaks, and bob's member row is left without the event that recorded it.
+    assert report.problems == [
+        "event #3 (member-added): content was changed after it was written",
+        'member 2: current state {"active":true,"name":"bob","roles":["reviewer"]} differs from '
+        "the ledger (no event records it)",
+    ]
+
+
 def test_deleted_event_in_the_middle_is_detected(fresh_review: Review) -> None:
     _sql(fresh_review, "DELETE FROM audit_event WHERE seq = 2")
     report = _verify(fresh_review)

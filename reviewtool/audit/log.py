@@ -300,6 +300,8 @@ class _Replay:
 
     def event(self, seq: int, entity_type: str, entity_id: str, payload_text: str) -> bool:
         """Take in one event's snapshots; False when its payload is not a JSON object."""
+        if not isinstance(payload_text, str) or not isinstance(entity_id, str):
+            return isinstance(payload_text, str)  # (values of another type written with SQL)
         has_after = entity_type in self.state and '"after":' in payload_text
         has_state = '"state":{"' in payload_text
         if not has_after and not has_state:
@@ -567,15 +569,20 @@ def verify(
             report._fail(seq, f"event #{seq}: does not link to the event before it")
         # canonical_json([seq, occurred_at, actor, action, entity_type, entity_id, payload]),
         # spelled out: the same text without building a list per event
-        material = (
-            f"[{seq:d},{q(occurred_at)},{q(actor)},{q(action)},{q(entity_type)},"
-            f"{q(entity_id)},{q(payload)}]"
-        )
+        try:
+            material = (
+                f"[{seq:d},{q(occurred_at)},{q(actor)},{q(action)},{q(entity_type)},"
+                f"{q(entity_id)},{q(payload)}]"
+            )
+        except (TypeError, ValueError):  # a value of another type written with SQL
+            material = canonical_json(
+                [seq, occurred_at, actor, action, entity_type, entity_id, payload]
+            )
         if sha256((row_prev + material).encode("utf-8")).hexdigest() != row_hash:
             report._fail(seq, f"event #{seq} ({action}): content was changed after it was written")
         if not replay.event(seq, entity_type, entity_id, payload):
             report._fail(seq, f"event #{seq}: payload is not valid JSON")
-        if entity_type in replay.actors and '"after":' in payload:
+        if entity_type in replay.actors and '"after":' in str(payload):
             replay.actor(seq, actor, entity_type, entity_id)
         prev_hash, expected_seq = row_hash, seq + 1
         report.events += 1
