@@ -104,9 +104,12 @@ def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tupl
                 "note": note,
                 "adjudicator": names.get(member_id, f"#{member_id}"),
             }
-            # Set together by the service; either one alone is an edit, and shows as one.
-            if contested_at is not None or because is not None:
+            # Set together by the service; either one alone is an edit, and shows as one (no
+            # event ever writes the second key).
+            if contested_at is not None:
                 snapshot["contested"] = because
+            elif because is not None:
+                snapshot["contested_because_without_contested_at"] = because
             key = f"{record_id}:{stage}"
             if ids is None or key in ids:
                 yield key, snapshot
