@@ -174,6 +174,20 @@ def test_a_label_moved_to_another_member_fails_verify(db: Path) -> None:
     ]
 
 
+def test_the_portable_read_path_verifies_and_catches_the_same(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL reads through SQLAlchemy's streaming results, not the driver's cursor: the same
+    answers, here on SQLite with the raw-cursor path switched off."""
+    from reviewtool.storage import snapshots
+
+    monkeypatch.setattr(snapshots, "RAW_CURSOR_DIALECTS", ())
+    good = _verify(db)
+    assert good.ok and good.events == good.last_seq > 30
+    _sql(db, "DELETE FROM record_label WHERE label = 'check dose'")
+    assert [p.split(":")[0] for p in _verify(db).problems] == ["record_label 3"]
+
+
 # --- checkpoints ------------------------------------------------------------------------------
 
 

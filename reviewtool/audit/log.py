@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from reviewtool.audit.events import EVENT_TYPES, Event
 from reviewtool.errors import InvalidInput, UnknownMember
+from reviewtool.storage import snapshots
 from reviewtool.storage.models import AuditCheckpoint, AuditEvent, AuditHead, Member
 from reviewtool.storage.snapshots import (
     HistoryRead,
@@ -486,7 +487,7 @@ _EVENT_COLUMNS = (
 def _event_rows(session: Session, after_seq: int) -> Iterator[tuple[Any, ...]]:
     """Events after ``after_seq`` in order, as column tuples, fetched in chunks."""
     connection = session.connection()
-    if connection.dialect.name == "sqlite":
+    if connection.dialect.name in snapshots.RAW_CURSOR_DIALECTS:
         # The driver's own cursor: SQLite reads rows as they are asked for.
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -496,8 +497,9 @@ def _event_rows(session: Session, after_seq: int) -> Iterator[tuple[Any, ...]]:
         finally:
             cursor.close()
         return
-    result = connection.execution_options(yield_per=5000).execute(
-        text(_EVENT_COLUMNS.format(":after")), {"after": after_seq}
+    result = connection.execute(
+        text(_EVENT_COLUMNS.format(":after")).execution_options(yield_per=5000),
+        {"after": after_seq},
     )
     for row in result:
         yield tuple(row)

@@ -323,6 +323,11 @@ def chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
         yield values[start : start + size]
 
 
+# Dialects whose driver cursor ``stream`` and the ledger's event reader use directly (a test
+# empties it to run the portable path, the one PostgreSQL takes, on SQLite).
+RAW_CURSOR_DIALECTS: tuple[str, ...] = ("sqlite",)
+
+
 def stream(session: Session, query: Any, size: int = 5000) -> Iterator[tuple[Any, ...]]:
     """The rows of a column ``select`` as plain tuples, fetched ``size`` at a time (no ORM objects).
 
@@ -330,8 +335,8 @@ def stream(session: Session, query: Any, size: int = 5000) -> Iterator[tuple[Any
     integers and text, which the driver returns as SQLAlchemy would).
     """
     connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        for row in connection.execution_options(yield_per=size).execute(query):
+    if connection.dialect.name not in RAW_CURSOR_DIALECTS:
+        for row in connection.execute(query.execution_options(yield_per=size)):
             yield tuple(row)
         return
     compiled = query.compile(
