@@ -99,14 +99,29 @@ def _reason_required(session: Session, stage: Stage) -> bool:
 def _check_reason(
     session: Session, stage: Stage, decision: Decision, reason: str | None
 ) -> str | None:
+    return _reason_for(
+        stage,
+        decision,
+        reason,
+        allowed=exclusion_reasons(session, stage),
+        required=_reason_required(session, stage),
+    )
+
+
+def _reason_for(
+    stage: Stage, decision: Decision, reason: str | None, *, allowed: list[str], required: bool
+) -> str | None:
+    """The reason as stored (one of ``allowed``), or InvalidInput: the one rule for reasons.
+
+    ``allowed`` and ``required`` are the stage's settings, read once by the caller.
+    """
     reason = (reason or "").strip() or None
     if decision is not Decision.EXCLUDE:
         if reason is not None:
             raise InvalidInput("a reason goes with exclude only")
         return None
-    allowed = exclusion_reasons(session, stage)
     if reason is None:
-        if _reason_required(session, stage):
+        if required:
             raise InvalidInput(f"excluding at {stage.value} needs a reason: {'; '.join(allowed)}")
         return None
     # Users type reasons; accept any case and a 1-based number from the list.
@@ -123,10 +138,17 @@ def _check_reason(
 def _check_reference(session: Session, record_id: int) -> None:
     """Refuse ids that are not records, or are duplicates (screen their group's primary)."""
     row = session.exec(select(Record.id, Record.duplicate_of).where(Record.id == record_id)).first()
-    if row is None:
+    _require_reference(record_id, row is not None, row[1] if row is not None else None)
+
+
+def _require_reference(record_id: int, exists: bool, duplicate_of: int | None) -> None:
+    """NotFound for a missing record, InvalidInput for a duplicate (its primary is screened)."""
+    if not exists:
         raise NotFound(f"no record {record_id}; see `reviewtool records list`")
-    if row[1] is not None:
-        raise InvalidInput(f"record {record_id} is a duplicate of record {row[1]}; screen {row[1]}")
+    if duplicate_of is not None:
+        raise InvalidInput(
+            f"record {record_id} is a duplicate of record {duplicate_of}; screen {duplicate_of}"
+        )
 
 
 def _reference(session: Session, record_id: int) -> Record:
@@ -144,15 +166,25 @@ def _check_stage_open(session: Session, record_id: int, stage: Stage) -> None:
     if stage is Stage.TITLE_ABSTRACT:
         return
     outcome = record_outcome(session, record_id, Stage.TITLE_ABSTRACT.value)
-    if outcome is None or not outcome.goes_on:
-        status = outcome.status.value if outcome else "not screened"
-        raise StageOrderError(
-            f"record {record_id} is not included at title/abstract ({status}); only included records reach full text"
-        )
     report = session.exec(
         select(FullTextReport).where(FullTextReport.record_id == record_id)
     ).first()
-    if report is not None and report.status == NOT_RETRIEVED:
+    _require_fulltext_open(
+        record_id, outcome, report is not None and report.status == NOT_RETRIEVED
+    )
+
+
+def _require_fulltext_open(
+    record_id: int, tiab: ScreeningOutcome | None, not_retrieved: bool
+) -> None:
+    """StageOrderError unless the reference was included at title/abstract and its full text
+    was not marked not retrieved (``tiab``: its title/abstract outcome, None before any vote)."""
+    if tiab is None or not tiab.goes_on:
+        status = tiab.status.value if tiab else "not screened"
+        raise StageOrderError(
+            f"record {record_id} is not included at title/abstract ({status}); only included records reach full text"
+        )
+    if not_retrieved:
         raise StageOrderError(
             f"record {record_id}: its full text was marked not retrieved, so it cannot be assessed"
         )
@@ -214,14 +246,46 @@ def _revisit_resolution(
     if resolution is None:
         return {}
     key = f"{record_id}:{stage.value}"
-    change = (
-        f"{member.name} took back their vote ({_vote_words(old)})"
-        if new is None
-        else f"{member.name} changed their vote from {_vote_words(old)} to {_vote_words(new)}"
-    )
     names = dict(session.exec(select(Member.id, Member.name)).all())
     required, reasons = stage_rules(session, stage.value)
     votes = [Vote(v.reviewer, v.decision, v.reason) for v in _votes_of(session, record_id, stage)]
+    _answer_changed_vote(
+        resolution, member.name, old, new, votes, stage, required=required, reasons=reasons, now=now
+    )
+    session.add(resolution)
+    if resolution.reopened_at is None:
+        return {
+            "screening_resolution": {
+                key: resolution_snapshot(resolution, names[resolution.member_id])
+            }
+        }
+    return {"screening_resolution": {key: None}}
+
+
+def _answer_changed_vote(
+    resolution: ScreeningResolution,
+    reviewer: str,
+    old: ScreeningDecision | None,
+    new: ScreeningDecision | None,
+    votes: list[Vote],
+    stage: Stage,
+    *,
+    required: int,
+    reasons: list[str],
+    now: str,
+) -> None:
+    """The rule for a vote changed under a current resolution, applied to the resolution row.
+
+    ``votes`` are the current votes once the change is made. When they agree with each other
+    against the resolution it is marked contested (``contested_at``/``contested_because``) and
+    stays in force; otherwise it is reopened (``reopened_at``/``reopened_because``), saying whose
+    vote changed from what to what.
+    """
+    change = (
+        f"{reviewer} took back their vote ({_vote_words(old)})"
+        if new is None
+        else f"{reviewer} changed their vote from {_vote_words(old)} to {_vote_words(new)}"
+    )
     agreed = screening_outcome(votes, required=required, stage=stage.value, reason_order=reasons)
     if agreed.final and _against(agreed, resolution, stage):
         said = (agreed.decision or "") + (f" ({agreed.reason})" if agreed.reason else "")
@@ -229,18 +293,11 @@ def _revisit_resolution(
         resolution.contested_because = (
             f"{change}; the votes now agree on {said}, against this resolution"
         )
-        session.add(resolution)
-        return {
-            "screening_resolution": {
-                key: resolution_snapshot(resolution, names[resolution.member_id])
-            }
-        }
+        return
     resolution.reopened_at = now
     resolution.reopened_because = change + (
         "; the votes now agree with the resolution" if agreed.final else ""
     )
-    session.add(resolution)
-    return {"screening_resolution": {key: None}}
 
 
 @dataclass(frozen=True)
@@ -901,23 +958,163 @@ def search_references(
 def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> int:
     """Cast many votes from a CSV (``record_id,decision,reason,note``) in one transaction.
 
-    An unknown record, decision or reason names the file and line; nothing is written then.
+    Each row is a vote as ``record_decision`` casts it (same checks, a later row or an earlier vote
+    on the same reference superseded, a standing resolution reopened or contested, one
+    ``screening-decision`` event per vote), but the state is read once up front and the rows and
+    events are written in bulk. An unknown record, decision or reason names the file and line;
+    nothing is written then. Returns the number of votes.
     """
-    parse_stage(stage)
+    parsed_stage = parse_stage(stage)
     member = require(session, actor, Action.SCREEN)
     rows = read_rows(path, required={"record_id", "decision"}, what="decisions")
+    batch = _VoteBatch(session, member, parsed_stage)
     for line, row in numbered(rows):
         with at_line(path, line):
-            _vote(
-                session,
-                member,
-                int(row["record_id"]),
-                stage,
-                row["decision"] or "",
-                row.get("reason"),
-                row.get("note"),
+            batch.cast(
+                int(row["record_id"]), row["decision"] or "", row.get("reason"), row.get("note")
             )
+    batch.write(session)
     return len(rows)
+
+
+class _VoteBatch:
+    """Many votes by one member at one stage: checked in memory against state read once, then
+    written with one UPDATE of the superseded rows, one INSERT of the new ones and one bulk
+    append of their events (``audit.log.record_many``). The rules are the single-vote path's own
+    functions (``_reason_for``, ``_require_reference``, ``_require_fulltext_open``,
+    ``_answer_changed_vote``)."""
+
+    def __init__(self, session: Session, member: Member, stage: Stage) -> None:
+        assert member.id is not None
+        self.member, self.member_id, self.stage = member, member.id, stage
+        self.allowed = exclusion_reasons(session, stage)
+        self.reason_required = _reason_required(session, stage)
+        self.required, self.reason_order = stage_rules(session, stage.value)
+        self.records: dict[int, int | None] = {
+            rid: dup
+            for rid, dup in session.exec(select(Record.id, Record.duplicate_of)).all()
+            if rid is not None
+        }
+        self.tiab: dict[int, ScreeningOutcome] = {}
+        self.not_retrieved: set[int] = set()
+        if stage is Stage.FULL_TEXT:
+            self.tiab = stage_outcomes(session, Stage.TITLE_ABSTRACT.value)
+            self.not_retrieved = set(
+                session.exec(
+                    select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
+                ).all()
+            )
+        # The member's current votes (rows already stored, then the ones cast from the file).
+        self.mine: dict[int, ScreeningDecision] = {
+            d.record_id: d
+            for d in session.exec(
+                select(ScreeningDecision).where(
+                    ScreeningDecision.member_id == member.id,
+                    ScreeningDecision.stage == stage.value,
+                    col(ScreeningDecision.superseded_at).is_(None),
+                )
+            ).all()
+        }
+        self.resolutions = current_resolutions(session, stage.value)
+        self.names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
+        # Everyone's current votes, needed only where a resolution stands.
+        self.votes: dict[int, list[Vote]] = (
+            {
+                rid: list(vs)
+                for rid, vs in current_votes(session, stage.value).items()
+                if rid in self.resolutions
+            }
+            if self.resolutions
+            else {}
+        )
+        self.new: list[ScreeningDecision] = []
+        self.events: list[ScreeningDecided] = []
+
+    def cast(self, record_id: int, decision: str, reason: str | None, note: str | None) -> None:
+        """Check one vote and queue it (nothing touches the database until ``write``)."""
+        parsed = parse_decision(decision)
+        checked = _reason_for(
+            self.stage, parsed, reason, allowed=self.allowed, required=self.reason_required
+        )
+        _require_reference(record_id, record_id in self.records, self.records.get(record_id))
+        if self.stage is Stage.FULL_TEXT:
+            _require_fulltext_open(
+                record_id, self.tiab.get(record_id), record_id in self.not_retrieved
+            )
+        now = audit.log.utc_now()
+        old = self.mine.get(record_id)
+        before = vote_snapshot(old) if old is not None else None
+        if old is not None:
+            # A stored vote becomes an UPDATE; one cast earlier in this file is inserted superseded.
+            old.superseded_at = now
+        new = ScreeningDecision(
+            record_id=record_id,
+            stage=self.stage.value,
+            member_id=self.member_id,
+            decision=parsed.value,
+            reason=checked,
+            note=(note or "").strip() or None,
+            decided_at=now,
+        )
+        self.mine[record_id] = new
+        self.new.append(new)
+        state: dict[str, dict[str, Any]] = {}
+        resolution = self.resolutions.get(record_id)
+        if resolution is not None:
+            votes = [v for v in self.votes.get(record_id, []) if v.reviewer != self.member.name]
+            votes.append(Vote(self.member.name, new.decision, new.reason))
+            self.votes[record_id] = votes
+            if old is not None:
+                state = self._answer(record_id, resolution, old, new, votes, now)
+        self.events.append(
+            ScreeningDecided(
+                key=vote_key(record_id, self.stage.value, self.member.name),
+                record_id=record_id,
+                stage=self.stage.value,
+                before=before,
+                after=vote_snapshot(new),
+                state=state,
+            )
+        )
+
+    def _answer(
+        self,
+        record_id: int,
+        resolution: ScreeningResolution,
+        old: ScreeningDecision,
+        new: ScreeningDecision,
+        votes: list[Vote],
+        now: str,
+    ) -> dict[str, dict[str, Any]]:
+        _answer_changed_vote(
+            resolution,
+            self.member.name,
+            old,
+            new,
+            votes,
+            self.stage,
+            required=self.required,
+            reasons=self.reason_order,
+            now=now,
+        )
+        key = f"{record_id}:{self.stage.value}"
+        if resolution.reopened_at is not None:
+            del self.resolutions[record_id]
+            return {"screening_resolution": {key: None}}
+        adjudicator = self.names[resolution.member_id]
+        return {"screening_resolution": {key: resolution_snapshot(resolution, adjudicator)}}
+
+    def write(self, session: Session) -> None:
+        """Write every queued vote and its event.
+
+        The stored votes superseded and the resolutions reopened or contested were changed in
+        place (loaded by this session, they are written by the first flush), before the new rows
+        go in, so the one-current-vote index never sees two.
+        """
+        session.flush()
+        session.add_all(self.new)
+        session.flush()
+        audit.log.record_many(session, self.member.name, self.events)
 
 
 def final_decisions(session: Session, *, stage: str) -> list[dict[str, Any]]:
