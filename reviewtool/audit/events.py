@@ -168,7 +168,9 @@ class DedupRunCompleted(Event):
     """Automatic deduplication ran over all records.
 
     :ivar counts: records, candidate pairs, automatic merges, pairs queued for a person.
-    :ivar state: the pairs it scored and every record whose group changed.
+    :ivar state: empty: the pairs a run stores and the records it regroups are in its
+        ``dedup-run-group`` events, written just before this one, so no single event grows with
+        the review. (Ledgers written before issue 10 list them all here; they still verify.)
     """
 
     name: ClassVar[str] = "dedup-run"
@@ -181,6 +183,31 @@ class DedupRunCompleted(Event):
     @property
     def entity_id(self) -> str:
         return str(self.run_id)
+
+
+@dataclass(frozen=True)
+class DedupRunGroup(Event):
+    """What an automatic run decided about one set of records that hang together.
+
+    The set is a connected part of the pairs the run stored or changed and the records whose group
+    changed (a record is joined to the primary it now points at), so every pair and record a run
+    touches is in exactly one such event and each event is as large as its group, not the review.
+
+    :ivar run_id: the run; its ``dedup-run`` event (settings, counts) follows its groups.
+    :ivar group_id: the primary of the set's largest group after the run (ties: the smallest id).
+    :ivar state: ``{"dedup_pair": {pair id: snapshot}, "record_duplicate": {record id: primary or
+        None}}`` for the set's pairs and records.
+    """
+
+    name: ClassVar[str] = "dedup-run-group"
+    entity_type: ClassVar[str] = "duplicate_group"
+    run_id: int
+    group_id: int
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.group_id)
 
 
 @dataclass(frozen=True)
@@ -313,6 +340,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SchemaUpgraded,
         RecordsImported,
         DedupRunCompleted,
+        DedupRunGroup,
         DedupDecided,
         ScreeningDecided,
         ConflictResolved,

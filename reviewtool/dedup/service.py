@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from reviewtool import audit
 from reviewtool.access import require
-from reviewtool.audit.events import DedupDecided, DedupRunCompleted
+from reviewtool.audit.events import DedupDecided, DedupRunCompleted, DedupRunGroup, Event
 from reviewtool.csvfiles import at_line, numbered, read_rows
 from reviewtool.dedup.clusters import UnionFind
 from reviewtool.dedup.engine import DedupInput, find_duplicates
@@ -238,20 +238,54 @@ def run_dedup(
         "duplicates": duplicates,
     }
     session.flush()
-    audit.record(
-        session,
-        actor,
-        DedupRunCompleted(
-            run_id=run.id,
-            settings=asdict(thresholds),
-            counts=counts,
-            state={
-                "dedup_pair": {str(p.id): pair_snapshot(p._asdict()) for p in touched},
-                "record_duplicate": changes,
-            },
-        ),
+    events: list[Event] = [
+        DedupRunGroup(run_id=run.id, group_id=group_id, state=state)
+        for group_id, state in _run_groups(touched, changes, records)
+    ]
+    events.append(
+        DedupRunCompleted(run_id=run.id, settings=asdict(thresholds), counts=counts, state={})
     )
+    audit.log.record_many(session, actor, events)
     return DedupRunReport(run_id=run.id, **counts)
+
+
+def _run_groups(
+    pairs: list[Any], changes: dict[str, int | None], records: list[Any]
+) -> list[tuple[int, dict[str, dict[str, Any]]]]:
+    """A run's changes split into the connected sets of records they concern, one per event.
+
+    ``pairs`` are the pair rows the run stored or changed, ``changes`` the records whose group
+    changed (record id -> its primary, None for a primary or a record left alone) and ``records``
+    the record rows as they were before the run. Returns ``(group_id, state)`` sorted by group id:
+    the set's pairs and records in the ledger's ``state`` shape, and the primary of its largest
+    group after the run (ties: the smallest id).
+    """
+    edges = [(str(p.record_a), str(p.record_b)) for p in pairs]
+    edges += [(rid, str(target)) for rid, target in changes.items() if target is not None]
+    uf = UnionFind({rid for edge in edges for rid in edge} | set(changes))
+    for a, b in edges:
+        uf.union(a, b)
+    before = {str(r.id): r.duplicate_of for r in records}
+
+    def group_of(rid: str) -> int:
+        target = changes[rid] if rid in changes else before.get(rid)
+        return target if target is not None else int(rid)
+
+    sets: dict[str, dict[str, dict[str, Any]]] = defaultdict(
+        lambda: {"dedup_pair": {}, "record_duplicate": {}}
+    )
+    for pair in pairs:
+        sets[uf.find(str(pair.record_a))]["dedup_pair"][str(pair.id)] = pair_snapshot(
+            pair._asdict()
+        )
+    for rid, target in changes.items():
+        sets[uf.find(rid)]["record_duplicate"][rid] = target
+    out = []
+    for root, state in sets.items():
+        sizes = Counter(group_of(rid) for rid in uf.members(root))
+        group_id = min(sizes, key=lambda g: (-sizes[g], g))
+        out.append((group_id, state))
+    return sorted(out, key=lambda item: item[0])
 
 
 def _group_counts(session: Session) -> tuple[int, int]:

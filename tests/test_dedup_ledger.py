@@ -1,0 +1,140 @@
+"""What a dedup run writes to the ledger: one event per set of records that hang together.
+
+A run used to list every pair it stored in one `dedup-run` payload, which grows with the review.
+Now each connected set of pairs and regrouped records is its own `dedup-run-group` event, and the
+`dedup-run` event holds only settings and counts; `audit verify` still checks every pair and record.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from reviewtool import audit
+from reviewtool.dedup.service import run_dedup
+from reviewtool.review.service import open_existing
+from reviewtool.storage import Review
+from reviewtool.storage.models import AuditEvent, DedupPair, Record
+
+EXPORTS = Path(__file__).resolve().parents[1] / "sample_project" / "exports"
+pytestmark = pytest.mark.skipif(
+    not (EXPORTS / "truth.csv").exists(), reason="sample exports missing"
+)
+
+
+@pytest.fixture
+def review(sample_review_url: str) -> Review:
+    opened = open_existing(sample_review_url)
+    yield opened  # type: ignore[misc]
+    opened.close()
+
+
+def _components(edges: list[tuple[int, int]], nodes: set[int]) -> list[set[int]]:
+    """Connected sets of ``nodes`` joined by ``edges`` (a plain search, independent of the tool)."""
+    graph: dict[int, set[int]] = defaultdict(set)
+    for a, b in edges:
+        graph[a].add(b)
+        graph[b].add(a)
+    seen: set[int] = set()
+    found = []
+    for start in sorted(nodes):
+        if start in seen:
+            continue
+        todo, part = [start], set()
+        while todo:
+            node = todo.pop()
+            if node in part:
+                continue
+            part.add(node)
+            todo.extend(graph[node] - part)
+        seen |= part
+        found.append(part)
+    return found
+
+
+def test_a_run_writes_one_event_per_connected_set(review: Review) -> None:
+    with review.reading() as session:
+        pairs = {p.id: p for p in session.exec(select(DedupPair)).all()}
+        duplicate_of = {
+            r.id: r.duplicate_of
+            for r in session.exec(select(Record)).all()
+            if r.duplicate_of is not None
+        }
+        groups = audit.list_events(session, action="dedup-run-group")
+        (run,) = audit.list_events(session, action="dedup-run")
+        sizes = session.execute(
+            text("SELECT length(payload) FROM audit_event WHERE action = 'dedup-run-group'")
+        ).all()
+        assert audit.verify(session).ok
+    # The run event keeps its settings and counts; the pairs and records are in the group events.
+    assert run.payload["state"] == {}
+    assert run.payload["counts"]["duplicates"] == len(duplicate_of)
+    assert run.seq == max(g.seq for g in groups) + 1
+    # The sample's first run stored every pair and regrouped every duplicate: each is in exactly
+    # one group event, with the state the tables hold.
+    seen_pairs: dict[str, dict[str, object]] = {}
+    seen_records: dict[str, int | None] = {}
+    for event in groups:
+        state = event.payload["state"]
+        assert not set(state["dedup_pair"]) & set(seen_pairs)
+        assert not set(state["record_duplicate"]) & set(seen_records)
+        seen_pairs.update(state["dedup_pair"])
+        seen_records.update(state["record_duplicate"])
+    assert seen_pairs == {
+        str(i): {
+            "record_a": p.record_a,
+            "record_b": p.record_b,
+            "status": p.status,
+            "decided_by": p.decided_by,
+        }
+        for i, p in pairs.items()
+    }
+    assert seen_records == {str(r): t for r, t in duplicate_of.items()}
+    # As many events as connected sets of pairs and record -> primary links, counted here by hand.
+    edges = [(p.record_a, p.record_b) for p in pairs.values()] + list(duplicate_of.items())
+    parts = _components(edges, {n for e in edges for n in e})
+    assert len(groups) == len(parts)
+    # Each event is named by a primary inside its own set, and no event holds a large share.
+    for event in groups:
+        members = {int(r) for r in event.payload["state"]["record_duplicate"]}
+        for pair in event.payload["state"]["dedup_pair"].values():
+            members |= {pair["record_a"], pair["record_b"]}
+        group_id = event.payload["group_id"]
+        assert event.entity_id == str(group_id) and group_id in members
+        assert group_id not in duplicate_of
+    total = sum(size for (size,) in sizes)
+    assert max(size for (size,) in sizes) < total / 20
+
+
+def test_a_run_that_changes_nothing_writes_only_its_counts(review: Review) -> None:
+    with review.reading() as session:
+        before = len(session.exec(select(AuditEvent)).all())
+    with review.transaction() as session:
+        report = run_dedup(session, actor="alice")
+    with review.reading() as session:
+        new = audit.list_events(session)[before:]
+        assert audit.verify(session).ok
+    assert [e.action for e in new] == ["dedup-run"]
+    assert new[0].payload["counts"]["duplicates"] == report.duplicates
+    assert new[0].payload["state"] == {}
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE dedup_pair SET status = 'rejected' WHERE id = (SELECT MIN(id) FROM dedup_pair WHERE status = 'merged')",
+        "UPDATE dedup_pair SET record_b = record_b + 1 WHERE id = (SELECT MIN(id) FROM dedup_pair)",
+        "DELETE FROM dedup_pair WHERE id = (SELECT MAX(id) FROM dedup_pair)",
+    ],
+)
+def test_an_edited_pair_fails_verification(review: Review, tamper: str) -> None:
+    with review.engine.begin() as conn:
+        conn.execute(text("PRAGMA foreign_keys = OFF"))
+        conn.execute(text(tamper))
+    with review.reading() as session:
+        problems = audit.verify(session).problems
+    assert any(p.startswith("dedup_pair ") for p in problems), problems
