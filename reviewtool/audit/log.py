@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from reviewtool.audit.events import EVENT_TYPES, Event
@@ -137,7 +136,8 @@ def record_many(session: Session, actor: str, events: Sequence[Event]) -> int:
             }
         )
         prev = digest
-    session.execute(insert(AuditEvent), rows)
+    table: Any = AuditEvent.__table__  # type: ignore[attr-defined]
+    session.execute(table.insert(), rows)
     if head is None:
         session.add(AuditHead(id=1, seq=seq, hash=prev))
     else:

@@ -13,8 +13,10 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
@@ -203,7 +205,7 @@ def _current(
     ).first()
 
 
-def _vote_words(vote: ScreeningDecision | None) -> str:
+def _vote_words(vote: ScreeningDecision | _Ballot | None) -> str:
     if vote is None:
         return "no vote"
     return vote.decision + (f" ({vote.reason})" if vote.reason else "")
@@ -265,8 +267,8 @@ def _revisit_resolution(
 def _answer_changed_vote(
     resolution: ScreeningResolution,
     reviewer: str,
-    old: ScreeningDecision | None,
-    new: ScreeningDecision | None,
+    old: ScreeningDecision | _Ballot | None,
+    new: ScreeningDecision | _Ballot | None,
     votes: list[Vote],
     stage: Stage,
     *,
@@ -1004,14 +1006,18 @@ class _VoteBatch:
                     select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
                 ).all()
             )
-        # The member's current votes (rows already stored, then the ones cast from the file).
-        self.mine: dict[int, ScreeningDecision] = {
-            d.record_id: d
-            for d in session.exec(
-                select(ScreeningDecision).where(
-                    ScreeningDecision.member_id == member.id,
-                    ScreeningDecision.stage == stage.value,
-                    col(ScreeningDecision.superseded_at).is_(None),
+        # The member's current votes: rows already stored (their id), then those cast from the file
+        # (their row to insert). Column tuples, not ORM objects: a migration brings tens of thousands.
+        table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
+        self.mine: dict[int, _Ballot] = {
+            record_id: _Ballot(decision, reason, note, stored_id=vote_id)
+            for vote_id, record_id, decision, reason, note in session.execute(
+                sa_select(
+                    *(table.c[n] for n in ("id", "record_id", "decision", "reason", "note"))
+                ).where(
+                    table.c.member_id == member.id,
+                    table.c.stage == stage.value,
+                    table.c.superseded_at.is_(None),
                 )
             ).all()
         }
@@ -1027,7 +1033,8 @@ class _VoteBatch:
             if self.resolutions
             else {}
         )
-        self.new: list[ScreeningDecision] = []
+        self.superseded: list[dict[str, Any]] = []  # stored votes: {"id", "superseded_at"}
+        self.new: list[dict[str, Any]] = []  # rows to insert, in the file's order
         self.events: list[ScreeningDecided] = []
 
     def cast(self, record_id: int, decision: str, reason: str | None, note: str | None) -> None:
@@ -1043,21 +1050,26 @@ class _VoteBatch:
             )
         now = audit.log.utc_now()
         old = self.mine.get(record_id)
-        before = vote_snapshot(old) if old is not None else None
+        before = old.snapshot() if old is not None else None
         if old is not None:
             # A stored vote becomes an UPDATE; one cast earlier in this file is inserted superseded.
-            old.superseded_at = now
-        new = ScreeningDecision(
-            record_id=record_id,
-            stage=self.stage.value,
-            member_id=self.member_id,
-            decision=parsed.value,
-            reason=checked,
-            note=(note or "").strip() or None,
-            decided_at=now,
-        )
+            if old.row is not None:
+                old.row["superseded_at"] = now
+            else:
+                self.superseded.append({"id": old.stored_id, "superseded_at": now})
+        new = _Ballot(parsed.value, checked, (note or "").strip() or None)
+        new.row = {
+            "record_id": record_id,
+            "stage": self.stage.value,
+            "member_id": self.member_id,
+            "decision": new.decision,
+            "reason": new.reason,
+            "note": new.note,
+            "decided_at": now,
+            "superseded_at": None,
+        }
         self.mine[record_id] = new
-        self.new.append(new)
+        self.new.append(new.row)
         state: dict[str, dict[str, Any]] = {}
         resolution = self.resolutions.get(record_id)
         if resolution is not None:
@@ -1072,7 +1084,7 @@ class _VoteBatch:
                 record_id=record_id,
                 stage=self.stage.value,
                 before=before,
-                after=vote_snapshot(new),
+                after=new.snapshot(),
                 state=state,
             )
         )
@@ -1081,8 +1093,8 @@ class _VoteBatch:
         self,
         record_id: int,
         resolution: ScreeningResolution,
-        old: ScreeningDecision,
-        new: ScreeningDecision,
+        old: _Ballot,
+        new: _Ballot,
         votes: list[Vote],
         now: str,
     ) -> dict[str, dict[str, Any]]:
@@ -1105,16 +1117,32 @@ class _VoteBatch:
         return {"screening_resolution": {key: resolution_snapshot(resolution, adjudicator)}}
 
     def write(self, session: Session) -> None:
-        """Write every queued vote and its event.
-
-        The stored votes superseded and the resolutions reopened or contested were changed in
-        place (loaded by this session, they are written by the first flush), before the new rows
-        go in, so the one-current-vote index never sees two.
-        """
+        """Write every queued vote and its event: the resolutions reopened or contested (changed
+        in place, written by the flush) and the stored votes superseded go first, so the
+        one-current-vote index never sees two; then one INSERT of the new rows."""
         session.flush()
-        session.add_all(self.new)
-        session.flush()
+        if self.superseded:
+            session.execute(update(ScreeningDecision), self.superseded)
+        if self.new:
+            # Core, not ORM, INSERT: the ORM splits executemany batches wherever NULLs differ.
+            table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
+            session.execute(table.insert(), self.new)
         audit.log.record_many(session, self.member.name, self.events)
+
+
+@dataclass
+class _Ballot:
+    """A vote's content in a bulk import: stored already (``stored_id``) or to insert (``row``)."""
+
+    decision: str
+    reason: str | None
+    note: str | None
+    stored_id: int | None = None
+    row: dict[str, Any] | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        """The vote as the ledger records it (``vote_snapshot`` reads these three fields)."""
+        return vote_snapshot(cast(ScreeningDecision, self))
 
 
 def final_decisions(session: Session, *, stage: str) -> list[dict[str, Any]]:
