@@ -138,3 +138,45 @@ def test_an_edited_pair_fails_verification(review: Review, tamper: str) -> None:
     with review.reading() as session:
         problems = audit.verify(session).problems
     assert any(p.startswith("dedup_pair ") for p in problems), problems
+
+
+def _a_chain(review: Review) -> tuple[int, int, int]:
+    """Three records x, y, z of one group joined by merged pairs x-y and y-z, with no x-z pair."""
+    with review.reading() as session:
+        merged = [
+            (p.record_a, p.record_b)
+            for p in session.exec(select(DedupPair).where(DedupPair.status == "merged")).all()
+        ]
+    linked: dict[int, set[int]] = defaultdict(set)
+    for a, b in merged:
+        linked[a].add(b)
+        linked[b].add(a)
+    for y in sorted(linked):
+        ends = sorted(linked[y])
+        for x in ends:
+            for z in ends:
+                if x < z and z not in linked[x]:
+                    return x, y, z
+    raise AssertionError("the sample has no chain of two automatic merges")
+
+
+def test_rejecting_across_a_chain_audits_the_merge_it_sends_back_to_the_queue(
+    review: Review,
+) -> None:
+    """x-y and y-z were merged automatically; a person says x and z differ. The weaker merge
+    can no longer stand (it would join x and z again), so it goes back to the queue; that pair's
+    change is in the decision's event, so `audit verify` passes, and editing it fails."""
+    from reviewtool.dedup.service import decide_pair
+
+    x, _, z = _a_chain(review)
+    with review.transaction() as session:
+        decide_pair(session, actor="bob", decision="reject", records=(x, z))
+    with review.reading() as session:
+        requeued = session.exec(select(DedupPair).where(DedupPair.status == "pending")).all()
+        (event,) = audit.list_events(session, action="dedup-decision")
+        report = audit.verify(session)
+    sent_back = [p for p in requeued if {x, z} & {p.record_a, p.record_b} and p.score > 0]
+    assert sent_back, "one of the two automatic merges goes back to the queue"
+    assert report.ok, report.problems
+    for pair in sent_back:
+        assert event.payload["state"]["dedup_pair"][str(pair.id)]["status"] == "pending"

@@ -90,17 +90,36 @@ def _record_rows(session: Session) -> list[Any]:
     return list(session.execute(_columns(Record, _RECORD_COLUMNS).order_by(col(Record.id))).all())
 
 
-def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, int | None]:
-    """Rebuild every group from the stored pairs; write and return the records whose group changed.
+@dataclass
+class Regrouped:
+    """What one regrouping changed: ``records`` (record id -> its new primary, None for a
+    primary or a record alone) and ``requeued`` (automatic merges sent back to the queue because
+    they would join the two records of a rejected pair: pair id -> its snapshot, now pending)."""
+
+    records: dict[str, int | None]
+    requeued: dict[str, dict[str, Any]]
+
+    def state(self, pairs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The ledger's ``state`` of a change: ``pairs`` (the pairs changed on purpose) and the
+        pairs and records the regrouping changed with them (a pair sent back to the queue is
+        recorded as it stands, pending)."""
+        return {"dedup_pair": {**pairs, **self.requeued}, "record_duplicate": self.records}
+
+
+def _grouping(
+    ids: list[str], completeness: dict[str, int], pairs: Iterable[Any]
+) -> tuple[dict[str, int | None], list[Any]]:
+    """The groups of ``ids`` that the stored ``pairs`` make: the one rule, on any set of records
+    closed under links (all of them, or the records a decision can reach).
 
     Confirmed pairs are joined first, then automatic merges strongest first; a union that would put
     the two records of a rejected pair into one group is skipped, and that pair goes back to the
-    queue. Each group's primary is its most complete record (ties: the smallest id).
+    queue. Each group's primary is its most complete record (ties: the smallest id). ``pairs`` have
+    ``record_a``, ``record_b``, ``score`` and ``status``. Returns (record id -> primary, or None
+    for a primary or a record alone; the pairs to send back to the queue).
     """
-    records = records if records is not None else _record_rows(session)
-    ids = [str(r.id) for r in records]
     uf = UnionFind(ids)
-    pairs = session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all()
+    pairs = list(pairs)
     rejected: dict[int, set[int]] = defaultdict(set)
     for p in pairs:
         if p.status == "rejected":
@@ -110,7 +129,7 @@ def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, in
         (p for p in pairs if p.status in LINKS),
         key=lambda p: (p.status != "confirmed", -p.score, p.record_a, p.record_b),
     )
-    requeued: list[dict[str, Any]] = []
+    requeued: list[Any] = []
     for pair in links:
         a, b = str(pair.record_a), str(pair.record_b)
         if uf.find(a) == uf.find(b):
@@ -118,14 +137,9 @@ def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, in
         left = [int(x) for x in uf.members(a)]
         right = {int(x) for x in uf.members(b)}
         if any(rejected[x] & right for x in left):
-            requeued.append({"id": pair.id, "status": "pending"})
+            requeued.append(pair)
             continue
         uf.union(a, b)
-    if requeued:
-        session.execute(update(DedupPair), requeued)
-
-    completeness = {str(r.id): _completeness(r) for r in records}
-    current = {str(r.id): r.duplicate_of for r in records}
     wanted: dict[str, int | None] = {}
     done: set[str] = set()
     for rid in ids:
@@ -137,6 +151,19 @@ def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, in
         primary = min(members, key=lambda m: (-completeness[m], int(m)))
         for m in members:
             wanted[m] = None if m == primary or len(members) == 1 else int(primary)
+    return wanted, requeued
+
+
+def _regroup(session: Session, records: list[Any] | None = None) -> Regrouped:
+    """Rebuild every group from the stored pairs (``_grouping``); write and return what changed."""
+    records = records if records is not None else _record_rows(session)
+    pairs = session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all()
+    wanted, requeued = _grouping(
+        [str(r.id) for r in records], {str(r.id): _completeness(r) for r in records}, pairs
+    )
+    if requeued:
+        session.execute(update(DedupPair), [{"id": p.id, "status": "pending"} for p in requeued])
+    current = {str(r.id): r.duplicate_of for r in records}
     changes = {rid: target for rid, target in wanted.items() if current[rid] != target}
     if changes:
         # One executemany UPDATE by primary key; objects already in the session are expired so
@@ -144,8 +171,12 @@ def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, in
         session.execute(
             update(Record), [{"id": int(r), "duplicate_of": t} for r, t in changes.items()]
         )
+    if changes or requeued:
         session.expire_all()
-    return changes
+    return Regrouped(
+        changes,
+        {str(p.id): pair_snapshot({**p._asdict(), "status": "pending"}) for p in requeued},
+    )
 
 
 @dataclass(frozen=True)
@@ -217,9 +248,10 @@ def run_dedup(
         session.execute(insert(DedupPair), inserts)
     if updates:
         session.execute(update(DedupPair), updates)
-    changes = _regroup(session, records)
+    regrouped = _regroup(session, records)
+    changes = regrouped.records
     touched_keys = {(r["record_a"], r["record_b"]) for r in inserts}
-    touched_ids = {r["id"] for r in updates}
+    touched_ids = {r["id"] for r in updates} | {int(i) for i in regrouped.requeued}
     touched = [
         p
         for p in session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all()
@@ -447,9 +479,10 @@ def decide_pair(
     pair.note = note if note is not None else pair.note
     session.add(pair)
     session.flush()
-    changes = _regroup(session)
+    snapshot = {str(pair.id): pair_snapshot(pair)}
+    regrouped = _regroup(session)
     record_a = session.get(Record, pair.record_a)
-    assert record_a is not None and pair.id is not None
+    assert record_a is not None
     audit.record(
         session,
         actor,
@@ -457,10 +490,10 @@ def decide_pair(
             group_id=_group_id(record_a),
             decision=decision,
             note=note,
-            state={"dedup_pair": {str(pair.id): pair_snapshot(pair)}, "record_duplicate": changes},
+            state=regrouped.state(snapshot),
         ),
     )
-    return changes
+    return regrouped.records
 
 
 def flag_duplicate(
@@ -518,7 +551,8 @@ def undo_group(
             session.add(pair)
             changed_pairs.append(pair)
     session.flush()
-    changes = _regroup(session)
+    snapshots = {str(p.id): pair_snapshot(p) for p in changed_pairs}
+    regrouped = _regroup(session)
     audit.record(
         session,
         actor,
@@ -526,10 +560,7 @@ def undo_group(
             group_id=group_id,
             decision="undo",
             note=note,
-            state={
-                "dedup_pair": {str(p.id): pair_snapshot(p) for p in changed_pairs},
-                "record_duplicate": changes,
-            },
+            state=regrouped.state(snapshots),
         ),
     )
     return sorted(i for i in ids if i is not None)
