@@ -180,3 +180,77 @@ def test_rejecting_across_a_chain_audits_the_merge_it_sends_back_to_the_queue(
     assert report.ok, report.problems
     for pair in sent_back:
         assert event.payload["state"]["dedup_pair"][str(pair.id)]["status"] == "pending"
+
+
+def _dedup_state(review: Review, since: int) -> dict[str, object]:
+    """Pairs, groups and the events after ``since``, without the clock."""
+    with review.reading() as session:
+        pairs = [
+            (p.id, p.record_a, p.record_b, p.status, p.decided_by, p.note)
+            for p in session.exec(select(DedupPair).order_by(DedupPair.id)).all()  # type: ignore[arg-type]
+        ]
+        groups = {r.id: r.duplicate_of for r in session.exec(select(Record)).all()}
+        events = [
+            (e.seq, e.actor, e.action, e.entity_type, e.entity_id, e.payload)
+            for e in audit.list_events(session)
+            if e.seq > since
+        ]
+        report = audit.verify(session)
+    assert report.ok, report.problems
+    return {"pairs": pairs, "groups": groups, "events": events}
+
+
+def test_a_decisions_file_writes_what_one_decision_at_a_time_writes(
+    review: Review, _sample_template: Path, tmp_path: Path
+) -> None:
+    """Every kind of row: by pair id and by records, confirm and reject, a pair a person spotted
+    (stored by the file), one pair decided twice, a rejection across a chain of merges that sends
+    a merge back to the queue, and notes."""
+    import shutil
+
+    from reviewtool.dedup.service import decide_from_file, decide_pair, review_queue
+
+    x, _, z = _a_chain(review)
+    with review.reading() as session:
+        queue = review_queue(session)
+        since = audit.list_events(session, limit=1)[0].seq
+    assert len(queue) >= 3
+    rows: list[tuple[str, str, str, str, str]] = [
+        (str(queue[0].pair_id), "", "", "confirm", "same trial"),
+        (str(queue[1].pair_id), "", "", "reject", ""),
+        ("", str(queue[2].a["record_id"]), str(queue[2].b["record_id"]), "confirm", ""),
+        ("", str(x), str(z), "reject", "different arms"),  # a new pair; sends a merge back
+        (str(queue[1].pair_id), "", "", "confirm", "on second thoughts"),
+    ]
+    path = tmp_path / "decisions.csv"
+    path.write_text(
+        "pair_id,record_a,record_b,decision,note\n" + "".join(",".join(r) + "\n" for r in rows)
+    )
+    with review.transaction() as session:
+        assert decide_from_file(session, actor="bob", path=str(path)) == 5
+    bulk = _dedup_state(review, since)
+
+    copy_path = tmp_path / "copy.db"
+    shutil.copy(_sample_template, copy_path)
+    copy = open_existing(f"sqlite:///{copy_path}")
+    for pair_id, a, b, decision, note in rows:
+        with copy.transaction() as session:
+            decide_pair(
+                session,
+                actor="bob",
+                decision=decision,
+                pair_id=int(pair_id) if pair_id else None,
+                records=(int(a), int(b)) if a else None,
+                note=note or None,
+            )
+    one_by_one = _dedup_state(copy, since)
+    copy.close()
+
+    assert bulk == one_by_one
+    events = bulk["events"]
+    assert isinstance(events, list) and [e[2] for e in events] == ["dedup-decision"] * 5
+    # The rejection across the chain: its new pair rejected, one automatic merge back in the queue.
+    state = events[3][5]["state"]
+    statuses = sorted(p["status"] for p in state["dedup_pair"].values())
+    assert statuses == ["pending", "rejected"]
+    assert str(x) in state["record_duplicate"] or str(z) in state["record_duplicate"]

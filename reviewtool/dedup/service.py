@@ -633,6 +633,9 @@ def export_groups(session: Session) -> Iterable[dict[str, Any]]:
 def decide_from_file(session: Session, *, actor: str, path: str) -> int:
     """Apply a CSV of decisions (``pair_id`` or ``record_a,record_b``; ``decision``; ``note``).
 
+    Each row is a decision as ``decide_pair`` makes it (same checks, one ``dedup-decision`` event
+    each with the pairs and records it changed), but the records and pairs are read once and each
+    row regroups only the records its pair can reach, so a file costs its rows, not rows x review.
     All rows or none: an unknown record or decision names the file and line. Returns the row count.
     The person is checked before the file is read, as every command checks access first.
     """
@@ -642,15 +645,157 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
         required=[{"decision", "pair_id"}, {"decision", "record_a", "record_b"}],
         what="decisions",
     )
+    batch = _PairDecisions(session, actor)
     for line, row in numbered(rows):
         with at_line(path, line):
             decision = (row.get("decision") or "").strip().lower()
             note = (row.get("note") or "").strip() or None
             if (row.get("pair_id") or "").strip():
-                decide_pair(
-                    session, actor=actor, decision=decision, pair_id=int(row["pair_id"]), note=note
-                )
+                batch.decide(session, decision, note, pair_id=int(row["pair_id"]))
             else:
                 pair = (int(row["record_a"]), int(row["record_b"]))
-                decide_pair(session, actor=actor, decision=decision, records=pair, note=note)
+                batch.decide(session, decision, note, records=pair)
+    batch.write(session)
     return len(rows)
+
+
+@dataclass
+class _Pair:
+    """A stored pair's grouping fields, changed in memory by a batch of decisions."""
+
+    id: int
+    record_a: int
+    record_b: int
+    score: float
+    status: str
+    decided_by: str | None
+
+
+class _PairDecisions:
+    """Many pair decisions by one person: the records and pairs read once, each decision applied
+    in memory and regrouped over the records its pair can reach, then everything written at once.
+
+    Regrouping only those records gives what regrouping all of them gives: groups only ever join
+    records linked by merged or confirmed pairs, and a decision on a pair changes the links of its
+    two records alone, so no other group can change (every operation regroups, so the stored
+    groups always match the stored pairs).
+    """
+
+    def __init__(self, session: Session, actor: str) -> None:
+        self.actor = actor
+        records = _record_rows(session)
+        self.completeness = {str(r.id): _completeness(r) for r in records}
+        self.duplicate_of: dict[str, int | None] = {str(r.id): r.duplicate_of for r in records}
+        self.stored = dict(self.duplicate_of)
+        self.pairs: dict[int, _Pair] = {}
+        self.by_key: dict[tuple[int, int], int] = {}
+        self.by_record: dict[int, list[int]] = defaultdict(list)
+        for row in session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all():
+            self._add(_Pair(*row))
+        self.updates: dict[int, dict[str, Any]] = {}
+        self.events: list[DedupDecided] = []
+
+    def _add(self, pair: _Pair) -> None:
+        self.pairs[pair.id] = pair
+        self.by_key[(pair.record_a, pair.record_b)] = pair.id
+        self.by_record[pair.record_a].append(pair.id)
+        self.by_record[pair.record_b].append(pair.id)
+
+    def _pair(
+        self,
+        session: Session,
+        pair_id: int | None,
+        records: tuple[int, int] | None,
+        note: str | None,
+    ) -> _Pair:
+        if pair_id is not None:
+            if pair_id not in self.pairs:
+                _find_pair(session, pair_id)  # raises NotFound, as decide_pair does
+            return self.pairs[pair_id]
+        assert records is not None
+        known = self.by_key.get((min(records), max(records)))
+        if known is not None and records[0] != records[1]:
+            return self.pairs[known]
+        # Checks the records and stores a pair a person spotted, as decide_pair does.
+        row = _pair_for_records(session, records[0], records[1], self.actor, note)
+        assert row.id is not None
+        pair = _Pair(row.id, row.record_a, row.record_b, row.score, row.status, row.decided_by)
+        self._add(pair)
+        return pair
+
+    def decide(
+        self,
+        session: Session,
+        decision: str,
+        note: str | None,
+        *,
+        pair_id: int | None = None,
+        records: tuple[int, int] | None = None,
+    ) -> None:
+        """One row: ``decide_pair``'s checks, its change to the pair, its regrouping and event."""
+        if decision not in ("confirm", "reject"):
+            raise InvalidInput(f"decision must be confirm or reject, not {decision!r}")
+        pair = self._pair(session, pair_id, records, note)
+        pair.status = "confirmed" if decision == "confirm" else "rejected"
+        pair.decided_by = self.actor
+        change = self.updates.setdefault(pair.id, {"id": pair.id})
+        change.update(status=pair.status, decided_by=self.actor, decided_at=audit.log.utc_now())
+        if note is not None:
+            change["note"] = note
+        decided = {str(pair.id): pair_snapshot(asdict(pair))}
+        reach = self._reach(pair.record_a, pair.record_b)
+        inside = {
+            pid
+            for rid in reach
+            for pid in self.by_record[rid]
+            if self.pairs[pid].record_a in reach and self.pairs[pid].record_b in reach
+        }
+        wanted, requeued = _grouping(
+            [str(r) for r in sorted(reach)],
+            self.completeness,
+            (self.pairs[pid] for pid in sorted(inside)),
+        )
+        for back in requeued:
+            back.status = "pending"
+            self.updates.setdefault(back.id, {"id": back.id})["status"] = "pending"
+        changes = {r: t for r, t in wanted.items() if self.duplicate_of[r] != t}
+        self.duplicate_of.update(changes)
+        regrouped = Regrouped(changes, {str(p.id): pair_snapshot(asdict(p)) for p in requeued})
+        self.events.append(
+            DedupDecided(
+                group_id=self.duplicate_of[str(pair.record_a)] or pair.record_a,
+                decision=decision,
+                note=note,
+                state=regrouped.state(decided),
+            )
+        )
+
+    def _reach(self, *start: int) -> set[int]:
+        """The records joined to ``start`` by merged or confirmed pairs."""
+        seen: set[int] = set()
+        todo = list(start)
+        while todo:
+            rid = todo.pop()
+            if rid in seen:
+                continue
+            seen.add(rid)
+            for pid in self.by_record[rid]:
+                p = self.pairs[pid]
+                if p.status in LINKS:
+                    todo.append(p.record_b if p.record_a == rid else p.record_a)
+        return seen
+
+    def write(self, session: Session) -> None:
+        """The pairs and records changed, then one event per decision, in the file's order."""
+        session.flush()
+        if self.updates:
+            session.execute(update(DedupPair), list(self.updates.values()))
+        moved = [
+            {"id": int(r), "duplicate_of": t}
+            for r, t in self.duplicate_of.items()
+            if self.stored[r] != t
+        ]
+        if moved:
+            session.execute(update(Record), moved)
+        session.expire_all()
+        audit.log.record_many(session, self.actor, self.events)
