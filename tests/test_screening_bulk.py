@@ -358,3 +358,122 @@ def test_record_many_writes_the_rows_record_writes(fresh_review: Review) -> None
     # The members 90..92 do not exist, so verify reports them as state differences, not chain faults.
     assert report.first_bad_seq is None
     assert all(p.startswith("member 9") for p in report.problems)
+
+
+def _contest_3(review: Review) -> None:
+    """alice now excludes 3 as bob does: carol's include on 3 is contested."""
+    with review.transaction() as session:
+        sv.record_decision(
+            session, actor="alice", record_id=3, stage="tiab", decision="exclude", reason="1"
+        )
+
+
+RESOLUTIONS = [
+    (2, "include", None, "both read it"),  # an open conflict
+    (3, "exclude", "animal study", None),  # replaces the contested include
+]
+
+
+def test_bulk_resolutions_write_what_one_resolution_at_a_time_writes(
+    review: Review, tmp_path: Path
+) -> None:
+    from reviewtool.members.service import add_member
+    from reviewtool.review.service import init_review
+
+    _contest_3(review)
+    since = _last_seq(review)
+    with review.transaction() as session:
+        path = _csv(tmp_path / "r.csv", RESOLUTIONS)
+        assert sv.import_resolutions(session, actor="carol", path=str(path), stage="tiab") == 2
+    bulk = _state(review, since)
+
+    other = tmp_path / "copy"
+    other.mkdir()
+    copy = init_review(
+        f"sqlite:///{other / 'review.db'}",
+        title="MSC therapy in chronic liver disease",
+        owner="alice",
+    )
+    with copy.transaction() as session:
+        add_member(session, actor="alice", name="bob", roles=[Role.REVIEWER])
+        add_member(session, actor="alice", name="carol", roles=[Role.ADJUDICATOR])
+    _prepare(copy, other)
+    _contest_3(copy)
+    for record, decision, reason, note in RESOLUTIONS:
+        with copy.transaction() as session:
+            sv.resolve_conflict(
+                session,
+                actor="carol",
+                record_id=record,
+                stage="tiab",
+                decision=decision,
+                reason=reason,
+                note=note,
+            )
+    one_by_one = _state(copy, since)
+    copy.close()
+
+    assert bulk == one_by_one
+    events = bulk["events"]
+    assert [e[2] for e in events] == ["screening-resolution"] * 2
+    assert events[0][5]["votes"] == [
+        {"reviewer": "alice", "decision": "include", "reason": None},
+        {"reviewer": "bob", "decision": "exclude", "reason": "not an RCT"},
+    ]
+    assert events[0][5]["replaced"] is None
+    assert events[1][5]["replaced"]["decision"] == "include"
+    assert events[1][5]["after"] == {
+        "decision": "exclude",
+        "reason": "animal study",
+        "note": None,
+        "adjudicator": "carol",
+    }
+    current = [r for r in bulk["resolutions"] if r[3]]
+    assert [(r[0], r[1], r[2]) for r in current] == [
+        (4, "include", None),
+        (5, "exclude", "not an RCT"),
+        (2, "include", None),
+        (3, "exclude", "animal study"),
+    ]
+    replaced = [r for r in bulk["resolutions"] if r[0] == 3 and not r[3]]
+    assert [r[4] for r in replaced] == ["resolved again by carol"]
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "error", "message"),
+    [
+        (
+            (4, "exclude", "1", None),
+            InvalidInput,
+            r"res\.csv:4: record 4 has no open conflict at tiab \(it is resolved-included\)",
+        ),
+        (
+            (1, "include", None, None),
+            InvalidInput,
+            r"res\.csv:4: record 1 has no open conflict at tiab \(it is not screened\)",
+        ),
+        (
+            (2, "include", None, None),
+            InvalidInput,
+            r"res\.csv:4: record 2 has no open conflict at tiab \(it is resolved-include",
+        ),
+        (
+            (6, "maybe", None, None),
+            InvalidInput,
+            r"res\.csv:4: a resolution is include or exclude, not maybe",
+        ),
+        ((6, "exclude", "boredom", None), InvalidInput, r"res\.csv:4: unknown exclusion reason"),
+        (("x", "include", None, None), InvalidInput, r"res\.csv:4: record and pair ids"),
+    ],
+)
+def test_a_bad_resolution_row_names_its_line_and_nothing_is_written(
+    review: Review, tmp_path: Path, bad_row: tuple[Any, ...], error: type, message: str
+) -> None:
+    _contest_3(review)
+    before = _counts(review)
+    with pytest.raises(error, match=message), review.transaction() as session:
+        path = _csv(tmp_path / "res.csv", [*RESOLUTIONS, bad_row])
+        sv.import_resolutions(session, actor="carol", path=str(path), stage="tiab")
+    assert _counts(review) == before
+    with review.reading() as session:
+        assert audit.verify(session).ok

@@ -663,6 +663,30 @@ def list_conflicts(
     return views
 
 
+def _resolution_decision(decision: str) -> Decision:
+    """Include or exclude (InvalidInput for maybe or anything else)."""
+    parsed = parse_decision(decision)
+    if parsed is Decision.MAYBE:
+        raise InvalidInput("a resolution is include or exclude, not maybe")
+    return parsed
+
+
+def _require_open_conflict(
+    record_id: int,
+    stage: Stage,
+    outcome: ScreeningOutcome | None,
+    standing: ScreeningResolution | None,
+) -> None:
+    """InvalidInput unless the reference is a conflict or its ``standing`` resolution is contested
+    (``outcome``: its outcome at ``stage``, None before any vote)."""
+    contested = standing is not None and standing.contested_at is not None
+    if outcome is None or (outcome.status is not ScreeningStatus.CONFLICT and not contested):
+        state = outcome.status.value if outcome else "not screened"
+        raise InvalidInput(
+            f"record {record_id} has no open conflict at {stage.value} (it is {state})"
+        )
+
+
 def resolve_conflict(
     session: Session,
     *,
@@ -681,18 +705,11 @@ def resolve_conflict(
     """
     member = require(session, actor, Action.RESOLVE_CONFLICT, doing="resolve a conflict")
     parsed_stage = parse_stage(stage)
-    parsed = parse_decision(decision)
-    if parsed is Decision.MAYBE:
-        raise InvalidInput("a resolution is include or exclude, not maybe")
+    parsed = _resolution_decision(decision)
     checked = _check_reason(session, parsed_stage, parsed, reason)
     outcome = record_outcome(session, record_id, parsed_stage.value)
     standing = current_resolution(session, record_id, parsed_stage.value)
-    contested = standing is not None and standing.contested_at is not None
-    if outcome is None or (outcome.status is not ScreeningStatus.CONFLICT and not contested):
-        state = outcome.status.value if outcome else "not screened"
-        raise InvalidInput(
-            f"record {record_id} has no open conflict at {parsed_stage.value} (it is {state})"
-        )
+    _require_open_conflict(record_id, parsed_stage, outcome, standing)
     assert member.id is not None
     now = audit.log.utc_now()
     replaced = None
@@ -1239,19 +1256,99 @@ def screening_stats(session: Session, *, stage: str) -> StageStats:
 
 
 def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -> int:
-    """Resolve many conflicts from a CSV (``record_id,decision,reason,note``), all or nothing."""
-    parse_stage(stage)
-    require(session, actor, Action.RESOLVE_CONFLICT, doing="import resolutions")
+    """Resolve many conflicts from a CSV (``record_id,decision,reason,note``), all or nothing.
+
+    Each row is a resolution as ``resolve_conflict`` makes it (same checks, a contested resolution
+    replaced, one ``screening-resolution`` event each), with the votes and resolutions read once
+    and the rows and events written in bulk. A bad row names the file and line; nothing is written
+    then. Returns the number of resolutions.
+    """
+    parsed_stage = parse_stage(stage)
+    member = require(session, actor, Action.RESOLVE_CONFLICT, doing="import resolutions")
     rows = read_rows(path, required={"record_id", "decision"}, what="resolutions")
+    batch = _ResolutionBatch(session, member, parsed_stage)
     for line, row in numbered(rows):
         with at_line(path, line):
-            resolve_conflict(
-                session,
-                actor=actor,
-                record_id=int(row["record_id"]),
-                stage=stage,
-                decision=row["decision"] or "",
-                reason=row.get("reason"),
-                note=row.get("note"),
+            batch.resolve(
+                int(row["record_id"]), row["decision"] or "", row.get("reason"), row.get("note")
             )
+    batch.write(session)
     return len(rows)
+
+
+class _ResolutionBatch:
+    """Many resolutions by one adjudicator at one stage, checked against state read once.
+
+    The rules are ``resolve_conflict``'s: ``_resolution_decision`` and ``_reason_for`` for the
+    input, ``screening_outcome`` for whether a conflict is open, a contested resolution replaced.
+    """
+
+    def __init__(self, session: Session, member: Member, stage: Stage) -> None:
+        assert member.id is not None
+        self.member, self.member_id, self.stage = member, member.id, stage
+        self.allowed = exclusion_reasons(session, stage)
+        self.reason_required = _reason_required(session, stage)
+        self.required, self.reason_order = stage_rules(session, stage.value)
+        self.votes = current_votes(session, stage.value)
+        self.standing = current_resolutions(session, stage.value)
+        self.names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
+        self.new: list[ScreeningResolution] = []
+        self.events: list[ConflictResolved] = []
+
+    def resolve(self, record_id: int, decision: str, reason: str | None, note: str | None) -> None:
+        """Check one resolution and queue it (the database is written by ``write``)."""
+        parsed = _resolution_decision(decision)
+        checked = _reason_for(
+            self.stage, parsed, reason, allowed=self.allowed, required=self.reason_required
+        )
+        votes = self.votes.get(record_id)
+        standing = self.standing.get(record_id)
+        outcome = (
+            screening_outcome(
+                votes,
+                required=self.required,
+                stage=self.stage.value,
+                resolution=(standing.decision, standing.reason) if standing else None,
+                reason_order=self.reason_order,
+            )
+            if votes
+            else None
+        )
+        _require_open_conflict(record_id, self.stage, outcome, standing)
+        now = audit.log.utc_now()
+        replaced = None
+        if standing is not None:
+            replaced = resolution_snapshot(standing, self.names[standing.member_id])
+            standing.reopened_at = now
+            standing.reopened_because = f"resolved again by {self.member.name}"
+        resolution = ScreeningResolution(
+            record_id=record_id,
+            stage=self.stage.value,
+            member_id=self.member_id,
+            decision=parsed.value,
+            reason=checked,
+            note=(note or "").strip() or None,
+            resolved_at=now,
+        )
+        self.standing[record_id] = resolution
+        self.new.append(resolution)
+        self.events.append(
+            ConflictResolved(
+                record_id=record_id,
+                stage=self.stage.value,
+                votes=[
+                    {"reviewer": v.reviewer, "decision": v.decision, "reason": v.reason}
+                    for v in votes or []
+                ],
+                after=resolution_snapshot(resolution, self.member.name),
+                replaced=replaced,
+            )
+        )
+
+    def write(self, session: Session) -> None:
+        """The replaced resolutions (changed in place) first, so the one-current-resolution index
+        never sees two; then the new ones and their events."""
+        session.flush()
+        session.add_all(self.new)
+        session.flush()
+        audit.log.record_many(session, self.member.name, self.events)
