@@ -8,11 +8,12 @@ Run from the repository root::
 Each size runs in a fresh process (so the peak memory is its own) on a new SQLite review with that
 many references (one RIS import, no dedup). Bob imports one CSV with one vote per reference
 (include / exclude with a reason / maybe, in turn); then Carol imports a CSV of the same size whose
-first tenth changes a vote she already cast, so superseding is measured too. Prints votes per second
-of each import (target: at least 2,000), the ledger's size, the process's peak memory once the review
-is built, once the votes are imported and once verified (the peak only grows, so the votes' own
-cost is the step from the first to the second), and checks that `audit verify` passes afterwards
-(its time is printed, not judged here).
+first tenth changes a vote she already cast, so superseding is measured too; then Dan, adjudicator,
+resolves every conflict they leave from one file (`screen import-resolutions`). Prints votes per
+second of each import (target: at least 2,000), resolutions per second, the ledger's size, the
+process's peak memory once the review is built, once the votes are imported and once verified (the
+peak only grows, so the votes' own cost is the step from the first to the second), and checks that
+`audit verify` passes afterwards (its time is printed, not judged here).
 """
 
 from __future__ import annotations
@@ -54,12 +55,13 @@ def one(n: int) -> dict[str, float]:
     from sqlmodel import select
 
     from reviewtool.audit.log import verify
-    from reviewtool.domain import Role
+    from reviewtool.domain import Role, ScreeningStatus
     from reviewtool.importing.service import import_files
     from reviewtool.members.service import add_member
     from reviewtool.review.service import init_review
-    from reviewtool.screening.service import import_decisions
+    from reviewtool.screening.service import import_decisions, import_resolutions
     from reviewtool.storage.models import AuditEvent, Record
+    from reviewtool.storage.queries import stage_outcomes
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
@@ -69,6 +71,7 @@ def one(n: int) -> dict[str, float]:
         with review.transaction() as session:
             add_member(session, actor="alice", name="bob", roles=[Role.REVIEWER])
             add_member(session, actor="alice", name="carol", roles=[Role.REVIEWER])
+            add_member(session, actor="alice", name="dan", roles=[Role.ADJUDICATOR])
             import_files(session, actor="alice", paths=[ris], source="Benchmark")
         with review.reading() as session:
             ids = [r for r in session.exec(select(Record.id).order_by(Record.id)).all()]  # type: ignore[arg-type]
@@ -89,6 +92,19 @@ def one(n: int) -> dict[str, float]:
                 count = import_decisions(session, actor=actor, path=str(path), stage="tiab")
             timings[label] = (count, time.perf_counter() - start)
         votes_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # Dan resolves every conflict the two files left (include), from one file.
+        with review.reading() as session:
+            conflicts = [
+                rid
+                for rid, outcome in sorted(stage_outcomes(session, "tiab").items())
+                if outcome.status is ScreeningStatus.CONFLICT
+            ]
+        dan_csv = Path(tmp) / "d.csv"
+        dan_csv.write_text("record_id,decision\n" + "".join(f"{r},include\n" for r in conflicts))
+        start = time.perf_counter()
+        with review.transaction() as session:
+            resolved = import_resolutions(session, actor="dan", path=str(dan_csv), stage="tiab")
+        timings["dan"] = (resolved, time.perf_counter() - start)
         with review.reading() as session:
             events = session.exec(select(func.count()).select_from(AuditEvent)).one()
             ledger_bytes = session.exec(
@@ -104,6 +120,8 @@ def one(n: int) -> dict[str, float]:
         "bob_s": timings["bob"][1],
         "carol_votes": timings["carol"][0],
         "carol_s": timings["carol"][1],
+        "dan_resolutions": timings["dan"][0],
+        "dan_s": timings["dan"][1],
         "events": int(events),
         "payload_mb": int(ledger_bytes or 0) / 1e6,
         "verify_s": verify_s,
@@ -123,7 +141,8 @@ def main() -> None:
         print(json.dumps(one(args.one)))
         return
     print(
-        f"{'votes':>7} {'new votes/s':>12} {'superseding votes/s':>20} {'events':>8} "
+        f"{'votes':>7} {'new votes/s':>12} {'superseding votes/s':>20} {'resolutions/s':>14} "
+        f"{'events':>8} "
         f"{'payload MB':>11} {'verify s':>9} {'peak MB: built':>15} {'+votes':>7} {'+verify':>8}"
         "  (target: >= 2000 votes/s)"
     )
@@ -139,6 +158,7 @@ def main() -> None:
         )
         print(
             f"{r['n']:>7} {r['bob_votes'] / r['bob_s']:>12.0f} {r['carol_votes'] / r['carol_s']:>20.0f} "
+            f"{r['dan_resolutions'] / r['dan_s']:>14.0f} "
             f"{r['events']:>8} {r['payload_mb']:>11.1f} {r['verify_s']:>9.1f} {r['built_mb']:>15.0f} "
             f"{r['votes_mb']:>7.0f} {r['peak_mb']:>8.0f}  "
             f"{verdict}{'' if r['verify_ok'] else '  VERIFY FAILED'}"
