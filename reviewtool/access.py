@@ -3,11 +3,14 @@
 A refusal must outlive the transaction that is about to be rolled back, so ``require`` writes the
 ``access-refused`` event and commits it at once. That is only safe before the caller has written
 anything, so callers check access first, and ``require`` refuses to commit pending writes.
+
+What a person may *see* of the screening is decided here too, in one place: ``sight`` gives the
+stages blind to them (docs/blinding.md), and every read a reviewer can make asks it.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session, col, select
 
@@ -15,7 +18,7 @@ from reviewtool import audit
 from reviewtool.audit import EventView
 from reviewtool.audit.events import AccessRefused
 from reviewtool.domain import PERMISSIONS, Action, Role
-from reviewtool.errors import PermissionDenied, UnknownMember
+from reviewtool.errors import PermissionDenied, StageOrderError, UnknownMember
 from reviewtool.storage.models import Member, MemberRole
 
 
@@ -66,46 +69,115 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
     return member
 
 
-REDACTED = "hidden while screening is blind: shown once the reference is decided"
-LABELS_HIDDEN = "labels are private to their author while screening is blind"
+SCREENING_STAGE_NAMES = ("tiab", "fulltext")
+"""The screening stages blinding applies to (``domain.SCREENING_STAGES`` by value)."""
+
+FULLTEXT_CLOSED = (
+    "full-text screening opens to reviewers once an owner ends blinding at title/abstract "
+    "(`reviewtool screen unblind --stage tiab`): until then which references reached full text "
+    "would show how the other reviewers voted"
+)
+"""The one refusal a blind reviewer gets for anything at full text while title/abstract is blind."""
+
+
+def stage_blind(session: Session, stage: str) -> bool:
+    """True while ``stage`` is blind: the review is blind (``screening.blind``) and no owner has
+    ended blinding there (``screening.blind_<stage>``, set by ``screen unblind``)."""
+    from reviewtool.storage.queries import setting
+
+    return bool(setting(session, "screening.blind")) and bool(
+        setting(session, f"screening.blind_{stage}")
+    )
+
+
+@dataclass(frozen=True)
+class Sight:
+    """What one person may see of the screening: the blinding rule in one place.
+
+    While a stage is blind, a member who is neither owner nor adjudicator sees only their own votes
+    and progress there: no other reviewer's vote, no outcome (agreed, conflict, resolved), no
+    agreement statistic, no count that depends on another's vote. Full text's references are the
+    ones included at title/abstract, so full text is closed to them while title/abstract is blind.
+    A name that is not an active member sees what a blind reviewer with no votes sees.
+
+    :ivar name: the person's name as given (``--as``).
+    :ivar member: the active member of that name, or None.
+    :ivar roles: the roles they hold now.
+    :ivar blind: the screening stages that are blind *to this person*.
+    """
+
+    name: str
+    member: Member | None
+    roles: frozenset[Role]
+    blind: frozenset[str]
+
+    @property
+    def privileged(self) -> bool:
+        """Owners and adjudicators see votes, outcomes and statistics at every stage."""
+        return bool(self.roles & {Role.OWNER, Role.ADJUDICATOR})
+
+    def sees_others(self, stage: str) -> bool:
+        """True when this person may see other reviewers' votes and the outcomes at ``stage``."""
+        return stage not in self.blind
+
+    def stage_open(self, stage: str) -> bool:
+        """True when this person may see which references are at ``stage`` (full text: only once
+        title/abstract outcomes are visible to them)."""
+        return stage != "fulltext" or self.sees_others("tiab")
+
+    def check_stage_open(self, stage: str) -> None:
+        """Raise StageOrderError (one fixed line) when ``stage`` is closed to this person."""
+        if not self.stage_open(stage):
+            raise StageOrderError(FULLTEXT_CLOSED)
+
+
+def sight(session: Session, person: str) -> Sight:
+    """The blinding rule for ``person`` now (no refusal is recorded: reading is not refused here)."""
+    rows = session.exec(
+        select(Member, MemberRole.role)
+        .outerjoin(MemberRole, col(MemberRole.member_id) == col(Member.id))
+        .where(Member.name == person)
+    ).all()
+    member = rows[0][0] if rows and rows[0][0].active else None
+    roles = frozenset(Role(role) for _, role in rows if role is not None) if member else frozenset()
+    seen = Sight(person, member, roles, frozenset())
+    if seen.privileged:
+        return seen
+    return replace(
+        seen, blind=frozenset(s for s in SCREENING_STAGE_NAMES if stage_blind(session, s))
+    )
 
 
 def visible_events(session: Session, viewer: Member, events: list[EventView]) -> list[EventView]:
-    """The events ``viewer`` may read: in a blind review, other reviewers' votes on references
-    that are not decided yet are redacted (an adjudicator who does not screen sees everything)."""
-    from reviewtool.storage.queries import setting, stage_outcomes
-
-    roles = roles_of(session, viewer)
-    if not setting(session, "screening.blind") or roles == {Role.ADJUDICATOR}:
+    """The events ``viewer`` may read (see ``Sight``): at a stage blind to them, other members'
+    votes and every resolution are left out (not merely redacted: who voted on which record when
+    is itself another's progress), their own vote events lose the ``state`` that would say a
+    resolution was reopened, and while title/abstract is blind the full-text reports (which say
+    what was included there) are left out too, as are other members' labels. The events shown
+    then carry no ``seq`` or ``hash``:
+    gaps in the numbering would count the hidden events."""
+    seen = sight(session, viewer.name)
+    if not seen.blind:
         return events
-    outcomes: dict[str, dict[int, object]] = {}
     shown: list[EventView] = []
+    # The ledger's numbers and hashes count every member's events: left out too (None).
+    events = [replace(e, seq=None, hash=None) for e in events]
     for event in events:
-        # Labels are private to their author while screening is blind (see screening.labels).
-        if (
+        if event.action in ("screening-decision", "screening-resolution"):
+            # Both kinds carry their stage in the payload (ScreeningDecided, ConflictResolved).
+            stage = str(event.payload.get("stage"))
+            if not seen.sees_others(stage):
+                if event.action == "screening-resolution" or event.actor != viewer.name:
+                    continue
+                payload = {k: v for k, v in event.payload.items() if k != "state"}
+                shown.append(replace(event, payload=payload))
+                continue
+        elif event.actor != viewer.name and (
+            # Another's labels can say how they lean ("exclude?"): private while any stage is
+            # blind to the viewer (screening.labels), left out like their votes.
             event.action == "labels-changed"
-            and event.actor != viewer.name
-            and Role.OWNER not in roles
+            or (event.action == "fulltext-report" and not seen.stage_open("fulltext"))
         ):
-            record_id = event.payload.get("record_id")
-            shown.append(
-                replace(event, payload={"record_id": record_id, "redacted": LABELS_HIDDEN})
-            )
             continue
-        if event.action != "screening-decision" or event.actor == viewer.name:
-            shown.append(event)
-            continue
-        stage = str(event.payload.get("stage"))
-        if stage not in outcomes:
-            outcomes[stage] = stage_outcomes(session, stage)  # type: ignore[assignment]
-        outcome = outcomes[stage].get(int(event.payload.get("record_id", 0)))
-        if outcome is not None and outcome.final:  # type: ignore[attr-defined]
-            shown.append(event)
-            continue
-        payload = {
-            "record_id": event.payload.get("record_id"),
-            "stage": stage,
-            "redacted": REDACTED,
-        }
-        shown.append(replace(event, payload=payload))
+        shown.append(event)
     return shown

@@ -157,7 +157,24 @@ SETTINGS: dict[str, Setting] = {
             "Independent reviewers needed per record and stage.",
             minimum=1,
         ),
-        Setting("screening.blind", bool, True, "Hide reviewers' decisions from each other."),
+        Setting(
+            "screening.blind",
+            bool,
+            True,
+            "Hide reviewers' votes, agreement and conflicts from each other (see docs/blinding.md).",
+        ),
+        Setting(
+            "screening.blind_tiab",
+            bool,
+            True,
+            "Title/abstract still blind; an owner ends it with `screen unblind --stage tiab`.",
+        ),
+        Setting(
+            "screening.blind_fulltext",
+            bool,
+            True,
+            "Full text still blind; an owner ends it with `screen unblind --stage fulltext`.",
+        ),
         Setting(
             "screening.exclusion_reasons_tiab",
             list,

@@ -32,9 +32,12 @@ rt dedup report --as jniu
 rt screen import-decisions screening/tiab_yliu.csv --stage tiab --as yliu
 rt screen import-decisions screening/tiab_ydong.csv --stage tiab --as ydong
 rt screen import-resolutions screening/tiab_resolutions.csv --stage tiab --as jniu
+# Title/abstract is done: the owner ends blinding there, so full text opens to the reviewers.
+rt screen unblind --stage tiab --as jniu
 rt screen import-decisions screening/fulltext_yliu.csv --stage fulltext --as yliu
 rt screen import-decisions screening/fulltext_ydong.csv --stage fulltext --as ydong
 rt screen import-resolutions screening/fulltext_resolutions.csv --stage fulltext --as jniu
+rt screen unblind --stage fulltext --as jniu
 rt screen stats --as jniu
 
 # Synthesis: every outcome x time point pooled with the seed's model rule, subgroups, leave-one-out,

@@ -494,7 +494,7 @@ def test_a_fault_in_reviewtool_is_one_line_and_debug_shows_it(
 ) -> None:
     import reviewtool.review.service as service
 
-    def broken(session: object) -> object:
+    def broken(session: object, *, actor: str) -> object:
         raise KeyError("stage")
 
     monkeypatch.setattr(service, "review_status", broken)

@@ -159,12 +159,16 @@ def _assert_is(output: str, text: str, command: str) -> None:
 
 
 def test_stats_and_status_csv_values(db: str) -> None:
-    stats = list(csv.DictReader(io.StringIO(run(db, "screen", "stats", "-f", "csv").stdout)))
+    stats = list(
+        csv.DictReader(io.StringIO(run(db, "screen", "stats", "-f", "csv", "--as", "carol").stdout))
+    )
     by = {(r["stage"], r["measure"]): r["value"] for r in stats}
     assert by[("tiab", "references")] == "3"
     assert by[("tiab", "conflicts_open")] == "1"  # record 1 (record 2's resolution stands)
     assert by[("tiab", "conflicts_resolved")] == "1"
-    status = list(csv.DictReader(io.StringIO(run(db, "status", "-f", "csv").stdout)))
+    status = list(
+        csv.DictReader(io.StringIO(run(db, "status", "-f", "csv", "--as", "carol").stdout))
+    )
     assert {"section": "member", "name": "carol", "value": "adjudicator"} in status
     settings = list(csv.DictReader(io.StringIO(run(db, "settings", "show", "-f", "csv").stdout)))
     assert {"key": "screening.reviewers_required", "value": "2"} in settings

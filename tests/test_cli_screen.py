@@ -78,22 +78,42 @@ def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
     )
     lines = run(db, "screen", "export", "--as", "alice").stdout.strip().splitlines()
     assert lines[1].startswith("1,K1,tiab,exclude,animal study,adjudication")
+    # bob is a reviewer and tiab is still blind: decided or not, the export would show alice's vote.
+    refused = run(db, "screen", "export", "--as", "bob")
+    assert refused.exit_code == 5 and refused.stdout == ""
+    assert "hidden while the stage is blind" in refused.stderr
     stats = json.loads(run(db, "screen", "stats", "--format", "json", "--as", "alice").stdout)
     assert stats["tiab"]["excluded_by_reason"] == {"animal study": 1}
     assert stats["tiab"]["conflicts_resolved"] == 1
     assert "maybe counts as include" in stats["tiab"]["note"]
 
 
-def test_audit_log_redacts_open_votes_for_reviewers(db: str) -> None:
-    run(db, "screen", "decide", "2", "exclude", "--reason", "not an RCT", "--as", "bob")
+def test_audit_log_leaves_out_other_votes_for_reviewers(db: str) -> None:
+    run(db, "screen", "decide", "2", "exclude", "--reason", "not an RCT", "--as", "alice")
+    run(db, "screen", "decide", "2", "include", "--as", "bob")
+    seen_by_bob = json.loads(
+        run(
+            db, "audit", "log", "--action", "screening-decision", "--as", "bob", "-f", "json"
+        ).stdout
+    )
+    # Not even a redacted row: which record alice voted on, and when, is her progress.
+    assert [(e["actor"], e["entity_id"]) for e in seen_by_bob] == [("bob", "2:tiab:bob")]
     seen_by_alice = run(
         db, "audit", "log", "--action", "screening-decision", "--as", "alice", "-f", "json"
-    ).stdout
-    assert "not an RCT" not in seen_by_alice and "hidden while screening is blind" in seen_by_alice
-    seen_by_bob = run(
-        db, "audit", "log", "--action", "screening-decision", "--as", "bob", "-f", "json"
-    ).stdout
-    assert "not an RCT" in seen_by_bob
+    ).stdout  # alice is the owner: she sees every vote
+    assert "not an RCT" in seen_by_alice and '"2:tiab:bob"' in seen_by_alice
+    refused = run(db, "screen", "unblind", "--stage", "tiab", "--as", "bob")
+    assert refused.exit_code == 5 and "may not change-settings" in refused.stderr
+    unblind = run(db, "screen", "unblind", "--stage", "tiab", "--as", "alice")
+    assert unblind.exit_code == 0
+    assert unblind.stdout == "Blinding at tiab ended: reviewers now see each other's votes there.\n"
+    after = json.loads(
+        run(
+            db, "audit", "log", "--action", "screening-decision", "--as", "bob", "-f", "json"
+        ).stdout
+    )
+    assert [e["actor"] for e in after] == ["alice", "bob"]
+    assert after[0]["payload"]["after"]["reason"] == "not an RCT"
 
 
 def test_bad_input_one_line(db: str, tmp_path: Path) -> None:

@@ -164,8 +164,10 @@ def test_cli_label_filter_and_exports(review: Review, review_url: str) -> None:
     # The export carries the labels of decided references.
     for who in ("alice", "bob"):
         assert _cli(db, "screen", "decide", "2", "include", "--as", who).exit_code == 0
-    export = list(csv.DictReader(io.StringIO(_cli(db, "screen", "export", "--as", "bob").stdout)))
-    assert [(r["record_id"], r["labels"]) for r in export] == [("2", "RCT?")]
+    export = list(csv.DictReader(io.StringIO(_cli(db, "screen", "export", "--as", "alice").stdout)))
+    assert [(r["record_id"], r["labels"]) for r in export] == [("2", "bob:RCT?")]  # the owner
+    # bob is a reviewer and the stage is blind: no export for him (docs/blinding.md).
+    assert _cli(db, "screen", "export", "--as", "bob").exit_code == 5
 
 
 def test_records_show_prints_the_record_whole_without_votes(

@@ -60,7 +60,7 @@ def sample(
     decisions: the generator's ``build_review``), its references, then every vote and resolution
     imported through the library in run.sh's order. Built once: the library's bulk vote import
     takes most of this file's time."""
-    from reviewtool.screening.service import import_decisions, import_resolutions
+    from reviewtool.screening.service import import_decisions, import_resolutions, unblind_stage
 
     path = tmp_path_factory.mktemp("screening") / "review.db"
     review = generator.build_review(f"sqlite:///{path}")
@@ -79,6 +79,10 @@ def sample(
             import_resolutions(
                 session, actor="jniu", path=str(SCREENING / f"{stage}_resolutions.csv"), stage=stage
             )
+            # As run.sh: the owner ends blinding at title/abstract, so full text opens to the
+            # reviewers (which references reached it shows how the others voted).
+            if stage == "tiab":
+                unblind_stage(session, actor="jniu", stage="tiab")
     yield review, refs
     review.close()
 
@@ -110,7 +114,7 @@ def _stats(review: object, stage: str) -> object:
     from reviewtool.screening.service import screening_stats
 
     with review.transaction() as session:  # type: ignore[attr-defined]
-        return screening_stats(session, stage=stage)
+        return screening_stats(session, actor="jniu", stage=stage)  # the owner
 
 
 def test_title_abstract_counts_are_the_seeds(screened: object) -> None:

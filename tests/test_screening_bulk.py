@@ -279,6 +279,15 @@ def test_full_text_rows_need_an_inclusion_and_a_retrieved_text(
             sv.record_decision(session, actor=who, record_id=1, stage="tiab", decision="include")
             sv.record_decision(session, actor=who, record_id=6, stage="tiab", decision="include")
         sv.set_fulltext(session, actor="alice", record_id=6, not_retrieved=True)
+    # While title/abstract is blind, full text is closed to reviewers: the first row says so.
+    with (
+        pytest.raises(StageOrderError, match=r"e\.csv:2: full-text screening opens to reviewers"),
+        review.transaction() as session,
+    ):
+        path = _csv(tmp_path / "e.csv", [(1, "include", None, None)])
+        sv.import_decisions(session, actor="dora", path=str(path), stage="fulltext")
+    with review.transaction() as session:
+        sv.unblind_stage(session, actor="alice", stage="tiab")
     with (
         pytest.raises(
             StageOrderError,

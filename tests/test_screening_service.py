@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from reviewtool import audit
-from reviewtool.access import REDACTED, visible_events
+from reviewtool.access import sight, visible_events
 from reviewtool.domain import Role
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
 from reviewtool.importing.service import import_files
@@ -86,12 +86,18 @@ def test_agreement_conflict_and_resolution(review: Review) -> None:
     assert outcome(review, 3) == "resolved-included"
 
 
+def unblind(review: Review, stage: str = "tiab") -> None:
+    with review.transaction() as session:
+        sv.unblind_stage(session, actor="alice", stage=stage)
+
+
 def test_full_text_follows_title_abstract_and_reasons_must_agree(review: Review) -> None:
     with pytest.raises(StageOrderError, match="not included at title/abstract"):
         vote(review, "alice", 1, "include", stage="fulltext")
     for record in (1, 2):
         vote(review, "alice", record, "include")
         vote(review, "bob", record, "include")
+    unblind(review)  # full text opens to reviewers once title/abstract is not blind
     vote(review, "alice", 1, "exclude", stage="fulltext", reason="insufficient data")
     vote(review, "bob", 1, "exclude", stage="fulltext", reason="not an RCT")
     assert outcome(review, 1, "fulltext") == "conflict"
@@ -105,6 +111,7 @@ def test_full_text_follows_title_abstract_and_reasons_must_agree(review: Review)
 def test_not_retrieved_full_text_cannot_be_assessed(review: Review) -> None:
     vote(review, "alice", 4, "include")
     vote(review, "bob", 4, "include")
+    unblind(review)
     with review.transaction() as session:
         sv.set_fulltext(
             session, actor="bob", record_id=4, not_retrieved=True, note="author did not reply"
@@ -112,7 +119,7 @@ def test_not_retrieved_full_text_cannot_be_assessed(review: Review) -> None:
     with pytest.raises(StageOrderError, match="not retrieved"):
         vote(review, "alice", 4, "include", stage="fulltext")
     with review.reading() as session:
-        assert sv.screening_stats(session, stage="fulltext").not_retrieved == 1
+        assert sv.screening_stats(session, actor="bob", stage="fulltext").not_retrieved == 1
         assert 4 not in sv.eligible(session, sv.Stage.FULL_TEXT)
     with pytest.raises(StageOrderError), review.transaction() as session:
         sv.set_fulltext(session, actor="bob", record_id=5, location="x.pdf")
@@ -169,28 +176,23 @@ def test_undo_restores_the_previous_vote(review: Review) -> None:
 
 
 def test_blinding_in_cards_conflicts_exports_and_the_audit_log(review: Review) -> None:
-    vote(review, "bob", 1, "exclude", reason="animal study")
+    """bob is a reviewer, alice the owner (who screens too), carol the adjudicator."""
+    vote(review, "alice", 1, "exclude", reason="animal study")
     with review.reading() as session:
-        card = sv.record_card(session, actor="alice", record_id=1, stage="tiab")
+        card = sv.record_card(session, actor="bob", record_id=1, stage="tiab")
         assert card.other_votes is None and card.outcome is None
-        assert sv.final_decisions(session, stage="tiab") == []
-        alice = session.exec(select(Member).where(Member.name == "alice")).one()
-        log = visible_events(
-            session, alice, audit.list_events(session, action="screening-decision")
-        )
-    assert [e.payload.get("redacted") for e in log] == [REDACTED]
-    assert "animal" not in str(log[0].payload)
+        with pytest.raises(PermissionDenied, match="hidden while the stage is blind"):
+            sv.final_decisions(session, actor="bob", stage="tiab")
+        bob = session.exec(select(Member).where(Member.name == "bob")).one()
+        log = visible_events(session, bob, audit.list_events(session, action="screening-decision"))
+    assert log == []
     with pytest.raises(PermissionDenied), review.reading() as session:
         sv.list_conflicts(session, actor="bob", stage="tiab")
-    vote(
-        review, "alice", 1, "include"
-    )  # now a conflict: the adjudicator sees both, reviewers still not
+    vote(review, "bob", 1, "include")  # now a conflict: the adjudicator sees both, bob not
     with review.reading() as session:
-        assert sv.record_card(session, actor="alice", record_id=1, stage="tiab").other_votes is None
-        assert (
-            sv.record_card(session, actor="carol", record_id=1, stage="tiab").other_votes
-            is not None
-        )
+        assert sv.record_card(session, actor="bob", record_id=1, stage="tiab").other_votes is None
+        carol = sv.record_card(session, actor="carol", record_id=1, stage="tiab")
+        assert carol.other_votes is not None and carol.outcome == "conflict"
     with review.transaction() as session:
         sv.resolve_conflict(
             session,
@@ -200,14 +202,61 @@ def test_blinding_in_cards_conflicts_exports_and_the_audit_log(review: Review) -
             decision="exclude",
             reason="animal study",
         )
+    # Decided now, but the stage is still blind: the decision would show alice's vote to bob.
     with review.reading() as session:
-        card = sv.record_card(session, actor="alice", record_id=1, stage="tiab")
+        card = sv.record_card(session, actor="bob", record_id=1, stage="tiab")
+        assert card.other_votes is None and card.outcome is None
+        assert sv.screening_progress(session, actor="bob", stage="tiab").decided is None
+        assert sv.screening_progress(session, actor="alice", stage="tiab").decided == 1
+        owner = sv.record_card(session, actor="alice", record_id=1, stage="tiab")
+        assert owner.outcome == "resolved-excluded"
+        assert [r["via"] for r in sv.final_decisions(session, actor="alice", stage="tiab")] == [
+            "adjudication"
+        ]
+    unblind(review)
+    with review.reading() as session:
+        card = sv.record_card(session, actor="bob", record_id=1, stage="tiab")
         assert card.other_votes is not None and card.other_votes[0].reason == "animal study"
-        assert [r["via"] for r in sv.final_decisions(session, stage="tiab")] == ["adjudication"]
-        log = visible_events(
-            session, alice, audit.list_events(session, action="screening-decision")
+        assert card.outcome == "resolved-excluded"
+        assert sv.screening_progress(session, actor="bob", stage="tiab").decided == 1
+        assert [r["reason"] for r in sv.final_decisions(session, actor="bob", stage="tiab")] == [
+            "animal study"
+        ]
+        log = visible_events(session, bob, audit.list_events(session, action="screening-decision"))
+    assert [e.actor for e in log] == ["alice", "bob"]
+
+
+def test_unblinding_is_for_owners_recorded_and_never_undone(review: Review) -> None:
+    with pytest.raises(PermissionDenied), review.transaction() as session:
+        sv.unblind_stage(session, actor="bob", stage="tiab")
+    vote(review, "bob", 1, "include")
+    unblind(review)
+    with review.transaction() as session:
+        assert sv.unblind_stage(session, actor="alice", stage="tiab") is False  # already ended
+    with pytest.raises(InvalidInput, match="screen unblind --stage tiab"):
+        with review.transaction() as session:
+            set_setting(session, actor="alice", key="screening.blind_tiab", value="true")
+    with review.transaction() as session:
+        set_setting(session, actor="alice", key="screening.blind", value="false")
+    with pytest.raises(InvalidInput, match="cannot be turned back on once votes exist"):
+        with review.transaction() as session:
+            set_setting(session, actor="alice", key="screening.blind", value="true")
+    with review.reading() as session:
+        (event,) = audit.list_events(session, action="stage-unblinded")
+        assert (event.actor, event.entity_id) == ("alice", "screening.blind_tiab")
+        assert (event.payload["stage"], event.payload["after"]) == ("tiab", False)
+        assert audit.verify(session).ok
+    # Blinding put back behind the ledger's back is caught: the ledger says it ended.
+    with review.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE review_setting SET value = 'true' WHERE key = 'screening.blind_tiab'")
         )
-    assert all("redacted" not in e.payload for e in log)
+    with review.reading() as session:
+        report = audit.verify(session)
+        assert not report.ok
+        assert any("screening.blind_tiab" in p for p in report.problems), report.problems
+        # fulltext is still blind by its own flag, but screening.blind false opens every stage.
+        assert sight(session, "bob").blind == frozenset()
 
 
 def test_unblinded_review_shows_votes(review: Review) -> None:
@@ -278,7 +327,7 @@ def test_stats_kappa_by_hand(review: Review) -> None:
         vote(review, "bob", record, b, reason="animal study" if b == "exclude" else None)
         vote(review, "alice", record, a, reason="animal study" if a == "exclude" else None)
     with review.reading() as session:
-        stats = sv.screening_stats(session, stage="tiab")
+        stats = sv.screening_stats(session, actor="alice", stage="tiab")  # alice is the owner
     (pair,) = stats.agreement
     assert (pair["reviewer_a"], pair["reviewer_b"], pair["n"]) == ("alice", "bob", 4)
     assert pair["kappa"] == pytest.approx(0.5)

@@ -16,7 +16,12 @@ from reviewtool.errors import InvalidInput
 from reviewtool.importing.service import import_files
 from reviewtool.members.service import add_member
 from reviewtool.review.service import init_review, open_existing, set_setting
-from reviewtool.screening.service import record_decision, screening_queue, set_fulltext
+from reviewtool.screening.service import (
+    record_decision,
+    screening_queue,
+    set_fulltext,
+    unblind_stage,
+)
 from reviewtool.tui.screening import ScreeningApp, ScreeningScreen, load_keymap
 from reviewtool.tui.widgets.citation import EXCLUDE_STYLE, INCLUDE_STYLE, highlight
 
@@ -305,6 +310,8 @@ async def test_fulltext_stage_shows_the_location(tiny_url: str) -> None:
                 session, actor=person, record_id=first, stage="tiab", decision="include"
             )
         set_fulltext(session, actor="alice", record_id=first, location="pdfs/first.pdf")
+        # Full text opens to a reviewer once title/abstract is no longer blind (docs/blinding.md).
+        unblind_stage(session, actor="alice", stage="tiab")
     review.close()
     app = ScreeningApp(tiny_url, "bob", "fulltext")
     async with app.run_test(size=SIZE) as pilot:
@@ -696,6 +703,8 @@ def fulltext_url(tiny_url: str, tmp_path: Path) -> tuple[str, int]:
         )
         record_decision(session, actor="bob", record_id=first, stage="tiab", decision="maybe")
         set_fulltext(session, actor="alice", record_id=first, location="pdfs/first.pdf")
+        # Full text opens to a reviewer once title/abstract is no longer blind (docs/blinding.md).
+        unblind_stage(session, actor="alice", stage="tiab")
     review.close()
     return tiny_url, first
 

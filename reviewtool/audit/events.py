@@ -296,6 +296,30 @@ class FullTextRecorded(Event):
 
 
 @dataclass(frozen=True)
+class StageUnblinded(Event):
+    """An owner ended blinding at one screening stage (``reviewtool screen unblind``): from then on
+    reviewers see each other's votes, the outcomes, agreement and conflicts there. It is never
+    turned back on, so the event also dates when the votes stopped being independent.
+
+    :ivar stage: ``tiab`` or ``fulltext``.
+    :ivar key: the setting it changes, ``screening.blind_<stage>``.
+    :ivar before: the setting's stored value before (None: it had its default, true).
+    :ivar after: always False.
+    """
+
+    name: ClassVar[str] = "stage-unblinded"
+    entity_type: ClassVar[str] = "review_setting"
+    stage: str
+    key: str
+    before: Any
+    after: Any
+
+    @property
+    def entity_id(self) -> str:
+        return self.key
+
+
+@dataclass(frozen=True)
 class AnalysisRunRecorded(Event):
     """A pooled analysis was run and stored with its settings, input hash and results.
 
@@ -350,6 +374,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ScreeningDecided,
         ConflictResolved,
         FullTextRecorded,
+        StageUnblinded,
         AnalysisRunRecorded,
         LabelsChanged,
     )

@@ -149,16 +149,20 @@ def record_many(session: Session, actor: str, events: Sequence[Event]) -> int:
 
 @dataclass(frozen=True)
 class EventView:
-    """One ledger entry as listings show it."""
+    """One ledger entry as listings show it.
 
-    seq: int
+    ``seq`` and ``hash`` are None in a view for someone at a blind stage (``access.visible_events``):
+    the ledger's numbering counts every member's events, so it would count the hidden votes.
+    """
+
+    seq: int | None
     occurred_at: str
     actor: str
     action: str
     entity_type: str
     entity_id: str
     payload: dict[str, Any]
-    hash: str
+    hash: str | None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -59,7 +59,8 @@ def log(
 ) -> None:
     """List audit events, oldest first, filtered by actor, action, entity and time.
 
-    In a blind review, other reviewers' votes on references not yet decided are redacted.
+    At a stage still blind to you, other reviewers' votes and the resolutions there are left out
+    (docs/blinding.md).
 
     Example: reviewtool audit log --actor alice --action member-added
     """
@@ -78,9 +79,12 @@ def log(
             entity_id=entity_id or None,
             since=since,
             until=until,
-            limit=limit,
         )
+        # The newest N of what the viewer may see: limiting first would let hidden events
+        # crowd visible ones out, so how many show would count the hidden ones.
         events = visible_events(session, member, events)
+        if limit is not None:
+            events = events[-limit:]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
         return
@@ -109,7 +113,7 @@ def log(
     table.columns[1].no_wrap = table.columns[3].no_wrap = True
     for e in events:
         table.add_row(
-            str(e.seq),
+            "" if e.seq is None else str(e.seq),
             e.occurred_at[:19].replace("T", " "),
             e.actor,
             e.action,
@@ -117,6 +121,13 @@ def log(
             change_summary(e.payload),
         )
     console().print(table)
+    if events and events[0].seq is None:
+        console().print(
+            "Ledger numbers and hashes are not shown while a stage is blind to you: "
+            "they count every member's events.",
+            style="dim",
+            highlight=False,
+        )
 
 
 @app.command("verify")
@@ -129,17 +140,20 @@ def verify(
 ) -> None:
     """Check the whole hash chain and the current state against it; non-zero exit when broken.
 
+    A reviewer at a stage still blind to them is not shown the number of events or the head.
+
     Example: reviewtool audit verify
     """
+    from reviewtool.access import sight
     from reviewtool.audit import verify as verify_ledger
     from reviewtool.errors import AuditChainBroken
 
     with reading(db, actor) as session:
         report = verify_ledger(session)
+        blind = bool(sight(session, actor_name(actor)).blind)
     if expect_head is not None and report.ok and report.head_hash != expect_head:
-        report.problems.append(
-            f"head is {report.head_hash}, not the expected {expect_head}: the ledger was rewritten"
-        )
+        head = "the head" if blind else f"head is {report.head_hash},"
+        report.problems.append(f"{head} not the expected {expect_head}: the ledger was rewritten")
     if not report.ok:
         for problem in report.problems[1:]:
             typer.echo(f"  {problem}", err=True)
@@ -147,4 +161,11 @@ def verify(
         raise AuditChainBroken(
             f"audit ledger does not verify ({len(report.problems)} problem(s)); {first}{report.problems[0]}"
         )
+    # The number of events and the head (which changes with every event) would count or time
+    # the other reviewers' votes at a stage blind to the viewer.
+    if blind:
+        console().print(
+            "Audit ledger verified (its length and head are not shown while a stage is blind to you)."
+        )
+        return
     console().print(f"Audit ledger verified: {report.events} events, head {report.head_hash}")

@@ -261,6 +261,29 @@ def resolve(
     console().print(f"Record {record} at {stage}: {outcome.status.value}.")
 
 
+@app.command("unblind")
+def unblind(
+    stage: str = typer.Option(..., "--stage", help="tiab (title/abstract) or fulltext."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """End blinding at a stage (owners only, recorded): reviewers then see each other's votes,
+    the outcomes, agreement and conflicts there. It is not turned back on.
+
+    Example: reviewtool screen unblind --stage tiab --as alice
+    """
+    from reviewtool.screening.service import unblind_stage
+
+    with writing(db) as session:
+        changed = unblind_stage(session, actor=actor_name(actor), stage=stage)
+    console().print(
+        f"Blinding at {stage} ended: reviewers now see each other's votes there."
+        if changed
+        else f"{stage} was not blind; nothing changed.",
+        highlight=False,
+    )
+
+
 @app.command("import-resolutions")
 def import_resolutions(
     path: Path = typer.Argument(
@@ -370,6 +393,8 @@ def flag_duplicate(
 def export(stage: str = StageOption, db: DbOption = None, actor: ActorOption = None) -> None:
     """Write the final decisions (decided references only) with reasons and your labels as CSV.
 
+    Refused to reviewers while the stage is blind (docs/blinding.md).
+
     Example: reviewtool screen export --stage fulltext > fulltext.csv
     """
     from reviewtool.screening.labels import visible_labels
@@ -377,7 +402,7 @@ def export(stage: str = StageOption, db: DbOption = None, actor: ActorOption = N
 
     who = actor_name(actor)
     with reading(db, actor) as session:
-        rows = final_decisions(session, stage=stage)
+        rows = final_decisions(session, actor=who, stage=stage)
         labels = visible_labels(session, actor=who, quiet=True)
     writer = csv.DictWriter(
         sys.stdout,
@@ -402,13 +427,16 @@ def stats(
 ) -> None:
     """Counts per stage and agreement per reviewer pair (kappa with 95% CI, PABAK, Gwet's AC1).
 
+    While a stage is blind, a reviewer sees their own votes there only (docs/blinding.md).
+
     Example: reviewtool screen stats --format json
     """
     from reviewtool.screening.service import screening_stats
 
     stages = [stage] if stage else ["tiab", "fulltext"]
+    viewer = actor_name(actor)
     with reading(db, actor) as session:
-        results = [screening_stats(session, stage=s) for s in stages]
+        results = [screening_stats(session, actor=viewer, stage=s) for s in stages]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps({r.stage: r.to_dict() for r in results}, indent=2))
         return
@@ -423,12 +451,21 @@ def stats(
     out = console()
     for r in results:
         table = Table("count", "n", title=f"Screening: {r.stage}")
+        if r.blind or any(r.my_votes.values()):
+            for decision, n in r.my_votes.items():
+                table.add_row(f"your votes: {decision}", str(n))
+        if r.blind:
+            if r.references is not None:
+                table.add_row("references", str(r.references))
+            out.print(table)
+            out.print(r.note, style="dim", highlight=False)
+            continue
         for label, value in (
             ("references", r.references),
             ("screened (decided)", r.screened),
             ("included", r.included),
             ("excluded", r.excluded),
-            *((f"  excluded: {k}", v) for k, v in r.excluded_by_reason.items()),
+            *((f"  excluded: {k}", v) for k, v in (r.excluded_by_reason or {}).items()),
             ("still open", r.open),
             ("conflicts open", r.conflicts_open),
             ("conflicts resolved", r.conflicts_resolved),
@@ -469,13 +506,19 @@ def _stats_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
     (agreement measures named ``agreement reviewer_a/reviewer_b: measure``)."""
     stage = stats["stage"]
     rows = [
+        {"stage": stage, "measure": f"your votes: {decision}", "value": n}
+        for decision, n in stats["my_votes"].items()
+    ]
+    # None: hidden while the stage is blind to the viewer (docs/blinding.md), so left out.
+    rows += [
         {"stage": stage, "measure": k, "value": v}
         for k, v in stats.items()
-        if k not in ("stage", "excluded_by_reason", "agreement", "note")
+        if k not in ("stage", "excluded_by_reason", "agreement", "note", "my_votes")
+        and v is not None
     ]
     rows += [
         {"stage": stage, "measure": f"excluded: {reason}", "value": n}
-        for reason, n in stats["excluded_by_reason"].items()
+        for reason, n in (stats["excluded_by_reason"] or {}).items()
     ]
     for pair in stats["agreement"]:
         who = f"agreement {pair['reviewer_a']}/{pair['reviewer_b']}"

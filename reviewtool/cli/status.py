@@ -12,6 +12,7 @@ from reviewtool.cli._common import (
     DbOption,
     FormatOption,
     OutputFormat,
+    actor_name,
     console,
     reading,
     write_csv,
@@ -64,12 +65,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show the review's title, members, stage counts and audit ledger head.
 
+        At a screening stage that is still blind, a reviewer sees the references and their own
+        votes only (docs/blinding.md).
+
         Example: reviewtool status --db sample_project/review.db
         """
         from reviewtool.review.service import review_status
 
         with reading(db, actor) as session:
-            result = review_status(session)
+            result = review_status(session, actor=actor_name(actor))
         if output is OutputFormat.JSON:
             typer.echo(json.dumps(result.to_dict(), indent=2))
             return
@@ -92,4 +96,7 @@ def register(app: typer.Typer) -> None:
                 for label, value in counts.items():
                     stages.add_row(stage, label, str(value))
             out.print(stages)
-        out.print(f"Audit ledger: {result.audit_events} events, head {result.audit_head}")
+        if result.audit_events is None:
+            out.print("Audit ledger: length and head not shown while a stage is blind to you")
+        else:
+            out.print(f"Audit ledger: {result.audit_events} events, head {result.audit_head}")

@@ -11,27 +11,29 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import require
+from reviewtool.access import Sight, require, sight
 from reviewtool.audit.events import (
     MemberAdded,
     ReviewCreated,
     SchemaUpgraded,
     SettingChanged,
 )
-from reviewtool.domain import SCREENING_STAGES, SETTINGS, Action, Role, ScreeningStatus
+from reviewtool.domain import SCREENING_STAGES, SETTINGS, Action, Role, ScreeningStatus, Stage
 from reviewtool.errors import InvalidInput, NotFound
 from reviewtool.storage import Review, create_review_database, open_review, schema, sqlite_file
 from reviewtool.storage.models import (
     AuditEvent,
     DedupPair,
+    FullTextReport,
     ImportBatch,
     Member,
     MemberRole,
     Record,
     ReviewInfo,
     ReviewSetting,
+    ScreeningDecision,
 )
-from reviewtool.storage.queries import dedup_queue_size, stage_outcomes
+from reviewtool.storage.queries import dedup_queue_size, setting, stage_outcomes
 from reviewtool.storage.snapshots import member_snapshot, review_snapshot
 
 SYSTEM_ACTOR = "reviewtool"
@@ -151,10 +153,32 @@ def get_settings(session: Session) -> dict[str, Any]:
     return {key: stored.get(key, spec.default) for key, spec in SETTINGS.items()}
 
 
+UNBLIND_ONLY = ("screening.blind_tiab", "screening.blind_fulltext")
+"""Settings changed only by ``screen unblind`` (its own audited event), never turned back on."""
+
+
 def set_setting(session: Session, *, actor: str, key: str, value: str) -> object:
-    """Change one setting (owners only); returns the parsed value."""
+    """Change one setting (owners only); returns the parsed value.
+
+    Blinding is never turned back on once votes exist (reviewers may already have seen them):
+    ``screening.blind`` cannot go from false to true then, and the per-stage keys are changed only
+    by ``reviewtool screen unblind``. Both raise InvalidInput naming the key.
+    """
     require(session, actor, Action.CHANGE_SETTINGS)
     parsed = parse_setting(key, value)
+    if key in UNBLIND_ONLY:
+        stage = key.rsplit("_", 1)[1]
+        raise InvalidInput(
+            f"{key} is ended with `reviewtool screen unblind --stage {stage}` (owners; it is "
+            "recorded, and blinding is not turned back on)"
+        )
+    if key == "screening.blind" and parsed is True and setting(session, key) is False:
+        voted = session.exec(select(ScreeningDecision.id).limit(1)).first()
+        if voted is not None:
+            raise InvalidInput(
+                "screening.blind cannot be turned back on once votes exist: the reviewers may "
+                "already have seen each other's votes"
+            )
     _write_setting(session, actor, key, parsed)
     return parsed
 
@@ -175,9 +199,9 @@ class Status:
     question: str
     schema_revision: str
     members: dict[str, list[str]]
-    audit_events: int
+    audit_events: int | None
     audit_head: str | None
-    stages: dict[str, dict[str, int]] = field(default_factory=dict)
+    stages: dict[str, dict[str, int | str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -191,8 +215,14 @@ class Status:
         }
 
 
-def review_status(session: Session) -> Status:
-    """Counts per stage and the people of the review."""
+def review_status(session: Session, *, actor: str) -> Status:
+    """Counts per stage and the people of the review, as ``actor`` may see them.
+
+    At a screening stage blind to ``actor`` (``access.Sight``) they see the references there and
+    their own votes, nothing that depends on another reviewer's vote; and not the ledger's length or
+    head (None: they change with, and so count, the others' votes).
+    """
+    seen = sight(session, actor)
     info = review_info(session)
     members: dict[str, list[str]] = {}
     for member in session.exec(select(Member).where(Member.active == True)).all():  # noqa: E712
@@ -200,13 +230,13 @@ def review_status(session: Session) -> Status:
     count = session.exec(select(func.count()).select_from(AuditEvent)).one()
     head = session.exec(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()  # type: ignore[attr-defined]
     return Status(
-        stages=_stage_counts(session),
+        stages=_stage_counts(session, seen),
         title=info.title,
         question=info.question,
         schema_revision=schema.HEAD,
         members=members,
-        audit_events=int(count),
-        audit_head=head,
+        audit_events=None if seen.blind else int(count),
+        audit_head=None if seen.blind else head,
     )
 
 
@@ -214,9 +244,10 @@ def _count(session: Session, query: Any) -> int:
     return int(session.exec(query).one())
 
 
-def _stage_counts(session: Session) -> dict[str, dict[str, int]]:
-    """Counts per PRISMA stage, read straight from the tables (stages not started are left out)."""
-    stages: dict[str, dict[str, int]] = {}
+def _stage_counts(session: Session, seen: Sight) -> dict[str, dict[str, int | str]]:
+    """Counts per PRISMA stage, read straight from the tables (stages not started are left out;
+    a screening stage blind to the viewer shows only what ``Sight`` allows)."""
+    stages: dict[str, dict[str, int | str]] = {}
     batches = _count(session, select(func.count()).select_from(ImportBatch))
     if batches:
         records = _count(session, select(func.count()).select_from(Record))
@@ -234,6 +265,11 @@ def _stage_counts(session: Session) -> dict[str, dict[str, int]]:
                 "pairs awaiting a person": pending,
             }
     for stage in SCREENING_STAGES:
+        if not seen.sees_others(stage.value):
+            blind = _blind_counts(session, seen, stage.value)
+            if blind.get("references", 1):
+                stages[f"screening {stage.value}"] = blind
+            continue
         outcomes = stage_outcomes(session, stage.value)
         if not outcomes:
             continue
@@ -248,3 +284,40 @@ def _stage_counts(session: Session) -> dict[str, dict[str, int]]:
             "conflicts open": counts[ScreeningStatus.CONFLICT],
         }
     return stages
+
+
+def _blind_counts(session: Session, seen: Sight, stage: str) -> dict[str, int | str]:
+    """A blind stage as ``seen`` may see it: its references (not at full text while
+    title/abstract is blind: they are the references included there) and their own votes."""
+    if not seen.stage_open(stage):
+        return {"blind": "closed until blinding at tiab ends"}
+    references = _count(
+        session, select(func.count()).select_from(Record).where(col(Record.duplicate_of).is_(None))
+    )
+    if stage != Stage.TITLE_ABSTRACT.value:
+        # As screening.eligible counts them: included at tiab, full text not marked missing.
+        missing = set(
+            session.exec(
+                select(FullTextReport.record_id).where(FullTextReport.status == "not_retrieved")
+            ).all()
+        )
+        references = sum(
+            1
+            for r, o in stage_outcomes(session, Stage.TITLE_ABSTRACT.value).items()
+            if o.goes_on and r not in missing
+        )
+    mine = 0
+    if seen.member is not None:
+        mine = _count(
+            session,
+            select(func.count())
+            .select_from(ScreeningDecision)
+            .join(Record, col(Record.id) == col(ScreeningDecision.record_id))
+            .where(
+                ScreeningDecision.member_id == seen.member.id,
+                ScreeningDecision.stage == stage,
+                col(ScreeningDecision.superseded_at).is_(None),
+                col(Record.duplicate_of).is_(None),
+            ),
+        )
+    return {"references": references, "your votes": mine, "blind": "your own votes only"}

@@ -4,10 +4,11 @@ Labels belong to the member who wrote them. Who sees them (the blinding rule of 
 
 - every member sees their own labels;
 - owners and adjudicators see everyone's (they may see every vote too);
-- a reviewer sees another member's labels only when the review is not blind
-  (``screening.blind`` false). While screening is blind a label such as "exclude?" would tell one
-  reviewer how another leans, so labels stay private to their author then (Rayyan shows labels to
-  collaborators; under blinding we choose the safe side).
+- a reviewer sees another member's labels only when no screening stage is blind to them
+  (``screening.blind`` false, or every stage ended with ``screen unblind``; docs/blinding.md).
+  While a stage is blind a label such as "exclude?" would tell one reviewer how another leans, so
+  labels stay private to their author then (Rayyan shows labels to collaborators; under blinding
+  we choose the safe side).
 
 Every change is one ``labels-changed`` event carrying the member's labels on the reference before
 and after, and ``audit verify`` compares the replayed labels with the ``record_label`` table.
@@ -21,12 +22,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import require, roles_of
+from reviewtool.access import require, sight
 from reviewtool.audit.events import LabelsChanged
-from reviewtool.domain import Action, Role
+from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound
 from reviewtool.storage.models import Member, Record, RecordLabel
-from reviewtool.storage.queries import setting
 from reviewtool.storage.snapshots import label_key
 
 MAX_LABEL = 40
@@ -132,10 +132,9 @@ class LabelView:
 
 
 def sees_all_labels(session: Session, member: Member) -> bool:
-    """True when ``member`` may read other members' labels (see the module docstring)."""
-    if not setting(session, "screening.blind"):
-        return True
-    return bool(roles_of(session, member) & {Role.OWNER, Role.ADJUDICATOR})
+    """True when ``member`` may read other members' labels (see the module docstring): owners and
+    adjudicators always, a reviewer once no screening stage is blind to them (``access.Sight``)."""
+    return not sight(session, member.name).blind
 
 
 def visible_labels(

@@ -2,8 +2,9 @@
 
 Two reviewers (``screening.reviewers_required``) vote independently on each reference (the primary
 record of a duplicate group) at title/abstract, then on the full texts of those included. Votes are
-never edited: a change supersedes the current row. While a reference is not decided, nothing here
-shows one reviewer another's vote when the review is blind; adjudicators see both votes of a conflict.
+never edited: a change supersedes the current row. Every read a reviewer makes goes through
+``access.sight``: while a stage is blind, a reviewer sees their own votes and progress there and
+nothing that depends on another reviewer's vote (docs/blinding.md); owners and adjudicators see all.
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import require, roles_of
-from reviewtool.audit.events import ConflictResolved, FullTextRecorded, ScreeningDecided
+from reviewtool.access import Sight, require, roles_of, sight, stage_blind
+from reviewtool.audit.events import (
+    ConflictResolved,
+    FullTextRecorded,
+    ScreeningDecided,
+    StageUnblinded,
+)
 from reviewtool.csvfiles import at_line, numbered, read_rows
 from reviewtool.domain import (
     Action,
@@ -33,7 +39,13 @@ from reviewtool.domain import (
     Vote,
     screening_outcome,
 )
-from reviewtool.errors import InvalidInput, NotFound, ReviewtoolError, StageOrderError
+from reviewtool.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ReviewtoolError,
+    StageOrderError,
+)
 from reviewtool.screening.agreement import pairwise_screening_agreement
 from reviewtool.screening.labels import records_labelled, visible_labels
 from reviewtool.storage.models import (
@@ -41,6 +53,7 @@ from reviewtool.storage.models import (
     ImportBatch,
     Member,
     Record,
+    ReviewSetting,
     ScreeningDecision,
     ScreeningResolution,
 )
@@ -489,6 +502,9 @@ def _vote(
     note: str | None,
 ) -> VoteView:
     parsed_stage = parse_stage(stage)
+    # Before anything that depends on the record: a refusal that named its title/abstract status
+    # would tell a blind reviewer how the others voted on it.
+    sight(session, member.name).check_stage_open(parsed_stage.value)
     parsed = parse_decision(decision)
     checked_reason = _check_reason(session, parsed_stage, parsed, reason)
     _check_reference(session, record_id)
@@ -759,6 +775,7 @@ def set_fulltext(
 ) -> dict[str, Any]:
     """Attach a full text (file path or URL) to a reference, or mark it not retrieved."""
     require(session, actor, Action.SCREEN)
+    sight(session, actor).check_stage_open(Stage.FULL_TEXT.value)
     if not_retrieved == bool(location):
         raise InvalidInput("give either a file path / URL or --not-retrieved")
     _check_reference(session, record_id)
@@ -811,12 +828,18 @@ def eligible(session: Session, stage: Stage) -> list[int]:
 
 @dataclass(frozen=True)
 class Progress:
-    """How far a reviewer is at one stage."""
+    """How far a reviewer is at one stage.
+
+    :ivar total: references at the stage.
+    :ivar mine: the reviewer's current votes there; ``left`` = total - mine.
+    :ivar decided: references decided there, or None while the stage is blind to the reviewer
+        (how many are decided depends on the other reviewers' votes).
+    """
 
     total: int
     mine: int
     left: int
-    decided: int
+    decided: int | None
 
     def to_dict(self) -> dict[str, int]:
         """A JSON-ready dict."""
@@ -830,6 +853,7 @@ def screening_queue(
     with ``label``, only those carrying that label (among the labels ``actor`` may see)."""
     member = require(session, actor, Action.SCREEN)
     parsed = parse_stage(stage)
+    sight(session, actor).check_stage_open(parsed.value)
     wanted = (
         records_labelled(visible_labels(session, actor=actor), label) if label is not None else None
     )
@@ -849,11 +873,13 @@ def screening_queue(
 
 
 def screening_progress(session: Session, *, actor: str, stage: str) -> Progress:
-    """Totals for the status bar: references at this stage, my votes, left for me, decided."""
+    """Totals for the status bar: references at this stage, my votes, left for me, decided (None
+    while the stage is blind to ``actor``); StageOrderError when the stage is closed to them."""
     parsed = parse_stage(stage)
+    seen = sight(session, actor)
+    seen.check_stage_open(parsed.value)
     ids = set(eligible(session, parsed))
-    outcomes = stage_outcomes(session, parsed.value)
-    member_id = session.exec(select(Member.id).where(Member.name == actor)).first()
+    member_id = seen.member.id if seen.member is not None else None
     my_records = set(
         session.exec(
             select(ScreeningDecision.record_id).where(
@@ -864,7 +890,10 @@ def screening_progress(session: Session, *, actor: str, stage: str) -> Progress:
         ).all()
     )
     mine = len(my_records & ids)
-    decided = sum(1 for r, o in outcomes.items() if r in ids and o.final)
+    decided: int | None = None
+    if seen.sees_others(parsed.value):
+        outcomes = stage_outcomes(session, parsed.value)
+        decided = sum(1 for r, o in outcomes.items() if r in ids and o.final)
     return Progress(total=len(ids), mine=mine, left=len(ids) - mine, decided=decided)
 
 
@@ -886,9 +915,13 @@ class RecordCard:
 
 
 def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> RecordCard:
-    """One reference for ``actor``: blind reviews hide the others' votes until the reference is decided."""
+    """One reference for ``actor``: their own vote always; the others' votes and the outcome only
+    when the stage is not blind to them (see ``access.Sight``). At a blind stage an owner sees the
+    votes once the reference is decided, an adjudicator those of a conflict too."""
     member = require(session, actor, Action.READ)
     parsed = parse_stage(stage)
+    seen = sight(session, actor)
+    seen.check_stage_open(parsed.value)
     record = _reference(session, record_id)
     votes = _votes_of(session, record_id, parsed)
     # The outcome from the votes just read (a key press should cost a handful of queries).
@@ -904,9 +937,20 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
             reason_order=reasons,
         )
     final = outcome is not None and outcome.final
-    show_others = final or not bool(setting(session, "screening.blind"))
-    if not show_others and outcome is not None and outcome.status is ScreeningStatus.CONFLICT:
-        show_others = Role.ADJUDICATOR in roles_of(session, member)
+    if not seen.sees_others(parsed.value):
+        show_others = show_outcome = False
+    elif not stage_blind(session, parsed.value):
+        show_others = show_outcome = True
+    else:
+        # Blind stage, privileged viewer who may be screening too: the card does not show them
+        # another's open vote before they vote; the outcome once it is final, a conflict to the
+        # adjudicator who resolves it.
+        show_others = final or (
+            outcome is not None
+            and outcome.status is ScreeningStatus.CONFLICT
+            and Role.ADJUDICATOR in roles_of(session, member)
+        )
+        show_outcome = final or show_others
     source = session.exec(
         select(ImportBatch.source).where(ImportBatch.id == record.batch_id)
     ).first()
@@ -941,7 +985,7 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
         },
         my_vote=next((v for v in votes if v.reviewer == actor), None),
         other_votes=tuple(v for v in votes if v.reviewer != actor) if show_others else None,
-        outcome=outcome.status.value if outcome is not None and (final or show_others) else None,
+        outcome=outcome.status.value if outcome is not None and show_outcome else None,
         fulltext=report_snapshot(report) if report else None,
     )
 
@@ -953,6 +997,7 @@ def search_references(
     or the reference whose id ``text`` is."""
     require(session, actor, Action.READ)
     parsed = parse_stage(stage)
+    sight(session, actor).check_stage_open(parsed.value)
     words = text.split()
     if not words:
         return []
@@ -1000,12 +1045,13 @@ class _VoteBatch:
     """Many votes by one member at one stage: checked in memory against state read once, then
     written with one UPDATE of the superseded rows, one INSERT of the new ones and one bulk
     append of their events (``audit.log.record_many``). The rules are the single-vote path's own
-    functions (``_reason_for``, ``_require_reference``, ``_require_fulltext_open``,
-    ``_answer_changed_vote``)."""
+    functions (``access.Sight.check_stage_open``, ``_reason_for``, ``_require_reference``,
+    ``_require_fulltext_open``, ``_answer_changed_vote``)."""
 
     def __init__(self, session: Session, member: Member, stage: Stage) -> None:
         assert member.id is not None
         self.member, self.member_id, self.stage = member, member.id, stage
+        self.sight = sight(session, member.name)
         self.allowed = exclusion_reasons(session, stage)
         self.reason_required = _reason_required(session, stage)
         self.required, self.reason_order = stage_rules(session, stage.value)
@@ -1056,6 +1102,8 @@ class _VoteBatch:
 
     def cast(self, record_id: int, decision: str, reason: str | None, note: str | None) -> None:
         """Check one vote and queue it (nothing touches the database until ``write``)."""
+        # First, as in _vote: a refusal naming the title/abstract status would unblind.
+        self.sight.check_stage_open(self.stage.value)
         parsed = parse_decision(decision)
         checked = _reason_for(
             self.stage, parsed, reason, allowed=self.allowed, required=self.reason_required
@@ -1162,12 +1210,20 @@ class _Ballot:
         return vote_snapshot(cast(ScreeningDecision, self))
 
 
-def final_decisions(session: Session, *, stage: str) -> list[dict[str, Any]]:
+def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[str, Any]]:
     """One row per decided reference at ``stage``: final decision, reason, how it was reached.
 
-    Only decided references appear, so an export never shows a vote on an open reference.
+    Only decided references appear, so an export never shows a vote on an open reference. While
+    the stage is blind to ``actor`` a decision would show how the others voted (an agreed exclusion
+    carries their reason), so PermissionDenied (one fixed line) is raised instead.
     """
     parsed = parse_stage(stage)
+    seen = sight(session, actor)
+    if not seen.sees_others(parsed.value):
+        raise PermissionDenied(
+            f"the final decisions at {parsed.value} are hidden while the stage is blind; an owner "
+            f"ends blinding with `reviewtool screen unblind --stage {parsed.value}`"
+        )
     rows = []
     for record_id, outcome in sorted(stage_outcomes(session, parsed.value).items()):
         if not outcome.final:
@@ -1189,32 +1245,76 @@ def final_decisions(session: Session, *, stage: str) -> list[dict[str, Any]]:
     return rows
 
 
+AGREEMENT_NOTE = "maybe counts as include for agreement (as Covidence counts it)"
+BLIND_NOTE = (
+    "blind: you see your own votes only; counts that depend on another reviewer's vote are shown "
+    "once an owner ends blinding (`reviewtool screen unblind --stage {stage}`)"
+)
+FULLTEXT_CLOSED_NOTE = (
+    "closed: the references at full text are the ones included at title/abstract, shown once "
+    "an owner ends blinding there (`reviewtool screen unblind --stage tiab`)"
+)
+
+
 @dataclass(frozen=True)
 class StageStats:
-    """`screen stats` for one stage."""
+    """`screen stats` for one stage.
+
+    While the stage is blind to the viewer (``blind``) every count that depends on another
+    reviewer's vote is None and ``agreement`` is empty; ``my_votes`` (the viewer's own current
+    votes by decision) is always given. At full text while title/abstract is blind to the viewer
+    even ``references`` and ``not_retrieved`` are None (they say what was included there).
+    """
 
     stage: str
-    references: int
-    screened: int
-    included: int
-    excluded: int
-    excluded_by_reason: dict[str, int]
-    open: int
-    conflicts_open: int
-    conflicts_resolved: int
-    not_retrieved: int
+    references: int | None
+    screened: int | None
+    included: int | None
+    excluded: int | None
+    excluded_by_reason: dict[str, int] | None
+    open: int | None
+    conflicts_open: int | None
+    conflicts_resolved: int | None
+    not_retrieved: int | None
     agreement: list[dict[str, Any]] = field(default_factory=list)
-    note: str = "maybe counts as include for agreement (as Covidence counts it)"
+    note: str = AGREEMENT_NOTE
+    blind: bool = False
+    my_votes: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
 
 
-def screening_stats(session: Session, *, stage: str) -> StageStats:
-    """Counts and agreement (per reviewer pair) at one stage."""
+def _my_votes(session: Session, seen: Sight, stage: Stage, refs: set[int]) -> dict[str, int]:
+    """The viewer's own current votes at ``stage`` on references in ``refs``, by decision."""
+    if seen.member is None:
+        return {d.value: 0 for d in Decision}
+    rows = session.exec(
+        select(ScreeningDecision.record_id, ScreeningDecision.decision).where(
+            ScreeningDecision.member_id == seen.member.id,
+            ScreeningDecision.stage == stage.value,
+            col(ScreeningDecision.superseded_at).is_(None),
+        )
+    ).all()
+    counts = Counter(decision for record_id, decision in rows if record_id in refs)
+    return {d.value: counts[d.value] for d in Decision}
+
+
+def screening_stats(session: Session, *, actor: str, stage: str) -> StageStats:
+    """Counts and agreement (per reviewer pair) at one stage, as ``actor`` may see them
+    (a stage blind to them: their own votes only; see ``StageStats``)."""
     parsed = parse_stage(stage)
+    seen = sight(session, actor)
+    if not seen.stage_open(parsed.value):
+        return _blind_stats(
+            parsed, None, None, FULLTEXT_CLOSED_NOTE, _my_votes(session, seen, parsed, set())
+        )
     refs = eligible(session, parsed)
+    mine = _my_votes(session, seen, parsed, set(refs))
+    if not seen.sees_others(parsed.value):
+        note = BLIND_NOTE.format(stage=parsed.value)
+        return _blind_stats(parsed, len(refs), _not_retrieved(session, parsed), note, mine)
     outcomes = stage_outcomes(session, parsed.value)
     counts: Counter[ScreeningStatus] = Counter(outcomes[r].status for r in refs if r in outcomes)
     reasons: Counter[str] = Counter(
@@ -1233,13 +1333,6 @@ def screening_stats(session: Session, *, stage: str) -> StageStats:
         if votes
         else ()
     )
-    not_retrieved = 0
-    if parsed is Stage.FULL_TEXT:
-        not_retrieved = len(
-            session.exec(
-                select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
-            ).all()
-        )
     return StageStats(
         stage=parsed.value,
         references=len(refs),
@@ -1250,9 +1343,68 @@ def screening_stats(session: Session, *, stage: str) -> StageStats:
         open=len(refs) - sum(counts.values()) + counts[ScreeningStatus.OPEN],
         conflicts_open=counts[ScreeningStatus.CONFLICT],
         conflicts_resolved=resolved,
-        not_retrieved=not_retrieved,
+        not_retrieved=_not_retrieved(session, parsed),
         agreement=[p.to_dict() for p in pairs],
+        my_votes=mine,
     )
+
+
+def _blind_stats(
+    stage: Stage, references: int | None, not_retrieved: int | None, note: str, mine: dict[str, int]
+) -> StageStats:
+    """StageStats with every count that depends on another reviewer's vote left out."""
+    return StageStats(
+        stage=stage.value,
+        references=references,
+        screened=None,
+        included=None,
+        excluded=None,
+        excluded_by_reason=None,
+        open=None,
+        conflicts_open=None,
+        conflicts_resolved=None,
+        not_retrieved=not_retrieved,
+        note=note,
+        blind=True,
+        my_votes=mine,
+    )
+
+
+def _not_retrieved(session: Session, stage: Stage) -> int:
+    """Full texts marked not retrieved (0 at title/abstract)."""
+    if stage is not Stage.FULL_TEXT:
+        return 0
+    return len(
+        session.exec(
+            select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
+        ).all()
+    )
+
+
+def unblind_stage(session: Session, *, actor: str, stage: str) -> bool:
+    """End blinding at ``stage`` (owners only): from now on reviewers see each other's votes, the
+    outcomes, agreement and conflicts there. Recorded as a ``stage-unblinded`` event.
+
+    Blinding cannot be turned back on: the reviewers may already have seen the votes, and a
+    "blind" label on votes cast after that would claim an independence they no longer have.
+    Returns False (and records nothing) when the stage was not blind.
+    """
+    require(session, actor, Action.CHANGE_SETTINGS)
+    parsed = parse_stage(stage)
+    if not stage_blind(session, parsed.value):
+        return False
+    key = f"screening.blind_{parsed.value}"
+    row = session.get(ReviewSetting, key)
+    before = json.loads(row.value) if row is not None else None
+    if row is None:
+        row = ReviewSetting(key=key, value="")
+    row.value = audit.log.canonical_json(False)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor, StageUnblinded(stage=parsed.value, key=key, before=before, after=False)
+    )
+    return True
 
 
 def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -> int:
