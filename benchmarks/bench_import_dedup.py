@@ -5,7 +5,8 @@ Run: python benchmarks/bench_import_dedup.py [--sizes 1000 10000 100000]
 The records are the labelled sets of ../shared/dedup sampled and perturbed (typos, case, author
 forms, dropped DOIs: `bench_dedup.synthetic`), written as one RIS export. Each size runs in a fresh
 process on a new SQLite review: `import_files` (parse + insert + audit) then `run_dedup` (score, store
-pairs, regroup, audit). Prints seconds per step, peak memory, and the false merges against the labels.
+pairs, regroup, audit). Prints seconds per step, peak memory, the false merges against the labels, and
+the ledger once deduplicated: its events, the bytes of their payloads and the largest payload.
 Budget from issue 3: 100k records imported and deduplicated in under 60 s, under 2 GB.
 """
 
@@ -61,6 +62,7 @@ def one(n: int) -> dict[str, float]:
     """Run one size in this process and return its figures."""
     sys.path.insert(0, str(HERE))
     from bench_dedup import score_clusters, synthetic  # type: ignore[import-not-found]
+    from sqlalchemy import text
     from sqlmodel import select
 
     from reviewtool.dedup.service import run_dedup
@@ -81,6 +83,10 @@ def one(n: int) -> dict[str, float]:
             dedup = run_dedup(session, actor="alice")
         done = time.perf_counter()
         with review.reading() as session:
+            # The ledger's size once deduplicated: every event's payload, and the largest one.
+            events, ledger_bytes, largest = session.execute(
+                text("SELECT count(*), sum(length(payload)), max(length(payload)) FROM audit_event")
+            ).one()
             groups: dict[int, list[str]] = {}
             for record in session.exec(select(Record)).all():
                 assert record.id is not None
@@ -98,6 +104,9 @@ def one(n: int) -> dict[str, float]:
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "queued": dedup.queued,
         "FP": score["FP"],
+        "events": events,
+        "ledger_mb": ledger_bytes / 1e6,
+        "largest_kb": largest / 1e3,
     }
 
 
@@ -111,6 +120,7 @@ def main() -> None:
         return
     print(
         f"{'records':>8} {'import s':>9} {'dedup s':>8} {'total s':>8} {'peak MB':>8} {'queued':>7} {'false merges':>13}"
+        f" {'events':>7} {'ledger MB':>10} {'largest event kB':>17}"
     )
     for n in args.sizes:
         out = subprocess.run(
@@ -119,6 +129,7 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(
             f"{r['records']:>8} {r['import_s']:>9.1f} {r['dedup_s']:>8.1f} {r['total_s']:>8.1f} {r['peak_mb']:>8.0f} {r['queued']:>7} {r['FP']:>13}"
+            f" {r['events']:>7} {r['ledger_mb']:>10.2f} {r['largest_kb']:>17.1f}"
         )
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from reviewtool import audit
 from reviewtool.access import require
-from reviewtool.audit.events import DedupDecided, DedupRunCompleted
+from reviewtool.audit.events import DedupDecided, DedupRunCompleted, DedupRunGroup, Event
 from reviewtool.csvfiles import at_line, numbered, read_rows
 from reviewtool.dedup.clusters import UnionFind
 from reviewtool.dedup.engine import DedupInput, find_duplicates
@@ -90,17 +90,36 @@ def _record_rows(session: Session) -> list[Any]:
     return list(session.execute(_columns(Record, _RECORD_COLUMNS).order_by(col(Record.id))).all())
 
 
-def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, int | None]:
-    """Rebuild every group from the stored pairs; write and return the records whose group changed.
+@dataclass
+class Regrouped:
+    """What one regrouping changed: ``records`` (record id -> its new primary, None for a
+    primary or a record alone) and ``requeued`` (automatic merges sent back to the queue because
+    they would join the two records of a rejected pair: pair id -> its snapshot, now pending)."""
+
+    records: dict[str, int | None]
+    requeued: dict[str, dict[str, Any]]
+
+    def state(self, pairs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The ledger's ``state`` of a change: ``pairs`` (the pairs changed on purpose) and the
+        pairs and records the regrouping changed with them (a pair sent back to the queue is
+        recorded as it stands, pending)."""
+        return {"dedup_pair": {**pairs, **self.requeued}, "record_duplicate": self.records}
+
+
+def _grouping(
+    ids: list[str], completeness: dict[str, int], pairs: Iterable[Any]
+) -> tuple[dict[str, int | None], list[Any]]:
+    """The groups of ``ids`` that the stored ``pairs`` make: the one rule, on any set of records
+    closed under links (all of them, or the records a decision can reach).
 
     Confirmed pairs are joined first, then automatic merges strongest first; a union that would put
     the two records of a rejected pair into one group is skipped, and that pair goes back to the
-    queue. Each group's primary is its most complete record (ties: the smallest id).
+    queue. Each group's primary is its most complete record (ties: the smallest id). ``pairs`` have
+    ``record_a``, ``record_b``, ``score`` and ``status``. Returns (record id -> primary, or None
+    for a primary or a record alone; the pairs to send back to the queue).
     """
-    records = records if records is not None else _record_rows(session)
-    ids = [str(r.id) for r in records]
     uf = UnionFind(ids)
-    pairs = session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all()
+    pairs = list(pairs)
     rejected: dict[int, set[int]] = defaultdict(set)
     for p in pairs:
         if p.status == "rejected":
@@ -110,7 +129,7 @@ def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, in
         (p for p in pairs if p.status in LINKS),
         key=lambda p: (p.status != "confirmed", -p.score, p.record_a, p.record_b),
     )
-    requeued: list[dict[str, Any]] = []
+    requeued: list[Any] = []
     for pair in links:
         a, b = str(pair.record_a), str(pair.record_b)
         if uf.find(a) == uf.find(b):
@@ -118,14 +137,9 @@ def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, in
         left = [int(x) for x in uf.members(a)]
         right = {int(x) for x in uf.members(b)}
         if any(rejected[x] & right for x in left):
-            requeued.append({"id": pair.id, "status": "pending"})
+            requeued.append(pair)
             continue
         uf.union(a, b)
-    if requeued:
-        session.execute(update(DedupPair), requeued)
-
-    completeness = {str(r.id): _completeness(r) for r in records}
-    current = {str(r.id): r.duplicate_of for r in records}
     wanted: dict[str, int | None] = {}
     done: set[str] = set()
     for rid in ids:
@@ -137,6 +151,19 @@ def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, in
         primary = min(members, key=lambda m: (-completeness[m], int(m)))
         for m in members:
             wanted[m] = None if m == primary or len(members) == 1 else int(primary)
+    return wanted, requeued
+
+
+def _regroup(session: Session, records: list[Any] | None = None) -> Regrouped:
+    """Rebuild every group from the stored pairs (``_grouping``); write and return what changed."""
+    records = records if records is not None else _record_rows(session)
+    pairs = session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all()
+    wanted, requeued = _grouping(
+        [str(r.id) for r in records], {str(r.id): _completeness(r) for r in records}, pairs
+    )
+    if requeued:
+        session.execute(update(DedupPair), [{"id": p.id, "status": "pending"} for p in requeued])
+    current = {str(r.id): r.duplicate_of for r in records}
     changes = {rid: target for rid, target in wanted.items() if current[rid] != target}
     if changes:
         # One executemany UPDATE by primary key; objects already in the session are expired so
@@ -144,8 +171,12 @@ def _regroup(session: Session, records: list[Any] | None = None) -> dict[str, in
         session.execute(
             update(Record), [{"id": int(r), "duplicate_of": t} for r, t in changes.items()]
         )
+    if changes or requeued:
         session.expire_all()
-    return changes
+    return Regrouped(
+        changes,
+        {str(p.id): pair_snapshot({**p._asdict(), "status": "pending"}) for p in requeued},
+    )
 
 
 @dataclass(frozen=True)
@@ -217,9 +248,10 @@ def run_dedup(
         session.execute(insert(DedupPair), inserts)
     if updates:
         session.execute(update(DedupPair), updates)
-    changes = _regroup(session, records)
+    regrouped = _regroup(session, records)
+    changes = regrouped.records
     touched_keys = {(r["record_a"], r["record_b"]) for r in inserts}
-    touched_ids = {r["id"] for r in updates}
+    touched_ids = {r["id"] for r in updates} | {int(i) for i in regrouped.requeued}
     touched = [
         p
         for p in session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all()
@@ -238,20 +270,54 @@ def run_dedup(
         "duplicates": duplicates,
     }
     session.flush()
-    audit.record(
-        session,
-        actor,
-        DedupRunCompleted(
-            run_id=run.id,
-            settings=asdict(thresholds),
-            counts=counts,
-            state={
-                "dedup_pair": {str(p.id): pair_snapshot(p._asdict()) for p in touched},
-                "record_duplicate": changes,
-            },
-        ),
+    events: list[Event] = [
+        DedupRunGroup(run_id=run.id, group_id=group_id, state=state)
+        for group_id, state in _run_groups(touched, changes, records)
+    ]
+    events.append(
+        DedupRunCompleted(run_id=run.id, settings=asdict(thresholds), counts=counts, state={})
     )
+    audit.log.record_many(session, actor, events)
     return DedupRunReport(run_id=run.id, **counts)
+
+
+def _run_groups(
+    pairs: list[Any], changes: dict[str, int | None], records: list[Any]
+) -> list[tuple[int, dict[str, dict[str, Any]]]]:
+    """A run's changes split into the connected sets of records they concern, one per event.
+
+    ``pairs`` are the pair rows the run stored or changed, ``changes`` the records whose group
+    changed (record id -> its primary, None for a primary or a record left alone) and ``records``
+    the record rows as they were before the run. Returns ``(group_id, state)`` sorted by group id:
+    the set's pairs and records in the ledger's ``state`` shape, and the primary of its largest
+    group after the run (ties: the smallest id).
+    """
+    edges = [(str(p.record_a), str(p.record_b)) for p in pairs]
+    edges += [(rid, str(target)) for rid, target in changes.items() if target is not None]
+    uf = UnionFind({rid for edge in edges for rid in edge} | set(changes))
+    for a, b in edges:
+        uf.union(a, b)
+    before = {str(r.id): r.duplicate_of for r in records}
+
+    def group_of(rid: str) -> int:
+        target = changes[rid] if rid in changes else before.get(rid)
+        return target if target is not None else int(rid)
+
+    sets: dict[str, dict[str, dict[str, Any]]] = defaultdict(
+        lambda: {"dedup_pair": {}, "record_duplicate": {}}
+    )
+    for pair in pairs:
+        sets[uf.find(str(pair.record_a))]["dedup_pair"][str(pair.id)] = pair_snapshot(
+            pair._asdict()
+        )
+    for rid, target in changes.items():
+        sets[uf.find(rid)]["record_duplicate"][rid] = target
+    out = []
+    for root, state in sets.items():
+        sizes = Counter(group_of(rid) for rid in uf.members(root))
+        group_id = min(sizes, key=lambda g: (-sizes[g], g))
+        out.append((group_id, state))
+    return sorted(out, key=lambda item: item[0])
 
 
 def _group_counts(session: Session) -> tuple[int, int]:
@@ -413,9 +479,10 @@ def decide_pair(
     pair.note = note if note is not None else pair.note
     session.add(pair)
     session.flush()
-    changes = _regroup(session)
+    snapshot = {str(pair.id): pair_snapshot(pair)}
+    regrouped = _regroup(session)
     record_a = session.get(Record, pair.record_a)
-    assert record_a is not None and pair.id is not None
+    assert record_a is not None
     audit.record(
         session,
         actor,
@@ -423,10 +490,10 @@ def decide_pair(
             group_id=_group_id(record_a),
             decision=decision,
             note=note,
-            state={"dedup_pair": {str(pair.id): pair_snapshot(pair)}, "record_duplicate": changes},
+            state=regrouped.state(snapshot),
         ),
     )
-    return changes
+    return regrouped.records
 
 
 def flag_duplicate(
@@ -484,7 +551,8 @@ def undo_group(
             session.add(pair)
             changed_pairs.append(pair)
     session.flush()
-    changes = _regroup(session)
+    snapshots = {str(p.id): pair_snapshot(p) for p in changed_pairs}
+    regrouped = _regroup(session)
     audit.record(
         session,
         actor,
@@ -492,10 +560,7 @@ def undo_group(
             group_id=group_id,
             decision="undo",
             note=note,
-            state={
-                "dedup_pair": {str(p.id): pair_snapshot(p) for p in changed_pairs},
-                "record_duplicate": changes,
-            },
+            state=regrouped.state(snapshots),
         ),
     )
     return sorted(i for i in ids if i is not None)
@@ -568,6 +633,9 @@ def export_groups(session: Session) -> Iterable[dict[str, Any]]:
 def decide_from_file(session: Session, *, actor: str, path: str) -> int:
     """Apply a CSV of decisions (``pair_id`` or ``record_a,record_b``; ``decision``; ``note``).
 
+    Each row is a decision as ``decide_pair`` makes it (same checks, one ``dedup-decision`` event
+    each with the pairs and records it changed), but the records and pairs are read once and each
+    row regroups only the records its pair can reach, so a file costs its rows, not rows x review.
     All rows or none: an unknown record or decision names the file and line. Returns the row count.
     The person is checked before the file is read, as every command checks access first.
     """
@@ -577,15 +645,157 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
         required=[{"decision", "pair_id"}, {"decision", "record_a", "record_b"}],
         what="decisions",
     )
+    batch = _PairDecisions(session, actor)
     for line, row in numbered(rows):
         with at_line(path, line):
             decision = (row.get("decision") or "").strip().lower()
             note = (row.get("note") or "").strip() or None
             if (row.get("pair_id") or "").strip():
-                decide_pair(
-                    session, actor=actor, decision=decision, pair_id=int(row["pair_id"]), note=note
-                )
+                batch.decide(session, decision, note, pair_id=int(row["pair_id"]))
             else:
                 pair = (int(row["record_a"]), int(row["record_b"]))
-                decide_pair(session, actor=actor, decision=decision, records=pair, note=note)
+                batch.decide(session, decision, note, records=pair)
+    batch.write(session)
     return len(rows)
+
+
+@dataclass
+class _Pair:
+    """A stored pair's grouping fields, changed in memory by a batch of decisions."""
+
+    id: int
+    record_a: int
+    record_b: int
+    score: float
+    status: str
+    decided_by: str | None
+
+
+class _PairDecisions:
+    """Many pair decisions by one person: the records and pairs read once, each decision applied
+    in memory and regrouped over the records its pair can reach, then everything written at once.
+
+    Regrouping only those records gives what regrouping all of them gives: groups only ever join
+    records linked by merged or confirmed pairs, and a decision on a pair changes the links of its
+    two records alone, so no other group can change (every operation regroups, so the stored
+    groups always match the stored pairs).
+    """
+
+    def __init__(self, session: Session, actor: str) -> None:
+        self.actor = actor
+        records = _record_rows(session)
+        self.completeness = {str(r.id): _completeness(r) for r in records}
+        self.duplicate_of: dict[str, int | None] = {str(r.id): r.duplicate_of for r in records}
+        self.stored = dict(self.duplicate_of)
+        self.pairs: dict[int, _Pair] = {}
+        self.by_key: dict[tuple[int, int], int] = {}
+        self.by_record: dict[int, list[int]] = defaultdict(list)
+        for row in session.execute(_columns(DedupPair, _PAIR_COLUMNS)).all():
+            self._add(_Pair(*row))
+        self.updates: dict[int, dict[str, Any]] = {}
+        self.events: list[DedupDecided] = []
+
+    def _add(self, pair: _Pair) -> None:
+        self.pairs[pair.id] = pair
+        self.by_key[(pair.record_a, pair.record_b)] = pair.id
+        self.by_record[pair.record_a].append(pair.id)
+        self.by_record[pair.record_b].append(pair.id)
+
+    def _pair(
+        self,
+        session: Session,
+        pair_id: int | None,
+        records: tuple[int, int] | None,
+        note: str | None,
+    ) -> _Pair:
+        if pair_id is not None:
+            if pair_id not in self.pairs:
+                _find_pair(session, pair_id)  # raises NotFound, as decide_pair does
+            return self.pairs[pair_id]
+        assert records is not None
+        known = self.by_key.get((min(records), max(records)))
+        if known is not None and records[0] != records[1]:
+            return self.pairs[known]
+        # Checks the records and stores a pair a person spotted, as decide_pair does.
+        row = _pair_for_records(session, records[0], records[1], self.actor, note)
+        assert row.id is not None
+        pair = _Pair(row.id, row.record_a, row.record_b, row.score, row.status, row.decided_by)
+        self._add(pair)
+        return pair
+
+    def decide(
+        self,
+        session: Session,
+        decision: str,
+        note: str | None,
+        *,
+        pair_id: int | None = None,
+        records: tuple[int, int] | None = None,
+    ) -> None:
+        """One row: ``decide_pair``'s checks, its change to the pair, its regrouping and event."""
+        if decision not in ("confirm", "reject"):
+            raise InvalidInput(f"decision must be confirm or reject, not {decision!r}")
+        pair = self._pair(session, pair_id, records, note)
+        pair.status = "confirmed" if decision == "confirm" else "rejected"
+        pair.decided_by = self.actor
+        change = self.updates.setdefault(pair.id, {"id": pair.id})
+        change.update(status=pair.status, decided_by=self.actor, decided_at=audit.log.utc_now())
+        if note is not None:
+            change["note"] = note
+        decided = {str(pair.id): pair_snapshot(asdict(pair))}
+        reach = self._reach(pair.record_a, pair.record_b)
+        inside = {
+            pid
+            for rid in reach
+            for pid in self.by_record[rid]
+            if self.pairs[pid].record_a in reach and self.pairs[pid].record_b in reach
+        }
+        wanted, requeued = _grouping(
+            [str(r) for r in sorted(reach)],
+            self.completeness,
+            (self.pairs[pid] for pid in sorted(inside)),
+        )
+        for back in requeued:
+            back.status = "pending"
+            self.updates.setdefault(back.id, {"id": back.id})["status"] = "pending"
+        changes = {r: t for r, t in wanted.items() if self.duplicate_of[r] != t}
+        self.duplicate_of.update(changes)
+        regrouped = Regrouped(changes, {str(p.id): pair_snapshot(asdict(p)) for p in requeued})
+        self.events.append(
+            DedupDecided(
+                group_id=self.duplicate_of[str(pair.record_a)] or pair.record_a,
+                decision=decision,
+                note=note,
+                state=regrouped.state(decided),
+            )
+        )
+
+    def _reach(self, *start: int) -> set[int]:
+        """The records joined to ``start`` by merged or confirmed pairs."""
+        seen: set[int] = set()
+        todo = list(start)
+        while todo:
+            rid = todo.pop()
+            if rid in seen:
+                continue
+            seen.add(rid)
+            for pid in self.by_record[rid]:
+                p = self.pairs[pid]
+                if p.status in LINKS:
+                    todo.append(p.record_b if p.record_a == rid else p.record_a)
+        return seen
+
+    def write(self, session: Session) -> None:
+        """The pairs and records changed, then one event per decision, in the file's order."""
+        session.flush()
+        if self.updates:
+            session.execute(update(DedupPair), list(self.updates.values()))
+        moved = [
+            {"id": int(r), "duplicate_of": t}
+            for r, t in self.duplicate_of.items()
+            if self.stored[r] != t
+        ]
+        if moved:
+            session.execute(update(Record), moved)
+        session.expire_all()
+        audit.log.record_many(session, self.actor, self.events)

@@ -14,8 +14,10 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
@@ -112,14 +114,29 @@ def _reason_required(session: Session, stage: Stage) -> bool:
 def _check_reason(
     session: Session, stage: Stage, decision: Decision, reason: str | None
 ) -> str | None:
+    return _reason_for(
+        stage,
+        decision,
+        reason,
+        allowed=exclusion_reasons(session, stage),
+        required=_reason_required(session, stage),
+    )
+
+
+def _reason_for(
+    stage: Stage, decision: Decision, reason: str | None, *, allowed: list[str], required: bool
+) -> str | None:
+    """The reason as stored (one of ``allowed``), or InvalidInput: the one rule for reasons.
+
+    ``allowed`` and ``required`` are the stage's settings, read once by the caller.
+    """
     reason = (reason or "").strip() or None
     if decision is not Decision.EXCLUDE:
         if reason is not None:
             raise InvalidInput("a reason goes with exclude only")
         return None
-    allowed = exclusion_reasons(session, stage)
     if reason is None:
-        if _reason_required(session, stage):
+        if required:
             raise InvalidInput(f"excluding at {stage.value} needs a reason: {'; '.join(allowed)}")
         return None
     # Users type reasons; accept any case and a 1-based number from the list.
@@ -136,10 +153,17 @@ def _check_reason(
 def _check_reference(session: Session, record_id: int) -> None:
     """Refuse ids that are not records, or are duplicates (screen their group's primary)."""
     row = session.exec(select(Record.id, Record.duplicate_of).where(Record.id == record_id)).first()
-    if row is None:
+    _require_reference(record_id, row is not None, row[1] if row is not None else None)
+
+
+def _require_reference(record_id: int, exists: bool, duplicate_of: int | None) -> None:
+    """NotFound for a missing record, InvalidInput for a duplicate (its primary is screened)."""
+    if not exists:
         raise NotFound(f"no record {record_id}; see `reviewtool records list`")
-    if row[1] is not None:
-        raise InvalidInput(f"record {record_id} is a duplicate of record {row[1]}; screen {row[1]}")
+    if duplicate_of is not None:
+        raise InvalidInput(
+            f"record {record_id} is a duplicate of record {duplicate_of}; screen {duplicate_of}"
+        )
 
 
 def _reference(session: Session, record_id: int) -> Record:
@@ -157,15 +181,25 @@ def _check_stage_open(session: Session, record_id: int, stage: Stage) -> None:
     if stage is Stage.TITLE_ABSTRACT:
         return
     outcome = record_outcome(session, record_id, Stage.TITLE_ABSTRACT.value)
-    if outcome is None or not outcome.goes_on:
-        status = outcome.status.value if outcome else "not screened"
-        raise StageOrderError(
-            f"record {record_id} is not included at title/abstract ({status}); only included records reach full text"
-        )
     report = session.exec(
         select(FullTextReport).where(FullTextReport.record_id == record_id)
     ).first()
-    if report is not None and report.status == NOT_RETRIEVED:
+    _require_fulltext_open(
+        record_id, outcome, report is not None and report.status == NOT_RETRIEVED
+    )
+
+
+def _require_fulltext_open(
+    record_id: int, tiab: ScreeningOutcome | None, not_retrieved: bool
+) -> None:
+    """StageOrderError unless the reference was included at title/abstract and its full text
+    was not marked not retrieved (``tiab``: its title/abstract outcome, None before any vote)."""
+    if tiab is None or not tiab.goes_on:
+        status = tiab.status.value if tiab else "not screened"
+        raise StageOrderError(
+            f"record {record_id} is not included at title/abstract ({status}); only included records reach full text"
+        )
+    if not_retrieved:
         raise StageOrderError(
             f"record {record_id}: its full text was marked not retrieved, so it cannot be assessed"
         )
@@ -184,7 +218,7 @@ def _current(
     ).first()
 
 
-def _vote_words(vote: ScreeningDecision | None) -> str:
+def _vote_words(vote: ScreeningDecision | _Ballot | None) -> str:
     if vote is None:
         return "no vote"
     return vote.decision + (f" ({vote.reason})" if vote.reason else "")
@@ -227,14 +261,46 @@ def _revisit_resolution(
     if resolution is None:
         return {}
     key = f"{record_id}:{stage.value}"
-    change = (
-        f"{member.name} took back their vote ({_vote_words(old)})"
-        if new is None
-        else f"{member.name} changed their vote from {_vote_words(old)} to {_vote_words(new)}"
-    )
     names = dict(session.exec(select(Member.id, Member.name)).all())
     required, reasons = stage_rules(session, stage.value)
     votes = [Vote(v.reviewer, v.decision, v.reason) for v in _votes_of(session, record_id, stage)]
+    _answer_changed_vote(
+        resolution, member.name, old, new, votes, stage, required=required, reasons=reasons, now=now
+    )
+    session.add(resolution)
+    if resolution.reopened_at is None:
+        return {
+            "screening_resolution": {
+                key: resolution_snapshot(resolution, names[resolution.member_id])
+            }
+        }
+    return {"screening_resolution": {key: None}}
+
+
+def _answer_changed_vote(
+    resolution: ScreeningResolution,
+    reviewer: str,
+    old: ScreeningDecision | _Ballot | None,
+    new: ScreeningDecision | _Ballot | None,
+    votes: list[Vote],
+    stage: Stage,
+    *,
+    required: int,
+    reasons: list[str],
+    now: str,
+) -> None:
+    """The rule for a vote changed under a current resolution, applied to the resolution row.
+
+    ``votes`` are the current votes once the change is made. When they agree with each other
+    against the resolution it is marked contested (``contested_at``/``contested_because``) and
+    stays in force; otherwise it is reopened (``reopened_at``/``reopened_because``), saying whose
+    vote changed from what to what.
+    """
+    change = (
+        f"{reviewer} took back their vote ({_vote_words(old)})"
+        if new is None
+        else f"{reviewer} changed their vote from {_vote_words(old)} to {_vote_words(new)}"
+    )
     agreed = screening_outcome(votes, required=required, stage=stage.value, reason_order=reasons)
     if agreed.final and _against(agreed, resolution, stage):
         said = (agreed.decision or "") + (f" ({agreed.reason})" if agreed.reason else "")
@@ -242,18 +308,11 @@ def _revisit_resolution(
         resolution.contested_because = (
             f"{change}; the votes now agree on {said}, against this resolution"
         )
-        session.add(resolution)
-        return {
-            "screening_resolution": {
-                key: resolution_snapshot(resolution, names[resolution.member_id])
-            }
-        }
+        return
     resolution.reopened_at = now
     resolution.reopened_because = change + (
         "; the votes now agree with the resolution" if agreed.final else ""
     )
-    session.add(resolution)
-    return {"screening_resolution": {key: None}}
 
 
 @dataclass(frozen=True)
@@ -620,6 +679,30 @@ def list_conflicts(
     return views
 
 
+def _resolution_decision(decision: str) -> Decision:
+    """Include or exclude (InvalidInput for maybe or anything else)."""
+    parsed = parse_decision(decision)
+    if parsed is Decision.MAYBE:
+        raise InvalidInput("a resolution is include or exclude, not maybe")
+    return parsed
+
+
+def _require_open_conflict(
+    record_id: int,
+    stage: Stage,
+    outcome: ScreeningOutcome | None,
+    standing: ScreeningResolution | None,
+) -> None:
+    """InvalidInput unless the reference is a conflict or its ``standing`` resolution is contested
+    (``outcome``: its outcome at ``stage``, None before any vote)."""
+    contested = standing is not None and standing.contested_at is not None
+    if outcome is None or (outcome.status is not ScreeningStatus.CONFLICT and not contested):
+        state = outcome.status.value if outcome else "not screened"
+        raise InvalidInput(
+            f"record {record_id} has no open conflict at {stage.value} (it is {state})"
+        )
+
+
 def resolve_conflict(
     session: Session,
     *,
@@ -638,18 +721,11 @@ def resolve_conflict(
     """
     member = require(session, actor, Action.RESOLVE_CONFLICT, doing="resolve a conflict")
     parsed_stage = parse_stage(stage)
-    parsed = parse_decision(decision)
-    if parsed is Decision.MAYBE:
-        raise InvalidInput("a resolution is include or exclude, not maybe")
+    parsed = _resolution_decision(decision)
     checked = _check_reason(session, parsed_stage, parsed, reason)
     outcome = record_outcome(session, record_id, parsed_stage.value)
     standing = current_resolution(session, record_id, parsed_stage.value)
-    contested = standing is not None and standing.contested_at is not None
-    if outcome is None or (outcome.status is not ScreeningStatus.CONFLICT and not contested):
-        state = outcome.status.value if outcome else "not screened"
-        raise InvalidInput(
-            f"record {record_id} has no open conflict at {parsed_stage.value} (it is {state})"
-        )
+    _require_open_conflict(record_id, parsed_stage, outcome, standing)
     assert member.id is not None
     now = audit.log.utc_now()
     replaced = None
@@ -946,23 +1022,192 @@ def search_references(
 def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> int:
     """Cast many votes from a CSV (``record_id,decision,reason,note``) in one transaction.
 
-    An unknown record, decision or reason names the file and line; nothing is written then.
+    Each row is a vote as ``record_decision`` casts it (same checks, a later row or an earlier vote
+    on the same reference superseded, a standing resolution reopened or contested, one
+    ``screening-decision`` event per vote), but the state is read once up front and the rows and
+    events are written in bulk. An unknown record, decision or reason names the file and line;
+    nothing is written then. Returns the number of votes.
     """
-    parse_stage(stage)
+    parsed_stage = parse_stage(stage)
     member = require(session, actor, Action.SCREEN)
     rows = read_rows(path, required={"record_id", "decision"}, what="decisions")
+    batch = _VoteBatch(session, member, parsed_stage)
     for line, row in numbered(rows):
         with at_line(path, line):
-            _vote(
-                session,
-                member,
-                int(row["record_id"]),
-                stage,
-                row["decision"] or "",
-                row.get("reason"),
-                row.get("note"),
+            batch.cast(
+                int(row["record_id"]), row["decision"] or "", row.get("reason"), row.get("note")
             )
+    batch.write(session)
     return len(rows)
+
+
+class _VoteBatch:
+    """Many votes by one member at one stage: checked in memory against state read once, then
+    written with one UPDATE of the superseded rows, one INSERT of the new ones and one bulk
+    append of their events (``audit.log.record_many``). The rules are the single-vote path's own
+    functions (``access.Sight.check_stage_open``, ``_reason_for``, ``_require_reference``,
+    ``_require_fulltext_open``, ``_answer_changed_vote``)."""
+
+    def __init__(self, session: Session, member: Member, stage: Stage) -> None:
+        assert member.id is not None
+        self.member, self.member_id, self.stage = member, member.id, stage
+        self.sight = sight(session, member.name)
+        self.allowed = exclusion_reasons(session, stage)
+        self.reason_required = _reason_required(session, stage)
+        self.required, self.reason_order = stage_rules(session, stage.value)
+        self.records: dict[int, int | None] = {
+            rid: dup
+            for rid, dup in session.exec(select(Record.id, Record.duplicate_of)).all()
+            if rid is not None
+        }
+        self.tiab: dict[int, ScreeningOutcome] = {}
+        self.not_retrieved: set[int] = set()
+        if stage is Stage.FULL_TEXT:
+            self.tiab = stage_outcomes(session, Stage.TITLE_ABSTRACT.value)
+            self.not_retrieved = set(
+                session.exec(
+                    select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
+                ).all()
+            )
+        # The member's current votes: rows already stored (their id), then those cast from the file
+        # (their row to insert). Column tuples, not ORM objects: a migration brings tens of thousands.
+        table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
+        self.mine: dict[int, _Ballot] = {
+            record_id: _Ballot(decision, reason, note, stored_id=vote_id)
+            for vote_id, record_id, decision, reason, note in session.execute(
+                sa_select(
+                    *(table.c[n] for n in ("id", "record_id", "decision", "reason", "note"))
+                ).where(
+                    table.c.member_id == member.id,
+                    table.c.stage == stage.value,
+                    table.c.superseded_at.is_(None),
+                )
+            ).all()
+        }
+        self.resolutions = current_resolutions(session, stage.value)
+        self.names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
+        # Everyone's current votes, needed only where a resolution stands.
+        self.votes: dict[int, list[Vote]] = (
+            {
+                rid: list(vs)
+                for rid, vs in current_votes(session, stage.value).items()
+                if rid in self.resolutions
+            }
+            if self.resolutions
+            else {}
+        )
+        self.superseded: list[dict[str, Any]] = []  # stored votes: {"id", "superseded_at"}
+        self.new: list[dict[str, Any]] = []  # rows to insert, in the file's order
+        self.events: list[ScreeningDecided] = []
+
+    def cast(self, record_id: int, decision: str, reason: str | None, note: str | None) -> None:
+        """Check one vote and queue it (nothing touches the database until ``write``)."""
+        # First, as in _vote: a refusal naming the title/abstract status would unblind.
+        self.sight.check_stage_open(self.stage.value)
+        parsed = parse_decision(decision)
+        checked = _reason_for(
+            self.stage, parsed, reason, allowed=self.allowed, required=self.reason_required
+        )
+        _require_reference(record_id, record_id in self.records, self.records.get(record_id))
+        if self.stage is Stage.FULL_TEXT:
+            _require_fulltext_open(
+                record_id, self.tiab.get(record_id), record_id in self.not_retrieved
+            )
+        now = audit.log.utc_now()
+        old = self.mine.get(record_id)
+        before = old.snapshot() if old is not None else None
+        if old is not None:
+            # A stored vote becomes an UPDATE; one cast earlier in this file is inserted superseded.
+            if old.row is not None:
+                old.row["superseded_at"] = now
+            else:
+                self.superseded.append({"id": old.stored_id, "superseded_at": now})
+        new = _Ballot(parsed.value, checked, (note or "").strip() or None)
+        new.row = {
+            "record_id": record_id,
+            "stage": self.stage.value,
+            "member_id": self.member_id,
+            "decision": new.decision,
+            "reason": new.reason,
+            "note": new.note,
+            "decided_at": now,
+            "superseded_at": None,
+        }
+        self.mine[record_id] = new
+        self.new.append(new.row)
+        state: dict[str, dict[str, Any]] = {}
+        resolution = self.resolutions.get(record_id)
+        if resolution is not None:
+            votes = [v for v in self.votes.get(record_id, []) if v.reviewer != self.member.name]
+            votes.append(Vote(self.member.name, new.decision, new.reason))
+            self.votes[record_id] = votes
+            if old is not None:
+                state = self._answer(record_id, resolution, old, new, votes, now)
+        self.events.append(
+            ScreeningDecided(
+                key=vote_key(record_id, self.stage.value, self.member.name),
+                record_id=record_id,
+                stage=self.stage.value,
+                before=before,
+                after=new.snapshot(),
+                state=state,
+            )
+        )
+
+    def _answer(
+        self,
+        record_id: int,
+        resolution: ScreeningResolution,
+        old: _Ballot,
+        new: _Ballot,
+        votes: list[Vote],
+        now: str,
+    ) -> dict[str, dict[str, Any]]:
+        _answer_changed_vote(
+            resolution,
+            self.member.name,
+            old,
+            new,
+            votes,
+            self.stage,
+            required=self.required,
+            reasons=self.reason_order,
+            now=now,
+        )
+        key = f"{record_id}:{self.stage.value}"
+        if resolution.reopened_at is not None:
+            del self.resolutions[record_id]
+            return {"screening_resolution": {key: None}}
+        adjudicator = self.names[resolution.member_id]
+        return {"screening_resolution": {key: resolution_snapshot(resolution, adjudicator)}}
+
+    def write(self, session: Session) -> None:
+        """Write every queued vote and its event: the resolutions reopened or contested (changed
+        in place, written by the flush) and the stored votes superseded go first, so the
+        one-current-vote index never sees two; then one INSERT of the new rows."""
+        session.flush()
+        if self.superseded:
+            session.execute(update(ScreeningDecision), self.superseded)
+        if self.new:
+            # Core, not ORM, INSERT: the ORM splits executemany batches wherever NULLs differ.
+            table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
+            session.execute(table.insert(), self.new)
+        audit.log.record_many(session, self.member.name, self.events)
+
+
+@dataclass
+class _Ballot:
+    """A vote's content in a bulk import: stored already (``stored_id``) or to insert (``row``)."""
+
+    decision: str
+    reason: str | None
+    note: str | None
+    stored_id: int | None = None
+    row: dict[str, Any] | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        """The vote as the ledger records it (``vote_snapshot`` reads these three fields)."""
+        return vote_snapshot(cast(ScreeningDecision, self))
 
 
 def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[str, Any]]:
@@ -1163,19 +1408,99 @@ def unblind_stage(session: Session, *, actor: str, stage: str) -> bool:
 
 
 def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -> int:
-    """Resolve many conflicts from a CSV (``record_id,decision,reason,note``), all or nothing."""
-    parse_stage(stage)
-    require(session, actor, Action.RESOLVE_CONFLICT, doing="import resolutions")
+    """Resolve many conflicts from a CSV (``record_id,decision,reason,note``), all or nothing.
+
+    Each row is a resolution as ``resolve_conflict`` makes it (same checks, a contested resolution
+    replaced, one ``screening-resolution`` event each), with the votes and resolutions read once
+    and the rows and events written in bulk. A bad row names the file and line; nothing is written
+    then. Returns the number of resolutions.
+    """
+    parsed_stage = parse_stage(stage)
+    member = require(session, actor, Action.RESOLVE_CONFLICT, doing="import resolutions")
     rows = read_rows(path, required={"record_id", "decision"}, what="resolutions")
+    batch = _ResolutionBatch(session, member, parsed_stage)
     for line, row in numbered(rows):
         with at_line(path, line):
-            resolve_conflict(
-                session,
-                actor=actor,
-                record_id=int(row["record_id"]),
-                stage=stage,
-                decision=row["decision"] or "",
-                reason=row.get("reason"),
-                note=row.get("note"),
+            batch.resolve(
+                int(row["record_id"]), row["decision"] or "", row.get("reason"), row.get("note")
             )
+    batch.write(session)
     return len(rows)
+
+
+class _ResolutionBatch:
+    """Many resolutions by one adjudicator at one stage, checked against state read once.
+
+    The rules are ``resolve_conflict``'s: ``_resolution_decision`` and ``_reason_for`` for the
+    input, ``screening_outcome`` for whether a conflict is open, a contested resolution replaced.
+    """
+
+    def __init__(self, session: Session, member: Member, stage: Stage) -> None:
+        assert member.id is not None
+        self.member, self.member_id, self.stage = member, member.id, stage
+        self.allowed = exclusion_reasons(session, stage)
+        self.reason_required = _reason_required(session, stage)
+        self.required, self.reason_order = stage_rules(session, stage.value)
+        self.votes = current_votes(session, stage.value)
+        self.standing = current_resolutions(session, stage.value)
+        self.names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
+        self.new: list[ScreeningResolution] = []
+        self.events: list[ConflictResolved] = []
+
+    def resolve(self, record_id: int, decision: str, reason: str | None, note: str | None) -> None:
+        """Check one resolution and queue it (the database is written by ``write``)."""
+        parsed = _resolution_decision(decision)
+        checked = _reason_for(
+            self.stage, parsed, reason, allowed=self.allowed, required=self.reason_required
+        )
+        votes = self.votes.get(record_id)
+        standing = self.standing.get(record_id)
+        outcome = (
+            screening_outcome(
+                votes,
+                required=self.required,
+                stage=self.stage.value,
+                resolution=(standing.decision, standing.reason) if standing else None,
+                reason_order=self.reason_order,
+            )
+            if votes
+            else None
+        )
+        _require_open_conflict(record_id, self.stage, outcome, standing)
+        now = audit.log.utc_now()
+        replaced = None
+        if standing is not None:
+            replaced = resolution_snapshot(standing, self.names[standing.member_id])
+            standing.reopened_at = now
+            standing.reopened_because = f"resolved again by {self.member.name}"
+        resolution = ScreeningResolution(
+            record_id=record_id,
+            stage=self.stage.value,
+            member_id=self.member_id,
+            decision=parsed.value,
+            reason=checked,
+            note=(note or "").strip() or None,
+            resolved_at=now,
+        )
+        self.standing[record_id] = resolution
+        self.new.append(resolution)
+        self.events.append(
+            ConflictResolved(
+                record_id=record_id,
+                stage=self.stage.value,
+                votes=[
+                    {"reviewer": v.reviewer, "decision": v.decision, "reason": v.reason}
+                    for v in votes or []
+                ],
+                after=resolution_snapshot(resolution, self.member.name),
+                replaced=replaced,
+            )
+        )
+
+    def write(self, session: Session) -> None:
+        """The replaced resolutions (changed in place) first, so the one-current-resolution index
+        never sees two; then the new ones and their events."""
+        session.flush()
+        session.add_all(self.new)
+        session.flush()
+        audit.log.record_many(session, self.member.name, self.events)
