@@ -6,23 +6,71 @@ this so every such file is read, checked and reported on the same way.
 
 from __future__ import annotations
 
+import codecs
 import csv
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 
 from reviewtool.errors import InvalidInput, ReviewtoolError
 
 
-def read_rows(path: str, *, required: set[str] | list[set[str]], what: str) -> list[dict[str, str]]:
-    """The rows of a UTF-8 CSV file (BOM allowed), refusing an unreadable, empty or ill-headed one.
+class Rows(list[dict[str, str]]):
+    """The rows of a decision file, with ``lines``: the line in the file where each row starts."""
 
-    ``required`` is a set of columns, or a list of alternative sets of which one must be present.
+    lines: list[int]
+
+
+def read_rows(
+    path: str,
+    *,
+    required: set[str] | list[set[str]],
+    what: str,
+    unique: Callable[[dict[str, str]], Hashable | None] | None = None,
+    unique_words: str = "record",
+) -> Rows:
+    """The rows of a UTF-8 (BOM allowed) or UTF-16 (with BOM) CSV file, refusing an unreadable,
+    empty or ill-headed one, a row with more fields than the header, and, where ``unique`` gives
+    each row a key, two rows with one key (two decisions on one record would leave the later one
+    in force silently). Every refusal is one ``InvalidInput`` line naming the file and line.
+
+    ``required`` is a set of columns, or a list of alternative sets of which one must be present;
+    ``unique_words`` names the key in the message (``record 7``).
     """
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidInput(f"{path}: cannot read the {what} file ({exc})") from None
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read the {what} file ({exc.strerror})") from None
+    text = _decode(path, data)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = Rows()
+    rows.lines = []
+    first: dict[Hashable, int] = {}
+    try:
+        reader.fieldnames  # noqa: B018 (reads the header, so line_num counts from it)
+        start = reader.line_num + 1
+        for row in reader:
+            line = start
+            start = reader.line_num + 1
+            extra = row.get(None)
+            if extra:
+                raise InvalidInput(
+                    f"{path}:{line}: {len(extra)} more field{'s' if len(extra) != 1 else ''} than "
+                    f"the header has ({len(reader.fieldnames or [])} columns): {extra[0]!r}"
+                )
+            key = unique(row) if unique is not None else None
+            if key is not None:
+                if key in first:
+                    raise InvalidInput(
+                        f"{path}:{line}: {unique_words} {key} is already decided on line "
+                        f"{first[key]} of this file; keep one row per {unique_words}"
+                    )
+                first[key] = line
+            rows.append(row)
+            rows.lines.append(line)
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}:{reader.line_num}: not a CSV row ({exc})") from None
     if not rows:
         raise InvalidInput(f"{path}: no {what} in the file")
     options = required if isinstance(required, list) else [required]
@@ -33,8 +81,29 @@ def read_rows(path: str, *, required: set[str] | list[set[str]], what: str) -> l
     return rows
 
 
+def _decode(path: str, data: bytes) -> str:
+    """UTF-16 with a BOM (Excel's "Unicode text"), else UTF-8 with or without a BOM; a byte that
+    is not UTF-8 is refused naming its line."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{path}: not valid UTF-16 text ({exc.reason})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidInput(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as "
+            "UTF-8 CSV"
+        ) from None
+
+
 def numbered(rows: list[dict[str, str]]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows with their line number in the file (the header is line 1)."""
+    """Rows with the line in the file where each starts (the header is line 1)."""
+    lines = getattr(rows, "lines", None)
+    if lines is not None:
+        return zip(lines, rows, strict=True)
     return enumerate(rows, start=2)
 
 
@@ -44,8 +113,9 @@ def at_line(path: str, line: int) -> Iterator[None]:
     try:
         yield
     except ValueError as exc:
+        literal = str(exc).rpartition(": ")[2] or str(exc)
         raise InvalidInput(
-            f"{path}:{line}: record and pair ids must be whole numbers ({exc})"
+            f"{path}:{line}: {literal} is not a whole number (record and pair ids are)"
         ) from None
     except ReviewtoolError as exc:
         raise type(exc)(f"{path}:{line}: {exc}") from None

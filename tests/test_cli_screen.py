@@ -125,7 +125,7 @@ def test_bad_input_one_line(db: str, tmp_path: Path) -> None:
     result = run(db, "screen", "import-decisions", str(bad), "--as", "bob")
     assert (
         result.exit_code == 2
-        and "bad.csv:3: record and pair ids must be whole numbers" in result.stderr
+        and "bad.csv:3: 'x' is not a whole number (record and pair ids are)" in result.stderr
     )
     assert (
         json.loads(run(db, "screen", "stats", "-f", "json", "--as", "alice").stdout)["tiab"][

@@ -204,8 +204,8 @@ def test_a_decisions_file_writes_what_one_decision_at_a_time_writes(
     review: Review, _sample_template: Path, tmp_path: Path
 ) -> None:
     """Every kind of row: by pair id and by records, confirm and reject, a pair a person spotted
-    (stored by the file), one pair decided twice, a rejection across a chain of merges that sends
-    a merge back to the queue, and notes."""
+    (stored by the file), a rejection across a chain of merges that sends a merge back to the
+    queue, and notes. (One pair twice in one file is refused: tests/test_csvfiles.py.)"""
     import shutil
 
     from reviewtool.dedup.service import decide_from_file, decide_pair, review_queue
@@ -220,14 +220,13 @@ def test_a_decisions_file_writes_what_one_decision_at_a_time_writes(
         (str(queue[1].pair_id), "", "", "reject", ""),
         ("", str(queue[2].a["record_id"]), str(queue[2].b["record_id"]), "confirm", ""),
         ("", str(x), str(z), "reject", "different arms"),  # a new pair; sends a merge back
-        (str(queue[1].pair_id), "", "", "confirm", "on second thoughts"),
     ]
     path = tmp_path / "decisions.csv"
     path.write_text(
         "pair_id,record_a,record_b,decision,note\n" + "".join(",".join(r) + "\n" for r in rows)
     )
     with review.transaction() as session:
-        assert decide_from_file(session, actor="bob", path=str(path)) == 5
+        assert decide_from_file(session, actor="bob", path=str(path)) == 4
     bulk = _dedup_state(review, since)
 
     copy_path = tmp_path / "copy.db"
@@ -248,7 +247,7 @@ def test_a_decisions_file_writes_what_one_decision_at_a_time_writes(
 
     assert bulk == one_by_one
     events = bulk["events"]
-    assert isinstance(events, list) and [e[2] for e in events] == ["dedup-decision"] * 5
+    assert isinstance(events, list) and [e[2] for e in events] == ["dedup-decision"] * 4
     # The rejection across the chain: its new pair rejected, one automatic merge back in the queue.
     state = events[3][5]["state"]
     statuses = sorted(p["status"] for p in state["dedup_pair"].values())

@@ -644,6 +644,8 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
         path,
         required=[{"decision", "pair_id"}, {"decision", "record_a", "record_b"}],
         what="decisions",
+        unique=_decision_key,
+        unique_words="pair",
     )
     batch = _PairDecisions(session, actor)
     for line, row in numbered(rows):
@@ -657,6 +659,15 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
                 batch.decide(session, decision, note, records=pair)
     batch.write(session)
     return len(rows)
+
+
+def _decision_key(row: dict[str, str]) -> str | None:
+    """A dedup decision row's pair: ``pair_id``, or its two records in either order."""
+    pair_id = (row.get("pair_id") or "").strip()
+    if pair_id:
+        return pair_id
+    ends = sorted((row.get(k) or "").strip() for k in ("record_a", "record_b"))
+    return f"of records {ends[0]} and {ends[1]}" if all(ends) else None
 
 
 @dataclass

@@ -1030,7 +1030,12 @@ def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> 
     """
     parsed_stage = parse_stage(stage)
     member = require(session, actor, Action.SCREEN)
-    rows = read_rows(path, required={"record_id", "decision"}, what="decisions")
+    rows = read_rows(
+        path,
+        required={"record_id", "decision"},
+        what="decisions",
+        unique=lambda row: (row.get("record_id") or "").strip() or None,
+    )
     batch = _VoteBatch(session, member, parsed_stage)
     for line, row in numbered(rows):
         with at_line(path, line):
@@ -1417,7 +1422,12 @@ def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -
     """
     parsed_stage = parse_stage(stage)
     member = require(session, actor, Action.RESOLVE_CONFLICT, doing="import resolutions")
-    rows = read_rows(path, required={"record_id", "decision"}, what="resolutions")
+    rows = read_rows(
+        path,
+        required={"record_id", "decision"},
+        what="resolutions",
+        unique=lambda row: (row.get("record_id") or "").strip() or None,
+    )
     batch = _ResolutionBatch(session, member, parsed_stage)
     for line, row in numbered(rows):
         with at_line(path, line):
