@@ -23,6 +23,7 @@ from reviewtool.importing.parsers._base import (
     Progress,
     RecordStream,
     split_lines,
+    width_problem,
 )
 
 __all__ = ["parse", "to_citation"]
@@ -294,6 +295,12 @@ def _parse_tab(text: str, *, name: str, progress: Progress | None) -> RecordStre
         if len(cells) < len(tags) - 1 and i == len(lines) and not text.endswith("\n"):
             yield BadRecord(i, None, "row is cut short at the end of the file (truncated?)", line)
             continue
+        cells, bad_reason, width_warning = width_problem(cells, tags)
+        if bad_reason is not None:
+            ut = tags.index("UT") if "UT" in tags else None
+            key = (cells[ut].strip() or None) if ut is not None and ut < len(cells) else None
+            yield BadRecord(i, key, bad_reason, line)
+            continue
         rec: dict[str, Any] = {}
         for tag, cell in zip(tags, cells, strict=False):
             cell = cell.strip()
@@ -309,6 +316,8 @@ def _parse_tab(text: str, *, name: str, progress: Progress | None) -> RecordStre
         citation = to_citation(rec, raw=line, line=i, notes=notes)
         rp.count_unknown(unknown_seen, rec.get(_UNKNOWN) or (), (), i)
         yield citation
+        if width_warning is not None:
+            notes.append(width_warning)
         yield from rp.record_warnings(citation, notes)
         if progress is not None:
             progress(count)

@@ -1,0 +1,110 @@
+"""A new user's import faults (issue 8 follow-up): rows read shifted, encodings guessed in silence,
+--skip-bad miscounting broken EndNote XML, unparseable dates and duplicate keys without a word,
+and a case-sensitive --input-format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from reviewtool.cli import app
+from reviewtool.importing.parsers import parse_bytes, parse_file
+
+FORMATS_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "formats"
+needs_fixtures = pytest.mark.skipif(
+    not FORMATS_DIR.is_dir(), reason=f"shared fixtures not found at {FORMATS_DIR}"
+)
+runner = CliRunner()
+
+
+def run(*args: str) -> Result:
+    return runner.invoke(app, list(args), env={"REVIEWTOOL_USER": "alice"})
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = str(tmp_path / "r.db")
+    result = run("init", "--title", "T", "--db", path, "--as", "alice")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+# --- 1. a row whose field count differs from the header is never read shifted in silence ---
+
+
+@needs_fixtures
+def test_scopus_csv_unnamed_funding_text_cells_do_not_shift_the_row(db: str) -> None:
+    # litstudy's scopus.csv: 45 header columns; 56 of 58 rows carry a 46th cell, an unnamed
+    # "Funding Text 2" right after "Funding Text 1" (record 3 is line 4 of the file: EID
+    # 2-s2.0-85123480963, PubMed ID 35064163, English, Article, Scientific Reports).
+    path = FORMATS_DIR / "csv" / "litstudy__scopus.csv"
+    result = run("import", str(path), "--source", "S", "--db", db, "--format", "json")
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.output)
+    assert report["records"] == 58
+    assert any("Funding Text 2" in w and "56 rows" in w for w in report["warnings"])
+    shown = run("records", "show", "3", "--db", db, "--format", "json")
+    rec = json.loads(shown.output)
+    assert rec["source_key"] == "2-s2.0-85123480963"
+    assert rec["pmid"] == "35064163"
+    assert rec["language"] == "English"
+    assert rec["publication_type"] == "Article"
+    assert rec["journal"] == "Scientific Reports"
+    assert rec["extra"]["Publisher"] == "Nature Research"
+    assert rec["extra"]["Source"] == "Scopus"
+    assert rec["extra"]["Abbreviated Source Title"] == "Sci. Rep."
+    # Every record's EID is its key; the one non-empty second funding text is kept by its name.
+    parsed = parse_file(path)
+    assert all((c.source_key or "").startswith("2-s2.0-") for c in parsed.citations)
+    funding2 = [c.extra["Funding Text 2"] for c in parsed.citations if "Funding Text 2" in c.extra]
+    assert len(funding2) == 1 and funding2[0].startswith("Development of MUFINS was funded")
+
+
+def test_csv_row_with_an_extra_field_in_the_middle_is_refused_with_its_line() -> None:
+    data = (
+        b"Title,Year,DOI,Language\n"
+        b"First study,2020,10.1000/a,English\n"
+        b"Second study,draft,2021,10.1000/b,German\n"
+    )
+    with pytest.raises(Exception) as info:
+        parse_bytes(data, name="t.csv")
+    message = str(info.value)
+    assert "t.csv:3" in message and "5 fields but the header has 4" in message
+    assert "field 5 ('German')" in message
+    parsed = parse_bytes(data, name="t.csv", skip_bad=True)
+    assert [c.title for c in parsed.citations] == ["First study"]
+    assert parsed.bad[0].line == 3
+
+
+def test_csv_trailing_delimiter_is_read_in_place_and_short_row_warns() -> None:
+    data = b"Title,Year,DOI,Language\nA,2020,10.1000/a,English,\nB,2021\n"
+    parsed = parse_bytes(data, name="t.csv")
+    a, b = parsed.citations
+    assert (a.year, a.doi, a.language) == (2020, "10.1000/a", "English")
+    assert (b.year, b.doi, b.language) == (2021, None, None)
+    (warning,) = parsed.warnings
+    assert warning.line == 3
+    assert (
+        "2 fields but the header has 4" in warning.message
+        and "'DOI', 'Language'" in warning.message
+    )
+
+
+def test_wos_tab_row_with_an_extra_field_is_refused_and_short_row_warns() -> None:
+    header = "PT\tAU\tTI\tSO\tPY\tDI\tUT\n"
+    good = "J\tDoe, J\tGood title\tNature\t2020\t10.1000/x\tWOS:1\n"
+    extra = "J\tRoe, R\tShifted title\tstray\tScience\t2021\t10.1000/y\tWOS:2\n"
+    short = "J\tPoe, P\tShort title\tCell\t2022\n"
+    data = (header + good + extra + short + good.replace("WOS:1", "WOS:4")).encode()
+    with pytest.raises(Exception) as info:
+        parse_bytes(data, name="s.txt", format="wos_tab")
+    assert "s.txt:3" in str(info.value) and "field 8 ('WOS:2')" in str(info.value)
+    parsed = parse_bytes(data, name="s.txt", format="wos_tab", skip_bad=True)
+    assert [c.source_key for c in parsed.citations] == ["WOS:1", None, "WOS:4"]
+    assert parsed.citations[1].year == 2022
+    assert any(
+        w.line == 4 and "5 fields but the header has 7" in w.message for w in parsed.warnings
+    )
