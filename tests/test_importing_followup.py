@@ -108,3 +108,53 @@ def test_wos_tab_row_with_an_extra_field_is_refused_and_short_row_warns() -> Non
     assert any(
         w.line == 4 and "5 fields but the header has 7" in w.message for w in parsed.warnings
     )
+
+
+# --- 3. --skip-bad counts records, not XML errors, and names the bad record ---
+
+BROKEN = FORMATS_DIR / "derived_malformed"
+
+
+@needs_fixtures
+def test_endnote_xml_missing_end_tag_counts_five_records_one_bad(db: str) -> None:
+    # Five <record> elements; only rec-number 963 lost its </record> (the file is one line).
+    path = BROKEN / "endnote_xml_missing_record_end_tag.xml"
+    result = run("import", str(path), "--source", "S", "--skip-bad", "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "5 records found, 4 imported, 1 skipped" in result.output
+    assert "skipped line 1, record '963': record (line 1, column 5771) has no </record>" in (
+        result.output.replace("\n", "")
+    )
+    assert result.output.count("skipped line") == 1
+
+
+@needs_fixtures
+def test_endnote_xml_missing_root_close_reads_five_with_a_warning() -> None:
+    parsed = parse_file(BROKEN / "endnote_xml_missing_root_close.xml", skip_bad=True)
+    assert [c.source_key for c in parsed.citations] == ["895", "963", "910", "966", "878"]
+    assert parsed.bad == ()
+    (warning,) = parsed.warnings
+    assert "no element found" in warning.message and "costs no record" in warning.message
+
+
+def _xml_record(number: int, title: str) -> str:
+    return (
+        f"<record><rec-number>{number}</rec-number><titles><title>{title}</title></titles>"
+        "</record>\n"
+    )
+
+
+def test_endnote_xml_error_between_records_counts_each_unread_record() -> None:
+    # Expat stops at the first error: the records after it are each counted, by line and number.
+    data = (
+        "<xml><records>\n"
+        + _xml_record(1, "One")
+        + "<oops></record>\n"
+        + _xml_record(2, "Two")
+        + _xml_record(3, "Three")
+        + "</records></xml>\n"
+    ).encode()
+    parsed = parse_bytes(data, name="x.xml", skip_bad=True)
+    assert [c.title for c in parsed.citations] == ["One"]
+    assert [(b.line, b.source_key) for b in parsed.bad] == [(4, "2"), (5, "3")]
+    assert all("mismatched tag at line 3" in b.reason for b in parsed.bad)

@@ -139,8 +139,11 @@ def register(app: typer.Typer) -> None:
                     highlight=False,
                 )
             for bad in r.bad:
+                key = f", record {bad['source_key']!r}" if bad.get("source_key") else ""
                 out.print(
-                    f"  skipped line {bad['line']}: {bad['reason']}", highlight=False, markup=False
+                    f"  skipped line {bad['line']}{key}: {bad['reason']}",
+                    highlight=False,
+                    markup=False,
                 )
             if r.warnings:
                 out.print(f"  {len(r.warnings)} warnings:", highlight=False)
