@@ -158,3 +158,94 @@ def test_endnote_xml_error_between_records_counts_each_unread_record() -> None:
     assert [c.title for c in parsed.citations] == ["One"]
     assert [(b.line, b.source_key) for b in parsed.bad] == [(4, "2"), (5, "3")]
     assert all("mismatched tag at line 3" in b.reason for b in parsed.bad)
+
+
+# --- 2. a guessed encoding is said, and --encoding forces one ---
+
+GBK = FORMATS_DIR / "bibtex" / "bibtexparser__gbk_test.bib"
+
+
+@needs_fixtures
+def test_gbk_file_guessed_as_cp1252_warns_and_encoding_gbk_reads_it(db: str) -> None:
+    guessed = run("import", str(GBK), "--source", "S", "--db", db, "--format", "json")
+    assert guessed.exit_code == 0, guessed.output
+    (report,) = json.loads(guessed.output)
+    assert report["encoding"] == "cp1252"
+    (warning,) = report["warnings"]
+    assert str(GBK) in warning and "read as cp1252, a guess" in warning
+    assert "--encoding gbk" in warning  # the bytes are valid GBK, with even high-byte runs
+    forced = run(
+        "import", str(GBK), "--source", "S", "--db", db, "--encoding", "GBK", "--force",
+        "--format", "json",
+    )  # fmt: skip
+    assert forced.exit_code == 0, forced.output
+    (report,) = json.loads(forced.output)
+    assert (report["encoding"], report["warnings"]) == ("gbk", [])
+    rec = json.loads(run("records", "show", "2", "--db", db, "--format", "json").output)
+    assert rec["authors"] == ["凯撒"]
+    assert rec["journal"] == "测试期刊"
+    assert rec["source_key"] == "凯撒2013"
+
+
+def test_unknown_or_non_text_encoding_is_one_line(db: str, tmp_path: Path) -> None:
+    export = tmp_path / "a.ris"
+    export.write_text("TY  - JOUR\nTI  - A title\nER  - \n", encoding="utf-8")
+    for name in ("klingon", "base64"):
+        result = run("import", str(export), "--source", "S", "--db", db, "--encoding", name)
+        assert result.exit_code == 2
+        assert f"--encoding: unknown text encoding {name!r}" in result.output
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_latin1_text_guessed_warns_with_line_and_forced_encoding_must_fit() -> None:
+    data = "TY  - JOUR\nTI  - Plain\nAU  - Müller, Jörg\nER  - \n".encode("cp1252")
+    parsed = parse_bytes(data, name="m.ris")
+    assert parsed.citations[0].authors == ("Müller, Jörg",)
+    (warning,) = parsed.warnings
+    assert warning.line == 3 and "byte 0xFC on line 3" in warning.message
+    assert "--encoding gbk" not in warning.message  # an odd run of high bytes: no CJK hint
+    assert parse_bytes(data, name="m.ris", encoding="latin-1").warnings == ()
+    with pytest.raises(Exception, match=r"m\.ris:3: not valid utf-8"):
+        parse_bytes(data, name="m.ris", encoding="utf-8")
+
+
+# --- 4 (part). replaced bytes are located: line and record ---
+
+
+@needs_fixtures
+def test_invalid_utf8_bytes_are_located_by_line_and_record() -> None:
+    parsed = parse_file(BROKEN / "ris_invalid_utf8_bytes.ris")
+    (warning,) = parsed.warnings
+    assert warning.line == 8  # the first record's TI line, where FF FE C3 were injected
+    assert "3 invalid UTF-8 bytes replaced" in warning.message
+    assert warning.message.startswith("record 'Development an")
+
+
+def test_replaced_bytes_in_two_records_name_each() -> None:
+    body = "".join(
+        f"TY  - JOUR\nID  - K{i}\nTI  - Study {i} on caf\u00e9 society \u00e0 la carte\nER  - \n"
+        for i in range(1, 5)
+    ).encode()
+    damaged = body.replace(b"Study 2", b"Study \xff2").replace(b"Study 4", b"Study \xfe4")
+    parsed = parse_bytes(damaged, name="d.ris")
+    assert parsed.encoding == "utf-8 (2 invalid bytes replaced)"
+    assert [(w.line, w.message.split(":")[0]) for w in parsed.warnings] == [
+        (7, "record 'K2'"),
+        (15, "record 'K4'"),
+    ]
+
+
+# --- 5. --input-format in any case ---
+
+
+def test_input_format_is_case_insensitive(db: str, tmp_path: Path) -> None:
+    export = tmp_path / "a.txt"
+    export.write_text("TY  - JOUR\nTI  - A title\nPY  - 2020\nER  - \n", encoding="utf-8")
+    result = run("import", str(export), "--source", "S", "--db", db, "--input-format", "RIS")
+    assert result.exit_code == 0, result.output
+    assert "(ris, utf-8)" in result.output
+    bad = run(
+        "import", str(export), "--source", "S", "--db", db, "--input-format", "Refer", "--force"
+    )
+    assert bad.exit_code == 2 and "--input-format: unknown format 'refer'" in bad.output
+    assert parse_bytes(export.read_bytes(), name="a", format="Ris").format == "ris"
