@@ -249,3 +249,78 @@ def test_input_format_is_case_insensitive(db: str, tmp_path: Path) -> None:
     )
     assert bad.exit_code == 2 and "--input-format: unknown format 'refer'" in bad.output
     assert parse_bytes(export.read_bytes(), name="a", format="Ris").format == "ris"
+
+
+# --- 4. an unparseable year warns naming the record, in every format; duplicate BibTeX keys ---
+
+
+@needs_fixtures
+def test_faulty_ris_year_warns_naming_the_record(db: str) -> None:
+    path = FORMATS_DIR / "ris" / "asreview__faulty_year.ris"
+    result = run("import", str(path), "--source", "S", "--db", db, "--format", "json")
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.output)
+    assert report["warnings"] == [
+        "line 1: record 'The Value of Radiologic Interventions and 18 F-DO…': "
+        "PY '10 15' holds no year; the year is left empty"
+    ]
+    rec = json.loads(run("records", "show", "1", "--db", db, "--format", "json").output)
+    assert rec["year"] is None and "PY  - 10 15" in rec["raw"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data", "expected"),
+    [
+        ("ris", "TY  - JOUR\nID  - R1\nTI  - T\nPY  - n.d.\nDA  - 2019/05/01\nER  - \n",
+         (2019, "record 'R1': PY 'n.d.' holds no year; the year 2019 is from DA")),
+        ("nbib", "PMID- 123\nTI  - T\nDP  - Spring\n\n",
+         (None, "record '123': DP 'Spring' holds no year; the year is left empty")),
+        ("wos", "FN Web of Science\nVR 1.0\nPT J\nTI T\nPY in press\nUT WOS:9\nER\nEF\n",
+         (None, "record 'WOS:9': PY 'in press' holds no year; the year is left empty")),
+        ("csv", "Title,Year,DOI\nA study,forthcoming,10.1000/x\n",
+         (None, "record 'A study': column 'Year' 'forthcoming' holds no year; the year is left "
+                "empty")),
+        ("bibtex", "@article{k1,\n  title = {T},\n  year = {n.d.}\n}\n",
+         (None, "record 'k1': year 'n.d.' holds no year; the year is left empty")),
+        ("endnote_tagged", "%0 Journal Article\n%T T\n%D undated\n%M E1\n",
+         (None, "record 'E1': %D 'undated' holds no year; the year is left empty")),
+        ("endnote_xml",
+         "<xml><records><record><rec-number>7</rec-number><titles><title>T</title></titles>"
+         "<dates><year>in press</year></dates></record></records></xml>",
+         (None, "record '7': dates/year 'in press' holds no year; the year is left empty")),
+    ],
+)  # fmt: skip
+def test_unparseable_year_warns_in_every_format(
+    fmt: str, data: str, expected: tuple[int | None, str]
+) -> None:
+    parsed = parse_bytes(data.encode(), name=f"y.{fmt}", format=fmt)
+    (citation,) = parsed.citations
+    year, message = expected
+    assert citation.year == year
+    assert [w.message for w in parsed.warnings] == [message]
+
+
+@needs_fixtures
+@pytest.mark.parametrize(
+    ("fname", "key", "line", "first"),
+    [
+        ("colrev__loader_bib_data.bib", "articlewriter_firstrandomword_2020", 19, 1),
+        ("bibtexparser__biber-examples.bib", "tmn4", 1543, 1535),
+    ],
+)
+def test_duplicate_bibtex_keys_warn(fname: str, key: str, line: int, first: int) -> None:
+    parsed = parse_file(FORMATS_DIR / "bibtex" / fname)
+    dups = [w for w in parsed.warnings if "citation key used again" in w.message]
+    assert [(w.line, w.message.split(":")[0]) for w in dups] == [(line, f"record {key!r}")]
+    assert f"first on line {first})" in dups[0].message
+    assert sum(c.source_key == key for c in parsed.citations) == 2  # both kept
+
+
+def test_bibtex_keys_differing_only_in_case_clash() -> None:
+    data = (
+        b"@article{Smith2020, title={A}}\n@article{smith2020, title={B}}\n@article{x, title={C}}\n"
+    )
+    parsed = parse_bytes(data, name="c.bib")
+    (warning,) = parsed.warnings
+    assert warning.line == 2
+    assert "first on line 1 as 'Smith2020'" in warning.message

@@ -19,6 +19,7 @@ from dataclasses import replace
 from reviewtool.domain import CitationIn
 from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.importing import normalize as nz
+from reviewtool.importing.parsers import _repeats as rp
 from reviewtool.importing.parsers._base import (
     BadRecord,
     ParseWarning,
@@ -27,7 +28,6 @@ from reviewtool.importing.parsers._base import (
     split_lines,
     width_problem,
 )
-from reviewtool.importing.parsers._repeats import record_label
 
 __all__ = ["FIELD_ALIASES", "parse"]
 
@@ -271,12 +271,14 @@ def parse(
                 continue
             row, named = fixed
             realigned.append(start)
-        citation = _citation(row, headers, cols, raw=raw, line=start)
+        notes: list[str] = []
+        citation = _citation(row, headers, cols, raw=raw, line=start, notes=notes)
         if named:
             citation = replace(citation, extra={**citation.extra, **named})
         yield citation
         if warning is not None:
-            yield ParseWarning(start, f"{record_label(citation)}: {warning}")
+            notes.insert(0, warning)
+        yield from rp.record_warnings(citation, notes)
         if progress is not None:
             progress(count)
     if realigned and series is not None:
@@ -309,7 +311,13 @@ def _cell(row: list[str], i: int | None) -> str | None:
 
 
 def _citation(
-    row: list[str], headers: list[str], cols: dict[str, int], *, raw: str, line: int
+    row: list[str],
+    headers: list[str],
+    cols: dict[str, int],
+    *,
+    raw: str,
+    line: int,
+    notes: list[str],
 ) -> CitationIn:
     def get(field: str) -> str | None:
         return _cell(row, cols.get(field))
@@ -331,7 +339,10 @@ def _citation(
         line=line,
         title=nz.clean_text(get("title")),
         authors=_authors(get("authors")),
-        year=nz.parse_year(get("year")),
+        year=rp.year(
+            [(f"column {headers[cols['year']]!r}" if "year" in cols else "year", get("year"))],
+            notes,
+        ),
         journal=nz.clean_text(get("journal")),
         volume=get("volume"),
         issue=get("issue"),

@@ -15,6 +15,7 @@ from xml.parsers import expat
 from reviewtool.domain import CitationIn
 from reviewtool.errors import ParseError
 from reviewtool.importing import normalize as nz
+from reviewtool.importing.parsers import _repeats as rp
 from reviewtool.importing.parsers._base import BadRecord, ParseWarning, Progress, RecordStream
 
 __all__ = ["parse"]
@@ -75,7 +76,7 @@ def _key(rec: _Record) -> str | None:
     return values[0].strip() if values else None
 
 
-def _citation(rec: _Record, raw: str, ref_type_name: str | None) -> CitationIn:
+def _citation(rec: _Record, raw: str, ref_type_name: str | None, notes: list[str]) -> CitationIn:
     f = rec.fields
 
     def one(name: str) -> str | None:
@@ -121,7 +122,7 @@ def _citation(rec: _Record, raw: str, ref_type_name: str | None) -> CitationIn:
         line=rec.line,
         title=one("title"),
         authors=nz.normalize_authors(f.get("author", ())),
-        year=nz.parse_year(one("year")) or nz.parse_year(one("date")),
+        year=rp.year([("dates/year", one("year")), ("pub-dates/date", one("date"))], notes),
         journal=journal,
         volume=one("volume"),
         issue=one("number") or one("issue"),
@@ -152,7 +153,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
     data = text.encode("utf-8")
     # The text is already decoded; tell expat so it ignores the declared encoding.
     parser = expat.ParserCreate(encoding="utf-8")
-    out: list[CitationIn | BadRecord] = []
+    out: list[CitationIn | BadRecord | ParseWarning] = []
     stack: list[str] = []
     state: dict[str, _Record | None] = {"rec": None}
     ref_type: dict[str, str | None] = {"name": None}
@@ -201,7 +202,10 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
         if tag == "record":
             end = data.find(b">", parser.CurrentByteIndex) + 1
             raw = raw_slice(rec.start_byte, end)
-            out.append(_citation(rec, raw, ref_type["name"]))
+            notes: list[str] = []
+            citation = _citation(rec, raw, ref_type["name"], notes)
+            out.append(citation)
+            out.extend(rp.record_warnings(citation, notes))
             state["rec"] = None
             count += 1
             if progress is not None:

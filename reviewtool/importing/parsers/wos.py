@@ -101,8 +101,13 @@ def to_citation(
         line=line,
         title=title,
         authors=nz.normalize_authors(authors),
-        year=nz.parse_year(rp.first_value("PY", _many(rec, "publication_year"), notes))
-        or nz.parse_year(_one(rec, "publication_date")),
+        year=rp.year(
+            [
+                ("PY", rp.first_value("PY", _many(rec, "publication_year"), notes)),
+                ("PD", _one(rec, "publication_date")),
+            ],
+            notes,
+        ),
         journal=nz.clean_text(rp.first_value("SO", _many(rec, "publication_name"), notes)),
         volume=rp.first_value("VL", _many(rec, "volume"), notes),
         issue=rp.first_value("IS", _many(rec, "issue"), notes),
