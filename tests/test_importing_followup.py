@@ -205,6 +205,7 @@ def test_latin1_text_guessed_warns_with_line_and_forced_encoding_must_fit() -> N
     assert warning.line == 3 and "byte 0xFC on line 3" in warning.message
     assert "--encoding gbk" not in warning.message  # an odd run of high bytes: no CJK hint
     assert parse_bytes(data, name="m.ris", encoding="latin-1").warnings == ()
+    assert parse_bytes(data, name="m.ris", encoding="cp1252").warnings == ()
     with pytest.raises(Exception, match=r"m\.ris:3: not valid utf-8"):
         parse_bytes(data, name="m.ris", encoding="utf-8")
 

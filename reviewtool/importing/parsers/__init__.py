@@ -196,7 +196,8 @@ def parse_bytes(
         column_map=column_map,
         progress=progress,
     )
-    notes = decoding_warnings(data, text, used, name=name)
+    # An encoding the user named is no guess: only detection's guesses and replacements warn.
+    notes = decoding_warnings(data, text, used, name=name) if encoding is None else []
     if not notes:
         return parsed
     starts = [c.line for c in parsed.citations]
