@@ -63,6 +63,23 @@ def test_scopus_csv_unnamed_funding_text_cells_do_not_shift_the_row(db: str) -> 
     assert len(funding2) == 1 and funding2[0].startswith("Development of MUFINS was funded")
 
 
+def test_scopus_funding_text_cells_are_named_only_when_every_later_column_checks_out() -> None:
+    header = b"Title,Year,Funding Text 1,PubMed ID,EID\n"
+    two_more = b"T1,2020,f1,f2,f3,123,2-s2.0-1\n"
+    parsed = parse_bytes(header + two_more, name="s.csv")
+    (c,) = parsed.citations
+    assert (c.pmid, c.source_key) == ("123", "2-s2.0-1")
+    assert (c.extra["Funding Text 1"], c.extra["Funding Text 2"], c.extra["Funding Text 3"]) == (
+        "f1",
+        "f2",
+        "f3",
+    )
+    # An extra cell at the end is no funding text: read that way the PubMed ID would be an EID.
+    elsewhere = b"T2,2021,f1,456,2-s2.0-2,stray\n"
+    with pytest.raises(Exception, match=r"s\.csv:2: .*field 6 \('stray'\) has no column"):
+        parse_bytes(header + elsewhere, name="s.csv")
+
+
 def test_csv_row_with_an_extra_field_in_the_middle_is_refused_with_its_line() -> None:
     data = (
         b"Title,Year,DOI,Language\n"
