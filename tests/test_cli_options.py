@@ -118,6 +118,7 @@ def test_import_skip_bad_counts_found_imported_and_skipped(tmp_path: Path) -> No
     text = " ".join(result.stdout.split())  # rich wraps long lines at the terminal width
     assert text.startswith("Imported 2 records from zoorec.txt (wos, utf-8) as batch 1")
     assert (
-        "3 records found, 2 imported, 1 skipped as bad: skipped line 9: record has no ER " in text
+        "3 records found, 2 imported, 1 skipped as bad: skipped line 9, record 'ZOOREC:2': "
+        "record has no ER " in text
     )
     assert "1 warnings: warning: line 3: tag 'TA' is not a Web of Science field" in text

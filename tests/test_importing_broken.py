@@ -23,8 +23,7 @@ REFUSED = {
     "nbib_truncated_mid_abstract.nbib": (None, 9, 1),
     "wos_plaintext_truncated_no_EF.isi": (415, 5, 1),
     "endnote_xml_truncated.xml": (1, 2, 1),
-    "endnote_xml_missing_record_end_tag.xml": (1, 4, 2),
-    "endnote_xml_missing_root_close.xml": (1, 5, 1),
+    "endnote_xml_missing_record_end_tag.xml": (1, 4, 1),
     "bibtex_missing_closing_brace.bib": (29, 10, 1),
     "bibtex_unbalanced_brace_in_title.bib": (2, 10, 1),
     "csv_truncated_mid_quoted_field.csv": (9, 7, 1),
@@ -39,6 +38,8 @@ ACCEPTED = {
     "ris_utf16le_bom.ris": (10, "utf-16"),
     "bibtex_latin1_encoded.bib": (10, "cp1252"),
     "endnote_xml_5_records_wellformed.xml": (5, "utf-8"),
+    # Cut off after its last complete record: the 5 records are read, with a warning.
+    "endnote_xml_missing_root_close.xml": (5, "utf-8"),
 }
 
 

@@ -63,7 +63,13 @@ def register(app: typer.Typer) -> None:
             None,
             "--input-format",
             help="Read the files as this format instead of detecting it: ris, nbib, ovid, bibtex, "
-            "endnote_xml, endnote_tagged, wos, wos_tab, csv. (--format sets the output.)",
+            "endnote_xml, endnote_tagged, wos, wos_tab, csv (any case). (--format sets the output.)",
+        ),
+        encoding: str | None = typer.Option(
+            None,
+            "--encoding",
+            help="Read the files in this text encoding (e.g. cp1252, gbk, shift_jis) instead of "
+            "detecting it; a guessed legacy encoding is reported as a warning.",
         ),
         skip_bad: bool = typer.Option(
             False, "--skip-bad", help="Import the good records; list the bad ones."
@@ -107,13 +113,13 @@ def register(app: typer.Typer) -> None:
 
                     reports = import_files(
                         session, actor=actor_name(actor), paths=files, source=source, searched_on=searched,
-                        query=query, format=input_format, skip_bad=skip_bad, force=force, column_map=column_map,
+                        query=query, format=input_format, encoding=encoding, skip_bad=skip_bad, force=force, column_map=column_map,
                         progress=progress,
                     )  # fmt: skip
             else:
                 reports = import_files(
                     session, actor=actor_name(actor), paths=files, source=source, searched_on=searched,
-                    query=query, format=input_format, skip_bad=skip_bad, force=force, column_map=column_map,
+                    query=query, format=input_format, encoding=encoding, skip_bad=skip_bad, force=force, column_map=column_map,
                 )  # fmt: skip
         if output is OutputFormat.JSON:
             typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
@@ -139,8 +145,11 @@ def register(app: typer.Typer) -> None:
                     highlight=False,
                 )
             for bad in r.bad:
+                key = f", record {bad['source_key']!r}" if bad.get("source_key") else ""
                 out.print(
-                    f"  skipped line {bad['line']}: {bad['reason']}", highlight=False, markup=False
+                    f"  skipped line {bad['line']}{key}: {bad['reason']}",
+                    highlight=False,
+                    markup=False,
                 )
             if r.warnings:
                 out.print(f"  {len(r.warnings)} warnings:", highlight=False)

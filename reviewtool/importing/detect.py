@@ -11,7 +11,7 @@ import re
 
 from reviewtool.errors import InvalidInput
 
-__all__ = ["FORMATS", "decode", "detect_format"]
+__all__ = ["FORMATS", "GUESSED", "check_encoding", "decode", "decoding_warnings", "detect_format"]
 
 FORMATS: tuple[str, ...] = (
     "ris",
@@ -37,8 +37,104 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 _BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
-def decode(data: bytes, *, name: str = "<input>") -> tuple[str, str]:
+GUESSED: tuple[str, ...] = ("cp1252", "latin-1")
+"""Encodings ``decode`` falls back to when the bytes are neither UTF-8 nor UTF-16: a guess."""
+
+# Double-byte code pages worth naming when a guessed file's bytes are also valid in them.
+_DOUBLE_BYTE = ("gbk", "big5", "shift_jis", "euc-kr")
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+
+
+def check_encoding(encoding: str) -> str:
+    """The canonical name of a text encoding the user named (``--encoding``).
+
+    Raises ``InvalidInput`` (one line) for a name Python does not know or a codec that is not a
+    text encoding (``base64``, ``rot13`` ...).
+    """
+    try:
+        info = codecs.lookup(encoding.strip())
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise InvalidInput(
+            f"--encoding: unknown text encoding {encoding!r} "
+            "(e.g. utf-8, utf-16, cp1252, latin-1, gbk, gb18030, big5, shift_jis, euc-kr)"
+        )
+    return info.name
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """1-based line of byte ``offset``, counting CRLF, CR and LF as ``split_lines`` does."""
+    head = data[:offset]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+
+
+def decoding_warnings(data: bytes, text: str, encoding: str, *, name: str) -> list[tuple[int, str]]:
+    """``(line, message)`` pairs for what decoding had to guess or replace, in file order.
+
+    A legacy code page (``GUESSED``) is a guess: one message names the file, the encoding and the
+    line of the first byte that is not UTF-8, and the double-byte code pages (GBK, Big5,
+    Shift-JIS, EUC-KR) in which the bytes are also valid when every run of high bytes has even
+    length. For ``"utf-8 (N invalid bytes replaced)"``, one message per line holding a U+FFFD.
+    """
+    out: list[tuple[int, str]] = []
+    if encoding in GUESSED:
+        try:
+            data.decode("utf-8")
+            start = 0
+        except UnicodeDecodeError as exc:
+            start = exc.start
+        hint = ""
+        runs = _HIGH_RUN.findall(data)
+        if runs and all(len(r) % 2 == 0 for r in runs):
+            also = []
+            for codec in _DOUBLE_BYTE:
+                try:
+                    data.decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                also.append(codec)
+            if also:
+                hint = (
+                    f"; the bytes are also valid {' and '.join(also)}: if the text is Chinese, "
+                    f"Japanese or Korean, import again with --encoding {also[0]}"
+                )
+        out.append(
+            (
+                _line_of(data, start),
+                f"{name} is not UTF-8 or UTF-16 (byte 0x{data[start]:02X} on line "
+                f"{_line_of(data, start)}); read as {encoding}, a guess: check its non-ASCII "
+                f"letters, or name the encoding with --encoding{hint}",
+            )
+        )
+    elif encoding.startswith("utf-8 (") and "\ufffd" in text:
+        for number, line in enumerate(_split_lines(text), start=1):
+            n = line.count("\ufffd")
+            if n:
+                at = line.index("\ufffd")
+                context = line[max(0, at - 30) : at + 30].strip()
+                out.append(
+                    (
+                        number,
+                        f"{n} invalid UTF-8 byte{'s' if n != 1 else ''} replaced with U+FFFD "
+                        f"on this line ({context!r})",
+                    )
+                )
+    return out
+
+
+def _split_lines(text: str) -> list[str]:
+    """``text`` split on CRLF, CR or LF (the parsers' line numbering)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def decode(data: bytes, *, name: str = "<input>", encoding: str | None = None) -> tuple[str, str]:
     """Decode ``data`` and return ``(text, encoding)``.
+
+    ``encoding`` (the user's ``--encoding``) forces one codec: the bytes must be valid in it, else
+    ``InvalidInput`` names the file, line and byte. Otherwise:
 
     Order: a byte-order mark decides (UTF-8, UTF-16, UTF-32); then strict UTF-8; then UTF-8 with
     U+FFFD for a handful of corrupt bytes in an otherwise clearly UTF-8 file (reported as
@@ -47,10 +143,22 @@ def decode(data: bytes, *, name: str = "<input>") -> tuple[str, str]:
     was used, so the import record can state it.
 
     Raises ``InvalidInput`` when the text looks binary (NULs or many control characters).
+    ``decoding_warnings`` says what a guess or a replacement may have cost.
     """
     text: str | None = None
+    forced = encoding
     encoding = ""
-    for bom, codec in _BOMS:
+    if forced is not None:
+        codec = check_encoding(forced)
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                f"{name}:{_line_of(data, exc.start)}: not valid {codec} (byte "
+                f"0x{data[exc.start]:02X} at offset {exc.start}: {exc.reason}); check --encoding"
+            ) from None
+        encoding = codec
+    for bom, codec in _BOMS if text is None else ():
         if data.startswith(bom):
             try:
                 text = data.decode(codec)

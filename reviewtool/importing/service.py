@@ -22,6 +22,7 @@ from reviewtool.access import require
 from reviewtool.audit.events import RecordsImported
 from reviewtool.domain import Action, CitationIn
 from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
+from reviewtool.importing.detect import FORMATS, check_encoding
 from reviewtool.importing.parsers import ParsedFile, parse_bytes
 from reviewtool.storage.models import ImportBatch, Record
 from reviewtool.storage.snapshots import batch_state
@@ -107,6 +108,7 @@ def import_files(
     searched_on: str | None = None,
     query: str | None = None,
     format: str | None = None,
+    encoding: str | None = None,
     skip_bad: bool = False,
     force: bool = False,
     column_map: dict[str, str] | None = None,
@@ -114,6 +116,9 @@ def import_files(
 ) -> list[ImportReport]:
     """Import export files as batches (see the module docstring for the all-or-nothing rule).
 
+    ``format`` forces the input format (any case) and ``encoding`` the text encoding of every
+    file (``InvalidInput`` for an unknown one, before any file is read); otherwise both are
+    detected, and a guessed legacy code page is reported in the batch's warnings.
     ``progress(file_name, records_so_far)`` is called while a file is parsed.
     """
     require(session, actor, Action.IMPORT_RECORDS)
@@ -122,6 +127,14 @@ def import_files(
     searched = _check_date(searched_on)
     if not paths:
         raise InvalidInput("give at least one file to import")
+    if encoding is not None:
+        encoding = check_encoding(encoding)
+    if format is not None:
+        format = format.strip().lower().replace("-", "_")
+        if format not in FORMATS:
+            raise InvalidInput(
+                f"--input-format: unknown format {format!r}; use one of {', '.join(FORMATS)}"
+            )
 
     loaded: list[_Loaded] = []
     seen: dict[str, Path] = {}
@@ -147,6 +160,7 @@ def import_files(
             data,
             name=name,
             format=format,
+            encoding=encoding,
             skip_bad=skip_bad,
             column_map=column_map,
             progress=callback,

@@ -9,6 +9,7 @@ Format modules are imported lazily so that importing this package stays cheap.
 
 from __future__ import annotations
 
+import bisect
 import gc
 import importlib
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from pathlib import Path
 from reviewtool.domain import CitationIn
 from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.importing import normalize as nz
-from reviewtool.importing.detect import FORMATS, decode, detect_format
+from reviewtool.importing.detect import FORMATS, decode, decoding_warnings, detect_format
 from reviewtool.importing.parsers._base import BadRecord, ParseWarning, Progress, excerpt
 from reviewtool.importing.parsers._repeats import record_label
 
@@ -102,7 +103,8 @@ def parse_text(
     column_map: dict[str, str] | None = None,
     progress: Progress | None = None,
 ) -> ParsedFile:
-    """Parse already-decoded ``text`` in the given ``format`` (see ``parse_bytes``)."""
+    """Parse already-decoded ``text`` in the given ``format``, any case (see ``parse_bytes``)."""
+    format = format.strip().lower().replace("-", "_")
     if format not in _MODULES:
         raise InvalidInput(f"{name}: unknown format {format!r}; use one of {', '.join(FORMATS)}")
     module = importlib.import_module(f"{__name__}.{_MODULES[format]}")
@@ -166,6 +168,7 @@ def parse_bytes(
     *,
     name: str,
     format: str | None = None,
+    encoding: str | None = None,
     skip_bad: bool = False,
     column_map: dict[str, str] | None = None,
     progress: Progress | None = None,
@@ -173,7 +176,8 @@ def parse_bytes(
     """Decode, detect and parse one export file.
 
     ``name`` is used in every message (pass the path as the user typed it). ``format`` overrides
-    detection. ``column_map`` maps CitationIn field names to CSV column headers
+    detection (any case); ``encoding`` overrides the decoding order of ``detect.decode``, whose
+    guesses (a legacy code page, replaced bytes) come back as warnings naming the line and record. ``column_map`` maps CitationIn field names to CSV column headers
     (``{"title": "Article Title"}``); unmapped fields are matched by common header names.
     ``progress`` is called with the number of records processed so far.
 
@@ -181,23 +185,37 @@ def parse_bytes(
     Raises ``ParseError`` naming the file, line and record at the first bad record unless
     ``skip_bad`` is set, and ``InvalidInput`` for undecodable, binary or unrecognisable files.
     """
-    text, encoding = decode(data, name=name)
+    text, used = decode(data, name=name, encoding=encoding)
     fmt = format or detect_format(text, name=name)
-    return parse_text(
+    parsed = parse_text(
         text,
         name=name,
         format=fmt,
-        encoding=encoding,
+        encoding=used,
         skip_bad=skip_bad,
         column_map=column_map,
         progress=progress,
     )
+    # An encoding the user named is no guess: only detection's guesses and replacements warn.
+    notes = decoding_warnings(data, text, used, name=name) if encoding is None else []
+    if not notes:
+        return parsed
+    starts = [c.line for c in parsed.citations]
+    found: list[ParseWarning] = []
+    for line, message in notes:
+        # Name the record the line belongs to (the last one starting at or before it).
+        at = bisect.bisect_right(starts, line) - 1
+        if at >= 0 and not message.startswith(name):
+            message = f"{record_label(parsed.citations[at])}: {message}"
+        found.append(ParseWarning(line, message))
+    return replace(parsed, warnings=(*found, *parsed.warnings))
 
 
 def parse_file(
     path: str | Path,
     *,
     format: str | None = None,
+    encoding: str | None = None,
     skip_bad: bool = False,
     column_map: dict[str, str] | None = None,
     progress: Progress | None = None,
@@ -212,6 +230,7 @@ def parse_file(
         data,
         name=str(path),
         format=format,
+        encoding=encoding,
         skip_bad=skip_bad,
         column_map=column_map,
         progress=progress,

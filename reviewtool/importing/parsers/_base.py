@@ -21,6 +21,7 @@ __all__ = [
     "RecordStream",
     "excerpt",
     "split_lines",
+    "width_problem",
 ]
 
 Progress = Callable[[int], None]
@@ -72,3 +73,36 @@ def split_lines(text: str) -> list[str]:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.split("\n")
+
+
+def width_problem(cells: list[str], headers: list[str]) -> tuple[list[str], str | None, str | None]:
+    """Check one table row's field count against its header: ``(cells, bad_reason, warning)``.
+
+    A row may never be read shifted without a word. Extra cells that are all empty (a trailing
+    delimiter) are dropped. Extra cells holding text make the row bad (``bad_reason``): which
+    column the header lacks cannot be told without guessing, so the reason names the first
+    extra field. A short row is read from the left and ``warning`` names the columns it lacks.
+    """
+    width = len(headers)
+    if len(cells) > width:
+        extra = cells[width:]
+        if not any(c.strip() for c in extra):
+            return cells[:width], None, None
+        first = next(i for i, c in enumerate(extra) if c.strip())
+        return (
+            cells,
+            f"row has {len(cells)} fields but the header has {width}: field {width + first + 1} "
+            f"({excerpt(extra[first], 40)!r}) has no column, and which column the header lacks "
+            "cannot be told; fix the row or the header",
+            None,
+        )
+    if len(cells) < width:
+        missing = [h or f"column {i + 1}" for i, h in enumerate(headers[len(cells) :], len(cells))]
+        shown = ", ".join(repr(h) for h in missing[:3]) + (" ..." if len(missing) > 3 else "")
+        return (
+            cells,
+            None,
+            f"row has {len(cells)} fields but the header has {width}; read from the left, "
+            f"with no value for {shown}",
+        )
+    return cells, None, None

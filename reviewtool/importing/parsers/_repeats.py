@@ -33,6 +33,7 @@ __all__ = [
     "record_warnings",
     "title_and_alternatives",
     "unknown_tag_warnings",
+    "year",
 ]
 
 ALTERNATIVE_TITLE = "alternative_title"
@@ -127,6 +128,41 @@ def first_value(tag: str, values: Sequence[str | None], notes: list[str]) -> str
         others = ", ".join(repr(excerpt(g, 40)) for g in given[1:])
         notes.append(f"{tag} appears {len(given)} times; {given[0]!r} is kept, not {others}")
     return given[0]
+
+
+def year(candidates: Sequence[tuple[str, str | None]], notes: list[str]) -> int | None:
+    """The publication year from ``candidates``: ``(field label, value)`` pairs, most trusted first.
+
+    The year is the first candidate's that holds one (``normalize.parse_year``). A value that
+    holds no year never vanishes in silence: a note names it when it is the first (main year)
+    field, saying where the year came from instead or that it is left empty; and when no field
+    holds a year, a note names the first value given. (Later date fields that hold only a month
+    or a day, as EndNote's pub-dates often do, are not worth a note when the year is found.)
+    The value itself stays in the record's raw text.
+    """
+    found: int | None = None
+    source = ""
+    for label, value in candidates:
+        found = nz.parse_year(value)
+        if found is not None:
+            source = label
+            break
+    given = [(label, value.strip()) for label, value in candidates if value and value.strip()]
+    if not given:
+        return found
+    first_label, first_value = candidates[0]
+    if first_value and first_value.strip() and nz.parse_year(first_value) is None:
+        shown = excerpt(first_value.strip(), 40)
+        if found is not None:
+            notes.append(
+                f"{first_label} {shown!r} holds no year; the year {found} is from {source}"
+            )
+        else:
+            notes.append(f"{first_label} {shown!r} holds no year; the year is left empty")
+    elif found is None:
+        label, value = given[0]
+        notes.append(f"{label} {excerpt(value, 40)!r} holds no year; the year is left empty")
+    return found
 
 
 def record_label(citation: CitationIn) -> str:

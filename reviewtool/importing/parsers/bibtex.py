@@ -30,6 +30,7 @@ from bibtexparser.model import DuplicateFieldKeyBlock, Entry, ParsingFailedBlock
 
 from reviewtool.domain import CitationIn
 from reviewtool.importing import normalize as nz
+from reviewtool.importing.parsers import _repeats as rp
 from reviewtool.importing.parsers._base import BadRecord, Progress, RecordStream
 
 __all__ = ["parse", "read_entry", "to_citation"]
@@ -302,8 +303,13 @@ def _author(name: str) -> str | None:
     return nz.normalize_author(cleaned)
 
 
-def to_citation(entry: dict[str, str], *, raw: str, line: int) -> CitationIn:
-    """Map one bibtexparser entry dict (lowercase field names, ``ID``, ``ENTRYTYPE``)."""
+def to_citation(
+    entry: dict[str, str], *, raw: str, line: int, notes: list[str] | None = None
+) -> CitationIn:
+    """Map one bibtexparser entry dict (lowercase field names, ``ID``, ``ENTRYTYPE``).
+
+    A ``year`` (or biblatex ``date``) that holds no year is noted in ``notes`` (``_repeats.year``).
+    """
 
     def get(*names: str) -> str | None:
         for n in names:
@@ -349,7 +355,9 @@ def to_citation(entry: dict[str, str], *, raw: str, line: int) -> CitationIn:
         line=line,
         title=text("title"),
         authors=authors,
-        year=nz.parse_year(get("year", "date")),
+        year=rp.year(
+            [("year", get("year")), ("date", get("date"))], [] if notes is None else notes
+        ),
         journal=text("journal", "journaltitle", "booktitle"),
         volume=text("volume"),
         issue=text("number", "issue"),
@@ -414,6 +422,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
     """Yield each BibTeX entry of ``text`` as a ``CitationIn`` or a ``BadRecord``."""
     macros: dict[str, str] = {}
     count = 0
+    keys: dict[str, tuple[str, int]] = {}
     for line, kind, raw, problem in _blocks(text):
         if kind in _SKIP_TYPES:
             continue
@@ -434,7 +443,20 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
             }
             entry["ID"] = read[1]
             entry["ENTRYTYPE"] = read[0]
-            yield to_citation(entry, raw=raw, line=line)
+            notes: list[str] = []
+            citation = to_citation(entry, raw=raw, line=line, notes=notes)
+            yield citation
+            key = (read[1] or "").strip()
+            if key:
+                # BibTeX compares keys without case: "Smith2020" and "smith2020" clash too.
+                earlier = keys.setdefault(key.casefold(), (key, line))
+                if earlier[1] != line:
+                    same = "" if earlier[0] == key else f" as {earlier[0]!r}"
+                    notes.append(
+                        f"citation key used again (first on line {earlier[1]}{same}); both "
+                        "entries are imported as separate records"
+                    )
+            yield from rp.record_warnings(citation, notes)
         count += 1
         if progress is not None:
             progress(count)

@@ -2,7 +2,10 @@
 
 Columns are matched to CitationIn fields by an explicit ``column_map`` ({field: header}) first and
 then by common header names. Unmapped non-empty cells go to ``extra`` under their header, so no
-column is lost. Rows with more cells than the header (Scopus' trailing comma) are tolerated.
+column is lost. A row whose field count differs from the header is never read shifted in silence:
+empty extra cells (a trailing delimiter) are dropped; Scopus' unnamed "Funding Text 2".. cells are
+recognised and read as such (with one warning); any other extra cell makes the row bad; a short
+row is read from the left with a warning naming the columns it lacks.
 """
 
 from __future__ import annotations
@@ -11,11 +14,20 @@ import ast
 import csv
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from reviewtool.domain import CitationIn
 from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.importing import normalize as nz
-from reviewtool.importing.parsers._base import BadRecord, Progress, RecordStream, split_lines
+from reviewtool.importing.parsers import _repeats as rp
+from reviewtool.importing.parsers._base import (
+    BadRecord,
+    ParseWarning,
+    Progress,
+    RecordStream,
+    split_lines,
+    width_problem,
+)
 
 __all__ = ["FIELD_ALIASES", "parse"]
 
@@ -62,6 +74,67 @@ _FIELDS = frozenset(FIELD_ALIASES)
 _IDENTIFYING = ("title", "authors", "doi", "pmid", "year")
 # Excel writes "sep=;" (or "sep=,", "sep=\t" ...) as the first line to name the delimiter.
 _SEP_DIRECTIVE = re.compile(r'^"?sep=(.)"?\s*$', re.IGNORECASE)
+# A numbered header ("Funding Text 1"). Scopus writes one cell per funding text of a record but
+# names only the first in the header, so rows carry unnamed "Funding Text 2".. cells right after it
+# (litstudy's scopus.csv: 56 of 58 rows have 46 fields under a 45-column header).
+_NUMBERED = re.compile(r"^(.*\S)\s+(\d+)$")
+
+
+def _numbered_series_end(headers: list[str]) -> tuple[int, str, int] | None:
+    """``(index, base, number)`` of the last header of the only numbered series, if exactly one."""
+    ends: dict[str, tuple[int, int]] = {}
+    for i, h in enumerate(headers):
+        m = _NUMBERED.match(h)
+        if m and not re.fullmatch(r"[\d\s]*", m.group(1)):
+            base, n = m.group(1), int(m.group(2))
+            if base not in ends or n > ends[base][1]:
+                ends[base] = (i, n)
+    if len(ends) != 1:
+        return None
+    ((base, (i, n)),) = ends.items()
+    return i, base, n
+
+
+def _valid(field: str, header: str, value: str) -> bool:
+    if field == "doi":
+        return nz.normalize_doi(value) is not None
+    if field == "pmid":
+        return value.isdigit()
+    if field == "year":
+        return nz.parse_year(value) is not None
+    if field == "source_key" and _squash(header) == "eid":
+        return value.startswith("2-s2.0-")
+    return True
+
+
+def _realign(
+    row: list[str], headers: list[str], cols: dict[str, int], series: tuple[int, str, int] | None
+) -> tuple[list[str], dict[str, str]] | None:
+    """The row with its unnamed series cells taken out (and named), when that reading checks out.
+
+    Accepted only when every identifier column after the series (DOI, PMID, year, Scopus EID)
+    that holds a value is valid once the cells are taken out, and at least one does.
+    """
+    if series is None:
+        return None
+    at, base, number = series
+    k = len(row) - len(headers)
+    fixed = row[: at + 1] + row[at + 1 + k :]
+    checked = 0
+    for field, i in cols.items():
+        if i <= at or not fixed[i].strip():
+            continue
+        if not _valid(field, headers[i], fixed[i].strip()):
+            return None
+        checked += 1
+    if not checked:
+        return None
+    named = {
+        f"{base} {number + j + 1}": cell.strip()
+        for j, cell in enumerate(row[at + 1 : at + 1 + k])
+        if cell.strip()
+    }
+    return fixed, named
 
 
 def _squash(header: str) -> str:
@@ -163,6 +236,8 @@ def parse(
         )
     consumed.clear()
     count = 0
+    series = _numbered_series_end(headers)
+    realigned: list[int] = []
     while True:
         start = line_no[0] + 1
         try:
@@ -186,10 +261,34 @@ def parse(
                 "a quoted field is not closed before the end of the file (truncated?)",
                 raw,
             )
-        else:
-            yield _citation(row, headers, cols, raw=raw, line=start)
+            continue
+        named: dict[str, str] = {}
+        row, bad_reason, warning = width_problem(row, headers)
+        if bad_reason is not None:
+            fixed = _realign(row, headers, cols, series)
+            if fixed is None:
+                yield BadRecord(start, _cell(row, cols.get("source_key")), bad_reason, raw)
+                continue
+            row, named = fixed
+            realigned.append(start)
+        notes: list[str] = []
+        citation = _citation(row, headers, cols, raw=raw, line=start, notes=notes)
+        if named:
+            citation = replace(citation, extra={**citation.extra, **named})
+        yield citation
+        if warning is not None:
+            notes.insert(0, warning)
+        yield from rp.record_warnings(citation, notes)
         if progress is not None:
             progress(count)
+    if realigned and series is not None:
+        at, base, number = series
+        yield ParseWarning(
+            realigned[0],
+            f"{len(realigned)} rows (first on line {realigned[0]}) have more fields than the header: "
+            f"the cells after {headers[at]!r} are read as {base} {number + 1}.. (Scopus names only "
+            f"{headers[at]!r} in the header), and every later column checks out that way",
+        )
 
 
 def _authors(value: str | None) -> tuple[str, ...]:
@@ -212,7 +311,13 @@ def _cell(row: list[str], i: int | None) -> str | None:
 
 
 def _citation(
-    row: list[str], headers: list[str], cols: dict[str, int], *, raw: str, line: int
+    row: list[str],
+    headers: list[str],
+    cols: dict[str, int],
+    *,
+    raw: str,
+    line: int,
+    notes: list[str],
 ) -> CitationIn:
     def get(field: str) -> str | None:
         return _cell(row, cols.get(field))
@@ -234,7 +339,10 @@ def _citation(
         line=line,
         title=nz.clean_text(get("title")),
         authors=_authors(get("authors")),
-        year=nz.parse_year(get("year")),
+        year=rp.year(
+            [(f"column {headers[cols['year']]!r}" if "year" in cols else "year", get("year"))],
+            notes,
+        ),
         journal=nz.clean_text(get("journal")),
         volume=get("volume"),
         issue=get("issue"),

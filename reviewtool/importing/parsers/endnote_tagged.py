@@ -80,7 +80,7 @@ def to_citation(
         line=line,
         title=title,
         authors=nz.normalize_authors(fields.get("A", ())),
-        year=nz.parse_year(first("D")) or nz.parse_year(one("8")),
+        year=rp.year([("%D", first("D")), ("%8", one("8"))], notes),
         journal=nz.clean_text(one("J", "B")),
         volume=first("V"),
         issue=first("N"),

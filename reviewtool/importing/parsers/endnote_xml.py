@@ -15,18 +15,22 @@ from xml.parsers import expat
 from reviewtool.domain import CitationIn
 from reviewtool.errors import ParseError
 from reviewtool.importing import normalize as nz
-from reviewtool.importing.parsers._base import BadRecord, Progress, RecordStream
+from reviewtool.importing.parsers import _repeats as rp
+from reviewtool.importing.parsers._base import BadRecord, ParseWarning, Progress, RecordStream
 
 __all__ = ["parse"]
 
 _DTD = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _CHUNK = 1 << 20
+_RECORD_START = re.compile(rb"<record[\s>]")
+_REC_NUMBER = re.compile(rb"<rec-number>\s*(?:<style[^>]*>)?\s*([^<\s]+)")
 
 
 @dataclass
 class _Record:
     line: int
     start_byte: int
+    column: int = 0
     fields: dict[str, list[str]] = field(default_factory=dict)
     path: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
@@ -72,7 +76,7 @@ def _key(rec: _Record) -> str | None:
     return values[0].strip() if values else None
 
 
-def _citation(rec: _Record, raw: str, ref_type_name: str | None) -> CitationIn:
+def _citation(rec: _Record, raw: str, ref_type_name: str | None, notes: list[str]) -> CitationIn:
     f = rec.fields
 
     def one(name: str) -> str | None:
@@ -118,7 +122,7 @@ def _citation(rec: _Record, raw: str, ref_type_name: str | None) -> CitationIn:
         line=rec.line,
         title=one("title"),
         authors=nz.normalize_authors(f.get("author", ())),
-        year=nz.parse_year(one("year")) or nz.parse_year(one("date")),
+        year=rp.year([("dates/year", one("year")), ("pub-dates/date", one("date"))], notes),
         journal=journal,
         volume=one("volume"),
         issue=one("number") or one("issue"),
@@ -149,7 +153,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
     data = text.encode("utf-8")
     # The text is already decoded; tell expat so it ignores the declared encoding.
     parser = expat.ParserCreate(encoding="utf-8")
-    out: list[CitationIn | BadRecord] = []
+    out: list[CitationIn | BadRecord | ParseWarning] = []
     stack: list[str] = []
     state: dict[str, _Record | None] = {"rec": None}
     ref_type: dict[str, str | None] = {"name": None}
@@ -169,12 +173,16 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
                     BadRecord(
                         rec.line,
                         _key(rec),
-                        "record has no </record> end tag before the next <record>",
+                        f"record (line {rec.line}, column {rec.column + 1}) has no </record> end "
+                        f"tag before the next <record> (line {parser.CurrentLineNumber}, column "
+                        f"{parser.CurrentColumnNumber + 1})",
                         raw_slice(rec.start_byte, parser.CurrentByteIndex),
                     )
                 )
                 count += 1
-            state["rec"] = _Record(parser.CurrentLineNumber, parser.CurrentByteIndex)
+            state["rec"] = _Record(
+                parser.CurrentLineNumber, parser.CurrentByteIndex, parser.CurrentColumnNumber
+            )
             ref_type["name"] = None
             return
         if rec is None or tag == "style":
@@ -194,7 +202,10 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
         if tag == "record":
             end = data.find(b">", parser.CurrentByteIndex) + 1
             raw = raw_slice(rec.start_byte, end)
-            out.append(_citation(rec, raw, ref_type["name"]))
+            notes: list[str] = []
+            citation = _citation(rec, raw, ref_type["name"], notes)
+            out.append(citation)
+            out.extend(rp.record_warnings(citation, notes))
             state["rec"] = None
             count += 1
             if progress is not None:
@@ -230,7 +241,7 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
         out.clear()
         rec = state["rec"]
         message = expat.ErrorString(exc.code) if exc.code else str(exc)
-        where = f"line {exc.lineno}, column {exc.offset}"
+        where = f"line {exc.lineno}, column {exc.offset + 1}"
         if rec is not None:
             yield BadRecord(
                 rec.line,
@@ -238,9 +249,25 @@ def parse(text: str, *, name: str, progress: Progress | None = None) -> RecordSt
                 f"XML breaks off inside this record ({message} at {where}; truncated?)",
                 raw_slice(rec.start_byte, len(data)),
             )
-        else:
-            line = exc.lineno or 1
-            yield BadRecord(line, None, f"XML is not well-formed ({message} at {where})", "")
+        # Expat stops at the first error: every <record> after it is unread, and each is counted
+        # (with its line and rec-number) as a record skipped, never silently dropped.
+        error_at = max(parser.ErrorByteIndex, rec.start_byte + 1 if rec is not None else 0)
+        unread = [m.start() for m in _RECORD_START.finditer(data, error_at)]
+        for i, pos in enumerate(unread):
+            end = unread[i + 1] if i + 1 < len(unread) else len(data)
+            number = _REC_NUMBER.search(data, pos, end)
+            yield BadRecord(
+                data.count(b"\n", 0, pos) + 1,
+                number.group(1).decode("utf-8", errors="replace") if number else None,
+                f"not read: the XML is not well-formed before this record ({message} at {where})",
+                raw_slice(pos, end),
+            )
+        if rec is None and not unread:
+            yield ParseWarning(
+                exc.lineno or 1,
+                f"the XML is not well-formed after the last complete record ({message} at "
+                f"{where}); no <record> follows it, so it costs no record",
+            )
         return
     yield from out
     if count == 0 and not stack and "<record" in text:

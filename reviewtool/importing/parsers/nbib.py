@@ -196,8 +196,13 @@ def to_citation(
         line=line,
         title=title,
         authors=nz.normalize_authors(authors),
-        year=nz.parse_year(rp.first_value("DP", fields.get("DP", ()), notes))
-        or nz.parse_year(_one(fields, "DEP")),
+        year=rp.year(
+            [
+                ("DP", rp.first_value("DP", fields.get("DP", ()), notes)),
+                ("DEP", _one(fields, "DEP")),
+            ],
+            notes,
+        ),
         journal=nz.clean_text(_one(fields, "JT", "TA")),
         volume=rp.first_value("VI", fields.get("VI", ()), notes),
         issue=rp.first_value("IP", fields.get("IP", ()), notes),

@@ -268,10 +268,13 @@ def to_citation(
     article = source.get("article_number")
     if article:
         extra["article_number"] = article
-    year = (
-        nz.parse_year(rp.first_value("YR", values("YR"), notes))
-        or nz.parse_year(one("PY", "DP"))
-        or nz.parse_year(source.get("year"))
+    year = rp.year(
+        [
+            ("YR", rp.first_value("YR", values("YR"), notes)),
+            ("PY/DP", one("PY", "DP")),
+            ("SO", source.get("year")),
+        ],
+        notes,
     )
     keywords = [*values("MH"), *values("KW")]
     publication_type = "; ".join(dict.fromkeys(v for v in values("PT") if v))

@@ -167,9 +167,14 @@ def to_citation(
         line=line,
         title=title,
         authors=nz.normalize_authors(_all(rec, "authors")),
-        year=nz.parse_year(rp.first_value("PY", _all(rec, "year"), notes))
-        or nz.parse_year(_first(rec, "year_y1"))
-        or nz.parse_year(_first(rec, "date")),
+        year=rp.year(
+            [
+                ("PY", rp.first_value("PY", _all(rec, "year"), notes)),
+                ("Y1", _first(rec, "year_y1")),
+                ("DA", _first(rec, "date")),
+            ],
+            notes,
+        ),
         journal=nz.clean_text(
             _first(
                 rec,

@@ -23,6 +23,7 @@ from reviewtool.importing.parsers._base import (
     Progress,
     RecordStream,
     split_lines,
+    width_problem,
 )
 
 __all__ = ["parse", "to_citation"]
@@ -100,8 +101,13 @@ def to_citation(
         line=line,
         title=title,
         authors=nz.normalize_authors(authors),
-        year=nz.parse_year(rp.first_value("PY", _many(rec, "publication_year"), notes))
-        or nz.parse_year(_one(rec, "publication_date")),
+        year=rp.year(
+            [
+                ("PY", rp.first_value("PY", _many(rec, "publication_year"), notes)),
+                ("PD", _one(rec, "publication_date")),
+            ],
+            notes,
+        ),
         journal=nz.clean_text(rp.first_value("SO", _many(rec, "publication_name"), notes)),
         volume=rp.first_value("VL", _many(rec, "volume"), notes),
         issue=rp.first_value("IS", _many(rec, "issue"), notes),
@@ -294,6 +300,12 @@ def _parse_tab(text: str, *, name: str, progress: Progress | None) -> RecordStre
         if len(cells) < len(tags) - 1 and i == len(lines) and not text.endswith("\n"):
             yield BadRecord(i, None, "row is cut short at the end of the file (truncated?)", line)
             continue
+        cells, bad_reason, width_warning = width_problem(cells, tags)
+        if bad_reason is not None:
+            ut = tags.index("UT") if "UT" in tags else None
+            key = (cells[ut].strip() or None) if ut is not None and ut < len(cells) else None
+            yield BadRecord(i, key, bad_reason, line)
+            continue
         rec: dict[str, Any] = {}
         for tag, cell in zip(tags, cells, strict=False):
             cell = cell.strip()
@@ -309,6 +321,8 @@ def _parse_tab(text: str, *, name: str, progress: Progress | None) -> RecordStre
         citation = to_citation(rec, raw=line, line=i, notes=notes)
         rp.count_unknown(unknown_seen, rec.get(_UNKNOWN) or (), (), i)
         yield citation
+        if width_warning is not None:
+            notes.append(width_warning)
         yield from rp.record_warnings(citation, notes)
         if progress is not None:
             progress(count)
