@@ -28,6 +28,7 @@ from reviewtool.analysis.estimators import (
     _converged,
     _first_root,
     _interval,
+    _others,
     all_identical,
     estimate_tau2,
 )
@@ -197,7 +198,10 @@ def begg_test(yi: FloatArray, vi: FloatArray) -> BeggResult:
         # zero"); never a τ computed from rounding noise.
         return BeggResult(tau=float("nan"), p=float("nan"), exact=False)
     fe = FixedEffect().fit(y, v)
-    y_star = (y - fe.estimate_) / np.sqrt(v - fe.se_**2)
+    # vi - Var(θ̂_FE) = vi (Σ_{j≠i} w_j)/Σw: written so, it does not cancel to 0 (then 1/0) for
+    # a study that carries nearly all the weight.
+    w = 1.0 / v
+    y_star = (y - fe.estimate_) / np.sqrt(v * _others(w) / np.sum(w))
     ties = len(np.unique(y_star)) < k or len(np.unique(v)) < k
     exact = k < 50 and not ties
     res = stats.kendalltau(y_star, v, method="exact" if exact else "asymptotic")
