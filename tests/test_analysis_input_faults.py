@@ -314,6 +314,37 @@ def test_largest_and_smallest_accepted_values_compute_without_warnings(tmp_path:
     assert math.isfinite(json.loads(res.stdout)["pooled"]["estimate"])
 
 
+def test_ratio_limits_beyond_the_float_range_are_null_not_a_crash(tmp_path: Path) -> None:
+    # A near-empty arm against 1e12 participants: exp(upper limit) overflows (OverflowError before).
+    rows = (BIN, "S0,0,1000000,1e12,1e12", "S1,1,1,1,20", "S2,0,1000000,0,1e12")
+    path = _csv(tmp_path, "wide.csv", *rows)
+    args = ("analyze", "file", str(path), "-m", "OR", "--peto", "--bias", "--loo")
+    res = _cli(*args, "-f", "json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)  # --peto under the auto rule's random effects: IV, as noted
+    assert out["pooled"]["ci_high"] > 709.78 and out["pooled"]["exp_ci_high"] is None
+    assert "to inf" in _cli(*args).stdout  # the table says so
+    # rma.peto(ai=c(0,1,0), n1i=c(1e6,1,1e6), ci=c(1e12,1,0), n2i=c(1e12,20,1e12)):
+    # b = -920668.8477, CI -920670.7283 to -920666.9671
+    res = _cli("analyze", "file", str(path), "-m", "OR", "--peto", "--model", "fixed", "-f", "json")
+    pooled = json.loads(res.stdout)["pooled"]
+    assert pooled["estimate"] == pytest.approx(-920668.8477, rel=1e-9)
+    assert pooled["ci_low"] == pytest.approx(-920670.7283, rel=1e-9)
+
+
+def test_variances_24_orders_apart_converge(tmp_path: Path) -> None:
+    # Brent's method stopped after scipy's 100 iterations (RuntimeError) in the Egger/trim-and-fill
+    # meta-regression. rma(yi, vi, data=d): b = -3.333333333e11, tau2 = 3.333333333e23
+    # (metafor warns that the ratio of variances is extreme).
+    path = _csv(tmp_path, "far.csv", "study,yi,vi", "S0,-1e12,1e-12", "S1,1,1e12", "S2,1e-12,1e12")
+    res = _cli("analyze", "file", str(path), "-m", "GEN", "--model", "random", "--bias", "--loo",
+               "-f", "json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["pooled"]["estimate"] == pytest.approx(-3.333333333e11, rel=1e-9)
+    assert out["heterogeneity"]["tau2"] == pytest.approx(3.333333333e23, rel=1e-9)
+
+
 def test_file_by_refuses_an_empty_group_cell(tmp_path: Path) -> None:
     path = _csv(tmp_path, "g.csv", f"{BIN},grp", "A,1,4,3,10,x", "B,2,20,5,20,", "C,2,20,5,20,y")
     res = _cli("analyze", "file", str(path), "-m", "OR", "--by", "grp")

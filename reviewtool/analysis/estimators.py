@@ -166,7 +166,11 @@ def _first_root(score: Any, lower: float, scale: float, tol: float) -> float:
     upper = max(scale, lower)
     while score(upper) > 0:
         upper *= 2.0
-    return float(optimize.brentq(score, lower, upper, xtol=1e-300, rtol=max(tol, 4e-16)))
+    # maxiter: a bracket spanning 24 orders of magnitude (variances 1e-12 to 1e12) needs more
+    # than scipy's default 100 bisection-like steps at this tolerance.
+    return float(
+        optimize.brentq(score, lower, upper, xtol=1e-300, rtol=max(tol, 4e-16), maxiter=2000)
+    )
 
 
 def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-12, max_iter: int = 1000) -> float:
@@ -327,7 +331,7 @@ def _interval(
         # metafor predict(): same critical value as the CI (normal, or t(k-1) under knha).
         half = crit * math.sqrt(se**2 + tau2)
         pi_lo, pi_hi = estimate - half, estimate + half
-    exp = math.exp if ratio else None
+    exp = exp_ratio if ratio else None
     return Pooled(
         estimate=estimate,
         se=se,
@@ -345,6 +349,12 @@ def _interval(
         exp_pi_low=exp(pi_lo) if exp and pi_lo is not None else None,
         exp_pi_high=exp(pi_hi) if exp and pi_hi is not None else None,
     )
+
+
+def exp_ratio(x: float) -> float:
+    """``exp(x)`` for a log ratio, ``inf`` where it overflows (x > 709.78) instead of raising
+    ``OverflowError``: a CI limit of a near-empty arm can be that wide; JSON shows it as null."""
+    return math.exp(x) if x <= 709.78 else math.inf
 
 
 def _check_level(level: float) -> None:

@@ -308,6 +308,8 @@ def _heterogeneity_line(main: MetaAnalysisResult) -> str:
 def _print_tables(result: FileAnalysis) -> None:
     from rich.table import Table
 
+    from reviewtool.analysis.estimators import exp_ratio
+
     out = console()
     main = result.main
     ratio = main.pooled.exp_estimate is not None
@@ -321,14 +323,13 @@ def _print_tables(result: FileAnalysis) -> None:
         table.add_column(main.measure, justify="right")
         table.add_column(f"{main.measure} CI", justify="right")
     table.add_column("Weight %", justify="right")
-    import math
 
     for s in main.studies:
         cells = [s.study, _fmt(s.yi), f"{_fmt(s.ci_low)} to {_fmt(s.ci_high)}"]
         if ratio:
             cells += [
-                _fmt(math.exp(s.yi), 3),
-                f"{_fmt(math.exp(s.ci_low), 3)} to {_fmt(math.exp(s.ci_high), 3)}",
+                _fmt(exp_ratio(s.yi), 3),
+                f"{_fmt(exp_ratio(s.ci_low), 3)} to {_fmt(exp_ratio(s.ci_high), 3)}",
             ]
         table.add_row(*cells, _fmt(s.weight, 1))
     p = main.pooled
