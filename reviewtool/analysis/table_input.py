@@ -262,6 +262,8 @@ def check_arms(row: Mapping[str, str], kind: str, path: str, line: int) -> None:
     n whole, ≥ 1 per arm and ≥ 3 together (an SD needs a degree of freedom).
     binary: events whole ≥ 0, totals whole ≥ 1, events ≤ total.
     generic: ``yi`` finite and ``vi`` (or ``sei``) > 0.
+    Every number is at most :data:`MAX_MAGNITUDE` in size, and a non-zero SD, ``sei`` or ``vi`` at
+    least :data:`MIN_SPREAD` (so no square, inverse or sum computed from them overflows).
     Raises :class:`ParseError` ``FILE:LINE: column 'NAME': ... (study X)`` at the first fault.
     """
     if kind == "continuous":
