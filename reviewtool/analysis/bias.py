@@ -28,6 +28,7 @@ from reviewtool.analysis.estimators import (
     _converged,
     _first_root,
     _interval,
+    _others,
     all_identical,
     estimate_tau2,
 )
@@ -105,7 +106,8 @@ def egger_test(
     weights 1/vi and a multiplicative dispersion term, t-test on k - 2 df (metafor
     ``regtest(res, model="lm")``). ``model="rma"`` is metafor's default: a mixed-effects
     meta-regression with REML τ² and a z-test. With ``predictor="sei"`` the tested coefficient is
-    the intercept of Egger's original regression of yi/sei on 1/sei.
+    the intercept of Egger's original regression of yi/sei on 1/sei. When the predictor is the
+    same for every study (equal SEs) the regression is not estimable: every number is NaN.
 
     References
     ----------
@@ -119,6 +121,24 @@ def egger_test(
     if k < 3:
         raise InvalidInput(f"Egger's test needs at least 3 studies (got {k})")
     x = _design(v, predictor, ni)
+    if all_identical(x[:, 1]):
+        # A constant predictor (every study has the same SE, or the same n) makes the design
+        # singular: the slope is not estimable. metafor stops ("Model matrix no longer of full
+        # rank"); here every statistic is undefined (NaN), never a crash.
+        nan = float("nan")
+        return EggerResult(
+            model=model,
+            predictor=predictor,
+            bias=nan,
+            se=nan,
+            statistic=nan,
+            statistic_name="t" if model == "lm" else "z",
+            df=k - 2 if model == "lm" else None,
+            p=nan,
+            limit_estimate=nan,
+            limit_ci_low=nan,
+            limit_ci_high=nan,
+        )
     identical = all_identical(y)
     tau2 = _reml_metareg_tau2(y, v, x) if model == "rma" and not identical else 0.0
     w = 1.0 / (v + tau2)
@@ -165,18 +185,23 @@ def begg_test(yi: FloatArray, vi: FloatArray) -> BeggResult:
 
     Kendall's τ between the standardised deviates (yi - θ̂_FE)/√(vi - Var(θ̂_FE)) and vi; the p-value
     is exact when k < 50 and there are no ties (as R's ``cor.test``), asymptotic otherwise.
+    When every estimate or every variance is the same, τ and p are NaN (metafor: ``NA``).
     """
     y = np.asarray(yi, dtype=float)
     v = np.asarray(vi, dtype=float)
     k = y.shape[0]
     if k < 3:
         raise InvalidInput(f"Begg's test needs at least 3 studies (got {k})")
-    if all_identical(y):
+    if all_identical(y) or all_identical(v):
+        # Every study with the same variance: one of the two ranked variables is constant.
         # Every deviate is 0: Kendall's τ is undefined (metafor/R warn "standard deviation is
         # zero"); never a τ computed from rounding noise.
         return BeggResult(tau=float("nan"), p=float("nan"), exact=False)
     fe = FixedEffect().fit(y, v)
-    y_star = (y - fe.estimate_) / np.sqrt(v - fe.se_**2)
+    # vi - Var(θ̂_FE) = vi (Σ_{j≠i} w_j)/Σw: written so, it does not cancel to 0 (then 1/0) for
+    # a study that carries nearly all the weight.
+    w = 1.0 / v
+    y_star = (y - fe.estimate_) / np.sqrt(v * _others(w) / np.sum(w))
     ties = len(np.unique(y_star)) < k or len(np.unique(v)) < k
     exact = k < 50 and not ties
     res = stats.kendalltau(y_star, v, method="exact" if exact else "asymptotic")
@@ -213,6 +238,8 @@ def trim_and_fill(
 
     ``side`` is where studies are missing; by default it is chosen as metafor does, from the sign
     of the slope of a meta-regression of yi on sei (positive slope: missing on the left).
+    Raises :class:`InvalidInput` with fewer than 3 studies, or when ``side`` is not given and
+    every study has the same standard error (the slope is undefined; metafor stops too).
 
     References
     ----------
@@ -231,6 +258,13 @@ def trim_and_fill(
 
     if side is None and all_identical(y):
         side = "left"  # no asymmetry to read a side from; nothing will be imputed
+    if side is None and all_identical(np.sqrt(v)):
+        # The side comes from the slope on sei, which a constant sei leaves undefined (metafor
+        # stops: "missing value where TRUE/FALSE needed").
+        raise InvalidInput(
+            "trim-and-fill is undefined: every study has the same standard error, so the side "
+            "of the missing studies cannot be estimated"
+        )
     if side is None:
         x = np.column_stack([np.ones(k), np.sqrt(v)])
         tau2 = _reml_metareg_tau2(y, v, x) if model == "random" else 0.0

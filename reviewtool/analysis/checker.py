@@ -21,7 +21,13 @@ from typing import Any
 from scipy import stats
 
 from reviewtool.analysis.results import CheckResult
-from reviewtool.analysis.table_input import cell_error, cell_number, read_csv_table
+from reviewtool.analysis.table_input import (
+    cell_error,
+    cell_level,
+    cell_number,
+    level_option_error,
+    read_csv_table,
+)
 from reviewtool.errors import InvalidInput, ParseError
 
 # Measures reported on a ratio scale (symmetric CI on the log scale).
@@ -222,11 +228,7 @@ def _label(row: dict[str, str], line: int) -> str:
 def _level(row: dict[str, str], default: float, path: str, line: int) -> float:
     if not row.get("level"):
         return default
-    value = cell_number(row, "level", path, line)
-    value = value / 100.0 if value > 1 else value
-    if not 0 < value < 1:
-        raise cell_error(row, "level", f"{row['level']} is not a confidence level", path, line)
-    return value
+    return cell_level(row, "level", path, line)
 
 
 def _p_text(row: dict[str, str], column: str | None, path: str, line: int) -> str:
@@ -257,8 +259,9 @@ def check_reported_file(
     Raises :class:`ParseError` ``FILE:LINE: column 'NAME': ...`` for bad input (file rules as
     :func:`~reviewtool.analysis.table_input.read_csv_table`).
     """
-    if not 0 < level < 1:
-        raise InvalidInput(f"confidence level {level} must lie strictly between 0 and 1")
+    why = level_option_error(level, "the confidence level")
+    if why is not None:
+        raise InvalidInput(why)
 
     def header(columns: tuple[str, ...], p: str, line: int) -> None:
         missing = [c for c in ("estimate", "ci_low", "ci_high") if c not in columns]

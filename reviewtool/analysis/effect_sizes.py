@@ -15,6 +15,7 @@ estimators. Journal of Educational Statistics, 6(2), 107-128.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -32,6 +33,8 @@ BINARY_MEASURES: frozenset[str] = frozenset({"OR", "RR", "RD"})
 CONTINUOUS_MEASURES: frozenset[str] = frozenset({"MD", "SMD"})
 
 FloatArray = npt.NDArray[np.float64]
+#: Largest continuity correction accepted (metafor's default is 1/2; 1 is the largest in use).
+MAX_ADD = 1.0
 
 
 @dataclass(frozen=True)
@@ -273,7 +276,7 @@ def binary_effects(
     Raises
     ------
     InvalidInput : counts that are not one per study, negative, above the arm total, an empty arm,
-        or no study left to analyse.
+        a correction ``add`` outside 0 to :data:`MAX_ADD`, or no study left to analyse.
 
     References
     ----------
@@ -293,6 +296,10 @@ def binary_effects(
         raise InvalidInput("every arm needs at least one participant")
     if measure not in BINARY_MEASURES:
         raise InvalidInput(f"measure {measure!r} is not a binary measure; use OR, RR or RD")
+    if not (math.isfinite(add) and 0 <= add <= MAX_ADD):
+        raise InvalidInput(
+            f"the continuity correction must be between 0 and {MAX_ADD:g} (e.g. 0.5), not {add:g}"
+        )
     all_labels = _labels(labels, k)
     bi, di = n1 - ai, n2 - ci
 
@@ -306,7 +313,10 @@ def binary_effects(
             dropped.append((all_labels[i], f"{why}: {measure} undefined"))
         keep = ~(no_events | all_events)
     if not keep.any():
-        raise InvalidInput(f"no study is left to compute a {measure} from")
+        raise InvalidInput(
+            f"no study is left to compute an {measure} from: every study has no events (or only "
+            f"events) in both arms, where the {measure} is undefined (use RD, or --keep-double-zero)"
+        )
 
     dropped_tables = TwoByTwo(ai[~keep], bi[~keep], ci[~keep], di[~keep])
     ai, bi, ci, di = ai[keep], bi[keep], ci[keep], di[keep]

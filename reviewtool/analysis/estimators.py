@@ -104,6 +104,32 @@ def _cochran_q(y: FloatArray, v: FloatArray) -> float:
     return float(np.sum(w * (y - mu) ** 2))
 
 
+def _others(a: FloatArray) -> FloatArray:
+    """``others[i]`` = the sum of every element of ``a`` but the i-th, from prefix and suffix sums:
+    ``sum(a) - a[i]`` cancels to 0 when ``a[i]`` dominates (weights 1e25 and 1e-18)."""
+    prefix = np.concatenate([[0.0], np.cumsum(a)[:-1]])
+    suffix = np.concatenate([np.cumsum(a[::-1])[::-1][1:], [0.0]])
+    result: FloatArray = prefix + suffix
+    return result
+
+
+def _trace_p(w: FloatArray) -> float:
+    """tr(P) = Σw - Σw²/Σw for P = W - ww'/Σw, as Σ w_i (Σ_{j≠i} w_j) / Σw: no cancellation, so it is
+    positive for k ≥ 2 positive weights however far apart they are (DerSimonian-Laird's c)."""
+    return float(np.sum(w * _others(w)) / np.sum(w))
+
+
+def _trace_pp(w: FloatArray) -> float:
+    """tr(P²) = Σw² - 2Σw³/Σw + (Σw²/Σw)², from P_ii = w_i (Σ_{j≠i} w_j)/Σw and
+    P_ij = -w_i w_j/Σw (i ≠ j), every term positive (no cancellation)."""
+    sw = float(np.sum(w))
+    diag = float(np.sum((w * _others(w) / sw) ** 2))
+    w2 = (w / sw) * w
+    off = float(np.sum(w2 * _others(w2))) if w.shape[0] > 1 else 0.0
+    # Σ_{i≠j} (w_i w_j / Σw)² = Σ_i (w_i²/Σw) Σ_{j≠i} (w_j²/Σw)
+    return diag + off
+
+
 def tau2_dl(y: FloatArray, v: FloatArray) -> float:
     """DerSimonian-Laird moment estimator, truncated at 0."""
     k = y.shape[0]
@@ -111,7 +137,7 @@ def tau2_dl(y: FloatArray, v: FloatArray) -> float:
         return 0.0
     w = 1.0 / v
     q = _cochran_q(y, v)
-    c = float(np.sum(w) - np.sum(w**2) / np.sum(w))
+    c = _trace_p(w)
     return max(0.0, (q - (k - 1)) / c)
 
 
@@ -125,7 +151,7 @@ def _reml_score(tau2: float, y: FloatArray, v: FloatArray) -> float:
     w = 1.0 / (v + tau2)
     sw = float(np.sum(w))
     mu = float(np.sum(w * y) / sw)
-    return float(np.sum((w * (y - mu)) ** 2)) - (sw - float(np.sum(w**2)) / sw)
+    return float(np.sum((w * (y - mu)) ** 2)) - _trace_p(w)
 
 
 def _first_root(score: Any, lower: float, scale: float, tol: float) -> float:
@@ -140,7 +166,11 @@ def _first_root(score: Any, lower: float, scale: float, tol: float) -> float:
     upper = max(scale, lower)
     while score(upper) > 0:
         upper *= 2.0
-    return float(optimize.brentq(score, lower, upper, xtol=1e-300, rtol=max(tol, 4e-16)))
+    # maxiter: a bracket spanning 24 orders of magnitude (variances 1e-12 to 1e12) needs more
+    # than scipy's default 100 bisection-like steps at this tolerance.
+    return float(
+        optimize.brentq(score, lower, upper, xtol=1e-300, rtol=max(tol, 4e-16), maxiter=2000)
+    )
 
 
 def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-12, max_iter: int = 1000) -> float:
@@ -164,10 +194,8 @@ def tau2_reml(y: FloatArray, v: FloatArray, *, tol: float = 1e-12, max_iter: int
         w = 1.0 / (v + tau2)
         sw = float(np.sum(w))
         mu = float(np.sum(w * y) / sw)
-        sw2, sw3 = float(np.sum(w**2)), float(np.sum(w**3))
         py = w * (y - mu)
-        tr_p = sw - sw2 / sw
-        tr_pp = sw2 - 2.0 * sw3 / sw + (sw2 / sw) ** 2
+        tr_p, tr_pp = _trace_p(w), _trace_pp(w)
         step = (float(np.sum(py**2)) - tr_p) / tr_pp
         new = max(0.0, tau2 + step)
         if _converged(new, tau2, tol):
@@ -218,7 +246,7 @@ def _typical_variance(v: FloatArray) -> float:
     # Higgins & Thompson's "typical" within-study variance, as metafor uses for I²/H² under RE.
     w = 1.0 / v
     k = v.shape[0]
-    denom = float(np.sum(w) ** 2 - np.sum(w**2))
+    denom = float(np.sum(w * _others(w)))  # (Σw)² - Σw², without cancellation
     return (k - 1) * float(np.sum(w)) / denom if denom > 0 else float(v[0])
 
 
@@ -303,7 +331,7 @@ def _interval(
         # metafor predict(): same critical value as the CI (normal, or t(k-1) under knha).
         half = crit * math.sqrt(se**2 + tau2)
         pi_lo, pi_hi = estimate - half, estimate + half
-    exp = math.exp if ratio else None
+    exp = exp_ratio if ratio else None
     return Pooled(
         estimate=estimate,
         se=se,
@@ -321,6 +349,12 @@ def _interval(
         exp_pi_low=exp(pi_lo) if exp and pi_lo is not None else None,
         exp_pi_high=exp(pi_hi) if exp and pi_hi is not None else None,
     )
+
+
+def exp_ratio(x: float) -> float:
+    """``exp(x)`` for a log ratio, ``inf`` where it overflows (x > 709.78) instead of raising
+    ``OverflowError``: a CI limit of a near-empty arm can be that wide; JSON shows it as null."""
+    return math.exp(x) if x <= 709.78 else math.inf
 
 
 def _check_level(level: float) -> None:

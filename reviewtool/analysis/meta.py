@@ -66,7 +66,7 @@ class Settings:
                     f"{name}={getattr(self, name)!r} is not allowed; choose {', '.join(allowed)}"
                 )
         if not 0 < self.level < 1:
-            raise InvalidInput(f"level={self.level} must lie strictly between 0 and 1")
+            raise InvalidInput(f"--level must be between 0 and 1 (e.g. 0.95), not {self.level:g}")
 
 
 def whole(value: float) -> float:

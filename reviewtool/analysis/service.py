@@ -29,7 +29,12 @@ from reviewtool import audit
 from reviewtool.access import require
 from reviewtool.analysis.effect_sizes import BINARY_MEASURES, CONTINUOUS_MEASURES
 from reviewtool.analysis.meta import Settings, subgroup_analysis
-from reviewtool.analysis.outcomes import BASELINE_ALPHA, is_baseline, order_time_points
+from reviewtool.analysis.outcomes import (
+    BASELINE_ALPHA,
+    is_baseline,
+    order_time_points,
+    time_point_weeks,
+)
 from reviewtool.analysis.results import (
     FileAnalysis,
     FunnelData,
@@ -43,6 +48,7 @@ from reviewtool.analysis.study_table import StudyTable, analyse_table, effect_si
 from reviewtool.analysis.table_input import (
     BINARY_COLUMNS,
     CONTINUOUS_COLUMNS,
+    cell_error,
     check_arms,
     read_csv_table,
 )
@@ -57,6 +63,8 @@ KEY_COLUMNS = ("study", "outcome", "time_point")
 EXPORT_FORMATS = ("csv", "md", "xlsx")
 PLOT_FORMATS = ("png", "svg")
 BASELINE_FLAG = "baseline differs"
+#: Latest time point accepted (100 years, in weeks): a later one is a typing error.
+MAX_TIME_WEEKS = 100 * 52.0
 
 
 # --------------------------------------------------------------------------------------- input
@@ -96,7 +104,28 @@ def _check_row(row: Mapping[str, str], path: str, line: int) -> str:
         )
     kind = "continuous" if has_cont else "binary"
     check_arms(row, kind, path, line)
+    _check_time_point(row, path, line)
     return kind
+
+
+def _check_time_point(row: Mapping[str, str], path: str, line: int) -> None:
+    """Refuse a time point that is neither baseline nor a time (docs/analysis.md, forms allowed):
+    it could not be put in time order, and the baseline rule would treat it as a later time."""
+    text = row["time_point"]
+    weeks = time_point_weeks(text)
+    if weeks is None:
+        raise cell_error(
+            row,
+            "time_point",
+            f"{text!r} is not a time point: write baseline (or 0, week 0), or a number "
+            "and a unit: 2 weeks, week 4, 6 months, 90 days (a bare number means weeks)",
+            path,
+            line,
+        )
+    if weeks > MAX_TIME_WEEKS:
+        raise cell_error(
+            row, "time_point", f"{text!r} is more than 100 years after baseline", path, line
+        )
 
 
 def _check_header(columns: tuple[str, ...], by: Sequence[str], path: str, line: int) -> None:

@@ -37,6 +37,7 @@ from reviewtool.analysis.table_input import (
     cell_number,
     check_arms,
     read_csv_table,
+    refuse_repeats,
 )
 from reviewtool.errors import InvalidInput, ParseError
 
@@ -52,20 +53,47 @@ class StudyTable:
     header_line: int = 1
 
 
+#: Columns that show a file holds one row per study × outcome × time point (``analyze run``).
+LONG_FORMAT_COLUMNS = ("outcome", "time_point")
+
+
 def _require_study(columns: tuple[str, ...], path: str, line: int) -> None:
     if "study" not in columns:
         raise ParseError("no 'study' column in the header", path=path, line=line)
+    for c in LONG_FORMAT_COLUMNS:
+        if c in columns:
+            raise ParseError(
+                f"column {c!r}: this is a long-format file (one row per study × outcome × "
+                "time point); pool it with `reviewtool analyze run`, or keep one row per "
+                "study for `analyze file`",
+                path=path,
+                line=line,
+            )
 
 
 def read_study_table(path: str | Path) -> StudyTable:
     """Read ``path`` with :func:`~reviewtool.analysis.table_input.read_csv_table` (the reader
-    ``analyze run`` uses too) and require a ``study`` column; :class:`ParseError` naming the file
-    and line on malformed input. Values are checked by :func:`effect_sizes_from_table`, once the
+    ``analyze run`` uses too) and require a ``study`` column, filled, with one row per study
+    (study and ``year`` when there is a year column) and no ``outcome``/``time_point`` column (a
+    long-format file is for ``analyze run``); :class:`ParseError` naming the file and line on
+    malformed input. Values are checked by :func:`effect_sizes_from_table`, once the
     measure says which columns are used."""
     t = read_csv_table(path, what="study rows", check_header=_require_study)
     for row, line in zip(t.rows, t.lines, strict=True):
         if not row["study"]:
             raise ParseError("column 'study' is empty", path=t.path, line=line)
+    year = "year" in t.columns
+    refuse_repeats(
+        t.rows,
+        t.lines,
+        lambda r: (r["study"], r["year"]) if year else (r["study"],),
+        lambda k: (
+            "column 'study': study "
+            + (f"{k[0]!r} ({k[1]})" if len(k) == 2 and k[1] else repr(k[0]))
+        ),
+        t.path,
+        "one row per study (a study given twice would be pooled twice)",
+    )
     return StudyTable(t.path, t.columns, t.rows, t.lines, t.header_line)
 
 
@@ -119,14 +147,17 @@ def effect_sizes_from_table(
             )
         _checked(table, "binary")
         cols = [_numbers(table, c) for c in BINARY_COLUMNS]
-        es = binary_effects(
-            *cols,
-            measure=measure,  # type: ignore[arg-type]
-            labels=labels,
-            add=add,
-            to="only0" if add > 0 else "none",
-            drop_double_zero=drop_double_zero,
-        )
+        try:
+            es = binary_effects(
+                *cols,
+                measure=measure,  # type: ignore[arg-type]
+                labels=labels,
+                add=add,
+                to="only0" if add > 0 else "none",
+                drop_double_zero=drop_double_zero,
+            )
+        except InvalidInput as exc:  # e.g. every study without events: name the file
+            raise ParseError(str(exc), path=table.path) from None
     elif measure in CONTINUOUS_MEASURES:
         if not _has(table, CONTINUOUS_COLUMNS):
             missing = [c for c in CONTINUOUS_COLUMNS if c not in table.columns]
@@ -220,6 +251,15 @@ def analyse_table(
             path=table.path,
             line=table.header_line,
         )
+    if by is not None:
+        for row, line in zip(table.rows, table.lines, strict=True):
+            if not row[by.lower()]:
+                raise ParseError(
+                    f"column {by.lower()!r} is empty; every row needs a value to group by "
+                    f"(study {row['study']})",
+                    path=table.path,
+                    line=line,
+                )
     es = effect_sizes_from_table(table, measure, add=add, drop_double_zero=drop_double_zero)
     main = meta_analysis(es, s)
     shown = study_effects(es, s)  # the rows main shows: funnel and bias tests use the same
@@ -239,14 +279,22 @@ def analyse_table(
                 )
             egger = egger_test(shown.yi, shown.vi, model="lm", level=s.level)
             begg = begg_test(shown.yi, shown.vi)
-            tf = trim_and_fill(
-                shown.yi,
-                shown.vi,
-                model=main.model,
-                tau2_method=s.tau2_method,
-                measure=shown.measure,
-                level=s.level,
-            )
+            if all_identical(shown.vi):
+                warnings.append(
+                    "every study has the same standard error: Egger's regression test is "
+                    "undefined (its predictor is constant), Begg's rank correlation is undefined "
+                    "(Kendall's tau NA, as metafor), and trim-and-fill cannot tell on which side "
+                    "studies are missing, so it is not run"
+                )
+            else:
+                tf = trim_and_fill(
+                    shown.yi,
+                    shown.vi,
+                    model=main.model,
+                    tau2_method=s.tau2_method,
+                    measure=shown.measure,
+                    level=s.level,
+                )
             if shown.k < 10:
                 warnings.append(
                     f"only {shown.k} studies: tests for funnel-plot asymmetry have little power "

@@ -27,6 +27,11 @@ BINARY_COLUMNS = ("events_exp", "total_exp", "events_con", "total_con")
 CONTINUOUS_COLUMNS = ("mean_exp", "sd_exp", "n_exp", "mean_con", "sd_con", "n_con")
 GENERIC_COLUMNS = ("yi", "vi", "sei")
 KINDS = ("continuous", "binary", "generic")
+#: Largest size of any number in a data cell: a value's square, times a count, summed over
+#: studies, stays far from the float limit (1.8e308), so numpy never overflows.
+MAX_MAGNITUDE = 1e12
+#: Smallest non-zero SD, SE or variance: its inverse squared stays finite as well.
+MIN_SPREAD = 1e-12
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,20 @@ def _blank_comments(text: str) -> str:
     )
 
 
+def _check_delimiter(columns: tuple[str, ...], path: str, line: int) -> None:
+    # A header read as one field that holds ';' or a tab is a file separated by something else
+    # than commas (Excel in many locales writes ';'): say so, not "no 'study' column".
+    if len(columns) == 1:
+        for sep, name in ((";", "';'"), ("\t", "tabs")):
+            if sep in columns[0]:
+                raise ParseError(
+                    f"the header is separated by {name}, not commas; save the file as "
+                    "comma-separated CSV",
+                    path=path,
+                    line=line,
+                )
+
+
 def read_csv_table(
     path: str | Path,
     *,
@@ -75,7 +94,13 @@ def read_csv_table(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ParseError(f"not UTF-8 text ({exc.reason})", path=str(p)) from None
+        # Name the line and the byte, as every other fault in the file is named.
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        raise ParseError(
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} ({exc.reason}); save the file as UTF-8",
+            path=str(p),
+            line=bad_line,
+        ) from None
     reader = csv.reader(io.StringIO(_blank_comments(text), newline=""))
     columns: tuple[str, ...] | None = None
     header_line = 0
@@ -93,6 +118,7 @@ def read_csv_table(
             continue
         if columns is None:
             columns, header_line = tuple(h.strip().lower() for h in cells), start
+            _check_delimiter(columns, str(p), start)
             dupes = sorted({c for c in columns if columns.count(c) > 1})
             if dupes:
                 raise ParseError(f"column {dupes[0]!r} appears twice", path=str(p), line=start)
@@ -116,6 +142,61 @@ def read_csv_table(
         rows=tuple(rows),
         lines=tuple(lines),
         header_line=header_line,
+    )
+
+
+def refuse_repeats(
+    rows: tuple[Mapping[str, str], ...] | list[Mapping[str, str]],
+    lines: tuple[int, ...] | list[int],
+    key: Callable[[Mapping[str, str]], tuple[str, ...]],
+    describe: Callable[[tuple[str, ...]], str],
+    path: str,
+    advice: str = "",
+) -> None:
+    """Refuse a row whose ``key`` an earlier row already has (a study counted twice).
+
+    Raises :class:`ParseError` ``FILE:LINE: DESCRIBE(key) is already on line N[; ADVICE]`` at the first
+    repeat (``analyze file``: one row per study; ``analyze run``: per study × outcome × time).
+    """
+    first: dict[tuple[str, ...], int] = {}
+    for row, line in zip(rows, lines, strict=True):
+        k = key(row)
+        if k in first:
+            tail = f"; {advice}" if advice else ""
+            raise ParseError(
+                f"{describe(k)} is already on line {first[k]}{tail}", path=path, line=line
+            )
+        first[k] = line
+
+
+def level_option_error(level: float, option: str = "--level") -> str | None:
+    """Why ``level`` is not a confidence level given as an option (a fraction, 0 < level < 1),
+    or None when it is. The message says what to type: ``--level must be between 0 and 1 (e.g.
+    0.95), not 95``."""
+    if math.isfinite(level) and 0 < level < 1:
+        return None
+    return f"{option} must be between 0 and 1 (e.g. 0.95), not {level:g}"
+
+
+def cell_level(row: Mapping[str, str], column: str, path: str, line: int) -> float:
+    """The confidence level in ``row[column]`` as a fraction: ``0.95`` or the percentage ``95``.
+
+    A fraction must lie strictly between 0 and 1 (as the ``--level`` option); a percentage
+    between 50 and 100 (a value such as 1.5 is neither: a mistyped fraction, never a 1.5% CI).
+    Raises :class:`ParseError` ``FILE:LINE: column 'level': ...`` otherwise.
+    """
+    value = cell_number(row, column, path, line)
+    if 0 < value < 1:
+        return value
+    if 50 <= value < 100:
+        return value / 100.0
+    raise cell_error(
+        row,
+        column,
+        f"{row[column]} is not a confidence level: give a fraction between 0 and 1 (0.95) "
+        "or a percentage between 50 and 100 (95)",
+        path,
+        line,
     )
 
 
@@ -143,6 +224,24 @@ def cell_number(row: Mapping[str, str], column: str, path: str, line: int) -> fl
         raise cell_error(row, column, f"{value!r} is not a number", path, line) from None
     if not math.isfinite(x):
         raise cell_error(row, column, f"{value!r} is not a finite number", path, line)
+    if abs(x) > MAX_MAGNITUDE:
+        # Squares and sums of such values overflow a float (numpy would warn, not refuse).
+        raise cell_error(
+            row, column, f"{value} is too large (at most {MAX_MAGNITUDE:g} in size)", path, line
+        )
+    return x
+
+
+def spread_number(row: Mapping[str, str], column: str, path: str, line: int) -> float:
+    """:func:`cell_number` for an SD, SE or variance: ≥ 0, and 0 or at least
+    :data:`MIN_SPREAD` (the reciprocal of a smaller variance overflows when squared and summed)."""
+    x = cell_number(row, column, path, line)
+    if x < 0:
+        raise cell_error(row, column, f"{row[column]} is negative", path, line)
+    if 0 < x < MIN_SPREAD:
+        raise cell_error(
+            row, column, f"{row[column]} is too small (0 or at least {MIN_SPREAD:g})", path, line
+        )
     return x
 
 
@@ -163,14 +262,14 @@ def check_arms(row: Mapping[str, str], kind: str, path: str, line: int) -> None:
     n whole, ≥ 1 per arm and ≥ 3 together (an SD needs a degree of freedom).
     binary: events whole ≥ 0, totals whole ≥ 1, events ≤ total.
     generic: ``yi`` finite and ``vi`` (or ``sei``) > 0.
+    Every number is at most :data:`MAX_MAGNITUDE` in size, and a non-zero SD, ``sei`` or ``vi`` at
+    least :data:`MIN_SPREAD` (so no square, inverse or sum computed from them overflows).
     Raises :class:`ParseError` ``FILE:LINE: column 'NAME': ... (study X)`` at the first fault.
     """
     if kind == "continuous":
         for arm in ("exp", "con"):
             cell_number(row, f"mean_{arm}", path, line)
-            sd = cell_number(row, f"sd_{arm}", path, line)
-            if sd < 0:
-                raise cell_error(row, f"sd_{arm}", f"{row[f'sd_{arm}']} is negative", path, line)
+            spread_number(row, f"sd_{arm}", path, line)
             whole_number(row, f"n_{arm}", path, line, least=1)
         if float(row["sd_exp"]) == 0 and float(row["sd_con"]) == 0:
             raise cell_error(
@@ -196,5 +295,6 @@ def check_arms(row: Mapping[str, str], kind: str, path: str, line: int) -> None:
         column = "vi" if "vi" in row else "sei"
         if cell_number(row, column, path, line) <= 0:
             raise cell_error(row, column, f"{row[column]} is not positive", path, line)
+        spread_number(row, column, path, line)
     else:
         raise InvalidInput(f"data kind {kind!r}: choose {', '.join(KINDS)}")

@@ -20,11 +20,12 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    err_console,
     existing_file,
     reading,
     writing,
 )
-from reviewtool.cli.analyze_check import check_command
+from reviewtool.cli.analyze_check import check_command, print_table
 
 if TYPE_CHECKING:
     from reviewtool.analysis.results import FileAnalysis, MetaAnalysisResult
@@ -134,12 +135,21 @@ def file_command(
 
     Example: reviewtool analyze file trials.csv --measure OR --model auto --by route --bias
     """
+    import math
+
+    from reviewtool.analysis.effect_sizes import MAX_ADD
     from reviewtool.analysis.meta import Settings
     from reviewtool.analysis.study_table import analyse_file
+    from reviewtool.analysis.table_input import level_option_error
     from reviewtool.errors import InvalidInput
 
     if mh and peto:
         raise InvalidInput("choose one of --mh and --peto")
+    why = level_option_error(level)
+    if why is not None:
+        raise InvalidInput(why)
+    if not (math.isfinite(add) and 0 <= add <= MAX_ADD):
+        raise InvalidInput(f"--add must be between 0 and {MAX_ADD:g} (e.g. 0.5), not {add:g}")
     settings = Settings(
         model=model.value,
         tau2_method=tau2.value,
@@ -162,8 +172,15 @@ def file_command(
 
         if forest is not None:
             plots.forest_plot(result.main, forest, subgroups=result.subgroups)
-        if funnel is not None and result.funnel is not None:
+        if funnel is not None and result.funnel is not None and result.main.k >= 2:
             plots.funnel_plot(result.funnel, funnel, measure=result.main.measure)
+    if funnel is not None and result.main.k < 2:
+        # One point and a "pooled estimate" that is that point: a funnel shows nothing (the
+        # run export skips it too). Said on stderr so JSON and CSV output stay clean.
+        err_console().print(
+            f"Note: funnel plot not drawn ({funnel}): it needs at least 2 studies, there is "
+            f"{result.main.k}"
+        )
     if fmt is OutputFormat.JSON:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     elif fmt is OutputFormat.CSV:
@@ -291,6 +308,8 @@ def _heterogeneity_line(main: MetaAnalysisResult) -> str:
 def _print_tables(result: FileAnalysis) -> None:
     from rich.table import Table
 
+    from reviewtool.analysis.estimators import exp_ratio
+
     out = console()
     main = result.main
     ratio = main.pooled.exp_estimate is not None
@@ -304,14 +323,13 @@ def _print_tables(result: FileAnalysis) -> None:
         table.add_column(main.measure, justify="right")
         table.add_column(f"{main.measure} CI", justify="right")
     table.add_column("Weight %", justify="right")
-    import math
 
     for s in main.studies:
         cells = [s.study, _fmt(s.yi), f"{_fmt(s.ci_low)} to {_fmt(s.ci_high)}"]
         if ratio:
             cells += [
-                _fmt(math.exp(s.yi), 3),
-                f"{_fmt(math.exp(s.ci_low), 3)} to {_fmt(math.exp(s.ci_high), 3)}",
+                _fmt(exp_ratio(s.yi), 3),
+                f"{_fmt(exp_ratio(s.ci_low), 3)} to {_fmt(exp_ratio(s.ci_high), 3)}",
             ]
         table.add_row(*cells, _fmt(s.weight, 1))
     p = main.pooled
@@ -328,7 +346,7 @@ def _print_tables(result: FileAnalysis) -> None:
                 f"{_fmt(p.exp_ci_low, 3)} to {_fmt(p.exp_ci_high, 3)}",
             ]
         table.add_row(*cells, "100.0", style="bold")
-    out.print(table)
+    print_table(out, table)
     stat = f"{p.statistic_name} = {_fmt(p.statistic, 2)}" + (
         f" (df = {p.df:g})" if p.df is not None else ""
     )
@@ -365,7 +383,7 @@ def _print_tables(result: FileAnalysis) -> None:
             )
         for name, _ in sg.undefined:
             t.add_row(name, "", "NA", "not estimable", "NA", "", "")
-        out.print(t)
+        print_table(out, t)
         for name, why in sg.undefined:
             out.print(f"Subgroup {name} not estimable: {why}")
         out.print(
@@ -388,7 +406,7 @@ def _print_tables(result: FileAnalysis) -> None:
                 _fmt(lo.i2, 1),
                 _fmt(lo.tau2),
             )
-        out.print(t)
+        print_table(out, t)
         for lo in result.leave_one_out:
             if lo.note:
                 out.print(f"Without {lo.omitted} not estimable: {lo.note}")
@@ -535,7 +553,7 @@ def runs_command(
                 str(len(r.results.get("analyses", []))),
                 f"{r.settings['model']}/{r.settings['tau2_method']}",
             )
-        console().print(table)
+        print_table(console(), table)
 
 
 @app.command("export")
@@ -599,7 +617,7 @@ def _print_run(run: RunView) -> None:
             "—" if row["k"] == 1 else _fmt(row["I2"], 0),  # a single study has no I²
             row["flag"],
         )
-    out.print(table)
+    print_table(out, table)
     out.print(
         f"Settings: model {s['model']}, tau² {s['tau2_method']}; subgroups by "
         f"{', '.join(s['by']) or 'none'}; leave-one-out {'yes' if s['leave_one_out'] else 'no'}; "

@@ -15,7 +15,26 @@ import typer
 from reviewtool.cli._common import FormatOption, OutputFormat, console, existing_file
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from reviewtool.analysis.checker import ReportedFileCheck
+
+
+def print_table(out: Console, table: Table) -> None:
+    """Print ``table`` on ``out`` whole: on a terminal rich fits it to the screen; piped or
+    redirected (no terminal, 80 columns by default) it is printed at its natural width, so no
+    key cell (a time point, a date) is cut to ``baseli…``."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    natural = out.measure(table, options=out.options.update_width(10_000)).maximum
+    before = out.width
+    out.width = max(before, natural)  # Console.print(width=) cannot exceed the console's width
+    try:
+        out.print(table, crop=False)
+    finally:
+        out.width = before
 
 
 def check_command(
@@ -50,7 +69,12 @@ def check_command(
     Example: reviewtool analyze check reported.csv --format csv
     """
     from reviewtool.analysis.checker import check_reported_file
+    from reviewtool.analysis.table_input import level_option_error
+    from reviewtool.errors import InvalidInput
 
+    why = level_option_error(level)
+    if why is not None:
+        raise InvalidInput(why)
     report = check_reported_file(data, ratio=ratio, level=level)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -104,7 +128,7 @@ def _print_table(report: ReportedFileCheck) -> None:
             "yes" if res.consistent else "NO",
             style=None if res.consistent else "bold",
         )
-    out.print(table)
+    print_table(out, table)
     for r in report.inconsistent:
         out.print(f"Line {r.line} ({r.label}): " + "; ".join(r.result.problems))
     bad = len(report.inconsistent)
