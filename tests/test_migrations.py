@@ -118,7 +118,7 @@ def test_migrations_dir_is_found_and_packaged() -> None:
     assert '"migrations" = "reviewtool/_migrations"' in pyproject
 
 
-def test_a_0004_review_with_a_resolution_upgrades_to_0005_and_still_verifies(
+def test_a_0004_review_with_a_resolution_upgrades_to_head_and_still_verifies(
     review_url: str, tmp_path: Path
 ) -> None:
     """A resolution recorded before 0005 keeps its ledger snapshot (no ``contested`` key): the
@@ -152,7 +152,7 @@ def test_a_0004_review_with_a_resolution_upgrades_to_0005_and_still_verifies(
     review.close()
 
     reopened = open_existing(review_url)
-    assert schema.current_revision(reopened.engine) == "0005"
+    assert schema.current_revision(reopened.engine) == schema.HEAD
     with reopened.reading() as session:
         (row,) = session.exec(select(ScreeningResolution)).all()
         assert (row.decision, row.contested_at, row.reopened_at) == ("include", None, None)

@@ -9,7 +9,7 @@ that change many entities at once carry ``state``: ``{entity_type: {entity_id: s
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 Snapshot = dict[str, Any]
@@ -129,6 +129,9 @@ class SchemaUpgraded(Event):
     """The database schema was migrated to a newer revision when the review was opened.
 
     :ivar backup: the copy made before the upgrade (SQLite files), or None.
+    :ivar state: what the upgrade changed in audited entities: votes superseded and resolutions
+        reopened when 0007 joined the records of a duplicate group into one reference
+        (``{"screening_vote": {key: None}, "screening_resolution": {key: None}}``).
     """
 
     name: ClassVar[str] = "schema-upgraded"
@@ -136,6 +139,7 @@ class SchemaUpgraded(Event):
     from_revision: str
     to_revision: str
     backup: str | None
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def entity_id(self) -> str:
@@ -168,7 +172,8 @@ class DedupRunCompleted(Event):
     """Automatic deduplication ran over all records.
 
     :ivar counts: records, candidate pairs, automatic merges, pairs queued for a person.
-    :ivar state: the pairs it scored and every record whose group changed.
+    :ivar state: the pairs it scored, every record whose group changed, and the votes superseded
+        and resolutions reopened because references merged (``storage.references``).
     """
 
     name: ClassVar[str] = "dedup-run"
@@ -188,7 +193,8 @@ class DedupDecided(Event):
     """A person confirmed or rejected a candidate pair (``decision``), or undid a group.
 
     :ivar decision: ``confirm``, ``reject`` or ``undo``.
-    :ivar state: the pairs and records whose state changed with it.
+    :ivar state: the pairs and records whose state changed with it, and the votes superseded and
+        resolutions reopened because references merged or split (``storage.references``).
     """
 
     name: ClassVar[str] = "dedup-decision"
@@ -207,10 +213,12 @@ class DedupDecided(Event):
 class ScreeningDecided(Event):
     """A reviewer cast, changed or took back (``after`` None) a vote on a reference.
 
-    :ivar key: ``record:stage:reviewer``.
+    :ivar key: ``record:stage:reviewer``, the record being the one the reviewer saw (the
+        reference's primary then); the vote stands on that record's reference.
     :ivar before: the vote it replaced, if any.
     :ivar state: resolutions reopened (``{"screening_resolution": {key: None}}``) or contested
-        (``{key: snapshot with "contested"}``) by this change.
+        (``{key: snapshot with "contested"}``) by this change; the replaced vote when it was cast
+        on another record of the reference (``{"screening_vote": {key: None}}``).
     """
 
     name: ClassVar[str] = "screening-decision"
@@ -231,8 +239,11 @@ class ScreeningDecided(Event):
 class ConflictResolved(Event):
     """An adjudicator resolved a screening conflict.
 
+    :ivar record_id: the record the adjudicator saw (the reference's primary then).
     :ivar votes: the reviewers' votes the adjudicator saw.
     :ivar replaced: the contested resolution this one replaces (None for a first resolution).
+    :ivar state: a replaced resolution recorded under another record of the same reference
+        (``{"screening_resolution": {key: None}}``), empty otherwise.
     """
 
     name: ClassVar[str] = "screening-resolution"
@@ -242,6 +253,7 @@ class ConflictResolved(Event):
     votes: list[dict[str, Any]]
     after: Snapshot
     replaced: Snapshot | None = None
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def entity_id(self) -> str:

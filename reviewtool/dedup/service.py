@@ -30,6 +30,7 @@ from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound
 from reviewtool.storage.models import DedupPair, DedupRun, ImportBatch, Record
 from reviewtool.storage.queries import dedup_queue_size
+from reviewtool.storage.references import follow_groups
 from reviewtool.storage.snapshots import pair_snapshot
 
 LINKS = ("merged", "confirmed")
@@ -218,6 +219,7 @@ def run_dedup(
     if updates:
         session.execute(update(DedupPair), updates)
     changes = _regroup(session, records)
+    followed = follow_groups(session, run.run_at)
     touched_keys = {(r["record_a"], r["record_b"]) for r in inserts}
     touched_ids = {r["id"] for r in updates}
     touched = [
@@ -248,6 +250,7 @@ def run_dedup(
             state={
                 "dedup_pair": {str(p.id): pair_snapshot(p._asdict()) for p in touched},
                 "record_duplicate": changes,
+                **followed,
             },
         ),
     )
@@ -414,6 +417,7 @@ def decide_pair(
     session.add(pair)
     session.flush()
     changes = _regroup(session)
+    followed = follow_groups(session, audit.log.utc_now())
     record_a = session.get(Record, pair.record_a)
     assert record_a is not None and pair.id is not None
     audit.record(
@@ -423,7 +427,11 @@ def decide_pair(
             group_id=_group_id(record_a),
             decision=decision,
             note=note,
-            state={"dedup_pair": {str(pair.id): pair_snapshot(pair)}, "record_duplicate": changes},
+            state={
+                "dedup_pair": {str(pair.id): pair_snapshot(pair)},
+                "record_duplicate": changes,
+                **followed,
+            },
         ),
     )
     return changes
@@ -462,11 +470,15 @@ def flag_duplicate(
 def undo_group(
     session: Session, *, actor: str, group_id: int, note: str | None = None
 ) -> list[int]:
-    """Split the group whose primary is ``group_id`` back into its records; returns them.
+    """Split the group holding record ``group_id`` (its primary, or any of its records) back into
+    its records; returns them. Votes and other decisions go with the record they were made on.
 
     Every link inside the group becomes a rejected pair, so later runs keep the records apart.
     """
     require(session, actor, Action.DEDUPLICATE)
+    named = session.get(Record, group_id)
+    if named is not None and named.duplicate_of is not None:
+        group_id = named.duplicate_of  # any record of the group names it
     members = session.exec(
         select(Record).where((col(Record.duplicate_of) == group_id) | (col(Record.id) == group_id))
     ).all()
@@ -485,6 +497,7 @@ def undo_group(
             changed_pairs.append(pair)
     session.flush()
     changes = _regroup(session)
+    followed = follow_groups(session, audit.log.utc_now())
     audit.record(
         session,
         actor,
@@ -495,6 +508,7 @@ def undo_group(
             state={
                 "dedup_pair": {str(p.id): pair_snapshot(p) for p in changed_pairs},
                 "record_duplicate": changes,
+                **followed,
             },
         ),
     )

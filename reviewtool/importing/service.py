@@ -24,6 +24,7 @@ from reviewtool.domain import Action, CitationIn
 from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
 from reviewtool.importing.parsers import ParsedFile, parse_bytes
 from reviewtool.storage.models import ImportBatch, Record
+from reviewtool.storage.references import new_references
 from reviewtool.storage.snapshots import batch_state
 
 
@@ -189,6 +190,7 @@ def import_files(
         assert batch.id is not None
         # One multi-row INSERT per file: tens of thousands of records in well under a second.
         session.execute(insert(Record), [record_row(batch.id, c) for c in item.parsed.citations])
+        new_references(session)  # each new record is its own reference until deduplicated
         audit.record(
             session,
             actor,

@@ -39,7 +39,6 @@ from reviewtool.domain import (
 )
 from reviewtool.errors import (
     InvalidInput,
-    NotFound,
     PermissionDenied,
     ReviewtoolError,
     StageOrderError,
@@ -51,6 +50,7 @@ from reviewtool.storage.models import (
     ImportBatch,
     Member,
     Record,
+    Reference,
     ReviewSetting,
     ScreeningDecision,
     ScreeningResolution,
@@ -64,6 +64,7 @@ from reviewtool.storage.queries import (
     stage_outcomes,
     stage_rules,
 )
+from reviewtool.storage.references import primary_of, reference_of
 from reviewtool.storage.snapshots import (
     report_snapshot,
     resolution_snapshot,
@@ -133,23 +134,21 @@ def _check_reason(
     )
 
 
-def _check_reference(session: Session, record_id: int) -> None:
-    """Refuse ids that are not records, or are duplicates (screen their group's primary)."""
-    row = session.exec(select(Record.id, Record.duplicate_of).where(Record.id == record_id)).first()
-    if row is None:
-        raise NotFound(f"no record {record_id}; see `reviewtool records list`")
-    if row[1] is not None:
-        raise InvalidInput(f"record {record_id} is a duplicate of record {row[1]}; screen {row[1]}")
+def _check_reference(session: Session, record_id: int) -> int:
+    """The reference holding record ``record_id`` (any record of a duplicate group names its
+    reference; a reference id is its first record's id). NotFound for an unknown record."""
+    return reference_of(session, record_id)
 
 
-def _reference(session: Session, record_id: int) -> Record:
-    record = session.get(Record, record_id)
-    if record is None:
-        raise NotFound(f"no record {record_id}; see `reviewtool records list`")
-    if record.duplicate_of is not None:
-        raise InvalidInput(
-            f"record {record_id} is a duplicate of record {record.duplicate_of}; screen {record.duplicate_of}"
-        )
+def _maybe_reference(session: Session, record_id: int) -> int | None:
+    row = session.exec(select(Record.reference_id).where(Record.id == record_id)).first()
+    return None if row is None else int(row)
+
+
+def _reference(session: Session, reference_id: int) -> Record:
+    """The record shown for a reference: its group's primary."""
+    record = session.get(Record, primary_of(session, reference_id))
+    assert record is not None
     return record
 
 
@@ -163,7 +162,7 @@ def _check_stage_open(session: Session, record_id: int, stage: Stage) -> None:
             f"record {record_id} is not included at title/abstract ({status}); only included records reach full text"
         )
     report = session.exec(
-        select(FullTextReport).where(FullTextReport.record_id == record_id)
+        select(FullTextReport).where(FullTextReport.reference_id == record_id)
     ).first()
     if report is not None and report.status == NOT_RETRIEVED:
         raise StageOrderError(
@@ -176,7 +175,7 @@ def _current(
 ) -> ScreeningDecision | None:
     return session.exec(
         select(ScreeningDecision).where(
-            ScreeningDecision.record_id == record_id,
+            ScreeningDecision.reference_id == record_id,
             ScreeningDecision.stage == stage.value,
             ScreeningDecision.member_id == member_id,
             col(ScreeningDecision.superseded_at).is_(None),
@@ -226,7 +225,7 @@ def _revisit_resolution(
     resolution = current_resolution(session, record_id, stage.value)
     if resolution is None:
         return {}
-    key = f"{record_id}:{stage.value}"
+    key = f"{resolution.record_id}:{stage.value}"
     change = (
         f"{member.name} took back their vote ({_vote_words(old)})"
         if new is None
@@ -288,7 +287,8 @@ def _write_vote(
     new: ScreeningDecision | None = None
     if decision is not None:
         new = ScreeningDecision(
-            record_id=record_id,
+            record_id=primary_of(session, record_id),  # the record the reviewer saw
+            reference_id=record_id,
             stage=stage.value,
             member_id=member.id,
             decision=decision,
@@ -304,12 +304,18 @@ def _write_vote(
         if old is not None
         else {}
     )
+    seen = new.record_id if new is not None else old.record_id if old is not None else record_id
+    if old is not None and old.record_id != seen:
+        # The vote it replaces was cast on another record of the reference (the primary changed).
+        state.setdefault("screening_vote", {})[
+            vote_key(old.record_id, stage.value, member.name)
+        ] = None
     audit.record(
         session,
         member.name,
         ScreeningDecided(
-            key=vote_key(record_id, stage.value, member.name),
-            record_id=record_id,
+            key=vote_key(seen, stage.value, member.name),
+            record_id=seen,
             stage=stage.value,
             before=before,
             after=vote_snapshot(new) if new is not None else None,
@@ -366,7 +372,9 @@ def my_vote(session: Session, *, actor: str, record_id: int, stage: str) -> Vote
     """``actor``'s own current vote on a reference at ``stage`` (None: none). Reveals nothing of
     other reviewers, so it needs only the right to read."""
     member = require(session, actor, Action.READ)
-    return _my_current_view(session, member, record_id, parse_stage(stage))
+    parsed = parse_stage(stage)
+    ref = _maybe_reference(session, record_id)
+    return None if ref is None else _my_current_view(session, member, ref, parsed)
 
 
 @dataclass(frozen=True)
@@ -399,7 +407,8 @@ def cast_vote(
     """
     member = require(session, actor, Action.SCREEN)
     parsed = parse_stage(stage)
-    current = _my_current_view(session, member, record_id, parsed)
+    ref = _maybe_reference(session, record_id)
+    current = None if ref is None else _my_current_view(session, member, ref, parsed)
     if not isinstance(expected, Unchecked) and current != expected:
         raise VoteChangedElsewhere(record_id, parsed.value, current)
     return VoteCast(_vote(session, member, record_id, stage, decision, reason, note), current)
@@ -448,12 +457,12 @@ def _vote(
     sight(session, member.name).check_stage_open(parsed_stage.value)
     parsed = parse_decision(decision)
     checked_reason = _check_reason(session, parsed_stage, parsed, reason)
-    _check_reference(session, record_id)
-    _check_stage_open(session, record_id, parsed_stage)
+    ref = _check_reference(session, record_id)
+    _check_stage_open(session, ref, parsed_stage)
     view = _write_vote(
         session,
         member,
-        record_id,
+        ref,
         parsed_stage,
         parsed.value,
         checked_reason,
@@ -487,26 +496,26 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
         .where(
             ScreeningDecision.member_id == member.id,
             ScreeningDecision.stage == parsed_stage.value,
-            ScreeningDecision.record_id == last.record_id,
+            ScreeningDecision.reference_id == last.reference_id,
             col(ScreeningDecision.id) < last.id,
         )
         .order_by(col(ScreeningDecision.id).desc())
     ).first()
     now = audit.log.utc_now()
     if previous is None:
-        _write_vote(session, member, last.record_id, parsed_stage, None, None, None, now)
+        _write_vote(session, member, last.reference_id, parsed_stage, None, None, None, now)
     else:
         _write_vote(
             session,
             member,
-            last.record_id,
+            last.reference_id,
             parsed_stage,
             previous.decision,
             previous.reason,
             previous.note,
             now,
         )
-    return last.record_id
+    return last.reference_id
 
 
 @dataclass(frozen=True)
@@ -538,7 +547,7 @@ def _votes_of(session: Session, record_id: int, stage: Stage) -> list[VoteView]:
     rows = session.exec(
         select(ScreeningDecision)
         .where(
-            ScreeningDecision.record_id == record_id,
+            ScreeningDecision.reference_id == record_id,
             ScreeningDecision.stage == stage.value,
             col(ScreeningDecision.superseded_at).is_(None),
         )
@@ -553,7 +562,7 @@ def _last_reopened(
     row = session.exec(
         select(ScreeningResolution)
         .where(
-            ScreeningResolution.record_id == record_id,
+            ScreeningResolution.reference_id == record_id,
             ScreeningResolution.stage == stage.value,
             col(ScreeningResolution.reopened_at).is_not(None),
         )
@@ -594,7 +603,7 @@ def list_conflicts(
             or (include_resolved and status in resolved)
         ):
             continue
-        record = session.get(Record, record_id)
+        record = _reference(session, record_id)
         earlier = (
             _last_reopened(session, record_id, parsed, names)
             if status is ScreeningStatus.CONFLICT
@@ -642,6 +651,7 @@ def resolve_conflict(
     if parsed is Decision.MAYBE:
         raise InvalidInput("a resolution is include or exclude, not maybe")
     checked = _check_reason(session, parsed_stage, parsed, reason)
+    record_id = _check_reference(session, record_id)
     outcome = record_outcome(session, record_id, parsed_stage.value)
     standing = current_resolution(session, record_id, parsed_stage.value)
     contested = standing is not None and standing.contested_at is not None
@@ -653,6 +663,8 @@ def resolve_conflict(
     assert member.id is not None
     now = audit.log.utc_now()
     replaced = None
+    followed: dict[str, dict[str, Any]] = {}
+    seen = primary_of(session, record_id)  # the record the adjudicator saw
     if standing is not None:
         # A contested resolution is answered by resolving again: keep it or follow the votes.
         names = dict(session.exec(select(Member.id, Member.name)).all())
@@ -660,8 +672,11 @@ def resolve_conflict(
         standing.reopened_at, standing.reopened_because = now, f"resolved again by {member.name}"
         session.add(standing)
         session.flush()
+        if standing.record_id != seen:
+            followed["screening_resolution"] = {f"{standing.record_id}:{parsed_stage.value}": None}
     resolution = ScreeningResolution(
-        record_id=record_id,
+        record_id=seen,
+        reference_id=record_id,
         stage=parsed_stage.value,
         member_id=member.id,
         decision=parsed.value,
@@ -676,11 +691,12 @@ def resolve_conflict(
         session,
         actor,
         ConflictResolved(
-            record_id=record_id,
+            record_id=seen,
             stage=parsed_stage.value,
             votes=[{k: v[k] for k in ("reviewer", "decision", "reason")} for v in votes],
             after=resolution_snapshot(resolution, member.name),
             replaced=replaced,
+            state=followed,
         ),
     )
     settled = record_outcome(session, record_id, parsed_stage.value)
@@ -702,18 +718,24 @@ def set_fulltext(
     sight(session, actor).check_stage_open(Stage.FULL_TEXT.value)
     if not_retrieved == bool(location):
         raise InvalidInput("give either a file path / URL or --not-retrieved")
-    _check_reference(session, record_id)
+    record_id = _check_reference(session, record_id)
     outcome = stage_outcomes(session, Stage.TITLE_ABSTRACT.value).get(record_id)
     if outcome is None or not outcome.goes_on:
         raise StageOrderError(
             f"record {record_id} is not included at title/abstract; no full text is sought for it"
         )
     report = session.exec(
-        select(FullTextReport).where(FullTextReport.record_id == record_id)
+        select(FullTextReport).where(FullTextReport.reference_id == record_id)
     ).first()
     before = report_snapshot(report) if report else None
     if report is None:
-        report = FullTextReport(record_id=record_id, status="", recorded_by=actor, recorded_at="")
+        report = FullTextReport(
+            record_id=primary_of(session, record_id),
+            reference_id=record_id,
+            status="",
+            recorded_by=actor,
+            recorded_at="",
+        )
     report.status = NOT_RETRIEVED if not_retrieved else RETRIEVED
     report.location = None if not_retrieved else location
     report.note = (note or "").strip() or None
@@ -721,7 +743,9 @@ def set_fulltext(
     session.add(report)
     session.flush()
     after = report_snapshot(report)
-    audit.record(session, actor, FullTextRecorded(record_id=record_id, before=before, after=after))
+    audit.record(
+        session, actor, FullTextRecorded(record_id=report.record_id, before=before, after=after)
+    )
     return after
 
 
@@ -732,15 +756,13 @@ def _order_key(actor: str, stage: Stage, record_id: int) -> str:
 
 def eligible(session: Session, stage: Stage) -> list[int]:
     """Reference ids that can be screened at ``stage``."""
-    references = list(
-        session.exec(select(Record.id).where(col(Record.duplicate_of).is_(None))).all()
-    )
+    references = list(session.exec(select(Reference.id).order_by(col(Reference.id))).all())
     if stage is Stage.TITLE_ABSTRACT:
         return [r for r in references if r is not None]
     tiab = stage_outcomes(session, Stage.TITLE_ABSTRACT.value)
     missing = set(
         session.exec(
-            select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
+            select(FullTextReport.reference_id).where(FullTextReport.status == NOT_RETRIEVED)
         ).all()
     )
     return [
@@ -783,7 +805,7 @@ def screening_queue(
     )
     mine = set(
         session.exec(
-            select(ScreeningDecision.record_id).where(
+            select(ScreeningDecision.reference_id).where(
                 ScreeningDecision.member_id == member.id,
                 ScreeningDecision.stage == parsed.value,
                 col(ScreeningDecision.superseded_at).is_(None),
@@ -806,7 +828,7 @@ def screening_progress(session: Session, *, actor: str, stage: str) -> Progress:
     member_id = seen.member.id if seen.member is not None else None
     my_records = set(
         session.exec(
-            select(ScreeningDecision.record_id).where(
+            select(ScreeningDecision.reference_id).where(
                 ScreeningDecision.member_id == member_id,
                 ScreeningDecision.stage == parsed.value,
                 col(ScreeningDecision.superseded_at).is_(None),
@@ -846,6 +868,7 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
     parsed = parse_stage(stage)
     seen = sight(session, actor)
     seen.check_stage_open(parsed.value)
+    record_id = _check_reference(session, record_id)
     record = _reference(session, record_id)
     votes = _votes_of(session, record_id, parsed)
     # The outcome from the votes just read (a key press should cost a handful of queries).
@@ -881,7 +904,7 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
     report = None
     if parsed is Stage.FULL_TEXT:
         report = session.exec(
-            select(FullTextReport).where(FullTextReport.record_id == record_id)
+            select(FullTextReport).where(FullTextReport.reference_id == record_id)
         ).first()
     return RecordCard(
         record_id=record_id,
@@ -926,13 +949,9 @@ def search_references(
     if not words:
         return []
     if len(words) == 1 and words[0].isdigit():
-        record = session.get(Record, int(words[0]))
-        return (
-            [record.id]
-            if record is not None and record.id is not None and record.duplicate_of is None
-            else []
-        )
-    query = select(Record.id).where(col(Record.duplicate_of).is_(None))
+        found = _maybe_reference(session, int(words[0]))
+        return [] if found is None else [found]
+    query = select(Record.reference_id).where(col(Record.duplicate_of).is_(None))
     for word in words:
         pattern = f"%{word}%"
         query = query.where(col(Record.title).ilike(pattern) | col(Record.abstract).ilike(pattern))
@@ -983,7 +1002,7 @@ def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[st
     for record_id, outcome in sorted(stage_outcomes(session, parsed.value).items()):
         if not outcome.final:
             continue
-        record = session.get(Record, record_id)
+        record = _reference(session, record_id)
         rows.append(
             {
                 "record_id": record_id,
@@ -1046,7 +1065,7 @@ def _my_votes(session: Session, seen: Sight, stage: Stage, refs: set[int]) -> di
     if seen.member is None:
         return {d.value: 0 for d in Decision}
     rows = session.exec(
-        select(ScreeningDecision.record_id, ScreeningDecision.decision).where(
+        select(ScreeningDecision.reference_id, ScreeningDecision.decision).where(
             ScreeningDecision.member_id == seen.member.id,
             ScreeningDecision.stage == stage.value,
             col(ScreeningDecision.superseded_at).is_(None),
@@ -1131,7 +1150,7 @@ def _not_retrieved(session: Session, stage: Stage) -> int:
         return 0
     return len(
         session.exec(
-            select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
+            select(FullTextReport.reference_id).where(FullTextReport.status == NOT_RETRIEVED)
         ).all()
     )
 

@@ -27,13 +27,13 @@ def setting(session: Session, key: str) -> object:
 
 
 def current_votes(session: Session, stage: str) -> dict[int, list[Vote]]:
-    """record id -> the current votes on it at ``stage``, in the order they were cast."""
+    """reference id -> the current votes on it at ``stage``, in the order they were cast."""
     names = dict(session.exec(select(Member.id, Member.name)).all())
     votes: dict[int, list[Vote]] = defaultdict(list)
     # Column tuples, not ORM objects: this runs over every vote of a 100k-record review.
     rows = session.exec(
         select(
-            ScreeningDecision.record_id,
+            ScreeningDecision.reference_id,
             ScreeningDecision.member_id,
             ScreeningDecision.decision,
             ScreeningDecision.reason,
@@ -47,13 +47,13 @@ def current_votes(session: Session, stage: str) -> dict[int, list[Vote]]:
 
 
 def current_resolutions(session: Session, stage: str) -> dict[int, ScreeningResolution]:
-    """record id -> the adjudicator's current resolution at ``stage``."""
+    """reference id -> the adjudicator's current resolution at ``stage``."""
     rows = session.exec(
         select(ScreeningResolution).where(
             ScreeningResolution.stage == stage, col(ScreeningResolution.reopened_at).is_(None)
         )
     ).all()
-    return {r.record_id: r for r in rows}
+    return {r.reference_id: r for r in rows}
 
 
 def stage_rules(session: Session, stage: str) -> tuple[int, list[str]]:
@@ -71,7 +71,7 @@ def current_resolution(session: Session, record_id: int, stage: str) -> Screenin
     """The adjudicator's current resolution of one reference at ``stage``, if any."""
     return session.exec(
         select(ScreeningResolution).where(
-            ScreeningResolution.record_id == record_id,
+            ScreeningResolution.reference_id == record_id,
             ScreeningResolution.stage == stage,
             col(ScreeningResolution.reopened_at).is_(None),
         )
@@ -84,7 +84,7 @@ def record_outcome(session: Session, record_id: int, stage: str) -> ScreeningOut
     rows = session.exec(
         select(ScreeningDecision)
         .where(
-            ScreeningDecision.record_id == record_id,
+            ScreeningDecision.reference_id == record_id,
             ScreeningDecision.stage == stage,
             col(ScreeningDecision.superseded_at).is_(None),
         )
@@ -104,7 +104,7 @@ def record_outcome(session: Session, record_id: int, stage: str) -> ScreeningOut
 
 
 def stage_outcomes(session: Session, stage: str) -> dict[int, ScreeningOutcome]:
-    """record id -> outcome at ``stage``, for every reference with at least one vote."""
+    """reference id -> outcome at ``stage``, for every reference with at least one vote."""
     required, reasons = stage_rules(session, stage)
     resolutions = current_resolutions(session, stage)
     return {

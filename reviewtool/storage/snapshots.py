@@ -240,6 +240,14 @@ def _labels(session: Session) -> dict[str, Any]:
     return {key: sorted(labels) for key, labels in found.items()}
 
 
+def _reference_links(session: Session) -> dict[str, Any]:
+    # Derived, never recorded: every reference_id follows its record (storage.references); the
+    # ledger's state for this kind is always empty, so any row listed here fails verification.
+    from reviewtool.storage.references import link_errors
+
+    return dict(link_errors(session))
+
+
 # entity_type (as in audit events) -> reader of {entity_id: snapshot} for every live entity.
 ENTITY_STATE: dict[str, Callable[[Session], dict[str, Any]]] = {
     "review": _reviews,
@@ -253,4 +261,5 @@ ENTITY_STATE: dict[str, Callable[[Session], dict[str, Any]]] = {
     "fulltext_report": _reports,
     "analysis_run": _analysis_runs,
     "record_label": _labels,
+    "reference_link": _reference_links,
 }
