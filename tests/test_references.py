@@ -4,11 +4,32 @@ import, merge, split and change of primary (issue 10)."""
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from pathlib import Path
 
+import pytest
+from sqlalchemy import text
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
+from reviewtool import audit
 from reviewtool.cli import app
+from reviewtool.dedup.service import decide_pair, run_dedup, undo_group
+from reviewtool.importing.service import import_files
+from reviewtool.screening import service as sv
+from reviewtool.screening.labels import visible_labels
+from reviewtool.storage import Review, schema
+from reviewtool.storage.models import (
+    FullTextReport,
+    Member,
+    Record,
+    RecordLabel,
+    ScreeningDecision,
+    ScreeningResolution,
+)
+from reviewtool.storage.queries import stage_outcomes
+from reviewtool.storage.references import FOLLOWERS
 
 runner = CliRunner()
 
@@ -85,3 +106,257 @@ def test_votes_survive_a_new_round_whose_copy_becomes_primary(tmp_path: Path) ->
     # The paper does not come back into either reviewer's queue under any id.
     assert _queue(db, "alice") == [2] and _queue(db, "bob") == [2]
     assert cli(db, "audit", "verify", "--as", "alice").startswith("Audit ledger verified")
+
+
+# --- merges, splits and new primaries, through the library ------------------------------------
+
+
+def _pair_ris() -> str:
+    """Six records: odd ids bare, even ids fuller (journal, abstract): a confirmed pair of an odd
+    and an even record gets the even one as primary, and its reference keeps the odd (smaller) id."""
+    titles = [
+        "Autologous stem cells in alcoholic cirrhosis",
+        "Granulocyte colony stimulating factor for acute liver failure",
+        "Hepatocyte transplantation in urea cycle disorders",
+        "Mesenchymal stromal cells after liver transplantation",
+        "Umbilical cord cells for primary biliary cholangitis",
+        "Bone marrow mononuclear cells in hepatitis B decompensation",
+    ]
+    out = []
+    for i, title in enumerate(titles, start=1):
+        more = "" if i % 2 else f"JO  - Hepatology\nAB  - Abstract of trial {i}.\nVL  - {i}\n"
+        out.append(
+            f"TY  - JOUR\nID  - R{i}\nTI  - {title}\nAU  - Author{i}, A.\nPY  - {2000 + i}\n"
+            f"{more}ER  -\n\n"
+        )
+    return "".join(out)
+
+
+@pytest.fixture
+def review(fresh_review: Review, tmp_path: Path) -> Review:
+    """alice and bob screen, carol adjudicates; records 1..6 (even ones fuller); tiab unblinded so
+    outcomes can be read."""
+    path = tmp_path / "six.ris"
+    path.write_text(_pair_ris())
+    with fresh_review.transaction() as session:
+        import_files(session, actor="alice", paths=[path], source="MEDLINE")
+        sv.unblind_stage(session, actor="alice", stage="tiab")
+    with fresh_review.transaction() as session:
+        assert run_dedup(session, actor="alice").duplicates == 0
+    return fresh_review
+
+
+def vote(review: Review, who: str, record: int, decision: str, reason: str | None = None) -> None:
+    with review.transaction() as session:
+        sv.record_decision(
+            session, actor=who, record_id=record, stage="tiab", decision=decision, reason=reason
+        )
+
+
+def merge(review: Review, a: int, b: int) -> None:
+    with review.transaction() as session:
+        decide_pair(session, actor="alice", decision="confirm", records=(a, b))
+
+
+def split(review: Review, record: int) -> None:
+    with review.transaction() as session:
+        undo_group(session, actor="alice", group_id=record)
+
+
+def outcome(review: Review, ref: int) -> str:
+    with review.reading() as session:
+        found = stage_outcomes(session, "tiab").get(ref)
+    return found.status.value if found else "none"
+
+
+def queue(review: Review, who: str) -> list[int]:
+    with review.reading() as session:
+        return sorted(sv.screening_queue(session, actor=who, stage="tiab"))
+
+
+def verified(review: Review) -> bool:
+    with review.reading() as session:
+        report = audit.verify(session)
+    assert report.ok, report.problems
+    return True
+
+
+def test_merge_voted_with_unvoted_keeps_the_votes_whichever_becomes_primary(
+    review: Review,
+) -> None:
+    vote(review, "alice", 1, "include")
+    vote(review, "bob", 1, "include")
+    merge(review, 1, 2)  # record 2 (fuller, unvoted) becomes primary; the reference stays 1
+    assert outcome(review, 1) == "included" and outcome(review, 2) == "none"
+    assert queue(review, "alice") == [3, 4, 5, 6]
+    # Votes on the newer reference (4) move to the older one (3) when the two merge.
+    vote(review, "alice", 4, "exclude", reason="wrong population")
+    vote(review, "bob", 4, "exclude", reason="wrong population")
+    merge(review, 3, 4)
+    assert outcome(review, 3) == "excluded" and outcome(review, 4) == "none"
+    assert queue(review, "bob") == [5, 6]
+    with review.reading() as session:
+        card = sv.record_card(session, actor="alice", record_id=4, stage="tiab")
+    assert card.record_id == 3  # any record id names its reference
+    assert card.fields["abstract"] == "Abstract of trial 4."  # the primary is shown
+    assert verified(review)
+
+
+def test_merge_voted_with_voted_agreeing_and_conflicting(review: Review) -> None:
+    vote(review, "alice", 1, "include")
+    vote(review, "bob", 3, "include")
+    merge(review, 1, 3)
+    assert outcome(review, 1) == "included"  # two reviewers, two records, one agreement
+    vote(review, "alice", 5, "include")
+    vote(review, "bob", 6, "exclude", reason="not an RCT")
+    merge(review, 5, 6)
+    assert outcome(review, 5) == "conflict"
+    with review.reading() as session:
+        (conflict,) = sv.list_conflicts(session, actor="carol", stage="tiab")
+    assert conflict.record_id == 5
+    assert {(v.reviewer, v.decision) for v in conflict.votes} == {
+        ("alice", "include"),
+        ("bob", "exclude"),
+    }
+    assert verified(review)
+
+
+def test_same_reviewer_voting_differently_on_both_needs_a_fresh_look(review: Review) -> None:
+    vote(review, "alice", 1, "include")
+    vote(review, "alice", 2, "exclude", reason="wrong population")
+    vote(review, "bob", 1, "include")
+    merge(review, 1, 2)
+    # Neither of alice's votes is picked: both stop being current, she is asked again.
+    assert 1 in queue(review, "alice") and 1 not in queue(review, "bob")
+    assert outcome(review, 1) == "open"  # bob's vote alone
+    with review.reading() as session:
+        alice = session.exec(select(Member).where(Member.name == "alice")).one()
+        rows = session.exec(
+            select(ScreeningDecision).where(ScreeningDecision.member_id == alice.id)
+        ).all()
+        assert sv.my_vote(session, actor="alice", record_id=1, stage="tiab") is None
+    assert len(rows) == 2  # nothing deleted
+    assert all(r.superseded_at is not None for r in rows)
+    assert all(
+        r.superseded_because is not None and r.superseded_because.startswith("needs a fresh look")
+        for r in rows
+    )
+    assert "include on record 1" in (rows[0].superseded_because or "")
+    assert "exclude (wrong population) on record 2" in (rows[0].superseded_because or "")
+    assert verified(review)
+    vote(review, "alice", 2, "include")  # her fresh look, on the record she now sees
+    assert outcome(review, 1) == "included"
+    assert verified(review)
+
+
+def test_same_reviewer_same_vote_on_both_keeps_one(review: Review) -> None:
+    vote(review, "bob", 3, "exclude", reason="animal study")
+    vote(review, "bob", 4, "exclude", reason="animal study")
+    merge(review, 3, 4)
+    with review.reading() as session:
+        rows = session.exec(
+            select(ScreeningDecision).where(col(ScreeningDecision.superseded_at).is_(None))
+        ).all()
+    assert [(r.record_id, r.reference_id, r.decision) for r in rows] == [(3, 3, "exclude")]
+    assert 3 not in queue(review, "bob")
+    assert verified(review)
+
+
+def test_split_after_votes_sends_each_vote_with_its_record(review: Review) -> None:
+    vote(review, "alice", 1, "include")  # cast on record 1, before the merge
+    merge(review, 1, 2)
+    vote(review, "bob", 1, "exclude", reason="wrong population")  # bob saw record 2, the primary
+    assert outcome(review, 1) == "conflict"
+    with review.transaction() as session:
+        sv.resolve_conflict(session, actor="carol", record_id=2, stage="tiab", decision="include")
+    assert outcome(review, 1) == "resolved-included"
+    split(review, 2)
+    # alice's vote stays with record 1, bob's goes with record 2; the resolution answered votes
+    # that no longer stand together, so it is reopened (the adjudicator sees it in the history).
+    with review.reading() as session:
+        assert sv.my_vote(session, actor="alice", record_id=1, stage="tiab") is not None
+        assert sv.my_vote(session, actor="alice", record_id=2, stage="tiab") is None
+        bobs = sv.my_vote(session, actor="bob", record_id=2, stage="tiab")
+        assert bobs is not None and bobs.decision == "exclude"
+        assert sv.my_vote(session, actor="bob", record_id=1, stage="tiab") is None
+        (resolution,) = session.exec(select(ScreeningResolution)).all()
+    assert resolution.reopened_at is not None
+    assert outcome(review, 1) == "open" and outcome(review, 2) == "open"
+    assert queue(review, "alice") == [2, 3, 4, 5, 6]
+    assert queue(review, "bob") == [1, 3, 4, 5, 6]
+    assert verified(review)
+
+
+def test_a_resolution_stands_when_an_unvoted_copy_joins(review: Review) -> None:
+    vote(review, "alice", 5, "include")
+    vote(review, "bob", 5, "exclude", reason="not an RCT")
+    with review.transaction() as session:
+        sv.resolve_conflict(session, actor="carol", record_id=5, stage="tiab", decision="exclude")
+    merge(review, 5, 6)  # a new round's fuller copy: primary 6, the same votes, the same answer
+    assert outcome(review, 5) == "resolved-excluded"
+    with review.reading() as session:
+        assert sv.list_conflicts(session, actor="carol", stage="tiab") == []
+    assert verified(review)
+
+
+def test_a_vote_moved_to_another_reference_fails_verify(review: Review) -> None:
+    vote(review, "alice", 1, "include")
+    with review.engine.begin() as conn:
+        conn.execute(text("UPDATE screening_decision SET reference_id = 3 WHERE record_id = 1"))
+    with review.reading() as session:
+        report = audit.verify(session)
+    assert not report.ok
+    assert any(
+        "reference_link screening_decision:1" in p and "record 1 is in reference 1" in p
+        for p in report.problems
+    )
+
+
+# --- migration 0007 on a database built by the 0005 code --------------------------------------
+
+FIXTURE = Path(__file__).parent / "fixtures" / "review_v0005.db"
+
+
+def test_a_0005_review_upgrades_and_every_row_finds_its_reference(tmp_path: Path) -> None:
+    from reviewtool.review.service import open_existing
+
+    copy = tmp_path / "review.db"
+    shutil.copyfile(FIXTURE, copy)
+    with sqlite3.connect(copy) as conn:
+        before = {
+            model.__tablename__: conn.execute(
+                f"SELECT COUNT(*) FROM {model.__tablename__}"
+            ).fetchone()[0]
+            for model in FOLLOWERS
+        }
+    review = open_existing(f"sqlite:///{copy}")
+    try:
+        assert schema.current_revision(review.engine) == schema.HEAD
+        with review.reading() as session:
+            assert verified(review)
+            refs = dict(session.exec(select(Record.id, Record.reference_id)).all())
+            # Record 5 (round two, fuller) is the primary of {1, 5}; the reference stays 1.
+            assert refs == {1: 1, 2: 2, 3: 3, 4: 4, 5: 1, 6: 6}
+            for model in (ScreeningDecision, ScreeningResolution, RecordLabel, FullTextReport):
+                rows = session.exec(select(model)).all()
+                assert len(rows) == before[model.__tablename__]  # nothing lost
+                assert all(r.reference_id == refs[r.record_id] for r in rows)
+            tiab = stage_outcomes(session, "tiab")
+            assert {r: o.status.value for r, o in tiab.items()} == {
+                1: "included",
+                2: "excluded",
+                3: "resolved-included",
+                4: "excluded",
+            }
+            # The fault healed: the paper does not come back as record 5 in anyone's queue.
+            assert sv.screening_queue(session, actor="alice", stage="tiab") == [6]
+            labels = visible_labels(session, actor="alice")
+            assert [v.label for v in labels[1]] == ["RCT?"]
+            card = sv.record_card(session, actor="alice", record_id=5, stage="fulltext")
+            assert card.record_id == 1 and card.fulltext == {
+                "status": "not_retrieved",
+                "location": None,
+                "note": "paywalled",
+            }
+    finally:
+        review.close()
