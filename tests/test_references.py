@@ -16,11 +16,15 @@ from typer.testing import CliRunner
 from reviewtool import audit
 from reviewtool.cli import app
 from reviewtool.dedup.service import decide_pair, run_dedup, undo_group
+from reviewtool.errors import InvalidInput, PermissionDenied
 from reviewtool.importing.service import import_files
 from reviewtool.screening import service as sv
+from reviewtool.screening import studies
 from reviewtool.screening.labels import visible_labels
+from reviewtool.screening.prisma import PrismaCounts, prisma_counts
 from reviewtool.storage import Review, schema
 from reviewtool.storage.models import (
+    AuditEvent,
     FullTextReport,
     Member,
     Record,
@@ -360,3 +364,136 @@ def test_a_0005_review_upgrades_and_every_row_finds_its_reference(tmp_path: Path
             }
     finally:
         review.close()
+
+
+# --- studies and the PRISMA counts ------------------------------------------------------------
+
+
+def _screen_to_studies(review: Review) -> None:
+    """tiab: 1-4 included, 5 excluded by agreement, 6 by resolution; full text: 4 not retrieved,
+    1 and 2 included, 3 excluded (not an RCT)."""
+    for ref in (1, 2, 3, 4):
+        vote(review, "alice", ref, "include")
+        vote(review, "bob", ref, "include")
+    vote(review, "alice", 5, "exclude", reason="animal study")
+    vote(review, "bob", 5, "exclude", reason="animal study")
+    vote(review, "alice", 6, "include")
+    vote(review, "bob", 6, "exclude", reason="wrong population")
+    with review.transaction() as session:
+        sv.resolve_conflict(
+            session, actor="carol", record_id=6, stage="tiab", decision="exclude",
+            reason="wrong population",
+        )  # fmt: skip
+        sv.set_fulltext(session, actor="alice", record_id=4, not_retrieved=True, note="no reply")
+    for ref, decision, reason in (
+        (1, "include", None),
+        (2, "include", None),
+        (3, "exclude", "not an RCT"),
+    ):
+        for who in ("alice", "bob"):
+            with review.transaction() as session:
+                sv.record_decision(
+                    session, actor=who, record_id=ref, stage="fulltext", decision=decision,
+                    reason=reason,
+                )  # fmt: skip
+
+
+def counts(review: Review, who: str = "alice") -> PrismaCounts:
+    with review.reading() as session:
+        return prisma_counts(session, actor=who)
+
+
+def test_prisma_counts_come_from_references_reports_and_studies(review: Review) -> None:
+    _screen_to_studies(review)
+    found = counts(review)
+    assert found.broken_identities() == []
+    assert (found.identified, found.identified_by_source, found.duplicates_removed) == (
+        6, {"MEDLINE": 6}, 0,
+    )  # fmt: skip
+    assert (found.records_screened, found.records_excluded, found.awaiting_title_abstract) == (
+        6, 2, 0,
+    )  # fmt: skip
+    assert (found.reports_sought, found.reports_not_retrieved, found.reports_assessed) == (4, 1, 3)
+    assert (found.reports_excluded, found.excluded_by_reason) == (1, {"not an RCT": 1})
+    assert (found.studies_included, found.reports_of_included_studies) == (2, 2)
+    # A follow-up report of the same trial: two reports, one study.
+    with review.transaction() as session:
+        view = studies.link(session, actor="alice", report=2, study=1)
+    assert (view.study_id, view.references) == (1, (1, 2))
+    found = counts(review)
+    assert (found.studies_included, found.reports_of_included_studies) == (1, 2)
+    assert found.broken_identities() == []
+    assert verified(review)
+
+
+def test_prisma_identities_hold_while_screening_is_open(review: Review) -> None:
+    vote(review, "alice", 1, "include")
+    vote(review, "bob", 1, "include")
+    vote(review, "alice", 2, "include")  # bob has not voted: awaiting
+    merge(review, 3, 4)
+    found = counts(review)
+    assert (found.identified, found.duplicates_removed, found.records_screened) == (6, 1, 5)
+    assert (found.reports_sought, found.awaiting_title_abstract) == (1, 4)
+    assert (found.reports_assessed, found.awaiting_full_text) == (1, 1)
+    assert found.broken_identities() == []
+    assert found.notes  # says screening is not finished
+
+
+def test_prisma_and_studies_are_refused_while_full_text_is_blind_to_a_reviewer(
+    review: Review,
+) -> None:
+    _screen_to_studies(review)
+    with review.reading() as session, pytest.raises(PermissionDenied, match="fulltext is blind"):
+        prisma_counts(session, actor="bob")
+    with review.reading() as session, pytest.raises(PermissionDenied, match="full text is blind"):
+        studies.list_studies(session, actor="bob")
+    with review.transaction() as session:
+        sv.unblind_stage(session, actor="alice", stage="fulltext")
+    assert counts(review, "bob").studies_included == 2
+
+
+def test_study_link_unlink_merge_split_are_audited_and_survive_reference_merges(
+    review: Review,
+) -> None:
+    _screen_to_studies(review)
+
+    def listed() -> list[tuple[int, tuple[int, ...]]]:
+        with review.reading() as session:
+            return [
+                (v.study_id, v.references) for v in studies.list_studies(session, actor="alice")
+            ]
+
+    assert listed() == [(1, (1,)), (2, (2,))]
+    with review.transaction() as session:
+        studies.merge(session, actor="alice", study=2, other=1)
+    assert listed() == [(2, (1, 2))]
+    with review.transaction() as session:
+        studies.unlink(session, actor="alice", report=2)  # the anchor leaves: 1 is alone too
+    assert listed() == [(1, (1,)), (2, (2,))]
+    with review.transaction() as session:
+        studies.link(session, actor="alice", report=1, study=2)
+    # A duplicate of record 2 joins (a later round): the study keeps its reports and its id.
+    with review.transaction() as session:
+        decide_pair(session, actor="alice", decision="confirm", records=(2, 5))
+    assert listed() == [(2, (1, 2))]
+    with review.transaction() as session:
+        assert studies.split(session, actor="alice", study=1) == [1, 2]
+    assert listed() == [(1, (1,)), (2, (2,))]
+    with review.transaction() as session, pytest.raises(InvalidInput, match="not included"):
+        studies.link(session, actor="alice", report=3, study=1)
+    with review.reading() as session:
+        log = session.exec(select(AuditEvent).where(AuditEvent.action == "study-changed")).all()
+    assert [json.loads(e.payload)["change"] for e in log] == ["merge", "unlink", "link", "split"]
+    assert verified(review)
+
+
+def test_a_study_link_removed_behind_the_tools_back_fails_verify(review: Review) -> None:
+    _screen_to_studies(review)
+    with review.transaction() as session:
+        studies.link(session, actor="alice", report=2, study=1)
+    with review.engine.begin() as conn:
+        conn.execute(text("DELETE FROM study_link"))
+    with review.reading() as session:
+        report = audit.verify(session)
+    assert not report.ok
+    assert any(p.startswith("study_link 2:") for p in report.problems)

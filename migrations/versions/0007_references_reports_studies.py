@@ -45,6 +45,23 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reference")),
     )
+    op.create_table(
+        "study_link",
+        sa.Column("record_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("study_record_id", sa.Integer(), nullable=False),
+        sa.Column("linked_by", sa.String(), nullable=False),
+        sa.Column("linked_at", sa.String(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["record_id"], ["record.id"], name=op.f("fk_study_link_record_id_record")
+        ),
+        sa.ForeignKeyConstraint(
+            ["study_record_id"], ["record.id"], name=op.f("fk_study_link_study_record_id_record")
+        ),
+        sa.PrimaryKeyConstraint("record_id", name=op.f("pk_study_link")),
+    )
+    op.create_index(
+        op.f("ix_study_link_study_record_id"), "study_link", ["study_record_id"], unique=False
+    )
     # `record` is referenced by other tables: SQLite cannot rebuild it with foreign keys on, and
     # needs none to add a nullable column.
     if bind.dialect.name == "sqlite":
@@ -228,4 +245,6 @@ def downgrade() -> None:
     else:
         op.drop_constraint(op.f("fk_record_reference_id_reference"), "record", type_="foreignkey")
         op.drop_column("record", "reference_id")
+    op.drop_index(op.f("ix_study_link_study_record_id"), table_name="study_link")
+    op.drop_table("study_link")
     op.drop_table("reference")

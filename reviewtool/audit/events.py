@@ -337,6 +337,28 @@ class LabelsChanged(Event):
         return self.key
 
 
+@dataclass(frozen=True)
+class StudyChanged(Event):
+    """A reference was linked to or unlinked from a study, or studies were merged or split.
+
+    :ivar change: ``link``, ``unlink``, ``merge`` or ``split``.
+    :ivar study: the study's id (its anchor reference) as the person named it.
+    :ivar references: the references moved.
+    :ivar state: ``{"study_link": {record id: {"study": anchor record} or None}}``.
+    """
+
+    name: ClassVar[str] = "study-changed"
+    entity_type: ClassVar[str] = "study"
+    change: str
+    study: int
+    references: list[int]
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.study)
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -356,5 +378,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StageUnblinded,
         AnalysisRunRecorded,
         LabelsChanged,
+        StudyChanged,
     )
 }

@@ -231,6 +231,7 @@ class RecordView:
     pmid: str | None
     status: str
     group_id: int
+    reference_id: int
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -282,6 +283,7 @@ def list_records(
                 pmid=r.pmid,
                 status=state,
                 group_id=r.duplicate_of or r.id,
+                reference_id=r.reference_id or r.id,
             )
         )
     return views
@@ -310,6 +312,7 @@ def record_detail(session: Session, record_id: int) -> dict[str, Any]:
     )
     return {
         "record_id": record_id,
+        "reference_id": record.reference_id,
         "batch_id": record.batch_id,
         "file_name": batch.file_name if batch else None,
         "line": record.line,

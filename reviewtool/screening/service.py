@@ -749,6 +749,16 @@ def set_fulltext(
     return after
 
 
+def fulltext_reports(session: Session, reference_id: int) -> list[dict[str, Any]]:
+    """The full texts recorded for a reference (status, location, note), oldest first."""
+    rows = session.exec(
+        select(FullTextReport)
+        .where(FullTextReport.reference_id == reference_id)
+        .order_by(col(FullTextReport.id))
+    ).all()
+    return [report_snapshot(r) for r in rows]
+
+
 def _order_key(actor: str, stage: Stage, record_id: int) -> str:
     # A per-reviewer shuffle that needs no stored state and keeps its order as records are added.
     return hashlib.sha256(f"{actor}:{stage.value}:{record_id}".encode()).hexdigest()

@@ -315,6 +315,25 @@ class FullTextReport(SQLModel, table=True):
     recorded_at: str
 
 
+class StudyLink(SQLModel, table=True):
+    """One reference put into the study of another (a trial and its follow-up are one study).
+
+    Every reference included at full text is a study by itself until linked; a link names the
+    record the reference was linked through (``record_id``, its reference's first record then) and
+    the study's anchor record (``study_record_id``). Records never change, so links survive every
+    merge and split of references; the study's id is its anchor's reference id.
+    """
+
+    __tablename__ = "study_link"
+
+    record_id: int = Field(
+        primary_key=True, foreign_key="record.id", sa_column_kwargs={"autoincrement": False}
+    )
+    study_record_id: int = Field(foreign_key="record.id", index=True)
+    linked_by: str
+    linked_at: str
+
+
 class AnalysisRun(SQLModel, table=True):
     """One pooled analysis: its settings, a hash of its input data and its results (JSON)."""
 

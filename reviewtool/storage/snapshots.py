@@ -28,6 +28,7 @@ from reviewtool.storage.models import (
     ReviewSetting,
     ScreeningDecision,
     ScreeningResolution,
+    StudyLink,
 )
 
 # The fields of a record fixed at import; ``duplicate_of`` changes with deduplication and is
@@ -240,6 +241,11 @@ def _labels(session: Session) -> dict[str, Any]:
     return {key: sorted(labels) for key, labels in found.items()}
 
 
+def _study_links(session: Session) -> dict[str, Any]:
+    rows = session.exec(select(StudyLink.record_id, StudyLink.study_record_id)).all()
+    return {str(record): {"study": study} for record, study in rows}
+
+
 def _reference_links(session: Session) -> dict[str, Any]:
     # Derived, never recorded: every reference_id follows its record (storage.references); the
     # ledger's state for this kind is always empty, so any row listed here fails verification.
@@ -262,4 +268,5 @@ ENTITY_STATE: dict[str, Callable[[Session], dict[str, Any]]] = {
     "analysis_run": _analysis_runs,
     "record_label": _labels,
     "reference_link": _reference_links,
+    "study_link": _study_links,
 }
