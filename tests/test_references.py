@@ -497,3 +497,44 @@ def test_a_study_link_removed_behind_the_tools_back_fails_verify(review: Review)
         report = audit.verify(session)
     assert not report.ok
     assert any(p.startswith("study_link 2:") for p in report.problems)
+
+
+def test_a_0005_review_rescreened_after_the_fault_asks_again_and_still_verifies(
+    tmp_path: Path,
+) -> None:
+    """Built by the 0005 code: record 5 (a fuller copy of record 1) came back into the queues and
+    was screened again, bob differently from before. The upgrade joins them into reference 1 and
+    picks none of bob's votes; alice's two identical votes keep the first."""
+    from reviewtool.review.service import open_existing
+
+    copy = tmp_path / "review.db"
+    shutil.copyfile(FIXTURE.with_name("review_v0005_rescreened.db"), copy)
+    review = open_existing(f"sqlite:///{copy}")
+    try:
+        assert verified(review)
+        with review.reading() as session:
+            names = dict(session.exec(select(Member.id, Member.name)).all())
+            tiab = session.exec(
+                select(ScreeningDecision)
+                .where(ScreeningDecision.reference_id == 1, ScreeningDecision.stage == "tiab")
+                .order_by(col(ScreeningDecision.id))
+            ).all()
+            current = [
+                (names[v.member_id], v.record_id, v.decision) for v in tiab if not v.superseded_at
+            ]
+            assert current == [("alice", 1, "include")]
+            bobs = [v for v in tiab if names[v.member_id] == "bob"]
+            assert len(bobs) == 2 and all(
+                (v.superseded_because or "").startswith("needs a fresh look (schema 0007)")
+                for v in bobs
+            )
+            assert sv.screening_queue(session, actor="bob", stage="tiab") == [1, 6]
+            assert 1 not in sv.screening_queue(session, actor="alice", stage="tiab")
+            event = session.exec(
+                select(AuditEvent).where(AuditEvent.action == "schema-upgraded")
+            ).one()
+            assert json.loads(event.payload)["state"] == {
+                "screening_vote": {"1:tiab:bob": None, "5:tiab:alice": None, "5:tiab:bob": None}
+            }
+    finally:
+        review.close()
