@@ -358,10 +358,21 @@ def test_a_0005_review_upgrades_and_every_row_finds_its_reference(tmp_path: Path
             assert [v.label for v in labels[1]] == ["RCT?"]
             card = sv.record_card(session, actor="alice", record_id=5, stage="fulltext")
             assert card.record_id == 1 and card.fulltext == {
+                "record": 1,
+                "kind": "journal article",
                 "status": "not_retrieved",
                 "location": None,
+                "reason": None,
                 "note": "paywalled",
             }
+            # Full-text votes name the report assessed (record 3's, the only one).
+            ft = session.exec(
+                select(ScreeningDecision).where(ScreeningDecision.stage == "fulltext")
+            ).all()
+            report3 = session.exec(
+                select(FullTextReport).where(FullTextReport.reference_id == 3)
+            ).one()
+            assert {v.report_id for v in ft} == {report3.id}
     finally:
         review.close()
 
@@ -533,8 +544,75 @@ def test_a_0005_review_rescreened_after_the_fault_asks_again_and_still_verifies(
             event = session.exec(
                 select(AuditEvent).where(AuditEvent.action == "schema-upgraded")
             ).one()
-            assert json.loads(event.payload)["state"] == {
-                "screening_vote": {"1:tiab:bob": None, "5:tiab:alice": None, "5:tiab:bob": None}
+            state = json.loads(event.payload)["state"]
+            assert state["screening_vote"] == {
+                "1:tiab:bob": None,
+                "5:tiab:alice": None,
+                "5:tiab:bob": None,
+            }
+            # Reports are keyed by their id from 0007 on: record 3's report is report 1, record
+            # 1's (not retrieved) report 2; the old key "3" goes.
+            assert {k: (v or {}).get("record") for k, v in state["fulltext_report"].items()} == {
+                "1": 3,
+                "2": 1,
+                "3": None,
             }
     finally:
         review.close()
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+def test_several_reports_per_reference_with_kind_status_and_prisma_counts(
+    review: Review, tmp_path: Path
+) -> None:
+    """Reference 1: an article (retrieved) and its registry entry (not retrieved); reference 2:
+    two reports, neither retrieved, so it is not assessed; reference 3: none recorded (sought)."""
+    for ref in (1, 2, 3):
+        vote(review, "alice", ref, "include")
+        vote(review, "bob", ref, "include")
+    for ref in (4, 5, 6):
+        vote(review, "alice", ref, "exclude", reason="animal study")
+        vote(review, "bob", ref, "exclude", reason="animal study")
+    pdf = tmp_path / "one.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    with review.transaction() as session:
+        first = sv.set_fulltext(session, actor="alice", record_id=1, location=str(pdf))
+        second = sv.set_fulltext(
+            session, actor="alice", record_id=1, location=None, not_retrieved=True,
+            kind="registry entry", reason="registry offline", add=True,
+        )  # fmt: skip
+        for kind in ("conference abstract", "thesis"):
+            sv.set_fulltext(
+                session, actor="bob", record_id=2, not_retrieved=True, kind=kind,
+                reason="no library holds it", add=True,
+            )  # fmt: skip
+        with pytest.raises(InvalidInput, match="unknown report kind"):
+            sv.set_fulltext(session, actor="bob", record_id=3, location="x", kind="poster")
+    assert first["id"] != second["id"] and second["kind"] == "registry entry"
+    assert second["reason"] == "registry offline"
+    with review.reading() as session:
+        assert [r["kind"] for r in sv.fulltext_reports(session, 1)] == [
+            "journal article",
+            "registry entry",
+        ]
+        assert sv.eligible(session, sv.Stage.FULL_TEXT) == [1, 3]  # 2 has nothing to assess
+    for who in ("alice", "bob"):
+        with review.transaction() as session:
+            sv.record_decision(
+                session, actor=who, record_id=1, stage="fulltext", decision="include"
+            )
+    with review.reading() as session:
+        ft = session.exec(
+            select(ScreeningDecision).where(ScreeningDecision.stage == "fulltext")
+        ).all()
+    assert {v.report_id for v in ft} == {first["id"]}  # the retrieved report was assessed
+    found = counts(review)
+    assert found.broken_identities() == []
+    # Sought: 2 reports of 1, 2 of 2, 1 (not yet recorded) of 3; not retrieved: 1 + 2.
+    assert (found.reports_sought, found.reports_not_retrieved, found.reports_assessed) == (5, 3, 2)
+    assert (found.reports_of_included_studies, found.awaiting_full_text) == (1, 1)
+    assert found.references_to_full_text == 3 and "5 reports were sought for 3" in found.notes[0]
+    assert found.studies_included == 1
+    assert verified(review)

@@ -98,11 +98,37 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column("reference_id", sa.Integer(), nullable=True))
             if table == "screening_decision":
                 batch_op.add_column(sa.Column("superseded_because", sa.String(), nullable=True))
+            if table in ("screening_decision", "screening_resolution"):
+                batch_op.add_column(sa.Column("report_id", sa.Integer(), nullable=True))
+            if table == "fulltext_report":
+                # Reports: several per reference now, with their kind and why not retrieved.
+                batch_op.add_column(
+                    sa.Column("kind", sa.String(), nullable=False, server_default="journal article")
+                )
+                batch_op.add_column(sa.Column("reason", sa.String(), nullable=True))
+                batch_op.drop_index("ix_fulltext_report_record_id")
+                batch_op.create_index(
+                    batch_op.f("ix_fulltext_report_record_id"), ["record_id"], unique=False
+                )
         found = bind.execute(sa.text(f"SELECT id, record_id FROM {table}")).all()
         if found:
             bind.execute(
                 sa.text(f"UPDATE {table} SET reference_id = :ref WHERE id = :id"),
                 [{"id": i, "ref": wanted[rec]} for i, rec in found],
+            )
+
+    # Full-text votes and resolutions name the report assessed: before 0007 a reference had at
+    # most one, so it is that one (none: voted without a full text recorded).
+    reports = dict(bind.execute(sa.text("SELECT reference_id, id FROM fulltext_report")).all())
+    for table in ("screening_decision", "screening_resolution"):
+        found = bind.execute(
+            sa.text(f"SELECT id, reference_id FROM {table} WHERE stage = 'fulltext'")
+        ).all()
+        named = [{"id": i, "report": reports[ref]} for i, ref in found if ref in reports]
+        if named:
+            bind.execute(
+                sa.text(f"UPDATE {table} SET report_id = :report WHERE id = :id"),
+                named,
             )
 
     now = _now()
@@ -210,9 +236,30 @@ def upgrade() -> None:
             batch_op.create_index(
                 batch_op.f(f"ix_{table}_reference_id"), ["reference_id"], unique=False
             )
+    # Last: SQLite rebuilds a table to add a key, and cannot drop fulltext_report once rows
+    # point at it.
+    for table in ("screening_decision", "screening_resolution"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_foreign_key(
+                batch_op.f(f"fk_{table}_report_id_fulltext_report"),
+                "fulltext_report",
+                ["report_id"],
+                ["id"],
+            )
 
 
 def downgrade() -> None:
+    for table in ("screening_decision", "screening_resolution"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(
+                batch_op.f(f"fk_{table}_report_id_fulltext_report"), type_="foreignkey"
+            )
+            batch_op.drop_column("report_id")
+    with op.batch_alter_table("fulltext_report", schema=None) as batch_op:
+        batch_op.drop_column("reason")
+        batch_op.drop_column("kind")
+        batch_op.drop_index(batch_op.f("ix_fulltext_report_record_id"))
+        batch_op.create_index("ix_fulltext_report_record_id", ["record_id"], unique=True)
     for table in ("fulltext_report", "record_label", "screening_resolution", "screening_decision"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             if table in ("screening_decision", "screening_resolution"):

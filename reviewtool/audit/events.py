@@ -262,17 +262,23 @@ class ConflictResolved(Event):
 
 @dataclass(frozen=True)
 class FullTextRecorded(Event):
-    """A full text was attached to a reference (path or URL), or marked not retrieved."""
+    """A report (a full text) was recorded for a reference (path or URL), or marked not retrieved.
+
+    :ivar record_id: the record shown when it was recorded.
+    :ivar report_id: the report's id, its ledger key (None in events written before schema 0007,
+        which were keyed by the record).
+    """
 
     name: ClassVar[str] = "fulltext-report"
     entity_type: ClassVar[str] = "fulltext_report"
     record_id: int
     before: Snapshot | None
     after: Snapshot
+    report_id: int | None = None
 
     @property
     def entity_id(self) -> str:
-        return str(self.record_id)
+        return str(self.report_id if self.report_id is not None else self.record_id)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,13 @@ from reviewtool.storage.models import (
     ScreeningDecision,
     ScreeningResolution,
 )
-from reviewtool.storage.queries import dedup_queue_size, setting, stage_outcomes
-from reviewtool.storage.snapshots import member_snapshot, review_snapshot, vote_key
+from reviewtool.storage.queries import dedup_queue_size, setting, stage_outcomes, unobtainable
+from reviewtool.storage.snapshots import (
+    member_snapshot,
+    report_snapshot,
+    review_snapshot,
+    vote_key,
+)
 
 SYSTEM_ACTOR = "reviewtool"
 
@@ -157,6 +162,16 @@ def _joined_by_0007(session: Session) -> dict[str, dict[str, Any]]:
         )
     ).all():
         state.setdefault("screening_resolution", {})[f"{res.record_id}:{res.stage}"] = None
+    # Reports are keyed by their own id from 0007 on (a reference may have several), no longer by
+    # the record: every old key goes, every report is recorded under its id.
+    reports = {str(r.id): report_snapshot(r) for r in session.exec(select(FullTextReport)).all()}
+    old = {
+        str(record): None
+        for record in session.exec(select(FullTextReport.record_id)).all()
+        if str(record) not in reports
+    }
+    if reports or old:
+        state["fulltext_report"] = {**old, **reports}
     return state
 
 
@@ -322,11 +337,7 @@ def _blind_counts(session: Session, seen: Sight, stage: str) -> dict[str, int | 
     references = _count(session, select(func.count()).select_from(Reference))
     if stage != Stage.TITLE_ABSTRACT.value:
         # As screening.eligible counts them: included at tiab, full text not marked missing.
-        missing = set(
-            session.exec(
-                select(FullTextReport.reference_id).where(FullTextReport.status == "not_retrieved")
-            ).all()
-        )
+        missing = unobtainable(session)
         references = sum(
             1
             for r, o in stage_outcomes(session, Stage.TITLE_ABSTRACT.value).items()

@@ -7,18 +7,21 @@ diagram from it). The units follow PRISMA 2020 (Page et al., BMJ 2021;372:n71) a
 - records identified: imported records, per source (import batch ``source``);
 - duplicates removed: records - references (a reference is one duplicate group);
 - records screened: references; records excluded: references excluded at title/abstract;
-- reports sought: references included at title/abstract (one full text sought for each, in this
-  version); not retrieved: those whose full text is marked not retrieved; assessed: the others;
-- reports excluded, by reason: final full-text exclusions;
+- reports sought: the reports recorded for the references included at title/abstract (a
+  reference with none recorded yet counts one, sought); not retrieved: reports marked so;
+  assessed: the others (retrieved, or sought and not yet recorded);
+- reports excluded, by reason: the assessed reports of references excluded at full text (the
+  full-text decision is taken on the reference's retrieved reports together);
 - studies included: studies (``screening.studies``) made of the references included at full
-  text; reports of included studies: those references.
+  text; reports of included studies: their assessed reports.
 
 References still open (no final decision) at a stage are counted as ``awaiting`` so the arithmetic
 of ``rob_prisma.md`` section 4.4 holds at every moment, not only once screening is done:
 
     identified = sum(identified_by_source)
     screened = identified - duplicates_removed
-    sought = screened - excluded - awaiting_title_abstract
+    references_to_full_text = screened - excluded - awaiting_title_abstract
+    sought >= references_to_full_text (equal when each has one report; else a note says so)
     assessed = sought - not_retrieved
     reports_of_included_studies = assessed - sum(excluded_by_reason) - awaiting_full_text
     studies_included <= reports_of_included_studies
@@ -37,7 +40,7 @@ from reviewtool.access import require, sight
 from reviewtool.domain import Action, Stage
 from reviewtool.errors import PermissionDenied
 from reviewtool.storage.models import FullTextReport, ImportBatch, Record, Reference
-from reviewtool.storage.queries import stage_outcomes
+from reviewtool.storage.queries import stage_outcomes, unobtainable
 
 NOT_RETRIEVED = "not_retrieved"
 
@@ -56,6 +59,7 @@ class PrismaCounts:
     records_screened: int
     records_excluded: int
     awaiting_title_abstract: int
+    references_to_full_text: int
     reports_sought: int
     reports_not_retrieved: int
     reports_assessed: int
@@ -84,8 +88,8 @@ class PrismaCounts:
                 self.identified - self.duplicates_removed,
             ),
             (
-                "sought = screened - excluded - awaiting",
-                self.reports_sought,
+                "references to full text = screened - excluded - awaiting",
+                self.references_to_full_text,
                 self.records_screened - self.records_excluded - self.awaiting_title_abstract,
             ),
             (
@@ -105,6 +109,11 @@ class PrismaCounts:
             ),
         ]
         broken = [f"{name}: {have} != {want}" for name, have, want in checks if have != want]
+        if self.reports_sought < self.references_to_full_text:
+            broken.append(
+                f"reports sought >= references to full text: {self.reports_sought} < "
+                f"{self.references_to_full_text}"
+            )
         if self.studies_included > self.reports_of_included_studies:
             broken.append(
                 f"studies <= reports of included studies: {self.studies_included} > "
@@ -143,26 +152,37 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
     decided = {r: tiab[r] for r in references if r in tiab and tiab[r].final}
     sought = sorted(r for r, o in decided.items() if o.goes_on)
     excluded = sum(1 for o in decided.values() if not o.goes_on)
-    missing = set(
-        session.exec(
-            select(FullTextReport.reference_id).where(FullTextReport.status == NOT_RETRIEVED)
-        ).all()
-    )
-    assessed = [r for r in sought if r not in missing]
+    missing = unobtainable(session)
+    statuses: dict[int, Counter[str]] = {}
+    for ref, status in session.exec(select(FullTextReport.reference_id, FullTextReport.status)):
+        statuses.setdefault(ref, Counter())[status] += 1
+    reports_sought = not_retrieved = 0
+    assessed: dict[int, int] = {}  # reference -> its assessed reports
+    for r in sought:
+        found = statuses.get(r, Counter())
+        reports_sought += max(1, sum(found.values()))
+        not_retrieved += found[NOT_RETRIEVED]
+        if r not in missing:
+            assessed[r] = max(1, found["retrieved"])
     full = stage_outcomes(session, Stage.FULL_TEXT.value)
     reasons: Counter[str] = Counter()
-    included = []
+    included = 0
     awaiting_full = 0
-    for r in assessed:
+    for r, n in assessed.items():
         outcome = full.get(r)
         if outcome is None or not outcome.final:
-            awaiting_full += 1
+            awaiting_full += n
         elif outcome.goes_on:
-            included.append(r)
+            included += n
         else:
-            reasons[outcome.reason or "(no reason)"] += 1
+            reasons[outcome.reason or "(no reason)"] += n
     studies = set(study_map(session).values())
     notes = []
+    if reports_sought != len(sought):
+        notes.append(
+            f"{reports_sought} reports were sought for {len(sought)} references (some have "
+            "several), so reports sought differs from records screened - excluded"
+        )
     if awaiting_full or len(decided) < len(references):
         notes.append("screening is not finished: the awaiting counts are references not decided")
     return PrismaCounts(
@@ -172,13 +192,14 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
         records_screened=len(references),
         records_excluded=excluded,
         awaiting_title_abstract=len(references) - len(decided),
-        reports_sought=len(sought),
-        reports_not_retrieved=len(sought) - len(assessed),
-        reports_assessed=len(assessed),
+        references_to_full_text=len(sought),
+        reports_sought=reports_sought,
+        reports_not_retrieved=not_retrieved,
+        reports_assessed=sum(assessed.values()),
         reports_excluded=sum(reasons.values()),
         excluded_by_reason=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         awaiting_full_text=awaiting_full,
         studies_included=len(studies),
-        reports_of_included_studies=len(included),
+        reports_of_included_studies=included,
         notes=notes,
     )

@@ -63,6 +63,7 @@ from reviewtool.storage.queries import (
     setting,
     stage_outcomes,
     stage_rules,
+    unobtainable,
 )
 from reviewtool.storage.references import primary_of, reference_of
 from reviewtool.storage.snapshots import (
@@ -73,6 +74,15 @@ from reviewtool.storage.snapshots import (
 )
 
 NOT_RETRIEVED = "not_retrieved"
+# The kinds of report (shared/spec/domain.md).
+REPORT_KINDS = (
+    "journal article",
+    "conference abstract",
+    "registry entry",
+    "thesis",
+    "preprint",
+    "other",
+)
 RETRIEVED = "retrieved"
 
 
@@ -161,13 +171,17 @@ def _check_stage_open(session: Session, record_id: int, stage: Stage) -> None:
         raise StageOrderError(
             f"record {record_id} is not included at title/abstract ({status}); only included records reach full text"
         )
-    report = session.exec(
-        select(FullTextReport).where(FullTextReport.reference_id == record_id)
-    ).first()
-    if report is not None and report.status == NOT_RETRIEVED:
+    if record_id in unobtainable(session):
         raise StageOrderError(
             f"record {record_id}: its full text was marked not retrieved, so it cannot be assessed"
         )
+
+
+def _assessed_id(session: Session, reference_id: int, stage: Stage) -> int | None:
+    if stage is not Stage.FULL_TEXT:
+        return None
+    report = assessed_report(session, reference_id)
+    return None if report is None else report.id
 
 
 def _current(
@@ -289,6 +303,7 @@ def _write_vote(
         new = ScreeningDecision(
             record_id=primary_of(session, record_id),  # the record the reviewer saw
             reference_id=record_id,
+            report_id=_assessed_id(session, record_id, stage),
             stage=stage.value,
             member_id=member.id,
             decision=decision,
@@ -677,6 +692,7 @@ def resolve_conflict(
     resolution = ScreeningResolution(
         record_id=seen,
         reference_id=record_id,
+        report_id=_assessed_id(session, record_id, parsed_stage),
         stage=parsed_stage.value,
         member_id=member.id,
         decision=parsed.value,
@@ -712,21 +728,40 @@ def set_fulltext(
     location: str | None = None,
     not_retrieved: bool = False,
     note: str | None = None,
+    kind: str = "journal article",
+    reason: str | None = None,
+    add: bool = False,
 ) -> dict[str, Any]:
-    """Attach a full text (file path or URL) to a reference, or mark it not retrieved."""
+    """Record a report (a full text: file path or URL) for a reference, or that it was not
+    retrieved (``reason``: why). ``record_id`` is any record of the reference.
+
+    Without ``add`` this changes the reference's latest report (creating the first); with ``add``
+    it records a further report (a registry entry beside the article, a thesis). ``kind`` is one
+    of ``REPORT_KINDS``. Returns the report's snapshot with its ``id``. InvalidInput for neither or
+    both of a location and ``not_retrieved``, or an unknown kind; StageOrderError when the
+    reference is not included at title/abstract.
+    """
     require(session, actor, Action.SCREEN)
     sight(session, actor).check_stage_open(Stage.FULL_TEXT.value)
     if not_retrieved == bool(location):
         raise InvalidInput("give either a file path / URL or --not-retrieved")
+    if kind not in REPORT_KINDS:
+        raise InvalidInput(f"unknown report kind {kind!r}; kinds: {'; '.join(REPORT_KINDS)}")
     record_id = _check_reference(session, record_id)
     outcome = stage_outcomes(session, Stage.TITLE_ABSTRACT.value).get(record_id)
     if outcome is None or not outcome.goes_on:
         raise StageOrderError(
             f"record {record_id} is not included at title/abstract; no full text is sought for it"
         )
-    report = session.exec(
-        select(FullTextReport).where(FullTextReport.reference_id == record_id)
-    ).first()
+    report = (
+        None
+        if add
+        else session.exec(
+            select(FullTextReport)
+            .where(FullTextReport.reference_id == record_id)
+            .order_by(col(FullTextReport.id).desc())
+        ).first()
+    )
     before = report_snapshot(report) if report else None
     if report is None:
         report = FullTextReport(
@@ -738,25 +773,43 @@ def set_fulltext(
         )
     report.status = NOT_RETRIEVED if not_retrieved else RETRIEVED
     report.location = None if not_retrieved else location
+    report.kind = kind
+    report.reason = ((reason or "").strip() or None) if not_retrieved else None
     report.note = (note or "").strip() or None
     report.recorded_by, report.recorded_at = actor, audit.log.utc_now()
     session.add(report)
     session.flush()
     after = report_snapshot(report)
+    assert report.id is not None
     audit.record(
-        session, actor, FullTextRecorded(record_id=report.record_id, before=before, after=after)
+        session,
+        actor,
+        FullTextRecorded(
+            record_id=report.record_id, before=before, after=after, report_id=report.id
+        ),
     )
-    return after
+    return {"id": report.id, **after}
 
 
 def fulltext_reports(session: Session, reference_id: int) -> list[dict[str, Any]]:
-    """The full texts recorded for a reference (status, location, note), oldest first."""
+    """The reports recorded for a reference (id, kind, status, location, reason, note), oldest
+    first."""
     rows = session.exec(
         select(FullTextReport)
         .where(FullTextReport.reference_id == reference_id)
         .order_by(col(FullTextReport.id))
     ).all()
-    return [report_snapshot(r) for r in rows]
+    return [{"id": r.id, **report_snapshot(r)} for r in rows]
+
+
+def assessed_report(session: Session, reference_id: int) -> FullTextReport | None:
+    """The report a full-text vote on a reference assesses: its latest retrieved one (None when
+    no full text is recorded yet)."""
+    return session.exec(
+        select(FullTextReport)
+        .where(FullTextReport.reference_id == reference_id, FullTextReport.status == RETRIEVED)
+        .order_by(col(FullTextReport.id).desc())
+    ).first()
 
 
 def _order_key(actor: str, stage: Stage, record_id: int) -> str:
@@ -770,11 +823,7 @@ def eligible(session: Session, stage: Stage) -> list[int]:
     if stage is Stage.TITLE_ABSTRACT:
         return [r for r in references if r is not None]
     tiab = stage_outcomes(session, Stage.TITLE_ABSTRACT.value)
-    missing = set(
-        session.exec(
-            select(FullTextReport.reference_id).where(FullTextReport.status == NOT_RETRIEVED)
-        ).all()
-    )
+    missing = unobtainable(session)
     return [
         r
         for r in references
@@ -913,9 +962,14 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
     ).first()
     report = None
     if parsed is Stage.FULL_TEXT:
-        report = session.exec(
-            select(FullTextReport).where(FullTextReport.reference_id == record_id)
-        ).first()
+        report = (
+            assessed_report(session, record_id)
+            or session.exec(
+                select(FullTextReport)
+                .where(FullTextReport.reference_id == record_id)
+                .order_by(col(FullTextReport.id).desc())
+            ).first()
+        )
     return RecordCard(
         record_id=record_id,
         stage=parsed.value,
@@ -1155,14 +1209,10 @@ def _blind_stats(
 
 
 def _not_retrieved(session: Session, stage: Stage) -> int:
-    """Full texts marked not retrieved (0 at title/abstract)."""
+    """References whose full text could not be had (0 at title/abstract)."""
     if stage is not Stage.FULL_TEXT:
         return 0
-    return len(
-        session.exec(
-            select(FullTextReport.reference_id).where(FullTextReport.status == NOT_RETRIEVED)
-        ).all()
-    )
+    return len(unobtainable(session))
 
 
 def unblind_stage(session: Session, *, actor: str, stage: str) -> bool:

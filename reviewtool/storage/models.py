@@ -242,6 +242,7 @@ class ScreeningDecision(SQLModel, table=True):
     decided_at: str
     superseded_at: str | None = None
     superseded_because: str | None = None
+    report_id: int | None = Field(default=None, foreign_key="fulltext_report.id")
 
 
 class ScreeningResolution(SQLModel, table=True):
@@ -280,6 +281,7 @@ class ScreeningResolution(SQLModel, table=True):
     reopened_because: str | None = None
     contested_at: str | None = None
     contested_because: str | None = None
+    report_id: int | None = Field(default=None, foreign_key="fulltext_report.id")
 
 
 class RecordLabel(SQLModel, table=True):
@@ -301,15 +303,25 @@ class RecordLabel(SQLModel, table=True):
 
 
 class FullTextReport(SQLModel, table=True):
-    """The full-text document sought for a reference: where it is, or that it could not be had."""
+    """A report: one full-text document sought for a reference (journal article, conference
+    abstract, registry entry, thesis, preprint), where it is, or that it could not be had and why.
+
+    A reference may have several (a trial's article and its registry entry). ``record_id`` is
+    the record shown when it was recorded; ``reference_id`` follows it. ``status`` is
+    ``retrieved`` (``location``: a file that existed when recorded, or a URL) or
+    ``not_retrieved`` (``reason``); a reference included at title/abstract with no report yet is
+    "sought". Full-text votes and resolutions name the report assessed (``report_id``).
+    """
 
     __tablename__ = "fulltext_report"
 
     id: int | None = Field(default=None, primary_key=True)
-    record_id: int = Field(foreign_key="record.id", index=True, unique=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
     reference_id: int = Field(foreign_key="reference.id", index=True)
+    kind: str = "journal article"
     status: str
     location: str | None = None
+    reason: str | None = None
     note: str | None = Field(default=None, sa_type=Text)
     recorded_by: str
     recorded_at: str

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from reviewtool.domain import SETTINGS, ScreeningOutcome, Vote, screening_outcome
 from reviewtool.storage.models import (
     DedupPair,
+    FullTextReport,
     Member,
     Record,
     ReviewSetting,
@@ -121,6 +122,17 @@ def stage_outcomes(session: Session, stage: str) -> dict[int, ScreeningOutcome]:
         )
         for record_id, votes in current_votes(session, stage).items()
     }
+
+
+def unobtainable(session: Session) -> set[int]:
+    """References whose full text could not be had: they have reports, and none was retrieved.
+    They are not assessed at full text (PRISMA: "reports not retrieved")."""
+    status: dict[int, set[str]] = defaultdict(set)
+    for ref, state in session.exec(
+        select(FullTextReport.reference_id, FullTextReport.status)
+    ).all():
+        status[ref].add(state)
+    return {ref for ref, states in status.items() if "retrieved" not in states}
 
 
 def dedup_queue_size(session: Session) -> int:
