@@ -67,7 +67,7 @@ def screen(
 @app.command("decide")
 def decide(
     record: int = typer.Argument(
-        ..., help="The record id (a reference: the primary of its group)."
+        ..., help="Any record id of the reference (a duplicate names its group's reference)."
     ),
     decision: str = typer.Argument(..., help="include, exclude or maybe."),
     reason: str | None = typer.Option(
@@ -363,7 +363,7 @@ def fulltext(
 @app.command("label")
 def label(
     record: int = typer.Argument(
-        ..., help="The record id (a reference: the primary of its group)."
+        ..., help="Any record id of the reference (a duplicate names its group's reference)."
     ),
     change: str = typer.Argument(..., help="add or remove."),
     text: str = typer.Argument(..., help='The label, e.g. "RCT?" (up to 40 characters, no ";").'),

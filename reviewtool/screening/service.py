@@ -1,8 +1,11 @@
 """Screening: votes, conflicts, adjudication, full texts, queues, exports and statistics.
 
-Two reviewers (``screening.reviewers_required``) vote independently on each reference (the primary
-record of a duplicate group) at title/abstract, then on the full texts of those included. Votes are
-never edited: a change supersedes the current row. Every read a reviewer makes goes through
+Two reviewers (``screening.reviewers_required``) vote independently on each reference (one per
+duplicate group, ``storage.references``) at title/abstract, then on the full texts (reports) of
+those included. A ``record_id`` argument is any record of the reference: a duplicate names its
+group's reference, and a reference's id is its first record's id, so the ids people see in the
+queue are record ids. Votes are stored with the record shown (the primary then) and follow it
+through later merges and splits. Votes are never edited: a change supersedes the current row. Every read a reviewer makes goes through
 ``access.sight``: while a stage is blind, a reviewer sees their own votes and progress there and
 nothing that depends on another reviewer's vote (docs/blinding.md); owners and adjudicators see all.
 """
