@@ -616,3 +616,51 @@ def test_several_reports_per_reference_with_kind_status_and_prisma_counts(
     assert found.references_to_full_text == 3 and "5 reports were sought for 3" in found.notes[0]
     assert found.studies_included == 1
     assert verified(review)
+
+
+def test_cli_records_show_study_commands_and_prisma(tmp_path: Path) -> None:
+    """`records show` gives the record's reference, reports and study; `study` and `prisma` work
+    from the command line on the fault's review once it is screened to the end."""
+    db = _review(tmp_path)
+    second = tmp_path / "round2.ris"
+    second.write_text(FULL)
+    cli(db, "import", str(second), "--source", "Embase", "--as", "alice")
+    cli(db, "dedup", "run", "--as", "alice")
+    for who in ("alice", "bob"):
+        cli(db, "screen", "decide", "3", "include", "--as", who)  # record 3 names reference 1
+        cli(db, "screen", "decide", "2", "include", "--as", who)
+    cli(db, "screen", "unblind", "--stage", "tiab", "--as", "alice")
+    pdf = tmp_path / "paper.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    cli(db, "screen", "fulltext", "3", "--file", str(pdf), "--as", "alice")
+    out = cli(
+        db, "screen", "fulltext", "1", "--not-retrieved", "--kind", "registry entry",
+        "--reason", "registry offline", "--add", "--as", "alice",
+    )  # fmt: skip
+    assert out.strip() == "Record 1: report 2 (registry entry) not retrieved."
+    for who in ("alice", "bob"):
+        cli(db, "screen", "decide", "1", "include", "--stage", "fulltext", "--as", who)
+        cli(db, "screen", "decide", "2", "include", "--stage", "fulltext", "--as", who)
+    cli(db, "screen", "unblind", "--stage", "fulltext", "--as", "alice")
+    assert "Study 1 now holds references 1, 2." in cli(
+        db, "study", "link", "2", "3", "--as", "alice"
+    )
+    shown = json.loads(cli(db, "records", "show", "3", "--format", "json", "--as", "alice"))
+    assert (shown["reference_id"], shown["study"]) == (1, 1)
+    assert [(r["id"], r["kind"], r["status"]) for r in shown["reports"]] == [
+        (1, "journal article", "retrieved"),
+        (2, "registry entry", "not_retrieved"),
+    ]
+    listed = json.loads(cli(db, "study", "list", "--format", "json", "--as", "alice"))
+    assert [(s["study_id"], s["references"]) for s in listed] == [(1, [1, 2])]
+    prisma = json.loads(cli(db, "prisma", "--format", "json", "--as", "alice"))
+    assert (prisma["identified"], prisma["duplicates_removed"], prisma["records_screened"]) == (
+        3, 1, 2,
+    )  # fmt: skip
+    assert (prisma["reports_sought"], prisma["reports_not_retrieved"]) == (3, 1)
+    assert (prisma["studies_included"], prisma["reports_of_included_studies"]) == (1, 2)
+    refused = runner.invoke(app, ["study", "link", "2", "2", "--as", "alice", "--db", db])
+    assert refused.exit_code == 2 and refused.stderr == (
+        "reviewtool: error: reference 2 is in study 1 already\n"
+    )
+    assert cli(db, "audit", "verify", "--as", "alice").startswith("Audit ledger verified")
