@@ -653,6 +653,13 @@ def test_cli_records_show_study_commands_and_prisma(tmp_path: Path) -> None:
     ]
     listed = json.loads(cli(db, "study", "list", "--format", "json", "--as", "alice"))
     assert [(s["study_id"], s["references"]) for s in listed] == [(1, [1, 2])]
+    assert json.loads(cli(db, "study", "show", "2", "--format", "json", "--as", "alice")) == [
+        {"study_id": 1, "references": [1, 2], "title": TITLE}
+    ]
+    assert cli(db, "study", "show", "3", "--format", "csv", "--as", "alice").splitlines() == [
+        "study_id,references,title",
+        f"1,1;2,{TITLE}",
+    ]
     prisma = json.loads(cli(db, "prisma", "--format", "json", "--as", "alice"))
     assert (prisma["identified"], prisma["duplicates_removed"], prisma["records_screened"]) == (
         3, 1, 2,
