@@ -671,3 +671,16 @@ def test_cli_records_show_study_commands_and_prisma(tmp_path: Path) -> None:
         "reviewtool: error: reference 2 is in study 1 already\n"
     )
     assert cli(db, "audit", "verify", "--as", "alice").startswith("Audit ledger verified")
+
+
+def test_records_show_hides_reports_while_title_abstract_is_blind(tmp_path: Path) -> None:
+    """A full text recorded for a reference says it was included at title/abstract: a reviewer to
+    whom that stage is blind does not see it in `records show` (an owner does)."""
+    db = _review(tmp_path)
+    for who in ("alice", "bob"):
+        cli(db, "screen", "decide", "1", "include", "--as", who)
+    cli(db, "screen", "fulltext", "1", "--not-retrieved", "--as", "alice")  # the owner may
+    as_bob = json.loads(cli(db, "records", "show", "1", "--format", "json", "--as", "bob"))
+    as_alice = json.loads(cli(db, "records", "show", "1", "--format", "json", "--as", "alice"))
+    assert as_bob["reports"] == [] and as_bob["study"] is None
+    assert [r["status"] for r in as_alice["reports"]] == ["not_retrieved"]

@@ -243,6 +243,7 @@ def show(
 
     Example: reviewtool records show 17
     """
+    from reviewtool.access import sight
     from reviewtool.errors import ReviewtoolError
     from reviewtool.importing.service import record_detail
     from reviewtool.screening.labels import visible_labels
@@ -254,7 +255,10 @@ def show(
         detail = record_detail(session, record)
         ref = detail["reference_id"]
         labels = visible_labels(session, actor=who, quiet=True, record_ids={ref})
-        detail["reports"] = fulltext_reports(session, ref)
+        # Which references reached full text shows title/abstract outcomes: not while that is
+        # blind to the viewer (docs/blinding.md).
+        opened = sight(session, who).stage_open("fulltext")
+        detail["reports"] = fulltext_reports(session, ref) if opened else []
         try:
             found = study_of(session, actor=who, record_id=record)
             detail["study"] = found.study_id if found is not None else None
