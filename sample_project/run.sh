@@ -39,6 +39,10 @@ rt screen import-decisions screening/fulltext_ydong.csv --stage fulltext --as yd
 rt screen import-resolutions screening/fulltext_resolutions.csv --stage fulltext --as jniu
 rt screen unblind --stage fulltext --as jniu
 rt screen stats --as jniu
+# Studies: each reference included at full text is one (link a follow-up report with `study link`);
+# the PRISMA 2020 counts come from records, references, reports and studies.
+rt study list --as jniu
+rt prisma --as jniu
 
 # Synthesis: every outcome x time point pooled with the seed's model rule, subgroups, leave-one-out,
 # Egger/Begg; tables (CSV, Markdown, XLSX) and forest/funnel plots go to sample_project/analysis/.

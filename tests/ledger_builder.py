@@ -117,6 +117,19 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
         set_fulltext(s, actor="alice", record_id=3, not_retrieved=True, note="no reply")
         for reviewer in ("alice", "bob"):
             record_decision(s, actor=reviewer, record_id=1, stage="fulltext", decision="include")
+    try:  # studies came with schema 0007 (the 0005 ledger was written without them)
+        from reviewtool.screening.studies import link
+    except ImportError:
+        pass
+    else:
+        with review.transaction() as s:
+            set_fulltext(s, actor="bob", record_id=5, location="https://example.org/a5.pdf")
+            for reviewer in ("alice", "bob"):
+                record_decision(
+                    s, actor=reviewer, record_id=5, stage="fulltext", decision="include"
+                )
+            unblind_stage(s, actor="alice", stage="fulltext")
+            link(s, actor="alice", report=5, study=1)
     with review.transaction() as s:
         run_analysis(s, actor="alice", data_path=outcomes, name="main")
     review.close()

@@ -207,10 +207,13 @@ def test_the_0005_ledger_still_catches_tampering(tmp_path: Path) -> None:
     conn.close()
     report = _verify(url)
     assert not report.ok
+    # Schema 0007 keys reports by their own id (report 2 is record 3's); opening the upgraded
+    # review recorded them so (event #32).
     assert report.problems == [
-        'fulltext_report 3: current state {"location":null,"note":"no reply","status":"retrieved"}'
-        ' differs from the ledger (event #28 says {"location":null,"note":"no reply",'
-        '"status":"not_retrieved"})'
+        'fulltext_report 2: current state {"kind":"journal article","location":null,'
+        '"note":"no reply","reason":null,"record":3,"status":"retrieved"} differs from the ledger'
+        ' (event #32 says {"kind":"journal article","location":null,"note":"no reply",'
+        '"reason":null,"record":3,"status":"not_retrieved"})'
     ]
 
 

@@ -120,7 +120,8 @@ def test_a_full_text_reports_status_changed_fails_verify(db: Path) -> None:
     report = _verify(db)
     assert len(report.problems) == 1
     assert report.problems[0].startswith(
-        'fulltext_report 1: current state {"location":"https://example.org/a1.pdf","note":null,'
+        'fulltext_report 1: current state {"kind":"journal article",'
+        '"location":"https://example.org/a1.pdf","note":null,"reason":null,"record":1,'
         '"status":"not_retrieved"} differs from the ledger'
     )
 

@@ -57,6 +57,10 @@ WRITERS: dict[tuple[str, ...], str] = {
     ("member", "remove"): "owners only",
     ("settings", "set"): "owners only",
     ("analyze", "run"): "stores an analysis run",
+    ("study", "link"): "writes a study link",
+    ("study", "unlink"): "writes a study link",
+    ("study", "merge"): "writes study links",
+    ("study", "split"): "writes study links",
 }
 # Full-screen entry points: compared below with textual's pilot, not through CliRunner.
 INTERACTIVE: dict[tuple[str, ...], str] = {
@@ -68,6 +72,7 @@ INTERACTIVE: dict[tuple[str, ...], str] = {
 REQUIRED: dict[tuple[str, ...], list[str]] = {
     ("analyze", "export"): ["1", "--out", "{tmp}/out"],
     ("records", "show"): ["1"],  # both voted on it; bob labels it in one story
+    ("study", "show"): ["1"],
 }
 EXTRA: dict[tuple[str, ...], list[list[str]]] = {
     ("audit", "log"): [

@@ -118,7 +118,7 @@ def test_migrations_dir_is_found_and_packaged() -> None:
     assert '"migrations" = "reviewtool/_migrations"' in pyproject
 
 
-def test_a_0004_review_with_a_resolution_upgrades_to_0005_and_still_verifies(
+def test_a_0004_review_with_a_resolution_upgrades_to_head_and_still_verifies(
     review_url: str, tmp_path: Path
 ) -> None:
     """A resolution recorded before 0005 keeps its ledger snapshot (no ``contested`` key): the

@@ -170,3 +170,40 @@ def test_no_conflict_is_left_and_the_ledger_holds(screened: object) -> None:
         for stage in ("tiab", "fulltext"):
             assert list_conflicts(session, actor="jniu", stage=stage) == []
         assert audit.verify(session).ok
+
+
+def test_prisma_counts_of_the_sample_are_the_seeds(screened: object) -> None:
+    """892 records (four databases) -> 288 duplicates -> 604 screened -> 570 excluded -> 34 reports
+    sought and assessed -> 22 excluded -> 12 studies from 12 reports; the two dose arms of Suk 2016
+    are one report of one study (rob_prisma.md 4.7, mapping A)."""
+    from sqlmodel import select
+
+    from reviewtool.screening.prisma import prisma_counts
+    from reviewtool.screening.studies import list_studies
+    from reviewtool.storage.models import Record
+
+    with screened.reading() as session:  # type: ignore[attr-defined]
+        counts = prisma_counts(session, actor="jniu")
+        views = list_studies(session, actor="jniu")
+        suk = [
+            v
+            for v in views
+            if any(
+                "Suk" in (record.authors or "")
+                for record in session.exec(select(Record).where(Record.reference_id == v.study_id))
+            )
+        ]
+    assert counts.broken_identities() == []
+    assert counts.identified == 892
+    assert set(counts.identified_by_source) == {
+        "MEDLINE (PubMed)", "Ovid EMBASE", "Web of Science", "Cochrane Library",
+    }  # fmt: skip
+    assert (counts.duplicates_removed, counts.records_screened) == (288, 604)
+    assert (counts.records_excluded, counts.awaiting_title_abstract) == (570, 0)
+    assert (counts.reports_sought, counts.reports_not_retrieved, counts.reports_assessed) == (
+        34, 0, 34,
+    )  # fmt: skip
+    assert counts.reports_excluded == 22
+    assert counts.excluded_by_reason == {"not an RCT": 12, "insufficient data": 10}
+    assert (counts.studies_included, counts.reports_of_included_studies) == (12, 12)
+    assert len(suk) == 1 and len(suk[0].references) == 1

@@ -258,21 +258,37 @@ def test_a_bad_row_names_its_line_and_nothing_is_written(
         assert audit.verify(session).ok
 
 
-def test_a_duplicate_record_is_refused_with_its_primary(review: Review, tmp_path: Path) -> None:
-    with review.engine.begin() as conn:
-        conn.execute(text("UPDATE record SET duplicate_of = 1 WHERE id = 6"))
-    with (
-        pytest.raises(
-            InvalidInput, match=r"d\.csv:2: record 6 is a duplicate of record 1; screen 1"
-        ),
-        review.transaction() as session,
-    ):
+def test_a_duplicate_record_names_its_reference_as_one_vote_does(
+    review: Review, tmp_path: Path
+) -> None:
+    # Since references (schema 0007) any record id names its reference: a vote on a duplicate is
+    # a vote on its group's reference, shown (and stored) on the group's primary.
+    from reviewtool.storage.references import follow_groups
+
+    # Regrouped with SQL (not audited: the ledger is not verified here), then followed as dedup does.
+    with review.transaction() as session:
+        session.execute(text("UPDATE record SET duplicate_of = 1 WHERE id = 6"))
+        follow_groups(session, audit.log.utc_now())
+    since = _last_seq(review)
+    with review.transaction() as session:
         sv.import_decisions(
             session,
             actor="dora",
             path=str(_csv(tmp_path / "d.csv", [(6, "include", None, None)])),
             stage="tiab",
         )
+        sv.record_decision(session, actor="bob", record_id=6, stage="tiab", decision="include")
+    with review.reading() as session:
+        rows = session.exec(
+            select(
+                ScreeningDecision.member_id,
+                ScreeningDecision.record_id,
+                ScreeningDecision.reference_id,
+            ).where(ScreeningDecision.stage == "tiab", ScreeningDecision.record_id == 1)
+        ).all()
+        assert sorted((rec, ref) for _, rec, ref in rows) == [(1, 1), (1, 1)]
+        events = [e for e in audit.list_events(session) if e.seq > since]
+        assert sorted(e.entity_id for e in events) == ["1:tiab:bob", "1:tiab:dora"]
 
 
 def test_full_text_rows_need_an_inclusion_and_a_retrieved_text(

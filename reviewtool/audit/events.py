@@ -9,7 +9,7 @@ that change many entities at once carry ``state``: ``{entity_type: {entity_id: s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 Snapshot = dict[str, Any]
@@ -134,6 +134,9 @@ class SchemaUpgraded(Event):
     """The database schema was migrated to a newer revision when the review was opened.
 
     :ivar backup: the copy made before the upgrade (SQLite files), or None.
+    :ivar state: what the upgrade changed in audited entities: votes superseded and resolutions
+        reopened when 0007 joined the records of a duplicate group into one reference
+        (``{"screening_vote": {key: None}, "screening_resolution": {key: None}}``).
     """
 
     name: ClassVar[str] = "schema-upgraded"
@@ -141,6 +144,7 @@ class SchemaUpgraded(Event):
     from_revision: str
     to_revision: str
     backup: str | None
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def entity_id(self) -> str:
@@ -173,7 +177,8 @@ class DedupRunCompleted(Event):
     """Automatic deduplication ran over all records.
 
     :ivar counts: records, candidate pairs, automatic merges, pairs queued for a person.
-    :ivar state: empty: the pairs a run stores and the records it regroups are in its
+    :ivar state: the votes superseded and resolutions reopened because references merged
+        (``storage.references``); the pairs a run stores and the records it regroups are in its
         ``dedup-run-group`` events, written just before this one, so no single event grows with
         the review. (Ledgers written before issue 10 list them all here; they still verify.)
     """
@@ -220,7 +225,8 @@ class DedupDecided(Event):
     """A person confirmed or rejected a candidate pair (``decision``), or undid a group.
 
     :ivar decision: ``confirm``, ``reject`` or ``undo``.
-    :ivar state: the pairs and records whose state changed with it.
+    :ivar state: the pairs and records whose state changed with it, and the votes superseded and
+        resolutions reopened because references merged or split (``storage.references``).
     """
 
     name: ClassVar[str] = "dedup-decision"
@@ -239,10 +245,12 @@ class DedupDecided(Event):
 class ScreeningDecided(Event):
     """A reviewer cast, changed or took back (``after`` None) a vote on a reference.
 
-    :ivar key: ``record:stage:reviewer``.
+    :ivar key: ``record:stage:reviewer``, the record being the one the reviewer saw (the
+        reference's primary then); the vote stands on that record's reference.
     :ivar before: the vote it replaced, if any.
     :ivar state: resolutions reopened (``{"screening_resolution": {key: None}}``) or contested
-        (``{key: snapshot with "contested"}``) by this change.
+        (``{key: snapshot with "contested"}``) by this change; the replaced vote when it was cast
+        on another record of the reference (``{"screening_vote": {key: None}}``).
     """
 
     name: ClassVar[str] = "screening-decision"
@@ -263,8 +271,11 @@ class ScreeningDecided(Event):
 class ConflictResolved(Event):
     """An adjudicator resolved a screening conflict.
 
+    :ivar record_id: the record the adjudicator saw (the reference's primary then).
     :ivar votes: the reviewers' votes the adjudicator saw.
     :ivar replaced: the contested resolution this one replaces (None for a first resolution).
+    :ivar state: a replaced resolution recorded under another record of the same reference
+        (``{"screening_resolution": {key: None}}``), empty otherwise.
     """
 
     name: ClassVar[str] = "screening-resolution"
@@ -274,6 +285,7 @@ class ConflictResolved(Event):
     votes: list[dict[str, Any]]
     after: Snapshot
     replaced: Snapshot | None = None
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def entity_id(self) -> str:
@@ -282,17 +294,23 @@ class ConflictResolved(Event):
 
 @dataclass(frozen=True)
 class FullTextRecorded(Event):
-    """A full text was attached to a reference (path or URL), or marked not retrieved."""
+    """A report (a full text) was recorded for a reference (path or URL), or marked not retrieved.
+
+    :ivar record_id: the record shown when it was recorded.
+    :ivar report_id: the report's id, its ledger key (None in events written before schema 0007,
+        which were keyed by the record).
+    """
 
     name: ClassVar[str] = "fulltext-report"
     entity_type: ClassVar[str] = "fulltext_report"
     record_id: int
     before: Snapshot | None
     after: Snapshot
+    report_id: int | None = None
 
     @property
     def entity_id(self) -> str:
-        return str(self.record_id)
+        return str(self.report_id if self.report_id is not None else self.record_id)
 
 
 @dataclass(frozen=True)
@@ -357,6 +375,28 @@ class LabelsChanged(Event):
         return self.key
 
 
+@dataclass(frozen=True)
+class StudyChanged(Event):
+    """A reference was linked to or unlinked from a study, or studies were merged or split.
+
+    :ivar change: ``link``, ``unlink``, ``merge`` or ``split``.
+    :ivar study: the study's id (its anchor reference) as the person named it.
+    :ivar references: the references moved.
+    :ivar state: ``{"study_link": {record id: {"study": anchor record} or None}}``.
+    """
+
+    name: ClassVar[str] = "study-changed"
+    entity_type: ClassVar[str] = "study"
+    change: str
+    study: int
+    references: list[int]
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.study)
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -377,5 +417,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StageUnblinded,
         AnalysisRunRecorded,
         LabelsChanged,
+        StudyChanged,
     )
 }

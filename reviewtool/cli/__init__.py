@@ -137,6 +137,7 @@ def _register() -> None:
         screen,
         settings,
         status,
+        study,
     )
 
     init.register(app)
@@ -148,6 +149,7 @@ def _register() -> None:
     app.add_typer(settings.app, name="settings")
     app.add_typer(audit.app, name="audit")
     app.add_typer(analyze.app, name="analyze")
+    study.register(app)
 
 
 _register()

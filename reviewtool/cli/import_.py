@@ -195,8 +195,10 @@ def list_(
         labels = visible_labels(session, actor=who, quiet=label is None)
     if label is not None:
         wanted = records_labelled(labels, label)
-        views = [v for v in views if v.record_id in wanted]
-    shown = {r: [v.shown(who) for v in views_] for r, views_ in labels.items()}
+        views = [v for v in views if v.reference_id in wanted]
+    # Labels are on references: every record of a duplicate group shows its reference's labels.
+    by_ref = {r: [v.shown(who) for v in views_] for r, views_ in labels.items()}
+    shown = {v.record_id: by_ref.get(v.reference_id, []) for v in views}
     if output is OutputFormat.JSON:
         typer.echo(
             json.dumps(
@@ -250,14 +252,28 @@ def show(
 
     Example: reviewtool records show 17
     """
+    from reviewtool.access import sight
+    from reviewtool.errors import ReviewtoolError
     from reviewtool.importing.service import record_detail
     from reviewtool.screening.labels import visible_labels
+    from reviewtool.screening.service import fulltext_reports
+    from reviewtool.screening.studies import study_of
 
     who = actor_name(actor)
     with reading(db, actor) as session:
         detail = record_detail(session, record)
-        labels = visible_labels(session, actor=who, quiet=True, record_ids={record})
-    detail["labels"] = [v.shown(who) for v in labels.get(record, [])]
+        ref = detail["reference_id"]
+        labels = visible_labels(session, actor=who, quiet=True, record_ids={ref})
+        # Which references reached full text shows title/abstract outcomes: not while that is
+        # blind to the viewer (docs/blinding.md).
+        opened = sight(session, who).stage_open("fulltext")
+        detail["reports"] = fulltext_reports(session, ref) if opened else []
+        try:
+            found = study_of(session, actor=who, record_id=record)
+            detail["study"] = found.study_id if found is not None else None
+        except ReviewtoolError:  # full text blind to them, or not a member: no study shown
+            detail["study"] = None
+    detail["labels"] = [v.shown(who) for v in labels.get(ref, [])]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(detail, indent=2, ensure_ascii=False))
         return
@@ -289,6 +305,13 @@ def show(
         f"[bold]record:[/bold] {record} · {escape(where)} · key {escape(str(detail['source_key']))}",
         highlight=False,
     )
+    line = f"[bold]reference:[/bold] {detail['reference_id']}"
+    if detail["study"] is not None:
+        line += f" · study {detail['study']}"
+    for report in detail["reports"]:
+        where = report["location"] or report["note"] or ""
+        line += f" · full text {escape(report['status'])}{' ' + escape(where) if where else ''}"
+    out.print(line, highlight=False)
     if detail["same_group"]:
         role = (
             f"duplicate of {detail['duplicate_of']}"

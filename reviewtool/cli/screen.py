@@ -67,7 +67,7 @@ def screen(
 @app.command("decide")
 def decide(
     record: int = typer.Argument(
-        ..., help="The record id (a reference: the primary of its group)."
+        ..., help="Any record id of the reference (a duplicate names its group's reference)."
     ),
     decision: str = typer.Argument(..., help="include, exclude or maybe."),
     reason: str | None = typer.Option(
@@ -315,10 +315,24 @@ def fulltext(
         False, "--not-retrieved", help="The full text could not be obtained."
     ),
     note: str | None = typer.Option(None, "--note", help="E.g. how retrieval was attempted."),
+    kind: str = typer.Option(
+        "journal article",
+        "--kind",
+        help="journal article, conference abstract, registry entry, thesis, preprint or other.",
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why it was not retrieved (with --not-retrieved)."
+    ),
+    add: bool = typer.Option(
+        False,
+        "--add",
+        help="Record a further report of the reference instead of changing its latest.",
+    ),
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Record the full text of a reference, or that it was not retrieved (PRISMA counts it).
+    """Record a report (the full text) of a reference, or that it was not retrieved (PRISMA
+    counts reports); --add records a further one (a registry entry beside the article).
 
     Example: reviewtool screen fulltext 17 --file pdfs/lin2017.pdf --as alice
     """
@@ -336,14 +350,20 @@ def fulltext(
             location=location,
             not_retrieved=not_retrieved,
             note=note,
+            kind=kind,
+            reason=reason,
+            add=add,
         )
-    console().print(f"Record {record}: full text {after['status'].replace('_', ' ')}.")
+    console().print(
+        f"Record {record}: report {after['id']} ({after['kind']}) "
+        f"{after['status'].replace('_', ' ')}."
+    )
 
 
 @app.command("label")
 def label(
     record: int = typer.Argument(
-        ..., help="The record id (a reference: the primary of its group)."
+        ..., help="Any record id of the reference (a duplicate names its group's reference)."
     ),
     change: str = typer.Argument(..., help="add or remove."),
     text: str = typer.Argument(..., help='The label, e.g. "RCT?" (up to 40 characters, no ";").'),

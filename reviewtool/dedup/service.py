@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -30,6 +30,7 @@ from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound
 from reviewtool.storage.models import DedupPair, DedupRun, ImportBatch, Record
 from reviewtool.storage.queries import dedup_queue_size
+from reviewtool.storage.references import follow_groups
 from reviewtool.storage.snapshots import pair_snapshot
 
 LINKS = ("merged", "confirmed")
@@ -250,6 +251,7 @@ def run_dedup(
         session.execute(update(DedupPair), updates)
     regrouped = _regroup(session, records)
     changes = regrouped.records
+    followed = follow_groups(session, run.run_at)
     touched_keys = {(r["record_a"], r["record_b"]) for r in inserts}
     touched_ids = {r["id"] for r in updates} | {int(i) for i in regrouped.requeued}
     touched = [
@@ -275,7 +277,7 @@ def run_dedup(
         for group_id, state in _run_groups(touched, changes, records)
     ]
     events.append(
-        DedupRunCompleted(run_id=run.id, settings=asdict(thresholds), counts=counts, state={})
+        DedupRunCompleted(run_id=run.id, settings=asdict(thresholds), counts=counts, state=followed)
     )
     audit.log.record_many(session, actor, events)
     return DedupRunReport(run_id=run.id, **counts)
@@ -481,6 +483,7 @@ def decide_pair(
     session.flush()
     snapshot = {str(pair.id): pair_snapshot(pair)}
     regrouped = _regroup(session)
+    followed = follow_groups(session, audit.log.utc_now())
     record_a = session.get(Record, pair.record_a)
     assert record_a is not None
     audit.record(
@@ -490,7 +493,7 @@ def decide_pair(
             group_id=_group_id(record_a),
             decision=decision,
             note=note,
-            state=regrouped.state(snapshot),
+            state={**regrouped.state(snapshot), **followed},
         ),
     )
     return regrouped.records
@@ -529,11 +532,15 @@ def flag_duplicate(
 def undo_group(
     session: Session, *, actor: str, group_id: int, note: str | None = None
 ) -> list[int]:
-    """Split the group whose primary is ``group_id`` back into its records; returns them.
+    """Split the group holding record ``group_id`` (its primary, or any of its records) back into
+    its records; returns them. Votes and other decisions go with the record they were made on.
 
     Every link inside the group becomes a rejected pair, so later runs keep the records apart.
     """
     require(session, actor, Action.DEDUPLICATE)
+    named = session.get(Record, group_id)
+    if named is not None and named.duplicate_of is not None:
+        group_id = named.duplicate_of  # any record of the group names it
     members = session.exec(
         select(Record).where((col(Record.duplicate_of) == group_id) | (col(Record.id) == group_id))
     ).all()
@@ -553,6 +560,7 @@ def undo_group(
     session.flush()
     snapshots = {str(p.id): pair_snapshot(p) for p in changed_pairs}
     regrouped = _regroup(session)
+    followed = follow_groups(session, audit.log.utc_now())
     audit.record(
         session,
         actor,
@@ -560,7 +568,7 @@ def undo_group(
             group_id=group_id,
             decision="undo",
             note=note,
-            state=regrouped.state(snapshots),
+            state={**regrouped.state(snapshots), **followed},
         ),
     )
     return sorted(i for i in ids if i is not None)
@@ -809,4 +817,11 @@ class _PairDecisions:
         if moved:
             session.execute(update(Record), moved)
         session.expire_all()
+        # References follow the groups once for the whole file; what that superseded or reopened
+        # (votes of two merged references) is recorded with the file's last decision.
+        followed = follow_groups(session, audit.log.utc_now())
+        if followed and self.events:
+            last = self.events[-1]
+            assert isinstance(last, DedupDecided)
+            self.events[-1] = replace(last, state={**last.state, **followed})
         audit.log.record_many(session, self.actor, self.events)

@@ -25,6 +25,7 @@ from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
 from reviewtool.importing.detect import FORMATS, check_encoding
 from reviewtool.importing.parsers import ParsedFile, parse_bytes
 from reviewtool.storage.models import ImportBatch, Record
+from reviewtool.storage.references import new_references
 from reviewtool.storage.snapshots import batch_state
 
 
@@ -203,6 +204,7 @@ def import_files(
         assert batch.id is not None
         # One multi-row INSERT per file: tens of thousands of records in well under a second.
         session.execute(insert(Record), [record_row(batch.id, c) for c in item.parsed.citations])
+        new_references(session)  # each new record is its own reference until deduplicated
         audit.record(
             session,
             actor,
@@ -243,6 +245,7 @@ class RecordView:
     pmid: str | None
     status: str
     group_id: int
+    reference_id: int
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -294,6 +297,7 @@ def list_records(
                 pmid=r.pmid,
                 status=state,
                 group_id=r.duplicate_of or r.id,
+                reference_id=r.reference_id or r.id,
             )
         )
     return views
@@ -322,6 +326,7 @@ def record_detail(session: Session, record_id: int) -> dict[str, Any]:
     )
     return {
         "record_id": record_id,
+        "reference_id": record.reference_id,
         "batch_id": record.batch_id,
         "file_name": batch.file_name if batch else None,
         "line": record.line,

@@ -29,12 +29,19 @@ from reviewtool.storage.models import (
     Member,
     MemberRole,
     Record,
+    Reference,
     ReviewInfo,
     ReviewSetting,
     ScreeningDecision,
+    ScreeningResolution,
 )
-from reviewtool.storage.queries import dedup_queue_size, setting, stage_outcomes
-from reviewtool.storage.snapshots import member_snapshot, review_snapshot
+from reviewtool.storage.queries import dedup_queue_size, setting, stage_outcomes, unobtainable
+from reviewtool.storage.snapshots import (
+    member_snapshot,
+    report_snapshot,
+    review_snapshot,
+    vote_key,
+)
 
 SYSTEM_ACTOR = "reviewtool"
 
@@ -127,9 +134,45 @@ def open_existing(url: str) -> Review:
                     from_revision=review.upgraded_from,
                     to_revision=schema.HEAD,
                     backup=str(review.backup_path) if review.backup_path else None,
+                    state=_joined_by_0007(session) if review.upgraded_from < "0007" else {},
                 ),
             )
     return review
+
+
+# The mark migration 0007 leaves on the votes it superseded and the resolutions it reopened.
+MIGRATION_0007 = "schema 0007"
+
+
+def _joined_by_0007(session: Session) -> dict[str, dict[str, Any]]:
+    """The ledger state of what migration 0007 changed: votes and resolutions that stopped being
+    current when the records of one duplicate group were joined into one reference."""
+    names = dict(session.exec(select(Member.id, Member.name)).all())
+    state: dict[str, dict[str, Any]] = {}
+    for vote in session.exec(
+        select(ScreeningDecision).where(
+            col(ScreeningDecision.superseded_because).contains(MIGRATION_0007)
+        )
+    ).all():
+        key = vote_key(vote.record_id, vote.stage, names[vote.member_id])
+        state.setdefault("screening_vote", {})[key] = None
+    for res in session.exec(
+        select(ScreeningResolution).where(
+            col(ScreeningResolution.reopened_because).contains(MIGRATION_0007)
+        )
+    ).all():
+        state.setdefault("screening_resolution", {})[f"{res.record_id}:{res.stage}"] = None
+    # Reports are keyed by their own id from 0007 on (a reference may have several), no longer by
+    # the record: every old key goes, every report is recorded under its id.
+    reports = {str(r.id): report_snapshot(r) for r in session.exec(select(FullTextReport)).all()}
+    old = {
+        str(record): None
+        for record in session.exec(select(FullTextReport.record_id)).all()
+        if str(record) not in reports
+    }
+    if reports or old:
+        state["fulltext_report"] = {**old, **reports}
+    return state
 
 
 def _write_setting(session: Session, actor: str, key: str, value: object) -> None:
@@ -291,16 +334,10 @@ def _blind_counts(session: Session, seen: Sight, stage: str) -> dict[str, int | 
     title/abstract is blind: they are the references included there) and their own votes."""
     if not seen.stage_open(stage):
         return {"blind": "closed until blinding at tiab ends"}
-    references = _count(
-        session, select(func.count()).select_from(Record).where(col(Record.duplicate_of).is_(None))
-    )
+    references = _count(session, select(func.count()).select_from(Reference))
     if stage != Stage.TITLE_ABSTRACT.value:
         # As screening.eligible counts them: included at tiab, full text not marked missing.
-        missing = set(
-            session.exec(
-                select(FullTextReport.record_id).where(FullTextReport.status == "not_retrieved")
-            ).all()
-        )
+        missing = unobtainable(session)
         references = sum(
             1
             for r, o in stage_outcomes(session, Stage.TITLE_ABSTRACT.value).items()
@@ -312,12 +349,10 @@ def _blind_counts(session: Session, seen: Sight, stage: str) -> dict[str, int | 
             session,
             select(func.count())
             .select_from(ScreeningDecision)
-            .join(Record, col(Record.id) == col(ScreeningDecision.record_id))
             .where(
                 ScreeningDecision.member_id == seen.member.id,
                 ScreeningDecision.stage == stage,
                 col(ScreeningDecision.superseded_at).is_(None),
-                col(Record.duplicate_of).is_(None),
             ),
         )
     return {"references": references, "your votes": mine, "blind": "your own votes only"}

@@ -25,8 +25,9 @@ from reviewtool import audit
 from reviewtool.access import require, sight
 from reviewtool.audit.events import LabelsChanged
 from reviewtool.domain import Action
-from reviewtool.errors import InvalidInput, NotFound
-from reviewtool.storage.models import Member, Record, RecordLabel
+from reviewtool.errors import InvalidInput
+from reviewtool.storage.models import Member, RecordLabel
+from reviewtool.storage.references import primary_of, reference_of
 from reviewtool.storage.snapshots import label_key
 
 MAX_LABEL = 40
@@ -53,7 +54,7 @@ def _own(session: Session, record_id: int, member_id: int | None) -> list[Record
     return list(
         session.exec(
             select(RecordLabel)
-            .where(RecordLabel.record_id == record_id, RecordLabel.member_id == member_id)
+            .where(RecordLabel.reference_id == record_id, RecordLabel.member_id == member_id)
             .order_by(col(RecordLabel.label))
         ).all()
     )
@@ -65,54 +66,59 @@ def change_label(
     """Add (``add``) or remove one of ``actor``'s labels on a reference; returns their labels on it
     now, sorted. Adding a label they already have (any case) changes nothing and records nothing.
 
-    Any member may label (``Action.READ``). NotFound for an unknown record; InvalidInput for a
-    duplicate record (label its group's primary), a bad label, or removing a label they lack.
+    ``record_id`` is any record of the reference (its id, the reference id, included). A label is
+    stored on the record shown (the primary) and follows it through merges and splits; after a
+    merge a member may hold the same label on two records of one reference, shown once and
+    removed together. Any member may label (``Action.READ``). NotFound for an unknown record;
+    InvalidInput for a bad label, or removing a label they lack.
     """
     member = require(session, actor, Action.READ, doing="label references")
     text = clean_label(label)
-    record = session.get(Record, record_id)
-    if record is None:
-        raise NotFound(f"no record {record_id}; see `reviewtool records list`")
-    if record.duplicate_of is not None:
-        raise InvalidInput(
-            f"record {record_id} is a duplicate of record {record.duplicate_of}; "
-            f"label {record.duplicate_of}"
-        )
-    rows = _own(session, record_id, member.id)
-    before = sorted(r.label for r in rows)
-    same = next((r for r in rows if r.label.casefold() == text.casefold()), None)
+    ref = reference_of(session, record_id)
+    rows = _own(session, ref, member.id)
+    before = sorted({r.label for r in rows})
+    same = [r for r in rows if r.label.casefold() == text.casefold()]
+    # Each record's labels are one ledger entity: (record key, labels before) of those touched.
+    touched: dict[int, list[str]] = {}
     if add:
-        if same is not None:
+        if same:
             return before
         assert member.id is not None
+        shown = primary_of(session, ref)
+        touched[shown] = sorted(r.label for r in rows if r.record_id == shown)
         session.add(
             RecordLabel(
-                record_id=record_id,
+                record_id=shown,
+                reference_id=ref,
                 member_id=member.id,
                 label=text,
                 added_at=audit.log.utc_now(),
             )
         )
     else:
-        if same is None:
+        if not same:
             have = "; ".join(before) or "none"
             raise InvalidInput(
                 f"record {record_id} has no label {text!r} of yours (your labels: {have})"
             )
-        session.delete(same)
+        for row in same:
+            touched[row.record_id] = sorted(r.label for r in rows if r.record_id == row.record_id)
+            session.delete(row)
     session.flush()
-    after = sorted(r.label for r in _own(session, record_id, member.id))
-    audit.record(
-        session,
-        actor,
-        LabelsChanged(
-            key=label_key(record_id, member.name),
-            record_id=record_id,
-            before=before or None,
-            after=after or None,
-        ),
-    )
-    return after
+    now = _own(session, ref, member.id)
+    for rid, was in sorted(touched.items()):
+        after = sorted(r.label for r in now if r.record_id == rid)
+        audit.record(
+            session,
+            actor,
+            LabelsChanged(
+                key=label_key(rid, member.name),
+                record_id=rid,
+                before=was or None,
+                after=after or None,
+            ),
+        )
+    return sorted({r.label for r in now})
 
 
 @dataclass(frozen=True)
@@ -140,11 +146,11 @@ def sees_all_labels(session: Session, member: Member) -> bool:
 def visible_labels(
     session: Session, *, actor: str, quiet: bool = False, record_ids: set[int] | None = None
 ) -> dict[int, list[LabelView]]:
-    """record id -> the labels ``actor`` may see on it (own first, then by author and text).
+    """reference id -> the labels ``actor`` may see on it (own first, then by author and text).
 
     ``quiet``: a person who is not an active member gets ``{}`` instead of a refusal (listings
     that work without membership, such as ``records list``, then show no labels).
-    ``record_ids`` limits the answer to those records (one card: one record).
+    ``record_ids`` limits the answer to those references (one card: one reference).
     """
     if quiet:
         member = session.exec(select(Member).where(Member.name == actor)).first()
@@ -153,13 +159,13 @@ def visible_labels(
     else:
         member = require(session, actor, Action.READ, doing="read labels")
     names = dict(session.exec(select(Member.id, Member.name)).all())
-    query = select(RecordLabel.record_id, RecordLabel.member_id, RecordLabel.label)
+    query = select(RecordLabel.reference_id, RecordLabel.member_id, RecordLabel.label)
     if not sees_all_labels(session, member):
         query = query.where(RecordLabel.member_id == member.id)
     if record_ids is not None:
-        query = query.where(col(RecordLabel.record_id).in_(record_ids))
+        query = query.where(col(RecordLabel.reference_id).in_(record_ids))
     found: dict[int, list[LabelView]] = {}
-    for record_id, member_id, label in session.exec(query).all():
+    for record_id, member_id, label in session.exec(query.distinct()).all():
         found.setdefault(record_id, []).append(LabelView(label, names[member_id]))
     for views in found.values():
         views.sort(key=lambda v: (v.by != actor, v.by, v.label.casefold()))

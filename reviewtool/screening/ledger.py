@@ -1,4 +1,5 @@
-"""What ``audit verify`` checks of votes, resolutions, labels and full-text reports.
+"""What ``audit verify`` checks of votes, resolutions, labels, reports, study links and the
+references every row follows (``reference_link``).
 
 The readers give the same snapshots as ``storage.snapshots.vote_snapshot``, ``resolution_snapshot``
 and ``report_snapshot`` (the forms the services put in their events), read as column tuples. See
@@ -15,9 +16,12 @@ from sqlmodel import Session, col, select
 from reviewtool.storage.models import (
     FullTextReport,
     RecordLabel,
+    Reference,
     ScreeningDecision,
     ScreeningResolution,
+    StudyLink,
 )
+from reviewtool.storage.references import link_errors, wanted_references
 from reviewtool.storage.snapshots import (
     chunks,
     declare_unchecked,
@@ -128,12 +132,48 @@ def _labels(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str
 
 
 def _reports(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    """Reports keyed by their own id (schema 0007: a reference has any number of reports)."""
     f = FullTextReport
-    query = select(f.record_id, f.status, f.location, f.note)
+    columns: list[Any] = [f.id, f.record_id, f.kind, f.status, f.location, f.reason, f.note]
+    query = select(*columns)
     for part in _by_record(ids):
-        chunk = query if part is None else query.where(col(f.record_id).in_(part))
-        for record_id, status, location, note in stream(session, chunk):
-            yield str(record_id), {"status": status, "location": location, "note": note}
+        chunk = query if part is None else query.where(col(f.id).in_(part))
+        for report_id, record_id, kind, status, location, reason, note in stream(session, chunk):
+            yield (
+                str(report_id),
+                {
+                    "record": record_id,
+                    "kind": kind,
+                    "status": status,
+                    "location": location,
+                    "reason": reason,
+                    "note": note,
+                },
+            )
+
+
+def _study_links(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    """record id of a reference linked to a study -> {"study": the study's record id}."""
+    s = StudyLink
+    query = select(s.record_id, s.study_record_id)
+    for part in _by_record(ids):
+        chunk = query if part is None else query.where(col(s.record_id).in_(part))
+        for record_id, study in stream(session, chunk):
+            yield str(record_id), {"study": study}
+
+
+def _reference_links(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    """Derived, never recorded: every ``reference_id`` follows its record (``storage.references``)
+    and the ``reference`` table holds exactly the groups' references. The ledger's state for this
+    kind is always empty, so anything listed here fails verification."""
+    errors = dict(link_errors(session))
+    wanted = set(wanted_references(session).values())
+    existing = {r for r in session.exec(select(Reference.id)).all() if r is not None}
+    for ref in sorted(existing - wanted):
+        errors[f"reference:{ref}"] = f"reference {ref} holds no duplicate group"
+    for ref in sorted(wanted - existing):
+        errors[f"reference:{ref}"] = f"reference {ref} of a duplicate group is missing"
+    yield from only(ids, sorted(errors.items()))
 
 
 register_state(
@@ -176,15 +216,43 @@ register_state(
 
 def _report_authors(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     f = FullTextReport
-    rows = stream(session, select(f.record_id, f.recorded_by))
-    yield from only(ids, ((str(record_id), who) for record_id, who in rows))
+    rows = stream(session, select(f.id, f.recorded_by))
+    yield from only(ids, ((str(report_id), who) for report_id, who in rows))
 
 
 register_state(
     "fulltext_report",
     _reports,
     who=_report_authors,
-    covers={"fulltext_report": ("record_id", "status", "location", "note", "recorded_by")},
+    covers={
+        "fulltext_report": (
+            "id",
+            "record_id",
+            "kind",
+            "status",
+            "location",
+            "reason",
+            "note",
+            "recorded_by",
+        )
+    },
+)
+register_state(
+    "study_link",
+    _study_links,
+    covers={"study_link": ("record_id", "study_record_id")},
+)
+register_state(
+    "reference_link",
+    _reference_links,
+    covers={
+        "reference": ("id",),
+        "record": ("reference_id",),
+        "screening_decision": ("reference_id",),
+        "screening_resolution": ("reference_id",),
+        "record_label": ("reference_id",),
+        "fulltext_report": ("reference_id",),
+    },
 )
 _ID = "a surrogate key; the row is known by the columns its snapshot key is made of"
 declare_unchecked(
@@ -192,6 +260,10 @@ declare_unchecked(
     {
         "id": _ID,
         "decided_at": "a copy for listings; the screening-decision event's time is the audited one",
+        "superseded_because": "why a vote stopped being current; the event that superseded it "
+        "(a new vote, or the regrouping that merged references) is the audited record",
+        "report_id": "which report a full-text vote assessed: the reference's latest retrieved "
+        "report when it was cast (derived; the vote's snapshot does not carry it)",
         # superseded votes: compared too, all of a reviewer's votes on a reference in order
     },
 )
@@ -202,6 +274,8 @@ declare_unchecked(
         "resolved_at": "a copy for listings; the screening-resolution event's time is the audited one",
         "reopened_because": "why it was reopened; the screening-decision event that reopened it "
         "holds the old and new vote, hashed",
+        "report_id": "which report a full-text resolution assessed: the reference's latest "
+        "retrieved report when it was made (derived; the resolution's snapshot does not carry it)",
     },
 )
 declare_unchecked(
@@ -214,7 +288,13 @@ declare_unchecked(
 declare_unchecked(
     "fulltext_report",
     {
-        "id": _ID,
         "recorded_at": "a copy for listings; the fulltext-report event's time is the audited one",
+    },
+)
+declare_unchecked(
+    "study_link",
+    {
+        "linked_by": "a copy for listings; the study event's actor is the audited one",
+        "linked_at": "a copy for listings; the study event's time is the audited one",
     },
 )

@@ -1,8 +1,11 @@
 """Screening: votes, conflicts, adjudication, full texts, queues, exports and statistics.
 
-Two reviewers (``screening.reviewers_required``) vote independently on each reference (the primary
-record of a duplicate group) at title/abstract, then on the full texts of those included. Votes are
-never edited: a change supersedes the current row. Every read a reviewer makes goes through
+Two reviewers (``screening.reviewers_required``) vote independently on each reference (one per
+duplicate group, ``storage.references``) at title/abstract, then on the full texts (reports) of
+those included. A ``record_id`` argument is any record of the reference: a duplicate names its
+group's reference, and a reference's id is its first record's id, so the ids people see in the
+queue are record ids. Votes are stored with the record shown (the primary then) and follow it
+through later merges and splits. Votes are never edited: a change supersedes the current row. Every read a reviewer makes goes through
 ``access.sight``: while a stage is blind, a reviewer sees their own votes and progress there and
 nothing that depends on another reviewer's vote (docs/blinding.md); owners and adjudicators see all.
 """
@@ -53,6 +56,7 @@ from reviewtool.storage.models import (
     ImportBatch,
     Member,
     Record,
+    Reference,
     ReviewSetting,
     ScreeningDecision,
     ScreeningResolution,
@@ -65,7 +69,9 @@ from reviewtool.storage.queries import (
     setting,
     stage_outcomes,
     stage_rules,
+    unobtainable,
 )
+from reviewtool.storage.references import primary_of
 from reviewtool.storage.snapshots import (
     report_snapshot,
     resolution_snapshot,
@@ -74,6 +80,15 @@ from reviewtool.storage.snapshots import (
 )
 
 NOT_RETRIEVED = "not_retrieved"
+# The kinds of report (shared/spec/domain.md).
+REPORT_KINDS = (
+    "journal article",
+    "conference abstract",
+    "registry entry",
+    "thesis",
+    "preprint",
+    "other",
+)
 RETRIEVED = "retrieved"
 
 
@@ -150,30 +165,29 @@ def _reason_for(
     )
 
 
-def _check_reference(session: Session, record_id: int) -> None:
-    """Refuse ids that are not records, or are duplicates (screen their group's primary)."""
-    row = session.exec(select(Record.id, Record.duplicate_of).where(Record.id == record_id)).first()
-    _require_reference(record_id, row is not None, row[1] if row is not None else None)
+def _check_reference(session: Session, record_id: int) -> int:
+    """The reference holding record ``record_id`` (any record of a duplicate group names its
+    reference; a reference id is its first record's id). NotFound for an unknown record."""
+    return _require_reference(record_id, _maybe_reference(session, record_id))
 
 
-def _require_reference(record_id: int, exists: bool, duplicate_of: int | None) -> None:
-    """NotFound for a missing record, InvalidInput for a duplicate (its primary is screened)."""
-    if not exists:
+def _require_reference(record_id: int, reference_id: int | None) -> int:
+    """The reference record ``record_id`` is in (``reference_id``: as read, None when there is no
+    such record); NotFound for a missing record."""
+    if reference_id is None:
         raise NotFound(f"no record {record_id}; see `reviewtool records list`")
-    if duplicate_of is not None:
-        raise InvalidInput(
-            f"record {record_id} is a duplicate of record {duplicate_of}; screen {duplicate_of}"
-        )
+    return reference_id
 
 
-def _reference(session: Session, record_id: int) -> Record:
-    record = session.get(Record, record_id)
-    if record is None:
-        raise NotFound(f"no record {record_id}; see `reviewtool records list`")
-    if record.duplicate_of is not None:
-        raise InvalidInput(
-            f"record {record_id} is a duplicate of record {record.duplicate_of}; screen {record.duplicate_of}"
-        )
+def _maybe_reference(session: Session, record_id: int) -> int | None:
+    row = session.exec(select(Record.reference_id).where(Record.id == record_id)).first()
+    return None if row is None else int(row)
+
+
+def _reference(session: Session, reference_id: int) -> Record:
+    """The record shown for a reference: its group's primary."""
+    record = session.get(Record, primary_of(session, reference_id))
+    assert record is not None
     return record
 
 
@@ -181,19 +195,15 @@ def _check_stage_open(session: Session, record_id: int, stage: Stage) -> None:
     if stage is Stage.TITLE_ABSTRACT:
         return
     outcome = record_outcome(session, record_id, Stage.TITLE_ABSTRACT.value)
-    report = session.exec(
-        select(FullTextReport).where(FullTextReport.record_id == record_id)
-    ).first()
-    _require_fulltext_open(
-        record_id, outcome, report is not None and report.status == NOT_RETRIEVED
-    )
+    _require_fulltext_open(record_id, outcome, record_id in unobtainable(session))
 
 
 def _require_fulltext_open(
     record_id: int, tiab: ScreeningOutcome | None, not_retrieved: bool
 ) -> None:
     """StageOrderError unless the reference was included at title/abstract and its full text
-    was not marked not retrieved (``tiab``: its title/abstract outcome, None before any vote)."""
+    could be had (``tiab``: its title/abstract outcome, None before any vote; ``not_retrieved``:
+    it is in ``queries.unobtainable``)."""
     if tiab is None or not tiab.goes_on:
         status = tiab.status.value if tiab else "not screened"
         raise StageOrderError(
@@ -205,12 +215,19 @@ def _require_fulltext_open(
         )
 
 
+def _assessed_id(session: Session, reference_id: int, stage: Stage) -> int | None:
+    if stage is not Stage.FULL_TEXT:
+        return None
+    report = assessed_report(session, reference_id)
+    return None if report is None else report.id
+
+
 def _current(
     session: Session, record_id: int, stage: Stage, member_id: int
 ) -> ScreeningDecision | None:
     return session.exec(
         select(ScreeningDecision).where(
-            ScreeningDecision.record_id == record_id,
+            ScreeningDecision.reference_id == record_id,
             ScreeningDecision.stage == stage.value,
             ScreeningDecision.member_id == member_id,
             col(ScreeningDecision.superseded_at).is_(None),
@@ -260,7 +277,7 @@ def _revisit_resolution(
     resolution = current_resolution(session, record_id, stage.value)
     if resolution is None:
         return {}
-    key = f"{record_id}:{stage.value}"
+    key = f"{resolution.record_id}:{stage.value}"
     names = dict(session.exec(select(Member.id, Member.name)).all())
     required, reasons = stage_rules(session, stage.value)
     votes = [Vote(v.reviewer, v.decision, v.reason) for v in _votes_of(session, record_id, stage)]
@@ -347,7 +364,9 @@ def _write_vote(
     new: ScreeningDecision | None = None
     if decision is not None:
         new = ScreeningDecision(
-            record_id=record_id,
+            record_id=primary_of(session, record_id),  # the record the reviewer saw
+            reference_id=record_id,
+            report_id=_assessed_id(session, record_id, stage),
             stage=stage.value,
             member_id=member.id,
             decision=decision,
@@ -363,12 +382,18 @@ def _write_vote(
         if old is not None
         else {}
     )
+    seen = new.record_id if new is not None else old.record_id if old is not None else record_id
+    if old is not None and old.record_id != seen:
+        # The vote it replaces was cast on another record of the reference (the primary changed).
+        state.setdefault("screening_vote", {})[
+            vote_key(old.record_id, stage.value, member.name)
+        ] = None
     audit.record(
         session,
         member.name,
         ScreeningDecided(
-            key=vote_key(record_id, stage.value, member.name),
-            record_id=record_id,
+            key=vote_key(seen, stage.value, member.name),
+            record_id=seen,
             stage=stage.value,
             before=before,
             after=vote_snapshot(new) if new is not None else None,
@@ -425,7 +450,9 @@ def my_vote(session: Session, *, actor: str, record_id: int, stage: str) -> Vote
     """``actor``'s own current vote on a reference at ``stage`` (None: none). Reveals nothing of
     other reviewers, so it needs only the right to read."""
     member = require(session, actor, Action.READ)
-    return _my_current_view(session, member, record_id, parse_stage(stage))
+    parsed = parse_stage(stage)
+    ref = _maybe_reference(session, record_id)
+    return None if ref is None else _my_current_view(session, member, ref, parsed)
 
 
 @dataclass(frozen=True)
@@ -458,7 +485,8 @@ def cast_vote(
     """
     member = require(session, actor, Action.SCREEN)
     parsed = parse_stage(stage)
-    current = _my_current_view(session, member, record_id, parsed)
+    ref = _maybe_reference(session, record_id)
+    current = None if ref is None else _my_current_view(session, member, ref, parsed)
     if not isinstance(expected, Unchecked) and current != expected:
         raise VoteChangedElsewhere(record_id, parsed.value, current)
     return VoteCast(_vote(session, member, record_id, stage, decision, reason, note), current)
@@ -507,12 +535,12 @@ def _vote(
     sight(session, member.name).check_stage_open(parsed_stage.value)
     parsed = parse_decision(decision)
     checked_reason = _check_reason(session, parsed_stage, parsed, reason)
-    _check_reference(session, record_id)
-    _check_stage_open(session, record_id, parsed_stage)
+    ref = _check_reference(session, record_id)
+    _check_stage_open(session, ref, parsed_stage)
     view = _write_vote(
         session,
         member,
-        record_id,
+        ref,
         parsed_stage,
         parsed.value,
         checked_reason,
@@ -546,26 +574,26 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
         .where(
             ScreeningDecision.member_id == member.id,
             ScreeningDecision.stage == parsed_stage.value,
-            ScreeningDecision.record_id == last.record_id,
+            ScreeningDecision.reference_id == last.reference_id,
             col(ScreeningDecision.id) < last.id,
         )
         .order_by(col(ScreeningDecision.id).desc())
     ).first()
     now = audit.log.utc_now()
     if previous is None:
-        _write_vote(session, member, last.record_id, parsed_stage, None, None, None, now)
+        _write_vote(session, member, last.reference_id, parsed_stage, None, None, None, now)
     else:
         _write_vote(
             session,
             member,
-            last.record_id,
+            last.reference_id,
             parsed_stage,
             previous.decision,
             previous.reason,
             previous.note,
             now,
         )
-    return last.record_id
+    return last.reference_id
 
 
 @dataclass(frozen=True)
@@ -597,7 +625,7 @@ def _votes_of(session: Session, record_id: int, stage: Stage) -> list[VoteView]:
     rows = session.exec(
         select(ScreeningDecision)
         .where(
-            ScreeningDecision.record_id == record_id,
+            ScreeningDecision.reference_id == record_id,
             ScreeningDecision.stage == stage.value,
             col(ScreeningDecision.superseded_at).is_(None),
         )
@@ -612,7 +640,7 @@ def _last_reopened(
     row = session.exec(
         select(ScreeningResolution)
         .where(
-            ScreeningResolution.record_id == record_id,
+            ScreeningResolution.reference_id == record_id,
             ScreeningResolution.stage == stage.value,
             col(ScreeningResolution.reopened_at).is_not(None),
         )
@@ -653,7 +681,7 @@ def list_conflicts(
             or (include_resolved and status in resolved)
         ):
             continue
-        record = session.get(Record, record_id)
+        record = _reference(session, record_id)
         earlier = (
             _last_reopened(session, record_id, parsed, names)
             if status is ScreeningStatus.CONFLICT
@@ -723,12 +751,15 @@ def resolve_conflict(
     parsed_stage = parse_stage(stage)
     parsed = _resolution_decision(decision)
     checked = _check_reason(session, parsed_stage, parsed, reason)
+    record_id = _check_reference(session, record_id)
     outcome = record_outcome(session, record_id, parsed_stage.value)
     standing = current_resolution(session, record_id, parsed_stage.value)
     _require_open_conflict(record_id, parsed_stage, outcome, standing)
     assert member.id is not None
     now = audit.log.utc_now()
     replaced = None
+    followed: dict[str, dict[str, Any]] = {}
+    seen = primary_of(session, record_id)  # the record the adjudicator saw
     if standing is not None:
         # A contested resolution is answered by resolving again: keep it or follow the votes.
         names = dict(session.exec(select(Member.id, Member.name)).all())
@@ -736,8 +767,12 @@ def resolve_conflict(
         standing.reopened_at, standing.reopened_because = now, f"resolved again by {member.name}"
         session.add(standing)
         session.flush()
+        if standing.record_id != seen:
+            followed["screening_resolution"] = {f"{standing.record_id}:{parsed_stage.value}": None}
     resolution = ScreeningResolution(
-        record_id=record_id,
+        record_id=seen,
+        reference_id=record_id,
+        report_id=_assessed_id(session, record_id, parsed_stage),
         stage=parsed_stage.value,
         member_id=member.id,
         decision=parsed.value,
@@ -752,11 +787,12 @@ def resolve_conflict(
         session,
         actor,
         ConflictResolved(
-            record_id=record_id,
+            record_id=seen,
             stage=parsed_stage.value,
             votes=[{k: v[k] for k in ("reviewer", "decision", "reason")} for v in votes],
             after=resolution_snapshot(resolution, member.name),
             replaced=replaced,
+            state=followed,
         ),
     )
     settled = record_outcome(session, record_id, parsed_stage.value)
@@ -772,33 +808,88 @@ def set_fulltext(
     location: str | None = None,
     not_retrieved: bool = False,
     note: str | None = None,
+    kind: str = "journal article",
+    reason: str | None = None,
+    add: bool = False,
 ) -> dict[str, Any]:
-    """Attach a full text (file path or URL) to a reference, or mark it not retrieved."""
+    """Record a report (a full text: file path or URL) for a reference, or that it was not
+    retrieved (``reason``: why). ``record_id`` is any record of the reference.
+
+    Without ``add`` this changes the reference's latest report (creating the first); with ``add``
+    it records a further report (a registry entry beside the article, a thesis). ``kind`` is one
+    of ``REPORT_KINDS``. Returns the report's snapshot with its ``id``. InvalidInput for neither or
+    both of a location and ``not_retrieved``, or an unknown kind; StageOrderError when the
+    reference is not included at title/abstract.
+    """
     require(session, actor, Action.SCREEN)
     sight(session, actor).check_stage_open(Stage.FULL_TEXT.value)
     if not_retrieved == bool(location):
         raise InvalidInput("give either a file path / URL or --not-retrieved")
-    _check_reference(session, record_id)
+    if kind not in REPORT_KINDS:
+        raise InvalidInput(f"unknown report kind {kind!r}; kinds: {'; '.join(REPORT_KINDS)}")
+    record_id = _check_reference(session, record_id)
     outcome = stage_outcomes(session, Stage.TITLE_ABSTRACT.value).get(record_id)
     if outcome is None or not outcome.goes_on:
         raise StageOrderError(
             f"record {record_id} is not included at title/abstract; no full text is sought for it"
         )
-    report = session.exec(
-        select(FullTextReport).where(FullTextReport.record_id == record_id)
-    ).first()
+    report = (
+        None
+        if add
+        else session.exec(
+            select(FullTextReport)
+            .where(FullTextReport.reference_id == record_id)
+            .order_by(col(FullTextReport.id).desc())
+        ).first()
+    )
     before = report_snapshot(report) if report else None
     if report is None:
-        report = FullTextReport(record_id=record_id, status="", recorded_by=actor, recorded_at="")
+        report = FullTextReport(
+            record_id=primary_of(session, record_id),
+            reference_id=record_id,
+            status="",
+            recorded_by=actor,
+            recorded_at="",
+        )
     report.status = NOT_RETRIEVED if not_retrieved else RETRIEVED
     report.location = None if not_retrieved else location
+    report.kind = kind
+    report.reason = ((reason or "").strip() or None) if not_retrieved else None
     report.note = (note or "").strip() or None
     report.recorded_by, report.recorded_at = actor, audit.log.utc_now()
     session.add(report)
     session.flush()
     after = report_snapshot(report)
-    audit.record(session, actor, FullTextRecorded(record_id=record_id, before=before, after=after))
-    return after
+    assert report.id is not None
+    audit.record(
+        session,
+        actor,
+        FullTextRecorded(
+            record_id=report.record_id, before=before, after=after, report_id=report.id
+        ),
+    )
+    return {"id": report.id, **after}
+
+
+def fulltext_reports(session: Session, reference_id: int) -> list[dict[str, Any]]:
+    """The reports recorded for a reference (id, kind, status, location, reason, note), oldest
+    first."""
+    rows = session.exec(
+        select(FullTextReport)
+        .where(FullTextReport.reference_id == reference_id)
+        .order_by(col(FullTextReport.id))
+    ).all()
+    return [{"id": r.id, **report_snapshot(r)} for r in rows]
+
+
+def assessed_report(session: Session, reference_id: int) -> FullTextReport | None:
+    """The report a full-text vote on a reference assesses: its latest retrieved one (None when
+    no full text is recorded yet)."""
+    return session.exec(
+        select(FullTextReport)
+        .where(FullTextReport.reference_id == reference_id, FullTextReport.status == RETRIEVED)
+        .order_by(col(FullTextReport.id).desc())
+    ).first()
 
 
 def _order_key(actor: str, stage: Stage, record_id: int) -> str:
@@ -808,17 +899,11 @@ def _order_key(actor: str, stage: Stage, record_id: int) -> str:
 
 def eligible(session: Session, stage: Stage) -> list[int]:
     """Reference ids that can be screened at ``stage``."""
-    references = list(
-        session.exec(select(Record.id).where(col(Record.duplicate_of).is_(None))).all()
-    )
+    references = list(session.exec(select(Reference.id).order_by(col(Reference.id))).all())
     if stage is Stage.TITLE_ABSTRACT:
         return [r for r in references if r is not None]
     tiab = stage_outcomes(session, Stage.TITLE_ABSTRACT.value)
-    missing = set(
-        session.exec(
-            select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
-        ).all()
-    )
+    missing = unobtainable(session)
     return [
         r
         for r in references
@@ -859,7 +944,7 @@ def screening_queue(
     )
     mine = set(
         session.exec(
-            select(ScreeningDecision.record_id).where(
+            select(ScreeningDecision.reference_id).where(
                 ScreeningDecision.member_id == member.id,
                 ScreeningDecision.stage == parsed.value,
                 col(ScreeningDecision.superseded_at).is_(None),
@@ -882,7 +967,7 @@ def screening_progress(session: Session, *, actor: str, stage: str) -> Progress:
     member_id = seen.member.id if seen.member is not None else None
     my_records = set(
         session.exec(
-            select(ScreeningDecision.record_id).where(
+            select(ScreeningDecision.reference_id).where(
                 ScreeningDecision.member_id == member_id,
                 ScreeningDecision.stage == parsed.value,
                 col(ScreeningDecision.superseded_at).is_(None),
@@ -922,6 +1007,7 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
     parsed = parse_stage(stage)
     seen = sight(session, actor)
     seen.check_stage_open(parsed.value)
+    record_id = _check_reference(session, record_id)
     record = _reference(session, record_id)
     votes = _votes_of(session, record_id, parsed)
     # The outcome from the votes just read (a key press should cost a handful of queries).
@@ -956,9 +1042,14 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
     ).first()
     report = None
     if parsed is Stage.FULL_TEXT:
-        report = session.exec(
-            select(FullTextReport).where(FullTextReport.record_id == record_id)
-        ).first()
+        report = (
+            assessed_report(session, record_id)
+            or session.exec(
+                select(FullTextReport)
+                .where(FullTextReport.reference_id == record_id)
+                .order_by(col(FullTextReport.id).desc())
+            ).first()
+        )
     return RecordCard(
         record_id=record_id,
         stage=parsed.value,
@@ -1002,13 +1093,9 @@ def search_references(
     if not words:
         return []
     if len(words) == 1 and words[0].isdigit():
-        record = session.get(Record, int(words[0]))
-        return (
-            [record.id]
-            if record is not None and record.id is not None and record.duplicate_of is None
-            else []
-        )
-    query = select(Record.id).where(col(Record.duplicate_of).is_(None))
+        found = _maybe_reference(session, int(words[0]))
+        return [] if found is None else [found]
+    query = select(Record.reference_id).where(col(Record.duplicate_of).is_(None))
     for word in words:
         pattern = f"%{word}%"
         query = query.where(col(Record.title).ilike(pattern) | col(Record.abstract).ilike(pattern))
@@ -1046,6 +1133,36 @@ def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> 
     return len(rows)
 
 
+class _ReferenceMap:
+    """What a bulk import needs of the references, read once: record id -> its reference, each
+    reference's primary (the record shown), and at full text the report a vote assesses
+    (``assessed_report``: the latest retrieved) and the references whose full text could not be
+    had (``queries.unobtainable``)."""
+
+    def __init__(self, session: Session, stage: Stage) -> None:
+        self.reference: dict[int, int] = {}
+        self.primary: dict[int, int] = {}
+        for rid, dup, ref in session.exec(
+            select(Record.id, Record.duplicate_of, Record.reference_id)
+        ).all():
+            if rid is None or ref is None:
+                continue
+            self.reference[rid] = ref
+            if dup is None:
+                self.primary[ref] = rid
+        self.assessed: dict[int, int] = {}
+        self.unobtainable: set[int] = set()
+        if stage is Stage.FULL_TEXT:
+            for report_id, ref in session.exec(
+                select(FullTextReport.id, FullTextReport.reference_id)
+                .where(FullTextReport.status == RETRIEVED)
+                .order_by(col(FullTextReport.id))
+            ).all():
+                if report_id is not None:
+                    self.assessed[ref] = report_id
+            self.unobtainable = unobtainable(session)
+
+
 class _VoteBatch:
     """Many votes by one member at one stage: checked in memory against state read once, then
     written with one UPDATE of the superseded rows, one INSERT of the new ones and one bulk
@@ -1060,29 +1177,19 @@ class _VoteBatch:
         self.allowed = exclusion_reasons(session, stage)
         self.reason_required = _reason_required(session, stage)
         self.required, self.reason_order = stage_rules(session, stage.value)
-        self.records: dict[int, int | None] = {
-            rid: dup
-            for rid, dup in session.exec(select(Record.id, Record.duplicate_of)).all()
-            if rid is not None
-        }
+        self.refs = _ReferenceMap(session, stage)
         self.tiab: dict[int, ScreeningOutcome] = {}
-        self.not_retrieved: set[int] = set()
         if stage is Stage.FULL_TEXT:
             self.tiab = stage_outcomes(session, Stage.TITLE_ABSTRACT.value)
-            self.not_retrieved = set(
-                session.exec(
-                    select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
-                ).all()
-            )
-        # The member's current votes: rows already stored (their id), then those cast from the file
-        # (their row to insert). Column tuples, not ORM objects: a migration brings tens of thousands.
+        # The member's current votes by reference: rows already stored (their id), then those cast
+        # from the file (their row to insert). Column tuples, not ORM objects: a migration brings
+        # tens of thousands.
         table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
+        columns = ("id", "record_id", "reference_id", "decision", "reason", "note")
         self.mine: dict[int, _Ballot] = {
-            record_id: _Ballot(decision, reason, note, stored_id=vote_id)
-            for vote_id, record_id, decision, reason, note in session.execute(
-                sa_select(
-                    *(table.c[n] for n in ("id", "record_id", "decision", "reason", "note"))
-                ).where(
+            reference_id: _Ballot(decision, reason, note, record_id=record_id, stored_id=vote_id)
+            for vote_id, record_id, reference_id, decision, reason, note in session.execute(
+                sa_select(*(table.c[n] for n in columns)).where(
                     table.c.member_id == member.id,
                     table.c.stage == stage.value,
                     table.c.superseded_at.is_(None),
@@ -1113,13 +1220,11 @@ class _VoteBatch:
         checked = _reason_for(
             self.stage, parsed, reason, allowed=self.allowed, required=self.reason_required
         )
-        _require_reference(record_id, record_id in self.records, self.records.get(record_id))
+        ref = _require_reference(record_id, self.refs.reference.get(record_id))
         if self.stage is Stage.FULL_TEXT:
-            _require_fulltext_open(
-                record_id, self.tiab.get(record_id), record_id in self.not_retrieved
-            )
+            _require_fulltext_open(ref, self.tiab.get(ref), ref in self.refs.unobtainable)
         now = audit.log.utc_now()
-        old = self.mine.get(record_id)
+        old = self.mine.get(ref)
         before = old.snapshot() if old is not None else None
         if old is not None:
             # A stored vote becomes an UPDATE; one cast earlier in this file is inserted superseded.
@@ -1127,9 +1232,12 @@ class _VoteBatch:
                 old.row["superseded_at"] = now
             else:
                 self.superseded.append({"id": old.stored_id, "superseded_at": now})
-        new = _Ballot(parsed.value, checked, (note or "").strip() or None)
+        seen = self.refs.primary[ref]  # the record the reviewer saw
+        new = _Ballot(parsed.value, checked, (note or "").strip() or None, record_id=seen)
         new.row = {
-            "record_id": record_id,
+            "record_id": seen,
+            "reference_id": ref,
+            "report_id": self.refs.assessed.get(ref),
             "stage": self.stage.value,
             "member_id": self.member_id,
             "decision": new.decision,
@@ -1138,20 +1246,25 @@ class _VoteBatch:
             "decided_at": now,
             "superseded_at": None,
         }
-        self.mine[record_id] = new
+        self.mine[ref] = new
         self.new.append(new.row)
         state: dict[str, dict[str, Any]] = {}
-        resolution = self.resolutions.get(record_id)
+        resolution = self.resolutions.get(ref)
         if resolution is not None:
-            votes = [v for v in self.votes.get(record_id, []) if v.reviewer != self.member.name]
+            votes = [v for v in self.votes.get(ref, []) if v.reviewer != self.member.name]
             votes.append(Vote(self.member.name, new.decision, new.reason))
-            self.votes[record_id] = votes
+            self.votes[ref] = votes
             if old is not None:
-                state = self._answer(record_id, resolution, old, new, votes, now)
+                state = self._answer(ref, resolution, old, new, votes, now)
+        if old is not None and old.record_id != seen:
+            # The vote it replaces was cast on another record of the reference (the primary changed).
+            state.setdefault("screening_vote", {})[
+                vote_key(old.record_id, self.stage.value, self.member.name)
+            ] = None
         self.events.append(
             ScreeningDecided(
-                key=vote_key(record_id, self.stage.value, self.member.name),
-                record_id=record_id,
+                key=vote_key(seen, self.stage.value, self.member.name),
+                record_id=seen,
                 stage=self.stage.value,
                 before=before,
                 after=new.snapshot(),
@@ -1179,7 +1292,7 @@ class _VoteBatch:
             reasons=self.reason_order,
             now=now,
         )
-        key = f"{record_id}:{self.stage.value}"
+        key = f"{resolution.record_id}:{self.stage.value}"
         if resolution.reopened_at is not None:
             del self.resolutions[record_id]
             return {"screening_resolution": {key: None}}
@@ -1207,6 +1320,7 @@ class _Ballot:
     decision: str
     reason: str | None
     note: str | None
+    record_id: int = 0  # the record it was cast on (the reference's primary then)
     stored_id: int | None = None
     row: dict[str, Any] | None = None
 
@@ -1233,7 +1347,7 @@ def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[st
     for record_id, outcome in sorted(stage_outcomes(session, parsed.value).items()):
         if not outcome.final:
             continue
-        record = session.get(Record, record_id)
+        record = _reference(session, record_id)
         rows.append(
             {
                 "record_id": record_id,
@@ -1296,7 +1410,7 @@ def _my_votes(session: Session, seen: Sight, stage: Stage, refs: set[int]) -> di
     if seen.member is None:
         return {d.value: 0 for d in Decision}
     rows = session.exec(
-        select(ScreeningDecision.record_id, ScreeningDecision.decision).where(
+        select(ScreeningDecision.reference_id, ScreeningDecision.decision).where(
             ScreeningDecision.member_id == seen.member.id,
             ScreeningDecision.stage == stage.value,
             col(ScreeningDecision.superseded_at).is_(None),
@@ -1376,14 +1490,10 @@ def _blind_stats(
 
 
 def _not_retrieved(session: Session, stage: Stage) -> int:
-    """Full texts marked not retrieved (0 at title/abstract)."""
+    """References whose full text could not be had (0 at title/abstract)."""
     if stage is not Stage.FULL_TEXT:
         return 0
-    return len(
-        session.exec(
-            select(FullTextReport.record_id).where(FullTextReport.status == NOT_RETRIEVED)
-        ).all()
-    )
+    return len(unobtainable(session))
 
 
 def unblind_stage(session: Session, *, actor: str, stage: str) -> bool:
@@ -1451,6 +1561,7 @@ class _ResolutionBatch:
         self.allowed = exclusion_reasons(session, stage)
         self.reason_required = _reason_required(session, stage)
         self.required, self.reason_order = stage_rules(session, stage.value)
+        self.refs = _ReferenceMap(session, stage)
         self.votes = current_votes(session, stage.value)
         self.standing = current_resolutions(session, stage.value)
         self.names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
@@ -1463,8 +1574,9 @@ class _ResolutionBatch:
         checked = _reason_for(
             self.stage, parsed, reason, allowed=self.allowed, required=self.reason_required
         )
-        votes = self.votes.get(record_id)
-        standing = self.standing.get(record_id)
+        ref = _require_reference(record_id, self.refs.reference.get(record_id))
+        votes = self.votes.get(ref)
+        standing = self.standing.get(ref)
         outcome = (
             screening_outcome(
                 votes,
@@ -1476,15 +1588,23 @@ class _ResolutionBatch:
             if votes
             else None
         )
-        _require_open_conflict(record_id, self.stage, outcome, standing)
+        _require_open_conflict(ref, self.stage, outcome, standing)
         now = audit.log.utc_now()
         replaced = None
+        followed: dict[str, dict[str, Any]] = {}
+        seen = self.refs.primary[ref]  # the record the adjudicator saw
         if standing is not None:
             replaced = resolution_snapshot(standing, self.names[standing.member_id])
             standing.reopened_at = now
             standing.reopened_because = f"resolved again by {self.member.name}"
+            if standing.record_id != seen:
+                followed["screening_resolution"] = {
+                    f"{standing.record_id}:{self.stage.value}": None
+                }
         resolution = ScreeningResolution(
-            record_id=record_id,
+            record_id=seen,
+            reference_id=ref,
+            report_id=self.refs.assessed.get(ref),
             stage=self.stage.value,
             member_id=self.member_id,
             decision=parsed.value,
@@ -1492,11 +1612,11 @@ class _ResolutionBatch:
             note=(note or "").strip() or None,
             resolved_at=now,
         )
-        self.standing[record_id] = resolution
+        self.standing[ref] = resolution
         self.new.append(resolution)
         self.events.append(
             ConflictResolved(
-                record_id=record_id,
+                record_id=seen,
                 stage=self.stage.value,
                 votes=[
                     {"reviewer": v.reviewer, "decision": v.decision, "reason": v.reason}
@@ -1504,6 +1624,7 @@ class _ResolutionBatch:
                 ],
                 after=resolution_snapshot(resolution, self.member.name),
                 replaced=replaced,
+                state=followed,
             )
         )
 

@@ -140,11 +140,26 @@ class ImportBatch(SQLModel, table=True):
     warnings: str = Field(default="[]", sa_type=Text)
 
 
+class Reference(SQLModel, table=True):
+    """One duplicate group: the unit screened at title/abstract (``docs/architecture.md``).
+
+    Its id is the smallest record id in the group, so it survives a change of primary, a re-run
+    and a merge (the merged group keeps the older id), and a split gives each part the id it had
+    before the merge. Votes, resolutions, labels and full texts hang on it through
+    ``reference_id`` columns that always follow the record they were made on (``record_id``).
+    """
+
+    __tablename__ = "reference"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
 class Record(SQLModel, table=True):
     """One citation as it arrived in one batch: the raw text verbatim plus normalised fields.
 
     ``duplicate_of`` points at the primary record of the record's duplicate group (never at a
     record that itself points elsewhere); the group id is ``COALESCE(duplicate_of, id)``.
+    ``reference_id`` is the group's stable reference (the smallest record id in the group).
     """
 
     __tablename__ = "record"
@@ -169,6 +184,7 @@ class Record(SQLModel, table=True):
     language: str | None = None
     extra: str = Field(default="{}", sa_type=Text)
     duplicate_of: int | None = Field(default=None, foreign_key="record.id", index=True)
+    reference_id: int | None = Field(default=None, foreign_key="reference.id", index=True)
 
 
 class DedupRun(SQLModel, table=True):
@@ -215,14 +231,17 @@ class ScreeningDecision(SQLModel, table=True):
     """One reviewer's include / exclude / maybe on one reference at one stage.
 
     Decisions are never edited: a change writes a new row and stamps the old one ``superseded_at``.
-    The partial unique index allows one current decision per reviewer, record and stage.
+    The partial unique index allows one current decision per reviewer, reference and stage.
+    ``record_id`` is the record the reviewer saw (the group's primary then); ``reference_id``
+    follows it through merges and splits. ``superseded_because`` says why a vote stopped being
+    current without its reviewer changing it (two references merged: "needs a fresh look").
     """
 
     __tablename__ = "screening_decision"
     __table_args__ = (
         Index(
             "uq_screening_decision_current",
-            "record_id",
+            "reference_id",
             "stage",
             "member_id",
             unique=True,
@@ -233,6 +252,7 @@ class ScreeningDecision(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     record_id: int = Field(foreign_key="record.id", index=True)
+    reference_id: int = Field(foreign_key="reference.id", index=True)
     stage: str
     member_id: int = Field(foreign_key="member.id", index=True)
     decision: str
@@ -240,6 +260,8 @@ class ScreeningDecision(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
     decided_at: str
     superseded_at: str | None = None
+    superseded_because: str | None = None
+    report_id: int | None = Field(default=None, foreign_key="fulltext_report.id")
 
 
 class ScreeningResolution(SQLModel, table=True):
@@ -249,14 +271,15 @@ class ScreeningResolution(SQLModel, table=True):
     vote changed: whose, from what to what; or the adjudicator resolved it again).
     ``contested_at`` / ``contested_because`` mark a resolution that still decides the reference but
     whose votes have since come to agree with each other against it: the adjudicator is told, and
-    keeps or changes it by resolving again.
+    keeps or changes it by resolving again. ``record_id`` is the record the adjudicator saw;
+    ``reference_id`` follows it through merges and splits.
     """
 
     __tablename__ = "screening_resolution"
     __table_args__ = (
         Index(
             "uq_screening_resolution_current",
-            "record_id",
+            "reference_id",
             "stage",
             unique=True,
             sqlite_where=text("reopened_at IS NULL"),
@@ -266,6 +289,7 @@ class ScreeningResolution(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     record_id: int = Field(foreign_key="record.id", index=True)
+    reference_id: int = Field(foreign_key="reference.id", index=True)
     stage: str
     member_id: int = Field(foreign_key="member.id")
     decision: str
@@ -276,6 +300,7 @@ class ScreeningResolution(SQLModel, table=True):
     reopened_because: str | None = None
     contested_at: str | None = None
     contested_because: str | None = None
+    report_id: int | None = Field(default=None, foreign_key="fulltext_report.id")
 
 
 class RecordLabel(SQLModel, table=True):
@@ -290,23 +315,54 @@ class RecordLabel(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     record_id: int = Field(foreign_key="record.id", index=True)
+    reference_id: int = Field(foreign_key="reference.id", index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     label: str
     added_at: str
 
 
 class FullTextReport(SQLModel, table=True):
-    """The full-text document sought for a reference: where it is, or that it could not be had."""
+    """A report: one full-text document sought for a reference (journal article, conference
+    abstract, registry entry, thesis, preprint), where it is, or that it could not be had and why.
+
+    A reference may have several (a trial's article and its registry entry). ``record_id`` is
+    the record shown when it was recorded; ``reference_id`` follows it. ``status`` is
+    ``retrieved`` (``location``: a file that existed when recorded, or a URL) or
+    ``not_retrieved`` (``reason``); a reference included at title/abstract with no report yet is
+    "sought". Full-text votes and resolutions name the report assessed (``report_id``).
+    """
 
     __tablename__ = "fulltext_report"
 
     id: int | None = Field(default=None, primary_key=True)
-    record_id: int = Field(foreign_key="record.id", index=True, unique=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    reference_id: int = Field(foreign_key="reference.id", index=True)
+    kind: str = "journal article"
     status: str
     location: str | None = None
+    reason: str | None = None
     note: str | None = Field(default=None, sa_type=Text)
     recorded_by: str
     recorded_at: str
+
+
+class StudyLink(SQLModel, table=True):
+    """One reference put into the study of another (a trial and its follow-up are one study).
+
+    Every reference included at full text is a study by itself until linked; a link names the
+    record the reference was linked through (``record_id``, its reference's first record then) and
+    the study's anchor record (``study_record_id``). Records never change, so links survive every
+    merge and split of references; the study's id is its anchor's reference id.
+    """
+
+    __tablename__ = "study_link"
+
+    record_id: int = Field(
+        primary_key=True, foreign_key="record.id", sa_column_kwargs={"autoincrement": False}
+    )
+    study_record_id: int = Field(foreign_key="record.id", index=True)
+    linked_by: str
+    linked_at: str
 
 
 class AnalysisRun(SQLModel, table=True):

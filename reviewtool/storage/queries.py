@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from reviewtool.domain import SETTINGS, ScreeningOutcome, Vote, screening_outcome
 from reviewtool.storage.models import (
     DedupPair,
+    FullTextReport,
     Member,
     Record,
     ReviewSetting,
@@ -27,13 +28,13 @@ def setting(session: Session, key: str) -> object:
 
 
 def current_votes(session: Session, stage: str) -> dict[int, list[Vote]]:
-    """record id -> the current votes on it at ``stage``, in the order they were cast."""
+    """reference id -> the current votes on it at ``stage``, in the order they were cast."""
     names = dict(session.exec(select(Member.id, Member.name)).all())
     votes: dict[int, list[Vote]] = defaultdict(list)
     # Column tuples, not ORM objects: this runs over every vote of a 100k-record review.
     rows = session.exec(
         select(
-            ScreeningDecision.record_id,
+            ScreeningDecision.reference_id,
             ScreeningDecision.member_id,
             ScreeningDecision.decision,
             ScreeningDecision.reason,
@@ -47,13 +48,13 @@ def current_votes(session: Session, stage: str) -> dict[int, list[Vote]]:
 
 
 def current_resolutions(session: Session, stage: str) -> dict[int, ScreeningResolution]:
-    """record id -> the adjudicator's current resolution at ``stage``."""
+    """reference id -> the adjudicator's current resolution at ``stage``."""
     rows = session.exec(
         select(ScreeningResolution).where(
             ScreeningResolution.stage == stage, col(ScreeningResolution.reopened_at).is_(None)
         )
     ).all()
-    return {r.record_id: r for r in rows}
+    return {r.reference_id: r for r in rows}
 
 
 def stage_rules(session: Session, stage: str) -> tuple[int, list[str]]:
@@ -71,7 +72,7 @@ def current_resolution(session: Session, record_id: int, stage: str) -> Screenin
     """The adjudicator's current resolution of one reference at ``stage``, if any."""
     return session.exec(
         select(ScreeningResolution).where(
-            ScreeningResolution.record_id == record_id,
+            ScreeningResolution.reference_id == record_id,
             ScreeningResolution.stage == stage,
             col(ScreeningResolution.reopened_at).is_(None),
         )
@@ -84,7 +85,7 @@ def record_outcome(session: Session, record_id: int, stage: str) -> ScreeningOut
     rows = session.exec(
         select(ScreeningDecision)
         .where(
-            ScreeningDecision.record_id == record_id,
+            ScreeningDecision.reference_id == record_id,
             ScreeningDecision.stage == stage,
             col(ScreeningDecision.superseded_at).is_(None),
         )
@@ -104,7 +105,7 @@ def record_outcome(session: Session, record_id: int, stage: str) -> ScreeningOut
 
 
 def stage_outcomes(session: Session, stage: str) -> dict[int, ScreeningOutcome]:
-    """record id -> outcome at ``stage``, for every reference with at least one vote."""
+    """reference id -> outcome at ``stage``, for every reference with at least one vote."""
     required, reasons = stage_rules(session, stage)
     resolutions = current_resolutions(session, stage)
     return {
@@ -121,6 +122,17 @@ def stage_outcomes(session: Session, stage: str) -> dict[int, ScreeningOutcome]:
         )
         for record_id, votes in current_votes(session, stage).items()
     }
+
+
+def unobtainable(session: Session) -> set[int]:
+    """References whose full text could not be had: they have reports, and none was retrieved.
+    They are not assessed at full text (PRISMA: "reports not retrieved")."""
+    status: dict[int, set[str]] = defaultdict(set)
+    for ref, state in session.exec(
+        select(FullTextReport.reference_id, FullTextReport.status)
+    ).all():
+        status[ref].add(state)
+    return {ref for ref, states in status.items() if "retrieved" not in states}
 
 
 def dedup_queue_size(session: Session) -> int:

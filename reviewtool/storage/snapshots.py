@@ -183,8 +183,15 @@ def resolution_snapshot(resolution: ScreeningResolution, adjudicator: str) -> di
 
 
 def report_snapshot(report: FullTextReport) -> dict[str, Any]:
-    """What the ledger records of a full-text report."""
-    return {"status": report.status, "location": report.location, "note": report.note}
+    """What the ledger records of a report (keyed by the report's id since schema 0007)."""
+    return {
+        "record": report.record_id,
+        "kind": report.kind,
+        "status": report.status,
+        "location": report.location,
+        "reason": report.reason,
+        "note": report.note,
+    }
 
 
 def analysis_run_snapshot(run: AnalysisRun) -> dict[str, Any]:
