@@ -181,3 +181,54 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
             continue
         shown.append(event)
     return shown
+
+
+def sees_entity(seen: Sight, kind: str, entity_id: str) -> bool:
+    """True when ``seen`` may read what the ledger or the tables say of one audited entity.
+
+    At a stage blind to them, another reviewer's vote, every resolution, another member's labels
+    and (while full text is closed to them) the full-text reports are not theirs to see; ids are
+    the ledger's (``storage.snapshots.vote_key``: ``record:stage:member``; resolutions
+    ``record:stage``; labels ``record:member``). Anything else is visible.
+    """
+    if not seen.blind:
+        return True
+    parts = entity_id.split(":")
+    if kind == "screening_vote":
+        return (
+            len(parts) == 3
+            and seen.stage_open(parts[1])
+            and (seen.sees_others(parts[1]) or parts[2] == seen.name)
+        )
+    if kind == "screening_resolution":
+        return len(parts) == 2 and seen.sees_others(parts[1])
+    if kind == "record_label":
+        return len(parts) == 2 and parts[1] == seen.name
+    if kind == "fulltext_report":
+        return seen.stage_open("fulltext")
+    return True
+
+
+def verify_problems(seen: Sight, report: audit.VerifyReport) -> list[str]:
+    """The problems of a failed ``audit verify`` as ``seen`` may read them, one line each.
+
+    Everyone else reads every problem in full. A viewer at a stage blind to them (docs/blinding.md)
+    reads no event number (the ledger's numbering counts every member's events) and no value: a
+    chain problem and a problem of an entity they may see (``sees_entity``) in its plain wording,
+    and the problems of entities they may not see only counted, in one line.
+    """
+    if not seen.blind:
+        return [p.text for p in report.details]
+    lines: list[str] = []
+    hidden = 0
+    for problem in report.details:
+        if problem.subject is not None and not sees_entity(seen, *problem.subject):
+            hidden += 1
+        elif problem.plain not in lines:
+            lines.append(problem.plain)
+    if hidden:
+        lines.append(
+            f"{hidden} problem{'s' if hidden != 1 else ''} in entities you may not see; "
+            "an owner or adjudicator can see " + ("it" if hidden == 1 else "them")
+        )
+    return lines

@@ -493,6 +493,52 @@ def test_full_text_blinding_holds_and_ends_the_same_way(outputs: dict[str, Any])
     assert after == {**olga, "my_votes": alice["my_votes"]}
 
 
+def _tampered_verify(
+    clock: Clock, tmp: Path, scenario: str, who: str, *extra: str
+) -> tuple[int, str, str]:
+    """``audit verify`` by ``who`` after bob's title/abstract vote on record 1 was rewritten with
+    SQL (the same row whatever bob had voted), and alice's own vote on record 2 too."""
+    import sqlite3
+
+    db = tmp / "review.db"
+    build(db, SCENARIOS[scenario], clock)
+    with sqlite3.connect(db) as con:
+        for name, record in (("bob", 1), ("alice", 2)):
+            con.execute(
+                "UPDATE screening_decision SET decision='exclude', reason=NULL, note=? "
+                "WHERE record_id=? AND stage='tiab' AND superseded_at IS NULL "
+                "AND member_id=(SELECT id FROM member WHERE name=?)",
+                (f"{name} secret", record, name),
+            )
+    result = runner.invoke(
+        app, ["audit", "verify", *extra, "--db", str(db), "--as", who], env={"COLUMNS": "120"}
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("extra", [[], ["--since-checkpoint"]])
+def test_verify_tells_a_blind_reviewer_nothing_of_bob_s_vote(
+    clock: Clock, tmp_path: Path, extra: list[str]
+) -> None:
+    """Issue 8 follow-up, item 1: a problem in bob's vote is counted for alice, not described,
+    and no event number is shown; her own vote's problem is described (plainly); the owner reads
+    all of it."""
+    seen = {
+        name: _tampered_verify(clock, tmp_path, name, "alice", *extra)
+        for name in ("bob agrees", "bob disagrees", "bob disagrees, carol resolved")
+    }
+    first = seen["bob agrees"]
+    assert all(out == first for out in seen.values()), seen
+    code, out, err = first
+    assert code == 8 and out == ""
+    assert "bob" not in err and "secret" not in err and "#" not in err and "event " not in err
+    assert "screening_vote 2:tiab:alice: the current state differs from the ledger" in err
+    assert "2 problems in entities you may not see; an owner or adjudicator can see them" in err
+    code, _, owner = _tampered_verify(clock, tmp_path, "bob disagrees", "olga", *extra)
+    assert code == 8 and "bob secret" in owner and "wrong population" in owner
+    assert "screening_vote 1:tiab:bob: current state" in owner and "event #" in owner
+
+
 # ---- the screens ---------------------------------------------------------------------------------
 
 

@@ -161,3 +161,29 @@ def test_audit_log_filters(db: str) -> None:
     )
     csv_out = run("audit", "log", "--db", db, "--as", "alice", "-f", "csv").stdout.splitlines()
     assert csv_out[0].startswith("seq,occurred_at,actor,action") and len(csv_out) == 4
+
+
+def test_expect_head_must_be_a_hash_and_a_mismatch_says_what_it_means(db: str) -> None:
+    """Issue 8 follow-up, item 11: a mistyped hash is one line naming the option (exit 2), not
+    "the ledger was rewritten"; a real mismatch names both heads and both explanations."""
+    for typo in ("abc", "g" * 64, "0" * 63):
+        bad = run("audit", "verify", "--as", "alice", "--db", db, "--expect-head", typo)
+        assert bad.exit_code == 2, bad.stderr
+        assert bad.stderr == (
+            f"reviewtool: error: --expect-head: {typo!r} is not a ledger head (64 hexadecimal "
+            "digits, as `audit verify` prints it)\n"
+        )
+    ok = run("audit", "verify", "--as", "alice", "--db", db)
+    head = ok.stdout.split("head ")[-1].split()[0]
+    assert (
+        run("audit", "verify", "--db", db, "--as", "alice", "--expect-head", head.upper()).exit_code
+        == 0
+    )
+    other = "ab" * 32
+    bad = run("audit", "verify", "--as", "alice", "--db", db, "--expect-head", other)
+    assert bad.exit_code == 8
+    assert bad.stderr == (
+        "reviewtool: error: audit ledger does not verify (1 problem(s)); the ledger's head "
+        f"({head}) is not the expected {other}: the ledger is not the one whose head you noted "
+        "(events were added since, or it was rewritten)\n"
+    )
