@@ -187,3 +187,41 @@ def test_expect_head_must_be_a_hash_and_a_mismatch_says_what_it_means(db: str) -
         f"({head}) is not the expected {other}: the ledger is not the one whose head you noted "
         "(events were added since, or it was rewritten)\n"
     )
+
+
+def test_a_review_started_unblinded_lists_no_blind_stage(tmp_path: Path) -> None:
+    """Issue 8 follow-up, item 2: `init --set screening.blind=false` leaves no per-stage key saying
+    blind; `settings set screening.blind false` later writes a stage-unblinded event per stage."""
+    db = str(tmp_path / "open.db")
+    made = run("init", "--title", "T", "--set", "screening.blind=false", "--db", db, "--as", "olga")
+    assert made.exit_code == 0, made.stderr
+    shown = json.loads(
+        run("settings", "show", "--format", "json", "--db", db, "--as", "olga").stdout
+    )
+    assert [
+        shown[k] for k in ("screening.blind", "screening.blind_tiab", "screening.blind_fulltext")
+    ] == [False, False, False]
+    blind = str(tmp_path / "blind.db")
+    assert run("init", "--title", "T", "--db", blind, "--as", "olga").exit_code == 0
+    assert (
+        run("settings", "set", "screening.blind", "false", "--db", blind, "--as", "olga").exit_code
+        == 0
+    )
+    log = json.loads(
+        run(
+            "audit",
+            "log",
+            "--action",
+            "stage-unblinded",
+            "--format",
+            "json",
+            "--db",
+            blind,
+            "--as",
+            "olga",
+        ).stdout
+    )
+    assert [(e["entity_id"], e["payload"]["after"]) for e in log] == [
+        ("screening.blind_tiab", False),
+        ("screening.blind_fulltext", False),
+    ]

@@ -242,9 +242,14 @@ def test_unblinding_is_for_owners_recorded_and_never_undone(review: Review) -> N
         with review.transaction() as session:
             set_setting(session, actor="alice", key="screening.blind", value="true")
     with review.reading() as session:
-        (event,) = audit.list_events(session, action="stage-unblinded")
-        assert (event.actor, event.entity_id) == ("alice", "screening.blind_tiab")
-        assert (event.payload["stage"], event.payload["after"]) == ("tiab", False)
+        # tiab by `screen unblind`; fulltext by turning the review-wide switch off (item 2).
+        tiab, fulltext = audit.list_events(session, action="stage-unblinded")
+        assert (tiab.actor, tiab.entity_id) == ("alice", "screening.blind_tiab")
+        assert (tiab.payload["stage"], tiab.payload["after"]) == ("tiab", False)
+        assert (fulltext.entity_id, fulltext.payload["before"]) == (
+            "screening.blind_fulltext",
+            None,
+        )
         assert audit.verify(session).ok
     # Blinding put back behind the ledger's back is caught: the ledger says it ended.
     with review.engine.begin() as conn:
@@ -448,3 +453,44 @@ def test_a_contested_resolution_edited_behind_the_tools_back_fails_verify(review
         report = audit.verify(session)
     assert not report.ok
     assert any("screening_resolution 3:tiab" in p for p in report.problems)
+
+
+def test_turning_blinding_off_review_wide_unblinds_every_stage(review: Review) -> None:
+    """Issue 8 follow-up, item 2: `settings set screening.blind false` is `screen unblind` at every
+    stage still blind: a stage-unblinded event each, the per-stage keys false, nobody blind."""
+    from reviewtool.review.service import get_settings
+
+    vote(review, "bob", 1, "include")
+    with review.transaction() as session:
+        set_setting(session, actor="alice", key="screening.blind", value="false")
+    with review.reading() as session:
+        events = audit.list_events(session, action="stage-unblinded")
+        assert [(e.actor, e.payload["stage"], e.payload["after"]) for e in events] == [
+            ("alice", "tiab", False),
+            ("alice", "fulltext", False),
+        ]
+        shown = get_settings(session)
+        assert (shown["screening.blind"], shown["screening.blind_tiab"]) == (False, False)
+        assert shown["screening.blind_fulltext"] is False
+        assert sight(session, "bob").blind == frozenset()
+        assert audit.verify(session).ok
+    # Again: nothing is blind, nothing recorded.
+    with review.transaction() as session:
+        set_setting(session, actor="alice", key="screening.blind", value="false")
+    with review.reading() as session:
+        assert len(audit.list_events(session, action="stage-unblinded")) == 2
+
+
+def test_blinding_switched_off_and_on_before_any_vote_is_whole_again(review: Review) -> None:
+    """Before any vote the switch may go back on: every stage is blind again (settings agree)."""
+    from reviewtool.review.service import get_settings
+
+    for value in ("false", "true"):
+        with review.transaction() as session:
+            set_setting(session, actor="alice", key="screening.blind", value=value)
+    with review.reading() as session:
+        shown = get_settings(session)
+        assert [shown[k] for k in ("screening.blind", "screening.blind_tiab")] == [True, True]
+        assert shown["screening.blind_fulltext"] is True
+        assert sight(session, "bob").blind == frozenset({"tiab", "fulltext"})
+        assert audit.verify(session).ok
