@@ -494,3 +494,76 @@ def test_blinding_switched_off_and_on_before_any_vote_is_whole_again(review: Rev
         assert shown["screening.blind_fulltext"] is True
         assert sight(session, "bob").blind == frozenset({"tiab", "fulltext"})
         assert audit.verify(session).ok
+
+
+def _undo(review: Review, who: str, stage: str = "tiab") -> None:
+    with review.transaction() as session:
+        sv.undo_last(session, actor=who, stage=stage)
+
+
+def test_undo_gives_back_the_resolution_the_vote_reopened(review: Review) -> None:
+    """Issue 8 follow-up, item 3 (the report's example, at full text): carol resolved record 1
+    (exclude); alice votes maybe and undoes it: the votes are those carol resolved, so her
+    resolution stands again, with no reopening left and the undo's event saying so."""
+    vote(review, "alice", 1, "include")
+    vote(review, "bob", 1, "include")
+    unblind(review)
+    vote(review, "alice", 1, "include", stage="fulltext")
+    vote(review, "bob", 1, "exclude", stage="fulltext", reason="not an RCT")
+    with review.transaction() as session:
+        sv.resolve_conflict(
+            session,
+            actor="carol",
+            record_id=1,
+            stage="fulltext",
+            decision="exclude",
+            reason="not an RCT",
+        )
+    vote(review, "alice", 1, "maybe", stage="fulltext")
+    with review.reading() as session:
+        (view,) = sv.list_conflicts(session, actor="carol", stage="fulltext")
+    assert view.state == "reopened"
+    _undo(review, "alice", "fulltext")
+    assert outcome(review, 1, "fulltext") == "resolved-excluded"
+    with review.reading() as session:
+        assert sv.list_conflicts(session, actor="carol", stage="fulltext") == []
+        (row,) = session.exec(select(ScreeningResolution)).all()
+        undone = audit.list_events(session, action="screening-decision")[-1]
+        assert audit.verify(session).ok
+    assert (row.decision, row.reopened_at, row.reopened_because) == ("exclude", None, None)
+    assert undone.payload["after"]["decision"] == "include"
+    assert undone.payload["state"] == {
+        "screening_resolution": {
+            "1:fulltext": {
+                "adjudicator": "carol",
+                "decision": "exclude",
+                "note": None,
+                "reason": "not an RCT",
+            }
+        }
+    }
+
+
+def test_undo_takes_back_a_contest_but_not_what_others_changed_since(review: Review) -> None:
+    """The same for a contested resolution; and when bob's vote changed after alice's, undoing
+    alice's does not give back the votes carol answered, so the reopening stays."""
+    vote(review, "alice", 3, "include")
+    vote(review, "bob", 3, "exclude", reason="not an RCT")
+    _resolve(review, 3, "include")
+    vote(review, "alice", 3, "exclude", reason="animal study")  # both exclude: contested
+    _undo(review, "alice")
+    with review.reading() as session:
+        assert sv.list_conflicts(session, actor="carol", stage="tiab") == []
+        (row,) = session.exec(select(ScreeningResolution)).all()
+        assert audit.verify(session).ok
+    assert (row.contested_at, row.contested_because, row.reopened_at) == (None, None, None)
+    assert outcome(review, 3) == "resolved-included"
+    vote(review, "alice", 3, "maybe")  # reopens
+    vote(review, "bob", 3, "exclude", reason="animal study")
+    _undo(review, "alice")
+    with review.reading() as session:
+        (view,) = sv.list_conflicts(session, actor="carol", stage="tiab")
+        assert audit.verify(session).ok
+    assert view.state == "reopened"
+    assert view.earlier is not None
+    assert view.earlier["reopened_because"] == "alice changed their vote from include to maybe"

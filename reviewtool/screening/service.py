@@ -276,8 +276,14 @@ def _write_vote(
     reason: str | None,
     note: str | None,
     now: str,
+    *,
+    restore: ScreeningResolution | None = None,
 ) -> VoteView | None:
-    """Supersede the member's current vote with a new one (None: take it back); audit; reopen."""
+    """Supersede the member's current vote with a new one (None: take it back); audit; reopen.
+
+    ``restore`` (from ``undo_last``): the resolution the vote being taken back reopened or
+    contested; the votes are again the ones it answered, so it stands again as it was.
+    """
     assert member.id is not None
     old = _current(session, record_id, stage, member.id)
     before = vote_snapshot(old) if old is not None else None
@@ -299,11 +305,23 @@ def _write_vote(
         session.add(new)
         session.flush()
     # A resolution answered the votes as they were; a changed vote reopens it (or contests it).
-    state = (
-        _revisit_resolution(session, member, record_id, stage, old, new, now)
-        if old is not None
-        else {}
-    )
+    if restore is not None:
+        restore.reopened_at = restore.reopened_because = None
+        restore.contested_at = restore.contested_because = None
+        session.add(restore)
+        session.flush()
+        names = dict(session.exec(select(Member.id, Member.name)).all())
+        state: dict[str, Any] = {
+            "screening_resolution": {
+                f"{record_id}:{stage.value}": resolution_snapshot(
+                    restore, names[restore.member_id]
+                )
+            }
+        }
+    elif old is not None:
+        state = _revisit_resolution(session, member, record_id, stage, old, new, now)
+    else:
+        state = {}
     audit.record(
         session,
         member.name,
@@ -493,6 +511,11 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
         .order_by(col(ScreeningDecision.id).desc())
     ).first()
     now = audit.log.utc_now()
+    restore = (
+        _answered_before(session, last, parsed_stage)
+        if previous is not None and previous.superseded_at == last.decided_at
+        else None
+    )
     if previous is None:
         _write_vote(session, member, last.record_id, parsed_stage, None, None, None, now)
     else:
@@ -505,8 +528,45 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
             previous.reason,
             previous.note,
             now,
+            restore=restore,
         )
     return last.record_id
+
+
+def _answered_before(
+    session: Session, last: ScreeningDecision, stage: Stage
+) -> ScreeningResolution | None:
+    """The resolution that ``last`` (a vote about to be undone) reopened or contested, when undoing
+    it gives back exactly the votes that resolution answered: no other vote on the reference at
+    ``stage`` was cast, changed or taken back since, and the adjudicator has not resolved again.
+    Else None (the resolution stays as it is)."""
+    touched_since = session.exec(
+        select(ScreeningDecision.id).where(
+            ScreeningDecision.record_id == last.record_id,
+            ScreeningDecision.stage == stage.value,
+            col(ScreeningDecision.id) != last.id,
+            (col(ScreeningDecision.decided_at) >= last.decided_at)
+            | (col(ScreeningDecision.superseded_at) > last.decided_at),
+        )
+    ).first()
+    if touched_since is not None:
+        return None
+    resolutions = session.exec(
+        select(ScreeningResolution)
+        .where(
+            ScreeningResolution.record_id == last.record_id,
+            ScreeningResolution.stage == stage.value,
+        )
+        .order_by(col(ScreeningResolution.id).desc())
+    ).all()
+    if not resolutions:
+        return None
+    newest = resolutions[0]
+    if newest.contested_at is not None and newest.contested_at == last.decided_at:
+        return newest
+    if newest.reopened_at is not None and newest.reopened_at == last.decided_at:
+        return newest
+    return None
 
 
 @dataclass(frozen=True)
