@@ -313,9 +313,7 @@ def _write_vote(
         names = dict(session.exec(select(Member.id, Member.name)).all())
         state: dict[str, Any] = {
             "screening_resolution": {
-                f"{record_id}:{stage.value}": resolution_snapshot(
-                    restore, names[restore.member_id]
-                )
+                f"{record_id}:{stage.value}": resolution_snapshot(restore, names[restore.member_id])
             }
         }
     elif old is not None:
