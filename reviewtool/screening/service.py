@@ -381,7 +381,7 @@ def _my_current_view(
 def my_vote(session: Session, *, actor: str, record_id: int, stage: str) -> VoteView | None:
     """``actor``'s own current vote on a reference at ``stage`` (None: none). Reveals nothing of
     other reviewers, so it needs only the right to read."""
-    member = require(session, actor, Action.READ)
+    member = require(session, actor, Action.READ, doing="read your vote")
     return _my_current_view(session, member, record_id, parse_stage(stage))
 
 
@@ -413,7 +413,7 @@ def cast_vote(
     (``screen decide``, which then says which vote it replaced). Raises PermissionDenied /
     UnknownMember (no screening role), InvalidInput (decision, reason), NotFound (record).
     """
-    member = require(session, actor, Action.SCREEN)
+    member = require(session, actor, Action.SCREEN, doing="vote on references")
     parsed = parse_stage(stage)
     current = _my_current_view(session, member, record_id, parsed)
     if not isinstance(expected, Unchecked) and current != expected:
@@ -485,7 +485,7 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
 
     Returns the record id, or None when there was nothing to undo.
     """
-    member = require(session, actor, Action.SCREEN)
+    member = require(session, actor, Action.SCREEN, doing="undo a vote")
     parsed_stage = parse_stage(stage)
     last = session.exec(
         select(ScreeningDecision)
@@ -756,7 +756,7 @@ def set_fulltext(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Attach a full text (file path or URL) to a reference, or mark it not retrieved."""
-    require(session, actor, Action.SCREEN)
+    require(session, actor, Action.SCREEN, doing="record a full-text report")
     sight(session, actor).check_stage_open(Stage.FULL_TEXT.value)
     if not_retrieved == bool(location):
         raise InvalidInput("give either a file path / URL or --not-retrieved")
@@ -833,7 +833,7 @@ def screening_queue(
 ) -> list[int]:
     """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order;
     with ``label``, only those carrying that label (among the labels ``actor`` may see)."""
-    member = require(session, actor, Action.SCREEN)
+    member = require(session, actor, Action.SCREEN, doing="see the screening queue")
     parsed = parse_stage(stage)
     sight(session, actor).check_stage_open(parsed.value)
     wanted = (
@@ -900,7 +900,7 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
     """One reference for ``actor``: their own vote always; the others' votes and the outcome only
     when the stage is not blind to them (see ``access.Sight``). At a blind stage an owner sees the
     votes once the reference is decided, an adjudicator those of a conflict too."""
-    member = require(session, actor, Action.READ)
+    member = require(session, actor, Action.READ, doing="read a reference")
     parsed = parse_stage(stage)
     seen = sight(session, actor)
     seen.check_stage_open(parsed.value)
@@ -977,7 +977,7 @@ def search_references(
 ) -> list[int]:
     """References at ``stage`` whose title or abstract holds every word of ``text`` (any case),
     or the reference whose id ``text`` is."""
-    require(session, actor, Action.READ)
+    require(session, actor, Action.READ, doing="search references")
     parsed = parse_stage(stage)
     sight(session, actor).check_stage_open(parsed.value)
     words = text.split()
@@ -1026,6 +1026,11 @@ def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> 
 def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[str, Any]]:
     """One row per decided reference at ``stage``: final decision, reason, how it was reached.
 
+    Keys: ``record_id``, ``source_key``, ``title``, ``stage``, ``decision``, ``reason`` ("" for
+    none), ``via`` (``agreement`` or ``adjudication``) and ``contested`` ("" unless the votes came to
+    agree against the adjudicator's resolution that still decides it: then why, as the conflicts
+    list says it, until the adjudicator resolves again).
+
     Only decided references appear, so an export never shows a vote on an open reference. While
     the stage is blind to ``actor`` a decision would show how the others voted (an agreed exclusion
     carries their reason), so PermissionDenied (one fixed line) is raised instead.
@@ -1038,10 +1043,13 @@ def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[st
             f"ends blinding with `reviewtool screen unblind --stage {parsed.value}`"
         )
     rows = []
+    standing = current_resolutions(session, parsed.value)
     for record_id, outcome in sorted(stage_outcomes(session, parsed.value).items()):
         if not outcome.final:
             continue
         record = session.get(Record, record_id)
+        resolution = standing.get(record_id)
+        via = "adjudication" if outcome.status.value.startswith("resolved") else "agreement"
         rows.append(
             {
                 "record_id": record_id,
@@ -1050,9 +1058,12 @@ def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[st
                 "stage": parsed.value,
                 "decision": outcome.decision,
                 "reason": outcome.reason or "",
-                "via": "adjudication"
-                if outcome.status.value.startswith("resolved")
-                else "agreement",
+                "via": via,
+                "contested": (resolution.contested_because or "contested")
+                if via == "adjudication"
+                and resolution is not None
+                and resolution.contested_at is not None
+                else "",
             }
         )
     return rows
@@ -1073,7 +1084,10 @@ FULLTEXT_CLOSED_NOTE = (
 class StageStats:
     """`screen stats` for one stage.
 
-    While the stage is blind to the viewer (``blind``) every count that depends on another
+    ``blind`` says whether the stage is blind (reviewers see their own votes only there, until an
+    owner ends it); ``blind_to_you`` whether that holds for the viewer (an owner or adjudicator
+    sees everything at a blind stage: ``blind`` true, ``blind_to_you`` false).
+    While the stage is blind to the viewer (``blind_to_you``) every count that depends on another
     reviewer's vote is None and ``agreement`` is empty; ``my_votes`` (the viewer's own current
     votes by decision) is always given. At full text while title/abstract is blind to the viewer
     even ``references`` and ``not_retrieved`` are None (they say what was included there).
@@ -1093,6 +1107,7 @@ class StageStats:
     note: str = AGREEMENT_NOTE
     blind: bool = False
     my_votes: dict[str, int] = field(default_factory=dict)
+    blind_to_you: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -1158,7 +1173,9 @@ def screening_stats(session: Session, *, actor: str, stage: str) -> StageStats:
         conflicts_resolved=resolved,
         not_retrieved=_not_retrieved(session, parsed),
         agreement=[p.to_dict() for p in pairs],
+        blind=stage_blind(session, parsed.value),
         my_votes=mine,
+        blind_to_you=False,
     )
 
 
@@ -1180,6 +1197,7 @@ def _blind_stats(
         note=note,
         blind=True,
         my_votes=mine,
+        blind_to_you=True,
     )
 
 
@@ -1202,7 +1220,7 @@ def unblind_stage(session: Session, *, actor: str, stage: str) -> bool:
     "blind" label on votes cast after that would claim an independence they no longer have.
     Returns False (and records nothing) when the stage was not blind.
     """
-    require(session, actor, Action.CHANGE_SETTINGS)
+    require(session, actor, Action.CHANGE_SETTINGS, doing="end blinding (screen unblind)")
     parsed = parse_stage(stage)
     if not stage_blind(session, parsed.value):
         return False
