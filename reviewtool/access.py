@@ -28,21 +28,37 @@ def roles_of(session: Session, member: Member) -> set[Role]:
     return {Role(r) for r in rows}
 
 
-def _refuse(session: Session, person: str, action: Action, reason: str) -> None:
+ACTION_WORDS: dict[Action, str] = {
+    Action.CHANGE_SETTINGS: "change settings",
+    Action.MANAGE_MEMBERS: "manage members",
+    Action.IMPORT_RECORDS: "import records",
+    Action.DEDUPLICATE: "deduplicate records",
+    Action.SCREEN: "screen references",
+    Action.RESOLVE_CONFLICT: "resolve conflicts",
+    Action.EXTRACT: "extract data",
+    Action.ASSESS_RISK_OF_BIAS: "assess risk of bias",
+    Action.ANALYSE: "run analyses",
+    Action.READ: "read this review",
+}
+"""What each action is called in a refusal when the caller does not say what was tried."""
+
+
+def _refuse(session: Session, person: str, doing: str, reason: str) -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("access must be checked before anything is written")
-    audit.record(
-        session, person, AccessRefused(person=person, attempted=action.value, reason=reason)
-    )
+    audit.record(session, person, AccessRefused(person=person, attempted=doing, reason=reason))
     session.commit()
 
 
 def require(session: Session, person: str, action: Action, *, doing: str | None = None) -> Member:
     """The active member called ``person`` if their roles allow ``action``; else refuse (and record).
 
-    ``doing`` names what the person tried, in their words ("list conflicts"), when that is not
-    the action itself; the refusal says it (PermissionDenied, UnknownMember).
+    ``doing`` names what the person tried, in their words ("list conflicts"); without it the
+    action's words (``ACTION_WORDS``, never its internal name). The refusal says it
+    (PermissionDenied, UnknownMember), and the ledger's ``access-refused`` event records it as
+    ``attempted``.
     """
+    doing = doing or ACTION_WORDS[action]
     # One query for the member and their roles: this runs on every key press of the screening screen.
     rows = session.exec(
         select(Member, MemberRole.role)
@@ -55,7 +71,7 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
             "is not a member of this review" if member is None else "was removed from this review"
         )
         reason = f"{person!r} {state}"
-        _refuse(session, person, action, reason)
+        _refuse(session, person, doing, reason)
         raise UnknownMember(
             f"{reason}; an owner can add them with `reviewtool member add {person}`"
         )
@@ -63,8 +79,10 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
     held = {Role(role) for _, role in rows if role is not None}
     if not held & allowed:
         needed = " or ".join(sorted(r.value for r in allowed))
-        reason = f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {doing or action.value}"
-        _refuse(session, person, action, reason)
+        reason = (
+            f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {doing}"
+        )
+        _refuse(session, person, doing, reason)
         raise PermissionDenied(f"{reason}: that needs the role {needed}")
     return member
 

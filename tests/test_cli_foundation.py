@@ -46,7 +46,7 @@ def test_member_add_list_and_refusal(db: str) -> None:
     refused = run("member", "add", "eve", "--role", "reviewer", "--db", db, "--as", "bob")
     assert refused.exit_code == 5
     assert refused.stderr.strip().splitlines() == [
-        "reviewtool: error: 'bob' (reviewer) may not manage-members: that needs the role owner"
+        "reviewtool: error: 'bob' (reviewer) may not add members: that needs the role owner"
     ]
     listed = json.loads(
         run("member", "list", "--db", db, "--as", "alice", "--format", "json").stdout
@@ -225,3 +225,29 @@ def test_a_review_started_unblinded_lists_no_blind_stage(tmp_path: Path) -> None
         ("screening.blind_tiab", False),
         ("screening.blind_fulltext", False),
     ]
+
+
+def test_audit_log_refuses_a_time_it_cannot_read(db: str) -> None:
+    """Issue 8 follow-up, item 6: `--since notadate` is one line naming the option, exit 2 (it
+    listed nothing, exit 0); a time with an offset is compared in UTC."""
+    for option, value in (
+        ("--since", "notadate"),
+        ("--until", "2026-13-01"),
+        ("--since", "2026-01-01T25:00"),
+    ):
+        bad = run("audit", "log", option, value, "--db", db, "--as", "alice")
+        assert (bad.exit_code, bad.stdout) == (2, "")
+        assert bad.stderr == (
+            f"reviewtool: error: Invalid value for '{option}': {value!r} is not a date or time "
+            "(ISO-8601 in UTC, e.g. 2026-01-31 or 2026-01-31T09:30:00) (see `reviewtool audit "
+            "log --help`)\n"
+        )
+    events = json.loads(run("audit", "log", "-f", "json", "--db", db, "--as", "alice").stdout)
+    second = events[1]["occurred_at"]  # e.g. 2026-11-29T12:00:00.123456Z
+    from datetime import datetime, timedelta, timezone
+
+    moment = datetime.fromisoformat(second).astimezone(timezone(timedelta(hours=2)))
+    shifted = run(
+        "audit", "log", "-f", "json", "--since", moment.isoformat(), "--db", db, "--as", "alice"
+    )
+    assert [e["seq"] for e in json.loads(shifted.stdout)] == [e["seq"] for e in events[1:]]

@@ -15,10 +15,13 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    group_options,
     reading,
+    utc_time,
 )
 
 app = typer.Typer(help="List and verify the audit ledger.", no_args_is_help=True)
+app.callback()(group_options)
 
 
 def _short(value: object) -> str:
@@ -47,9 +50,14 @@ def log(
         None, "--entity", help="Only this entity: TYPE or TYPE:ID (e.g. member:2)."
     ),
     since: str | None = typer.Option(
-        None, "--since", help="From this UTC time (ISO-8601; a date works)."
+        None,
+        "--since",
+        help="From this UTC time (ISO-8601; a date works).",
+        callback=utc_time,
     ),
-    until: str | None = typer.Option(None, "--until", help="Up to this UTC time (ISO-8601)."),
+    until: str | None = typer.Option(
+        None, "--until", help="Up to this UTC time (ISO-8601).", callback=utc_time
+    ),
     limit: int | None = typer.Option(
         None, "--limit", "-n", min=1, help="Only the newest N events."
     ),

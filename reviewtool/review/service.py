@@ -172,7 +172,7 @@ def set_setting(session: Session, *, actor: str, key: str, value: str) -> object
     ``screening.blind`` off unblinds every stage still blind, with the ``stage-unblinded`` event
     ``screen unblind`` writes for each.
     """
-    require(session, actor, Action.CHANGE_SETTINGS)
+    require(session, actor, Action.CHANGE_SETTINGS, doing=f"change the setting {key}")
     parsed = parse_setting(key, value)
     if key in UNBLIND_ONLY:
         stage = key.rsplit("_", 1)[1]
