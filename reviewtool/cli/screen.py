@@ -109,6 +109,9 @@ def decide(
 def undo(stage: str = StageOption, db: DbOption = None, actor: ActorOption = None) -> None:
     """Take back your most recent vote at a stage (the vote it replaced comes back).
 
+    If that vote had reopened or contested an adjudicator's resolution and the votes are again the
+    ones it answered, the resolution stands again (recorded with the undo).
+
     Example: reviewtool screen undo --as alice
     """
     from reviewtool.screening.service import undo_last
