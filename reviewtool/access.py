@@ -28,21 +28,37 @@ def roles_of(session: Session, member: Member) -> set[Role]:
     return {Role(r) for r in rows}
 
 
-def _refuse(session: Session, person: str, action: Action, reason: str) -> None:
+ACTION_WORDS: dict[Action, str] = {
+    Action.CHANGE_SETTINGS: "change settings",
+    Action.MANAGE_MEMBERS: "manage members",
+    Action.IMPORT_RECORDS: "import records",
+    Action.DEDUPLICATE: "deduplicate records",
+    Action.SCREEN: "screen references",
+    Action.RESOLVE_CONFLICT: "resolve conflicts",
+    Action.EXTRACT: "extract data",
+    Action.ASSESS_RISK_OF_BIAS: "assess risk of bias",
+    Action.ANALYSE: "run analyses",
+    Action.READ: "read this review",
+}
+"""What each action is called in a refusal when the caller does not say what was tried."""
+
+
+def _refuse(session: Session, person: str, doing: str, reason: str) -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("access must be checked before anything is written")
-    audit.record(
-        session, person, AccessRefused(person=person, attempted=action.value, reason=reason)
-    )
+    audit.record(session, person, AccessRefused(person=person, attempted=doing, reason=reason))
     session.commit()
 
 
 def require(session: Session, person: str, action: Action, *, doing: str | None = None) -> Member:
     """The active member called ``person`` if their roles allow ``action``; else refuse (and record).
 
-    ``doing`` names what the person tried, in their words ("list conflicts"), when that is not
-    the action itself; the refusal says it (PermissionDenied, UnknownMember).
+    ``doing`` names what the person tried, in their words ("list conflicts"); without it the
+    action's words (``ACTION_WORDS``, never its internal name). The refusal says it
+    (PermissionDenied, UnknownMember), and the ledger's ``access-refused`` event records it as
+    ``attempted``.
     """
+    doing = doing or ACTION_WORDS[action]
     # One query for the member and their roles: this runs on every key press of the screening screen.
     rows = session.exec(
         select(Member, MemberRole.role)
@@ -55,7 +71,7 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
             "is not a member of this review" if member is None else "was removed from this review"
         )
         reason = f"{person!r} {state}"
-        _refuse(session, person, action, reason)
+        _refuse(session, person, doing, reason)
         raise UnknownMember(
             f"{reason}; an owner can add them with `reviewtool member add {person}`"
         )
@@ -63,8 +79,10 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
     held = {Role(role) for _, role in rows if role is not None}
     if not held & allowed:
         needed = " or ".join(sorted(r.value for r in allowed))
-        reason = f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {doing or action.value}"
-        _refuse(session, person, action, reason)
+        reason = (
+            f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {doing}"
+        )
+        _refuse(session, person, doing, reason)
         raise PermissionDenied(f"{reason}: that needs the role {needed}")
     return member
 
@@ -181,3 +199,54 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
             continue
         shown.append(event)
     return shown
+
+
+def sees_entity(seen: Sight, kind: str, entity_id: str) -> bool:
+    """True when ``seen`` may read what the ledger or the tables say of one audited entity.
+
+    At a stage blind to them, another reviewer's vote, every resolution, another member's labels
+    and (while full text is closed to them) the full-text reports are not theirs to see; ids are
+    the ledger's (``storage.snapshots.vote_key``: ``record:stage:member``; resolutions
+    ``record:stage``; labels ``record:member``). Anything else is visible.
+    """
+    if not seen.blind:
+        return True
+    parts = entity_id.split(":")
+    if kind == "screening_vote":
+        return (
+            len(parts) == 3
+            and seen.stage_open(parts[1])
+            and (seen.sees_others(parts[1]) or parts[2] == seen.name)
+        )
+    if kind == "screening_resolution":
+        return len(parts) == 2 and seen.sees_others(parts[1])
+    if kind == "record_label":
+        return len(parts) == 2 and parts[1] == seen.name
+    if kind == "fulltext_report":
+        return seen.stage_open("fulltext")
+    return True
+
+
+def verify_problems(seen: Sight, report: audit.VerifyReport) -> list[str]:
+    """The problems of a failed ``audit verify`` as ``seen`` may read them, one line each.
+
+    Everyone else reads every problem in full. A viewer at a stage blind to them (docs/blinding.md)
+    reads no event number (the ledger's numbering counts every member's events) and no value: a
+    chain problem and a problem of an entity they may see (``sees_entity``) in its plain wording,
+    and the problems of entities they may not see only counted, in one line.
+    """
+    if not seen.blind:
+        return [p.text for p in report.details]
+    lines: list[str] = []
+    hidden = 0
+    for problem in report.details:
+        if problem.subject is not None and not sees_entity(seen, *problem.subject):
+            hidden += 1
+        elif problem.plain not in lines:
+            lines.append(problem.plain)
+    if hidden:
+        lines.append(
+            f"{hidden} problem{'s' if hidden != 1 else ''} in entities you may not see; "
+            "an owner or adjudicator can see " + ("it" if hidden == 1 else "them")
+        )
+    return lines

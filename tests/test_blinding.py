@@ -423,7 +423,7 @@ def test_what_alice_sees_is_her_own(outputs: dict[str, Any]) -> None:
         "blind": "your own votes only",
     }
     assert status["audit"] == {"events": None, "head": None}
-    code, out, err = seen["screen export"]
+    code, out, err = seen["screen export --format csv"]
     assert (code, out) == (5, "") and "hidden while the stage is blind" in err
     log = json.loads(seen["audit log --format json --action screening-decision"][1])
     assert [e["entity_id"] for e in log] == [
@@ -453,7 +453,7 @@ def test_the_owner_and_the_adjudicator_see_the_difference(outputs: dict[str, Any
         # disagrees: 1-4 in conflict; 5 (alice only) and 6 (bob only) wait for a second vote.
         assert (disagrees["tiab"]["conflicts_open"], disagrees["tiab"]["open"]) == (4, 2)
         assert disagrees["tiab"]["included"] == 0
-    olga = outputs["bob agrees"]["olga"]["screen export --stage tiab"][1].splitlines()
+    olga = outputs["bob agrees"]["olga"]["screen export --format csv --stage tiab"][1].splitlines()
     assert [line.split(",")[:5] for line in olga[1:]] == [
         ["1", "S1", "tiab", "include", ""],
         ["2", "S2", "tiab", "exclude", "animal study"],
@@ -476,7 +476,7 @@ def test_after_unblinding_alice_sees_the_difference(outputs: dict[str, Any]) -> 
     assert pair["percent_agreement"] == 0.0
     log = json.loads(disagrees["audit log --format json --action screening-decision"][1])
     assert "looks like an RCT" in json.dumps(log)  # bob's note, now hers to read
-    assert agrees["screen export --stage tiab"][0] == 0
+    assert agrees["screen export --format csv --stage tiab"][0] == 0
     # Full text opened to her; it is still blind itself, so only its references show.
     full = json.loads(agrees["screen stats --format json --stage fulltext"][1])["fulltext"]
     assert (full["references"], full["blind"], full["included"]) == (3, True, None)
@@ -491,11 +491,58 @@ def test_full_text_blinding_holds_and_ends_the_same_way(outputs: dict[str, Any])
     assert (alice["references"], alice["conflicts_open"], alice["blind"]) == (3, None, True)
     olga = json.loads(outputs["full text: bob disagrees"]["olga"][key][1])["fulltext"]
     # 1: exclude for different reasons (a conflict at full text), 3: include/exclude, 4: bob only.
-    assert (olga["conflicts_open"], olga["open"], olga["blind"]) == (2, 1, False)
+    assert (olga["conflicts_open"], olga["open"], olga["blind"]) == (2, 1, True)
+    assert olga["blind_to_you"] is False  # the stage is blind; the owner sees everything
     agreed = json.loads(outputs["full text: bob agrees"]["olga"][key][1])["fulltext"]
     assert (agreed["included"], agreed["excluded"], agreed["open"]) == (1, 1, 1)
     after = json.loads(outputs["full text: bob disagrees"]["alice unblinded"][key][1])["fulltext"]
-    assert after == {**olga, "my_votes": alice["my_votes"]}
+    assert after == {**olga, "my_votes": alice["my_votes"], "blind": False}
+
+
+def _tampered_verify(
+    clock: Clock, tmp: Path, scenario: str, who: str, *extra: str
+) -> tuple[int, str, str]:
+    """``audit verify`` by ``who`` after bob's title/abstract vote on record 1 was rewritten with
+    SQL (the same row whatever bob had voted), and alice's own vote on record 2 too."""
+    import sqlite3
+
+    db = tmp / "review.db"
+    build(db, SCENARIOS[scenario], clock)
+    with sqlite3.connect(db) as con:
+        for name, record in (("bob", 1), ("alice", 2)):
+            con.execute(
+                "UPDATE screening_decision SET decision='exclude', reason=NULL, note=? "
+                "WHERE record_id=? AND stage='tiab' AND superseded_at IS NULL "
+                "AND member_id=(SELECT id FROM member WHERE name=?)",
+                (f"{name} secret", record, name),
+            )
+    result = runner.invoke(
+        app, ["audit", "verify", *extra, "--db", str(db), "--as", who], env={"COLUMNS": "120"}
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("extra", [[], ["--since-checkpoint"]])
+def test_verify_tells_a_blind_reviewer_nothing_of_bob_s_vote(
+    clock: Clock, tmp_path: Path, extra: list[str]
+) -> None:
+    """Issue 8 follow-up, item 1: a problem in bob's vote is counted for alice, not described,
+    and no event number is shown; her own vote's problem is described (plainly); the owner reads
+    all of it."""
+    seen = {
+        name: _tampered_verify(clock, tmp_path, name, "alice", *extra)
+        for name in ("bob agrees", "bob disagrees", "bob disagrees, carol resolved")
+    }
+    first = seen["bob agrees"]
+    assert all(out == first for out in seen.values()), seen
+    code, out, err = first
+    assert code == 8 and out == ""
+    assert "bob" not in err and "secret" not in err and "#" not in err and "event " not in err
+    assert "screening_vote 2:tiab:alice: the current state differs from the ledger" in err
+    assert "2 problems in entities you may not see; an owner or adjudicator can see them" in err
+    code, _, owner = _tampered_verify(clock, tmp_path, "bob disagrees", "olga", *extra)
+    assert code == 8 and "bob secret" in owner and "wrong population" in owner
+    assert "screening_vote 1:tiab:bob: current state" in owner and "event #" in owner
 
 
 # ---- the screens ---------------------------------------------------------------------------------

@@ -342,15 +342,15 @@ def test_a_person_without_the_role_never_sees_the_screen(
         (
             "screen",
             "carol",
-        ): "'carol' (adjudicator) may not screen: that needs the role owner or reviewer",
+        ): "'carol' (adjudicator) may not open the screening screen: that needs the role owner or reviewer",
         (
             "adjudicate",
             "bob",
-        ): "'bob' (reviewer) may not resolve-conflict: that needs the role adjudicator",
+        ): "'bob' (reviewer) may not open the adjudication screen: that needs the role adjudicator",
         (
             "dedup review",
             "carol",
-        ): "'carol' (adjudicator) may not deduplicate: that needs the role owner or reviewer",
+        ): "'carol' (adjudicator) may not open the duplicate review screen: that needs the role owner or reviewer",
     }
     for (path, person), message in cases.items():
         result = runner.invoke(app, [*path.split(), "--db", str(review_db), "--as", person])
@@ -560,3 +560,146 @@ def test_a_backup_that_cannot_be_written_stops_the_upgrade_with_one_line(
     monkeypatch.setattr(schema.sqlite3, "connect", refuse_the_copy)
     with pytest.raises(DatabaseUnavailable, match=r"cannot back up .*review\.db to .*\.bak-"):
         schema.backup_sqlite(str(source))
+
+
+def test_a_reader_gone_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    """Issue 8 follow-up, item 5: `reviewtool screen export | head` (the reader closes the pipe)
+    is exit 141 (128 + SIGPIPE) with nothing on stderr, for plain writes (csv), rich tables and
+    JSON alike, never "internal error: BrokenPipeError"."""
+    import os
+    import subprocess
+    import sys
+
+    db = str(tmp_path / "r.db")
+    ris = tmp_path / "refs.ris"
+    ris.write_text(
+        "".join(f"TY  - JOUR\nTI  - Study {i}\nPY  - 2020\nER  -\n\n" for i in range(40))
+    )
+    for args in (
+        ["init", "--title", "T"],
+        ["import", str(ris), "--source", "MEDLINE"],
+        ["screen", "unblind", "--stage", "tiab"],
+    ):
+        assert runner.invoke(app, [*args, "--db", db, "--as", "olga"]).exit_code == 0
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "REVIEWTOOL_USER": "olga"}
+    for command in (
+        ["screen", "export"],
+        ["records", "list"],
+        ["records", "list", "--format", "json"],
+        ["audit", "log", "--format", "csv"],
+        ["dedup", "queue"],
+        ["status"],
+    ):
+        child = subprocess.Popen(
+            [sys.executable, "-m", "reviewtool", *command, "--db", db],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()  # the reader is gone before the first line is written
+        err = child.stderr.read()
+        child.stderr.close()
+        assert (command, child.wait(), err) == (command, 141, b"")
+
+
+def test_every_refusal_names_what_was_tried_in_words(
+    tmp_path: Path, review_db: Path, input_file: Path, launched: list[str]
+) -> None:
+    """Issue 8 follow-up, item 7: every command, run as bob (reviewer) and as carol (adjudicator):
+    a refusal never names an internal action ("may not change-settings", "resolve-conflict"), and
+    the ledger's access-refused event records as ``attempted`` the very words the message says."""
+    import json
+    import re
+
+    from reviewtool.domain import Action
+
+    internal = {a.value for a in Action if "-" in a.value}
+    refusals = 0
+    for entry in REVIEW_ENTRIES:
+        for person in ("bob", "carol"):
+            args = _args(entry, tmp_path, input_file=input_file)
+            result = runner.invoke(app, [*args, "--db", str(review_db), "--as", person])
+            if result.exit_code != 5 or re.search(r"hidden while [^;]*blind", result.stderr):
+                continue  # (blinding hides the export, PRISMA, studies: not a missing role)
+            refusals += 1
+            said = re.search(r"may not (.+): that needs the role", result.stderr)
+            assert said is not None, (entry.path, result.stderr)
+            assert said.group(1) not in internal, (entry.path, person, result.stderr)
+            conn = sqlite3.connect(review_db)
+            try:
+                (payload,) = conn.execute(
+                    "SELECT payload FROM audit_event WHERE action = 'access-refused' "
+                    "ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+            finally:
+                conn.close()
+            assert json.loads(payload)["attempted"] == said.group(1), entry.path
+    assert refusals >= 15  # the walk met the owner-only, reviewer-only and adjudicator-only ones
+    # The report's examples.
+    for words, person, tried in (
+        (["screen", "unblind", "--stage", "tiab"], "bob", "end blinding (screen unblind)"),
+        (["adjudicate"], "bob", "open the adjudication screen"),
+        (["screen", "conflicts"], "bob", "list conflicts"),
+        (
+            ["settings", "set", "screening.blind", "false"],
+            "carol",
+            "change the setting screening.blind",
+        ),
+    ):
+        result = runner.invoke(app, [*words, "--db", str(review_db), "--as", person])
+        assert result.exit_code == 5
+        assert f"may not {tried}: that needs the role" in result.stderr
+
+
+def test_db_and_as_before_a_sub_command_hold_at_the_root_and_on_every_group(
+    review_db: Path, tmp_path: Path
+) -> None:
+    """Issue 8 follow-up, item 8: `reviewtool --as alice status` and `reviewtool member --as
+    alice list` work as `status --as alice` does (README: before or after a sub-command); the
+    sub-command's own wins. The environment names someone else, so the value typed is the one used."""
+    groups = [typer.main.get_command(app)] + [
+        e.command for e in ENTRIES if getattr(e.command, "commands", None)
+    ]
+    groups += [
+        sub
+        for sub in typer.main.get_command(app).commands.values()  # type: ignore[attr-defined]
+        if getattr(sub, "commands", None)
+    ]
+    for group in groups:
+        flags = {flag for p in group.params for flag in p.opts}
+        assert {"--db", "--as"} <= flags, group.name
+    env = {"REVIEWTOOL_USER": "mallory", "REVIEWTOOL_DB": str(tmp_path / "none.db")}
+    where = ["--db", str(review_db), "--as", "alice"]
+    for before, after in (
+        ([], ["status", "--format", "json"]),
+        (["member"], ["list", "--format", "json"]),
+        (["settings"], ["show", "--format", "json"]),
+        (["audit"], ["log", "--format", "json"]),
+        (["records"], ["list", "--format", "json"]),
+        (["dedup"], ["queue", "--format", "json"]),
+        (["analyze"], ["runs", "--format", "json"]),
+        (["screen"], ["stats", "--format", "json"]),
+    ):
+        result = runner.invoke(app, [*before, *where, *after], env=env)
+        assert result.exit_code == 0, (before, result.stderr)
+        expected = runner.invoke(app, [*before, *after, *where], env=env)
+        assert result.stdout == expected.stdout, before
+    # The sub-command's own --as beats the group's: bob may not add members, alice may.
+    refused = runner.invoke(
+        app,
+        [
+            "--as",
+            "alice",
+            "--db",
+            str(review_db),
+            "member",
+            "add",
+            "x",
+            "-r",
+            "reviewer",
+            "--as",
+            "bob",
+        ],
+    )
+    assert refused.exit_code == 5 and "'bob' (reviewer) may not add members" in refused.stderr

@@ -124,6 +124,7 @@ EXTRA_ARGS: dict[str, list[str]] = {
     "records show": ["1"],
     "screen conflicts": ["--as", "carol"],
     "screen stats": [],
+    "screen export": ["--as", "alice"],
     "member list": [],
     "audit log": ["--as", "alice"],
     "analyze runs": [],

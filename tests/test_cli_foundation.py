@@ -46,7 +46,7 @@ def test_member_add_list_and_refusal(db: str) -> None:
     refused = run("member", "add", "eve", "--role", "reviewer", "--db", db, "--as", "bob")
     assert refused.exit_code == 5
     assert refused.stderr.strip().splitlines() == [
-        "reviewtool: error: 'bob' (reviewer) may not manage-members: that needs the role owner"
+        "reviewtool: error: 'bob' (reviewer) may not add members: that needs the role owner"
     ]
     listed = json.loads(
         run("member", "list", "--db", db, "--as", "alice", "--format", "json").stdout
@@ -161,3 +161,93 @@ def test_audit_log_filters(db: str) -> None:
     )
     csv_out = run("audit", "log", "--db", db, "--as", "alice", "-f", "csv").stdout.splitlines()
     assert csv_out[0].startswith("seq,occurred_at,actor,action") and len(csv_out) == 4
+
+
+def test_expect_head_must_be_a_hash_and_a_mismatch_says_what_it_means(db: str) -> None:
+    """Issue 8 follow-up, item 11: a mistyped hash is one line naming the option (exit 2), not
+    "the ledger was rewritten"; a real mismatch names both heads and both explanations."""
+    for typo in ("abc", "g" * 64, "0" * 63):
+        bad = run("audit", "verify", "--as", "alice", "--db", db, "--expect-head", typo)
+        assert bad.exit_code == 2, bad.stderr
+        assert bad.stderr == (
+            f"reviewtool: error: --expect-head: {typo!r} is not a ledger head (64 hexadecimal "
+            "digits, as `audit verify` prints it)\n"
+        )
+    ok = run("audit", "verify", "--as", "alice", "--db", db)
+    head = ok.stdout.split("head ")[-1].split()[0]
+    assert (
+        run("audit", "verify", "--db", db, "--as", "alice", "--expect-head", head.upper()).exit_code
+        == 0
+    )
+    other = "ab" * 32
+    bad = run("audit", "verify", "--as", "alice", "--db", db, "--expect-head", other)
+    assert bad.exit_code == 8
+    assert bad.stderr == (
+        "reviewtool: error: audit ledger does not verify (1 problem(s)); the ledger's head "
+        f"({head}) is not the expected {other}: the ledger is not the one whose head you noted "
+        "(events were added since, or it was rewritten)\n"
+    )
+
+
+def test_a_review_started_unblinded_lists_no_blind_stage(tmp_path: Path) -> None:
+    """Issue 8 follow-up, item 2: `init --set screening.blind=false` leaves no per-stage key saying
+    blind; `settings set screening.blind false` later writes a stage-unblinded event per stage."""
+    db = str(tmp_path / "open.db")
+    made = run("init", "--title", "T", "--set", "screening.blind=false", "--db", db, "--as", "olga")
+    assert made.exit_code == 0, made.stderr
+    shown = json.loads(
+        run("settings", "show", "--format", "json", "--db", db, "--as", "olga").stdout
+    )
+    assert [
+        shown[k] for k in ("screening.blind", "screening.blind_tiab", "screening.blind_fulltext")
+    ] == [False, False, False]
+    blind = str(tmp_path / "blind.db")
+    assert run("init", "--title", "T", "--db", blind, "--as", "olga").exit_code == 0
+    assert (
+        run("settings", "set", "screening.blind", "false", "--db", blind, "--as", "olga").exit_code
+        == 0
+    )
+    log = json.loads(
+        run(
+            "audit",
+            "log",
+            "--action",
+            "stage-unblinded",
+            "--format",
+            "json",
+            "--db",
+            blind,
+            "--as",
+            "olga",
+        ).stdout
+    )
+    assert [(e["entity_id"], e["payload"]["after"]) for e in log] == [
+        ("screening.blind_tiab", False),
+        ("screening.blind_fulltext", False),
+    ]
+
+
+def test_audit_log_refuses_a_time_it_cannot_read(db: str) -> None:
+    """Issue 8 follow-up, item 6: `--since notadate` is one line naming the option, exit 2 (it
+    listed nothing, exit 0); a time with an offset is compared in UTC."""
+    for option, value in (
+        ("--since", "notadate"),
+        ("--until", "2026-13-01"),
+        ("--since", "2026-01-01T25:00"),
+    ):
+        bad = run("audit", "log", option, value, "--db", db, "--as", "alice")
+        assert (bad.exit_code, bad.stdout) == (2, "")
+        assert bad.stderr == (
+            f"reviewtool: error: Invalid value for '{option}': {value!r} is not a date or time "
+            "(ISO-8601 in UTC, e.g. 2026-01-31 or 2026-01-31T09:30:00) (see `reviewtool audit "
+            "log --help`)\n"
+        )
+    events = json.loads(run("audit", "log", "-f", "json", "--db", db, "--as", "alice").stdout)
+    second = events[1]["occurred_at"]  # e.g. 2026-11-29T12:00:00.123456Z
+    from datetime import datetime, timedelta, timezone
+
+    moment = datetime.fromisoformat(second).astimezone(timezone(timedelta(hours=2)))
+    shifted = run(
+        "audit", "log", "-f", "json", "--since", moment.isoformat(), "--db", db, "--as", "alice"
+    )
+    assert [e["seq"] for e in json.loads(shifted.stdout)] == [e["seq"] for e in events[1:]]

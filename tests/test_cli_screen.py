@@ -68,7 +68,7 @@ def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
     ]
     # Open records never appear in an export.
     assert run(db, "screen", "export", "--as", "alice").stdout.strip().splitlines() == [
-        "record_id,source_key,stage,decision,reason,via,title,labels"
+        "record_id,source_key,stage,decision,reason,via,contested,title,labels"
     ]
     assert (
         run(
@@ -103,7 +103,10 @@ def test_audit_log_leaves_out_other_votes_for_reviewers(db: str) -> None:
     ).stdout  # alice is the owner: she sees every vote
     assert "not an RCT" in seen_by_alice and '"2:tiab:bob"' in seen_by_alice
     refused = run(db, "screen", "unblind", "--stage", "tiab", "--as", "bob")
-    assert refused.exit_code == 5 and "may not change-settings" in refused.stderr
+    assert refused.exit_code == 5 and refused.stderr == (
+        "reviewtool: error: 'bob' (reviewer) may not end blinding (screen unblind): "
+        "that needs the role owner\n"
+    )
     unblind = run(db, "screen", "unblind", "--stage", "tiab", "--as", "alice")
     assert unblind.exit_code == 0
     assert unblind.stdout == "Blinding at tiab ended: reviewers now see each other's votes there.\n"
@@ -141,3 +144,97 @@ def test_bad_input_one_line(db: str, tmp_path: Path) -> None:
     (tmp_path / "a.pdf").write_bytes(b"%PDF-1.4\n")
     result = run(db, "screen", "fulltext", "1", "--file", str(tmp_path / "a.pdf"), "--as", "alice")
     assert result.exit_code == 6 and "not included at title/abstract" in result.stderr
+
+
+def _contested(db: str) -> None:
+    """Record 1: carol resolved include; then the votes came to agree on exclude (contested).
+    Record 2: agreed include."""
+    for args in (
+        ["screen", "decide", "1", "include", "--as", "alice"],
+        ["screen", "decide", "1", "exclude", "--reason", "not an RCT", "--as", "bob"],
+        ["screen", "resolve", "1", "include", "--as", "carol"],
+        ["screen", "decide", "1", "exclude", "--reason", "not an RCT", "--as", "alice"],
+        ["screen", "decide", "2", "include", "--as", "alice"],
+        ["screen", "decide", "2", "include", "--as", "bob"],
+    ):
+        assert run(db, *args).exit_code == 0, args
+
+
+CONTESTED = (
+    "alice changed their vote from include to exclude (not an RCT); the votes now agree on "
+    "exclude (not an RCT), against this resolution"
+)
+
+
+def test_export_marks_a_contested_resolution_in_every_format(db: str) -> None:
+    """Issue 8 follow-up, items 4 and 10: a contested record says so (and why); --format csv
+    (the default), json and table."""
+    _contested(db)
+    csv_out = run(db, "screen", "export", "--as", "alice")
+    assert csv_out.stdout.splitlines() == [
+        "record_id,source_key,stage,decision,reason,via,contested,title,labels",
+        f'1,K1,tiab,include,,adjudication,"{CONTESTED}",Study 1 of cells,',
+        "2,K2,tiab,include,,agreement,,Study 2 of cells,",
+    ]
+    assert run(db, "screen", "export", "--as", "alice", "--format", "csv").stdout == csv_out.stdout
+    rows = json.loads(run(db, "screen", "export", "--as", "alice", "--format", "json").stdout)
+    assert [(r["record_id"], r["via"], r["contested"]) for r in rows] == [
+        (1, "adjudication", CONTESTED),
+        (2, "agreement", ""),
+    ]
+    assert rows[0]["labels"] == [] and rows[0]["source_key"] == "K1"
+    table = run(db, "screen", "export", "--as", "alice", "--format", "table")
+    assert table.exit_code == 0
+    line = next(t for t in table.stdout.splitlines() if t.startswith("│ 1 "))
+    assert "adjudication" in line and "yes" in line
+    refused = run(db, "screen", "export", "--as", "bob", "--format", "json")
+    assert refused.exit_code == 5 and refused.stdout == ""
+
+
+def test_stats_say_the_stage_is_blind_and_to_whom(db: str) -> None:
+    """Item 4: at a blind stage the owner reads blind true and blind_to_you false; the reviewer
+    both true; once unblinded both false. CSV flattens the agreement table to one row per cell."""
+    _contested(db)
+    owner = json.loads(run(db, "screen", "stats", "-f", "json", "--as", "alice").stdout)["tiab"]
+    assert (owner["blind"], owner["blind_to_you"], owner["included"]) == (True, False, 2)
+    bob = json.loads(run(db, "screen", "stats", "-f", "json", "--as", "bob").stdout)["tiab"]
+    assert (bob["blind"], bob["blind_to_you"], bob["included"]) == (True, True, None)
+    text = run(db, "screen", "stats", "--stage", "tiab", "--as", "alice").stdout
+    assert "tiab is blind to reviewers" in " ".join(text.split())
+    rows = run(db, "screen", "stats", "-f", "csv", "--stage", "tiab", "--as", "alice").stdout
+    lines = rows.splitlines()
+    assert "{" not in rows and "tiab,blind,true" in lines and "tiab,blind_to_you,false" in lines
+    # Record 1: both exclude now; record 2: both include.
+    assert [line for line in lines if ": table: " in line] == [
+        "tiab,agreement alice/bob: table: include/include,1",
+        "tiab,agreement alice/bob: table: include/exclude,0",
+        "tiab,agreement alice/bob: table: exclude/include,0",
+        "tiab,agreement alice/bob: table: exclude/exclude,1",
+    ]
+    assert run(db, "screen", "unblind", "--stage", "tiab", "--as", "alice").exit_code == 0
+    after = json.loads(run(db, "screen", "stats", "-f", "json", "--as", "bob").stdout)["tiab"]
+    assert (after["blind"], after["blind_to_you"], after["included"]) == (False, False, 2)
+
+
+def test_records_show_prints_the_raw_text_and_no_key_none(db: str, tmp_path: Path) -> None:
+    """Issue 8 follow-up, item 9: the table view shows the raw text (README and --help promise
+    it) and says "key" only when the file gave one."""
+    shown = run(db, "records", "show", "1", "--as", "alice")
+    assert shown.exit_code == 0
+    lines = [line.rstrip() for line in shown.stdout.splitlines()]
+    assert "record: 1 · batch 1 (MEDLINE, refs.ris line 1) · key K1" in lines
+    raw = lines.index("raw text, as in the file:")
+    assert lines[raw + 1 : raw + 6] == [
+        "TY  - JOUR",
+        "ID  - K1",
+        "TI  - Study 1 of cells",
+        "PY  - 2020",
+        "ER  -",
+    ]
+    keyless = tmp_path / "keyless.ris"
+    keyless.write_text("TY  - JOUR\nTI  - No key here\nPY  - 2021\nER  -\n")
+    assert run(db, "import", str(keyless), "--source", "X", "--as", "alice").exit_code == 0
+    shown = run(db, "records", "show", "4", "--as", "alice").stdout
+    assert "key None" not in shown and "None" not in shown
+    assert "record: 4 · batch 2 (X, keyless.ris line 1)\n" in shown
+    assert "TI  - No key here" in shown

@@ -31,12 +31,12 @@ def test_initialiser_is_the_first_owner(fresh_review: Review) -> None:
 
 
 def test_reviewer_cannot_add_members_and_the_refusal_is_recorded(fresh_review: Review) -> None:
-    with pytest.raises(PermissionDenied, match="'bob' \\(reviewer\\) may not manage-members"):
+    with pytest.raises(PermissionDenied, match="'bob' \\(reviewer\\) may not add members"):
         with fresh_review.transaction() as session:
             add_member(session, actor="bob", name="dave", roles=[Role.REVIEWER])
     (refusal,) = _refusals(fresh_review)
     assert refusal.actor == "bob"
-    assert refusal.payload["attempted"] == "manage-members"
+    assert refusal.payload["attempted"] == "add members"
     with fresh_review.reading() as session:
         assert "dave" not in {m.name for m in list_members(session)}
         assert audit.verify(session).ok

@@ -242,9 +242,14 @@ def test_unblinding_is_for_owners_recorded_and_never_undone(review: Review) -> N
         with review.transaction() as session:
             set_setting(session, actor="alice", key="screening.blind", value="true")
     with review.reading() as session:
-        (event,) = audit.list_events(session, action="stage-unblinded")
-        assert (event.actor, event.entity_id) == ("alice", "screening.blind_tiab")
-        assert (event.payload["stage"], event.payload["after"]) == ("tiab", False)
+        # tiab by `screen unblind`; fulltext by turning the review-wide switch off (item 2).
+        tiab, fulltext = audit.list_events(session, action="stage-unblinded")
+        assert (tiab.actor, tiab.entity_id) == ("alice", "screening.blind_tiab")
+        assert (tiab.payload["stage"], tiab.payload["after"]) == ("tiab", False)
+        assert (fulltext.entity_id, fulltext.payload["before"]) == (
+            "screening.blind_fulltext",
+            None,
+        )
         assert audit.verify(session).ok
     # Blinding put back behind the ledger's back is caught: the ledger says it ended.
     with review.engine.begin() as conn:
@@ -448,3 +453,117 @@ def test_a_contested_resolution_edited_behind_the_tools_back_fails_verify(review
         report = audit.verify(session)
     assert not report.ok
     assert any("screening_resolution 3:tiab" in p for p in report.problems)
+
+
+def test_turning_blinding_off_review_wide_unblinds_every_stage(review: Review) -> None:
+    """Issue 8 follow-up, item 2: `settings set screening.blind false` is `screen unblind` at every
+    stage still blind: a stage-unblinded event each, the per-stage keys false, nobody blind."""
+    from reviewtool.review.service import get_settings
+
+    vote(review, "bob", 1, "include")
+    with review.transaction() as session:
+        set_setting(session, actor="alice", key="screening.blind", value="false")
+    with review.reading() as session:
+        events = audit.list_events(session, action="stage-unblinded")
+        assert [(e.actor, e.payload["stage"], e.payload["after"]) for e in events] == [
+            ("alice", "tiab", False),
+            ("alice", "fulltext", False),
+        ]
+        shown = get_settings(session)
+        assert (shown["screening.blind"], shown["screening.blind_tiab"]) == (False, False)
+        assert shown["screening.blind_fulltext"] is False
+        assert sight(session, "bob").blind == frozenset()
+        assert audit.verify(session).ok
+    # Again: nothing is blind, nothing recorded.
+    with review.transaction() as session:
+        set_setting(session, actor="alice", key="screening.blind", value="false")
+    with review.reading() as session:
+        assert len(audit.list_events(session, action="stage-unblinded")) == 2
+
+
+def test_blinding_switched_off_and_on_before_any_vote_is_whole_again(review: Review) -> None:
+    """Before any vote the switch may go back on: every stage is blind again (settings agree)."""
+    from reviewtool.review.service import get_settings
+
+    for value in ("false", "true"):
+        with review.transaction() as session:
+            set_setting(session, actor="alice", key="screening.blind", value=value)
+    with review.reading() as session:
+        shown = get_settings(session)
+        assert [shown[k] for k in ("screening.blind", "screening.blind_tiab")] == [True, True]
+        assert shown["screening.blind_fulltext"] is True
+        assert sight(session, "bob").blind == frozenset({"tiab", "fulltext"})
+        assert audit.verify(session).ok
+
+
+def _undo(review: Review, who: str, stage: str = "tiab") -> None:
+    with review.transaction() as session:
+        sv.undo_last(session, actor=who, stage=stage)
+
+
+def test_undo_gives_back_the_resolution_the_vote_reopened(review: Review) -> None:
+    """Issue 8 follow-up, item 3 (the report's example, at full text): carol resolved record 1
+    (exclude); alice votes maybe and undoes it: the votes are those carol resolved, so her
+    resolution stands again, with no reopening left and the undo's event saying so."""
+    vote(review, "alice", 1, "include")
+    vote(review, "bob", 1, "include")
+    unblind(review)
+    vote(review, "alice", 1, "include", stage="fulltext")
+    vote(review, "bob", 1, "exclude", stage="fulltext", reason="not an RCT")
+    with review.transaction() as session:
+        sv.resolve_conflict(
+            session,
+            actor="carol",
+            record_id=1,
+            stage="fulltext",
+            decision="exclude",
+            reason="not an RCT",
+        )
+    vote(review, "alice", 1, "maybe", stage="fulltext")
+    with review.reading() as session:
+        (view,) = sv.list_conflicts(session, actor="carol", stage="fulltext")
+    assert view.state == "reopened"
+    _undo(review, "alice", "fulltext")
+    assert outcome(review, 1, "fulltext") == "resolved-excluded"
+    with review.reading() as session:
+        assert sv.list_conflicts(session, actor="carol", stage="fulltext") == []
+        (row,) = session.exec(select(ScreeningResolution)).all()
+        undone = audit.list_events(session, action="screening-decision")[-1]
+        assert audit.verify(session).ok
+    assert (row.decision, row.reopened_at, row.reopened_because) == ("exclude", None, None)
+    assert undone.payload["after"]["decision"] == "include"
+    assert undone.payload["state"] == {
+        "screening_resolution": {
+            "1:fulltext": {
+                "adjudicator": "carol",
+                "decision": "exclude",
+                "note": None,
+                "reason": "not an RCT",
+            }
+        }
+    }
+
+
+def test_undo_takes_back_a_contest_but_not_what_others_changed_since(review: Review) -> None:
+    """The same for a contested resolution; and when bob's vote changed after alice's, undoing
+    alice's does not give back the votes carol answered, so the reopening stays."""
+    vote(review, "alice", 3, "include")
+    vote(review, "bob", 3, "exclude", reason="not an RCT")
+    _resolve(review, 3, "include")
+    vote(review, "alice", 3, "exclude", reason="animal study")  # both exclude: contested
+    _undo(review, "alice")
+    with review.reading() as session:
+        assert sv.list_conflicts(session, actor="carol", stage="tiab") == []
+        (row,) = session.exec(select(ScreeningResolution)).all()
+        assert audit.verify(session).ok
+    assert (row.contested_at, row.contested_because, row.reopened_at) == (None, None, None)
+    assert outcome(review, 3) == "resolved-included"
+    vote(review, "alice", 3, "maybe")  # reopens
+    vote(review, "bob", 3, "exclude", reason="animal study")
+    _undo(review, "alice")
+    with review.reading() as session:
+        (view,) = sv.list_conflicts(session, actor="carol", stage="tiab")
+        assert audit.verify(session).ok
+    assert view.state == "reopened"
+    assert view.earlier is not None
+    assert view.earlier["reopened_because"] == "alice changed their vote from include to maybe"

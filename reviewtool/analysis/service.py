@@ -392,7 +392,7 @@ def run_analysis(
     settings. Exporting is a separate step (:func:`export_run`, in a read session) so that
     drawing plots never holds the review's write lock.
     """
-    require(session, actor, Action.ANALYSE)
+    require(session, actor, Action.ANALYSE, doing="run an analysis")
     name = name.strip()
     if not name:
         raise InvalidInput("a run needs a name (--name)")

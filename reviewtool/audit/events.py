@@ -114,7 +114,8 @@ class AccessRefused(Event):
     """Someone was refused: an unknown person, or a member whose roles do not allow the action.
 
     :ivar person: the name the command was run as.
-    :ivar attempted: the action that was refused.
+    :ivar attempted: what the person tried, in words ("list conflicts", "add members"), as the
+        refusal said it (``access.require``; before issue 8 follow-up: the action's internal name).
     :ivar reason: why, as shown to the person.
     """
 

@@ -249,6 +249,21 @@ def list_events(
     ]
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem ``verify`` found, in two wordings.
+
+    :ivar text: the full message (event numbers, values as the tables and the ledger hold them).
+    :ivar plain: the same without event numbers, values or names (what a viewer at a blind stage
+        may read when they may see the entity; docs/blinding.md).
+    :ivar subject: (entity type, entity id) of a state problem; None for a problem of the chain.
+    """
+
+    text: str
+    plain: str
+    subject: tuple[str, str] | None = None
+
+
 @dataclass
 class VerifyReport:
     """The outcome of ``verify``: ok, or the problems with the first bad event named first.
@@ -264,6 +279,7 @@ class VerifyReport:
     head_hash: str = GENESIS
     first_bad_seq: int | None = None
     problems: list[str] = field(default_factory=list)
+    details: list[Problem] = field(default_factory=list)
     last_seq: int = 0
     since_seq: int | None = None
     since_verified_at: str | None = None
@@ -278,10 +294,18 @@ class VerifyReport:
         """True when every event and every table was checked."""
         return self.since_seq is None
 
-    def _fail(self, seq: int | None, message: str) -> None:
+    def _fail(
+        self,
+        seq: int | None,
+        message: str,
+        *,
+        plain: str | None = None,
+        subject: tuple[str, str] | None = None,
+    ) -> None:
         if seq is not None and self.first_bad_seq is None:
             self.first_bad_seq = seq
         self.problems.append(message)
+        self.details.append(Problem(message, plain or message, subject))
 
 
 _DECODER = json.JSONDecoder()
@@ -469,7 +493,7 @@ def _compare_state(
 ) -> None:
     """Compare each entity the tables hold now with the ledger's last word on it (and, in a full
     verify, every row of a history kind with every snapshot the ledger holds, in order)."""
-    history_problems: list[str] = []
+    history_problems: list[tuple[str, str, str]] = []
     for kind, reader in readers.items():
         expected = replay.state[kind]
         if only_touched and not expected:
@@ -478,8 +502,12 @@ def _compare_state(
         if kind in replay.history and reader.history is not None:
             bad = _read_with_history(session, kind, reader.history, expected, mismatched)
             history_problems += [
-                f"{kind} {entity_id}: the rows kept over time (superseded ones included) are "
-                "not the ones the ledger recorded, in order"
+                (
+                    kind,
+                    entity_id,
+                    f"{kind} {entity_id}: the rows kept over time (superseded ones included) are "
+                    "not the ones the ledger recorded, in order",
+                )
                 for entity_id in sorted(set(bad))
             ]
         else:
@@ -498,6 +526,8 @@ def _compare_state(
                 None,
                 f"{kind} {entity_id}: current state {canonical_json(have)} differs from the ledger "
                 f"({said})",
+                plain=f"{kind} {entity_id}: the current state differs from the ledger",
+                subject=(kind, entity_id),
             )
     for kind, actors in replay.actors.items():
         who = readers[kind].who
@@ -510,9 +540,12 @@ def _compare_state(
                     None,
                     f"{kind} {entity_id}: the table says {name!r} made the last change, but event "
                     f"#{by[1]} was written by {by[0]!r}",
+                    plain=f"{kind} {entity_id}: the table names another person as the last to "
+                    "change it than the ledger does",
+                    subject=(kind, entity_id),
                 )
-    for problem in history_problems:
-        report._fail(None, problem)
+    for kind, entity_id, problem in history_problems:
+        report._fail(None, problem, subject=(kind, entity_id))
 
 
 _EVENT_COLUMNS = (
@@ -583,6 +616,8 @@ def verify(
                 + ("is missing" if anchor is None else "no longer has the hash")
                 + f" the checkpoint of {checkpoint.verified_at} recorded: the ledger was rewritten"
                 " (run a full `audit verify`)",
+                plain="the event a checkpoint vouched for is missing or changed: the ledger was "
+                "rewritten (run a full `audit verify`)",
             )
         prev_hash, expected_seq = checkpoint.hash, checkpoint.seq + 1
     replay = _Replay(readers, history=checkpoint is None)
@@ -603,9 +638,14 @@ def verify(
                 seq,
                 f"event #{seq}: expected #{expected_seq} next; "
                 f"{'events are missing' if seq > expected_seq else 'sequence is out of order'}",
+                plain="events are missing or out of order",
             )
         if row_prev != prev_hash:
-            report._fail(seq, f"event #{seq}: does not link to the event before it")
+            report._fail(
+                seq,
+                f"event #{seq}: does not link to the event before it",
+                plain="an event does not link to the event before it",
+            )
         # canonical_json([seq, occurred_at, actor, action, entity_type, entity_id, payload]),
         # spelled out: the same text without building a list per event
         try:
@@ -618,9 +658,17 @@ def verify(
                 [seq, occurred_at, actor, action, entity_type, entity_id, payload]
             )
         if sha256((row_prev + material).encode("utf-8")).hexdigest() != row_hash:
-            report._fail(seq, f"event #{seq} ({action}): content was changed after it was written")
+            report._fail(
+                seq,
+                f"event #{seq} ({action}): content was changed after it was written",
+                plain="an event's content was changed after it was written",
+            )
         if not replay.event(seq, entity_type, entity_id, payload):
-            report._fail(seq, f"event #{seq}: payload is not valid JSON")
+            report._fail(
+                seq,
+                f"event #{seq}: payload is not valid JSON",
+                plain="an event's payload is not valid JSON",
+            )
         if entity_type in replay.actors and '"after":' in str(payload):
             replay.actor(seq, actor, entity_type, entity_id)
         prev_hash, expected_seq = row_hash, seq + 1
@@ -635,6 +683,7 @@ def verify(
         report._fail(
             last_seq + 1 if head is not None and head.seq > last_seq else None,
             f"ledger head {where} but the last event is #{last_seq}: events were removed from the end",
+            plain="the ledger head does not match the last event: events were removed from the end",
         )
     _compare_state(session, report, readers, replay, only_touched=checkpoint is not None)
     return report

@@ -5,7 +5,8 @@ library function and render its result. Every error a user can meet ends here, i
 one line on stderr and a non-zero exit code: a ``ReviewtoolError`` with its class's code, a
 database that cannot be used (a driver exception that escaped the storage layer) with code 9, a
 command line click cannot parse with code 2, and anything else, a fault in reviewtool, as an
-"internal error" line with code 1. ``--debug`` (or ``$REVIEWTOOL_DEBUG``) shows the traceback instead.
+"internal error" line with code 1. A reader of stdout that went away (``| head``) ends the command
+quietly with code 141 (128 + SIGPIPE). ``--debug`` (or ``$REVIEWTOOL_DEBUG``) shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import typer
 from typer.core import TyperGroup
 from typer.core import _click as click  # typer vendors click; its Context is the base class
 
+from reviewtool.cli._common import ActorOption, DbOption
+from reviewtool.cli._common import closed_pipe as _closed_pipe
 from reviewtool.errors import ReviewtoolError
 
 INTERNAL_ERROR_EXIT = 1
@@ -52,6 +55,8 @@ class _ReviewtoolGroup(TyperGroup):
                 raise
             _usage_line(exc)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            _closed_pipe()
         except click.exceptions.ClickException as exc:
             if _debug_enabled(ctx):
                 raise
@@ -121,8 +126,13 @@ app = typer.Typer(
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show the full traceback on errors."),
+    db: DbOption = None,
+    actor: ActorOption = None,
 ) -> None:
-    """Systematic reviews and meta-analyses from the terminal: one database, every PRISMA stage."""
+    """Systematic reviews and meta-analyses from the terminal: one database, every PRISMA stage.
+
+    ``--db`` and ``--as`` may come before a sub-command or after it (``_common.group_options``).
+    """
 
 
 def _register() -> None:
@@ -157,5 +167,9 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="reviewtool")
+    try:
+        app(prog_name="reviewtool")
+        sys.stdout.flush()  # here, not at exit, so a reader gone away is handled like above
+    except BrokenPipeError:
+        _closed_pipe()
     sys.exit(0)

@@ -78,6 +78,12 @@ ActorOption = Annotated[
 ]
 
 
+def group_options(db: DbOption = None, actor: ActorOption = None) -> None:
+    """The callback of the root and of every command group: ``--db`` and ``--as`` typed before a
+    sub-command (``reviewtool --as olga status``, ``reviewtool member --as olga list``) hold for
+    it (``_from_group``); the sub-command's own beats them."""
+
+
 class OutputFormat(StrEnum):
     """How a listing is printed."""
 
@@ -89,6 +95,30 @@ class OutputFormat(StrEnum):
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
+
+
+def utc_time(value: str | None) -> str | None:
+    """A ``--since``/``--until`` value checked while the command line is parsed: a date
+    (``2026-01-31``) or an ISO-8601 time (``2026-01-31T09:30``, ``...Z``, ``...+02:00``), given back
+    as text that compares with the ledger's UTC times (an offset converted to UTC); else
+    typer.BadParameter, one line naming the option (exit 2), so nothing is listed for a typo."""
+    from datetime import UTC, date, datetime
+
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date or time (ISO-8601 in UTC, e.g. 2026-01-31 or "
+            "2026-01-31T09:30:00)"
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat()
 
 
 def existing_file(value: Path | None) -> Path | None:
@@ -175,7 +205,12 @@ def reading(db: str | None, actor: str | None) -> Iterator[Session]:
 
 
 def run_screen(
-    db: str | None, actor: str | None, action: Action, build: Callable[[str, str], App[None]]
+    db: str | None,
+    actor: str | None,
+    action: Action,
+    build: Callable[[str, str], App[None]],
+    *,
+    doing: str | None = None,
 ) -> None:
     """Open a terminal screen for ``actor`` only once they may do ``action`` on the review at ``db``.
 
@@ -183,6 +218,7 @@ def run_screen(
     missing review, a database that cannot be used, an unknown person or a missing role is one
     line on stderr and a non-zero exit (the refusal is recorded), never a screen. ``build(url,
     person)`` makes the app; a screen that stops on an unexpected error exits non-zero too.
+    ``doing`` names the screen in a refusal ("open the adjudication screen").
     """
     from reviewtool.access import require
 
@@ -190,7 +226,7 @@ def run_screen(
     review = open_review(db)
     try:
         with review.reading() as session:
-            require(session, person, action)
+            require(session, person, action, doing=doing)
     finally:
         review.close()
     app = build(database_url(db), person)
@@ -199,18 +235,50 @@ def run_screen(
         raise typer.Exit(app.return_code)
 
 
-def console() -> Console:
-    """A rich console on stdout (imported lazily: rich costs start-up time)."""
+BROKEN_PIPE_EXIT = 141
+"""Exit code when the reader of stdout went away (``reviewtool screen export | head``): 128 +
+SIGPIPE, what a shell reports for a conventional tool killed by it."""
+
+
+def closed_pipe() -> None:
+    """The reader of stdout is gone: stop quietly with ``BROKEN_PIPE_EXIT``, nothing on stderr.
+
+    stdout is pointed at /dev/null first, so the interpreter's own flush at exit does not raise
+    (and print "Exception ignored") again: the Python documentation's recipe for SIGPIPE. Called
+    by the root group (the one error boundary), by ``main`` and by the rich consoles below.
+    """
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's buffer)
+        pass
+    raise SystemExit(BROKEN_PIPE_EXIT)
+
+
+def _console_class() -> type[Console]:
     from rich.console import Console
 
-    return Console()
+    class _Console(Console):
+        """rich's Console, ending like the rest of reviewtool when stdout's reader is gone
+        (rich's own handler exits 1)."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            closed_pipe()
+
+    return _Console
+
+
+def console() -> Console:
+    """A rich console on stdout (imported lazily: rich costs start-up time)."""
+    return _console_class()()
 
 
 def err_console() -> Console:
     """A rich console on stderr for progress bars and notes."""
-    from rich.console import Console
-
-    return Console(stderr=True)
+    return _console_class()(stderr=True)
 
 
 def csv_cell(value: Any) -> str:

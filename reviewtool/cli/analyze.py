@@ -38,7 +38,7 @@ app = typer.Typer(
 
 
 @app.callback()
-def _analyze() -> None:
+def _analyze(db: DbOption = None, actor: ActorOption = None) -> None:
     """Meta-analysis: pool study results (fixed/random effects, subgroups, bias tests, plots)."""
 
 

@@ -15,10 +15,13 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    group_options,
     reading,
+    utc_time,
 )
 
 app = typer.Typer(help="List and verify the audit ledger.", no_args_is_help=True)
+app.callback()(group_options)
 
 
 def _short(value: object) -> str:
@@ -47,9 +50,14 @@ def log(
         None, "--entity", help="Only this entity: TYPE or TYPE:ID (e.g. member:2)."
     ),
     since: str | None = typer.Option(
-        None, "--since", help="From this UTC time (ISO-8601; a date works)."
+        None,
+        "--since",
+        help="From this UTC time (ISO-8601; a date works).",
+        callback=utc_time,
     ),
-    until: str | None = typer.Option(None, "--until", help="Up to this UTC time (ISO-8601)."),
+    until: str | None = typer.Option(
+        None, "--until", help="Up to this UTC time (ISO-8601).", callback=utc_time
+    ),
     limit: int | None = typer.Option(
         None, "--limit", "-n", min=1, help="Only the newest N events."
     ),
@@ -130,6 +138,20 @@ def log(
         )
 
 
+def _head_hash(value: str) -> str:
+    """A head hash as ``--expect-head`` takes it: 64 hexadecimal digits (lower-cased), else
+    InvalidInput naming the option."""
+    from reviewtool.errors import InvalidInput
+
+    text = value.strip().lower()
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise InvalidInput(
+            f"--expect-head: {value!r} is not a ledger head (64 hexadecimal digits, as "
+            "`audit verify` prints it)"
+        )
+    return text
+
+
 @app.command("verify")
 def verify(
     expect_head: str | None = typer.Option(
@@ -159,7 +181,7 @@ def verify(
 
     Example: reviewtool audit verify
     """
-    from reviewtool.access import sight
+    from reviewtool.access import sight, verify_problems
     from reviewtool.audit import verify as verify_ledger
     from reviewtool.audit import write_checkpoint
     from reviewtool.cli._common import writing
@@ -170,18 +192,32 @@ def verify(
             "--expect-head needs a full verify: drop --since-checkpoint "
             "(an incremental check does not re-hash the events before the checkpoint)"
         )
+    if expect_head is not None:
+        expect_head = _head_hash(expect_head)
     with reading(db, actor) as session:
         report = verify_ledger(session, since_checkpoint=since_checkpoint)
-        blind = bool(sight(session, actor_name(actor)).blind)
+        seen = sight(session, actor_name(actor))
+    blind = bool(seen.blind)
     if expect_head is not None and report.ok and report.head_hash != expect_head:
-        head = "the head" if blind else f"head is {report.head_hash},"
-        report.problems.append(f"{head} not the expected {expect_head}: the ledger was rewritten")
+        shown = "" if blind else f" ({report.head_hash})"
+        report._fail(
+            None,
+            f"the ledger's head{shown} is not the expected {expect_head}: the ledger is not the "
+            "one whose head you noted (events were added since, or it was rewritten)",
+        )
     if not report.ok:
-        for problem in report.problems[1:]:
+        # A viewer at a blind stage reads no event number and nothing of entities they may not
+        # see (docs/blinding.md): access.verify_problems words the problems for them.
+        lines = verify_problems(seen, report)
+        for problem in lines[1:]:
             typer.echo(f"  {problem}", err=True)
-        first = f"first bad event #{report.first_bad_seq}: " if report.first_bad_seq else ""
+        first = (
+            f"first bad event #{report.first_bad_seq}: "
+            if report.first_bad_seq and not blind
+            else ""
+        )
         raise AuditChainBroken(
-            f"audit ledger does not verify ({len(report.problems)} problem(s)); {first}{report.problems[0]}"
+            f"audit ledger does not verify ({len(report.problems)} problem(s)); {first}{lines[0]}"
         )
     if checkpoint and report.last_seq > 0:
         try:

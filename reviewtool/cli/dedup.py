@@ -18,6 +18,7 @@ from reviewtool.cli._common import (
     actor_name,
     console,
     existing_file,
+    group_options,
     reading,
     run_screen,
     write_csv,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Deduplicate records: run, review the queue, confirm, reject, undo.", no_args_is_help=True
 )
+app.callback()(group_options)
 
 
 @app.command("run")
@@ -305,4 +307,6 @@ def review(db: DbOption = None, actor: ActorOption = None) -> None:
     from reviewtool.domain import Action
     from reviewtool.tui.dedup_review import DedupReviewApp
 
-    run_screen(db, actor, Action.DEDUPLICATE, DedupReviewApp)
+    run_screen(
+        db, actor, Action.DEDUPLICATE, DedupReviewApp, doing="open the duplicate review screen"
+    )

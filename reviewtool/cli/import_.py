@@ -16,6 +16,7 @@ from reviewtool.cli._common import (
     console,
     err_console,
     existing_files,
+    group_options,
     reading,
     write_csv,
     writing,
@@ -23,6 +24,7 @@ from reviewtool.cli._common import (
 from reviewtool.errors import InvalidInput
 
 records_app = typer.Typer(help="List the imported records.", no_args_is_help=True)
+records_app.callback()(group_options)
 
 # Files above this size get a progress bar; small ones parse faster than a bar can draw.
 PROGRESS_BYTES = 1_000_000
@@ -301,10 +303,9 @@ def show(
     if detail["labels"]:
         out.print(f"[bold]labels:[/bold] {escape(' · '.join(detail['labels']))}", highlight=False)
     where = f"batch {detail['batch_id']} ({detail['source']}, {detail['file_name']} line {detail['line']})"
-    out.print(
-        f"[bold]record:[/bold] {record} · {escape(where)} · key {escape(str(detail['source_key']))}",
-        highlight=False,
-    )
+    # The key the file gave the record (RIS ID, PMID ...), said only when there is one.
+    key = f" · key {escape(detail['source_key'])}" if detail["source_key"] else ""
+    out.print(f"[bold]record:[/bold] {record} · {escape(where)}{key}", highlight=False)
     line = f"[bold]reference:[/bold] {detail['reference_id']}"
     if detail["study"] is not None:
         line += f" · study {detail['study']}"
@@ -324,3 +325,6 @@ def show(
         )
     out.print()
     out.print(escape(detail["abstract"] or "(no abstract)"), highlight=False)
+    out.print()
+    out.print("[bold]raw text, as in the file:[/bold]", highlight=False)
+    out.print(escape(detail["raw"] or "(none kept)"), highlight=False, soft_wrap=True)

@@ -13,11 +13,13 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    group_options,
     reading,
     writing,
 )
 
 app = typer.Typer(help="Add members, change their roles, list them.", no_args_is_help=True)
+app.callback()(group_options)
 
 RoleOption = typer.Option(..., "--role", "-r", help="owner, reviewer or adjudicator (repeatable).")
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +15,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    csv_cell,
     existing_file,
     reading,
     run_screen,
@@ -61,6 +60,7 @@ def screen(
         actor,
         Action.SCREEN,
         lambda url, person: ScreeningApp(url, person, stage, keymap_path=keys),
+        doing="open the screening screen",
     )
 
 
@@ -108,6 +108,9 @@ def decide(
 @app.command("undo")
 def undo(stage: str = StageOption, db: DbOption = None, actor: ActorOption = None) -> None:
     """Take back your most recent vote at a stage (the vote it replaced comes back).
+
+    If that vote had reopened or contested an adjudicator's resolution and the votes are again the
+    ones it answered, the resolution stands again (recorded with the undo).
 
     Example: reviewtool screen undo --as alice
     """
@@ -409,10 +412,23 @@ def flag_duplicate(
     )
 
 
-@app.command("export")
-def export(stage: str = StageOption, db: DbOption = None, actor: ActorOption = None) -> None:
-    """Write the final decisions (decided references only) with reasons and your labels as CSV.
+EXPORT_COLUMNS = [
+    "record_id", "source_key", "stage", "decision", "reason", "via", "contested", "title", "labels",
+]  # fmt: skip
 
+
+@app.command("export")
+def export(
+    stage: str = StageOption,
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.CSV,
+) -> None:
+    """Write the final decisions (decided references only) with reasons and your labels.
+
+    CSV by default (``--format csv``; also table and json). ``via`` says how a reference was
+    decided (agreement or adjudication); ``contested`` says why, when the votes came to agree
+    against the adjudicator's resolution that still decides it (empty otherwise).
     Refused to reviewers while the stage is blind (docs/blinding.md).
 
     Example: reviewtool screen export --stage fulltext > fulltext.csv
@@ -424,18 +440,31 @@ def export(stage: str = StageOption, db: DbOption = None, actor: ActorOption = N
     with reading(db, actor) as session:
         rows = final_decisions(session, actor=who, stage=stage)
         labels = visible_labels(session, actor=who, quiet=True)
-    writer = csv.DictWriter(
-        sys.stdout,
-        fieldnames=[
-            "record_id", "source_key", "stage", "decision", "reason", "via", "title", "labels",
-        ],
-        lineterminator="\n",
-    )  # fmt: skip
-    writer.writeheader()
-    writer.writerows(
-        {**row, "labels": "; ".join(v.shown(who) for v in labels.get(row["record_id"], []))}
-        for row in rows
-    )
+    full = [
+        {**row, "labels": [v.shown(who) for v in labels.get(row["record_id"], [])]} for row in rows
+    ]
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps([{c: r[c] for c in EXPORT_COLUMNS} for r in full], indent=2))
+        return
+    if output is OutputFormat.CSV:
+        write_csv(full, EXPORT_COLUMNS)
+        return
+    from rich.table import Table
+
+    # The table is for reading: the contested reason is in csv and json.
+    table = Table("#", "decision", "reason", "via", "contested", "title", "labels")
+    table.title = f"Final decisions: {stage}"
+    for row in full:
+        table.add_row(
+            str(row["record_id"]),
+            row["decision"],
+            row["reason"],
+            row["via"],
+            "yes" if row["contested"] else "",
+            row["title"] or "",
+            csv_cell(row["labels"]),
+        )
+    console().print(table)
 
 
 @app.command("stats")
@@ -471,10 +500,10 @@ def stats(
     out = console()
     for r in results:
         table = Table("count", "n", title=f"Screening: {r.stage}")
-        if r.blind or any(r.my_votes.values()):
+        if r.blind_to_you or any(r.my_votes.values()):
             for decision, n in r.my_votes.items():
                 table.add_row(f"your votes: {decision}", str(n))
-        if r.blind:
+        if r.blind_to_you:
             if r.references is not None:
                 table.add_row("references", str(r.references))
             out.print(table)
@@ -518,6 +547,13 @@ def stats(
                     f"{a['ac1']:.3f}",
                 )
             out.print(agree)
+        if r.blind:
+            out.print(
+                f"{r.stage} is blind to reviewers (their own votes only); as an owner or "
+                "adjudicator you see everything",
+                style="dim",
+                highlight=False,
+            )
         out.print(r.note, style="dim")
 
 
@@ -543,11 +579,32 @@ def _stats_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
     for pair in stats["agreement"]:
         who = f"agreement {pair['reviewer_a']}/{pair['reviewer_b']}"
         rows += [
-            {"stage": stage, "measure": f"{who}: {k}", "value": v}
-            for k, v in pair.items()
+            {"stage": stage, "measure": f"{who}: {measure}", "value": v}
+            for k, value in pair.items()
             if k not in ("reviewer_a", "reviewer_b")
+            for measure, v in _flat(k, value)
         ]
     return rows
+
+
+def _flat(name: str, value: Any) -> list[tuple[str, Any]]:
+    """A nested value as (name, scalar) pairs, one per leaf, never a dict in a cell: the 2x2
+    ``table`` of an agreement becomes ``table: include/exclude`` rows (the first reviewer's vote /
+    the second's)."""
+    if isinstance(value, dict):
+        return [(f"{name}: {path}", leaf) for path, leaf in _paths(value)]
+    return [(name, value)]
+
+
+def _paths(value: dict[Any, Any]) -> list[tuple[str, Any]]:
+    """(``key/inner key``, leaf) for every leaf of a nested dict, in order."""
+    out: list[tuple[str, Any]] = []
+    for key, inner in value.items():
+        if isinstance(inner, dict):
+            out += [(f"{key}/{path}", leaf) for path, leaf in _paths(inner)]
+        else:
+            out.append((str(key), inner))
+    return out
 
 
 def register(app_root: typer.Typer) -> None:
@@ -572,4 +629,5 @@ def register(app_root: typer.Typer) -> None:
             actor,
             Action.RESOLVE_CONFLICT,
             lambda url, person: AdjudicationApp(url, person, stage),
+            doing="open the adjudication screen",
         )

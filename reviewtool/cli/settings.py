@@ -13,12 +13,14 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    group_options,
     reading,
     write_csv,
     writing,
 )
 
 app = typer.Typer(help="Show and change the review's settings.", no_args_is_help=True)
+app.callback()(group_options)
 
 
 @app.command("show")

@@ -15,6 +15,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    group_options,
     reading,
     write_csv,
     writing,
@@ -25,6 +26,7 @@ app = typer.Typer(
     "(a trial and its follow-up). STUDY and REPORT take any record id of the reference.",
     no_args_is_help=True,
 )
+app.callback()(group_options)
 
 
 def _print_studies(views: list[object], output: OutputFormat) -> None:

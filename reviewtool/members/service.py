@@ -106,7 +106,7 @@ def _active_owners(session: Session) -> int:
 
 def add_member(session: Session, *, actor: str, name: str, roles: list[Role]) -> MemberView:
     """Add a person with ``roles``."""
-    require(session, actor, Action.MANAGE_MEMBERS)
+    require(session, actor, Action.MANAGE_MEMBERS, doing="add members")
     name = name.strip()
     if not name or any(ch.isspace() for ch in name):
         raise InvalidInput(f"member name {name!r} must be one word without spaces")
@@ -144,7 +144,7 @@ def _change(
 
 def grant_role(session: Session, *, actor: str, name: str, role: Role) -> MemberView:
     """Give ``name`` the role ``role`` (nothing happens if they hold it)."""
-    require(session, actor, Action.MANAGE_MEMBERS)
+    require(session, actor, Action.MANAGE_MEMBERS, doing="grant roles")
     member = _find(session, name)
     before = member_snapshot(session, member)
     if role.value not in before["roles"]:
@@ -155,7 +155,7 @@ def grant_role(session: Session, *, actor: str, name: str, role: Role) -> Member
 
 def revoke_role(session: Session, *, actor: str, name: str, role: Role) -> MemberView:
     """Take the role ``role`` from ``name``; the last active owner keeps theirs."""
-    require(session, actor, Action.MANAGE_MEMBERS)
+    require(session, actor, Action.MANAGE_MEMBERS, doing="revoke roles")
     member = _find(session, name)
     before = member_snapshot(session, member)
     if role.value not in before["roles"]:
@@ -174,7 +174,7 @@ def revoke_role(session: Session, *, actor: str, name: str, role: Role) -> Membe
 
 def remove_member(session: Session, *, actor: str, name: str) -> MemberView:
     """Deactivate ``name``: they can no longer act, but everything they did stays attributed."""
-    require(session, actor, Action.MANAGE_MEMBERS)
+    require(session, actor, Action.MANAGE_MEMBERS, doing="remove members")
     member = _find(session, name)
     if not member.active:
         raise InvalidInput(f"{name!r} was removed already")

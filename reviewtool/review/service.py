@@ -17,6 +17,7 @@ from reviewtool.audit.events import (
     ReviewCreated,
     SchemaUpgraded,
     SettingChanged,
+    StageUnblinded,
 )
 from reviewtool.domain import SCREENING_STAGES, SETTINGS, Action, Role, ScreeningStatus, Stage
 from reviewtool.errors import InvalidInput, NotFound
@@ -108,6 +109,11 @@ def init_review(
             )
             for key, value in parsed.items():
                 _write_setting(session, owner, key, value)
+            if parsed.get("screening.blind") is False:
+                # Nothing blind from the start: no stage is (before any vote, nobody has seen
+                # anything, so plain setting changes, not stage-unblinded events).
+                for key in UNBLIND_ONLY:
+                    _write_setting(session, owner, key, False)
     except BaseException:
         review.close()
         path = sqlite_file(url)
@@ -205,9 +211,11 @@ def set_setting(session: Session, *, actor: str, key: str, value: str) -> object
 
     Blinding is never turned back on once votes exist (reviewers may already have seen them):
     ``screening.blind`` cannot go from false to true then, and the per-stage keys are changed only
-    by ``reviewtool screen unblind``. Both raise InvalidInput naming the key.
+    by ``reviewtool screen unblind``. Both raise InvalidInput naming the key. Turning
+    ``screening.blind`` off unblinds every stage still blind, with the ``stage-unblinded`` event
+    ``screen unblind`` writes for each.
     """
-    require(session, actor, Action.CHANGE_SETTINGS)
+    require(session, actor, Action.CHANGE_SETTINGS, doing=f"change the setting {key}")
     parsed = parse_setting(key, value)
     if key in UNBLIND_ONLY:
         stage = key.rsplit("_", 1)[1]
@@ -222,8 +230,37 @@ def set_setting(session: Session, *, actor: str, key: str, value: str) -> object
                 "screening.blind cannot be turned back on once votes exist: the reviewers may "
                 "already have seen each other's votes"
             )
+    if key == "screening.blind" and parsed is False:
+        # The review-wide switch off is every stage unblinded: each stage still blind gets its
+        # stage-unblinded event (the date its votes stopped being independent) and its key set
+        # to false, as `screen unblind` does, so the settings never say a stage is blind when
+        # no stage is (docs/blinding.md).
+        for stage_key in UNBLIND_ONLY:
+            if setting(session, stage_key) is not False:
+                _unblind(session, actor, stage_key)
+    elif key == "screening.blind" and parsed is True and setting(session, key) is False:
+        # No vote exists (checked above): blinding starts again at every stage.
+        for stage_key in UNBLIND_ONLY:
+            _write_setting(session, actor, stage_key, True)
     _write_setting(session, actor, key, parsed)
     return parsed
+
+
+def _unblind(session: Session, actor: str, key: str) -> None:
+    """Set ``screening.blind_<stage>`` false with its ``stage-unblinded`` event (as ``screen
+    unblind`` writes it)."""
+    row = session.get(ReviewSetting, key)
+    before = json.loads(row.value) if row is not None else None
+    if row is None:
+        row = ReviewSetting(key=key, value="")
+    row.value = audit.log.canonical_json(False)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        StageUnblinded(stage=key.rsplit("_", 1)[1], key=key, before=before, after=False),
+    )
 
 
 def review_info(session: Session) -> ReviewInfo:

@@ -352,8 +352,14 @@ def _write_vote(
     reason: str | None,
     note: str | None,
     now: str,
+    *,
+    restore: ScreeningResolution | None = None,
 ) -> VoteView | None:
-    """Supersede the member's current vote with a new one (None: take it back); audit; reopen."""
+    """Supersede the member's current vote with a new one (None: take it back); audit; reopen.
+
+    ``restore`` (from ``undo_last``): the resolution the vote being taken back reopened or
+    contested; the votes are again the ones it answered, so it stands again as it was.
+    """
     assert member.id is not None
     old = _current(session, record_id, stage, member.id)
     before = vote_snapshot(old) if old is not None else None
@@ -377,11 +383,23 @@ def _write_vote(
         session.add(new)
         session.flush()
     # A resolution answered the votes as they were; a changed vote reopens it (or contests it).
-    state = (
-        _revisit_resolution(session, member, record_id, stage, old, new, now)
-        if old is not None
-        else {}
-    )
+    if restore is not None:
+        restore.reopened_at = restore.reopened_because = None
+        restore.contested_at = restore.contested_because = None
+        session.add(restore)
+        session.flush()
+        names = dict(session.exec(select(Member.id, Member.name)).all())
+        state: dict[str, Any] = {
+            "screening_resolution": {
+                f"{restore.record_id}:{stage.value}": resolution_snapshot(
+                    restore, names[restore.member_id]
+                )
+            }
+        }
+    elif old is not None:
+        state = _revisit_resolution(session, member, record_id, stage, old, new, now)
+    else:
+        state = {}
     seen = new.record_id if new is not None else old.record_id if old is not None else record_id
     if old is not None and old.record_id != seen:
         # The vote it replaces was cast on another record of the reference (the primary changed).
@@ -449,7 +467,7 @@ def _my_current_view(
 def my_vote(session: Session, *, actor: str, record_id: int, stage: str) -> VoteView | None:
     """``actor``'s own current vote on a reference at ``stage`` (None: none). Reveals nothing of
     other reviewers, so it needs only the right to read."""
-    member = require(session, actor, Action.READ)
+    member = require(session, actor, Action.READ, doing="read your vote")
     parsed = parse_stage(stage)
     ref = _maybe_reference(session, record_id)
     return None if ref is None else _my_current_view(session, member, ref, parsed)
@@ -483,7 +501,7 @@ def cast_vote(
     (``screen decide``, which then says which vote it replaced). Raises PermissionDenied /
     UnknownMember (no screening role), InvalidInput (decision, reason), NotFound (record).
     """
-    member = require(session, actor, Action.SCREEN)
+    member = require(session, actor, Action.SCREEN, doing="vote on references")
     parsed = parse_stage(stage)
     ref = _maybe_reference(session, record_id)
     current = None if ref is None else _my_current_view(session, member, ref, parsed)
@@ -556,7 +574,7 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
 
     Returns the record id, or None when there was nothing to undo.
     """
-    member = require(session, actor, Action.SCREEN)
+    member = require(session, actor, Action.SCREEN, doing="undo a vote")
     parsed_stage = parse_stage(stage)
     last = session.exec(
         select(ScreeningDecision)
@@ -580,6 +598,11 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
         .order_by(col(ScreeningDecision.id).desc())
     ).first()
     now = audit.log.utc_now()
+    restore = (
+        _answered_before(session, last, parsed_stage)
+        if previous is not None and previous.superseded_at == last.decided_at
+        else None
+    )
     if previous is None:
         _write_vote(session, member, last.reference_id, parsed_stage, None, None, None, now)
     else:
@@ -592,8 +615,45 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
             previous.reason,
             previous.note,
             now,
+            restore=restore,
         )
     return last.reference_id
+
+
+def _answered_before(
+    session: Session, last: ScreeningDecision, stage: Stage
+) -> ScreeningResolution | None:
+    """The resolution that ``last`` (a vote about to be undone) reopened or contested, when undoing
+    it gives back exactly the votes that resolution answered: no other vote on the reference at
+    ``stage`` was cast, changed or taken back since, and the adjudicator has not resolved again.
+    Else None (the resolution stays as it is)."""
+    touched_since = session.exec(
+        select(ScreeningDecision.id).where(
+            ScreeningDecision.reference_id == last.reference_id,
+            ScreeningDecision.stage == stage.value,
+            col(ScreeningDecision.id) != last.id,
+            (col(ScreeningDecision.decided_at) >= last.decided_at)
+            | (col(ScreeningDecision.superseded_at) > last.decided_at),
+        )
+    ).first()
+    if touched_since is not None:
+        return None
+    resolutions = session.exec(
+        select(ScreeningResolution)
+        .where(
+            ScreeningResolution.reference_id == last.reference_id,
+            ScreeningResolution.stage == stage.value,
+        )
+        .order_by(col(ScreeningResolution.id).desc())
+    ).all()
+    if not resolutions:
+        return None
+    newest = resolutions[0]
+    if newest.contested_at is not None and newest.contested_at == last.decided_at:
+        return newest
+    if newest.reopened_at is not None and newest.reopened_at == last.decided_at:
+        return newest
+    return None
 
 
 @dataclass(frozen=True)
@@ -821,7 +881,7 @@ def set_fulltext(
     both of a location and ``not_retrieved``, or an unknown kind; StageOrderError when the
     reference is not included at title/abstract.
     """
-    require(session, actor, Action.SCREEN)
+    require(session, actor, Action.SCREEN, doing="record a full-text report")
     sight(session, actor).check_stage_open(Stage.FULL_TEXT.value)
     if not_retrieved == bool(location):
         raise InvalidInput("give either a file path / URL or --not-retrieved")
@@ -936,7 +996,7 @@ def screening_queue(
 ) -> list[int]:
     """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order;
     with ``label``, only those carrying that label (among the labels ``actor`` may see)."""
-    member = require(session, actor, Action.SCREEN)
+    member = require(session, actor, Action.SCREEN, doing="see the screening queue")
     parsed = parse_stage(stage)
     sight(session, actor).check_stage_open(parsed.value)
     wanted = (
@@ -1003,7 +1063,7 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
     """One reference for ``actor``: their own vote always; the others' votes and the outcome only
     when the stage is not blind to them (see ``access.Sight``). At a blind stage an owner sees the
     votes once the reference is decided, an adjudicator those of a conflict too."""
-    member = require(session, actor, Action.READ)
+    member = require(session, actor, Action.READ, doing="read a reference")
     parsed = parse_stage(stage)
     seen = sight(session, actor)
     seen.check_stage_open(parsed.value)
@@ -1086,7 +1146,7 @@ def search_references(
 ) -> list[int]:
     """References at ``stage`` whose title or abstract holds every word of ``text`` (any case),
     or the reference whose id ``text`` is."""
-    require(session, actor, Action.READ)
+    require(session, actor, Action.READ, doing="search references")
     parsed = parse_stage(stage)
     sight(session, actor).check_stage_open(parsed.value)
     words = text.split()
@@ -1332,6 +1392,11 @@ class _Ballot:
 def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[str, Any]]:
     """One row per decided reference at ``stage``: final decision, reason, how it was reached.
 
+    Keys: ``record_id``, ``source_key``, ``title``, ``stage``, ``decision``, ``reason`` ("" for
+    none), ``via`` (``agreement`` or ``adjudication``) and ``contested`` ("" unless the votes came to
+    agree against the adjudicator's resolution that still decides it: then why, as the conflicts
+    list says it, until the adjudicator resolves again).
+
     Only decided references appear, so an export never shows a vote on an open reference. While
     the stage is blind to ``actor`` a decision would show how the others voted (an agreed exclusion
     carries their reason), so PermissionDenied (one fixed line) is raised instead.
@@ -1344,10 +1409,13 @@ def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[st
             f"ends blinding with `reviewtool screen unblind --stage {parsed.value}`"
         )
     rows = []
+    standing = current_resolutions(session, parsed.value)
     for record_id, outcome in sorted(stage_outcomes(session, parsed.value).items()):
         if not outcome.final:
             continue
         record = _reference(session, record_id)
+        resolution = standing.get(record_id)
+        via = "adjudication" if outcome.status.value.startswith("resolved") else "agreement"
         rows.append(
             {
                 "record_id": record_id,
@@ -1356,9 +1424,12 @@ def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[st
                 "stage": parsed.value,
                 "decision": outcome.decision,
                 "reason": outcome.reason or "",
-                "via": "adjudication"
-                if outcome.status.value.startswith("resolved")
-                else "agreement",
+                "via": via,
+                "contested": (resolution.contested_because or "contested")
+                if via == "adjudication"
+                and resolution is not None
+                and resolution.contested_at is not None
+                else "",
             }
         )
     return rows
@@ -1379,7 +1450,10 @@ FULLTEXT_CLOSED_NOTE = (
 class StageStats:
     """`screen stats` for one stage.
 
-    While the stage is blind to the viewer (``blind``) every count that depends on another
+    ``blind`` says whether the stage is blind (reviewers see their own votes only there, until an
+    owner ends it); ``blind_to_you`` whether that holds for the viewer (an owner or adjudicator
+    sees everything at a blind stage: ``blind`` true, ``blind_to_you`` false).
+    While the stage is blind to the viewer (``blind_to_you``) every count that depends on another
     reviewer's vote is None and ``agreement`` is empty; ``my_votes`` (the viewer's own current
     votes by decision) is always given. At full text while title/abstract is blind to the viewer
     even ``references`` and ``not_retrieved`` are None (they say what was included there).
@@ -1399,6 +1473,7 @@ class StageStats:
     note: str = AGREEMENT_NOTE
     blind: bool = False
     my_votes: dict[str, int] = field(default_factory=dict)
+    blind_to_you: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -1464,7 +1539,9 @@ def screening_stats(session: Session, *, actor: str, stage: str) -> StageStats:
         conflicts_resolved=resolved,
         not_retrieved=_not_retrieved(session, parsed),
         agreement=[p.to_dict() for p in pairs],
+        blind=stage_blind(session, parsed.value),
         my_votes=mine,
+        blind_to_you=False,
     )
 
 
@@ -1486,6 +1563,7 @@ def _blind_stats(
         note=note,
         blind=True,
         my_votes=mine,
+        blind_to_you=True,
     )
 
 
@@ -1504,7 +1582,7 @@ def unblind_stage(session: Session, *, actor: str, stage: str) -> bool:
     "blind" label on votes cast after that would claim an independence they no longer have.
     Returns False (and records nothing) when the stage was not blind.
     """
-    require(session, actor, Action.CHANGE_SETTINGS)
+    require(session, actor, Action.CHANGE_SETTINGS, doing="end blinding (screen unblind)")
     parsed = parse_stage(stage)
     if not stage_blind(session, parsed.value):
         return False
