@@ -40,53 +40,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WORDS = [
-    "mesenchymal",
-    "stem",
-    "cell",
-    "therapy",
-    "cirrhosis",
-    "liver",
-    "failure",
-    "randomised",
-    "controlled",
-    "trial",
-    "patients",
-    "albumin",
-    "bilirubin",
-    "survival",
-    "transplantation",
-    "hepatitis",
-    "fibrosis",
-    "infusion",
-    "bone",
-    "marrow",
-    "umbilical",
-    "cord",
-    "placebo",
-    "standard",
-    "treatment",
-    "outcome",
-    "safety",
-    "efficacy",
-    "model",
-    "end-stage",
-    "disease",
-    "score",
-]
 REVIEWERS = ("bob", "carol")
 
 
 def _ris(count: int) -> str:
-    rows = []
-    for n in range(count):
-        words = [WORDS[(n * 7 + k * 13) % len(WORDS)] for k in range(60)]
-        rows.append(
-            f"TY  - JOUR\nID  - B{n}\nAU  - Author{n % 997}, A.\nAU  - Second{n % 131}, B.\n"
-            f"TI  - {' '.join(words[:12]).capitalize()} {n}\nJO  - Journal {n % 50}\n"
-            f"PY  - {1990 + n % 35}\nDO  - 10.9999/bench.{n}\nAB  - {' '.join(words)}.\nER  - \n"
-        )
-    return "\n".join(rows)
+    """The screening benchmark's records (its words but "rats", 60-word abstracts)."""
+    from bench_screening import WORDS
+    from bench_screening import _ris as screening_ris
+
+    return screening_ris(count, words_from=WORDS[:-1], abstract_words=60)
 
 
 def _bulk_votes(path: Path) -> int:

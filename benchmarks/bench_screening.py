@@ -82,10 +82,12 @@ WORDS = [
 ]
 
 
-def _ris(count: int) -> str:
+def _ris(count: int, *, words_from: list[str] = WORDS, abstract_words: int = 90) -> str:
+    """``count`` RIS records with made-up titles and abstracts drawn from ``words_from`` (also
+    used by ``bench_audit_verify.py``)."""
     rows = []
     for n in range(count):
-        words = [WORDS[(n * 7 + k * 13) % len(WORDS)] for k in range(90)]
+        words = [words_from[(n * 7 + k * 13) % len(words_from)] for k in range(abstract_words)]
         rows.append(
             f"TY  - JOUR\nID  - B{n}\nAU  - Author{n % 997}, A.\nAU  - Second{n % 131}, B.\n"
             f"TI  - {' '.join(words[:12]).capitalize()} {n}\nJO  - Journal {n % 50}\n"
