@@ -118,7 +118,7 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
         for reviewer in ("alice", "bob"):
             record_decision(s, actor=reviewer, record_id=1, stage="fulltext", decision="include")
     try:  # studies came with schema 0007 (the 0005 ledger was written without them)
-        from reviewtool.screening.studies import link
+        from reviewtool.studies.service import link
     except ImportError:
         pass
     else:

@@ -179,7 +179,7 @@ def test_prisma_counts_of_the_sample_are_the_seeds(screened: object) -> None:
     from sqlmodel import select
 
     from reviewtool.screening.prisma import prisma_counts
-    from reviewtool.screening.studies import list_studies
+    from reviewtool.studies.service import list_studies
     from reviewtool.storage.models import Record
 
     with screened.reading() as session:  # type: ignore[attr-defined]

@@ -259,7 +259,7 @@ def show(
     from reviewtool.importing.service import record_detail
     from reviewtool.screening.labels import visible_labels
     from reviewtool.screening.service import fulltext_reports
-    from reviewtool.screening.studies import study_of
+    from reviewtool.studies.service import study_of
 
     who = actor_name(actor)
     with reading(db, actor) as session:

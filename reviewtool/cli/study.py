@@ -54,7 +54,7 @@ def list_(
 
     Example: reviewtool study list --format csv
     """
-    from reviewtool.screening.studies import list_studies
+    from reviewtool.studies.service import list_studies
 
     with reading(db, actor) as session:
         views = list_studies(session, actor=actor_name(actor))
@@ -75,7 +75,7 @@ def show(
     Example: reviewtool study show 25
     """
     from reviewtool.errors import NotFound
-    from reviewtool.screening.studies import study_of
+    from reviewtool.studies.service import study_of
 
     with reading(db, actor) as session:
         view = study_of(session, actor=actor_name(actor), record_id=study)
@@ -97,7 +97,7 @@ def link(
 
     Example: reviewtool study link 31 25 --as alice
     """
-    from reviewtool.screening.studies import link as do_link
+    from reviewtool.studies.service import link as do_link
 
     with writing(db) as session:
         view = do_link(session, actor=actor_name(actor), report=report, study=study)
@@ -116,7 +116,7 @@ def unlink(
 
     Example: reviewtool study unlink 31 --as alice
     """
-    from reviewtool.screening.studies import unlink as do_unlink
+    from reviewtool.studies.service import unlink as do_unlink
 
     with writing(db) as session:
         (moved,) = do_unlink(session, actor=actor_name(actor), report=report)
@@ -134,7 +134,7 @@ def merge(
 
     Example: reviewtool study merge 25 31 --as alice
     """
-    from reviewtool.screening.studies import merge as do_merge
+    from reviewtool.studies.service import merge as do_merge
 
     with writing(db) as session:
         view = do_merge(session, actor=actor_name(actor), study=study, other=other)
@@ -153,7 +153,7 @@ def split(
 
     Example: reviewtool study split 25 --as alice
     """
-    from reviewtool.screening.studies import split as do_split
+    from reviewtool.studies.service import split as do_split
 
     with writing(db) as session:
         members = do_split(session, actor=actor_name(actor), study=study)

@@ -1,4 +1,4 @@
-"""What ``audit verify`` checks of votes, resolutions, labels, reports, study links and the
+"""What ``audit verify`` checks of votes, resolutions, labels, reports and the
 references every row follows (``reference_link``).
 
 The readers give the same snapshots as ``storage.snapshots.vote_snapshot``, ``resolution_snapshot``
@@ -19,7 +19,6 @@ from reviewtool.storage.models import (
     Reference,
     ScreeningDecision,
     ScreeningResolution,
-    StudyLink,
 )
 from reviewtool.storage.references import link_errors, wanted_references
 from reviewtool.storage.snapshots import (
@@ -152,16 +151,6 @@ def _reports(session: Session, ids: Collection[str] | None) -> Iterator[tuple[st
             )
 
 
-def _study_links(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
-    """record id of a reference linked to a study -> {"study": the study's record id}."""
-    s = StudyLink
-    query = select(s.record_id, s.study_record_id)
-    for part in _by_record(ids):
-        chunk = query if part is None else query.where(col(s.record_id).in_(part))
-        for record_id, study in stream(session, chunk):
-            yield str(record_id), {"study": study}
-
-
 def _reference_links(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     """Derived, never recorded: every ``reference_id`` follows its record (``storage.references``)
     and the ``reference`` table holds exactly the groups' references. The ledger's state for this
@@ -238,11 +227,6 @@ register_state(
     },
 )
 register_state(
-    "study_link",
-    _study_links,
-    covers={"study_link": ("record_id", "study_record_id")},
-)
-register_state(
     "reference_link",
     _reference_links,
     covers={
@@ -289,12 +273,5 @@ declare_unchecked(
     "fulltext_report",
     {
         "recorded_at": "a copy for listings; the fulltext-report event's time is the audited one",
-    },
-)
-declare_unchecked(
-    "study_link",
-    {
-        "linked_by": "a copy for listings; the study event's actor is the audited one",
-        "linked_at": "a copy for listings; the study event's time is the audited one",
     },
 )

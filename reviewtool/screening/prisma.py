@@ -12,7 +12,7 @@ diagram from it). The units follow PRISMA 2020 (Page et al., BMJ 2021;372:n71) a
   assessed: the others (retrieved, or sought and not yet recorded);
 - reports excluded, by reason: the assessed reports of references excluded at full text (the
   full-text decision is taken on the reference's retrieved reports together);
-- studies included: studies (``screening.studies``) made of the references included at full
+- studies included: studies (``reviewtool.studies``) made of the references included at full
   text; reports of included studies: their assessed reports.
 
 References still open (no final decision) at a stage are counted as ``awaiting`` so the arithmetic
@@ -136,7 +136,7 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
                 f"the PRISMA counts show screening outcomes, hidden while {stage.value} is blind; "
                 f"an owner ends blinding with `reviewtool screen unblind --stage {stage.value}`"
             )
-    from reviewtool.screening.studies import study_map
+    from reviewtool.studies.service import study_map
 
     by_source: Counter[str] = Counter()
     for source, n in session.exec(

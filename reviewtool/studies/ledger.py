@@ -1,0 +1,38 @@
+"""What ``audit verify`` checks of studies: the links that put a reference into another's study.
+
+See ``storage.snapshots`` for the registry; the ``study-changed`` event carries the same snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from reviewtool.storage.models import StudyLink
+from reviewtool.storage.snapshots import chunks, declare_unchecked, int_ids, register_state, stream
+
+
+def _study_links(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    """record id of a reference linked to a study -> {"study": the study's record id}."""
+    s = StudyLink
+    query = select(s.record_id, s.study_record_id)
+    for part in [None] if ids is None else list(chunks(int_ids(ids))):
+        chunk = query if part is None else query.where(col(s.record_id).in_(part))
+        for record_id, study in stream(session, chunk):
+            yield str(record_id), {"study": study}
+
+
+register_state(
+    "study_link",
+    _study_links,
+    covers={"study_link": ("record_id", "study_record_id")},
+)
+declare_unchecked(
+    "study_link",
+    {
+        "linked_by": "a copy for listings; the study event's actor is the audited one",
+        "linked_at": "a copy for listings; the study event's time is the audited one",
+    },
+)
