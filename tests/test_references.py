@@ -19,7 +19,6 @@ from reviewtool.dedup.service import decide_pair, run_dedup, undo_group
 from reviewtool.errors import InvalidInput, PermissionDenied
 from reviewtool.importing.service import import_files
 from reviewtool.screening import service as sv
-from reviewtool.studies import service as studies
 from reviewtool.screening.labels import visible_labels
 from reviewtool.screening.prisma import PrismaCounts, prisma_counts
 from reviewtool.storage import Review, schema
@@ -34,6 +33,7 @@ from reviewtool.storage.models import (
 )
 from reviewtool.storage.queries import stage_outcomes
 from reviewtool.storage.references import FOLLOWERS
+from reviewtool.studies import service as studies
 
 runner = CliRunner()
 

@@ -179,8 +179,8 @@ def test_prisma_counts_of_the_sample_are_the_seeds(screened: object) -> None:
     from sqlmodel import select
 
     from reviewtool.screening.prisma import prisma_counts
-    from reviewtool.studies.service import list_studies
     from reviewtool.storage.models import Record
+    from reviewtool.studies.service import list_studies
 
     with screened.reading() as session:  # type: ignore[attr-defined]
         counts = prisma_counts(session, actor="jniu")
