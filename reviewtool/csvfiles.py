@@ -1,4 +1,5 @@
-"""Reading decision files: CSV rows with their line numbers, and errors that name file and line.
+"""Reading decision files: CSV rows with their line numbers, and errors that name file and line;
+writing CSV and XLSX cells no spreadsheet will run as formulas.
 
 Several stages take a CSV of decisions (screening votes, resolutions, dedup decisions); they share
 this so every such file is read, checked and reported on the same way.
@@ -9,8 +10,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Callable, Hashable, Iterator
+import re
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import IO, Any
 
 from reviewtool.errors import InvalidInput, ReviewtoolError
 
@@ -119,3 +122,47 @@ def at_line(path: str, line: int) -> Iterator[None]:
         ) from None
     except ReviewtoolError as exc:
         raise type(exc)(f"{path}:{line}: {exc}") from None
+
+
+# --- Writing: cells a spreadsheet would run as formulas ------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` made harmless for a spreadsheet: a text cell that starts with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return gets a leading apostrophe, so Excel, LibreOffice and Google
+    Sheets show it as text instead of running it as a formula (OWASP, "CSV Injection").
+
+    Numbers (int, float) and text that is a plain number (``-0.52``, ``+3``, ``1e-5``) are left as
+    they are: they cannot be formulas, and pandas and R must still read them as numbers. Every
+    other value is returned unchanged. Used by every CSV and XLSX writer of the tool
+    (``safe_writer``, the analysis and extraction exports).
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        if _PLAIN_NUMBER.fullmatch(value.strip()):
+            return value
+        return "'" + value
+    return value
+
+
+class SafeWriter:
+    """A ``csv.writer`` whose every cell passes through :func:`spreadsheet_safe`."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self._writer = csv.writer(fh, lineterminator="\n")
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        """Write one row (cells neutralised)."""
+        self._writer.writerow([spreadsheet_safe(c) for c in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        """Write every row (cells neutralised)."""
+        for row in rows:
+            self.writerow(row)
+
+
+def safe_writer(fh: IO[str]) -> SafeWriter:
+    """A CSV writer (``\\n`` line ends) for a file or stdout that neutralises formula cells."""
+    return SafeWriter(fh)

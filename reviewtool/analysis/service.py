@@ -14,7 +14,6 @@ plots. It works from the stored results alone, so a run exports the same way yea
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import re
@@ -53,6 +52,7 @@ from reviewtool.analysis.table_input import (
     read_csv_table,
 )
 from reviewtool.audit.events import AnalysisRunRecorded
+from reviewtool.csvfiles import safe_writer, spreadsheet_safe
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound, ParseError
 from reviewtool.storage import queries
@@ -799,9 +799,9 @@ def _cell(value: Any, column: str | None = None) -> str:
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: _cell(v, k) for k, v in r.items()} for r in rows)
+        writer = safe_writer(fh)
+        writer.writerow(list(rows[0]))
+        writer.writerows([_cell(v, k) for k, v in r.items()] for r in rows)
 
 
 def _md_table(rows: list[dict[str, Any]]) -> str:
@@ -843,7 +843,7 @@ def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
         cols = list(rows[0])
         ws.append(cols)
         for r in rows:
-            ws.append([_count(r[c], c) for c in cols])
+            ws.append([spreadsheet_safe(_count(r[c], c)) for c in cols])
     wb.save(path)
 
 

@@ -141,6 +141,7 @@ def _register() -> None:
         analyze,
         audit,
         dedup,
+        export,
         import_,
         init,
         member,
@@ -160,6 +161,7 @@ def _register() -> None:
     app.add_typer(audit.app, name="audit")
     app.add_typer(analyze.app, name="analyze")
     study.register(app)
+    app.add_typer(export.app, name="export")
 
 
 _register()

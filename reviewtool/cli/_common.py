@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -294,16 +294,20 @@ def csv_cell(value: Any) -> str:
     return str(value)
 
 
-def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None:
-    """CSV on stdout (what ``--format csv`` prints): a header of ``columns``, one line per row.
+def write_csv(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], fh: IO[str] | None = None
+) -> None:
+    """CSV on stdout (what ``--format csv`` prints), or into ``fh``: a header of ``columns``, one
+    line per row, cells a spreadsheet would run as formulas neutralised (``csvfiles``).
 
     Every command that takes ``--format`` prints the format asked; nested results are flattened
     into rows by the command (e.g. ``stage,measure,value``) rather than printed as JSON.
     """
-    import csv
     import sys
 
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    from reviewtool.csvfiles import safe_writer
+
+    writer = safe_writer(sys.stdout if fh is None else fh)
     writer.writerow(columns)
     for row in rows:
         writer.writerow([csv_cell(row.get(c)) for c in columns])

@@ -285,13 +285,14 @@ def _csv_rows(result: FileAnalysis) -> list[dict[str, Any]]:
 
 
 def _print_csv(result: FileAnalysis) -> None:
-    import csv
     import sys
 
+    from reviewtool.csvfiles import safe_writer
+
     rows = _csv_rows(result)
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = safe_writer(sys.stdout)
+    writer.writerow(list(rows[0]))
+    writer.writerows(r.values() for r in rows)
 
 
 def _heterogeneity_line(main: MetaAnalysisResult) -> str:
@@ -531,10 +532,11 @@ def runs_command(
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([r.to_dict() for r in runs], indent=2, ensure_ascii=False))
     elif output is OutputFormat.CSV:
-        import csv
         import sys
 
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        from reviewtool.csvfiles import safe_writer
+
+        writer = safe_writer(sys.stdout)
         writer.writerow(["id", "name", "run_by", "run_at", "input_source", "input_sha256"])
         for r in runs:
             writer.writerow([r.id, r.name, r.run_by, r.run_at, r.input_source, r.input_sha256])

@@ -89,10 +89,11 @@ def _num(x: float | None, digits: int = 3) -> str:
 
 
 def _print_csv(report: ReportedFileCheck) -> None:
-    import csv
     import sys
 
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    from reviewtool.csvfiles import safe_writer
+
+    writer = safe_writer(sys.stdout)
     writer.writerow(
         [
             *("line", "label", "estimate", "ci_low", "ci_high", "p", "ratio", "consistent"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 
@@ -19,6 +18,7 @@ from reviewtool.cli._common import (
     reading,
     utc_time,
 )
+from reviewtool.csvfiles import safe_writer
 
 app = typer.Typer(help="List and verify the audit ledger.", no_args_is_help=True)
 app.callback()(group_options)
@@ -97,7 +97,7 @@ def log(
         typer.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
         return
     if output is OutputFormat.CSV:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = safe_writer(sys.stdout)
         writer.writerow(
             ["seq", "occurred_at", "actor", "action", "entity_type", "entity_id", "payload", "hash"]
         )

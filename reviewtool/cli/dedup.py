@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from reviewtool.cli._common import (
     write_csv,
     writing,
 )
+from reviewtool.csvfiles import safe_writer
 
 if TYPE_CHECKING:
     from reviewtool.dedup.service import QueuedPair
@@ -76,7 +76,7 @@ def queue(
         typer.echo(json.dumps([p.to_dict() for p in pairs], indent=2, ensure_ascii=False))
         return
     if output is OutputFormat.CSV:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = safe_writer(sys.stdout)
         writer.writerow(
             ["pair_id", "score", "record_a", "record_b", "title_a", "title_b", "reasons"]
         )
@@ -288,14 +288,12 @@ def export(
     if fmt != "csv":
         raise InvalidInput(f"--format must be csv, not {fmt!r}")
     with reading(db, actor) as session:
-        writer = csv.DictWriter(
-            sys.stdout,
-            fieldnames=["source_id", "batch", "group_id", "is_primary", "record_id"],
-            lineterminator="\n",
-        )
-        writer.writeheader()
+        columns = ["source_id", "batch", "group_id", "is_primary", "record_id"]
+        writer = safe_writer(sys.stdout)
+        writer.writerow(columns)
         for row in export_groups(session):
-            writer.writerow({**row, "is_primary": str(row["is_primary"]).lower()})
+            row = {**row, "is_primary": str(row["is_primary"]).lower()}
+            writer.writerow(row.get(c) for c in columns)
 
 
 @app.command("review")
