@@ -101,3 +101,55 @@ def test_analysis_csv_and_xlsx_neutralise_a_formula_study_name(
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
     # negative effect sizes stay numbers
     assert any(isinstance(v, float) and v < 0 for v in values)
+
+
+ESCAPES = "Stem cells\x1b]0;owned\x07 in ACLF\x1b[2J\r\x9b31m [/bold] [link=http://evil.example]here[/link]"
+
+
+def test_terminal_output_prints_no_control_characters_and_no_markup(
+    review_url: str, tmp_path: Path
+) -> None:
+    """A title holding ESC ]0;… BEL (retitle the window), ESC [2J (clear the screen), CR, a C1
+    CSI and rich markup is printed as plain text by every table and message."""
+    db = review_url.removeprefix("sqlite:///")
+    title = f"Review {ESCAPES}"
+    made = runner.invoke(app, ["init", "--db", db, "--title", title, "--as", "alice"])
+    assert made.exit_code == 0, made.output
+    ris = _ris(tmp_path / "evil.ris", ESCAPES)
+    imported = runner.invoke(
+        app, ["import", str(ris), "--source", "T", "--db", db, "--as", "alice"]
+    )
+    assert imported.exit_code == 0, imported.output
+    # the escapes' printable remains and the markup, as text (import turned CR into a space)
+    shown = ("Stem cells]0;owned in ACLF[2J", "[/bold] [link=http://evil.example]here[/link]")
+    for args in (
+        ["records", "list"],
+        ["records", "show", "1"],
+        ["status"],
+    ):
+        result = runner.invoke(app, [*args, "--db", db, "--as", "alice"], env={"COLUMNS": "400"})
+        assert result.exit_code == 0, (args, result.output)
+        assert not any(ch in result.stdout for ch in "\x1b\x07\r\x9b"), args
+        assert all(part in result.stdout for part in shown), (args, result.stdout)
+    assert "\x1b" not in made.stdout and "[link=" in made.stdout
+
+
+def test_tui_cards_show_no_control_characters() -> None:
+    from types import SimpleNamespace
+
+    from reviewtool.tui.dedup_review import render_record
+    from reviewtool.tui.widgets.citation import citation_text, vote_text
+
+    fields = {
+        "title": ESCAPES,
+        "authors": ["Doe\x1b[31m, J"],
+        "abstract": "a\rb",
+        "labels": ["x\x07"],
+    }
+    card = citation_text(fields, include=("stem",)).plain
+    assert not any(ch in card for ch in "\x1b\x07\r\x9b")
+    assert "Stem cells]0;owned in ACLF[2J31m" in card and "Doe[31m, J" in card
+    vote = SimpleNamespace(reviewer="bob", decision="exclude", reason="r\x1b", note="n\x9b")
+    assert vote_text(vote).plain == "bob: exclude (r) · note: n"
+    side = render_record({"record_id": 1, "title": ESCAPES}, {"record_id": 2, "title": "x"}).plain
+    assert "\x1b" not in side and "Stem cells" in side

@@ -197,3 +197,22 @@ def test_records_show_prints_the_record_whole_without_votes(
     missing = _cli(db, "records", "show", "42", "--as", "bob")
     assert missing.exit_code == 3
     assert missing.stderr == "reviewtool: error: no record 42; see `reviewtool records list`\n"
+
+
+def test_search_takes_percent_and_underscore_literally(
+    fresh_review: Review, tmp_path: Path
+) -> None:
+    """``%`` and ``_`` typed into the search are text, not LIKE wildcards (issue 14, item 4)."""
+    path = tmp_path / "pct.ris"
+    titles = ["5% albumin in ACLF", "50 patients with cirrhosis", "IL_6 levels after MSC", "IL-6 x"]
+    path.write_text("".join(f"TY  - JOUR\nTI  - {t}\nER  -\n\n" for t in titles))
+    with fresh_review.transaction() as session:
+        import_files(session, actor="alice", paths=[path], source="MEDLINE")
+    with fresh_review.reading() as session:
+
+        def found(text_: str) -> list[int]:
+            return sv.search_references(session, actor="bob", stage="tiab", text=text_)
+
+        assert found("5%") == [1]  # a wildcard would also find "50 patients"
+        assert found("IL_6") == [3]  # a wildcard would also find "IL-6"
+        assert found("%") == [1] and found("\\") == []

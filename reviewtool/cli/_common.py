@@ -262,23 +262,35 @@ def _console_class() -> type[Console]:
 
     class _Console(Console):
         """rich's Console, ending like the rest of reviewtool when stdout's reader is gone
-        (rich's own handler exits 1)."""
+        (rich's own handler exits 1), and printing no control characters: every string it
+        renders (messages, table cells) passes through ``reviewtool.text.printable``."""
 
         def on_broken_pipe(self) -> None:
             self.quiet = True
             closed_pipe()
 
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            from reviewtool.text import printable
+
+            return super().render_str(printable(text), **kwargs)
+
     return _Console
 
 
-def console() -> Console:
-    """A rich console on stdout (imported lazily: rich costs start-up time)."""
-    return _console_class()()
+def console(*, markup: bool = False) -> Console:
+    """A rich console on stdout (imported lazily: rich costs start-up time).
+
+    Markup is off unless asked for: titles, names and notes from the data are printed as they
+    are, so ``[link=…]`` or ``[/]`` in a title is text, never a hyperlink or a crash. A command
+    that styles its own words asks for ``markup=True`` and escapes the data it interpolates
+    (``rich.markup.escape``).
+    """
+    return _console_class()(markup=markup)
 
 
 def err_console() -> Console:
-    """A rich console on stderr for progress bars and notes."""
-    return _console_class()(stderr=True)
+    """A rich console on stderr for progress bars and notes (markup off, as :func:`console`)."""
+    return _console_class()(stderr=True, markup=False)
 
 
 def csv_cell(value: Any) -> str:

@@ -257,8 +257,10 @@ def report(
     table = Table("Source", "Identified", "Duplicates removed", "Kept", title="Deduplication")
     for s in result.by_source:
         table.add_row(s.source, str(s.identified), str(s.duplicates_removed), str(s.kept))
+    from rich.text import Text
+
     table.add_row(
-        "[bold]all[/bold]",
+        Text("all", style="bold"),
         str(result.identified),
         str(result.duplicates_removed),
         str(result.remaining),

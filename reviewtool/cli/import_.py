@@ -284,7 +284,7 @@ def show(
         return
     from rich.markup import escape
 
-    out = console()
+    out = console(markup=True)
     out.print(f"[bold]{escape(detail['title'] or '(no title)')}[/bold]", highlight=False)
     authors = "; ".join(detail["authors"]) or "(no authors)"
     out.print(escape(authors), style="italic", highlight=False)

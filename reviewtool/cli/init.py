@@ -63,4 +63,4 @@ def register(app: typer.Typer) -> None:
             url, title=title, owner=owner, question=question, settings=_parse_assignments(setting)
         )
         review.close()
-        console().print(f"Created review [bold]{title}[/bold] in {url} with owner {owner}.")
+        console().print(f"Created review {title} in {url} with owner {owner}.")

@@ -83,7 +83,8 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         out = console()
-        out.print(f"[bold]{result.title}[/bold]  (schema {result.schema_revision})")
+        out.print(result.title, style="bold", end="")
+        out.print(f"  (schema {result.schema_revision})")
         if result.question.strip():
             out.print(question_summary(result.question), highlight=False)
         table = Table("Member", "Roles", title="Team")

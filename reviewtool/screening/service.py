@@ -1157,8 +1157,13 @@ def search_references(
         return [] if found is None else [found]
     query = select(Record.reference_id).where(col(Record.duplicate_of).is_(None))
     for word in words:
-        pattern = f"%{word}%"
-        query = query.where(col(Record.title).ilike(pattern) | col(Record.abstract).ilike(pattern))
+        # % and _ are what the reviewer typed, not wildcards: "5%" finds "5% albumin" only.
+        literal = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
+        query = query.where(
+            col(Record.title).ilike(pattern, escape="\\")
+            | col(Record.abstract).ilike(pattern, escape="\\")
+        )
     hits = [r for r in session.exec(query.order_by(col(Record.id))).all() if r is not None]
     if parsed is Stage.FULL_TEXT:
         allowed = set(eligible(session, parsed))

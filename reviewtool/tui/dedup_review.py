@@ -20,6 +20,7 @@ from reviewtool.dedup.service import QueuedPair, decide_pair, review_queue
 from reviewtool.errors import ReviewtoolError
 from reviewtool.review.service import open_existing
 from reviewtool.storage import Review
+from reviewtool.text import printable_fields
 from reviewtool.tui.widgets.ordered_keys import OrderedKeysApp
 
 FIELDS = (
@@ -62,7 +63,9 @@ def group_warning(side: dict[str, Any]) -> str:
 
 
 def render_record(mine: dict[str, Any], other: dict[str, Any]) -> Text:
-    """One side of the comparison, differences against ``other`` highlighted."""
+    """One side of the comparison, differences against ``other`` highlighted (control characters
+    in the data not shown)."""
+    mine, other = printable_fields(mine), printable_fields(other)
     out = Text()
     out.append("Record: ", style="bold")
     out.append(str(mine.get("record_id", "—")))

@@ -9,6 +9,8 @@ from typing import Any
 
 from rich.text import Text
 
+from reviewtool.text import printable, printable_fields
+
 # Two colours a reader tells apart at a glance, with the background carrying the meaning so the
 # highlight survives terminals with few colours.
 INCLUDE_STYLE = "bold black on green3"
@@ -62,14 +64,15 @@ def source_line(fields: dict[str, Any]) -> str:
 
 
 def vote_text(vote: Any, *, label: str | None = None) -> Text:
-    """One vote: who (or ``label``), the decision in its colour, the reason and the note."""
+    """One vote: who (or ``label``), the decision in its colour, the reason and the note (control
+    characters not shown)."""
     out = Text()
     out.append(f"{label or vote.reviewer}: ", style="bold")
     out.append(vote.decision, style=DECISION_STYLES.get(vote.decision, "bold"))
     if vote.reason:
-        out.append(f" ({vote.reason})")
+        out.append(f" ({printable(vote.reason)})")
     if vote.note:
-        out.append(f" · note: {vote.note}", style="italic")
+        out.append(f" · note: {printable(vote.note)}", style="italic")
     return out
 
 
@@ -77,7 +80,9 @@ def citation_text(
     fields: dict[str, Any], include: Sequence[str] = (), exclude: Sequence[str] = ()
 ) -> Text:
     """Title, authors, journal line, identifiers, type, the labels the reader may see (``labels``:
-    own plain, another member's as ``name:label``) and the abstract, keywords highlighted."""
+    own plain, another member's as ``name:label``) and the abstract, keywords highlighted.
+    Control characters in the data are not shown (``reviewtool.text.printable``)."""
+    fields = printable_fields(fields)
     out = Text()
     out.append_text(highlight(fields.get("title") or "(no title)", include, exclude, style="bold"))
     out.append("\n")

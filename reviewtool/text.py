@@ -1,0 +1,32 @@
+"""Text that may reach a terminal: the one rule for stripping control characters from data.
+
+Titles, abstracts, names and notes come from files anyone can write. Printed raw, ``ESC ]0;… BEL``
+retitles the terminal window, ``ESC [2J`` clears the screen, CR overwrites a line, 0x9B is a
+one-byte CSI on some terminals. Everything the CLI's rich consoles and the TUI's cards show passes
+through :func:`printable`; stored data is never changed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: C0 and C1 control characters except tab and newline.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (tab and newline kept)."""
+    return _CONTROL.sub("", text)
+
+
+def printable_fields(value: Any) -> Any:
+    """``value`` with :func:`printable` applied to every string in it (dicts, lists and tuples
+    are walked; other values are returned as they are)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {k: printable_fields(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(printable_fields(v) for v in value)
+    return value
