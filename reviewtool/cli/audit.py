@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import typer
 
@@ -14,6 +15,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    existing_file,
     group_options,
     reading,
     utc_time,
@@ -168,6 +170,13 @@ def verify(
         "--checkpoint/--no-checkpoint",
         help="Record a checkpoint when the ledger verifies (not an event: the head stays).",
     ),
+    anchors: Path | None = typer.Option(
+        None,
+        "--anchors",
+        help="Also check every head anchored in this file (`audit anchor --out FILE`): each "
+        "anchored event must still be in the ledger with the same hash.",
+        callback=existing_file,
+    ),
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
@@ -194,10 +203,17 @@ def verify(
         )
     if expect_head is not None:
         expect_head = _head_hash(expect_head)
+    from reviewtool.audit.anchors import anchor_problems, read_anchors
+
+    anchored = read_anchors(anchors) if anchors is not None else []
     with reading(db, actor) as session:
         report = verify_ledger(session, since_checkpoint=since_checkpoint)
         seen = sight(session, actor_name(actor))
+        broken_anchors = anchor_problems(session, anchored) if anchored else []
     blind = bool(seen.blind)
+    for problem in broken_anchors:
+        # Anchors name event numbers: a viewer at a blind stage is told only that one failed.
+        report._fail(None, "an anchored head does not hold" if blind else problem)
     if expect_head is not None and report.ok and report.head_hash != expect_head:
         shown = "" if blind else f" ({report.head_hash})"
         report._fail(
@@ -236,11 +252,56 @@ def verify(
             "blind to you)."
         )
         return
+    held = f"; {len(anchored)} anchor(s) hold" if anchored else ""
     if report.full:
-        console().print(f"Audit ledger verified: {report.events} events, head {report.head_hash}")
+        console().print(
+            f"Audit ledger verified: {report.events} events, head {report.head_hash}{held}"
+        )
         return
     console().print(
         f"Audit ledger verified since the checkpoint at event #{report.since_seq} "
         f"({report.since_verified_at}): {report.events} new events, head {report.head_hash}. "
         "Older entities are checked by a full `reviewtool audit verify`."
     )
+
+
+@app.command("anchor")
+def anchor(
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Append the anchor to this file (kept outside the database) as well as printing it.",
+        dir_okay=False,
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Write down the ledger's head (event number, hash, UTC time) outside the database, so that
+    `audit verify --anchors FILE` later proves no event up to it was cut off or rewritten.
+
+    Print it for a lab notebook, or append it to a file kept elsewhere. Not shown to a reviewer
+    while a stage is blind to them (the head changes with every vote).
+
+    Example: reviewtool audit anchor --out ~/notebook/review-anchors.jsonl
+    """
+    from reviewtool.access import require, sight
+    from reviewtool.audit.anchors import current_anchor
+    from reviewtool.domain import Action
+    from reviewtool.errors import InvalidInput, PermissionDenied
+
+    with reading(db, actor) as session:
+        require(session, actor_name(actor), Action.READ, doing="anchor the audit ledger")
+        if sight(session, actor_name(actor)).blind:
+            raise PermissionDenied(
+                "the ledger's head is not shown while a stage is blind to you (it changes with "
+                "every vote); an owner or adjudicator anchors it"
+            )
+        found = current_anchor(session)
+    line = found.to_line()
+    if out is not None:
+        if not out.parent.is_dir():
+            raise InvalidInput(f"--out: the folder {out.parent} does not exist")
+        with out.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    typer.echo(line)
