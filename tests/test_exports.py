@@ -218,3 +218,15 @@ def test_bibtex_keeps_an_entry_whose_title_has_an_unbalanced_brace() -> None:
     library = bibtexparser.parse_string(to_bibtex([ref]))
     assert not library.failed_blocks and library.entries[0].key == "anon_9"
     assert "ALT" in library.entries[0]["title"]
+
+
+def test_audit_jsonl_of_a_blind_reviewer_carries_no_hash_to_test_guesses_against(
+    decided: str,
+) -> None:
+    """Full text is still blind to bob: his export has no seq or hash (a hash next to its
+    predecessor's would let him try the ~27 possible votes of another reviewer)."""
+    result = _cli(decided, "export", "audit", "--as", "bob")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    events = [json.loads(line) for line in result.stdout.splitlines()]  # type: ignore[attr-defined]
+    assert events and all(e["hash"] is None and e["seq"] is None for e in events)
+    assert {e["action"] for e in events} >= {"screening-decision", "records-imported"}
