@@ -140,6 +140,7 @@ def _register() -> None:
     from reviewtool.cli import (
         analyze,
         audit,
+        backup,
         dedup,
         export,
         import_,
@@ -162,6 +163,7 @@ def _register() -> None:
     app.add_typer(analyze.app, name="analyze")
     study.register(app)
     app.add_typer(export.app, name="export")
+    backup.register(app)
 
 
 _register()

@@ -1,0 +1,205 @@
+"""Backups of a whole review, taken while others keep working, and their restore.
+
+- SQLite: the online backup API (``sqlite3.Connection.backup``) copies a consistent snapshot page by
+  page while other connections read and write (WAL included); the copy is written to a temporary
+  file beside the target and renamed when complete, so an interrupted backup leaves nothing.
+- PostgreSQL: ``pg_dump --format=custom`` (one consistent snapshot of the database, taken in a
+  repeatable-read transaction) into a temporary file, renamed when complete; restored with
+  ``pg_restore`` into an empty database. Needs the PostgreSQL client programs on PATH.
+
+A restore ends with a full ``audit verify`` of the restored review: a backup that does not verify is
+reported, never silently accepted. Backups are an owner action (they hold every reviewer's open votes).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewtool.access import require
+from reviewtool.audit import verify
+from reviewtool.domain import Action
+from reviewtool.errors import AuditChainBroken, DatabaseUnavailable, InvalidInput
+from reviewtool.storage import Review, open_review, sqlite_file
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PG_DUMP_MAGIC = b"PGDMP"
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    """What a backup or restore did: the file, its size in bytes, the ledger's events and head."""
+
+    path: Path
+    size: int
+    events: int
+    head: str
+    kind: str
+
+
+def _temporary_beside(target: Path) -> Path:
+    if not target.parent.is_dir():
+        raise InvalidInput(f"{target}: the folder {target.parent} does not exist")
+    if target.exists():
+        raise InvalidInput(f"{target} exists already: a backup never overwrites a file")
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    return Path(name)
+
+
+def _pg_tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise DatabaseUnavailable(
+            f"{name} is not installed: a PostgreSQL review is backed up and restored with the "
+            "PostgreSQL client programs (apt-get install postgresql-client)"
+        )
+    return found
+
+
+def _libpq_url(review: Review) -> str:
+    """The review's URL as libpq takes it (no SQLAlchemy driver suffix, password included)."""
+    url = review.engine.url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def _ledger(review: Review) -> tuple[int, str]:
+    with review.reading() as session:
+        report = verify(session)
+    if not report.ok:
+        raise AuditChainBroken(
+            f"{review.where}: the audit ledger does not verify ({report.problems[0]})"
+        )
+    return report.events, report.head_hash
+
+
+def backup_review(review: Review, *, actor: str, out: Path) -> BackupReport:
+    """Copy ``review`` to ``out`` (a new file) while others may keep working.
+
+    Owners only (PermissionDenied otherwise). InvalidInput when ``out`` exists or its folder does
+    not; DatabaseUnavailable when the copy cannot be made (disk full, no pg_dump). The ledger of
+    the copy is verified before the copy is renamed into place.
+    """
+    with review.reading() as session:
+        require(session, actor, Action.MANAGE_MEMBERS, doing="back up the review")
+    tmp = _temporary_beside(out)
+    try:
+        path = sqlite_file(review.url)
+        if path is not None:
+            kind = "sqlite"
+            try:
+                src = sqlite3.connect(str(path))
+                dst = sqlite3.connect(str(tmp))
+                try:
+                    src.backup(dst)
+                finally:
+                    dst.close()
+                    src.close()
+            except sqlite3.Error as error:
+                raise DatabaseUnavailable(f"cannot back up {path} to {out}: {error}") from error
+            copy = open_review(f"sqlite:///{tmp}")
+            try:
+                events, head = _ledger(copy)
+            finally:
+                copy.close()
+        else:
+            kind = "postgresql"
+            events, head = _ledger(review)
+            done = subprocess.run(
+                [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(tmp),
+                 "--dbname", _libpq_url(review)],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if done.returncode != 0:
+                raise DatabaseUnavailable(f"pg_dump failed: {done.stderr.strip().splitlines()[-1]}")
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return BackupReport(path=out, size=out.stat().st_size, events=events, head=head, kind=kind)
+
+
+def backup_kind(path: Path) -> str:
+    """``sqlite`` or ``postgresql`` (a pg_dump custom archive), read from the file's first bytes;
+    InvalidInput for anything else."""
+    try:
+        with path.open("rb") as fh:
+            start = fh.read(16)
+    except OSError as error:
+        raise InvalidInput(f"{path}: cannot read the backup ({error})") from None
+    if start == SQLITE_MAGIC:
+        return "sqlite"
+    if start.startswith(PG_DUMP_MAGIC):
+        return "postgresql"
+    raise InvalidInput(
+        f"{path}: not a reviewtool backup (neither an SQLite file nor a pg_dump custom archive)"
+    )
+
+
+def restore_review(backup: Path, url: str) -> BackupReport:
+    """Restore ``backup`` into ``url``: a new SQLite file (never an existing one), or an empty
+    PostgreSQL database. The restored review's ledger is verified in full; AuditChainBroken (and
+    nothing left behind for SQLite) when it does not.
+
+    InvalidInput for a backup of the other kind, an existing SQLite target or a PostgreSQL target
+    that already holds tables.
+    """
+    kind = backup_kind(backup)
+    target = sqlite_file(url)
+    if (kind == "sqlite") != (target is not None):
+        raise InvalidInput(
+            f"{backup} is a {kind} backup; restore it into "
+            + ("an SQLite file (--db FILE)" if kind == "sqlite" else "a PostgreSQL database URL")
+        )
+    if target is not None:
+        tmp = _temporary_beside(target)
+        try:
+            try:
+                src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+                dst = sqlite3.connect(str(tmp))
+                try:
+                    src.backup(dst)
+                finally:
+                    dst.close()
+                    src.close()
+            except sqlite3.Error as error:
+                raise InvalidInput(f"{backup}: cannot read the backup ({error})") from None
+            restored = open_review(f"sqlite:///{tmp}")
+            try:
+                events, head = _ledger(restored)
+            finally:
+                restored.close()
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return BackupReport(target, target.stat().st_size, events, head, kind)
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(url)
+    try:
+        if inspect(engine).get_table_names():
+            raise InvalidInput(
+                f"{engine.url.render_as_string(hide_password=True)} already holds tables: "
+                "restore into an empty database"
+            )
+        libpq = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    finally:
+        engine.dispose()
+    done = subprocess.run(
+        [_pg_tool("pg_restore"), "--no-owner", "--exit-on-error", "--dbname", libpq, str(backup)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise DatabaseUnavailable(f"pg_restore failed: {done.stderr.strip().splitlines()[-1]}")
+    restored = open_review(url)
+    try:
+        events, head = _ledger(restored)
+    finally:
+        restored.close()
+    return BackupReport(backup, backup.stat().st_size, events, head, kind)
