@@ -47,7 +47,7 @@ def test_backup_and_restore_round_trip(populated: Path, tmp_path: Path) -> None:
     assert made.exit_code == 0, made.output
     assert "events, head" in made.stdout and backup.read_bytes()[:16] == b"SQLite format 3\x00"
     restored = tmp_path / "restored.db"
-    back = runner.invoke(app, ["restore", str(backup), "--db", str(restored)])
+    back = runner.invoke(app, ["restore", str(backup), "--db", str(restored), "--as", "alice"])
     assert back.exit_code == 0, back.output
     assert "audit ledger verified" in back.stdout
     original = table_rows(work)
@@ -92,7 +92,8 @@ def test_backup_while_another_process_writes_is_consistent(populated: Path, tmp_
         restored = tmp_path / f"restored{i}.db"
         assert (
             runner.invoke(
-                app, ["restore", str(tmp_path / f"copy{i}.bak"), "--db", str(restored)]
+                app,
+                ["restore", str(tmp_path / f"copy{i}.bak"), "--db", str(restored), "--as", "alice"],
             ).exit_code
             == 0
         )
@@ -110,10 +111,21 @@ def test_refusals_leave_nothing_behind(populated: Path, tmp_path: Path) -> None:
         app, ["backup", str(tmp_path / "b.bak"), "--db", str(work), "--as", "bob"]
     )
     assert reviewer.exit_code == 5 and not (tmp_path / "b.bak").exists()
-    not_backup = runner.invoke(app, ["restore", str(existing), "--db", str(tmp_path / "r.db")])
+    not_backup = runner.invoke(
+        app, ["restore", str(existing), "--db", str(tmp_path / "r.db"), "--as", "alice"]
+    )
     assert not_backup.exit_code == 2 and "not a reviewtool backup" in not_backup.stderr
-    onto = runner.invoke(app, ["restore", str(work), "--db", str(work)])
+    onto = runner.invoke(app, ["restore", str(work), "--db", str(work), "--as", "alice"])
     assert onto.exit_code == 2 and "exists already" in onto.stderr
+    backup = tmp_path / "ok.bak"
+    assert (
+        runner.invoke(app, ["backup", str(backup), "--db", str(work), "--as", "alice"]).exit_code
+        == 0
+    )
+    by_bob = runner.invoke(
+        app, ["restore", str(backup), "--db", str(tmp_path / "r.db"), "--as", "bob"]
+    )
+    assert by_bob.exit_code == 5 and "restore the review" in by_bob.stderr
     assert not list(tmp_path.glob(".*.part")) and not (tmp_path / "r.db").exists()
 
 
@@ -123,6 +135,6 @@ def test_a_tampered_backup_is_not_restored(populated: Path, tmp_path: Path) -> N
     with sqlite3.connect(backup) as conn:
         conn.execute("UPDATE member_role SET role = 'owner' WHERE member_id = 2")
     target = tmp_path / "restored.db"
-    result = runner.invoke(app, ["restore", str(backup), "--db", str(target)])
+    result = runner.invoke(app, ["restore", str(backup), "--db", str(target), "--as", "alice"])
     assert result.exit_code == 8 and "does not verify" in result.stderr
     assert not target.exists() and not list(tmp_path.glob(".*.part"))

@@ -30,13 +30,15 @@ runner = CliRunner()
 NO_REVIEW = {"analyze file", "analyze check"}
 # Path parameters that name something the command writes, not a file it reads.
 OUTPUTS = {("analyze file", "forest"), ("analyze file", "funnel"), ("analyze run", "out")}
-OUTPUTS |= {("analyze export", "out")}
+OUTPUTS |= {("analyze export", "out"), ("backup", "out"), ("audit anchor", "out")}
+OUTPUTS |= {("export references", "out"), ("export reports", "out"), ("export audit", "out")}
 # The terminal screens, and what the owner alice may open (she is no adjudicator).
 SCREENS = {"screen", "adjudicate", "dedup review"}
 ALICE_MAY_OPEN = {"screen", "dedup review"}
 # Commands that refuse their own arguments (no pair id, no record ids) before opening the review:
 # they fail for that reason in every scenario, so only the one-line rule is checked for them.
-ARGUMENTS_FIRST = {"dedup confirm", "dedup reject"}
+# restore reads its backup file first (it makes the database it is given, as init does).
+ARGUMENTS_FIRST = {"dedup confirm", "dedup reject", "restore"}
 # Values for required arguments and options, by parameter name, so commands get past their own
 # checks to the database; any other string is "x".
 SAMPLES = {

@@ -193,9 +193,9 @@ def test_backup_and_restore_on_postgres(pg_server: str, pg_url: str, tmp_path: P
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    back = runner.invoke(app, ["restore", str(archive), "--db", target])
+    back = runner.invoke(app, ["restore", str(archive), "--db", target, "--as", "alice"])
     assert back.exit_code == 0, back.output
-    again = runner.invoke(app, ["restore", str(archive), "--db", target])
+    again = runner.invoke(app, ["restore", str(archive), "--db", target, "--as", "alice"])
     assert again.exit_code == 2 and "already holds tables" in again.stderr
 
     def rows(url: str) -> dict[str, list[object]]:

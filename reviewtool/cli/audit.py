@@ -294,7 +294,7 @@ def anchor(
         require(session, actor_name(actor), Action.READ, doing="anchor the audit ledger")
         if sight(session, actor_name(actor)).blind:
             raise PermissionDenied(
-                "the ledger's head is not shown while a stage is blind to you (it changes with "
+                "the ledger's head is hidden while a stage is blind to you (it changes with "
                 "every vote); an owner or adjudicator anchors it"
             )
         found = current_anchor(session)

@@ -51,17 +51,18 @@ def register(app: typer.Typer) -> None:
             ..., help="A file `reviewtool backup` wrote.", callback=existing_file
         ),
         db: DbOption = None,
+        actor: ActorOption = None,
     ) -> None:
-        """Restore a backup into --db: a new SQLite file, or an empty PostgreSQL database. The
-        restored ledger is verified in full before the review is kept.
+        """Restore a backup into --db: a new SQLite file, or an empty PostgreSQL database (owners
+        of the review in the backup). The restored ledger is verified in full before it is kept.
 
-        Example: reviewtool restore ~/backups/review-2026-11-29.db --db restored.db
+        Example: reviewtool restore ~/backups/review-2026-11-29.db --db restored.db --as alice
         """
         from reviewtool.review.backup import restore_review
         from reviewtool.storage import display_name
 
         url = database_url(db)
-        report = restore_review(backup_file, url)
+        report = restore_review(backup_file, url, actor=actor_name(actor))
         console().print(
             f"Restored {backup_file} into {display_name(url)}: audit ledger verified, "
             f"{report.events} events, head {report.head}.",

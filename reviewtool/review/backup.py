@@ -141,10 +141,18 @@ def backup_kind(path: Path) -> str:
     )
 
 
-def restore_review(backup: Path, url: str) -> BackupReport:
+def _owner_of(review: Review, actor: str) -> None:
+    with review.reading() as session:
+        require(session, actor, Action.MANAGE_MEMBERS, doing="restore the review")
+
+
+def restore_review(backup: Path, url: str, *, actor: str) -> BackupReport:
     """Restore ``backup`` into ``url``: a new SQLite file (never an existing one), or an empty
-    PostgreSQL database. The restored review's ledger is verified in full; AuditChainBroken (and
-    nothing left behind for SQLite) when it does not.
+    PostgreSQL database. ``actor`` must be an owner of the review in the backup (PermissionDenied
+    otherwise). The restored review's ledger is verified in full; AuditChainBroken when it does not.
+    Nothing is left behind on a refusal: the SQLite copy is made in a temporary file renamed at the
+    end; a PostgreSQL restore is one transaction (``pg_restore --single-transaction``) whose tables
+    are dropped again when the check after it fails.
 
     InvalidInput for a backup of the other kind, an existing SQLite target or a PostgreSQL target
     that already holds tables.
@@ -171,6 +179,7 @@ def restore_review(backup: Path, url: str) -> BackupReport:
                 raise InvalidInput(f"{backup}: cannot read the backup ({error})") from None
             restored = open_review(f"sqlite:///{tmp}")
             try:
+                _owner_of(restored, actor)
                 events, head = _ledger(restored)
             finally:
                 restored.close()
@@ -192,14 +201,23 @@ def restore_review(backup: Path, url: str) -> BackupReport:
     finally:
         engine.dispose()
     done = subprocess.run(
-        [_pg_tool("pg_restore"), "--no-owner", "--exit-on-error", "--dbname", libpq, str(backup)],
+        [_pg_tool("pg_restore"), "--no-owner", "--exit-on-error", "--single-transaction",
+         "--dbname", libpq, str(backup)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
         raise DatabaseUnavailable(f"pg_restore failed: {done.stderr.strip().splitlines()[-1]}")
     restored = open_review(url)
     try:
+        _owner_of(restored, actor)
         events, head = _ledger(restored)
+    except BaseException:
+        from sqlalchemy import text
+
+        with restored.engine.begin() as conn:  # the restore is refused: take it back out
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        raise
     finally:
         restored.close()
     return BackupReport(backup, backup.stat().st_size, events, head, kind)
