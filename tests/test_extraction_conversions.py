@@ -264,3 +264,32 @@ def test_results_are_frozen_and_carry_their_provenance() -> None:
     assert hash(result) == hash(cv.mean_sd_from_median_iqr(4.0, 1.0, 10.0, 30))
     with pytest.raises(KeyError):
         _ = cv.sd_from_se(1.0, 4).mean
+
+
+# --------------------------------------------------------------------------- R as a live oracle
+
+
+def test_quantiles_agree_with_r() -> None:
+    """The t and normal quantiles behind the conversions, against R's qt/qnorm (an independent
+    implementation). metafor's conv.fivenum (metafor >= 4.0) would check Luo/Wan directly, but the
+    R here may be older; the formulas themselves are pinned to published outputs above."""
+    import shutil
+    import subprocess
+
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        pytest.skip("Rscript is not installed: the R oracle cannot run")
+    script = (
+        "cat(sprintf('%.10f', c(qt(0.975, 24), qt(1 - 0.008/2, 45), qt(0.95, 9),"
+        " 2*qnorm((30 - 0.375)/(30 + 0.25)), 2*qnorm((0.75*29 - 0.125)/(29 + 0.25)),"
+        " 2*qnorm(0.975))), sep='\\n')"
+    )
+    out = subprocess.run([rscript, "-e", script], capture_output=True, text=True, check=True)
+    t24, t45, t9_90, xi30, eta29, z = (float(v) for v in out.stdout.split())
+    assert math.sqrt(25) * 1.0 / cv.sd_from_ci(0.0, 1.0, 25).sd == pytest.approx(2 * t24, rel=1e-9)
+    assert cv.sd_from_p_of_difference(3.8, 0.008, 25, 22)["t"] == pytest.approx(t45, rel=1e-9)
+    ninety = cv.sd_from_ci(0.0, 1.0, 10, level=0.90)
+    assert math.sqrt(10) / ninety.sd == pytest.approx(2 * t9_90, rel=1e-9)
+    assert cv.wan_range_divisor(30) == pytest.approx(xi30, rel=1e-9)
+    assert cv.wan_iqr_divisor(29) == pytest.approx(eta29, rel=1e-9)
+    assert math.sqrt(400) / cv.sd_from_ci(0.0, 1.0, 400).sd == pytest.approx(z, rel=1e-9)
