@@ -7,7 +7,7 @@ The layouts are excerpts (first rows, values unchanged) of real Engauge exports:
 - ALL_PER_LINE with one curve: ``test/cartesian_linear_log.csv`` of the same repository.
 - ONE_PER_LINE, a header per curve and blank lines between the blocks, curves named by the user
   (compressor speeds): ``ccp/tests/data/normal-head.csv`` of petrobras/ccp (commit 29557522),
-  whose reader documents the Engauge export settings that produced it.
+  read there by ``ccp``'s Engauge loader.
 """
 
 from __future__ import annotations
