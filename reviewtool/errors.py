@@ -83,3 +83,8 @@ class DatabaseUnavailable(ReviewtoolError):
     read-only or damaged. The message names the database and gives the driver's first line."""
 
     exit_code = 9
+
+
+class ConcurrentChange(AlreadyExists):
+    """Someone else changed the same thing at the same moment (a unique row both tried to write,
+    a serialization failure or deadlock on PostgreSQL): nothing of this command was written."""

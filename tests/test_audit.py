@@ -197,3 +197,21 @@ def test_hash_depends_on_every_field() -> None:
         changed[key] = 2 if key == "seq" else f"{base[key]}x"
         assert event_hash(GENESIS, **changed) != reference  # type: ignore[arg-type]
     assert event_hash("1" * 64, **base) != reference  # type: ignore[arg-type]
+
+
+def test_a_unique_row_written_twice_is_a_concurrent_change_in_words(fresh_review: Review) -> None:
+    """The loser of a race on SQLite or PostgreSQL gets one line in the field's words, and nothing
+    of its transaction is kept (issue 14, item 5; the live PostgreSQL race is in test_postgres)."""
+    from reviewtool.errors import ConcurrentChange
+
+    with pytest.raises(ConcurrentChange) as caught, fresh_review.transaction() as session:
+        set_setting(session, actor="alice", key="screening.reviewers_required", value="1")
+        session.execute(
+            text("INSERT INTO member (name, active, added_at) VALUES ('bob', 1, '2026-01-01')")
+        )
+        session.flush()
+    assert str(caught.value).startswith("a member of that name was just added by someone else")
+    assert "nothing of this command was written" in str(caught.value)
+    with fresh_review.reading() as session:
+        assert [e.action for e in audit.list_events(session)][-1] == "member-added"
+        assert audit.verify(session).ok

@@ -211,3 +211,56 @@ def test_backup_and_restore_on_postgres(pg_server: str, pg_url: str, tmp_path: P
     original = rows(pg_url)
     assert original["audit_event"] and original["member"]
     assert rows(target) == original
+
+
+def test_a_write_that_loses_a_race_is_one_line_on_postgres(pg_url: str) -> None:
+    """Issue 14, item 5: two people writing the same unique row at once. The loser's insert waits
+    on the winner's uncommitted row, then fails with a unique violation: that is a
+    ConcurrentChange saying what happened, not an IntegrityError traceback."""
+    import threading
+    import time
+
+    from reviewtool.errors import ConcurrentChange
+
+    review = init_review(pg_url, title="MSC review", owner="alice")
+    winner = create_engine(pg_url)
+    outcome: dict[str, BaseException] = {}
+
+    def loser() -> None:
+        try:
+            with review.transaction() as session:
+                add_member(session, actor="alice", name="zed", roles=[Role.REVIEWER])
+        except BaseException as error:  # noqa: BLE001 - the test inspects it
+            outcome["error"] = error
+
+    with winner.connect() as conn:
+        tx = conn.begin()
+        conn.execute(
+            text(
+                "INSERT INTO member (name, active, added_at) "
+                "VALUES ('zed', true, '2026-11-29T00:00:00.000000Z')"
+            )
+        )
+        thread = threading.Thread(target=loser)
+        thread.start()
+        with winner.connect() as watch:  # wait until the loser is blocked on the winner's row
+            for _ in range(200):
+                waiting = watch.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                ).scalar_one()
+                if waiting:
+                    break
+                time.sleep(0.05)
+        assert waiting, "the second writer never waited on the first"
+        tx.commit()
+        thread.join(timeout=30)
+    winner.dispose()
+    error = outcome.get("error")
+    assert isinstance(error, ConcurrentChange), repr(error)
+    assert str(error).startswith("a member of that name was just added by someone else in ")
+    assert error.exit_code == 4
+    with review.reading() as session:
+        assert [m.name for m in list_members(session)] == ["alice", "zed"]
+        # zed came in behind the tool's back (the winner wrote SQL): verify names that row
+        assert any("member" in p for p in audit.verify(session).problems)
+    review.close()

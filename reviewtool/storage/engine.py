@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
-from reviewtool.errors import DatabaseUnavailable, InvalidInput
+from reviewtool.errors import ConcurrentChange, DatabaseUnavailable, InvalidInput
 
 BUSY_TIMEOUT_MS = 30_000
 # Execution option read by the "begin" hook; read-only sessions ask for a deferred transaction so
@@ -39,17 +39,66 @@ def display_name(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def database_error(error: BaseException, where: str = "") -> DatabaseUnavailable | None:
+#: What a concurrent change that won the race means, by the unique constraint the loser hit
+#: (prefix of its name); told to the person whose change was refused.
+CONCURRENT_WORDS: tuple[tuple[str, str], ...] = (
+    ("uq_screening_resolution", "this conflict was just resolved by someone else"),
+    ("uq_screening_decision", "a vote of yours on this was just recorded in another window"),
+    ("uq_member_name", "a member of that name was just added by someone else"),
+    ("uq_dedup_pair", "this pair was just recorded by another run or person"),
+)
+_SERIALIZATION = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+def concurrent_change(error: BaseException, where: str = "") -> ConcurrentChange | None:
+    """The one-line error for a write that lost a race with another person's, or None.
+
+    A unique violation (IntegrityError: SQLite "UNIQUE constraint failed", PostgreSQL 23505) on a
+    row the tool writes after checking it is absent can only mean someone else wrote it in
+    between; a PostgreSQL serialization failure (40001) or deadlock (40P01) likewise. The message
+    says what happened in the field's words where the constraint is known, and that nothing of
+    this command was written (the transaction was rolled back).
+    """
+    if not isinstance(error, exc.DBAPIError):
+        return None
+    orig = error.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    detail = str(orig if orig is not None else error)
+    unique = isinstance(error, exc.IntegrityError) and (
+        code == "23505" or "UNIQUE constraint failed" in detail
+    )
+    if not unique and code not in _SERIALIZATION:
+        return None
+    said = "someone else changed the same thing at the same moment"
+    diag = getattr(orig, "diag", None)
+    constraint = str(getattr(diag, "constraint_name", "") or "")
+    for prefix, words in CONCURRENT_WORDS:
+        if constraint.startswith(prefix) or prefix.removeprefix("uq_") in detail.replace(".", "_"):
+            said = words
+            break
+    named = f" in {where}" if where else ""
+    return ConcurrentChange(
+        f"{said}{named}; nothing of this command was written: look again and retry if still needed"
+    )
+
+
+def database_error(
+    error: BaseException, where: str = ""
+) -> DatabaseUnavailable | ConcurrentChange | None:
     """The one-line error for a database that cannot be used, or None when ``error`` is not that.
 
     "Cannot be used" is what the DB-API calls an OperationalError or InterfaceError (server down or
     refusing, connection lost, file locked past the busy timeout, read-only, disk full) or a plain
     DatabaseError (SQLite: "file is not a database", "database disk image is malformed").
-    IntegrityError, ProgrammingError and the like are faults in reviewtool, not in the database,
-    so they are left alone. The driver's first line is kept (psycopg adds hints on later lines).
+    A write that lost a race with another person's is a ``ConcurrentChange`` (``concurrent_change``).
+    Other IntegrityErrors, ProgrammingError and the like are faults in reviewtool, not in the
+    database, so they are left alone. The driver's first line is kept (psycopg adds hints on later lines).
     """
     if not isinstance(error, exc.DBAPIError):
         return None
+    lost_race = concurrent_change(error, where)
+    if lost_race is not None:
+        return lost_race
     if not isinstance(error, exc.OperationalError | exc.InterfaceError) and (
         type(error) is not exc.DatabaseError
     ):
