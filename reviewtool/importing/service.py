@@ -122,7 +122,8 @@ def import_files(
     detected, and a guessed legacy code page is reported in the batch's warnings.
     ``progress(file_name, records_so_far)`` is called while a file is parsed.
     """
-    require(session, actor, Action.IMPORT_RECORDS)
+    importer = require(session, actor, Action.IMPORT_RECORDS)
+    assert importer.id is not None
     if not source.strip():
         raise InvalidInput("--source must name the database searched, e.g. 'MEDLINE (PubMed)'")
     searched = _check_date(searched_on)
@@ -193,7 +194,7 @@ def import_files(
             source=source.strip(),
             searched_on=searched,
             query=query,
-            imported_by=actor,
+            imported_by_id=importer.id,
             imported_at=now,
             record_count=len(item.parsed.citations),
             bad_records=json.dumps(item.bad, ensure_ascii=False),

@@ -130,12 +130,17 @@ def batch_snapshot(batch: ImportBatch, digest: str) -> dict[str, Any]:
     }
 
 
-def pair_snapshot(pair: DedupPair | Mapping[str, Any]) -> dict[str, Any]:
-    """What the ledger records of a candidate pair (a row or a dict of its columns)."""
-    fields = ("record_a", "record_b", "status", "decided_by")
-    if isinstance(pair, Mapping):
-        return {k: pair.get(k) for k in fields}
-    return {k: getattr(pair, k) for k in fields}
+def pair_snapshot(pair: DedupPair | Mapping[str, Any], names: Mapping[int, str]) -> dict[str, Any]:
+    """What the ledger records of a candidate pair (a row or a dict of its columns, with
+    ``decided_by_id``): its records, status and who decided it, by name (``names``: member id ->
+    name, as ``member_names`` gives; the ledger has named people since schema 0001)."""
+    get = pair.get if isinstance(pair, Mapping) else lambda k: getattr(pair, k)
+    return {
+        "record_a": get("record_a"),
+        "record_b": get("record_b"),
+        "status": get("status"),
+        "decided_by": member_name(names, get("decided_by_id")),
+    }
 
 
 def _record_rows(session: Session, batch_id: int | None = None) -> dict[int, list[tuple[Any, ...]]]:
@@ -370,3 +375,25 @@ def json_or_text(value: str) -> Any:
 def member_names(session: Session) -> dict[int, str]:
     """Member id -> name (the ledger names people; the tables hold ids)."""
     return {mid: name for mid, name in session.exec(select(Member.id, Member.name)).all() if mid}
+
+
+def member_name(names: Mapping[int, str], member_id: int | None) -> str | None:
+    """The name of member ``member_id`` for a snapshot: None for None, ``#<id>`` for an id that
+    names no member (only an edit behind the tool's back writes one, and it then differs from
+    every name the ledger holds)."""
+    if member_id is None:
+        return None
+    return names.get(member_id, f"#{member_id}")
+
+
+def who_names(
+    session: Session, column: Any, key: Any, ids: Collection[str] | None
+) -> Iterator[tuple[str, Any]]:
+    """A ``who`` reader (see ``StateReader``) over a ``<verb>_by_id`` column: (str(key), the
+    member's name) for every row, or for the rows whose key is in ``ids``. ``member`` is joined
+    (outer, so a row whose id names nobody is read as ``#<id>`` and fails the comparison)."""
+    query = select(key, column, Member.name).outerjoin(Member, col(Member.id) == column)
+    for part in [None] if ids is None else list(chunks(int_ids(ids))):
+        chunk = query if part is None else query.where(col(key).in_(part))
+        for row_id, member_id, name in stream(session, chunk):
+            yield str(row_id), name if name is not None else member_name({}, member_id)

@@ -32,7 +32,8 @@ register_state(
 declare_unchecked(
     "study_link",
     {
-        "linked_by": "a copy for listings; the study event's actor is the audited one",
+        "linked_by_id": "who linked it, for listings: the member whose name is the "
+        "study-changed event's actor, the audited one",
         "linked_at": "a copy for listings; the study event's time is the audited one",
     },
 )
