@@ -24,7 +24,7 @@ from reviewtool.domain import Action, CitationIn
 from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
 from reviewtool.importing.detect import FORMATS, check_encoding
 from reviewtool.importing.parsers import ParsedFile, parse_bytes
-from reviewtool.storage.models import ImportBatch, Record
+from reviewtool.storage.models import ImportBatch, Member, Record
 from reviewtool.storage.references import new_references
 from reviewtool.storage.snapshots import batch_state
 
@@ -305,8 +305,8 @@ def list_records(
 
 
 def record_detail(session: Session, record_id: int) -> dict[str, Any]:
-    """Everything stored about one record, for `records show`: its batch and source, every
-    normalised field (authors and keywords as lists, ``extra`` as a dict), its group, and the raw
+    """Everything stored about one record, for `records show`: its batch, source and who imported
+    it (``imported_by``, the member's name), every normalised field (authors and keywords as lists, ``extra`` as a dict), its group, and the raw
     text as it stood in the file. No votes: those are the screening screen's, under blinding.
 
     NotFound names the id.
@@ -315,6 +315,7 @@ def record_detail(session: Session, record_id: int) -> dict[str, Any]:
     if record is None:
         raise NotFound(f"no record {record_id}; see `reviewtool records list`")
     batch = session.get(ImportBatch, record.batch_id)
+    importer = session.get(Member, batch.imported_by_id) if batch else None
     group_id = record.duplicate_of or record_id
     members = sorted(
         r
@@ -332,6 +333,7 @@ def record_detail(session: Session, record_id: int) -> dict[str, Any]:
         "file_name": batch.file_name if batch else None,
         "line": record.line,
         "source": batch.source if batch else None,
+        "imported_by": importer.name if importer else None,
         "source_key": record.source_key,
         "title": record.title,
         "authors": json.loads(record.authors or "[]"),
