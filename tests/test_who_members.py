@@ -84,13 +84,13 @@ def _who_by_member(engine: Engine) -> dict[tuple[str, object], str | None]:
 
 def build_varied(url: str, work: Path) -> None:
     """The coverage test's review (``tests/ledger_builder.py``: rows in every table), then bob
-    imports a batch, runs deduplication, rejects a pair, splits the study and runs an analysis,
-    so the who-columns name different people."""
+    imports a batch, runs deduplication, rejects a pair, takes reference 5 out of alice's study
+    and links it back, and runs an analysis, so the who-columns name different people."""
     from reviewtool.analysis.service import run_analysis
     from reviewtool.dedup.service import decide_pair, run_dedup
     from reviewtool.importing.service import import_files
     from reviewtool.storage import open_review
-    from reviewtool.studies.service import split
+    from reviewtool.studies.service import link, unlink
     from tests.ledger_builder import build_populated
 
     build_populated(url, work, OUTCOMES)
@@ -104,7 +104,9 @@ def build_varied(url: str, work: Path) -> None:
     with review.transaction() as s:
         decide_pair(s, actor="bob", decision="reject", records=(4, 5), note="two cohorts")
     with review.transaction() as s:
-        split(s, actor="bob", study=1)
+        unlink(s, actor="bob", report=5)
+    with review.transaction() as s:
+        link(s, actor="bob", report=5, study=1)
     with review.transaction() as s:
         run_analysis(s, actor="bob", data_path=OUTCOMES, name="second")
     review.close()
@@ -193,11 +195,11 @@ def test_a_0007_review_upgrades_in_place_naming_each_member_as_before(
     assert {k: v for k, v in before.items() if k[0] not in ("dedup_pair", "study_link")} == (
         VARIED_WHO
     )
-    # bob rejected the pair of records 4 and 5 (flagged by bob: the pair nobody decided before);
-    # the study links alice made went when bob split the study.
+    # bob rejected the pair of records 4 and 5 (flagged by bob: the pair nobody decided before),
+    # and linked reference 5 into study 1 again after taking it out of it.
     decided = {k: v for k, v in before.items() if k[0] == "dedup_pair" and v is not None}
     assert set(decided.values()) == {"bob"} and len(decided) >= 1
-    assert not [k for k in before if k[0] == "study_link"]
+    assert [v for k, v in before.items() if k[0] == "study_link"] == ["bob"]
     report = _verify(url)
     assert report.ok, report.problems
     engine = make_engine(url)
@@ -285,6 +287,10 @@ def test_verify_sees_an_import_batch_given_to_another_member(varied: Path, tmp_p
             "UPDATE dedup_pair SET decided_by_id = (SELECT id FROM member WHERE name = 'carol') "
             "WHERE decided_by_id IS NOT NULL",
             "dedup_pair ",
+        ),
+        (
+            "UPDATE study_link SET linked_by_id = (SELECT id FROM member WHERE name = 'alice')",
+            "study_link 5: the table says 'alice' made the last change",
         ),
     ],
 )

@@ -237,8 +237,12 @@ class StateReader:
         vote), a reader of every row (see ``HistoryRead``). A full verify reads the kind with it
         alone: the rows against every snapshot the ledger holds for the entity, in order, and the
         current row against the last one.
-    :ivar who: for a table that names who made the last change (``recorded_by`` ...), a reader of
-        (entity_id, that name); verify compares it with the actor of the entity's last event.
+    :ivar who: for a table that names who made the last change (``recorded_by_id`` ...), a reader
+        of (entity_id, that member's name); verify compares it with the actor of the entity's last
+        event.
+    :ivar who_in_state: the kind is changed only through other events' ``state`` (a study link by
+        ``study-changed``), each change made by that event's actor: ``who`` is compared with it.
+        Otherwise a change listed in another entity's event leaves who made it unknown.
     """
 
     entity_type: str
@@ -246,6 +250,7 @@ class StateReader:
     covers: Mapping[str, tuple[str, ...]]
     history: HistoryRead | None = None
     who: StateRead | None = None
+    who_in_state: bool = False
 
 
 STATE_READERS: dict[str, StateReader] = {}
@@ -260,9 +265,11 @@ def register_state(
     covers: Mapping[str, Iterable[str]],
     history: HistoryRead | None = None,
     who: StateRead | None = None,
+    who_in_state: bool = False,
 ) -> None:
     """Register the reader of ``entity_type`` and the ``{table: columns}`` its snapshots cover
-    (``history``, ``who``: see ``StateReader``; ``who`` columns belong in ``covers`` too).
+    (``history``, ``who``, ``who_in_state``: see ``StateReader``; ``who`` columns belong in
+    ``covers`` too).
 
     Raises ValueError when another reader already claims ``entity_type``.
     """
@@ -270,7 +277,7 @@ def register_state(
     if existing is not None and existing.read is not read:
         raise ValueError(f"two state readers for entity type {entity_type!r}")
     fixed = {table: tuple(columns) for table, columns in covers.items()}
-    STATE_READERS[entity_type] = StateReader(entity_type, read, fixed, history, who)
+    STATE_READERS[entity_type] = StateReader(entity_type, read, fixed, history, who, who_in_state)
     for table, columns in fixed.items():
         for column in columns:
             COLUMN_COVERAGE.setdefault((table, column), f"checked by {entity_type}")
