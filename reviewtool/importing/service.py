@@ -306,8 +306,9 @@ def list_records(
 
 def record_detail(session: Session, record_id: int) -> dict[str, Any]:
     """Everything stored about one record, for `records show`: its batch, source and who imported
-    it (``imported_by``, the member's name), every normalised field (authors and keywords as lists, ``extra`` as a dict), its group, and the raw
-    text as it stood in the file. No votes: those are the screening screen's, under blinding.
+    it (``imported_by``, the member's name), every normalised field (authors and keywords as
+    lists, ``extra`` as a dict), its group, and the raw text as it stood in the file. No votes:
+    those are the screening screen's, under blinding.
 
     NotFound names the id.
     """
