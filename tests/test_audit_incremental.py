@@ -149,7 +149,12 @@ def test_a_superseded_vote_deleted_fails_the_full_verify(db: Path) -> None:
 
 def test_who_recorded_a_full_text_changed_fails_verify(db: Path) -> None:
     recorded = _event_of(db, "fulltext_report", "1")
-    _sql(db, "UPDATE fulltext_report SET recorded_by = 'bob' WHERE record_id = 1")
+    # The table holds a member id (schema 0008); verify names the member, as the ledger does.
+    _sql(
+        db,
+        "UPDATE fulltext_report SET recorded_by_id = (SELECT id FROM member WHERE name = 'bob') "
+        "WHERE record_id = 1",
+    )
     assert _verify(db).problems == [
         "fulltext_report 1: the table says 'bob' made the last change, but event "
         f"#{recorded} was written by 'alice'"

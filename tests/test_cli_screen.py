@@ -222,7 +222,7 @@ def test_records_show_prints_the_raw_text_and_no_key_none(db: str, tmp_path: Pat
     shown = run(db, "records", "show", "1", "--as", "alice")
     assert shown.exit_code == 0
     lines = [line.rstrip() for line in shown.stdout.splitlines()]
-    assert "record: 1 · batch 1 (MEDLINE, refs.ris line 1) · key K1" in lines
+    assert "record: 1 · batch 1 (MEDLINE, refs.ris line 1, imported by alice) · key K1" in lines
     raw = lines.index("raw text, as in the file:")
     assert lines[raw + 1 : raw + 6] == [
         "TY  - JOUR",
@@ -236,5 +236,5 @@ def test_records_show_prints_the_raw_text_and_no_key_none(db: str, tmp_path: Pat
     assert run(db, "import", str(keyless), "--source", "X", "--as", "alice").exit_code == 0
     shown = run(db, "records", "show", "4", "--as", "alice").stdout
     assert "key None" not in shown and "None" not in shown
-    assert "record: 4 · batch 2 (X, keyless.ris line 1)\n" in shown
+    assert "record: 4 · batch 2 (X, keyless.ris line 1, imported by alice)\n" in shown
     assert "TI  - No key here" in shown

@@ -84,12 +84,13 @@ def test_a_run_writes_one_event_per_connected_set(review: Review) -> None:
         assert not set(state["record_duplicate"]) & set(seen_records)
         seen_pairs.update(state["dedup_pair"])
         seen_records.update(state["record_duplicate"])
+    assert all(p.decided_by_id is None for p in pairs.values())
     assert seen_pairs == {
         str(i): {
             "record_a": p.record_a,
             "record_b": p.record_b,
             "status": p.status,
-            "decided_by": p.decided_by,
+            "decided_by": None,  # a run decides nothing for a person
         }
         for i, p in pairs.items()
     }
@@ -186,7 +187,7 @@ def _dedup_state(review: Review, since: int) -> dict[str, object]:
     """Pairs, groups and the events after ``since``, without the clock."""
     with review.reading() as session:
         pairs = [
-            (p.id, p.record_a, p.record_b, p.status, p.decided_by, p.note)
+            (p.id, p.record_a, p.record_b, p.status, p.decided_by_id, p.note)
             for p in session.exec(select(DedupPair).order_by(DedupPair.id)).all()  # type: ignore[arg-type]
         ]
         groups = {r.id: r.duplicate_of for r in session.exec(select(Record)).all()}

@@ -15,7 +15,7 @@ from reviewtool import audit
 from reviewtool.errors import AlreadyExists, InvalidInput, ParseError, PermissionDenied
 from reviewtool.importing.service import import_files, list_records
 from reviewtool.storage import Review
-from reviewtool.storage.models import ImportBatch, Record
+from reviewtool.storage.models import ImportBatch, Member, Record
 
 FORMATS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "formats"
 EXPORTS = Path(__file__).resolve().parents[1] / "sample_project" / "exports"
@@ -70,7 +70,9 @@ def test_import_keeps_provenance_raw_text_and_normalised_fields(
     with fresh_review.reading() as session:
         batch = session.get(ImportBatch, report.batch_id)
         assert batch is not None
-        assert (batch.source, batch.searched_on, batch.query, batch.imported_by) == (
+        importer = session.get(Member, batch.imported_by_id)
+        assert importer is not None
+        assert (batch.source, batch.searched_on, batch.query, importer.name) == (
             "MEDLINE (PubMed)",
             "2021-09-15",
             "mesenchymal AND liver",

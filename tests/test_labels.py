@@ -185,13 +185,17 @@ def test_records_show_prints_the_record_whole_without_votes(
     assert lines[0] == "Trial 1 of stem cells"
     assert "Abstract 1." in lines
     assert "labels: check dose" in lines
-    assert any(line.startswith("record: 1 · batch 1 (MEDLINE, three.ris line 1)") for line in lines)
+    assert any(
+        line.startswith("record: 1 · batch 1 (MEDLINE, three.ris line 1, imported by alice)")
+        for line in lines
+    )
     assert "animal study" not in shown.stdout and "exclude" not in shown.stdout  # no votes
     detail = json.loads(_cli(db, "records", "show", "1", "--as", "bob", "-f", "json").stdout)
-    assert (detail["title"], detail["abstract"], detail["year"]) == (
+    assert (detail["title"], detail["abstract"], detail["year"], detail["imported_by"]) == (
         "Trial 1 of stem cells",
         "Abstract 1.",
         2020,
+        "alice",
     )
     assert detail["raw"].startswith("TY  - JOUR\nID  - L1\nTI  - Trial 1 of stem cells")
     missing = _cli(db, "records", "show", "42", "--as", "bob")

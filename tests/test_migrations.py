@@ -77,11 +77,8 @@ def test_opening_a_missing_file_or_a_foreign_database(tmp_path: Path) -> None:
 
 
 def test_older_database_is_backed_up_upgraded_and_audited(review_url: str, tmp_path: Path) -> None:
-    from alembic import command
-
     review = init_review(review_url, title="T", owner="alice")
-    with review.engine.begin() as conn:
-        command.downgrade(schema.alembic_config(conn), schema.REVISIONS[0])
+    schema.downgrade(review.engine, schema.REVISIONS[0])
     assert schema.current_revision(review.engine) == schema.REVISIONS[0]
     review.close()
 
@@ -123,7 +120,6 @@ def test_a_0004_review_with_a_resolution_upgrades_to_head_and_still_verifies(
 ) -> None:
     """A resolution recorded before 0005 keeps its ledger snapshot (no ``contested`` key): the
     review upgrades, verifies, and the resolution can still be contested afterwards."""
-    from alembic import command
     from sqlmodel import select
 
     from reviewtool.domain import Role
@@ -144,8 +140,7 @@ def test_a_0004_review_with_a_resolution_upgrades_to_head_and_still_verifies(
         record_decision(session, actor="bob", record_id=1, stage="tiab", decision="exclude")
     with review.transaction() as session:
         resolve_conflict(session, actor="carol", record_id=1, stage="tiab", decision="include")
-    with review.engine.begin() as conn:
-        command.downgrade(schema.alembic_config(conn), "0004")
+    schema.downgrade(review.engine, "0004")
     with review.engine.connect() as conn:
         columns = [row[1] for row in conn.execute(text("PRAGMA table_info(screening_resolution)"))]
     assert "contested_at" not in columns

@@ -264,3 +264,48 @@ def test_a_write_that_loses_a_race_is_one_line_on_postgres(pg_url: str) -> None:
         # zed came in behind the tool's back (the winner wrote SQL): verify names that row
         assert any("member" in p for p in audit.verify(session).problems)
     review.close()
+
+
+def test_who_columns_migrate_to_members_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    """Migration 0008's data path on PostgreSQL: a review written by today's code, taken back to
+    0007 (names as text), upgrades in place naming the same member in every row, and verifies; a
+    name that is no member stops the upgrade and leaves the database at 0007."""
+    from reviewtool.errors import SchemaError
+    from reviewtool.storage.engine import make_engine
+    from tests.test_who_members import VARIED_WHO, _who_as_text, _who_by_member, build_varied
+
+    build_varied(pg_url, tmp_path)
+    engine = make_engine(pg_url)
+    schema.downgrade(engine, "0007")
+    before = _who_as_text(engine)
+    assert {k: v for k, v in before.items() if k[0] not in ("dedup_pair", "study_link")} == (
+        VARIED_WHO
+    )
+    with engine.begin() as conn:  # a name written outside reviewtool
+        conn.execute(text("UPDATE import_batch SET imported_by = 'mallory' WHERE id = 3"))
+    with pytest.raises(SchemaError, match=r"import_batch row 3: imported_by 'mallory': not a"):
+        open_existing(pg_url)
+    assert schema.current_revision(engine) == "0007"
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE import_batch SET imported_by = 'bob' WHERE id = 3"))
+    engine.dispose()
+
+    review = open_existing(pg_url)
+    assert schema.current_revision(review.engine) == schema.HEAD
+    assert _who_by_member(review.engine) == before
+    with review.reading() as session:
+        report = audit.verify(session)
+        assert report.ok, report.problems
+    with review.engine.begin() as conn:  # and an edit of a who-column is still seen
+        conn.execute(
+            text(
+                "UPDATE import_batch SET imported_by_id = "
+                "(SELECT id FROM member WHERE name = 'carol') WHERE id = 3"
+            )
+        )
+    with review.reading() as session:
+        problems = audit.verify(session).problems
+    review.close()
+    assert len(problems) == 1 and problems[0].startswith(
+        "import_batch 3: the table says 'carol' made the last change"
+    )

@@ -11,7 +11,7 @@ from tui_keys import burst, settle
 from reviewtool import audit
 from reviewtool.dedup.service import review_queue
 from reviewtool.review.service import open_existing
-from reviewtool.storage.models import DedupPair
+from reviewtool.storage.models import DedupPair, Member
 from reviewtool.tui.dedup_review import DIFF_STYLE, DedupReviewApp, render_record
 
 EXPORTS = Path(__file__).resolve().parents[1] / "sample_project" / "exports"
@@ -43,7 +43,9 @@ async def test_keys_reject_skip_and_confirm(sample_review_url: str) -> None:
     with review.reading() as session:
         first = session.get(DedupPair, queued[0])
         second = session.get(DedupPair, queued[1])
-        assert first is not None and (first.status, first.decided_by) == ("rejected", "bob")
+        assert first is not None and first.decided_by_id is not None
+        decider = session.get(Member, first.decided_by_id)
+        assert (first.status, decider and decider.name) == ("rejected", "bob")
         assert second is not None and second.status == "pending"
         assert [e.actor for e in audit.list_events(session, action="dedup-decision")] == ["bob"]
         assert audit.verify(session).ok
@@ -60,7 +62,7 @@ async def test_refused_person_sees_an_error_and_nothing_changes(sample_review_ur
         statuses = {
             p.status
             for p in session.exec(
-                select(DedupPair).where(col(DedupPair.decided_by).is_not(None))
+                select(DedupPair).where(col(DedupPair.decided_by_id).is_not(None))
             ).all()
         }
         refused = audit.list_events(session, action="access-refused")

@@ -13,8 +13,8 @@ from reviewtool.storage.snapshots import (
     declare_unchecked,
     int_ids,
     json_or_text,
-    only,
     register_state,
+    who_names,
 )
 
 
@@ -45,8 +45,7 @@ def _runs(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, 
 
 
 def _runners(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
-    rows = session.exec(select(AnalysisRun.id, AnalysisRun.run_by)).all()
-    yield from only(ids, ((str(run_id), who) for run_id, who in rows))
+    yield from who_names(session, AnalysisRun.run_by_id, AnalysisRun.id, ids)
 
 
 register_state(
@@ -61,7 +60,7 @@ register_state(
             "input_sha256",
             "input_source",
             "results",
-            "run_by",
+            "run_by_id",
         ),
     },
 )

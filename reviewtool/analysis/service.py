@@ -56,7 +56,7 @@ from reviewtool.csvfiles import safe_writer, spreadsheet_safe
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound, ParseError
 from reviewtool.storage import queries
-from reviewtool.storage.models import AnalysisRun
+from reviewtool.storage.models import AnalysisRun, Member
 from reviewtool.storage.snapshots import analysis_run_snapshot
 
 KEY_COLUMNS = ("study", "outcome", "time_point")
@@ -317,7 +317,7 @@ class ExportReport:
 
 @dataclass(frozen=True)
 class RunView:
-    """A stored analysis run as the CLI shows it."""
+    """A stored analysis run as the CLI shows it (``run_by``: the member's name)."""
 
     id: int
     name: str
@@ -360,12 +360,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(_json_clean(value), ensure_ascii=False, allow_nan=False)
 
 
-def _view(run: AnalysisRun) -> RunView:
+def _view(run: AnalysisRun, run_by: str) -> RunView:
     assert run.id is not None
     return RunView(
         id=run.id,
         name=run.name,
-        run_by=run.run_by,
+        run_by=run_by,
         run_at=run.run_at,
         settings=json.loads(run.settings),
         input_sha256=run.input_sha256,
@@ -392,7 +392,8 @@ def run_analysis(
     settings. Exporting is a separate step (:func:`export_run`, in a read session) so that
     drawing plots never holds the review's write lock.
     """
-    require(session, actor, Action.ANALYSE, doing="run an analysis")
+    runner = require(session, actor, Action.ANALYSE, doing="run an analysis")
+    assert runner.id is not None
     name = name.strip()
     if not name:
         raise InvalidInput("a run needs a name (--name)")
@@ -436,7 +437,7 @@ def run_analysis(
     results = {"source": table.path, "analyses": [a.to_dict() for a in analyses]}
     run = AnalysisRun(
         name=name,
-        run_by=actor,
+        run_by_id=runner.id,
         run_at=audit.log.utc_now(),
         settings=_dumps(stored_settings),
         input_sha256=table.sha256,
@@ -449,21 +450,32 @@ def run_analysis(
     audit.record(
         session, actor, AnalysisRunRecorded(run_id=run.id, after=analysis_run_snapshot(run))
     )
-    return _view(run)
+    return _view(run, runner.name)
+
+
+def _runs_with_names(session: Session, run_id: int | None = None) -> list[RunView]:
+    """Stored runs, oldest first, each with its runner's name (``member`` joined)."""
+    query = (
+        select(AnalysisRun, Member.name)
+        .join(Member, col(Member.id) == col(AnalysisRun.run_by_id))
+        .order_by(col(AnalysisRun.id))
+    )
+    if run_id is not None:
+        query = query.where(AnalysisRun.id == run_id)
+    return [_view(run, name) for run, name in session.exec(query).all()]
 
 
 def list_runs(session: Session) -> list[RunView]:
     """Every stored run, oldest first."""
-    runs = session.exec(select(AnalysisRun).order_by(col(AnalysisRun.id))).all()
-    return [_view(r) for r in runs]
+    return _runs_with_names(session)
 
 
 def get_run(session: Session, run_id: int) -> RunView:
     """The stored run ``run_id``; :class:`NotFound` when there is none."""
-    run = session.get(AnalysisRun, run_id)
-    if run is None:
+    found = _runs_with_names(session, run_id)
+    if not found:
         raise NotFound(f"no analysis run {run_id}; `reviewtool analyze runs` lists them")
-    return _view(run)
+    return found[0]
 
 
 def export_run(

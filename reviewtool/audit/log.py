@@ -342,6 +342,8 @@ class _Replay:
         self.actors: dict[str, dict[str, tuple[str, int]]] = {
             kind: {} for kind, reader in kinds.items() if reader.who is not None
         }
+        # ... of which those whose changes in another event's ``state`` are made by its actor.
+        self.actors_in_state = {kind for kind in self.actors if kinds[kind].who_in_state}
 
     def actor(self, seq: int, actor: str, entity_type: str, entity_id: str) -> None:
         """Note who wrote the event about ``entity_type`` ``entity_id`` (kinds with ``who``)."""
@@ -360,8 +362,11 @@ class _Replay:
             chain = _fold(chain, digest)
         replayed[entity_id] = digest + tag + chain
 
-    def event(self, seq: int, entity_type: str, entity_id: str, payload_text: str) -> bool:
-        """Take in one event's snapshots; False when its payload is not a JSON object."""
+    def event(
+        self, seq: int, entity_type: str, entity_id: str, payload_text: str, actor: str = ""
+    ) -> bool:
+        """Take in one event's snapshots (written by ``actor``); False when its payload is not a
+        JSON object."""
         if not isinstance(payload_text, str) or not isinstance(entity_id, str):
             return isinstance(payload_text, str)  # (values of another type written with SQL)
         has_after = entity_type in self.state and '"after":' in payload_text
@@ -399,7 +404,9 @@ class _Replay:
                 if kind not in self.state or not isinstance(changes, dict):
                     continue
                 for changed_id, snapshot in changes.items():
-                    if kind in self.actors:  # changed by another entity's event: who is unknown
+                    if kind in self.actors_in_state and snapshot is not None:
+                        self.actors[kind][changed_id] = (actor, seq)
+                    elif kind in self.actors:  # changed by another entity's event: who is unknown
                         self.actors[kind].pop(changed_id, None)
                     self._set(
                         kind, changed_id, _GONE if snapshot is None else _digest(snapshot), tag
@@ -663,7 +670,7 @@ def verify(
                 f"event #{seq} ({action}): content was changed after it was written",
                 plain="an event's content was changed after it was written",
             )
-        if not replay.event(seq, entity_type, entity_id, payload):
+        if not replay.event(seq, entity_type, entity_id, payload, actor):
             report._fail(
                 seq,
                 f"event #{seq}: payload is not valid JSON",

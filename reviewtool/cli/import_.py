@@ -302,7 +302,10 @@ def show(
         out.print(f"[bold]{escape(key)}:[/bold] {escape(str(value))}", highlight=False)
     if detail["labels"]:
         out.print(f"[bold]labels:[/bold] {escape(' · '.join(detail['labels']))}", highlight=False)
-    where = f"batch {detail['batch_id']} ({detail['source']}, {detail['file_name']} line {detail['line']})"
+    where = (
+        f"batch {detail['batch_id']} ({detail['source']}, {detail['file_name']} line "
+        f"{detail['line']}, imported by {detail['imported_by']})"
+    )
     # The key the file gave the record (RIS ID, PMID ...), said only when there is one.
     key = f" · key {escape(detail['source_key'])}" if detail["source_key"] else ""
     out.print(f"[bold]record:[/bold] {record} · {escape(where)}{key}", highlight=False)

@@ -12,12 +12,13 @@ from reviewtool.storage.snapshots import (
     chunks,
     declare_unchecked,
     int_ids,
+    member_names,
     pair_snapshot,
     register_state,
     stream,
 )
 
-_PAIR_FIELDS = ("id", "record_a", "record_b", "status", "decided_by")
+_PAIR_FIELDS = ("id", "record_a", "record_b", "status", "decided_by_id")
 
 
 def _duplicates(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -32,12 +33,14 @@ def _duplicates(session: Session, ids: Collection[str] | None) -> Iterator[tuple
 
 
 def _pairs(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    """Pairs by id; who decided each is named (``decided_by_id`` -> the member's name)."""
+    names = member_names(session)
     query = select(*[getattr(DedupPair, name) for name in _PAIR_FIELDS])
     parts = [None] if ids is None else list(chunks(int_ids(ids)))
     for part in parts:
         chunk = query if part is None else query.where(col(DedupPair.id).in_(part))
         for row in stream(session, chunk):
-            yield str(row[0]), pair_snapshot(dict(zip(_PAIR_FIELDS, row, strict=True)))
+            yield str(row[0]), pair_snapshot(dict(zip(_PAIR_FIELDS, row, strict=True)), names)
 
 
 register_state("record_duplicate", _duplicates, covers={"record": ("id", "duplicate_of")})
@@ -61,7 +64,8 @@ declare_unchecked(
     "dedup_run",
     {
         "id": "a run's settings and counts are in its dedup-run event, hashed; these are copies",
-        "run_by": "a copy for listings; the dedup-run event's actor is the audited one",
+        "run_by_id": "who ran it, for listings: the member whose name is the dedup-run event's "
+        "actor, the audited one",
         "run_at": "a copy for listings; the dedup-run event's time is the audited one",
         "settings": "a copy of the dedup-run event's settings (hashed there)",
         "records": "a copy of the dedup-run event's counts (hashed there)",

@@ -31,7 +31,7 @@ from reviewtool.errors import InvalidInput, NotFound
 from reviewtool.storage.models import DedupPair, DedupRun, ImportBatch, Record
 from reviewtool.storage.queries import dedup_queue_size
 from reviewtool.storage.references import follow_groups
-from reviewtool.storage.snapshots import pair_snapshot
+from reviewtool.storage.snapshots import member_names, pair_snapshot
 
 LINKS = ("merged", "confirmed")
 """Pair statuses that put two records in one group."""
@@ -78,7 +78,7 @@ def _dedup_input(row: Any) -> DedupInput:
 # Column-level reads and bulk writes: at 100k records ORM objects cost more than the matching itself.
 _RECORD_COLUMNS = ("id", "duplicate_of", "authors", "extra", "title", "year", "journal", "volume",
                    "issue", "pages", "doi", "pmid", "abstract", "publication_type")  # fmt: skip
-_PAIR_COLUMNS = ("id", "record_a", "record_b", "score", "status", "decided_by")
+_PAIR_COLUMNS = ("id", "record_a", "record_b", "score", "status", "decided_by_id")
 
 
 def _columns(model: Any, names: tuple[str, ...]) -> Any:
@@ -174,9 +174,10 @@ def _regroup(session: Session, records: list[Any] | None = None) -> Regrouped:
         )
     if changes or requeued:
         session.expire_all()
+    names = member_names(session) if requeued else {}
     return Regrouped(
         changes,
-        {str(p.id): pair_snapshot({**p._asdict(), "status": "pending"}) for p in requeued},
+        {str(p.id): pair_snapshot({**p._asdict(), "status": "pending"}, names) for p in requeued},
     )
 
 
@@ -201,14 +202,15 @@ def run_dedup(
     session: Session, *, actor: str, thresholds: Thresholds | None = None
 ) -> DedupRunReport:
     """Score all records, store merge/review pairs, regroup; a person's earlier decisions stand."""
-    require(session, actor, Action.DEDUPLICATE)
+    runner = require(session, actor, Action.DEDUPLICATE)
+    assert runner.id is not None
     records = _record_rows(session)
     if not records:
         raise InvalidInput("there are no records to deduplicate; import search exports first")
     thresholds = thresholds or Thresholds()
     result = find_duplicates([_dedup_input(r) for r in records], thresholds=thresholds)
     run = DedupRun(
-        run_by=actor,
+        run_by_id=runner.id,
         run_at=audit.log.utc_now(),
         settings=json.dumps(asdict(thresholds)),
         records=len(records),
@@ -274,7 +276,7 @@ def run_dedup(
     session.flush()
     events: list[Event] = [
         DedupRunGroup(run_id=run.id, group_id=group_id, state=state)
-        for group_id, state in _run_groups(touched, changes, records)
+        for group_id, state in _run_groups(touched, changes, records, member_names(session))
     ]
     events.append(
         DedupRunCompleted(run_id=run.id, settings=asdict(thresholds), counts=counts, state=followed)
@@ -284,13 +286,13 @@ def run_dedup(
 
 
 def _run_groups(
-    pairs: list[Any], changes: dict[str, int | None], records: list[Any]
+    pairs: list[Any], changes: dict[str, int | None], records: list[Any], names: dict[int, str]
 ) -> list[tuple[int, dict[str, dict[str, Any]]]]:
     """A run's changes split into the connected sets of records they concern, one per event.
 
     ``pairs`` are the pair rows the run stored or changed, ``changes`` the records whose group
     changed (record id -> its primary, None for a primary or a record left alone) and ``records``
-    the record rows as they were before the run. Returns ``(group_id, state)`` sorted by group id:
+    the record rows as they were before the run; ``names`` member id -> name. Returns ``(group_id, state)`` sorted by group id:
     the set's pairs and records in the ledger's ``state`` shape, and the primary of its largest
     group after the run (ties: the smallest id).
     """
@@ -310,7 +312,7 @@ def _run_groups(
     )
     for pair in pairs:
         sets[uf.find(str(pair.record_a))]["dedup_pair"][str(pair.id)] = pair_snapshot(
-            pair._asdict()
+            pair._asdict(), names
         )
     for rid, target in changes.items():
         sets[uf.find(rid)]["record_duplicate"][rid] = target
@@ -466,7 +468,7 @@ def decide_pair(
 
     Returns the records whose group changed.
     """
-    require(session, actor, Action.DEDUPLICATE)
+    member = require(session, actor, Action.DEDUPLICATE)
     if decision not in ("confirm", "reject"):
         raise InvalidInput(f"decision must be confirm or reject, not {decision!r}")
     if pair_id is not None:
@@ -476,12 +478,12 @@ def decide_pair(
     else:
         raise InvalidInput("name the pair (its id) or its two records")
     pair.status = "confirmed" if decision == "confirm" else "rejected"
-    pair.decided_by = actor
+    pair.decided_by_id = member.id
     pair.decided_at = audit.log.utc_now()
     pair.note = note if note is not None else pair.note
     session.add(pair)
     session.flush()
-    snapshot = {str(pair.id): pair_snapshot(pair)}
+    snapshot = {str(pair.id): pair_snapshot(pair, member_names(session))}
     regrouped = _regroup(session)
     followed = follow_groups(session, audit.log.utc_now())
     record_a = session.get(Record, pair.record_a)
@@ -523,7 +525,10 @@ def flag_duplicate(
             group_id=_group_id(record),
             decision="flag",
             note=note,
-            state={"dedup_pair": {str(pair.id): pair_snapshot(pair)}, "record_duplicate": {}},
+            state={
+                "dedup_pair": {str(pair.id): pair_snapshot(pair, member_names(session))},
+                "record_duplicate": {},
+            },
         ),
     )
     return pair.id
@@ -537,7 +542,7 @@ def undo_group(
 
     Every link inside the group becomes a rejected pair, so later runs keep the records apart.
     """
-    require(session, actor, Action.DEDUPLICATE)
+    member = require(session, actor, Action.DEDUPLICATE)
     named = session.get(Record, group_id)
     if named is not None and named.duplicate_of is not None:
         group_id = named.duplicate_of  # any record of the group names it
@@ -553,12 +558,13 @@ def undo_group(
     changed_pairs: list[DedupPair] = []
     for pair in session.exec(select(DedupPair).where(col(DedupPair.status).in_(LINKS))).all():
         if pair.record_a in ids and pair.record_b in ids:
-            pair.status, pair.decided_by, pair.decided_at = "rejected", actor, now
+            pair.status, pair.decided_by_id, pair.decided_at = "rejected", member.id, now
             pair.note = note or "group undone"
             session.add(pair)
             changed_pairs.append(pair)
     session.flush()
-    snapshots = {str(p.id): pair_snapshot(p) for p in changed_pairs}
+    names = member_names(session)
+    snapshots = {str(p.id): pair_snapshot(p, names) for p in changed_pairs}
     regrouped = _regroup(session)
     followed = follow_groups(session, audit.log.utc_now())
     audit.record(
@@ -647,7 +653,8 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
     All rows or none: an unknown record or decision names the file and line. Returns the row count.
     The person is checked before the file is read, as every command checks access first.
     """
-    require(session, actor, Action.DEDUPLICATE)
+    member = require(session, actor, Action.DEDUPLICATE)
+    assert member.id is not None
     rows = read_rows(
         path,
         required=[{"decision", "pair_id"}, {"decision", "record_a", "record_b"}],
@@ -655,7 +662,7 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
         unique=_decision_key,
         unique_words="pair",
     )
-    batch = _PairDecisions(session, actor)
+    batch = _PairDecisions(session, actor, member.id)
     for line, row in numbered(rows):
         with at_line(path, line):
             decision = (row.get("decision") or "").strip().lower()
@@ -687,7 +694,7 @@ class _Pair:
     record_b: int
     score: float
     status: str
-    decided_by: str | None
+    decided_by_id: int | None
 
 
 class _PairDecisions:
@@ -700,8 +707,10 @@ class _PairDecisions:
     groups always match the stored pairs).
     """
 
-    def __init__(self, session: Session, actor: str) -> None:
+    def __init__(self, session: Session, actor: str, member_id: int) -> None:
         self.actor = actor
+        self.member_id = member_id
+        self.names = member_names(session)
         records = _record_rows(session)
         self.completeness = {str(r.id): _completeness(r) for r in records}
         self.duplicate_of: dict[str, int | None] = {str(r.id): r.duplicate_of for r in records}
@@ -738,7 +747,7 @@ class _PairDecisions:
         # Checks the records and stores a pair a person spotted, as decide_pair does.
         row = _pair_for_records(session, records[0], records[1], self.actor, note)
         assert row.id is not None
-        pair = _Pair(row.id, row.record_a, row.record_b, row.score, row.status, row.decided_by)
+        pair = _Pair(row.id, row.record_a, row.record_b, row.score, row.status, row.decided_by_id)
         self._add(pair)
         return pair
 
@@ -756,12 +765,14 @@ class _PairDecisions:
             raise InvalidInput(f"decision must be confirm or reject, not {decision!r}")
         pair = self._pair(session, pair_id, records, note)
         pair.status = "confirmed" if decision == "confirm" else "rejected"
-        pair.decided_by = self.actor
+        pair.decided_by_id = self.member_id
         change = self.updates.setdefault(pair.id, {"id": pair.id})
-        change.update(status=pair.status, decided_by=self.actor, decided_at=audit.log.utc_now())
+        change.update(
+            status=pair.status, decided_by_id=self.member_id, decided_at=audit.log.utc_now()
+        )
         if note is not None:
             change["note"] = note
-        decided = {str(pair.id): pair_snapshot(asdict(pair))}
+        decided = {str(pair.id): pair_snapshot(asdict(pair), self.names)}
         reach = self._reach(pair.record_a, pair.record_b)
         inside = {
             pid
@@ -779,7 +790,9 @@ class _PairDecisions:
             self.updates.setdefault(back.id, {"id": back.id})["status"] = "pending"
         changes = {r: t for r, t in wanted.items() if self.duplicate_of[r] != t}
         self.duplicate_of.update(changes)
-        regrouped = Regrouped(changes, {str(p.id): pair_snapshot(asdict(p)) for p in requeued})
+        regrouped = Regrouped(
+            changes, {str(p.id): pair_snapshot(asdict(p), self.names) for p in requeued}
+        )
         self.events.append(
             DedupDecided(
                 group_id=self.duplicate_of[str(pair.record_a)] or pair.record_a,

@@ -19,9 +19,9 @@ from reviewtool.storage.snapshots import (
     batch_snapshot,
     declare_unchecked,
     int_ids,
-    only,
     register_state,
     stream,
+    who_names,
 )
 
 _BATCH_FIELDS = (
@@ -57,8 +57,7 @@ def _batches(session: Session, ids: Collection[str] | None) -> Iterator[tuple[st
 
 
 def _importers(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
-    rows = session.exec(select(ImportBatch.id, ImportBatch.imported_by)).all()
-    yield from only(ids, ((str(batch_id), who) for batch_id, who in rows))
+    yield from who_names(session, ImportBatch.imported_by_id, ImportBatch.id, ids)
 
 
 register_state(
@@ -66,7 +65,7 @@ register_state(
     _batches,
     who=_importers,
     covers={
-        "import_batch": (*_BATCH_FIELDS, "imported_by"),
+        "import_batch": (*_BATCH_FIELDS, "imported_by_id"),
         "record": ("batch_id", *RECORD_FIELDS),
     },
 )

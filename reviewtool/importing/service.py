@@ -24,7 +24,7 @@ from reviewtool.domain import Action, CitationIn
 from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
 from reviewtool.importing.detect import FORMATS, check_encoding
 from reviewtool.importing.parsers import ParsedFile, parse_bytes
-from reviewtool.storage.models import ImportBatch, Record
+from reviewtool.storage.models import ImportBatch, Member, Record
 from reviewtool.storage.references import new_references
 from reviewtool.storage.snapshots import batch_state
 
@@ -122,7 +122,8 @@ def import_files(
     detected, and a guessed legacy code page is reported in the batch's warnings.
     ``progress(file_name, records_so_far)`` is called while a file is parsed.
     """
-    require(session, actor, Action.IMPORT_RECORDS)
+    importer = require(session, actor, Action.IMPORT_RECORDS)
+    assert importer.id is not None
     if not source.strip():
         raise InvalidInput("--source must name the database searched, e.g. 'MEDLINE (PubMed)'")
     searched = _check_date(searched_on)
@@ -193,7 +194,7 @@ def import_files(
             source=source.strip(),
             searched_on=searched,
             query=query,
-            imported_by=actor,
+            imported_by_id=importer.id,
             imported_at=now,
             record_count=len(item.parsed.citations),
             bad_records=json.dumps(item.bad, ensure_ascii=False),
@@ -304,9 +305,10 @@ def list_records(
 
 
 def record_detail(session: Session, record_id: int) -> dict[str, Any]:
-    """Everything stored about one record, for `records show`: its batch and source, every
-    normalised field (authors and keywords as lists, ``extra`` as a dict), its group, and the raw
-    text as it stood in the file. No votes: those are the screening screen's, under blinding.
+    """Everything stored about one record, for `records show`: its batch, source and who imported
+    it (``imported_by``, the member's name), every normalised field (authors and keywords as
+    lists, ``extra`` as a dict), its group, and the raw text as it stood in the file. No votes:
+    those are the screening screen's, under blinding.
 
     NotFound names the id.
     """
@@ -314,6 +316,7 @@ def record_detail(session: Session, record_id: int) -> dict[str, Any]:
     if record is None:
         raise NotFound(f"no record {record_id}; see `reviewtool records list`")
     batch = session.get(ImportBatch, record.batch_id)
+    importer = session.get(Member, batch.imported_by_id) if batch else None
     group_id = record.duplicate_of or record_id
     members = sorted(
         r
@@ -331,6 +334,7 @@ def record_detail(session: Session, record_id: int) -> dict[str, Any]:
         "file_name": batch.file_name if batch else None,
         "line": record.line,
         "source": batch.source if batch else None,
+        "imported_by": importer.name if importer else None,
         "source_key": record.source_key,
         "title": record.title,
         "authors": json.loads(record.authors or "[]"),

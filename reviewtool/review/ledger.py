@@ -8,7 +8,13 @@ from typing import Any
 from sqlmodel import Session, select
 
 from reviewtool.storage.models import ReviewInfo, ReviewSetting
-from reviewtool.storage.snapshots import declare_unchecked, json_or_text, only, register_state
+from reviewtool.storage.snapshots import (
+    declare_unchecked,
+    json_or_text,
+    only,
+    register_state,
+    who_names,
+)
 
 
 def _reviews(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -22,15 +28,14 @@ def _settings(session: Session, ids: Collection[str] | None) -> Iterator[tuple[s
 
 
 def _creators(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
-    rows = session.exec(select(ReviewInfo.id, ReviewInfo.created_by)).all()
-    yield from only(ids, ((str(review_id), who) for review_id, who in rows))
+    yield from who_names(session, ReviewInfo.created_by_id, ReviewInfo.id, ids)
 
 
 register_state(
     "review",
     _reviews,
     who=_creators,
-    covers={"review": ("id", "title", "question", "created_by")},
+    covers={"review": ("id", "title", "question", "created_by_id")},
 )
 register_state("review_setting", _settings, covers={"review_setting": ("key", "value")})
 declare_unchecked(

@@ -84,11 +84,15 @@ def init_review(
     review = create_review_database(url)
     try:
         with review.transaction() as session:
+            # The owner's member row comes first (the review names its creator by member id);
+            # the events keep their order: review-created, then member-added.
+            now = audit.log.utc_now()
+            member = Member(name=owner, added_at=now)
+            session.add(member)
+            session.flush()
+            assert member.id is not None
             info = ReviewInfo(
-                title=title.strip(),
-                question=question,
-                created_at=audit.log.utc_now(),
-                created_by=owner,
+                title=title.strip(), question=question, created_at=now, created_by_id=member.id
             )
             session.add(info)
             session.flush()
@@ -96,10 +100,6 @@ def init_review(
             audit.record(
                 session, owner, ReviewCreated(review_id=info.id, after=review_snapshot(info))
             )
-            member = Member(name=owner, added_at=info.created_at)
-            session.add(member)
-            session.flush()
-            assert member.id is not None
             session.add(MemberRole(member_id=member.id, role=Role.OWNER.value))
             session.flush()
             audit.record(

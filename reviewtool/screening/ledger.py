@@ -31,6 +31,7 @@ from reviewtool.storage.snapshots import (
     register_state,
     stream,
     vote_key,
+    who_names,
 )
 
 
@@ -204,9 +205,7 @@ register_state(
 
 
 def _report_authors(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
-    f = FullTextReport
-    rows = stream(session, select(f.id, f.recorded_by))
-    yield from only(ids, ((str(report_id), who) for report_id, who in rows))
+    yield from who_names(session, FullTextReport.recorded_by_id, FullTextReport.id, ids)
 
 
 register_state(
@@ -222,7 +221,7 @@ register_state(
             "location",
             "reason",
             "note",
-            "recorded_by",
+            "recorded_by_id",
         )
     },
 )

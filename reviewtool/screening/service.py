@@ -881,7 +881,8 @@ def set_fulltext(
     both of a location and ``not_retrieved``, or an unknown kind; StageOrderError when the
     reference is not included at title/abstract.
     """
-    require(session, actor, Action.SCREEN, doing="record a full-text report")
+    recorder = require(session, actor, Action.SCREEN, doing="record a full-text report")
+    assert recorder.id is not None
     sight(session, actor).check_stage_open(Stage.FULL_TEXT.value)
     if not_retrieved == bool(location):
         raise InvalidInput("give either a file path / URL or --not-retrieved")
@@ -908,7 +909,7 @@ def set_fulltext(
             record_id=primary_of(session, record_id),
             reference_id=record_id,
             status="",
-            recorded_by=actor,
+            recorded_by_id=recorder.id,
             recorded_at="",
         )
     report.status = NOT_RETRIEVED if not_retrieved else RETRIEVED
@@ -916,7 +917,7 @@ def set_fulltext(
     report.kind = kind
     report.reason = ((reason or "").strip() or None) if not_retrieved else None
     report.note = (note or "").strip() or None
-    report.recorded_by, report.recorded_at = actor, audit.log.utc_now()
+    report.recorded_by_id, report.recorded_at = recorder.id, audit.log.utc_now()
     session.add(report)
     session.flush()
     after = report_snapshot(report)

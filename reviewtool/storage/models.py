@@ -3,6 +3,12 @@
 Timestamps are stored as ISO-8601 UTC strings with a ``Z``: the audit ledger hashes them, and a
 string survives every database and driver byte for byte. JSON columns are stored as canonical JSON
 text for the same reason. Write no dialect-specific SQL here: the same models run on PostgreSQL.
+
+Who did something is a member, by id: ``member_id`` where the row belongs to a person (a vote, a
+label), ``<verb>_by_id`` where it says who made it (``imported_by_id``, ``run_by_id`` ...), each a
+foreign key to ``member`` (schema 0008). Readers join ``member`` for the name. The one name
+stored as text is ``audit_event.actor``: the ledger hashes it, and it also records refusals of
+people who are not members (``docs/ledger.md``).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ class ReviewInfo(SQLModel, table=True):
     title: str
     question: str = Field(default="", sa_type=Text)
     created_at: str
-    created_by: str
+    created_by_id: int = Field(foreign_key="member.id")
 
 
 class ReviewSetting(SQLModel, table=True):
@@ -131,7 +137,7 @@ class ImportBatch(SQLModel, table=True):
     searched_on: str | None = None
     query: str | None = Field(default=None, sa_type=Text)
     search_round: int = 1
-    imported_by: str
+    imported_by_id: int = Field(foreign_key="member.id")
     imported_at: str
     record_count: int
     # Records refused with --skip-bad and parser warnings, as JSON lists: kept with the batch so the
@@ -193,7 +199,7 @@ class DedupRun(SQLModel, table=True):
     __tablename__ = "dedup_run"
 
     id: int | None = Field(default=None, primary_key=True)
-    run_by: str
+    run_by_id: int = Field(foreign_key="member.id")
     run_at: str
     settings: str = Field(default="{}", sa_type=Text)
     records: int
@@ -207,7 +213,8 @@ class DedupPair(SQLModel, table=True):
 
     ``outcome`` is what the scorer said (merge / distinct / review); ``status`` is what holds now:
     ``merged`` (automatic), ``distinct`` (automatic), ``pending`` (waiting for a person),
-    ``confirmed`` or ``rejected`` (by ``decided_by``). A person's decision survives later runs.
+    ``confirmed`` or ``rejected`` (by the member ``decided_by_id``). A person's decision survives
+    later runs.
     """
 
     __tablename__ = "dedup_pair"
@@ -222,7 +229,7 @@ class DedupPair(SQLModel, table=True):
     reasons: str = Field(default="[]", sa_type=Text)
     fields: str = Field(default="{}", sa_type=Text)
     status: str = Field(index=True)
-    decided_by: str | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="member.id")
     decided_at: str | None = None
     note: str | None = Field(default=None, sa_type=Text)
 
@@ -342,7 +349,7 @@ class FullTextReport(SQLModel, table=True):
     location: str | None = None
     reason: str | None = None
     note: str | None = Field(default=None, sa_type=Text)
-    recorded_by: str
+    recorded_by_id: int = Field(foreign_key="member.id")
     recorded_at: str
 
 
@@ -361,7 +368,7 @@ class StudyLink(SQLModel, table=True):
         primary_key=True, foreign_key="record.id", sa_column_kwargs={"autoincrement": False}
     )
     study_record_id: int = Field(foreign_key="record.id", index=True)
-    linked_by: str
+    linked_by_id: int = Field(foreign_key="member.id")
     linked_at: str
 
 
@@ -372,7 +379,7 @@ class AnalysisRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str
-    run_by: str
+    run_by_id: int = Field(foreign_key="member.id")
     run_at: str
     settings: str = Field(sa_type=Text)
     input_sha256: str

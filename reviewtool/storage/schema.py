@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Every revision in ``migrations/versions``, oldest first. A test checks this against alembic's own
 # script directory, so it cannot drift; it lets us answer "behind, current or ahead?" without alembic.
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 HEAD = REVISIONS[-1]
 
 
@@ -76,11 +76,47 @@ def check_revision(revision: str | None, where: str) -> bool:
 
 
 def upgrade(engine: Engine, target: str = "head") -> None:
-    """Run the alembic migrations up to ``target`` in one transaction."""
+    """Run the alembic migrations up to ``target`` in one transaction (see ``_migrate``)."""
+    _migrate(engine, "upgrade", target)
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    """Undo the migrations after ``target`` in one transaction (tests build old schemas so)."""
+    _migrate(engine, "downgrade", target)
+
+
+def _migrate(engine: Engine, direction: str, target: str) -> None:
+    """Run alembic ``direction`` (upgrade / downgrade) to ``target`` in one transaction.
+
+    On SQLite the foreign keys are switched off around that transaction and checked before it
+    commits (SQLite's own procedure for changing a table's shape, "Making Other Kinds Of Table
+    Schema Changes" in its ALTER TABLE documentation): a table other rows point at (an import
+    batch's records) is rebuilt to change a column, and with the keys on, dropping the old copy
+    would be refused. SchemaError, nothing changed, when a row points at nothing afterwards.
+    """
     from alembic import command
 
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), target)
+    run = command.upgrade if direction == "upgrade" else command.downgrade
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # outside any transaction: inside one SQLite ignores the pragma
+            driver.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                run(alembic_config(conn), target)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        table, rowid, parent = broken[0][:3]
+                        raise SchemaError(
+                            f"the schema {direction} would leave {table} row {rowid} pointing "
+                            f"at a missing {parent} row ({len(broken)} such rows); nothing was "
+                            "changed"
+                        )
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def backup_sqlite(database: str) -> Path:

@@ -130,12 +130,17 @@ def batch_snapshot(batch: ImportBatch, digest: str) -> dict[str, Any]:
     }
 
 
-def pair_snapshot(pair: DedupPair | Mapping[str, Any]) -> dict[str, Any]:
-    """What the ledger records of a candidate pair (a row or a dict of its columns)."""
-    fields = ("record_a", "record_b", "status", "decided_by")
-    if isinstance(pair, Mapping):
-        return {k: pair.get(k) for k in fields}
-    return {k: getattr(pair, k) for k in fields}
+def pair_snapshot(pair: DedupPair | Mapping[str, Any], names: Mapping[int, str]) -> dict[str, Any]:
+    """What the ledger records of a candidate pair (a row or a dict of its columns, with
+    ``decided_by_id``): its records, status and who decided it, by name (``names``: member id ->
+    name, as ``member_names`` gives; the ledger has named people since schema 0001)."""
+    get = pair.get if isinstance(pair, Mapping) else lambda k: getattr(pair, k)
+    return {
+        "record_a": get("record_a"),
+        "record_b": get("record_b"),
+        "status": get("status"),
+        "decided_by": member_name(names, get("decided_by_id")),
+    }
 
 
 def _record_rows(session: Session, batch_id: int | None = None) -> dict[int, list[tuple[Any, ...]]]:
@@ -232,8 +237,12 @@ class StateReader:
         vote), a reader of every row (see ``HistoryRead``). A full verify reads the kind with it
         alone: the rows against every snapshot the ledger holds for the entity, in order, and the
         current row against the last one.
-    :ivar who: for a table that names who made the last change (``recorded_by`` ...), a reader of
-        (entity_id, that name); verify compares it with the actor of the entity's last event.
+    :ivar who: for a table that names who made the last change (``recorded_by_id`` ...), a reader
+        of (entity_id, that member's name); verify compares it with the actor of the entity's last
+        event.
+    :ivar who_in_state: the kind is changed only through other events' ``state`` (a study link by
+        ``study-changed``), each change made by that event's actor: ``who`` is compared with it.
+        Otherwise a change listed in another entity's event leaves who made it unknown.
     """
 
     entity_type: str
@@ -241,6 +250,7 @@ class StateReader:
     covers: Mapping[str, tuple[str, ...]]
     history: HistoryRead | None = None
     who: StateRead | None = None
+    who_in_state: bool = False
 
 
 STATE_READERS: dict[str, StateReader] = {}
@@ -255,9 +265,11 @@ def register_state(
     covers: Mapping[str, Iterable[str]],
     history: HistoryRead | None = None,
     who: StateRead | None = None,
+    who_in_state: bool = False,
 ) -> None:
     """Register the reader of ``entity_type`` and the ``{table: columns}`` its snapshots cover
-    (``history``, ``who``: see ``StateReader``; ``who`` columns belong in ``covers`` too).
+    (``history``, ``who``, ``who_in_state``: see ``StateReader``; ``who`` columns belong in
+    ``covers`` too).
 
     Raises ValueError when another reader already claims ``entity_type``.
     """
@@ -265,7 +277,7 @@ def register_state(
     if existing is not None and existing.read is not read:
         raise ValueError(f"two state readers for entity type {entity_type!r}")
     fixed = {table: tuple(columns) for table, columns in covers.items()}
-    STATE_READERS[entity_type] = StateReader(entity_type, read, fixed, history, who)
+    STATE_READERS[entity_type] = StateReader(entity_type, read, fixed, history, who, who_in_state)
     for table, columns in fixed.items():
         for column in columns:
             COLUMN_COVERAGE.setdefault((table, column), f"checked by {entity_type}")
@@ -370,3 +382,25 @@ def json_or_text(value: str) -> Any:
 def member_names(session: Session) -> dict[int, str]:
     """Member id -> name (the ledger names people; the tables hold ids)."""
     return {mid: name for mid, name in session.exec(select(Member.id, Member.name)).all() if mid}
+
+
+def member_name(names: Mapping[int, str], member_id: int | None) -> str | None:
+    """The name of member ``member_id`` for a snapshot: None for None, ``#<id>`` for an id that
+    names no member (only an edit behind the tool's back writes one, and it then differs from
+    every name the ledger holds)."""
+    if member_id is None:
+        return None
+    return names.get(member_id, f"#{member_id}")
+
+
+def who_names(
+    session: Session, column: Any, key: Any, ids: Collection[str] | None
+) -> Iterator[tuple[str, Any]]:
+    """A ``who`` reader (see ``StateReader``) over a ``<verb>_by_id`` column: (str(key), the
+    member's name) for every row, or for the rows whose key is in ``ids``. ``member`` is joined
+    (outer, so a row whose id names nobody is read as ``#<id>`` and fails the comparison)."""
+    query = select(key, column, Member.name).outerjoin(Member, col(Member.id) == column)
+    for part in [None] if ids is None else list(chunks(int_ids(ids))):
+        chunk = query if part is None else query.where(col(key).in_(part))
+        for row_id, member_id, name in stream(session, chunk):
+            yield str(row_id), name if name is not None else member_name({}, member_id)

@@ -11,7 +11,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from reviewtool.storage.models import StudyLink
-from reviewtool.storage.snapshots import chunks, declare_unchecked, int_ids, register_state, stream
+from reviewtool.storage.snapshots import (
+    chunks,
+    declare_unchecked,
+    int_ids,
+    register_state,
+    stream,
+    who_names,
+)
 
 
 def _study_links(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -24,15 +31,19 @@ def _study_links(session: Session, ids: Collection[str] | None) -> Iterator[tupl
             yield str(record_id), {"study": study}
 
 
+def _linkers(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    """record id of a linked reference -> the name of the member who linked it."""
+    yield from who_names(session, StudyLink.linked_by_id, StudyLink.record_id, ids)
+
+
 register_state(
     "study_link",
     _study_links,
-    covers={"study_link": ("record_id", "study_record_id")},
+    who=_linkers,
+    who_in_state=True,  # links change only in study-changed events, made by their actor
+    covers={"study_link": ("record_id", "study_record_id", "linked_by_id")},
 )
 declare_unchecked(
     "study_link",
-    {
-        "linked_by": "a copy for listings; the study event's actor is the audited one",
-        "linked_at": "a copy for listings; the study event's time is the audited one",
-    },
+    {"linked_at": "a copy for listings; the study event's time is the audited one"},
 )

@@ -26,7 +26,7 @@ from reviewtool.access import require, sight
 from reviewtool.audit.events import StudyChanged
 from reviewtool.domain import Action, Stage
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied
-from reviewtool.storage.models import Record, StudyLink
+from reviewtool.storage.models import Member, Record, StudyLink
 from reviewtool.storage.queries import stage_outcomes
 from reviewtool.storage.references import primary_of, reference_of
 
@@ -115,9 +115,11 @@ def _record(change: str, study: int, refs: list[int], state: dict[str, Any]) -> 
 
 
 def _set_links(
-    session: Session, actor: str, links: dict[int, int | None], now: str
+    session: Session, member: Member, links: dict[int, int | None], now: str
 ) -> dict[str, Any]:
-    """Write links (record -> anchor record, None: remove); returns the ledger state."""
+    """Write links (record -> anchor record, None: remove) made by ``member``; returns the
+    ledger state."""
+    assert member.id is not None
     state: dict[str, Any] = {}
     for record, anchor in sorted(links.items()):
         row = session.get(StudyLink, record)
@@ -128,9 +130,9 @@ def _set_links(
             continue
         if row is None:
             row = StudyLink(
-                record_id=record, study_record_id=anchor, linked_by=actor, linked_at=now
+                record_id=record, study_record_id=anchor, linked_by_id=member.id, linked_at=now
             )
-        row.study_record_id, row.linked_by, row.linked_at = anchor, actor, now
+        row.study_record_id, row.linked_by_id, row.linked_at = anchor, member.id, now
         session.add(row)
         state[str(record)] = {"study": anchor}
     session.flush()
@@ -145,7 +147,7 @@ def link(session: Session, *, actor: str, report: int, study: int) -> StudyView:
     """Put the reference of record ``report`` into the study of record ``study`` (any reference
     of it); returns that study. Moving a study's anchor moves the whole study. InvalidInput when
     either is not included at full text, or both are in one study already."""
-    require(session, actor, Action.SCREEN, doing="link studies")
+    member = require(session, actor, Action.SCREEN, doing="link studies")
     _check_sight(session, actor)
     ref = _included(session, report, "report")
     target = study_map(session)[_included(session, study, "study")]
@@ -154,7 +156,7 @@ def link(session: Session, *, actor: str, report: int, study: int) -> StudyView:
         raise InvalidInput(f"reference {ref} is in study {target} already")
     moving = _members(session, current) if current == ref else [ref]
     now = audit.log.utc_now()
-    state = _set_links(session, actor, {m: target for m in moving}, now)
+    state = _set_links(session, member, {m: target for m in moving}, now)
     audit.record(session, actor, _record("link", target, moving, state))
     view = study_of(session, actor=actor, record_id=target)
     assert view is not None
@@ -165,7 +167,7 @@ def unlink(session: Session, *, actor: str, report: int) -> list[int]:
     """Take the reference of record ``report`` out of its study: it becomes a study by itself.
     Taking out a study's anchor re-anchors the others on the smallest of them. Returns the
     references moved. InvalidInput when it is a study by itself already."""
-    require(session, actor, Action.SCREEN, doing="unlink studies")
+    member = require(session, actor, Action.SCREEN, doing="unlink studies")
     _check_sight(session, actor)
     ref = _included(session, report, "report")
     study = study_map(session)[ref]
@@ -176,21 +178,21 @@ def unlink(session: Session, *, actor: str, report: int) -> list[int]:
     if ref == study:
         rest = [m for m in members if m != ref]
         links.update({m: rest[0] for m in rest})
-    state = _set_links(session, actor, links, audit.log.utc_now())
+    state = _set_links(session, member, links, audit.log.utc_now())
     audit.record(session, actor, _record("unlink", study, [ref], state))
     return [ref]
 
 
 def merge(session: Session, *, actor: str, study: int, other: int) -> StudyView:
     """Merge study ``other`` into study ``study`` (each named by any of its references)."""
-    require(session, actor, Action.SCREEN, doing="merge studies")
+    member = require(session, actor, Action.SCREEN, doing="merge studies")
     _check_sight(session, actor)
     target = study_map(session)[_included(session, study, "study")]
     source = study_map(session)[_included(session, other, "study")]
     if target == source:
         raise InvalidInput(f"references {study} and {other} are in one study ({target}) already")
     moving = _members(session, source)
-    state = _set_links(session, actor, {m: target for m in moving}, audit.log.utc_now())
+    state = _set_links(session, member, {m: target for m in moving}, audit.log.utc_now())
     audit.record(session, actor, _record("merge", target, moving, state))
     view = study_of(session, actor=actor, record_id=target)
     assert view is not None
@@ -199,13 +201,13 @@ def merge(session: Session, *, actor: str, study: int, other: int) -> StudyView:
 
 def split(session: Session, *, actor: str, study: int) -> list[int]:
     """Split a study back into one study per reference; returns its references."""
-    require(session, actor, Action.SCREEN, doing="split studies")
+    member = require(session, actor, Action.SCREEN, doing="split studies")
     _check_sight(session, actor)
     anchor = study_map(session)[_included(session, study, "study")]
     members = _members(session, anchor)
     if len(members) == 1:
         raise NotFound(f"study {anchor} holds one reference; there is nothing to split")
-    state = _set_links(session, actor, {m: None for m in members}, audit.log.utc_now())
+    state = _set_links(session, member, {m: None for m in members}, audit.log.utc_now())
     audit.record(session, actor, _record("split", anchor, members, state))
     return members
 
