@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import Any
 
+from sqlalchemy import case
 from sqlmodel import Session, col, select
 
 from reviewtool.storage.models import (
@@ -29,6 +30,7 @@ from reviewtool.storage.snapshots import (
     member_names,
     only,
     register_state,
+    resolution_key,
     stream,
     vote_key,
 )
@@ -39,39 +41,67 @@ def _by_record(ids: Collection[str] | None) -> list[list[int] | None]:
     return [None] if ids is None else list(chunks(int_ids(ids)))
 
 
+def _vote(
+    decision: str, reason: str | None, note: str | None, report: int | None, in_ledger: Any
+) -> dict[str, Any]:
+    """A vote's snapshot from its columns (as ``vote_snapshot``: ``report`` when its event named it)."""
+    snapshot: dict[str, Any] = {"decision": decision, "reason": reason, "note": note}
+    if in_ledger:
+        snapshot["report"] = report
+    return snapshot
+
+
+_VOTE_COLUMNS = ("record_id", "stage", "member_id", "decision", "reason", "note", "report_id")
+
+
 def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     names = member_names(session)
     d = ScreeningDecision
-    columns: list[Any] = [d.record_id, d.stage, d.member_id, d.decision, d.reason, d.note]
+    columns: list[Any] = [getattr(d, name) for name in _VOTE_COLUMNS]
+    columns.append(d.report_in_ledger)
     query = select(*columns).where(col(d.superseded_at).is_(None))
     for part in _by_record(ids):
         chunk = query if part is None else query.where(col(d.record_id).in_(part))
         found = (
             (
-                vote_key(record_id, stage, names.get(member_id, f"#{member_id}")),
-                {"decision": decision, "reason": reason, "note": note},
+                vote_key(
+                    record_id,
+                    stage,
+                    names.get(member_id, f"#{member_id}"),
+                    report if in_ledger else None,
+                ),
+                _vote(decision, reason, note, report, in_ledger),
             )
-            for record_id, stage, member_id, decision, reason, note in stream(session, chunk)
+            for record_id, stage, member_id, decision, reason, note, report, in_ledger in stream(
+                session, chunk
+            )
         )
         yield from only(ids, found)
 
 
 def _vote_history(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any, bool]]:
-    """Every vote row, superseded ones included: each reviewer's rows on a reference together,
-    in the order written (ids grow), with whether it is the current vote."""
+    """Every vote row, superseded ones included: each reviewer's rows on a reference (at full text
+    since schema 0009: on a report) together, in the order written (ids grow), with whether it is
+    the current vote."""
     names = member_names(session)
     d = ScreeningDecision
-    columns: list[Any] = [d.record_id, d.stage, d.member_id, d.decision, d.reason, d.note]
-    columns.append(d.superseded_at)
-    query = select(*columns).order_by(col(d.record_id), col(d.stage), col(d.member_id), col(d.id))
-    group: tuple[int, str, int] | None = None
+    columns: list[Any] = [getattr(d, name) for name in _VOTE_COLUMNS]
+    columns += [d.report_in_ledger, d.superseded_at]
+    # Rows whose snapshot names no report sort as report 0, before those that name one.
+    unit = case((col(d.report_in_ledger), col(d.report_id)), else_=0)
+    query = select(*columns).order_by(
+        col(d.record_id), col(d.stage), col(d.member_id), unit, col(d.id)
+    )
+    group: tuple[int, str, int, int | None] | None = None
     key = ""
-    for record_id, stage, member_id, decision, reason, note, superseded in stream(session, query):
-        if (record_id, stage, member_id) != group:
-            group = (record_id, stage, member_id)
-            key = vote_key(record_id, stage, names.get(member_id, f"#{member_id}"))
+    for row in stream(session, query):
+        record_id, stage, member_id, decision, reason, note, report, in_ledger, superseded = row
+        named = report if in_ledger else None
+        if (record_id, stage, member_id, named) != group:
+            group = (record_id, stage, member_id, named)
+            key = vote_key(record_id, stage, names.get(member_id, f"#{member_id}"), named)
         if ids is None or key in ids:
-            yield key, {"decision": decision, "reason": reason, "note": note}, superseded is None
+            yield key, _vote(decision, reason, note, report, in_ledger), superseded is None
 
 
 def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -86,6 +116,8 @@ def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tupl
         r.note,
         r.contested_at,
         r.contested_because,
+        r.report_id,
+        r.report_in_ledger,
     ]
     query = select(*columns)
     query = query.where(col(r.reopened_at).is_(None))
@@ -100,6 +132,8 @@ def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tupl
             note,
             contested_at,
             because,
+            report,
+            in_ledger,
         ) in stream(session, chunk):
             snapshot: dict[str, Any] = {
                 "decision": decision,
@@ -113,7 +147,9 @@ def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tupl
                 snapshot["contested"] = because
             elif because is not None:
                 snapshot["contested_because_without_contested_at"] = because
-            key = f"{record_id}:{stage}"
+            if in_ledger:
+                snapshot["report"] = report
+            key = resolution_key(record_id, stage, report if in_ledger else None)
             if ids is None or key in ids:
                 yield key, snapshot
 
@@ -178,6 +214,8 @@ register_state(
             "reason",
             "note",
             "superseded_at",
+            "report_id",
+            "report_in_ledger",
         )
     },
 )
@@ -195,6 +233,8 @@ register_state(
             "reopened_at",
             "contested_at",
             "contested_because",
+            "report_id",
+            "report_in_ledger",
         )
     },
 )
@@ -246,8 +286,6 @@ declare_unchecked(
         "decided_at": "a copy for listings; the screening-decision event's time is the audited one",
         "superseded_because": "why a vote stopped being current; the event that superseded it "
         "(a new vote, or the regrouping that merged references) is the audited record",
-        "report_id": "which report a full-text vote assessed: the reference's latest retrieved "
-        "report when it was cast (derived; the vote's snapshot does not carry it)",
         # superseded votes: compared too, all of a reviewer's votes on a reference in order
     },
 )
@@ -258,8 +296,6 @@ declare_unchecked(
         "resolved_at": "a copy for listings; the screening-resolution event's time is the audited one",
         "reopened_because": "why it was reopened; the screening-decision event that reopened it "
         "holds the old and new vote, hashed",
-        "report_id": "which report a full-text resolution assessed: the reference's latest "
-        "retrieved report when it was made (derived; the resolution's snapshot does not carry it)",
     },
 )
 declare_unchecked(
