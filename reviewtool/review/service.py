@@ -140,7 +140,7 @@ def open_existing(url: str) -> Review:
                     from_revision=review.upgraded_from,
                     to_revision=schema.HEAD,
                     backup=str(review.backup_path) if review.backup_path else None,
-                    state=_joined_by_0007(session) if review.upgraded_from < "0007" else {},
+                    state=_upgrade_state(session, review.upgraded_from),
                 ),
             )
     return review
@@ -148,6 +148,27 @@ def open_existing(url: str) -> Review:
 
 # The mark migration 0007 leaves on the votes it superseded and the resolutions it reopened.
 MIGRATION_0007 = "schema 0007"
+# The mark migration 0009 leaves on the reports it recorded as sought (full-text votes cast
+# before any report was recorded name them).
+MIGRATION_0009 = "schema 0009"
+
+
+def _upgrade_state(session: Session, upgraded_from: str) -> dict[str, dict[str, Any]]:
+    """The ledger state of what the migrations from ``upgraded_from`` changed in audited rows."""
+    state: dict[str, dict[str, Any]] = {}
+    if upgraded_from < "0009":
+        sought = {
+            str(r.id): report_snapshot(r)
+            for r in session.exec(
+                select(FullTextReport).where(col(FullTextReport.note).contains(MIGRATION_0009))
+            ).all()
+        }
+        if sought:
+            state["fulltext_report"] = sought
+    if upgraded_from < "0007":
+        for kind, changes in _joined_by_0007(session).items():
+            state.setdefault(kind, {}).update(changes)
+    return state
 
 
 def _joined_by_0007(session: Session) -> dict[str, dict[str, Any]]:
