@@ -603,10 +603,12 @@ def my_vote(
 
 @dataclass(frozen=True)
 class VoteCast:
-    """A vote just cast and the reviewer's vote it replaced (None: there was none)."""
+    """A vote just cast, the reviewer's vote it replaced (None: there was none) and, at full
+    text, the report it is on."""
 
     vote: VoteView
     replaced: VoteView | None
+    report_id: int | None = None
 
 
 def cast_vote(
@@ -646,8 +648,8 @@ def cast_vote(
             current = _my_current_view(session, member, ref, parsed, unit_report)
         if current != expected:
             raise VoteChangedElsewhere(record_id, parsed.value, current)
-    cast, replaced = _vote(session, member, record_id, stage, decision, reason, note, report)
-    return VoteCast(cast, replaced if isinstance(expected, Unchecked) else current)
+    cast, replaced, on = _vote(session, member, record_id, stage, decision, reason, note, report)
+    return VoteCast(cast, replaced if isinstance(expected, Unchecked) else current, on)
 
 
 def record_decision(
@@ -689,8 +691,8 @@ def _vote(
     reason: str | None,
     note: str | None,
     report: int | None = None,
-) -> tuple[VoteView, VoteView | None]:
-    """Check and write one vote; (the vote, the member's vote it replaced)."""
+) -> tuple[VoteView, VoteView | None, int | None]:
+    """Check and write one vote; (the vote, the member's vote it replaced, its report)."""
     parsed_stage = parse_stage(stage)
     # Before anything that depends on the record: a refusal that named its title/abstract status
     # would tell a blind reviewer how the others voted on it.
@@ -713,7 +715,7 @@ def _vote(
         report=unit_report,
     )
     assert view is not None
-    return view, replaced
+    return view, replaced, unit_report
 
 
 def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
@@ -1255,7 +1257,11 @@ class RecordCard:
 
 
 def _card_report(
-    session: Session, member: Member, record_id: int, reports: list[FullTextReport], report: int | None
+    session: Session,
+    member: Member,
+    record_id: int,
+    reports: list[FullTextReport],
+    report: int | None,
 ) -> FullTextReport | None:
     """The report a full-text card shows: the one named, else the only one that can be assessed,
     else the first of them the member has not voted on (the first when they voted on all); None
