@@ -187,11 +187,34 @@ def _reports(session: Session, ids: Collection[str] | None) -> Iterator[tuple[st
             )
 
 
+def _report_link_errors(session: Session) -> dict[str, str]:
+    """Votes and resolutions whose ``report_id`` cannot be right: one at title/abstract, none at
+    full text, or a report of another reference. This holds for every row, those whose snapshot
+    names the report (since schema 0009) and those before, whose report was the reference's."""
+    reference_of = dict(stream(session, select(FullTextReport.id, FullTextReport.reference_id)))
+    errors: dict[str, str] = {}
+    for model, kind in ((ScreeningDecision, "vote"), (ScreeningResolution, "resolution")):
+        query = select(model.id, model.stage, model.reference_id, model.report_id)
+        for row_id, stage, ref, report in stream(session, query):
+            key = f"{model.__tablename__}:{row_id}"
+            if stage != "fulltext":
+                if report is not None:
+                    errors[key] = f"{kind} {row_id} at {stage} names report {report}"
+            elif report is None:
+                errors[key] = f"full-text {kind} {row_id} names no report"
+            elif reference_of.get(report) != ref:
+                errors[key] = (
+                    f"full-text {kind} {row_id} names report {report} of another reference"
+                )
+    return errors
+
+
 def _reference_links(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     """Derived, never recorded: every ``reference_id`` follows its record (``storage.references``)
     and the ``reference`` table holds exactly the groups' references. The ledger's state for this
     kind is always empty, so anything listed here fails verification."""
     errors = dict(link_errors(session))
+    errors.update(_report_link_errors(session))
     wanted = set(wanted_references(session).values())
     existing = {r for r in session.exec(select(Reference.id)).all() if r is not None}
     for ref in sorted(existing - wanted):
@@ -272,8 +295,8 @@ register_state(
     covers={
         "reference": ("id",),
         "record": ("reference_id",),
-        "screening_decision": ("reference_id",),
-        "screening_resolution": ("reference_id",),
+        "screening_decision": ("reference_id", "report_id"),
+        "screening_resolution": ("reference_id", "report_id"),
         "record_label": ("reference_id",),
         "fulltext_report": ("reference_id",),
     },
