@@ -36,7 +36,14 @@ from reviewtool.storage.models import (
     ScreeningDecision,
     ScreeningResolution,
 )
-from reviewtool.storage.queries import dedup_queue_size, setting, stage_outcomes, unobtainable
+from reviewtool.storage.queries import (
+    dedup_queue_size,
+    references_to_seek,
+    setting,
+    stage_outcomes,
+    unobtainable,
+)
+from reviewtool.storage.references import primary_of
 from reviewtool.storage.snapshots import (
     member_snapshot,
     report_snapshot,
@@ -157,6 +164,20 @@ def _upgrade_state(session: Session, upgraded_from: str) -> dict[str, dict[str, 
     """The ledger state of what the migrations from ``upgraded_from`` changed in audited rows."""
     state: dict[str, dict[str, Any]] = {}
     if upgraded_from < "0009":
+        # References included at title/abstract before 0009 with no report yet get one, sought
+        # (as screening.service.seek_reports records them at inclusion since).
+        for ref in references_to_seek(session):
+            session.add(
+                FullTextReport(
+                    record_id=primary_of(session, ref),
+                    reference_id=ref,
+                    status="sought",
+                    note=f"{MIGRATION_0009}: included at title/abstract, no report recorded",
+                    recorded_by=SYSTEM_ACTOR,
+                    recorded_at=audit.log.utc_now(),
+                )
+            )
+        session.flush()
         sought = {
             str(r.id): report_snapshot(r)
             for r in session.exec(

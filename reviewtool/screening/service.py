@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, cast
@@ -67,6 +68,7 @@ from reviewtool.storage.queries import (
     current_resolutions,
     current_votes,
     record_outcome,
+    references_to_seek,
     setting,
     stage_outcomes,
     stage_rules,
@@ -302,12 +304,26 @@ def _sought_report(session: Session, actor: str, reference_id: int) -> FullTextR
     return report
 
 
+def seek_reports(session: Session, actor: str, refs: Collection[int] | None = None) -> list[int]:
+    """Record one report, status sought, for each reference (of ``refs``; all when None) included
+    at title/abstract with no report yet (``queries.references_to_seek``), each with its
+    ``fulltext-report`` event written by ``actor``. Called by every change that can include a
+    reference at title/abstract (a vote, a resolution, their bulk imports, an undo), so the
+    reports sought exist as rows from the moment of inclusion, whoever votes at full text first
+    (a reviewer's open full-text work never creates what another sees). Returns the references."""
+    found = references_to_seek(session, refs)
+    for ref in found:
+        _sought_report(session, actor, ref)
+    return found
+
+
 def _report_for(
     session: Session, actor: str, reference_id: int, stage: Stage, report: int | None
 ) -> int | None:
     """The unit's report at full text (None at title/abstract, where ``report`` must be None):
     the one named, else the default (``choose_report``), recording one as sought when the
-    reference has none."""
+    reference has none (included before schema 0009's upgrade recorded them, or re-formed by a
+    dedup split after its inclusion: ``seek_reports`` records the others at inclusion)."""
     if stage is not Stage.FULL_TEXT:
         if report is not None:
             raise InvalidInput("a report is named at full text only")
@@ -527,6 +543,8 @@ def _write_vote(
             state=state,
         ),
     )
+    if stage is Stage.TITLE_ABSTRACT:
+        seek_reports(session, member.name, [record_id])
     if new is None:
         return None
     return VoteView(member.name, new.decision, new.reason, new.note, new.decided_at)
@@ -1050,6 +1068,8 @@ def resolve_conflict(
             report_id=unit_report,
         ),
     )
+    if parsed_stage is Stage.TITLE_ABSTRACT:
+        seek_reports(session, actor, [record_id])
     settled = unit_outcome(session, unit, parsed_stage.value)
     assert settled is not None
     return settled
@@ -1264,13 +1284,14 @@ def _card_report(
     report: int | None,
 ) -> FullTextReport | None:
     """The report a full-text card shows: the one named, else the only one that can be assessed,
-    else the first of them the member has not voted on (the first when they voted on all); None
-    when the reference has none."""
+    else the first of them the member has not voted on (the first when they voted on all), else
+    the latest (not retrieved); None when the reference has none."""
     if report is not None:
         return choose_report(record_id, reports, report)
     candidates = [r for r in reports if r.status != NOT_RETRIEVED]
     if len(candidates) <= 1:
-        return candidates[0] if candidates else None
+        # None to assess: the latest shows why (not retrieved), if any.
+        return candidates[0] if candidates else reports[-1] if reports else None
     voted = set(
         session.exec(
             select(ScreeningDecision.report_id).where(
@@ -1670,6 +1691,8 @@ class _VoteBatch:
             table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
             session.execute(table.insert(), self.new)
         audit.log.record_many(session, self.member.name, self.events)
+        if self.stage is Stage.TITLE_ABSTRACT and self.new:
+            seek_reports(session, self.member.name, {row["reference_id"] for row in self.new})
 
 
 @dataclass
@@ -2041,3 +2064,5 @@ class _ResolutionBatch:
         session.add_all(self.new)
         session.flush()
         audit.log.record_many(session, self.member.name, self.events)
+        if self.stage is Stage.TITLE_ABSTRACT and self.new:
+            seek_reports(session, self.member.name, {r.reference_id for r in self.new})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import func
@@ -195,6 +196,15 @@ def stage_outcomes(session: Session, stage: str) -> dict[int, ScreeningOutcome]:
         if any(r in units for r in reports):
             result[ref] = reference_outcome([units.get(r) for r in reports], reason_order=reasons)
     return result
+
+
+def references_to_seek(session: Session, refs: Collection[int] | None = None) -> list[int]:
+    """The references (of ``refs``; all when None) included at title/abstract that have no report
+    recorded yet, in id order: each gets one report, status ``sought`` (``screening.service``)."""
+    tiab = stage_outcomes(session, "tiab")
+    have = set(session.exec(select(FullTextReport.reference_id)).all())
+    wanted = tiab.keys() if refs is None else [r for r in refs if r in tiab]
+    return sorted({r for r in wanted if tiab[r].goes_on and r not in have})
 
 
 def unobtainable(session: Session) -> set[int]:
