@@ -21,6 +21,11 @@ class Role(StrEnum):
     """Resolves conflicts between reviewers."""
 
 
+#: The actor of what reviewtool does by itself (schema upgrades), in the ledger and in who-columns
+#: left empty (None) for it.
+SYSTEM_ACTOR = "reviewtool"
+
+
 class Action(StrEnum):
     """Things a member may be allowed or refused to do; the permission table maps them to roles."""
 
@@ -327,3 +332,35 @@ def screening_outcome(
             ScreeningStatus.EXCLUDED, Decision.EXCLUDE.value, given[0] if given else None
         )
     return ScreeningOutcome(ScreeningStatus.CONFLICT)
+
+
+def reference_outcome(
+    reports: list[ScreeningOutcome | None], *, reason_order: list[str] | tuple[str, ...] = ()
+) -> ScreeningOutcome:
+    """A reference's full-text outcome, derived from the outcomes of its reports (those that can be
+    assessed; None: a report with no vote yet).
+
+    Included when any report is included (finally: by agreement or resolution); excluded when every
+    report is finally excluded (the reason reported is the one earliest in ``reason_order`` among
+    theirs; ``resolved-excluded`` when any of them was resolved); otherwise a conflict when some
+    report is in conflict, else open (awaiting). PRISMA 2020 counts the reports themselves; the
+    reference's outcome decides whether it goes on to be a study (Page et al., BMJ 2021;372:n71).
+    """
+    final = [o for o in reports if o is not None and o.final]
+    included = [o for o in final if o.goes_on]
+    if included:
+        return included[0]
+    if reports and len(final) == len(reports):
+        given = sorted(
+            {o.reason for o in final if o.reason},
+            key=lambda r: (reason_order.index(r) if r in reason_order else len(reason_order), r),
+        )
+        resolved = any(o.status is ScreeningStatus.RESOLVED_EXCLUDED for o in final)
+        return ScreeningOutcome(
+            ScreeningStatus.RESOLVED_EXCLUDED if resolved else ScreeningStatus.EXCLUDED,
+            Decision.EXCLUDE.value,
+            given[0] if given else None,
+        )
+    if any(o is not None and o.status is ScreeningStatus.CONFLICT for o in reports):
+        return ScreeningOutcome(ScreeningStatus.CONFLICT)
+    return ScreeningOutcome(ScreeningStatus.OPEN)

@@ -568,7 +568,8 @@ def test_several_reports_per_reference_with_kind_status_and_prisma_counts(
     review: Review, tmp_path: Path
 ) -> None:
     """Reference 1: an article (retrieved) and its registry entry (not retrieved); reference 2:
-    two reports, neither retrieved, so it is not assessed; reference 3: none recorded (sought)."""
+    two reports, neither retrieved, so it is not assessed; reference 3: sought (each included
+    reference got one report, status sought, when it was included at title/abstract)."""
     for ref in (1, 2, 3):
         vote(review, "alice", ref, "include")
         vote(review, "bob", ref, "include")
@@ -583,10 +584,10 @@ def test_several_reports_per_reference_with_kind_status_and_prisma_counts(
             session, actor="alice", record_id=1, location=None, not_retrieved=True,
             kind="registry entry", reason="registry offline", add=True,
         )  # fmt: skip
-        for kind in ("conference abstract", "thesis"):
+        for kind, add in (("conference abstract", False), ("thesis", True)):
             sv.set_fulltext(
                 session, actor="bob", record_id=2, not_retrieved=True, kind=kind,
-                reason="no library holds it", add=True,
+                reason="no library holds it", add=add,
             )  # fmt: skip
         with pytest.raises(InvalidInput, match="unknown report kind"):
             sv.set_fulltext(session, actor="bob", record_id=3, location="x", kind="poster")
@@ -610,7 +611,7 @@ def test_several_reports_per_reference_with_kind_status_and_prisma_counts(
     assert {v.report_id for v in ft} == {first["id"]}  # the retrieved report was assessed
     found = counts(review)
     assert found.broken_identities() == []
-    # Sought: 2 reports of 1, 2 of 2, 1 (not yet recorded) of 3; not retrieved: 1 + 2.
+    # Sought: 2 reports of 1, 2 of 2, 1 (sought, no location yet) of 3; not retrieved: 1 + 2.
     assert (found.reports_sought, found.reports_not_retrieved, found.reports_assessed) == (5, 3, 2)
     assert (found.reports_of_included_studies, found.awaiting_full_text) == (1, 1)
     assert found.references_to_full_text == 3 and "5 reports were sought for 3" in found.notes[0]
@@ -637,7 +638,9 @@ def test_cli_records_show_study_commands_and_prisma(tmp_path: Path) -> None:
         db, "screen", "fulltext", "1", "--not-retrieved", "--kind", "registry entry",
         "--reason", "registry offline", "--add", "--as", "alice",
     )  # fmt: skip
-    assert out.strip() == "Record 1: report 2 (registry entry) not retrieved."
+    # Reports 1 and 2 were recorded as sought when references 1 and 2 were included at
+    # title/abstract; --file recorded the first as retrieved.
+    assert out.strip() == "Record 1: report 3 (registry entry) not retrieved."
     for who in ("alice", "bob"):
         cli(db, "screen", "decide", "1", "include", "--stage", "fulltext", "--as", who)
         cli(db, "screen", "decide", "2", "include", "--stage", "fulltext", "--as", who)
@@ -649,7 +652,7 @@ def test_cli_records_show_study_commands_and_prisma(tmp_path: Path) -> None:
     assert (shown["reference_id"], shown["study"]) == (1, 1)
     assert [(r["id"], r["kind"], r["status"]) for r in shown["reports"]] == [
         (1, "journal article", "retrieved"),
-        (2, "registry entry", "not_retrieved"),
+        (3, "registry entry", "not_retrieved"),
     ]
     listed = json.loads(cli(db, "study", "list", "--format", "json", "--as", "alice"))
     assert [(s["study_id"], s["references"]) for s in listed] == [(1, [1, 2])]

@@ -532,13 +532,15 @@ def test_undo_gives_back_the_resolution_the_vote_reopened(review: Review) -> Non
         assert audit.verify(session).ok
     assert (row.decision, row.reopened_at, row.reopened_because) == ("exclude", None, None)
     assert undone.payload["after"]["decision"] == "include"
+    # At full text the resolution decides report 1 (recorded as sought by alice's first vote).
     assert undone.payload["state"] == {
         "screening_resolution": {
-            "1:fulltext": {
+            "1:fulltext:r1": {
                 "adjudicator": "carol",
                 "decision": "exclude",
                 "note": None,
                 "reason": "not an RCT",
+                "report": 1,
             }
         }
     }

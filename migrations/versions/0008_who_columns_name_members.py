@@ -37,7 +37,8 @@ WHO_COLUMNS: tuple[tuple[str, str, str, bool], ...] = (
     ("import_batch", "id", "imported_by", False),
     ("dedup_run", "id", "run_by", False),
     ("dedup_pair", "id", "decided_by", True),
-    ("fulltext_report", "id", "recorded_by", False),
+    # None: recorded by reviewtool itself (the sought placeholders a schema upgrade writes)
+    ("fulltext_report", "id", "recorded_by", True),
     ("study_link", "record_id", "linked_by", False),
     ("analysis_run", "id", "run_by", False),
 )

@@ -277,6 +277,8 @@ class ConflictResolved(Event):
     :ivar replaced: the contested resolution this one replaces (None for a first resolution).
     :ivar state: a replaced resolution recorded under another record of the same reference
         (``{"screening_resolution": {key: None}}``), empty otherwise.
+    :ivar report_id: the report decided (full text, since schema 0009; its key is then
+        ``record:fulltext:r<report>``); None at title/abstract and in earlier events.
     """
 
     name: ClassVar[str] = "screening-resolution"
@@ -287,10 +289,20 @@ class ConflictResolved(Event):
     after: Snapshot
     replaced: Snapshot | None = None
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    report_id: int | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """As ``Event.payload``, without ``report_id`` when there is none (title/abstract), so
+        the events written before schema 0009 and those at title/abstract read the same."""
+        found = super().payload()
+        if found["report_id"] is None:
+            del found["report_id"]
+        return found
 
     @property
     def entity_id(self) -> str:
-        return f"{self.record_id}:{self.stage}"
+        base = f"{self.record_id}:{self.stage}"
+        return base if self.report_id is None else f"{base}:r{self.report_id}"
 
 
 @dataclass(frozen=True)

@@ -75,10 +75,15 @@ def decide(
     ),
     note: str | None = typer.Option(None, "--note", help="A note for the adjudicator."),
     stage: str = StageOption,
+    report: int | None = typer.Option(
+        None,
+        "--report",
+        help="At full text: the report assessed (default: the reference's only report).",
+    ),
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Cast or change your vote on one reference.
+    """Cast or change your vote on one reference (at full text: on one of its reports).
 
     Example: reviewtool screen decide 17 exclude --reason "animal study" --as alice
     """
@@ -93,10 +98,13 @@ def decide(
             decision=decision,
             reason=reason,
             note=note,
+            report=report,
         )
     vote, replaced = cast.vote, cast.replaced
+    on = f" report {cast.report_id}" if cast.report_id is not None else ""
     said = (
-        f"Record {record} at {stage}: {vote.decision}{f' ({vote.reason})' if vote.reason else ''}."
+        f"Record {record}{on} at {stage}: "
+        f"{vote.decision}{f' ({vote.reason})' if vote.reason else ''}."
     )
     if replaced is not None:
         # A vote cast in the screen (or another terminal) is replaced knowingly, never silently.
@@ -169,7 +177,9 @@ def conflicts(
         return
     from rich.table import Table
 
-    table = Table("record", "state", "title", "votes and notes", "resolution", "why it is here")
+    table = Table(
+        "record", "report", "state", "title", "votes and notes", "resolution", "why it is here"
+    )
     for v in views:
         row = _conflict_row(v)
         votes = "\n".join(
@@ -186,12 +196,15 @@ def conflicts(
             if row["earlier_resolution"]
             else ""
         )
-        table.add_row(str(v.record_id), v.state, v.title or "", votes, resolution, why)
+        table.add_row(
+            str(v.record_id), row["report"], v.state, v.title or "", votes, resolution, why
+        )
     console().print(table)
 
 
 CONFLICT_COLUMNS = [
     "record_id",
+    "report",
     "stage",
     "state",
     "title",
@@ -215,6 +228,11 @@ def _conflict_row(view: ConflictView) -> dict[str, str]:
     res, earlier = view.resolution, view.earlier
     return {
         "record_id": str(view.record_id),
+        "report": (
+            f"{view.report['id']} ({view.report['kind']}, {view.report['status']})"
+            if view.report
+            else ""
+        ),
         "stage": view.stage,
         "state": view.state,
         "title": view.title or "",
@@ -242,10 +260,15 @@ def resolve(
     reason: str | None = typer.Option(None, "--reason", help="Exclusion reason."),
     note: str | None = typer.Option(None, "--note", help="Why."),
     stage: str = StageOption,
+    report: int | None = typer.Option(
+        None,
+        "--report",
+        help="At full text: the report in conflict (default: the reference's only report).",
+    ),
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Resolve a conflict with a final decision (adjudicators only).
+    """Resolve a conflict with a final decision (adjudicators only; at full text, on one report).
 
     Example: reviewtool screen resolve 17 include --note "RCT per methods" --as carol
     """
@@ -260,8 +283,10 @@ def resolve(
             decision=decision,
             reason=reason,
             note=note,
+            report=report,
         )
-    console().print(f"Record {record} at {stage}: {outcome.status.value}.")
+    on = f" report {report}" if report is not None else ""
+    console().print(f"Record {record}{on} at {stage}: {outcome.status.value}.")
 
 
 @app.command("unblind")
@@ -317,6 +342,12 @@ def fulltext(
     not_retrieved: bool = typer.Option(
         False, "--not-retrieved", help="The full text could not be obtained."
     ),
+    sought: bool = typer.Option(
+        False, "--sought", help="The report is asked for, not in hand yet (no location)."
+    ),
+    report: int | None = typer.Option(
+        None, "--report", help="Change this report of the reference (default: its latest)."
+    ),
     note: str | None = typer.Option(None, "--note", help="E.g. how retrieval was attempted."),
     kind: str = typer.Option(
         "journal article",
@@ -356,6 +387,8 @@ def fulltext(
             kind=kind,
             reason=reason,
             add=add,
+            sought=sought,
+            report=report,
         )
     console().print(
         f"Record {record}: report {after['id']} ({after['kind']}) "

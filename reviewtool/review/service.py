@@ -20,6 +20,7 @@ from reviewtool.audit.events import (
     StageUnblinded,
 )
 from reviewtool.domain import SCREENING_STAGES, SETTINGS, Action, Role, ScreeningStatus, Stage
+from reviewtool.domain import SYSTEM_ACTOR as SYSTEM
 from reviewtool.errors import InvalidInput, NotFound
 from reviewtool.storage import Review, create_review_database, open_review, schema, sqlite_file
 from reviewtool.storage.models import (
@@ -36,7 +37,14 @@ from reviewtool.storage.models import (
     ScreeningDecision,
     ScreeningResolution,
 )
-from reviewtool.storage.queries import dedup_queue_size, setting, stage_outcomes, unobtainable
+from reviewtool.storage.queries import (
+    dedup_queue_size,
+    references_to_seek,
+    setting,
+    stage_outcomes,
+    unobtainable,
+)
+from reviewtool.storage.references import primary_of
 from reviewtool.storage.snapshots import (
     member_snapshot,
     report_snapshot,
@@ -44,7 +52,7 @@ from reviewtool.storage.snapshots import (
     vote_key,
 )
 
-SYSTEM_ACTOR = "reviewtool"
+SYSTEM_ACTOR = SYSTEM
 
 
 def _validated_settings(settings: dict[str, str] | None) -> dict[str, object]:
@@ -140,7 +148,7 @@ def open_existing(url: str) -> Review:
                     from_revision=review.upgraded_from,
                     to_revision=schema.HEAD,
                     backup=str(review.backup_path) if review.backup_path else None,
-                    state=_joined_by_0007(session) if review.upgraded_from < "0007" else {},
+                    state=_upgrade_state(session, review.upgraded_from),
                 ),
             )
     return review
@@ -148,6 +156,41 @@ def open_existing(url: str) -> Review:
 
 # The mark migration 0007 leaves on the votes it superseded and the resolutions it reopened.
 MIGRATION_0007 = "schema 0007"
+# The mark migration 0009 leaves on the reports it recorded as sought (full-text votes cast
+# before any report was recorded name them).
+MIGRATION_0009 = "schema 0009"
+
+
+def _upgrade_state(session: Session, upgraded_from: str) -> dict[str, dict[str, Any]]:
+    """The ledger state of what the migrations from ``upgraded_from`` changed in audited rows."""
+    state: dict[str, dict[str, Any]] = {}
+    if upgraded_from < "0009":
+        # References included at title/abstract before 0009 with no report yet get one, sought
+        # (as screening.service.seek_reports records them at inclusion since).
+        for ref in references_to_seek(session):
+            session.add(
+                FullTextReport(
+                    record_id=primary_of(session, ref),
+                    reference_id=ref,
+                    status="sought",
+                    note=f"{MIGRATION_0009}: included at title/abstract, no report recorded",
+                    recorded_by_id=None,  # reviewtool itself (SYSTEM_ACTOR)
+                    recorded_at=audit.log.utc_now(),
+                )
+            )
+        session.flush()
+        sought = {
+            str(r.id): report_snapshot(r)
+            for r in session.exec(
+                select(FullTextReport).where(col(FullTextReport.note).contains(MIGRATION_0009))
+            ).all()
+        }
+        if sought:
+            state["fulltext_report"] = sought
+    if upgraded_from < "0007":
+        for kind, changes in _joined_by_0007(session).items():
+            state.setdefault(kind, {}).update(changes)
+    return state
 
 
 def _joined_by_0007(session: Session) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import Any
 
+from sqlalchemy import case
 from sqlmodel import Session, col, select
 
 from reviewtool.storage.models import (
@@ -29,6 +30,7 @@ from reviewtool.storage.snapshots import (
     member_names,
     only,
     register_state,
+    resolution_key,
     stream,
     vote_key,
     who_names,
@@ -40,39 +42,67 @@ def _by_record(ids: Collection[str] | None) -> list[list[int] | None]:
     return [None] if ids is None else list(chunks(int_ids(ids)))
 
 
+def _vote(
+    decision: str, reason: str | None, note: str | None, report: int | None, in_ledger: Any
+) -> dict[str, Any]:
+    """A vote's snapshot from its columns (as ``vote_snapshot``: ``report`` when its event named it)."""
+    snapshot: dict[str, Any] = {"decision": decision, "reason": reason, "note": note}
+    if in_ledger:
+        snapshot["report"] = report
+    return snapshot
+
+
+_VOTE_COLUMNS = ("record_id", "stage", "member_id", "decision", "reason", "note", "report_id")
+
+
 def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     names = member_names(session)
     d = ScreeningDecision
-    columns: list[Any] = [d.record_id, d.stage, d.member_id, d.decision, d.reason, d.note]
+    columns: list[Any] = [getattr(d, name) for name in _VOTE_COLUMNS]
+    columns.append(d.report_in_ledger)
     query = select(*columns).where(col(d.superseded_at).is_(None))
     for part in _by_record(ids):
         chunk = query if part is None else query.where(col(d.record_id).in_(part))
         found = (
             (
-                vote_key(record_id, stage, names.get(member_id, f"#{member_id}")),
-                {"decision": decision, "reason": reason, "note": note},
+                vote_key(
+                    record_id,
+                    stage,
+                    names.get(member_id, f"#{member_id}"),
+                    report if in_ledger else None,
+                ),
+                _vote(decision, reason, note, report, in_ledger),
             )
-            for record_id, stage, member_id, decision, reason, note in stream(session, chunk)
+            for record_id, stage, member_id, decision, reason, note, report, in_ledger in stream(
+                session, chunk
+            )
         )
         yield from only(ids, found)
 
 
 def _vote_history(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any, bool]]:
-    """Every vote row, superseded ones included: each reviewer's rows on a reference together,
-    in the order written (ids grow), with whether it is the current vote."""
+    """Every vote row, superseded ones included: each reviewer's rows on a reference (at full text
+    since schema 0009: on a report) together, in the order written (ids grow), with whether it is
+    the current vote."""
     names = member_names(session)
     d = ScreeningDecision
-    columns: list[Any] = [d.record_id, d.stage, d.member_id, d.decision, d.reason, d.note]
-    columns.append(d.superseded_at)
-    query = select(*columns).order_by(col(d.record_id), col(d.stage), col(d.member_id), col(d.id))
-    group: tuple[int, str, int] | None = None
+    columns: list[Any] = [getattr(d, name) for name in _VOTE_COLUMNS]
+    columns += [d.report_in_ledger, d.superseded_at]
+    # Rows whose snapshot names no report sort as report 0, before those that name one.
+    unit = case((col(d.report_in_ledger), col(d.report_id)), else_=0)
+    query = select(*columns).order_by(
+        col(d.record_id), col(d.stage), col(d.member_id), unit, col(d.id)
+    )
+    group: tuple[int, str, int, int | None] | None = None
     key = ""
-    for record_id, stage, member_id, decision, reason, note, superseded in stream(session, query):
-        if (record_id, stage, member_id) != group:
-            group = (record_id, stage, member_id)
-            key = vote_key(record_id, stage, names.get(member_id, f"#{member_id}"))
+    for row in stream(session, query):
+        record_id, stage, member_id, decision, reason, note, report, in_ledger, superseded = row
+        named = report if in_ledger else None
+        if (record_id, stage, member_id, named) != group:
+            group = (record_id, stage, member_id, named)
+            key = vote_key(record_id, stage, names.get(member_id, f"#{member_id}"), named)
         if ids is None or key in ids:
-            yield key, {"decision": decision, "reason": reason, "note": note}, superseded is None
+            yield key, _vote(decision, reason, note, report, in_ledger), superseded is None
 
 
 def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -87,6 +117,8 @@ def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tupl
         r.note,
         r.contested_at,
         r.contested_because,
+        r.report_id,
+        r.report_in_ledger,
     ]
     query = select(*columns)
     query = query.where(col(r.reopened_at).is_(None))
@@ -101,6 +133,8 @@ def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tupl
             note,
             contested_at,
             because,
+            report,
+            in_ledger,
         ) in stream(session, chunk):
             snapshot: dict[str, Any] = {
                 "decision": decision,
@@ -114,7 +148,9 @@ def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tupl
                 snapshot["contested"] = because
             elif because is not None:
                 snapshot["contested_because_without_contested_at"] = because
-            key = f"{record_id}:{stage}"
+            if in_ledger:
+                snapshot["report"] = report
+            key = resolution_key(record_id, stage, report if in_ledger else None)
             if ids is None or key in ids:
                 yield key, snapshot
 
@@ -152,11 +188,34 @@ def _reports(session: Session, ids: Collection[str] | None) -> Iterator[tuple[st
             )
 
 
+def _report_link_errors(session: Session) -> dict[str, str]:
+    """Votes and resolutions whose ``report_id`` cannot be right: one at title/abstract, none at
+    full text, or a report of another reference. This holds for every row, those whose snapshot
+    names the report (since schema 0009) and those before, whose report was the reference's."""
+    reference_of = dict(stream(session, select(FullTextReport.id, FullTextReport.reference_id)))
+    errors: dict[str, str] = {}
+    for model, kind in ((ScreeningDecision, "vote"), (ScreeningResolution, "resolution")):
+        query = select(model.id, model.stage, model.reference_id, model.report_id)
+        for row_id, stage, ref, report in stream(session, query):
+            key = f"{model.__tablename__}:{row_id}"
+            if stage != "fulltext":
+                if report is not None:
+                    errors[key] = f"{kind} {row_id} at {stage} names report {report}"
+            elif report is None:
+                errors[key] = f"full-text {kind} {row_id} names no report"
+            elif reference_of.get(report) != ref:
+                errors[key] = (
+                    f"full-text {kind} {row_id} names report {report} of another reference"
+                )
+    return errors
+
+
 def _reference_links(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
     """Derived, never recorded: every ``reference_id`` follows its record (``storage.references``)
     and the ``reference`` table holds exactly the groups' references. The ledger's state for this
     kind is always empty, so anything listed here fails verification."""
     errors = dict(link_errors(session))
+    errors.update(_report_link_errors(session))
     wanted = set(wanted_references(session).values())
     existing = {r for r in session.exec(select(Reference.id)).all() if r is not None}
     for ref in sorted(existing - wanted):
@@ -179,6 +238,8 @@ register_state(
             "reason",
             "note",
             "superseded_at",
+            "report_id",
+            "report_in_ledger",
         )
     },
 )
@@ -196,6 +257,8 @@ register_state(
             "reopened_at",
             "contested_at",
             "contested_because",
+            "report_id",
+            "report_in_ledger",
         )
     },
 )
@@ -231,8 +294,8 @@ register_state(
     covers={
         "reference": ("id",),
         "record": ("reference_id",),
-        "screening_decision": ("reference_id",),
-        "screening_resolution": ("reference_id",),
+        "screening_decision": ("reference_id", "report_id"),
+        "screening_resolution": ("reference_id", "report_id"),
         "record_label": ("reference_id",),
         "fulltext_report": ("reference_id",),
     },
@@ -245,8 +308,6 @@ declare_unchecked(
         "decided_at": "a copy for listings; the screening-decision event's time is the audited one",
         "superseded_because": "why a vote stopped being current; the event that superseded it "
         "(a new vote, or the regrouping that merged references) is the audited record",
-        "report_id": "which report a full-text vote assessed: the reference's latest retrieved "
-        "report when it was cast (derived; the vote's snapshot does not carry it)",
         # superseded votes: compared too, all of a reviewer's votes on a reference in order
     },
 )
@@ -257,8 +318,6 @@ declare_unchecked(
         "resolved_at": "a copy for listings; the screening-resolution event's time is the audited one",
         "reopened_because": "why it was reopened; the screening-decision event that reopened it "
         "holds the old and new vote, hashed",
-        "report_id": "which report a full-text resolution assessed: the reference's latest "
-        "retrieved report when it was made (derived; the resolution's snapshot does not carry it)",
     },
 )
 declare_unchecked(

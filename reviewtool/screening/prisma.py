@@ -7,13 +7,15 @@ diagram from it). The units follow PRISMA 2020 (Page et al., BMJ 2021;372:n71) a
 - records identified: imported records, per source (import batch ``source``);
 - duplicates removed: records - references (a reference is one duplicate group);
 - records screened: references; records excluded: references excluded at title/abstract;
-- reports sought: the reports recorded for the references included at title/abstract (a
-  reference with none recorded yet counts one, sought); not retrieved: reports marked so;
-  assessed: the others (retrieved, or sought and not yet recorded);
-- reports excluded, by reason: the assessed reports of references excluded at full text (the
-  full-text decision is taken on the reference's retrieved reports together);
+- reports sought: the report rows (``fulltext_report``: sought, retrieved or not retrieved) of
+  the references included at title/abstract; a reference with none recorded yet counts one
+  (its row is made, as sought, by the first full-text vote or resolution on it); not retrieved:
+  reports marked so; assessed: the others;
+- reports excluded, by reason: the assessed reports excluded at full text, each by its own votes
+  or resolution (schema 0009: full-text decisions are taken per report), with its own reason;
 - studies included: studies (``reviewtool.studies``) made of the references included at full
-  text; reports of included studies: their assessed reports.
+  text (a reference is included when any of its reports is); reports of included studies: the
+  assessed reports included at full text.
 
 References still open (no final decision) at a stage are counted as ``awaiting`` so the arithmetic
 of ``rob_prisma.md`` section 4.4 holds at every moment, not only once screening is done:
@@ -40,7 +42,7 @@ from reviewtool.access import require, sight
 from reviewtool.domain import Action, Stage
 from reviewtool.errors import PermissionDenied
 from reviewtool.storage.models import FullTextReport, ImportBatch, Record, Reference
-from reviewtool.storage.queries import stage_outcomes, unobtainable
+from reviewtool.storage.queries import stage_outcomes, unit_outcomes
 
 NOT_RETRIEVED = "not_retrieved"
 
@@ -152,30 +154,39 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
     decided = {r: tiab[r] for r in references if r in tiab and tiab[r].final}
     sought = sorted(r for r, o in decided.items() if o.goes_on)
     excluded = sum(1 for o in decided.values() if not o.goes_on)
-    missing = unobtainable(session)
-    statuses: dict[int, Counter[str]] = {}
-    for ref, status in session.exec(select(FullTextReport.reference_id, FullTextReport.status)):
-        statuses.setdefault(ref, Counter())[status] += 1
-    reports_sought = not_retrieved = 0
-    assessed: dict[int, int] = {}  # reference -> its assessed reports
-    for r in sought:
-        found = statuses.get(r, Counter())
-        reports_sought += max(1, sum(found.values()))
-        not_retrieved += found[NOT_RETRIEVED]
-        if r not in missing:
-            assessed[r] = max(1, found["retrieved"])
-    full = stage_outcomes(session, Stage.FULL_TEXT.value)
+    # Reports: the rows of the references included at title/abstract; a reference with none
+    # recorded yet counts one report, sought (its row is made by the first full-text vote on it).
+    reports: dict[int, list[tuple[int, str]]] = {}
+    for report_id, ref, status in session.exec(
+        select(FullTextReport.id, FullTextReport.reference_id, FullTextReport.status)
+    ):
+        if report_id is not None:
+            reports.setdefault(ref, []).append((report_id, status))
+    per_report = unit_outcomes(session, Stage.FULL_TEXT.value)
+    reports_sought = not_retrieved = assessed = 0
     reasons: Counter[str] = Counter()
     included = 0
     awaiting_full = 0
-    for r, n in assessed.items():
-        outcome = full.get(r)
-        if outcome is None or not outcome.final:
-            awaiting_full += n
-        elif outcome.goes_on:
-            included += n
-        else:
-            reasons[outcome.reason or "(no reason)"] += n
+    for r in sought:
+        found = reports.get(r, [])
+        if not found:
+            reports_sought += 1
+            assessed += 1
+            awaiting_full += 1
+            continue
+        reports_sought += len(found)
+        for report_id, status in found:
+            if status == NOT_RETRIEVED:
+                not_retrieved += 1
+                continue
+            assessed += 1
+            outcome = per_report.get(report_id)
+            if outcome is None or not outcome.final:
+                awaiting_full += 1
+            elif outcome.goes_on:
+                included += 1
+            else:
+                reasons[outcome.reason or "(no reason)"] += 1
     studies = set(study_map(session).values())
     notes = []
     if reports_sought != len(sought):
@@ -195,7 +206,7 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
         references_to_full_text=len(sought),
         reports_sought=reports_sought,
         reports_not_retrieved=not_retrieved,
-        reports_assessed=sum(assessed.values()),
+        reports_assessed=assessed,
         reports_excluded=sum(reasons.values()),
         excluded_by_reason=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         awaiting_full_text=awaiting_full,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, cast
@@ -62,24 +63,34 @@ from reviewtool.storage.models import (
     ScreeningResolution,
 )
 from reviewtool.storage.queries import (
+    assessable_reports,
     current_resolution,
     current_resolutions,
     current_votes,
     record_outcome,
+    references_to_seek,
     setting,
     stage_outcomes,
     stage_rules,
+    unit_outcome,
+    unit_outcomes,
     unobtainable,
 )
 from reviewtool.storage.references import primary_of
 from reviewtool.storage.snapshots import (
     report_snapshot,
+    resolution_key,
+    resolution_key_of,
     resolution_snapshot,
     vote_key,
+    vote_key_of,
     vote_snapshot,
 )
 
 NOT_RETRIEVED = "not_retrieved"
+# A report asked for whose document is not in hand yet (no location); schema 0009.
+SOUGHT = "sought"
+REPORT_STATUSES = (SOUGHT, "retrieved", NOT_RETRIEVED)
 # The kinds of report (shared/spec/domain.md).
 REPORT_KINDS = (
     "journal article",
@@ -215,24 +226,129 @@ def _require_fulltext_open(
         )
 
 
-def _assessed_id(session: Session, reference_id: int, stage: Stage) -> int | None:
+def _reports_of(session: Session, reference_id: int) -> list[FullTextReport]:
+    """The reports of a reference, oldest first."""
+    return list(
+        session.exec(
+            select(FullTextReport)
+            .where(FullTextReport.reference_id == reference_id)
+            .order_by(col(FullTextReport.id))
+        ).all()
+    )
+
+
+def _report_words(report: FullTextReport | dict[str, Any]) -> str:
+    """``7 (registry entry, retrieved)``: how a report is named in a message."""
+    if isinstance(report, dict):
+        return f"{report['id']} ({report['kind']}, {report['status']})"
+    return f"{report.id} ({report.kind}, {report.status})"
+
+
+def choose_report(
+    record_id: int, reports: list[FullTextReport], report: int | None
+) -> FullTextReport | None:
+    """The report a full-text vote or resolution on reference ``record_id`` is on.
+
+    ``reports``: the reference's reports, oldest first; ``report``: the one named (``--report``, a
+    ``report`` column), or None for the default: the only report that can be assessed (any status
+    but not retrieved), or None when the reference has no report yet (the caller records one as
+    sought). InvalidInput when the named report is not one of the reference's (naming the
+    reference it belongs to is left to the caller), was not retrieved, or when no report is named
+    and the reference has several (the message names them).
+    """
+    if report is not None:
+        found = next((r for r in reports if r.id == report), None)
+        if found is None:
+            raise InvalidInput(
+                f"report {report} is not a report of record {record_id}; its reports: "
+                + ("; ".join(_report_words(r) for r in reports) or "none recorded")
+            )
+        if found.status == NOT_RETRIEVED:
+            raise InvalidInput(
+                f"report {report} of record {record_id} was not retrieved, so it cannot be assessed"
+            )
+        return found
+    candidates = [r for r in reports if r.status != NOT_RETRIEVED]
+    if len(candidates) > 1:
+        raise InvalidInput(
+            f"record {record_id} has {len(candidates)} reports; say which one you assessed "
+            f"(--report, or a report column): {'; '.join(_report_words(r) for r in candidates)}"
+        )
+    return candidates[0] if candidates else None
+
+
+def _sought_report(session: Session, actor: str, reference_id: int) -> FullTextReport:
+    """Record a report as sought for a reference that has none (the first full-text vote or
+    resolution on it names it), with its ``fulltext-report`` event."""
+    report = FullTextReport(
+        record_id=primary_of(session, reference_id),
+        reference_id=reference_id,
+        kind=REPORT_KINDS[0],
+        status=SOUGHT,
+        recorded_by_id=session.exec(select(Member.id).where(Member.name == actor)).one(),
+        recorded_at=audit.log.utc_now(),
+    )
+    session.add(report)
+    session.flush()
+    assert report.id is not None
+    audit.record(
+        session,
+        actor,
+        FullTextRecorded(
+            record_id=report.record_id,
+            before=None,
+            after=report_snapshot(report),
+            report_id=report.id,
+        ),
+    )
+    return report
+
+
+def seek_reports(session: Session, actor: str, refs: Collection[int] | None = None) -> list[int]:
+    """Record one report, status sought, for each reference (of ``refs``; all when None) included
+    at title/abstract with no report yet (``queries.references_to_seek``), each with its
+    ``fulltext-report`` event written by ``actor``. Called by every change that can include a
+    reference at title/abstract (a vote, a resolution, their bulk imports, an undo), so the
+    reports sought exist as rows from the moment of inclusion, whoever votes at full text first
+    (a reviewer's open full-text work never creates what another sees). Returns the references."""
+    found = references_to_seek(session, refs)
+    for ref in found:
+        _sought_report(session, actor, ref)
+    return found
+
+
+def _report_for(
+    session: Session, actor: str, reference_id: int, stage: Stage, report: int | None
+) -> int | None:
+    """The unit's report at full text (None at title/abstract, where ``report`` must be None):
+    the one named, else the default (``choose_report``), recording one as sought when the
+    reference has none (included before schema 0009's upgrade recorded them, or re-formed by a
+    dedup split after its inclusion: ``seek_reports`` records the others at inclusion)."""
     if stage is not Stage.FULL_TEXT:
+        if report is not None:
+            raise InvalidInput("a report is named at full text only")
         return None
-    report = assessed_report(session, reference_id)
-    return None if report is None else report.id
+    chosen = choose_report(reference_id, _reports_of(session, reference_id), report)
+    if chosen is None:
+        chosen = _sought_report(session, actor, reference_id)
+    assert chosen.id is not None
+    return chosen.id
 
 
 def _current(
-    session: Session, record_id: int, stage: Stage, member_id: int
+    session: Session, record_id: int, stage: Stage, member_id: int, report: int | None = None
 ) -> ScreeningDecision | None:
-    return session.exec(
-        select(ScreeningDecision).where(
-            ScreeningDecision.reference_id == record_id,
-            ScreeningDecision.stage == stage.value,
-            ScreeningDecision.member_id == member_id,
-            col(ScreeningDecision.superseded_at).is_(None),
-        )
-    ).first()
+    """The member's current vote on a reference (title/abstract) or on its ``report``."""
+    query = select(ScreeningDecision).where(
+        ScreeningDecision.stage == stage.value,
+        ScreeningDecision.member_id == member_id,
+        col(ScreeningDecision.superseded_at).is_(None),
+    )
+    if stage is Stage.FULL_TEXT:
+        query = query.where(ScreeningDecision.report_id == report)
+    else:
+        query = query.where(ScreeningDecision.reference_id == record_id)
+    return session.exec(query).first()
 
 
 def _vote_words(vote: ScreeningDecision | _Ballot | None) -> str:
@@ -274,13 +390,15 @@ def _revisit_resolution(
     event's ``state`` (``{"screening_resolution": {key: snapshot or None}}``), empty when no
     resolution stood.
     """
-    resolution = current_resolution(session, record_id, stage.value)
+    unit = record_id if stage is Stage.TITLE_ABSTRACT else (new or old).report_id  # type: ignore[union-attr]
+    assert unit is not None
+    resolution = current_resolution(session, unit, stage.value)
     if resolution is None:
         return {}
-    key = f"{resolution.record_id}:{stage.value}"
+    key = resolution_key_of(resolution)
     names = dict(session.exec(select(Member.id, Member.name)).all())
     required, reasons = stage_rules(session, stage.value)
-    votes = [Vote(v.reviewer, v.decision, v.reason) for v in _votes_of(session, record_id, stage)]
+    votes = [Vote(v.reviewer, v.decision, v.reason) for v in _votes_of(session, unit, stage)]
     _answer_changed_vote(
         resolution, member.name, old, new, votes, stage, required=required, reasons=reasons, now=now
     )
@@ -353,15 +471,17 @@ def _write_vote(
     note: str | None,
     now: str,
     *,
+    report: int | None = None,
     restore: ScreeningResolution | None = None,
 ) -> VoteView | None:
     """Supersede the member's current vote with a new one (None: take it back); audit; reopen.
 
-    ``restore`` (from ``undo_last``): the resolution the vote being taken back reopened or
-    contested; the votes are again the ones it answered, so it stands again as it was.
+    ``report``: at full text, the report the vote is on. ``restore`` (from ``undo_last``): the
+    resolution the vote being taken back reopened or contested; the votes are again the ones it
+    answered, so it stands again as it was.
     """
     assert member.id is not None
-    old = _current(session, record_id, stage, member.id)
+    old = _current(session, record_id, stage, member.id, report)
     before = vote_snapshot(old) if old is not None else None
     if old is not None:
         old.superseded_at = now
@@ -372,7 +492,8 @@ def _write_vote(
         new = ScreeningDecision(
             record_id=primary_of(session, record_id),  # the record the reviewer saw
             reference_id=record_id,
-            report_id=_assessed_id(session, record_id, stage),
+            report_id=report,
+            report_in_ledger=report is not None,
             stage=stage.value,
             member_id=member.id,
             decision=decision,
@@ -391,9 +512,7 @@ def _write_vote(
         names = dict(session.exec(select(Member.id, Member.name)).all())
         state: dict[str, Any] = {
             "screening_resolution": {
-                f"{restore.record_id}:{stage.value}": resolution_snapshot(
-                    restore, names[restore.member_id]
-                )
+                resolution_key_of(restore): resolution_snapshot(restore, names[restore.member_id])
             }
         }
     elif old is not None:
@@ -401,16 +520,22 @@ def _write_vote(
     else:
         state = {}
     seen = new.record_id if new is not None else old.record_id if old is not None else record_id
-    if old is not None and old.record_id != seen:
-        # The vote it replaces was cast on another record of the reference (the primary changed).
-        state.setdefault("screening_vote", {})[
-            vote_key(old.record_id, stage.value, member.name)
-        ] = None
+    key = (
+        vote_key_of(new, member.name)
+        if new is not None
+        else vote_key_of(old, member.name)
+        if old is not None
+        else vote_key(seen, stage.value, member.name, report)
+    )
+    if old is not None and vote_key_of(old, member.name) != key:
+        # The vote it replaces is recorded under another key: cast on another record of the
+        # reference (the primary changed), or before schema 0009 (its snapshot named no report).
+        state.setdefault("screening_vote", {})[vote_key_of(old, member.name)] = None
     audit.record(
         session,
         member.name,
         ScreeningDecided(
-            key=vote_key(seen, stage.value, member.name),
+            key=key,
             record_id=seen,
             stage=stage.value,
             before=before,
@@ -418,6 +543,8 @@ def _write_vote(
             state=state,
         ),
     )
+    if stage is Stage.TITLE_ABSTRACT:
+        seek_reports(session, member.name, [record_id])
     if new is None:
         return None
     return VoteView(member.name, new.decision, new.reason, new.note, new.decided_at)
@@ -455,30 +582,51 @@ class VoteChangedElsewhere(ReviewtoolError):
 
 
 def _my_current_view(
-    session: Session, member: Member, record_id: int, stage: Stage
+    session: Session, member: Member, record_id: int, stage: Stage, report: int | None = None
 ) -> VoteView | None:
     assert member.id is not None
-    row = _current(session, record_id, stage, member.id)
+    row = _current(session, record_id, stage, member.id, report)
     if row is None:
         return None
     return VoteView(member.name, row.decision, row.reason, row.note, row.decided_at)
 
 
-def my_vote(session: Session, *, actor: str, record_id: int, stage: str) -> VoteView | None:
-    """``actor``'s own current vote on a reference at ``stage`` (None: none). Reveals nothing of
-    other reviewers, so it needs only the right to read."""
+def _existing_report(
+    session: Session, ref: int | None, stage: Stage, report: int | None
+) -> int | None:
+    """The report a full-text vote would be on, without recording one (None: none yet, or
+    title/abstract); InvalidInput as ``choose_report``."""
+    if ref is None or stage is not Stage.FULL_TEXT:
+        return None
+    chosen = choose_report(ref, _reports_of(session, ref), report)
+    return None if chosen is None else chosen.id
+
+
+def my_vote(
+    session: Session, *, actor: str, record_id: int, stage: str, report: int | None = None
+) -> VoteView | None:
+    """``actor``'s own current vote on a reference at ``stage`` (at full text: on its ``report``,
+    by default its only one; None: none). Reveals nothing of other reviewers, so it needs only the
+    right to read."""
     member = require(session, actor, Action.READ, doing="read your vote")
     parsed = parse_stage(stage)
     ref = _maybe_reference(session, record_id)
-    return None if ref is None else _my_current_view(session, member, ref, parsed)
+    if ref is None:
+        return None
+    unit_report = _existing_report(session, ref, parsed, report)
+    if parsed is Stage.FULL_TEXT and unit_report is None:
+        return None
+    return _my_current_view(session, member, ref, parsed, unit_report)
 
 
 @dataclass(frozen=True)
 class VoteCast:
-    """A vote just cast and the reviewer's vote it replaced (None: there was none)."""
+    """A vote just cast, the reviewer's vote it replaced (None: there was none) and, at full
+    text, the report it is on."""
 
     vote: VoteView
     replaced: VoteView | None
+    report_id: int | None = None
 
 
 def cast_vote(
@@ -491,8 +639,13 @@ def cast_vote(
     reason: str | None = None,
     note: str | None = None,
     expected: VoteView | Unchecked | None = UNCHECKED,
+    report: int | None = None,
 ) -> VoteCast:
     """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller.
+
+    At full text the vote is on one report of the reference (``report``; by default its only
+    report that can be assessed, recorded as sought when it has none yet; InvalidInput naming them
+    when it has several, or when ``report`` belongs to another reference).
 
     ``expected`` is the vote the caller showed the reviewer as current (None: no vote). When the
     current vote differs (cast, changed or taken back since, in another window or from the CLI),
@@ -504,10 +657,17 @@ def cast_vote(
     member = require(session, actor, Action.SCREEN, doing="vote on references")
     parsed = parse_stage(stage)
     ref = _maybe_reference(session, record_id)
-    current = None if ref is None else _my_current_view(session, member, ref, parsed)
-    if not isinstance(expected, Unchecked) and current != expected:
-        raise VoteChangedElsewhere(record_id, parsed.value, current)
-    return VoteCast(_vote(session, member, record_id, stage, decision, reason, note), current)
+    current = None
+    if not isinstance(expected, Unchecked) and ref is not None:
+        # Before anything that depends on the record (see _vote).
+        sight(session, member.name).check_stage_open(parsed.value)
+        unit_report = _existing_report(session, ref, parsed, report)
+        if parsed is Stage.TITLE_ABSTRACT or unit_report is not None:
+            current = _my_current_view(session, member, ref, parsed, unit_report)
+        if current != expected:
+            raise VoteChangedElsewhere(record_id, parsed.value, current)
+    cast, replaced, on = _vote(session, member, record_id, stage, decision, reason, note, report)
+    return VoteCast(cast, replaced if isinstance(expected, Unchecked) else current, on)
 
 
 def record_decision(
@@ -520,11 +680,12 @@ def record_decision(
     reason: str | None = None,
     note: str | None = None,
     expected: VoteView | Unchecked | None = UNCHECKED,
+    report: int | None = None,
 ) -> VoteView:
     """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller.
 
     ``expected``: as in ``cast_vote`` (the vote the caller showed as current; a different current
-    vote raises VoteChangedElsewhere and writes nothing).
+    vote raises VoteChangedElsewhere and writes nothing); ``report``: as in ``cast_vote``.
     """
     return cast_vote(
         session,
@@ -535,6 +696,7 @@ def record_decision(
         reason=reason,
         note=note,
         expected=expected,
+        report=report,
     ).vote
 
 
@@ -546,7 +708,9 @@ def _vote(
     decision: str,
     reason: str | None,
     note: str | None,
-) -> VoteView:
+    report: int | None = None,
+) -> tuple[VoteView, VoteView | None, int | None]:
+    """Check and write one vote; (the vote, the member's vote it replaced, its report)."""
     parsed_stage = parse_stage(stage)
     # Before anything that depends on the record: a refusal that named its title/abstract status
     # would tell a blind reviewer how the others voted on it.
@@ -555,6 +719,8 @@ def _vote(
     checked_reason = _check_reason(session, parsed_stage, parsed, reason)
     ref = _check_reference(session, record_id)
     _check_stage_open(session, ref, parsed_stage)
+    unit_report = _report_for(session, member.name, ref, parsed_stage, report)
+    replaced = _my_current_view(session, member, ref, parsed_stage, unit_report)
     view = _write_vote(
         session,
         member,
@@ -564,9 +730,10 @@ def _vote(
         checked_reason,
         (note or "").strip() or None,
         audit.log.utc_now(),
+        report=unit_report,
     )
     assert view is not None
-    return view
+    return view, replaced, unit_report
 
 
 def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
@@ -587,16 +754,18 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
     ).first()
     if last is None:
         return None
-    previous = session.exec(
-        select(ScreeningDecision)
-        .where(
-            ScreeningDecision.member_id == member.id,
-            ScreeningDecision.stage == parsed_stage.value,
-            ScreeningDecision.reference_id == last.reference_id,
-            col(ScreeningDecision.id) < last.id,
-        )
-        .order_by(col(ScreeningDecision.id).desc())
-    ).first()
+    query = select(ScreeningDecision).where(
+        ScreeningDecision.member_id == member.id,
+        ScreeningDecision.stage == parsed_stage.value,
+        col(ScreeningDecision.id) < last.id,
+    )
+    query = (
+        query.where(ScreeningDecision.report_id == last.report_id)
+        if parsed_stage is Stage.FULL_TEXT
+        else query.where(ScreeningDecision.reference_id == last.reference_id)
+    )
+    previous = session.exec(query.order_by(col(ScreeningDecision.id).desc())).first()
+    report = last.report_id if parsed_stage is Stage.FULL_TEXT else None
     now = audit.log.utc_now()
     restore = (
         _answered_before(session, last, parsed_stage)
@@ -604,7 +773,9 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
         else None
     )
     if previous is None:
-        _write_vote(session, member, last.reference_id, parsed_stage, None, None, None, now)
+        _write_vote(
+            session, member, last.reference_id, parsed_stage, None, None, None, now, report=report
+        )
     else:
         _write_vote(
             session,
@@ -615,6 +786,7 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
             previous.reason,
             previous.note,
             now,
+            report=report,
             restore=restore,
         )
     return last.reference_id
@@ -627,9 +799,19 @@ def _answered_before(
     it gives back exactly the votes that resolution answered: no other vote on the reference at
     ``stage`` was cast, changed or taken back since, and the adjudicator has not resolved again.
     Else None (the resolution stays as it is)."""
+    unit_vote: Any = (
+        ScreeningDecision.report_id == last.report_id
+        if stage is Stage.FULL_TEXT
+        else ScreeningDecision.reference_id == last.reference_id
+    )
+    unit_resolution: Any = (
+        ScreeningResolution.report_id == last.report_id
+        if stage is Stage.FULL_TEXT
+        else ScreeningResolution.reference_id == last.reference_id
+    )
     touched_since = session.exec(
         select(ScreeningDecision.id).where(
-            ScreeningDecision.reference_id == last.reference_id,
+            unit_vote,
             ScreeningDecision.stage == stage.value,
             col(ScreeningDecision.id) != last.id,
             (col(ScreeningDecision.decided_at) >= last.decided_at)
@@ -640,10 +822,7 @@ def _answered_before(
         return None
     resolutions = session.exec(
         select(ScreeningResolution)
-        .where(
-            ScreeningResolution.reference_id == last.reference_id,
-            ScreeningResolution.stage == stage.value,
-        )
+        .where(unit_resolution, ScreeningResolution.stage == stage.value)
         .order_by(col(ScreeningResolution.id).desc())
     ).all()
     if not resolutions:
@@ -674,18 +853,25 @@ class ConflictView:
     state: str = "open"
     earlier: dict[str, Any] | None = None
     contested: str | None = None
+    report: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
 
 
-def _votes_of(session: Session, record_id: int, stage: Stage) -> list[VoteView]:
+def _votes_of(session: Session, unit: int, stage: Stage) -> list[VoteView]:
+    """The current votes on a unit: a reference at title/abstract, a report at full text."""
     names = dict(session.exec(select(Member.id, Member.name)).all())
+    on: Any = (
+        ScreeningDecision.report_id == unit
+        if stage is Stage.FULL_TEXT
+        else ScreeningDecision.reference_id == unit
+    )
     rows = session.exec(
         select(ScreeningDecision)
         .where(
-            ScreeningDecision.reference_id == record_id,
+            on,
             ScreeningDecision.stage == stage.value,
             col(ScreeningDecision.superseded_at).is_(None),
         )
@@ -695,12 +881,17 @@ def _votes_of(session: Session, record_id: int, stage: Stage) -> list[VoteView]:
 
 
 def _last_reopened(
-    session: Session, record_id: int, stage: Stage, names: dict[int | None, str]
+    session: Session, unit: int, stage: Stage, names: dict[int | None, str]
 ) -> dict[str, Any] | None:
+    on: Any = (
+        ScreeningResolution.report_id == unit
+        if stage is Stage.FULL_TEXT
+        else ScreeningResolution.reference_id == unit
+    )
     row = session.exec(
         select(ScreeningResolution)
         .where(
-            ScreeningResolution.reference_id == record_id,
+            on,
             ScreeningResolution.stage == stage.value,
             col(ScreeningResolution.reopened_at).is_not(None),
         )
@@ -723,17 +914,27 @@ def list_conflicts(
 
     Open conflicts (with the earlier resolution of a reopened one) and contested resolutions (the
     votes came to agree against them) are always listed; the other resolved ones only if asked.
+    At full text conflicts are per report: each view names its reference (``record_id``) and the
+    report (``report``: its id, kind, status, location).
     """
     require(session, actor, Action.RESOLVE_CONFLICT, doing="list conflicts")
     parsed = parse_stage(stage)
-    outcomes = stage_outcomes(session, parsed.value)
+    outcomes = unit_outcomes(session, parsed.value)
     resolutions = current_resolutions(session, parsed.value)
     names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
     resolved = {ScreeningStatus.RESOLVED_INCLUDED, ScreeningStatus.RESOLVED_EXCLUDED}
+    reports: dict[int, FullTextReport] = {}
+    if parsed is Stage.FULL_TEXT:
+        reports = {
+            r.id: r
+            for r in session.exec(select(FullTextReport)).all()
+            if r.id is not None and r.id in outcomes
+        }
     views = []
-    for record_id in sorted(outcomes):
-        status = outcomes[record_id].status
-        res = resolutions.get(record_id)
+    for unit in sorted(outcomes, key=lambda u: (reports[u].reference_id, u) if reports else u):
+        record_id = reports[unit].reference_id if reports else unit
+        status = outcomes[unit].status
+        res = resolutions.get(unit)
         contested = res is not None and res.contested_at is not None and status in resolved
         if not (
             status is ScreeningStatus.CONFLICT
@@ -743,7 +944,7 @@ def list_conflicts(
             continue
         record = _reference(session, record_id)
         earlier = (
-            _last_reopened(session, record_id, parsed, names)
+            _last_reopened(session, unit, parsed, names)
             if status is ScreeningStatus.CONFLICT
             else None
         )
@@ -757,11 +958,12 @@ def list_conflicts(
                 record_id=record_id,
                 stage=parsed.value,
                 title=record.title if record else None,
-                votes=tuple(_votes_of(session, record_id, parsed)),
+                votes=tuple(_votes_of(session, unit, parsed)),
                 resolution=resolution_snapshot(res, names[res.member_id]) if res else None,
                 state=state,
                 earlier=earlier,
                 contested=res.contested_because if contested and res is not None else None,
+                report={"id": unit, **report_snapshot(reports[unit])} if reports else None,
             )
         )
     return views
@@ -800,20 +1002,29 @@ def resolve_conflict(
     decision: str,
     reason: str | None = None,
     note: str | None = None,
+    report: int | None = None,
 ) -> ScreeningOutcome:
     """The adjudicator's final decision on a conflict (include or exclude, with reason and note).
 
     Also answers a contested resolution (the votes came to agree against it): the new resolution
     replaces it, whether it keeps the decision or follows the votes. InvalidInput when the
-    reference has no open conflict and no contested resolution.
+    reference (at full text: the report, ``report``, by default the reference's only one) has no
+    open conflict and no contested resolution, or names a report of another reference. Returns the
+    outcome of what was resolved (the reference, or at full text the report).
     """
     member = require(session, actor, Action.RESOLVE_CONFLICT, doing="resolve a conflict")
     parsed_stage = parse_stage(stage)
     parsed = _resolution_decision(decision)
     checked = _check_reason(session, parsed_stage, parsed, reason)
     record_id = _check_reference(session, record_id)
-    outcome = record_outcome(session, record_id, parsed_stage.value)
-    standing = current_resolution(session, record_id, parsed_stage.value)
+    unit_report = _existing_report(session, record_id, parsed_stage, report)
+    if parsed_stage is Stage.FULL_TEXT and unit_report is None:
+        raise InvalidInput(
+            f"record {record_id} has no open conflict at fulltext (it is not screened)"
+        )
+    unit = record_id if unit_report is None else unit_report
+    outcome = unit_outcome(session, unit, parsed_stage.value)
+    standing = current_resolution(session, unit, parsed_stage.value)
     _require_open_conflict(record_id, parsed_stage, outcome, standing)
     assert member.id is not None
     now = audit.log.utc_now()
@@ -827,12 +1038,13 @@ def resolve_conflict(
         standing.reopened_at, standing.reopened_because = now, f"resolved again by {member.name}"
         session.add(standing)
         session.flush()
-        if standing.record_id != seen:
-            followed["screening_resolution"] = {f"{standing.record_id}:{parsed_stage.value}": None}
+        if resolution_key_of(standing) != resolution_key(seen, parsed_stage.value, unit_report):
+            followed["screening_resolution"] = {resolution_key_of(standing): None}
     resolution = ScreeningResolution(
         record_id=seen,
         reference_id=record_id,
-        report_id=_assessed_id(session, record_id, parsed_stage),
+        report_id=unit_report,
+        report_in_ledger=unit_report is not None,
         stage=parsed_stage.value,
         member_id=member.id,
         decision=parsed.value,
@@ -842,7 +1054,7 @@ def resolve_conflict(
     )
     session.add(resolution)
     session.flush()
-    votes = [asdict(v) for v in _votes_of(session, record_id, parsed_stage)]
+    votes = [asdict(v) for v in _votes_of(session, unit, parsed_stage)]
     audit.record(
         session,
         actor,
@@ -853,9 +1065,12 @@ def resolve_conflict(
             after=resolution_snapshot(resolution, member.name),
             replaced=replaced,
             state=followed,
+            report_id=unit_report,
         ),
     )
-    settled = record_outcome(session, record_id, parsed_stage.value)
+    if parsed_stage is Stage.TITLE_ABSTRACT:
+        seek_reports(session, actor, [record_id])
+    settled = unit_outcome(session, unit, parsed_stage.value)
     assert settled is not None
     return settled
 
@@ -871,21 +1086,27 @@ def set_fulltext(
     kind: str = "journal article",
     reason: str | None = None,
     add: bool = False,
+    sought: bool = False,
+    report: int | None = None,
 ) -> dict[str, Any]:
-    """Record a report (a full text: file path or URL) for a reference, or that it was not
-    retrieved (``reason``: why). ``record_id`` is any record of the reference.
+    """Record a report (a full text: file path or URL) for a reference, that it is sought (asked
+    for, not in hand: ``sought``), or that it was not retrieved (``reason``: why). ``record_id``
+    is any record of the reference.
 
-    Without ``add`` this changes the reference's latest report (creating the first); with ``add``
-    it records a further report (a registry entry beside the article, a thesis). ``kind`` is one
-    of ``REPORT_KINDS``. Returns the report's snapshot with its ``id``. InvalidInput for neither or
-    both of a location and ``not_retrieved``, or an unknown kind; StageOrderError when the
-    reference is not included at title/abstract.
+    Without ``add`` this changes the reference's report ``report`` (by default its latest;
+    creating the first); with ``add`` it records a further report (a registry entry beside the
+    article, a thesis). ``kind`` is one of ``REPORT_KINDS``. Returns the report's snapshot with
+    its ``id``. InvalidInput unless exactly one of a location, ``sought`` and ``not_retrieved``
+    is given, for an unknown kind, or a ``report`` of another reference; StageOrderError when
+    the reference is not included at title/abstract.
     """
     recorder = require(session, actor, Action.SCREEN, doing="record a full-text report")
     assert recorder.id is not None
     sight(session, actor).check_stage_open(Stage.FULL_TEXT.value)
-    if not_retrieved == bool(location):
-        raise InvalidInput("give either a file path / URL or --not-retrieved")
+    if [bool(location), not_retrieved, sought].count(True) != 1:
+        raise InvalidInput("give one of a file path / URL, --sought or --not-retrieved")
+    if add and report is not None:
+        raise InvalidInput("--add records a new report; --report changes an existing one")
     if kind not in REPORT_KINDS:
         raise InvalidInput(f"unknown report kind {kind!r}; kinds: {'; '.join(REPORT_KINDS)}")
     record_id = _check_reference(session, record_id)
@@ -894,42 +1115,43 @@ def set_fulltext(
         raise StageOrderError(
             f"record {record_id} is not included at title/abstract; no full text is sought for it"
         )
-    report = (
-        None
-        if add
-        else session.exec(
-            select(FullTextReport)
-            .where(FullTextReport.reference_id == record_id)
-            .order_by(col(FullTextReport.id).desc())
-        ).first()
-    )
-    before = report_snapshot(report) if report else None
-    if report is None:
-        report = FullTextReport(
+    existing = _reports_of(session, record_id)
+    if report is not None:
+        changed = next((r for r in existing if r.id == report), None)
+        if changed is None:
+            raise InvalidInput(
+                f"report {report} is not a report of record {record_id}; its reports: "
+                + ("; ".join(_report_words(r) for r in existing) or "none recorded")
+            )
+    else:
+        changed = None if add or not existing else existing[-1]
+    before = report_snapshot(changed) if changed else None
+    if changed is None:
+        changed = FullTextReport(
             record_id=primary_of(session, record_id),
             reference_id=record_id,
             status="",
             recorded_by_id=recorder.id,
             recorded_at="",
         )
-    report.status = NOT_RETRIEVED if not_retrieved else RETRIEVED
-    report.location = None if not_retrieved else location
-    report.kind = kind
-    report.reason = ((reason or "").strip() or None) if not_retrieved else None
-    report.note = (note or "").strip() or None
-    report.recorded_by_id, report.recorded_at = recorder.id, audit.log.utc_now()
-    session.add(report)
+    changed.status = NOT_RETRIEVED if not_retrieved else SOUGHT if sought else RETRIEVED
+    changed.location = location or None
+    changed.kind = kind
+    changed.reason = ((reason or "").strip() or None) if not_retrieved else None
+    changed.note = (note or "").strip() or None
+    changed.recorded_by_id, changed.recorded_at = recorder.id, audit.log.utc_now()
+    session.add(changed)
     session.flush()
-    after = report_snapshot(report)
-    assert report.id is not None
+    after = report_snapshot(changed)
+    assert changed.id is not None
     audit.record(
         session,
         actor,
         FullTextRecorded(
-            record_id=report.record_id, before=before, after=after, report_id=report.id
+            record_id=changed.record_id, before=before, after=after, report_id=changed.id
         ),
     )
-    return {"id": report.id, **after}
+    return {"id": changed.id, **after}
 
 
 def fulltext_reports(session: Session, reference_id: int) -> list[dict[str, Any]]:
@@ -943,14 +1165,24 @@ def fulltext_reports(session: Session, reference_id: int) -> list[dict[str, Any]
     return [{"id": r.id, **report_snapshot(r)} for r in rows]
 
 
-def assessed_report(session: Session, reference_id: int) -> FullTextReport | None:
-    """The report a full-text vote on a reference assesses: its latest retrieved one (None when
-    no full text is recorded yet)."""
-    return session.exec(
-        select(FullTextReport)
-        .where(FullTextReport.reference_id == reference_id, FullTextReport.status == RETRIEVED)
-        .order_by(col(FullTextReport.id).desc())
-    ).first()
+def _done_by(session: Session, member_id: int | None, stage: Stage) -> set[int]:
+    """The references ``member_id`` has voted on at ``stage``: at full text, those with at least
+    one report and a current vote of theirs on every report that can be assessed."""
+    rows = session.exec(
+        select(ScreeningDecision.reference_id, ScreeningDecision.report_id).where(
+            ScreeningDecision.member_id == member_id,
+            ScreeningDecision.stage == stage.value,
+            col(ScreeningDecision.superseded_at).is_(None),
+        )
+    ).all()
+    if stage is Stage.TITLE_ABSTRACT:
+        return {ref for ref, _report in rows}
+    voted = {report for _ref, report in rows}
+    return {
+        ref
+        for ref, reports in assessable_reports(session).items()
+        if reports and all(r in voted for r in reports)
+    }
 
 
 def _order_key(actor: str, stage: Stage, record_id: int) -> str:
@@ -1003,15 +1235,7 @@ def screening_queue(
     wanted = (
         records_labelled(visible_labels(session, actor=actor), label) if label is not None else None
     )
-    mine = set(
-        session.exec(
-            select(ScreeningDecision.reference_id).where(
-                ScreeningDecision.member_id == member.id,
-                ScreeningDecision.stage == parsed.value,
-                col(ScreeningDecision.superseded_at).is_(None),
-            )
-        ).all()
-    )
+    mine = _done_by(session, member.id, parsed)
     todo = [
         r for r in eligible(session, parsed) if r not in mine and (wanted is None or r in wanted)
     ]
@@ -1026,16 +1250,7 @@ def screening_progress(session: Session, *, actor: str, stage: str) -> Progress:
     seen.check_stage_open(parsed.value)
     ids = set(eligible(session, parsed))
     member_id = seen.member.id if seen.member is not None else None
-    my_records = set(
-        session.exec(
-            select(ScreeningDecision.reference_id).where(
-                ScreeningDecision.member_id == member_id,
-                ScreeningDecision.stage == parsed.value,
-                col(ScreeningDecision.superseded_at).is_(None),
-            )
-        ).all()
-    )
-    mine = len(my_records & ids)
+    mine = len(_done_by(session, member_id, parsed) & ids)
     decided: int | None = None
     if seen.sees_others(parsed.value):
         outcomes = stage_outcomes(session, parsed.value)
@@ -1054,27 +1269,70 @@ class RecordCard:
     other_votes: tuple[VoteView, ...] | None
     outcome: str | None
     fulltext: dict[str, Any] | None = None
+    report_id: int | None = None
+    reports: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
 
 
-def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> RecordCard:
+def _card_report(
+    session: Session,
+    member: Member,
+    record_id: int,
+    reports: list[FullTextReport],
+    report: int | None,
+) -> FullTextReport | None:
+    """The report a full-text card shows: the one named, else the only one that can be assessed,
+    else the first of them the member has not voted on (the first when they voted on all), else
+    the latest (not retrieved); None when the reference has none."""
+    if report is not None:
+        return choose_report(record_id, reports, report)
+    candidates = [r for r in reports if r.status != NOT_RETRIEVED]
+    if len(candidates) <= 1:
+        # None to assess: the latest shows why (not retrieved), if any.
+        return candidates[0] if candidates else reports[-1] if reports else None
+    voted = set(
+        session.exec(
+            select(ScreeningDecision.report_id).where(
+                ScreeningDecision.member_id == member.id,
+                ScreeningDecision.reference_id == record_id,
+                ScreeningDecision.stage == Stage.FULL_TEXT.value,
+                col(ScreeningDecision.superseded_at).is_(None),
+            )
+        ).all()
+    )
+    return next((r for r in candidates if r.id not in voted), candidates[0])
+
+
+def record_card(
+    session: Session, *, actor: str, record_id: int, stage: str, report: int | None = None
+) -> RecordCard:
     """One reference for ``actor``: their own vote always; the others' votes and the outcome only
     when the stage is not blind to them (see ``access.Sight``). At a blind stage an owner sees the
-    votes once the reference is decided, an adjudicator those of a conflict too."""
+    votes once the reference is decided, an adjudicator those of a conflict too.
+
+    At full text the card is about one report of the reference (``report``; by default its only
+    one, or the first the actor has not voted on): ``report_id``, ``fulltext`` (its snapshot), the
+    votes and outcome are that report's; ``reports`` lists all the reference's reports."""
     member = require(session, actor, Action.READ, doing="read a reference")
     parsed = parse_stage(stage)
     seen = sight(session, actor)
     seen.check_stage_open(parsed.value)
     record_id = _check_reference(session, record_id)
     record = _reference(session, record_id)
-    votes = _votes_of(session, record_id, parsed)
+    shown: FullTextReport | None = None
+    all_reports: list[FullTextReport] = []
+    if parsed is Stage.FULL_TEXT:
+        all_reports = _reports_of(session, record_id)
+        shown = _card_report(session, member, record_id, all_reports, report)
+    unit = record_id if parsed is Stage.TITLE_ABSTRACT else shown.id if shown else None
+    votes = [] if unit is None else _votes_of(session, unit, parsed)
     # The outcome from the votes just read (a key press should cost a handful of queries).
     outcome: ScreeningOutcome | None = None
-    if votes:
-        resolution = current_resolution(session, record_id, parsed.value)
+    if votes and unit is not None:
+        resolution = current_resolution(session, unit, parsed.value)
         required, reasons = stage_rules(session, parsed.value)
         outcome = screening_outcome(
             [Vote(v.reviewer, v.decision, v.reason) for v in votes],
@@ -1101,16 +1359,6 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
     source = session.exec(
         select(ImportBatch.source).where(ImportBatch.id == record.batch_id)
     ).first()
-    report = None
-    if parsed is Stage.FULL_TEXT:
-        report = (
-            assessed_report(session, record_id)
-            or session.exec(
-                select(FullTextReport)
-                .where(FullTextReport.reference_id == record_id)
-                .order_by(col(FullTextReport.id).desc())
-            ).first()
-        )
     return RecordCard(
         record_id=record_id,
         stage=parsed.value,
@@ -1138,7 +1386,9 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
         my_vote=next((v for v in votes if v.reviewer == actor), None),
         other_votes=tuple(v for v in votes if v.reviewer != actor) if show_others else None,
         outcome=outcome.status.value if outcome is not None and show_outcome else None,
-        fulltext=report_snapshot(report) if report else None,
+        fulltext=report_snapshot(shown) if shown else None,
+        report_id=shown.id if shown else None,
+        reports=tuple({"id": r.id, **report_snapshot(r)} for r in all_reports),
     )
 
 
@@ -1173,13 +1423,15 @@ def search_references(
 
 
 def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> int:
-    """Cast many votes from a CSV (``record_id,decision,reason,note``) in one transaction.
+    """Cast many votes from a CSV (``record_id,decision,reason,note[,report]``) in one transaction.
 
     Each row is a vote as ``record_decision`` casts it (same checks, a later row or an earlier vote
     on the same reference superseded, a standing resolution reopened or contested, one
     ``screening-decision`` event per vote), but the state is read once up front and the rows and
-    events are written in bulk. An unknown record, decision or reason names the file and line;
-    nothing is written then. Returns the number of votes.
+    events are written in bulk. At full text a vote is on one report: the ``report`` column, or
+    the reference's only report (recorded as sought when it has none). An unknown record, report,
+    decision or reason names the file and line; nothing is written then. Returns the number of
+    votes.
     """
     parsed_stage = parse_stage(stage)
     member = require(session, actor, Action.SCREEN)
@@ -1187,23 +1439,46 @@ def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> 
         path,
         required={"record_id", "decision"},
         what="decisions",
-        unique=lambda row: (row.get("record_id") or "").strip() or None,
+        unique=_row_unit,
     )
     batch = _VoteBatch(session, member, parsed_stage)
     for line, row in numbered(rows):
         with at_line(path, line):
             batch.cast(
-                int(row["record_id"]), row["decision"] or "", row.get("reason"), row.get("note")
+                int(row["record_id"]),
+                row["decision"] or "",
+                row.get("reason"),
+                row.get("note"),
+                _row_report(row),
             )
     batch.write(session)
     return len(rows)
 
 
+def _row_unit(row: dict[str, str]) -> str | None:
+    """What one row of a decisions or resolutions file is about (``record_id``, and ``report``
+    when given): two rows on one thing are refused."""
+    record = (row.get("record_id") or "").strip()
+    if not record:
+        return None
+    report = (row.get("report") or "").strip()
+    return f"{record} (report {report})" if report else record
+
+
+def _row_report(row: dict[str, str]) -> int | None:
+    """The ``report`` column of a row (None: empty or absent); InvalidInput when not a number."""
+    value = (row.get("report") or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidInput(f"report must be a report id (a number), not {value!r}")
+    return int(value)
+
+
 class _ReferenceMap:
     """What a bulk import needs of the references, read once: record id -> its reference, each
-    reference's primary (the record shown), and at full text the report a vote assesses
-    (``assessed_report``: the latest retrieved) and the references whose full text could not be
-    had (``queries.unobtainable``)."""
+    reference's primary (the record shown), and at full text each reference's reports (oldest
+    first) and the references whose full text could not be had (``queries.unobtainable``)."""
 
     def __init__(self, session: Session, stage: Stage) -> None:
         self.reference: dict[int, int] = {}
@@ -1216,17 +1491,30 @@ class _ReferenceMap:
             self.reference[rid] = ref
             if dup is None:
                 self.primary[ref] = rid
-        self.assessed: dict[int, int] = {}
+        self.reports: dict[int, list[FullTextReport]] = {}
         self.unobtainable: set[int] = set()
         if stage is Stage.FULL_TEXT:
-            for report_id, ref in session.exec(
-                select(FullTextReport.id, FullTextReport.reference_id)
-                .where(FullTextReport.status == RETRIEVED)
-                .order_by(col(FullTextReport.id))
+            for report in session.exec(
+                select(FullTextReport).order_by(col(FullTextReport.id))
             ).all():
-                if report_id is not None:
-                    self.assessed[ref] = report_id
+                self.reports.setdefault(report.reference_id, []).append(report)
             self.unobtainable = unobtainable(session)
+
+    def report(
+        self, session: Session, actor: str, ref: int, stage: Stage, named: int | None
+    ) -> int | None:
+        """As ``_report_for``, from the reports read once (a report recorded as sought is added
+        to them, with its event written at once, before the votes' events)."""
+        if stage is not Stage.FULL_TEXT:
+            if named is not None:
+                raise InvalidInput("a report is named at full text only")
+            return None
+        chosen = choose_report(ref, self.reports.get(ref, []), named)
+        if chosen is None:
+            chosen = _sought_report(session, actor, ref)
+            self.reports.setdefault(ref, []).append(chosen)
+        assert chosen.id is not None
+        return chosen.id
 
 
 class _VoteBatch:
@@ -1238,6 +1526,7 @@ class _VoteBatch:
 
     def __init__(self, session: Session, member: Member, stage: Stage) -> None:
         assert member.id is not None
+        self.session = session
         self.member, self.member_id, self.stage = member, member.id, stage
         self.sight = sight(session, member.name)
         self.allowed = exclusion_reasons(session, stage)
@@ -1250,17 +1539,30 @@ class _VoteBatch:
         # The member's current votes by reference: rows already stored (their id), then those cast
         # from the file (their row to insert). Column tuples, not ORM objects: a migration brings
         # tens of thousands.
+        # Keyed by unit: the reference at title/abstract, the report at full text.
         table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
-        columns = ("id", "record_id", "reference_id", "decision", "reason", "note")
+        columns: tuple[str, ...] = ("id", "record_id", "reference_id", "report_id")
+        columns += ("report_in_ledger", "decision", "reason", "note")
+        full = stage is Stage.FULL_TEXT
         self.mine: dict[int, _Ballot] = {
-            reference_id: _Ballot(decision, reason, note, record_id=record_id, stored_id=vote_id)
-            for vote_id, record_id, reference_id, decision, reason, note in session.execute(
-                sa_select(*(table.c[n] for n in columns)).where(
-                    table.c.member_id == member.id,
-                    table.c.stage == stage.value,
-                    table.c.superseded_at.is_(None),
-                )
-            ).all()
+            (report_id if full else reference_id): _Ballot(
+                decision,
+                reason,
+                note,
+                record_id=record_id,
+                stored_id=vote_id,
+                report_id=report_id,
+                report_in_ledger=bool(in_ledger),
+            )
+            for vote_id, record_id, reference_id, report_id, in_ledger, decision, reason, note in (
+                session.execute(
+                    sa_select(*(table.c[n] for n in columns)).where(
+                        table.c.member_id == member.id,
+                        table.c.stage == stage.value,
+                        table.c.superseded_at.is_(None),
+                    )
+                ).all()
+            )
         }
         self.resolutions = current_resolutions(session, stage.value)
         self.names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
@@ -1278,8 +1580,16 @@ class _VoteBatch:
         self.new: list[dict[str, Any]] = []  # rows to insert, in the file's order
         self.events: list[ScreeningDecided] = []
 
-    def cast(self, record_id: int, decision: str, reason: str | None, note: str | None) -> None:
-        """Check one vote and queue it (nothing touches the database until ``write``)."""
+    def cast(
+        self,
+        record_id: int,
+        decision: str,
+        reason: str | None,
+        note: str | None,
+        report: int | None = None,
+    ) -> None:
+        """Check one vote and queue it (nothing but a report recorded as sought touches the
+        database until ``write``)."""
         # First, as in _vote: a refusal naming the title/abstract status would unblind.
         self.sight.check_stage_open(self.stage.value)
         parsed = parse_decision(decision)
@@ -1289,8 +1599,10 @@ class _VoteBatch:
         ref = _require_reference(record_id, self.refs.reference.get(record_id))
         if self.stage is Stage.FULL_TEXT:
             _require_fulltext_open(ref, self.tiab.get(ref), ref in self.refs.unobtainable)
+        named = self.refs.report(self.session, self.member.name, ref, self.stage, report)
+        unit = ref if named is None else named
         now = audit.log.utc_now()
-        old = self.mine.get(ref)
+        old = self.mine.get(unit)
         before = old.snapshot() if old is not None else None
         if old is not None:
             # A stored vote becomes an UPDATE; one cast earlier in this file is inserted superseded.
@@ -1299,11 +1611,19 @@ class _VoteBatch:
             else:
                 self.superseded.append({"id": old.stored_id, "superseded_at": now})
         seen = self.refs.primary[ref]  # the record the reviewer saw
-        new = _Ballot(parsed.value, checked, (note or "").strip() or None, record_id=seen)
+        new = _Ballot(
+            parsed.value,
+            checked,
+            (note or "").strip() or None,
+            record_id=seen,
+            report_id=named,
+            report_in_ledger=named is not None,
+        )
         new.row = {
             "record_id": seen,
             "reference_id": ref,
-            "report_id": self.refs.assessed.get(ref),
+            "report_id": named,
+            "report_in_ledger": named is not None,
             "stage": self.stage.value,
             "member_id": self.member_id,
             "decision": new.decision,
@@ -1312,24 +1632,24 @@ class _VoteBatch:
             "decided_at": now,
             "superseded_at": None,
         }
-        self.mine[ref] = new
+        self.mine[unit] = new
         self.new.append(new.row)
         state: dict[str, dict[str, Any]] = {}
-        resolution = self.resolutions.get(ref)
+        resolution = self.resolutions.get(unit)
         if resolution is not None:
-            votes = [v for v in self.votes.get(ref, []) if v.reviewer != self.member.name]
+            votes = [v for v in self.votes.get(unit, []) if v.reviewer != self.member.name]
             votes.append(Vote(self.member.name, new.decision, new.reason))
-            self.votes[ref] = votes
+            self.votes[unit] = votes
             if old is not None:
-                state = self._answer(ref, resolution, old, new, votes, now)
-        if old is not None and old.record_id != seen:
-            # The vote it replaces was cast on another record of the reference (the primary changed).
-            state.setdefault("screening_vote", {})[
-                vote_key(old.record_id, self.stage.value, self.member.name)
-            ] = None
+                state = self._answer(unit, resolution, old, new, votes, now)
+        key = new.key(self.stage, self.member.name)
+        if old is not None and old.key(self.stage, self.member.name) != key:
+            # The vote it replaces is recorded under another key: cast on another record of the
+            # reference (the primary changed), or before schema 0009 (no report in its snapshot).
+            state.setdefault("screening_vote", {})[old.key(self.stage, self.member.name)] = None
         self.events.append(
             ScreeningDecided(
-                key=vote_key(seen, self.stage.value, self.member.name),
+                key=key,
                 record_id=seen,
                 stage=self.stage.value,
                 before=before,
@@ -1358,7 +1678,7 @@ class _VoteBatch:
             reasons=self.reason_order,
             now=now,
         )
-        key = f"{resolution.record_id}:{self.stage.value}"
+        key = resolution_key_of(resolution)
         if resolution.reopened_at is not None:
             del self.resolutions[record_id]
             return {"screening_resolution": {key: None}}
@@ -1377,6 +1697,8 @@ class _VoteBatch:
             table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
             session.execute(table.insert(), self.new)
         audit.log.record_many(session, self.member.name, self.events)
+        if self.stage is Stage.TITLE_ABSTRACT and self.new:
+            seek_reports(session, self.member.name, {row["reference_id"] for row in self.new})
 
 
 @dataclass
@@ -1389,10 +1711,18 @@ class _Ballot:
     record_id: int = 0  # the record it was cast on (the reference's primary then)
     stored_id: int | None = None
     row: dict[str, Any] | None = None
+    report_id: int | None = None
+    report_in_ledger: bool = False
 
     def snapshot(self) -> dict[str, Any]:
-        """The vote as the ledger records it (``vote_snapshot`` reads these three fields)."""
+        """The vote as the ledger records it (``vote_snapshot`` reads these fields)."""
         return vote_snapshot(cast(ScreeningDecision, self))
+
+    def key(self, stage: Stage, reviewer: str) -> str:
+        """Its ledger key (``vote_key``)."""
+        return vote_key(
+            self.record_id, stage.value, reviewer, self.report_id if self.report_in_ledger else None
+        )
 
 
 def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[str, Any]]:
@@ -1415,7 +1745,8 @@ def final_decisions(session: Session, *, actor: str, stage: str) -> list[dict[st
             f"ends blinding with `reviewtool screen unblind --stage {parsed.value}`"
         )
     rows = []
-    standing = current_resolutions(session, parsed.value)
+    # At full text resolutions decide reports; a reference's decision is derived from them.
+    standing = current_resolutions(session, parsed.value) if parsed is Stage.TITLE_ABSTRACT else {}
     for record_id, outcome in sorted(stage_outcomes(session, parsed.value).items()):
         if not outcome.final:
             continue
@@ -1607,12 +1938,14 @@ def unblind_stage(session: Session, *, actor: str, stage: str) -> bool:
 
 
 def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -> int:
-    """Resolve many conflicts from a CSV (``record_id,decision,reason,note``), all or nothing.
+    """Resolve many conflicts from a CSV (``record_id,decision,reason,note[,report]``), all or
+    nothing.
 
     Each row is a resolution as ``resolve_conflict`` makes it (same checks, a contested resolution
-    replaced, one ``screening-resolution`` event each), with the votes and resolutions read once
-    and the rows and events written in bulk. A bad row names the file and line; nothing is written
-    then. Returns the number of resolutions.
+    replaced, one ``screening-resolution`` event each; at full text on the ``report`` named, by
+    default the reference's only one), with the votes and resolutions read once and the rows and
+    events written in bulk. A bad row names the file and line; nothing is written then. Returns
+    the number of resolutions.
     """
     parsed_stage = parse_stage(stage)
     member = require(session, actor, Action.RESOLVE_CONFLICT, doing="import resolutions")
@@ -1620,13 +1953,17 @@ def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -
         path,
         required={"record_id", "decision"},
         what="resolutions",
-        unique=lambda row: (row.get("record_id") or "").strip() or None,
+        unique=_row_unit,
     )
     batch = _ResolutionBatch(session, member, parsed_stage)
     for line, row in numbered(rows):
         with at_line(path, line):
             batch.resolve(
-                int(row["record_id"]), row["decision"] or "", row.get("reason"), row.get("note")
+                int(row["record_id"]),
+                row["decision"] or "",
+                row.get("reason"),
+                row.get("note"),
+                _row_report(row),
             )
     batch.write(session)
     return len(rows)
@@ -1652,15 +1989,29 @@ class _ResolutionBatch:
         self.new: list[ScreeningResolution] = []
         self.events: list[ConflictResolved] = []
 
-    def resolve(self, record_id: int, decision: str, reason: str | None, note: str | None) -> None:
+    def resolve(
+        self,
+        record_id: int,
+        decision: str,
+        reason: str | None,
+        note: str | None,
+        report: int | None = None,
+    ) -> None:
         """Check one resolution and queue it (the database is written by ``write``)."""
         parsed = _resolution_decision(decision)
         checked = _reason_for(
             self.stage, parsed, reason, allowed=self.allowed, required=self.reason_required
         )
         ref = _require_reference(record_id, self.refs.reference.get(record_id))
-        votes = self.votes.get(ref)
-        standing = self.standing.get(ref)
+        named: int | None = None
+        if self.stage is Stage.FULL_TEXT:
+            chosen = choose_report(ref, self.refs.reports.get(ref, []), report)
+            named = None if chosen is None else chosen.id
+        elif report is not None:
+            raise InvalidInput("a report is named at full text only")
+        unit = ref if named is None else named
+        votes = None if self.stage is Stage.FULL_TEXT and named is None else self.votes.get(unit)
+        standing = self.standing.get(unit)
         outcome = (
             screening_outcome(
                 votes,
@@ -1681,14 +2032,13 @@ class _ResolutionBatch:
             replaced = resolution_snapshot(standing, self.names[standing.member_id])
             standing.reopened_at = now
             standing.reopened_because = f"resolved again by {self.member.name}"
-            if standing.record_id != seen:
-                followed["screening_resolution"] = {
-                    f"{standing.record_id}:{self.stage.value}": None
-                }
+            if resolution_key_of(standing) != resolution_key(seen, self.stage.value, named):
+                followed["screening_resolution"] = {resolution_key_of(standing): None}
         resolution = ScreeningResolution(
             record_id=seen,
             reference_id=ref,
-            report_id=self.refs.assessed.get(ref),
+            report_id=named,
+            report_in_ledger=named is not None,
             stage=self.stage.value,
             member_id=self.member_id,
             decision=parsed.value,
@@ -1696,7 +2046,7 @@ class _ResolutionBatch:
             note=(note or "").strip() or None,
             resolved_at=now,
         )
-        self.standing[ref] = resolution
+        self.standing[unit] = resolution
         self.new.append(resolution)
         self.events.append(
             ConflictResolved(
@@ -1709,6 +2059,7 @@ class _ResolutionBatch:
                 after=resolution_snapshot(resolution, self.member.name),
                 replaced=replaced,
                 state=followed,
+                report_id=named,
             )
         )
 
@@ -1719,3 +2070,5 @@ class _ResolutionBatch:
         session.add_all(self.new)
         session.flush()
         audit.log.record_many(session, self.member.name, self.events)
+        if self.stage is Stage.TITLE_ABSTRACT and self.new:
+            seek_reports(session, self.member.name, {r.reference_id for r in self.new})

@@ -235,10 +235,12 @@ class DedupPair(SQLModel, table=True):
 
 
 class ScreeningDecision(SQLModel, table=True):
-    """One reviewer's include / exclude / maybe on one reference at one stage.
+    """One reviewer's include / exclude / maybe on one reference (title/abstract) or on one report
+    of it (full text: ``report_id``, schema 0009).
 
     Decisions are never edited: a change writes a new row and stamps the old one ``superseded_at``.
-    The partial unique index allows one current decision per reviewer, reference and stage.
+    The partial unique indexes allow one current decision per reviewer and reference at
+    title/abstract, per reviewer and report at full text.
     ``record_id`` is the record the reviewer saw (the group's primary then); ``reference_id``
     follows it through merges and splits. ``superseded_because`` says why a vote stopped being
     current without its reviewer changing it (two references merged: "needs a fresh look").
@@ -252,8 +254,17 @@ class ScreeningDecision(SQLModel, table=True):
             "stage",
             "member_id",
             unique=True,
-            sqlite_where=text("superseded_at IS NULL"),
-            postgresql_where=text("superseded_at IS NULL"),
+            sqlite_where=text("superseded_at IS NULL AND report_id IS NULL"),
+            postgresql_where=text("superseded_at IS NULL AND report_id IS NULL"),
+        ),
+        Index(
+            "uq_screening_decision_current_report",
+            "report_id",
+            "stage",
+            "member_id",
+            unique=True,
+            sqlite_where=text("superseded_at IS NULL AND report_id IS NOT NULL"),
+            postgresql_where=text("superseded_at IS NULL AND report_id IS NOT NULL"),
         ),
     )
 
@@ -268,7 +279,11 @@ class ScreeningDecision(SQLModel, table=True):
     decided_at: str
     superseded_at: str | None = None
     superseded_because: str | None = None
-    report_id: int | None = Field(default=None, foreign_key="fulltext_report.id")
+    report_id: int | None = Field(default=None, foreign_key="fulltext_report.id", index=True)
+    # True when the vote's ledger snapshot names its report (every full-text vote cast since schema
+    # 0009); False for title/abstract votes and for full-text votes recorded before, whose report
+    # was then "the reference's report" (set by the 0009 migration, not in their events).
+    report_in_ledger: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class ScreeningResolution(SQLModel, table=True):
@@ -279,7 +294,9 @@ class ScreeningResolution(SQLModel, table=True):
     ``contested_at`` / ``contested_because`` mark a resolution that still decides the reference but
     whose votes have since come to agree with each other against it: the adjudicator is told, and
     keeps or changes it by resolving again. ``record_id`` is the record the adjudicator saw;
-    ``reference_id`` follows it through merges and splits.
+    ``reference_id`` follows it through merges and splits. At full text a resolution decides one
+    report (``report_id``): one current resolution per reference at title/abstract, per report at
+    full text.
     """
 
     __tablename__ = "screening_resolution"
@@ -289,8 +306,16 @@ class ScreeningResolution(SQLModel, table=True):
             "reference_id",
             "stage",
             unique=True,
-            sqlite_where=text("reopened_at IS NULL"),
-            postgresql_where=text("reopened_at IS NULL"),
+            sqlite_where=text("reopened_at IS NULL AND report_id IS NULL"),
+            postgresql_where=text("reopened_at IS NULL AND report_id IS NULL"),
+        ),
+        Index(
+            "uq_screening_resolution_current_report",
+            "report_id",
+            "stage",
+            unique=True,
+            sqlite_where=text("reopened_at IS NULL AND report_id IS NOT NULL"),
+            postgresql_where=text("reopened_at IS NULL AND report_id IS NOT NULL"),
         ),
     )
 
@@ -307,7 +332,9 @@ class ScreeningResolution(SQLModel, table=True):
     reopened_because: str | None = None
     contested_at: str | None = None
     contested_because: str | None = None
-    report_id: int | None = Field(default=None, foreign_key="fulltext_report.id")
+    report_id: int | None = Field(default=None, foreign_key="fulltext_report.id", index=True)
+    # As ``ScreeningDecision.report_in_ledger``: the resolution's snapshot names its report.
+    report_in_ledger: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class RecordLabel(SQLModel, table=True):
@@ -334,9 +361,11 @@ class FullTextReport(SQLModel, table=True):
 
     A reference may have several (a trial's article and its registry entry). ``record_id`` is
     the record shown when it was recorded; ``reference_id`` follows it. ``status`` is
-    ``retrieved`` (``location``: a file that existed when recorded, or a URL) or
-    ``not_retrieved`` (``reason``); a reference included at title/abstract with no report yet is
-    "sought". Full-text votes and resolutions name the report assessed (``report_id``).
+    ``sought`` (asked for, no location yet), ``retrieved`` (``location``: a file that existed when
+    recorded, or a URL) or ``not_retrieved`` (``reason``). A ``sought`` row is made by
+    ``screen fulltext --sought`` or by the first full-text vote or resolution on a reference with no
+    report recorded. Full-text votes and resolutions are on one report (``report_id``); the
+    reference's full-text outcome is derived from its reports' (``domain.reference_outcome``).
     """
 
     __tablename__ = "fulltext_report"
@@ -349,7 +378,9 @@ class FullTextReport(SQLModel, table=True):
     location: str | None = None
     reason: str | None = None
     note: str | None = Field(default=None, sa_type=Text)
-    recorded_by_id: int = Field(foreign_key="member.id")
+    # None: recorded by reviewtool itself (the "sought" placeholders a schema upgrade writes;
+    # the ledger's actor for them is ``domain.SYSTEM_ACTOR``).
+    recorded_by_id: int | None = Field(default=None, foreign_key="member.id")
     recorded_at: str
 
 

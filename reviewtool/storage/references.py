@@ -33,7 +33,7 @@ from reviewtool.storage.models import (
     ScreeningDecision,
     ScreeningResolution,
 )
-from reviewtool.storage.snapshots import vote_key
+from reviewtool.storage.snapshots import resolution_key_of, vote_key_of
 
 # Tables whose rows follow the record they were made on.
 FOLLOWERS: tuple[Any, ...] = (ScreeningDecision, ScreeningResolution, RecordLabel, FullTextReport)
@@ -92,6 +92,14 @@ def _words(decision: str, reason: str | None) -> str:
     return decision + (f" ({reason})" if reason else "")
 
 
+def _unit(row: ScreeningDecision | ScreeningResolution, reference: int) -> Any:
+    """What a vote or resolution is on: its report at full text (a report keeps its id through
+    every regrouping: ``("report", id)``), else ``reference``."""
+    if row.stage == "fulltext" and row.report_id is not None:
+        return ("report", row.report_id)
+    return reference
+
+
 def follow_groups(session: Session, now: str) -> dict[str, dict[str, Any]]:
     """Move references with the duplicate groups just rewritten (``record.duplicate_of``).
 
@@ -118,13 +126,16 @@ def follow_groups(session: Session, now: str) -> dict[str, dict[str, Any]]:
         .where(col(ScreeningDecision.superseded_at).is_(None))
         .order_by(col(ScreeningDecision.id))
     ).all()
-    old_sets: dict[tuple[int, str], set[int]] = defaultdict(set)
-    by_reviewer: dict[tuple[int, str, int], list[ScreeningDecision]] = defaultdict(list)
+    # Full-text votes and resolutions are on a report (schema 0009), which no regrouping changes:
+    # only title/abstract ones can land together.
+    old_sets: dict[tuple[Any, str], set[int]] = defaultdict(set)
+    by_reviewer: dict[tuple[Any, str, int], list[ScreeningDecision]] = defaultdict(list)
     for v in votes:
         assert v.id is not None
-        old_sets[(v.reference_id, v.stage)].add(v.id)
-        by_reviewer[(wanted[v.record_id], v.stage, v.member_id)].append(v)
-    for (ref, _stage, _member), mine in by_reviewer.items():
+        old_sets[(_unit(v, v.reference_id), v.stage)].add(v.id)
+        by_reviewer[(_unit(v, wanted[v.record_id]), v.stage, v.member_id)].append(v)
+    for (_unit_of, _stage, _member), mine in by_reviewer.items():
+        ref = wanted[mine[0].record_id]
         if len(mine) < 2:
             continue
         seen = "; ".join(f"{_words(v.decision, v.reason)} on record {v.record_id}" for v in mine)
@@ -137,31 +148,31 @@ def follow_groups(session: Session, now: str) -> dict[str, dict[str, Any]]:
         for v in dropped:
             v.superseded_at, v.superseded_because = now, because
             session.add(v)
-            state.setdefault("screening_vote", {})[
-                vote_key(v.record_id, v.stage, names[v.member_id])
-            ] = None
+            state.setdefault("screening_vote", {})[vote_key_of(v, names[v.member_id])] = None
     session.flush()
-    new_sets: dict[tuple[int, str], set[int]] = defaultdict(set)
+    new_sets: dict[tuple[Any, str], set[int]] = defaultdict(set)
     for v in votes:
         if v.superseded_at is None and v.id is not None:
-            new_sets[(wanted[v.record_id], v.stage)].add(v.id)
+            new_sets[(_unit(v, wanted[v.record_id]), v.stage)].add(v.id)
 
     resolutions = session.exec(
         select(ScreeningResolution).where(col(ScreeningResolution.reopened_at).is_(None))
     ).all()
-    landing: dict[tuple[int, str], list[ScreeningResolution]] = defaultdict(list)
+    landing: dict[tuple[Any, str], list[ScreeningResolution]] = defaultdict(list)
     for r in resolutions:
-        landing[(wanted[r.record_id], r.stage)].append(r)
-    for (ref, stage), here in landing.items():
+        landing[(_unit(r, wanted[r.record_id]), r.stage)].append(r)
+    for (unit, stage), here in landing.items():
+        ref = wanted[here[0].record_id]
         for r in here:
-            if len(here) == 1 and old_sets[(r.reference_id, stage)] == new_sets[(ref, stage)]:
+            before = (_unit(r, r.reference_id), stage)
+            if len(here) == 1 and old_sets[before] == new_sets[(unit, stage)]:
                 continue
             r.reopened_at = now
             r.reopened_because = (
                 f"references regrouped: reference {ref} now holds other votes than those resolved"
             )
             session.add(r)
-            state.setdefault("screening_resolution", {})[f"{r.record_id}:{r.stage}"] = None
+            state.setdefault("screening_resolution", {})[resolution_key_of(r)] = None
     session.flush()
 
     for model in FOLLOWERS:

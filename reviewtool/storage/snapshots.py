@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from reviewtool.domain import SYSTEM_ACTOR
 from reviewtool.storage.models import (
     AnalysisRun,
     DedupPair,
@@ -160,21 +161,56 @@ def batch_state(session: Session, batch: ImportBatch) -> dict[str, Any]:
     return batch_snapshot(batch, records_digest(_record_rows(session, batch.id).get(batch.id, [])))
 
 
-def vote_key(record_id: int, stage: str, reviewer: str) -> str:
-    """The ledger id of one reviewer's current vote on one reference at one stage."""
-    return f"{record_id}:{stage}:{reviewer}"
+def vote_key(record_id: int, stage: str, reviewer: str, report: int | None = None) -> str:
+    """The ledger id of one reviewer's current vote on one reference at one stage, or (``report``:
+    a full-text vote cast since schema 0009) on one report of it: ``12:fulltext:ann:r7``."""
+    base = f"{record_id}:{stage}:{reviewer}"
+    return base if report is None else f"{base}:r{report}"
+
+
+def vote_key_of(vote: ScreeningDecision, reviewer: str) -> str:
+    """``vote_key`` of a stored vote (with its report when its snapshot names one)."""
+    return vote_key(
+        vote.record_id, vote.stage, reviewer, vote.report_id if vote.report_in_ledger else None
+    )
 
 
 def vote_snapshot(decision: ScreeningDecision) -> dict[str, Any]:
-    """What the ledger records of a current vote."""
-    return {"decision": decision.decision, "reason": decision.reason, "note": decision.note}
+    """What the ledger records of a current vote: decision, reason, note, and since schema 0009 at
+    full text the report assessed (``report``). Votes recorded before have no ``report``: their
+    report was the reference's (``report_in_ledger`` is false for them)."""
+    snapshot: dict[str, Any] = {
+        "decision": decision.decision,
+        "reason": decision.reason,
+        "note": decision.note,
+    }
+    if getattr(decision, "report_in_ledger", False):
+        snapshot["report"] = decision.report_id
+    return snapshot
+
+
+def resolution_key(record_id: int, stage: str, report: int | None = None) -> str:
+    """The ledger id of the current resolution of one reference at one stage, or (``report``: at
+    full text since schema 0009) of one report of it: ``12:fulltext:r7``."""
+    base = f"{record_id}:{stage}"
+    return base if report is None else f"{base}:r{report}"
+
+
+def resolution_key_of(resolution: ScreeningResolution) -> str:
+    """``resolution_key`` of a stored resolution."""
+    return resolution_key(
+        resolution.record_id,
+        resolution.stage,
+        resolution.report_id if resolution.report_in_ledger else None,
+    )
 
 
 def resolution_snapshot(resolution: ScreeningResolution, adjudicator: str) -> dict[str, Any]:
     """What the ledger records of a current resolution.
 
     ``contested`` (why the votes now agree against it) is there only once it is contested, so the
-    snapshots of resolutions recorded before schema 0005 still match.
+    snapshots of resolutions recorded before schema 0005 still match; ``report`` (the report it
+    decides) only for full-text resolutions made since schema 0009.
     """
     snapshot: dict[str, Any] = {
         "decision": resolution.decision,
@@ -184,6 +220,8 @@ def resolution_snapshot(resolution: ScreeningResolution, adjudicator: str) -> di
     }
     if resolution.contested_at is not None:
         snapshot["contested"] = resolution.contested_because
+    if resolution.report_in_ledger:
+        snapshot["report"] = resolution.report_id
     return snapshot
 
 
@@ -403,4 +441,7 @@ def who_names(
     for part in [None] if ids is None else list(chunks(int_ids(ids))):
         chunk = query if part is None else query.where(col(key).in_(part))
         for row_id, member_id, name in stream(session, chunk):
+            if member_id is None:  # made by reviewtool itself (a schema upgrade)
+                yield str(row_id), SYSTEM_ACTOR
+                continue
             yield str(row_id), name if name is not None else member_name({}, member_id)
