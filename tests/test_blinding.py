@@ -36,6 +36,8 @@ from reviewtool.cli import app
 # by its own tests; what they print is about the caller's own action.
 WRITERS: dict[tuple[str, ...], str] = {
     ("init",): "creates a review",
+    ("backup",): "owners only: writes a copy of the whole review to a file (refused to reviewers)",
+    ("restore",): "creates a review from a backup (owners of the review in it)",
     ("import",): "imports records",
     ("dedup", "run"): "writes groups and pairs",
     ("dedup", "confirm"): "writes a dedup decision",
