@@ -80,11 +80,9 @@ def pg_cluster() -> Iterator[str]:
         options = (
             f"-k {workdir} -p {port} -c listen_addresses='' -c fsync=off -c max_connections=100"
         )
+        start = [str(pg_ctl), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w"]
         done = subprocess.run(
-            _as_postgres(
-                [str(pg_ctl), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w"]
-                + ["start"]
-            ),
+            _as_postgres([*start, "start"]),
             capture_output=True,
             text=True,
         )

@@ -102,9 +102,7 @@ def _error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
-def reviewer(
-    url: str, name: str, ids: list[int], seed: int, go: Any, done: Any, out: Any
-) -> None:
+def reviewer(url: str, name: str, ids: list[int], seed: int, go: Any, done: Any, out: Any) -> None:
     """Vote on every reference in ``ids`` (own seeded order), one transaction per vote."""
     _paths()
     from reviewtool.errors import ReviewtoolError
@@ -319,8 +317,10 @@ def soak(label: str, url: str, references: int, seed: int, workdir: Path) -> boo
     q = statistics.quantiles(lat, n=20) if len(lat) >= 20 else [float("nan")] * 19
     print(f"decisions                {votes:>8}   (expected {2 * len(ids)})")
     print(f"seconds                  {elapsed:>8.1f}   (all three processes, wall clock)")
-    print(f"decisions per second     {votes / elapsed:>8.1f}   (per vote p50 {q[9] * 1000:.1f} ms,"
-          f" p95 {q[18] * 1000:.1f} ms)")
+    print(
+        f"decisions per second     {votes / elapsed:>8.1f}   (per vote p50 {q[9] * 1000:.1f} ms,"
+        f" p95 {q[18] * 1000:.1f} ms)"
+    )
     print(f"lost                     {c['lost']:>8}   (+ {c['wrong']} with another decision)")
     print(f"doubled                  {c['doubled']:>8}   ({c['vote_rows']} vote rows in all)")
     print(f"errors shown to a user   {len(errors):>8}")
@@ -335,7 +335,9 @@ def soak(label: str, url: str, references: int, seed: int, workdir: Path) -> boo
         f"resolutions              {by[ADJUDICATOR]['resolutions']:>8}"
         f"   ({by[ADJUDICATOR]['polls']} polls of list_conflicts)"
     )
-    print(f"audit verify             {'OK' if c['verify_ok'] else 'FAILED'}   {c['verify_out'][:1]}")
+    print(
+        f"audit verify             {'OK' if c['verify_ok'] else 'FAILED'}   {c['verify_out'][:1]}"
+    )
     ok = (
         votes == 2 * len(ids)
         and c["lost"] == 0
@@ -373,8 +375,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="reviewtool-soak-") as tmp:
         workdir = Path(tmp)
         if not args.no_sqlite:
-            ok &= soak("SQLite", f"sqlite:///{workdir / 'soak.db'}", args.references, args.seed,
-                       workdir)
+            ok &= soak(
+                "SQLite", f"sqlite:///{workdir / 'soak.db'}", args.references, args.seed, workdir
+            )
         if args.no_pg:
             print("\nPostgreSQL: skipped (--no-pg)")
         elif args.pg:
@@ -386,8 +389,9 @@ def main() -> None:
             try:
                 with pg_cluster() as base:
                     url = new_database(base, "reviewtool_soak")
-                    ok &= soak("PostgreSQL (throw-away cluster)", url, args.references,
-                               args.seed, workdir)
+                    ok &= soak(
+                        "PostgreSQL (throw-away cluster)", url, args.references, args.seed, workdir
+                    )
             except RuntimeError as exc:
                 print(f"\nPostgreSQL: skipped ({exc})")
     print(f"\n{'all invariants hold' if ok else 'INVARIANTS FAILED'}")
