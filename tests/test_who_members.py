@@ -180,6 +180,8 @@ VARIED_WHO = {
     ("fulltext_report", 1): "alice",
     ("fulltext_report", 2): "alice",
     ("fulltext_report", 3): "bob",
+    # a reference bob included at title/abstract is sought from then on (schema 0009)
+    ("fulltext_report", 4): "bob",
     ("analysis_run", 1): "alice",
     ("analysis_run", 2): "bob",
 }

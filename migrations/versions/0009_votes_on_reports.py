@@ -123,6 +123,47 @@ def upgrade() -> None:
             postgresql_where=sa.text("reopened_at IS NULL AND report_id IS NOT NULL"),
         )
 
+    _report_in_ledger_from_the_events(bind)
+
+
+def _report_in_ledger_from_the_events(bind: sa.Connection) -> None:
+    """Votes and resolutions whose ledger events are keyed per report (``12:fulltext:ann:r7``,
+    ``12:fulltext:r7``) name their report in the ledger. None exist in a review that never ran
+    0009; a review taken back to 0007 and upgraded again (the tests do) keeps what its ledger says.
+    """
+    import re
+
+    per_report = re.compile(r"^(\d+):fulltext:(?:(.+):)?r(\d+)$")
+    rows = bind.execute(
+        sa.text(
+            "SELECT DISTINCT entity_type, entity_id FROM audit_event WHERE entity_type IN "
+            "('screening_vote', 'screening_resolution') AND entity_id LIKE :pattern"
+        ),
+        {"pattern": "%:r%"},
+    ).all()
+    for entity_type, entity_id in rows:
+        found = per_report.match(entity_id)
+        if found is None:
+            continue
+        record, reviewer, report = int(found[1]), found[2], int(found[3])
+        if entity_type == "screening_vote" and reviewer is not None:
+            bind.execute(
+                sa.text(
+                    "UPDATE screening_decision SET report_in_ledger = :yes WHERE record_id = :rec "
+                    "AND stage = 'fulltext' AND report_id = :rep AND member_id = "
+                    "(SELECT id FROM member WHERE name = :who)"
+                ),
+                {"yes": True, "rec": record, "rep": report, "who": reviewer},
+            )
+        elif entity_type == "screening_resolution" and reviewer is None:
+            bind.execute(
+                sa.text(
+                    "UPDATE screening_resolution SET report_in_ledger = :yes WHERE "
+                    "record_id = :rec AND stage = 'fulltext' AND report_id = :rep"
+                ),
+                {"yes": True, "rec": record, "rep": report},
+            )
+
 
 def downgrade() -> None:
     with op.batch_alter_table("screening_resolution", schema=None) as batch_op:
