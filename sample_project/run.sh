@@ -3,7 +3,7 @@
 # Re-creates sample_project/review.db from scratch each time.
 set -euo pipefail
 cd "$(dirname "$0")"
-rm -rf review.db review.db-wal review.db-shm review.db.bak-* analysis
+rm -rf review.db review.db-wal review.db-shm review.db.bak-* analysis report
 export REVIEWTOOL_DB=review.db
 rt() { python3 -m reviewtool "$@"; }
 
@@ -28,6 +28,19 @@ rt dedup run --as yliu
 rt dedup import-decisions dedup_decisions.csv --as yliu
 rt dedup report --as jniu
 
+# Removed before screening (the seed's publication-type limits: PRISMA's "records removed for other
+# reasons"): by publication type, by title words, and by a list for case reports indexed as articles.
+rt screen remove --reason "meeting abstract" --publication-type "Conference Abstract" \
+  --publication-type "Conference proceeding" --publication-type "Meeting Abstract" --as jniu
+rt screen remove --reason "review or meta-analysis" --publication-type "Review" \
+  --publication-type "Meta-Analysis" --as jniu
+rt screen remove --reason "case report or letter" --publication-type "Case Reports" \
+  --publication-type "Letter" --as jniu
+rt screen remove --reason "case report or letter" --file screening/removed_case_reports.csv --as jniu
+rt screen remove --reason "animal study" --title-word rat --title-word rats --title-word mice \
+  --title-word mouse --title-word pig --title-word pigs --title-word porcine --title-word canine \
+  --title-word dog --title-word dogs --as jniu
+
 # Screening: two reviewers vote blind (files of their votes), the adjudicator resolves the conflicts.
 rt screen import-decisions screening/tiab_yliu.csv --stage tiab --as yliu
 rt screen import-decisions screening/tiab_ydong.csv --stage tiab --as ydong
@@ -42,7 +55,7 @@ rt screen stats --as jniu
 # Studies: each reference included at full text is one (link a follow-up report with `study link`);
 # the PRISMA 2020 counts come from records, references, reports and studies.
 rt study list --as jniu
-rt prisma --as jniu
+rt report prisma --out report --as jniu
 
 # Synthesis: every outcome x time point pooled with the seed's model rule, subgroups, leave-one-out,
 # Egger/Begg; tables (CSV, Markdown, XLSX) and forest/funnel plots go to sample_project/analysis/.

@@ -144,6 +144,8 @@ def _register() -> None:
         import_,
         init,
         member,
+        prescreen,
+        report,
         screen,
         settings,
         status,
@@ -160,6 +162,8 @@ def _register() -> None:
     app.add_typer(audit.app, name="audit")
     app.add_typer(analyze.app, name="analyze")
     study.register(app)
+    prescreen.register(screen.app)
+    app.add_typer(report.app, name="report")
 
 
 _register()
