@@ -55,13 +55,17 @@ rt screen stats --as jniu
 # Studies: each reference included at full text is one (link a follow-up report with `study link`);
 # the PRISMA 2020 counts come from records, references, reports and studies.
 rt study list --as jniu
-rt report prisma --out report --as jniu
+rt prisma --as jniu
 
 # Synthesis: every outcome x time point pooled with the seed's model rule, subgroups, leave-one-out,
 # Egger/Begg; tables (CSV, Markdown, XLSX) and forest/funnel plots go to sample_project/analysis/.
 # outcomes.csv holds ILLUSTRATIVE values (see README.md here): the paper's per-study data are not public.
 rt analyze run outcomes.csv --name "Liu 2022 outcomes" --by disease --by cell_type --by route \
   --by injections --loo --bias --out analysis --as yliu
+
+# The PRISMA 2020 flow: counts, the diagram (SVG, PNG) and the PRISMA2020 R package CSV in report/
+# (after the analysis, so its box of studies in the meta-analysis is filled).
+rt report prisma --out report --as jniu
 
 rt status --as jniu
 rt audit verify --as jniu

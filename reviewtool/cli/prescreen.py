@@ -36,7 +36,7 @@ FileOption = typer.Option(
 
 
 def _shown(ids: list[int], limit: int = 8) -> str:
-    return ", ".join(map(str, ids[:limit])) + (" ..." if len(ids) > limit else "")
+    return ", ".join(map(str, ids[:limit])) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
 def remove(

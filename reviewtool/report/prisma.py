@@ -19,6 +19,7 @@ PRISMA2020 R package v1.1.4 (Haddaway, McGuinness, Pritchard; MIT licence), with
 from __future__ import annotations
 
 import csv
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ TEMPLATE_ROWS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
     ("total_studies_ma", "node23", "box17", "Total studies included in meta-analysis", "Total studies included in meta-analysis", "Total studies included in meta-analysis", "total_studies_meta_analysis.html"),
     ("total_reports_ma", "NA", "box17", "Reports of total included studies in meta-analysis", "Reports of total included studies in meta-analysis", "NA", "NA"),
 )  # fmt: skip
+_ARM = re.compile(r"\s*\([^()]*\)\s*$")
 # Rows that are titles or phase labels: the template holds 0 in their ``n``.
 LABEL_ROWS = frozenset({"identification", "screening", "included"})
 
@@ -107,8 +109,14 @@ class PrismaReport:
 
 
 def studies_in_meta_analysis(results: dict[str, Any]) -> int:
-    """Distinct study labels with an estimate in one analysis run's results (``analyses[*].studies``)."""
-    return len({s["study"] for a in results.get("analyses", []) for s in a.get("studies", [])})
+    """Distinct studies pooled in one analysis run's results (``analyses[*].studies[*].study``).
+
+    A label is one comparison; the comparisons of one multi-arm study are told apart by a
+    parenthesis after the study's name ("Suk 2016 (one injection)", "Suk 2016 (two injections)":
+    RevMan's convention), which is dropped to count studies.
+    """
+    labels = {str(s["study"]) for a in results.get("analyses", []) for s in a.get("studies", [])}
+    return len({_ARM.sub("", label) for label in labels})
 
 
 def prisma_report(session: Session, *, actor: str) -> PrismaReport:
@@ -302,6 +310,7 @@ WRAP = 46  # characters per line that fit BOX_W at FONT_SIZE (checked by a test)
 GAP_X = 0.7  # between the main and the side column
 GAP_Y = 0.45  # between rows (room for the arrow)
 BAND_W = 0.42  # the blue phase labels
+PHASE_MIN = 1.05  # the height a rotated phase label needs
 MARGIN = 0.25
 YELLOW = "#FFC125"  # Graphviz Goldenrod1, the R package's title box
 BLUE = "#A4C8E8"  # the template's light blue phase labels
@@ -351,9 +360,13 @@ def layout(report: PrismaReport) -> tuple[list[Box], float, float]:
         max(len(texts[main]), len(texts[side]) if side else 0) * LINE + 2 * PAD
         for main, side, _ in ROWS
     ]
+    # A phase alone in its row (Identification, Included) needs room for its rotated label.
+    for i, (_, _, phase) in enumerate(ROWS):
+        if sum(1 for row in ROWS if row[2] == phase) == 1:
+            heights[i] = max(heights[i], PHASE_MIN)
     title_h = LINE + 2 * PAD
     foot = [line for note in FOOTNOTES for line in textwrap.wrap(note, width=120)]
-    foot_h = len(foot) * LINE * 0.8 + 0.15
+    foot_h = len(foot) * LINE * 0.72 + 0.15
     height = MARGIN + title_h + 0.25 + sum(heights) + GAP_Y * (len(ROWS) - 1) + foot_h + MARGIN
     boxes = [Box("title", x_main, height - MARGIN - title_h, x_side + BOX_W - x_main, title_h, (TITLE,))]
     top = height - MARGIN - title_h - 0.25
@@ -361,7 +374,8 @@ def layout(report: PrismaReport) -> tuple[list[Box], float, float]:
     for (main, side, phase), h in zip(ROWS, heights, strict=True):
         y = top - h
         lines = texts[main]
-        main_h = len(lines) * LINE + 2 * PAD if main != "identified" else h
+        alone = sum(1 for row in ROWS if row[2] == phase) == 1
+        main_h = h if alone else len(lines) * LINE + 2 * PAD
         boxes.append(Box(main, x_main, y + (h - main_h) / 2, BOX_W, main_h, lines))
         if side is not None:
             side_lines = texts[side]
@@ -415,10 +429,10 @@ def draw(report: PrismaReport) -> Any:
         centred = b.key == "title" or b.key.startswith("phase:")
         ax.text(
             b.x + b.w / 2 if centred else b.x + PAD,
-            b.y + b.h / 2 if centred else b.y + b.h - PAD,
+            b.y + b.h / 2,
             "\n".join(b.lines),
             ha="center" if centred else "left",
-            va="center" if centred else "top",
+            va="center",
             rotation=rotation,
             fontsize=FONT_SIZE,
             fontweight=weight,
