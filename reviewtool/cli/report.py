@@ -50,7 +50,14 @@ def prisma(
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     if output is OutputFormat.CSV:
-        write_csv(({"box": box.strip(), "n": n} for box, n in rows), ["box", "n"])
+        flat, parent = [], ""
+        for box, n in rows:
+            if box.startswith(" "):  # a reason or source under the box before it
+                flat.append({"box": f"{parent}: {box.strip()}", "n": n})
+            else:
+                parent = box
+                flat.append({"box": box, "n": n})
+        write_csv(flat, ["box", "n"])
         return
     from rich.table import Table
 

@@ -341,12 +341,17 @@ def _wrap(lines: Sequence[str], width: int = WRAP) -> tuple[str, ...]:
     out: list[str] = []
     for line in lines:
         indent = len(line) - len(line.lstrip(" "))
-        out += textwrap.wrap(
-            line.strip(),
-            width=width - indent,
-            initial_indent=" " * indent,
-            subsequent_indent=" " * (indent + 2),
-        ) or [""]
+        # "(n = 12)" is never broken: its spaces are no-break spaces while wrapping.
+        kept = re.sub(r"\(n = (\d+)\)", "(n\u00a0=\u00a0\\1)", line.strip())
+        out += [
+            part.replace("\u00a0", " ")
+            for part in textwrap.wrap(
+                kept,
+                width=width - indent,
+                initial_indent=" " * indent,
+                subsequent_indent=" " * (indent + 2),
+            )
+        ] or [""]
     return tuple(out)
 
 
@@ -395,11 +400,13 @@ def draw(report: PrismaReport) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     boxes, width, height = layout(report)
     fig = Figure(figsize=(width, height), dpi=150)
+    FigureCanvasAgg(fig)  # so the text can be measured before saving (a test does)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
