@@ -398,7 +398,9 @@ def check_counts(refs: Sequence[Reference]) -> None:
         raise SystemExit(f"make_screening: references by category {found}, expected {expected}")
 
 
-def removal_command(reason: str, types: Sequence[str], words: Sequence[str], listed: str | None) -> str:
+def removal_command(
+    reason: str, types: Sequence[str], words: Sequence[str], listed: str | None
+) -> str:
     """The ``run.sh`` line of one of ``REMOVALS``."""
     parts = ["rt screen remove", f'--reason "{reason}"']
     parts += [f'--publication-type "{t}"' for t in types]
@@ -409,7 +411,9 @@ def removal_command(reason: str, types: Sequence[str], words: Sequence[str], lis
     return " ".join(parts)
 
 
-def remove_before_screening(review: Review, refs: Sequence[Reference], out_dir: Path) -> dict[int, str]:
+def remove_before_screening(
+    review: Review, refs: Sequence[Reference], out_dir: Path
+) -> dict[int, str]:
     """Apply ``REMOVALS`` to ``review`` as run.sh does (one transaction each), first writing the
     list of case reports no filter finds into ``out_dir``; returns reference -> reason removed.
 

@@ -5,6 +5,7 @@ every box apart and every text inside its box."""
 from __future__ import annotations
 
 import csv
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,15 +34,19 @@ def _counts(**changes: object) -> PrismaCounts:
     counts = PrismaCounts(
         identified=892,
         identified_by_source={
-            "Cochrane Library": 72, "MEDLINE (PubMed)": 251, "Ovid EMBASE": 338,
+            "Cochrane Library": 72,
+            "MEDLINE (PubMed)": 251,
+            "Ovid EMBASE": 338,
             "Web of Science": 231,
-        },  # fmt: skip
+        },
         duplicates_removed=288,
         removed_other=332,
         removed_by_reason={
-            "animal study": 176, "meeting abstract": 81, "review or meta-analysis": 67,
+            "animal study": 176,
+            "meeting abstract": 81,
+            "review or meta-analysis": 67,
             "case report or letter": 8,
-        },  # fmt: skip
+        },
         records_screened=272,
         records_excluded=238,
         awaiting_title_abstract=0,
@@ -107,19 +112,21 @@ def test_the_layout_follows_the_template_and_nothing_overlaps() -> None:
     by_key = {b.key: b for b in boxes}
     flow = [b for b in boxes if b.key != "footnotes"]
     for i, a in enumerate(flow):
-        assert 0 <= a.x and a.x + a.w <= width and 0 <= a.y and a.y + a.h <= height, a.key
+        assert a.x >= 0 and a.x + a.w <= width and a.y >= 0 and a.y + a.h <= height, a.key
         for b in flow[i + 1 :]:
             assert not a.overlaps(b), (a.key, b.key)
     # The main column goes down, each side box to the right of its row's box, at the same height.
     mains = [by_key[main] for main, _, _ in ROWS]
-    assert all(up.y > down.y + down.h for up, down in zip(mains, mains[1:], strict=False))
+    assert all(up.y > down.y + down.h for up, down in itertools.pairwise(mains))
     for main, side, _ in ROWS:
         if side is not None:
             m, s = by_key[main], by_key[side]
             assert s.x > m.x + m.w
             assert abs((m.y + m.h / 2) - (s.y + s.h / 2)) < 1e-9 or m.key == "identified"
     # Phase bands on the left: Identification beside the first row, Included beside the last.
-    ident, screen, incl = (by_key[f"phase:{p}"] for p in ("Identification", "Screening", "Included"))
+    ident, screen, incl = (
+        by_key[f"phase:{p}"] for p in ("Identification", "Screening", "Included")
+    )
     assert ident.y > screen.y > incl.y and ident.x + ident.w < mains[0].x
     assert by_key["title"].y > ident.y + ident.h
 
@@ -149,8 +156,8 @@ def test_every_text_fits_its_box() -> None:
         assert box.x < x0 and x1 < box.x + box.w, (key, x0, x1, box)
         assert box.y < y0 and y1 < box.y + box.h, (key, y0, y1, box)
     (x0, y0), (x1, y1) = to_data.transform(texts["footnotes"].get_window_extent(renderer))
-    width, height = layout(report)[1:]
-    assert 0 < x0 and x1 < width and 0 < y0
+    width, _height = layout(report)[1:]
+    assert x0 > 0 and x1 < width and y0 > 0
 
 
 def test_the_csv_has_the_templates_columns_and_rows(tmp_path: Path, shared_dir: Path) -> None:
@@ -166,7 +173,11 @@ def test_the_csv_has_the_templates_columns_and_rows(tmp_path: Path, shared_dir: 
         ours = list(csv.reader(handle))
     assert [r[:7] for r in ours] == [r[:7] for r in template]
     n = {r[0]: r[7] for r in ours if r[0] != "NA"}
-    assert (n["excluded_other"], n["records_screened"], n["records_excluded"]) == ("332", "272", "238")
+    assert (n["excluded_other"], n["records_screened"], n["records_excluded"]) == (
+        "332",
+        "272",
+        "238",
+    )
     assert n["total_studies_ma"] == "" and n["identification"] == "0"
 
 
@@ -194,7 +205,9 @@ def test_report_prisma_command_writes_the_three_files_and_refuses_a_blind_review
 ) -> None:
     db = _review(tmp_path)
     out = tmp_path / "out"
-    result = runner.invoke(app, ["report", "prisma", "--out", str(out), "--db", db, "--as", "alice"])
+    result = runner.invoke(
+        app, ["report", "prisma", "--out", str(out), "--db", db, "--as", "alice"]
+    )
     assert result.exit_code == 0, result.output
     assert "Records removed for other reasons" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == [

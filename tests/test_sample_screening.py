@@ -352,9 +352,7 @@ def test_prisma_diagram_shows_every_box_with_the_samples_numbers(reported: Path)
     import xml.etree.ElementTree as ET
 
     svg = ET.parse(reported / "prisma.svg").getroot()
-    text = " ".join(
-        " ".join(t.itertext()) for t in svg.iter() if t.tag.endswith("text")
-    )
+    text = " ".join(" ".join(t.itertext()) for t in svg.iter() if t.tag.endswith("text"))
     text = re.sub(r"\s+", " ", text)
     for line in (
         "Identification of studies via databases and registers",

@@ -36,7 +36,9 @@ FileOption = typer.Option(
 
 
 def _shown(ids: list[int], limit: int = 8) -> str:
-    return ", ".join(map(str, ids[:limit])) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+    return ", ".join(map(str, ids[:limit])) + (
+        f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    )
 
 
 def remove(
@@ -44,7 +46,9 @@ def remove(
     publication_type: list[str] = PublicationTypeOption,
     title_word: list[str] = TitleWordOption,
     file: Path | None = FileOption,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be removed; change nothing."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say what would be removed; change nothing."
+    ),
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
@@ -84,8 +88,12 @@ def remove(
 
 
 def restore(
-    reason: str | None = typer.Option(None, "--reason", help="Restore every reference removed for it."),
-    reference: list[int] = typer.Option([], "--reference", help="A reference to restore; repeatable."),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Restore every reference removed for it."
+    ),
+    reference: list[int] = typer.Option(
+        [], "--reference", help="A reference to restore; repeatable."
+    ),
     file: Path | None = FileOption,
     db: DbOption = None,
     actor: ActorOption = None,

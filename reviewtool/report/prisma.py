@@ -19,6 +19,7 @@ PRISMA2020 R package v1.1.4 (Haddaway, McGuinness, Pritchard; MIT licence), with
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 import textwrap
 from collections.abc import Sequence
@@ -373,7 +374,9 @@ def layout(report: PrismaReport) -> tuple[list[Box], float, float]:
     foot = [line for note in FOOTNOTES for line in textwrap.wrap(note, width=120)]
     foot_h = len(foot) * LINE * 0.72 + 0.15
     height = MARGIN + title_h + 0.25 + sum(heights) + GAP_Y * (len(ROWS) - 1) + foot_h + MARGIN
-    boxes = [Box("title", x_main, height - MARGIN - title_h, x_side + BOX_W - x_main, title_h, (TITLE,))]
+    boxes = [
+        Box("title", x_main, height - MARGIN - title_h, x_side + BOX_W - x_main, title_h, (TITLE,))
+    ]
     top = height - MARGIN - title_h - 0.25
     phases: dict[str, list[float]] = {}
     for (main, side, phase), h in zip(ROWS, heights, strict=True):
@@ -457,7 +460,7 @@ def draw(report: PrismaReport) -> Any:
         )  # fmt: skip
 
     mains = [by_key[main] for main, _, _ in ROWS]
-    for upper, lower in zip(mains, mains[1:], strict=False):
+    for upper, lower in itertools.pairwise(mains):
         arrow((upper.x + upper.w / 2, upper.y), (lower.x + lower.w / 2, lower.y + lower.h))
     for main, side, _ in ROWS:
         if side is None:

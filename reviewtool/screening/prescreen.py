@@ -114,7 +114,9 @@ def select_references(session: Session, selection: Selection) -> list[int]:
         raise InvalidInput(
             "say which references to remove: --publication-type, --title-word or --file"
         )
-    rows = session.exec(select(Record.id, Record.reference_id, Record.title, Record.publication_type))
+    rows = session.exec(
+        select(Record.id, Record.reference_id, Record.title, Record.publication_type)
+    )
     by_record: dict[int, int] = {}
     matched: set[int] = set()
     types = [t.casefold() for t in selection.publication_types]
@@ -185,7 +187,9 @@ def remove_references(
         return result
     now = audit.log.utc_now()
     for ref in new:
-        session.add(PrescreenRemoval(record_id=ref, reason=reason, removed_by=actor, removed_at=now))
+        session.add(
+            PrescreenRemoval(record_id=ref, reason=reason, removed_by=actor, removed_at=now)
+        )
     session.flush()
     audit.record(
         session,
@@ -237,7 +241,7 @@ def restore_references(
     ).all()
     wanted = set(refs)
     gone = sorted(rid for rid, ref in rows if ref in wanted)
-    session.exec(delete(PrescreenRemoval).where(col(PrescreenRemoval.record_id).in_(gone)))  # type: ignore[call-overload]
+    session.exec(delete(PrescreenRemoval).where(col(PrescreenRemoval.record_id).in_(gone)))
     session.flush()
     audit.record(
         session,
