@@ -97,6 +97,8 @@ def test_remove_by_publication_type_and_title_words_leaves_queues_and_counts_apa
     )  # fmt: skip
     stats = json.loads(ok(db, "screen", "stats", "--format", "json", "--as", "alice"))["tiab"]
     assert (stats["references"], stats["excluded"]) == (2, 1)
+    status = json.loads(ok(db, "status", "--format", "json", "--as", "alice"))
+    assert status["stages"]["removal before screening"] == {"records removed for other reasons": 4}
     assert ok(db, "audit", "verify", "--as", "alice")
 
 
