@@ -195,3 +195,34 @@ def test_a_removal_follows_its_reference_through_a_merge_and_split(tmp_path: Pat
         review.close()
     assert _queue(db, "bob") == [1, 2, 3, 4, 6]
     assert ok(db, "audit", "verify", "--as", "alice")
+
+
+def test_the_screening_search_does_not_find_removed_references(tmp_path: Path) -> None:
+    from reviewtool.screening.service import search_references
+    from reviewtool.storage import open_review
+
+    db = _review(tmp_path)
+    review = open_review(f"sqlite:///{db}")
+    try:
+        with review.reading() as session:
+            assert search_references(session, actor="bob", stage="tiab", text="cells") == [
+                1,
+                2,
+                4,
+                6,
+            ]
+        ok(
+            db,
+            "screen",
+            "remove",
+            "--reason",
+            "animal study",
+            "--title-word",
+            "rats",
+            "--as",
+            "alice",
+        )
+        with review.reading() as session:
+            assert search_references(session, actor="bob", stage="tiab", text="cells") == [1, 4, 6]
+    finally:
+        review.close()

@@ -1158,8 +1158,8 @@ def record_card(session: Session, *, actor: str, record_id: int, stage: str) -> 
 def search_references(
     session: Session, *, actor: str, stage: str, text: str, limit: int = 50
 ) -> list[int]:
-    """References at ``stage`` whose title or abstract holds every word of ``text`` (any case),
-    or the reference whose id ``text`` is."""
+    """References at ``stage`` (``eligible``) whose title or abstract holds every word of ``text``
+    (any case), or the reference whose id ``text`` is."""
     require(session, actor, Action.READ, doing="search references")
     parsed = parse_stage(stage)
     sight(session, actor).check_stage_open(parsed.value)
@@ -1174,9 +1174,8 @@ def search_references(
         pattern = f"%{word}%"
         query = query.where(col(Record.title).ilike(pattern) | col(Record.abstract).ilike(pattern))
     hits = [r for r in session.exec(query.order_by(col(Record.id))).all() if r is not None]
-    if parsed is Stage.FULL_TEXT:
-        allowed = set(eligible(session, parsed))
-        hits = [h for h in hits if h in allowed]
+    allowed = set(eligible(session, parsed))  # not removed before screening; at full text, included
+    hits = [h for h in hits if h in allowed]
     return hits[:limit]
 
 
