@@ -225,3 +225,17 @@ def test_report_prisma_command_writes_the_three_files_and_refuses_a_blind_review
     # The old command stays.
     old = runner.invoke(app, ["prisma", "--format", "json", "--db", db, "--as", "alice"])
     assert old.exit_code == 0 and '"removed_other": 1' in old.stdout
+
+
+def test_an_out_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    db = _review(tmp_path)
+    taken = tmp_path / "taken.txt"
+    taken.write_text("x", encoding="utf-8")
+    result = runner.invoke(
+        app, ["report", "prisma", "--out", str(taken), "--db", db, "--as", "alice"]
+    )
+    assert result.exit_code != 0
+    assert (
+        result.stderr
+        == f"reviewtool: error: {taken}: not a directory (--out names the folder to write into)\n"
+    )

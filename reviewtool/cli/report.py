@@ -14,11 +14,13 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    group_options,
     reading,
     write_csv,
 )
 
 app = typer.Typer(help="The review's outputs: the PRISMA 2020 flow diagram and its counts.")
+app.callback()(group_options)
 
 
 @app.command("prisma")

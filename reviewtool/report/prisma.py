@@ -487,10 +487,16 @@ def write_prisma(report: PrismaReport, out_dir: Path) -> list[Path]:
     """The diagram (SVG, PNG) and the R package CSV in ``out_dir`` (made if missing); the paths.
 
     The identities are checked again first (InvalidInput), so nothing is written from counts that
-    do not add up.
+    do not add up; an ``out_dir`` that is a file, or a folder that cannot be written, is one
+    InvalidInput line naming it.
     """
     check(report)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = write_diagram(report, out_dir)
-    paths.append(write_template_csv(report, out_dir / "prisma_PRISMA2020.csv"))
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidInput(f"{out_dir}: not a directory (--out names the folder to write into)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = write_diagram(report, out_dir)
+        paths.append(write_template_csv(report, out_dir / "prisma_PRISMA2020.csv"))
+    except OSError as exc:
+        raise InvalidInput(f"{exc.filename or out_dir}: cannot write ({exc.strerror})") from None
     return paths
