@@ -4,8 +4,14 @@ The votes are made up, but they reproduce the seed review's flow exactly once th
 resolved every conflict (see the README's "Screening" section). The script builds the review up to
 deduplication in a temporary database through the library, in the same steps and order as
 ``run.sh``, so that the record ids it writes are the ones ``run.sh`` creates; it maps each reference
-(a record that is no duplicate) to its true category through ``exports/truth.csv``, then writes six
-CSV files that ``reviewtool screen import-decisions`` / ``import-resolutions`` read::
+(a record that is no duplicate) to its true category through ``exports/truth.csv``. The seed removed
+332 references by publication type before title/abstract screening (animal studies, case reports or
+letters, reviews, meeting abstracts): ``REMOVALS`` does the same with ``reviewtool screen remove``,
+by publication type and title words where the sample records allow it and by a list
+(``removed_case_reports.csv``) for the three case reports indexed as plain articles; ``run.sh`` has
+the same commands. The script then writes the votes on the 272 references left and on the 34 that
+reach full text, as CSV files that ``reviewtool screen import-decisions`` / ``import-resolutions``
+read::
 
     python sample_project/make_screening.py            # writes sample_project/screening/
     python sample_project/make_screening.py /tmp/out   # or anywhere else
@@ -33,6 +39,7 @@ from reviewtool.domain import Role
 from reviewtool.importing.service import import_files
 from reviewtool.members.service import add_member, grant_role
 from reviewtool.review.service import init_review, set_setting
+from reviewtool.screening.prescreen import Selection, remove_references, removed_references
 from reviewtool.storage import Review
 from reviewtool.storage.models import Record
 
@@ -66,7 +73,30 @@ FULLTEXT_REASONS: dict[str, str] = {
 }
 GOES_ON = ("included", *FULLTEXT_REASONS)
 
+CASE_REPORTS_FILE = "removed_case_reports.csv"
+# The removals before screening, in run.sh's order: (reason, publication types, title words, list).
+# Filters match any record of a reference; a reference removed already is left as it is (the 29
+# meeting abstracts on animals keep "meeting abstract").
+REMOVALS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str | None], ...] = (
+    (
+        "meeting abstract",
+        ("Conference Abstract", "Conference proceeding", "Meeting Abstract"),
+        (),
+        None,
+    ),
+    ("review or meta-analysis", ("Review", "Meta-Analysis"), (), None),
+    ("case report or letter", ("Case Reports", "Letter"), (), None),
+    ("case report or letter", (), (), CASE_REPORTS_FILE),
+    (
+        "animal study",
+        (),
+        ("rat", "rats", "mice", "mouse", "pig", "pigs", "porcine", "canine", "dog", "dogs"),
+        None,
+    ),
+)
+
 FILES = (
+    CASE_REPORTS_FILE,
     "tiab_yliu.csv",
     "tiab_ydong.csv",
     "tiab_resolutions.csv",
@@ -81,6 +111,7 @@ class Reference:
     """A reference as the script needs it: its record id, true category and the text a screener reads."""
 
     record_id: int
+    reference_id: int
     category: str
     title: str
     abstract: str
@@ -142,9 +173,11 @@ def load_references(review: Review) -> list[Reference]:
         refs = []
         for record in rows:
             assert record.id is not None and record.source_key is not None
+            assert record.reference_id is not None
             refs.append(
                 Reference(
                     record_id=record.id,
+                    reference_id=record.reference_id,
                     category=category[record.source_key],
                     title=record.title or "",
                     abstract=record.abstract or "",
@@ -231,9 +264,10 @@ def tiab_votes(
 ) -> tuple[dict[int, Vote], dict[int, Vote], dict[int, Vote]]:
     """Both reviewers' title/abstract votes and the adjudicator's resolutions.
 
-    Everyone agrees with the seed's decision except on 18 borderline references (8 of the 34 that
-    go on, excluded by one reviewer; 10 that the seed excluded, kept by one reviewer, mostly as
-    "maybe"); some agreed includes are "maybe" too. The adjudicator decides every conflict as the seed
+    ``refs`` are the 272 references left after the removals before screening. Everyone agrees
+    with the seed's decision except on 18 borderline references (8 of the 34 that go on, excluded
+    by one reviewer; 10 that the seed excluded, kept by one reviewer, mostly as "maybe"); some
+    agreed includes are "maybe" too. The adjudicator decides every conflict as the seed
     did. Excludes agree on the reason (at title/abstract the first vote's reason is the final one).
     """
     picker = Picker(refs, seed)
@@ -255,19 +289,18 @@ def tiab_votes(
     for ref in picker.pick(6, categories=GOES_ON):
         b[ref.record_id] = Vote(MAYBE)
 
-    # One reviewer keeps a reference the seed excluded; the adjudicator excludes it.
-    for ref in picker.pick(3, categories=["meeting_abstract"], where="randomly assigned"):
-        a[ref.record_id] = Vote(MAYBE, "", "RCT as a conference abstract: full paper?")
-    for ref in picker.pick(2, categories=["tiab_excluded"], where="randomly assigned"):
+    # One reviewer keeps a reference the seed excluded; the adjudicator excludes it. (The
+    # publication types removed before screening reach nobody's queue.)
+    for ref in picker.pick(5, categories=["tiab_excluded"], where="randomly assigned"):
         a[ref.record_id] = Vote(MAYBE, "", "randomised; check the intervention")
     for ref in picker.pick(1, categories=["tiab_excluded"], where="in this pilot study"):
         a[ref.record_id] = Vote(INCLUDE)
-    for ref in picker.pick(2, categories=["meeting_abstract"], where="non-randomized controlled"):
+    for ref in picker.pick(2, categories=["tiab_excluded"], where="dose-escalation"):
         b[ref.record_id] = Vote(MAYBE, "", "controlled study: randomised?")
     for ref in picker.pick(1, categories=["tiab_excluded"], where="randomly assigned"):
         b[ref.record_id] = Vote(INCLUDE)
-    for ref in picker.pick(1, categories=["review_meta_analysis"]):
-        b[ref.record_id] = Vote(MAYBE, "", "check its reference list for trials")
+    for ref in picker.pick(1, categories=["tiab_excluded"], where="in this pilot study"):
+        b[ref.record_id] = Vote(MAYBE, "", "pilot study: is there a control arm?")
 
     resolutions = {}
     for ref in refs:
@@ -365,15 +398,64 @@ def check_counts(refs: Sequence[Reference]) -> None:
         raise SystemExit(f"make_screening: references by category {found}, expected {expected}")
 
 
+def removal_command(
+    reason: str, types: Sequence[str], words: Sequence[str], listed: str | None
+) -> str:
+    """The ``run.sh`` line of one of ``REMOVALS``."""
+    parts = ["rt screen remove", f'--reason "{reason}"']
+    parts += [f'--publication-type "{t}"' for t in types]
+    parts += [f"--title-word {w}" for w in words]
+    if listed is not None:
+        parts.append(f"--file screening/{listed}")
+    parts.append(f"--as {OWNER}")
+    return " ".join(parts)
+
+
+def remove_before_screening(
+    review: Review, refs: Sequence[Reference], out_dir: Path
+) -> dict[int, str]:
+    """Apply ``REMOVALS`` to ``review`` as run.sh does (one transaction each), first writing the
+    list of case reports no filter finds into ``out_dir``; returns reference -> reason removed.
+
+    Stops unless exactly the references of the four publication-type categories are removed,
+    each for its category's reason.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for reason, types, words, listed in REMOVALS:
+        if listed is None:
+            selection = Selection(publication_types=types, title_words=words)
+        else:
+            with review.transaction() as session:
+                removed = removed_references(session)
+            left = sorted(
+                r.reference_id
+                for r in refs
+                if TYPE_REASONS.get(r.category) == reason and r.reference_id not in removed
+            )
+            path = out_dir / listed
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                handle.write("reference_id\n" + "".join(f"{r}\n" for r in left))
+            selection = Selection(references=tuple(left), source=f"screening/{listed}")
+        with review.transaction() as session:
+            remove_references(session, actor=OWNER, reason=reason, selection=selection)
+    with review.transaction() as session:
+        removed = removed_references(session)
+    wanted = {r.reference_id: TYPE_REASONS[r.category] for r in refs if r.category in TYPE_REASONS}
+    if removed != wanted:
+        wrong = sorted(set(removed.items()) ^ set(wanted.items()))[:5]
+        raise SystemExit(f"make_screening: the removals differ from the seed's types: {wrong}")
+    return removed
+
+
 def write_files(out_dir: Path, refs: Sequence[Reference], seed: int = SEED) -> list[Path]:
-    """Make up the votes on ``refs`` and write the six CSV files into ``out_dir``."""
-    check_counts(refs)
+    """Make up the votes on ``refs`` (those not removed before screening) and write the six vote
+    and resolution files into ``out_dir``."""
     tiab_a, tiab_b, tiab_res = tiab_votes(refs, seed)
     goes_on = [r for r in refs if r.category in GOES_ON]
     ft_a, ft_b, ft_res = fulltext_votes(goes_on, seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, votes in zip(FILES, (tiab_a, tiab_b, tiab_res, ft_a, ft_b, ft_res), strict=True):
+    for name, votes in zip(FILES[1:], (tiab_a, tiab_b, tiab_res, ft_a, ft_b, ft_res), strict=True):
         path = out_dir / name
         write_votes(path, votes)
         written.append(path)
@@ -381,14 +463,18 @@ def write_files(out_dir: Path, refs: Sequence[Reference], seed: int = SEED) -> l
 
 
 def make(out_dir: Path, seed: int = SEED) -> list[Path]:
-    """Build the review in a temporary database and write the six CSV files into ``out_dir``."""
+    """Build the review in a temporary database, remove the publication types before screening
+    and write the seven CSV files (``FILES``) into ``out_dir``."""
     with tempfile.TemporaryDirectory(prefix="make_screening-") as tmp:
         review = build_review(f"sqlite:///{Path(tmp) / 'review.db'}")
         try:
             refs = load_references(review)
+            check_counts(refs)
+            removed = remove_before_screening(review, refs, out_dir)
         finally:
             review.close()
-    return write_files(out_dir, refs, seed)
+    left = [r for r in refs if r.reference_id not in removed]
+    return [out_dir / CASE_REPORTS_FILE, *write_files(out_dir, left, seed)]
 
 
 def main(argv: Sequence[str]) -> int:

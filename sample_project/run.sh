@@ -3,7 +3,7 @@
 # Re-creates sample_project/review.db from scratch each time.
 set -euo pipefail
 cd "$(dirname "$0")"
-rm -rf review.db review.db-wal review.db-shm review.db.bak-* analysis
+rm -rf review.db review.db-wal review.db-shm review.db.bak-* analysis report
 export REVIEWTOOL_DB=review.db
 rt() { python3 -m reviewtool "$@"; }
 
@@ -28,6 +28,19 @@ rt dedup run --as yliu
 rt dedup import-decisions dedup_decisions.csv --as yliu
 rt dedup report --as jniu
 
+# Removed before screening (the seed's publication-type limits: PRISMA's "records removed for other
+# reasons"): by publication type, by title words, and by a list for case reports indexed as articles.
+rt screen remove --reason "meeting abstract" --publication-type "Conference Abstract" \
+  --publication-type "Conference proceeding" --publication-type "Meeting Abstract" --as jniu
+rt screen remove --reason "review or meta-analysis" --publication-type "Review" \
+  --publication-type "Meta-Analysis" --as jniu
+rt screen remove --reason "case report or letter" --publication-type "Case Reports" \
+  --publication-type "Letter" --as jniu
+rt screen remove --reason "case report or letter" --file screening/removed_case_reports.csv --as jniu
+rt screen remove --reason "animal study" --title-word rat --title-word rats --title-word mice \
+  --title-word mouse --title-word pig --title-word pigs --title-word porcine --title-word canine \
+  --title-word dog --title-word dogs --as jniu
+
 # Screening: two reviewers vote blind (files of their votes), the adjudicator resolves the conflicts.
 rt screen import-decisions screening/tiab_yliu.csv --stage tiab --as yliu
 rt screen import-decisions screening/tiab_ydong.csv --stage tiab --as ydong
@@ -49,6 +62,10 @@ rt prisma --as jniu
 # outcomes.csv holds ILLUSTRATIVE values (see README.md here): the paper's per-study data are not public.
 rt analyze run outcomes.csv --name "Liu 2022 outcomes" --by disease --by cell_type --by route \
   --by injections --loo --bias --out analysis --as yliu
+
+# The PRISMA 2020 flow: counts, the diagram (SVG, PNG) and the PRISMA2020 R package CSV in report/
+# (after the analysis, so its box of studies in the meta-analysis is filled).
+rt report prisma --out report --as jniu
 
 rt status --as jniu
 rt audit verify --as jniu

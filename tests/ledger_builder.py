@@ -47,6 +47,15 @@ DO  - 10.5555/ledger.4
 ER  -
 """
 
+RIS_3 = """TY  - JOUR
+ID  - C1
+TI  - Mesenchymal stem cells in liver disease: a narrative review
+AU  - White, E.
+PY  - 2022
+DO  - 10.5555/ledger.5
+ER  -
+"""
+
 RIS_2 = """TY  - JOUR
 ID  - B1
 TI  - Albumin infusion in acute on chronic liver failure
@@ -130,6 +139,19 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
                 )
             unblind_stage(s, actor="alice", stage="fulltext")
             link(s, actor="alice", report=5, study=1)
+    try:  # removal before screening came with schema 0010
+        from reviewtool.screening.prescreen import Selection, remove_references
+    except ImportError:
+        pass
+    else:
+        third = work / "third.ris"
+        third.write_text(RIS_3, encoding="utf-8")
+        with review.transaction() as s:
+            import_files(s, actor="alice", paths=[third], source="Embase")
+        with review.transaction() as s:
+            remove_references(
+                s, actor="alice", reason="review", selection=Selection(title_words=("review",))
+            )
     with review.transaction() as s:
         run_analysis(s, actor="alice", data_path=outcomes, name="main")
     review.close()

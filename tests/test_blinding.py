@@ -53,6 +53,8 @@ WRITERS: dict[tuple[str, ...], str] = {
     ("screen", "flag-duplicate"): "writes a dedup pair",
     ("screen", "label"): "adds or removes the caller's own label (prints their own labels)",
     ("screen", "unblind"): "owners only; ends blinding",
+    ("screen", "remove"): "owners only; removes references before screening",
+    ("screen", "restore"): "owners only; brings removed references back",
     ("member", "add"): "owners only",
     ("member", "grant"): "owners only",
     ("member", "revoke"): "owners only",

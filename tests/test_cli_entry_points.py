@@ -32,6 +32,7 @@ NO_REVIEW = {"analyze file", "analyze check"}
 OUTPUTS = {("analyze file", "forest"), ("analyze file", "funnel"), ("analyze run", "out")}
 OUTPUTS |= {("analyze export", "out"), ("backup", "out"), ("audit anchor", "out")}
 OUTPUTS |= {("export references", "out"), ("export reports", "out"), ("export audit", "out")}
+OUTPUTS |= {("report prisma", "out")}
 # The terminal screens, and what the owner alice may open (she is no adjudicator).
 SCREENS = {"screen", "adjudicate", "dedup review"}
 ALICE_MAY_OPEN = {"screen", "dedup review"}

@@ -130,6 +130,7 @@ EXTRA_ARGS: dict[str, list[str]] = {
     "analyze runs": [],
     "study list": ["--as", "carol"],
     "prisma": ["--as", "carol"],
+    "report prisma": ["--as", "carol"],
 }
 
 

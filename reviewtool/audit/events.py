@@ -410,6 +410,32 @@ class StudyChanged(Event):
         return str(self.study)
 
 
+@dataclass(frozen=True)
+class ReferencesRemoved(Event):
+    """References were removed before title/abstract screening for a reason other than duplication
+    (``change`` = ``remove``), or such removals were undone (``restore``). PRISMA 2020 counts them
+    in "Records removed before screening: Records removed for other reasons".
+
+    :ivar change: ``remove`` or ``restore``.
+    :ivar reason: why they were removed (for ``restore``: the reason restored, or "" for a list).
+    :ivar selection: how they were chosen, as the owner gave it (the filter, or the file's name).
+    :ivar references: the references removed or restored.
+    :ivar state: ``{"prescreen_removal": {record id: {"reason": reason, "by": owner} or None}}``.
+    """
+
+    name: ClassVar[str] = "references-removed"
+    entity_type: ClassVar[str] = "prescreen"
+    change: str
+    reason: str
+    selection: str
+    references: list[int]
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return self.reason
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -431,5 +457,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AnalysisRunRecorded,
         LabelsChanged,
         StudyChanged,
+        ReferencesRemoved,
     )
 }

@@ -146,6 +146,8 @@ def _register() -> None:
         import_,
         init,
         member,
+        prescreen,
+        report,
         screen,
         settings,
         status,
@@ -164,6 +166,8 @@ def _register() -> None:
     study.register(app)
     app.add_typer(export.app, name="export")
     backup.register(app)
+    prescreen.register(screen.app)
+    app.add_typer(report.app, name="report")
 
 
 _register()

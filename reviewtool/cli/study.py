@@ -188,6 +188,11 @@ def register(root: typer.Typer) -> None:
             ),
             {"box": "records identified", "n": data["identified"]},
             {"box": "duplicate records removed", "n": data["duplicates_removed"]},
+            {"box": "records removed for other reasons", "n": data["removed_other"]},
+            *(
+                {"box": f"records removed for other reasons: {r}", "n": n}
+                for r, n in data["removed_by_reason"].items()
+            ),
             {"box": "records screened", "n": data["records_screened"]},
             {"box": "records excluded", "n": data["records_excluded"]},
             {"box": "records awaiting title/abstract", "n": data["awaiting_title_abstract"]},

@@ -30,6 +30,7 @@ from reviewtool.storage.models import (
     ImportBatch,
     Member,
     MemberRole,
+    PrescreenRemoval,
     Record,
     Reference,
     ReviewInfo,
@@ -387,6 +388,9 @@ def _stage_counts(session: Session, seen: Sight) -> dict[str, dict[str, int | st
                 "records after deduplication": records - duplicates,
                 "pairs awaiting a person": pending,
             }
+        removed = _removed_before_screening(session)
+        if removed:
+            stages["removal before screening"] = {"records removed for other reasons": removed}
     for stage in SCREENING_STAGES:
         if not seen.sees_others(stage.value):
             blind = _blind_counts(session, seen, stage.value)
@@ -409,12 +413,23 @@ def _stage_counts(session: Session, seen: Sight) -> dict[str, dict[str, int | st
     return stages
 
 
+def _removed_before_screening(session: Session) -> int:
+    """References removed before title/abstract screening (``screening.prescreen``)."""
+    return _count(
+        session,
+        select(func.count(func.distinct(Record.reference_id))).join(
+            PrescreenRemoval, col(PrescreenRemoval.record_id) == col(Record.id)
+        ),
+    )
+
+
 def _blind_counts(session: Session, seen: Sight, stage: str) -> dict[str, int | str]:
     """A blind stage as ``seen`` may see it: its references (not at full text while
     title/abstract is blind: they are the references included there) and their own votes."""
     if not seen.stage_open(stage):
         return {"blind": "closed until blinding at tiab ends"}
     references = _count(session, select(func.count()).select_from(Reference))
+    references -= _removed_before_screening(session)
     if stage != Stage.TITLE_ABSTRACT.value:
         # As screening.eligible counts them: included at tiab, full text not marked missing.
         missing = unobtainable(session)

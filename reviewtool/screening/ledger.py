@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from reviewtool.storage.models import (
     FullTextReport,
+    PrescreenRemoval,
     RecordLabel,
     Reference,
     ScreeningDecision,
@@ -332,4 +333,25 @@ declare_unchecked(
     {
         "recorded_at": "a copy for listings; the fulltext-report event's time is the audited one",
     },
+)
+
+
+def _removals(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    """Record id naming a reference removed before screening -> {"reason": why, "by": owner}."""
+    p = PrescreenRemoval
+    query = select(p.record_id, p.reason, p.removed_by)
+    for part in _by_record(ids):
+        chunk = query if part is None else query.where(col(p.record_id).in_(part))
+        for record_id, reason, by in stream(session, chunk):
+            yield str(record_id), {"reason": reason, "by": by}
+
+
+register_state(
+    "prescreen_removal",
+    _removals,
+    covers={"prescreen_removal": ("record_id", "reason", "removed_by")},
+)
+declare_unchecked(
+    "prescreen_removal",
+    {"removed_at": "a copy for listings; the references-removed event's time is the audited one"},
 )

@@ -6,7 +6,9 @@ diagram from it). The units follow PRISMA 2020 (Page et al., BMJ 2021;372:n71) a
 
 - records identified: imported records, per source (import batch ``source``);
 - duplicates removed: records - references (a reference is one duplicate group);
-- records screened: references; records excluded: references excluded at title/abstract;
+- records removed for other reasons, by reason: references removed before screening
+  (``screening.prescreen``: publication types the review does not screen, by filter or list);
+- records screened: the other references; records excluded: those excluded at title/abstract;
 - reports sought: the report rows (``fulltext_report``: sought, retrieved or not retrieved) of
   the references included at title/abstract; a reference with none recorded yet counts one
   (its row is made, as sought, by the first full-text vote or resolution on it); not retrieved:
@@ -21,7 +23,8 @@ References still open (no final decision) at a stage are counted as ``awaiting``
 of ``rob_prisma.md`` section 4.4 holds at every moment, not only once screening is done:
 
     identified = sum(identified_by_source)
-    screened = identified - duplicates_removed
+    removed_other = sum(removed_by_reason)
+    screened = identified - duplicates_removed - removed_other
     references_to_full_text = screened - excluded - awaiting_title_abstract
     sought >= references_to_full_text (equal when each has one report; else a note says so)
     assessed = sought - not_retrieved
@@ -52,12 +55,16 @@ class PrismaCounts:
     """The PRISMA 2020 flow (databases arm), each box a count of its own unit.
 
     :ivar identified_by_source: source -> records identified there.
+    :ivar removed_other: references removed before screening for other reasons than duplication
+        (PRISMA 2020 "Records removed for other reasons"); ``removed_by_reason``: reason -> n.
     :ivar excluded_by_reason: full-text exclusion reason -> reports excluded for it.
     """
 
     identified: int
     identified_by_source: dict[str, int]
     duplicates_removed: int
+    removed_other: int
+    removed_by_reason: dict[str, int]
     records_screened: int
     records_excluded: int
     awaiting_title_abstract: int
@@ -85,9 +92,14 @@ class PrismaCounts:
                 sum(self.identified_by_source.values()),
             ),
             (
-                "screened = identified - duplicates",
+                "removed for other reasons = sum by reason",
+                self.removed_other,
+                sum(self.removed_by_reason.values()),
+            ),
+            (
+                "screened = identified - duplicates - removed for other reasons",
                 self.records_screened,
-                self.identified - self.duplicates_removed,
+                self.identified - self.duplicates_removed - self.removed_other,
             ),
             (
                 "references to full text = screened - excluded - awaiting",
@@ -138,6 +150,7 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
                 f"the PRISMA counts show screening outcomes, hidden while {stage.value} is blind; "
                 f"an owner ends blinding with `reviewtool screen unblind --stage {stage.value}`"
             )
+    from reviewtool.screening.prescreen import removed_references
     from reviewtool.studies.service import study_map
 
     by_source: Counter[str] = Counter()
@@ -149,7 +162,10 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
     ).all():
         by_source[source] += int(n)
     identified = int(session.exec(select(func.count()).select_from(Record)).one())
-    references = [r for r in session.exec(select(Reference.id)).all() if r is not None]
+    all_references = [r for r in session.exec(select(Reference.id)).all() if r is not None]
+    removed = removed_references(session)
+    removed_by_reason = Counter(removed[r] for r in all_references if r in removed)
+    references = [r for r in all_references if r not in removed]
     tiab = stage_outcomes(session, Stage.TITLE_ABSTRACT.value)
     decided = {r: tiab[r] for r in references if r in tiab and tiab[r].final}
     sought = sorted(r for r, o in decided.items() if o.goes_on)
@@ -199,7 +215,9 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
     return PrismaCounts(
         identified=identified,
         identified_by_source=dict(sorted(by_source.items())),
-        duplicates_removed=identified - len(references),
+        duplicates_removed=identified - len(all_references),
+        removed_other=sum(removed_by_reason.values()),
+        removed_by_reason=dict(sorted(removed_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))),
         records_screened=len(references),
         records_excluded=excluded,
         awaiting_title_abstract=len(references) - len(decided),

@@ -52,6 +52,7 @@ from reviewtool.errors import (
 )
 from reviewtool.screening.agreement import pairwise_screening_agreement
 from reviewtool.screening.labels import records_labelled, visible_labels
+from reviewtool.screening.prescreen import removed_references
 from reviewtool.storage.models import (
     FullTextReport,
     ImportBatch,
@@ -204,9 +205,20 @@ def _reference(session: Session, reference_id: int) -> Record:
 
 def _check_stage_open(session: Session, record_id: int, stage: Stage) -> None:
     if stage is Stage.TITLE_ABSTRACT:
+        _require_not_removed(record_id, removed_references(session))
         return
     outcome = record_outcome(session, record_id, Stage.TITLE_ABSTRACT.value)
     _require_fulltext_open(record_id, outcome, record_id in unobtainable(session))
+
+
+def _require_not_removed(reference_id: int, removed: dict[int, str]) -> None:
+    """InvalidInput when the reference was removed before screening (``removed``: reference ->
+    reason, from ``prescreen.removed_references``)."""
+    if reference_id in removed:
+        raise InvalidInput(
+            f"reference {reference_id} was removed before screening ({removed[reference_id]}); "
+            f"an owner brings it back with `reviewtool screen restore --reference {reference_id}`"
+        )
 
 
 def _require_fulltext_open(
@@ -1191,10 +1203,12 @@ def _order_key(actor: str, stage: Stage, record_id: int) -> str:
 
 
 def eligible(session: Session, stage: Stage) -> list[int]:
-    """Reference ids that can be screened at ``stage``."""
+    """Reference ids that can be screened at ``stage`` (at title/abstract: every reference not
+    removed before screening, ``prescreen``)."""
     references = list(session.exec(select(Reference.id).order_by(col(Reference.id))).all())
     if stage is Stage.TITLE_ABSTRACT:
-        return [r for r in references if r is not None]
+        removed = removed_references(session)
+        return [r for r in references if r is not None and r not in removed]
     tiab = stage_outcomes(session, Stage.TITLE_ABSTRACT.value)
     missing = unobtainable(session)
     return [
@@ -1395,8 +1409,8 @@ def record_card(
 def search_references(
     session: Session, *, actor: str, stage: str, text: str, limit: int = 50
 ) -> list[int]:
-    """References at ``stage`` whose title or abstract holds every word of ``text`` (any case),
-    or the reference whose id ``text`` is."""
+    """References at ``stage`` (``eligible``) whose title or abstract holds every word of ``text``
+    (any case), or the reference whose id ``text`` is."""
     require(session, actor, Action.READ, doing="search references")
     parsed = parse_stage(stage)
     sight(session, actor).check_stage_open(parsed.value)
@@ -1416,9 +1430,8 @@ def search_references(
             | col(Record.abstract).ilike(pattern, escape="\\")
         )
     hits = [r for r in session.exec(query.order_by(col(Record.id))).all() if r is not None]
-    if parsed is Stage.FULL_TEXT:
-        allowed = set(eligible(session, parsed))
-        hits = [h for h in hits if h in allowed]
+    allowed = set(eligible(session, parsed))  # not removed before screening; at full text, included
+    hits = [h for h in hits if h in allowed]
     return hits[:limit]
 
 
@@ -1493,6 +1506,7 @@ class _ReferenceMap:
                 self.primary[ref] = rid
         self.reports: dict[int, list[FullTextReport]] = {}
         self.unobtainable: set[int] = set()
+        self.removed = removed_references(session) if stage is Stage.TITLE_ABSTRACT else {}
         if stage is Stage.FULL_TEXT:
             for report in session.exec(
                 select(FullTextReport).order_by(col(FullTextReport.id))
@@ -1597,6 +1611,7 @@ class _VoteBatch:
             self.stage, parsed, reason, allowed=self.allowed, required=self.reason_required
         )
         ref = _require_reference(record_id, self.refs.reference.get(record_id))
+        _require_not_removed(ref, self.refs.removed)
         if self.stage is Stage.FULL_TEXT:
             _require_fulltext_open(ref, self.tiab.get(ref), ref in self.refs.unobtainable)
         named = self.refs.report(self.session, self.member.name, ref, self.stage, report)

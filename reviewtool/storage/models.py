@@ -416,3 +416,21 @@ class AnalysisRun(SQLModel, table=True):
     input_sha256: str
     input_source: str
     results: str = Field(sa_type=Text)
+
+
+class PrescreenRemoval(SQLModel, table=True):
+    """A reference removed before title/abstract screening for a reason other than duplication
+    (PRISMA 2020 "Records removed for other reasons": a publication type the review does not
+    screen, such as animal studies or meeting abstracts). ``record_id`` is the reference's id when
+    it was removed (its first record); records never change, so the removal follows the record
+    through every merge and split of references. Restoring deletes the row (the ledger keeps it).
+    """
+
+    __tablename__ = "prescreen_removal"
+
+    record_id: int = Field(
+        primary_key=True, foreign_key="record.id", sa_column_kwargs={"autoincrement": False}
+    )
+    reason: str
+    removed_by: str
+    removed_at: str

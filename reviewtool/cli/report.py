@@ -1,0 +1,73 @@
+"""``reviewtool report``: what a review hands in (``report prisma``: the PRISMA 2020 flow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from reviewtool.cli._common import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    actor_name,
+    console,
+    group_options,
+    reading,
+    write_csv,
+)
+
+app = typer.Typer(help="The review's outputs: the PRISMA 2020 flow diagram and its counts.")
+app.callback()(group_options)
+
+
+@app.command("prisma")
+def prisma(
+    out: Path | None = typer.Option(
+        None, "--out", help="Write prisma.svg, prisma.png and prisma_PRISMA2020.csv here."
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """The PRISMA 2020 counts (checked: a sum that does not add up is an error); with --out, the
+    diagram as SVG and PNG and the PRISMA2020 R package / Shiny app CSV.
+
+    Example: reviewtool report prisma --out report/ --as jniu
+    """
+    from reviewtool.report.prisma import prisma_report, table_rows, write_prisma
+
+    with reading(db, actor) as session:
+        report = prisma_report(session, actor=actor_name(actor))
+    paths = write_prisma(report, out) if out is not None else []
+    rows = table_rows(report)
+    if output is OutputFormat.JSON:
+        data = {
+            **report.counts.to_dict(),
+            "studies_in_meta_analysis": report.studies_in_meta_analysis,
+            "files": [str(p) for p in paths],
+        }
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if output is OutputFormat.CSV:
+        flat, parent = [], ""
+        for box, n in rows:
+            if box.startswith(" "):  # a reason or source under the box before it
+                flat.append({"box": f"{parent}: {box.strip()}", "n": n})
+            else:
+                parent = box
+                flat.append({"box": box, "n": n})
+        write_csv(flat, ["box", "n"])
+        return
+    from rich.table import Table
+
+    table = Table("PRISMA 2020", "n", title="PRISMA 2020 flow")
+    for box, n in rows:
+        table.add_row(box, n)
+    console().print(table)
+    for note in report.notes:
+        console().print(note, highlight=False)
+    for path in paths:
+        console().print(f"Wrote {path}", highlight=False)
