@@ -510,9 +510,6 @@ def forest_figure(
             for key, _ in numeric:
                 if r.cells.get(key):
                     put(pos[key], y, r.cells[key], ha="right")
-            for key, _, _ in cols:
-                if r.cells.get(key):
-                    put(pos[key], y, r.cells[key], ha="right")
             continue
         if r.kind == "blank":
             continue

@@ -56,7 +56,7 @@ def funnel_figure(
     crit = NormalDist().inv_cdf(0.5 + funnel.level / 2)
     se_top = funnel.se_max * 1.1
     lines = [f(t) for f, t in ((egger_line, egger), (begg_line, begg)) if t is not None]
-    fig, ax = plt.subplots(figsize=(6.0, 4.6 + 0.18 * len(lines)))
+    fig, ax = plt.subplots(figsize=(6.0, 4.9 + 0.2 * len(lines)))
     ses = [0.0, se_top]
     left = [funnel.center - crit * s for s in ses]
     right = [funnel.center + crit * s for s in ses]
@@ -76,12 +76,15 @@ def funnel_figure(
     else:
         ax.set_xlabel(measure, fontsize=9)
     ax.tick_params(labelsize=8)
-    ax.legend(fontsize=8, loc="lower right", frameon=False)
+    ax.legend(
+        fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False
+    )
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
     if title:
         ax.set_title(title, fontsize=10, fontweight="bold", loc="left")
+    height = fig.get_figheight()
     for i, line in enumerate(lines):
-        fig.text(0.02, 0.02 + 0.04 * (len(lines) - 1 - i), line, fontsize=8, ha="left")
-    fig.tight_layout(rect=(0, 0.04 * len(lines) + 0.01, 1, 1))
+        fig.text(0.03, (0.12 + 0.2 * (len(lines) - 1 - i)) / height, line, fontsize=8, ha="left")
+    fig.tight_layout(rect=(0, (0.35 + 0.2 * len(lines)) / height, 1, 1))
     return fig

@@ -597,11 +597,32 @@ def pooled_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _study_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"outcome": a["outcome"], "time_point": a["time_point"], "measure": a["measure"], **s}
-        for a in results["analyses"]
-        for s in a["studies"]
-    ]
+    """Every study of every analysis, in input order, with ``weight (%)``; a study without an
+    estimate (e.g. a double-zero study for an odds ratio) gets a row with ``note`` "not
+    estimable: <reason>" and no numbers, instead of disappearing."""
+    rows = []
+    numbers = ("yi", "vi", "se", "ci_low", "ci_high", "weight")
+    for a in results["analyses"]:
+        shown = {s["study"]: s for s in a["studies"]}
+        reasons = {d["study"]: d["reason"] for d in a.get("dropped", [])}
+        order = [x["study"] for x in a.get("arms", [])] or [*shown, *reasons]
+        arms = {x["study"]: x for x in a.get("arms", [])}
+        for study in order:
+            s = shown.get(study)
+            arm = arms.get(study, {})
+            row: dict[str, Any] = {
+                "outcome": a["outcome"],
+                "time_point": a["time_point"],
+                "measure": a["measure"],
+                "study": study,
+            }
+            for key in numbers:
+                row["weight (%)" if key == "weight" else key] = s[key] if s else None
+            row["n_exp"] = s["n_exp"] if s else arm.get("n_exp", arm.get("total_exp"))
+            row["n_con"] = s["n_con"] if s else arm.get("n_con", arm.get("total_con"))
+            row["note"] = None if s else f"not estimable: {reasons.get(study, 'no estimate')}"
+            rows.append(row)
+    return rows
 
 
 def _subgroup_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
