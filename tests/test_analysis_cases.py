@@ -262,7 +262,6 @@ def test_single_study_left_after_dropping_is_not_pooled(tmp_path: Path) -> None:
 def test_single_study_forest_has_no_diamond(tmp_path: Path) -> None:
     from reviewtool.analysis import plots
     from reviewtool.analysis.effect_sizes import generic_effects
-
     from reviewtool.analysis.forest import forest_figure, forest_text, main_sections
 
     res = meta_analysis(generic_effects([0.3], vi=[0.04], labels=["Solo"]), Settings())

@@ -76,9 +76,7 @@ def funnel_figure(
     else:
         ax.set_xlabel(measure, fontsize=9)
     ax.tick_params(labelsize=8)
-    ax.legend(
-        fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False
-    )
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
     for side in ("right", "top"):
         ax.spines[side].set_visible(False)
     if title:
