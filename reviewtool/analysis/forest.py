@@ -546,10 +546,10 @@ def forest_figure(
 
     from matplotlib.transforms import ScaledTranslation
 
-    left, right = labels.favours()
+    fav_left, fav_right = labels.favours()
     below = ax.transAxes + ScaledTranslation(0, -0.3, fig.dpi_scale_trans)
-    ax.text(0.0, 0, left, transform=below, ha="left", va="top", fontsize=FONT - 0.5)
-    ax.text(1.0, 0, right, transform=below, ha="right", va="top", fontsize=FONT - 0.5)
+    ax.text(0.0, 0, fav_left, transform=below, ha="left", va="top", fontsize=FONT - 0.5)
+    ax.text(1.0, 0, fav_right, transform=below, ha="right", va="top", fontsize=FONT - 0.5)
     if title:
         fig.text(0.15 / fig_w, 1 - 0.22 / fig_h, title, fontsize=10, fontweight="bold",
                  va="center", ha="left")  # fmt: skip

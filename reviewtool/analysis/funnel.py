@@ -55,7 +55,9 @@ def funnel_figure(
     plt = pyplot()
     crit = NormalDist().inv_cdf(0.5 + funnel.level / 2)
     se_top = funnel.se_max * 1.1
-    lines = [f(t) for f, t in ((egger_line, egger), (begg_line, begg)) if t is not None]
+    lines = ([egger_line(egger)] if egger is not None else []) + (
+        [begg_line(begg)] if begg is not None else []
+    )
     fig, ax = plt.subplots(figsize=(6.0, 4.9 + 0.2 * len(lines)))
     ses = [0.0, se_top]
     left = [funnel.center - crit * s for s in ses]

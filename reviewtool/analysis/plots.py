@@ -136,11 +136,18 @@ def _arms(a: Mapping[str, Any]) -> tuple[StudyArms, ...]:
 
 
 def draw_job(job: Mapping[str, Any]) -> list[str]:
-    """Draw one plot described by plain data and return the files written.
+    """Draw one plot described by plain data (see :func:`figure_for`) into ``job["paths"]`` and
+    return the files written."""
+    return [str(p) for p in save(figure_for(job), job["paths"])]
 
-    ``job``: ``kind`` (``forest``, ``subgroup``, ``outcome`` or ``funnel``), ``paths``, and
-    ``analysis`` (one stored analysis dictionary) or ``analyses`` (an outcome's time points, for
-    ``outcome``); ``variable`` for ``subgroup``; ``subgroup_weights`` (``overall``/``within``).
+
+def figure_for(job: Mapping[str, Any]) -> Any:
+    """The figure of one plot described by plain data (the caller saves or closes it).
+
+    ``job``: ``kind`` (``forest``, ``subgroup``, ``outcome`` or ``funnel``) and ``analysis`` (one
+    stored analysis dictionary, as ``OutcomeAnalysis.to_dict()``) or ``analyses`` (an outcome's
+    time points, for ``outcome``); ``variable`` for ``subgroup``; ``subgroup_weights``
+    (``overall``/``within``).
     """
     from reviewtool.analysis.results import (
         BeggResult,
@@ -150,7 +157,7 @@ def draw_job(job: Mapping[str, Any]) -> list[str]:
         subgroups_from_dict,
     )
 
-    kind, paths = job["kind"], job["paths"]
+    kind = job["kind"]
     if kind == "outcome":
         analyses = job["analyses"]
         first = analyses[0]
@@ -165,7 +172,7 @@ def draw_job(job: Mapping[str, Any]) -> list[str]:
             labels=ForestLabels.from_mapping(first.get("labels"), first["outcome"]),
             title=analysis_title(first, time_point=False),
         )
-        return [str(p) for p in save(fig, paths)]
+        return fig
     a = job["analysis"]
     labels = ForestLabels.from_mapping(a.get("labels"), a["outcome"])
     if kind == "funnel":
@@ -195,7 +202,7 @@ def draw_job(job: Mapping[str, Any]) -> list[str]:
             egger=egger,
             begg=begg,
         )
-        return [str(p) for p in save(fig, paths)]
+        return fig
     main = meta_result_from_dict(a)
     if kind == "subgroup":
         sg = next(s for s in a["subgroups"] if s["variable"] == job["variable"])
@@ -217,7 +224,7 @@ def draw_job(job: Mapping[str, Any]) -> list[str]:
             labels=labels,
             title=analysis_title(a),
         )
-    return [str(p) for p in save(fig, paths)]
+    return fig
 
 
 def _num(x: Any) -> float:
@@ -247,6 +254,7 @@ __all__ = [
     "analysis_title",
     "draw_all",
     "draw_job",
+    "figure_for",
     "forest_plot",
     "funnel_plot",
     "overall_effect_line",
