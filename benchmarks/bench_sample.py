@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,7 @@ def main() -> None:
         (work / "run_timed.sh").write_text(script, encoding="utf-8")
         times = work / "times.tsv"
         env = {**os.environ, "RT_TIMES": str(times), "PYTHONPATH": str(ROOT)}
+        load = os.getloadavg()
         start = time.perf_counter()
         subprocess.run(
             ["bash", str(work / "run_timed.sh")],
@@ -65,6 +67,8 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         total = time.perf_counter() - start
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = usage.ru_utime + usage.ru_stime
         groups: dict[str, float] = defaultdict(float)
         print(f"{'seconds':>8}  step")
         for line in times.read_text(encoding="utf-8").splitlines():
@@ -74,7 +78,9 @@ def main() -> None:
         print()
         for name, secs in sorted(groups.items(), key=lambda kv: -kv[1]):
             print(f"{secs:8.2f}  all `{name}` steps")
+        print(f"{cpu:8.2f}  total CPU time (user + system, every process)")
         print(f"{total:8.2f}  total wall time of run.sh ({os.cpu_count()} CPUs)")
+        print(f"load average before the run: {load[0]:.1f}; after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
