@@ -58,7 +58,7 @@ def funnel_figure(
     lines = ([egger_line(egger)] if egger is not None else []) + (
         [begg_line(begg)] if begg is not None else []
     )
-    fig, ax = plt.subplots(figsize=(6.0, 4.9 + 0.2 * len(lines)))
+    fig, ax = plt.subplots(figsize=(6.0, 4.6 + 0.2 * len(lines)))
     ses = [0.0, se_top]
     left = [funnel.center - crit * s for s in ses]
     right = [funnel.center + crit * s for s in ses]
@@ -86,5 +86,5 @@ def funnel_figure(
     height = fig.get_figheight()
     for i, line in enumerate(lines):
         fig.text(0.03, (0.12 + 0.2 * (len(lines) - 1 - i)) / height, line, fontsize=8, ha="left")
-    fig.tight_layout(rect=(0, (0.35 + 0.2 * len(lines)) / height, 1, 1))
+    fig.tight_layout(rect=(0, (0.05 + 0.2 * len(lines)) / height, 1, 1))
     return fig
