@@ -55,7 +55,11 @@ def save(fig: Any, paths: Sequence[str | Path]) -> list[Path]:
     out = [_check_path(p) for p in paths]
     try:
         for p in out:
-            fig.savefig(p, dpi=DPI, metadata={"Date": None} if p.suffix == ".svg" else None)
+            if p.suffix == ".png":
+                # zlib level 1: a quarter of the time of the default 6, files ~25% larger.
+                fig.savefig(p, dpi=DPI, pil_kwargs={"compress_level": 1})
+            else:
+                fig.savefig(p, dpi=DPI, metadata={"Date": None} if p.suffix == ".svg" else None)
     finally:
         pyplot().close(fig)
     return out
