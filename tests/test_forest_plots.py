@@ -367,3 +367,29 @@ def test_metafor_prints_the_same_heterogeneity_and_overall_effect_lines(
     by_label = {r[0]: r for r in rows.values()}
     assert by_label["Total (95% CI)"][-1] == total
     assert by_label["Prediction interval"][-1] == pi
+
+
+def test_analyze_file_keeps_a_double_zero_study_in_every_output(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from reviewtool.cli.analyze import app
+
+    data = tmp_path / "zero.csv"
+    data.write_text(
+        "study,events_exp,total_exp,events_con,total_con,arm_exp,arm_con,better\n"
+        "A,0,10,0,12,MSCs,usual care,higher\nB,3,10,1,10,MSCs,usual care,higher\n"
+        "C,4,12,2,11,MSCs,usual care,higher\n",
+        encoding="utf-8",
+    )
+    forest = tmp_path / "f.svg"
+    runner = CliRunner()
+    table = runner.invoke(app, ["file", str(data), "-m", "OR", "--forest", str(forest)])
+    assert table.exit_code == 0, table.output
+    assert "not estimable" in table.output
+    csv_out = runner.invoke(app, ["file", str(data), "-m", "OR", "-f", "csv"])
+    assert "study,A (not estimable: no events in either arm: OR undefined),,,,,," in (
+        csv_out.output.splitlines()
+    )
+    svg = forest.read_text(encoding="utf-8")  # SVG text stays text
+    for text in ("Not estimable", "Favours usual care", "Favours MSCs", "Total events"):
+        assert f">{text}<" in svg, text

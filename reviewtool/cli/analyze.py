@@ -237,6 +237,14 @@ def _csv_rows(result: FileAnalysis) -> list[dict[str, Any]]:
                 "p": None,
             }
         )
+    for study, why in main.dropped:  # a study without an estimate keeps its row
+        rows.append(
+            {
+                "row": "study",
+                "label": f"{study} (not estimable: {why})",
+                **dict.fromkeys(("estimate", "se", "ci_low", "ci_high", "weight", "p")),
+            }
+        )
     p = main.pooled
     rows.append(
         {
