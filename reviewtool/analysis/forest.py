@@ -321,7 +321,7 @@ def text_width(text: str, size: float = FONT, bold: bool = False) -> float:
 
 
 def _nice_bound(x: float, ratio: bool) -> float:
-    steps = (2.0, 5.0, 10.0, 100.0, 1000.0) if ratio else (0.5, 1.0, 2.0, 4.0, 5.0, 10.0, 20.0)
+    steps = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0) if ratio else (0.5, 1.0, 2.0, 4.0, 5.0, 10.0, 20.0)
     target = math.exp(x) if ratio else x
     for s in steps:
         if target <= s * 1.0000001:
@@ -337,6 +337,8 @@ def _ticks(bound: float, ratio: bool) -> list[float]:
             2: [0.5, 0.7, 1, 1.5, 2],
             5: [0.2, 0.5, 1, 2, 5],
             10: [0.1, 0.2, 0.5, 1, 2, 5, 10],
+            20: [0.05, 0.2, 1, 5, 20],
+            50: [0.02, 0.1, 1, 10, 50],
             100: [0.01, 0.1, 1, 10, 100],
             1000: [0.001, 0.1, 1, 10, 1000],
         }
@@ -530,7 +532,7 @@ def forest_figure(
             ax.plot([lo, hi], [y, y], color="black", lw=0.9, solid_capstyle="butt")
             for end, clipped, mark in ((lo, r.lo < -bound, "<"), (hi, r.hi > bound, ">")):
                 if clipped:
-                    ax.plot([end], [y], marker=mark, color="black", markersize=4)
+                    ax.plot([end], [y], marker=mark, color="black", markersize=4, clip_on=False)
             if -bound <= r.est <= bound:
                 size = 2.5 + 5 * math.sqrt(r.weight / wmax) if math.isfinite(r.weight) else 3
                 ax.plot([r.est], [y], marker="s", color="#1f4e79", markersize=size, ls="none")
