@@ -83,6 +83,7 @@ def test_a_random_effects_plot_prints_the_stored_numbers(sample: Any) -> None:
     by_label = {r[0]: r for r in rows.values()}
     for s, arm in zip(a["studies"], a["arms"], strict=True):
         assert s["study"] == arm["study"]
+        assert isinstance(arm["n_exp"], int) and isinstance(arm["n_con"], int)  # stored as counts
         row = by_label[s["study"]]
         # Mean, SD, total per arm as typed (totals as integers), weight (%), estimate [CI].
         assert row[1:] == [

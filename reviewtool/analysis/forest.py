@@ -321,7 +321,11 @@ def text_width(text: str, size: float = FONT, bold: bool = False) -> float:
 
 
 def _nice_bound(x: float, ratio: bool) -> float:
-    steps = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0) if ratio else (0.5, 1.0, 2.0, 4.0, 5.0, 10.0, 20.0)
+    steps = (
+        (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0)
+        if ratio
+        else (0.5, 1.0, 2.0, 4.0, 5.0, 10.0, 20.0)
+    )
     target = math.exp(x) if ratio else x
     for s in steps:
         if target <= s * 1.0000001:

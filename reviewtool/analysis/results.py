@@ -125,6 +125,9 @@ ARM_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+_COUNT_PREFIXES = ("n_", "total_", "events_")
+
+
 @dataclass(frozen=True)
 class StudyArms:
     """One study's data per arm as typed in the input, whether or not it has an estimate.
@@ -143,10 +146,13 @@ class StudyArms:
     groups: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary: ``study``, ``kind``, the arm columns, ``groups``."""
-        return _clean(
-            {"study": self.study, "kind": self.kind, **self.values, "groups": self.groups}
-        )
+        """JSON-ready dictionary: ``study``, ``kind``, the arm columns (counts as integers),
+        ``groups``."""
+        values = {
+            k: int(v) if k.startswith(_COUNT_PREFIXES) and float(v).is_integer() else v
+            for k, v in self.values.items()
+        }
+        return _clean({"study": self.study, "kind": self.kind, **values, "groups": self.groups})
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyArms:
