@@ -224,6 +224,14 @@ SETTINGS: dict[str, Setting] = {
             "Between-study variance estimator for random effects.",
             choices=("DL", "REML", "PM"),
         ),
+        Setting(
+            "analysis.funnel_min_k",
+            int,
+            10,
+            "Fewest studies for a funnel plot and its Egger/Begg lines in an export (Cochrane "
+            "Handbook ch. 13: asymmetry tests need at least 10).",
+            minimum=2,
+        ),
     )
 }
 

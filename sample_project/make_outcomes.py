@@ -48,7 +48,11 @@ COLUMNS = (
     "route",
     "injections",
     "outcome",
+    "outcome_title",
     "unit",
+    "better",
+    "arm_exp",
+    "arm_con",
     "time_point",
     "mean_exp",
     "sd_exp",
@@ -63,6 +67,20 @@ COLUMNS = (
 )
 
 WEEKS = (2, 4, 12, 24, 48)
+
+# How the plots name each outcome, and which of its values are good (the forest plot's
+# "Favours ..." sides); the arms as the seed names them.
+OUTCOME_TITLES = {
+    "MELD": ("MELD score", "lower"),
+    "ALB": ("Serum albumin", "higher"),
+    "TBIL": ("Total bilirubin", "lower"),
+    "PTA": ("Prothrombin activity", "higher"),
+    "INR": ("International normalised ratio", "lower"),
+    "ALT": ("Alanine aminotransferase", "lower"),
+    "AST": ("Aspartate aminotransferase", "lower"),
+    "survival": ("Survival", "higher"),
+}
+ARM_EXP, ARM_CON = "MSC therapy", "control"
 
 
 @dataclass(frozen=True)
@@ -348,7 +366,11 @@ def _row(c: Comparison, outcome: str, unit: str, time_point: str) -> dict[str, s
         route=c.route,
         injections=c.injections,
         outcome=outcome,
+        outcome_title=OUTCOME_TITLES[outcome][0],
         unit=unit,
+        better=OUTCOME_TITLES[outcome][1],
+        arm_exp=ARM_EXP,
+        arm_con=ARM_CON,
         time_point=time_point,
     )
     return row

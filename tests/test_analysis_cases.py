@@ -262,11 +262,15 @@ def test_single_study_left_after_dropping_is_not_pooled(tmp_path: Path) -> None:
 def test_single_study_forest_has_no_diamond(tmp_path: Path) -> None:
     from reviewtool.analysis import plots
     from reviewtool.analysis.effect_sizes import generic_effects
+    from reviewtool.analysis.forest import forest_figure, forest_text, main_sections
 
     res = meta_analysis(generic_effects([0.3], vi=[0.04], labels=["Solo"]), Settings())
-    rows = plots._rows_for(res, False, "Overall")
-    assert [r.kind for r in rows] == ["study", "text"]
-    assert rows[1].label == "Single study, not pooled"
+    fig = forest_figure(main_sections(res), measure=res.measure)
+    texts = forest_text(fig)
+    assert "Single study, not pooled" in texts and "0.30 [-0.09, 0.69]" in texts
+    assert not any(t.startswith(("Total", "Heterogeneity", "Test for")) for t in texts)
+    assert not fig.axes[0].patches  # no diamond
+    plots.save(fig, [])
     out = plots.forest_plot(res, tmp_path / "one.png")
     assert out.stat().st_size > 0
 

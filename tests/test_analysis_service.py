@@ -183,9 +183,15 @@ def test_export_writes_tables_and_plots(fresh_review: Any, tmp_path: Path) -> No
     assert pooled[2]["exp_estimate"]  # survival: odds ratio back-transformed
     md = (out / "analysis.md").read_text(encoding="utf-8")
     assert "# Analysis run" in md and run.input_sha256 in md and "| MELD | baseline |" in md
-    for kind in ("forest", "funnel"):
-        for ext in ("png", "svg"):
-            assert (out / "plots" / f"{kind}_MELD_4-weeks.{ext}").stat().st_size > 1000
+    for ext in ("png", "svg"):
+        assert (out / "plots" / f"forest_MELD_4-weeks.{ext}").stat().st_size > 1000
+        # One figure per outcome, its time points as sections.
+        assert (out / "plots" / f"forest_MELD.{ext}").stat().st_size > 1000
+        # Funnel plots only from analysis.funnel_min_k (10) studies: MELD at 4 weeks has fewer.
+        assert not (out / "plots" / f"funnel_MELD_4-weeks.{ext}").exists()
+    with fresh_review.reading() as session:
+        low = export_run(session, run.id, tmp_path / "low", ["csv"], funnel_min_k=2)
+    assert str(tmp_path / "low" / "plots" / "funnel_MELD_4-weeks.png") in low.files
     # A later export of the stored run writes the same tables.
     again = tmp_path / "again"
     with fresh_review.reading() as session:

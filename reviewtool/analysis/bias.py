@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from reviewtool.analysis.effect_sizes import FloatArray
 from reviewtool.analysis.estimators import (
@@ -160,11 +160,11 @@ def egger_test(
     # With identical estimates the lm residual variance is 0: t = 0/0 is undefined (NaN).
     stat = float(b[1] / se[1]) if se[1] > 0 else float("nan")
     if df is None:
-        p = float(2 * stats.norm.sf(abs(stat)))
-        crit = float(stats.norm.ppf(0.5 + level / 2))
+        p = float(2 * special.ndtr(-abs(stat)))
+        crit = float(special.ndtri(0.5 + level / 2))
     else:
-        p = float(2 * stats.t.sf(abs(stat), df))
-        crit = float(stats.t.ppf(0.5 + level / 2, df))
+        p = float(2 * special.stdtr(df, -abs(stat)))
+        crit = float(special.stdtrit(df, 0.5 + level / 2))
     return EggerResult(
         model=model,
         predictor=predictor,
@@ -204,6 +204,8 @@ def begg_test(yi: FloatArray, vi: FloatArray) -> BeggResult:
     y_star = (y - fe.estimate_) / np.sqrt(v * _others(w) / np.sum(w))
     ties = len(np.unique(y_star)) < k or len(np.unique(v)) < k
     exact = k < 50 and not ties
+    from scipy import stats  # Kendall's exact distribution: only Begg's test needs scipy.stats
+
     res = stats.kendalltau(y_star, v, method="exact" if exact else "asymptotic")
     return BeggResult(tau=float(res.statistic), p=float(res.pvalue), exact=exact)
 
@@ -283,7 +285,9 @@ def trim_and_fill(
     for _ in range(max_iter if not all_identical(y) else 0):  # identical: nothing to impute
         beta = fit(ys[: k - k0], vs[: k - k0])
         dev = ys - beta
-        ranks = stats.rankdata(np.abs(dev), method="ordinal")
+        # Ordinal ranks (ties broken by position, as scipy's rankdata(method="ordinal")).
+        ranks = np.empty(dev.shape[0])
+        ranks[np.argsort(np.abs(dev), kind="stable")] = np.arange(1, dev.shape[0] + 1)
         s_r = float(np.sum(ranks[dev > 0]))
         new = max(0, round((4 * s_r - k * (k + 1)) / (2 * k - 1)))
         new = min(new, k - 1)

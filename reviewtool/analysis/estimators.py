@@ -35,7 +35,7 @@ import math
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from reviewtool.analysis.effect_sizes import RATIO_MEASURES, FloatArray, TwoByTwo
 from reviewtool.analysis.results import Heterogeneity, Pooled, PoolingSummary
@@ -168,6 +168,8 @@ def _first_root(score: Any, lower: float, scale: float, tol: float) -> float:
         upper *= 2.0
     # maxiter: a bracket spanning 24 orders of magnitude (variances 1e-12 to 1e12) needs more
     # than scipy's default 100 bisection-like steps at this tolerance.
+    from scipy import optimize  # only PM and Egger's REML need a root finder (0.3 s to import)
+
     return float(
         optimize.brentq(score, lower, upper, xtol=1e-300, rtol=max(tol, 4e-16), maxiter=2000)
     )

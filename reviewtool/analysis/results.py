@@ -7,6 +7,7 @@ Every result has ``to_dict()`` returning plain JSON-ready values under the keys 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -114,6 +115,53 @@ class StudyRow:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
         return _clean(asdict(self))
+
+
+#: The arm-level columns a forest plot shows, per kind of data (RevMan's columns).
+ARM_COLUMNS: dict[str, tuple[str, ...]] = {
+    "continuous": ("mean_exp", "sd_exp", "n_exp", "mean_con", "sd_con", "n_con"),
+    "binary": ("events_exp", "total_exp", "events_con", "total_con"),
+    "generic": (),
+}
+
+
+_COUNT_PREFIXES = ("n_", "total_", "events_")
+
+
+@dataclass(frozen=True)
+class StudyArms:
+    """One study's data per arm as typed in the input, whether or not it has an estimate.
+
+    ``kind`` is ``continuous`` (``values`` holds mean, SD and n per arm: ``mean_exp, sd_exp,
+    n_exp, mean_con, sd_con, n_con``), ``binary`` (``events_exp, total_exp, events_con,
+    total_con``) or ``generic`` (no arm data). ``groups`` holds the study-level columns carried
+    along (the subgroup variables), so a study without an estimate can still be placed in its
+    subgroup. A study listed here but absent from the analysis' ``studies`` is shown as
+    "Not estimable" (e.g. a double-zero study for an odds ratio).
+    """
+
+    study: str
+    kind: str
+    values: dict[str, float]
+    groups: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary: ``study``, ``kind``, the arm columns (counts as integers),
+        ``groups``."""
+        values = {
+            k: int(v) if k.startswith(_COUNT_PREFIXES) and float(v).is_integer() else v
+            for k, v in self.values.items()
+        }
+        return _clean({"study": self.study, "kind": self.kind, **values, "groups": self.groups})
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StudyArms:
+        """Rebuild from :meth:`to_dict` (a stored run)."""
+        kind = d.get("kind", "generic")
+        values = {
+            c: (math.nan if d.get(c) is None else float(d[c])) for c in ARM_COLUMNS.get(kind, ())
+        }
+        return cls(study=d["study"], kind=kind, values=values, groups=dict(d.get("groups", {})))
 
 
 @dataclass(frozen=True)
@@ -331,6 +379,7 @@ class FileAnalysis:
     trim_fill: TrimFillResult | None = None
     funnel: FunnelData | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    arms: tuple[StudyArms, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object printed by ``analyze file --format json``."""
@@ -346,6 +395,7 @@ class FileAnalysis:
         if self.trim_fill is not None:
             d["trim_fill"] = self.trim_fill.to_dict()
         d["warnings"] = list(self.warnings)
+        d["arms"] = [a.to_dict() for a in self.arms]
         return d
 
 
@@ -359,3 +409,104 @@ class PoolingSummary:
     heterogeneity: Heterogeneity
     weights: tuple[float, ...]
     notes: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------- stored results (JSON) back to objects
+
+
+def _nan(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
+def pooled_from_dict(d: Mapping[str, Any]) -> Pooled:
+    """Rebuild a :class:`Pooled` from its ``to_dict()`` (null numbers become NaN)."""
+    test = d["test"]
+    return Pooled(
+        estimate=_nan(d["estimate"]),
+        se=_nan(d["se"]),
+        ci_low=_nan(d["ci_low"]),
+        ci_high=_nan(d["ci_high"]),
+        statistic=_nan(d.get(test)),
+        statistic_name=test,
+        p=_nan(d["p"]),
+        df=d.get("df"),
+        pi_low=d.get("pi_low"),
+        pi_high=d.get("pi_high"),
+        exp_estimate=d.get("exp_estimate"),
+        exp_ci_low=d.get("exp_ci_low"),
+        exp_ci_high=d.get("exp_ci_high"),
+        exp_pi_low=d.get("exp_pi_low"),
+        exp_pi_high=d.get("exp_pi_high"),
+    )
+
+
+def meta_result_from_dict(d: Mapping[str, Any]) -> MetaAnalysisResult:
+    """Rebuild a :class:`MetaAnalysisResult` from its ``to_dict()`` (for plotting a stored run)."""
+    h = d["heterogeneity"]
+    return MetaAnalysisResult(
+        measure=d["measure"],
+        model=d["model"],
+        model_reason=d["model_reason"],
+        method=d["method"],
+        tau2_method=d["tau2_method"],
+        hksj=d["hksj"],
+        level=d["level"],
+        k=d["k"],
+        studies=tuple(
+            StudyRow(
+                study=s["study"],
+                yi=_nan(s["yi"]),
+                vi=_nan(s["vi"]),
+                se=_nan(s["se"]),
+                ci_low=_nan(s["ci_low"]),
+                ci_high=_nan(s["ci_high"]),
+                weight=_nan(s["weight"]),
+                n_exp=s.get("n_exp"),
+                n_con=s.get("n_con"),
+            )
+            for s in d["studies"]
+        ),
+        pooled=pooled_from_dict(d["pooled"]),
+        heterogeneity=Heterogeneity(
+            q=_nan(h["Q"]),
+            df=h["df"],
+            p=_nan(h["p"]),
+            i2=_nan(h["I2"]),
+            h2=_nan(h["H2"]),
+            tau2=_nan(h["tau2"]),
+            tau=_nan(h["tau"]),
+            i2_form=h["I2_form"],
+            tau2_method=h["tau2_method"],
+            i2_tau2=h.get("I2_tau2"),
+            h2_tau2=h.get("H2_tau2"),
+        ),
+        dropped=tuple((x["study"], x["reason"]) for x in d["dropped"]),
+        corrected=tuple(d["continuity_corrected"]),
+        notes=tuple(d["notes"]),
+    )
+
+
+def subgroups_from_dict(d: Mapping[str, Any]) -> SubgroupAnalysis:
+    """Rebuild a :class:`SubgroupAnalysis` from its ``to_dict()``."""
+    t = d["test_for_subgroup_differences"]
+    return SubgroupAnalysis(
+        variable=d["variable"],
+        groups=tuple((g["group"], meta_result_from_dict(g)) for g in d["groups"]),
+        q_between=_nan(t["Q_between"]),
+        df=t["df"],
+        p=_nan(t["p"]),
+        method_note=t["note"],
+        undefined=tuple((g["group"], g["reason"]) for g in d.get("not_estimable", [])),
+    )
+
+
+def funnel_from_dict(d: Mapping[str, Any]) -> FunnelData:
+    """Rebuild :class:`FunnelData` from its ``to_dict()``."""
+    return FunnelData(
+        yi=tuple(_nan(v) for v in d["yi"]),
+        sei=tuple(_nan(v) for v in d["sei"]),
+        labels=tuple(d["labels"]),
+        center=_nan(d["center"]),
+        level=d["level"],
+        se_max=_nan(d["se_max"]),
+    )

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from reviewtool import audit
 from reviewtool.access import require
 from reviewtool.analysis.effect_sizes import BINARY_MEASURES, CONTINUOUS_MEASURES
+from reviewtool.analysis.funnel import FUNNEL_MIN_K
 from reviewtool.analysis.meta import Settings, subgroup_analysis
 from reviewtool.analysis.outcomes import (
     BASELINE_ALPHA,
@@ -36,11 +37,6 @@ from reviewtool.analysis.outcomes import (
 )
 from reviewtool.analysis.results import (
     FileAnalysis,
-    FunnelData,
-    Heterogeneity,
-    MetaAnalysisResult,
-    Pooled,
-    StudyRow,
     SubgroupAnalysis,
 )
 from reviewtool.analysis.study_table import StudyTable, analyse_table, effect_sizes_from_table
@@ -63,6 +59,11 @@ KEY_COLUMNS = ("study", "outcome", "time_point")
 EXPORT_FORMATS = ("csv", "md", "xlsx")
 PLOT_FORMATS = ("png", "svg")
 BASELINE_FLAG = "baseline differs"
+#: Optional per-outcome columns of the outcomes CSV that label the plots (constant per outcome:
+#: the first filled value is used): the outcome's name with its ``unit``, the arms' names, and
+#: which values of the outcome are good (``better``: ``higher`` or ``lower``).
+LABEL_COLUMNS = ("outcome_title", "unit", "arm_exp", "arm_con", "better")
+BETTER_VALUES = ("higher", "lower")
 #: Latest time point accepted (100 years, in weeks): a later one is a typing error.
 MAX_TIME_WEEKS = 100 * 52.0
 
@@ -183,6 +184,15 @@ def read_outcomes(path: str | Path, *, by: Sequence[str] = ()) -> OutcomeTable:
                 line=start,
             )
         first_line[key] = start
+        better = row.get("better", "").lower()
+        if better not in ("", *BETTER_VALUES):
+            raise ParseError(
+                f"column 'better': {row['better']!r} is not one of {', '.join(BETTER_VALUES)} "
+                "(which values of the outcome are good: higher, e.g. survival, or lower, e.g. "
+                "MELD)",
+                path=p,
+                line=start,
+            )
         seen_kind, seen_line = outcome_kind.setdefault(row["outcome"], (kind, start))
         if seen_kind != kind:
             raise ParseError(
@@ -231,9 +241,11 @@ class OutcomeAnalysis:
     flag: str
     analysis: FileAnalysis
     subgroups: tuple[SubgroupAnalysis, ...] = ()
+    labels: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary: the ``analyze file`` keys plus outcome, time point, flag."""
+        """JSON-ready dictionary: the ``analyze file`` keys plus outcome, time point, flag and
+        ``labels`` (the :data:`LABEL_COLUMNS` given for the outcome, e.g. ``unit``)."""
         d = self.analysis.to_dict()
         d.pop("source", None)
         d["subgroups"] = [sg.to_dict() for sg in self.subgroups]
@@ -244,6 +256,7 @@ class OutcomeAnalysis:
             "time_point": self.time_point,
             "kind": self.kind,
             "flag": self.flag,
+            "labels": dict(self.labels or {}),
             **d,
         }
 
@@ -265,6 +278,13 @@ def analyse_outcomes_table(
         groups.setdefault((row["outcome"], row["time_point"]), []).append(i)
     out: list[OutcomeAnalysis] = []
     for outcome in dict.fromkeys(r["outcome"] for r in table.rows):
+        labels = {
+            c: next((r[c] for r in table.rows if r["outcome"] == outcome and r.get(c)), "")
+            for c in LABEL_COLUMNS
+            if c in table.columns
+        }
+        if "better" in labels:
+            labels["better"] = labels["better"].lower()
         time_points = order_time_points([tp for o, tp in groups if o == outcome])
         differs = False
         for tp in time_points:
@@ -300,6 +320,7 @@ def analyse_outcomes_table(
                     flag=BASELINE_FLAG if differs else "",
                     analysis=fa,
                     subgroups=subgroups,
+                    labels=labels,
                 )
             )
     return tuple(out)
@@ -486,21 +507,34 @@ def export_run(
     *,
     plots: bool = True,
     subgroup_plots: bool = False,
+    subgroup_weights: str = "overall",
+    funnel_min_k: int | None = None,
 ) -> ExportReport:
     """Write run ``run_id``'s tables and plots into ``out_dir`` (created if missing).
 
     ``formats`` is any of ``csv``, ``md``, ``xlsx``; None means csv and md, and xlsx too when
     openpyxl is installed. Asking for xlsx without openpyxl is refused before anything is written.
     Plots (forest and funnel per outcome × time point, PNG and SVG) go to ``out_dir/plots``; with
-    ``subgroup_plots`` also a forest plot with subgroup sections per ``--by`` variable.
+    ``subgroup_plots`` also a forest plot with subgroup sections per ``--by`` variable, whose
+    study weights add to 100% over all subgroups (``subgroup_weights="overall"``, RevMan) or within
+    each subgroup (``"within"``); per outcome one forest plot with its time points as sections.
+    Funnel plots are drawn where an analysis has at least ``funnel_min_k`` studies (default: the
+    review's setting ``analysis.funnel_min_k``, 10). The plots are drawn in a process pool
+    (:func:`reviewtool.analysis.plots.draw_all`).
     """
     chosen = check_export(out_dir, formats)
+    if subgroup_weights not in ("overall", "within"):
+        raise InvalidInput(f"subgroup weights {subgroup_weights!r}: choose overall or within")
+    if funnel_min_k is None:
+        funnel_min_k = int(str(queries.setting(session, "analysis.funnel_min_k")))
     return _export(
         get_run(session, run_id),
         Path(out_dir),
         chosen,
         plots=plots,
         subgroup_plots=subgroup_plots,
+        subgroup_weights=subgroup_weights,
+        funnel_min_k=funnel_min_k,
     )
 
 
@@ -536,101 +570,6 @@ def check_export(out_dir: str | Path | None, formats: Sequence[str] | None) -> t
 
 def _slug(*parts: str) -> str:
     return "_".join(re.sub(r"[^A-Za-z0-9]+", "-", p).strip("-") for p in parts)
-
-
-def _nan(x: Any) -> float:
-    return math.nan if x is None else float(x)
-
-
-def _pooled_from(d: Mapping[str, Any]) -> Pooled:
-    test = d["test"]
-    return Pooled(
-        estimate=_nan(d["estimate"]),
-        se=_nan(d["se"]),
-        ci_low=_nan(d["ci_low"]),
-        ci_high=_nan(d["ci_high"]),
-        statistic=_nan(d.get(test)),
-        statistic_name=test,
-        p=_nan(d["p"]),
-        df=d.get("df"),
-        pi_low=d.get("pi_low"),
-        pi_high=d.get("pi_high"),
-        exp_estimate=d.get("exp_estimate"),
-        exp_ci_low=d.get("exp_ci_low"),
-        exp_ci_high=d.get("exp_ci_high"),
-        exp_pi_low=d.get("exp_pi_low"),
-        exp_pi_high=d.get("exp_pi_high"),
-    )
-
-
-def _meta_from(d: Mapping[str, Any]) -> MetaAnalysisResult:
-    """Rebuild a :class:`MetaAnalysisResult` from its ``to_dict()`` (for plotting a stored run)."""
-    h = d["heterogeneity"]
-    return MetaAnalysisResult(
-        measure=d["measure"],
-        model=d["model"],
-        model_reason=d["model_reason"],
-        method=d["method"],
-        tau2_method=d["tau2_method"],
-        hksj=d["hksj"],
-        level=d["level"],
-        k=d["k"],
-        studies=tuple(
-            StudyRow(
-                study=s["study"],
-                yi=_nan(s["yi"]),
-                vi=_nan(s["vi"]),
-                se=_nan(s["se"]),
-                ci_low=_nan(s["ci_low"]),
-                ci_high=_nan(s["ci_high"]),
-                weight=_nan(s["weight"]),
-                n_exp=s.get("n_exp"),
-                n_con=s.get("n_con"),
-            )
-            for s in d["studies"]
-        ),
-        pooled=_pooled_from(d["pooled"]),
-        heterogeneity=Heterogeneity(
-            q=_nan(h["Q"]),
-            df=h["df"],
-            p=_nan(h["p"]),
-            i2=_nan(h["I2"]),
-            h2=_nan(h["H2"]),
-            tau2=_nan(h["tau2"]),
-            tau=_nan(h["tau"]),
-            i2_form=h["I2_form"],
-            tau2_method=h["tau2_method"],
-            i2_tau2=h.get("I2_tau2"),
-            h2_tau2=h.get("H2_tau2"),
-        ),
-        dropped=tuple((x["study"], x["reason"]) for x in d["dropped"]),
-        corrected=tuple(d["continuity_corrected"]),
-        notes=tuple(d["notes"]),
-    )
-
-
-def _subgroups_from(d: Mapping[str, Any]) -> SubgroupAnalysis:
-    t = d["test_for_subgroup_differences"]
-    return SubgroupAnalysis(
-        variable=d["variable"],
-        groups=tuple((g["group"], _meta_from(g)) for g in d["groups"]),
-        q_between=_nan(t["Q_between"]),
-        df=t["df"],
-        p=_nan(t["p"]),
-        method_note=t["note"],
-        undefined=tuple((g["group"], g["reason"]) for g in d.get("not_estimable", [])),
-    )
-
-
-def _funnel_from(d: Mapping[str, Any]) -> FunnelData:
-    return FunnelData(
-        yi=tuple(_nan(v) for v in d["yi"]),
-        sei=tuple(_nan(v) for v in d["sei"]),
-        labels=tuple(d["labels"]),
-        center=_nan(d["center"]),
-        level=d["level"],
-        se_max=_nan(d["se_max"]),
-    )
 
 
 def pooled_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -670,11 +609,32 @@ def pooled_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _study_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"outcome": a["outcome"], "time_point": a["time_point"], "measure": a["measure"], **s}
-        for a in results["analyses"]
-        for s in a["studies"]
-    ]
+    """Every study of every analysis, in input order, with ``weight (%)``; a study without an
+    estimate (e.g. a double-zero study for an odds ratio) gets a row with ``note`` "not
+    estimable: <reason>" and no numbers, instead of disappearing."""
+    rows = []
+    numbers = ("yi", "vi", "se", "ci_low", "ci_high", "weight")
+    for a in results["analyses"]:
+        shown = {s["study"]: s for s in a["studies"]}
+        reasons = {d["study"]: d["reason"] for d in a.get("dropped", [])}
+        order = [x["study"] for x in a.get("arms", [])] or [*shown, *reasons]
+        arms = {x["study"]: x for x in a.get("arms", [])}
+        for study in order:
+            s = shown.get(study)
+            arm = arms.get(study, {})
+            row: dict[str, Any] = {
+                "outcome": a["outcome"],
+                "time_point": a["time_point"],
+                "measure": a["measure"],
+                "study": study,
+            }
+            for key in numbers:
+                row["weight (%)" if key == "weight" else key] = s[key] if s else None
+            row["n_exp"] = s["n_exp"] if s else arm.get("n_exp", arm.get("total_exp"))
+            row["n_con"] = s["n_con"] if s else arm.get("n_con", arm.get("total_con"))
+            row["note"] = None if s else f"not estimable: {reasons.get(study, 'no estimate')}"
+            rows.append(row)
+    return rows
 
 
 def _subgroup_rows(results: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -859,8 +819,60 @@ def _write_xlsx(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
     wb.save(path)
 
 
+def plot_jobs(
+    results: Mapping[str, Any],
+    folder: Path,
+    *,
+    subgroup_plots: bool = False,
+    subgroup_weights: str = "overall",
+    funnel_min_k: int = FUNNEL_MIN_K,
+) -> list[dict[str, Any]]:
+    """The plots of a stored run as plain-data jobs for :func:`reviewtool.analysis.plots.draw_all`.
+
+    Per outcome × time point a forest plot (``forest_OUTCOME_TIME``), with ``subgroup_plots`` one
+    per ``--by`` variable (``forest_OUTCOME_TIME_by_VARIABLE``), and a funnel plot where there are
+    at least ``funnel_min_k`` studies (``funnel_OUTCOME_TIME``); per outcome one forest plot with
+    its time points as sections (``forest_OUTCOME``). Each in PNG and SVG.
+    """
+
+    def files(stem: str) -> list[str]:
+        return [str(folder / f"{stem}.{ext}") for ext in PLOT_FORMATS]
+
+    jobs: list[dict[str, Any]] = []
+    by_outcome: dict[str, list[Mapping[str, Any]]] = {}
+    for a in results["analyses"]:
+        by_outcome.setdefault(a["outcome"], []).append(a)
+        slug = _slug(a["outcome"], a["time_point"])
+        jobs.append({"kind": "forest", "analysis": a, "paths": files(f"forest_{slug}")})
+        for sg in a.get("subgroups", []) if subgroup_plots else ():
+            jobs.append(
+                {
+                    "kind": "subgroup",
+                    "analysis": a,
+                    "variable": sg["variable"],
+                    "subgroup_weights": subgroup_weights,
+                    "paths": files(f"forest_{slug}_by_{_slug(sg['variable'])}"),
+                }
+            )
+        if a.get("funnel") is not None and a["k"] >= max(2, funnel_min_k):
+            jobs.append({"kind": "funnel", "analysis": a, "paths": files(f"funnel_{slug}")})
+    for outcome, analyses in by_outcome.items():
+        jobs.append(
+            {"kind": "outcome", "analyses": analyses, "paths": files(f"forest_{_slug(outcome)}")}
+        )
+    # Biggest first, so the pool's last job is a short one.
+    return sorted(jobs, key=lambda j: -len(j.get("analyses", [j.get("analysis")])))
+
+
 def _export(
-    run: RunView, out: Path, formats: Sequence[str], *, plots: bool, subgroup_plots: bool = False
+    run: RunView,
+    out: Path,
+    formats: Sequence[str],
+    *,
+    plots: bool,
+    subgroup_plots: bool = False,
+    subgroup_weights: str = "overall",
+    funnel_min_k: int = FUNNEL_MIN_K,
 ) -> ExportReport:
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
@@ -887,23 +899,14 @@ def _export(
 
         folder = out / "plots"
         folder.mkdir(exist_ok=True)
-        for a in run.results["analyses"]:
-            slug = _slug(a["outcome"], a["time_point"])
-            title = f"{a['outcome']}, {a['time_point']}" + (f" ({a['flag']})" if a["flag"] else "")
-            main = _meta_from(a)
-            for ext in PLOT_FORMATS:
-                files.append(folder / f"forest_{slug}.{ext}")
-                plotting.forest_plot(main, files[-1], title=title)
-                for sg in a.get("subgroups", []) if subgroup_plots else ():
-                    files.append(folder / f"forest_{slug}_by_{_slug(sg['variable'])}.{ext}")
-                    plotting.forest_plot(
-                        main, files[-1], subgroups=_subgroups_from(sg), title=title
-                    )
-                if a.get("funnel") is not None and a["k"] >= 2:
-                    files.append(folder / f"funnel_{slug}.{ext}")
-                    plotting.funnel_plot(
-                        _funnel_from(a["funnel"]), files[-1], measure=a["measure"], title=title
-                    )
+        jobs = plot_jobs(
+            run.results,
+            folder,
+            subgroup_plots=subgroup_plots,
+            subgroup_weights=subgroup_weights,
+            funnel_min_k=funnel_min_k,
+        )
+        files += [Path(f) for f in plotting.draw_all(jobs)]
     return ExportReport(
         run_id=run.id, out_dir=str(out), files=tuple(str(f) for f in files), notes=tuple(notes)
     )

@@ -30,7 +30,7 @@ from reviewtool.analysis.meta import (
     study_effects,
     subgroup_analysis,
 )
-from reviewtool.analysis.results import FileAnalysis
+from reviewtool.analysis.results import ARM_COLUMNS, FileAnalysis, StudyArms
 from reviewtool.analysis.table_input import (
     BINARY_COLUMNS,
     CONTINUOUS_COLUMNS,
@@ -208,6 +208,32 @@ def effect_sizes_from_table(
     )
 
 
+def study_arms(table: StudyTable, measure: str) -> tuple[StudyArms, ...]:
+    """Every row's arm data (means, SDs and sizes, or events and totals), in input order.
+
+    Includes the studies the analysis leaves out (e.g. double-zero studies), so the forest plot
+    can show them as "Not estimable". Labels are those of :func:`effect_sizes_from_table`
+    (study and year). Values must already be checked (they are read with ``cell_number``).
+    """
+    measure = measure.upper()
+    if _has(table, ("yi",)) and ("vi" in table.columns or "sei" in table.columns):
+        kind = "generic"
+    elif measure in BINARY_MEASURES and _has(table, BINARY_COLUMNS):
+        kind = "binary"
+    elif measure in CONTINUOUS_MEASURES and _has(table, CONTINUOUS_COLUMNS):
+        kind = "continuous"
+    else:
+        kind = "generic"
+    known = {"study", "year", *BINARY_COLUMNS, *CONTINUOUS_COLUMNS, "yi", "vi", "sei"}
+    out = []
+    for row, line in zip(table.rows, table.lines, strict=True):
+        label = f"{row['study']} {row['year']}".strip() if "year" in table.columns else row["study"]
+        values = {c: cell_number(row, c, table.path, line) for c in ARM_COLUMNS[kind]}
+        groups = {c: row[c] for c in table.columns if c not in known}
+        out.append(StudyArms(study=label, kind=kind, values=values, groups=groups))
+    return tuple(out)
+
+
 def analyse_file(
     path: str | Path,
     *,
@@ -313,4 +339,5 @@ def analyse_table(
         trim_fill=tf,
         funnel=funnel,
         warnings=tuple(warnings),
+        arms=study_arms(table, measure),
     )

@@ -171,9 +171,21 @@ def file_command(
         from reviewtool.analysis import plots
 
         if forest is not None:
-            plots.forest_plot(result.main, forest, subgroups=result.subgroups)
+            plots.forest_plot(
+                result.main,
+                forest,
+                subgroups=result.subgroups,
+                arms=result.arms,
+                labels=plots.ForestLabels.from_mapping(_file_labels(result)),
+            )
         if funnel is not None and result.funnel is not None and result.main.k >= 2:
-            plots.funnel_plot(result.funnel, funnel, measure=result.main.measure)
+            plots.funnel_plot(
+                result.funnel,
+                funnel,
+                measure=result.main.measure,
+                egger=result.egger,
+                begg=result.begg,
+            )
     if funnel is not None and result.main.k < 2:
         # One point and a "pooled estimate" that is that point: a funnel shows nothing (the
         # run export skips it too). Said on stderr so JSON and CSV output stay clean.
@@ -223,6 +235,14 @@ def _csv_rows(result: FileAnalysis) -> list[dict[str, Any]]:
                 "ci_high": s.ci_high,
                 "weight": s.weight,
                 "p": None,
+            }
+        )
+    for study, why in main.dropped:  # a study without an estimate keeps its row
+        rows.append(
+            {
+                "row": "study",
+                "label": f"{study} (not estimable: {why})",
+                **dict.fromkeys(("estimate", "se", "ci_low", "ci_high", "weight", "p")),
             }
         )
     p = main.pooled
@@ -333,6 +353,8 @@ def _print_tables(result: FileAnalysis) -> None:
                 f"{_fmt(exp_ratio(s.ci_low), 3)} to {_fmt(exp_ratio(s.ci_high), 3)}",
             ]
         table.add_row(*cells, _fmt(s.weight, 1))
+    for study, reason in main.dropped:  # never a study that silently disappears
+        table.add_row(study, "not estimable", reason, *([""] * (3 if ratio else 1)))
     p = main.pooled
     single = main.k == 1
     if not single:
@@ -446,6 +468,14 @@ ExportFormatOption = Annotated[
 PlotsOption = Annotated[
     bool, typer.Option("--plots/--no-plots", help="Write forest and funnel plots (PNG and SVG).")
 ]
+SubgroupWeightsOption = Annotated[
+    str,
+    typer.Option(
+        "--subgroup-weights",
+        help="Study weights on subgroup forest plots: 'overall' (adding to 100% over all "
+        "subgroups, as RevMan) or 'within' (100% within each subgroup).",
+    ),
+]
 SubgroupPlotsOption = Annotated[
     bool,
     typer.Option(
@@ -480,6 +510,7 @@ def run_command(
     export_format: ExportFormatOption = None,
     plots: PlotsOption = True,
     subgroup_plots: SubgroupPlotsOption = False,
+    subgroup_weights: SubgroupWeightsOption = "overall",
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
@@ -512,7 +543,13 @@ def run_command(
         # A read session of its own: drawing the plots must not hold the review's write lock.
         with reading(db, actor) as session:
             report = export_run(
-                session, run.id, out, export_format, plots=plots, subgroup_plots=subgroup_plots
+                session,
+                run.id,
+                out,
+                export_format,
+                plots=plots,
+                subgroup_plots=subgroup_plots,
+                subgroup_weights=subgroup_weights,
             )
         _print_export(report)
 
@@ -565,6 +602,7 @@ def export_command(
     export_format: ExportFormatOption = None,
     plots: PlotsOption = True,
     subgroup_plots: SubgroupPlotsOption = False,
+    subgroup_weights: SubgroupWeightsOption = "overall",
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
@@ -576,9 +614,23 @@ def export_command(
 
     with reading(db, actor) as session:
         report = export_run(
-            session, run_id, out, export_format, plots=plots, subgroup_plots=subgroup_plots
+            session,
+            run_id,
+            out,
+            export_format,
+            plots=plots,
+            subgroup_plots=subgroup_plots,
+            subgroup_weights=subgroup_weights,
         )
     _print_export(report)
+
+
+def _file_labels(result: FileAnalysis) -> dict[str, str]:
+    """The plot labels an ``analyze file`` CSV gives in optional columns (``arm_exp, arm_con,
+    better, unit, outcome_title``): the first study's values."""
+    groups = result.arms[0].groups if result.arms else {}
+    keys = ("arm_exp", "arm_con", "better", "unit", "outcome_title")
+    return {k: groups[k] for k in keys if groups.get(k)}
 
 
 def _print_export(report: ExportReport) -> None:
