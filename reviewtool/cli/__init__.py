@@ -144,6 +144,7 @@ def _register() -> None:
         import_,
         init,
         member,
+        rob,
         screen,
         settings,
         status,
@@ -160,6 +161,7 @@ def _register() -> None:
     app.add_typer(audit.app, name="audit")
     app.add_typer(analyze.app, name="analyze")
     study.register(app)
+    rob.register(app)
 
 
 _register()
