@@ -79,8 +79,7 @@ BLIND_REFUSAL = (
 def blind_to(session: Session, person: str) -> bool:
     """True while risk of bias is blind to ``person``: ``rob.blind`` is on and they are neither
     owner nor adjudicator (a name that is not an active member is blind too)."""
-    seen = sight(session, person)
-    return bool(setting(session, BLIND_KEY)) and not seen.privileged
+    return bool(setting(session, BLIND_KEY)) and not sight(session, person).privileged
 
 
 # --- studies and their labels -----------------------------------------------------------------
