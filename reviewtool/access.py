@@ -208,9 +208,9 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
             if not seen.sees_others(ROB_STAGE):
                 continue
         elif event.actor != viewer.name and (
-            # Another's labels can say how they lean ("exclude?"): private while any stage is
-            # blind to the viewer (screening.labels), left out like their votes.
-            event.action == "labels-changed"
+            # Another's labels can say how they lean ("exclude?"): private while any screening
+            # stage is blind to the viewer (screening.labels), left out like their votes.
+            (event.action == "labels-changed" and bool(seen.blind - {ROB_STAGE}))
             or (event.action == "fulltext-report" and not seen.stage_open("fulltext"))
         ):
             continue
@@ -238,7 +238,7 @@ def sees_entity(seen: Sight, kind: str, entity_id: str) -> bool:
     if kind == "screening_resolution":
         return len(parts) == 2 and seen.sees_others(parts[1])
     if kind == "record_label":
-        return len(parts) == 2 and parts[1] == seen.name
+        return not seen.blind - {ROB_STAGE} or (len(parts) == 2 and parts[1] == seen.name)
     if kind == "fulltext_report":
         return seen.stage_open("fulltext")
     if kind == "rob_judgement":  # tool|study|result|domain|group|assessor (rob/ledger.py)
