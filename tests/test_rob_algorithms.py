@@ -509,6 +509,18 @@ def test_per_outcome_group_judgements_count_their_worst() -> None:
     assert rob1_overall(study, "count_unmet").count == 1
 
 
+def test_per_outcome_group_labels_count_as_their_domain() -> None:
+    study = _study(0)
+    del study["D"]
+    study["Blinding of outcome assessment (detection bias): Objective outcomes"] = "Low"
+    study["Blinding of outcome assessment (detection bias): Subjective outcomes"] = "High"
+    assert rob1_overall(study).status == "High"
+    study["Blinding of outcome assessment (detection bias): Subjective outcomes"] = None  # type: ignore[assignment]
+    assert rob1_overall(study).missing == ("D",)
+    with pytest.raises(InvalidInput, match="not a RoB 1 domain"):
+        rob1_overall({"Other bias: Objective outcomes": "Low"})
+
+
 def test_rob1_overall_incomplete_and_errors() -> None:
     overall = rob1_overall({"A": "Low", "B": "High"})
     assert overall.judgement is None and overall.missing == ("C", "D", "E", "F", "G")

@@ -599,8 +599,9 @@ def rob1_overall(
 
     ``judgements``: domain (letter A-G, RevMan label, name or robvis header) → ``Low`` /
     ``Unclear`` / ``High``. A domain judged per outcome group may map to a sequence of
-    judgements; the worst of them counts (a study-level rating must hold for every outcome group;
-    pass one group's judgement to rate one outcome). ``rule``: a rule name or a rule from
+    judgements, or appear once per group under RevMan's suffixed labels (``"Blinding of outcome
+    assessment (detection bias): Objective outcomes"``); the worst of them counts (a study-level
+    rating must hold for every outcome group; pass one group's judgement to rate one outcome). ``rule``: a rule name or a rule from
     :func:`rob1_overall_rule` (with the review's key domains or thresholds).
 
     Returns a :class:`Rob1Overall` carrying the rule's name; incomplete (naming the missing
@@ -614,7 +615,14 @@ def rob1_overall(
             letter = rob1_domain(key).id
         except KeyError as exc:
             raise InvalidInput(str(exc.args[0])) from None
-        by_letter[letter] = _as_rob1(letter, value)
+        judgement = _as_rob1(letter, value)
+        earlier = by_letter.get(letter)
+        if letter in by_letter and (earlier is None or judgement is None):
+            by_letter[letter] = None  # one outcome group not judged yet: the domain is incomplete
+        elif earlier is not None and judgement is not None:
+            by_letter[letter] = max(earlier, judgement, key=ROB1_JUDGEMENT_ORDER.index)
+        else:
+            by_letter[letter] = judgement
     missing = tuple(d for d in chosen.domains if by_letter.get(d) is None)
     if missing:
         return Rob1Overall(None, chosen.name, missing=missing)

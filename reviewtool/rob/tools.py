@@ -277,12 +277,18 @@ ROB1_DOMAIN_BY_ID: Mapping[str, Rob1Domain] = {d.id: d for d in ROB1_DOMAINS}
 def rob1_domain(key: str) -> Rob1Domain:
     """Find a RoB 1 domain by letter (``"E"``), RevMan label, name or robvis header.
 
-    Case-insensitive. Raises ``KeyError`` naming the domains if nothing matches.
+    Case-insensitive. A RevMan label with an outcome group (``"Blinding of outcome assessment
+    (detection bias): Objective outcomes"``, see :meth:`Rob1Domain.label_for`) finds its domain
+    when the domain may be judged per outcome group. Raises ``KeyError`` naming the domains if
+    nothing matches.
     """
-    wanted = key.strip().lower()
+    wanted = " ".join(key.strip().lower().split())
     for domain in ROB1_DOMAINS:
         names = (domain.id, domain.label, domain.name, domain.robvis_header)
         if wanted in {n.lower() for n in names}:
+            return domain
+    for domain in ROB1_DOMAINS:
+        if domain.per_outcome_group and wanted.startswith(domain.label.lower() + ":"):
             return domain
     raise KeyError(
         f"{key!r} is not a RoB 1 domain; use one of "
