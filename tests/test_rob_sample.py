@@ -185,7 +185,7 @@ def test_the_consensus_export_is_robvis_input(sample: tuple[str, Path, list[str]
 
 
 def test_the_figures_are_drawn(sample: tuple[str, Path, list[str]]) -> None:
-    names = sorted(p.name for p in sample[1].iterdir() if p.suffix in (".png", ".svg"))
+    names = sorted(p.name for p in sample[1].rglob("*") if p.suffix in (".png", ".svg"))
     assert any("traffic" in n and n.endswith(".png") for n in names), names
     assert any("summary" in n and n.endswith(".svg") for n in names), names
 

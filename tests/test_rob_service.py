@@ -370,9 +370,13 @@ def test_a_robvis_file_is_imported_and_exported_back_identically(
     [
         (
             "Suk 2016,Low,Low,High,Low,Low,Low,Low,High\nXu 2014,Low,Maybe,Low,Low,Low,Low,Low,\n",
-            ":3: Allocation.concealment: 'Maybe' is not a RoB 1 judgement",
+            ":3: column 3 (Allocation.concealment): 'Maybe' is not a ROB1 judgement",
         ),
         ("Smith 2020,Low,Low,Low,Low,Low,Low,Low,\n", ":2: Study 'Smith 2020' is not a study"),
+        (
+            "Suk 2016,Low,Low,No information,Low,Low,Low,Low,\n",
+            ":2: Blinding.of.participants.and.personnel: 'No information' is not a RoB 1 judgement",
+        ),
         (
             "Suk 2016,Low,Low,Low,Low,Low,Low,Low,High\n",
             ":2: Overall: 'High', but the domains give 'Low'",
@@ -381,7 +385,7 @@ def test_a_robvis_file_is_imported_and_exported_back_identically(
             "Suk 2016,Low,Low,Low,Low,Low,Low,Low,\nsuk 2016,Low,Low,Low,Low,Low,Low,Low,\n",
             ":3: Study 'suk 2016' is already on line 2",
         ),
-        ("Suk 2016,Low,Low,Low,Low,Low,Low,Low,,1,extra\n", ":2: 11 fields but the header has 9"),
+        ("Suk 2016,Low,Low,Low,Low,Low,Low,Low,,1,extra\n", ":2: 11 fields, but the header has 9"),
     ],
 )
 def test_a_bad_import_names_line_and_field_and_writes_nothing(

@@ -405,29 +405,30 @@ def export(
     Example: reviewtool rob export -f csv --out rob_consensus.csv --as jniu
     """
     from reviewtool.errors import InvalidInput
-    from reviewtool.rob.exchange import neutralise, robvis_table
+    from reviewtool.rob.exchange import robvis_export
+    from reviewtool.rob.robvis import write_robvis
 
     if fmt not in ("csv", "xlsx"):
         raise InvalidInput(f"--format must be csv or xlsx, not {fmt!r}")
     with reading(db, actor) as session:
-        header, rows = robvis_table(session, actor=actor_name(actor), tool=tool, source=source)
-    cells = [[neutralise(c) for c in header], *([neutralise(c) for c in row] for row in rows)]
+        table = robvis_export(session, actor=actor_name(actor), tool=tool, source=source)
+    text = write_robvis(table)
     if fmt == "csv":
-        import csv
-
-        with out.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle, lineterminator="\n").writerows(cells)
+        out.write_bytes(text.encode("utf-8"))
     else:
+        import csv
+        import io
+
         from openpyxl import Workbook
 
         book = Workbook()
         sheet = book.active
         assert sheet is not None
         sheet.title = "robvis"
-        for line in cells:
+        for line in csv.reader(io.StringIO(text, newline="")):
             sheet.append(line)
         book.save(out)
-    console().print(f"Wrote {len(rows)} rows to {out}.", markup=False)
+    console().print(f"Wrote {len(table.rows)} rows to {out}.", markup=False)
 
 
 @app.command("plot")
@@ -444,19 +445,20 @@ def plot(
 
     Example: reviewtool rob plot --out rob --as jniu
     """
-    from reviewtool.rob.exchange import robvis_table
+    from reviewtool.errors import InvalidInput
+    from reviewtool.rob import figures
+    from reviewtool.rob.exchange import robvis_export
 
     with reading(db, actor) as session:
-        header, rows = robvis_table(session, actor=actor_name(actor), tool=tool, source=source)
-    written = _draw(header, rows, tool, out)
+        table = robvis_export(session, actor=actor_name(actor), tool=tool, source=source)
+    if not table.rows:
+        raise InvalidInput(f"nothing to draw: no {source} judgements yet")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix in ("png", "svg"):
+        written.append(figures.traffic_light(table, out / f"traffic_light.{suffix}"))
+        written.append(figures.summary_plot(table, out / f"summary.{suffix}"))
     console().print(f"Wrote {', '.join(p.name for p in written)} to {out}.", markup=False)
-
-
-def _draw(header: list[str], rows: list[list[str]], tool: str, out: Path) -> list[Path]:
-    """The figures of a robvis table (``rob.figures``), each as PNG and SVG."""
-    from reviewtool.rob import figures
-
-    return list(figures.draw_all(header, rows, tool=tool, out=out))
 
 
 def register(root: typer.Typer) -> None:

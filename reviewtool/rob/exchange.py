@@ -31,7 +31,7 @@ from reviewtool.access import require
 from reviewtool.audit.events import RobAssessed
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied
-from reviewtool.rob import service, tools
+from reviewtool.rob import robvis, service, tools
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def import_file(session: Session, *, actor: str, path: str) -> ImportReport:
     header = [h.strip() for h in rows[0]]
     if len(header) > 1 and header[1].lower() == "result":
         return _import_rob2(session, member.name, path, header, rows[1:])
-    return _import_rob1(session, member.name, path, header, rows[1:])
+    return _import_rob1(session, member.name, path)
 
 
 def _study(session: Session, labels: Mapping[int, str], path: str, line: int, text: str) -> int:
@@ -90,82 +90,73 @@ def _study(session: Session, labels: Mapping[int, str], path: str, line: int, te
         ) from None
 
 
-def _import_rob1(
-    session: Session, actor: str, path: str, header: list[str], body: list[list[str]]
-) -> ImportReport:
-    if len(header) < 8:
+_ROB1_OF_LEVEL = {
+    robvis.Level.LOW: tools.Rob1Judgement.LOW.value,
+    robvis.Level.CONCERNS: tools.Rob1Judgement.UNCLEAR.value,
+    robvis.Level.HIGH: tools.Rob1Judgement.HIGH.value,
+}
+
+
+def _import_rob1(session: Session, actor: str, path: str) -> ImportReport:
+    table = robvis.read_robvis_file(path, tool=robvis.ROB1)
+    if len(table.domain_headers) != len(tools.ROB1_DOMAINS):
         raise InvalidInput(
             f"{path}:1: the robvis RoB 1 layout has Study then the seven domains A-G "
-            f"(then Overall, Weight); found {len(header)} columns"
+            f"(then Overall, Weight); found {len(table.domain_headers)} domain columns"
         )
-    for position, domain in enumerate(tools.ROB1_DOMAINS, start=1):
-        name = header[position]
-        try:
-            found = tools.rob1_domain(name.replace(".", " ").strip())
-        except KeyError:
+    for position, (name, domain) in enumerate(
+        zip(table.domain_headers, tools.ROB1_DOMAINS, strict=True), start=2
+    ):
+        found: tools.Rob1Domain | None = None
+        for candidate in (name.strip(), name.replace(".", " ").strip()):
             try:
-                found = tools.rob1_domain(name)
+                found = tools.rob1_domain(candidate)
+                break
             except KeyError:
-                found = None
+                continue
         if found is None or found.id != domain.id:
             raise InvalidInput(
-                f"{path}:1: column {position + 1} ({name!r}) must be domain {domain.id} "
+                f"{path}:1: column {position} ({name!r}) must be domain {domain.id} "
                 f"({domain.robvis_header}): robvis reads domains by position"
             )
-    extra = [h.lower() for h in header[8:]]
-    overall_at = 8 if extra[:1] == ["overall"] else None
-    allowed = {"overall", "weight"}
-    if any(h not in allowed for h in extra) or len(extra) > 2:
-        raise InvalidInput(
-            f"{path}:1: after the seven domains only Overall and Weight may follow, found "
-            f"{', '.join(header[8:])}"
-        )
     service._check_studies_visible(session, actor)
     labels = service.study_labels(session)
     rule = service.overall_rule(session)
     plan: dict[int, dict[str, str]] = {}
     seen: dict[int, int] = {}
-    for index, cells in enumerate(body, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(header):
-            raise InvalidInput(
-                f"{path}:{index}: {len(cells)} fields but the header has {len(header)} columns"
-            )
-        cells = cells + [""] * (len(header) - len(cells))
-        study = _study(session, labels, path, index, cells[0])
+    for row in table.rows:
+        study = _study(session, labels, path, row.line, row.study)
         if study in seen:
             raise InvalidInput(
-                f"{path}:{index}: Study {cells[0]!r} is already on line {seen[study]}; keep one "
-                "row per study"
+                f"{path}:{row.line}: Study {row.study!r} is already on line {seen[study]}; keep "
+                "one row per study"
             )
-        seen[study] = index
+        seen[study] = row.line
         judged: dict[str, str] = {}
-        for position, domain in enumerate(tools.ROB1_DOMAINS, start=1):
-            cell = cells[position].strip()
-            if not cell:
+        for position, (level, domain) in enumerate(
+            zip(row.judgements, tools.ROB1_DOMAINS, strict=True), start=1
+        ):
+            if level is None:
                 continue
-            try:
-                judged[domain.id] = tools.parse_rob1_judgement(cell).value
-            except ValueError as exc:
-                raise InvalidInput(f"{path}:{index}: {header[position]}: {exc}") from None
-        if overall_at is not None and cells[overall_at].strip():
-            given = cells[overall_at].strip()
-            result = service.rob1_overall(judged, rule)
-            want = str(result.risk) if result.risk is not None else None
-            try:
-                given_risk = tools.parse_rob1_judgement(given).value
-            except ValueError:
-                given_risk = None
-            if given_risk != want and given != result.judgement:
+            if level not in _ROB1_OF_LEVEL:
                 raise InvalidInput(
-                    f"{path}:{index}: Overall: {given!r}, but the domains give "
+                    f"{path}:{row.line}: {table.header[position]}: "
+                    f"{robvis.LAYOUTS[robvis.ROB1].words[level]!r} is not a RoB 1 judgement; "
+                    "use Low, Unclear or High (or leave the cell empty)"
+                )
+            judged[domain.id] = _ROB1_OF_LEVEL[level]
+        if row.overall is not None:
+            result = service.rob1_overall(judged, rule)
+            given = _ROB1_OF_LEVEL.get(row.overall)
+            want = str(result.risk) if result.risk is not None else None
+            if given != want:
+                shown = robvis.LAYOUTS[robvis.ROB1].words[row.overall]
+                raise InvalidInput(
+                    f"{path}:{row.line}: Overall: {shown!r}, but the domains give "
                     f"{result.status!r} ({want or 'incomplete'} risk) under rob1.overall_rule "
                     f"{rule}; leave Overall empty or correct it"
                 )
         plan[study] = judged
-    if not plan:
-        raise InvalidInput(f"{path}: no studies in the file")
     member = require(session, actor, Action.ASSESS_RISK_OF_BIAS)
     now = audit.log.utc_now()
     count = 0
@@ -259,15 +250,17 @@ def _import_rob2(
 CONSENSUS = "consensus"
 
 
-def robvis_table(
+def robvis_export(
     session: Session, *, actor: str, tool: str = service.ROB1, source: str = CONSENSUS
-) -> tuple[list[str], list[list[str]]]:
-    """The robvis input table (header, rows) of the consensus or of one assessor's judgements.
+) -> robvis.RobvisTable:
+    """The robvis input table (``rob.robvis``) of the consensus or of one assessor's judgements.
 
-    RoB 1: ``Study`` (label), the seven domains with robvis's generic headers, ``Overall`` (the
+    RoB 1: ``Study`` (label), the seven domains with robvis's RoB 1 headers, ``Overall`` (the
     RoB 1 risk level the rating under ``rob1.overall_rule`` stands for; a domain split by outcome
     group shows its worst group). RoB 2: ``Study`` ("label (OUTCOME@TIME)"), ``D1``-``D5``,
-    ``Overall``. Cells not judged are empty. Studies in label order.
+    ``Overall``. Cells not judged are empty. Studies in label order. Study labels starting with
+    ``=``, ``+``, ``-`` or ``@`` are neutralised (``neutralise``): the file is opened by
+    spreadsheets.
 
     ``source`` is ``consensus`` or an assessor's name; while risk of bias is blind to ``actor``
     only their own name or the consensus (PermissionDenied otherwise).
@@ -283,23 +276,23 @@ def robvis_table(
     else:
         table = _assessor_table(session, actor, tool, source)
     rule = service.overall_rule(session)
-    if tool == service.ROB1:
-        header = ["Study", *(d.robvis_header for d in tools.ROB1_DOMAINS), "Overall"]
-    else:
-        header = ["Study", *tools.ROB2_DOMAIN_CODES, "Overall"]
-    rows: list[list[str]] = []
+    rows: list[tuple[str, list[str | None], str | None, float | None]] = []
     for (study, result), domains in sorted(
         table.items(), key=lambda item: (labels.get(item[0][0], ""), item[0][1])
     ):
         label = labels.get(study, str(study))
         if tool == service.ROB1:
             overall = service.rob1_overall(domains, rule)
-            cells = [domains.get(d.id, "") for d in tools.ROB1_DOMAINS]
-            rows.append([label, *cells, str(overall.risk) if overall.risk is not None else ""])
+            cells: list[str | None] = [domains.get(d.id) for d in tools.ROB1_DOMAINS]
+            risk = str(overall.risk) if overall.risk is not None else None
+            rows.append((neutralise(label), cells, risk, None))
         else:
-            cells = [domains.get(c, "") for c in tools.ROB2_DOMAIN_CODES]
-            rows.append([f"{label} ({result})", *cells, domains.get(service.OVERALL, "")])
-    return header, rows
+            cells = [domains.get(c) for c in tools.ROB2_DOMAIN_CODES]
+            rows.append(
+                (neutralise(f"{label} ({result})"), cells, domains.get(service.OVERALL), None)
+            )
+    kind = robvis.ROB1 if tool == service.ROB1 else robvis.ROB2
+    return robvis.robvis_table(kind, rows)
 
 
 def _assessor_table(
@@ -329,5 +322,5 @@ __all__ = [
     "ImportReport",
     "import_file",
     "neutralise",
-    "robvis_table",
+    "robvis_export",
 ]
