@@ -64,10 +64,29 @@ def rob(
     """
     if ctx.invoked_subcommand is not None:
         return
-    if study is None:
-        typer.echo(ctx.get_help())
-        raise typer.Exit(0)
     from reviewtool.domain import Action
+
+    if study is None:
+        from reviewtool.access import require
+        from reviewtool.cli._common import open_review
+        from reviewtool.errors import InvalidInput
+
+        # A missing review, an unknown person or a missing role is said first, as by every screen.
+        review = open_review(db)
+        try:
+            with review.reading() as session:
+                require(
+                    session,
+                    actor_name(actor),
+                    Action.ASSESS_RISK_OF_BIAS,
+                    doing="open the risk-of-bias screen",
+                )
+        finally:
+            review.close()
+        raise InvalidInput(
+            "name the study to assess: `reviewtool rob STUDY` (its id or label, e.g. 'Suk 2016'); "
+            "`reviewtool rob --help` lists the risk-of-bias commands"
+        )
     from reviewtool.rob.service import parse_result, parse_tool
     from reviewtool.tui.rob import RobApp
 
@@ -160,9 +179,13 @@ def answer(
 
     Example: reviewtool rob answer "Suk 2016" 1.1=Y 1.2=PY 1.3=N --result "MELD@24 weeks" --as yliu
     """
+    from reviewtool.access import require
+    from reviewtool.domain import Action
     from reviewtool.rob.service import answer as record
 
     with writing(db) as session:
+        # The person first (a refusal is recorded), then their KEY=VALUE pairs.
+        require(session, actor_name(actor), Action.ASSESS_RISK_OF_BIAS)
         views = record(
             session,
             actor=actor_name(actor),
