@@ -130,6 +130,9 @@ EXTRA_ARGS: dict[str, list[str]] = {
     "analyze runs": [],
     "study list": ["--as", "carol"],
     "prisma": ["--as", "carol"],
+    "rob show": ["--as", "carol"],
+    "rob status": ["--as", "carol"],
+    "rob compare": ["--as", "carol"],
 }
 
 
