@@ -161,9 +161,22 @@ def sight(session: Session, person: str) -> Sight:
     seen = Sight(person, member, roles, frozenset())
     if seen.privileged:
         return seen
-    return replace(
-        seen, blind=frozenset(s for s in SCREENING_STAGE_NAMES if stage_blind(session, s))
-    )
+    blind = {s for s in SCREENING_STAGE_NAMES if stage_blind(session, s)}
+    if "fulltext" not in blind and rob_blind(session):
+        # Risk of bias follows full text: blind to reviewers until an owner runs `rob unblind`.
+        blind.add(ROB_STAGE)
+    return replace(seen, blind=frozenset(blind))
+
+
+ROB_STAGE = "rob"
+"""The risk-of-bias stage in ``Sight.blind``: another assessor's judgements are their open work."""
+
+
+def rob_blind(session: Session) -> bool:
+    """True while risk of bias is blind (``rob.blind``; ended by ``reviewtool rob unblind``)."""
+    from reviewtool.storage.queries import setting
+
+    return bool(setting(session, "rob.blind"))
 
 
 def visible_events(session: Session, viewer: Member, events: list[EventView]) -> list[EventView]:
@@ -190,10 +203,14 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
                 payload = {k: v for k, v in event.payload.items() if k != "state"}
                 shown.append(replace(event, payload=payload))
                 continue
+        elif event.action == "rob-assessed" and event.actor != viewer.name:
+            # Another assessor's judgements are their open work while risk of bias is blind.
+            if not seen.sees_others(ROB_STAGE):
+                continue
         elif event.actor != viewer.name and (
-            # Another's labels can say how they lean ("exclude?"): private while any stage is
-            # blind to the viewer (screening.labels), left out like their votes.
-            event.action == "labels-changed"
+            # Another's labels can say how they lean ("exclude?"): private while any screening
+            # stage is blind to the viewer (screening.labels), left out like their votes.
+            (event.action == "labels-changed" and bool(seen.blind - {ROB_STAGE}))
             or (event.action == "fulltext-report" and not seen.stage_open("fulltext"))
         ):
             continue
@@ -221,9 +238,11 @@ def sees_entity(seen: Sight, kind: str, entity_id: str) -> bool:
     if kind == "screening_resolution":
         return len(parts) == 2 and seen.sees_others(parts[1])
     if kind == "record_label":
-        return len(parts) == 2 and parts[1] == seen.name
+        return not seen.blind - {ROB_STAGE} or (len(parts) == 2 and parts[1] == seen.name)
     if kind == "fulltext_report":
         return seen.stage_open("fulltext")
+    if kind == "rob_judgement":  # tool|study|result|domain|group|assessor (rob/ledger.py)
+        return seen.sees_others(ROB_STAGE) or entity_id.endswith(f"|{seen.name}")
     return True
 
 

@@ -232,6 +232,23 @@ SETTINGS: dict[str, Setting] = {
             "Handbook ch. 13: asymmetry tests need at least 10).",
             minimum=2,
         ),
+        Setting(
+            "rob.blind",
+            bool,
+            True,
+            "Risk of bias still blind: an assessor sees only their own judgements until a domain "
+            "has its consensus; an owner ends it with `rob unblind` (see docs/rob.md).",
+        ),
+        Setting(
+            "rob1.overall_rule",
+            str,
+            "worst_domain",
+            "How a study's RoB 1 domains make its overall rating (docs/rob.md): worst_domain "
+            "(default; Handbook-style worst of all seven), key_domains (worst of A-D), "
+            "count_unmet (0-1 / 2-3 / >3 domains not Low: high / moderate / low quality), "
+            "count_low (>=3 / 2 / <2 domains Low: good / fair / poor).",
+            choices=("worst_domain", "key_domains", "count_unmet", "count_low"),
+        ),
     )
 }
 

@@ -57,6 +57,24 @@ rt screen stats --as jniu
 rt study list --as jniu
 rt prisma --as jniu
 
+# Risk of bias (RoB 1, as the seed graded its trials in RevMan 5.3): the two assessors' judgements in
+# robvis's layout (ILLUSTRATIVE, see README.md), imported blind; the adjudicator lists the
+# disagreements, records the domains they judged alike as consensus and decides the rest. The
+# overall rating uses the count rule behind the paper's "3 high / 7 moderate / 2 low quality".
+rt settings set rob1.overall_rule count_unmet --as jniu
+rt rob import rob/assessor_yliu.csv --as yliu
+rt rob import rob/assessor_ydong.csv --as ydong
+rt rob compare --as jniu
+rt rob agree --as jniu
+rt rob resolve "Salama 2014" A Unclear --support "Comment: 'randomly divided', method not described." --as jniu
+rt rob resolve "Schacher 2021" C Unclear --support "Comment: open label; effect on laboratory outcomes unclear." --as jniu
+rt rob resolve "Xu 2019" D Unclear --support "Comment: assessors' blinding not reported." --as jniu
+rt rob resolve "Peng 2011" E High --support "Comment: losses to follow-up, unbalanced, no ITT." --as jniu
+rt rob resolve "Mohamadnejad 2013" G Unclear --support "Comment: stopped early for futility." --as jniu
+rt rob status --as jniu
+rt rob export -f csv --out rob/consensus.csv --as jniu
+rt rob plot --out rob --as jniu
+
 # Synthesis: every outcome x time point pooled with the seed's model rule, subgroups, leave-one-out,
 # Egger/Begg; tables (CSV, Markdown, XLSX) and forest/funnel plots go to sample_project/analysis/.
 # outcomes.csv holds ILLUSTRATIVE values (see README.md here): the paper's per-study data are not public.

@@ -152,6 +152,54 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
             remove_references(
                 s, actor="alice", reason="review", selection=Selection(title_words=("review",))
             )
+    try:  # risk of bias came with schema 0012
+        from reviewtool.rob import service as rob
+    except ImportError:
+        pass
+    else:
+        with review.transaction() as s:
+            for who, c_value in (("alice", "High"), ("bob", "Unclear")):
+                rob.set_judgement(s, actor=who, study="1", domain="A", judgement="Low")
+                rob.set_judgement(
+                    s,
+                    actor=who,
+                    study="1",
+                    domain="C",
+                    judgement=c_value,
+                    outcome_group="objective outcomes",
+                    support=f"Comment: {who}'s reading",
+                )
+            rob.answer(
+                s,
+                actor="bob",
+                study="Smith 2019",
+                result="MELD@24 weeks",
+                answers={"1.1": "Y", "1.2": "PY", "1.3": "N"},
+                direction={"D1": "Towards null"},
+            )
+            rob.set_judgement(
+                s,
+                actor="bob",
+                study="1",
+                domain="D1",
+                judgement="Some concerns",
+                tool="rob2",
+                result="MELD@24 weeks",
+                justification="baseline MELD differs by 3 points",
+            )
+        with review.transaction() as s:
+            rob.agree(s, actor="carol")
+            rob.resolve(
+                s,
+                actor="carol",
+                study="1",
+                domain="C",
+                judgement="High",
+                outcome_group="objective outcomes",
+            )
+        with review.transaction() as s:
+            # bob changes A after the consensus: it is reopened
+            rob.set_judgement(s, actor="bob", study="1", domain="A", judgement="Unclear")
     with review.transaction() as s:
         run_analysis(s, actor="alice", data_path=outcomes, name="main")
     review.close()

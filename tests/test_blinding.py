@@ -65,18 +65,27 @@ WRITERS: dict[tuple[str, ...], str] = {
     ("study", "unlink"): "writes a study link",
     ("study", "merge"): "writes study links",
     ("study", "split"): "writes study links",
+    ("rob", "set"): "records the caller's own judgement (prints it back)",
+    ("rob", "answer"): "records the caller's own RoB 2 answers (prints their judgements)",
+    ("rob", "import"): "records the caller's own judgements",
+    ("rob", "agree"): "owners and adjudicators; writes consensus",
+    ("rob", "resolve"): "owners and adjudicators; writes consensus",
+    ("rob", "unblind"): "owners only; ends risk-of-bias blinding",
 }
 # Full-screen entry points: compared below with textual's pilot, not through CliRunner.
 INTERACTIVE: dict[tuple[str, ...], str] = {
     ("screen",): "test_the_screening_screen_is_the_same_whatever_bob_voted",
     ("adjudicate",): "test_the_adjudication_entry_is_the_same_whatever_bob_voted",
     ("dedup", "review"): "the dedup review screen reads dedup pairs only (no screening stage)",
+    ("rob",): "tests/test_rob_blinding.py (the risk-of-bias screen shows the caller's own work)",
 }
 # Values for required arguments, and extra option sets worth comparing.
 REQUIRED: dict[tuple[str, ...], list[str]] = {
     ("analyze", "export"): ["1", "--out", "{tmp}/out"],
     ("records", "show"): ["1"],  # both voted on it; bob labels it in one story
     ("study", "show"): ["1"],
+    ("rob", "export"): ["--out", "{tmp}/out/rob.csv"],
+    ("rob", "plot"): ["--out", "{tmp}/out/rob"],
 }
 EXTRA: dict[tuple[str, ...], list[list[str]]] = {
     ("audit", "log"): [

@@ -131,6 +131,9 @@ EXTRA_ARGS: dict[str, list[str]] = {
     "study list": ["--as", "carol"],
     "prisma": ["--as", "carol"],
     "report prisma": ["--as", "carol"],
+    "rob show": ["--as", "carol"],
+    "rob status": ["--as", "carol"],
+    "rob compare": ["--as", "carol"],
 }
 
 

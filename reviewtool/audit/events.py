@@ -436,6 +436,58 @@ class ReferencesRemoved(Event):
         return self.reason
 
 
+@dataclass(frozen=True)
+class RobAssessed(Event):
+    """An assessor recorded risk-of-bias judgements (``rob set``, ``rob answer``, ``rob import``,
+    the risk-of-bias screen) for one study (RoB 1) or one result (RoB 2).
+
+    :ivar change: ``set`` (a judgement), ``answer`` (RoB 2 signalling answers), ``override``,
+        ``support`` or ``import``.
+    :ivar tool: ``rob1`` or ``rob2``.
+    :ivar study: the study's id.
+    :ivar result: RoB 2: the result assessed (``OUTCOME@TIME``); RoB 1: empty.
+    :ivar state: ``{"rob_judgement": {key: snapshot}}`` and, when a changed judgement reopened an
+        agreed domain, ``{"rob_consensus": {key: snapshot}}`` (keys: ``rob/ledger.py``).
+    """
+
+    name: ClassVar[str] = "rob-assessed"
+    entity_type: ClassVar[str] = "rob"
+    change: str
+    tool: str
+    study: int
+    result: str
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.tool}|{self.study}|{self.result}"
+
+
+@dataclass(frozen=True)
+class RobConsensusChanged(Event):
+    """The consensus of risk-of-bias domains was recorded: by agreement of the assessors (``rob
+    agree``) or by an adjudicator (``rob resolve``).
+
+    :ivar change: ``agree`` or ``resolve``.
+    :ivar tool: ``rob1`` or ``rob2``.
+    :ivar study: the study's id.
+    :ivar result: RoB 2: the result (``OUTCOME@TIME``); RoB 1: empty.
+    :ivar state: ``{"rob_consensus": {key: snapshot}}``.
+    """
+
+    name: ClassVar[str] = "rob-consensus"
+    entity_type: ClassVar[str] = "rob"
+    change: str
+    tool: str
+    study: int
+    result: str
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.tool}|{self.study}|{self.result}"
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -458,5 +510,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         LabelsChanged,
         StudyChanged,
         ReferencesRemoved,
+        RobAssessed,
+        RobConsensusChanged,
     )
 }

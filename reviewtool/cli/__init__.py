@@ -148,6 +148,7 @@ def _register() -> None:
         member,
         prescreen,
         report,
+        rob,
         screen,
         settings,
         status,
@@ -168,6 +169,7 @@ def _register() -> None:
     backup.register(app)
     prescreen.register(screen.app)
     app.add_typer(report.app, name="report")
+    rob.register(app)
 
 
 _register()

@@ -261,6 +261,11 @@ def set_setting(session: Session, *, actor: str, key: str, value: str) -> object
     """
     require(session, actor, Action.CHANGE_SETTINGS, doing=f"change the setting {key}")
     parsed = parse_setting(key, value)
+    if key == "rob.blind":
+        raise InvalidInput(
+            "rob.blind is ended with `reviewtool rob unblind` (owners; it is recorded, and "
+            "blinding is not turned back on)"
+        )
     if key in UNBLIND_ONLY:
         stage = key.rsplit("_", 1)[1]
         raise InvalidInput(

@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import require, sight
+from reviewtool.access import ROB_STAGE, require, sight
 from reviewtool.audit.events import LabelsChanged
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput
@@ -140,7 +140,7 @@ class LabelView:
 def sees_all_labels(session: Session, member: Member) -> bool:
     """True when ``member`` may read other members' labels (see the module docstring): owners and
     adjudicators always, a reviewer once no screening stage is blind to them (``access.Sight``)."""
-    return not sight(session, member.name).blind
+    return not sight(session, member.name).blind - {ROB_STAGE}
 
 
 def visible_labels(

@@ -434,3 +434,67 @@ class PrescreenRemoval(SQLModel, table=True):
     reason: str
     removed_by: str
     removed_at: str
+
+
+class RobJudgement(SQLModel, table=True):
+    """One assessor's risk-of-bias judgement of one domain (``rob/service.py``).
+
+    RoB 1 (``tool`` ``rob1``) is per study (``result`` empty): ``domain`` is the RoB 1 domain's key,
+    ``outcome_group`` names an outcome group for blinding and incomplete outcome data (empty: the
+    whole study), ``judgement`` is Low / High / Unclear and ``support`` the "support for
+    judgement" text. RoB 2 (``rob2``) is per result (``result`` = ``OUTCOME@TIME``): ``answers``
+    holds the domain's signalling answers (canonical JSON, question id -> Y/PY/PN/N/NI/NA),
+    ``algorithm`` what the published algorithm gives for them (``incomplete`` while an answer it
+    needs is missing), ``judgement`` the final value, which differs from ``algorithm`` only with
+    a ``justification``; ``direction`` is the predicted direction of bias. RoB 2's preliminary
+    considerations are the row of domain ``preliminary`` and its overall judgement the row of
+    domain ``overall``. ``study_id`` is the study's id (its anchor reference).
+    """
+
+    __tablename__ = "rob_judgement"
+    __table_args__ = (
+        UniqueConstraint("tool", "study_id", "result", "domain", "outcome_group", "assessor_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tool: str
+    study_id: int = Field(index=True)
+    result: str = ""
+    domain: str
+    outcome_group: str = ""
+    assessor_id: int = Field(foreign_key="member.id", index=True)
+    judgement: str | None = None
+    algorithm: str | None = None
+    justification: str | None = Field(default=None, sa_type=Text)
+    support: str = Field(default="", sa_type=Text)
+    direction: str | None = None
+    answers: str = Field(default="{}", sa_type=Text)
+    changed_by: str
+    changed_at: str
+
+
+class RobConsensus(SQLModel, table=True):
+    """The agreed judgement of one risk-of-bias domain (per study, or per result for RoB 2).
+
+    ``how`` is ``agreement`` (the assessors' judgements were the same) or ``adjudicator`` (an
+    adjudicator or owner decided). A changed assessment afterwards reopens it: ``status`` becomes
+    ``reopened`` with ``reopened_because`` (whose judgement, from what to what); a reopened
+    consensus is not in force until it is agreed or resolved again.
+    """
+
+    __tablename__ = "rob_consensus"
+    __table_args__ = (UniqueConstraint("tool", "study_id", "result", "domain", "outcome_group"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tool: str
+    study_id: int = Field(index=True)
+    result: str = ""
+    domain: str
+    outcome_group: str = ""
+    judgement: str
+    support: str = Field(default="", sa_type=Text)
+    how: str
+    status: str = "agreed"
+    reopened_because: str | None = Field(default=None, sa_type=Text)
+    decided_by: str
+    decided_at: str

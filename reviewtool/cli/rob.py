@@ -1,0 +1,489 @@
+"""``reviewtool rob``: risk of bias (RoB 1 per study, RoB 2 per result), blind dual assessment,
+consensus, robvis exports and figures; ``reviewtool rob STUDY`` opens the assessment screen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from reviewtool.cli._common import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    actor_name,
+    console,
+    existing_file,
+    reading,
+    run_screen,
+    write_csv,
+    writing,
+)
+
+
+class _RobGroup(TyperGroup):
+    """``reviewtool rob "Suk 2016" --tool rob1`` opens the screen: a first word that is not a
+    sub-command is the study (passed on as ``--study``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["--study", args[0], *args[1:]]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_RobGroup,
+    help="Risk of bias: RoB 1 per study, RoB 2 per result, two assessors blind, consensus, "
+    "robvis exports and figures. `reviewtool rob STUDY` opens the assessment screen.",
+    invoke_without_command=True,
+)
+
+ToolOption = typer.Option("rob1", "--tool", help="rob1 (per study) or rob2 (per result).")
+ResultOption = typer.Option(None, "--result", help="RoB 2: the result assessed, OUTCOME@TIME.")
+
+
+@app.callback()
+def rob(
+    ctx: typer.Context,
+    study: str | None = typer.Option(
+        None, "--study", help="The study to assess (also the first word: `rob 'Suk 2016'`)."
+    ),
+    tool: str = ToolOption,
+    result: str | None = ResultOption,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Open the risk-of-bias screen for one study (RoB 1) or one result (RoB 2): domains in
+    order, signalling questions with guidance, single-key answers, the judgement as you answer.
+
+    Example: reviewtool rob "Suk 2016" --tool rob2 --result "MELD@24 weeks" --as yliu
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from reviewtool.domain import Action
+
+    if study is None:
+        from reviewtool.access import require
+        from reviewtool.cli._common import open_review
+        from reviewtool.errors import InvalidInput
+
+        # A missing review, an unknown person or a missing role is said first, as by every screen.
+        review = open_review(db)
+        try:
+            with review.reading() as session:
+                require(
+                    session,
+                    actor_name(actor),
+                    Action.ASSESS_RISK_OF_BIAS,
+                    doing="open the risk-of-bias screen",
+                )
+        finally:
+            review.close()
+        raise InvalidInput(
+            "name the study to assess: `reviewtool rob STUDY` (its id or label, e.g. 'Suk 2016'); "
+            "`reviewtool rob --help` lists the risk-of-bias commands"
+        )
+    from reviewtool.rob.service import parse_result, parse_tool
+    from reviewtool.tui.rob import RobApp
+
+    tool = parse_tool(tool)
+    res = parse_result(result) if tool == "rob2" else None
+    run_screen(
+        db,
+        actor,
+        Action.ASSESS_RISK_OF_BIAS,
+        lambda url, person: RobApp(url, person, study, tool=tool, result=res),
+        doing="open the risk-of-bias screen",
+    )
+
+
+@app.command("set")
+def set_(
+    study: str = typer.Argument(..., help="Study id or label ('Suk 2016')."),
+    domain: str = typer.Argument(..., help="RoB 1: A-G or a domain name; RoB 2: D1-D5, overall."),
+    judgement: str = typer.Argument(..., help="Low, Unclear, High (RoB 2: Some concerns)."),
+    support: str | None = typer.Option(None, "--support", help="Support for judgement."),
+    tool: str = ToolOption,
+    result: str | None = ResultOption,
+    group: str | None = typer.Option(
+        None, "--group", help="RoB 1 C, D, E: the outcome group judged (default: whole study)."
+    ),
+    justification: str | None = typer.Option(
+        None, "--justification", help="RoB 2: why you override the algorithm's judgement."
+    ),
+    direction: str | None = typer.Option(
+        None, "--direction", help="RoB 2: predicted direction of bias."
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record your judgement of one domain.
+
+    Example: reviewtool rob set "Suk 2016" E High --support "Comment: 8 of 30 lost" --as yliu
+    """
+    from reviewtool.rob.service import set_judgement
+
+    with writing(db) as session:
+        view = set_judgement(
+            session,
+            actor=actor_name(actor),
+            study=study,
+            domain=domain,
+            judgement=judgement,
+            support=support,
+            tool=tool,
+            result=result,
+            outcome_group=group,
+            justification=justification,
+            direction=direction,
+        )
+    what = f"{view.label}{f' {view.result}' if view.result else ''} {view.domain}"
+    what += f" ({view.outcome_group})" if view.outcome_group else ""
+    said = f"{what}: {view.judgement}"
+    if view.justification:
+        said += f" (algorithm: {view.algorithm}; overridden: {view.justification})"
+    console().print(said + ".", markup=False)
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    from reviewtool.errors import InvalidInput
+
+    found: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"{what} {item!r}: write KEY=VALUE (e.g. 1.1=PY)")
+        found[key.strip()] = value.strip()
+    return found
+
+
+@app.command("answer")
+def answer(
+    study: str = typer.Argument(..., help="Study id or label."),
+    answers: list[str] = typer.Argument(
+        ..., help="QUESTION=ANSWER pairs (1.1=Y 1.2=PY ...; effect_of_interest=adhering ...)."
+    ),
+    result: str = typer.Option(..., "--result", help="The result assessed, OUTCOME@TIME."),
+    support: list[str] | None = typer.Option(None, "--support", help="DOMAIN=TEXT (D1=...)."),
+    direction: list[str] | None = typer.Option(
+        None, "--direction", help="DOMAIN=DIRECTION (D1='Towards null')."
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record RoB 2 signalling answers for one result; prints each domain's judgement.
+
+    Example: reviewtool rob answer "Suk 2016" 1.1=Y 1.2=PY 1.3=N --result "MELD@24 weeks" --as yliu
+    """
+    from reviewtool.access import require
+    from reviewtool.domain import Action
+    from reviewtool.rob.service import answer as record
+
+    with writing(db) as session:
+        # The person first (a refusal is recorded), then their KEY=VALUE pairs.
+        require(session, actor_name(actor), Action.ASSESS_RISK_OF_BIAS)
+        views = record(
+            session,
+            actor=actor_name(actor),
+            study=study,
+            result=result,
+            answers=_pairs(answers, "answer"),
+            support=_pairs(support or [], "--support"),
+            direction=_pairs(direction or [], "--direction"),
+        )
+    for view in views:
+        if view.domain == "preliminary":
+            continue
+        shown = view.judgement or view.algorithm or "incomplete"
+        extra = f" (algorithm: {view.algorithm})" if view.justification else ""
+        console().print(f"{view.domain}: {shown}{extra}", markup=False)
+
+
+@app.command("import")
+def import_(
+    path: Path = typer.Argument(..., help="A CSV file (docs/rob.md).", callback=existing_file),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Import your judgements (robvis RoB 1 layout) or RoB 2 answers (Study,Result,1.1,...);
+    all or nothing.
+
+    Example: reviewtool rob import rob/assessor_yliu.csv --as yliu
+    """
+    from reviewtool.rob.exchange import import_file
+
+    with writing(db) as session:
+        report = import_file(session, actor=actor_name(actor), path=str(path))
+    console().print(
+        f"Imported {report.values} {'judgements' if 'rob1' in report.layout else 'answers'} "
+        f"for {report.rows} {'studies' if 'rob1' in report.layout else 'results'} from "
+        f"{path.name} ({report.layout}).",
+        markup=False,
+    )
+
+
+@app.command("show")
+def show(
+    study: str | None = typer.Argument(None, help="Study id or label (default: every study)."),
+    tool: str | None = typer.Option(None, "--tool", help="rob1 or rob2 (default: both)."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List the judgements you may see (your own while risk of bias is blind) and the consensus.
+
+    Example: reviewtool rob show "Suk 2016" --as yliu
+    """
+    from reviewtool.rob.service import consensus, judgements
+
+    person = actor_name(actor)
+    with reading(db, actor) as session:
+        rows = [v.to_dict() for v in judgements(session, actor=person, tool=tool, study=study)]
+        agreed = consensus(session, actor=person, tool=tool, study=study)
+    rows += [
+        {**c.to_dict(), "assessor": f"consensus ({c.how}, {c.status})", "algorithm": None}
+        for c in agreed
+    ]
+    columns = ["tool", "label", "result", "domain", "outcome_group", "assessor", "judgement"]
+    columns += ["algorithm", "support"]
+    _print(rows, columns, output)
+
+
+def _print(rows: list[dict[str, Any]], columns: list[str], output: OutputFormat) -> None:
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if output is OutputFormat.CSV:
+        write_csv(rows, columns)
+        return
+    from rich.table import Table
+
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console().print(table)
+
+
+@app.command("compare")
+def compare(
+    study: str | None = typer.Argument(None, help="Study id or label (default: every study)."),
+    tool: str | None = typer.Option(None, "--tool", help="rob1 or rob2 (default: both)."),
+    all_: bool = typer.Option(False, "--all", help="Also list disagreements already resolved."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List the disagreements between assessors, domain by domain (owners, adjudicators, or
+    anyone once risk of bias is unblinded).
+
+    Example: reviewtool rob compare "Salama 2014" --as jniu
+    """
+    from reviewtool.rob.service import compare as differences
+
+    with reading(db, actor) as session:
+        found = differences(
+            session, actor=actor_name(actor), study=study, tool=tool, include_resolved=all_
+        )
+    rows = []
+    for d in found:
+        row = d.to_dict()
+        row["judgements"] = "; ".join(f"{k}: {v or '-'}" for k, v in d.judgements.items())
+        rows.append(row)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps([d.to_dict() for d in found], indent=2, ensure_ascii=False))
+        return
+    columns = ["tool", "label", "result", "domain", "outcome_group", "judgements"]
+    _print(rows, [*columns, "consensus", "status"], output)
+    if output is OutputFormat.TABLE:
+        console().print(f"{len(found)} disagreement{'s' if len(found) != 1 else ''}.")
+
+
+@app.command("agree")
+def agree(
+    study: str | None = typer.Argument(None, help="Study id or label (default: every study)."),
+    tool: str | None = typer.Option(None, "--tool", help="rob1 or rob2 (default: both)."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record the consensus of every domain the assessors judged alike (owners, adjudicators).
+
+    Example: reviewtool rob agree --as jniu
+    """
+    from reviewtool.rob.service import agree as record
+
+    with writing(db) as session:
+        written = record(session, actor=actor_name(actor), study=study, tool=tool)
+    console().print(f"Consensus by agreement on {len(written)} domains.", markup=False)
+
+
+@app.command("resolve")
+def resolve(
+    study: str = typer.Argument(..., help="Study id or label."),
+    domain: str = typer.Argument(..., help="RoB 1: A-G; RoB 2: D1-D5 or overall."),
+    judgement: str = typer.Argument(..., help="The consensus judgement."),
+    support: str | None = typer.Option(None, "--support", help="Support for the judgement."),
+    tool: str = ToolOption,
+    result: str | None = ResultOption,
+    group: str | None = typer.Option(None, "--group", help="RoB 1 C, D, E: outcome group."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Decide a disagreement: the adjudicator's consensus judgement of one domain.
+
+    Example: reviewtool rob resolve "Salama 2014" A Unclear --as jniu
+    """
+    from reviewtool.rob.service import resolve as record
+
+    with writing(db) as session:
+        view = record(
+            session,
+            actor=actor_name(actor),
+            study=study,
+            domain=domain,
+            judgement=judgement,
+            support=support,
+            tool=tool,
+            result=result,
+            outcome_group=group,
+        )
+    console().print(f"{view.label} {view.domain}: consensus {view.judgement}.", markup=False)
+
+
+@app.command("unblind")
+def unblind(db: DbOption = None, actor: ActorOption = None) -> None:
+    """End blinding of risk of bias (owners): assessors then see each other's judgements.
+
+    Example: reviewtool rob unblind --as jniu
+    """
+    from reviewtool.rob.service import unblind as end
+
+    with writing(db) as session:
+        changed = end(session, actor=actor_name(actor))
+    console().print(
+        "Risk of bias is no longer blind." if changed else "Risk of bias was not blind.",
+        markup=False,
+    )
+
+
+@app.command("status")
+def status(
+    tool: str = ToolOption,
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Progress per assessor, consensus, agreement per domain (kappa) and the overall ratings.
+
+    Example: reviewtool rob status --as jniu
+    """
+    from reviewtool.rob.service import agreement, blind_to
+    from reviewtool.rob.service import status as read_status
+
+    person = actor_name(actor)
+    with reading(db, actor) as session:
+        found = read_status(session, actor=person, tool=tool)
+        kappas = [] if blind_to(session, person) else agreement(session, actor=person, tool=tool)
+    data = found.to_dict()
+    data["agreement"] = [k.to_dict() for k in kappas]
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    rows: list[dict[str, Any]] = [
+        {"measure": k, "value": v} for k, v in data.items() if not isinstance(v, dict | list)
+    ]
+    rows += [{"measure": f"assessed by {k}", "value": v} for k, v in found.assessed.items()]
+    rows += [{"measure": f"overall: {k}", "value": v} for k, v in found.overall.items()]
+    rows += [{"measure": "attrition high", "value": s} for s in found.attrition_high]
+    for k in kappas:
+        kappa = k.agreement.kappa
+        rows.append(
+            {
+                "measure": f"kappa {k.domain} ({k.assessor_a}/{k.assessor_b})",
+                "value": "undefined" if kappa is None else f"{kappa:.3f}",
+            }
+        )
+    if output is OutputFormat.CSV:
+        write_csv(rows, ["measure", "value"])
+        return
+    _print(rows, ["measure", "value"], output)
+
+
+@app.command("export")
+def export(
+    out: Path = typer.Option(..., "--out", "-o", help="The file to write."),
+    fmt: str = typer.Option("csv", "--format", "-f", help="csv or xlsx."),
+    tool: str = ToolOption,
+    source: str = typer.Option(
+        "consensus", "--source", help="consensus, or an assessor's name (yours while blind)."
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Write the judgements in robvis's input layout (CSV or XLSX) for R's robvis.
+
+    Example: reviewtool rob export -f csv --out rob_consensus.csv --as jniu
+    """
+    from reviewtool.errors import InvalidInput
+    from reviewtool.rob.exchange import robvis_export
+    from reviewtool.rob.robvis import write_robvis
+
+    if fmt not in ("csv", "xlsx"):
+        raise InvalidInput(f"--format must be csv or xlsx, not {fmt!r}")
+    with reading(db, actor) as session:
+        table = robvis_export(session, actor=actor_name(actor), tool=tool, source=source)
+    text = write_robvis(table)
+    if fmt == "csv":
+        out.write_bytes(text.encode("utf-8"))
+    else:
+        import csv
+        import io
+
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "robvis"
+        for line in csv.reader(io.StringIO(text, newline="")):
+            sheet.append(line)
+        book.save(out)
+    console().print(f"Wrote {len(table.rows)} rows to {out}.", markup=False)
+
+
+@app.command("plot")
+def plot(
+    out: Path = typer.Option(..., "--out", "-o", help="Directory for the figures."),
+    tool: str = ToolOption,
+    source: str = typer.Option(
+        "consensus", "--source", help="consensus, or an assessor's name (yours while blind)."
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Draw the traffic-light and summary plots (robvis conventions), PNG and SVG.
+
+    Example: reviewtool rob plot --out rob --as jniu
+    """
+    from reviewtool.errors import InvalidInput
+    from reviewtool.rob import figures
+    from reviewtool.rob.exchange import robvis_export
+
+    with reading(db, actor) as session:
+        table = robvis_export(session, actor=actor_name(actor), tool=tool, source=source)
+    if not table.rows:
+        raise InvalidInput(f"nothing to draw: no {source} judgements yet")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix in ("png", "svg"):
+        written.append(figures.traffic_light(table, out / f"traffic_light.{suffix}"))
+        written.append(figures.summary_plot(table, out / f"summary.{suffix}"))
+    console().print(f"Wrote {', '.join(p.name for p in written)} to {out}.", markup=False)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``rob`` to the root app."""
+    root.add_typer(app, name="rob")
