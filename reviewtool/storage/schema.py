@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Every revision in ``migrations/versions``, oldest first. A test checks this against alembic's own
 # script directory, so it cannot drift; it lets us answer "behind, current or ahead?" without alembic.
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0011")
 HEAD = REVISIONS[-1]
 
 
