@@ -173,9 +173,7 @@ def sight(session: Session, person: str) -> Sight:
         return seen
     return replace(
         seen,
-        blind=frozenset(
-            s for s in (*SCREENING_STAGE_NAMES, EXTRACTION) if stage_blind(session, s)
-        ),
+        blind=frozenset(s for s in (*SCREENING_STAGE_NAMES, EXTRACTION) if stage_blind(session, s)),
     )
 
 

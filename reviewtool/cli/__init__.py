@@ -141,6 +141,7 @@ def _register() -> None:
         analyze,
         audit,
         dedup,
+        extract,
         import_,
         init,
         member,
@@ -160,6 +161,7 @@ def _register() -> None:
     app.add_typer(audit.app, name="audit")
     app.add_typer(analyze.app, name="analyze")
     study.register(app)
+    app.add_typer(extract.app, name="extract")
 
 
 _register()

@@ -200,10 +200,9 @@ class Form:
     def check_value(self, key: ValueKey, text: str) -> str:
         """The value stored for ``text`` at ``key`` (numbers normalised: "12.50" -> "12.5"),
         or InvalidInput naming the field and the rule broken."""
-        _check_name(key.arm, "arm name")
-        spec = self.spec(key)
         try:
-            return check_field(spec, text)
+            _check_name(key.arm, "arm name")
+            return check_field(self.spec(key), text)
         except InvalidInput as error:
             raise InvalidInput(f"{key.describe()}: {error}") from None
 
@@ -242,7 +241,9 @@ def check_field(spec: FieldSpec, text: str) -> str:
             raise InvalidInput(f"{value} is below the minimum {_show(spec.minimum)}")
         if spec.maximum is not None and number > spec.maximum:
             raise InvalidInput(f"{value} is above the maximum {_show(spec.maximum)}")
-        return str(int(number)) if kind == "integer" else repr(float(number))
+        if kind == "integer" or (number.is_integer() and abs(number) < 1e15):
+            return str(int(number))
+        return repr(number)
     if kind == "single_choice":
         if value not in spec.choices:
             raise InvalidInput(f"{value!r} is not one of {', '.join(spec.choices)}")
@@ -350,7 +351,9 @@ def _outcome(raw: Any, where: str) -> OutcomeSpec:
         raise InvalidInput(f"{where}: kind {kind!r} is not one of {', '.join(OUTCOME_KINDS)}")
     direction = _string(raw, "direction", where, "lower_is_better")
     if direction not in DIRECTIONS:
-        raise InvalidInput(f"{where}: direction {direction!r} is not one of {', '.join(DIRECTIONS)}")
+        raise InvalidInput(
+            f"{where}: direction {direction!r} is not one of {', '.join(DIRECTIONS)}"
+        )
     times = raw.get("time_points")
     if not isinstance(times, list) or not times or not all(isinstance(t, str) for t in times):
         raise InvalidInput(f"{where}: time_points must be a non-empty list of texts")
@@ -399,14 +402,20 @@ def _build(data: dict[str, Any], text: str) -> Form:
     arms = data.get("arms", {})
     if not isinstance(arms, dict) or not isinstance(arms.get("fields", []), list):
         raise InvalidInput("[arms] must hold fields = [...]")
-    arm_fields = tuple(_field(f, f"[arms] field {i + 1}") for i, f in enumerate(arms.get("fields", [])))
+    arm_fields = tuple(
+        _field(f, f"[arms] field {i + 1}") for i, f in enumerate(arms.get("fields", []))
+    )
     raw_outcomes = data.get("outcome", [])
     if not isinstance(raw_outcomes, list):
         raise InvalidInput("[[outcome]] must be an array of tables")
     outcomes = tuple(_outcome(o, f"[[outcome]] {i + 1}") for i, o in enumerate(raw_outcomes))
     study_keys = [f.key for f in fields]
     arm_keys = [f.key for f in arm_fields]
-    for keys, what in ((study_keys, "[[field]]"), (arm_keys, "[arms]"), ([o.key for o in outcomes], "[[outcome]]")):
+    for keys, what in (
+        (study_keys, "[[field]]"),
+        (arm_keys, "[arms]"),
+        ([o.key for o in outcomes], "[[outcome]]"),
+    ):
         twice = sorted({k for k in keys if keys.count(k) > 1})
         if twice:
             raise InvalidInput(f"{what}: key {', '.join(twice)} is given twice")

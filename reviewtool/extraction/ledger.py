@@ -47,7 +47,10 @@ def _forms(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str,
         (
             str(version),
             # The stored hash must be the text's: an edited text (or hash) shows as a change.
-            {"name": name, "sha256": sha if hashlib.sha256(toml.encode()).hexdigest() == sha else toml},
+            {
+                "name": name,
+                "sha256": sha if hashlib.sha256(toml.encode()).hexdigest() == sha else toml,
+            },
         )
         for version, name, toml, sha in rows
     )

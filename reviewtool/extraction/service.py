@@ -325,7 +325,8 @@ def _orphans(session: Session, form: Form) -> list[str]:
     problems: dict[str, list[str]] = defaultdict(list)
     for model in (ExtractionValue, ExtractionConsensus):
         m: Any = model
-        query = select(m.arm, m.outcome, m.time_point, m.field, m.value).distinct()
+        columns: list[Any] = [m.arm, m.outcome, m.time_point, m.field, m.value]
+        query = select(*columns).distinct()
         for arm, outcome, time_point, name, value in session.exec(query).all():
             key = ValueKey(name, arm, outcome, time_point)
             try:
@@ -558,7 +559,7 @@ def _consensus(
         chunk = query if part is None else query.where(col(c.study_id).in_(part))
         for row in session.connection().execute(chunk):
             rid, study, arm, outcome, time, name, *rest = row
-            found[study][ValueKey(name, arm, outcome, time)] = (rid, *rest)  # type: ignore[assignment]
+            found[study][ValueKey(name, arm, outcome, time)] = (rid, *rest)
     return found
 
 
@@ -836,9 +837,9 @@ def _write_consensus(
     for row in updates:
         by_columns[tuple(sorted(row))].append(row)
     for columns, rows in by_columns.items():
-        values = {c: bindparam(c) for c in columns if c != "_id"}
+        params: dict[str, Any] = {c: bindparam(c) for c in columns if c != "_id"}
         session.execute(
-            update(table).where(table.c.id == bindparam("_id")).values(**values),
+            update(table).where(table.c.id == bindparam("_id")).values(**params),
             rows,
             execution_options={"synchronize_session": False},
         )
@@ -1065,7 +1066,9 @@ def compare(session: Session, *, actor: str, study: str | int | None = None) -> 
         held = consensus.get(study_id, {})
         label = index.label(study_id)
         for key in sorted(keys, key=lambda k: (form.order(k), k)):
-            values = {names[m]: (by_member[m][key][1] if key in by_member[m] else None) for m in who}
+            values = {
+                names[m]: (by_member[m][key][1] if key in by_member[m] else None) for m in who
+            }
             c = held.get(key)
             if c is not None and c[7] is None:
                 continue
@@ -1176,7 +1179,7 @@ def agree(
     chosen = next((vals.get(key) for m, vals in by_member.items() if names[m] == take), None)
     if chosen is None:
         raise InvalidInput(f"{take!r} has no value for study {ref.label}, {key.describe()}")
-    version, form = current_form(session)
+    _, form = current_form(session)
     form.check_value(key, chosen[1])
     return _decide(
         session,
@@ -1277,9 +1280,9 @@ def status(session: Session, *, actor: str) -> list[StatusRow]:
             continue
         agreed = sum(1 for c in consensus.get(study_id, {}).values() if c[7] is None)
         by_member = stored.get(study_id, {})
-        who = sorted(by_member, key=lambda m: names.get(m, ""))
+        who: list[int | None] = sorted(by_member, key=lambda m: names.get(m or 0, ""))
         if not others:
-            who = [m for m in who if names.get(m) == actor]
+            who = [m for m in who if m is not None and names.get(m) == actor]
         for m in who or ([] if not agreed else [None]):
             rows.append(
                 StatusRow(
@@ -1431,7 +1434,7 @@ def _characteristics(session: Session, actor: str, rows: list[ValueView]) -> Tab
             | {c: found.get(c, "") for c in columns}
             | {"_id": study_id}
         )
-    table.sort(key=lambda r: (-(r["year"] or 0), r["_id"]))
+    table.sort(key=lambda r: (-int(r["year"] or 0), int(r["_id"] or 0)))
     for r in table:
         del r["_id"]
     return Table(("year", "first_author", *columns), table)
