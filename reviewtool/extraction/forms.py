@@ -206,8 +206,10 @@ class Form:
         except InvalidInput as error:
             raise InvalidInput(f"{key.describe()}: {error}") from None
 
-    def order(self, key: ValueKey) -> tuple[int, int, int, int]:
-        """Sort key in the form's order: study fields, then arm fields, then outcomes by time."""
+    def order(self, key: ValueKey, arm_rank: int = 0) -> tuple[int, int, int, int, int]:
+        """Sort key in the form's order: study fields; then each arm's fields (arms by
+        ``arm_rank``, e.g. the order they were first entered); then outcomes by time point, each
+        arm's statistics together (mean, sd, n / events, total)."""
         if key.outcome:
             outcome = self._outcome.get(key.outcome)
             o = self.outcomes.index(outcome) if outcome else len(self.outcomes)
@@ -217,12 +219,12 @@ class Form:
                 else 99
             )
             f = outcome.fields.index(key.field) if outcome and key.field in outcome.fields else 9
-            return (2, o, t, f)
+            return (2, o, t, arm_rank, f)
         if key.arm:
             keys = list(self._arm)
-            return (1, keys.index(key.field) if key.field in keys else len(keys), 0, 0)
+            return (1, arm_rank, keys.index(key.field) if key.field in keys else len(keys), 0, 0)
         keys = list(self._study)
-        return (0, keys.index(key.field) if key.field in keys else len(keys), 0, 0)
+        return (0, keys.index(key.field) if key.field in keys else len(keys), 0, 0, 0)
 
 
 def check_field(spec: FieldSpec, text: str) -> str:

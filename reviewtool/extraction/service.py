@@ -645,6 +645,7 @@ class _Change:
 
     study: int
     values: dict[ValueKey, tuple[str, Provenance]]
+    label: str = ""
 
 
 def _write(
@@ -699,7 +700,8 @@ def _write(
                         key = k
                         break
                 where = lines.get((change.study, key), "")
-            raise InvalidInput(f"{where}study {change.study}, {error}") from None
+            name = f"{change.label} ({change.study})" if change.label else str(change.study)
+            raise InvalidInput(f"{where}study {name}, {error}") from None
         state: dict[str, Any] = {}
         agreed: dict[str, Any] = {}
         reopened: dict[str, Any] = {}
@@ -882,7 +884,7 @@ def set_value(
         member=member,
         version=version,
         form=form,
-        changes=[_Change(ref.study_id, {key: (checked, prov)})],
+        changes=[_Change(ref.study_id, {key: (checked, prov)}, ref.label)],
         origin="set",
     )
     return ValueView(
@@ -1011,7 +1013,10 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
             )
         by_study[ref.study_id][key] = (checked, prov)
         where[(ref.study_id, key)] = at
-    changes = [_Change(study, values) for study, values in sorted(by_study.items())]
+    changes = [
+        _Change(study, values, index.by_id[study].label)
+        for study, values in sorted(by_study.items())
+    ]
     return _write(
         session,
         actor=actor,
@@ -1065,7 +1070,8 @@ def compare(session: Session, *, actor: str, study: str | int | None = None) -> 
             keys.update(vals)
         held = consensus.get(study_id, {})
         label = index.label(study_id)
-        for key in sorted(keys, key=lambda k: (form.order(k), k)):
+        ranks = _arm_ranks(v for vals in by_member.values() for v in vals.items())
+        for key in sorted(keys, key=lambda k: (form.order(k, ranks.get(k.arm, 0)), k)):
             values = {
                 names[m]: (by_member[m][key][1] if key in by_member[m] else None) for m in who
             }
@@ -1315,7 +1321,10 @@ def values(
         for study_id, held in sorted(_consensus(session, wanted).items()):
             if study_id not in index.by_id:
                 continue
-            for key, c in sorted(held.items(), key=lambda kv: (form.order(kv[0]), kv[0])):
+            ranks = _arm_ranks(held.items())
+            for key, c in sorted(
+                held.items(), key=lambda kv: (form.order(kv[0], ranks.get(kv[0].arm, 0)), kv[0])
+            ):
                 if c[7] is None:
                     found.append(_view_value(index, study_id, "", key, c[1:5]))
         return found
@@ -1326,9 +1335,21 @@ def values(
         if study_id not in index.by_id:
             continue
         mine = by_member.get(ids[who], {})
-        for key, s in sorted(mine.items(), key=lambda kv: (form.order(kv[0]), kv[0])):
+        ranks = _arm_ranks(mine.items())
+        for key, s in sorted(
+            mine.items(), key=lambda kv: (form.order(kv[0], ranks.get(kv[0].arm, 0)), kv[0])
+        ):
             found.append(_view_value(index, study_id, who, key, s[1:5]))
     return found
+
+
+def _arm_ranks(rows: Iterable[tuple[ValueKey, tuple[Any, ...]]]) -> dict[str, int]:
+    """arm -> the smallest row id among its values (arms in the order first entered)."""
+    ranks: dict[str, int] = {}
+    for key, stored in rows:
+        if key.arm and stored[0] is not None:
+            ranks[key.arm] = min(ranks.get(key.arm, stored[0]), stored[0])
+    return ranks
 
 
 def _view_value(
@@ -1455,6 +1476,7 @@ def analysis_rows(
             raise InvalidInput(f"time point {time_point!r} is not one of outcome {outcome}'s")
     index = _study_index(session, actor)
     cells: dict[tuple[int, str, str, str], dict[str, Any]] = {}
+    rank: dict[tuple[int, str], int] = {}
     for study_id, held in sorted(_consensus(session).items()):
         if study_id not in index.by_id:
             continue
@@ -1466,6 +1488,7 @@ def analysis_rows(
             ):
                 continue
             cell = cells.setdefault((study_id, key.arm, key.outcome, key.time_point), {})
+            rank[(study_id, key.arm)] = min(rank.get((study_id, key.arm), c[0]), c[0])
             number = float(c[1]) if key.field in ("mean", "sd") else int(c[1])
             cell[key.field] = number
             cell["form_version"] = max(cell.get("form_version", 0), c[2])
@@ -1479,7 +1502,7 @@ def analysis_rows(
         key=lambda r: (
             form.order(ValueKey("", r.arm, r.outcome, r.time_point))[:3],
             r.study_id,
-            r.arm,
+            rank[(r.study_id, r.arm)],
         )
     )
     return found
