@@ -448,8 +448,8 @@ def test_the_cli_sets_compares_and_exports(db: Path, tmp_path: Path) -> None:
     ok = _cli(db, "alice", "extract", "set", "Suk 2016", "mean", "12.5", *where, "--source", "T2")
     assert ok.exit_code == 0, ok.output
     assert (
-        ok.stdout.split()
-        == "Suk 2016: arm 'MSC', meld at '4 weeks': mean = 12.5 (reported, T2; form version 1).".split()
+        " ".join(ok.stdout.split())
+        == "Suk 2016: arm 'MSC', meld at '4 weeks': mean = 12.5 (reported, T2; form version 1)."
     )
     bad = _cli(db, "bob", "extract", "set", "Suk 2016", "sd", "0", *where)
     assert bad.exit_code == 2
