@@ -27,7 +27,7 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from reviewtool.errors import InvalidInput
 
@@ -111,10 +111,10 @@ STATISTICS: dict[str, FieldSpec] = {
 }
 
 
-@dataclass(frozen=True, order=True)
-class ValueKey:
+class ValueKey(NamedTuple):
     """Where one value goes: a study field (arm, outcome, time point empty), an arm field (arm),
-    or an outcome's statistic (arm, outcome, time point)."""
+    or an outcome's statistic (arm, outcome, time point). A tuple: hundreds of thousands are
+    hashed in a bulk import."""
 
     field: str
     arm: str = ""
@@ -152,6 +152,7 @@ class Form:
     _study: dict[str, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
     _arm: dict[str, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
     _outcome: dict[str, OutcomeSpec] = field(default_factory=dict, compare=False, repr=False)
+    _ranks: dict[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._study.update({f.key: f for f in self.fields})
@@ -210,21 +211,27 @@ class Form:
         """Sort key in the form's order: study fields; then each arm's fields (arms by
         ``arm_rank``, e.g. the order they were first entered); then outcomes by time point, each
         arm's statistics together (mean, sd, n / events, total)."""
-        if key.outcome:
-            outcome = self._outcome.get(key.outcome)
-            o = self.outcomes.index(outcome) if outcome else len(self.outcomes)
-            t = (
-                outcome.time_points.index(key.time_point)
-                if outcome and key.time_point in outcome.time_points
-                else 99
+        ranks = self._ranks
+        if not ranks:
+            ranks.update({("study", f.key): i for i, f in enumerate(self.fields)})
+            ranks.update({("arm", f.key): i for i, f in enumerate(self.arm_fields)})
+            for i, o in enumerate(self.outcomes):
+                ranks[("outcome", o.key)] = i
+                ranks.update({(o.key, t): j for j, t in enumerate(o.time_points)})
+            ranks.update({("statistic", f): i for i, f in enumerate(CONTINUOUS_FIELDS)})
+            ranks.update({("statistic", f): i for i, f in enumerate(DICHOTOMOUS_FIELDS)})
+        field, arm, outcome, time_point = key
+        if outcome:
+            return (
+                2,
+                ranks.get(("outcome", outcome), 999),
+                ranks.get((outcome, time_point), 999),
+                arm_rank,
+                ranks.get(("statistic", field), 9),
             )
-            f = outcome.fields.index(key.field) if outcome and key.field in outcome.fields else 9
-            return (2, o, t, arm_rank, f)
-        if key.arm:
-            keys = list(self._arm)
-            return (1, arm_rank, keys.index(key.field) if key.field in keys else len(keys), 0, 0)
-        keys = list(self._study)
-        return (0, keys.index(key.field) if key.field in keys else len(keys), 0, 0, 0)
+        if arm:
+            return (1, arm_rank, ranks.get(("arm", field), 999), 0, 0)
+        return (0, ranks.get(("study", field), 999), 0, 0, 0)
 
 
 def check_field(spec: FieldSpec, text: str) -> str:

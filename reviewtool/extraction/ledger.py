@@ -85,7 +85,7 @@ def _values(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str
                 SEPARATOR.join(
                     (str(study), names.get(member, f"#{member}"), arm, outcome, time, name)
                 ),
-                {"value": value, "form_version": version, "source_kind": kind, "source": source},
+                [value, version, kind, source],
             )
             for study, member, arm, outcome, time, name, value, version, kind, source in stream(
                 session, chunk
@@ -118,16 +118,16 @@ def _consensus(session: Session, ids: Collection[str] | None) -> Iterator[tuple[
         found = (
             (
                 SEPARATOR.join((str(study), arm, outcome, time, name)),
-                {
-                    "value": value,
-                    "form_version": version,
-                    "source_kind": kind,
-                    "source": source,
-                    "how": how,
-                    "by": names.get(member, f"#{member}"),
-                    "reopened_at": reopened_at,
-                    "reopened_because": because,
-                },
+                [
+                    value,
+                    version,
+                    kind,
+                    source,
+                    how,
+                    names.get(member, f"#{member}"),
+                    reopened_at,
+                    because,
+                ],
             )
             for (
                 study,

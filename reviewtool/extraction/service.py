@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
@@ -59,6 +59,7 @@ from reviewtool.storage.models import (
     ReviewSetting,
 )
 from reviewtool.storage.queries import setting
+from reviewtool.storage.snapshots import stream
 from reviewtool.studies.service import list_studies
 
 LONG_COLUMNS = (
@@ -515,8 +516,9 @@ def _values(
     parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
     for part in parts:
         chunk = query if part is None else query.where(col(v.study_id).in_(part))
-        for row in session.connection().execute(chunk):
-            rid, study, member, arm, outcome, time, name, value, version, kind, source = row
+        for rid, study, member, arm, outcome, time, name, value, version, kind, source in stream(
+            session, chunk
+        ):
             found[study][member][ValueKey(name, arm, outcome, time)] = (
                 rid,
                 value,
@@ -557,15 +559,16 @@ def _consensus(
     parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
     for part in parts:
         chunk = query if part is None else query.where(col(c.study_id).in_(part))
-        for row in session.connection().execute(chunk):
+        for row in stream(session, chunk):
             rid, study, arm, outcome, time, name, *rest = row
             found[study][ValueKey(name, arm, outcome, time)] = (rid, *rest)
     return found
 
 
-def value_snapshot(value: str, version: int, kind: str, source: str) -> dict[str, Any]:
-    """What the ledger records of one extractor's value."""
-    return {"value": value, "form_version": version, "source_kind": kind, "source": source}
+def value_snapshot(value: str, version: int, kind: str, source: str) -> list[Any]:
+    """What the ledger records of one extractor's value: [value, form version, source kind,
+    source] (a list, not a dict: a bulk import writes hundreds of thousands)."""
+    return [value, version, kind, source]
 
 
 def consensus_snapshot(
@@ -577,18 +580,10 @@ def consensus_snapshot(
     by: str,
     reopened_at: str | None,
     because: str | None,
-) -> dict[str, Any]:
-    """What the ledger records of one consensus value."""
-    return {
-        "value": value,
-        "form_version": version,
-        "source_kind": kind,
-        "source": source,
-        "how": how,
-        "by": by,
-        "reopened_at": reopened_at,
-        "reopened_because": because,
-    }
+) -> list[Any]:
+    """What the ledger records of one consensus value: [value, form version, source kind,
+    source, how, by whom, reopened at, reopened because]."""
+    return [value, version, kind, source, how, by, reopened_at, because]
 
 
 # --- checks across values ------------------------------------------------------------------------
@@ -648,6 +643,66 @@ class _Change:
     label: str = ""
 
 
+_VALUE_COLUMNS = (
+    "study_id",
+    "member_id",
+    "arm",
+    "outcome",
+    "time_point",
+    "field",
+    "value",
+    "form_version",
+    "source_kind",
+    "source",
+    "entered_at",
+)
+_CONSENSUS_COLUMNS = (
+    "study_id",
+    "arm",
+    "outcome",
+    "time_point",
+    "field",
+    "value",
+    "form_version",
+    "source_kind",
+    "source",
+    "how",
+    "member_id",
+    "decided_at",
+    "reopened_at",
+    "reopened_because",
+)
+
+
+def _many(session: Session, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Run ``sql`` (``?`` placeholders) once per row through the driver's ``executemany``: a
+    bulk import writes hundreds of thousands of rows, and SQLAlchemy's per-row parameter
+    processing would cost more than the database."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    connection.exec_driver_sql(sql, rows)
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+_UPDATE_VALUE = (
+    "UPDATE extraction_value SET value = ?, form_version = ?, source_kind = ?, source = ?, "
+    "entered_at = ? WHERE id = ?"
+)
+_UPDATE_CONSENSUS = (
+    "UPDATE extraction_consensus SET value = ?, form_version = ?, source_kind = ?, source = ?, "
+    "how = ?, member_id = ?, decided_at = ?, reopened_at = ?, reopened_because = ? WHERE id = ?"
+)
+_REOPEN_CONSENSUS = (
+    "UPDATE extraction_consensus SET reopened_at = ?, reopened_because = ? WHERE id = ?"
+)
+
+
 def _write(
     session: Session,
     *,
@@ -664,188 +719,120 @@ def _write(
     ``lines`` names where each (study, place) came from, for messages (``file:line``).
     """
     assert member.id is not None
+    me = member.id
     now = audit.log.utc_now()
     affected = [c.study for c in changes]
     stored = _values(session, affected)
     consensus = _consensus(session, affected)
     names = _names(session)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    c_inserts: list[tuple[Any, ...]] = []
+    c_updates: list[tuple[Any, ...]] = []
+    reopens: list[tuple[Any, ...]] = []
     events: list[Any] = []
     consensus_events: list[Any] = []
-    counts = {"changed": 0, "unchanged": 0, "agreed": 0, "reopened": 0}
-    consensus_inserts: list[dict[str, Any]] = []
-    consensus_updates: list[dict[str, Any]] = []
+    unchanged = changed_count = agreed_count = reopened_count = 0
     for change in changes:
-        mine = stored[change.study][member.id]
-        after = {k: s[1] for k, s in mine.items()}
+        study = change.study
+        by_member = stored.get(study, {})
+        mine = by_member.get(me, {})
+        others = [vals for mid, vals in by_member.items() if mid != me]
+        held_by_key = consensus.get(study, {})
         touched: dict[ValueKey, tuple[str, Provenance]] = {}
         for key, (value, prov) in change.values.items():
             old = mine.get(key)
             if old is not None and old[1:] == (value, version, prov.kind, prov.source):
-                counts["unchanged"] += 1
+                unchanged += 1
                 continue
             touched[key] = (value, prov)
-            after[key] = value
         if not touched:
             continue
+        after = {k: v[1] for k, v in mine.items()}
+        after.update((k, v[0]) for k, v in touched.items())
         try:
             cross_check(form, after, touched)
         except InvalidInput as error:
             where = ""
             if lines:
-                key = next(iter(sorted(touched, key=form.order)))
-                for k in sorted(touched, key=form.order):
-                    if str(error).startswith(f"arm {k.arm!r}, {k.outcome}"):
-                        key = k
-                        break
-                where = lines.get((change.study, key), "")
-            name = f"{change.label} ({change.study})" if change.label else str(change.study)
+                ordered = sorted(touched, key=form.order)
+                key = next(
+                    (k for k in ordered if str(error).startswith(f"arm {k.arm!r}, {k.outcome}")),
+                    ordered[0],
+                )
+                where = lines.get((study, key), "")
+            name = f"{change.label} ({study})" if change.label else str(study)
             raise InvalidInput(f"{where}study {name}, {error}") from None
         state: dict[str, Any] = {}
         agreed: dict[str, Any] = {}
         reopened: dict[str, Any] = {}
-        for key, (value, prov) in sorted(touched.items(), key=lambda kv: form.order(kv[0])):
+        for key, (value, prov) in touched.items():
             old = mine.get(key)
-            row = {
-                "value": value,
-                "form_version": version,
-                "source_kind": prov.kind,
-                "source": prov.source,
-                "entered_at": now,
-            }
             if old is None:
                 inserts.append(
-                    {
-                        **row,
-                        "study_id": change.study,
-                        "member_id": member.id,
-                        "arm": key.arm,
-                        "outcome": key.outcome,
-                        "time_point": key.time_point,
-                        "field": key.field,
-                    }
-                )
-            else:
-                updates.append({**row, "_id": old[0]})
-            state[value_id(change.study, actor, key)] = value_snapshot(
-                value, version, prov.kind, prov.source
-            )
-            counts["changed"] += 1
-            # consensus: reopened by a change, or reached when every extractor agrees
-            held = consensus[change.study].get(key)
-            cid = consensus_id(change.study, key)
-            if held is not None and held[7] is None:
-                if held[1] == value:
-                    continue
-                because = (
-                    f"{actor} changed {key.describe()} from {mine[key][1] if old else 'nothing'} "
-                    f"to {value}"
-                )
-                consensus_updates.append(
-                    {"_id": held[0], "reopened_at": now, "reopened_because": because}
-                )
-                reopened[cid] = consensus_snapshot(
-                    held[1],
-                    held[2],
-                    held[3],
-                    held[4],
-                    held[5],
-                    names.get(held[6], f"#{held[6]}"),
-                    now,
-                    because,
-                )
-                counts["reopened"] += 1
-                continue
-            others = [
-                vals[key][1]
-                for mid, vals in stored[change.study].items()
-                if mid != member.id and key in vals
-            ]
-            if not others or any(o != value for o in others):
-                continue
-            row_c = {
-                "value": value,
-                "form_version": version,
-                "source_kind": prov.kind,
-                "source": prov.source,
-                "how": AGREEMENT,
-                "member_id": member.id,
-                "decided_at": now,
-                "reopened_at": None,
-                "reopened_because": None,
-            }
-            if held is None:
-                consensus_inserts.append(
-                    {
-                        **row_c,
-                        "study_id": change.study,
-                        "arm": key.arm,
-                        "outcome": key.outcome,
-                        "time_point": key.time_point,
-                        "field": key.field,
-                    }
-                )
-            else:
-                consensus_updates.append({**row_c, "_id": held[0]})
-            agreed[cid] = consensus_snapshot(
-                value, version, prov.kind, prov.source, AGREEMENT, actor, None, None
-            )
-            counts["agreed"] += 1
-        events.append(
-            ExtractionValuesChanged(
-                study=change.study,
-                extractor=actor,
-                origin=origin,
-                state={"extraction_value": state},
-            )
-        )
-        for kind, changed in ((AGREEMENT, agreed), (REOPENED, reopened)):
-            if changed:
-                consensus_events.append(
-                    ExtractionConsensusChanged(
-                        study=change.study,
-                        change=kind,
-                        state={"extraction_consensus": changed},
+                    (
+                        study,
+                        me,
+                        key.arm,
+                        key.outcome,
+                        key.time_point,
+                        key.field,
+                        value,
+                        version,
+                        prov.kind,
+                        prov.source,
+                        now,
                     )
                 )
-    table: Any = ExtractionValue.__table__  # type: ignore[attr-defined]
-    if inserts:
-        session.execute(insert(table), inserts)
-    if updates:
-        session.execute(
-            update(table).where(table.c.id == bindparam("_id")),
-            updates,
-            execution_options={"synchronize_session": False},
+            else:
+                updates.append((value, version, prov.kind, prov.source, now, old[0]))
+            state[value_id(study, actor, key)] = value_snapshot(
+                value, version, prov.kind, prov.source
+            )
+            changed_count += 1
+            held = held_by_key.get(key)
+            if held is not None and held[7] is None:  # a consensus in force
+                if held[1] == value:
+                    continue
+                before = old[1] if old is not None else "nothing"
+                because = f"{actor} changed {key.describe()} from {before} to {value}"
+                reopens.append((now, because, held[0]))
+                reopened[consensus_id(study, key)] = consensus_snapshot(
+                    *held[1:6], names.get(held[6], f"#{held[6]}"), now, because
+                )
+                reopened_count += 1
+                continue
+            theirs = [vals[key][1] for vals in others if key in vals]
+            if not theirs or any(v != value for v in theirs):
+                continue
+            decided = (value, version, prov.kind, prov.source, AGREEMENT, me, now, None, None)
+            if held is None:
+                c_inserts.append((study, key.arm, key.outcome, key.time_point, key.field, *decided))
+            else:
+                c_updates.append((*decided, held[0]))
+            agreed[consensus_id(study, key)] = consensus_snapshot(
+                value, version, prov.kind, prov.source, AGREEMENT, actor, None, None
+            )
+            agreed_count += 1
+        events.append(
+            ExtractionValuesChanged(
+                study=study, extractor=actor, origin=origin, state={"extraction_value": state}
+            )
         )
-    _write_consensus(session, consensus_inserts, consensus_updates)
+        for kind, found in ((AGREEMENT, agreed), (REOPENED, reopened)):
+            if found:
+                consensus_events.append(
+                    ExtractionConsensusChanged(
+                        study=study, change=kind, state={"extraction_consensus": found}
+                    )
+                )
+    _many(session, _insert_sql("extraction_value", _VALUE_COLUMNS), inserts)
+    _many(session, _UPDATE_VALUE, updates)
+    _many(session, _insert_sql("extraction_consensus", _CONSENSUS_COLUMNS), c_inserts)
+    _many(session, _UPDATE_CONSENSUS, c_updates)
+    _many(session, _REOPEN_CONSENSUS, reopens)
     audit.log.record_many(session, actor, events + consensus_events)
-    return ImportSummary(
-        counts["changed"],
-        counts["unchanged"],
-        len(events),
-        counts["agreed"],
-        counts["reopened"],
-    )
-
-
-def _write_consensus(
-    session: Session, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]
-) -> None:
-    table: Any = ExtractionConsensus.__table__  # type: ignore[attr-defined]
-    if inserts:
-        session.execute(insert(table), inserts)
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in updates:
-        by_columns[tuple(sorted(row))].append(row)
-    for columns, rows in by_columns.items():
-        params: dict[str, Any] = {c: bindparam(c) for c in columns if c != "_id"}
-        session.execute(
-            update(table).where(table.c.id == bindparam("_id")).values(**params),
-            rows,
-            execution_options={"synchronize_session": False},
-        )
-    session.flush()
+    return ImportSummary(changed_count, unchanged, len(events), agreed_count, reopened_count)
 
 
 def set_value(
@@ -902,34 +889,42 @@ def set_value(
     )
 
 
-def _read_long(path: str) -> tuple[list[dict[str, str]], list[int], str]:
-    """Rows of a long-layout CSV or XLSX file with their line numbers, and its sha256."""
+def _read_long(path: str) -> tuple[list[str], list[list[str]], list[int], str]:
+    """The header, rows (lists of cells) and line numbers of a long-layout CSV or XLSX file,
+    and its sha256. A CSV is UTF-8 (BOM allowed) or UTF-16 with a BOM (``csvfiles``)."""
+    import csv
     import hashlib
+    import io
+
+    from reviewtool.csvfiles import _decode
 
     try:
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the extraction file ({exc.strerror})") from None
-    required = {"study", "arm", "outcome", "time_point", "field", "value"}
+    digest = hashlib.sha256(data).hexdigest()
     if path.lower().endswith((".xlsx", ".xlsm")):
         import pandas as pd
 
         try:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise InvalidInput(f"{path}: not a readable XLSX file ({exc})") from None
-        missing = sorted(required - set(map(str, frame.columns)))
-        if missing:
-            raise InvalidInput(f"{path}:1: missing column {', '.join(missing)}")
-        rows = [
-            {str(k): ("" if v is None else str(v)) for k, v in r.items()}
-            for r in frame.to_dict("records")
-        ]
-        return rows, [i + 2 for i in range(len(rows))], digest
-    from reviewtool.csvfiles import read_rows
-
-    found = read_rows(path, required=required, what="extraction")
-    return list(found), found.lines, digest
+        rows = [["" if v is None else str(v) for v in r] for r in frame.itertuples(index=False)]
+        return [str(c) for c in frame.columns], rows, [i + 2 for i in range(len(rows))], digest
+    reader = csv.reader(io.StringIO(_decode(path, data), newline=""))
+    try:
+        header = next(reader, [])
+        rows, lines = [], []
+        start = reader.line_num + 1
+        for row in reader:
+            if row:
+                rows.append(row)
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}:{reader.line_num}: not a readable CSV row ({exc})") from None
+    return [h.strip() for h in header], rows, lines, digest
 
 
 def _place_column(message: str) -> str:
@@ -956,48 +951,48 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     member = require(session, actor, Action.EXTRACT, doing="import extracted data")
     version, form = current_form(session)
     index = _study_index(session, actor)
-    rows, lines, digest = _read_long(path)
-    name = Path(path).name
+    header, rows, lines, digest = _read_long(path)
+    missing = [c for c in LONG_COLUMNS[:6] if c not in header]
+    if missing:
+        raise InvalidInput(f"{path}:1: missing column {', '.join(missing)}")
+    at = {name: header.index(name) for name in LONG_COLUMNS if name in header}
+    width = len(header)
     by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]] = defaultdict(dict)
     where: dict[tuple[int, ValueKey], str] = {}
-    found_study: dict[str, StudyRef] = {}
+    places: dict[tuple[str, ...], tuple[StudyRef, ValueKey]] = {}
     checked_cache: dict[tuple[ValueKey, str], str] = {}
     prov_cache: dict[tuple[str, str], Provenance] = {}
+    i_study, i_arm, i_outcome, i_time, i_field, i_value = (at[c] for c in LONG_COLUMNS[:6])
+    i_kind, i_source, i_who = (at.get(c) for c in LONG_COLUMNS[6:])
     for row, line in zip(rows, lines, strict=True):
-        at = f"{path}:{line}: "
-
-        def column(name: str, row: dict[str, str] = row) -> str:
-            return (row.get(name) or "").strip()
-
-        try:
-            who = column("extractor")
-            if who and who != actor:
+        if len(row) != width:
+            if len(row) > width:
                 raise InvalidInput(
-                    f"column extractor: {who!r} is not you ({actor}); importing on behalf of "
-                    "another person is not allowed"
+                    f"{path}:{line}: {len(row) - width} more field(s) than the header has"
                 )
-            text = column("study")
-            ref = found_study.get(text)
-            if ref is None:
-                try:
-                    ref = found_study[text] = index.find(text)
-                except (InvalidInput, NotFound) as error:
-                    raise InvalidInput(f"column study: {error}") from None
-            key = ValueKey(column("field"), column("arm"), column("outcome"), column("time_point"))
-            raw = row.get("value") or ""
+            row = row + [""] * (width - len(row))
+        try:
+            if i_who is not None and row[i_who].strip() and row[i_who].strip() != actor:
+                raise InvalidInput(
+                    f"column extractor: {row[i_who].strip()!r} is not you ({actor}); importing "
+                    "on behalf of another person is not allowed"
+                )
+            raw_place = (row[i_study], row[i_arm], row[i_outcome], row[i_time], row[i_field])
+            place = places.get(raw_place)
+            if place is None:
+                place = places[raw_place] = _place(index, form, raw_place)
+            ref, key = place
+            raw = row[i_value]
             checked = checked_cache.get((key, raw))
             if checked is None:
-                try:
-                    form.spec(key)
-                except InvalidInput as error:
-                    raise InvalidInput(
-                        f"column {_place_column(str(error))}: study {ref.label}, {error}"
-                    ) from None
                 try:
                     checked = checked_cache[(key, raw)] = form.check_value(key, raw)
                 except InvalidInput as error:
                     raise InvalidInput(f"column value: study {ref.label}, {error}") from None
-            pk = (column("source_kind") or "reported", column("source"))
+            pk = (
+                (row[i_kind].strip() if i_kind is not None else "") or "reported",
+                row[i_source].strip() if i_source is not None else "",
+            )
             prov = prov_cache.get(pk)
             if prov is None:
                 try:
@@ -1005,14 +1000,15 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
                 except InvalidInput as error:
                     raise InvalidInput(f"column source_kind: {error}") from None
         except InvalidInput as error:
-            raise InvalidInput(at + str(error)) from None
-        if key in by_study[ref.study_id]:
+            raise InvalidInput(f"{path}:{line}: {error}") from None
+        values = by_study[ref.study_id]
+        if key in values:
             raise InvalidInput(
-                f"{at}study {ref.label}, {key.describe()} is given twice (also "
+                f"{path}:{line}: study {ref.label}, {key.describe()} is given twice (also "
                 f"{where[(ref.study_id, key)].rstrip(': ')})"
             )
-        by_study[ref.study_id][key] = (checked, prov)
-        where[(ref.study_id, key)] = at
+        values[key] = (checked, prov)
+        where[(ref.study_id, key)] = f"{path}:{line}: "
     changes = [
         _Change(study, values, index.by_id[study].label)
         for study, values in sorted(by_study.items())
@@ -1024,9 +1020,27 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
         version=version,
         form=form,
         changes=changes,
-        origin=f"import {name} {digest}",
+        origin=f"import {Path(path).name} {digest}",
         lines=where,
     )
+
+
+def _place(index: _Studies, form: Form, raw: tuple[str, ...]) -> tuple[StudyRef, ValueKey]:
+    """The study and the place on the form of a long-layout row (study, arm, outcome, time
+    point, field); InvalidInput naming the column that is wrong."""
+    study, arm, outcome, time_point, field = (c.strip() for c in raw)
+    try:
+        ref = index.find(study)
+    except (InvalidInput, NotFound) as error:
+        raise InvalidInput(f"column study: {error}") from None
+    key = ValueKey(field, arm, outcome, time_point)
+    try:
+        form.spec(key)
+    except InvalidInput as error:
+        raise InvalidInput(
+            f"column {_place_column(str(error))}: study {ref.label}, {error}"
+        ) from None
+    return ref, key
 
 
 # --- consensus -----------------------------------------------------------------------------------
@@ -1110,23 +1124,12 @@ def _decide(
     assert member.id is not None
     held = _consensus(session, [ref.study_id]).get(ref.study_id, {}).get(key)
     now = audit.log.utc_now()
-    row = {
-        "value": value,
-        "form_version": version,
-        "source_kind": prov.kind,
-        "source": prov.source,
-        "how": how,
-        "member_id": member.id,
-        "decided_at": now,
-        "reopened_at": None,
-        "reopened_because": None,
-    }
+    decided = (value, version, prov.kind, prov.source, how, member.id, now, None, None)
     if held is None:
-        fields = {"study_id": ref.study_id, "arm": key.arm, "outcome": key.outcome}
-        fields |= {"time_point": key.time_point, "field": key.field}
-        _write_consensus(session, [{**row, **fields}], [])
+        where = (ref.study_id, key.arm, key.outcome, key.time_point, key.field)
+        _many(session, _insert_sql("extraction_consensus", _CONSENSUS_COLUMNS), [where + decided])
     else:
-        _write_consensus(session, [], [{**row, "_id": held[0]}])
+        _many(session, _UPDATE_CONSENSUS, [(*decided, held[0])])
     snapshot = consensus_snapshot(value, version, prov.kind, prov.source, how, actor, None, None)
     audit.record(
         session,
