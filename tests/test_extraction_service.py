@@ -479,3 +479,55 @@ def test_the_cli_sets_compares_and_exports(db: Path, tmp_path: Path) -> None:
     assert status.stdout == (
         "study,extractor,filled,disagreements,consensus\nSuk 2016,alice,1,0,1\nSuk 2016,bob,1,0,1\n"
     )
+
+
+def test_blinding_is_ended_only_by_extract_unblind_and_once(review: Any) -> None:
+    from reviewtool.review.service import set_setting
+
+    with review.transaction() as s, pytest.raises(InvalidInput, match="extract unblind"):
+        set_setting(s, actor="olga", key="extraction.blind", value="false")
+    with review.transaction() as s, pytest.raises(PermissionDenied):
+        x.unblind(s, actor="alice")
+    with review.transaction() as s:
+        assert x.unblind(s, actor="olga") is True
+    with review.transaction() as s:
+        assert x.unblind(s, actor="olga") is False
+    _set(review, "bob", "country", "China")
+    with review.reading() as s:
+        assert [v.value for v in x.values(s, actor="alice", extractor="bob")] == ["China"]
+    _verified(review)
+
+
+def test_another_s_values_are_refused_while_blind(review: Any) -> None:
+    _set(review, "bob", "country", "China")
+    with review.reading() as s, pytest.raises(PermissionDenied, match="read bob's values"):
+        x.values(s, actor="alice", extractor="bob")
+    with review.reading() as s:
+        assert [v.value for v in x.values(s, actor="carol", extractor="bob")] == ["China"]
+
+
+def test_clearing_a_study_removes_only_the_extractor_s_values(review: Any, db: Path) -> None:
+    _both(review, "country", "Korea")
+    _set(review, "alice", "route", "intravenous")
+    with review.transaction() as s:
+        assert x.clear_values(s, actor="alice", study="Suk 2016") == 2
+    with review.reading() as s:
+        assert x.values(s, actor="alice") == []
+        assert [v.value for v in x.values(s, actor="bob")] == ["Korea"]
+        assert [v.value for v in x.values(s, actor="alice", extractor="consensus")] == ["Korea"]
+    _verified(review)
+
+
+def test_an_edited_value_fails_verify_naming_it(review: Any, db: Path) -> None:
+    _set(review, "alice", "mean", "12.5", **MELD4)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE extraction_value SET value = '99'")
+    conn.commit()
+    conn.close()
+    with review.reading() as s:
+        report = audit.verify(s)
+    assert not report.ok
+    assert report.problems[0].startswith(
+        'extraction_value 1|alice|MSC|meld|4 weeks|mean: current state ["99",1,"reported",""] '
+        "differs from the ledger (event #"
+    )
