@@ -1076,8 +1076,8 @@ def compare(session: Session, *, actor: str, study: str | int | None = None) -> 
     found: list[Disagreement] = []
     for study_id in sorted(stored):
         by_member = stored[study_id]
-        if len(by_member) < 2:
-            continue
+        if len(by_member) < 2 or study_id not in index.by_id:
+            continue  # one extractor, or a study no longer included at full text
         who = sorted(by_member, key=lambda m: names.get(m, ""))
         keys: set[ValueKey] = set()
         for vals in by_member.values():
