@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -703,6 +703,11 @@ _REOPEN_CONSENSUS = (
 )
 
 
+STUDIES_PER_CHUNK = 50
+"""A bulk import reads, checks and writes this many studies at a time (memory stays bounded;
+it is still one transaction, so a refusal in a later chunk leaves nothing written)."""
+
+
 def _write(
     session: Session,
     *,
@@ -712,12 +717,46 @@ def _write(
     form: Form,
     changes: list[_Change],
     origin: str,
-    lines: Mapping[tuple[int, ValueKey], str] | None = None,
+    lines: Mapping[tuple[int, ValueKey], int] | None = None,
+    path: str = "",
 ) -> ImportSummary:
-    """Check the rules across values, write the rows and their events, update consensus.
+    """Check the rules across values, write the rows and their events, update consensus, a
+    chunk of studies at a time (``STUDIES_PER_CHUNK``); the summary of all of it.
 
-    ``lines`` names where each (study, place) came from, for messages (``file:line``).
+    ``lines`` gives the line of ``path`` each (study, place) came from, for messages.
     """
+    total = ImportSummary(0, 0, 0, 0, 0)
+    for start in range(0, len(changes), STUDIES_PER_CHUNK):
+        part = _write_chunk(
+            session,
+            actor=actor,
+            member=member,
+            version=version,
+            form=form,
+            changes=changes[start : start + STUDIES_PER_CHUNK],
+            origin=origin,
+            lines=lines,
+            path=path,
+        )
+        total = ImportSummary(
+            *(a + b for a, b in zip(asdict(total).values(), asdict(part).values(), strict=True))
+        )
+    return total
+
+
+def _write_chunk(
+    session: Session,
+    *,
+    actor: str,
+    member: Member,
+    version: int,
+    form: Form,
+    changes: list[_Change],
+    origin: str,
+    lines: Mapping[tuple[int, ValueKey], int] | None = None,
+    path: str = "",
+) -> ImportSummary:
+    """``_write`` for a few studies."""
     assert member.id is not None
     me = member.id
     now = audit.log.utc_now()
@@ -760,7 +799,7 @@ def _write(
                     (k for k in ordered if str(error).startswith(f"arm {k.arm!r}, {k.outcome}")),
                     ordered[0],
                 )
-                where = lines.get((study, key), "")
+                where = f"{path}:{lines[(study, key)]}: " if (study, key) in lines else ""
             name = f"{change.label} ({study})" if change.label else str(study)
             raise InvalidInput(f"{where}study {name}, {error}") from None
         state: dict[str, Any] = {}
@@ -889,7 +928,7 @@ def set_value(
     )
 
 
-def _read_long(path: str) -> tuple[list[str], list[list[str]], list[int], str]:
+def _read_long(path: str) -> tuple[list[str], Iterator[tuple[list[str], int]], str]:
     """The header, rows (lists of cells) and line numbers of a long-layout CSV or XLSX file,
     and its sha256. A CSV is UTF-8 (BOM allowed) or UTF-16 with a BOM (``csvfiles``)."""
     import csv
@@ -910,21 +949,30 @@ def _read_long(path: str) -> tuple[list[str], list[list[str]], list[int], str]:
             frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise InvalidInput(f"{path}: not a readable XLSX file ({exc})") from None
-        rows = [["" if v is None else str(v) for v in r] for r in frame.itertuples(index=False)]
-        return [str(c) for c in frame.columns], rows, [i + 2 for i in range(len(rows))], digest
+        cells = (
+            (["" if v is None else str(v) for v in r], i + 2)
+            for i, r in enumerate(frame.itertuples(index=False))
+        )
+        return [str(c) for c in frame.columns], cells, digest
     reader = csv.reader(io.StringIO(_decode(path, data), newline=""))
     try:
         header = next(reader, [])
-        rows, lines = [], []
-        start = reader.line_num + 1
-        for row in reader:
-            if row:
-                rows.append(row)
-                lines.append(start)
-            start = reader.line_num + 1
     except csv.Error as exc:
-        raise InvalidInput(f"{path}:{reader.line_num}: not a readable CSV row ({exc})") from None
-    return [h.strip() for h in header], rows, lines, digest
+        raise InvalidInput(f"{path}:1: not a readable CSV header ({exc})") from None
+
+    def rows() -> Iterator[tuple[list[str], int]]:
+        start = reader.line_num + 1
+        try:
+            for row in reader:
+                if row:
+                    yield row, start
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise InvalidInput(
+                f"{path}:{reader.line_num}: not a readable CSV row ({exc})"
+            ) from None
+
+    return [h.strip() for h in header], rows(), digest
 
 
 def _place_column(message: str) -> str:
@@ -951,20 +999,20 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     member = require(session, actor, Action.EXTRACT, doing="import extracted data")
     version, form = current_form(session)
     index = _study_index(session, actor)
-    header, rows, lines, digest = _read_long(path)
+    header, rows, digest = _read_long(path)
     missing = [c for c in LONG_COLUMNS[:6] if c not in header]
     if missing:
         raise InvalidInput(f"{path}:1: missing column {', '.join(missing)}")
     at = {name: header.index(name) for name in LONG_COLUMNS if name in header}
     width = len(header)
     by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]] = defaultdict(dict)
-    where: dict[tuple[int, ValueKey], str] = {}
+    where: dict[tuple[int, ValueKey], int] = {}
     places: dict[tuple[str, ...], tuple[StudyRef, ValueKey]] = {}
     checked_cache: dict[tuple[ValueKey, str], str] = {}
     prov_cache: dict[tuple[str, str], Provenance] = {}
     i_study, i_arm, i_outcome, i_time, i_field, i_value = (at[c] for c in LONG_COLUMNS[:6])
     i_kind, i_source, i_who = (at.get(c) for c in LONG_COLUMNS[6:])
-    for row, line in zip(rows, lines, strict=True):
+    for row, line in rows:
         if len(row) != width:
             if len(row) > width:
                 raise InvalidInput(
@@ -1005,10 +1053,10 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
         if key in values:
             raise InvalidInput(
                 f"{path}:{line}: study {ref.label}, {key.describe()} is given twice (also "
-                f"{where[(ref.study_id, key)].rstrip(': ')})"
+                f"{path}:{where[(ref.study_id, key)]})"
             )
         values[key] = (checked, prov)
-        where[(ref.study_id, key)] = f"{path}:{line}: "
+        where[(ref.study_id, key)] = line
     changes = [
         _Change(study, values, index.by_id[study].label)
         for study, values in sorted(by_study.items())
@@ -1022,6 +1070,7 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
         changes=changes,
         origin=f"import {Path(path).name} {digest}",
         lines=where,
+        path=path,
     )
 
 
@@ -1071,8 +1120,23 @@ def compare(session: Session, *, actor: str, study: str | int | None = None) -> 
     wanted = None if study is None else [index.find(str(study)).study_id]
     _, form = current_form(session)
     names = _names(session)
-    stored = _values(session, wanted)
-    consensus = _consensus(session, wanted)
+    found: list[Disagreement] = []
+    ids = wanted if wanted is not None else sorted(index.by_id)
+    for start in range(0, len(ids), STUDIES_PER_CHUNK):
+        chunk = ids[start : start + STUDIES_PER_CHUNK]
+        found += _compare_chunk(
+            index, form, names, _values(session, chunk), _consensus(session, chunk)
+        )
+    return found
+
+
+def _compare_chunk(
+    index: _Studies,
+    form: Form,
+    names: dict[int, str],
+    stored: dict[int, dict[int, dict[ValueKey, _Stored]]],
+    consensus: dict[int, dict[ValueKey, _Consensus]],
+) -> list[Disagreement]:
     found: list[Disagreement] = []
     for study_id in sorted(stored):
         by_member = stored[study_id]
