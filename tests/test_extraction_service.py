@@ -531,3 +531,15 @@ def test_an_edited_value_fails_verify_naming_it(review: Any, db: Path) -> None:
         'extraction_value 1|alice|MSC|meld|4 weeks|mean: current state ["99",1,"reported",""] '
         "differs from the ledger (event #"
     )
+
+
+def test_emptying_a_cell_removes_the_value_and_reopens_its_consensus(review: Any) -> None:
+    _both(review, "mean", "12.5", **MELD4)
+    with review.transaction() as s:
+        assert x.clear_value(s, actor="bob", study="1", field="mean", **MELD4) is True
+        assert x.clear_value(s, actor="bob", study="1", field="mean", **MELD4) is False
+    with review.reading() as s:
+        (open_,) = x.compare(s, actor="carol")
+        assert open_.values == {"alice": "12.5"}  # bob has no value left in the study
+        assert open_.reopened_because == "bob removed arm 'MSC', meld at '4 weeks': mean (12.5)"
+    _verified(review)

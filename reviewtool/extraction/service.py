@@ -1140,13 +1140,14 @@ def _compare_chunk(
     found: list[Disagreement] = []
     for study_id in sorted(stored):
         by_member = stored[study_id]
-        if len(by_member) < 2 or study_id not in index.by_id:
-            continue  # one extractor, or a study no longer included at full text
+        held = consensus.get(study_id, {})
+        reopened = any(c[7] is not None for c in held.values())
+        if study_id not in index.by_id or (len(by_member) < 2 and not reopened):
+            continue  # a study no longer included, or one extractor and nothing reopened
         who = sorted(by_member, key=lambda m: names.get(m, ""))
         keys: set[ValueKey] = set()
         for vals in by_member.values():
             keys.update(vals)
-        held = consensus.get(study_id, {})
         label = index.label(study_id)
         ranks = _arm_ranks(v for vals in by_member.values() for v in vals.items())
         for key in sorted(keys, key=lambda k: (form.order(k, ranks.get(k.arm, 0)), k)):
@@ -1155,9 +1156,9 @@ def _compare_chunk(
             }
             c = held.get(key)
             if c is not None and c[7] is None:
-                continue
-            if len(set(values.values())) == 1:
-                continue
+                continue  # a consensus in force
+            if (c is None or c[7] is None) and (len(who) < 2 or len(set(values.values())) == 1):
+                continue  # agreed (or one extractor), and no consensus reopened
             found.append(
                 Disagreement(
                     study_id,
@@ -1621,6 +1622,53 @@ def study_sheet(session: Session, *, actor: str, study: str | int) -> StudySheet
     return StudySheet(ref, version, form, arms, mine, agreed, reports)
 
 
+def clear_value(
+    session: Session,
+    *,
+    actor: str,
+    study: str | int,
+    field: str,
+    arm: str = "",
+    outcome: str = "",
+    time_point: str = "",
+) -> bool:
+    """Remove one of ``actor``'s values (a form screen emptying a cell); False when there was
+    none. A consensus in force there is reopened (the extraction changed after consensus)."""
+    member = require(session, actor, Action.EXTRACT, doing="extract data")
+    assert member.id is not None
+    ref = _study_index(session, actor).find(str(study))
+    key = ValueKey(field.strip(), arm.strip(), outcome.strip(), time_point.strip())
+    mine = _values(session, [ref.study_id], member.id).get(ref.study_id, {}).get(member.id, {})
+    old = mine.get(key)
+    if old is None:
+        return False
+    session.execute(delete(ExtractionValue).where(col(ExtractionValue.id) == old[0]))
+    events: list[Any] = [
+        ExtractionValuesChanged(
+            study=ref.study_id,
+            extractor=actor,
+            origin="clear",
+            state={"extraction_value": {value_id(ref.study_id, actor, key): None}},
+        )
+    ]
+    held = _consensus(session, [ref.study_id]).get(ref.study_id, {}).get(key)
+    if held is not None and held[7] is None:
+        now = audit.log.utc_now()
+        because = f"{actor} removed {key.describe()} ({old[1]})"
+        _many(session, _REOPEN_CONSENSUS, [(now, because, held[0])])
+        names = _names(session)
+        snapshot = consensus_snapshot(*held[1:6], names.get(held[6], f"#{held[6]}"), now, because)
+        events.append(
+            ExtractionConsensusChanged(
+                study=ref.study_id,
+                change=REOPENED,
+                state={"extraction_consensus": {consensus_id(ref.study_id, key): snapshot}},
+            )
+        )
+    audit.log.record_many(session, actor, events)
+    return True
+
+
 def clear_values(session: Session, *, actor: str, study: str | int) -> int:
     """Remove all of ``actor``'s values of one study (to start it again); returns how many.
     Consensus values stay (they are the extractors' joint record, reopened by new values)."""
@@ -1663,6 +1711,7 @@ __all__ = [
     "add_form",
     "agree",
     "analysis_rows",
+    "clear_value",
     "clear_values",
     "compare",
     "cross_check",
