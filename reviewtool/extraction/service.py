@@ -42,9 +42,12 @@ from reviewtool.domain import Action, Role
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
 from reviewtool.extraction.forms import (
     RANDOMISED,
+    SEPARATOR,
     SOURCE_KINDS,
+    FieldSpec,
     Form,
     ValueKey,
+    check_field,
     consensus_id,
     parse_form,
     value_id,
@@ -129,7 +132,7 @@ class Provenance:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ValueView:
     """One value: whose (``extractor``; "" for a consensus value), where, what, under which form
     version and from where (``source_kind``, ``source``)."""
@@ -156,7 +159,7 @@ class ValueView:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConsensusView:
     """A consensus value: ``how`` (agreement | adjudicator), ``by`` whom, ``open`` when reopened
     (``reopened_because`` says which change reopened it)."""
@@ -190,7 +193,7 @@ class ConsensusView:
         return {**asdict(self), "open": self.open}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Disagreement:
     """One place of a study's form where the extractors differ (None: not entered by them).
 
@@ -212,7 +215,7 @@ class Disagreement:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusRow:
     """Per study and extractor: values entered; per study: disagreements open (None while hidden
     from the viewer by blinding) and consensus values in force."""
@@ -248,7 +251,7 @@ class Table:
     rows: list[dict[str, Any]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AnalysisRow:
     """One consensus cell for analysis: a study's arm's outcome at a time point.
 
@@ -1007,8 +1010,8 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     width = len(header)
     by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]] = defaultdict(dict)
     where: dict[tuple[int, ValueKey], int] = {}
-    places: dict[tuple[str, ...], tuple[StudyRef, ValueKey]] = {}
-    checked_cache: dict[tuple[ValueKey, str], str] = {}
+    found_study: dict[str, StudyRef] = {}
+    specs: dict[tuple[bool, str, str, str], FieldSpec] = {}
     prov_cache: dict[tuple[str, str], Provenance] = {}
     i_study, i_arm, i_outcome, i_time, i_field, i_value = (at[c] for c in LONG_COLUMNS[:6])
     i_kind, i_source, i_who = (at.get(c) for c in LONG_COLUMNS[6:])
@@ -1025,18 +1028,35 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
                     f"column extractor: {row[i_who].strip()!r} is not you ({actor}); importing "
                     "on behalf of another person is not allowed"
                 )
-            raw_place = (row[i_study], row[i_arm], row[i_outcome], row[i_time], row[i_field])
-            place = places.get(raw_place)
-            if place is None:
-                place = places[raw_place] = _place(index, form, raw_place)
-            ref, key = place
-            raw = row[i_value]
-            checked = checked_cache.get((key, raw))
-            if checked is None:
+            ref = found_study.get(row[i_study])
+            if ref is None:
                 try:
-                    checked = checked_cache[(key, raw)] = form.check_value(key, raw)
+                    ref = found_study[row[i_study]] = index.find(row[i_study])
+                except (InvalidInput, NotFound) as error:
+                    raise InvalidInput(f"column study: {error}") from None
+            key = ValueKey(
+                row[i_field].strip(),
+                row[i_arm].strip(),
+                row[i_outcome].strip(),
+                row[i_time].strip(),
+            )
+            shape = (bool(key.arm), key.outcome, key.time_point, key.field)
+            spec = specs.get(shape)
+            if spec is None:
+                try:
+                    spec = specs[shape] = form.spec(key)
                 except InvalidInput as error:
-                    raise InvalidInput(f"column value: study {ref.label}, {error}") from None
+                    message = f"{_place_column(str(error))}: study {ref.label}, {error}"
+                    raise InvalidInput(f"column {message}") from None
+            try:
+                if SEPARATOR in key.arm:
+                    form.check_value(key, row[i_value])  # raises, naming the arm
+                checked = check_field(spec, row[i_value])
+            except InvalidInput as error:
+                message = str(error)
+                if not message.startswith(key.describe()):
+                    message = f"{key.describe()}: {message}"
+                raise InvalidInput(f"column value: study {ref.label}, {message}") from None
             pk = (
                 (row[i_kind].strip() if i_kind is not None else "") or "reported",
                 row[i_source].strip() if i_source is not None else "",
@@ -1072,24 +1092,6 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
         lines=where,
         path=path,
     )
-
-
-def _place(index: _Studies, form: Form, raw: tuple[str, ...]) -> tuple[StudyRef, ValueKey]:
-    """The study and the place on the form of a long-layout row (study, arm, outcome, time
-    point, field); InvalidInput naming the column that is wrong."""
-    study, arm, outcome, time_point, field = (c.strip() for c in raw)
-    try:
-        ref = index.find(study)
-    except (InvalidInput, NotFound) as error:
-        raise InvalidInput(f"column study: {error}") from None
-    key = ValueKey(field, arm, outcome, time_point)
-    try:
-        form.spec(key)
-    except InvalidInput as error:
-        raise InvalidInput(
-            f"column {_place_column(str(error))}: study {ref.label}, {error}"
-        ) from None
-    return ref, key
 
 
 # --- consensus -----------------------------------------------------------------------------------
