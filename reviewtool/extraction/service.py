@@ -493,6 +493,17 @@ def _names(session: Session) -> dict[int, str]:
     return {i: n for i, n in session.exec(select(Member.id, Member.name)).all() if i is not None}
 
 
+def _pool() -> Any:
+    """One string object per distinct text (places and sources repeat over hundreds of
+    thousands of rows): returns ``pool(text) -> the shared text``."""
+    shared: dict[str, str] = {}
+
+    def pool(text: str) -> str:
+        return shared.setdefault(text, text)
+
+    return pool
+
+
 def _values(
     session: Session, study_ids: Iterable[int] | None = None, member_id: int | None = None
 ) -> dict[int, dict[int, dict[ValueKey, _Stored]]]:
@@ -515,6 +526,7 @@ def _values(
     if member_id is not None:
         query = query.where(v.member_id == member_id)
     found: dict[int, dict[int, dict[ValueKey, _Stored]]] = defaultdict(lambda: defaultdict(dict))
+    pool = _pool()
     ids = None if study_ids is None else sorted(set(study_ids))
     parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
     for part in parts:
@@ -522,13 +534,8 @@ def _values(
         for rid, study, member, arm, outcome, time, name, value, version, kind, source in stream(
             session, chunk
         ):
-            found[study][member][ValueKey(name, arm, outcome, time)] = (
-                rid,
-                value,
-                version,
-                kind,
-                source,
-            )
+            place = ValueKey(pool(name), pool(arm), pool(outcome), pool(time))
+            found[study][member][place] = (rid, value, version, pool(kind), pool(source))
     return found
 
 
@@ -558,13 +565,16 @@ def _consensus(
     ]
     query = select(*columns)
     found: dict[int, dict[ValueKey, _Consensus]] = defaultdict(dict)
+    pool = _pool()
     ids = None if study_ids is None else sorted(set(study_ids))
     parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
     for part in parts:
         chunk = query if part is None else query.where(col(c.study_id).in_(part))
-        for row in stream(session, chunk):
-            rid, study, arm, outcome, time, name, *rest = row
-            found[study][ValueKey(name, arm, outcome, time)] = (rid, *rest)
+        for rid, study, arm, outcome, time, name, value, version, kind, source, *rest in stream(
+            session, chunk
+        ):
+            place = ValueKey(pool(name), pool(arm), pool(outcome), pool(time))
+            found[study][place] = (rid, value, version, pool(kind), pool(source), *rest)
     return found
 
 
@@ -1387,8 +1397,14 @@ def values(
     wanted = None if study is None else [index.find(str(study)).study_id]
     _, form = current_form(session)
     found: list[ValueView] = []
+    ids_wanted = wanted if wanted is not None else sorted(index.by_id)
+    chunks = [
+        ids_wanted[i : i + STUDIES_PER_CHUNK] for i in range(0, len(ids_wanted), STUDIES_PER_CHUNK)
+    ]
     if who == "consensus":
-        for study_id, held in sorted(_consensus(session, wanted).items()):
+        for study_id, held in (
+            item for chunk in chunks for item in sorted(_consensus(session, chunk).items())
+        ):
             if study_id not in index.by_id:
                 continue
             ranks = _arm_ranks(held.items())
@@ -1401,7 +1417,9 @@ def values(
     ids = {n: i for i, n in _names(session).items()}
     if who not in ids:
         raise NotFound(f"{who!r} is not a member of this review")
-    for study_id, by_member in sorted(_values(session, wanted, ids[who]).items()):
+    for study_id, by_member in (
+        item for chunk in chunks for item in sorted(_values(session, chunk, ids[who]).items())
+    ):
         if study_id not in index.by_id:
             continue
         mine = by_member.get(ids[who], {})
