@@ -30,7 +30,7 @@ runner = CliRunner()
 NO_REVIEW = {"analyze file", "analyze check"}
 # Path parameters that name something the command writes, not a file it reads.
 OUTPUTS = {("analyze file", "forest"), ("analyze file", "funnel"), ("analyze run", "out")}
-OUTPUTS |= {("analyze export", "out")}
+OUTPUTS |= {("analyze export", "out"), ("extract export", "out")}
 # The terminal screens, and what the owner alice may open (she is no adjudicator).
 SCREENS = {"screen", "adjudicate", "dedup review"}
 ALICE_MAY_OPEN = {"screen", "dedup review"}

@@ -543,3 +543,19 @@ def test_emptying_a_cell_removes_the_value_and_reopens_its_consensus(review: Any
         assert open_.values == {"alice": "12.5"}  # bob has no value left in the study
         assert open_.reopened_because == "bob removed arm 'MSC', meld at '4 weeks': mean (12.5)"
     _verified(review)
+
+
+@pytest.mark.parametrize("output", ["csv", "json"])
+def test_every_extract_read_prints_the_format_asked(review: Any, db: Path, output: str) -> None:
+    import json
+
+    _set(review, "alice", "country", "Korea")
+    _set(review, "bob", "country", "China")
+    for command in (["status"], ["values"], ["compare"], ["form", "show"]):
+        result = _cli(db, "carol", "extract", *command, "--format", output)
+        assert result.exit_code == 0, (command, result.output)
+        if output == "json":
+            json.loads(result.stdout)
+            continue
+        rows = list(csv.reader(io.StringIO(result.stdout)))
+        assert rows and len({len(r) for r in rows}) == 1 and len(rows[0]) >= 2, (command, rows)
