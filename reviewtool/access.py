@@ -19,7 +19,7 @@ from reviewtool.audit import EventView
 from reviewtool.audit.events import AccessRefused
 from reviewtool.domain import PERMISSIONS, Action, Role
 from reviewtool.errors import PermissionDenied, StageOrderError, UnknownMember
-from reviewtool.storage.models import Member, MemberRole
+from reviewtool.storage.models import ExtractionForm, Member, MemberRole
 
 
 def roles_of(session: Session, member: Member) -> set[Role]:
@@ -89,6 +89,8 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
 
 SCREENING_STAGE_NAMES = ("tiab", "fulltext")
 """The screening stages blinding applies to (``domain.SCREENING_STAGES`` by value)."""
+EXTRACTION = "extraction"
+"""Extraction is blind like a screening stage (``Sight.blind`` holds it while it is blind)."""
 
 FULLTEXT_CLOSED = (
     "full-text screening opens to reviewers once an owner ends blinding at title/abstract "
@@ -100,9 +102,17 @@ FULLTEXT_CLOSED = (
 
 def stage_blind(session: Session, stage: str) -> bool:
     """True while ``stage`` is blind: the review is blind (``screening.blind``) and no owner has
-    ended blinding there (``screening.blind_<stage>``, set by ``screen unblind``)."""
+    ended blinding there (``screening.blind_<stage>``, set by ``screen unblind``).
+
+    Extraction (``EXTRACTION``) is blind once a form exists while ``extraction.blind`` holds (an
+    owner ends it with ``extract unblind``): each extractor sees their own values and the
+    consensus values, never another's values."""
     from reviewtool.storage.queries import setting
 
+    if stage == EXTRACTION:
+        return bool(setting(session, "extraction.blind")) and (
+            session.exec(select(ExtractionForm.version).limit(1)).first() is not None
+        )
     return bool(setting(session, "screening.blind")) and bool(
         setting(session, f"screening.blind_{stage}")
     )
@@ -161,7 +171,7 @@ def sight(session: Session, person: str) -> Sight:
     seen = Sight(person, member, roles, frozenset())
     if seen.privileged:
         return seen
-    blind = {s for s in SCREENING_STAGE_NAMES if stage_blind(session, s)}
+    blind = {s for s in (*SCREENING_STAGE_NAMES, EXTRACTION) if stage_blind(session, s)}
     if "fulltext" not in blind and rob_blind(session):
         # Risk of bias follows full text: blind to reviewers until an owner runs `rob unblind`.
         blind.add(ROB_STAGE)
@@ -207,6 +217,12 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
             # Another assessor's judgements are their open work while risk of bias is blind.
             if not seen.sees_others(ROB_STAGE):
                 continue
+        elif (
+            event.action == "extraction-values"
+            and event.actor != viewer.name
+            and not seen.sees_others(EXTRACTION)
+        ):
+            continue  # another extractor's values, while extraction is blind to the viewer
         elif event.actor != viewer.name and (
             # Another's labels can say how they lean ("exclude?"): private while any screening
             # stage is blind to the viewer (screening.labels), left out like their votes.
@@ -243,6 +259,9 @@ def sees_entity(seen: Sight, kind: str, entity_id: str) -> bool:
         return seen.stage_open("fulltext")
     if kind == "rob_judgement":  # tool|study|result|domain|group|assessor (rob/ledger.py)
         return seen.sees_others(ROB_STAGE) or entity_id.endswith(f"|{seen.name}")
+    if kind == "extraction_value":  # ``study|member|arm|outcome|time point|field``
+        values = entity_id.split("|")
+        return seen.sees_others(EXTRACTION) or (len(values) > 1 and values[1] == seen.name)
     return True
 
 

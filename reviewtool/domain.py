@@ -181,6 +181,13 @@ SETTINGS: dict[str, Setting] = {
             "Full text still blind; an owner ends it with `screen unblind --stage fulltext`.",
         ),
         Setting(
+            "extraction.blind",
+            bool,
+            True,
+            "Hide extractors' values from each other until consensus; an owner ends it with "
+            "`extract unblind`.",
+        ),
+        Setting(
             "screening.exclusion_reasons_tiab",
             list,
             list(TIAB_EXCLUSION_REASONS),

@@ -9,6 +9,7 @@ every column in turn. Only functions that exist in both versions are called.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 RIS = """TY  - JOUR
 ID  - A1
@@ -202,4 +203,53 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
             rob.set_judgement(s, actor="bob", study="1", domain="A", judgement="Unclear")
     with review.transaction() as s:
         run_analysis(s, actor="alice", data_path=outcomes, name="main")
+    try:  # extraction came with schema 0011
+        from reviewtool.extraction import service as extraction
+    except ImportError:
+        pass
+    else:
+        _extract(review, extraction)
     review.close()
+
+
+EXTRACTION_FORM = """\
+[form]
+name = "Ledger fixture form"
+[[field]]
+key = "country"
+type = "text"
+[arms]
+fields = [{key = "n_randomised", type = "integer", min = 1}]
+[[outcome]]
+key = "meld"
+kind = "continuous"
+time_points = ["4 weeks", "12 weeks"]
+"""
+
+
+def _extract(review: object, extraction: object) -> None:
+    """A form, two extractors' values (study 1), consensus by agreement and by the
+    adjudicator, and one consensus reopened by a change."""
+    x: Any = extraction
+    r: Any = review
+    at = {"arm": "MSC", "outcome": "meld", "time_point": "4 weeks"}
+    with r.transaction() as s:
+        x.add_form(s, actor="alice", text=EXTRACTION_FORM, file_name="form.toml")
+    with r.transaction() as s:
+        for who, country, mean in (("alice", "Korea", "12.5"), ("bob", "Korea", "13")):
+            x.set_value(s, actor=who, study="1", field="country", value=country, source="p. 2")
+            x.set_value(s, actor=who, study="1", field="mean", value=mean, **at)
+            x.set_value(s, actor=who, study="1", field="n_randomised", value="20", arm="MSC")
+            x.set_value(
+                s,
+                actor=who,
+                study="1",
+                field="sd",
+                value="2.5",
+                source_kind="converted",
+                source="SE 0.56 × √20",
+                **at,
+            )
+    with r.transaction() as s:
+        x.resolve(s, actor="carol", study="1", field="mean", value="12.5", source="Table 2", **at)
+        x.set_value(s, actor="bob", study="1", field="n_randomised", value="21", arm="MSC")

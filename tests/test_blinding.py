@@ -71,6 +71,12 @@ WRITERS: dict[tuple[str, ...], str] = {
     ("rob", "agree"): "owners and adjudicators; writes consensus",
     ("rob", "resolve"): "owners and adjudicators; writes consensus",
     ("rob", "unblind"): "owners only; ends risk-of-bias blinding",
+    ("extract", "form", "add"): "owners only; adds a form version",
+    ("extract", "set"): "sets the caller's own value (prints it back)",
+    ("extract", "import"): "imports the caller's own values",
+    ("extract", "agree"): "records a consensus value",
+    ("extract", "resolve"): "adjudicators only; records a consensus value",
+    ("extract", "unblind"): "owners only; ends blinding of extraction",
 }
 # Full-screen entry points: compared below with textual's pilot, not through CliRunner.
 INTERACTIVE: dict[tuple[str, ...], str] = {

@@ -34,6 +34,7 @@ OUTPUTS |= {("analyze export", "out"), ("backup", "out"), ("audit anchor", "out"
 OUTPUTS |= {("export references", "out"), ("export reports", "out"), ("export audit", "out")}
 OUTPUTS |= {("report prisma", "out")}
 OUTPUTS |= {("rob export", "out"), ("rob plot", "out")}
+OUTPUTS |= {("extract export", "out")}
 # The terminal screens, and what the owner alice may open (she is no adjudicator).
 SCREENS = {"screen", "adjudicate", "dedup review"}
 ALICE_MAY_OPEN = {"screen", "dedup review"}

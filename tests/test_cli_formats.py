@@ -143,6 +143,9 @@ def test_every_format_option_prints_the_format_asked(db: str, tmp_path: Path, ou
     # import and analyze take input files: below; study show needs a study included at full text
     # (tests/test_references.py::test_cli_records_show_study_commands_and_prisma).
     special = {"import", "analyze file", "analyze check", "study show"}
+    # extract reads need a form and studies: tests/test_extraction_service.py::
+    # test_every_extract_read_prints_the_format_asked
+    special |= {"extract status", "extract values", "extract compare", "extract form show"}
     assert set(commands) - special == set(EXTRA_ARGS), "add the new command to EXTRA_ARGS"
     for command in commands:
         if command in special:

@@ -488,6 +488,71 @@ class RobConsensusChanged(Event):
         return f"{self.tool}|{self.study}|{self.result}"
 
 
+@dataclass(frozen=True)
+class ExtractionFormAdded(Event):
+    """A version of the extraction form was added (``extract form add``).
+
+    :ivar version: the new version's number (1, 2, ...).
+    :ivar file_name: the TOML file it was read from, as given.
+    :ivar after: ``{"name": form name, "sha256": of its TOML text}``.
+    """
+
+    name: ClassVar[str] = "extraction-form"
+    entity_type: ClassVar[str] = "extraction_form"
+    version: int
+    file_name: str | None
+    after: Snapshot
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.version)
+
+
+@dataclass(frozen=True)
+class ExtractionValuesChanged(Event):
+    """One extractor set values of one study (``extract set``: one value; ``extract import``: one
+    event per study of the file).
+
+    :ivar study: the study's id.
+    :ivar extractor: the member whose values these are (always the actor).
+    :ivar origin: ``set``, or ``import <file name> <sha256>``.
+    :ivar state: ``{"extraction_value": {value id: snapshot or None}}`` (value ids:
+        ``extraction.forms.value_id``; snapshots: value, form version, source kind, source).
+    """
+
+    name: ClassVar[str] = "extraction-values"
+    entity_type: ClassVar[str] = "extraction_study"
+    study: int
+    extractor: str
+    origin: str
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.study}|{self.extractor}"
+
+
+@dataclass(frozen=True)
+class ExtractionConsensusChanged(Event):
+    """Consensus values of one study were recorded or reopened.
+
+    :ivar study: the study's id.
+    :ivar change: ``agreement`` (identical values, or the extractors agreed on one),
+        ``adjudicator`` (an adjudicator's value) or ``reopened`` (an extractor changed a value).
+    :ivar state: ``{"extraction_consensus": {consensus id: snapshot}}``.
+    """
+
+    name: ClassVar[str] = "extraction-consensus"
+    entity_type: ClassVar[str] = "extraction_consensus_study"
+    study: int
+    change: str
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.study)
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -512,5 +577,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReferencesRemoved,
         RobAssessed,
         RobConsensusChanged,
+        ExtractionFormAdded,
+        ExtractionValuesChanged,
+        ExtractionConsensusChanged,
     )
 }

@@ -143,6 +143,7 @@ def _register() -> None:
         backup,
         dedup,
         export,
+        extract,
         import_,
         init,
         member,
@@ -170,6 +171,7 @@ def _register() -> None:
     prescreen.register(screen.app)
     app.add_typer(report.app, name="report")
     rob.register(app)
+    app.add_typer(extract.app, name="extract")
 
 
 _register()

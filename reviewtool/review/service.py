@@ -272,6 +272,11 @@ def set_setting(session: Session, *, actor: str, key: str, value: str) -> object
             f"{key} is ended with `reviewtool screen unblind --stage {stage}` (owners; it is "
             "recorded, and blinding is not turned back on)"
         )
+    if key == "extraction.blind":
+        raise InvalidInput(
+            "extraction.blind is ended with `reviewtool extract unblind` (owners; it is "
+            "recorded, and blinding is not turned back on)"
+        )
     if key == "screening.blind" and parsed is True and setting(session, key) is False:
         voted = session.exec(select(ScreeningDecision.id).limit(1)).first()
         if voted is not None:

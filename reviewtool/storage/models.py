@@ -498,3 +498,76 @@ class RobConsensus(SQLModel, table=True):
     reopened_because: str | None = Field(default=None, sa_type=Text)
     decided_by: str
     decided_at: str
+
+
+class ExtractionForm(SQLModel, table=True):
+    """One version of the review's extraction form: its TOML text as added, and its sha256.
+
+    Versions are numbered 1, 2, ... in the order added; the newest is the form in use, and every
+    value remembers the version it was entered under (``extraction.forms`` parses the text).
+    """
+
+    __tablename__ = "extraction_form"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    name: str
+    toml: str = Field(sa_type=Text)
+    sha256: str
+    added_by: str
+    added_at: str
+
+
+class ExtractionValue(SQLModel, table=True):
+    """One extractor's value for one place of a study's form: a study field (``arm``,
+    ``outcome``, ``time_point`` empty), an arm field, or an outcome's statistic at a time point.
+
+    ``value`` is the checked, normalised text (``extraction.forms.check_field``); ``source_kind``
+    is reported, converted or digitised and ``source`` says where from ("report 12, Table 2").
+    A changed value is written over the row; the ledger keeps every earlier one.
+    """
+
+    __tablename__ = "extraction_value"
+    __table_args__ = (
+        UniqueConstraint("study_id", "member_id", "arm", "outcome", "time_point", "field"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(index=True)
+    member_id: int = Field(foreign_key="member.id")
+    arm: str = ""
+    outcome: str = ""
+    time_point: str = ""
+    field: str
+    value: str = Field(sa_type=Text)
+    form_version: int = Field(foreign_key="extraction_form.version")
+    source_kind: str = "reported"
+    source: str = Field(default="", sa_type=Text)
+    entered_at: str
+
+
+class ExtractionConsensus(SQLModel, table=True):
+    """The agreed value of one place of a study's form: what analysis uses.
+
+    ``how`` is ``agreement`` (the extractors' values were identical, or they agreed on one of
+    them) or ``adjudicator``. When an extractor changes a value after consensus, the consensus is
+    reopened (``reopened_at``, ``reopened_because``) until it is agreed or resolved again.
+    """
+
+    __tablename__ = "extraction_consensus"
+    __table_args__ = (UniqueConstraint("study_id", "arm", "outcome", "time_point", "field"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(index=True)
+    arm: str = ""
+    outcome: str = ""
+    time_point: str = ""
+    field: str
+    value: str = Field(sa_type=Text)
+    form_version: int = Field(foreign_key="extraction_form.version")
+    source_kind: str = "reported"
+    source: str = Field(default="", sa_type=Text)
+    how: str
+    member_id: int = Field(foreign_key="member.id")
+    decided_at: str
+    reopened_at: str | None = None
+    reopened_because: str | None = Field(default=None, sa_type=Text)

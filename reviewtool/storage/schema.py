@@ -32,6 +32,7 @@ REVISIONS: tuple[str, ...] = (
     "0008",
     "0009",
     "0010",
+    "0011",
     "0012",
 )
 HEAD = REVISIONS[-1]

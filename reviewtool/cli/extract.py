@@ -1,0 +1,404 @@
+"""``reviewtool extract``: data extraction on a versioned form, by two extractors, to consensus.
+
+Every command calls one function of ``reviewtool.extraction.service`` and prints what it returns.
+STUDY is a study id or its label "<first author surname> <year>" ("Suk 2016").
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from reviewtool.cli._common import (
+    ActorOption,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    actor_name,
+    console,
+    existing_file,
+    group_options,
+    reading,
+    write_csv,
+    writing,
+)
+from reviewtool.errors import InvalidInput
+
+app = typer.Typer(
+    help="Data extraction: a versioned form (TOML), values with provenance from two blind "
+    'extractors, consensus. STUDY is a study id or its label ("Suk 2016").',
+    no_args_is_help=True,
+)
+app.callback()(group_options)
+form_app = typer.Typer(
+    help="The extraction form (a TOML file; docs/extraction.md).", no_args_is_help=True
+)
+form_app.callback()(group_options)
+app.add_typer(form_app, name="form")
+
+ArmOption = typer.Option("", "--arm", help="The arm (arm fields and outcome values).")
+OutcomeOption = typer.Option("", "--outcome", help="The outcome's key (outcome values).")
+TimeOption = typer.Option("", "--time", help="The time point (outcome values).")
+SourceKindOption = typer.Option(
+    "reported", "--source-kind", help="reported, converted or digitised."
+)
+SourceOption = typer.Option(
+    None, "--source", help='Where it came from: "report 12, Table 2", a formula, a figure.'
+)
+
+
+class ExportFormat(StrEnum):
+    """File formats of ``extract export``."""
+
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], output: OutputFormat) -> None:
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if output is OutputFormat.CSV:
+        write_csv(rows, columns)
+        return
+    from rich.table import Table
+
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console().print(table)
+
+
+@form_app.command("add")
+def form_add(
+    path: Path = typer.Argument(..., help="The form: a TOML file.", callback=existing_file),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Add the extraction form, or a changed version of it (owners only). A version that would
+    orphan entered values is refused, listing the fields.
+
+    Example: reviewtool extract form add form.toml --as olga
+    """
+    from reviewtool.extraction.service import add_form
+
+    text = path.read_text(encoding="utf-8")
+    with writing(db) as session:
+        view = add_form(session, actor=actor_name(actor), text=text, file_name=path.name)
+    console().print(
+        f"Form {view.name!r} version {view.version} added."
+        if view.added
+        else f"Form unchanged: still version {view.version}.",
+        highlight=False,
+    )
+
+
+@form_app.command("show")
+def form_show(
+    version: int | None = typer.Option(None, "--version", help="A version (default: newest)."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Show the form (its TOML text), and every version in the form's history.
+
+    Example: reviewtool extract form show --version 1
+    """
+    from reviewtool.extraction.service import form_versions, show_form
+
+    name = actor_name(actor)
+    with reading(db, actor) as session:
+        view = show_form(session, actor=name, version=version)
+        history = form_versions(session, actor=name)
+    rows = [{k: v for k, v in h.to_dict().items() if k not in ("text", "added")} for h in history]
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps({**view.to_dict(), "versions": rows}, indent=2, ensure_ascii=False))
+        return
+    if output is OutputFormat.CSV:
+        write_csv(rows, ["version", "name", "sha256", "added_by", "added_at"])
+        return
+    console().print(
+        f"Form {view.name!r}, version {view.version} of {len(history)} "
+        f"(sha256 {view.sha256[:12]}, added by {view.added_by} at {view.added_at})",
+        highlight=False,
+    )
+    typer.echo(view.text, nl=not view.text.endswith("\n"))
+
+
+@app.command("set")
+def set_(
+    study: str = typer.Argument(..., help='Study id or label ("Suk 2016").'),
+    field: str = typer.Argument(..., help="A study or arm field key, or mean/sd/n/events/total."),
+    value: str = typer.Argument(..., help="The value."),
+    arm: str = ArmOption,
+    outcome: str = OutcomeOption,
+    time: str = TimeOption,
+    source_kind: str = SourceKindOption,
+    source: str | None = SourceOption,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Set one of your values for a study, with where it came from.
+
+    Example: reviewtool extract set "Suk 2016" mean 12.5 --arm MSC --outcome meld --time "4 weeks" --source "report 3, Table 2" --as alice
+    """
+    from reviewtool.extraction.service import set_value
+
+    with writing(db) as session:
+        view = set_value(
+            session,
+            actor=actor_name(actor),
+            study=study,
+            field=field,
+            value=value,
+            arm=arm,
+            outcome=outcome,
+            time_point=time,
+            source_kind=source_kind,
+            source=source,
+        )
+    console().print(
+        f"{view.study}: {view.key.describe()} = {view.value} ({view.source_kind}"
+        f"{', ' + view.source if view.source else ''}; form version {view.form_version}).",
+        highlight=False,
+    )
+
+
+@app.command("import")
+def import_(
+    path: Path = typer.Argument(
+        ..., help="Long layout CSV or XLSX (docs/extraction.md).", callback=existing_file
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Import your values from a long-layout CSV or XLSX file, all or nothing.
+
+    Example: reviewtool extract import alice_values.csv --as alice
+    """
+    from reviewtool.extraction.service import import_values
+
+    with writing(db) as session:
+        summary = import_values(session, actor=actor_name(actor), path=str(path))
+    console().print(
+        f"{summary.changed} value(s) written in {summary.studies} stud"
+        f"{'y' if summary.studies == 1 else 'ies'} ({summary.unchanged} unchanged); "
+        f"consensus reached on {summary.consensus}, reopened on {summary.reopened}.",
+        highlight=False,
+    )
+
+
+@app.command("values")
+def values_(
+    study: str | None = typer.Argument(None, help="One study (default: all)."),
+    extractor: str | None = typer.Option(
+        None, "--extractor", help='Whose values: a member, or "consensus" (default: your own).'
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List values: your own, another extractor's (once not blind), or the consensus values.
+
+    Example: reviewtool extract values "Suk 2016" --extractor consensus
+    """
+    from reviewtool.extraction.service import LONG_COLUMNS, values
+
+    with reading(db, actor) as session:
+        found = values(session, actor=actor_name(actor), extractor=extractor, study=study)
+    rows = [{**v.to_dict(), "study": v.study} for v in found]
+    _table(rows, [*LONG_COLUMNS[:-1], "form_version"], output)
+
+
+@app.command("compare")
+def compare_(
+    study: str | None = typer.Argument(None, help="One study (default: all)."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List every disagreement between the extractors, field by field (not while blind).
+
+    Example: reviewtool extract compare "Suk 2016" --as carol
+    """
+    from reviewtool.extraction.service import compare
+
+    with reading(db, actor) as session:
+        found = compare(session, actor=actor_name(actor), study=study)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps([d.to_dict() for d in found], indent=2, ensure_ascii=False))
+        return
+    rows = [
+        {
+            **{k: v for k, v in d.to_dict().items() if k != "values"},
+            "values": "; ".join(f"{who}: {'—' if v is None else v}" for who, v in d.values.items()),
+        }
+        for d in found
+    ]
+    columns = ["study", "arm", "outcome", "time_point", "field", "values", "reopened_because"]
+    _table(rows, columns, output)
+    if output is OutputFormat.TABLE:
+        console().print(f"{len(found)} disagreement(s).", highlight=False)
+
+
+@app.command("agree")
+def agree_(
+    study: str = typer.Argument(..., help="Study id or label."),
+    field: str = typer.Argument(..., help="The field (or mean/sd/n/events/total)."),
+    take: str = typer.Option(..., "--take", help="The extractor whose value was agreed on."),
+    arm: str = ArmOption,
+    outcome: str = OutcomeOption,
+    time: str = TimeOption,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record consensus by agreement on one extractor's value (identical values agree at once).
+
+    Example: reviewtool extract agree "Suk 2016" country --take alice --as bob
+    """
+    from reviewtool.extraction.service import agree
+
+    with writing(db) as session:
+        view = agree(
+            session,
+            actor=actor_name(actor),
+            study=study,
+            field=field,
+            take=take,
+            arm=arm,
+            outcome=outcome,
+            time_point=time,
+        )
+    console().print(
+        f"{view.study}: {view.key.describe()} = {view.value} by agreement.", highlight=False
+    )
+
+
+@app.command("resolve")
+def resolve_(
+    study: str = typer.Argument(..., help="Study id or label."),
+    field: str = typer.Argument(..., help="The field (or mean/sd/n/events/total)."),
+    value: str = typer.Argument(..., help="The consensus value."),
+    arm: str = ArmOption,
+    outcome: str = OutcomeOption,
+    time: str = TimeOption,
+    source_kind: str = SourceKindOption,
+    source: str | None = SourceOption,
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Record the adjudicator's consensus value for a field (adjudicators only).
+
+    Example: reviewtool extract resolve "Suk 2016" country Korea --source "report 3, p. 2" --as carol
+    """
+    from reviewtool.extraction.service import resolve
+
+    with writing(db) as session:
+        view = resolve(
+            session,
+            actor=actor_name(actor),
+            study=study,
+            field=field,
+            value=value,
+            arm=arm,
+            outcome=outcome,
+            time_point=time,
+            source_kind=source_kind,
+            source=source,
+        )
+    console().print(
+        f"{view.study}: {view.key.describe()} = {view.value} (adjudicated).", highlight=False
+    )
+
+
+@app.command("status")
+def status_(
+    db: DbOption = None, actor: ActorOption = None, output: FormatOption = OutputFormat.TABLE
+) -> None:
+    """Per study and extractor: values filled, disagreements open, consensus values.
+
+    Example: reviewtool extract status --format csv
+    """
+    from reviewtool.extraction.service import status
+
+    with reading(db, actor) as session:
+        rows = [r.to_dict() for r in status(session, actor=actor_name(actor))]
+    _table(rows, ["study", "extractor", "filled", "disagreements", "consensus"], output)
+
+
+@app.command("export")
+def export(
+    long: bool = typer.Option(False, "--long", help="One row per value (the import layout)."),
+    wide: bool = typer.Option(
+        False, "--wide", help="One row per study × arm × outcome × time point."
+    ),
+    characteristics: bool = typer.Option(
+        False, "--characteristics", help="The study-characteristics table (Table 1 layout)."
+    ),
+    file_format: ExportFormat = typer.Option(
+        ExportFormat.CSV, "--format", "-f", help="csv or xlsx.", case_sensitive=False
+    ),
+    out: Path | None = typer.Option(None, "--out", help="File to write (default: stdout; csv)."),
+    extractor: str | None = typer.Option(
+        None, "--extractor", help="A member's values instead of the consensus values."
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Export the consensus values (or one extractor's) for pandas and R, with provenance.
+
+    Example: reviewtool extract export --wide -f xlsx --out extraction.xlsx
+    """
+    from reviewtool.extraction.service import export_table
+
+    if long + wide + characteristics > 1:
+        raise InvalidInput("give one of --long, --wide, --characteristics")
+    if file_format is ExportFormat.XLSX and out is None:
+        raise InvalidInput("-f xlsx needs --out FILE")
+    layout = "wide" if wide else "characteristics" if characteristics else "long"
+    with reading(db, actor) as session:
+        table = export_table(session, actor=actor_name(actor), layout=layout, extractor=extractor)
+    columns = list(table.columns)
+    if file_format is ExportFormat.XLSX:
+        import pandas as pd
+
+        assert out is not None
+        frame = pd.DataFrame(table.rows, columns=columns)
+        frame.to_excel(out, index=False, sheet_name=layout)
+        console().print(f"{len(table.rows)} row(s) written to {out}.", highlight=False)
+        return
+    if out is None:
+        write_csv(table.rows, columns)
+        return
+    import csv
+
+    from reviewtool.cli._common import csv_cell
+
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([csv_cell(r.get(c)) for c in columns] for r in table.rows)
+    console().print(f"{len(table.rows)} row(s) written to {out}.", highlight=False)
+
+
+@app.command("unblind")
+def unblind_(db: DbOption = None, actor: ActorOption = None) -> None:
+    """End blinding of extraction (owners only, recorded): extractors then see each other's
+    values and the disagreements. It is not turned back on.
+
+    Example: reviewtool extract unblind --as olga
+    """
+    from reviewtool.extraction.service import unblind
+
+    with writing(db) as session:
+        changed = unblind(session, actor=actor_name(actor))
+    console().print(
+        "Blinding of extraction ended: extractors now see each other's values."
+        if changed
+        else "Extraction was not blind; nothing changed.",
+        highlight=False,
+    )

@@ -1,0 +1,1750 @@
+"""Data extraction: versioned forms, each extractor's values with their provenance, consensus.
+
+One library API for every way in (the CLI's ``extract set`` and ``extract import``, the form screen):
+
+* ``add_form`` / ``show_form``: the form is a TOML text (``extraction.forms``); adding a changed one
+  makes the next version; a version that would orphan entered values is refused, naming them.
+* ``set_value`` / ``import_values``: one value, or a long-layout file all or nothing. Every value is
+  checked on every path (type, range, SD > 0, events <= total, an arm's n <= its n randomised,
+  time point on the form) and stored with the form version, the extractor and its provenance.
+* ``compare`` lists every disagreement field by field; identical values of two extractors become
+  consensus at once (``agreement``); ``agree`` takes one extractor's value, ``resolve`` records an
+  adjudicator's. A changed value after consensus reopens that field.
+* ``status``, ``export_table``, ``study_sheet`` read; ``analysis_rows`` gives the consensus values
+  as plain rows for the analysis stage (which the CLI hands them to: stages do not import each other).
+
+Blinding (docs/blinding.md): while extraction is blind to a person (``access.sight``: a form exists,
+``extraction.blind`` holds, they are neither owner nor adjudicator) they see their own values and
+the consensus values only; ``compare`` is refused to them. An owner ends it with ``unblind``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from reviewtool import audit
+from reviewtool.access import EXTRACTION, require, sight
+from reviewtool.audit.events import (
+    ExtractionConsensusChanged,
+    ExtractionFormAdded,
+    ExtractionValuesChanged,
+    StageUnblinded,
+)
+from reviewtool.domain import Action, Role
+from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
+from reviewtool.extraction.forms import (
+    RANDOMISED,
+    SEPARATOR,
+    SOURCE_KINDS,
+    FieldSpec,
+    Form,
+    ValueKey,
+    check_field,
+    consensus_id,
+    parse_form,
+    value_id,
+)
+from reviewtool.storage.models import (
+    ExtractionConsensus,
+    ExtractionForm,
+    ExtractionValue,
+    FullTextReport,
+    Member,
+    Record,
+    ReviewSetting,
+)
+from reviewtool.storage.queries import setting
+from reviewtool.storage.snapshots import stream
+from reviewtool.studies.service import list_studies
+
+LONG_COLUMNS = (
+    "study",
+    "arm",
+    "outcome",
+    "time_point",
+    "field",
+    "value",
+    "source_kind",
+    "source",
+    "extractor",
+)
+"""The long layout of ``extract import`` and ``extract export --long``: one row per value."""
+STATISTIC_COLUMNS = ("mean", "sd", "n", "events", "total")
+AGREEMENT, ADJUDICATOR, REOPENED = "agreement", "adjudicator", "reopened"
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudyRef:
+    """A study as extraction names it.
+
+    :ivar study_id: the study's id (its anchor reference, ``studies``).
+    :ivar label: "<first author surname> <year>" of its anchor record ("Suk 2016").
+    :ivar first_author: that surname; :ivar year: that year (None when unknown).
+    :ivar references: the references (reports) in the study.
+    """
+
+    study_id: int
+    label: str
+    first_author: str
+    year: int | None
+    title: str | None
+    references: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class FormVersion:
+    """One version of the form: number, name, sha256 of its TOML text, who added it when.
+
+    :ivar added: False when ``add_form`` found the text identical to the current version.
+    """
+
+    version: int
+    name: str
+    sha256: str
+    added_by: str
+    added_at: str
+    text: str
+    added: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a value came from: ``kind`` reported | converted | digitised, ``source`` free text
+    ("report 12, Table 2"; for converted values the inputs and formula; for digitised the figure
+    and tool)."""
+
+    kind: str = "reported"
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ValueView:
+    """One value: whose (``extractor``; "" for a consensus value), where, what, under which form
+    version and from where (``source_kind``, ``source``)."""
+
+    study_id: int
+    study: str
+    extractor: str
+    arm: str
+    outcome: str
+    time_point: str
+    field: str
+    value: str
+    form_version: int
+    source_kind: str
+    source: str
+
+    @property
+    def key(self) -> ValueKey:
+        """Its place on the form."""
+        return ValueKey(self.field, self.arm, self.outcome, self.time_point)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsensusView:
+    """A consensus value: ``how`` (agreement | adjudicator), ``by`` whom, ``open`` when reopened
+    (``reopened_because`` says which change reopened it)."""
+
+    study_id: int
+    study: str
+    arm: str
+    outcome: str
+    time_point: str
+    field: str
+    value: str
+    form_version: int
+    source_kind: str
+    source: str
+    how: str
+    by: str
+    reopened_because: str | None
+
+    @property
+    def key(self) -> ValueKey:
+        """Its place on the form."""
+        return ValueKey(self.field, self.arm, self.outcome, self.time_point)
+
+    @property
+    def open(self) -> bool:
+        """True while reopened (not in force)."""
+        return self.reopened_because is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (with ``open``)."""
+        return {**asdict(self), "open": self.open}
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """One place of a study's form where the extractors differ (None: not entered by them).
+
+    :ivar values: extractor name -> their value (or None), sorted by name.
+    :ivar reopened_because: set when a consensus there was reopened by a change.
+    """
+
+    study_id: int
+    study: str
+    arm: str
+    outcome: str
+    time_point: str
+    field: str
+    values: dict[str, str | None]
+    reopened_because: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    """Per study and extractor: values entered; per study: disagreements open (None while hidden
+    from the viewer by blinding) and consensus values in force."""
+
+    study_id: int
+    study: str
+    extractor: str
+    filled: int
+    disagreements: int | None
+    consensus: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What ``import_values`` wrote: values new or changed, unchanged ones skipped, studies."""
+
+    changed: int
+    unchanged: int
+    studies: int
+    consensus: int
+    reopened: int
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table to print or write: ``columns`` and ``rows`` (dicts keyed by column)."""
+
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRow:
+    """One consensus cell for analysis: a study's arm's outcome at a time point.
+
+    Continuous outcomes carry ``mean``, ``sd``, ``n``; dichotomous ``events``, ``total`` (None where
+    no consensus value exists). ``form_version`` is the newest version among its values.
+    """
+
+    study_id: int
+    study: str
+    arm: str
+    outcome: str
+    kind: str
+    time_point: str
+    mean: float | None = None
+    sd: float | None = None
+    n: int | None = None
+    events: int | None = None
+    total: int | None = None
+    form_version: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StudySheet:
+    """Everything a form screen shows for one study and one extractor.
+
+    :ivar values: the extractor's own values by place; :ivar consensus: the consensus values.
+    :ivar arms: arm names entered so far (own values and consensus), in order of first entry.
+    :ivar reports: (report id, kind, location or reason) of the study's references.
+    """
+
+    study: StudyRef
+    form_version: int
+    form: Form
+    arms: list[str]
+    values: dict[ValueKey, ValueView]
+    consensus: dict[ValueKey, ConsensusView]
+    reports: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+
+def _form_row(session: Session, version: int | None = None) -> ExtractionForm | None:
+    query = select(ExtractionForm)
+    if version is None:
+        query = query.order_by(col(ExtractionForm.version).desc()).limit(1)
+    else:
+        query = query.where(ExtractionForm.version == version)
+    return session.exec(query).first()
+
+
+def current_form(session: Session) -> tuple[int, Form]:
+    """The form in use (the newest version) and its number; StageOrderError when none was added."""
+    row = _form_row(session)
+    if row is None:
+        raise StageOrderError(
+            "no extraction form yet; an owner adds one with `reviewtool extract form add FORM.toml`"
+        )
+    return row.version, parse_form(row.toml, source=f"form version {row.version}")
+
+
+def _view(row: ExtractionForm, added: bool = True) -> FormVersion:
+    return FormVersion(
+        row.version, row.name, row.sha256, row.added_by, row.added_at, row.toml, added
+    )
+
+
+def _orphans(session: Session, form: Form) -> list[str]:
+    """The places of entered values (any extractor's, or consensus) the form ``form`` would not
+    hold, or whose values it would refuse: ``place (N values): why``."""
+    problems: dict[str, list[str]] = defaultdict(list)
+    for model in (ExtractionValue, ExtractionConsensus):
+        m: Any = model
+        columns: list[Any] = [m.arm, m.outcome, m.time_point, m.field, m.value]
+        query = select(*columns).distinct()
+        for arm, outcome, time_point, name, value in session.exec(query).all():
+            key = ValueKey(name, arm, outcome, time_point)
+            try:
+                form.check_value(key, value)
+            except InvalidInput as error:
+                where = (
+                    f"{outcome} at {time_point!r}: {name}"
+                    if outcome
+                    else f"arm field {name}"
+                    if arm
+                    else name
+                )
+                problems[where].append(str(error))
+    return [f"{where} ({reasons[0]})" for where, reasons in sorted(problems.items())]
+
+
+def add_form(
+    session: Session, *, actor: str, text: str, file_name: str | None = None
+) -> FormVersion:
+    """Add the form ``text`` (TOML, ``extraction.forms``) as the next version (owners only).
+
+    The same text as the current version adds nothing (``added`` False). A version that would
+    orphan entered values (a field, outcome or time point dropped, a type or range that refuses
+    a value) is refused with InvalidInput listing the fields affected.
+    """
+    require(session, actor, Action.CHANGE_SETTINGS, doing="add an extraction form")
+    form = parse_form(text, source=file_name or "form")
+    current = _form_row(session)
+    if current is not None and current.sha256 == form.sha256:
+        return _view(current, added=False)
+    orphans = _orphans(session, form)
+    if orphans:
+        raise InvalidInput(
+            f"{file_name or 'the form'} would orphan entered values: "
+            + "; ".join(orphans[:10])
+            + (f"; and {len(orphans) - 10} more" if len(orphans) > 10 else "")
+        )
+    version = 1 if current is None else current.version + 1
+    row = ExtractionForm(
+        version=version,
+        name=form.name,
+        toml=text,
+        sha256=form.sha256,
+        added_by=actor,
+        added_at=audit.log.utc_now(),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        ExtractionFormAdded(
+            version=version,
+            file_name=file_name,
+            after={"name": form.name, "sha256": form.sha256},
+        ),
+    )
+    return _view(row)
+
+
+def show_form(session: Session, *, actor: str, version: int | None = None) -> FormVersion:
+    """A version of the form (the newest by default); NotFound / StageOrderError when none."""
+    require(session, actor, Action.READ, doing="read the extraction form")
+    row = _form_row(session, version)
+    if row is None:
+        if version is None:
+            current_form(session)  # raises: no form yet
+        raise NotFound(f"no extraction form version {version}")
+    return _view(row)
+
+
+def form_versions(session: Session, *, actor: str) -> list[FormVersion]:
+    """Every version of the form, oldest first."""
+    require(session, actor, Action.READ, doing="read the extraction form")
+    rows = session.exec(select(ExtractionForm).order_by(col(ExtractionForm.version))).all()
+    return [_view(r) for r in rows]
+
+
+# --- studies -------------------------------------------------------------------------------------
+
+
+def _surname(authors: str) -> str:
+    try:
+        names = json.loads(authors or "[]")
+    except ValueError:
+        names = []
+    if not names or not isinstance(names[0], str):
+        return "Anonymous"
+    first = names[0].strip()
+    return first.split(",")[0].strip() if "," in first else (first.split() or ["Anonymous"])[-1]
+
+
+def studies(session: Session, *, actor: str) -> list[StudyRef]:
+    """The included studies with their labels, by id (PermissionDenied while full text is blind
+    to ``actor``: which references are included would show how others voted)."""
+    found = []
+    for view in list_studies(session, actor=actor):
+        record = session.exec(
+            select(Record.authors, Record.year)
+            .where(Record.reference_id == view.study_id, col(Record.duplicate_of).is_(None))
+            .limit(1)
+        ).first()
+        authors, year = record if record is not None else ("[]", None)
+        surname = _surname(authors)
+        label = f"{surname} {year}" if year else surname
+        found.append(StudyRef(view.study_id, label, surname, year, view.title, view.references))
+    return found
+
+
+class _Studies:
+    """Studies by id and by label, resolving what a person typed ("12", "Suk 2016")."""
+
+    def __init__(self, refs: list[StudyRef]) -> None:
+        self.by_id = {s.study_id: s for s in refs}
+        self.by_label: dict[str, list[StudyRef]] = defaultdict(list)
+        for s in refs:
+            self.by_label[s.label.casefold()].append(s)
+
+    def find(self, text: str) -> StudyRef:
+        given = str(text).strip()
+        if given.isdigit():
+            found = self.by_id.get(int(given))
+            if found is None:
+                raise NotFound(
+                    f"study {given} is not an included study; see `reviewtool study list`"
+                )
+            return found
+        matches = self.by_label.get(given.casefold(), [])
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            ids = ", ".join(str(s.study_id) for s in matches)
+            raise InvalidInput(f"study {given!r} is ambiguous: studies {ids}; give the id")
+        close = [
+            s.label
+            for s in self.by_id.values()
+            if given.split(" ")[0].casefold() in s.label.casefold()
+        ]
+        hint = f" (did you mean {', '.join(sorted(set(close))[:5])}?)" if close else ""
+        raise NotFound(f"no included study {given!r}{hint}; see `reviewtool study list`")
+
+    def label(self, study_id: int) -> str:
+        """The unique label of a study, else its id (what exports write in ``study``)."""
+        ref = self.by_id.get(study_id)
+        if ref is None:
+            return str(study_id)
+        return ref.label if len(self.by_label[ref.label.casefold()]) == 1 else str(study_id)
+
+
+def _study_index(session: Session, actor: str) -> _Studies:
+    return _Studies(studies(session, actor=actor))
+
+
+# --- reading values ------------------------------------------------------------------------------
+
+_Stored = tuple[int | None, str, int, str, str]  # (row id, value, form version, kind, source)
+
+
+def _names(session: Session) -> dict[int, str]:
+    return {i: n for i, n in session.exec(select(Member.id, Member.name)).all() if i is not None}
+
+
+def _pool() -> Any:
+    """One string object per distinct text (places and sources repeat over hundreds of
+    thousands of rows): returns ``pool(text) -> the shared text``."""
+    shared: dict[str, str] = {}
+
+    def pool(text: str) -> str:
+        return shared.setdefault(text, text)
+
+    return pool
+
+
+def _values(
+    session: Session, study_ids: Iterable[int] | None = None, member_id: int | None = None
+) -> dict[int, dict[int, dict[ValueKey, _Stored]]]:
+    """study -> member id -> place -> stored value."""
+    v = ExtractionValue
+    columns: list[Any] = [
+        v.id,
+        v.study_id,
+        v.member_id,
+        v.arm,
+        v.outcome,
+        v.time_point,
+        v.field,
+        v.value,
+        v.form_version,
+        v.source_kind,
+        v.source,
+    ]
+    query = select(*columns)
+    if member_id is not None:
+        query = query.where(v.member_id == member_id)
+    found: dict[int, dict[int, dict[ValueKey, _Stored]]] = defaultdict(lambda: defaultdict(dict))
+    pool = _pool()
+    ids = None if study_ids is None else sorted(set(study_ids))
+    parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
+    for part in parts:
+        chunk = query if part is None else query.where(col(v.study_id).in_(part))
+        for rid, study, member, arm, outcome, time, name, value, version, kind, source in stream(
+            session, chunk
+        ):
+            place = ValueKey(pool(name), pool(arm), pool(outcome), pool(time))
+            found[study][member][place] = (rid, value, version, pool(kind), pool(source))
+    return found
+
+
+_Consensus = tuple[int, str, int, str, str, str, int, str | None, str | None]
+# (row id, value, form version, kind, source, how, member id, reopened_at, reopened_because)
+
+
+def _consensus(
+    session: Session, study_ids: Iterable[int] | None = None
+) -> dict[int, dict[ValueKey, _Consensus]]:
+    c = ExtractionConsensus
+    columns: list[Any] = [
+        c.id,
+        c.study_id,
+        c.arm,
+        c.outcome,
+        c.time_point,
+        c.field,
+        c.value,
+        c.form_version,
+        c.source_kind,
+        c.source,
+        c.how,
+        c.member_id,
+        c.reopened_at,
+        c.reopened_because,
+    ]
+    query = select(*columns)
+    found: dict[int, dict[ValueKey, _Consensus]] = defaultdict(dict)
+    pool = _pool()
+    ids = None if study_ids is None else sorted(set(study_ids))
+    parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
+    for part in parts:
+        chunk = query if part is None else query.where(col(c.study_id).in_(part))
+        for rid, study, arm, outcome, time, name, value, version, kind, source, *rest in stream(
+            session, chunk
+        ):
+            place = ValueKey(pool(name), pool(arm), pool(outcome), pool(time))
+            found[study][place] = (rid, value, version, pool(kind), pool(source), *rest)
+    return found
+
+
+def value_snapshot(value: str, version: int, kind: str, source: str) -> list[Any]:
+    """What the ledger records of one extractor's value: [value, form version, source kind,
+    source] (a list, not a dict: a bulk import writes hundreds of thousands)."""
+    return [value, version, kind, source]
+
+
+def consensus_snapshot(
+    value: str,
+    version: int,
+    kind: str,
+    source: str,
+    how: str,
+    by: str,
+    reopened_at: str | None,
+    because: str | None,
+) -> list[Any]:
+    """What the ledger records of one consensus value: [value, form version, source kind,
+    source, how, by whom, reopened at, reopened because]."""
+    return [value, version, kind, source, how, by, reopened_at, because]
+
+
+# --- checks across values ------------------------------------------------------------------------
+
+
+def cross_check(form: Form, values: Mapping[ValueKey, str], changed: Iterable[ValueKey]) -> None:
+    """The rules between values of one extractor and study, for the places ``changed``:
+    events <= total (dichotomous outcomes), and an outcome's n (or total) <= its arm's
+    n randomised (``forms.RANDOMISED``). InvalidInput names the arm, outcome, time point and field.
+    """
+    randomised = RANDOMISED in {f.key for f in form.arm_fields}
+    cells: set[tuple[str, str, str]] = set()
+    arms: set[str] = set()
+    for key in changed:
+        if key.outcome:
+            cells.add((key.arm, key.outcome, key.time_point))
+        elif key.arm and key.field == RANDOMISED:
+            arms.add(key.arm)
+    if arms and randomised:
+        for key in values:
+            if key.outcome and key.arm in arms:
+                cells.add((key.arm, key.outcome, key.time_point))
+    for arm, outcome, time in sorted(cells):
+        events = values.get(ValueKey("events", arm, outcome, time))
+        total = values.get(ValueKey("total", arm, outcome, time))
+        if events is not None and total is not None and int(events) > int(total):
+            raise InvalidInput(
+                f"arm {arm!r}, {outcome} at {time!r}: events ({events}) exceed total ({total})"
+            )
+        if not randomised:
+            continue
+        limit = values.get(ValueKey(RANDOMISED, arm))
+        for name in ("n", "total"):
+            n = values.get(ValueKey(name, arm, outcome, time))
+            if n is not None and limit is not None and int(n) > int(limit):
+                raise InvalidInput(
+                    f"arm {arm!r}, {outcome} at {time!r}: {name} ({n}) exceeds the arm's "
+                    f"{RANDOMISED} ({limit})"
+                )
+
+
+def _provenance(kind: str, source: str | None) -> Provenance:
+    if kind not in SOURCE_KINDS:
+        raise InvalidInput(f"source kind {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+    return Provenance(kind, (source or "").strip())
+
+
+# --- writing values ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Change:
+    """The values one extractor writes in one study: place -> (value, provenance)."""
+
+    study: int
+    values: dict[ValueKey, tuple[str, Provenance]]
+    label: str = ""
+
+
+_VALUE_COLUMNS = (
+    "study_id",
+    "member_id",
+    "arm",
+    "outcome",
+    "time_point",
+    "field",
+    "value",
+    "form_version",
+    "source_kind",
+    "source",
+    "entered_at",
+)
+_CONSENSUS_COLUMNS = (
+    "study_id",
+    "arm",
+    "outcome",
+    "time_point",
+    "field",
+    "value",
+    "form_version",
+    "source_kind",
+    "source",
+    "how",
+    "member_id",
+    "decided_at",
+    "reopened_at",
+    "reopened_because",
+)
+
+
+def _many(session: Session, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Run ``sql`` (``?`` placeholders) once per row through the driver's ``executemany``: a
+    bulk import writes hundreds of thousands of rows, and SQLAlchemy's per-row parameter
+    processing would cost more than the database."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    connection.exec_driver_sql(sql, rows)
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+_UPDATE_VALUE = (
+    "UPDATE extraction_value SET value = ?, form_version = ?, source_kind = ?, source = ?, "
+    "entered_at = ? WHERE id = ?"
+)
+_UPDATE_CONSENSUS = (
+    "UPDATE extraction_consensus SET value = ?, form_version = ?, source_kind = ?, source = ?, "
+    "how = ?, member_id = ?, decided_at = ?, reopened_at = ?, reopened_because = ? WHERE id = ?"
+)
+_REOPEN_CONSENSUS = (
+    "UPDATE extraction_consensus SET reopened_at = ?, reopened_because = ? WHERE id = ?"
+)
+
+
+STUDIES_PER_CHUNK = 50
+"""A bulk import reads, checks and writes this many studies at a time (memory stays bounded;
+it is still one transaction, so a refusal in a later chunk leaves nothing written)."""
+
+
+def _write(
+    session: Session,
+    *,
+    actor: str,
+    member: Member,
+    version: int,
+    form: Form,
+    changes: list[_Change],
+    origin: str,
+    lines: Mapping[tuple[int, ValueKey], int] | None = None,
+    path: str = "",
+) -> ImportSummary:
+    """Check the rules across values, write the rows and their events, update consensus, a
+    chunk of studies at a time (``STUDIES_PER_CHUNK``); the summary of all of it.
+
+    ``lines`` gives the line of ``path`` each (study, place) came from, for messages.
+    """
+    total = ImportSummary(0, 0, 0, 0, 0)
+    for start in range(0, len(changes), STUDIES_PER_CHUNK):
+        part = _write_chunk(
+            session,
+            actor=actor,
+            member=member,
+            version=version,
+            form=form,
+            changes=changes[start : start + STUDIES_PER_CHUNK],
+            origin=origin,
+            lines=lines,
+            path=path,
+        )
+        total = ImportSummary(
+            *(a + b for a, b in zip(asdict(total).values(), asdict(part).values(), strict=True))
+        )
+    return total
+
+
+def _write_chunk(
+    session: Session,
+    *,
+    actor: str,
+    member: Member,
+    version: int,
+    form: Form,
+    changes: list[_Change],
+    origin: str,
+    lines: Mapping[tuple[int, ValueKey], int] | None = None,
+    path: str = "",
+) -> ImportSummary:
+    """``_write`` for a few studies."""
+    assert member.id is not None
+    me = member.id
+    now = audit.log.utc_now()
+    affected = [c.study for c in changes]
+    stored = _values(session, affected)
+    consensus = _consensus(session, affected)
+    names = _names(session)
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    c_inserts: list[tuple[Any, ...]] = []
+    c_updates: list[tuple[Any, ...]] = []
+    reopens: list[tuple[Any, ...]] = []
+    events: list[Any] = []
+    consensus_events: list[Any] = []
+    unchanged = changed_count = agreed_count = reopened_count = 0
+    for change in changes:
+        study = change.study
+        by_member = stored.get(study, {})
+        mine = by_member.get(me, {})
+        others = [vals for mid, vals in by_member.items() if mid != me]
+        held_by_key = consensus.get(study, {})
+        touched: dict[ValueKey, tuple[str, Provenance]] = {}
+        for key, (value, prov) in change.values.items():
+            old = mine.get(key)
+            if old is not None and old[1:] == (value, version, prov.kind, prov.source):
+                unchanged += 1
+                continue
+            touched[key] = (value, prov)
+        if not touched:
+            continue
+        after = {k: v[1] for k, v in mine.items()}
+        after.update((k, v[0]) for k, v in touched.items())
+        try:
+            cross_check(form, after, touched)
+        except InvalidInput as error:
+            where = ""
+            if lines:
+                ordered = sorted(touched, key=form.order)
+                key = next(
+                    (k for k in ordered if str(error).startswith(f"arm {k.arm!r}, {k.outcome}")),
+                    ordered[0],
+                )
+                where = f"{path}:{lines[(study, key)]}: " if (study, key) in lines else ""
+            name = f"{change.label} ({study})" if change.label else str(study)
+            raise InvalidInput(f"{where}study {name}, {error}") from None
+        state: dict[str, Any] = {}
+        agreed: dict[str, Any] = {}
+        reopened: dict[str, Any] = {}
+        for key, (value, prov) in touched.items():
+            old = mine.get(key)
+            if old is None:
+                inserts.append(
+                    (
+                        study,
+                        me,
+                        key.arm,
+                        key.outcome,
+                        key.time_point,
+                        key.field,
+                        value,
+                        version,
+                        prov.kind,
+                        prov.source,
+                        now,
+                    )
+                )
+            else:
+                updates.append((value, version, prov.kind, prov.source, now, old[0]))
+            state[value_id(study, actor, key)] = value_snapshot(
+                value, version, prov.kind, prov.source
+            )
+            changed_count += 1
+            held = held_by_key.get(key)
+            if held is not None and held[7] is None:  # a consensus in force
+                if held[1] == value:
+                    continue
+                before = old[1] if old is not None else "nothing"
+                because = f"{actor} changed {key.describe()} from {before} to {value}"
+                reopens.append((now, because, held[0]))
+                reopened[consensus_id(study, key)] = consensus_snapshot(
+                    *held[1:6], names.get(held[6], f"#{held[6]}"), now, because
+                )
+                reopened_count += 1
+                continue
+            theirs = [vals[key][1] for vals in others if key in vals]
+            if not theirs or any(v != value for v in theirs):
+                continue
+            decided = (value, version, prov.kind, prov.source, AGREEMENT, me, now, None, None)
+            if held is None:
+                c_inserts.append((study, key.arm, key.outcome, key.time_point, key.field, *decided))
+            else:
+                c_updates.append((*decided, held[0]))
+            agreed[consensus_id(study, key)] = consensus_snapshot(
+                value, version, prov.kind, prov.source, AGREEMENT, actor, None, None
+            )
+            agreed_count += 1
+        events.append(
+            ExtractionValuesChanged(
+                study=study, extractor=actor, origin=origin, state={"extraction_value": state}
+            )
+        )
+        for kind, found in ((AGREEMENT, agreed), (REOPENED, reopened)):
+            if found:
+                consensus_events.append(
+                    ExtractionConsensusChanged(
+                        study=study, change=kind, state={"extraction_consensus": found}
+                    )
+                )
+    _many(session, _insert_sql("extraction_value", _VALUE_COLUMNS), inserts)
+    _many(session, _UPDATE_VALUE, updates)
+    _many(session, _insert_sql("extraction_consensus", _CONSENSUS_COLUMNS), c_inserts)
+    _many(session, _UPDATE_CONSENSUS, c_updates)
+    _many(session, _REOPEN_CONSENSUS, reopens)
+    audit.log.record_many(session, actor, events + consensus_events)
+    return ImportSummary(changed_count, unchanged, len(events), agreed_count, reopened_count)
+
+
+def set_value(
+    session: Session,
+    *,
+    actor: str,
+    study: str | int,
+    field: str,
+    value: str,
+    arm: str = "",
+    outcome: str = "",
+    time_point: str = "",
+    source_kind: str = "reported",
+    source: str | None = None,
+) -> ValueView:
+    """Set one of ``actor``'s values for ``study`` (its id or label) under the current form.
+
+    ``field`` is a study field (no arm), an arm field (``arm``) or an outcome's statistic
+    (``arm``, ``outcome``, ``time_point``). Checked like every value (``forms.check_field``,
+    ``cross_check``); InvalidInput names the study, arm, field and rule. An identical value
+    writes nothing. A changed value after consensus reopens that consensus; a value identical to
+    every other extractor's becomes consensus (``agreement``).
+    """
+    member = require(session, actor, Action.EXTRACT, doing="extract data")
+    version, form = current_form(session)
+    ref = _study_index(session, actor).find(str(study))
+    key = ValueKey(field.strip(), arm.strip(), outcome.strip(), time_point.strip())
+    try:
+        checked = form.check_value(key, value)
+    except InvalidInput as error:
+        raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
+    prov = _provenance(source_kind, source)
+    _write(
+        session,
+        actor=actor,
+        member=member,
+        version=version,
+        form=form,
+        changes=[_Change(ref.study_id, {key: (checked, prov)}, ref.label)],
+        origin="set",
+    )
+    return ValueView(
+        ref.study_id,
+        ref.label,
+        actor,
+        key.arm,
+        key.outcome,
+        key.time_point,
+        key.field,
+        checked,
+        version,
+        prov.kind,
+        prov.source,
+    )
+
+
+def _read_long(path: str) -> tuple[list[str], Iterator[tuple[list[str], int]], str]:
+    """The header, rows (lists of cells) and line numbers of a long-layout CSV or XLSX file,
+    and its sha256. A CSV is UTF-8 (BOM allowed) or UTF-16 with a BOM (``csvfiles``)."""
+    import csv
+    import hashlib
+    import io
+
+    from reviewtool.csvfiles import _decode
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read the extraction file ({exc.strerror})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if path.lower().endswith((".xlsx", ".xlsm")):
+        import pandas as pd
+
+        try:
+            frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise InvalidInput(f"{path}: not a readable XLSX file ({exc})") from None
+        cells = (
+            (["" if v is None else str(v) for v in r], i + 2)
+            for i, r in enumerate(frame.itertuples(index=False))
+        )
+        return [str(c) for c in frame.columns], cells, digest
+    reader = csv.reader(io.StringIO(_decode(path, data), newline=""))
+    try:
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}:1: not a readable CSV header ({exc})") from None
+
+    def rows() -> Iterator[tuple[list[str], int]]:
+        start = reader.line_num + 1
+        try:
+            for row in reader:
+                if row:
+                    yield row, start
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise InvalidInput(
+                f"{path}:{reader.line_num}: not a readable CSV row ({exc})"
+            ) from None
+
+    return [h.strip() for h in header], rows(), digest
+
+
+def _place_column(message: str) -> str:
+    """The long-layout column a place error is about (from ``Form.spec``'s message)."""
+    if message.startswith("time point"):
+        return "time_point"
+    if message.startswith("outcome") and "needs an arm" not in message:
+        return "outcome"
+    if "arm" in message.split(":")[-1] and ("--arm" in message or "give no arm" in message):
+        return "arm"
+    if "name the outcome" in message:
+        return "outcome"
+    return "field"
+
+
+def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
+    """Import ``actor``'s values from a long-layout CSV or XLSX file, all or nothing.
+
+    Columns (docs/extraction.md): study (id or "<surname> <year>"), arm, outcome, time_point,
+    field, value, source_kind, source, extractor (optional; when given it must be the actor:
+    nobody imports on another's behalf). A bad row raises InvalidInput naming the file, line and
+    column; nothing is written then. Returns what was written.
+    """
+    member = require(session, actor, Action.EXTRACT, doing="import extracted data")
+    version, form = current_form(session)
+    index = _study_index(session, actor)
+    header, rows, digest = _read_long(path)
+    missing = [c for c in LONG_COLUMNS[:6] if c not in header]
+    if missing:
+        raise InvalidInput(f"{path}:1: missing column {', '.join(missing)}")
+    at = {name: header.index(name) for name in LONG_COLUMNS if name in header}
+    width = len(header)
+    by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]] = defaultdict(dict)
+    where: dict[tuple[int, ValueKey], int] = {}
+    found_study: dict[str, StudyRef] = {}
+    specs: dict[tuple[bool, str, str, str], FieldSpec] = {}
+    prov_cache: dict[tuple[str, str], Provenance] = {}
+    i_study, i_arm, i_outcome, i_time, i_field, i_value = (at[c] for c in LONG_COLUMNS[:6])
+    i_kind, i_source, i_who = (at.get(c) for c in LONG_COLUMNS[6:])
+    for row, line in rows:
+        if len(row) != width:
+            if len(row) > width:
+                raise InvalidInput(
+                    f"{path}:{line}: {len(row) - width} more field(s) than the header has"
+                )
+            row = row + [""] * (width - len(row))
+        try:
+            if i_who is not None and row[i_who].strip() and row[i_who].strip() != actor:
+                raise InvalidInput(
+                    f"column extractor: {row[i_who].strip()!r} is not you ({actor}); importing "
+                    "on behalf of another person is not allowed"
+                )
+            ref = found_study.get(row[i_study])
+            if ref is None:
+                try:
+                    ref = found_study[row[i_study]] = index.find(row[i_study])
+                except (InvalidInput, NotFound) as error:
+                    raise InvalidInput(f"column study: {error}") from None
+            key = ValueKey(
+                row[i_field].strip(),
+                row[i_arm].strip(),
+                row[i_outcome].strip(),
+                row[i_time].strip(),
+            )
+            shape = (bool(key.arm), key.outcome, key.time_point, key.field)
+            spec = specs.get(shape)
+            if spec is None:
+                try:
+                    spec = specs[shape] = form.spec(key)
+                except InvalidInput as error:
+                    message = f"{_place_column(str(error))}: study {ref.label}, {error}"
+                    raise InvalidInput(f"column {message}") from None
+            try:
+                if SEPARATOR in key.arm:
+                    form.check_value(key, row[i_value])  # raises, naming the arm
+                checked = check_field(spec, row[i_value])
+            except InvalidInput as error:
+                message = str(error)
+                if not message.startswith(key.describe()):
+                    message = f"{key.describe()}: {message}"
+                raise InvalidInput(f"column value: study {ref.label}, {message}") from None
+            pk = (
+                (row[i_kind].strip() if i_kind is not None else "") or "reported",
+                row[i_source].strip() if i_source is not None else "",
+            )
+            prov = prov_cache.get(pk)
+            if prov is None:
+                try:
+                    prov = prov_cache[pk] = _provenance(*pk)
+                except InvalidInput as error:
+                    raise InvalidInput(f"column source_kind: {error}") from None
+        except InvalidInput as error:
+            raise InvalidInput(f"{path}:{line}: {error}") from None
+        values = by_study[ref.study_id]
+        if key in values:
+            raise InvalidInput(
+                f"{path}:{line}: study {ref.label}, {key.describe()} is given twice (also "
+                f"{path}:{where[(ref.study_id, key)]})"
+            )
+        values[key] = (checked, prov)
+        where[(ref.study_id, key)] = line
+    changes = [
+        _Change(study, values, index.by_id[study].label)
+        for study, values in sorted(by_study.items())
+    ]
+    return _write(
+        session,
+        actor=actor,
+        member=member,
+        version=version,
+        form=form,
+        changes=changes,
+        origin=f"import {Path(path).name} {digest}",
+        lines=where,
+        path=path,
+    )
+
+
+# --- consensus -----------------------------------------------------------------------------------
+
+
+def _sees_others(session: Session, actor: str) -> bool:
+    return sight(session, actor).sees_others(EXTRACTION)
+
+
+def _require_sight(session: Session, actor: str, doing: str) -> None:
+    if not _sees_others(session, actor):
+        raise PermissionDenied(
+            f"extraction is blind: you see your own values and the consensus values only, so you "
+            f"cannot {doing}; an owner ends blinding with `reviewtool extract unblind`"
+        )
+
+
+def compare(session: Session, *, actor: str, study: str | int | None = None) -> list[Disagreement]:
+    """Every place where the extractors of a study differ (one has no value, or values differ)
+    and no consensus is in force, field by field in the form's order; studies by id.
+
+    Only studies with two or more extractors are compared. PermissionDenied while extraction is
+    blind to ``actor`` (the list is the others' values).
+    """
+    require(session, actor, Action.READ, doing="compare extractions")
+    _require_sight(session, actor, "compare extractions")
+    index = _study_index(session, actor)
+    wanted = None if study is None else [index.find(str(study)).study_id]
+    _, form = current_form(session)
+    names = _names(session)
+    found: list[Disagreement] = []
+    ids = wanted if wanted is not None else sorted(index.by_id)
+    for start in range(0, len(ids), STUDIES_PER_CHUNK):
+        chunk = ids[start : start + STUDIES_PER_CHUNK]
+        found += _compare_chunk(
+            index, form, names, _values(session, chunk), _consensus(session, chunk)
+        )
+    return found
+
+
+def _compare_chunk(
+    index: _Studies,
+    form: Form,
+    names: dict[int, str],
+    stored: dict[int, dict[int, dict[ValueKey, _Stored]]],
+    consensus: dict[int, dict[ValueKey, _Consensus]],
+) -> list[Disagreement]:
+    found: list[Disagreement] = []
+    for study_id in sorted(stored):
+        by_member = stored[study_id]
+        held = consensus.get(study_id, {})
+        reopened = any(c[7] is not None for c in held.values())
+        if study_id not in index.by_id or (len(by_member) < 2 and not reopened):
+            continue  # a study no longer included, or one extractor and nothing reopened
+        who = sorted(by_member, key=lambda m: names.get(m, ""))
+        keys: set[ValueKey] = set()
+        for vals in by_member.values():
+            keys.update(vals)
+        label = index.label(study_id)
+        ranks = _arm_ranks(v for vals in by_member.values() for v in vals.items())
+        for key in sorted(keys, key=lambda k: (form.order(k, ranks.get(k.arm, 0)), k)):
+            values = {
+                names[m]: (by_member[m][key][1] if key in by_member[m] else None) for m in who
+            }
+            c = held.get(key)
+            if c is not None and c[7] is None:
+                continue  # a consensus in force
+            if (c is None or c[7] is None) and (len(who) < 2 or len(set(values.values())) == 1):
+                continue  # agreed (or one extractor), and no consensus reopened
+            found.append(
+                Disagreement(
+                    study_id,
+                    label,
+                    key.arm,
+                    key.outcome,
+                    key.time_point,
+                    key.field,
+                    values,
+                    None if c is None else c[8],
+                )
+            )
+    return found
+
+
+def _decide(
+    session: Session,
+    *,
+    actor: str,
+    member: Member,
+    ref: StudyRef,
+    key: ValueKey,
+    value: str,
+    version: int,
+    prov: Provenance,
+    how: str,
+) -> ConsensusView:
+    assert member.id is not None
+    held = _consensus(session, [ref.study_id]).get(ref.study_id, {}).get(key)
+    now = audit.log.utc_now()
+    decided = (value, version, prov.kind, prov.source, how, member.id, now, None, None)
+    if held is None:
+        where = (ref.study_id, key.arm, key.outcome, key.time_point, key.field)
+        _many(session, _insert_sql("extraction_consensus", _CONSENSUS_COLUMNS), [where + decided])
+    else:
+        _many(session, _UPDATE_CONSENSUS, [(*decided, held[0])])
+    snapshot = consensus_snapshot(value, version, prov.kind, prov.source, how, actor, None, None)
+    audit.record(
+        session,
+        actor,
+        ExtractionConsensusChanged(
+            study=ref.study_id,
+            change=how,
+            state={"extraction_consensus": {consensus_id(ref.study_id, key): snapshot}},
+        ),
+    )
+    return ConsensusView(
+        ref.study_id,
+        ref.label,
+        key.arm,
+        key.outcome,
+        key.time_point,
+        key.field,
+        value,
+        version,
+        prov.kind,
+        prov.source,
+        how,
+        actor,
+        None,
+    )
+
+
+def agree(
+    session: Session,
+    *,
+    actor: str,
+    study: str | int,
+    field: str,
+    take: str,
+    arm: str = "",
+    outcome: str = "",
+    time_point: str = "",
+) -> ConsensusView:
+    """Record consensus by agreement: the extractors agreed on ``take``'s value (with its
+    provenance). The actor must be one of the study's extractors (once extraction is not blind
+    to them) or an owner/adjudicator. InvalidInput when ``take`` has no value there; a consensus
+    in force is replaced."""
+    member = require(session, actor, Action.READ, doing="record an extraction consensus")
+    _require_sight(session, actor, "agree on a value")
+    ref = _study_index(session, actor).find(str(study))
+    key = ValueKey(field.strip(), arm.strip(), outcome.strip(), time_point.strip())
+    names = _names(session)
+    by_member = _values(session, [ref.study_id]).get(ref.study_id, {})
+    extractors = {names[m] for m in by_member}
+    roles = sight(session, actor).roles
+    if actor not in extractors and not roles & {Role.OWNER, Role.ADJUDICATOR}:
+        raise PermissionDenied(
+            f"{actor!r} has extracted nothing from study {ref.label}: consensus by agreement is "
+            "the extractors' (or an owner's or adjudicator's)"
+        )
+    chosen = next((vals.get(key) for m, vals in by_member.items() if names[m] == take), None)
+    if chosen is None:
+        raise InvalidInput(f"{take!r} has no value for study {ref.label}, {key.describe()}")
+    _, form = current_form(session)
+    form.check_value(key, chosen[1])
+    return _decide(
+        session,
+        actor=actor,
+        member=member,
+        ref=ref,
+        key=key,
+        value=chosen[1],
+        version=chosen[2],
+        prov=Provenance(chosen[3], chosen[4]),
+        how=AGREEMENT,
+    )
+
+
+def resolve(
+    session: Session,
+    *,
+    actor: str,
+    study: str | int,
+    field: str,
+    value: str,
+    arm: str = "",
+    outcome: str = "",
+    time_point: str = "",
+    source_kind: str = "reported",
+    source: str | None = None,
+) -> ConsensusView:
+    """Record an adjudicator's consensus value (adjudicators only), checked like any value
+    (and across values against the consensus of the study)."""
+    member = require(session, actor, Action.RESOLVE_CONFLICT, doing="resolve an extraction value")
+    version, form = current_form(session)
+    ref = _study_index(session, actor).find(str(study))
+    key = ValueKey(field.strip(), arm.strip(), outcome.strip(), time_point.strip())
+    try:
+        checked = form.check_value(key, value)
+    except InvalidInput as error:
+        raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
+    held = {k: c[1] for k, c in _consensus(session, [ref.study_id]).get(ref.study_id, {}).items()}
+    held[key] = checked
+    try:
+        cross_check(form, held, [key])
+    except InvalidInput as error:
+        raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
+    return _decide(
+        session,
+        actor=actor,
+        member=member,
+        ref=ref,
+        key=key,
+        value=checked,
+        version=version,
+        prov=_provenance(source_kind, source),
+        how=ADJUDICATOR,
+    )
+
+
+def unblind(session: Session, *, actor: str) -> bool:
+    """End blinding of extraction (owners only), recorded as a ``stage-unblinded`` event;
+    False (nothing recorded) when it was not blind. It is never turned back on."""
+    require(session, actor, Action.CHANGE_SETTINGS, doing="end blinding (extract unblind)")
+    key = "extraction.blind"
+    if setting(session, key) is False:
+        return False
+    row = session.get(ReviewSetting, key)
+    before = json.loads(row.value) if row is not None else None
+    if row is None:
+        row = ReviewSetting(key=key, value="")
+    row.value = audit.log.canonical_json(False)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, actor, StageUnblinded(stage=EXTRACTION, key=key, before=before, after=False)
+    )
+    return True
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def status(session: Session, *, actor: str) -> list[StatusRow]:
+    """Per study and extractor: values entered, disagreements open, consensus values in force.
+
+    While extraction is blind to ``actor`` only their own rows are given, without disagreements.
+    """
+    require(session, actor, Action.READ, doing="read extraction status")
+    index = _study_index(session, actor)
+    others = _sees_others(session, actor)
+    names = _names(session)
+    stored = _values(session)
+    consensus = _consensus(session)
+    open_by_study: dict[int, int] = defaultdict(int)
+    if others:
+        for d in compare(session, actor=actor):
+            open_by_study[d.study_id] += 1
+    rows = []
+    for study_id in sorted(set(stored) | set(consensus)):
+        if study_id not in index.by_id:
+            continue
+        agreed = sum(1 for c in consensus.get(study_id, {}).values() if c[7] is None)
+        by_member = stored.get(study_id, {})
+        who: list[int | None] = sorted(by_member, key=lambda m: names.get(m or 0, ""))
+        if not others:
+            who = [m for m in who if m is not None and names.get(m) == actor]
+        for m in who or ([] if not agreed else [None]):
+            rows.append(
+                StatusRow(
+                    study_id,
+                    index.label(study_id),
+                    "" if m is None else names[m],
+                    0 if m is None else len(by_member[m]),
+                    open_by_study[study_id] if others else None,
+                    agreed,
+                )
+            )
+    return rows
+
+
+def values(
+    session: Session, *, actor: str, extractor: str | None = None, study: str | int | None = None
+) -> list[ValueView]:
+    """Values in the form's order: ``extractor``'s (the actor's own by default), or the
+    consensus values in force when ``extractor`` is "consensus". Another's values only once
+    extraction is not blind to the actor (PermissionDenied)."""
+    require(session, actor, Action.READ, doing="read extracted values")
+    who = extractor or actor
+    if who not in (actor, "consensus"):
+        _require_sight(session, actor, f"read {who}'s values")
+    index = _study_index(session, actor)
+    wanted = None if study is None else [index.find(str(study)).study_id]
+    _, form = current_form(session)
+    found: list[ValueView] = []
+    ids_wanted = wanted if wanted is not None else sorted(index.by_id)
+    chunks = [
+        ids_wanted[i : i + STUDIES_PER_CHUNK] for i in range(0, len(ids_wanted), STUDIES_PER_CHUNK)
+    ]
+    if who == "consensus":
+        for study_id, held in (
+            item for chunk in chunks for item in sorted(_consensus(session, chunk).items())
+        ):
+            if study_id not in index.by_id:
+                continue
+            ranks = _arm_ranks(held.items())
+            for key, c in sorted(
+                held.items(), key=lambda kv: (form.order(kv[0], ranks.get(kv[0].arm, 0)), kv[0])
+            ):
+                if c[7] is None:
+                    found.append(_view_value(index, study_id, "", key, c[1:5]))
+        return found
+    ids = {n: i for i, n in _names(session).items()}
+    if who not in ids:
+        raise NotFound(f"{who!r} is not a member of this review")
+    for study_id, by_member in (
+        item for chunk in chunks for item in sorted(_values(session, chunk, ids[who]).items())
+    ):
+        if study_id not in index.by_id:
+            continue
+        mine = by_member.get(ids[who], {})
+        ranks = _arm_ranks(mine.items())
+        for key, s in sorted(
+            mine.items(), key=lambda kv: (form.order(kv[0], ranks.get(kv[0].arm, 0)), kv[0])
+        ):
+            found.append(_view_value(index, study_id, who, key, s[1:5]))
+    return found
+
+
+def _arm_ranks(rows: Iterable[tuple[ValueKey, tuple[Any, ...]]]) -> dict[str, int]:
+    """arm -> the smallest row id among its values (arms in the order first entered)."""
+    ranks: dict[str, int] = {}
+    for key, stored in rows:
+        if key.arm and stored[0] is not None:
+            ranks[key.arm] = min(ranks.get(key.arm, stored[0]), stored[0])
+    return ranks
+
+
+def _view_value(
+    index: _Studies, study_id: int, who: str, key: ValueKey, stored: tuple[Any, ...]
+) -> ValueView:
+    value, version, kind, source = stored
+    return ValueView(
+        study_id,
+        index.label(study_id),
+        who,
+        key.arm,
+        key.outcome,
+        key.time_point,
+        key.field,
+        value,
+        version,
+        kind,
+        source,
+    )
+
+
+def export_table(
+    session: Session, *, actor: str, layout: str = "long", extractor: str | None = None
+) -> Table:
+    """A table of values (the consensus values unless ``extractor`` names a member):
+
+    * ``long``: ``LONG_COLUMNS``, one row per value (``extract import`` reads it back);
+    * ``wide``: one row per study × arm × outcome × time point: mean, sd, n, events, total,
+      each with its ``_source_kind`` and ``_source``;
+    * ``characteristics``: the study-characteristics table (the seed's Table 1 layout): year,
+      first_author, then the form's ``characteristics`` columns (default: the study fields, then
+      ``<arm field>_<arm>`` for each arm), one row per study, newest first.
+    """
+    rows = values(session, actor=actor, extractor=extractor or "consensus")
+    if layout == "long":
+        return Table(
+            LONG_COLUMNS,
+            [
+                {
+                    "study": v.study,
+                    "arm": v.arm,
+                    "outcome": v.outcome,
+                    "time_point": v.time_point,
+                    "field": v.field,
+                    "value": v.value,
+                    "source_kind": v.source_kind,
+                    "source": v.source,
+                    "extractor": v.extractor,
+                }
+                for v in rows
+            ],
+        )
+    if layout == "wide":
+        columns = ["study", "study_id", "arm", "outcome", "time_point", *STATISTIC_COLUMNS]
+        columns += [f"{s}_{p}" for s in STATISTIC_COLUMNS for p in ("source_kind", "source")]
+        cells: dict[tuple[int, str, str, str], dict[str, Any]] = {}
+        for v in rows:
+            if not v.outcome:
+                continue
+            cell = cells.setdefault(
+                (v.study_id, v.arm, v.outcome, v.time_point),
+                {
+                    "study": v.study,
+                    "study_id": v.study_id,
+                    "arm": v.arm,
+                    "outcome": v.outcome,
+                    "time_point": v.time_point,
+                },
+            )
+            cell[v.field] = v.value
+            cell[f"{v.field}_source_kind"] = v.source_kind
+            cell[f"{v.field}_source"] = v.source
+        return Table(tuple(columns), list(cells.values()))
+    if layout == "characteristics":
+        return _characteristics(session, actor, rows)
+    raise InvalidInput(f"layout {layout!r} is not long, wide or characteristics")
+
+
+def _characteristics(session: Session, actor: str, rows: list[ValueView]) -> Table:
+    _, form = current_form(session)
+    refs = {s.study_id: s for s in studies(session, actor=actor)}
+    by_study: dict[int, dict[str, str]] = defaultdict(dict)
+    arms: list[str] = []
+    for v in rows:
+        if v.outcome:
+            continue
+        if v.arm:
+            if v.arm not in arms:
+                arms.append(v.arm)
+            by_study[v.study_id][f"{v.field}_{v.arm}"] = v.value
+        else:
+            by_study[v.study_id][v.field] = v.value
+    columns = list(form.characteristics) or [f.key for f in form.fields] + [
+        f"{f.key}_{arm}" for f in form.arm_fields if f.key != "name" for arm in arms
+    ]
+    table = []
+    for study_id, found in by_study.items():
+        ref = refs.get(study_id)
+        if ref is None:
+            continue
+        table.append(
+            {"year": ref.year, "first_author": ref.first_author}
+            | {c: found.get(c, "") for c in columns}
+            | {"_id": study_id}
+        )
+    table.sort(key=lambda r: (-int(r["year"] or 0), int(r["_id"] or 0)))
+    for r in table:
+        del r["_id"]
+    return Table(("year", "first_author", *columns), table)
+
+
+def analysis_rows(
+    session: Session, *, actor: str, outcome: str | None = None, time_point: str | None = None
+) -> list[AnalysisRow]:
+    """The consensus values as plain rows for the analysis stage: one per study × arm × outcome ×
+    time point (numbers as float/int; a statistic without consensus is None), in the form's
+    order. Filtered by ``outcome`` and ``time_point`` when given (InvalidInput when not on the
+    form)."""
+    require(session, actor, Action.READ, doing="read consensus values")
+    _, form = current_form(session)
+    if outcome is not None:
+        spec = form.outcome(outcome)
+        if time_point is not None and time_point not in spec.time_points:
+            raise InvalidInput(f"time point {time_point!r} is not one of outcome {outcome}'s")
+    index = _study_index(session, actor)
+    cells: dict[tuple[int, str, str, str], dict[str, Any]] = {}
+    rank: dict[tuple[int, str], int] = {}
+    for study_id, held in sorted(_consensus(session).items()):
+        if study_id not in index.by_id:
+            continue
+        for key, c in held.items():
+            if not key.outcome or c[7] is not None:
+                continue
+            if (outcome is not None and key.outcome != outcome) or (
+                time_point is not None and key.time_point != time_point
+            ):
+                continue
+            cell = cells.setdefault((study_id, key.arm, key.outcome, key.time_point), {})
+            rank[(study_id, key.arm)] = min(rank.get((study_id, key.arm), c[0]), c[0])
+            number = float(c[1]) if key.field in ("mean", "sd") else int(c[1])
+            cell[key.field] = number
+            cell["form_version"] = max(cell.get("form_version", 0), c[2])
+    found = []
+    for (study_id, arm, out, time), stats in cells.items():
+        spec = form.outcome(out)
+        found.append(
+            AnalysisRow(study_id, index.label(study_id), arm, out, spec.kind, time, **stats)
+        )
+    found.sort(
+        key=lambda r: (
+            form.order(ValueKey("", r.arm, r.outcome, r.time_point))[:3],
+            r.study_id,
+            rank[(r.study_id, r.arm)],
+        )
+    )
+    return found
+
+
+def study_sheet(session: Session, *, actor: str, study: str | int) -> StudySheet:
+    """One study as ``actor`` extracts it: the form, their values, the consensus values, the arms
+    entered, and the study's reports (where to read)."""
+    require(session, actor, Action.READ, doing="read extracted values")
+    version, form = current_form(session)
+    index = _study_index(session, actor)
+    ref = index.find(str(study))
+    mine = {v.key: v for v in values(session, actor=actor, study=ref.study_id)}
+    agreed = {
+        key: ConsensusView(
+            ref.study_id,
+            ref.label,
+            key.arm,
+            key.outcome,
+            key.time_point,
+            key.field,
+            c[1],
+            c[2],
+            c[3],
+            c[4],
+            c[5],
+            _names(session).get(c[6], ""),
+            c[8],
+        )
+        for key, c in _consensus(session, [ref.study_id]).get(ref.study_id, {}).items()
+    }
+    arms: list[str] = []
+    for key in [*mine, *agreed]:
+        if key.arm and key.arm not in arms:
+            arms.append(key.arm)
+    reports = [
+        (rid or 0, kind, location or reason or "")
+        for rid, kind, location, reason in session.exec(
+            select(
+                FullTextReport.id,
+                FullTextReport.kind,
+                FullTextReport.location,
+                FullTextReport.reason,
+            )
+            .where(col(FullTextReport.reference_id).in_(ref.references))
+            .order_by(col(FullTextReport.id))
+        ).all()
+    ]
+    return StudySheet(ref, version, form, arms, mine, agreed, reports)
+
+
+def clear_value(
+    session: Session,
+    *,
+    actor: str,
+    study: str | int,
+    field: str,
+    arm: str = "",
+    outcome: str = "",
+    time_point: str = "",
+) -> bool:
+    """Remove one of ``actor``'s values (a form screen emptying a cell); False when there was
+    none. A consensus in force there is reopened (the extraction changed after consensus)."""
+    member = require(session, actor, Action.EXTRACT, doing="extract data")
+    assert member.id is not None
+    ref = _study_index(session, actor).find(str(study))
+    key = ValueKey(field.strip(), arm.strip(), outcome.strip(), time_point.strip())
+    mine = _values(session, [ref.study_id], member.id).get(ref.study_id, {}).get(member.id, {})
+    old = mine.get(key)
+    if old is None:
+        return False
+    session.execute(delete(ExtractionValue).where(col(ExtractionValue.id) == old[0]))
+    events: list[Any] = [
+        ExtractionValuesChanged(
+            study=ref.study_id,
+            extractor=actor,
+            origin="clear",
+            state={"extraction_value": {value_id(ref.study_id, actor, key): None}},
+        )
+    ]
+    held = _consensus(session, [ref.study_id]).get(ref.study_id, {}).get(key)
+    if held is not None and held[7] is None:
+        now = audit.log.utc_now()
+        because = f"{actor} removed {key.describe()} ({old[1]})"
+        _many(session, _REOPEN_CONSENSUS, [(now, because, held[0])])
+        names = _names(session)
+        snapshot = consensus_snapshot(*held[1:6], names.get(held[6], f"#{held[6]}"), now, because)
+        events.append(
+            ExtractionConsensusChanged(
+                study=ref.study_id,
+                change=REOPENED,
+                state={"extraction_consensus": {consensus_id(ref.study_id, key): snapshot}},
+            )
+        )
+    audit.log.record_many(session, actor, events)
+    return True
+
+
+def clear_values(session: Session, *, actor: str, study: str | int) -> int:
+    """Remove all of ``actor``'s values of one study (to start it again); returns how many.
+    Consensus values stay (they are the extractors' joint record, reopened by new values)."""
+    member = require(session, actor, Action.EXTRACT, doing="extract data")
+    ref = _study_index(session, actor).find(str(study))
+    mine = _values(session, [ref.study_id], member.id).get(ref.study_id, {}).get(member.id or 0, {})
+    if not mine:
+        return 0
+    session.execute(
+        delete(ExtractionValue).where(
+            col(ExtractionValue.study_id) == ref.study_id,
+            col(ExtractionValue.member_id) == member.id,
+        )
+    )
+    audit.record(
+        session,
+        actor,
+        ExtractionValuesChanged(
+            study=ref.study_id,
+            extractor=actor,
+            origin="clear",
+            state={"extraction_value": {value_id(ref.study_id, actor, k): None for k in mine}},
+        ),
+    )
+    return len(mine)
+
+
+__all__ = [
+    "LONG_COLUMNS",
+    "AnalysisRow",
+    "ConsensusView",
+    "Disagreement",
+    "FormVersion",
+    "ImportSummary",
+    "StatusRow",
+    "StudyRef",
+    "StudySheet",
+    "Table",
+    "ValueView",
+    "add_form",
+    "agree",
+    "analysis_rows",
+    "clear_value",
+    "clear_values",
+    "compare",
+    "cross_check",
+    "current_form",
+    "export_table",
+    "form_versions",
+    "import_values",
+    "resolve",
+    "set_value",
+    "show_form",
+    "status",
+    "studies",
+    "study_sheet",
+    "unblind",
+    "values",
+]
