@@ -417,25 +417,28 @@ class ScreeningScreen(OrderedScreen):
 
     @staticmethod
     def _fulltext_line(card: RecordCard) -> Text:
-        """The report this card votes on (full text: each report has its own votes), and the
-        reference's other reports when it has several."""
+        """Where the report this card votes on is (full text: each report has its own votes),
+        which report it is, and the reference's other reports when it has several."""
         report = card.fulltext or {}
-        out = Text()
-        if card.report_id is not None:
-            out.append(f"Report {card.report_id} ({report.get('kind')}): ", style="bold")
-        if report.get("status") == "retrieved":
-            out.append(str(report.get("location")), style="cyan")
-        elif report.get("status") == "not_retrieved":
-            out.append("not retrieved", style="bold red")
-        elif report.get("status") == "sought":
-            out.append("sought, no file or URL yet (reviewtool screen fulltext RECORD --file …)")
+        status = report.get("status")
+        if status == "retrieved":
+            out = Text.assemble(("Full text: ", "bold"), (str(report.get("location")), "cyan"))
+        elif status == "not_retrieved":
+            out = Text("Full text: not retrieved", "bold red")
+        elif status == "sought":
+            out = Text(
+                "Full text: sought, no file or URL yet (reviewtool screen fulltext RECORD --file …)",
+                "yellow",
+            )
         else:
-            out.append(
+            out = Text(
                 "Full text: none attached (reviewtool screen fulltext RECORD --file …)", "red"
             )
+        if card.report_id is not None:
+            out.append(f"\nReport {card.report_id}: {report.get('kind')}", style="bold")
         others = [r for r in card.reports if r["id"] != card.report_id]
         if others:
-            out.append("\nOther reports of this reference (each voted on by itself): ")
+            out.append(" · other reports, each voted on by itself: ")
             out.append(
                 " · ".join(
                     f"{r['id']} ({r['kind']}, {r['status'].replace('_', ' ')})" for r in others
