@@ -326,3 +326,108 @@ def test_a_report_shown_and_voted_on_from_the_cli_with_its_report_column(
     assert lines[0].startswith("record_id,report,stage,state")
     assert lines[1].startswith('1,"2 (registry entry, retrieved)",fulltext,open')
     assert verified(review)
+
+
+# --- the full-text screen -----------------------------------------------------------------------
+
+
+async def test_the_full_text_screen_shows_the_report_and_votes_on_it(tmp_path: Path) -> None:
+    """A reference with two reports: the screen shows the first (its location, kind and the other
+    report), a vote goes to that report, then the screen shows the second, and a vote goes there;
+    only then does the reference leave the queue."""
+    from test_tui_screening import SIZE, _text, make_tiny_review
+
+    from reviewtool.review.service import open_existing
+    from reviewtool.tui.screening import ScreeningApp
+
+    url = make_tiny_review(tmp_path)
+    review = open_existing(url)
+    with review.transaction() as session:
+        for who in ("alice", "bob"):
+            sv.record_decision(session, actor=who, record_id=1, stage="tiab", decision="include")
+        sv.unblind_stage(session, actor="alice", stage="tiab")
+        sv.set_fulltext(session, actor="alice", record_id=1, location="pdfs/article.pdf")
+        sv.set_fulltext(
+            session, actor="alice", record_id=1, location=REGISTRY, kind="registry entry",
+            add=True,
+        )  # fmt: skip
+    review.close()
+    app = ScreeningApp(url, "bob", "fulltext")
+    async with app.run_test(size=SIZE) as pilot:
+        card = _text(app, "#card")
+        assert "Full text: pdfs/article.pdf" in card
+        assert "Report 1: journal article" in card
+        assert "other reports, each voted on by itself: 2 (registry entry, retrieved)" in card
+        await pilot.press("i")
+        card = _text(app, "#card")
+        assert f"Full text: {REGISTRY}" in card and "Report 2: registry entry" in card
+        assert app.screening.card is not None and app.screening.card.report_id == 2
+        assert "1 of 1 in your queue" in _text(app, "#heading")
+        await pilot.press("e", "1")  # insufficient data
+        assert "Queue done" in _text(app, "#heading")
+    review = open_existing(url)
+    with review.reading() as session:
+        rows = session.exec(
+            select(
+                ScreeningDecision.report_id, ScreeningDecision.decision, ScreeningDecision.reason
+            ).where(ScreeningDecision.stage == "fulltext")
+        ).all()
+        assert audit.verify(session).ok
+    review.close()
+    assert sorted(rows) == [(1, "include", None), (2, "exclude", "insufficient data")]
+
+
+# --- reviews from before schema 0009 ------------------------------------------------------------
+
+FIXTURE = Path(__file__).parent / "fixtures" / "review_v0005.db"
+
+
+def test_full_text_votes_from_before_0009_keep_verifying_and_are_replaced_per_report(
+    tmp_path: Path,
+) -> None:
+    """The 0005 fixture's full-text votes (alice and bob include reference 3) were recorded
+    without a report: the upgrade gives them reference 3's report (1) and leaves their snapshots
+    as written; a new vote on that report replaces the old one under the new key, and moving an
+    old vote to another reference's report is caught."""
+    import shutil
+
+    from reviewtool.review.service import open_existing
+
+    copy = tmp_path / "review.db"
+    shutil.copyfile(FIXTURE, copy)
+    review = open_existing(f"sqlite:///{copy}")
+    try:
+        with review.reading() as session:
+            rows = session.exec(
+                select(
+                    ScreeningDecision.member_id,
+                    ScreeningDecision.report_id,
+                    ScreeningDecision.report_in_ledger,
+                ).where(ScreeningDecision.stage == "fulltext")
+            ).all()
+            assert sorted(rows) == [(1, 1, False), (2, 1, False)]
+            assert audit.verify(session).ok
+        with review.transaction() as session:
+            sv.record_decision(
+                session, actor="alice", record_id=3, stage="fulltext", decision="exclude",
+                reason="not an RCT",
+            )  # fmt: skip
+        with review.reading() as session:
+            event = audit.list_events(session, action="screening-decision")[-1]
+            assert event.entity_id == "3:fulltext:alice:r1"
+            assert event.payload["before"] == {"decision": "include", "note": None, "reason": None}
+            assert event.payload["state"] == {"screening_vote": {"3:fulltext:alice": None}}
+            assert audit.verify(session).ok
+        with review.engine.begin() as conn:  # bob's old vote moved to reference 1's report
+            conn.execute(
+                text(
+                    "UPDATE screening_decision SET report_id = 2 "
+                    "WHERE stage = 'fulltext' AND member_id = 2"
+                )
+            )
+        with review.reading() as session:
+            report = audit.verify(session)
+        assert not report.ok
+        assert any("names report 2 of another reference" in p for p in report.problems)
+    finally:
+        review.close()
