@@ -645,7 +645,8 @@ def test_the_screen_shows_alice_her_own_progress_only(screens: dict[str, Any]) -
     assert "Other votes" in after[3] and "wrong population" in after[3]
     assert after != screens["bob agrees"]["unblinded"]
     full = screens["full text: bob disagrees"]["blind"]
-    assert "Record 4" in full[0] and "Full text: none attached" in full[0]
+    # Record 4's report is sought (recorded when it was included at title/abstract).
+    assert "Record 4" in full[0] and "Full text: sought, no file or URL yet" in full[0]
     assert "Record 1" in full[3] and "Full text: pdfs/s1.pdf" in full[3]
     assert "Other votes" not in full[3] and "adults?" not in full[3]
     assert "Other votes" in screens["full text: bob disagrees"]["unblinded"][3]

@@ -288,7 +288,15 @@ def test_a_duplicate_record_names_its_reference_as_one_vote_does(
         ).all()
         assert sorted((rec, ref) for _, rec, ref in rows) == [(1, 1), (1, 1)]
         events = [e for e in audit.list_events(session) if e.seq > since]
-        assert sorted(e.entity_id for e in events) == ["1:tiab:bob", "1:tiab:dora"]
+        assert sorted(e.entity_id for e in events if e.action == "screening-decision") == [
+            "1:tiab:bob",
+            "1:tiab:dora",
+        ]
+        # Both votes include reference 1: its report is sought from then on (report 3, after
+        # the two of the fixture), recorded once.
+        assert [(e.action, e.entity_id, e.payload["after"]["status"]) for e in events[2:]] == [
+            ("fulltext-report", "3", "sought")
+        ]
 
 
 def test_full_text_rows_need_an_inclusion_and_a_retrieved_text(
@@ -443,8 +451,13 @@ def test_bulk_resolutions_write_what_one_resolution_at_a_time_writes(
     copy.close()
 
     assert bulk == one_by_one
-    events = bulk["events"]
-    assert [e[2] for e in events] == ["screening-resolution"] * 2
+    # Including reference 2 seeks its report (recorded right after, as one resolution does).
+    assert [e[2] for e in bulk["events"]] == [
+        "screening-resolution",
+        "fulltext-report",
+        "screening-resolution",
+    ]
+    events = [e for e in bulk["events"] if e[2] == "screening-resolution"]
     assert events[0][5]["votes"] == [
         {"reviewer": "alice", "decision": "include", "reason": None},
         {"reviewer": "bob", "decision": "exclude", "reason": "not an RCT"},

@@ -290,8 +290,18 @@ def choose_report(
 
 
 def _sought_report(session: Session, actor: str, reference_id: int) -> FullTextReport:
-    """Record a report as sought for a reference that has none (the first full-text vote or
-    resolution on it names it), with its ``fulltext-report`` event."""
+    """Record a report as sought for a reference that has none, with its ``fulltext-report``
+    event."""
+    report, event = _new_sought(session, actor, reference_id)
+    audit.record(session, actor, event)
+    return report
+
+
+def _new_sought(
+    session: Session, actor: str, reference_id: int
+) -> tuple[FullTextReport, FullTextRecorded]:
+    """A report, status sought, written for ``reference_id``, and the event that records it (for
+    the caller to write: a bulk import writes it in order with its votes' events)."""
     report = FullTextReport(
         record_id=primary_of(session, reference_id),
         reference_id=reference_id,
@@ -303,17 +313,9 @@ def _sought_report(session: Session, actor: str, reference_id: int) -> FullTextR
     session.add(report)
     session.flush()
     assert report.id is not None
-    audit.record(
-        session,
-        actor,
-        FullTextRecorded(
-            record_id=report.record_id,
-            before=None,
-            after=report_snapshot(report),
-            report_id=report.id,
-        ),
+    return report, FullTextRecorded(
+        record_id=report.record_id, before=None, after=report_snapshot(report), report_id=report.id
     )
-    return report
 
 
 def seek_reports(session: Session, actor: str, refs: Collection[int] | None = None) -> list[int]:
@@ -1580,19 +1582,25 @@ class _VoteBatch:
         }
         self.resolutions = current_resolutions(session, stage.value)
         self.names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
-        # Everyone's current votes, needed only where a resolution stands.
+        # At title/abstract a reference included by a vote gets its report, sought, recorded
+        # right after that vote (as ``seek_reports`` does after one vote): every reference's
+        # current votes are kept for that. At full text only where a resolution stands.
+        self.seek = stage is Stage.TITLE_ABSTRACT
+        self.with_report: set[int] = (
+            set(session.exec(select(FullTextReport.reference_id)).all()) if self.seek else set()
+        )
         self.votes: dict[int, list[Vote]] = (
             {
                 rid: list(vs)
                 for rid, vs in current_votes(session, stage.value).items()
-                if rid in self.resolutions
+                if self.seek or rid in self.resolutions
             }
-            if self.resolutions
+            if self.resolutions or self.seek
             else {}
         )
         self.superseded: list[dict[str, Any]] = []  # stored votes: {"id", "superseded_at"}
         self.new: list[dict[str, Any]] = []  # rows to insert, in the file's order
-        self.events: list[ScreeningDecided] = []
+        self.events: list[ScreeningDecided | FullTextRecorded] = []
 
     def cast(
         self,
@@ -1651,11 +1659,11 @@ class _VoteBatch:
         self.new.append(new.row)
         state: dict[str, dict[str, Any]] = {}
         resolution = self.resolutions.get(unit)
-        if resolution is not None:
+        if resolution is not None or self.seek:
             votes = [v for v in self.votes.get(unit, []) if v.reviewer != self.member.name]
             votes.append(Vote(self.member.name, new.decision, new.reason))
             self.votes[unit] = votes
-            if old is not None:
+            if old is not None and resolution is not None:
                 state = self._answer(unit, resolution, old, new, votes, now)
         key = new.key(self.stage, self.member.name)
         if old is not None and old.key(self.stage, self.member.name) != key:
@@ -1672,6 +1680,18 @@ class _VoteBatch:
                 state=state,
             )
         )
+        if self.seek and ref not in self.with_report:
+            standing = self.resolutions.get(ref)
+            outcome = screening_outcome(
+                self.votes[ref],
+                required=self.required,
+                stage=self.stage.value,
+                resolution=(standing.decision, standing.reason) if standing else None,
+                reason_order=self.reason_order,
+            )
+            if outcome.goes_on:
+                self.events.append(_new_sought(self.session, self.member.name, ref)[1])
+                self.with_report.add(ref)
 
     def _answer(
         self,
@@ -1712,8 +1732,6 @@ class _VoteBatch:
             table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
             session.execute(table.insert(), self.new)
         audit.log.record_many(session, self.member.name, self.events)
-        if self.stage is Stage.TITLE_ABSTRACT and self.new:
-            seek_reports(session, self.member.name, {row["reference_id"] for row in self.new})
 
 
 @dataclass
@@ -2002,7 +2020,15 @@ class _ResolutionBatch:
         self.standing = current_resolutions(session, stage.value)
         self.names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
         self.new: list[ScreeningResolution] = []
-        self.events: list[ConflictResolved] = []
+        self.events: list[ConflictResolved | FullTextRecorded] = []
+        self.session = session
+        # As resolve_conflict: a reference included by a resolution at title/abstract gets its
+        # report, sought, recorded right after it (``seek_reports``).
+        self.with_report: set[int] = (
+            set(session.exec(select(FullTextReport.reference_id)).all())
+            if stage is Stage.TITLE_ABSTRACT
+            else set()
+        )
 
     def resolve(
         self,
@@ -2077,6 +2103,13 @@ class _ResolutionBatch:
                 report_id=named,
             )
         )
+        if (
+            self.stage is Stage.TITLE_ABSTRACT
+            and parsed is Decision.INCLUDE
+            and ref not in self.with_report
+        ):
+            self.events.append(_new_sought(self.session, self.member.name, ref)[1])
+            self.with_report.add(ref)
 
     def write(self, session: Session) -> None:
         """The replaced resolutions (changed in place) first, so the one-current-resolution index
@@ -2085,5 +2118,3 @@ class _ResolutionBatch:
         session.add_all(self.new)
         session.flush()
         audit.log.record_many(session, self.member.name, self.events)
-        if self.stage is Stage.TITLE_ABSTRACT and self.new:
-            seek_reports(session, self.member.name, {r.reference_id for r in self.new})

@@ -184,7 +184,11 @@ class AdjudicationScreen(OrderedScreen):
         try:
             with self.review.reading() as session:
                 self.card = record_card(
-                    session, actor=self.actor, record_id=conflict.record_id, stage=self.stage
+                    session,
+                    actor=self.actor,
+                    record_id=conflict.record_id,
+                    stage=self.stage,
+                    report=conflict.report["id"] if conflict.report else None,
                 )
         except ReviewtoolError as exc:
             self.notify(str(exc), severity="error", timeout=8)
@@ -211,7 +215,8 @@ class AdjudicationScreen(OrderedScreen):
         if self.stage == "fulltext":
             report = self.card.fulltext or {}
             body.append(
-                f"Full text: {report.get('location') or report.get('status') or 'none'}\n\n"
+                f"Report {self.card.report_id} ({report.get('kind')}): "
+                f"{report.get('location') or report.get('status') or 'none'}\n\n"
             )
         body.append_text(citation_text(self.card.fields, self.include_words, self.exclude_words))
         self.query_one("#card", Static).update(body)
@@ -247,6 +252,7 @@ class AdjudicationScreen(OrderedScreen):
                     decision=decision,
                     reason=reason,
                     note=self.notes.get(conflict.record_id),
+                    report=conflict.report["id"] if conflict.report else None,
                 )
         except ReviewtoolError as exc:
             # Most often the votes changed since the list was read: show what holds now.

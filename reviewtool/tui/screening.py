@@ -417,12 +417,34 @@ class ScreeningScreen(OrderedScreen):
 
     @staticmethod
     def _fulltext_line(card: RecordCard) -> Text:
+        """Where the report this card votes on is (full text: each report has its own votes),
+        which report it is, and the reference's other reports when it has several."""
         report = card.fulltext or {}
-        if report.get("status") == "retrieved":
-            return Text.assemble(("Full text: ", "bold"), (str(report.get("location")), "cyan"))
-        if report.get("status") == "not_retrieved":
-            return Text("Full text: not retrieved", "bold red")
-        return Text("Full text: none attached (reviewtool screen fulltext RECORD --file …)", "red")
+        status = report.get("status")
+        if status == "retrieved":
+            out = Text.assemble(("Full text: ", "bold"), (str(report.get("location")), "cyan"))
+        elif status == "not_retrieved":
+            out = Text("Full text: not retrieved", "bold red")
+        elif status == "sought":
+            out = Text(
+                "Full text: sought, no file or URL yet (reviewtool screen fulltext RECORD --file …)",
+                "yellow",
+            )
+        else:
+            out = Text(
+                "Full text: none attached (reviewtool screen fulltext RECORD --file …)", "red"
+            )
+        if card.report_id is not None:
+            out.append(f"\nReport {card.report_id}: {report.get('kind')}", style="bold")
+        others = [r for r in card.reports if r["id"] != card.report_id]
+        if others:
+            out.append(" · other reports, each voted on by itself: ")
+            out.append(
+                " · ".join(
+                    f"{r['id']} ({r['kind']}, {r['status'].replace('_', ' ')})" for r in others
+                )
+            )
+        return out
 
     @staticmethod
     def _changed_elsewhere_text(card: RecordCard, shown: VoteView | None) -> Text:
@@ -484,14 +506,36 @@ class ScreeningScreen(OrderedScreen):
                 reason=reason,
                 note=note,
                 expected=card.my_vote,
+                report=card.report_id,
             )
         ):
             return
         self.pending_note = None
         self.changed_elsewhere = None
+        if self._next_report(card):
+            return
         if card.my_vote is None:
             self.mine += 1
         self._leave(card.record_id, voted=True)
+
+    def _next_report(self, card: RecordCard) -> bool:
+        """At full text, after a vote on one report of a reference with several: show the next
+        report the reviewer has not voted on (True), or False when there is none."""
+        if self.stage != "fulltext" or len(card.reports) < 2:
+            return False
+        try:
+            with self.review.reading() as session:
+                following = record_card(
+                    session, actor=self.actor, record_id=card.record_id, stage=self.stage
+                )
+        except ReviewtoolError:
+            return False
+        if following.my_vote is not None or following.report_id == card.report_id:
+            return False
+        self.prefetched = None
+        self.card = following
+        self._render_card()
+        return True
 
     def _refresh_progress(self) -> None:
         try:
