@@ -67,8 +67,11 @@ ER  -
 """
 
 
-def build_populated(url: str, work: Path, outcomes: Path) -> None:
-    """Create the review at ``url`` (files written under ``work``): see the module docstring."""
+def build_populated(url: str, work: Path, outcomes: Path, *, after_0007: bool = True) -> None:
+    """Create the review at ``url`` (files written under ``work``): see the module docstring.
+
+    ``after_0007=False`` leaves out what came after schema 0007 (removal before screening,
+    extraction, risk of bias): a review that can be taken back to 0007 whole (tests of 0008)."""
     from reviewtool.analysis.service import run_analysis
     from reviewtool.dedup.service import flag_duplicate, run_dedup
     from reviewtool.domain import Role
@@ -141,6 +144,8 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
             unblind_stage(s, actor="alice", stage="fulltext")
             link(s, actor="alice", report=5, study=1)
     try:  # removal before screening came with schema 0010
+        if not after_0007:
+            raise ImportError
         from reviewtool.screening.prescreen import Selection, remove_references
     except ImportError:
         pass
@@ -154,6 +159,8 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
                 s, actor="alice", reason="review", selection=Selection(title_words=("review",))
             )
     try:  # risk of bias came with schema 0012
+        if not after_0007:
+            raise ImportError
         from reviewtool.rob import service as rob
     except ImportError:
         pass
@@ -204,6 +211,8 @@ def build_populated(url: str, work: Path, outcomes: Path) -> None:
     with review.transaction() as s:
         run_analysis(s, actor="alice", data_path=outcomes, name="main")
     try:  # extraction came with schema 0011
+        if not after_0007:
+            raise ImportError
         from reviewtool.extraction import service as extraction
     except ImportError:
         pass

@@ -93,7 +93,7 @@ def build_varied(url: str, work: Path) -> None:
     from reviewtool.studies.service import link, unlink
     from tests.ledger_builder import build_populated
 
-    build_populated(url, work, OUTCOMES)
+    build_populated(url, work, OUTCOMES, after_0007=False)
     third = work / "third.ris"
     third.write_text(THIRD, encoding="utf-8")
     review = open_review(url)
