@@ -134,3 +134,33 @@ def test_analyze_run_sources_on_the_command_line(tmp_path: Path) -> None:
     again = _cli(db, "analyze", "run", str(SAMPLE_CSV), "-n", "y", "--as", "alice")
     assert again.exit_code == 0 and "Input unchanged since run 1." in again.output
     assert "Traceback" not in no_form.output + both.output
+
+
+def test_a_comparison_is_matched_to_its_study_by_the_label_before_the_bracket() -> None:
+    from reviewtool.analysis.arm_table import study_of_comparison
+
+    studies = ["Suk 2016", "Xu 2019"]
+    assert study_of_comparison("Suk 2016 (one injection)", studies) == "Suk 2016"
+    assert study_of_comparison("Xu 2019", studies) == "Xu 2019"
+    assert study_of_comparison("Xu 2014", studies) is None
+
+
+def test_with_risk_of_bias_leaves_out_and_labels() -> None:
+    from reviewtool.analysis.arm_table import with_risk_of_bias
+
+    columns = ("study", "outcome")
+    rows = [{"study": s, "outcome": "meld"}
+            for s in ("Suk 2016 (one injection)", "Suk 2016 (two injections)", "Peng 2011", "New 2020")]  # fmt: skip
+    overall = {"Suk 2016": "Low", "Peng 2011": "High"}
+    cols, kept, dropped, unrated = with_risk_of_bias(
+        columns, rows, overall, exclude="high", add_column=True
+    )
+    assert cols == ("study", "rob_overall", "outcome")
+    assert [(r["study"], r["rob_overall"]) for r in kept] == [
+        ("Suk 2016 (one injection)", "Low"),
+        ("Suk 2016 (two injections)", "Low"),
+        ("New 2020", "not assessed"),
+    ]
+    assert dropped == ["Peng 2011"] and unrated == ["New 2020"]
+    with pytest.raises(InvalidInput, match="every comparison is left out"):
+        with_risk_of_bias(columns, rows[2:3], overall, exclude="High")

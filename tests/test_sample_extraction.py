@@ -27,6 +27,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reviewtool.cli import app
+from tests.test_rob_sample import HIGH_QUALITY, LOW_QUALITY, rob_block
 from tests.test_sample_screening import SAMPLE, SCREENING, load_generator
 
 EXTRACTION = SAMPLE / "extraction"
@@ -89,6 +90,11 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dic
     here = Path.cwd()
     os.chdir(SAMPLE)  # the block names its input files relative to sample_project/
     try:
+        for args in rob_block():  # the consensus risk of bias, for --exclude-rob / --by rob_overall
+            if args[:2] in (["rob", "plot"], ["rob", "export"]):
+                continue
+            result = runner.invoke(app, ["--db", str(path), *args], terminal_width=200)
+            assert result.exit_code == 0, (args, result.output)
         for args in extraction_block():
             args = [
                 str(work / Path(a).name) if prev == "--out" else a
@@ -228,3 +234,63 @@ def test_a_changed_consensus_value_shows_in_the_next_run(
     runs = json.loads(_invoke(path, "analyze", "runs", "--format", "json", "--as", "yliu"))
     by_name = {r["name"]: r for r in runs}
     assert by_name["back"]["input_sha256"] == by_name["again"]["input_sha256"]
+
+
+def _csv_rows() -> list[dict[str, str]]:
+    text = (SAMPLE / "outcomes.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(line for line in text.splitlines(True) if not line.startswith("#")))
+
+
+def _study(label: str) -> str:
+    return label.split(" (")[0]
+
+
+def test_exclude_rob_high_pools_without_the_two_low_quality_trials(
+    sample: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """The paper's two low-quality trials (Peng 2011, Xu 2014: overall risk High) left out gives
+    what outcomes.csv without their rows gives."""
+    path, _ = sample
+    output = _invoke(path, "analyze", "run", "--exclude-rob", "high", "-n", "sens", "--as", "yliu")
+    assert "Left out (consensus overall risk of bias High): Peng 2011, Xu 2014" in output
+    rows = [r for r in _csv_rows() if _study(r["study"]) not in LOW_QUALITY]
+    assert len(rows) < len(_csv_rows())
+    filtered = tmp_path / "without_high.csv"
+    with filtered.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    want, _ = _pooled(path, "--from-csv", str(filtered), name="csv without high")
+    got, run = _pooled(path, "--exclude-rob", "high", name="sens again")
+    assert set(got) == set(want)
+    for key, w in want.items():
+        assert got[key]["k"] == w["k"], key
+        for field in ("estimate", "ci_low", "ci_high", "tau2", "I2"):
+            assert got[key][field] == pytest.approx(w[field], rel=1e-9, abs=1e-12), (key, field)
+    assert run.settings["input"]["exclude_rob"] == "High"
+    assert run.settings["input"]["excluded"] == ["Peng 2011", "Xu 2014"]
+
+
+def test_by_rob_overall_groups_comparisons_by_their_studys_rating(
+    sample: tuple[Path, dict[str, str]],
+) -> None:
+    """Subgroups Low / Unclear / High hold the comparisons of the paper's 3 high-, 7 moderate- and
+    2 low-quality trials; both Suk 2016 comparisons are in Suk 2016's (Low)."""
+    path, _ = sample
+    _, run = _pooled(path, "--by", "rob_overall", name="by rob")
+    rating = {s: "Low" for s in HIGH_QUALITY} | {s: "High" for s in LOW_QUALITY}
+    seen = 0
+    for a in run.results["analyses"]:
+        want = {
+            r["study"]: rating.get(_study(r["study"]), "Unclear")
+            for r in _csv_rows()
+            if (r["outcome"].lower(), r["time_point"]) == (a["outcome"], a["time_point"])
+        }
+        got = {arm["study"]: arm["groups"]["rob_overall"] for arm in a["arms"]}
+        assert got == want, (a["outcome"], a["time_point"])
+        (sg,) = a["subgroups"]
+        names = [g["group"] for g in sg["groups"]] + [g["group"] for g in sg["not_estimable"]]
+        assert sorted(names) == sorted(set(want.values())), (a["outcome"], a["time_point"])
+        seen += len(got)
+    assert seen == len(_csv_rows())
+    assert rating["Suk 2016"] == "Low"

@@ -164,3 +164,76 @@ def comparison_csv(columns: tuple[str, ...], rows: list[dict[str, str]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------- risk of bias, per study
+
+ROB_COLUMN = "rob_overall"
+NOT_ASSESSED = "not assessed"
+
+
+def study_of_comparison(label: str, studies: Iterable[str]) -> str | None:
+    """The study of a comparison label among ``studies``: the label itself, or the part before
+    " (" ("Suk 2016 (one injection)" -> "Suk 2016"); None when neither is one of them."""
+    known = set(studies)
+    if label in known:
+        return label
+    head = label.split(" (", 1)[0]
+    return head if head in known else None
+
+
+def parse_outcomes_csv(text: str) -> tuple[tuple[str, ...], list[dict[str, str]]]:
+    """An outcomes CSV's text as (columns, rows); lines starting with ``#`` and blank lines are
+    left out, column names lower-cased (as ``analyze run`` reads them). Malformed files are left
+    to ``read_outcomes``, which names the line: here a short row just gets empty cells."""
+    lines = [line for line in text.splitlines(True) if line.strip() and not line.startswith("#")]
+    reader = csv.reader(io.StringIO("".join(lines)))
+    header = next(reader, None)
+    if header is None:
+        return (), []
+    columns = tuple(h.strip().lower() for h in header)
+    rows = [dict(zip(columns, [*cells, *[""] * len(columns)], strict=False)) for cells in reader]
+    return columns, rows
+
+
+def with_risk_of_bias(
+    columns: tuple[str, ...],
+    rows: list[dict[str, str]],
+    overall: Mapping[str, str],
+    *,
+    exclude: str | None = None,
+    add_column: bool = False,
+) -> tuple[tuple[str, ...], list[dict[str, str]], list[str], list[str]]:
+    """Rows without the comparisons of studies whose overall risk of bias is ``exclude``, and
+    (``add_column``) with a :data:`ROB_COLUMN` column (the study's overall risk, or
+    :data:`NOT_ASSESSED`) for ``--by rob_overall``.
+
+    :param overall: ``{study label: Low | Unclear | High}`` (the consensus overall risk of bias;
+        ``rob.service.overall_risk_by_study``); a comparison is matched to its study by
+        :func:`study_of_comparison`.
+    :param exclude: a risk level (any case) whose studies' comparisons are left out; a study
+        without a rating is kept.
+    :returns: (columns, rows, the comparison labels left out, the comparison labels without a
+        rating), labels sorted.
+    """
+    levels = {study.casefold(): level for study, level in overall.items()}
+    by_fold = {study.casefold(): study for study in overall}
+    kept: list[dict[str, str]] = []
+    dropped: set[str] = set()
+    unrated: set[str] = set()
+    for row in rows:
+        study = study_of_comparison(row["study"].casefold(), by_fold)
+        level = levels.get(study) if study is not None else None
+        if level is None:
+            unrated.add(row["study"])
+        if exclude is not None and level is not None and level.casefold() == exclude.casefold():
+            dropped.add(row["study"])
+            continue
+        kept.append(row | ({ROB_COLUMN: level or NOT_ASSESSED} if add_column else {}))
+    if add_column and ROB_COLUMN not in columns:
+        columns = (columns[0], ROB_COLUMN, *columns[1:])
+    if not kept:
+        raise InvalidInput(
+            f"--exclude-rob {exclude}: every comparison is left out ({', '.join(sorted(dropped))})"
+        )
+    return columns, kept, sorted(dropped), sorted(unrated)

@@ -64,6 +64,14 @@ class ModelChoice(StrEnum):
     AUTO = "auto"
 
 
+class RobLevel(StrEnum):
+    """An RoB 1 risk level (the consensus overall rating as a risk)."""
+
+    LOW = "low"
+    UNCLEAR = "unclear"
+    HIGH = "high"
+
+
 class Tau2Choice(StrEnum):
     """Between-study variance estimator."""
 
@@ -520,6 +528,15 @@ def run_command(
     bias: Annotated[
         bool, typer.Option("--bias", help="Egger and Begg tests, trim-and-fill.")
     ] = False,
+    exclude_rob: Annotated[
+        RobLevel | None,
+        typer.Option(
+            "--exclude-rob",
+            help="Sensitivity analysis: leave out the studies whose consensus overall risk of "
+            "bias is this (e.g. high).",
+            case_sensitive=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Also export tables and plots to this folder."),
@@ -542,7 +559,9 @@ def run_command(
     outcome's baseline comparison is significant (p < 0.05), its time points are flagged
     "baseline differs". The run (settings, the form version, a SHA-256 of the input, all
     results) is stored and recorded in the audit ledger; a re-run says whether the input changed
-    since the previous run from the same source.
+    since the previous run from the same source. `--exclude-rob high` leaves out the studies whose
+    consensus overall risk of bias is High; `--by rob_overall` makes subgroups by that rating
+    ("Suk 2016 (one injection)" is study "Suk 2016": the label before " (").
 
     Example: reviewtool analyze run --name "main analysis" --by liver_disease --loo --bias --out analysis
     """
@@ -562,6 +581,9 @@ def run_command(
             source, text, details = _extraction_input(session, who)
         else:
             source, text, details = str(csv_path), None, {"from": "csv"}
+        wants_rob = "rob_overall" in {c.strip().lower() for c in by or ()}
+        if exclude_rob is not None or wants_rob:
+            text = _with_rob(session, csv_path, text, details, exclude_rob, wants_rob)
         earlier = list_runs(session)
         run = run_analysis(
             session,
@@ -592,6 +614,51 @@ def run_command(
 
 
 EXTRACTION_SOURCE = "extraction consensus"
+
+
+def _with_rob(
+    session: Any,
+    csv_path: Path | None,
+    text: str | None,
+    details: dict[str, Any],
+    exclude: RobLevel | None,
+    add_column: bool,
+) -> str | None:
+    """The outcomes table with the risk-of-bias composition applied (rob gives plain
+    ``{study: level}``, :func:`reviewtool.analysis.arm_table.with_risk_of_bias` applies it);
+    ``details`` gets what was done. None leaves a CSV that is not UTF-8 to the normal refusal."""
+    from reviewtool.analysis.arm_table import comparison_csv, parse_outcomes_csv, with_risk_of_bias
+    from reviewtool.rob.service import overall_risk_by_study
+
+    if text is None:
+        assert csv_path is not None
+        try:
+            text = csv_path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+    columns, rows = parse_outcomes_csv(text)
+    if "study" not in columns:
+        return text  # read_outcomes names the missing column
+    overall = overall_risk_by_study(session)
+    level = exclude.value.capitalize() if exclude is not None else None
+    columns, rows, dropped, unrated = with_risk_of_bias(
+        columns, rows, overall, exclude=level, add_column=add_column
+    )
+    if level is not None:
+        details["exclude_rob"] = level
+        details["excluded"] = dropped
+        console().print(
+            f"Left out (consensus overall risk of bias {level}): {', '.join(dropped) or 'none'}",
+            highlight=False,
+        )
+    if unrated:
+        details["no_rob_rating"] = unrated
+        err_console().print(
+            f"Note: no consensus overall risk of bias for {', '.join(unrated)} (kept"
+            + (f"; subgroup {'not assessed'!r})" if add_column else ")"),
+            highlight=False,
+        )
+    return comparison_csv(columns, rows)
 
 
 def _extraction_input(session: Any, actor: str) -> tuple[str, str, dict[str, Any]]:
