@@ -576,7 +576,11 @@ def run_command(
     if out is not None:  # refuse a bad export before anything is stored
         check_export(out, export_format)
     with writing(db) as session:
+        from reviewtool.access import require
+        from reviewtool.domain import Action
+
         who = actor_name(actor)
+        require(session, who, Action.ANALYSE, doing="run an analysis")  # before reading any stage
         if csv_path is None:
             source, text, details = _extraction_input(session, who)
         else:
