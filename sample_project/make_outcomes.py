@@ -376,6 +376,29 @@ def _row(c: Comparison, outcome: str, unit: str, time_point: str) -> dict[str, s
     return row
 
 
+CONTROL_COLUMNS = ("mean_con", "sd_con", "n_con", "events_con", "total_con")
+
+
+def _share_control_arm(rows: list[dict[str, str]], first: str, second: str) -> None:
+    """Give ``second`` the control arm of ``first`` where both report an outcome × time point.
+
+    Suk 2016 randomised two MSC arms against ONE control arm, so its two comparisons share the
+    control arm's values (as the extraction holds them: one value per arm). The second
+    comparison's MSC mean moves by the control mean's change, so its made-up difference in means
+    stays what was drawn.
+    """
+    firsts = {(r["outcome"], r["time_point"]): r for r in rows if r["study"] == first}
+    for r in rows:
+        shared = firsts.get((r["outcome"], r["time_point"]))
+        if r["study"] != second or shared is None:
+            continue
+        if r["mean_con"]:
+            decimals = len(r["mean_exp"].partition(".")[2])
+            moved = float(r["mean_exp"]) + float(shared["mean_con"]) - float(r["mean_con"])
+            r["mean_exp"] = _fmt(max(moved, 10.0**-decimals), decimals)
+        r.update({c: shared[c] for c in CONTROL_COLUMNS})
+
+
 def build() -> str:
     """The whole CSV as text (header note, header, rows)."""
     rng = random.Random(SEED)
@@ -403,6 +426,7 @@ def build() -> str:
                     "total_con": str(c.n_con),
                 }
             )
+    _share_control_arm(rows, "Suk 2016 (one injection)", "Suk 2016 (two injections)")
     buf = io.StringIO()
     buf.write(HEADER_NOTE + "\n")
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")

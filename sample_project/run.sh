@@ -75,11 +75,27 @@ rt rob status --as jniu
 rt rob export -f csv --out rob/consensus.csv --as jniu
 rt rob plot --out rob --as jniu
 
+# Data extraction (dual, blind): the seed's form; each extractor's values (Table 1's real values
+# plus the ILLUSTRATIVE per-arm outcome values of outcomes.csv, with a few made-up slips; see
+# README.md and make_extraction.py). Identical values become consensus at once; the adjudicator
+# lists the disagreements, takes the right extractor's value or enters the value.
+rt extract form add extraction/form.toml --as jniu
+rt extract import extraction/values_yliu.csv --as yliu
+rt extract import extraction/values_ydong.csv --as ydong
+rt extract compare --as jniu
+rt extract agree "Xu 2019" mean --arm MSC --outcome meld --time "12 weeks" --take yliu --as jniu
+rt extract resolve "Lin 2017" sd 4.4 --arm control --outcome alb --time "2 weeks" \
+  --source "ILLUSTRATIVE value (sample_project/make_outcomes.py), not the trial's data" --as jniu
+rt extract agree "Peng 2011" events --arm MSC --outcome survival --time "24 weeks" --take ydong --as jniu
+rt extract agree "Zhang 2012" median_age --arm control --take yliu --as jniu
+rt extract status --as jniu
+rt extract export --characteristics --out extraction/characteristics.csv --as jniu
+
 # Synthesis: every outcome x time point pooled with the seed's model rule, subgroups, leave-one-out,
 # Egger/Begg; tables (CSV, Markdown, XLSX) and forest/funnel plots go to sample_project/analysis/.
 # outcomes.csv holds ILLUSTRATIVE values (see README.md here): the paper's per-study data are not public.
-rt analyze run outcomes.csv --name "Liu 2022 outcomes" --by disease --by cell_type --by route \
-  --by injections --loo --bias --out analysis --as yliu
+rt analyze run --from-extraction --name "Liu 2022 outcomes" --by liver_disease --by cell_type \
+  --by administration_route --by times_of_treatment --loo --bias --out analysis --as yliu
 
 # The PRISMA 2020 flow: counts, the diagram (SVG, PNG) and the PRISMA2020 R package CSV in report/
 # (after the analysis, so its box of studies in the meta-analysis is filled).

@@ -155,7 +155,9 @@ def _check_header(columns: tuple[str, ...], by: Sequence[str], path: str, line: 
             )
 
 
-def read_outcomes(path: str | Path, *, by: Sequence[str] = ()) -> OutcomeTable:
+def read_outcomes(
+    path: str | Path, *, by: Sequence[str] = (), text: str | None = None
+) -> OutcomeTable:
     """Read and check the long-format outcomes CSV at ``path``; :class:`ParseError` on bad input.
 
     The file is read by :func:`~reviewtool.analysis.table_input.read_csv_table` and each row's
@@ -167,6 +169,7 @@ def read_outcomes(path: str | Path, *, by: Sequence[str] = ()) -> OutcomeTable:
         path,
         what="data rows",
         check_header=lambda columns, p, line: _check_header(columns, by, p, line),
+        text=text,
     )
     p, columns = csv_table.path, csv_table.columns
     kinds: list[str] = []
@@ -406,8 +409,15 @@ def run_analysis(
     bias: bool = False,
     continuous_measure: str = "SMD",
     binary_measure: str = "OR",
+    data_text: str | None = None,
+    input_details: Mapping[str, Any] | None = None,
 ) -> RunView:
     """Pool the outcomes CSV at ``data_path`` and store the run; committed by the caller.
+
+    ``data_text``, when given, is the outcomes table's CSV text (made from the extraction's
+    consensus values by the CLI) and ``data_path`` names where it came from; it is checked as a
+    file is. ``input_details`` (e.g. the form version) is stored in the run's settings as
+    ``input``.
 
     The model (``analysis.model``) and τ² estimator (``analysis.tau2``) are the review's
     settings. Exporting is a separate step (:func:`export_run`, in a read session) so that
@@ -432,7 +442,7 @@ def run_analysis(
         tau2_method=str(queries.setting(session, "analysis.tau2")),
     )
     by = list(dict.fromkeys(c.strip().lower() for c in by))
-    table = read_outcomes(data_path, by=by)
+    table = read_outcomes(data_path, by=by, text=data_text)
     analyses = analyse_outcomes_table(
         table,
         settings=settings,
@@ -455,6 +465,8 @@ def run_analysis(
         "bias": bias,
         "baseline_alpha": BASELINE_ALPHA,
     }
+    if input_details is not None:
+        stored_settings["input"] = dict(input_details)
     results = {"source": table.path, "analyses": [a.to_dict() for a in analyses]}
     run = AnalysisRun(
         name=name,

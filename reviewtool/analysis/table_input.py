@@ -76,8 +76,12 @@ def read_csv_table(
     *,
     what: str = "data",
     check_header: Callable[[tuple[str, ...], str, int], None] | None = None,
+    text: str | None = None,
 ) -> CsvTable:
     """Read ``path`` (rules in the module docstring).
+
+    ``text``, when given, is the table's CSV text (e.g. made from extraction values) and ``path``
+    only names it in messages; its SHA-256 is that of the UTF-8 text.
 
     ``check_header(columns, path, line)``, when given, is called as soon as the header is read
     (before any row), so a missing column is reported before anything about the rows.
@@ -88,9 +92,12 @@ def read_csv_table(
     in that last message ("study rows", "outcome rows", "reported results").
     """
     p = Path(path)
-    if not p.is_file():
+    if text is not None:
+        raw = text.encode("utf-8")
+    elif not p.is_file():
         raise InvalidInput(f"{p}: no such file")
-    raw = p.read_bytes()
+    else:
+        raw = p.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

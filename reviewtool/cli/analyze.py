@@ -64,6 +64,14 @@ class ModelChoice(StrEnum):
     AUTO = "auto"
 
 
+class RobLevel(StrEnum):
+    """An RoB 1 risk level (the consensus overall rating as a risk)."""
+
+    LOW = "low"
+    UNCLEAR = "unclear"
+    HIGH = "high"
+
+
 class Tau2Choice(StrEnum):
     """Between-study variance estimator."""
 
@@ -486,15 +494,32 @@ SubgroupPlotsOption = Annotated[
 
 @app.command("run")
 def run_command(
+    name: Annotated[str, typer.Option("--name", "-n", help="A name for the stored run.")],
     data: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            help="Outcomes CSV: one row per study × outcome × time point (docs/analysis.md).",
+            help="Outcomes CSV (the same as --from-csv): one row per study × outcome × time "
+            "point (docs/analysis.md).",
             show_default=False,
             callback=existing_file,
         ),
-    ],
-    name: Annotated[str, typer.Option("--name", "-n", help="A name for the stored run.")],
+    ] = None,
+    from_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-csv",
+            help="Pool this outcomes CSV instead of the extraction's consensus values.",
+            show_default=False,
+            callback=existing_file,
+        ),
+    ] = None,
+    from_extraction: Annotated[
+        bool,
+        typer.Option(
+            "--from-extraction",
+            help="Pool the extraction's consensus values (the default when no CSV is given).",
+        ),
+    ] = False,
     by: Annotated[
         list[str] | None,
         typer.Option("--by", help="Subgroup column (repeatable): pooled per subgroup + test."),
@@ -503,6 +528,15 @@ def run_command(
     bias: Annotated[
         bool, typer.Option("--bias", help="Egger and Begg tests, trim-and-fill.")
     ] = False,
+    exclude_rob: Annotated[
+        RobLevel | None,
+        typer.Option(
+            "--exclude-rob",
+            help="Sensitivity analysis: leave out the studies whose consensus overall risk of "
+            "bias is this (e.g. high).",
+            case_sensitive=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Also export tables and plots to this folder."),
@@ -514,31 +548,60 @@ def run_command(
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Pool every outcome × time point of DATA with the review's settings and store the run.
+    """Pool every outcome × time point with the review's settings and store the run.
 
+    By default (`--from-extraction`) the data are the extraction's consensus values: one
+    comparison per experimental arm against the arm named `control` (docs/extraction.md); `--by`
+    then names form fields (study fields, or arm fields of the experimental arm). With a CSV
+    (`--from-csv FILE`, or FILE as the argument) its rows are pooled, checked the same way.
     The model and tau² estimator are the review's settings `analysis.model` and `analysis.tau2`.
     Continuous outcomes are pooled as SMD (Hedges' g), binary ones as odds ratios. When an
     outcome's baseline comparison is significant (p < 0.05), its time points are flagged
-    "baseline differs". The run (settings, a SHA-256 of DATA, all results) is stored and recorded
-    in the audit ledger.
+    "baseline differs". The run (settings, the form version, a SHA-256 of the input, all
+    results) is stored and recorded in the audit ledger; a re-run says whether the input changed
+    since the previous run from the same source. `--exclude-rob high` leaves out the studies whose
+    consensus overall risk of bias is High; `--by rob_overall` makes subgroups by that rating
+    ("Suk 2016 (one injection)" is study "Suk 2016": the label before " (").
 
-    Example: reviewtool analyze run outcomes.csv --name "main analysis" --by disease --loo --bias --out analysis
+    Example: reviewtool analyze run --name "main analysis" --by liver_disease --loo --bias --out analysis
     """
-    from reviewtool.analysis.service import check_export, export_run, run_analysis
+    from reviewtool.analysis.service import check_export, export_run, list_runs, run_analysis
+    from reviewtool.errors import InvalidInput
 
+    if data is not None and from_csv is not None and data != from_csv:
+        raise InvalidInput("give the outcomes CSV once: as the argument or as --from-csv")
+    csv_path = from_csv or data
+    if csv_path is not None and from_extraction:
+        raise InvalidInput("choose one of --from-extraction and --from-csv")
     if out is not None:  # refuse a bad export before anything is stored
         check_export(out, export_format)
     with writing(db) as session:
+        from reviewtool.access import require
+        from reviewtool.domain import Action
+
+        who = actor_name(actor)
+        require(session, who, Action.ANALYSE, doing="run an analysis")  # before reading any stage
+        if csv_path is None:
+            source, text, details = _extraction_input(session, who)
+        else:
+            source, text, details = str(csv_path), None, {"from": "csv"}
+        wants_rob = "rob_overall" in {c.strip().lower() for c in by or ()}
+        if exclude_rob is not None or wants_rob:
+            text = _with_rob(session, csv_path, text, details, exclude_rob, wants_rob)
+        earlier = list_runs(session)
         run = run_analysis(
             session,
-            actor=actor_name(actor),
-            data_path=data,
+            actor=who,
+            data_path=source,
             name=name,
             by=by or (),
             loo=loo,
             bias=bias,
+            data_text=text,
+            input_details=details,
         )
     _print_run(run)
+    _print_input_change(run, earlier)
     if out is not None:
         # A read session of its own: drawing the plots must not hold the review's write lock.
         with reading(db, actor) as session:
@@ -552,6 +615,116 @@ def run_command(
                 subgroup_weights=subgroup_weights,
             )
         _print_export(report)
+
+
+EXTRACTION_SOURCE = "extraction consensus"
+
+
+def _with_rob(
+    session: Any,
+    csv_path: Path | None,
+    text: str | None,
+    details: dict[str, Any],
+    exclude: RobLevel | None,
+    add_column: bool,
+) -> str | None:
+    """The outcomes table with the risk-of-bias composition applied (rob gives plain
+    ``{study: level}``, :func:`reviewtool.analysis.arm_table.with_risk_of_bias` applies it);
+    ``details`` gets what was done. None leaves a CSV that is not UTF-8 to the normal refusal."""
+    from reviewtool.analysis.arm_table import comparison_csv, parse_outcomes_csv, with_risk_of_bias
+    from reviewtool.rob.service import overall_risk_by_study
+
+    if text is None:
+        assert csv_path is not None
+        try:
+            text = csv_path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+    columns, rows = parse_outcomes_csv(text)
+    if "study" not in columns:
+        return text  # read_outcomes names the missing column
+    overall = overall_risk_by_study(session)
+    level = exclude.value.capitalize() if exclude is not None else None
+    columns, rows, dropped, unrated = with_risk_of_bias(
+        columns, rows, overall, exclude=level, add_column=add_column
+    )
+    if level is not None:
+        details["exclude_rob"] = level
+        details["excluded"] = dropped
+        console().print(
+            f"Left out (consensus overall risk of bias {level}): {', '.join(dropped) or 'none'}",
+            highlight=False,
+        )
+    if unrated:
+        details["no_rob_rating"] = unrated
+        err_console().print(
+            f"Note: no consensus overall risk of bias for {', '.join(unrated)} (kept"
+            + (f"; subgroup {'not assessed'!r})" if add_column else ")"),
+            highlight=False,
+        )
+    return comparison_csv(columns, rows)
+
+
+def _extraction_input(session: Any, actor: str) -> tuple[str, str, dict[str, Any]]:
+    """(source, CSV text, details) of the comparisons made from the extraction's consensus values:
+    extraction gives plain per-arm rows, :mod:`reviewtool.analysis.arm_table` turns them into the
+    outcomes table (the CLI composes the two stages)."""
+    import hashlib
+
+    from reviewtool.analysis.arm_table import comparison_csv, comparison_rows
+    from reviewtool.extraction import service as extraction
+
+    version, form = extraction.current_form(session)
+    arm_rows = [r.to_dict() for r in extraction.analysis_rows(session, actor=actor)]
+    outcomes = {
+        o.key: {
+            "title": o.label,
+            "unit": o.unit,
+            "better": "higher" if o.direction == "higher_is_better" else "lower",
+        }
+        for o in form.outcomes
+    }
+    study_values: dict[str, dict[str, str]] = {}
+    arm_values: dict[tuple[str, str], dict[str, str]] = {}
+    for v in extraction.values(session, actor=actor, extractor="consensus"):
+        if v.outcome:
+            continue
+        if v.arm:
+            if v.field != "name":
+                arm_values.setdefault((v.study, v.arm), {})[v.field] = v.value
+        else:
+            study_values.setdefault(v.study, {})[v.field] = v.value
+    columns, rows = comparison_rows(arm_rows, outcomes, study_values, arm_values)
+    text = comparison_csv(columns, rows)
+    details = {
+        "from": "extraction",
+        "form_version": version,
+        "form_sha256": form.sha256,
+        "comparisons_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    }
+    return f"{EXTRACTION_SOURCE} (form version {version})", text, details
+
+
+def _print_input_change(run: RunView, earlier: list[RunView]) -> None:
+    """Say whether the input differs from the newest earlier run from the same source (the
+    extraction, or the same CSV file)."""
+    source = run.settings.get("input", {}).get("from")
+
+    def same_source(r: RunView) -> bool:
+        if source == "extraction":
+            return r.input_source.startswith(EXTRACTION_SOURCE)
+        return r.input_source == run.input_source
+
+    previous = next((r for r in reversed(earlier) if same_source(r)), None)
+    if previous is None:
+        return
+    if previous.input_sha256 == run.input_sha256:
+        console().print(f"Input unchanged since run {previous.id}.")
+    else:
+        console().print(
+            f"Input changed since run {previous.id}: sha256 {previous.input_sha256[:16]}… → "
+            f"{run.input_sha256[:16]}… ({previous.input_source} → {run.input_source})"
+        )
 
 
 @app.command("runs")
