@@ -73,7 +73,7 @@ rt rob resolve "Peng 2011" E High --support "Comment: losses to follow-up, unbal
 rt rob resolve "Mohamadnejad 2013" G Unclear --support "Comment: stopped early for futility." --as jniu
 rt rob status --as jniu
 rt rob export -f csv --out rob/consensus.csv --as jniu
-rt rob plot --out rob --as jniu
+rt rob plot --out rob/plots --as jniu
 
 # Synthesis: every outcome x time point pooled with the seed's model rule, subgroups, leave-one-out,
 # Egger/Begg; tables (CSV, Markdown, XLSX) and forest/funnel plots go to sample_project/analysis/.

@@ -520,7 +520,9 @@ def run_command(
     Continuous outcomes are pooled as SMD (Hedges' g), binary ones as odds ratios. When an
     outcome's baseline comparison is significant (p < 0.05), its time points are flagged
     "baseline differs". The run (settings, a SHA-256 of DATA, all results) is stored and recorded
-    in the audit ledger.
+    in the audit ledger. Run again with the same name, settings and DATA, it stores nothing new
+    and says which run holds it (with --out, that run is exported again). The --out folder is
+    written whole: into a temporary folder beside it, renamed into place when complete.
 
     Example: reviewtool analyze run outcomes.csv --name "main analysis" --by disease --loo --bias --out analysis
     """
@@ -538,7 +540,14 @@ def run_command(
             loo=loo,
             bias=bias,
         )
-    _print_run(run)
+    if run.already_stored:
+        console().print(
+            f"Run {run.id} already holds this analysis (same name, settings and input); its "
+            "results are unchanged.",
+            highlight=False,
+        )
+    else:
+        _print_run(run)
     if out is not None:
         # A read session of its own: drawing the plots must not hold the review's write lock.
         with reading(db, actor) as session:

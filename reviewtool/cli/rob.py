@@ -476,11 +476,13 @@ def plot(
         table = robvis_export(session, actor=actor_name(actor), tool=tool, source=source)
     if not table.rows:
         raise InvalidInput(f"nothing to draw: no {source} judgements yet")
-    out.mkdir(parents=True, exist_ok=True)
+    from reviewtool.outfolder import written_whole
+
     written = []
-    for suffix in ("png", "svg"):
-        written.append(figures.traffic_light(table, out / f"traffic_light.{suffix}"))
-        written.append(figures.summary_plot(table, out / f"summary.{suffix}"))
+    with written_whole(out, kind="rob plot") as temp:  # renamed into place when complete
+        for suffix in ("png", "svg"):
+            written.append(figures.traffic_light(table, temp / f"traffic_light.{suffix}"))
+            written.append(figures.summary_plot(table, temp / f"summary.{suffix}"))
     console().print(f"Wrote {', '.join(p.name for p in written)} to {out}.", markup=False)
 
 
