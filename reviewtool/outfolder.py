@@ -159,9 +159,7 @@ def _swap(temp: Path, target: Path) -> None:
     if not target.exists():
         os.rename(temp, target)
         return
-    aside = Path(
-        tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{OLD}-{os.getpid()}-")
-    )
+    aside = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{OLD}-{os.getpid()}-"))
     os.rename(target, aside / "x")  # a kill from here on leaves the old folder in `aside`
     os.rename(temp, target)
     shutil.rmtree(aside, ignore_errors=True)

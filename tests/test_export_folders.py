@@ -135,7 +135,7 @@ def test_a_file_added_to_an_export_folder_later_is_not_lost(tmp_path: Path) -> N
     with written_whole(out, kind="test") as temp:
         (temp / "a.txt").write_text("1", encoding="utf-8")
     (out / "my notes.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(InvalidInput, match="my notes.txt"):
+    with pytest.raises(InvalidInput, match=r"my notes\.txt"):
         with written_whole(out, kind="test") as temp:
             (temp / "a.txt").write_text("2", encoding="utf-8")
     assert (out / "my notes.txt").read_text() == "mine" and (out / "a.txt").read_text() == "1"
@@ -323,9 +323,7 @@ def test_rob_plot_failing_midway_leaves_the_old_folder(
     db = url.removeprefix("sqlite:///")
     for study in ("Suk 2016", "Xu 2014", "Xu 2019"):
         for domain in "ABCDEFG":
-            ok = runner.invoke(
-                app, ["rob", "set", study, domain, "Low", "--db", db, "--as", "bob"]
-            )
+            ok = runner.invoke(app, ["rob", "set", study, domain, "Low", "--db", db, "--as", "bob"])
             assert ok.exit_code == 0, ok.output
     out = tmp_path / "rob"
     cmd = ["rob", "plot", "--out", str(out), "--source", "bob", "--db", db, "--as", "bob"]
@@ -362,6 +360,8 @@ def test_report_prisma_failing_midway_leaves_no_folder(
 
     monkeypatch.setattr(prisma, "write_template_csv", broken)  # after the SVG and PNG
     out = tmp_path / "report"
-    result = runner.invoke(app, ["report", "prisma", "--out", str(out), "--db", db, "--as", "alice"])
+    result = runner.invoke(
+        app, ["report", "prisma", "--out", str(out), "--db", db, "--as", "alice"]
+    )
     assert result.exit_code == 2 and "Input/output error" in result.stderr
     assert not out.exists() and _siblings(out) == []

@@ -5,8 +5,8 @@ every box apart and every text inside its box."""
 from __future__ import annotations
 
 import csv
-import json
 import itertools
+import json
 from dataclasses import replace
 from pathlib import Path
 
