@@ -163,3 +163,40 @@ def _swap(temp: Path, target: Path) -> None:
     os.rename(target, aside / "x")  # a kill from here on leaves the old folder in `aside`
     os.rename(temp, target)
     shutil.rmtree(aside, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def written_file(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary file path beside ``target`` (``.NAME.partial-PID-XXXX.EXT``); when the block
+    ends without an error, rename it to ``target`` (replacing a file there). On an error, or
+    when the block wrote nothing, the temporary file is removed and ``target`` is untouched.
+
+    Errors: :class:`InvalidInput` for a ``target`` that is a folder, a missing parent folder,
+    or a file that cannot be written.
+    """
+    target = Path(target)
+    if target.is_dir():
+        raise InvalidInput(f"{target}: is a folder (give a file name)")
+    if not target.parent.is_dir():
+        raise InvalidInput(f"{target}: the folder {target.parent} does not exist")
+    try:
+        fd, name = tempfile.mkstemp(
+            dir=target.parent,
+            prefix=f".{target.name}.{PARTIAL}-{os.getpid()}-",
+            suffix=target.suffix,  # writers that go by the extension (pandas) see the real one
+        )
+        os.close(fd)
+    except OSError as exc:
+        raise InvalidInput(f"{exc.filename or target}: cannot write ({exc.strerror})") from None
+    temp = Path(name)
+    try:
+        yield temp
+        with temp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise InvalidInput(f"{exc.filename or target}: cannot write ({exc.strerror})") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

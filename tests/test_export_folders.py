@@ -365,3 +365,53 @@ def test_report_prisma_failing_midway_leaves_no_folder(
     )
     assert result.exit_code == 2 and "Input/output error" in result.stderr
     assert not out.exists() and _siblings(out) == []
+
+
+# ------------------------------------------------------------------------------ single files
+
+
+def test_a_file_is_replaced_only_when_complete(tmp_path: Path) -> None:
+    from reviewtool.outfolder import written_file
+
+    out = tmp_path / "table.xlsx"
+    out.write_bytes(b"old")
+    with pytest.raises(RuntimeError), written_file(out) as temp:
+        assert temp.suffix == ".xlsx" and temp.name.startswith(".table.xlsx.partial-")
+        temp.write_bytes(b"half")
+        raise RuntimeError("killed")
+    assert out.read_bytes() == b"old" and sorted(tmp_path.iterdir()) == [out]
+    with written_file(out) as temp:
+        temp.write_bytes(b"new")
+    assert out.read_bytes() == b"new" and sorted(tmp_path.iterdir()) == [out]
+    with pytest.raises(InvalidInput, match="does not exist"):
+        with written_file(tmp_path / "no" / "such.csv"):
+            pytest.fail("the block must not run")
+
+
+def test_rob_export_failing_midway_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl import Workbook
+    from rob_review import build_rob_review
+
+    url = build_rob_review(tmp_path / "rob.db")
+    db = url.removeprefix("sqlite:///")
+    ok = runner.invoke(app, ["rob", "set", "Suk 2016", "A", "Low", "--db", db, "--as", "bob"])
+    assert ok.exit_code == 0, ok.output
+    out = tmp_path / "rob.xlsx"
+    out.write_bytes(b"an earlier export")
+    cmd = ["rob", "export", "-f", "xlsx", "--out", str(out), "--source", "bob"]
+
+    def broken(self: Any, filename: Any) -> None:
+        Path(filename).write_bytes(b"PK half a zip")
+        raise OSError(28, "No space left on device", str(filename))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Workbook, "save", broken)
+        failed = runner.invoke(app, [*cmd, "--db", db, "--as", "bob"])
+    assert failed.exit_code == 2 and "No space left on device" in failed.stderr
+    assert out.read_bytes() == b"an earlier export"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".rob.xlsx")) == []
+    done = runner.invoke(app, [*cmd, "--db", db, "--as", "bob"])
+    assert done.exit_code == 0, done.output
+    assert out.read_bytes()[:2] == b"PK"  # a real XLSX (a zip) replaced it

@@ -435,22 +435,25 @@ def export(
         raise InvalidInput(f"--format must be csv or xlsx, not {fmt!r}")
     with reading(db, actor) as session:
         table = robvis_export(session, actor=actor_name(actor), tool=tool, source=source)
+    from reviewtool.outfolder import written_file
+
     text = write_robvis(table)
-    if fmt == "csv":
-        out.write_bytes(text.encode("utf-8"))
-    else:
-        import csv
-        import io
+    with written_file(out) as temp:  # renamed to OUT when complete
+        if fmt == "csv":
+            temp.write_bytes(text.encode("utf-8"))
+        else:
+            import csv
+            import io
 
-        from openpyxl import Workbook
+            from openpyxl import Workbook
 
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = "robvis"
-        for line in csv.reader(io.StringIO(text, newline="")):
-            sheet.append(line)
-        book.save(out)
+            book = Workbook()
+            sheet = book.active
+            assert sheet is not None
+            sheet.title = "robvis"
+            for line in csv.reader(io.StringIO(text, newline="")):
+                sheet.append(line)
+            book.save(temp)
     console().print(f"Wrote {len(table.rows)} rows to {out}.", markup=False)
 
 
