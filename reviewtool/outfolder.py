@@ -8,8 +8,9 @@ each named so that it says it is not the export; the next write to DIR removes t
 processes that are gone.
 
 An existing DIR is replaced, only once the new one is complete, when nothing would be lost that
-reviewtool did not write: every file in it is one the new export writes again or one listed in
-the marker file (:data:`MARKER`) of the earlier reviewtool export it holds. Any other folder is
+reviewtool did not write: every file in it is one the new export writes again, one listed in
+the marker file (:data:`MARKER`) of the earlier reviewtool export it holds, or (for a folder
+written before markers) one whose name an export of that kind writes. Any other folder is
 refused (:class:`InvalidInput` naming DIR and one foreign file) and left as it was.
 """
 
@@ -20,7 +21,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from reviewtool.errors import InvalidInput
@@ -66,9 +67,14 @@ def _files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir()}
 
 
-def check_target(target: Path) -> None:
+def check_target(target: Path, could_write: Callable[[str], bool] | None = None) -> None:
     """:class:`InvalidInput` when ``target`` is a file, or its parent folder is missing (and
-    cannot be made because a file stands in the way). Called before any work is done."""
+    cannot be made because a file stands in the way). Called before any work is done.
+
+    With ``could_write`` (a relative file name -> may this kind of export write it?), also when
+    ``target`` holds a file that is neither one an export of this kind could write nor listed in
+    the marker of the export it holds: such a folder would be refused after the work anyway.
+    """
     if target.exists() and not target.is_dir():
         raise InvalidInput(f"{target}: exists and is not a folder")
     for parent in target.parents:
@@ -76,6 +82,17 @@ def check_target(target: Path) -> None:
             if not parent.is_dir():
                 raise InvalidInput(f"{target}: {parent} is not a folder")
             break
+    if could_write is not None and target.is_dir():
+        foreign = [f for f in sorted(_files(target) - _marked(target)) if not could_write(f)]
+        _refuse(target, [f for f in foreign if f != MARKER])
+
+
+def _refuse(target: Path, foreign: list[str]) -> None:
+    if foreign:
+        raise InvalidInput(
+            f"{target}: exists and holds files reviewtool did not write there (e.g. "
+            f"{foreign[0]}); an export replaces its folder whole, so give a new or empty folder"
+        )
 
 
 def _marked(target: Path) -> set[str]:
@@ -87,31 +104,34 @@ def _marked(target: Path) -> set[str]:
     return {str(f) for f in listed} if isinstance(listed, list) else set()
 
 
-def _check_replaceable(target: Path, new_files: set[str]) -> None:
+def _check_replaceable(
+    target: Path, new_files: set[str], could_write: Callable[[str], bool] | None
+) -> None:
     """:class:`InvalidInput` when replacing ``target`` would lose a file reviewtool did not
-    write: one neither in the new export nor listed in the marker of the export it replaces."""
+    write: one neither in the new export, nor listed in the marker of the export it replaces,
+    nor one this kind of export could write (``could_write``: an export made before markers)."""
     if not target.exists():
         return
-    foreign = sorted(_files(target) - new_files - _marked(target) - {MARKER})
-    if foreign:
-        raise InvalidInput(
-            f"{target}: exists and holds files reviewtool did not write there (e.g. "
-            f"{foreign[0]}); an export replaces its folder whole, so give a new or empty folder"
-        )
+    left = sorted(_files(target) - new_files - _marked(target) - {MARKER})
+    _refuse(target, [f for f in left if could_write is None or not could_write(f)])
 
 
 @contextlib.contextmanager
-def written_whole(target: str | Path, *, kind: str) -> Iterator[Path]:
+def written_whole(
+    target: str | Path, *, kind: str, could_write: Callable[[str], bool] | None = None
+) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``target``; when the block ends without an error,
     put it in place of ``target`` (see the module's rules for an existing ``target``), with the
     :data:`MARKER` file. On an error the temporary folder is removed and ``target`` is untouched.
 
-    ``kind`` names the export (``"analysis"``, ``"rob plot"``, ``"prisma"``) in the marker.
+    ``kind`` names the export (``"analysis"``, ``"rob plot"``, ``"prisma"``) in the marker;
+    ``could_write`` (relative name -> bool) says which files an export of this kind may write,
+    so that a folder it wrote before markers existed counts as its own (see :func:`check_target`).
     Errors: :class:`InvalidInput` for a ``target`` that is a file or a folder holding files
     reviewtool did not write (checked before and again after writing), or that cannot be written.
     """
     target = Path(target)
-    check_target(target)
+    check_target(target, could_write)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         clear_leftovers(target)
@@ -123,7 +143,7 @@ def written_whole(target: str | Path, *, kind: str) -> Iterator[Path]:
     try:
         yield temp
         written = _files(temp)
-        _check_replaceable(target, written)
+        _check_replaceable(target, written, could_write)
         (temp / MARKER).write_text(
             json.dumps({"kind": kind, "files": sorted(written)}, indent=1) + "\n",
             encoding="utf-8",

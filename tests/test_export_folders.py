@@ -415,3 +415,32 @@ def test_rob_export_failing_midway_leaves_the_old_file(
     done = runner.invoke(app, [*cmd, "--db", db, "--as", "bob"])
     assert done.exit_code == 0, done.output
     assert out.read_bytes()[:2] == b"PK"  # a real XLSX (a zip) replaced it
+
+
+def test_analyze_run_into_a_foreign_folder_is_refused_before_the_run_is_stored(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "r.db")
+    for args in (
+        ("init", "--title", "T", "--as", "alice"),
+        ("member", "add", "bob", "--role", "reviewer", "--as", "alice"),
+    ):
+        assert runner.invoke(app, [*args, "--db", db]).exit_code == 0
+    out = tmp_path / "mine"
+    (out / "plots").mkdir(parents=True)
+    (out / "plots" / "forest_old.png").write_bytes(b"an old export's plot")  # could be ours
+    (out / "draft.docx").write_bytes(b"precious")  # is not
+    data = _csv(tmp_path)
+    cmd = ["analyze", "run", str(data), "--name", "m", "--out", str(out), "--db", db, "--as", "bob"]
+    refused = runner.invoke(app, cmd)
+    assert refused.exit_code == 2 and "draft.docx" in refused.stderr
+    runs = runner.invoke(app, ["analyze", "runs", "-f", "json", "--db", db, "--as", "bob"])
+    assert json.loads(runs.stdout) == []
+    (out / "draft.docx").unlink()
+    # A folder holding only what an analysis export writes (one made before folders had a
+    # marker) is replaced whole once the new export is complete.
+    stored = runner.invoke(app, cmd)
+    assert stored.exit_code == 0, stored.output
+    after = _tree(out)
+    assert "plots/forest_old.png" not in after and "plots/forest_MELD.svg" in after
+    assert json.loads(after[MARKER])["kind"] == "analysis" and _siblings(out) == []

@@ -594,8 +594,19 @@ def check_export(out_dir: str | Path | None, formats: Sequence[str] | None) -> t
     if out_dir is not None:
         from reviewtool.outfolder import check_target
 
-        check_target(Path(out_dir))
+        check_target(Path(out_dir), could_write=_export_could_write)
     return chosen
+
+
+_EXPORT_FILE = re.compile(
+    r"(pooled|studies|subgroups|leave_one_out|small_study_effects)\.csv|analysis\.(md|xlsx)"
+    r"|results\.json|plots/[^/]+\.(png|svg)"
+)
+
+
+def _export_could_write(name: str) -> bool:
+    """May an analysis export write the file ``name`` (relative, ``/``-separated)?"""
+    return _EXPORT_FILE.fullmatch(name) is not None
 
 
 def _slug(*parts: str) -> str:
@@ -908,7 +919,7 @@ def _export(
     (:func:`reviewtool.outfolder.written_whole`); the paths reported are those under ``out``."""
     from reviewtool.outfolder import written_whole
 
-    with written_whole(out, kind="analysis") as temp:
+    with written_whole(out, kind="analysis", could_write=_export_could_write) as temp:
         written = _write_export(
             run,
             temp,
