@@ -31,7 +31,11 @@ either the prepared review's ("wholly absent") or the finished run's ("wholly pr
 anything else is "partial" and printed in full. Per operation, also: import (0 or 1 new batch,
 and then exactly its record count of records); dedup (the run row, its pairs and its events all
 or none: by the fingerprint); decisions (0 or all N of the reviewer's votes); analysis (0 or 1
-run; the export folder absent, complete, or present but incomplete: reported as found).
+run; the export folder absent, complete, or "marked incomplete": absent with the tool's temporary
+folder ``.DIR.partial-PID-…`` beside it; a DIR that exists but is not complete is "partial").
+After each analysis kill the same command is run again, as a user would retry: it must end as
+the uninterrupted run did (one run, its one event, the complete folder, no temporary folder
+left), else the kill counts as partial.
 Exit status 1 when anything is partial or inconsistent.
 """
 
@@ -234,8 +238,18 @@ def folder_state(out: Path, complete: set[str] | None) -> tuple[str, set[str]]:
         for p in out.parent.iterdir()
         if not p.name.startswith("review.db") and p.name != out.name
     )
+    # The tool's own temporary folders (reviewtool/outfolder.py): named so that they say the
+    # export is not complete; the next export to the same folder removes them.
+    temporary = [
+        s for s in siblings if s.startswith((f".{out.name}.partial-", f".{out.name}.old-"))
+    ]
+    others = [s for s in siblings if s not in temporary]
     if not out.exists():
-        return ("absent" if not siblings else f"absent (leftover {', '.join(siblings)})"), set()
+        if others:
+            return f"absent (leftover {', '.join(others)})", set()
+        if temporary:
+            return f"marked incomplete (temporary folder {', '.join(temporary)})", set()
+        return "absent", set()
     files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     empty = {
         str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.stat().st_size == 0
@@ -257,6 +271,8 @@ class Tally:
     present: int = 0
     absent: int = 0
     partial: int = 0
+    retried: int = 0
+    retried_whole: int = 0
     folders: dict[str, int] = field(default_factory=dict)
 
 
@@ -353,10 +369,28 @@ def run_operation(
             extra = f"; export folder: {folder}"
             kind = folder.split(" (")[0]
             tally.folders[kind] = tally.folders.get(kind, 0) + 1
+            unfinished = kind in ("absent", "marked incomplete")  # no partial DIR at all
             if state == "present" and folder != "complete":
-                state = "present (export not complete)"
+                state = "present" if unfinished else "present (export not complete)"
             if state == "absent" and folder != "absent":
-                state = "absent (export left)"
+                state = "absent" if kind == "marked incomplete" else "absent (export left)"
+            # The retry a user would make: the same command again must end as one
+            # uninterrupted run does (one run, one event, the complete folder, nothing beside it).
+            retry = subprocess.run(
+                [sys.executable, "-m", "reviewtool", *args, "--db", str(db)],
+                capture_output=True,
+                cwd=db.parent,
+                env=_env(),
+            )
+            again, _ = folder_state(out, complete)
+            whole = retry.returncode == 0 and fingerprint(db) == after and again == "complete"
+            leftover = [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
+            whole = whole and not leftover
+            tally.retried += 1
+            tally.retried_whole += whole
+            extra += f"; retry -> {'one run, complete folder' if whole else 'NOT WHOLE: ' + again}"
+            if not whole:
+                state = f"{state} (retry not whole: rc {retry.returncode}, {leftover})"
         if state == "present":
             tally.present += 1
         elif state == "absent":
@@ -428,6 +462,11 @@ def main() -> None:
         if t.folders:
             found = ", ".join(f"{v} {k}" for k, v in sorted(t.folders.items()))
             print(f"{'':<10} export folder after the kills: {found}")
+        if t.retried:
+            print(
+                f"{'':<10} retried after each kill: {t.retried_whole} of {t.retried} ended with"
+                " one run and the complete folder"
+            )
     print("-" * len(head))
     print(
         f"{'all':<10} {total.kills:>5} {total.mid:>6} {total.kills - total.mid:>8}"

@@ -73,7 +73,7 @@ rt rob resolve "Peng 2011" E High --support "Comment: losses to follow-up, unbal
 rt rob resolve "Mohamadnejad 2013" G Unclear --support "Comment: stopped early for futility." --as jniu
 rt rob status --as jniu
 rt rob export -f csv --out rob/consensus.csv --as jniu
-rt rob plot --out rob --as jniu
+rt rob plot --out rob/plots --as jniu
 
 # Data extraction (dual, blind): the seed's form; each extractor's values (Table 1's real values
 # plus the ILLUSTRATIVE per-arm outcome values of outcomes.csv, with a few made-up slips; see

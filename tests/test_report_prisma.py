@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -211,8 +212,13 @@ def test_report_prisma_command_writes_the_three_files_and_refuses_a_blind_review
     assert result.exit_code == 0, result.output
     assert "Records removed for other reasons" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == [
-        "prisma.png", "prisma.svg", "prisma_PRISMA2020.csv",
+        ".reviewtool-export", "prisma.png", "prisma.svg", "prisma_PRISMA2020.csv",
     ]  # fmt: skip
+    # The marker says which export wrote the folder (so a later one may replace it whole).
+    marker = json.loads((out / ".reviewtool-export").read_text(encoding="utf-8"))
+    assert marker == {
+        "kind": "prisma", "files": ["prisma.png", "prisma.svg", "prisma_PRISMA2020.csv"]
+    }  # fmt: skip
     csv_out = runner.invoke(app, ["report", "prisma", "-f", "csv", "--db", db, "--as", "alice"])
     rows = list(csv.reader(csv_out.stdout.splitlines()))
     assert ["Records removed for other reasons", "1"] in rows

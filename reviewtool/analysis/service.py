@@ -18,7 +18,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -351,6 +351,9 @@ class RunView:
     input_sha256: str
     input_source: str
     results: dict[str, Any]
+    already_stored: bool = False
+    """True when :func:`run_analysis` found this run already stored (same name, settings and
+    input SHA-256) and stored nothing new."""
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per outcome × time point (the ``pooled`` table)."""
@@ -419,6 +422,11 @@ def run_analysis(
     file is. ``input_details`` (e.g. the form version) is stored in the run's settings as
     ``input``.
 
+    A retry is idempotent: when a run with the same name, settings (model, τ² estimator,
+    measures, ``by``, leave-one-out, bias, level) and input SHA-256 is stored already, that run
+    is returned with ``already_stored=True`` and nothing is stored or recorded; a changed input
+    or setting stores a new run.
+
     The model (``analysis.model``) and τ² estimator (``analysis.tau2``) are the review's
     settings. Exporting is a separate step (:func:`export_run`, in a read session) so that
     drawing plots never holds the review's write lock.
@@ -443,15 +451,6 @@ def run_analysis(
     )
     by = list(dict.fromkeys(c.strip().lower() for c in by))
     table = read_outcomes(data_path, by=by, text=data_text)
-    analyses = analyse_outcomes_table(
-        table,
-        settings=settings,
-        by=by,
-        loo=loo,
-        bias=bias,
-        continuous_measure=continuous_measure,
-        binary_measure=binary_measure,
-    )
     stored_settings = {
         "model": settings.model,
         "tau2_method": settings.tau2_method,
@@ -467,6 +466,18 @@ def run_analysis(
     }
     if input_details is not None:
         stored_settings["input"] = dict(input_details)
+    same = _same_run(session, name, _dumps(stored_settings), table.sha256)
+    if same is not None:
+        return same
+    analyses = analyse_outcomes_table(
+        table,
+        settings=settings,
+        by=by,
+        loo=loo,
+        bias=bias,
+        continuous_measure=continuous_measure,
+        binary_measure=binary_measure,
+    )
     results = {"source": table.path, "analyses": [a.to_dict() for a in analyses]}
     run = AnalysisRun(
         name=name,
@@ -484,6 +495,23 @@ def run_analysis(
         session, actor, AnalysisRunRecorded(run_id=run.id, after=analysis_run_snapshot(run))
     )
     return _view(run, runner.name)
+
+
+def _same_run(session: Session, name: str, settings: str, sha256: str) -> RunView | None:
+    """The stored run with this name, settings (canonical JSON) and input SHA-256, if any."""
+    found = session.exec(
+        select(AnalysisRun, Member.name)
+        .join(Member, col(Member.id) == col(AnalysisRun.run_by_id))
+        .where(
+            AnalysisRun.name == name,
+            AnalysisRun.settings == settings,
+            AnalysisRun.input_sha256 == sha256,
+        )
+        .order_by(col(AnalysisRun.id))
+    ).first()
+    if found is None:
+        return None
+    return replace(_view(found[0], found[1]), already_stored=True)
 
 
 def _runs_with_names(session: Session, run_id: int | None = None) -> list[RunView]:
@@ -575,9 +603,22 @@ def check_export(out_dir: str | Path | None, formats: Sequence[str] | None) -> t
                 "XLSX export needs the openpyxl package (pip install openpyxl); "
                 "or export csv and md only"
             )
-    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
-        raise InvalidInput(f"{out_dir}: exists and is not a folder")
+    if out_dir is not None:
+        from reviewtool.outfolder import check_target
+
+        check_target(Path(out_dir), could_write=_export_could_write)
     return chosen
+
+
+_EXPORT_FILE = re.compile(
+    r"(pooled|studies|subgroups|leave_one_out|small_study_effects)\.csv|analysis\.(md|xlsx)"
+    r"|results\.json|plots/[^/]+\.(png|svg)"
+)
+
+
+def _export_could_write(name: str) -> bool:
+    """May an analysis export write the file ``name`` (relative, ``/``-separated)?"""
+    return _EXPORT_FILE.fullmatch(name) is not None
 
 
 def _slug(*parts: str) -> str:
@@ -886,7 +927,41 @@ def _export(
     subgroup_weights: str = "overall",
     funnel_min_k: int = FUNNEL_MIN_K,
 ) -> ExportReport:
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the export into a temporary sibling of ``out`` and rename it into place when whole
+    (:func:`reviewtool.outfolder.written_whole`); the paths reported are those under ``out``."""
+    from reviewtool.outfolder import written_whole
+
+    with written_whole(out, kind="analysis", could_write=_export_could_write) as temp:
+        written = _write_export(
+            run,
+            temp,
+            formats,
+            plots=plots,
+            subgroup_plots=subgroup_plots,
+            subgroup_weights=subgroup_weights,
+            funnel_min_k=funnel_min_k,
+        )
+    notes = []
+    if "xlsx" not in formats and not _has_openpyxl():
+        notes.append("no XLSX: the openpyxl package is not installed")
+    return ExportReport(
+        run_id=run.id,
+        out_dir=str(out),
+        files=tuple(str(out / f.relative_to(temp)) for f in written),
+        notes=tuple(notes),
+    )
+
+
+def _write_export(
+    run: RunView,
+    out: Path,
+    formats: Sequence[str],
+    *,
+    plots: bool,
+    subgroup_plots: bool,
+    subgroup_weights: str,
+    funnel_min_k: int,
+) -> list[Path]:
     files: list[Path] = []
     tables = _tables(run.results)
     if "csv" in formats:
@@ -903,9 +978,6 @@ def _export(
     files[-1].write_text(
         json.dumps(run.results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
-    notes = []
-    if "xlsx" not in formats and not _has_openpyxl():
-        notes.append("no XLSX: the openpyxl package is not installed")
     if plots:
         from reviewtool.analysis import plots as plotting
 
@@ -919,9 +991,7 @@ def _export(
             funnel_min_k=funnel_min_k,
         )
         files += [Path(f) for f in plotting.draw_all(jobs)]
-    return ExportReport(
-        run_id=run.id, out_dir=str(out), files=tuple(str(f) for f in files), notes=tuple(notes)
-    )
+    return files
 
 
 __all__ = [

@@ -559,9 +559,12 @@ def run_command(
     outcome's baseline comparison is significant (p < 0.05), its time points are flagged
     "baseline differs". The run (settings, the form version, a SHA-256 of the input, all
     results) is stored and recorded in the audit ledger; a re-run says whether the input changed
-    since the previous run from the same source. `--exclude-rob high` leaves out the studies whose
-    consensus overall risk of bias is High; `--by rob_overall` makes subgroups by that rating
-    ("Suk 2016 (one injection)" is study "Suk 2016": the label before " (").
+    since the previous run from the same source. Run again with the same name, settings and input,
+    it stores nothing new and says which run holds it (with --out, that run is exported again).
+    The --out folder is written whole: into a temporary folder beside it, renamed into place when
+    complete. `--exclude-rob high` leaves out the studies whose consensus overall risk of bias is
+    High; `--by rob_overall` makes subgroups by that rating ("Suk 2016 (one injection)" is study
+    "Suk 2016": the label before " (").
 
     Example: reviewtool analyze run --name "main analysis" --by liver_disease --loo --bias --out analysis
     """
@@ -600,8 +603,15 @@ def run_command(
             data_text=text,
             input_details=details,
         )
-    _print_run(run)
-    _print_input_change(run, earlier)
+    if run.already_stored:
+        console().print(
+            f"Run {run.id} already holds this analysis (same name, settings and input); its "
+            "results are unchanged.",
+            highlight=False,
+        )
+    else:
+        _print_run(run)
+        _print_input_change(run, earlier)
     if out is not None:
         # A read session of its own: drawing the plots must not hold the review's write lock.
         with reading(db, actor) as session:

@@ -363,25 +363,26 @@ def export(
     with reading(db, actor) as session:
         table = export_table(session, actor=actor_name(actor), layout=layout, extractor=extractor)
     columns = list(table.columns)
-    if file_format is ExportFormat.XLSX:
-        import pandas as pd
-
-        assert out is not None
-        frame = pd.DataFrame(table.rows, columns=columns)
-        frame.to_excel(out, index=False, sheet_name=layout)
-        console().print(f"{len(table.rows)} row(s) written to {out}.", highlight=False)
-        return
     if out is None:
         write_csv(table.rows, columns)
         return
-    import csv
+    from reviewtool.outfolder import written_file
 
-    from reviewtool.cli._common import csv_cell
+    with written_file(out) as temp:  # renamed to OUT when complete
+        if file_format is ExportFormat.XLSX:
+            import pandas as pd
 
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([csv_cell(r.get(c)) for c in columns] for r in table.rows)
+            frame = pd.DataFrame(table.rows, columns=columns)
+            frame.to_excel(temp, index=False, sheet_name=layout)
+        else:
+            import csv
+
+            from reviewtool.cli._common import csv_cell
+
+            with temp.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow(columns)
+                writer.writerows([csv_cell(r.get(c)) for c in columns] for r in table.rows)
     console().print(f"{len(table.rows)} row(s) written to {out}.", highlight=False)
 
 

@@ -435,22 +435,25 @@ def export(
         raise InvalidInput(f"--format must be csv or xlsx, not {fmt!r}")
     with reading(db, actor) as session:
         table = robvis_export(session, actor=actor_name(actor), tool=tool, source=source)
+    from reviewtool.outfolder import written_file
+
     text = write_robvis(table)
-    if fmt == "csv":
-        out.write_bytes(text.encode("utf-8"))
-    else:
-        import csv
-        import io
+    with written_file(out) as temp:  # renamed to OUT when complete
+        if fmt == "csv":
+            temp.write_bytes(text.encode("utf-8"))
+        else:
+            import csv
+            import io
 
-        from openpyxl import Workbook
+            from openpyxl import Workbook
 
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = "robvis"
-        for line in csv.reader(io.StringIO(text, newline="")):
-            sheet.append(line)
-        book.save(out)
+            book = Workbook()
+            sheet = book.active
+            assert sheet is not None
+            sheet.title = "robvis"
+            for line in csv.reader(io.StringIO(text, newline="")):
+                sheet.append(line)
+            book.save(temp)
     console().print(f"Wrote {len(table.rows)} rows to {out}.", markup=False)
 
 
@@ -476,11 +479,13 @@ def plot(
         table = robvis_export(session, actor=actor_name(actor), tool=tool, source=source)
     if not table.rows:
         raise InvalidInput(f"nothing to draw: no {source} judgements yet")
-    out.mkdir(parents=True, exist_ok=True)
+    from reviewtool.outfolder import written_whole
+
     written = []
-    for suffix in ("png", "svg"):
-        written.append(figures.traffic_light(table, out / f"traffic_light.{suffix}"))
-        written.append(figures.summary_plot(table, out / f"summary.{suffix}"))
+    with written_whole(out, kind="rob plot") as temp:  # renamed into place when complete
+        for suffix in ("png", "svg"):
+            written.append(figures.traffic_light(table, temp / f"traffic_light.{suffix}"))
+            written.append(figures.summary_plot(table, temp / f"summary.{suffix}"))
     console().print(f"Wrote {', '.join(p.name for p in written)} to {out}.", markup=False)
 
 

@@ -485,18 +485,23 @@ def write_diagram(report: PrismaReport, out_dir: Path, stem: str = "prisma") -> 
 
 def write_prisma(report: PrismaReport, out_dir: Path) -> list[Path]:
     """The diagram (SVG, PNG) and the R package CSV in ``out_dir`` (made if missing); the paths.
+    The folder is written whole (:func:`reviewtool.outfolder.written_whole`): an existing one is
+    replaced once the new one is complete, or refused when it holds files reviewtool did not write.
 
     The identities are checked again first (InvalidInput), so nothing is written from counts that
     do not add up; an ``out_dir`` that is a file, or a folder that cannot be written, is one
     InvalidInput line naming it.
     """
+    from reviewtool.outfolder import written_whole
+
     check(report)
     if out_dir.exists() and not out_dir.is_dir():
         raise InvalidInput(f"{out_dir}: not a directory (--out names the folder to write into)")
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        paths = write_diagram(report, out_dir)
-        paths.append(write_template_csv(report, out_dir / "prisma_PRISMA2020.csv"))
+        # Written into a temporary sibling and renamed into place when complete.
+        with written_whole(out_dir, kind="prisma") as temp:
+            paths = write_diagram(report, temp)
+            paths.append(write_template_csv(report, temp / "prisma_PRISMA2020.csv"))
     except OSError as exc:
         raise InvalidInput(f"{exc.filename or out_dir}: cannot write ({exc.strerror})") from None
-    return paths
+    return [out_dir / p.relative_to(temp) for p in paths]
