@@ -32,7 +32,6 @@ from reviewtool.cli._common import (
 from reviewtool.errors import InvalidInput
 
 
-
 class _ExtractGroup(TyperGroup):
     """``reviewtool extract "Suk 2016"`` opens the form screen: a first word that is not a
     sub-command is the study (passed on as ``--study``)."""
@@ -78,7 +77,9 @@ def extract(
         review = open_review(db)
         try:
             with review.reading() as session:
-                require(session, actor_name(actor), Action.EXTRACT, doing="open the extraction form")
+                require(
+                    session, actor_name(actor), Action.EXTRACT, doing="open the extraction form"
+                )
         finally:
             review.close()
         raise InvalidInput(
@@ -94,6 +95,7 @@ def extract(
         lambda url, person: ExtractionApp(url, person, study),
         doing="open the extraction form",
     )
+
 
 form_app = typer.Typer(
     help="The extraction form (a TOML file; docs/extraction.md).", no_args_is_help=True

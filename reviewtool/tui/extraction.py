@@ -227,7 +227,9 @@ class ExtractionApp(OrderedKeysApp):
                     out.append(_fit(name, CELL_WIDTH) + " ", style="dim")
             newline()
             for time_point in outcome.time_points:
-                keys = [ValueKey(s, a, outcome.key, time_point) for a in arms for s in outcome.fields]
+                keys = [
+                    ValueKey(s, a, outcome.key, time_point) for a in arms for s in outcome.fields
+                ]
                 out.append("▶ " if here in keys else "  ")
                 out.append(_fit(time_point, TIME_WIDTH))
                 for key in keys:
