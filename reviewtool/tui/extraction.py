@@ -246,17 +246,17 @@ class ExtractionApp(OrderedKeysApp):
         unit = f" ({spec.unit})" if spec.unit else ""
         return f"{spec.label}{unit}{' *' if spec.required else ''}"
 
-    def _describe(self, key: ValueKey) -> Text:
-        """What the cell under the cursor takes, its value with provenance, and the consensus."""
+    def _place(self, key: ValueKey) -> str:
+        """Where a cell is, in the form's words: "MELD score · 4 weeks · arm MSC · SD"."""
         form = self.sheet.form
-        spec = form.spec(key)
+        label = form.spec(key).label
         if key.outcome:
-            where = f"{form.outcome(key.outcome).label} · {key.time_point} · arm {key.arm} · "
-        elif key.arm:
-            where = f"arm {key.arm} · "
-        else:
-            where = ""
-        out = Text(f"{where}{spec.label}", style="bold")
+            return f"{form.outcome(key.outcome).label} · {key.time_point} · arm {key.arm} · {label}"
+        return f"arm {key.arm} · {label}" if key.arm else label
+
+    @staticmethod
+    def _takes(spec: FieldSpec) -> str:
+        """What a field takes: "number, weeks, 0–520", "integer, ≥ 1", "single choice: a | b"."""
         takes = spec.type.replace("_", " ")
         if spec.unit:
             takes += f", {spec.unit}"
@@ -268,11 +268,20 @@ class ExtractionApp(OrderedKeysApp):
             takes += f", ≤ {spec.maximum:g}"
         if spec.positive:
             takes += ", > 0"
-        if spec.choices:
-            takes += ": " + " | ".join(spec.choices)
         if spec.required:
             takes += ", required"
-        out.append(f"  ({takes})\n", style="dim")
+        if spec.choices:
+            takes += ": " + " | ".join(spec.choices)
+        return takes
+
+    def _provenance(self) -> str:
+        """The provenance in force: "converted · report 1, Table 2"."""
+        return self.source_kind + (f" · {self.source}" if self.source else "")
+
+    def _describe(self, key: ValueKey) -> Text:
+        """What the cell under the cursor takes, its value with provenance, and the consensus."""
+        out = Text(self._place(key), style="bold")
+        out.append(f"  ({self._takes(self.sheet.form.spec(key))})\n", style="dim")
         mine = self.sheet.values.get(key)
         out.append("Yours: ", style="bold")
         if mine is None:
@@ -297,8 +306,8 @@ class ExtractionApp(OrderedKeysApp):
         status.append(f" · form v{self.sheet.form_version} {self.sheet.form.name}")
         status.append(f" · extractor {self.actor} · {len(self.sheet.values)} values\n")
         status.append("Provenance of the next value: ", style="bold")
-        status.append(self.source_kind, style="cyan")
-        status.append(f" · {self.source}" if self.source else " · no source text (s)")
+        status.append(self._provenance(), style="cyan")
+        status.append("" if self.source else " · no source text (s)")
         self.query_one("#status", Static).update(status)
         reports = Text("Reports: ", style="bold")
         if not self.sheet.reports:
@@ -388,7 +397,10 @@ class ExtractionApp(OrderedKeysApp):
             return
         mine = self.sheet.values.get(key)
         spec = self.sheet.form.spec(key)
-        hint = f" ({' | '.join(spec.choices)})" if spec.choices else ""
+        title = (
+            f"{self._place(key)} ({self._takes(spec)})\n"
+            f"provenance: {self._provenance()} (k, s change it)"
+        )
 
         def save(text: str | None) -> None:
             if text is None:
@@ -400,12 +412,7 @@ class ExtractionApp(OrderedKeysApp):
             if self._write(key, text):
                 self.action_move(1)
 
-        where = key.describe() if key.level != "study" else spec.label
-        ask(
-            self,
-            PromptScreen(f"{where}{hint}", value=mine.value if mine is not None else ""),
-            save,
-        )
+        ask(self, PromptScreen(title, value=mine.value if mine is not None else ""), save)
 
     def action_clear(self) -> None:
         """Empty the cell under the cursor (a consensus there is reopened by the service)."""
