@@ -270,3 +270,18 @@ def test_extract_study_opens_the_screen_for_the_extractor(
     assert "Traceback" not in unknown.output and unknown.stderr.count("\n") == 1
     bare = runner.invoke(cli, ["extract", "--db", db, "--as", "bob"])
     assert bare.exit_code != 0 and "name the study to extract" in bare.stderr
+
+
+def test_extract_study_before_a_form_exists_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.app import App
+
+    monkeypatch.setattr(App, "run", lambda self, *a, **k: pytest.fail("the screen was opened"))
+    db = build_review(tmp_path / "review.db").removeprefix("sqlite:///")
+    result = CliRunner().invoke(cli, ["extract", "Suk 2016", "--db", db, "--as", "bob"])
+    assert result.exit_code != 0
+    assert result.stderr == (
+        "reviewtool: error: no extraction form yet; an owner adds one with "
+        "`reviewtool extract form add FORM.toml`\n"
+    )
