@@ -285,3 +285,21 @@ def test_extract_study_before_a_form_exists_is_one_line(
         "reviewtool: error: no extraction form yet; an owner adds one with "
         "`reviewtool extract form add FORM.toml`\n"
     )
+
+
+def test_the_cursor_stays_on_its_cell_when_a_later_added_arm_gets_its_first_value(
+    url: str,
+) -> None:
+    async def run() -> ValueKey | None:
+        app = ExtractionApp(url, "bob", "Suk 2016")
+        async with app.run_test(size=(140, 45)) as pilot:
+            await pilot.pause()
+            # Two arms added; Control's name entered first: it becomes the first arm stored.
+            burst(app, "a", *keys_of("MSC"), "enter", "a", *keys_of("Control"), "enter")
+            burst(app, "enter", *keys_of("Control"), "enter")
+            await settle(pilot)
+            return app.current()
+
+    # After the save the cursor moved on from Control's name to Control's intervention.
+    assert asyncio.run(run()) == ValueKey("intervention", "Control")
+    assert list(stored(url)) == [ValueKey("name", "Control")]

@@ -139,10 +139,15 @@ class ExtractionApp(OrderedKeysApp):
         self.cursor = max(0, min(self.cursor, len(cells) - 1))
         return cells[self.cursor]
 
-    def _reload(self) -> None:
+    def _reload(self, keep: ValueKey | None = None) -> None:
+        """Read the study again and show it, the cursor staying on ``keep`` (an arm's first value
+        can change the order of the arms, so the cell's index may change)."""
         assert self.review is not None
         with self.review.reading() as session:
             self.sheet = extraction.study_sheet(session, actor=self.actor, study=self.study)
+        cells = self.cells()
+        if keep in cells:
+            self.cursor = cells.index(keep)
         self._show()
 
     def _cell_text(self, key: ValueKey, width: int, here: ValueKey | None) -> Text:
@@ -383,10 +388,10 @@ class ExtractionApp(OrderedKeysApp):
         except ReviewtoolError as exc:
             self.message = str(exc)
             self.notify(self.message, severity="error", timeout=8)
-            self._reload()
+            self._reload(key)
             return False
         self.message = ""
-        self._reload()
+        self._reload(key)
         return True
 
     def action_edit(self) -> None:
