@@ -84,6 +84,7 @@ INTERACTIVE: dict[tuple[str, ...], str] = {
     ("adjudicate",): "test_the_adjudication_entry_is_the_same_whatever_bob_voted",
     ("dedup", "review"): "the dedup review screen reads dedup pairs only (no screening stage)",
     ("rob",): "tests/test_rob_blinding.py (the risk-of-bias screen shows the caller's own work)",
+    ("extract",): "tests/test_tui_extraction.py (the form screen shows the caller's own values)",
 }
 # Values for required arguments, and extra option sets worth comparing.
 REQUIRED: dict[tuple[str, ...], list[str]] = {

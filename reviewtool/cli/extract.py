@@ -2,6 +2,7 @@
 
 Every command calls one function of ``reviewtool.extraction.service`` and prints what it returns.
 STUDY is a study id or its label "<first author surname> <year>" ("Suk 2016").
+``reviewtool extract STUDY`` opens the extraction form screen (``tui/extraction.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from reviewtool.cli._common import (
     ActorOption,
@@ -23,17 +25,78 @@ from reviewtool.cli._common import (
     existing_file,
     group_options,
     reading,
+    run_screen,
     write_csv,
     writing,
 )
 from reviewtool.errors import InvalidInput
 
+
+class _ExtractGroup(TyperGroup):
+    """``reviewtool extract "Suk 2016"`` opens the form screen: a first word that is not a
+    sub-command is the study (passed on as ``--study``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["--study", args[0], *args[1:]]
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
+    cls=_ExtractGroup,
     help="Data extraction: a versioned form (TOML), values with provenance from two blind "
-    'extractors, consensus. STUDY is a study id or its label ("Suk 2016").',
-    no_args_is_help=True,
+    'extractors, consensus. STUDY is a study id or its label ("Suk 2016"). '
+    "`reviewtool extract STUDY` opens the form screen.",
+    invoke_without_command=True,
 )
-app.callback()(group_options)
+
+
+@app.callback()
+def extract(
+    ctx: typer.Context,
+    study: str | None = typer.Option(
+        None, "--study", help="The study to extract (also the first word: `extract 'Suk 2016'`)."
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Open the extraction form of one study: fields in the form's order, arm × time-point grids
+    for outcomes, Tab / Shift-Tab between cells, the study's reports, provenance with each value.
+
+    Example: reviewtool extract "Suk 2016" --as bob
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from reviewtool.domain import Action
+
+    if study is None:
+        from reviewtool.access import require
+        from reviewtool.cli._common import open_review
+
+        # A missing review, an unknown person or a missing role is said first, as by every screen.
+        review = open_review(db)
+        try:
+            with review.reading() as session:
+                require(
+                    session, actor_name(actor), Action.EXTRACT, doing="open the extraction form"
+                )
+        finally:
+            review.close()
+        raise InvalidInput(
+            "name the study to extract: `reviewtool extract STUDY` (its id or label, e.g. "
+            "'Suk 2016'); `reviewtool extract --help` lists the extraction commands"
+        )
+    from reviewtool.tui.extraction import ExtractionApp
+
+    run_screen(
+        db,
+        actor,
+        Action.EXTRACT,
+        lambda url, person: ExtractionApp(url, person, study),
+        doing="open the extraction form",
+    )
+
+
 form_app = typer.Typer(
     help="The extraction form (a TOML file; docs/extraction.md).", no_args_is_help=True
 )
