@@ -23,8 +23,8 @@ import pytest
 from typer.testing import CliRunner
 
 from reviewtool.cli import app
-from tests.test_rob_sample import sample  # noqa: F401  (the module-scoped fixture, reused)
-from tests.test_sample_screening import SAMPLE
+from tests.test_rob_sample import rob_block
+from tests.test_sample_screening import SAMPLE, SCREENING, load_generator
 
 runner = CliRunner()
 SECTIONS = (
@@ -38,8 +38,48 @@ def _cli(url: str, *args: str) -> object:
 
 
 @pytest.fixture(scope="module")
-def built(sample: tuple[str, Path, list[str]], tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
-    url = sample[0]
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample review as run.sh builds it (imports, dedup, removals before screening, votes,
+    resolutions, run.sh's risk-of-bias block, the outcomes pooled with subgroups by disease and
+    leave-one-out), plus the seed's Table 1 values entered by both extractors; then
+    ``report build``."""
+    from reviewtool.screening.service import import_decisions, import_resolutions, unblind_stage
+
+    work = tmp_path_factory.mktemp("report_sample")
+    path = work / "review.db"
+    generator = load_generator()
+    review = generator.build_review(f"sqlite:///{path}")
+    generator.remove_before_screening(review, generator.load_references(review), work)
+    for stage in ("tiab", "fulltext"):
+        for reviewer in ("yliu", "ydong"):
+            with review.transaction() as session:
+                import_decisions(
+                    session,
+                    actor=reviewer,
+                    path=str(SCREENING / f"{stage}_{reviewer}.csv"),
+                    stage=stage,
+                )
+        with review.transaction() as session:
+            import_resolutions(
+                session, actor="jniu", path=str(SCREENING / f"{stage}_resolutions.csv"), stage=stage
+            )
+            unblind_stage(session, actor="jniu", stage=stage)
+    review.close()
+    url = str(path)
+    rob_out = work / "rob"
+    rob_out.mkdir()
+    here = Path.cwd()
+    os.chdir(SAMPLE)  # the block names its input files relative to sample_project/
+    try:
+        for args in rob_block():
+            args = [
+                str(rob_out / Path(a).name) if prev == "--out" else a
+                for prev, a in zip(["", *args[:-1]], args, strict=True)
+            ]
+            result = _cli(url, *args)
+            assert result.exit_code == 0, (args, result.output)  # type: ignore[attr-defined]
+    finally:
+        os.chdir(here)
     steps = [
         ("extract", "form", "add", str(SAMPLE / "extraction" / "form.toml"), "--as", "jniu"),
         ("extract", "import", str(SAMPLE / "extraction" / "table1.csv"), "--as", "yliu"),
@@ -65,13 +105,22 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_the_folder_holds_every_part(built: Path) -> None:
-    for stem in ("characteristics", "results", "subgroups", "leave_one_out", "agreement", "settings"):
+    for stem in (
+        "characteristics",
+        "results",
+        "subgroups",
+        "leave_one_out",
+        "agreement",
+        "settings",
+    ):
         for ext in ("csv", "md", "xlsx"):
             assert (built / f"{stem}.{ext}").stat().st_size > 0, (stem, ext)
     for name in ("prisma.svg", "prisma.png", "prisma_PRISMA2020.csv", "index.html", "report.json"):
         assert (built / name).is_file(), name
     for name in ("traffic_light_rob1", "summary_rob1"):
-        assert (built / "rob" / f"{name}.svg").is_file() and (built / "rob" / f"{name}.png").is_file()
+        assert (built / "rob" / f"{name}.svg").is_file() and (
+            built / "rob" / f"{name}.png"
+        ).is_file()
     assert (built / "rob" / "robvis_rob1.csv").is_file()
     assert (built / "analysis" / "pooled.csv").is_file()
     assert (built / "analysis" / "plots" / "forest_MELD_baseline.svg").is_file()
@@ -219,5 +268,8 @@ def test_every_section_shows_in_chromium(built: Path, tmp_path: Path) -> None:
         capture_output=True, timeout=180, env=env, check=False,
     )  # fmt: skip
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = int.from_bytes(shot.read_bytes()[16:20]), int.from_bytes(shot.read_bytes()[20:24])
+    width, height = (
+        int.from_bytes(shot.read_bytes()[16:20]),
+        int.from_bytes(shot.read_bytes()[20:24]),
+    )
     assert (width, height) == (1280, 4000)

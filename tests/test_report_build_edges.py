@@ -112,12 +112,12 @@ def test_table_cells_are_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
 
     from reviewtool.report.build import write_table
 
-    rows = [{"study": "=HYPERLINK(\"http://x\")", "n": 12, "estimate": -0.42, "note": "@SUM(A1)"}]
+    rows = [{"study": '=HYPERLINK("http://x")', "n": 12, "estimate": -0.42, "note": "@SUM(A1)"}]
     write_table(tmp_path, "t", ("study", "n", "estimate", "note"), rows)
     with (tmp_path / "t.csv").open(encoding="utf-8", newline="") as handle:
         row = next(csv.DictReader(handle))
     assert row == {"study": "'=HYPERLINK(\"http://x\")", "n": "12", "estimate": "-0.42",
                    "note": "'@SUM(A1)"}  # fmt: skip
     sheet = load_workbook(tmp_path / "t.xlsx").active
-    assert [c.value for c in sheet[2]] == ["'=HYPERLINK(\"http://x\")", 12, -0.42, "'@SUM(A1)"]
+    assert [c.value for c in sheet[2]] == ['\'=HYPERLINK("http://x")', 12, -0.42, "'@SUM(A1)"]
     assert "| =HYPERLINK" in (tmp_path / "t.md").read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    err_console,
     group_options,
     reading,
     write_csv,
@@ -93,16 +94,15 @@ def build(
     """
     from reviewtool.report.build import build_report
 
-    err = console()
-    with reading(db, actor) as session:
-        with err.status("Building the report") as status:
-            report = build_report(
-                session,
-                actor=actor_name(actor),
-                out_dir=out,
-                run_id=run,
-                progress=lambda step: status.update(f"Building the report: {step}"),
-            )
+    err = err_console()
+    with reading(db, actor) as session, err.status("Building the report") as status:
+        report = build_report(
+            session,
+            actor=actor_name(actor),
+            out_dir=out,
+            run_id=run,
+            progress=lambda step: status.update(f"Building the report: {step}"),
+        )
     head = report.ledger_head
     console().print(
         f"Wrote {len(report.files)} files to {report.out_dir}/ (open "

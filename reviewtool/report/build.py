@@ -163,8 +163,7 @@ def write_table(
         writer.writerows([_text(r.get(c)) for c in columns] for r in rows)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += [
-        "| " + " | ".join(_text(r.get(c)).replace("|", "\\|") for c in columns) + " |"
-        for r in rows
+        "| " + " | ".join(_text(r.get(c)).replace("|", "\\|") for c in columns) + " |" for r in rows
     ]
     md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     book = Workbook()
@@ -326,7 +325,10 @@ def _risk_of_bias(session: Session, actor: str, out: Path) -> tuple[Section, lis
         folder.mkdir(exist_ok=True)
         made = [folder / f"robvis_{tool}.csv"]
         write_robvis_file(table, made[0])
-        for kind, draw in (("traffic_light", figures.traffic_light), ("summary", figures.summary_plot)):
+        for kind, draw in (
+            ("traffic_light", figures.traffic_light),
+            ("summary", figures.summary_plot),
+        ):
             for ext in ("svg", "png"):
                 made.append(draw(table, folder / f"{kind}_{tool}.{ext}"))
         body += f"<h3>{name} (consensus, {len(table.rows)} studies)</h3>"
@@ -391,7 +393,8 @@ def _analysis(
         if not found:
             sections.append(Section(key, titles[key], _p(f"Run {run.id} has none.", "empty")))
             continue
-        columns = list(found[0])
+        # Columns no row fills (the back-transformed ones of an SMD) are left out here.
+        columns = [c for c in found[0] if any(r.get(c) is not None for r in found)]
         paths += write_table(out, name, columns, found)
         body = _html_table(columns, found)
         body += _files([out / f"{name}.{e}" for e in ("csv", "md", "xlsx")], out)
@@ -409,12 +412,16 @@ def _agreement(session: Session, actor: str, out: Path) -> tuple[Section, list[P
     rows = agreement_rows(session, actor)
     title = "Screening agreement"
     if not rows:
-        return Section("agreement", title, _p("No two reviewers' votes to compare yet.", "empty")), []
+        return Section(
+            "agreement", title, _p("No two reviewers' votes to compare yet.", "empty")
+        ), []
     paths = write_table(out, "agreement", AGREEMENT_COLUMNS, rows)
     body = _p(
         "Cohen's κ per reviewer pair over the references both voted on (maybe counts as include)."
     )
-    return Section("agreement", title, body + _html_table(AGREEMENT_COLUMNS, rows) + _files(paths, out)), paths
+    return Section(
+        "agreement", title, body + _html_table(AGREEMENT_COLUMNS, rows) + _files(paths, out)
+    ), paths
 
 
 def _settings(session: Session, out: Path) -> tuple[Section, list[Path]]:
@@ -561,6 +568,4 @@ def build_report(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return BuildReport(
-        out_dir=out, files=[*files, MARKER], run_id=used_run, ledger_head=head
-    )
+    return BuildReport(out_dir=out, files=[*files, MARKER], run_id=used_run, ledger_head=head)
