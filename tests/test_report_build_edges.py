@@ -46,7 +46,11 @@ def test_a_reviewer_is_refused_while_a_stage_is_blind_to_them(
     result = _build(review_url, out, "bob")
     assert result.exit_code == 5
     assert result.stderr.strip().count("\n") == 0  # type: ignore[attr-defined]
-    assert "a reviewer may build it only once no stage is blind to them" in result.stderr  # type: ignore[attr-defined]
+    assert result.stderr == (  # type: ignore[attr-defined]
+        "reviewtool: error: the report shows every stage's outcomes, hidden while title/abstract "
+        "screening is blind; a reviewer may build it once no stage is blind to them (owners and "
+        "adjudicators at any time)\n"
+    )  # type: ignore[attr-defined]
     assert not out.parent.exists()
     assert _build(review_url, tmp_path / "r2", "carol").exit_code == 0  # type: ignore[attr-defined]
     # Screening unblinded by the owner; risk of bias (which follows full text) still blind to bob.
@@ -54,7 +58,9 @@ def test_a_reviewer_is_refused_while_a_stage_is_blind_to_them(
         app, ["--db", review_url, "settings", "set", "screening.blind", "false", "--as", "alice"]
     )
     assert result.exit_code == 0, result.output
-    assert _build(review_url, out, "bob").exit_code == 5  # type: ignore[attr-defined]
+    result = _build(review_url, out, "bob")
+    assert result.exit_code == 5  # type: ignore[attr-defined]
+    assert "hidden while risk of bias is blind" in result.stderr  # type: ignore[attr-defined]
     result = runner.invoke(app, ["--db", review_url, "rob", "unblind", "--as", "alice"])
     assert result.exit_code == 0, result.output
     assert _build(review_url, tmp_path / "r3", "bob").exit_code == 0  # type: ignore[attr-defined]

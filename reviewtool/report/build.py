@@ -55,9 +55,15 @@ RESULTS_COLUMNS: tuple[str, ...] = (
 #: The file that marks a folder as written by ``report build`` (it may be replaced by a new build).
 MARKER = "report.json"
 REFUSAL = (
-    "the report shows every stage: a reviewer may build it only once no stage is blind to them "
-    "(owners and adjudicators may build it at any time)"
+    "the report shows every stage's outcomes, hidden while {stage} is blind; a reviewer may build "
+    "it once no stage is blind to them (owners and adjudicators at any time)"
 )
+STAGE_WORDS = {
+    "tiab": "title/abstract screening",
+    "fulltext": "full-text screening",
+    "extraction": "extraction",
+    "rob": "risk of bias",
+}
 RATIO_MEASURES = frozenset({"OR", "RR", "HR", "IRR", "ROM"})
 
 
@@ -93,7 +99,8 @@ def check_may_build(session: Session, actor: str) -> None:
     require(session, actor, Action.READ, doing="build the report")
     seen = sight(session, actor)
     if not seen.privileged and seen.blind:
-        raise PermissionDenied(REFUSAL)
+        first = min(seen.blind, key=lambda s: list(STAGE_WORDS).index(s) if s in STAGE_WORDS else 9)
+        raise PermissionDenied(REFUSAL.format(stage=STAGE_WORDS.get(first, first)))
 
 
 # --- the folder --------------------------------------------------------------------------------
