@@ -97,9 +97,11 @@ rt extract export --characteristics --out extraction/characteristics.csv --as jn
 rt analyze run --from-extraction --name "Liu 2022 outcomes" --by liver_disease --by cell_type \
   --by administration_route --by times_of_treatment --loo --bias --out analysis --as yliu
 
-# The PRISMA 2020 flow: counts, the diagram (SVG, PNG) and the PRISMA2020 R package CSV in report/
-# (after the analysis, so its box of studies in the meta-analysis is filled).
-rt report prisma --out report --as jniu
+# The PRISMA 2020 flow (after the analysis, so its box of studies in the meta-analysis is filled),
+# then the report folder: the diagram (SVG, PNG, PRISMA2020 R package CSV), every table (CSV,
+# Markdown, XLSX), the figures and one self-contained report/index.html.
+rt report prisma --as jniu
+rt report build report --as jniu
 
 rt status --as jniu
 rt audit verify --as jniu

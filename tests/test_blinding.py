@@ -93,6 +93,7 @@ REQUIRED: dict[tuple[str, ...], list[str]] = {
     ("study", "show"): ["1"],
     ("rob", "export"): ["--out", "{tmp}/out/rob.csv"],
     ("rob", "plot"): ["--out", "{tmp}/out/rob"],
+    ("report", "build"): ["{tmp}/out/report"],  # refused to a reviewer while a stage is blind
 }
 EXTRA: dict[tuple[str, ...], list[list[str]]] = {
     ("audit", "log"): [

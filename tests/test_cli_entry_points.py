@@ -32,7 +32,7 @@ NO_REVIEW = {"analyze file", "analyze check"}
 OUTPUTS = {("analyze file", "forest"), ("analyze file", "funnel"), ("analyze run", "out")}
 OUTPUTS |= {("analyze export", "out"), ("backup", "out"), ("audit anchor", "out")}
 OUTPUTS |= {("export references", "out"), ("export reports", "out"), ("export audit", "out")}
-OUTPUTS |= {("report prisma", "out")}
+OUTPUTS |= {("report prisma", "out"), ("report build", "out")}
 OUTPUTS |= {("rob export", "out"), ("rob plot", "out")}
 OUTPUTS |= {("extract export", "out")}
 # The terminal screens, and what the owner alice may open (she is no adjudicator).

@@ -800,6 +800,13 @@ def _tables(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return {name: rows for name, rows in tables.items() if rows}
 
 
+def result_tables(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """A stored run's tables by name (``pooled``, ``studies``, ``subgroups``, ``leave_one_out``,
+    ``small_study_effects``; empty ones left out), each a list of rows keyed by column, as
+    :func:`export_run` writes them (the report layer shows them too)."""
+    return _tables(results)
+
+
 # Columns that count things (participants, studies, degrees of freedom): whole numbers print as
 # integers even when an older stored run holds them as floats (4.0 -> "4", never "4.0000").
 COUNT_COLUMNS = frozenset({"n_exp", "n_con", "k", "df", "df_between", "n", "trimfill_k0"})
@@ -1007,5 +1014,6 @@ __all__ = [
     "list_runs",
     "pooled_rows",
     "read_outcomes",
+    "result_tables",
     "run_analysis",
 ]

@@ -14,12 +14,15 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    err_console,
     group_options,
     reading,
     write_csv,
 )
 
-app = typer.Typer(help="The review's outputs: the PRISMA 2020 flow diagram and its counts.")
+app = typer.Typer(
+    help="The review's outputs: the PRISMA 2020 flow diagram and its counts; the report folder."
+)
 app.callback()(group_options)
 
 
@@ -71,3 +74,39 @@ def prisma(
         console().print(note, highlight=False)
     for path in paths:
         console().print(f"Wrote {path}", highlight=False)
+
+
+@app.command("build")
+def build(
+    out: Path = typer.Argument(..., help="The report folder to write (made, or replaced whole)."),
+    run: int | None = typer.Option(
+        None, "--run", help="The analysis run to show (default: the newest)."
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Write the report folder: the PRISMA diagram, study characteristics, risk-of-bias figures,
+    results per outcome and time point, forest and funnel plots, subgroup and leave-one-out
+    tables, screening agreement, settings, tool version and audit head; tables as CSV, Markdown
+    and XLSX, and one self-contained index.html showing it all.
+
+    Example: reviewtool report build report/ --as jniu
+    """
+    from reviewtool.report.build import build_report
+
+    err = err_console()
+    with reading(db, actor) as session, err.status("Building the report") as status:
+        report = build_report(
+            session,
+            actor=actor_name(actor),
+            out_dir=out,
+            run_id=run,
+            progress=lambda step: status.update(f"Building the report: {step}"),
+        )
+    head = report.ledger_head
+    console().print(
+        f"Wrote {len(report.files)} files to {report.out_dir}/ (open "
+        f"{report.out_dir / 'index.html'}); analysis run: {report.run_id or 'none'}; "
+        f"audit ledger head: event {head['seq']} {head['hash']}.",
+        highlight=False,
+    )
