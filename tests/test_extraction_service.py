@@ -404,6 +404,23 @@ def test_the_characteristics_table_takes_the_form_s_columns(review: Any, shared_
     assert {k: str(v) for k, v in table1.rows[0].items()} == first
 
 
+def test_a_form_with_its_own_year_and_author_columns_prints_them_once(review: Any) -> None:
+    """The seed's form has publication_year and first_author fields: the characteristics table
+    leads with them, not with the reference's year and first author as well."""
+    fields = "".join(
+        f'[[field]]\nkey = "{c}"\ntype = "text"\n'
+        for c in ("publication_year", "first_author", "country")
+    )
+    with review.transaction() as s:
+        x.add_form(s, actor="olga", text=f'[form]\nname = "T1"\n{fields}')
+    for c, value in (("publication_year", "2021"), ("first_author", "Shi"), ("country", "China")):
+        _both(review, c, value, study="Shi 2021")
+    with review.reading() as s:
+        table1 = x.export_table(s, actor="alice", layout="characteristics")
+    assert list(table1.columns) == ["publication_year", "first_author", "country"]
+    assert table1.rows[0] == {"publication_year": "2021", "first_author": "Shi", "country": "China"}
+
+
 def test_analysis_rows_are_the_consensus_cells(review: Any) -> None:
     for arm, mean, sd, n in (("MSC", "10.1", "2.0", "20"), ("Control", "14.2", "3.1", "19")):
         for field, value in (("mean", mean), ("sd", sd), ("n", n)):

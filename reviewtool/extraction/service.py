@@ -1533,20 +1533,25 @@ def _characteristics(session: Session, actor: str, rows: list[ValueView]) -> Tab
     columns = list(form.characteristics) or [f.key for f in form.fields] + [
         f"{f.key}_{arm}" for f in form.arm_fields if f.key != "name" for arm in arms
     ]
+    # The reference's year and first author lead, unless the form has its own column for them
+    # (the seed's form: publication_year, first_author), which would print them twice.
+    own = {"year": ("year", "publication_year"), "first_author": ("first_author",)}
+    lead = [c for c, keys in own.items() if not any(k in columns for k in keys)]
     table = []
     for study_id, found in by_study.items():
         ref = refs.get(study_id)
         if ref is None:
             continue
+        row = {"year": ref.year, "first_author": ref.first_author}
         table.append(
-            {"year": ref.year, "first_author": ref.first_author}
+            {c: row[c] for c in lead}
             | {c: found.get(c, "") for c in columns}
-            | {"_id": study_id}
+            | {"_id": study_id, "_year": ref.year}
         )
-    table.sort(key=lambda r: (-int(r["year"] or 0), int(r["_id"] or 0)))
+    table.sort(key=lambda r: (-int(r["_year"] or 0), int(r["_id"] or 0)))
     for r in table:
-        del r["_id"]
-    return Table(("year", "first_author", *columns), table)
+        del r["_id"], r["_year"]
+    return Table((*lead, *columns), table)
 
 
 def analysis_rows(
