@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import bibtexparser
@@ -98,7 +99,10 @@ def test_ris_export_imports_back_with_every_field(decided: str, tmp_path: Path) 
         decided, "export", "references", "--stage", "tiab", "-o", str(out), "--as", "alice"
     )
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    entries = rispy.loads(out.read_text(encoding="utf-8"))
+    text = out.read_text(encoding="utf-8")
+    # each record starts at its TY tag: no "1." counter line before it (rispy's default)
+    assert text.startswith("TY  - JOUR\n") and not re.search(r"^\d+\.\s*$", text, re.M)
+    entries = rispy.loads(text)
     assert [e["id"] for e in entries] == ["1", "2", "3"]
     shi = entries[0]
     assert shi["authors"] == ["Shi, Ming", "Zhang, Zheng"]

@@ -244,3 +244,19 @@ def test_bad_requests_are_refused(tmp_path: Path, rob2) -> None:
     with pytest.raises(InvalidInput, match="symbols must be one of robvis, revman"):
         traffic_light_figure(rob2, symbols="emoji")
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_domain_nobody_has_agreed_yet_is_an_empty_bar_not_a_refusal(tmp_path: Path) -> None:
+    """A review in progress (found by a new user: `report build` and `rob plot` refused while one
+    domain had no consensus): the domain's bar is empty and the figure is drawn."""
+    table = robvis_table(
+        ROB2,
+        [("A", ["Low", None, "Low", "High", "Low"], None, None),
+         ("B", ["High", None, "Low", "Low", "Low"], None, None)],
+        has_overall=False,
+    )  # fmt: skip
+    bars = summary_shares(table)
+    assert [b.shares for b in bars][1] == ()
+    assert dict(bars[0].shares) == {Level.LOW: 0.5, Level.HIGH: 0.5}
+    path = summary_plot(table, tmp_path / "summary.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

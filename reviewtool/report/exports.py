@@ -155,9 +155,19 @@ def _decision_note(ref: ExportedReference) -> str:
 def to_ris(references: Sequence[ExportedReference]) -> str:
     """RIS text (rispy), one ``TY``…``ER`` per reference: ``ID`` the reference id, ``AN`` the PMID,
     ``N1`` the decision ("reviewtool tiab: exclude (animal study) by agreement")."""
+    return _ris_text([_ris_entry(r, [_decision_note(r)]) for r in references])
+
+
+def _ris_text(entries: list[dict[str, Any]]) -> str:
+    """RIS text by rispy, without the "1." line rispy's writer puts before each record: a record
+    starts at its ``TY`` tag, and reference managers (and our own importer) expect nothing else."""
     import rispy
 
-    return str(rispy.dumps([_ris_entry(r, [_decision_note(r)]) for r in references]))
+    class _PlainRis(rispy.RisWriter):
+        def set_header(self, count: int) -> str:
+            return ""
+
+    return str(rispy.dumps(entries, implementation=_PlainRis))
 
 
 def _bibtex_key(ref: ExportedReference, taken: set[str]) -> str:
@@ -258,7 +268,6 @@ def included_reports(session: Session, *, actor: str) -> list[IncludedReport]:
 def reports_to_ris(reports: Sequence[IncludedReport]) -> str:
     """RIS of the included studies' reports: the reference's bibliographic fields, the report's
     file as ``L1`` or its URL as ``UR``, and ``N1`` naming study, report and kind."""
-    import rispy
 
     entries = []
     for rep in reports:
@@ -270,7 +279,7 @@ def reports_to_ris(reports: Sequence[IncludedReport]) -> str:
         elif rep.location:
             entry["file_attachments1"] = rep.location
         entries.append(entry)
-    return str(rispy.dumps(entries))
+    return _ris_text(entries)
 
 
 def audit_lines(session: Session, *, actor: str) -> Iterator[str]:

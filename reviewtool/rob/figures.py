@@ -433,7 +433,8 @@ def traffic_light(
 
 @dataclass(frozen=True)
 class SummaryBar:
-    """One bar of the summary plot: its label and each level's share (0-1) in bar order."""
+    """One bar of the summary plot: its label and each level's share (0-1) in bar order (empty
+    when no study has a judgement in that domain yet)."""
 
     label: str
     shares: tuple[tuple[Level, float], ...]
@@ -486,7 +487,10 @@ def summary_shares(
                 totals[level] = totals.get(level, 0.0) + w
         total = sum(totals.values())
         if total <= 0:
-            raise InvalidInput(f"{name}: no assessed study with a weight above 0")
+            # Nothing agreed (or assessed) in this domain yet: an empty bar, not a refusal, so
+            # a review in progress still gets its figures and report.
+            bars.append(SummaryBar(name, (), is_overall))
+            continue
         shares = tuple((lvl, totals[lvl] / total) for lvl in BAR_ORDER if totals.get(lvl, 0) > 0)
         bars.append(SummaryBar(name, shares, is_overall))
     return tuple(bars)
