@@ -474,6 +474,9 @@ def test_the_cli_sets_compares_and_exports(db: Path, tmp_path: Path) -> None:
         bad.stderr.strip()
         == "reviewtool: error: study Suk 2016 (1), arm 'MSC', meld at '4 weeks': sd: SD must be greater than 0, not 0"
     )
+    negative = _cli(db, "bob", "extract", "set", "Suk 2016", "sd", "-5", *where)
+    assert negative.exit_code == 2  # the SD rule speaks, not the option parser (a new user's case)
+    assert negative.stderr.strip().endswith("sd: SD must be greater than 0, not -5")
     assert _cli(db, "bob", "extract", "set", "1", "mean", "13", *where).exit_code == 0
     blind = _cli(db, "alice", "extract", "compare")
     assert blind.exit_code == 5 and "extraction is blind" in blind.stderr

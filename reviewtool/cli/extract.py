@@ -192,7 +192,8 @@ def form_show(
     typer.echo(view.text, nl=not view.text.endswith("\n"))
 
 
-@app.command("set")
+# A value may be negative (a mean change, "-5"): not an option, so unknown options are arguments.
+@app.command("set", context_settings={"ignore_unknown_options": True})
 def set_(
     study: str = typer.Argument(..., help='Study id or label ("Suk 2016").'),
     field: str = typer.Argument(..., help="A study or arm field key, or mean/sd/n/events/total."),
