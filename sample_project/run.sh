@@ -61,7 +61,7 @@ rt prisma --as jniu
 # robvis's layout (ILLUSTRATIVE, see README.md), imported blind; the adjudicator lists the
 # disagreements, records the domains they judged alike as consensus and decides the rest. The
 # overall rating uses the count rule behind the paper's "3 high / 7 moderate / 2 low quality".
-rt settings set rob1.overall_rule count_unmet --as jniu
+rt rob rule count_unmet --as jniu
 rt rob import rob/assessor_yliu.csv --as yliu
 rt rob import rob/assessor_ydong.csv --as ydong
 rt rob compare --as jniu

@@ -205,6 +205,9 @@ def build_populated(url: str, work: Path, outcomes: Path, *, after_0007: bool = 
                 judgement="High",
                 outcome_group="objective outcomes",
             )
+            # the other five domains decided: the study gets its stored RoB 1 overall rating
+            for letter in "BDEFG":
+                rob.resolve(s, actor="carol", study="1", domain=letter, judgement="Low")
         with review.transaction() as s:
             # bob changes A after the consensus: it is reopened
             rob.set_judgement(s, actor="bob", study="1", domain="A", judgement="Unclear")

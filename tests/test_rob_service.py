@@ -319,9 +319,7 @@ def test_the_count_rule_gives_the_papers_quality_levels(review: Any) -> None:
                 for v in read(review, rob.judgements, actor="bob", study=study)
             }[letter]
             write(review, rob.resolve, actor="dave", study=study, domain=letter, judgement=value)
-    from reviewtool.review.service import set_setting
-
-    write(review, set_setting, actor="olga", key="rob1.overall_rule", value="count_unmet")
+    write(review, rob.set_overall_rule, actor="olga", rule="count_unmet")
     assert read(review, rob.overall_by_study) == {
         "Suk 2016": "high quality",
         "Xu 2014": "low quality",
@@ -332,6 +330,78 @@ def test_the_count_rule_gives_the_papers_quality_levels(review: Any) -> None:
         "Xu 2014": "High",
         "Xu 2019": "Unclear",
     }
+
+
+def _agree_all(review: Any, study: str, values: str) -> None:
+    set_all(review, "bob", study, values)
+    set_all(review, "carol", study, values)
+    write(review, rob.agree, actor="dave", study=study)
+
+
+def _stored(review: Any) -> list[tuple[str, str | None, str | None, str]]:
+    return [(o.study, o.rating, o.risk, o.rule) for o in read(review, rob.stored_overall)]
+
+
+def test_the_overall_rating_is_stored_with_its_rule_and_follows_consensus(review: Any) -> None:
+    # Suk 2016: A-G = L L H L L L L. worst_domain (default): any High -> High.
+    _agree_all(review, "Suk 2016", "LLHLLLL")
+    assert _stored(review) == [("Suk 2016", "High", "High", "worst_domain")]
+    # A changed judgement reopens domain C: the rating is incomplete until consensus again.
+    write(review, rob.set_judgement, actor="bob", study="Suk 2016", domain="C", judgement="Low")
+    assert _stored(review) == [("Suk 2016", None, None, "worst_domain")]
+    assert read(review, rob.overall_by_study) == {}
+    # The adjudicator decides C Low: all seven Low -> Low.
+    write(review, rob.resolve, actor="dave", study="Suk 2016", domain="C", judgement="Low")
+    assert _stored(review) == [("Suk 2016", "Low", "Low", "worst_domain")]
+    assert verified(review)
+
+
+def test_a_new_rule_rates_every_study_again_and_the_ledger_records_it(review: Any) -> None:
+    _agree_all(review, "Suk 2016", "LLHLLLL")  # 1 not Low
+    _agree_all(review, "Xu 2014", "UUUUHLL")  # 5 not Low
+    changed = write(review, rob.set_overall_rule, actor="olga", rule="count_unmet")
+    # count_unmet (spec §1.5 V3): 0-1 not Low -> high quality (Low risk); >3 -> low quality (High).
+    assert [(o.study, o.rating, o.risk, o.rule) for o in changed] == [
+        ("Suk 2016", "high quality", "Low", "count_unmet"),
+        ("Xu 2014", "low quality", "High", "count_unmet"),
+    ]
+    with review.reading() as session:
+        kinds = [e.action for e in audit.list_events(session)][-3:]
+        assert kinds == ["setting-changed", "rob-consensus", "rob-consensus"]
+    # The same rule again changes nothing and records nothing.
+    assert write(review, rob.set_overall_rule, actor="olga", rule="count_unmet") == []
+    with pytest.raises(InvalidInput, match="unknown RoB 1 overall rule 'best'"):
+        write(review, rob.set_overall_rule, actor="olga", rule="best")
+    with pytest.raises(PermissionDenied):
+        write(review, rob.set_overall_rule, actor="bob", rule="worst_domain")
+    from reviewtool.review.service import set_setting
+
+    with pytest.raises(InvalidInput, match="rob rule"):
+        write(review, set_setting, actor="olga", key="rob1.overall_rule", value="worst_domain")
+    assert verified(review)
+
+
+def test_an_overall_rating_edited_outside_the_tool_is_found(review: Any) -> None:
+    from sqlalchemy import text
+
+    _agree_all(review, "Suk 2016", "LLHLLLL")
+    with review.transaction() as session:
+        session.connection().execute(text("UPDATE rob1_overall SET rating = 'Low', risk = 'Low'"))
+    assert not verified(review)
+
+
+def test_rob_rule_on_the_command_line(url: str, review: Any) -> None:
+    _agree_all(review, "Suk 2016", "LLHLLLL")
+    result = cli(url, "rob", "rule", "count_unmet", "--as", "olga")
+    assert result.exit_code == 0, result.output
+    assert "rob1.overall_rule = count_unmet" in result.output
+    assert "Suk 2016: high quality (rule count_unmet)" in result.output
+    result = cli(url, "settings", "set", "rob1.overall_rule", "worst_domain", "--as", "olga")
+    assert result.exit_code != 0
+    assert "reviewtool rob rule RULE" in result.output
+    status = json.loads(cli(url, "rob", "status", "-f", "json", "--as", "olga").output)
+    assert status["rule"] == "count_unmet"
+    assert status["overall"] == {"high quality": 1}
 
 
 # --- import and export --------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from reviewtool.errors import InvalidInput
 
@@ -323,3 +324,14 @@ def write_csv(
     writer.writerow(columns)
     for row in rows:
         writer.writerow([csv_cell(row.get(c)) for c in columns])
+
+
+class StudyFirstGroup(TyperGroup):
+    """A command group whose first word, when it is not a sub-command, is the study:
+    ``reviewtool extract "Suk 2016"`` and ``reviewtool rob "Suk 2016" --tool rob1`` open their
+    screens (the word is passed on as ``--study``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["--study", args[0], *args[1:]]
+        return super().parse_args(ctx, args)

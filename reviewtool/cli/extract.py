@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
 from reviewtool.cli._common import (
     ActorOption,
     DbOption,
     FormatOption,
     OutputFormat,
+    StudyFirstGroup,
     actor_name,
     console,
     existing_file,
@@ -31,19 +31,8 @@ from reviewtool.cli._common import (
 )
 from reviewtool.errors import InvalidInput
 
-
-class _ExtractGroup(TyperGroup):
-    """``reviewtool extract "Suk 2016"`` opens the form screen: a first word that is not a
-    sub-command is the study (passed on as ``--study``)."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
-            args = ["--study", args[0], *args[1:]]
-        return super().parse_args(ctx, args)
-
-
 app = typer.Typer(
-    cls=_ExtractGroup,
+    cls=StudyFirstGroup,
     help="Data extraction: a versioned form (TOML), values with provenance from two blind "
     'extractors, consensus. STUDY is a study id or its label ("Suk 2016"). '
     "`reviewtool extract STUDY` opens the form screen.",

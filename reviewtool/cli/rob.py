@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
 from reviewtool.cli._common import (
     ActorOption,
     DbOption,
     FormatOption,
     OutputFormat,
+    StudyFirstGroup,
     actor_name,
     console,
     existing_file,
@@ -24,19 +24,8 @@ from reviewtool.cli._common import (
     writing,
 )
 
-
-class _RobGroup(TyperGroup):
-    """``reviewtool rob "Suk 2016" --tool rob1`` opens the screen: a first word that is not a
-    sub-command is the study (passed on as ``--study``)."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and not args[0].startswith("-") and args[0] not in self.commands:
-            args = ["--study", args[0], *args[1:]]
-        return super().parse_args(ctx, args)
-
-
 app = typer.Typer(
-    cls=_RobGroup,
+    cls=StudyFirstGroup,
     help="Risk of bias: RoB 1 per study, RoB 2 per result, two assessors blind, consensus, "
     "robvis exports and figures. `reviewtool rob STUDY` opens the assessment screen.",
     invoke_without_command=True,
@@ -367,6 +356,38 @@ def unblind(db: DbOption = None, actor: ActorOption = None) -> None:
         "Risk of bias is no longer blind." if changed else "Risk of bias was not blind.",
         markup=False,
     )
+
+
+@app.command("rule")
+def rule(
+    name: str | None = typer.Argument(
+        None, help="worst_domain, key_domains, count_unmet or count_low; none: keep the rule."
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Set the RoB 1 overall rule (setting rob1.overall_rule) and rate every study's overall
+    again by it (owners; audited). Without a rule, rates again by the rule in force (after
+    upgrading a review made before overall ratings were stored).
+
+    Example: reviewtool rob rule count_unmet --as yliu
+    """
+    from reviewtool.rob.service import overall_rule, set_overall_rule
+
+    with writing(db) as session:
+        changed = set_overall_rule(session, actor=actor_name(actor), rule=name)
+        now = overall_rule(session)
+    console().print(f"rob1.overall_rule = {now}", markup=False)
+    print_rerated(changed)
+
+
+def print_rerated(changed: list[Any]) -> None:
+    if not changed:
+        console().print("No study's RoB 1 overall rating changed.", markup=False)
+        return
+    for o in changed:
+        console().print(f"{o.study}: {o.rating or 'incomplete'} (rule {o.rule})", markup=False)
+    console().print(f"{len(changed)} RoB 1 overall rating(s) changed.", markup=False)
 
 
 @app.command("status")

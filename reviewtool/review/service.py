@@ -272,6 +272,11 @@ def set_setting(session: Session, *, actor: str, key: str, value: str) -> object
             f"{key} is ended with `reviewtool screen unblind --stage {stage}` (owners; it is "
             "recorded, and blinding is not turned back on)"
         )
+    if key == "rob1.overall_rule":
+        raise InvalidInput(
+            "rob1.overall_rule is changed with `reviewtool rob rule RULE` (owners; it rates "
+            "every study's RoB 1 overall again, and each rating keeps the rule that made it)"
+        )
     if key == "extraction.blind":
         raise InvalidInput(
             "extraction.blind is ended with `reviewtool extract unblind` (owners; it is "

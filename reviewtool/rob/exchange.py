@@ -276,15 +276,19 @@ def robvis_export(
     else:
         table = _assessor_table(session, actor, tool, source)
     rule = service.overall_rule(session)
+    stored = {o.study: o.risk for o in service.stored_overall(session)}
     rows: list[tuple[str, list[str | None], str | None, float | None]] = []
     for (study, result), domains in sorted(
         table.items(), key=lambda item: (labels.get(item[0][0], ""), item[0][1])
     ):
         label = labels.get(study, str(study))
         if tool == service.ROB1:
-            overall = service.rob1_overall(domains, rule)
             cells: list[str | None] = [domains.get(d.id) for d in tools.ROB1_DOMAINS]
-            risk = str(overall.risk) if overall.risk is not None else None
+            if source == CONSENSUS:
+                risk = stored.get(label)
+            else:
+                overall = service.rob1_overall(domains, rule)
+                risk = str(overall.risk) if overall.risk is not None else None
             rows.append((neutralise(label), cells, risk, None))
         else:
             cells = [domains.get(c) for c in tools.ROB2_DOMAIN_CODES]

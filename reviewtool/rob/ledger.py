@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from reviewtool.storage.models import RobConsensus, RobJudgement
+from reviewtool.storage.models import Rob1Overall, RobConsensus, RobJudgement
 from reviewtool.storage.snapshots import (
     declare_unchecked,
     json_or_text,
@@ -66,6 +66,27 @@ def consensus_snapshot(row: RobConsensus) -> dict[str, Any]:
         "reopened_because": row.reopened_because,
         "decided_by": row.decided_by,
     }
+
+
+def overall_key(study: int) -> str:
+    """The ledger id of one study's RoB 1 overall rating."""
+    return f"rob1|{study}"
+
+
+def overall_snapshot(rating: str | None, risk: str | None, rule: str) -> dict[str, Any]:
+    """What the ledger records of one study's RoB 1 overall rating: the rating, the risk level it
+    stands for and the rule (``rob1.overall_rule``) that made it."""
+    return {"rating": rating, "risk": risk, "rule": rule}
+
+
+def _overall(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    o = Rob1Overall
+    query = select(o.study_id, o.rating, o.risk, o.rule)
+    found = (
+        (overall_key(study), overall_snapshot(rating, risk, rule))
+        for study, rating, risk, rule in stream(session, query)
+    )
+    yield from only(ids, found)
 
 
 def _judgements(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -213,4 +234,21 @@ declare_unchecked(
     },
 )
 
-__all__ = ["consensus_key", "consensus_snapshot", "judgement_key", "judgement_snapshot"]
+register_state(
+    "rob1_overall",
+    _overall,
+    covers={"rob1_overall": ("study_id", "rating", "risk", "rule")},
+)
+declare_unchecked(
+    "rob1_overall",
+    {"rated_at": "a copy for listings; the event's time is the audited one"},
+)
+
+__all__ = [
+    "consensus_key",
+    "consensus_snapshot",
+    "judgement_key",
+    "judgement_snapshot",
+    "overall_key",
+    "overall_snapshot",
+]

@@ -4,8 +4,10 @@ What is stored (``storage.models.RobJudgement``, ``RobConsensus``):
 
 - **RoB 1** (spec §1) per study: one row per assessor and domain (A-G; C, D and E optionally per
   outcome group), a judgement Low / Unclear / High and the support text. The overall rating is
-  not stored: it is computed from the domains by the rule in the setting ``rob1.overall_rule``
-  (``rob.algorithms``) and every view of it names the rule.
+  stored per study (``Rob1Overall``) with the rule that made it: it is computed from the
+  consensus domains in force by the rule in the setting ``rob1.overall_rule`` (``rob.algorithms``)
+  whenever that consensus changes, and again for every study when the owner changes the rule
+  (``set_overall_rule``); every view of it names the rule.
 - **RoB 2** (spec §2) per result (a study's estimate of one outcome at one time point,
   ``OUTCOME@TIME``): the preliminary considerations (domain ``preliminary``), the signalling
   answers of each domain, the judgement the published algorithm gives for them (``algorithm``;
@@ -40,7 +42,12 @@ from sqlmodel import Session, col, select
 from reviewtool import audit
 from reviewtool.access import require, sight
 from reviewtool.agreement import Agreement, agreement_from_pairs
-from reviewtool.audit.events import RobAssessed, RobConsensusChanged, StageUnblinded
+from reviewtool.audit.events import (
+    RobAssessed,
+    RobConsensusChanged,
+    SettingChanged,
+    StageUnblinded,
+)
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied
 from reviewtool.rob import algorithms, tools
@@ -49,8 +56,17 @@ from reviewtool.rob.ledger import (
     consensus_snapshot,
     judgement_key,
     judgement_snapshot,
+    overall_key,
+    overall_snapshot,
 )
-from reviewtool.storage.models import Member, Record, ReviewSetting, RobConsensus, RobJudgement
+from reviewtool.storage.models import (
+    Member,
+    Record,
+    ReviewSetting,
+    Rob1Overall,
+    RobConsensus,
+    RobJudgement,
+)
 from reviewtool.storage.queries import setting
 from reviewtool.storage.references import primary_of
 from reviewtool.studies.service import study_map
@@ -438,6 +454,8 @@ def _reopen(
     session.add(row)
     key = consensus_key(tool, study, result, domain, group)
     state.setdefault("rob_consensus", {})[key] = consensus_snapshot(row)
+    if tool == ROB1:
+        _rate(session, study, overall_rule(session), audit.log.utc_now(), state)
 
 
 def _store(
@@ -964,6 +982,10 @@ def agree(
             _write_consensus(session, actor, unit, judgement, support, AGREEMENT, now, state)
         )
     session.flush()
+    rule = overall_rule(session)
+    for (tool_name, study_no, _result), state in states.items():
+        if tool_name == ROB1:
+            _rate(session, study_no, rule, now, state)
     for (tool_name, study_no, result), state in sorted(states.items()):
         audit.record(
             session,
@@ -1016,10 +1038,11 @@ def resolve(
             "",
         )
     state: dict[str, dict[str, Any]] = {}
-    row = _write_consensus(
-        session, actor, unit, value, support, ADJUDICATOR, audit.log.utc_now(), state
-    )
+    now = audit.log.utc_now()
+    row = _write_consensus(session, actor, unit, value, support, ADJUDICATOR, now, state)
     session.flush()
+    if tool == ROB1:
+        _rate(session, study_id, overall_rule(session), now, state)
     audit.record(
         session,
         actor,
@@ -1118,7 +1141,7 @@ def agreement(session: Session, *, actor: str, tool: str = ROB1) -> list[DomainA
 
 def overall_rule(session: Session) -> str:
     """The RoB 1 overall rule in force (setting ``rob1.overall_rule``)."""
-    return str(setting(session, "rob1.overall_rule"))
+    return str(setting(session, RULE_KEY))
 
 
 def rob1_overall(domains: Mapping[str, str], rule: str) -> algorithms.Rob1Overall:
@@ -1157,21 +1180,131 @@ def consensus_table(session: Session, tool: str = ROB1) -> dict[tuple[int, str],
     return {unit: {d: j for d, _g, j in r if j is not None} for unit, r in table.items()}
 
 
+def _rate(
+    session: Session, study: int, rule: str, now: str, state: dict[str, dict[str, Any]]
+) -> bool:
+    """Store ``study``'s RoB 1 overall rating by ``rule`` from its consensus domains in force
+    (None while a domain the rule reads has none), noting the snapshot in ``state``. A study
+    that never had a consensus gets no row. Returns True when the stored rating changed."""
+    session.flush()
+    rows = session.exec(
+        select(RobConsensus.domain, RobConsensus.outcome_group, RobConsensus.judgement).where(
+            RobConsensus.tool == ROB1,
+            RobConsensus.study_id == study,
+            RobConsensus.status == AGREED,
+        )
+    ).all()
+    result = rob1_overall(_fold_groups(rows), rule)
+    rating = result.judgement
+    risk = str(result.risk) if result.risk is not None else None
+    row = session.get(Rob1Overall, study)
+    if row is None and rating is None:
+        return False
+    if row is not None and (row.rating, row.risk, row.rule) == (rating, risk, rule):
+        return False
+    if row is None:
+        row = Rob1Overall(study_id=study, rule=rule, rated_at=now)
+    row.rating, row.risk, row.rule, row.rated_at = rating, risk, rule, now
+    session.add(row)
+    state.setdefault("rob1_overall", {})[overall_key(study)] = overall_snapshot(rating, risk, rule)
+    return True
+
+
+@dataclass(frozen=True)
+class OverallRating:
+    """One study's stored RoB 1 overall rating (``rating`` None: incomplete) and its rule."""
+
+    study: str
+    rating: str | None
+    risk: str | None
+    rule: str
+
+
+RULE_KEY = "rob1.overall_rule"
+
+
+def set_overall_rule(
+    session: Session, *, actor: str, rule: str | None = None
+) -> list[OverallRating]:
+    """Make ``rule`` the RoB 1 overall rule (setting ``rob1.overall_rule``; None keeps the rule in
+    force) and rate every study's overall again by it (``rob rule``; owners only).
+
+    The setting is changed here and nowhere else once a review exists (``settings set`` refers
+    here), so a stored rating never names a rule other than the one that made it. Records one
+    ``setting-changed`` event when the rule changes and one ``rob-consensus`` event (change
+    ``rule``) per study whose stored rating changed; returns those studies' new ratings. An
+    unknown rule raises InvalidInput naming the rules. Sources of the rules: ``rob.algorithms``.
+    """
+    require(session, actor, Action.CHANGE_SETTINGS, doing="change the RoB 1 overall rule")
+    if rule is not None:
+        name = rule.strip().lower().replace("-", "_")
+        if name not in algorithms.ROB1_OVERALL_RULES:
+            raise InvalidInput(
+                f"unknown RoB 1 overall rule {rule!r}; use one of "
+                f"{', '.join(algorithms.ROB1_OVERALL_RULES)}"
+            )
+        row = session.get(ReviewSetting, RULE_KEY)
+        before = json.loads(row.value) if row is not None else None
+        if name != overall_rule(session):
+            if row is None:
+                row = ReviewSetting(key=RULE_KEY, value="")
+            row.value = audit.log.canonical_json(name)
+            session.add(row)
+            session.flush()
+            audit.record(session, actor, SettingChanged(key=RULE_KEY, before=before, after=name))
+    rule_now = overall_rule(session)
+    now = audit.log.utc_now()
+    labels = study_labels(session)
+    studies = set(
+        session.exec(select(RobConsensus.study_id).where(RobConsensus.tool == ROB1)).all()
+    )
+    studies.update(session.exec(select(Rob1Overall.study_id)).all())
+    changed: list[OverallRating] = []
+    for study in sorted(studies):
+        state: dict[str, dict[str, Any]] = {}
+        if not _rate(session, study, rule_now, now, state):
+            continue
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            RobConsensusChanged(change="rule", tool=ROB1, study=study, result="", state=state),
+        )
+        stored = session.get(Rob1Overall, study)
+        assert stored is not None
+        changed.append(
+            OverallRating(labels.get(study, str(study)), stored.rating, stored.risk, stored.rule)
+        )
+    return changed
+
+
+def stored_overall(session: Session) -> list[OverallRating]:
+    """Every stored RoB 1 overall rating (complete or not) with its rule, by study label. No
+    access check (consensus is visible to every member; callers check the person)."""
+    labels = study_labels(session)
+    rows = session.exec(select(Rob1Overall)).all()
+    return sorted(
+        (
+            OverallRating(labels.get(r.study_id, str(r.study_id)), r.rating, r.risk, r.rule)
+            for r in rows
+        ),
+        key=lambda o: o.study,
+    )
+
+
 def overall_by_study(session: Session, *, risk: bool = False) -> dict[str, str]:
-    """study label -> the consensus RoB 1 overall judgement of that study, by the rule in force
-    (``rob1.overall_rule``), for every study whose seven domains all have a consensus in force.
+    """study label -> the stored consensus RoB 1 overall rating of that study (``Rob1Overall``,
+    made by the rule stored with it), for every study whose rating is complete.
 
     Plain data for the analysis (``analyze run --exclude-rob`` / ``--by rob_overall``, composed by
     the CLI): the analysis matches its ``study`` column against these labels. No access check:
     the caller has checked the person (consensus is visible to every member).
     """
-    labels = study_labels(session)
-    rule = overall_rule(session)
     found: dict[str, str] = {}
-    for (study, _result), domains in consensus_table(session, ROB1).items():
-        overall = rob1_overall(domains, rule)
-        if overall.judgement is not None and study in labels:
-            found[labels[study]] = overall.judgement if not risk else str(overall.risk)
+    for o in stored_overall(session):
+        value = o.risk if risk else o.rating
+        if o.rating is not None and value is not None:
+            found[o.study] = value
     return dict(sorted(found.items()))
 
 
@@ -1248,11 +1381,13 @@ def status(session: Session, *, actor: str, tool: str = ROB1) -> RobStatus:
     attrition: list[str] = []
     rule: str | None = None
     if tool == ROB1:
-        rule = overall_rule(session)
+        stored = stored_overall(session)
+        rules = sorted({o.rule for o in stored}) or [overall_rule(session)]
+        rule = ", ".join(rules)
+        for o in stored:
+            if o.rating is not None:
+                overall[o.rating] = overall.get(o.rating, 0) + 1
         for (study, _r), domains in consensus_table(session, ROB1).items():
-            rating = rob1_overall(domains, rule).judgement
-            if rating is not None:
-                overall[rating] = overall.get(rating, 0) + 1
             if domains.get("E") == tools.Rob1Judgement.HIGH.value and study in labels:
                 attrition.append(labels[study])
     return RobStatus(
@@ -1275,6 +1410,7 @@ __all__ = [
     "Difference",
     "DomainAgreement",
     "JudgementView",
+    "OverallRating",
     "RobStatus",
     "agree",
     "agreement",
@@ -1292,7 +1428,9 @@ __all__ = [
     "resolve",
     "rob1_overall",
     "set_judgement",
+    "set_overall_rule",
     "status",
+    "stored_overall",
     "study_labels",
     "unblind",
 ]

@@ -571,3 +571,21 @@ class ExtractionConsensus(SQLModel, table=True):
     decided_at: str
     reopened_at: str | None = None
     reopened_because: str | None = Field(default=None, sa_type=Text)
+
+
+class Rob1Overall(SQLModel, table=True):
+    """A study's RoB 1 overall rating from its consensus domains, with the rule that made it.
+
+    Written whenever the study's consensus changes (agreed, resolved, reopened) and when the owner
+    changes ``rob1.overall_rule`` (every study is rated again); ``rating`` is None while a domain
+    the rule reads has no consensus in force. ``risk`` is the RoB 1 level the rating stands for
+    (``count_unmet``'s "low quality" is High). Source of the rules: ``rob.algorithms``.
+    """
+
+    __tablename__ = "rob1_overall"
+
+    study_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    rating: str | None = None
+    risk: str | None = None
+    rule: str
+    rated_at: str
