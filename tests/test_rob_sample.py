@@ -198,3 +198,60 @@ def test_the_ledger_verifies(sample: tuple[str, Path, list[str]]) -> None:
         report = audit.verify(session)
     review.close()  # type: ignore[attr-defined]
     assert report.ok, report.details
+
+
+def test_the_summary_plot_weighted_by_an_analysis(sample: tuple[str, Path, list[str]]) -> None:
+    """`rob plot --weighted-by RUN --analysis OUTCOME@TIME`: each bar's shares are the studies'
+    weights (%) in that pooled result (robvis weighted=TRUE; Handbook 5.1 §8.6), a study's
+    comparisons summed; studies not in it are named and left out."""
+    import re
+
+    url, out, _ = sample
+    db = url.removeprefix("sqlite:///")
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["--db", db, "analyze", "run", "--from-csv", str(SAMPLE / "outcomes.csv"), "--name", "w",
+         "--out", str(out / "w_run"), "--as", "jniu"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    studies = list(csv.DictReader((out / "w_run" / "studies.csv").open(encoding="utf-8")))
+    rows = [r for r in studies if (r["outcome"], r["time_point"]) == ("ALB", "12 weeks")]
+    weight: dict[str, float] = {}
+    for r in rows:
+        if r["weight (%)"]:
+            label = r["study"].split(" (", 1)[0]
+            weight[label] = weight.get(label, 0.0) + float(r["weight (%)"])
+    risk = {"high quality": "Low", "moderate quality": "Unclear", "low quality": "High"}
+    from reviewtool.rob.service import overall_by_study
+
+    review = _open(url)
+    with review.reading() as session:  # type: ignore[attr-defined]
+        overall = {s: risk[v] for s, v in overall_by_study(session).items()}
+    review.close()  # type: ignore[attr-defined]
+    expected: dict[str, float] = {}
+    for study, w in weight.items():
+        expected[overall[study]] = expected.get(overall[study], 0.0) + w
+    total = sum(expected.values())
+    result = runner.invoke(
+        app,
+        ["--db", db, "rob", "plot", "--out", str(out / "weighted"), "--weighted-by", "w",
+         "--analysis", "ALB@12 weeks", "--as", "jniu"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    left_out = sorted(set(overall) - set(weight))
+    assert left_out, "ALB at 12 weeks has fewer than the 12 studies"
+    assert f"left out of the weighted summary): {', '.join(left_out)}" in " ".join(
+        result.output.split()
+    )
+    # The overall bar (index 7) in the SVG: each segment's width over the bar's full width.
+    svg = (out / "weighted" / "summary.svg").read_text(encoding="utf-8")
+    widths: dict[str, float] = {}
+    for gid, body in re.findall(r'<g id="bar\|7\|(\w+)">(.*?)</g>', svg, flags=re.S):
+        xs = [float(x) for x in re.findall(r"[ML] ([\d.]+) [\d.]+", body)]
+        widths[gid] = max(xs) - min(xs)
+    full = sum(widths.values())
+    codes = {"Low": "l", "Unclear": "s", "High": "h"}  # robvis level codes (rob.robvis.Level)
+    assert {k: round(v / full, 3) for k, v in widths.items()} == {
+        codes[level]: round(w / total, 3) for level, w in expected.items()
+    }

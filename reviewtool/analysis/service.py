@@ -539,6 +539,30 @@ def get_run(session: Session, run_id: int) -> RunView:
     return found[0]
 
 
+def find_run(session: Session, which: str) -> RunView:
+    """The stored run named by its id, or by its name (the newest run of that name);
+    :class:`NotFound` naming how to list them."""
+    text = which.strip()
+    runs = _runs_with_names(session, int(text)) if text.isdigit() else []
+    if not runs:
+        runs = [r for r in _runs_with_names(session) if r.name == text]
+    if not runs:
+        raise NotFound(f"no analysis run {which!r}; `reviewtool analyze runs` lists them")
+    return runs[-1]
+
+
+def study_weights(results: Mapping[str, Any], outcome: str, time_point: str) -> dict[str, float]:
+    """study -> its weight (%) in the pooled estimate of ``outcome`` at ``time_point`` of a run's
+    results (the weights the forest plot prints; random-effects weights under a random-effects
+    model). Studies without an estimate are left out. :class:`NotFound` names the analyses the run
+    has when it has no such one."""
+    for a in results["analyses"]:
+        if a["outcome"] == outcome and str(a["time_point"]) == time_point:
+            return {s["study"]: float(s["weight"]) for s in a["studies"] if s["weight"] is not None}
+    known = ", ".join(f"{a['outcome']}@{a['time_point']}" for a in results["analyses"])
+    raise NotFound(f"the run has no analysis {outcome}@{time_point}; it has: {known}")
+
+
 def export_run(
     session: Session,
     run_id: int,

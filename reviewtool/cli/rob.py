@@ -485,28 +485,86 @@ def plot(
     source: str = typer.Option(
         "consensus", "--source", help="consensus, or an assessor's name (yours while blind)."
     ),
+    weighted_by: str | None = typer.Option(
+        None,
+        "--weighted-by",
+        help="Weight the summary bars by this analysis run's study weights (run id or name); "
+        "with --analysis.",
+    ),
+    analysis: str | None = typer.Option(
+        None, "--analysis", help="With --weighted-by: the pooled result, OUTCOME@TIME."
+    ),
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Draw the traffic-light and summary plots (robvis conventions), PNG and SVG.
+    """Draw the traffic-light and summary plots (robvis conventions), PNG and SVG. The summary
+    counts each study once, or (`--weighted-by RUN --analysis OUTCOME@TIME`) by its weight in
+    that pooled result, as robvis's weighted=TRUE and Handbook 5.1 section 8.6 suggest; studies
+    not in that result are left out of the weighted bars (named on the terminal).
 
-    Example: reviewtool rob plot --out rob --as jniu
+    Example: reviewtool rob plot --out rob --weighted-by main --analysis "ALB@12 weeks" --as jniu
     """
     from reviewtool.errors import InvalidInput
     from reviewtool.rob import figures
     from reviewtool.rob.exchange import robvis_export
 
+    if (weighted_by is None) != (analysis is None):
+        raise InvalidInput("--weighted-by and --analysis go together")
+    weights: list[float] | None = None
     with reading(db, actor) as session:
         table = robvis_export(session, actor=actor_name(actor), tool=tool, source=source)
+        if weighted_by is not None and analysis is not None:
+            from reviewtool.analysis.service import find_run, study_weights
+
+            outcome, _, time_point = analysis.rpartition("@")
+            if not outcome or not time_point:
+                raise InvalidInput(f"--analysis {analysis!r}: give OUTCOME@TIME")
+            by_study = study_weights(find_run(session, weighted_by).results, outcome, time_point)
     if not table.rows:
         raise InvalidInput(f"nothing to draw: no {source} judgements yet")
+    if weighted_by is not None:
+        # RoB 1 rows are study labels; RoB 2 rows "label (OUTCOME@TIME)" of that result only.
+        suffix = f" ({analysis})"
+        keys = [
+            r.study.removesuffix(suffix) if r.study.endswith(suffix) or tool == "rob1" else ""
+            for r in table.rows
+        ]
+        # A study's weight is the sum over its comparisons ("Suk 2016 (one injection)", ...).
+        from reviewtool.analysis.arm_table import study_of_comparison
+
+        by_fold = {k.casefold(): k for k in keys if k}
+        summed: dict[str, float] = {}
+        for comparison, weight in by_study.items():
+            study = study_of_comparison(comparison.casefold(), by_fold)
+            if study is not None:
+                summed[study] = summed.get(study, 0.0) + weight
+        weights = [summed.get(k.casefold(), 0.0) if k else 0.0 for k in keys]
+        left_out = [r.study for r, w in zip(table.rows, weights, strict=True) if w == 0.0]
+        if len(left_out) == len(weights):
+            raise InvalidInput(
+                f"no study of the {source} judgements is in {analysis} of run {weighted_by}"
+            )
+        if left_out:
+            console().print(
+                f"Not in {analysis} (left out of the weighted summary): {', '.join(left_out)}",
+                markup=False,
+            )
     from reviewtool.outfolder import written_whole
 
     written = []
     with written_whole(out, kind="rob plot") as temp:  # renamed into place when complete
         for suffix in ("png", "svg"):
             written.append(figures.traffic_light(table, temp / f"traffic_light.{suffix}"))
-            written.append(figures.summary_plot(table, temp / f"summary.{suffix}"))
+            caption = (
+                None
+                if weights is None
+                else f"Share of the weight in {analysis} (analysis run {weighted_by})"
+            )
+            written.append(
+                figures.summary_plot(
+                    table, temp / f"summary.{suffix}", weights=weights, caption=caption
+                )
+            )
     console().print(f"Wrote {', '.join(p.name for p in written)} to {out}.", markup=False)
 
 

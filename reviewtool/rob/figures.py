@@ -203,15 +203,6 @@ def _metadata(kind: str) -> dict[str, str | None]:
 # Traffic light
 
 
-@dataclass(frozen=True)
-class TrafficLightCell:
-    """Where a drawn cell is, for tests and callers: row and column index and the level drawn."""
-
-    study: str
-    column: str
-    level: Level
-
-
 def traffic_light_figure(
     table: RobvisTable,
     *,
@@ -502,8 +493,10 @@ def summary_figure(
     weights: Sequence[float] | None = None,
     weighted: bool = False,
     colours: str = "cochrane",
+    caption: str | None = None,
 ) -> Figure:
-    """Draw the summary bar plot of :func:`summary_shares`.
+    """Draw the summary bar plot of :func:`summary_shares`; ``caption`` (e.g. what the bars are
+    weighted by) is printed under the axis.
 
     Each segment is a ``Rectangle`` with gid ``"bar|<bar index>|<level code>"``; the overall bar's
     label is bold. Raises ``InvalidInput`` as :func:`summary_shares` or for an unknown palette.
@@ -524,7 +517,7 @@ def summary_figure(
     plot_w = 5.2
     width = max(label_w + plot_w + 0.35, legend_w + 0.4)
     bar_h_in = 0.27
-    legend_h = 0.55
+    legend_h = 0.55 + (0.25 if caption else 0.0)
     height = 0.15 + bar_h_in * len(bars) + 0.35 + legend_h
     figure = Figure(figsize=(width, height))
     ax = figure.add_axes(
@@ -558,6 +551,8 @@ def summary_figure(
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.grid(False)
+    if caption:
+        ax.set_xlabel(caption, fontsize=FONT_SIZE - 1, color="#4d4d4d")
     handles = [
         Patch(facecolor=palette[lvl], edgecolor="black", label=labels.get(lvl, lvl.name))
         for lvl in present
@@ -585,6 +580,7 @@ def summary_plot(
     colours: str = "cochrane",
     fmt: str | None = None,
     dpi: int = 200,
+    caption: str | None = None,
 ) -> Path:
     """Write the summary bar plot to ``path`` (PNG or SVG, from ``fmt`` or the suffix).
 
@@ -592,5 +588,7 @@ def summary_plot(
     than PNG/SVG.
     """
     _format(Path(path), fmt)
-    figure = summary_figure(table, weights=weights, weighted=weighted, colours=colours)
+    figure = summary_figure(
+        table, weights=weights, weighted=weighted, colours=colours, caption=caption
+    )
     return _save(figure, path, fmt, dpi)
