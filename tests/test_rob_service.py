@@ -404,6 +404,32 @@ def test_rob_rule_on_the_command_line(url: str, review: Any) -> None:
     assert status["overall"] == {"high quality": 1}
 
 
+def test_status_counts_what_rob_agree_would_record_and_hides_it_while_blind(
+    url: str, review: Any
+) -> None:
+    _agree_all(review, "Suk 2016", "LLHLLLL")
+    # After that agree, both judge Xu 2014 alike in A-F and differ in G: six domains wait for
+    # another `rob agree`, one for `rob resolve`.
+    set_all(review, "bob", "Xu 2014", "LLLLLLL")
+    set_all(review, "carol", "Xu 2014", "LLLLLLH")
+    found = read(review, rob.status, actor="dave")
+    assert (found.consensus, found.agreeable, found.disagreements) == (7, 6, 1)
+    assert read(review, rob.status, actor="bob").agreeable is None
+    shown = cli(url, "rob", "status", "-f", "csv", "--as", "dave")
+    assert shown.exit_code == 0, shown.output
+    rows = {r["measure"]: r["value"] for r in csv.DictReader(shown.stdout.splitlines())}
+    assert rows["domains judged alike, no consensus yet (`rob agree` records them)"] == "6"
+    assert rows["studies fully assessed by bob"] == "2"
+    write(review, rob.agree, actor="dave")
+    assert read(review, rob.status, actor="dave").agreeable == 0
+
+
+def test_an_unknown_study_points_to_the_study_list(review: Any) -> None:
+    with pytest.raises(NotFound, match="`reviewtool study list` lists them"):
+        write(review, rob.set_judgement, actor="bob", study="Smith 2020", domain="A",
+              judgement="Low")  # fmt: skip
+
+
 # --- import and export --------------------------------------------------------------------------
 
 HEADER = (

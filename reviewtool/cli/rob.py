@@ -413,11 +413,27 @@ def status(
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
+    unit = "studies" if found.tool == "rob1" else "results"
+    labels = {
+        "tool": "tool",
+        "blind": "blind (risk of bias)",
+        "blind_to_you": "blind to you",
+        "studies": "studies in the review",
+        "consensus": "domains with consensus in force",
+        "reopened": "domains reopened (a judgement changed after consensus)",
+        "disagreements": "domains in disagreement (`rob compare`, `rob resolve`)",
+        "agreeable": "domains judged alike, no consensus yet (`rob agree` records them)",
+        "rule": "RoB 1 overall rule (`rob rule`)",
+    }
     rows: list[dict[str, Any]] = [
-        {"measure": k, "value": v} for k, v in data.items() if not isinstance(v, dict | list)
+        {"measure": labels.get(k, k), "value": "hidden while blind" if v is None else v}
+        for k, v in data.items()
+        if not isinstance(v, dict | list) and not (k == "rule" and v is None)
     ]
-    rows += [{"measure": f"assessed by {k}", "value": v} for k, v in found.assessed.items()]
-    rows += [{"measure": f"overall: {k}", "value": v} for k, v in found.overall.items()]
+    rows += [
+        {"measure": f"{unit} fully assessed by {k}", "value": v} for k, v in found.assessed.items()
+    ]
+    rows += [{"measure": f"overall {k} (studies)", "value": v} for k, v in found.overall.items()]
     rows += [{"measure": "attrition high", "value": s} for s in found.attrition_high]
     for k in kappas:
         kappa = k.agreement.kappa

@@ -151,7 +151,7 @@ def find_study(session: Session, text: str, labels: Mapping[int, str] | None = N
         return hits[0]
     raise NotFound(
         f"no study {text!r}: name a study by its id or its label "
-        f"(e.g. {next(iter(labels.values()), 'Suk 2016')!r}; `reviewtool rob status` lists them)"
+        f"(e.g. {next(iter(labels.values()), 'Suk 2016')!r}; `reviewtool study list` lists them)"
     )
 
 
@@ -1325,6 +1325,8 @@ class RobStatus:
         viewer's own while it is blind to them.
     :ivar consensus: domains with a consensus in force; ``reopened`` those reopened.
     :ivar disagreements: domains in disagreement without consensus (None while blind to you).
+    :ivar agreeable: domains every assessor judged alike that have no consensus in force yet:
+        what ``rob agree`` would record now (None while blind to you).
     :ivar overall: RoB 1 consensus overall rating -> studies (with the rule ``rule``).
     :ivar attrition_high: labels of the studies whose consensus RoB 1 domain E is High.
     """
@@ -1337,6 +1339,7 @@ class RobStatus:
     consensus: int
     reopened: int
     disagreements: int | None
+    agreeable: int | None
     rule: str | None
     overall: dict[str, int]
     attrition_high: list[str]
@@ -1377,6 +1380,14 @@ def status(session: Session, *, actor: str, tool: str = ROB1) -> RobStatus:
     agreed = sum(s == AGREED for s in statuses)
     reopened = sum(s == REOPENED for s in statuses)
     disagreements = None if blind else len(compare(session, actor=actor, tool=tool))
+    agreeable: int | None = None
+    if not blind:
+        agreeable = 0
+        for unit, by_name in units.items():
+            values = {r.judgement for r in by_name.values()}
+            if len(by_name) >= 2 and len(values) == 1 and None not in values:
+                current = _consensus_row(session, *unit)
+                agreeable += current is None or current.status != AGREED
     overall: dict[str, int] = {}
     attrition: list[str] = []
     rule: str | None = None
@@ -1399,6 +1410,7 @@ def status(session: Session, *, actor: str, tool: str = ROB1) -> RobStatus:
         consensus=agreed,
         reopened=reopened,
         disagreements=disagreements,
+        agreeable=agreeable,
         rule=rule,
         overall=dict(sorted(overall.items())),
         attrition_high=sorted(attrition),
