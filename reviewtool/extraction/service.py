@@ -40,6 +40,7 @@ from reviewtool.audit.events import (
 )
 from reviewtool.domain import Action, Role
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
+from reviewtool.extraction import bulk
 from reviewtool.extraction.forms import (
     RANDOMISED,
     SEPARATOR,
@@ -1001,6 +1002,7 @@ def _place_column(message: str) -> str:
     return "field"
 
 
+@bulk.no_cycle_collection()
 def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     """Import ``actor``'s values from a long-layout CSV or XLSX file, all or nothing.
 
@@ -1119,12 +1121,15 @@ def _require_sight(session: Session, actor: str, doing: str) -> None:
         )
 
 
+@bulk.no_cycle_collection()
 def compare(session: Session, *, actor: str, study: str | int | None = None) -> list[Disagreement]:
     """Every place where the extractors of a study differ (one has no value, or values differ)
     and no consensus is in force, field by field in the form's order; studies by id.
 
-    Only studies with two or more extractors are compared. PermissionDenied while extraction is
-    blind to ``actor`` (the list is the others' values).
+    Only studies with two or more extractors are compared (a reopened consensus is listed even
+    with one extractor left). PermissionDenied while extraction is blind to ``actor`` (the list is
+    the others' values). The places with a consensus in force are left out by the database
+    (``bulk.open_places``), so a review where nearly everything is agreed reads little.
     """
     require(session, actor, Action.READ, doing="compare extractions")
     _require_sight(session, actor, "compare extractions")
@@ -1132,44 +1137,29 @@ def compare(session: Session, *, actor: str, study: str | int | None = None) -> 
     wanted = None if study is None else [index.find(str(study)).study_id]
     _, form = current_form(session)
     names = _names(session)
+    # study -> place -> (member id -> value, the consensus there: None or (reopened_at, because))
+    places: dict[int, dict[ValueKey, tuple[dict[int, str], tuple[str, str | None] | None]]] = {}
+    for study_id, member, key, value, reopened_at, because in bulk.open_places(session, wanted):
+        if study_id not in index.by_id:
+            continue  # a study no longer included
+        at = places.setdefault(study_id, {})
+        held = at.get(key)
+        if held is None:
+            held = at[key] = ({}, None if reopened_at is None else (reopened_at, because))
+        held[0][member] = value
+    if not places:
+        return []
+    members, ranks = bulk.extractors_and_arms(session, wanted)
     found: list[Disagreement] = []
-    ids = wanted if wanted is not None else sorted(index.by_id)
-    for start in range(0, len(ids), STUDIES_PER_CHUNK):
-        chunk = ids[start : start + STUDIES_PER_CHUNK]
-        found += _compare_chunk(
-            index, form, names, _values(session, chunk), _consensus(session, chunk)
-        )
-    return found
-
-
-def _compare_chunk(
-    index: _Studies,
-    form: Form,
-    names: dict[int, str],
-    stored: dict[int, dict[int, dict[ValueKey, _Stored]]],
-    consensus: dict[int, dict[ValueKey, _Consensus]],
-) -> list[Disagreement]:
-    found: list[Disagreement] = []
-    for study_id in sorted(stored):
-        by_member = stored[study_id]
-        held = consensus.get(study_id, {})
-        reopened = any(c[7] is not None for c in held.values())
-        if study_id not in index.by_id or (len(by_member) < 2 and not reopened):
-            continue  # a study no longer included, or one extractor and nothing reopened
-        who = sorted(by_member, key=lambda m: names.get(m, ""))
-        keys: set[ValueKey] = set()
-        for vals in by_member.values():
-            keys.update(vals)
+    for study_id in sorted(places):
+        who = sorted(members.get(study_id, ()), key=lambda m: names.get(m, ""))
+        arm_rank = ranks.get(study_id, {})
         label = index.label(study_id)
-        ranks = _arm_ranks(v for vals in by_member.values() for v in vals.items())
-        for key in sorted(keys, key=lambda k: (form.order(k, ranks.get(k.arm, 0)), k)):
-            values = {
-                names[m]: (by_member[m][key][1] if key in by_member[m] else None) for m in who
-            }
-            c = held.get(key)
-            if c is not None and c[7] is None:
-                continue  # a consensus in force
-            if (c is None or c[7] is None) and (len(who) < 2 or len(set(values.values())) == 1):
+        at = places[study_id]
+        for key in sorted(at, key=lambda k: (form.order(k, arm_rank.get(k.arm, 0)), k)):
+            entered, reopened = at[key]
+            values = {names[m]: entered.get(m) for m in who}
+            if reopened is None and (len(who) < 2 or len(set(values.values())) == 1):
                 continue  # agreed (or one extractor), and no consensus reopened
             found.append(
                 Disagreement(
@@ -1180,7 +1170,7 @@ def _compare_chunk(
                     key.time_point,
                     key.field,
                     values,
-                    None if c is None else c[8],
+                    None if reopened is None else reopened[1],
                 )
             )
     return found
@@ -1345,6 +1335,7 @@ def unblind(session: Session, *, actor: str) -> bool:
 # --- reading -------------------------------------------------------------------------------------
 
 
+@bulk.no_cycle_collection()
 def status(session: Session, *, actor: str) -> list[StatusRow]:
     """Per study and extractor: values entered, disagreements open, consensus values in force.
 
@@ -1383,12 +1374,20 @@ def status(session: Session, *, actor: str) -> list[StatusRow]:
     return rows
 
 
+@bulk.no_cycle_collection()
 def values(
     session: Session, *, actor: str, extractor: str | None = None, study: str | int | None = None
 ) -> list[ValueView]:
     """Values in the form's order: ``extractor``'s (the actor's own by default), or the
     consensus values in force when ``extractor`` is "consensus". Another's values only once
     extraction is not blind to the actor (PermissionDenied)."""
+    return [ValueView(*row) for row in _value_rows(session, actor, extractor, study)]
+
+
+def _value_rows(
+    session: Session, actor: str, extractor: str | None, study: str | int | None = None
+) -> list[tuple[Any, ...]]:
+    """``values`` as tuples in ``ValueView``'s field order (one query, ``bulk.ordered``)."""
     require(session, actor, Action.READ, doing="read extracted values")
     who = extractor or actor
     if who not in (actor, "consensus"):
@@ -1396,69 +1395,16 @@ def values(
     index = _study_index(session, actor)
     wanted = None if study is None else [index.find(str(study)).study_id]
     _, form = current_form(session)
-    found: list[ValueView] = []
-    ids_wanted = wanted if wanted is not None else sorted(index.by_id)
-    chunks = [
-        ids_wanted[i : i + STUDIES_PER_CHUNK] for i in range(0, len(ids_wanted), STUDIES_PER_CHUNK)
-    ]
+    labels = {s: index.label(s) for s in (wanted if wanted is not None else index.by_id)}
     if who == "consensus":
-        for study_id, held in (
-            item for chunk in chunks for item in sorted(_consensus(session, chunk).items())
-        ):
-            if study_id not in index.by_id:
-                continue
-            ranks = _arm_ranks(held.items())
-            for key, c in sorted(
-                held.items(), key=lambda kv: (form.order(kv[0], ranks.get(kv[0].arm, 0)), kv[0])
-            ):
-                if c[7] is None:
-                    found.append(_view_value(index, study_id, "", key, c[1:5]))
-        return found
+        return bulk.ordered(session, form, labels, member_id=None, who="", study_ids=wanted)
     ids = {n: i for i, n in _names(session).items()}
     if who not in ids:
         raise NotFound(f"{who!r} is not a member of this review")
-    for study_id, by_member in (
-        item for chunk in chunks for item in sorted(_values(session, chunk, ids[who]).items())
-    ):
-        if study_id not in index.by_id:
-            continue
-        mine = by_member.get(ids[who], {})
-        ranks = _arm_ranks(mine.items())
-        for key, s in sorted(
-            mine.items(), key=lambda kv: (form.order(kv[0], ranks.get(kv[0].arm, 0)), kv[0])
-        ):
-            found.append(_view_value(index, study_id, who, key, s[1:5]))
-    return found
+    return bulk.ordered(session, form, labels, member_id=ids[who], who=who, study_ids=wanted)
 
 
-def _arm_ranks(rows: Iterable[tuple[ValueKey, tuple[Any, ...]]]) -> dict[str, int]:
-    """arm -> the smallest row id among its values (arms in the order first entered)."""
-    ranks: dict[str, int] = {}
-    for key, stored in rows:
-        if key.arm and stored[0] is not None:
-            ranks[key.arm] = min(ranks.get(key.arm, stored[0]), stored[0])
-    return ranks
-
-
-def _view_value(
-    index: _Studies, study_id: int, who: str, key: ValueKey, stored: tuple[Any, ...]
-) -> ValueView:
-    value, version, kind, source = stored
-    return ValueView(
-        study_id,
-        index.label(study_id),
-        who,
-        key.arm,
-        key.outcome,
-        key.time_point,
-        key.field,
-        value,
-        version,
-        kind,
-        source,
-    )
-
-
+@bulk.no_cycle_collection()
 def export_table(
     session: Session, *, actor: str, layout: str = "long", extractor: str | None = None
 ) -> Table:
@@ -1471,48 +1417,54 @@ def export_table(
       first_author, then the form's ``characteristics`` columns (default: the study fields, then
       ``<arm field>_<arm>`` for each arm), one row per study, newest first.
     """
-    rows = values(session, actor=actor, extractor=extractor or "consensus")
+    rows = _value_rows(session, actor, extractor or "consensus")
     if layout == "long":
+        # ValueView's order: study_id, study, extractor, arm, outcome, time point, field, value,
+        # form version, source kind, source
         return Table(
             LONG_COLUMNS,
             [
                 {
-                    "study": v.study,
-                    "arm": v.arm,
-                    "outcome": v.outcome,
-                    "time_point": v.time_point,
-                    "field": v.field,
-                    "value": v.value,
-                    "source_kind": v.source_kind,
-                    "source": v.source,
-                    "extractor": v.extractor,
+                    "study": study,
+                    "arm": arm,
+                    "outcome": outcome,
+                    "time_point": time_point,
+                    "field": name,
+                    "value": value,
+                    "source_kind": kind,
+                    "source": source,
+                    "extractor": who,
                 }
-                for v in rows
+                for _, study, who, arm, outcome, time_point, name, value, _, kind, source in rows
             ],
         )
     if layout == "wide":
         columns = ["study", "study_id", "arm", "outcome", "time_point", *STATISTIC_COLUMNS]
         columns += [f"{s}_{p}" for s in STATISTIC_COLUMNS for p in ("source_kind", "source")]
         cells: dict[tuple[int, str, str, str], dict[str, Any]] = {}
-        for v in rows:
-            if not v.outcome:
+        named = {f: (f"{f}_source_kind", f"{f}_source") for f in STATISTIC_COLUMNS}
+        for study_id, study, _, arm, outcome, time_point, name, value, _, kind, source in rows:
+            if not outcome:
                 continue
-            cell = cells.setdefault(
-                (v.study_id, v.arm, v.outcome, v.time_point),
-                {
-                    "study": v.study,
-                    "study_id": v.study_id,
-                    "arm": v.arm,
-                    "outcome": v.outcome,
-                    "time_point": v.time_point,
-                },
+            cell = cells.get((study_id, arm, outcome, time_point))
+            if cell is None:
+                cell = cells[(study_id, arm, outcome, time_point)] = {
+                    "study": study,
+                    "study_id": study_id,
+                    "arm": arm,
+                    "outcome": outcome,
+                    "time_point": time_point,
+                }
+            kind_column, source_column = named.get(name) or (
+                f"{name}_source_kind",
+                f"{name}_source",
             )
-            cell[v.field] = v.value
-            cell[f"{v.field}_source_kind"] = v.source_kind
-            cell[f"{v.field}_source"] = v.source
+            cell[name] = value
+            cell[kind_column] = kind
+            cell[source_column] = source
         return Table(tuple(columns), list(cells.values()))
     if layout == "characteristics":
-        return _characteristics(session, actor, rows)
+        return _characteristics(session, actor, [ValueView(*row) for row in rows])
     raise InvalidInput(f"layout {layout!r} is not long, wide or characteristics")
 
 
