@@ -487,6 +487,8 @@ def _study_index(session: Session, actor: str) -> _Studies:
 
 # --- reading values ------------------------------------------------------------------------------
 
+_new_key = tuple.__new__  # a ValueKey from a row's (field, arm, outcome, time point) slice
+
 _Stored = tuple[int | None, str, int, str, str]  # (row id, value, form version, kind, source)
 
 
@@ -494,30 +496,19 @@ def _names(session: Session) -> dict[int, str]:
     return {i: n for i, n in session.exec(select(Member.id, Member.name)).all() if i is not None}
 
 
-def _pool() -> Any:
-    """One string object per distinct text (places and sources repeat over hundreds of
-    thousands of rows): returns ``pool(text) -> the shared text``."""
-    shared: dict[str, str] = {}
-
-    def pool(text: str) -> str:
-        return shared.setdefault(text, text)
-
-    return pool
-
-
 def _values(
     session: Session, study_ids: Iterable[int] | None = None, member_id: int | None = None
 ) -> dict[int, dict[int, dict[ValueKey, _Stored]]]:
-    """study -> member id -> place -> stored value."""
+    """study -> member id -> place -> stored value (places and sources shared across rows)."""
     v = ExtractionValue
     columns: list[Any] = [
         v.id,
         v.study_id,
         v.member_id,
+        v.field,
         v.arm,
         v.outcome,
         v.time_point,
-        v.field,
         v.value,
         v.form_version,
         v.source_kind,
@@ -527,16 +518,25 @@ def _values(
     if member_id is not None:
         query = query.where(v.member_id == member_id)
     found: dict[int, dict[int, dict[ValueKey, _Stored]]] = defaultdict(lambda: defaultdict(dict))
-    pool = _pool()
+    places: dict[tuple[Any, ...], ValueKey] = {}
+    pooled: dict[str, str] = {}
     ids = None if study_ids is None else sorted(set(study_ids))
     parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
     for part in parts:
         chunk = query if part is None else query.where(col(v.study_id).in_(part))
-        for rid, study, member, arm, outcome, time, name, value, version, kind, source in stream(
-            session, chunk
-        ):
-            place = ValueKey(pool(name), pool(arm), pool(outcome), pool(time))
-            found[study][member][place] = (rid, value, version, pool(kind), pool(source))
+        for row in stream(session, chunk):
+            shape = row[3:7]
+            place = places.get(shape)
+            if place is None:
+                place = places[shape] = _new_key(ValueKey, shape)
+            kind, source = row[9], row[10]
+            found[row[1]][row[2]][place] = (
+                row[0],
+                row[7],
+                row[8],
+                pooled.setdefault(kind, kind),
+                pooled.setdefault(source, source),
+            )
     return found
 
 
@@ -551,10 +551,10 @@ def _consensus(
     columns: list[Any] = [
         c.id,
         c.study_id,
+        c.field,
         c.arm,
         c.outcome,
         c.time_point,
-        c.field,
         c.value,
         c.form_version,
         c.source_kind,
@@ -566,16 +566,27 @@ def _consensus(
     ]
     query = select(*columns)
     found: dict[int, dict[ValueKey, _Consensus]] = defaultdict(dict)
-    pool = _pool()
+    places: dict[tuple[Any, ...], ValueKey] = {}
+    pooled: dict[str, str] = {}
     ids = None if study_ids is None else sorted(set(study_ids))
     parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
     for part in parts:
         chunk = query if part is None else query.where(col(c.study_id).in_(part))
-        for rid, study, arm, outcome, time, name, value, version, kind, source, *rest in stream(
-            session, chunk
-        ):
-            place = ValueKey(pool(name), pool(arm), pool(outcome), pool(time))
-            found[study][place] = (rid, value, version, pool(kind), pool(source), *rest)
+        for row in stream(session, chunk):
+            shape = row[2:6]
+            place = places.get(shape)
+            if place is None:
+                place = places[shape] = _new_key(ValueKey, shape)
+            kind, source, how = row[8], row[9], row[10]
+            found[row[1]][place] = (
+                row[0],
+                row[6],
+                row[7],
+                pooled.setdefault(kind, kind),
+                pooled.setdefault(source, source),
+                pooled.setdefault(how, how),
+                *row[11:],
+            )
     return found
 
 
@@ -620,18 +631,19 @@ def cross_check(form: Form, values: Mapping[ValueKey, str], changed: Iterable[Va
         for key in values:
             if key.outcome and key.arm in arms:
                 cells.add((key.arm, key.outcome, key.time_point))
+    get: Any = values.get  # looked up with plain tuples: a ValueKey is equal to its tuple
     for arm, outcome, time in sorted(cells):
-        events = values.get(ValueKey("events", arm, outcome, time))
-        total = values.get(ValueKey("total", arm, outcome, time))
+        events = get(("events", arm, outcome, time))
+        total = get(("total", arm, outcome, time))
         if events is not None and total is not None and int(events) > int(total):
             raise InvalidInput(
                 f"arm {arm!r}, {outcome} at {time!r}: events ({events}) exceed total ({total})"
             )
         if not randomised:
             continue
-        limit = values.get(ValueKey(RANDOMISED, arm))
+        limit = get((RANDOMISED, arm, "", ""))
         for name in ("n", "total"):
-            n = values.get(ValueKey(name, arm, outcome, time))
+            n = get((name, arm, outcome, time))
             if n is not None and limit is not None and int(n) > int(limit):
                 raise InvalidInput(
                     f"arm {arm!r}, {outcome} at {time!r}: {name} ({n}) exceeds the arm's "
@@ -786,6 +798,7 @@ def _write_chunk(
     events: list[Any] = []
     consensus_events: list[Any] = []
     unchanged = changed_count = agreed_count = reopened_count = 0
+    places: dict[ValueKey, str] = {}  # place -> its part of a value's or consensus's ledger id
     for change in changes:
         study = change.study
         by_member = stored.get(study, {})
@@ -819,8 +832,11 @@ def _write_chunk(
         state: dict[str, Any] = {}
         agreed: dict[str, Any] = {}
         reopened: dict[str, Any] = {}
+        value_prefix = f"{study}{SEPARATOR}{actor}{SEPARATOR}"  # forms.value_id, spelled out
+        consensus_prefix = f"{study}{SEPARATOR}"  # forms.consensus_id, spelled out
         for key, (value, prov) in touched.items():
             old = mine.get(key)
+            kind, source = prov.kind, prov.source
             if old is None:
                 inserts.append(
                     (
@@ -832,16 +848,19 @@ def _write_chunk(
                         key.field,
                         value,
                         version,
-                        prov.kind,
-                        prov.source,
+                        kind,
+                        source,
                         now,
                     )
                 )
             else:
-                updates.append((value, version, prov.kind, prov.source, now, old[0]))
-            state[value_id(study, actor, key)] = value_snapshot(
-                value, version, prov.kind, prov.source
-            )
+                updates.append((value, version, kind, source, now, old[0]))
+            tail = places.get(key)
+            if tail is None:
+                tail = places[key] = SEPARATOR.join(
+                    (key.arm, key.outcome, key.time_point, key.field)
+                )
+            state[value_prefix + tail] = [value, version, kind, source]  # value_snapshot
             changed_count += 1
             held = held_by_key.get(key)
             if held is not None and held[7] is None:  # a consensus in force
@@ -850,21 +869,23 @@ def _write_chunk(
                 before = old[1] if old is not None else "nothing"
                 because = f"{actor} changed {key.describe()} from {before} to {value}"
                 reopens.append((now, because, held[0]))
-                reopened[consensus_id(study, key)] = consensus_snapshot(
+                reopened[consensus_prefix + tail] = consensus_snapshot(
                     *held[1:6], names.get(held[6], f"#{held[6]}"), now, because
                 )
                 reopened_count += 1
                 continue
+            if not others:
+                continue
             theirs = [vals[key][1] for vals in others if key in vals]
             if not theirs or any(v != value for v in theirs):
                 continue
-            decided = (value, version, prov.kind, prov.source, AGREEMENT, me, now, None, None)
+            decided = (value, version, kind, source, AGREEMENT, me, now, None, None)
             if held is None:
                 c_inserts.append((study, key.arm, key.outcome, key.time_point, key.field, *decided))
             else:
                 c_updates.append((*decided, held[0]))
-            agreed[consensus_id(study, key)] = consensus_snapshot(
-                value, version, prov.kind, prov.source, AGREEMENT, actor, None, None
+            agreed[consensus_prefix + tail] = consensus_snapshot(
+                value, version, kind, source, AGREEMENT, actor, None, None
             )
             agreed_count += 1
         events.append(
@@ -1002,6 +1023,11 @@ def _place_column(message: str) -> str:
     return "field"
 
 
+CHECKED_PER_FIELD = 100_000
+"""A bulk import checks each distinct text of a field once (``check_field`` is a function of the
+field and the text); it remembers this many per field."""
+
+
 @bulk.no_cycle_collection()
 def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     """Import ``actor``'s values from a long-layout CSV or XLSX file, all or nothing.
@@ -1024,6 +1050,10 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     where: dict[tuple[int, ValueKey], int] = {}
     found_study: dict[str, StudyRef] = {}
     specs: dict[tuple[bool, str, str, str], FieldSpec] = {}
+    # Caches keyed by the cells as read (a bulk file repeats its places, values and sources):
+    # place cells -> (place, its field, that field's checked values by text); provenance cells.
+    places: dict[tuple[str, str, str, str], tuple[ValueKey, FieldSpec, dict[str, str]]] = {}
+    checked_by_field: dict[int, dict[str, str]] = {}
     prov_cache: dict[tuple[str, str], Provenance] = {}
     i_study, i_arm, i_outcome, i_time, i_field, i_value = (at[c] for c in LONG_COLUMNS[:6])
     i_kind, i_source, i_who = (at.get(c) for c in LONG_COLUMNS[6:])
@@ -1035,7 +1065,7 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
                 )
             row = row + [""] * (width - len(row))
         try:
-            if i_who is not None and row[i_who].strip() and row[i_who].strip() != actor:
+            if i_who is not None and row[i_who] != actor and row[i_who].strip() not in ("", actor):
                 raise InvalidInput(
                     f"column extractor: {row[i_who].strip()!r} is not you ({actor}); importing "
                     "on behalf of another person is not allowed"
@@ -1046,37 +1076,43 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
                     ref = found_study[row[i_study]] = index.find(row[i_study])
                 except (InvalidInput, NotFound) as error:
                     raise InvalidInput(f"column study: {error}") from None
-            key = ValueKey(
-                row[i_field].strip(),
-                row[i_arm].strip(),
-                row[i_outcome].strip(),
-                row[i_time].strip(),
-            )
-            shape = (bool(key.arm), key.outcome, key.time_point, key.field)
-            spec = specs.get(shape)
-            if spec is None:
+            cells = (row[i_field], row[i_arm], row[i_outcome], row[i_time])
+            place = places.get(cells)
+            if place is None:
+                key = ValueKey(*(cell.strip() for cell in cells))
+                shape = (bool(key.arm), key.outcome, key.time_point, key.field)
+                spec = specs.get(shape)
+                if spec is None:
+                    try:
+                        spec = specs[shape] = form.spec(key)
+                    except InvalidInput as error:
+                        message = f"{_place_column(str(error))}: study {ref.label}, {error}"
+                        raise InvalidInput(f"column {message}") from None
+                known = checked_by_field.setdefault(id(spec), {})
+                place = places[cells] = (key, spec, known)
+            key, spec, known = place
+            text = row[i_value]
+            checked = known.get(text)
+            if checked is None:
                 try:
-                    spec = specs[shape] = form.spec(key)
+                    if SEPARATOR in key.arm:
+                        form.check_value(key, text)  # raises, naming the arm
+                    checked = check_field(spec, text)
                 except InvalidInput as error:
-                    message = f"{_place_column(str(error))}: study {ref.label}, {error}"
-                    raise InvalidInput(f"column {message}") from None
-            try:
-                if SEPARATOR in key.arm:
-                    form.check_value(key, row[i_value])  # raises, naming the arm
-                checked = check_field(spec, row[i_value])
-            except InvalidInput as error:
-                message = str(error)
-                if not message.startswith(key.describe()):
-                    message = f"{key.describe()}: {message}"
-                raise InvalidInput(f"column value: study {ref.label}, {message}") from None
+                    message = str(error)
+                    if not message.startswith(key.describe()):
+                        message = f"{key.describe()}: {message}"
+                    raise InvalidInput(f"column value: study {ref.label}, {message}") from None
+                if len(known) < CHECKED_PER_FIELD:
+                    known[text] = checked
             pk = (
-                (row[i_kind].strip() if i_kind is not None else "") or "reported",
-                row[i_source].strip() if i_source is not None else "",
+                row[i_kind] if i_kind is not None else "",
+                row[i_source] if i_source is not None else "",
             )
             prov = prov_cache.get(pk)
             if prov is None:
                 try:
-                    prov = prov_cache[pk] = _provenance(*pk)
+                    prov = prov_cache[pk] = _provenance(pk[0].strip() or "reported", pk[1].strip())
                 except InvalidInput as error:
                     raise InvalidInput(f"column source_kind: {error}") from None
         except InvalidInput as error:
