@@ -53,6 +53,7 @@ from reviewtool.extraction.forms import (
     parse_form,
     value_id,
 )
+from reviewtool.extraction.ledger import CONSENSUS_COLUMNS, VALUE_COLUMNS
 from reviewtool.storage.models import (
     ExtractionConsensus,
     ExtractionForm,
@@ -501,19 +502,8 @@ def _values(
 ) -> dict[int, dict[int, dict[ValueKey, _Stored]]]:
     """study -> member id -> place -> stored value (places and sources shared across rows)."""
     v = ExtractionValue
-    columns: list[Any] = [
-        v.id,
-        v.study_id,
-        v.member_id,
-        v.field,
-        v.arm,
-        v.outcome,
-        v.time_point,
-        v.value,
-        v.form_version,
-        v.source_kind,
-        v.source,
-    ]
+    # id, study_id, member_id, field, arm, outcome, time_point, value, form_version, kind, source
+    columns: list[Any] = [v.id, *(getattr(v, name) for name in VALUE_COLUMNS)]
     query = select(*columns)
     if member_id is not None:
         query = query.where(v.member_id == member_id)
@@ -548,22 +538,9 @@ def _consensus(
     session: Session, study_ids: Iterable[int] | None = None
 ) -> dict[int, dict[ValueKey, _Consensus]]:
     c = ExtractionConsensus
-    columns: list[Any] = [
-        c.id,
-        c.study_id,
-        c.field,
-        c.arm,
-        c.outcome,
-        c.time_point,
-        c.value,
-        c.form_version,
-        c.source_kind,
-        c.source,
-        c.how,
-        c.member_id,
-        c.reopened_at,
-        c.reopened_because,
-    ]
+    # id, study_id, field, arm, outcome, time_point, value, form_version, kind, source, how,
+    # member_id, reopened_at, reopened_because
+    columns: list[Any] = [c.id, *(getattr(c, name) for name in CONSENSUS_COLUMNS)]
     query = select(*columns)
     found: dict[int, dict[ValueKey, _Consensus]] = defaultdict(dict)
     places: dict[tuple[Any, ...], ValueKey] = {}
