@@ -798,10 +798,16 @@ def _write_chunk(
         except InvalidInput as error:
             where = ""
             if lines:
+                # the line of the value the message names ("arm 'A', meld at '4 weeks': n (41)
+                # exceeds ..."), else of one in its arm and outcome, else the first in form order
+                message = str(error)
                 ordered = sorted(touched, key=form.order)
                 key = next(
-                    (k for k in ordered if str(error).startswith(f"arm {k.arm!r}, {k.outcome}")),
-                    ordered[0],
+                    (k for k in ordered if message.startswith(f"{k.describe()} (")),
+                    next(
+                        (k for k in ordered if message.startswith(f"arm {k.arm!r}, {k.outcome}")),
+                        ordered[0],
+                    ),
                 )
                 where = f"{path}:{lines[(study, key)]}: " if (study, key) in lines else ""
             name = f"{change.label} ({study})" if change.label else str(study)
