@@ -64,7 +64,7 @@ from reviewtool.storage.models import (
     ReviewSetting,
 )
 from reviewtool.storage.queries import setting
-from reviewtool.storage.snapshots import stream
+from reviewtool.storage.snapshots import chunks, stream
 from reviewtool.studies.service import list_studies
 
 LONG_COLUMNS = (
@@ -429,13 +429,19 @@ def studies(session: Session, *, actor: str) -> list[StudyRef]:
     """The included studies with their labels, by id (PermissionDenied while full text is blind
     to ``actor``: which references are included would show how others voted)."""
     found = []
-    for view in list_studies(session, actor=actor):
-        record = session.exec(
-            select(Record.authors, Record.year)
-            .where(Record.reference_id == view.study_id, col(Record.duplicate_of).is_(None))
-            .limit(1)
-        ).first()
-        authors, year = record if record is not None else ("[]", None)
+    views = list_studies(session, actor=actor)
+    # each study's anchor reference: its first record that is no duplicate (one query per 500)
+    anchors: dict[int, tuple[str, int | None]] = {}
+    for part in chunks([view.study_id for view in views]):
+        for reference, authors, year in session.exec(
+            select(Record.reference_id, Record.authors, Record.year)
+            .where(col(Record.reference_id).in_(part), col(Record.duplicate_of).is_(None))
+            .order_by(col(Record.id))
+        ).all():
+            if reference is not None:
+                anchors.setdefault(reference, (authors, year))
+    for view in views:
+        authors, year = anchors.get(view.study_id, ("[]", None))
         surname = _surname(authors)
         label = f"{surname} {year}" if year else surname
         found.append(StudyRef(view.study_id, label, surname, year, view.title, view.references))
@@ -782,13 +788,15 @@ def _write_chunk(
         mine = by_member.get(me, {})
         others = [vals for mid, vals in by_member.items() if mid != me]
         held_by_key = consensus.get(study, {})
-        touched: dict[ValueKey, tuple[str, Provenance]] = {}
-        for key, (value, prov) in change.values.items():
-            old = mine.get(key)
-            if old is not None and old[1:] == (value, version, prov.kind, prov.source):
-                unchanged += 1
-                continue
-            touched[key] = (value, prov)
+        touched: Mapping[ValueKey, tuple[str, Provenance]] = change.values
+        if mine:  # the extractor has values in this study: skip the unchanged ones
+            touched = {}
+            for key, (value, prov) in change.values.items():
+                old = mine.get(key)
+                if old is not None and old[1:] == (value, version, prov.kind, prov.source):
+                    unchanged += 1
+                    continue
+                touched[key] = (value, prov)
         if not touched:
             continue
         after = {k: v[1] for k, v in mine.items()}
@@ -859,8 +867,13 @@ def _write_chunk(
                 continue
             if not others:
                 continue
-            theirs = [vals[key][1] for vals in others if key in vals]
-            if not theirs or any(v != value for v in theirs):
+            # consensus by agreement: every other extractor with a value here has this one
+            theirs = [vals[key][1] for vals in others if key in vals] if len(others) > 1 else None
+            if theirs is None:
+                other = others[0].get(key)
+                if other is None or other[1] != value:
+                    continue
+            elif not theirs or any(v != value for v in theirs):
                 continue
             decided = (value, version, kind, source, AGREEMENT, me, now, None, None)
             if held is None:
