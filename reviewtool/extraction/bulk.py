@@ -102,6 +102,34 @@ def open_places(
             yield study, member, place, value, reopened_at, because
 
 
+def others_values(
+    session: Session, study_ids: Iterable[int], member_id: int
+) -> dict[int, list[dict[ValueKey, str]]]:
+    """study -> one dict per other member (place -> value) of the members other than
+    ``member_id`` with values in the study: what a writer compares its values with to find
+    agreement (the value alone, not its row, version or provenance)."""
+    v = ExtractionValue
+    columns: list[Any] = [v.study_id, v.member_id, v.field, v.arm, v.outcome, v.time_point, v.value]
+    query = select(*columns).where(v.member_id != member_id)
+    found: dict[tuple[int, int], dict[ValueKey, str]] = {}
+    places: dict[tuple[str, ...], ValueKey] = {}
+    for part in _parts(study_ids):
+        chunk = query if part is None else query.where(col(v.study_id).in_(part))
+        for row in stream(session, chunk):
+            shape = row[2:6]
+            place = places.get(shape)
+            if place is None:
+                place = places[shape] = _new_key(ValueKey, shape)
+            values = found.get(row[:2])
+            if values is None:
+                values = found[row[:2]] = {}
+            values[place] = row[6]
+    by_study: dict[int, list[dict[ValueKey, str]]] = {}
+    for (study, _), values in sorted(found.items()):
+        by_study.setdefault(study, []).append(values)
+    return by_study
+
+
 def extractors_and_arms(
     session: Session, study_ids: Iterable[int] | None = None
 ) -> tuple[dict[int, set[int]], dict[int, dict[str, int]]]:
@@ -219,4 +247,10 @@ def ordered(
     return [found[i] for i in sorted(range(len(found)), key=keys.__getitem__)]
 
 
-__all__ = ["extractors_and_arms", "no_cycle_collection", "open_places", "ordered"]
+__all__ = [
+    "extractors_and_arms",
+    "no_cycle_collection",
+    "open_places",
+    "ordered",
+    "others_values",
+]

@@ -770,7 +770,8 @@ def _write_chunk(
     me = member.id
     now = audit.log.utc_now()
     affected = [c.study for c in changes]
-    stored = _values(session, affected)
+    stored = _values(session, affected, me)
+    theirs_by_study = bulk.others_values(session, affected, me)
     consensus = _consensus(session, affected)
     names = _names(session)
     inserts: list[tuple[Any, ...]] = []
@@ -784,9 +785,8 @@ def _write_chunk(
     places: dict[ValueKey, str] = {}  # place -> its part of a value's or consensus's ledger id
     for change in changes:
         study = change.study
-        by_member = stored.get(study, {})
-        mine = by_member.get(me, {})
-        others = [vals for mid, vals in by_member.items() if mid != me]
+        mine = stored.get(study, {}).get(me, {})
+        others = theirs_by_study.get(study, [])  # each other extractor's place -> value
         held_by_key = consensus.get(study, {})
         touched: Mapping[ValueKey, tuple[str, Provenance]] = change.values
         if mine:  # the extractor has values in this study: skip the unchanged ones
@@ -868,10 +868,9 @@ def _write_chunk(
             if not others:
                 continue
             # consensus by agreement: every other extractor with a value here has this one
-            theirs = [vals[key][1] for vals in others if key in vals] if len(others) > 1 else None
+            theirs = [vals[key] for vals in others if key in vals] if len(others) > 1 else None
             if theirs is None:
-                other = others[0].get(key)
-                if other is None or other[1] != value:
+                if others[0].get(key) != value:
                     continue
             elif not theirs or any(v != value for v in theirs):
                 continue
