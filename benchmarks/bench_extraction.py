@@ -14,7 +14,9 @@ included at full text) is built first, untimed, with ``tests/extraction_builder.
 
 Prints the seconds of each step (wall and CPU) and in total, the peak resident memory of the
 process (targets: under 10 s in total, under 500 MB), and the machine's load average (on a
-shared machine wall time includes waiting for a CPU).
+shared machine wall time includes waiting for a CPU). Then, outside the target, a full
+``audit verify`` of the review (every event re-hashed, every extraction value and consensus
+value compared with the ledger), with its own seconds and the peak memory after it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from reviewtool import audit  # noqa: E402
 from reviewtool.extraction import service  # noqa: E402
 from reviewtool.review.service import open_existing  # noqa: E402
 from tests.extraction_builder import build_review  # noqa: E402
@@ -144,6 +147,15 @@ def main() -> None:
     print(
         f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time is shared)"
     )
+    review = open_existing(url)
+    start, clock["cpu"] = time.perf_counter(), time.process_time()
+    with review.reading() as s:
+        report = audit.verify(s)
+    step("audit verify (not in total)", start)
+    review.close()
+    assert report.ok, report.problems[:3]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  events: {report.events:,}; peak memory after verify: {peak:.0f} MB")
 
 
 if __name__ == "__main__":

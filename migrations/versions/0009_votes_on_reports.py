@@ -1,7 +1,7 @@
 """full-text votes and resolutions on reports; reports may be "sought"
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-29 13:40:00
 
 Full-text votes and resolutions are taken on one report each from now on (one current vote per

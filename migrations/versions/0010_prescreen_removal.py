@@ -1,7 +1,7 @@
 """prescreen_removal: references removed before screening for other reasons (PRISMA 2020)
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-29 13:40:00
 
 One row per reference removed before title/abstract screening by ``reviewtool screen remove``

@@ -1,7 +1,7 @@
 """extraction: form versions, extractors' values and consensus values
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-11-29 13:40:00
 """
 

@@ -1,7 +1,7 @@
 """risk of bias: judgements per assessor and consensus
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-29 13:20:00
 """
 

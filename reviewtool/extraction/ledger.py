@@ -13,17 +13,11 @@ import hashlib
 from collections.abc import Collection, Iterator
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import String, cast, func, literal
+from sqlmodel import Session, select
 
-from reviewtool.storage.models import ExtractionConsensus, ExtractionForm, ExtractionValue
-from reviewtool.storage.snapshots import (
-    chunks,
-    declare_unchecked,
-    member_names,
-    only,
-    register_state,
-    stream,
-)
+from reviewtool.storage.models import ExtractionConsensus, ExtractionForm, ExtractionValue, Member
+from reviewtool.storage.snapshots import chunks, declare_unchecked, only, register_state, stream
 
 SEPARATOR = "|"  # as extraction.forms.SEPARATOR (storage-level readers stay free of the kernel)
 
@@ -62,89 +56,97 @@ def _form_authors(session: Session, ids: Collection[str] | None) -> Iterator[tup
     yield from only(ids, ((str(version), who) for version, who in rows))
 
 
+VALUE_COLUMNS = (
+    "study_id",
+    "member_id",
+    "field",
+    "arm",
+    "outcome",
+    "time_point",
+    "value",
+    "form_version",
+    "source_kind",
+    "source",
+)
+"""The columns of ``extraction_value`` its snapshots cover: the study and member, the place (in
+``ValueKey``'s order: field, arm, outcome, time point), then the snapshot's (``value_snapshot``)."""
+CONSENSUS_COLUMNS = (
+    "study_id",
+    "field",
+    "arm",
+    "outcome",
+    "time_point",
+    "value",
+    "form_version",
+    "source_kind",
+    "source",
+    "how",
+    "member_id",
+    "reopened_at",
+    "reopened_because",
+)
+"""The columns of ``extraction_consensus`` its snapshots cover: the study, the place (in
+``ValueKey``'s order), then the snapshot's (``consensus_snapshot``, with ``member_id`` named).
+``extraction.service`` reads consensus rows with these columns (after the row id)."""
+
+
+def _text(column: Any) -> Any:
+    return cast(column, String)
+
+
+def _ledger_id(*parts: Any) -> Any:
+    """``a|b|c`` built by the database (one text per row instead of a join in Python)."""
+    joined = _text(parts[0])
+    for part in parts[1:]:
+        joined = joined + literal(SEPARATOR) + _text(part)
+    return joined
+
+
+def _member_name(table: Any) -> Any:
+    """The name of the row's member, ``#<id>`` for an id no member has (``member_name``)."""
+    return func.coalesce(Member.__table__.c.name, literal("#") + _text(table.c.member_id))  # type: ignore[attr-defined]
+
+
 def _values(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
-    names = member_names(session)
-    v = ExtractionValue
+    v: Any = ExtractionValue.__table__  # type: ignore[attr-defined]
+    m: Any = Member.__table__  # type: ignore[attr-defined]
+    c = v.c
     columns: list[Any] = [
-        v.study_id,
-        v.member_id,
-        v.arm,
-        v.outcome,
-        v.time_point,
-        v.field,
-        v.value,
-        v.form_version,
-        v.source_kind,
-        v.source,
+        _ledger_id(c.study_id, _member_name(v), c.arm, c.outcome, c.time_point, c.field),
+        c.value,
+        c.form_version,
+        c.source_kind,
+        c.source,
     ]
-    query = select(*columns)
+    query = select(*columns).select_from(v.outerjoin(m, m.c.id == c.member_id))
     for part in _study_ids(ids):
-        chunk = query if part is None else query.where(col(v.study_id).in_(part))
+        chunk = query if part is None else query.where(c.study_id.in_(part))
         found = (
-            (
-                SEPARATOR.join(
-                    (str(study), names.get(member, f"#{member}"), arm, outcome, time, name)
-                ),
-                [value, version, kind, source],
-            )
-            for study, member, arm, outcome, time, name, value, version, kind, source in stream(
-                session, chunk
-            )
+            (entity_id, [value, version, kind, source])
+            for entity_id, value, version, kind, source in stream(session, chunk)
         )
         yield from only(ids, found)
 
 
 def _consensus(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
-    names = member_names(session)
-    c = ExtractionConsensus
+    t: Any = ExtractionConsensus.__table__  # type: ignore[attr-defined]
+    m: Any = Member.__table__  # type: ignore[attr-defined]
+    c = t.c
     columns: list[Any] = [
-        c.study_id,
-        c.arm,
-        c.outcome,
-        c.time_point,
-        c.field,
+        _ledger_id(c.study_id, c.arm, c.outcome, c.time_point, c.field),
         c.value,
         c.form_version,
         c.source_kind,
         c.source,
         c.how,
-        c.member_id,
+        _member_name(t),
         c.reopened_at,
         c.reopened_because,
     ]
-    query = select(*columns)
+    query = select(*columns).select_from(t.outerjoin(m, m.c.id == c.member_id))
     for part in _study_ids(ids):
-        chunk = query if part is None else query.where(col(c.study_id).in_(part))
-        found = (
-            (
-                SEPARATOR.join((str(study), arm, outcome, time, name)),
-                [
-                    value,
-                    version,
-                    kind,
-                    source,
-                    how,
-                    names.get(member, f"#{member}"),
-                    reopened_at,
-                    because,
-                ],
-            )
-            for (
-                study,
-                arm,
-                outcome,
-                time,
-                name,
-                value,
-                version,
-                kind,
-                source,
-                how,
-                member,
-                reopened_at,
-                because,
-            ) in stream(session, chunk)
-        )
+        chunk = query if part is None else query.where(c.study_id.in_(part))
+        found = ((row[0], list(row[1:])) for row in stream(session, chunk))
         yield from only(ids, found)
 
 
@@ -157,41 +159,12 @@ register_state(
 register_state(
     "extraction_value",
     _values,
-    covers={
-        "extraction_value": (
-            "study_id",
-            "member_id",
-            "arm",
-            "outcome",
-            "time_point",
-            "field",
-            "value",
-            "form_version",
-            "source_kind",
-            "source",
-        )
-    },
+    covers={"extraction_value": VALUE_COLUMNS},
 )
 register_state(
     "extraction_consensus",
     _consensus,
-    covers={
-        "extraction_consensus": (
-            "study_id",
-            "arm",
-            "outcome",
-            "time_point",
-            "field",
-            "value",
-            "form_version",
-            "source_kind",
-            "source",
-            "how",
-            "member_id",
-            "reopened_at",
-            "reopened_because",
-        )
-    },
+    covers={"extraction_consensus": CONSENSUS_COLUMNS},
 )
 _ID = "a surrogate key; the row is known by the columns its snapshot key is made of"
 declare_unchecked(

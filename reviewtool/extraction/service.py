@@ -40,6 +40,7 @@ from reviewtool.audit.events import (
 )
 from reviewtool.domain import Action, Role
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
+from reviewtool.extraction import bulk
 from reviewtool.extraction.forms import (
     RANDOMISED,
     SEPARATOR,
@@ -52,6 +53,7 @@ from reviewtool.extraction.forms import (
     parse_form,
     value_id,
 )
+from reviewtool.extraction.ledger import CONSENSUS_COLUMNS, VALUE_COLUMNS
 from reviewtool.storage.models import (
     ExtractionConsensus,
     ExtractionForm,
@@ -62,7 +64,7 @@ from reviewtool.storage.models import (
     ReviewSetting,
 )
 from reviewtool.storage.queries import setting
-from reviewtool.storage.snapshots import stream
+from reviewtool.storage.snapshots import chunks, stream
 from reviewtool.studies.service import list_studies
 
 LONG_COLUMNS = (
@@ -427,13 +429,19 @@ def studies(session: Session, *, actor: str) -> list[StudyRef]:
     """The included studies with their labels, by id (PermissionDenied while full text is blind
     to ``actor``: which references are included would show how others voted)."""
     found = []
-    for view in list_studies(session, actor=actor):
-        record = session.exec(
-            select(Record.authors, Record.year)
-            .where(Record.reference_id == view.study_id, col(Record.duplicate_of).is_(None))
-            .limit(1)
-        ).first()
-        authors, year = record if record is not None else ("[]", None)
+    views = list_studies(session, actor=actor)
+    # each study's anchor reference: its first record that is no duplicate (one query per 500)
+    anchors: dict[int, tuple[str, int | None]] = {}
+    for part in chunks([view.study_id for view in views]):
+        for reference, authors, year in session.exec(
+            select(Record.reference_id, Record.authors, Record.year)
+            .where(col(Record.reference_id).in_(part), col(Record.duplicate_of).is_(None))
+            .order_by(col(Record.id))
+        ).all():
+            if reference is not None:
+                anchors.setdefault(reference, (authors, year))
+    for view in views:
+        authors, year = anchors.get(view.study_id, ("[]", None))
         surname = _surname(authors)
         label = f"{surname} {year}" if year else surname
         found.append(StudyRef(view.study_id, label, surname, year, view.title, view.references))
@@ -486,6 +494,8 @@ def _study_index(session: Session, actor: str) -> _Studies:
 
 # --- reading values ------------------------------------------------------------------------------
 
+_new_key = tuple.__new__  # a ValueKey from a row's (field, arm, outcome, time point) slice
+
 _Stored = tuple[int | None, str, int, str, str]  # (row id, value, form version, kind, source)
 
 
@@ -493,49 +503,36 @@ def _names(session: Session) -> dict[int, str]:
     return {i: n for i, n in session.exec(select(Member.id, Member.name)).all() if i is not None}
 
 
-def _pool() -> Any:
-    """One string object per distinct text (places and sources repeat over hundreds of
-    thousands of rows): returns ``pool(text) -> the shared text``."""
-    shared: dict[str, str] = {}
-
-    def pool(text: str) -> str:
-        return shared.setdefault(text, text)
-
-    return pool
-
-
 def _values(
     session: Session, study_ids: Iterable[int] | None = None, member_id: int | None = None
 ) -> dict[int, dict[int, dict[ValueKey, _Stored]]]:
-    """study -> member id -> place -> stored value."""
+    """study -> member id -> place -> stored value (places and sources shared across rows)."""
     v = ExtractionValue
-    columns: list[Any] = [
-        v.id,
-        v.study_id,
-        v.member_id,
-        v.arm,
-        v.outcome,
-        v.time_point,
-        v.field,
-        v.value,
-        v.form_version,
-        v.source_kind,
-        v.source,
-    ]
+    # id, study_id, member_id, field, arm, outcome, time_point, value, form_version, kind, source
+    columns: list[Any] = [v.id, *(getattr(v, name) for name in VALUE_COLUMNS)]
     query = select(*columns)
     if member_id is not None:
         query = query.where(v.member_id == member_id)
     found: dict[int, dict[int, dict[ValueKey, _Stored]]] = defaultdict(lambda: defaultdict(dict))
-    pool = _pool()
+    places: dict[tuple[Any, ...], ValueKey] = {}
+    pooled: dict[str, str] = {}
     ids = None if study_ids is None else sorted(set(study_ids))
     parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
     for part in parts:
         chunk = query if part is None else query.where(col(v.study_id).in_(part))
-        for rid, study, member, arm, outcome, time, name, value, version, kind, source in stream(
-            session, chunk
-        ):
-            place = ValueKey(pool(name), pool(arm), pool(outcome), pool(time))
-            found[study][member][place] = (rid, value, version, pool(kind), pool(source))
+        for row in stream(session, chunk):
+            shape = row[3:7]
+            place = places.get(shape)
+            if place is None:
+                place = places[shape] = _new_key(ValueKey, shape)
+            kind, source = row[9], row[10]
+            found[row[1]][row[2]][place] = (
+                row[0],
+                row[7],
+                row[8],
+                pooled.setdefault(kind, kind),
+                pooled.setdefault(source, source),
+            )
     return found
 
 
@@ -547,34 +544,32 @@ def _consensus(
     session: Session, study_ids: Iterable[int] | None = None
 ) -> dict[int, dict[ValueKey, _Consensus]]:
     c = ExtractionConsensus
-    columns: list[Any] = [
-        c.id,
-        c.study_id,
-        c.arm,
-        c.outcome,
-        c.time_point,
-        c.field,
-        c.value,
-        c.form_version,
-        c.source_kind,
-        c.source,
-        c.how,
-        c.member_id,
-        c.reopened_at,
-        c.reopened_because,
-    ]
+    # id, study_id, field, arm, outcome, time_point, value, form_version, kind, source, how,
+    # member_id, reopened_at, reopened_because
+    columns: list[Any] = [c.id, *(getattr(c, name) for name in CONSENSUS_COLUMNS)]
     query = select(*columns)
     found: dict[int, dict[ValueKey, _Consensus]] = defaultdict(dict)
-    pool = _pool()
+    places: dict[tuple[Any, ...], ValueKey] = {}
+    pooled: dict[str, str] = {}
     ids = None if study_ids is None else sorted(set(study_ids))
     parts = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
     for part in parts:
         chunk = query if part is None else query.where(col(c.study_id).in_(part))
-        for rid, study, arm, outcome, time, name, value, version, kind, source, *rest in stream(
-            session, chunk
-        ):
-            place = ValueKey(pool(name), pool(arm), pool(outcome), pool(time))
-            found[study][place] = (rid, value, version, pool(kind), pool(source), *rest)
+        for row in stream(session, chunk):
+            shape = row[2:6]
+            place = places.get(shape)
+            if place is None:
+                place = places[shape] = _new_key(ValueKey, shape)
+            kind, source, how = row[8], row[9], row[10]
+            found[row[1]][place] = (
+                row[0],
+                row[6],
+                row[7],
+                pooled.setdefault(kind, kind),
+                pooled.setdefault(source, source),
+                pooled.setdefault(how, how),
+                *row[11:],
+            )
     return found
 
 
@@ -619,18 +614,19 @@ def cross_check(form: Form, values: Mapping[ValueKey, str], changed: Iterable[Va
         for key in values:
             if key.outcome and key.arm in arms:
                 cells.add((key.arm, key.outcome, key.time_point))
+    get: Any = values.get  # looked up with plain tuples: a ValueKey is equal to its tuple
     for arm, outcome, time in sorted(cells):
-        events = values.get(ValueKey("events", arm, outcome, time))
-        total = values.get(ValueKey("total", arm, outcome, time))
+        events = get(("events", arm, outcome, time))
+        total = get(("total", arm, outcome, time))
         if events is not None and total is not None and int(events) > int(total):
             raise InvalidInput(
                 f"arm {arm!r}, {outcome} at {time!r}: events ({events}) exceed total ({total})"
             )
         if not randomised:
             continue
-        limit = values.get(ValueKey(RANDOMISED, arm))
+        limit = get((RANDOMISED, arm, "", ""))
         for name in ("n", "total"):
-            n = values.get(ValueKey(name, arm, outcome, time))
+            n = get((name, arm, outcome, time))
             if n is not None and limit is not None and int(n) > int(limit):
                 raise InvalidInput(
                     f"arm {arm!r}, {outcome} at {time!r}: {name} ({n}) exceeds the arm's "
@@ -774,7 +770,8 @@ def _write_chunk(
     me = member.id
     now = audit.log.utc_now()
     affected = [c.study for c in changes]
-    stored = _values(session, affected)
+    stored = _values(session, affected, me)
+    theirs_by_study = bulk.others_values(session, affected, me)
     consensus = _consensus(session, affected)
     names = _names(session)
     inserts: list[tuple[Any, ...]] = []
@@ -785,19 +782,21 @@ def _write_chunk(
     events: list[Any] = []
     consensus_events: list[Any] = []
     unchanged = changed_count = agreed_count = reopened_count = 0
+    places: dict[ValueKey, str] = {}  # place -> its part of a value's or consensus's ledger id
     for change in changes:
         study = change.study
-        by_member = stored.get(study, {})
-        mine = by_member.get(me, {})
-        others = [vals for mid, vals in by_member.items() if mid != me]
+        mine = stored.get(study, {}).get(me, {})
+        others = theirs_by_study.get(study, [])  # each other extractor's place -> value
         held_by_key = consensus.get(study, {})
-        touched: dict[ValueKey, tuple[str, Provenance]] = {}
-        for key, (value, prov) in change.values.items():
-            old = mine.get(key)
-            if old is not None and old[1:] == (value, version, prov.kind, prov.source):
-                unchanged += 1
-                continue
-            touched[key] = (value, prov)
+        touched: Mapping[ValueKey, tuple[str, Provenance]] = change.values
+        if mine:  # the extractor has values in this study: skip the unchanged ones
+            touched = {}
+            for key, (value, prov) in change.values.items():
+                old = mine.get(key)
+                if old is not None and old[1:] == (value, version, prov.kind, prov.source):
+                    unchanged += 1
+                    continue
+                touched[key] = (value, prov)
         if not touched:
             continue
         after = {k: v[1] for k, v in mine.items()}
@@ -807,10 +806,16 @@ def _write_chunk(
         except InvalidInput as error:
             where = ""
             if lines:
+                # the line of the value the message names ("arm 'A', meld at '4 weeks': n (41)
+                # exceeds ..."), else of one in its arm and outcome, else the first in form order
+                message = str(error)
                 ordered = sorted(touched, key=form.order)
                 key = next(
-                    (k for k in ordered if str(error).startswith(f"arm {k.arm!r}, {k.outcome}")),
-                    ordered[0],
+                    (k for k in ordered if message.startswith(f"{k.describe()} (")),
+                    next(
+                        (k for k in ordered if message.startswith(f"arm {k.arm!r}, {k.outcome}")),
+                        ordered[0],
+                    ),
                 )
                 where = f"{path}:{lines[(study, key)]}: " if (study, key) in lines else ""
             name = f"{change.label} ({study})" if change.label else str(study)
@@ -818,8 +823,11 @@ def _write_chunk(
         state: dict[str, Any] = {}
         agreed: dict[str, Any] = {}
         reopened: dict[str, Any] = {}
+        value_prefix = f"{study}{SEPARATOR}{actor}{SEPARATOR}"  # forms.value_id, spelled out
+        consensus_prefix = f"{study}{SEPARATOR}"  # forms.consensus_id, spelled out
         for key, (value, prov) in touched.items():
             old = mine.get(key)
+            kind, source = prov.kind, prov.source
             if old is None:
                 inserts.append(
                     (
@@ -831,16 +839,19 @@ def _write_chunk(
                         key.field,
                         value,
                         version,
-                        prov.kind,
-                        prov.source,
+                        kind,
+                        source,
                         now,
                     )
                 )
             else:
-                updates.append((value, version, prov.kind, prov.source, now, old[0]))
-            state[value_id(study, actor, key)] = value_snapshot(
-                value, version, prov.kind, prov.source
-            )
+                updates.append((value, version, kind, source, now, old[0]))
+            tail = places.get(key)
+            if tail is None:
+                tail = places[key] = SEPARATOR.join(
+                    (key.arm, key.outcome, key.time_point, key.field)
+                )
+            state[value_prefix + tail] = [value, version, kind, source]  # value_snapshot
             changed_count += 1
             held = held_by_key.get(key)
             if held is not None and held[7] is None:  # a consensus in force
@@ -849,21 +860,27 @@ def _write_chunk(
                 before = old[1] if old is not None else "nothing"
                 because = f"{actor} changed {key.describe()} from {before} to {value}"
                 reopens.append((now, because, held[0]))
-                reopened[consensus_id(study, key)] = consensus_snapshot(
+                reopened[consensus_prefix + tail] = consensus_snapshot(
                     *held[1:6], names.get(held[6], f"#{held[6]}"), now, because
                 )
                 reopened_count += 1
                 continue
-            theirs = [vals[key][1] for vals in others if key in vals]
-            if not theirs or any(v != value for v in theirs):
+            if not others:
                 continue
-            decided = (value, version, prov.kind, prov.source, AGREEMENT, me, now, None, None)
+            # consensus by agreement: every other extractor with a value here has this one
+            theirs = [vals[key] for vals in others if key in vals] if len(others) > 1 else None
+            if theirs is None:
+                if others[0].get(key) != value:
+                    continue
+            elif not theirs or any(v != value for v in theirs):
+                continue
+            decided = (value, version, kind, source, AGREEMENT, me, now, None, None)
             if held is None:
                 c_inserts.append((study, key.arm, key.outcome, key.time_point, key.field, *decided))
             else:
                 c_updates.append((*decided, held[0]))
-            agreed[consensus_id(study, key)] = consensus_snapshot(
-                value, version, prov.kind, prov.source, AGREEMENT, actor, None, None
+            agreed[consensus_prefix + tail] = consensus_snapshot(
+                value, version, kind, source, AGREEMENT, actor, None, None
             )
             agreed_count += 1
         events.append(
@@ -1001,6 +1018,12 @@ def _place_column(message: str) -> str:
     return "field"
 
 
+CHECKED_PER_FIELD = 100_000
+"""A bulk import checks each distinct text of a field once (``check_field`` is a function of the
+field and the text); it remembers this many per field."""
+
+
+@bulk.no_cycle_collection()
 def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     """Import ``actor``'s values from a long-layout CSV or XLSX file, all or nothing.
 
@@ -1022,6 +1045,10 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     where: dict[tuple[int, ValueKey], int] = {}
     found_study: dict[str, StudyRef] = {}
     specs: dict[tuple[bool, str, str, str], FieldSpec] = {}
+    # Caches keyed by the cells as read (a bulk file repeats its places, values and sources):
+    # place cells -> (place, its field, that field's checked values by text); provenance cells.
+    places: dict[tuple[str, str, str, str], tuple[ValueKey, FieldSpec, dict[str, str]]] = {}
+    checked_by_field: dict[int, dict[str, str]] = {}
     prov_cache: dict[tuple[str, str], Provenance] = {}
     i_study, i_arm, i_outcome, i_time, i_field, i_value = (at[c] for c in LONG_COLUMNS[:6])
     i_kind, i_source, i_who = (at.get(c) for c in LONG_COLUMNS[6:])
@@ -1033,7 +1060,7 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
                 )
             row = row + [""] * (width - len(row))
         try:
-            if i_who is not None and row[i_who].strip() and row[i_who].strip() != actor:
+            if i_who is not None and row[i_who] != actor and row[i_who].strip() not in ("", actor):
                 raise InvalidInput(
                     f"column extractor: {row[i_who].strip()!r} is not you ({actor}); importing "
                     "on behalf of another person is not allowed"
@@ -1044,37 +1071,43 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
                     ref = found_study[row[i_study]] = index.find(row[i_study])
                 except (InvalidInput, NotFound) as error:
                     raise InvalidInput(f"column study: {error}") from None
-            key = ValueKey(
-                row[i_field].strip(),
-                row[i_arm].strip(),
-                row[i_outcome].strip(),
-                row[i_time].strip(),
-            )
-            shape = (bool(key.arm), key.outcome, key.time_point, key.field)
-            spec = specs.get(shape)
-            if spec is None:
+            cells = (row[i_field], row[i_arm], row[i_outcome], row[i_time])
+            place = places.get(cells)
+            if place is None:
+                key = ValueKey(*(cell.strip() for cell in cells))
+                shape = (bool(key.arm), key.outcome, key.time_point, key.field)
+                spec = specs.get(shape)
+                if spec is None:
+                    try:
+                        spec = specs[shape] = form.spec(key)
+                    except InvalidInput as error:
+                        message = f"{_place_column(str(error))}: study {ref.label}, {error}"
+                        raise InvalidInput(f"column {message}") from None
+                known = checked_by_field.setdefault(id(spec), {})
+                place = places[cells] = (key, spec, known)
+            key, spec, known = place
+            text = row[i_value]
+            checked = known.get(text)
+            if checked is None:
                 try:
-                    spec = specs[shape] = form.spec(key)
+                    if SEPARATOR in key.arm:
+                        form.check_value(key, text)  # raises, naming the arm
+                    checked = check_field(spec, text)
                 except InvalidInput as error:
-                    message = f"{_place_column(str(error))}: study {ref.label}, {error}"
-                    raise InvalidInput(f"column {message}") from None
-            try:
-                if SEPARATOR in key.arm:
-                    form.check_value(key, row[i_value])  # raises, naming the arm
-                checked = check_field(spec, row[i_value])
-            except InvalidInput as error:
-                message = str(error)
-                if not message.startswith(key.describe()):
-                    message = f"{key.describe()}: {message}"
-                raise InvalidInput(f"column value: study {ref.label}, {message}") from None
+                    message = str(error)
+                    if not message.startswith(key.describe()):
+                        message = f"{key.describe()}: {message}"
+                    raise InvalidInput(f"column value: study {ref.label}, {message}") from None
+                if len(known) < CHECKED_PER_FIELD:
+                    known[text] = checked
             pk = (
-                (row[i_kind].strip() if i_kind is not None else "") or "reported",
-                row[i_source].strip() if i_source is not None else "",
+                row[i_kind] if i_kind is not None else "",
+                row[i_source] if i_source is not None else "",
             )
             prov = prov_cache.get(pk)
             if prov is None:
                 try:
-                    prov = prov_cache[pk] = _provenance(*pk)
+                    prov = prov_cache[pk] = _provenance(pk[0].strip() or "reported", pk[1].strip())
                 except InvalidInput as error:
                     raise InvalidInput(f"column source_kind: {error}") from None
         except InvalidInput as error:
@@ -1119,12 +1152,15 @@ def _require_sight(session: Session, actor: str, doing: str) -> None:
         )
 
 
+@bulk.no_cycle_collection()
 def compare(session: Session, *, actor: str, study: str | int | None = None) -> list[Disagreement]:
     """Every place where the extractors of a study differ (one has no value, or values differ)
     and no consensus is in force, field by field in the form's order; studies by id.
 
-    Only studies with two or more extractors are compared. PermissionDenied while extraction is
-    blind to ``actor`` (the list is the others' values).
+    Only studies with two or more extractors are compared (a reopened consensus is listed even
+    with one extractor left). PermissionDenied while extraction is blind to ``actor`` (the list is
+    the others' values). The places with a consensus in force are left out by the database
+    (``bulk.open_places``), so a review where nearly everything is agreed reads little.
     """
     require(session, actor, Action.READ, doing="compare extractions")
     _require_sight(session, actor, "compare extractions")
@@ -1132,44 +1168,29 @@ def compare(session: Session, *, actor: str, study: str | int | None = None) -> 
     wanted = None if study is None else [index.find(str(study)).study_id]
     _, form = current_form(session)
     names = _names(session)
+    # study -> place -> (member id -> value, the consensus there: None or (reopened_at, because))
+    places: dict[int, dict[ValueKey, tuple[dict[int, str], tuple[str, str | None] | None]]] = {}
+    for study_id, member, key, value, reopened_at, because in bulk.open_places(session, wanted):
+        if study_id not in index.by_id:
+            continue  # a study no longer included
+        at = places.setdefault(study_id, {})
+        held = at.get(key)
+        if held is None:
+            held = at[key] = ({}, None if reopened_at is None else (reopened_at, because))
+        held[0][member] = value
+    if not places:
+        return []
+    members, ranks = bulk.extractors_and_arms(session, wanted)
     found: list[Disagreement] = []
-    ids = wanted if wanted is not None else sorted(index.by_id)
-    for start in range(0, len(ids), STUDIES_PER_CHUNK):
-        chunk = ids[start : start + STUDIES_PER_CHUNK]
-        found += _compare_chunk(
-            index, form, names, _values(session, chunk), _consensus(session, chunk)
-        )
-    return found
-
-
-def _compare_chunk(
-    index: _Studies,
-    form: Form,
-    names: dict[int, str],
-    stored: dict[int, dict[int, dict[ValueKey, _Stored]]],
-    consensus: dict[int, dict[ValueKey, _Consensus]],
-) -> list[Disagreement]:
-    found: list[Disagreement] = []
-    for study_id in sorted(stored):
-        by_member = stored[study_id]
-        held = consensus.get(study_id, {})
-        reopened = any(c[7] is not None for c in held.values())
-        if study_id not in index.by_id or (len(by_member) < 2 and not reopened):
-            continue  # a study no longer included, or one extractor and nothing reopened
-        who = sorted(by_member, key=lambda m: names.get(m, ""))
-        keys: set[ValueKey] = set()
-        for vals in by_member.values():
-            keys.update(vals)
+    for study_id in sorted(places):
+        who = sorted(members.get(study_id, ()), key=lambda m: names.get(m, ""))
+        arm_rank = ranks.get(study_id, {})
         label = index.label(study_id)
-        ranks = _arm_ranks(v for vals in by_member.values() for v in vals.items())
-        for key in sorted(keys, key=lambda k: (form.order(k, ranks.get(k.arm, 0)), k)):
-            values = {
-                names[m]: (by_member[m][key][1] if key in by_member[m] else None) for m in who
-            }
-            c = held.get(key)
-            if c is not None and c[7] is None:
-                continue  # a consensus in force
-            if (c is None or c[7] is None) and (len(who) < 2 or len(set(values.values())) == 1):
+        at = places[study_id]
+        for key in sorted(at, key=lambda k: (form.order(k, arm_rank.get(k.arm, 0)), k)):
+            entered, reopened = at[key]
+            values = {names[m]: entered.get(m) for m in who}
+            if reopened is None and (len(who) < 2 or len(set(values.values())) == 1):
                 continue  # agreed (or one extractor), and no consensus reopened
             found.append(
                 Disagreement(
@@ -1180,7 +1201,7 @@ def _compare_chunk(
                     key.time_point,
                     key.field,
                     values,
-                    None if c is None else c[8],
+                    None if reopened is None else reopened[1],
                 )
             )
     return found
@@ -1345,6 +1366,7 @@ def unblind(session: Session, *, actor: str) -> bool:
 # --- reading -------------------------------------------------------------------------------------
 
 
+@bulk.no_cycle_collection()
 def status(session: Session, *, actor: str) -> list[StatusRow]:
     """Per study and extractor: values entered, disagreements open, consensus values in force.
 
@@ -1383,12 +1405,20 @@ def status(session: Session, *, actor: str) -> list[StatusRow]:
     return rows
 
 
+@bulk.no_cycle_collection()
 def values(
     session: Session, *, actor: str, extractor: str | None = None, study: str | int | None = None
 ) -> list[ValueView]:
     """Values in the form's order: ``extractor``'s (the actor's own by default), or the
     consensus values in force when ``extractor`` is "consensus". Another's values only once
     extraction is not blind to the actor (PermissionDenied)."""
+    return [ValueView(*row) for row in _value_rows(session, actor, extractor, study)]
+
+
+def _value_rows(
+    session: Session, actor: str, extractor: str | None, study: str | int | None = None
+) -> list[tuple[Any, ...]]:
+    """``values`` as tuples in ``ValueView``'s field order (one query, ``bulk.ordered``)."""
     require(session, actor, Action.READ, doing="read extracted values")
     who = extractor or actor
     if who not in (actor, "consensus"):
@@ -1396,69 +1426,16 @@ def values(
     index = _study_index(session, actor)
     wanted = None if study is None else [index.find(str(study)).study_id]
     _, form = current_form(session)
-    found: list[ValueView] = []
-    ids_wanted = wanted if wanted is not None else sorted(index.by_id)
-    chunks = [
-        ids_wanted[i : i + STUDIES_PER_CHUNK] for i in range(0, len(ids_wanted), STUDIES_PER_CHUNK)
-    ]
+    labels = {s: index.label(s) for s in (wanted if wanted is not None else index.by_id)}
     if who == "consensus":
-        for study_id, held in (
-            item for chunk in chunks for item in sorted(_consensus(session, chunk).items())
-        ):
-            if study_id not in index.by_id:
-                continue
-            ranks = _arm_ranks(held.items())
-            for key, c in sorted(
-                held.items(), key=lambda kv: (form.order(kv[0], ranks.get(kv[0].arm, 0)), kv[0])
-            ):
-                if c[7] is None:
-                    found.append(_view_value(index, study_id, "", key, c[1:5]))
-        return found
+        return bulk.ordered(session, form, labels, member_id=None, who="", study_ids=wanted)
     ids = {n: i for i, n in _names(session).items()}
     if who not in ids:
         raise NotFound(f"{who!r} is not a member of this review")
-    for study_id, by_member in (
-        item for chunk in chunks for item in sorted(_values(session, chunk, ids[who]).items())
-    ):
-        if study_id not in index.by_id:
-            continue
-        mine = by_member.get(ids[who], {})
-        ranks = _arm_ranks(mine.items())
-        for key, s in sorted(
-            mine.items(), key=lambda kv: (form.order(kv[0], ranks.get(kv[0].arm, 0)), kv[0])
-        ):
-            found.append(_view_value(index, study_id, who, key, s[1:5]))
-    return found
+    return bulk.ordered(session, form, labels, member_id=ids[who], who=who, study_ids=wanted)
 
 
-def _arm_ranks(rows: Iterable[tuple[ValueKey, tuple[Any, ...]]]) -> dict[str, int]:
-    """arm -> the smallest row id among its values (arms in the order first entered)."""
-    ranks: dict[str, int] = {}
-    for key, stored in rows:
-        if key.arm and stored[0] is not None:
-            ranks[key.arm] = min(ranks.get(key.arm, stored[0]), stored[0])
-    return ranks
-
-
-def _view_value(
-    index: _Studies, study_id: int, who: str, key: ValueKey, stored: tuple[Any, ...]
-) -> ValueView:
-    value, version, kind, source = stored
-    return ValueView(
-        study_id,
-        index.label(study_id),
-        who,
-        key.arm,
-        key.outcome,
-        key.time_point,
-        key.field,
-        value,
-        version,
-        kind,
-        source,
-    )
-
-
+@bulk.no_cycle_collection()
 def export_table(
     session: Session, *, actor: str, layout: str = "long", extractor: str | None = None
 ) -> Table:
@@ -1471,48 +1448,54 @@ def export_table(
       first_author, then the form's ``characteristics`` columns (default: the study fields, then
       ``<arm field>_<arm>`` for each arm), one row per study, newest first.
     """
-    rows = values(session, actor=actor, extractor=extractor or "consensus")
+    rows = _value_rows(session, actor, extractor or "consensus")
     if layout == "long":
+        # ValueView's order: study_id, study, extractor, arm, outcome, time point, field, value,
+        # form version, source kind, source
         return Table(
             LONG_COLUMNS,
             [
                 {
-                    "study": v.study,
-                    "arm": v.arm,
-                    "outcome": v.outcome,
-                    "time_point": v.time_point,
-                    "field": v.field,
-                    "value": v.value,
-                    "source_kind": v.source_kind,
-                    "source": v.source,
-                    "extractor": v.extractor,
+                    "study": study,
+                    "arm": arm,
+                    "outcome": outcome,
+                    "time_point": time_point,
+                    "field": name,
+                    "value": value,
+                    "source_kind": kind,
+                    "source": source,
+                    "extractor": who,
                 }
-                for v in rows
+                for _, study, who, arm, outcome, time_point, name, value, _, kind, source in rows
             ],
         )
     if layout == "wide":
         columns = ["study", "study_id", "arm", "outcome", "time_point", *STATISTIC_COLUMNS]
         columns += [f"{s}_{p}" for s in STATISTIC_COLUMNS for p in ("source_kind", "source")]
         cells: dict[tuple[int, str, str, str], dict[str, Any]] = {}
-        for v in rows:
-            if not v.outcome:
+        named = {f: (f"{f}_source_kind", f"{f}_source") for f in STATISTIC_COLUMNS}
+        for study_id, study, _, arm, outcome, time_point, name, value, _, kind, source in rows:
+            if not outcome:
                 continue
-            cell = cells.setdefault(
-                (v.study_id, v.arm, v.outcome, v.time_point),
-                {
-                    "study": v.study,
-                    "study_id": v.study_id,
-                    "arm": v.arm,
-                    "outcome": v.outcome,
-                    "time_point": v.time_point,
-                },
+            cell = cells.get((study_id, arm, outcome, time_point))
+            if cell is None:
+                cell = cells[(study_id, arm, outcome, time_point)] = {
+                    "study": study,
+                    "study_id": study_id,
+                    "arm": arm,
+                    "outcome": outcome,
+                    "time_point": time_point,
+                }
+            kind_column, source_column = named.get(name) or (
+                f"{name}_source_kind",
+                f"{name}_source",
             )
-            cell[v.field] = v.value
-            cell[f"{v.field}_source_kind"] = v.source_kind
-            cell[f"{v.field}_source"] = v.source
+            cell[name] = value
+            cell[kind_column] = kind
+            cell[source_column] = source
         return Table(tuple(columns), list(cells.values()))
     if layout == "characteristics":
-        return _characteristics(session, actor, rows)
+        return _characteristics(session, actor, [ValueView(*row) for row in rows])
     raise InvalidInput(f"layout {layout!r} is not long, wide or characteristics")
 
 

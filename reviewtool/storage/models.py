@@ -532,7 +532,7 @@ class ExtractionValue(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    study_id: int = Field(index=True)
+    study_id: int  # indexed as the first column of the unique constraint
     member_id: int = Field(foreign_key="member.id")
     arm: str = ""
     outcome: str = ""
@@ -557,7 +557,7 @@ class ExtractionConsensus(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("study_id", "arm", "outcome", "time_point", "field"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    study_id: int = Field(index=True)
+    study_id: int  # indexed as the first column of the unique constraint
     arm: str = ""
     outcome: str = ""
     time_point: str = ""
