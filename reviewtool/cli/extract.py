@@ -356,6 +356,7 @@ def _set_converted(
             f"{view.study}: {view.key.describe()} = {view.value} "
             f"({describe(view.source_kind, view.source)}; form version {view.form_version}).",
             highlight=False,
+            soft_wrap=True,
         )
 
 

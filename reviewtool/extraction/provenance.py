@@ -3,7 +3,7 @@
 A value's provenance is stored in its ``source`` column (``extraction_value.source``,
 ``extraction_consensus.source``), which every ``extraction-values`` / ``extraction-consensus``
 event snapshots, so ``audit verify`` checks it with the value. For a **converted** value that
-source is a canonical JSON object (sorted keys, no spaces), never free text::
+source is a canonical JSON object (keys in a fixed order, no spaces), never free text::
 
     {"citation": "Cochrane Handbook ... 6.5.2.2 (v5.1: 7.7.3.2)", "conversion": "se",
      "formula": "SD = SE·√n", "inputs": {"n": 25, "se": 1.2}, "method": "sd_from_se",
@@ -218,7 +218,7 @@ def converted_source(request: ConversionRequest, result: cv.Converted) -> str:
         "citation": result.source,
         "values": {k: v for k, v in result.values},
     }
-    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def value_text(number: float) -> str:
@@ -314,6 +314,21 @@ def check_converted(field: str, value: str, source: str) -> ConvertedProvenance:
     return found
 
 
+def check_rounded(field: str, given: str, computed: float) -> None:
+    """Refuse a ``given`` value (e.g. the number a report prints beside what it converts) that
+    is not ``computed`` rounded to as many decimals as ``given`` has."""
+    try:
+        number = float(given)
+    except ValueError:
+        raise InvalidInput(f"{field} {given!r} is not a number") from None
+    decimals = len(given.strip().partition(".")[2])
+    if round(computed, decimals) != round(number, decimals):
+        raise InvalidInput(
+            f"{field} {given} is not what the conversion gives ({value_text(computed)}, "
+            f"{round(computed, decimals)} to {decimals} decimals)"
+        )
+
+
 def digitised_source(
     *,
     report: str,
@@ -338,7 +353,7 @@ def digitised_source(
         "x": _plain(x),
         "line": line,
     }
-    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def describe(kind: str, source: str) -> str:

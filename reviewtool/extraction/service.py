@@ -1851,9 +1851,9 @@ def _add_conversions(
             values = by_study[ref.study_id]
             made = _converted_values(session, member, form, ref.study_id, [key], request, values)
             value, prov = made[key]
-            if cell("value"):
+            if cell("value"):  # a check: the computed value rounded as the cell is written
                 column = "value"
-                provenance.check_converted(key.field, cell("value"), prov.source)
+                provenance.check_rounded(key.field, cell("value"), float(value))
         except (InvalidInput, NotFound) as error:
             message = str(error)
             raise InvalidInput(f"{path}:{line}: column {column}: {message}") from None
