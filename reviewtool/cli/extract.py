@@ -384,6 +384,66 @@ def import_(
     )
 
 
+@app.command("digitised")
+def digitised_(
+    study: str = typer.Argument(..., help='Study id or label ("Suk 2016").'),
+    path: Path = typer.Argument(
+        ..., help="Engauge Digitizer's CSV export of the figure's points.", callback=existing_file
+    ),
+    report: int = typer.Option(..., "--report", help="The study's report the figure is in."),
+    figure: str = typer.Option(..., "--figure", help='The figure ("Figure 2").'),
+    outcome: str = typer.Option(..., "--outcome", help="The outcome's key."),
+    field: str = typer.Option("mean", "--field", help="What y is: mean (default), sd, n ..."),
+    arm: list[str] | None = typer.Option(
+        None, "--arm", help="CURVE=ARM (repeatable); a curve not named is the arm of its name."
+    ),
+    time: list[str] | None = typer.Option(
+        None,
+        "--time",
+        help="X=TIME (repeatable): the x of a time point; default the outcome's time points "
+        "read as weeks (baseline 0, '4 weeks' 4).",
+    ),
+    tolerance: float | None = typer.Option(
+        None,
+        "--tolerance",
+        help="Largest distance of a point's x from its time point's (default: a quarter of the "
+        "smallest gap between the time points).",
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Import the points of a figure digitised with Engauge Digitizer (File > Export, CSV) as
+    your digitised values: each curve an arm, each point's x a time point; all or nothing.
+
+    Example: reviewtool extract digitised "Suk 2016" fig2.csv --report 1 --figure "Figure 2" --outcome meld --arm "MSC 1=MSC one injection" --as alice
+    """
+    from reviewtool.extraction.digitised import parse_pairs, parse_times
+    from reviewtool.extraction.service import import_digitised
+
+    arms = dict(parse_pairs(arm or [], "arm"))
+    times = parse_times(time or []) or None
+    with writing(db) as session:
+        summary = import_digitised(
+            session,
+            actor=actor_name(actor),
+            study=study,
+            path=str(path),
+            report=report,
+            figure=figure,
+            outcome=outcome,
+            field=field,
+            arms=arms,
+            times=times,
+            tolerance=tolerance,
+        )
+    console().print(
+        f"{summary.changed} digitised value(s) written ({summary.unchanged} unchanged) from "
+        f"{path.name}, {figure}, report {report}; consensus reached on {summary.consensus}, "
+        f"reopened on {summary.reopened}.",
+        highlight=False,
+    )
+
+
 @app.command("values")
 def values_(
     study: str | None = typer.Argument(None, help="One study (default: all)."),

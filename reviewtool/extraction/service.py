@@ -1928,6 +1928,96 @@ def set_converted(
     ]
 
 
+# --- digitised values (issue 11: an Engauge Digitizer export; extraction/digitised.py) ----------
+
+
+def import_digitised(
+    session: Session,
+    *,
+    actor: str,
+    study: str | int,
+    path: str,
+    report: int,
+    figure: str,
+    outcome: str,
+    field: str = "mean",
+    arms: Mapping[str, str] | None = None,
+    times: Mapping[float, str] | None = None,
+    tolerance: float | None = None,
+) -> ImportSummary:
+    """Import the points of an Engauge Digitizer export of one figure of one of the study's
+    reports as ``actor``'s digitised values of ``outcome``'s ``field``, all or nothing.
+
+    Curves are arms (``arms`` maps a curve to an arm; others keep their name) and x values time
+    points (``times`` maps x to a time point; default the outcome's time points read as weeks),
+    as ``extraction.digitised`` says. Each value is checked like any other and stored with the
+    source ``provenance.digitised_source`` (report, figure, tool "Engauge Digitizer", file,
+    SHA-256, curve, x, line). InvalidInput (or ParseError) names the file, line and curve.
+    """
+    import hashlib
+
+    from reviewtool.extraction import digitised, engauge
+
+    member = require(session, actor, Action.EXTRACT, doing="import digitised values")
+    version, form = current_form(session)
+    ref = _study_index(session, actor).find(str(study))
+    reports = list(
+        session.exec(
+            select(FullTextReport.id).where(col(FullTextReport.reference_id).in_(ref.references))
+        ).all()
+    )
+    if report not in reports:
+        known = ", ".join(str(r) for r in sorted(r for r in reports if r is not None)) or "none"
+        raise InvalidInput(
+            f"report {report} is not a report of study {ref.label} (its reports: {known})"
+        )
+    if not figure.strip():
+        raise InvalidInput("name the figure the points were read from (--figure 'Figure 2')")
+    spec = form.outcome(outcome)
+    points = engauge.read_engauge_csv(path)
+    sha256 = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    placed = digitised.place_points(
+        points,
+        path=path,
+        arms=arms or {},
+        times=dict(times) if times else digitised.default_times(spec.time_points),
+        tolerance=tolerance,
+    )
+    values: dict[ValueKey, tuple[str, Provenance]] = {}
+    lines: dict[tuple[int, ValueKey], int] = {}
+    for point in placed:
+        key = ValueKey(field.strip(), point.arm, outcome, point.time_point)
+        try:
+            checked = form.check_value(key, provenance.value_text(point.y))
+        except InvalidInput as error:
+            raise InvalidInput(
+                f"{path}:{point.line}: curve {point.curve!r}: study {ref.label}, {error}"
+            ) from None
+        source = provenance.digitised_source(
+            report=f"report {report}",
+            figure=figure.strip(),
+            tool=engauge.TOOL,
+            file=Path(path).name,
+            sha256=sha256,
+            curve=point.curve,
+            x=point.x,
+            line=point.line,
+        )
+        values[key] = (checked, Provenance(provenance.DIGITISED, source))
+        lines[(ref.study_id, key)] = point.line
+    return _write(
+        session,
+        actor=actor,
+        member=member,
+        version=version,
+        form=form,
+        changes=[_Change(ref.study_id, values, ref.label)],
+        origin=f"digitised {Path(path).name} {sha256}",
+        lines=lines,
+        path=path,
+    )
+
+
 __all__ = [
     "LONG_COLUMNS",
     "AnalysisRow",
@@ -1950,6 +2040,7 @@ __all__ = [
     "current_form",
     "export_table",
     "form_versions",
+    "import_digitised",
     "import_values",
     "resolve",
     "set_converted",
