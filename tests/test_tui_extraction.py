@@ -95,8 +95,12 @@ def test_values_typed_into_study_fields_and_a_grid_cell_are_stored_with_provenan
                 "enter",
             )
             await settle(pilot)
+            after = app.screen_text()
+            # Back on the converted cell: its inputs, formula and citation are shown.
+            burst(app, "shift+tab")
+            await settle(pilot)
             app.save_screenshot(str(tmp_path / "extract.svg"))
-            return app.screen_text(), order
+            return after + "\n" + app.screen_text(), order
 
     text, order = asyncio.run(run())
     rows = stored(url)
@@ -121,6 +125,8 @@ def test_values_typed_into_study_fields_and_a_grid_cell_are_stored_with_provenan
     assert "MELD score · 4 weeks · arm MSC · SD" in text
     assert "Reports: report 1 · journal article · pdfs/e1.pdf" in text
     assert re.search(r"4 weeks\s+12ᶜ", text)
+    assert "[converted: median_iqr: median=12, q1=9, q3=15, n=20 → mean = w·(q1+q3)/2" in text
+    assert "(Luo D, Wan X, Liu J, Tong T. Stat Methods Med Res 2018" in text
     assert order[0] == ValueKey("country")
     assert (tmp_path / "extract.svg").read_text(encoding="utf-8").startswith("<svg")
 

@@ -160,7 +160,11 @@ class ExtractionApp(OrderedKeysApp):
         mine = self.sheet.values.get(key)
         agreed = self.sheet.consensus.get(key)
         if mine is not None:
-            shown, style = mine.value + KIND_MARK.get(mine.source_kind, ""), ""
+            mark = KIND_MARK.get(mine.source_kind, "")
+            value = mine.value  # a long converted value is cut before its mark, which stays
+            if mark and len(value) + len(mark) > width:
+                value = value[: width - len(mark) - 1] + "…"
+            shown, style = value + mark, ""
             if agreed is not None and agreed.value == mine.value and not agreed.reopened_because:
                 style = "green"
         elif agreed is not None:
