@@ -105,3 +105,25 @@ def test_an_outcomes_csv_still_refuses_a_time_point_that_is_not_a_time(
     )
     assert done.exit_code != 0
     assert "'end of treatment' is not a time point" in done.output
+
+
+def test_shared_control_applies_to_the_extraction_only(db: str, tmp_path: Path) -> None:
+    data = tmp_path / "outcomes.csv"
+    data.write_text(
+        "study,outcome,time_point,mean_exp,sd_exp,n_exp,mean_con,sd_con,n_con\n"
+        "A,meld,4 weeks,1,1,10,2,1,10\n",
+        encoding="utf-8",
+    )
+    done = runner.invoke(
+        app,
+        ["analyze", "run", str(data), "--shared-control", "twice", "-n", "c", "--db", db],
+        env={"REVIEWTOOL_USER": "olga"},
+    )
+    assert done.exit_code != 0
+    assert "--shared-control applies to --from-extraction" in done.output
+    bad = runner.invoke(
+        app,
+        ["analyze", "run", "--shared-control", "thrice", "--name", "c", "--db", db, "--as", "olga"],
+    )
+    assert bad.exit_code != 0
+    assert "shared control 'thrice': choose split, twice" in bad.output

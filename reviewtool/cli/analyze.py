@@ -546,14 +546,15 @@ def run_command(
     subgroup_plots: SubgroupPlotsOption = False,
     subgroup_weights: SubgroupWeightsOption = "overall",
     shared_control: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--shared-control",
             help="A control arm shared by several experimental arms (from extraction): "
             "'split' (default; its n, or events and total, divided between the comparisons: "
             "Cochrane Handbook 23.3.4) or 'twice' (each comparison takes all of it).",
+            show_default=False,
         ),
-    ] = "split",
+    ] = None,
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
@@ -594,9 +595,14 @@ def run_command(
         who = actor_name(actor)
         require(session, who, Action.ANALYSE, doing="run an analysis")  # before reading any stage
         if csv_path is None:
-            source, text, details = _extraction_input(session, who, shared_control)
+            source, text, details = _extraction_input(session, who, shared_control or "split")
             named = details.get("named_time_points", [])
         else:
+            if shared_control is not None:
+                raise InvalidInput(
+                    "--shared-control applies to --from-extraction: a CSV's rows are pooled as "
+                    "they are (split a shared control arm's n_con in the file)"
+                )
             source, text, details = str(csv_path), None, {"from": "csv"}
             named = []
         wants_rob = "rob_overall" in {c.strip().lower() for c in by or ()}
