@@ -6,6 +6,7 @@ Names follow ``shared/spec/domain.md`` (record, reference, report, study ...).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -105,6 +106,7 @@ class Setting:
     help: str
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    maximum: float | None = None
 
     def parse(self, text: str) -> object:
         """Turn the text a user typed into a valid value, or raise ValueError saying why."""
@@ -123,11 +125,27 @@ class Setting:
             if self.minimum is not None and number < self.minimum:
                 raise ValueError(f"{self.key} must be at least {self.minimum}, not {number}")
             return number
+        if self.kind is float:
+            return self._parse_float(text)
         if self.kind is list:
             return [item.strip() for item in text.split(";") if item.strip()]
         if self.choices and text not in self.choices:
             raise ValueError(f"{self.key} must be one of {', '.join(self.choices)}, not {text!r}")
         return text
+
+    def _parse_float(self, text: str) -> float:
+        """A real number within ``minimum``..``maximum`` (both inclusive)."""
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{self.key} must be a number, not {text!r}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{self.key} must be a finite number, not {text!r}")
+        if self.minimum is not None and number < self.minimum:
+            raise ValueError(f"{self.key} must be at least {self.minimum}, not {number}")
+        if self.maximum is not None and number > self.maximum:
+            raise ValueError(f"{self.key} must be at most {self.maximum}, not {number}")
+        return number
 
 
 # Defaults from the seed review: the publication types it excluded before reading abstracts, then the
@@ -255,6 +273,17 @@ SETTINGS: dict[str, Setting] = {
             "count_unmet (0-1 / 2-3 / >3 domains not Low: high / moderate / low quality), "
             "count_low (>=3 / 2 / <2 domains Low: good / fair / poor).",
             choices=("worst_domain", "key_domains", "count_unmet", "count_low"),
+        ),
+        Setting(
+            "extraction.change_correlation",
+            float,
+            0.5,
+            "Assumed correlation r between baseline and final values, used to impute the SD of "
+            "a change from baseline (`extract set ... --from-change`; Cochrane Handbook 6.5.2.8, "
+            "after Follmann 1992: 0.5 is the conservative choice, below which change scores are "
+            "less precise than final values). Impute it from studies reporting all three SDs.",
+            minimum=-1,
+            maximum=1,
         ),
     )
 }

@@ -245,6 +245,7 @@ def _extract(review: object, extraction: object) -> None:
     x: Any = extraction
     r: Any = review
     at = {"arm": "MSC", "outcome": "meld", "time_point": "4 weeks"}
+    at_12 = {**at, "time_point": "12 weeks"}
     with r.transaction() as s:
         x.add_form(s, actor="alice", text=EXTRACTION_FORM, file_name="form.toml")
     with r.transaction() as s:
@@ -258,9 +259,12 @@ def _extract(review: object, extraction: object) -> None:
                 study="1",
                 field="sd",
                 value="2.5",
-                source_kind="converted",
-                source="SE 0.56 × √20",
+                source="Table 2",
                 **at,
+            )
+            # A converted value (SD from SE 0.56, n 20) with its structured provenance.
+            x.set_converted(
+                s, actor=who, study="1", fields=["sd"], conversion="se 0.56 n=20", **at_12
             )
     with r.transaction() as s:
         x.resolve(s, actor="carol", study="1", field="mean", value="12.5", source="Table 2", **at)

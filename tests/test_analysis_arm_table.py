@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from reviewtool.analysis.arm_table import comparison_csv, comparison_labels, comparison_rows
+from reviewtool.analysis.arm_table import (
+    SharedControlSplit,
+    comparison_csv,
+    comparison_labels,
+    comparison_rows,
+    split_count,
+)
 from reviewtool.errors import InvalidInput
 
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "sample_project" / "outcomes.csv"
@@ -70,13 +76,52 @@ def test_a_three_arm_trial_is_two_comparisons_sharing_the_control_arm() -> None:
     assert columns[:3] == ("study", "liver_disease", "times_of_treatment")
     got = [(r["study"], r["mean_exp"], r["n_exp"], r["mean_con"], r["sd_con"], r["n_con"],
             r["times_of_treatment"], r["better"]) for r in table]  # fmt: skip
+    # The shared control arm's 18 participants are split 9 / 9 (Handbook 23.3.4); mean and SD kept.
     assert got == [
-        ("Suk 2016 (one injection)", "14.5", "18", "14.5", "3.8", "18", "1", "lower"),
-        ("Suk 2016 (two injections)", "12.1", "19", "14.5", "3.8", "18", "2", "lower"),
+        ("Suk 2016 (one injection)", "14.5", "18", "14.5", "3.8", "9", "1", "lower"),
+        ("Suk 2016 (two injections)", "12.1", "19", "14.5", "3.8", "9", "2", "lower"),
         ("Xu 2019", "24.7", "30", "21.9", "5.4", "30", "4", "lower"),
     ]
     text = comparison_csv(columns, table)
     assert list(csv.DictReader(io.StringIO(text)))[1]["arm_exp"] == "MSC two injections"
+    # --shared-control twice: both comparisons take the whole control arm (the seed's way).
+    _, twice = comparison_rows(rows, OUTCOMES, shared_control="twice")
+    assert [r["n_con"] for r in twice] == ["18", "18", "30"]
+
+
+def _events(study: str, arm: str, events: int, total: int) -> dict[str, Any]:
+    return {"study": study, "arm": arm, "outcome": "survival", "kind": "dichotomous",
+            "time_point": "24 weeks", "mean": None, "sd": None, "n": None,
+            "events": events, "total": total}  # fmt: skip
+
+
+def test_a_shared_control_arm_is_split_between_the_comparisons_and_reported() -> None:
+    """Cochrane Handbook 23.3.4: events and total of a dichotomous control arm are divided, in
+    whole parts as equal as possible (the first comparisons take the remainder)."""
+    rows = [
+        _events("Lin 2017", "low dose", 8, 20),
+        _events("Lin 2017", "mid dose", 9, 21),
+        _events("Lin 2017", "high dose", 10, 19),
+        _events("Lin 2017", "control", 7, 31),
+    ]
+    splits: list[SharedControlSplit] = []
+    _, table = comparison_rows(rows, {"survival": {}}, splits=splits)
+    got = [(r["study"], r["events_con"], r["total_con"]) for r in table]
+    assert got == [
+        ("Lin 2017 (low dose)", "3", "11"),
+        ("Lin 2017 (mid dose)", "2", "10"),
+        ("Lin 2017 (high dose)", "2", "10"),
+    ]
+    (split,) = splits
+    assert (split.n, split.events) == (31, 7)
+    assert split.line() == (
+        "Lin 2017: shared control arm events/total 7/31 split 3/11 (Lin 2017 (low dose)) + 2/10 "
+        "(Lin 2017 (mid dose)) + 2/10 (Lin 2017 (high dose)) (Cochrane Handbook v6.5 section "
+        "23.3.4)"
+    )
+    assert split_count(21, 2) == [11, 10]
+    with pytest.raises(InvalidInput, match=r"control arm's total \(1\) cannot be split between 3"):
+        comparison_rows([*rows[:3], _events("Lin 2017", "control", 0, 1)], {"survival": {}})
 
 
 def test_a_study_without_a_control_arm_is_refused_by_name() -> None:

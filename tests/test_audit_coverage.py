@@ -153,6 +153,34 @@ def test_changing_any_checked_column_fails_verify(
     assert not report.ok, f"verify missed: {done}"
 
 
+@pytest.mark.parametrize(
+    ("part", "old", "new"),
+    [
+        ("an input", '"se":0.56', '"se":0.57'),
+        ("the formula", "SD = SE·√n", "SD = SE·n"),
+        ("the citation", "6.5.2.2", "6.5.2.3"),
+    ],
+)
+def test_changing_a_converted_values_provenance_fails_verify(
+    populated: Path, tmp_path: Path, part: str, old: str, new: str
+) -> None:
+    """The builder's converted values (SD from SE 0.56, n 20) carry their structured provenance
+    in the audited source column: each part of it is checked (issue 11)."""
+    copy = tmp_path / "review.db"
+    shutil.copy(populated, copy)
+    conn = sqlite3.connect(copy)
+    with conn:
+        rows = conn.execute(
+            "UPDATE extraction_value SET source = replace(source, ?, ?) "
+            "WHERE source_kind = 'converted'",
+            (old, new),
+        ).rowcount
+    conn.close()
+    assert rows == 2, f"the builder has no converted values to change {part} of"
+    report = _verify(f"sqlite:///{copy}")
+    assert not report.ok, f"verify missed a changed {part}"
+
+
 def _load_fixture(tmp_path: Path) -> str:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)

@@ -74,6 +74,7 @@ WRITERS: dict[tuple[str, ...], str] = {
     ("extract", "form", "add"): "owners only; adds a form version",
     ("extract", "set"): "sets the caller's own value (prints it back)",
     ("extract", "import"): "imports the caller's own values",
+    ("extract", "digitised"): "imports the caller's own digitised values",
     ("extract", "agree"): "records a consensus value",
     ("extract", "resolve"): "adjudicators only; records a consensus value",
     ("extract", "unblind"): "owners only; ends blinding of extraction",

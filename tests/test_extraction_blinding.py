@@ -61,7 +61,7 @@ SCENARIOS: dict[str, list[tuple[str, str, str, dict[str, str]]] | str] = {
 }
 BOB_FILE = (
     "study,arm,outcome,time_point,field,value,source_kind,source,extractor\n"
-    'Suk 2016,MSC,meld,4 weeks,sd,2.9,converted,"SE 0.65, n 20",bob\n'
+    'Suk 2016,MSC,meld,4 weeks,sd,2.9,reported,"report 1, Table 2",bob\n'
     "Shi 2021,,,,country,China,reported,p. 3,bob\n"
 )
 

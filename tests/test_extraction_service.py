@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from reviewtool import audit
 from reviewtool.cli import app
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
+from reviewtool.extraction import provenance
 from reviewtool.extraction import service as x
 from reviewtool.review.service import open_existing
 from tests.extraction_builder import FORM, build_review
@@ -267,13 +268,19 @@ def _write(path: Path, body: str) -> str:
     return str(path)
 
 
+SE_REQUEST = provenance.parse_conversion("se 0.47 n=20")
+SE_RESULT = provenance.convert(SE_REQUEST)
+SE_SD = provenance.value_text(SE_RESULT.sd)  # 0.47·√20 = 2.1019...
+SE_SOURCE = '"' + provenance.converted_source(SE_REQUEST, SE_RESULT).replace('"', '""') + '"'
+
+
 def test_import_writes_all_values_with_provenance(review: Any, tmp_path: Path) -> None:
     path = _write(
         tmp_path / "alice.csv",
         'Suk 2016,,,,country,Korea,reported,"report 1, Table 1",alice\n'
         "Suk 2016,MSC,,,n_randomised,20,reported,report 1,\n"
         'Suk 2016,MSC,meld,4 weeks,mean,12.5,digitised,"report 1, Figure 2 (Engauge)",alice\n'
-        'Suk 2016,MSC,meld,4 weeks,sd,2.1,converted,"SE 0.47, n 20: SD = SE × √n",\n'
+        f"Suk 2016,MSC,meld,4 weeks,sd,{SE_SD},converted,{SE_SOURCE},\n"
         "2,Control,survival,24 weeks,events,3,,,\n"
         "2,Control,survival,24 weeks,total,19,,,\n",
     )

@@ -187,12 +187,111 @@ def _same(got: object, want: object) -> bool:
     return bool(got == pytest.approx(want, rel=1e-9, abs=1e-12))
 
 
-def test_pooled_from_extraction_equals_pooled_from_outcomes_csv(
+def _split_shared_control(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """outcomes.csv's rows with a control arm shared by several comparisons of one study at one
+    outcome × time point divided between them, as the Cochrane Handbook (section 23.3.4) says:
+    n (continuous; mean and SD kept) or events and total, in whole parts as equal as possible, the
+    first comparison taking the remainder (Suk 2016's control arm of 18 at MELD baseline: 9 and
+    9; of 17 at 24 weeks: 9 and 8)."""
+    groups: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+    out = [dict(r) for r in rows]
+    for r in out:
+        groups.setdefault((_study(r["study"]), r["outcome"], r["time_point"]), []).append(r)
+    for group in groups.values():
+        k = len(group)
+        if k < 2:
+            continue
+        for column in ("n_con", "events_con", "total_con"):
+            if not group[0][column]:
+                continue
+            whole = int(group[0][column])
+            for j, r in enumerate(group):
+                r[column] = str(whole // k + (1 if j < whole % k else 0))
+    return out
+
+
+def _write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _assert_same_pooled(
+    got: dict[tuple[str, str], dict[str, Any]], want: dict[tuple[str, str], dict[str, Any]]
+) -> None:
+    assert set(got) == set(want)
+    for key, w in want.items():
+        assert got[key]["k"] == w["k"], key
+        for field in ("estimate", "ci_low", "ci_high", "tau2", "I2", "p"):
+            assert _same(got[key][field], w[field]), (key, field, got[key][field], w[field])
+        assert got[key]["flag"] == w["flag"], key
+
+
+def test_pooled_from_extraction_splits_suk_2016s_shared_control_arm(
+    sample: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """Suk 2016 compares two MSC arms with one control arm. Pooled from the extraction, its
+    control arm is split between the two comparisons (Cochrane Handbook 23.3.4): the result is
+    what outcomes.csv gives with Suk 2016's n_con split (and nothing else changed); with
+    ``--shared-control twice`` it is outcomes.csv's as it stands (the seed paper's double count).
+    Only the outcome × time points where both Suk 2016 arms have values change."""
+    path, _ = sample
+    rows = _csv_rows()
+    split_csv = _write_rows(tmp_path / "split.csv", _split_shared_control(rows))
+    want, _ = _pooled(path, "--from-csv", str(split_csv), name="csv split")
+    got, run = _pooled(path, "--from-extraction", name="extraction split")
+    _assert_same_pooled(got, want)
+    as_printed, _ = _pooled(path, str(SAMPLE / "outcomes.csv"), name="csv as printed")
+    twice, _ = _pooled(path, "--shared-control", "twice", name="extraction twice")
+    _assert_same_pooled(twice, as_printed)
+    shared = {
+        (r["outcome"].lower(), r["time_point"])
+        for r in rows
+        if r["study"] == "Suk 2016 (two injections)"
+        and any(
+            o["study"] == "Suk 2016 (one injection)"
+            and (o["outcome"], o["time_point"]) == (r["outcome"], r["time_point"])
+            for o in rows
+        )
+    }
+    changed = {k for k in got if not _same(got[k]["estimate"], as_printed[k]["estimate"])}
+    # Survival at 4 and 12 weeks: every patient of Suk 2016 alive in all three arms, so both
+    # comparisons have no events to compare (an odds ratio of 0/n vs 0/n is not estimable and
+    # leaves the pooled result alone), split or not.
+    assert shared - changed == {("survival", "4 weeks"), ("survival", "12 weeks")}
+    assert changed < shared
+    assert sorted(changed) == [
+        ("alb", "12 weeks"), ("alb", "24 weeks"), ("alb", "48 weeks"), ("alb", "baseline"),
+        ("inr", "12 weeks"), ("inr", "24 weeks"), ("inr", "48 weeks"), ("inr", "baseline"),
+        ("meld", "12 weeks"), ("meld", "24 weeks"), ("meld", "baseline"),
+        ("survival", "24 weeks"), ("survival", "48 weeks"), ("tbil", "baseline"),
+    ]  # fmt: skip
+    splits = run.settings["input"]["shared_control_splits"]
+    assert {(s["outcome"].lower(), s["time_point"]) for s in splits} == shared
+    meld = next(s for s in splits if (s["outcome"], s["time_point"]) == ("meld", "24 weeks"))
+    assert (meld["n"], [p["n"] for p in meld["parts"]]) == (17, [9, 8])
+    assert meld["note"] == (
+        "Suk 2016: shared control arm n 17 split 9 (Suk 2016 (one injection)) + 8 "
+        "(Suk 2016 (two injections)) (Cochrane Handbook v6.5 section 23.3.4)"
+    )
+    analysis = next(
+        a
+        for a in run.results["analyses"]
+        if (a["outcome"], a["time_point"]) == ("meld", "24 weeks")
+    )
+    assert analysis["notes"] == [meld["note"]]
+
+
+def test_pooled_from_extraction_twice_equals_pooled_from_outcomes_csv(
     sample: tuple[Path, dict[str, str]],
 ) -> None:
     path, _ = sample
     from_csv, csv_run = _pooled(path, str(SAMPLE / "outcomes.csv"), name="csv")
-    from_ex, ex_run = _pooled(path, "--from-extraction", name="extraction")
+    from_ex, ex_run = _pooled(
+        path, "--from-extraction", "--shared-control", "twice", name="extraction"
+    )
     assert set(from_ex) == set(from_csv)
     assert len(from_csv) == 46  # 7 laboratory outcomes x 6 time points + survival at 4
     for key, want in from_csv.items():
@@ -260,7 +359,7 @@ def test_exclude_rob_high_pools_without_the_two_low_quality_trials(
     path, _ = sample
     output = _invoke(path, "analyze", "run", "--exclude-rob", "high", "-n", "sens", "--as", "yliu")
     assert "Left out (consensus overall risk of bias High): Peng 2011, Xu 2014" in output
-    rows = [r for r in _csv_rows() if _study(r["study"]) not in LOW_QUALITY]
+    rows = _split_shared_control([r for r in _csv_rows() if _study(r["study"]) not in LOW_QUALITY])
     assert len(rows) < len(_csv_rows())
     filtered = tmp_path / "without_high.csv"
     with filtered.open("w", newline="", encoding="utf-8") as handle:

@@ -8,8 +8,10 @@ order (tests/tui_keys.py)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import pytest
@@ -83,28 +85,48 @@ def test_values_typed_into_study_fields_and_a_grid_cell_are_stored_with_provenan
             await settle(pilot)
             order = app.cells()
             start = order.index(ValueKey("mean", "MSC", "meld", "4 weeks"))
-            burst(app, *["tab"] * (start - app.cursor), "enter", *keys_of("12.50"), "enter")
+            # Kind converted: the prompt takes the conversion, and the service computes the value
+            # (Luo's mean of median 12, IQR 9-15, n 20 is 12: the quartiles are symmetric).
+            burst(
+                app,
+                *["tab"] * (start - app.cursor),
+                "enter",
+                *keys_of("median_iqr 12 9 15 n=20"),
+                "enter",
+            )
+            await settle(pilot)
+            after = app.screen_text()
+            # Back on the converted cell: its inputs, formula and citation are shown.
+            burst(app, "shift+tab")
             await settle(pilot)
             app.save_screenshot(str(tmp_path / "extract.svg"))
-            return app.screen_text(), order
+            return after + "\n" + app.screen_text(), order
 
     text, order = asyncio.run(run())
     rows = stored(url)
     assert {k: v.value for k, v in rows.items()} == {
         ValueKey("country"): "China",
         ValueKey("follow_up"): "48",
-        ValueKey("mean", "MSC", "meld", "4 weeks"): "12.5",  # normalised by the service
+        ValueKey("mean", "MSC", "meld", "4 weeks"): "12",  # computed and normalised
     }
     assert (rows[ValueKey("country")].source_kind, rows[ValueKey("country")].source) == (
         "reported",
         "",
     )
     meld = rows[ValueKey("mean", "MSC", "meld", "4 weeks")]
-    assert (meld.source_kind, meld.source) == ("converted", "report 1, Table 2")
+    assert meld.source_kind == "converted"
+    found = json.loads(meld.source)
+    assert (found["conversion"], found["inputs"]) == (
+        "median_iqr",
+        {"median": 12, "q1": 9, "q3": 15, "n": 20},
+    )
+    assert found["values"]["sd"] == pytest.approx(6 / (2 * NormalDist().inv_cdf(14.875 / 20.25)))
     # After a saved value the cursor is on the next cell: the SD of the same arm and time point.
     assert "MELD score · 4 weeks · arm MSC · SD" in text
     assert "Reports: report 1 · journal article · pdfs/e1.pdf" in text
-    assert re.search(r"4 weeks\s+12\.5ᶜ", text)
+    assert re.search(r"4 weeks\s+12ᶜ", text)
+    assert "[converted: median_iqr: median=12, q1=9, q3=15, n=20 → mean = w·(q1+q3)/2" in text
+    assert "(Luo D, Wan X, Liu J, Tong T. Stat Methods Med Res 2018" in text
     assert order[0] == ValueKey("country")
     assert (tmp_path / "extract.svg").read_text(encoding="utf-8").startswith("<svg")
 

@@ -15,7 +15,14 @@ Rules (docs/extraction.md, "The analysis fed from extraction"):
   Suk 2016 give "Suk 2016 (one injection)" and "Suk 2016 (two injections)");
 * a comparison exists at an outcome × time point where both arms have values; an arm with values
   where the control arm has none (or the reverse) is refused, naming study, arm, outcome and time
-  point, as is a missing statistic (mean, SD, n; or events, total).
+  point, as is a missing statistic (mean, SD, n; or events, total);
+* **a shared control arm is split** (Cochrane Handbook for Systematic Reviews of Interventions
+  v6.5, section 23.3.4, "Studies with more than two intervention groups"): when k experimental
+  arms are compared with one control arm at an outcome × time point, the control arm's n
+  (continuous; its mean and SD are kept) or its events and total (dichotomous) are divided
+  between the k comparisons, so that no participant is counted twice in a pooled result. The
+  parts are whole numbers as equal as possible, the first arms taking the remainder (n 21 over
+  2 arms: 11 and 10); each split is reported (:class:`SharedControlSplit`).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from reviewtool.errors import InvalidInput
@@ -52,6 +60,59 @@ COMPARISON_COLUMNS = (
     "events_con",
     "total_con",
 )
+
+
+SHARED_CONTROL_SOURCE = "Cochrane Handbook v6.5 section 23.3.4"
+SHARED_CONTROL_CHOICES = ("split", "twice")
+
+
+@dataclass(frozen=True)
+class SharedControlSplit:
+    """One control arm shared by several comparisons at one outcome × time point, and how it
+    was divided: ``parts`` gives per comparison label its (n or total, events or None)."""
+
+    study: str
+    outcome: str
+    time_point: str
+    control_arm: str
+    n: int
+    events: int | None
+    parts: tuple[tuple[str, int, int | None], ...]
+
+    def line(self) -> str:
+        """``Suk 2016: control arm n 18 split 9 / 9 between ... (Cochrane Handbook ...)``."""
+        what = "n" if self.events is None else "events/total"
+        whole = str(self.n) if self.events is None else f"{self.events}/{self.n}"
+        shares = " + ".join(
+            (f"{n}" if events is None else f"{events}/{n}") + f" ({label})"
+            for label, n, events in self.parts
+        )
+        return (
+            f"{self.study}: shared {self.control_arm} arm {what} {whole} split {shares} "
+            f"({SHARED_CONTROL_SOURCE})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (stored in a run's ``settings.input``)."""
+        return {
+            "study": self.study,
+            "outcome": self.outcome,
+            "time_point": self.time_point,
+            "control_arm": self.control_arm,
+            "n": self.n,
+            "events": self.events,
+            "parts": [
+                {"comparison": label, "n": n, "events": events} for label, n, events in self.parts
+            ],
+            "note": self.line(),
+        }
+
+
+def split_count(count: int, k: int) -> list[int]:
+    """``count`` divided into ``k`` whole parts as equal as possible, the first parts taking the
+    remainder: ``split_count(21, 2) == [11, 10]``. Events split this way never exceed the total
+    split this way (both give the remainder to the first parts)."""
+    return [count // k + (1 if j < count % k else 0) for j in range(k)]
 
 
 def _is_control(arm: str) -> bool:
@@ -86,6 +147,9 @@ def comparison_rows(
     outcomes: Mapping[str, Mapping[str, str]],
     study_values: Mapping[str, Mapping[str, str]] | None = None,
     arm_values: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+    *,
+    shared_control: str = "split",
+    splits: list[SharedControlSplit] | None = None,
 ) -> tuple[tuple[str, ...], list[dict[str, str]]]:
     """The outcomes table (columns, rows of text) of the comparisons in ``arm_rows``.
 
@@ -97,9 +161,18 @@ def comparison_rows(
         ``--by``).
     :param arm_values: ``{(study, arm): {field: value}}`` arm-level values; each comparison
         takes its experimental arm's (e.g. the number of injections), one column each.
+    :param shared_control: ``split`` (default; Cochrane Handbook 23.3.4: a control arm shared
+        by k comparisons gives each about 1/k of its n, or of its events and total) or ``twice``
+        (every comparison takes the whole control arm, counting it k times).
+    :param splits: when given, each split made is appended to it.
     :raises InvalidInput: naming study, arm, outcome and time point, when a study has no control
-        arm, an arm has no counterpart, or a statistic is missing.
+        arm, an arm has no counterpart, a statistic is missing, or a shared control arm has
+        fewer participants than comparisons to split it between.
     """
+    if shared_control not in SHARED_CONTROL_CHOICES:
+        raise InvalidInput(
+            f"shared control {shared_control!r}: choose {', '.join(SHARED_CONTROL_CHOICES)}"
+        )
     study_values = study_values or {}
     arm_values = arm_values or {}
     cells: dict[tuple[str, str, str], dict[str, Mapping[str, Any]]] = {}
@@ -128,13 +201,31 @@ def comparison_rows(
         kind = con["kind"]
         stats = CONTINUOUS_STATISTICS if kind == "continuous" else DICHOTOMOUS_STATISTICS
         spec = outcomes.get(outcome, {})
+        for which, r in by_arm.items():
+            gone = [s for s in stats if r.get(s) is None]
+            if gone:
+                raise InvalidInput(f"{where}: arm {which!r} has no consensus {', '.join(gone)}")
+        shares = _control_shares(
+            where, con, [a for a in by_arm if a != control], kind, shared_control
+        )
+        if shares and splits is not None:
+            size = "n" if kind == "continuous" else "total"
+            splits.append(
+                SharedControlSplit(
+                    study=study,
+                    outcome=outcome,
+                    time_point=time_point,
+                    control_arm=control,
+                    n=int(con[size]),
+                    events=None if kind == "continuous" else int(con["events"]),
+                    parts=tuple(
+                        (labels[a], part[size], part.get("events")) for a, part in shares.items()
+                    ),
+                )
+            )
         for arm, exp in by_arm.items():
             if arm == control:
                 continue
-            for which, r in ((arm, exp), (control, con)):
-                gone = [s for s in stats if r.get(s) is None]
-                if gone:
-                    raise InvalidInput(f"{where}: arm {which!r} has no consensus {', '.join(gone)}")
             row = {"study": labels[arm]}
             row |= {k: str(study_values.get(study, {}).get(k, "")) for k in extra_study}
             row |= {k: str(arm_values.get((study, arm), {}).get(k, "")) for k in extra_arm}
@@ -147,13 +238,39 @@ def comparison_rows(
                 "arm_con": control,
                 "time_point": time_point,
             }
+            con_arm = {**con, **shares.get(arm, {})}
             for s in (*CONTINUOUS_STATISTICS, *DICHOTOMOUS_STATISTICS):
                 row[f"{s}_exp"] = _number(exp.get(s)) if s in stats else ""
-                row[f"{s}_con"] = _number(con.get(s)) if s in stats else ""
+                row[f"{s}_con"] = _number(con_arm.get(s)) if s in stats else ""
             rows.append(row)
     if not rows:
         raise InvalidInput("extraction: no consensus outcome values to analyse")
     return columns, rows
+
+
+def _control_shares(
+    where: str, con: Mapping[str, Any], experimental: list[str], kind: str, how: str
+) -> dict[str, dict[str, int]]:
+    """Per experimental arm its share of a control arm shared by several (Handbook 23.3.4):
+    ``{arm: {"n": ...}}`` (continuous) or ``{arm: {"total": ..., "events": ...}}``; empty when
+    the control arm is not shared or ``how`` is ``twice``."""
+    k = len(experimental)
+    if k < 2 or how != "split":
+        return {}
+    size = "n" if kind == "continuous" else "total"
+    total = int(con[size])
+    if total < k:
+        raise InvalidInput(
+            f"{where}: the control arm's {size} ({total}) cannot be split between {k} "
+            "comparisons (Cochrane Handbook 23.3.4); use --shared-control twice"
+        )
+    sizes = split_count(total, k)
+    if kind == "continuous":
+        return {a: {"n": n} for a, n in zip(experimental, sizes, strict=True)}
+    events = split_count(int(con["events"]), k)
+    return {
+        a: {"total": n, "events": e} for a, n, e in zip(experimental, sizes, events, strict=True)
+    }
 
 
 def comparison_csv(columns: tuple[str, ...], rows: list[dict[str, str]]) -> str:

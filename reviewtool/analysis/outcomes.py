@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,14 +44,32 @@ def time_point_weeks(time_point: str) -> float | None:
     return float(m["n"]) * _UNIT_WEEKS[unit]
 
 
-def order_time_points(time_points: Sequence[str]) -> list[str]:
-    """Baseline first, then by time in weeks; time points that are not times keep their order."""
-    seen = list(dict.fromkeys(time_points))
+def named_time_points(declared: Iterable[Sequence[str]]) -> list[str]:
+    """The time points of ``declared`` (each outcome's, in the form's order) that are not times
+    ("end of treatment", "end of follow-up"), once each in order of first declaration."""
+    return [
+        tp
+        for tp in dict.fromkeys(tp for group in declared for tp in group)
+        if time_point_weeks(tp) is None
+    ]
 
-    def key(item: tuple[int, str]) -> tuple[int, float, int]:
+
+def order_time_points(time_points: Sequence[str], named: Sequence[str] = ()) -> list[str]:
+    """Baseline first, then by time in weeks; time points that are not times ("end of
+    treatment", "end of follow-up") after every time, in the order of ``named`` (the form's
+    declared order, for an analysis fed from extraction), else in their own order."""
+    seen = list(dict.fromkeys(time_points))
+    rank = {tp: i for i, tp in enumerate(dict.fromkeys(named))}
+
+    def key(item: tuple[int, str]) -> tuple[int, float, int, int]:
         i, tp = item
         weeks = time_point_weeks(tp)
-        return (0 if is_baseline(tp) else 1, math.inf if weeks is None else weeks, i)
+        return (
+            0 if is_baseline(tp) else 1,
+            math.inf if weeks is None else weeks,
+            rank.get(tp, len(rank)),
+            i,
+        )
 
     return [tp for _, tp in sorted(enumerate(seen), key=key)]
 

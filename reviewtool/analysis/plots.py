@@ -175,6 +175,11 @@ def figure_for(job: Mapping[str, Any]) -> Any:
             level=first["level"],
             labels=ForestLabels.from_mapping(first.get("labels"), first["outcome"]),
             title=analysis_title(first, time_point=False),
+            footer=list(
+                dict.fromkeys(
+                    f"{a['time_point']}: {n}" for a in analyses for n in a.get("notes", ())
+                )
+            ),
         )
         return fig
     a = job["analysis"]
@@ -218,7 +223,7 @@ def figure_for(job: Mapping[str, Any]) -> Any:
             labels=labels,
             title=analysis_title(a) + f", by {sub.variable}",
             overall=main,
-            footer=[subgroup_test_line(sub)],
+            footer=[subgroup_test_line(sub), *a.get("notes", ())],
         )
     else:
         fig = forest_figure(
@@ -227,6 +232,7 @@ def figure_for(job: Mapping[str, Any]) -> Any:
             level=main.level,
             labels=labels,
             title=analysis_title(a),
+            footer=list(a.get("notes", ())),  # e.g. a shared control arm split (23.3.4)
         )
     return fig
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -81,9 +81,12 @@ class OutcomeTable:
     rows: tuple[dict[str, str], ...]
     lines: tuple[int, ...]
     kinds: tuple[str, ...]  # "continuous" or "binary", per row
+    time_points: tuple[str, ...] = ()  # named time points allowed (after every time, in order)
 
 
-def _check_row(row: Mapping[str, str], path: str, line: int) -> str:
+def _check_row(
+    row: Mapping[str, str], path: str, line: int, named: Collection[str] = frozenset()
+) -> str:
     """The row's kind ("continuous" or "binary") after checking every arm-level value."""
     for c in KEY_COLUMNS:
         if not row[c]:
@@ -105,15 +108,20 @@ def _check_row(row: Mapping[str, str], path: str, line: int) -> str:
         )
     kind = "continuous" if has_cont else "binary"
     check_arms(row, kind, path, line)
-    _check_time_point(row, path, line)
+    _check_time_point(row, path, line, named)
     return kind
 
 
-def _check_time_point(row: Mapping[str, str], path: str, line: int) -> None:
-    """Refuse a time point that is neither baseline nor a time (docs/analysis.md, forms allowed):
-    it could not be put in time order, and the baseline rule would treat it as a later time."""
+def _check_time_point(
+    row: Mapping[str, str], path: str, line: int, named: Collection[str] = frozenset()
+) -> None:
+    """Refuse a time point that is neither baseline nor a time (docs/analysis.md, forms allowed)
+    nor one of ``named`` (time points an extraction form declares, e.g. "end of treatment", put
+    after every time): it could not be put in time order."""
     text = row["time_point"]
     weeks = time_point_weeks(text)
+    if weeks is None and text in named:
+        return
     if weeks is None:
         raise cell_error(
             row,
@@ -156,7 +164,11 @@ def _check_header(columns: tuple[str, ...], by: Sequence[str], path: str, line: 
 
 
 def read_outcomes(
-    path: str | Path, *, by: Sequence[str] = (), text: str | None = None
+    path: str | Path,
+    *,
+    by: Sequence[str] = (),
+    text: str | None = None,
+    time_points: Sequence[str] = (),
 ) -> OutcomeTable:
     """Read and check the long-format outcomes CSV at ``path``; :class:`ParseError` on bad input.
 
@@ -164,7 +176,10 @@ def read_outcomes(
     arm-level values are checked by :func:`~reviewtool.analysis.table_input.check_arms`, as
     ``analyze file`` does. ``by`` names the study-level columns that will be used for subgroups:
     they must exist, be filled in every row, and agree across the rows of one study.
+    ``time_points`` names time points allowed although they are not times (an extraction form's
+    "end of treatment"); the analysis orders them after every time, in this order.
     """
+    named = frozenset(time_points)
     csv_table = read_csv_table(
         path,
         what="data rows",
@@ -177,7 +192,7 @@ def read_outcomes(
     outcome_kind: dict[str, tuple[str, int]] = {}
     study_values: dict[tuple[str, str], tuple[str, int]] = {}
     for row, start in zip(csv_table.rows, csv_table.lines, strict=True):
-        kind = _check_row(row, p, start)
+        kind = _check_row(row, p, start, named)
         key = (row["study"], row["outcome"], row["time_point"])
         if key in first_line:
             raise ParseError(
@@ -228,6 +243,7 @@ def read_outcomes(
         rows=csv_table.rows,
         lines=csv_table.lines,
         kinds=tuple(kinds),
+        time_points=tuple(time_points),
     )
 
 
@@ -288,7 +304,7 @@ def analyse_outcomes_table(
         }
         if "better" in labels:
             labels["better"] = labels["better"].lower()
-        time_points = order_time_points([tp for o, tp in groups if o == outcome])
+        time_points = order_time_points([tp for o, tp in groups if o == outcome], table.time_points)
         differs = False
         for tp in time_points:
             idx = groups[(outcome, tp)]
@@ -414,13 +430,15 @@ def run_analysis(
     binary_measure: str = "OR",
     data_text: str | None = None,
     input_details: Mapping[str, Any] | None = None,
+    time_points: Sequence[str] = (),
 ) -> RunView:
     """Pool the outcomes CSV at ``data_path`` and store the run; committed by the caller.
 
     ``data_text``, when given, is the outcomes table's CSV text (made from the extraction's
     consensus values by the CLI) and ``data_path`` names where it came from; it is checked as a
     file is. ``input_details`` (e.g. the form version) is stored in the run's settings as
-    ``input``.
+    ``input``. ``time_points`` names time points that are not times but allowed (those an
+    extraction form declares: "end of treatment"), ordered after every time in this order.
 
     A retry is idempotent: when a run with the same name, settings (model, τ² estimator,
     measures, ``by``, leave-one-out, bias, level) and input SHA-256 is stored already, that run
@@ -450,7 +468,7 @@ def run_analysis(
         tau2_method=str(queries.setting(session, "analysis.tau2")),
     )
     by = list(dict.fromkeys(c.strip().lower() for c in by))
-    table = read_outcomes(data_path, by=by, text=data_text)
+    table = read_outcomes(data_path, by=by, text=data_text, time_points=time_points)
     stored_settings = {
         "model": settings.model,
         "tau2_method": settings.tau2_method,
@@ -478,7 +496,17 @@ def run_analysis(
         continuous_measure=continuous_measure,
         binary_measure=binary_measure,
     )
-    results = {"source": table.path, "analyses": [a.to_dict() for a in analyses]}
+    notes: dict[tuple[str, str], list[str]] = {}
+    for split in (input_details or {}).get("shared_control_splits", []):
+        notes.setdefault((split["outcome"], split["time_point"]), []).append(split["note"])
+    results = {
+        "source": table.path,
+        "analyses": [
+            a.to_dict()
+            | ({"notes": notes[key]} if (key := (a.outcome, a.time_point)) in notes else {})
+            for a in analyses
+        ],
+    }
     run = AnalysisRun(
         name=name,
         run_by_id=runner.id,

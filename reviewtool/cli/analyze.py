@@ -545,6 +545,16 @@ def run_command(
     plots: PlotsOption = True,
     subgroup_plots: SubgroupPlotsOption = False,
     subgroup_weights: SubgroupWeightsOption = "overall",
+    shared_control: Annotated[
+        str | None,
+        typer.Option(
+            "--shared-control",
+            help="A control arm shared by several experimental arms (from extraction): "
+            "'split' (default; its n, or events and total, divided between the comparisons: "
+            "Cochrane Handbook 23.3.4) or 'twice' (each comparison takes all of it).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
@@ -585,9 +595,16 @@ def run_command(
         who = actor_name(actor)
         require(session, who, Action.ANALYSE, doing="run an analysis")  # before reading any stage
         if csv_path is None:
-            source, text, details = _extraction_input(session, who)
+            source, text, details = _extraction_input(session, who, shared_control or "split")
+            named = details.get("named_time_points", [])
         else:
+            if shared_control is not None:
+                raise InvalidInput(
+                    "--shared-control applies to --from-extraction: a CSV's rows are pooled as "
+                    "they are (split a shared control arm's n_con in the file)"
+                )
             source, text, details = str(csv_path), None, {"from": "csv"}
+            named = []
         wants_rob = "rob_overall" in {c.strip().lower() for c in by or ()}
         if exclude_rob is not None or wants_rob:
             text = _with_rob(session, csv_path, text, details, exclude_rob, wants_rob)
@@ -602,6 +619,7 @@ def run_command(
             bias=bias,
             data_text=text,
             input_details=details,
+            time_points=named,
         )
     if run.already_stored:
         console().print(
@@ -675,13 +693,22 @@ def _with_rob(
     return comparison_csv(columns, rows)
 
 
-def _extraction_input(session: Any, actor: str) -> tuple[str, str, dict[str, Any]]:
+def _extraction_input(
+    session: Any, actor: str, shared_control: str = "split"
+) -> tuple[str, str, dict[str, Any]]:
     """(source, CSV text, details) of the comparisons made from the extraction's consensus values:
     extraction gives plain per-arm rows, :mod:`reviewtool.analysis.arm_table` turns them into the
-    outcomes table (the CLI composes the two stages)."""
+    outcomes table (the CLI composes the two stages). A control arm shared by several comparisons
+    is split (``shared_control``; Cochrane Handbook 23.3.4): the details record each split, and a
+    warning names them."""
     import hashlib
 
-    from reviewtool.analysis.arm_table import comparison_csv, comparison_rows
+    from reviewtool.analysis.arm_table import (
+        SharedControlSplit,
+        comparison_csv,
+        comparison_rows,
+    )
+    from reviewtool.analysis.outcomes import named_time_points
     from reviewtool.extraction import service as extraction
 
     version, form = extraction.current_form(session)
@@ -704,14 +731,35 @@ def _extraction_input(session: Any, actor: str) -> tuple[str, str, dict[str, Any
                 arm_values.setdefault((v.study, v.arm), {})[v.field] = v.value
         else:
             study_values.setdefault(v.study, {})[v.field] = v.value
-    columns, rows = comparison_rows(arm_rows, outcomes, study_values, arm_values)
+    splits: list[SharedControlSplit] = []
+    columns, rows = comparison_rows(
+        arm_rows,
+        outcomes,
+        study_values,
+        arm_values,
+        shared_control=shared_control,
+        splits=splits,
+    )
     text = comparison_csv(columns, rows)
-    details = {
+    details: dict[str, Any] = {
         "from": "extraction",
         "form_version": version,
         "form_sha256": form.sha256,
         "comparisons_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
     }
+    used = {r["time_point"] for r in rows}
+    named = [tp for tp in named_time_points(o.time_points for o in form.outcomes) if tp in used]
+    if named:  # "end of treatment" ...: pooled, after every time, in the form's order
+        details["named_time_points"] = named
+    details["shared_control"] = shared_control
+    if splits:
+        details["shared_control_splits"] = [split.to_dict() for split in splits]
+        for split in splits:
+            console().print(
+                f"Note: {split.outcome} at {split.time_point}: {split.line()}",
+                highlight=False,
+                soft_wrap=True,
+            )
     return f"{EXTRACTION_SOURCE} (form version {version})", text, details
 
 

@@ -186,21 +186,79 @@ def form_show(
 def set_(
     study: str = typer.Argument(..., help='Study id or label ("Suk 2016").'),
     field: str = typer.Argument(..., help="A study or arm field key, or mean/sd/n/events/total."),
-    value: str = typer.Argument(..., help="The value."),
+    value: str | None = typer.Argument(
+        None, help="The value (none with --from-*: the conversion computes it)."
+    ),
     arm: str = ArmOption,
     outcome: str = OutcomeOption,
     time: str = TimeOption,
     source_kind: str = SourceKindOption,
     source: str | None = SourceOption,
+    from_se: float | None = typer.Option(
+        None, "--from-se", metavar="SE", help="Convert: SD = SE·√n (Handbook 6.5.2.2)."
+    ),
+    from_ci: tuple[float, float] | None = typer.Option(
+        None,
+        "--from-ci",
+        metavar="LOW HIGH",
+        help="Convert: SD from the CI of the group mean (t below n = 60; Handbook 6.5.2.2).",
+    ),
+    from_median_iqr: tuple[float, float, float] | None = typer.Option(
+        None,
+        "--from-median-iqr",
+        metavar="MEDIAN Q1 Q3",
+        help="Convert: mean (Luo 2018) and SD (Wan 2014); FIELD mean, sd or mean,sd.",
+    ),
+    from_median_range: tuple[float, float, float] | None = typer.Option(
+        None,
+        "--from-median-range",
+        metavar="MEDIAN MIN MAX",
+        help="Convert: mean (Luo 2018) and SD (Wan 2014); FIELD mean, sd or mean,sd.",
+    ),
+    from_change: tuple[float, float] | None = typer.Option(
+        None,
+        "--from-change",
+        metavar="SD_BASELINE SD_FINAL",
+        help="Convert: SD of the change from baseline with the setting "
+        "extraction.change_correlation (Handbook 6.5.2.8).",
+    ),
+    n: int | None = typer.Option(
+        None, "--n", help="The group's n for a conversion (default: your n at this place)."
+    ),
+    level: float | None = typer.Option(
+        None, "--level", help="The CI's level for --from-ci (default 0.95)."
+    ),
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Set one of your values for a study, with where it came from.
+    """Set one of your values for a study, with where it came from; or (--from-*) a converted
+    value, stored with its inputs, formula and citation.
 
     Example: reviewtool extract set "Suk 2016" mean 12.5 --arm MSC --outcome meld --time "4 weeks" --source "report 3, Table 2" --as alice
+    Example: reviewtool extract set "Suk 2016" sd --from-se 1.2 --arm MSC --outcome meld --time "4 weeks" --as alice
+    Example: reviewtool extract set "Suk 2016" mean,sd --from-median-iqr 12 9 15 --arm MSC --outcome meld --time "4 weeks" --as alice
     """
     from reviewtool.extraction.service import set_value
 
+    conversion = _conversion_text(
+        se=from_se,
+        ci=from_ci,
+        median_iqr=from_median_iqr,
+        median_range=from_median_range,
+        change=from_change,
+        n=n,
+        level=level,
+    )
+    if conversion is not None:
+        if value is not None:
+            raise InvalidInput(
+                f"give either VALUE ({value}) or a --from-* conversion, not both: the "
+                "conversion computes the value"
+            )
+        _set_converted(db, actor, study, field, conversion, arm, outcome, time)
+        return
+    if value is None:
+        raise InvalidInput("give the VALUE, or a --from-* conversion to compute it")
     with writing(db) as session:
         view = set_value(
             session,
@@ -219,6 +277,76 @@ def set_(
         f"{', ' + view.source if view.source else ''}; form version {view.form_version}).",
         highlight=False,
     )
+
+
+def _conversion_text(
+    *,
+    se: float | None,
+    ci: tuple[float, float] | None,
+    median_iqr: tuple[float, float, float] | None,
+    median_range: tuple[float, float, float] | None,
+    change: tuple[float, float] | None,
+    n: int | None,
+    level: float | None,
+) -> str | None:
+    """The ``--from-*`` options as the conversion text of ``extraction.provenance`` (the import's
+    ``convert_from`` syntax), or None when none is given; more than one is refused."""
+    given = {
+        "se": None if se is None else (se,),
+        "ci": ci,
+        "median_iqr": median_iqr,
+        "median_range": median_range,
+        "change": change,
+    }
+    chosen = {k: v for k, v in given.items() if v is not None and None not in v}
+    if len(chosen) > 1:
+        raise InvalidInput(
+            "give one conversion: " + ", ".join(f"--from-{k.replace('_', '-')}" for k in chosen)
+        )
+    if not chosen:
+        if n is not None or level is not None:
+            raise InvalidInput("--n and --level go with a --from-* conversion")
+        return None
+    ((name, numbers),) = chosen.items()
+    words = [name, *(repr(float(x)) for x in numbers)]
+    if n is not None:
+        words.append(f"n={n}")
+    if level is not None:
+        words.append(f"level={level!r}")
+    return " ".join(words)
+
+
+def _set_converted(
+    db: Any,
+    actor: Any,
+    study: str,
+    field: str,
+    conversion: str,
+    arm: str,
+    outcome: str,
+    time: str,
+) -> None:
+    from reviewtool.extraction.provenance import describe
+    from reviewtool.extraction.service import set_converted
+
+    with writing(db) as session:
+        views = set_converted(
+            session,
+            actor=actor_name(actor),
+            study=study,
+            fields=[f for f in field.split(",") if f.strip()],
+            conversion=conversion,
+            arm=arm,
+            outcome=outcome,
+            time_point=time,
+        )
+    for view in views:
+        console().print(
+            f"{view.study}: {view.key.describe()} = {view.value} "
+            f"({describe(view.source_kind, view.source)}; form version {view.form_version}).",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command("import")
@@ -241,6 +369,66 @@ def import_(
         f"{summary.changed} value(s) written in {summary.studies} stud"
         f"{'y' if summary.studies == 1 else 'ies'} ({summary.unchanged} unchanged); "
         f"consensus reached on {summary.consensus}, reopened on {summary.reopened}.",
+        highlight=False,
+    )
+
+
+@app.command("digitised")
+def digitised_(
+    study: str = typer.Argument(..., help='Study id or label ("Suk 2016").'),
+    path: Path = typer.Argument(
+        ..., help="Engauge Digitizer's CSV export of the figure's points.", callback=existing_file
+    ),
+    report: int = typer.Option(..., "--report", help="The study's report the figure is in."),
+    figure: str = typer.Option(..., "--figure", help='The figure ("Figure 2").'),
+    outcome: str = typer.Option(..., "--outcome", help="The outcome's key."),
+    field: str = typer.Option("mean", "--field", help="What y is: mean (default), sd, n ..."),
+    arm: list[str] | None = typer.Option(
+        None, "--arm", help="CURVE=ARM (repeatable); a curve not named is the arm of its name."
+    ),
+    time: list[str] | None = typer.Option(
+        None,
+        "--time",
+        help="X=TIME (repeatable): the x of a time point; default the outcome's time points "
+        "read as weeks (baseline 0, '4 weeks' 4).",
+    ),
+    tolerance: float | None = typer.Option(
+        None,
+        "--tolerance",
+        help="Largest distance of a point's x from its time point's (default: a quarter of the "
+        "smallest gap between the time points).",
+    ),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Import the points of a figure digitised with Engauge Digitizer (File > Export, CSV) as
+    your digitised values: each curve an arm, each point's x a time point; all or nothing.
+
+    Example: reviewtool extract digitised "Suk 2016" fig2.csv --report 1 --figure "Figure 2" --outcome meld --arm "MSC 1=MSC one injection" --as alice
+    """
+    from reviewtool.extraction.digitised import parse_pairs, parse_times
+    from reviewtool.extraction.service import import_digitised
+
+    arms = dict(parse_pairs(arm or [], "arm"))
+    times = parse_times(time or []) or None
+    with writing(db) as session:
+        summary = import_digitised(
+            session,
+            actor=actor_name(actor),
+            study=study,
+            path=str(path),
+            report=report,
+            figure=figure,
+            outcome=outcome,
+            field=field,
+            arms=arms,
+            times=times,
+            tolerance=tolerance,
+        )
+    console().print(
+        f"{summary.changed} digitised value(s) written ({summary.unchanged} unchanged) from "
+        f"{path.name}, {figure}, report {report}; consensus reached on {summary.consensus}, "
+        f"reopened on {summary.reopened}.",
         highlight=False,
     )
 

@@ -40,7 +40,7 @@ from reviewtool.audit.events import (
 )
 from reviewtool.domain import Action, Role
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
-from reviewtool.extraction import bulk
+from reviewtool.extraction import bulk, provenance
 from reviewtool.extraction.forms import (
     RANDOMISED,
     SEPARATOR,
@@ -637,7 +637,18 @@ def cross_check(form: Form, values: Mapping[ValueKey, str], changed: Iterable[Va
 def _provenance(kind: str, source: str | None) -> Provenance:
     if kind not in SOURCE_KINDS:
         raise InvalidInput(f"source kind {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+    if kind == provenance.CONVERTED:
+        provenance.parse_converted((source or "").strip())  # structured, never free text
     return Provenance(kind, (source or "").strip())
+
+
+def _check_converted(key: ValueKey, value: str, prov: Provenance) -> None:
+    """A converted value must be what its recorded conversion gives (``provenance``)."""
+    if prov.kind == provenance.CONVERTED:
+        try:
+            provenance.check_converted(key.field, value, prov.source)
+        except InvalidInput as error:
+            raise InvalidInput(f"{key.describe()}: {error}") from None
 
 
 # --- writing values ------------------------------------------------------------------------------
@@ -933,7 +944,11 @@ def set_value(
         checked = form.check_value(key, value)
     except InvalidInput as error:
         raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
-    prov = _provenance(source_kind, source)
+    try:
+        prov = _provenance(source_kind, source)
+        _check_converted(key, checked, prov)
+    except InvalidInput as error:
+        raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
     _write(
         session,
         actor=actor,
@@ -1052,6 +1067,9 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     prov_cache: dict[tuple[str, str], Provenance] = {}
     i_study, i_arm, i_outcome, i_time, i_field, i_value = (at[c] for c in LONG_COLUMNS[:6])
     i_kind, i_source, i_who = (at.get(c) for c in LONG_COLUMNS[6:])
+    pending: list[tuple[list[str], int]] = []  # convert_from rows: made into values below
+    if CONVERT_FROM in header:
+        rows = _without_conversions(rows, header.index(CONVERT_FROM), pending)
     for row, line in rows:
         if len(row) != width:
             if len(row) > width:
@@ -1110,6 +1128,11 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
                     prov = prov_cache[pk] = _provenance(pk[0].strip() or "reported", pk[1].strip())
                 except InvalidInput as error:
                     raise InvalidInput(f"column source_kind: {error}") from None
+            if prov.kind == provenance.CONVERTED:
+                try:
+                    _check_converted(key, checked, prov)
+                except InvalidInput as error:
+                    raise InvalidInput(f"column source: study {ref.label}, {error}") from None
         except InvalidInput as error:
             raise InvalidInput(f"{path}:{line}: {error}") from None
         values = by_study[ref.study_id]
@@ -1120,6 +1143,8 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
             )
         values[key] = (checked, prov)
         where[(ref.study_id, key)] = line
+    if pending:
+        _add_conversions(session, member, form, index, path, header, pending, by_study, where)
     changes = [
         _Change(study, values, index.by_id[study].label)
         for study, values in sorted(by_study.items())
@@ -1324,6 +1349,8 @@ def resolve(
         checked = form.check_value(key, value)
     except InvalidInput as error:
         raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
+    prov = _provenance(source_kind, source)
+    _check_converted(key, checked, prov)
     held = {k: c[1] for k, c in _consensus(session, [ref.study_id]).get(ref.study_id, {}).items()}
     held[key] = checked
     try:
@@ -1338,7 +1365,7 @@ def resolve(
         key=key,
         value=checked,
         version=version,
-        prov=_provenance(source_kind, source),
+        prov=prov,
         how=ADJUDICATOR,
     )
 
@@ -1704,6 +1731,275 @@ def clear_values(session: Session, *, actor: str, study: str | int) -> int:
     return len(mine)
 
 
+# --- converted values (issue 11: structured provenance; extraction/provenance.py) ---------------
+
+CONVERT_FROM = "convert_from"
+"""The optional column of ``extract import`` asking for a converted value: ``se 1.2``,
+``ci 10.1 14.3``, ``median_iqr 12 9 15``, ``median_range 12 4 20``, ``change 6.4 7.1``, with
+optional ``n=N`` (``provenance.parse_conversion``); the value cell may stay empty."""
+
+
+def _without_conversions(
+    rows: Iterator[tuple[list[str], int]], at: int, pending: list[tuple[list[str], int]]
+) -> Iterator[tuple[list[str], int]]:
+    """The rows without a ``convert_from`` cell; those go to ``pending`` (made into values once
+    the file's n values are known)."""
+    for row, line in rows:
+        if at < len(row) and row[at].strip():
+            pending.append((row, line))
+        else:
+            yield row, line
+
+
+def _place_n(
+    session: Session, member: Member, study: int, key: ValueKey, given: Mapping[ValueKey, Any]
+) -> float | None:
+    """The arm's n at ``key``'s outcome and time point: from ``given`` (the same file or call),
+    else the extractor's stored value; None when neither has one."""
+    n_key = ValueKey("n", key.arm, key.outcome, key.time_point)
+    if n_key in given:
+        held = given[n_key]
+        return float(held[0] if isinstance(held, tuple) else held)
+    stored = _values(session, [study], member.id).get(study, {}).get(member.id or 0, {})
+    found = stored.get(n_key)
+    return float(found[1]) if found is not None else None
+
+
+def _converted_values(
+    session: Session,
+    member: Member,
+    form: Form,
+    study: int,
+    keys: list[ValueKey],
+    request: provenance.ConversionRequest,
+    given: Mapping[ValueKey, Any],
+) -> dict[ValueKey, tuple[str, Provenance]]:
+    """The values ``request`` gives at ``keys`` (one arm, outcome, time point), each checked like
+    any value, with the conversion's structured provenance."""
+    request = request.with_n(_place_n(session, member, study, keys[0], given))
+    correlation = setting(session, provenance.CORRELATION_SETTING)
+    result = provenance.convert(request, correlation=float(str(correlation)))
+    source = provenance.converted_source(request, result)
+    gives = dict(result.values)
+    out: dict[ValueKey, tuple[str, Provenance]] = {}
+    for key in keys:
+        if key.field not in gives:
+            raise InvalidInput(
+                f"{key.describe()}: conversion {request.conversion} gives "
+                f"{', '.join(gives)}, not {key.field}"
+            )
+        checked = form.check_value(key, provenance.value_text(gives[key.field]))
+        out[key] = (checked, Provenance(provenance.CONVERTED, source))
+    return out
+
+
+def _add_conversions(
+    session: Session,
+    member: Member,
+    form: Form,
+    index: _Studies,
+    path: str,
+    header: list[str],
+    pending: list[tuple[list[str], int]],
+    by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]],
+    where: dict[tuple[int, ValueKey], int],
+) -> None:
+    """Make the ``convert_from`` rows of an import into converted values in ``by_study`` (the
+    arm's n from the same file, else stored); InvalidInput names the file, line and column."""
+    at = {name: header.index(name) for name in (*LONG_COLUMNS, CONVERT_FROM) if name in header}
+    actor = member.name
+    for row, line in pending:
+        row = row + [""] * (len(header) - len(row))
+
+        def cell(name: str, row: list[str] = row) -> str:
+            return row[at[name]].strip() if name in at else ""
+
+        column = "study"
+        try:
+            if cell("extractor") and cell("extractor") != actor:
+                column = "extractor"
+                raise InvalidInput(f"{cell('extractor')!r} is not you ({actor})")
+            ref = index.find(cell("study"))
+            column = "field"
+            key = ValueKey(cell("field"), cell("arm"), cell("outcome"), cell("time_point"))
+            form.spec(key)
+            column = "source_kind"
+            if cell("source_kind") not in ("", provenance.CONVERTED):
+                raise InvalidInput(
+                    f"a row with {CONVERT_FROM} is converted, not {cell('source_kind')!r}"
+                )
+            column = CONVERT_FROM
+            request = provenance.parse_conversion(cell(CONVERT_FROM))
+            values = by_study[ref.study_id]
+            made = _converted_values(session, member, form, ref.study_id, [key], request, values)
+            value, prov = made[key]
+            if cell("value"):  # a check: the computed value rounded as the cell is written
+                column = "value"
+                provenance.check_rounded(key.field, cell("value"), float(value))
+        except (InvalidInput, NotFound) as error:
+            message = str(error)
+            raise InvalidInput(f"{path}:{line}: column {column}: {message}") from None
+        if key in values:
+            raise InvalidInput(
+                f"{path}:{line}: study {ref.label}, {key.describe()} is given twice (also "
+                f"{path}:{where[(ref.study_id, key)]})"
+            )
+        values[key] = (value, prov)
+        where[(ref.study_id, key)] = line
+
+
+def set_converted(
+    session: Session,
+    *,
+    actor: str,
+    study: str | int,
+    fields: Iterable[str],
+    conversion: provenance.ConversionRequest | str,
+    arm: str,
+    outcome: str,
+    time_point: str,
+) -> list[ValueView]:
+    """Set ``actor``'s converted values of one arm, outcome and time point, in one transaction:
+    the conversion (``provenance.parse_conversion`` text, or a request) is run by its published
+    formula (``extraction.conversions``) and each of ``fields`` (``sd``; ``mean`` and/or ``sd``
+    for a median conversion) is stored with the structured provenance (inputs, formula,
+    citation; for ``change`` the correlation setting used). The group's n is the request's
+    ``n=``, else the extractor's n at that place. InvalidInput names the study, arm, outcome,
+    time point and field; nothing is written then. The form screen and ``extract set --from-*``
+    call this; ``extract import`` makes the same values from its ``convert_from`` column.
+    """
+    member = require(session, actor, Action.EXTRACT, doing="extract data")
+    version, form = current_form(session)
+    ref = _study_index(session, actor).find(str(study))
+    keys = [ValueKey(f.strip(), arm.strip(), outcome.strip(), time_point.strip()) for f in fields]
+    if not keys:
+        raise InvalidInput("name the field(s) the conversion gives: sd, or mean and sd")
+    try:
+        request = (
+            provenance.parse_conversion(conversion) if isinstance(conversion, str) else conversion
+        )
+        for key in keys:
+            form.spec(key)
+        made = _converted_values(session, member, form, ref.study_id, keys, request, {})
+    except InvalidInput as error:
+        raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
+    _write(
+        session,
+        actor=actor,
+        member=member,
+        version=version,
+        form=form,
+        changes=[_Change(ref.study_id, made, ref.label)],
+        origin="set",
+    )
+    return [
+        ValueView(
+            ref.study_id,
+            ref.label,
+            actor,
+            key.arm,
+            key.outcome,
+            key.time_point,
+            key.field,
+            value,
+            version,
+            prov.kind,
+            prov.source,
+        )
+        for key, (value, prov) in made.items()
+    ]
+
+
+# --- digitised values (issue 11: an Engauge Digitizer export; extraction/digitised.py) ----------
+
+
+def import_digitised(
+    session: Session,
+    *,
+    actor: str,
+    study: str | int,
+    path: str,
+    report: int,
+    figure: str,
+    outcome: str,
+    field: str = "mean",
+    arms: Mapping[str, str] | None = None,
+    times: Mapping[float, str] | None = None,
+    tolerance: float | None = None,
+) -> ImportSummary:
+    """Import the points of an Engauge Digitizer export of one figure of one of the study's
+    reports as ``actor``'s digitised values of ``outcome``'s ``field``, all or nothing.
+
+    Curves are arms (``arms`` maps a curve to an arm; others keep their name) and x values time
+    points (``times`` maps x to a time point; default the outcome's time points read as weeks),
+    as ``extraction.digitised`` says. Each value is checked like any other and stored with the
+    source ``provenance.digitised_source`` (report, figure, tool "Engauge Digitizer", file,
+    SHA-256, curve, x, line). InvalidInput (or ParseError) names the file, line and curve.
+    """
+    import hashlib
+
+    from reviewtool.extraction import digitised, engauge
+
+    member = require(session, actor, Action.EXTRACT, doing="import digitised values")
+    version, form = current_form(session)
+    ref = _study_index(session, actor).find(str(study))
+    reports = list(
+        session.exec(
+            select(FullTextReport.id).where(col(FullTextReport.reference_id).in_(ref.references))
+        ).all()
+    )
+    if report not in reports:
+        known = ", ".join(str(r) for r in sorted(r for r in reports if r is not None)) or "none"
+        raise InvalidInput(
+            f"report {report} is not a report of study {ref.label} (its reports: {known})"
+        )
+    if not figure.strip():
+        raise InvalidInput("name the figure the points were read from (--figure 'Figure 2')")
+    spec = form.outcome(outcome)
+    points = engauge.read_engauge_csv(path)
+    sha256 = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    placed = digitised.place_points(
+        points,
+        path=path,
+        arms=arms or {},
+        times=dict(times) if times else digitised.default_times(spec.time_points),
+        tolerance=tolerance,
+    )
+    values: dict[ValueKey, tuple[str, Provenance]] = {}
+    lines: dict[tuple[int, ValueKey], int] = {}
+    for point in placed:
+        key = ValueKey(field.strip(), point.arm, outcome, point.time_point)
+        try:
+            checked = form.check_value(key, provenance.value_text(point.y))
+        except InvalidInput as error:
+            raise InvalidInput(
+                f"{path}:{point.line}: curve {point.curve!r}: study {ref.label}, {error}"
+            ) from None
+        source = provenance.digitised_source(
+            report=f"report {report}",
+            figure=figure.strip(),
+            tool=engauge.TOOL,
+            file=Path(path).name,
+            sha256=sha256,
+            curve=point.curve,
+            x=point.x,
+            line=point.line,
+        )
+        values[key] = (checked, Provenance(provenance.DIGITISED, source))
+        lines[(ref.study_id, key)] = point.line
+    return _write(
+        session,
+        actor=actor,
+        member=member,
+        version=version,
+        form=form,
+        changes=[_Change(ref.study_id, values, ref.label)],
+        origin=f"digitised {Path(path).name} {sha256}",
+        lines=lines,
+        path=path,
+    )
+
+
 __all__ = [
     "LONG_COLUMNS",
     "AnalysisRow",
@@ -1726,8 +2022,10 @@ __all__ = [
     "current_form",
     "export_table",
     "form_versions",
+    "import_digitised",
     "import_values",
     "resolve",
+    "set_converted",
     "set_value",
     "show_form",
     "status",

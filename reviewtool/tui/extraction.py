@@ -9,7 +9,10 @@ where they are (``FullTextReport.location``); under it, the cell under the curso
 
 A value is entered with its provenance: the **source kind** (reported, converted, digitised) and
 the **source** text in force, shown on the status line, are stored with each value saved (``k``
-picks the kind, ``s`` edits the source). ``Enter`` (or ``e``) edits the cell, ``x`` / ``Delete``
+picks the kind, ``s`` edits the source). With kind **converted** the cell's prompt takes the
+conversion instead of the value (``se 0.47 n=20``, ``ci 10.1 14.3``, ``median_iqr 12 9 15`` ...:
+``extraction.service.set_converted``), and the cell shows the stored inputs, formula and citation.
+``Enter`` (or ``e``) edits the cell, ``x`` / ``Delete``
 empties it, ``a`` adds an arm (an arm exists once it has a value), ``q`` quits.
 
 Every saved cell is one committed transaction through ``extraction.service`` (``set_value``,
@@ -33,6 +36,7 @@ from textual.widgets import Footer, Header, Static
 from reviewtool.errors import ReviewtoolError
 from reviewtool.extraction import service as extraction
 from reviewtool.extraction.forms import SOURCE_KINDS, FieldSpec, ValueKey
+from reviewtool.extraction.provenance import CONVERTED, describe
 from reviewtool.review.service import open_existing
 from reviewtool.storage import Review
 from reviewtool.tui.widgets.modals import ChoiceScreen, PromptScreen
@@ -156,7 +160,11 @@ class ExtractionApp(OrderedKeysApp):
         mine = self.sheet.values.get(key)
         agreed = self.sheet.consensus.get(key)
         if mine is not None:
-            shown, style = mine.value + KIND_MARK.get(mine.source_kind, ""), ""
+            mark = KIND_MARK.get(mine.source_kind, "")
+            value = mine.value  # a long converted value is cut before its mark, which stays
+            if mark and len(value) + len(mark) > width:
+                value = value[: width - len(mark) - 1] + "…"
+            shown, style = value + mark, ""
             if agreed is not None and agreed.value == mine.value and not agreed.reopened_because:
                 style = "green"
         elif agreed is not None:
@@ -293,8 +301,7 @@ class ExtractionApp(OrderedKeysApp):
             out.append("—", style="dim")
         else:
             out.append(mine.value)
-            source = f": {mine.source}" if mine.source else ""
-            out.append(f"  [{mine.source_kind}{source}]", style="cyan")
+            out.append(f"  [{describe(mine.source_kind, mine.source)}]", style="cyan")
         agreed = self.sheet.consensus.get(key)
         if agreed is not None:
             out.append("\nConsensus: ", style="bold")
@@ -372,6 +379,17 @@ class ExtractionApp(OrderedKeysApp):
                         outcome=key.outcome,
                         time_point=key.time_point,
                     )
+                elif self.source_kind == CONVERTED:  # the text is the conversion's inputs
+                    extraction.set_converted(
+                        session,
+                        actor=self.actor,
+                        study=self.study,
+                        fields=[key.field],
+                        conversion=value,
+                        arm=key.arm,
+                        outcome=key.outcome,
+                        time_point=key.time_point,
+                    )
                 else:
                     extraction.set_value(
                         session,
@@ -406,6 +424,14 @@ class ExtractionApp(OrderedKeysApp):
             f"{self._place(key)} ({self._takes(spec)})\n"
             f"provenance: {self._provenance()} (k, s change it)"
         )
+        prefill = mine.value if mine is not None else ""
+        if self.source_kind == CONVERTED:
+            title = (
+                f"{self._place(key)}: converted from (the value is computed)\n"
+                "se SE | ci LOW HIGH | median_iqr MEDIAN Q1 Q3 | median_range MEDIAN MIN MAX | "
+                "change SD_BASELINE SD_FINAL, then n=N unless the arm's n is entered"
+            )
+            prefill = ""
 
         def save(text: str | None) -> None:
             if text is None:
@@ -417,7 +443,7 @@ class ExtractionApp(OrderedKeysApp):
             if self._write(key, text):
                 self.action_move(1)
 
-        ask(self, PromptScreen(title, value=mine.value if mine is not None else ""), save)
+        ask(self, PromptScreen(title, value=prefill), save)
 
     def action_clear(self) -> None:
         """Empty the cell under the cursor (a consensus there is reopened by the service)."""
