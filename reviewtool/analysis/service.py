@@ -612,7 +612,7 @@ def check_export(out_dir: str | Path | None, formats: Sequence[str] | None) -> t
 
 _EXPORT_FILE = re.compile(
     r"(pooled|studies|subgroups|leave_one_out|small_study_effects)\.csv|analysis\.(md|xlsx)"
-    r"|results\.json|plots/[^/]+\.(png|svg)"
+    r"|results\.json|plots/[^/]+\.(png|svg)|metafor/[^/]+\.csv"
 )
 
 
@@ -975,6 +975,10 @@ def _write_export(
         for name, rows in tables.items():
             files.append(out / f"{name}.csv")
             _write_csv(files[-1], rows)
+    if "csv" in formats:  # metafor-ready: escalc's yi, vi per study, one file per analysis
+        from reviewtool.analysis import metafor_csv
+
+        files += metafor_csv.write(run.results, out)
     if "md" in formats:
         files.append(out / "analysis.md")
         _write_md(files[-1], run, tables)
