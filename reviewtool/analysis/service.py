@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -273,12 +273,15 @@ def analyse_outcomes_table(
     bias: bool = False,
     continuous_measure: str = "SMD",
     binary_measure: str = "OR",
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[OutcomeAnalysis, ...]:
-    """Pool every outcome × time point of ``table`` (pure: no database)."""
+    """Pool every outcome × time point of ``table`` (pure: no database); ``progress(done,
+    total)`` is called after each outcome × time point is pooled."""
     by = [c.lower() for c in by]
     groups: dict[tuple[str, str], list[int]] = {}
     for i, row in enumerate(table.rows):
         groups.setdefault((row["outcome"], row["time_point"]), []).append(i)
+    step = progress or (lambda _done, _total: None)
     out: list[OutcomeAnalysis] = []
     for outcome in dict.fromkeys(r["outcome"] for r in table.rows):
         labels = {
@@ -326,6 +329,7 @@ def analyse_outcomes_table(
                     labels=labels,
                 )
             )
+            step(len(out), len(groups))
     return tuple(out)
 
 
@@ -414,13 +418,14 @@ def run_analysis(
     binary_measure: str = "OR",
     data_text: str | None = None,
     input_details: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunView:
     """Pool the outcomes CSV at ``data_path`` and store the run; committed by the caller.
 
     ``data_text``, when given, is the outcomes table's CSV text (made from the extraction's
     consensus values by the CLI) and ``data_path`` names where it came from; it is checked as a
     file is. ``input_details`` (e.g. the form version) is stored in the run's settings as
-    ``input``.
+    ``input``. ``progress(done, total)``: outcome × time points pooled so far, of all.
 
     A retry is idempotent: when a run with the same name, settings (model, τ² estimator,
     measures, ``by``, leave-one-out, bias, level) and input SHA-256 is stored already, that run
@@ -477,6 +482,7 @@ def run_analysis(
         bias=bias,
         continuous_measure=continuous_measure,
         binary_measure=binary_measure,
+        progress=progress,
     )
     results = {"source": table.path, "analyses": [a.to_dict() for a in analyses]}
     run = AnalysisRun(
@@ -549,6 +555,7 @@ def export_run(
     subgroup_plots: bool = False,
     subgroup_weights: str = "overall",
     funnel_min_k: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportReport:
     """Write run ``run_id``'s tables and plots into ``out_dir`` (created if missing).
 
@@ -560,7 +567,7 @@ def export_run(
     each subgroup (``"within"``); per outcome one forest plot with its time points as sections.
     Funnel plots are drawn where an analysis has at least ``funnel_min_k`` studies (default: the
     review's setting ``analysis.funnel_min_k``, 10). The plots are drawn in a process pool
-    (:func:`reviewtool.analysis.plots.draw_all`).
+    (:func:`reviewtool.analysis.plots.draw_all`); ``progress(done, total)`` counts them.
     """
     chosen = check_export(out_dir, formats)
     if subgroup_weights not in ("overall", "within"):
@@ -575,6 +582,7 @@ def export_run(
         subgroup_plots=subgroup_plots,
         subgroup_weights=subgroup_weights,
         funnel_min_k=funnel_min_k,
+        progress=progress,
     )
 
 
@@ -933,6 +941,7 @@ def _export(
     subgroup_plots: bool = False,
     subgroup_weights: str = "overall",
     funnel_min_k: int = FUNNEL_MIN_K,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportReport:
     """Write the export into a temporary sibling of ``out`` and rename it into place when whole
     (:func:`reviewtool.outfolder.written_whole`); the paths reported are those under ``out``."""
@@ -947,6 +956,7 @@ def _export(
             subgroup_plots=subgroup_plots,
             subgroup_weights=subgroup_weights,
             funnel_min_k=funnel_min_k,
+            progress=progress,
         )
     notes = []
     if "xlsx" not in formats and not _has_openpyxl():
@@ -968,6 +978,7 @@ def _write_export(
     subgroup_plots: bool,
     subgroup_weights: str,
     funnel_min_k: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     files: list[Path] = []
     tables = _tables(run.results)
@@ -1001,7 +1012,7 @@ def _write_export(
             subgroup_weights=subgroup_weights,
             funnel_min_k=funnel_min_k,
         )
-        files += [Path(f) for f in plotting.draw_all(jobs)]
+        files += [Path(f) for f in plotting.draw_all(jobs, progress=progress)]
     return files
 
 

@@ -51,6 +51,14 @@ RESULTS_COLUMNS: tuple[str, ...] = (
     "outcome", "time_point", "measure", "model", "n_studies", "i2_percent", "heterogeneity_p",
     "estimate", "ci_low", "ci_high", "p_value",
 )  # fmt: skip
+#: The parts :func:`build_report` reports its progress by, in order.
+BUILD_STEPS: tuple[str, ...] = (
+    "PRISMA flow",
+    "study characteristics",
+    "risk of bias",
+    "analysis tables and plots",
+    "agreement, settings, audit",
+)
 #: The file that marks a folder as written by ``report build`` (it may be replaced by a new build).
 MARKER = "report.json"
 REFUSAL = (
@@ -502,13 +510,15 @@ def build_report(
     actor: str,
     out_dir: str | Path,
     run_id: int | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> BuildReport:
     """Write the report folder ``out_dir`` (see the module docstring) and return what it holds.
 
     Raises PermissionDenied for a reviewer while any stage is blind to them (``REFUSAL``),
     InvalidInput for an ``out_dir`` that is a file or a foreign non-empty folder, NotFound for an
     unknown ``run_id``; nothing is written then, nor when any part fails.
+    ``progress(done, total, step)`` is called as each of the :data:`BUILD_STEPS` begins (``done``
+    steps finished before it) and once at the end (``total``, ``total``, "").
     """
     from reviewtool import __version__
     from reviewtool.audit.log import utc_now
@@ -518,7 +528,11 @@ def build_report(
     check_may_build(session, actor)
     out = Path(out_dir)
     check_out_dir(out)
-    step = progress or (lambda _: None)
+    tell = progress or (lambda _done, _total, _step: None)
+
+    def step(name: str) -> None:
+        tell(BUILD_STEPS.index(name), len(BUILD_STEPS), name)
+
     with written_whole(out, kind="report", could_write=_earlier_report(out)) as tmp:
         sections: list[Section] = []
         paths: list[Path] = []
@@ -571,4 +585,5 @@ def build_report(
             "files": files,
         }
         (tmp / MARKER).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    tell(len(BUILD_STEPS), len(BUILD_STEPS), "")
     return BuildReport(out_dir=out, files=[*files, MARKER], run_id=used_run, ledger_head=head)
