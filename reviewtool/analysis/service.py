@@ -556,6 +556,7 @@ def export_run(
     subgroup_weights: str = "overall",
     funnel_min_k: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    plot_formats: Sequence[str] = PLOT_FORMATS,
 ) -> ExportReport:
     """Write run ``run_id``'s tables and plots into ``out_dir`` (created if missing).
 
@@ -568,6 +569,7 @@ def export_run(
     Funnel plots are drawn where an analysis has at least ``funnel_min_k`` studies (default: the
     review's setting ``analysis.funnel_min_k``, 10). The plots are drawn in a process pool
     (:func:`reviewtool.analysis.plots.draw_all`); ``progress(done, total)`` counts them.
+    ``plot_formats``: the file formats of each plot (``png``, ``svg``), default both.
     """
     chosen = check_export(out_dir, formats)
     if subgroup_weights not in ("overall", "within"):
@@ -583,6 +585,7 @@ def export_run(
         subgroup_weights=subgroup_weights,
         funnel_min_k=funnel_min_k,
         progress=progress,
+        plot_formats=plot_formats,
     )
 
 
@@ -894,17 +897,19 @@ def plot_jobs(
     subgroup_plots: bool = False,
     subgroup_weights: str = "overall",
     funnel_min_k: int = FUNNEL_MIN_K,
+    plot_formats: Sequence[str] = PLOT_FORMATS,
 ) -> list[dict[str, Any]]:
     """The plots of a stored run as plain-data jobs for :func:`reviewtool.analysis.plots.draw_all`.
 
     Per outcome × time point a forest plot (``forest_OUTCOME_TIME``), with ``subgroup_plots`` one
     per ``--by`` variable (``forest_OUTCOME_TIME_by_VARIABLE``), and a funnel plot where there are
     at least ``funnel_min_k`` studies (``funnel_OUTCOME_TIME``); per outcome one forest plot with
-    its time points as sections (``forest_OUTCOME``). Each in PNG and SVG.
+    its time points as sections (``forest_OUTCOME``). Each in every one of ``plot_formats``
+    (default PNG and SVG).
     """
 
     def files(stem: str) -> list[str]:
-        return [str(folder / f"{stem}.{ext}") for ext in PLOT_FORMATS]
+        return [str(folder / f"{stem}.{ext}") for ext in plot_formats]
 
     jobs: list[dict[str, Any]] = []
     by_outcome: dict[str, list[Mapping[str, Any]]] = {}
@@ -942,6 +947,7 @@ def _export(
     subgroup_weights: str = "overall",
     funnel_min_k: int = FUNNEL_MIN_K,
     progress: Callable[[int, int], None] | None = None,
+    plot_formats: Sequence[str] = PLOT_FORMATS,
 ) -> ExportReport:
     """Write the export into a temporary sibling of ``out`` and rename it into place when whole
     (:func:`reviewtool.outfolder.written_whole`); the paths reported are those under ``out``."""
@@ -957,6 +963,7 @@ def _export(
             subgroup_weights=subgroup_weights,
             funnel_min_k=funnel_min_k,
             progress=progress,
+            plot_formats=plot_formats,
         )
     notes = []
     if "xlsx" not in formats and not _has_openpyxl():
@@ -979,6 +986,7 @@ def _write_export(
     subgroup_weights: str,
     funnel_min_k: int,
     progress: Callable[[int, int], None] | None = None,
+    plot_formats: Sequence[str] = PLOT_FORMATS,
 ) -> list[Path]:
     files: list[Path] = []
     tables = _tables(run.results)
@@ -1011,6 +1019,7 @@ def _write_export(
             subgroup_plots=subgroup_plots,
             subgroup_weights=subgroup_weights,
             funnel_min_k=funnel_min_k,
+            plot_formats=plot_formats,
         )
         files += [Path(f) for f in plotting.draw_all(jobs, progress=progress)]
     return files
