@@ -1,5 +1,6 @@
 """Folders written whole: every ``--out DIR`` folder (``analyze run/export``, ``rob plot``,
-``report prisma``) is written into a temporary sibling folder and renamed into place when complete.
+``report prisma``) and the ``report build`` folder is written into a temporary sibling folder
+and renamed into place when complete.
 
 A kill at any moment leaves either the old folder (or none) or the complete new one, never a
 partial one. What a kill can leave besides is a hidden sibling ``.DIR.partial-PID-XXXX`` (being
@@ -142,7 +143,7 @@ def written_whole(
         raise InvalidInput(f"{exc.filename or target}: cannot write ({exc.strerror})") from None
     try:
         yield temp
-        written = _files(temp)
+        written = _files(temp) - {MARKER}  # one a writer inside left is replaced below
         _check_replaceable(target, written, could_write)
         (temp / MARKER).write_text(
             json.dumps({"kind": kind, "files": sorted(written)}, indent=1) + "\n",

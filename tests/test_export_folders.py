@@ -188,9 +188,10 @@ def test_analysis_export_failing_midway_leaves_the_old_folder_unchanged(
     out = tmp_path / "analysis"
     report = _export(fresh_review, first.id, out)
     before = _tree(out)
-    # pooled.csv, studies.csv, analysis.md, results.json; the 2 time points' forest plots and
-    # the outcome's, each in PNG and SVG (no funnel: k < 10; no --by, --loo, --bias tables).
-    assert len(report.files) == 4 + 3 * 2
+    # pooled.csv, studies.csv, analysis.md, results.json; the 2 time points' metafor-ready CSVs;
+    # the 2 time points' forest plots and the outcome's, each in PNG and SVG (no funnel: k < 10;
+    # no --by, --loo, --bias tables).
+    assert len(report.files) == 4 + 2 + 3 * 2
     assert set(before) == {Path(f).relative_to(out).as_posix() for f in report.files} | {MARKER}
     second = _run(fresh_review, _csv(tmp_path, ROWS[:3], name="other.csv"))
     with monkeypatch.context() as patch:
@@ -281,8 +282,8 @@ def test_cli_retry_says_which_run_and_exports_it_again(tmp_path: Path) -> None:
         "unchanged." in " ".join(again.stdout.split())
     )
     assert "Stored as run" not in again.stdout
-    # pooled.csv, studies.csv, results.json and 6 plots
-    assert f"Wrote 9 files to {out}" in " ".join(again.stdout.split())
+    # pooled.csv, studies.csv, results.json, 2 metafor-ready CSVs and 6 plots
+    assert f"Wrote 11 files to {out}" in " ".join(again.stdout.split())
     assert (out / "plots" / "forest_MELD_12-weeks.svg").is_file()
     runs = runner.invoke(app, ["analyze", "runs", "-f", "json", "--db", db, "--as", "bob"])
     assert [r["id"] for r in json.loads(runs.stdout)] == [1]

@@ -127,3 +127,30 @@ def test_table_cells_are_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
     sheet = load_workbook(tmp_path / "t.xlsx").active
     assert [c.value for c in sheet[2]] == ['\'=HYPERLINK("http://x")', 12, -0.42, "'@SUM(A1)"]
     assert "| =HYPERLINK" in (tmp_path / "t.md").read_text(encoding="utf-8")
+
+
+def test_the_report_folder_is_written_by_the_one_export_folder_writer(
+    fresh_review: object, review_url: str, tmp_path: Path
+) -> None:
+    """`report build` writes through `outfolder.written_whole`, as every export folder does: the
+    folder carries its `.reviewtool-export` marker (kind "report", every file listed), and the
+    leftovers of a build killed midway (`.report.partial-PID-…` of a process that is gone) are
+    cleared by the next one."""
+    import subprocess
+    import sys
+
+    from reviewtool.outfolder import MARKER
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = tmp_path / f".report.partial-{int(dead.stdout)}-abc123"
+    stale.mkdir()
+    (stale / "index.html").write_text("<html>half", encoding="utf-8")
+    out = tmp_path / "report"
+    assert _build(review_url, out, "alice").exit_code == 0  # type: ignore[attr-defined]
+    assert not stale.exists()
+    marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert marker["kind"] == "report"
+    assert marker["files"] == [f for f in written if f != MARKER]
+    assert "report.json" in marker["files"] and "index.html" in marker["files"]

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
+from reviewtool.analysis import distributions as dist
 from reviewtool.analysis.effect_sizes import FloatArray
 from reviewtool.analysis.estimators import (
     FixedEffect,
@@ -160,11 +160,11 @@ def egger_test(
     # With identical estimates the lm residual variance is 0: t = 0/0 is undefined (NaN).
     stat = float(b[1] / se[1]) if se[1] > 0 else float("nan")
     if df is None:
-        p = float(2 * special.ndtr(-abs(stat)))
-        crit = float(special.ndtri(0.5 + level / 2))
+        p = 2 * dist.norm_sf(abs(float(stat)))
+        crit = dist.norm_ppf(0.5 + level / 2)
     else:
-        p = float(2 * special.stdtr(df, -abs(stat)))
-        crit = float(special.stdtrit(df, 0.5 + level / 2))
+        p = 2 * dist.t_sf(df, abs(float(stat)))
+        crit = dist.t_ppf(df, 0.5 + level / 2)
     return EggerResult(
         model=model,
         predictor=predictor,

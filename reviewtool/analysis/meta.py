@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
+from reviewtool.analysis import distributions as dist
 from reviewtool.analysis.effect_sizes import EffectSizes, peto_effects
 from reviewtool.analysis.estimators import (
     TAU2_METHODS,
@@ -270,7 +270,7 @@ def meta_analysis(es: EffectSizes, settings: Settings | None = None) -> MetaAnal
         name = "Mantel-Haenszel" if s.method == "MH" else "Peto"
         reason += f" (Q and I² of the {name} fixed-effect fit)"
     summ, method, notes = _pool(es, model, s)
-    crit = float(special.ndtri(0.5 + s.level / 2))
+    crit = dist.norm_ppf(0.5 + s.level / 2)
     se = np.sqrt(es.vi)
     studies = tuple(
         StudyRow(
@@ -432,7 +432,7 @@ def subgroup_analysis(
         w = 1.0 / var
         mean = float(np.sum(w * est) / np.sum(w))
         q_b = float(np.sum(w * (est - mean) ** 2))
-        p = float(special.chdtrc(g - 1, q_b))
+        p = dist.chi2_sf(g - 1, float(q_b))
     note = f"Q between subgroups from the {fixed.model}-effect subgroup estimates" + (
         " (separate tau² per subgroup)" if fixed.model == "random" else ""
     )

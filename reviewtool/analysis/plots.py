@@ -10,7 +10,7 @@ inside the functions: importing this module costs nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -241,13 +241,25 @@ def _num(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
 
-def draw_all(jobs: Sequence[Mapping[str, Any]], *, workers: int | None = None) -> list[str]:
+def draw_all(
+    jobs: Sequence[Mapping[str, Any]],
+    *,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
     """Draw every job (see :func:`draw_job`), in a process pool when there are several CPUs and
     enough jobs; returns the files written, in job order. ``workers`` defaults to the CPU count.
-    The jobs are plain data, so the children need nothing from the parent but the module."""
+    The jobs are plain data, so the children need nothing from the parent but the module.
+    ``progress(done, total)`` is called after each plot (jobs done, of ``len(jobs)``)."""
     workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(jobs) < 4:
-        return [f for job in jobs for f in draw_job(job)]
+    total = len(jobs)
+    done: list[str] = []
+    if workers < 2 or total < 4:
+        for n, job in enumerate(jobs, 1):
+            done += draw_job(job)
+            if progress is not None:
+                progress(n, total)
+        return done
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -256,7 +268,11 @@ def draw_all(jobs: Sequence[Mapping[str, Any]], *, workers: int | None = None) -
     ctx = multiprocessing.get_context(method)
     chunk = max(1, len(jobs) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        return [f for files in pool.map(draw_job, jobs, chunksize=chunk) for f in files]
+        for n, files in enumerate(pool.map(draw_job, jobs, chunksize=chunk), 1):
+            done += files
+            if progress is not None:
+                progress(n, total)
+    return done
 
 
 __all__ = [

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -289,12 +289,15 @@ def analyse_outcomes_table(
     bias: bool = False,
     continuous_measure: str = "SMD",
     binary_measure: str = "OR",
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[OutcomeAnalysis, ...]:
-    """Pool every outcome × time point of ``table`` (pure: no database)."""
+    """Pool every outcome × time point of ``table`` (pure: no database); ``progress(done,
+    total)`` is called after each outcome × time point is pooled."""
     by = [c.lower() for c in by]
     groups: dict[tuple[str, str], list[int]] = {}
     for i, row in enumerate(table.rows):
         groups.setdefault((row["outcome"], row["time_point"]), []).append(i)
+    step = progress or (lambda _done, _total: None)
     out: list[OutcomeAnalysis] = []
     for outcome in dict.fromkeys(r["outcome"] for r in table.rows):
         labels = {
@@ -342,6 +345,7 @@ def analyse_outcomes_table(
                     labels=labels,
                 )
             )
+            step(len(out), len(groups))
     return tuple(out)
 
 
@@ -431,6 +435,7 @@ def run_analysis(
     data_text: str | None = None,
     input_details: Mapping[str, Any] | None = None,
     time_points: Sequence[str] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunView:
     """Pool the outcomes CSV at ``data_path`` and store the run; committed by the caller.
 
@@ -439,6 +444,7 @@ def run_analysis(
     file is. ``input_details`` (e.g. the form version) is stored in the run's settings as
     ``input``. ``time_points`` names time points that are not times but allowed (those an
     extraction form declares: "end of treatment"), ordered after every time in this order.
+    ``progress(done, total)``: outcome × time points pooled so far, of all.
 
     A retry is idempotent: when a run with the same name, settings (model, τ² estimator,
     measures, ``by``, leave-one-out, bias, level) and input SHA-256 is stored already, that run
@@ -495,6 +501,7 @@ def run_analysis(
         bias=bias,
         continuous_measure=continuous_measure,
         binary_measure=binary_measure,
+        progress=progress,
     )
     notes: dict[tuple[str, str], list[str]] = {}
     for split in (input_details or {}).get("shared_control_splits", []):
@@ -601,6 +608,8 @@ def export_run(
     subgroup_plots: bool = False,
     subgroup_weights: str = "overall",
     funnel_min_k: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    plot_formats: Sequence[str] = PLOT_FORMATS,
 ) -> ExportReport:
     """Write run ``run_id``'s tables and plots into ``out_dir`` (created if missing).
 
@@ -612,7 +621,8 @@ def export_run(
     each subgroup (``"within"``); per outcome one forest plot with its time points as sections.
     Funnel plots are drawn where an analysis has at least ``funnel_min_k`` studies (default: the
     review's setting ``analysis.funnel_min_k``, 10). The plots are drawn in a process pool
-    (:func:`reviewtool.analysis.plots.draw_all`).
+    (:func:`reviewtool.analysis.plots.draw_all`); ``progress(done, total)`` counts them.
+    ``plot_formats``: the file formats of each plot (``png``, ``svg``), default both.
     """
     chosen = check_export(out_dir, formats)
     if subgroup_weights not in ("overall", "within"):
@@ -627,6 +637,8 @@ def export_run(
         subgroup_plots=subgroup_plots,
         subgroup_weights=subgroup_weights,
         funnel_min_k=funnel_min_k,
+        progress=progress,
+        plot_formats=plot_formats,
     )
 
 
@@ -664,7 +676,7 @@ def check_export(out_dir: str | Path | None, formats: Sequence[str] | None) -> t
 
 _EXPORT_FILE = re.compile(
     r"(pooled|studies|subgroups|leave_one_out|small_study_effects)\.csv|analysis\.(md|xlsx)"
-    r"|results\.json|plots/[^/]+\.(png|svg)"
+    r"|results\.json|plots/[^/]+\.(png|svg)|metafor/[^/]+\.csv"
 )
 
 
@@ -938,17 +950,19 @@ def plot_jobs(
     subgroup_plots: bool = False,
     subgroup_weights: str = "overall",
     funnel_min_k: int = FUNNEL_MIN_K,
+    plot_formats: Sequence[str] = PLOT_FORMATS,
 ) -> list[dict[str, Any]]:
     """The plots of a stored run as plain-data jobs for :func:`reviewtool.analysis.plots.draw_all`.
 
     Per outcome × time point a forest plot (``forest_OUTCOME_TIME``), with ``subgroup_plots`` one
     per ``--by`` variable (``forest_OUTCOME_TIME_by_VARIABLE``), and a funnel plot where there are
     at least ``funnel_min_k`` studies (``funnel_OUTCOME_TIME``); per outcome one forest plot with
-    its time points as sections (``forest_OUTCOME``). Each in PNG and SVG.
+    its time points as sections (``forest_OUTCOME``). Each in every one of ``plot_formats``
+    (default PNG and SVG).
     """
 
     def files(stem: str) -> list[str]:
-        return [str(folder / f"{stem}.{ext}") for ext in PLOT_FORMATS]
+        return [str(folder / f"{stem}.{ext}") for ext in plot_formats]
 
     jobs: list[dict[str, Any]] = []
     by_outcome: dict[str, list[Mapping[str, Any]]] = {}
@@ -985,6 +999,8 @@ def _export(
     subgroup_plots: bool = False,
     subgroup_weights: str = "overall",
     funnel_min_k: int = FUNNEL_MIN_K,
+    progress: Callable[[int, int], None] | None = None,
+    plot_formats: Sequence[str] = PLOT_FORMATS,
 ) -> ExportReport:
     """Write the export into a temporary sibling of ``out`` and rename it into place when whole
     (:func:`reviewtool.outfolder.written_whole`); the paths reported are those under ``out``."""
@@ -999,6 +1015,8 @@ def _export(
             subgroup_plots=subgroup_plots,
             subgroup_weights=subgroup_weights,
             funnel_min_k=funnel_min_k,
+            progress=progress,
+            plot_formats=plot_formats,
         )
     notes = []
     if "xlsx" not in formats and not _has_openpyxl():
@@ -1020,6 +1038,8 @@ def _write_export(
     subgroup_plots: bool,
     subgroup_weights: str,
     funnel_min_k: int,
+    progress: Callable[[int, int], None] | None = None,
+    plot_formats: Sequence[str] = PLOT_FORMATS,
 ) -> list[Path]:
     files: list[Path] = []
     tables = _tables(run.results)
@@ -1027,6 +1047,10 @@ def _write_export(
         for name, rows in tables.items():
             files.append(out / f"{name}.csv")
             _write_csv(files[-1], rows)
+    if "csv" in formats:  # metafor-ready: escalc's yi, vi per study, one file per analysis
+        from reviewtool.analysis import metafor_csv
+
+        files += metafor_csv.write(run.results, out)
     if "md" in formats:
         files.append(out / "analysis.md")
         _write_md(files[-1], run, tables)
@@ -1048,8 +1072,9 @@ def _write_export(
             subgroup_plots=subgroup_plots,
             subgroup_weights=subgroup_weights,
             funnel_min_k=funnel_min_k,
+            plot_formats=plot_formats,
         )
-        files += [Path(f) for f in plotting.draw_all(jobs)]
+        files += [Path(f) for f in plotting.draw_all(jobs, progress=progress)]
     return files
 
 

@@ -335,3 +335,63 @@ class StudyFirstGroup(TyperGroup):
         if args and not args[0].startswith("-") and args[0] not in self.commands:
             args = ["--study", args[0], *args[1:]]
         return super().parse_args(ctx, args)
+
+
+Progress = Callable[..., None]
+"""What a long operation reports into: ``progress(done, total=None, label="")``: ``done`` units of
+``total`` (None while the total is unknown), ``label`` naming the current part (a file, a
+step). Stages take such a plain callable and never import rich."""
+
+
+def _quiet(done: int, total: int | None = None, label: str = "") -> None:
+    """The callback when no bar is shown: does nothing."""
+
+
+def stderr_is_terminal() -> bool:
+    """Is stderr a terminal (a person watching), not a file, a pipe or a test runner's buffer?"""
+    import sys
+
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
+
+
+@contextmanager
+def progress_bar(description: str, *, show: bool = True, unit: str = "") -> Iterator[Progress]:
+    """A rich progress bar on stderr for a long operation; yields the callback the operation
+    reports into (``progress(done, total=None, label="")``, see :data:`Progress`).
+
+    The bar is drawn only when stderr is a terminal and ``show`` is true (commands pass
+    ``show=output is OutputFormat.TABLE``, so ``-f json``/``-f csv`` print exactly what they
+    printed before); otherwise the callback does nothing and nothing extra is written. The bar is
+    transient: it is gone when the block ends, leaving the command's own output. ``unit`` names
+    what is counted ("records", "plots") after the ``done/total`` figure.
+    """
+    if not show or not stderr_is_terminal():
+        yield _quiet
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.progress import Progress as RichProgress
+
+    columns = [SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn()]
+    columns.append(MofNCompleteColumn())
+    if unit:
+        columns.append(TextColumn(unit))
+    columns.append(TimeElapsedColumn())
+    with RichProgress(*columns, console=err_console(), transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def report(done: int, total: int | None = None, label: str = "") -> None:
+            from reviewtool.text import printable
+
+            text = f"{description}: {printable(label)}" if label else description
+            bar.update(task, completed=done, total=total, description=text)
+
+        yield report

@@ -22,6 +22,7 @@ from reviewtool.cli._common import (
     console,
     err_console,
     existing_file,
+    progress_bar,
     reading,
     writing,
 )
@@ -609,18 +610,20 @@ def run_command(
         if exclude_rob is not None or wants_rob:
             text = _with_rob(session, csv_path, text, details, exclude_rob, wants_rob)
         earlier = list_runs(session)
-        run = run_analysis(
-            session,
-            actor=who,
-            data_path=source,
-            name=name,
-            by=by or (),
-            loo=loo,
-            bias=bias,
-            data_text=text,
-            input_details=details,
-            time_points=named,
-        )
+        with progress_bar("Pooling", unit="outcome × time points") as bar:
+            run = run_analysis(
+                session,
+                actor=who,
+                data_path=source,
+                name=name,
+                by=by or (),
+                loo=loo,
+                bias=bias,
+                data_text=text,
+                input_details=details,
+                time_points=named,
+                progress=bar,
+            )
     if run.already_stored:
         console().print(
             f"Run {run.id} already holds this analysis (same name, settings and input); its "
@@ -632,7 +635,7 @@ def run_command(
         _print_input_change(run, earlier)
     if out is not None:
         # A read session of its own: drawing the plots must not hold the review's write lock.
-        with reading(db, actor) as session:
+        with reading(db, actor) as session, progress_bar("Drawing", unit="plots") as bar:
             report = export_run(
                 session,
                 run.id,
@@ -641,6 +644,7 @@ def run_command(
                 plots=plots,
                 subgroup_plots=subgroup_plots,
                 subgroup_weights=subgroup_weights,
+                progress=bar,
             )
         _print_export(report)
 
@@ -843,7 +847,7 @@ def export_command(
     """
     from reviewtool.analysis.service import export_run
 
-    with reading(db, actor) as session:
+    with reading(db, actor) as session, progress_bar("Drawing", unit="plots") as bar:
         report = export_run(
             session,
             run_id,
@@ -852,6 +856,7 @@ def export_command(
             plots=plots,
             subgroup_plots=subgroup_plots,
             subgroup_weights=subgroup_weights,
+            progress=bar,
         )
     _print_export(report)
 

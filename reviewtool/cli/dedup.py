@@ -18,6 +18,7 @@ from reviewtool.cli._common import (
     console,
     existing_file,
     group_options,
+    progress_bar,
     reading,
     run_screen,
     write_csv,
@@ -44,8 +45,9 @@ def run(
     """
     from reviewtool.dedup.service import run_dedup
 
-    with writing(db) as session:
-        report = run_dedup(session, actor=actor_name(actor))
+    show = output is OutputFormat.TABLE
+    with writing(db) as session, progress_bar("Scoring", show=show, unit="pairs") as bar:
+        report = run_dedup(session, actor=actor_name(actor), progress=bar)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return

@@ -14,9 +14,9 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
-    err_console,
     existing_files,
     group_options,
+    progress_bar,
     reading,
     write_csv,
     writing,
@@ -94,35 +94,13 @@ def register(app: typer.Typer) -> None:
 
         column_map = _column_map(mapping)
         big = sum(f.stat().st_size for f in files if f.exists()) > PROGRESS_BYTES
-        with writing(db) as session:
-            if big:
-                from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-                with Progress(
-                    SpinnerColumn(),
-                    TextColumn("{task.description}"),
-                    TextColumn("{task.completed} records"),
-                    TimeElapsedColumn(),
-                    console=err_console(),
-                    transient=True,
-                ) as bar:
-                    tasks: dict[str, object] = {}
-
-                    def progress(name: str, n: int) -> None:
-                        if name not in tasks:
-                            tasks[name] = bar.add_task(f"parsing {name}", total=None)
-                        bar.update(tasks[name], completed=n)  # type: ignore[arg-type]
-
-                    reports = import_files(
-                        session, actor=actor_name(actor), paths=files, source=source, searched_on=searched,
-                        query=query, format=input_format, encoding=encoding, skip_bad=skip_bad, force=force, column_map=column_map,
-                        progress=progress,
-                    )  # fmt: skip
-            else:
-                reports = import_files(
-                    session, actor=actor_name(actor), paths=files, source=source, searched_on=searched,
-                    query=query, format=input_format, encoding=encoding, skip_bad=skip_bad, force=force, column_map=column_map,
-                )  # fmt: skip
+        show = big and output is OutputFormat.TABLE
+        with writing(db) as session, progress_bar("Parsing", show=show, unit="records") as bar:
+            reports = import_files(
+                session, actor=actor_name(actor), paths=files, source=source, searched_on=searched,
+                query=query, format=input_format, encoding=encoding, skip_bad=skip_bad, force=force, column_map=column_map,
+                progress=lambda name, n: bar(n, None, name),
+            )  # fmt: skip
         if output is OutputFormat.JSON:
             typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
             return

@@ -14,8 +14,8 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
-    err_console,
     group_options,
+    progress_bar,
     reading,
     write_csv,
 )
@@ -94,14 +94,9 @@ def build(
     """
     from reviewtool.report.build import build_report
 
-    err = err_console()
-    with reading(db, actor) as session, err.status("Building the report") as status:
+    with reading(db, actor) as session, progress_bar("Building the report", unit="parts") as bar:
         report = build_report(
-            session,
-            actor=actor_name(actor),
-            out_dir=out,
-            run_id=run,
-            progress=lambda step: status.update(f"Building the report: {step}"),
+            session, actor=actor_name(actor), out_dir=out, run_id=run, progress=bar
         )
     head = report.ledger_head
     console().print(

@@ -19,7 +19,7 @@ Pipeline:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -222,12 +222,16 @@ def _similar_titles(
 
 
 def find_duplicates(
-    records: Sequence[DedupInput], *, thresholds: Thresholds | None = None
+    records: Sequence[DedupInput],
+    *,
+    thresholds: Thresholds | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DedupResult:
     """Score candidate pairs among ``records`` and merge the certain duplicates.
 
     The result does not depend on the order of ``records`` (records are processed in id order and
-    ties are broken by id). Ids must be unique.
+    ties are broken by id). Ids must be unique. ``progress(done, total)`` is called as the
+    candidate pairs are scored (every 1,000 pairs and once at the end).
     """
     ordered = sorted(records, key=lambda r: r.id)
     ids = [r.id for r in ordered]
@@ -265,13 +269,20 @@ def find_duplicates(
     fast = _fast_conflicts(reps, left, right).tolist()
     scored: list[PairScore] = []
     add = scored.append
-    for i, j, t, code in zip(left.tolist(), right.tolist(), titles, fast, strict=True):
+    total = len(titles)
+    for n, (i, j, t, code) in enumerate(
+        zip(left.tolist(), right.tolist(), titles, fast, strict=True)
+    ):
+        if progress is not None and n % 1000 == 0:
+            progress(n, total)
         title = None if t != t else t  # NaN: a title is missing
         if code:
             add(conflict_score(reps[i], reps[j], title, _FAST_REASONS[code]))
         else:
             add(score_pair(reps[i], reps[j], thresholds, title_similarity=title))
 
+    if progress is not None:
+        progress(total, total)
     merges = sorted(
         (p for p in scored if p.decision is PairDecision.MERGE), key=lambda p: (-p.score, p.a, p.b)
     )

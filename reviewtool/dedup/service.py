@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -199,16 +199,23 @@ class DedupRunReport:
 
 
 def run_dedup(
-    session: Session, *, actor: str, thresholds: Thresholds | None = None
+    session: Session,
+    *,
+    actor: str,
+    thresholds: Thresholds | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DedupRunReport:
-    """Score all records, store merge/review pairs, regroup; a person's earlier decisions stand."""
+    """Score all records, store merge/review pairs, regroup; a person's earlier decisions stand.
+    ``progress(done, total)``: candidate pairs scored (``engine.find_duplicates``)."""
     runner = require(session, actor, Action.DEDUPLICATE)
     assert runner.id is not None
     records = _record_rows(session)
     if not records:
         raise InvalidInput("there are no records to deduplicate; import search exports first")
     thresholds = thresholds or Thresholds()
-    result = find_duplicates([_dedup_input(r) for r in records], thresholds=thresholds)
+    result = find_duplicates(
+        [_dedup_input(r) for r in records], thresholds=thresholds, progress=progress
+    )
     run = DedupRun(
         run_by_id=runner.id,
         run_at=audit.log.utc_now(),

@@ -9,10 +9,11 @@ outcome × time point in the layout of the seed's Table 2 (studies, I² and its 
 subgroup and leave-one-out tables, screening agreement (``screening.service.screening_stats``), the
 settings, the tool version and the audit ledger's head.
 
-Everything is read in the caller's read session and written to a temporary sibling folder
-(``.OUT.tmp-<pid>``) that is renamed to ``OUT`` only when complete, so a failure leaves nothing
-half-written. A stage without data yet (no extraction form, no risk-of-bias judgement, no analysis
-run) gets a section that says so. Tables are written as CSV, Markdown and XLSX, every CSV/XLSX
+Everything is read in the caller's read session and written by ``outfolder.written_whole`` (the
+one writer of every export folder) into a temporary sibling folder renamed to ``OUT`` only when
+complete, so a failure leaves nothing half-written; an earlier report in ``OUT`` (it holds
+``report.json``) is replaced whole. A stage without data yet (no extraction form, no risk-of-bias
+judgement, no analysis run) gets a section that says so. Tables are written as CSV, Markdown and XLSX, every CSV/XLSX
 cell through ``csvfiles.spreadsheet_safe``. ``index.html`` holds no link to anything outside itself:
 CSS inline, images as ``data:`` URIs (SVG), no script.
 """
@@ -23,8 +24,6 @@ import base64
 import html
 import json
 import math
-import os
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +51,14 @@ RESULTS_COLUMNS: tuple[str, ...] = (
     "outcome", "time_point", "measure", "model", "n_studies", "i2_percent", "heterogeneity_p",
     "estimate", "ci_low", "ci_high", "p_value",
 )  # fmt: skip
+#: The parts :func:`build_report` reports its progress by, in order.
+BUILD_STEPS: tuple[str, ...] = (
+    "PRISMA flow",
+    "study characteristics",
+    "risk of bias",
+    "analysis tables and plots",
+    "agreement, settings, audit",
+)
 #: The file that marks a folder as written by ``report build`` (it may be replaced by a new build).
 MARKER = "report.json"
 REFUSAL = (
@@ -118,15 +125,11 @@ def check_out_dir(out: Path) -> None:
         )
 
 
-def _replace(tmp: Path, out: Path) -> None:
-    """Move the finished ``tmp`` to ``out``; an earlier report there is removed once replaced."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-    tmp.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _earlier_report(out: Path) -> Callable[[str], bool]:
+    """``could_write`` for ``outfolder.written_whole``: every file of a folder holding
+    ``report.json`` belongs to the earlier report there (reports written before the
+    ``.reviewtool-export`` marker included), so a new build may replace it whole."""
+    return lambda _name: (out / MARKER).is_file()
 
 
 # --- cells and tables --------------------------------------------------------------------------
@@ -288,10 +291,19 @@ AGREEMENT_COLUMNS: tuple[str, ...] = (
 
 
 def _prisma(session: Session, actor: str, out: Path) -> tuple[Section, list[Path]]:
-    from reviewtool.report.prisma import prisma_report, table_rows, write_prisma
+    from reviewtool.report.prisma import (
+        check,
+        prisma_report,
+        table_rows,
+        write_diagram,
+        write_template_csv,
+    )
 
     report = prisma_report(session, actor=actor)
-    paths = write_prisma(report, out)
+    check(report)  # the identities, before anything is drawn from the counts
+    # Straight into the report's folder, which is itself written whole (build_report).
+    paths = write_diagram(report, out)
+    paths.append(write_template_csv(report, out / "prisma_PRISMA2020.csv"))
     rows = [{"box": box, "n": n} for box, n in table_rows(report)]
     body = _image(out / "prisma.svg", "PRISMA 2020 flow diagram")
     body += _html_table(("box", "n"), rows)
@@ -368,7 +380,11 @@ def _analysis(
         from reviewtool.errors import NotFound
 
         raise NotFound(f"no analysis run {run_id}; `reviewtool analyze runs` lists them")
-    exported = export_run(session, run.id, out / "analysis", ("csv", "md", "xlsx"))
+    # The page shows the plots as SVG (vector: what a journal takes); PNG copies, three quarters
+    # of the drawing time, are for `analyze run/export --out`.
+    exported = export_run(
+        session, run.id, out / "analysis", ("csv", "md", "xlsx"), plot_formats=("svg",)
+    )
     paths = [Path(f) for f in exported.files]
     intro = _p(
         f"Analysis run {run.id} “{run.name}”, by {run.run_by} at {run.run_at}; model "
@@ -498,28 +514,30 @@ def build_report(
     actor: str,
     out_dir: str | Path,
     run_id: int | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> BuildReport:
     """Write the report folder ``out_dir`` (see the module docstring) and return what it holds.
 
     Raises PermissionDenied for a reviewer while any stage is blind to them (``REFUSAL``),
     InvalidInput for an ``out_dir`` that is a file or a foreign non-empty folder, NotFound for an
     unknown ``run_id``; nothing is written then, nor when any part fails.
+    ``progress(done, total, step)`` is called as each of the :data:`BUILD_STEPS` begins (``done``
+    steps finished before it) and once at the end (``total``, ``total``, "").
     """
     from reviewtool import __version__
     from reviewtool.audit.log import utc_now
+    from reviewtool.outfolder import written_whole
     from reviewtool.review.service import review_info
 
     check_may_build(session, actor)
     out = Path(out_dir)
     check_out_dir(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    step = progress or (lambda _: None)
-    try:
+    tell = progress or (lambda _done, _total, _step: None)
+
+    def step(name: str) -> None:
+        tell(BUILD_STEPS.index(name), len(BUILD_STEPS), name)
+
+    with written_whole(out, kind="report", could_write=_earlier_report(out)) as tmp:
         sections: list[Section] = []
         paths: list[Path] = []
         step("PRISMA flow")
@@ -571,8 +589,5 @@ def build_report(
             "files": files,
         }
         (tmp / MARKER).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-        _replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    tell(len(BUILD_STEPS), len(BUILD_STEPS), "")
     return BuildReport(out_dir=out, files=[*files, MARKER], run_id=used_run, ledger_head=head)
