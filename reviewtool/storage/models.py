@@ -571,3 +571,19 @@ class ExtractionConsensus(SQLModel, table=True):
     decided_at: str
     reopened_at: str | None = None
     reopened_because: str | None = Field(default=None, sa_type=Text)
+
+
+class MemberLogin(SQLModel, table=True):
+    """The PostgreSQL role (database login) a member is, in team mode (docs/identity.md).
+
+    Once any member has one, the person acting on a PostgreSQL review is the member mapped to the
+    connection's ``session_user``: ``--as`` naming anyone else is refused. One login per member,
+    one member per login.
+    """
+
+    __tablename__ = "member_login"
+
+    member_id: int = Field(
+        foreign_key="member.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    db_role: str = Field(unique=True)

@@ -1,0 +1,241 @@
+"""Team mode on PostgreSQL (issue 14, section 1): the person is the database login, and the server
+enforces blinding and attribution with row-level security, even for a reviewer using psycopg
+directly.
+
+A throw-away cluster is started on a unix socket (``benchmarks/_pgcluster.py``, trust
+authentication, so each login connects by name); the module is skipped with the reason when no
+server binaries or driver are on the machine.
+
+The story: alice owns the review and created it connected as the cluster's superuser
+``postgres``; bob and carol are reviewers, dave the adjudicator, each with their own login.
+Title/abstract is blind. bob includes references 1 and 2; carol excludes 1 and includes 2; so 1
+is a conflict and 2 is included.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from reviewtool.cli import app
+
+psycopg = pytest.importorskip(
+    "psycopg", reason="the PostgreSQL driver is not installed (pip install '.[postgres]')"
+)
+
+_spec = importlib.util.spec_from_file_location(
+    "_pgcluster", Path(__file__).resolve().parents[1] / "benchmarks" / "_pgcluster.py"
+)
+assert _spec is not None and _spec.loader is not None
+_pgcluster = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_pgcluster)
+
+runner = CliRunner()
+
+RIS = "".join(
+    f"TY  - JOUR\nID  - S{i}\nTI  - Stem cell trial {i} in cirrhosis cohort {i * 11}\n"
+    f"AU  - Author{i}, A.\nPY  - {2010 + i}\nAB  - Abstract {i}: patients randomised.\nER  -\n\n"
+    for i in range(1, 4)
+)
+
+
+def _as_login(url: str, login: str) -> str:
+    """``url`` connecting as the PostgreSQL role ``login`` (trust authentication)."""
+    return url.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://{login}@", 1)
+
+
+def _dsn(url: str, login: str) -> str:
+    """A libpq connection string for psycopg: the same database as ``url``, as ``login``."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    return f"dbname={parsed.database} user={login} host={query['host']} port={query['port']}"
+
+
+def cli(url: str, login: str, *args: str) -> Any:
+    """Run ``reviewtool ARGS --db URL-as-login`` (no --as unless ``args`` give it)."""
+    return runner.invoke(app, [*args, "--db", _as_login(url, login)])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    reason = _pgcluster.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    with _pgcluster.pg_cluster() as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def team(server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The review of the story, in team mode, with its votes cast by each reviewer's own login."""
+    url = _pgcluster.new_database(server, "team_review")
+    ris = tmp_path_factory.mktemp("ris") / "search.ris"
+    ris.write_text(RIS, encoding="utf-8")
+    steps = [
+        ("postgres", "init", "--title", "MSC review", "--as", "alice"),
+        ("postgres", "import", str(ris), "--source", "MEDLINE", "--as", "alice"),
+        (
+            "postgres",
+            "member",
+            "add",
+            "bob",
+            "--role",
+            "reviewer",
+            "--db-role",
+            "bob",
+            "--as",
+            "alice",
+        ),
+        ("postgres", "member", "add", "carol", "--role", "reviewer", "--db-role", "carol"),
+        ("postgres", "member", "add", "dave", "--role", "adjudicator", "--db-role", "dave"),
+        ("postgres", "member", "db-setup"),
+        ("bob", "screen", "decide", "1", "include"),
+        ("bob", "screen", "decide", "2", "include"),
+        ("carol", "screen", "decide", "1", "exclude", "--reason", "wrong population"),
+        ("carol", "screen", "decide", "2", "include"),
+    ]
+    for login, *args in steps:
+        done = cli(url, login, *args)
+        assert done.exit_code == 0, (login, args, done.output, done.stderr)
+    return url
+
+
+def _rows(url: str, login: str, sql: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(_dsn(url, login)) as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+VOTES = (
+    "SELECT m.name, d.record_id, d.decision FROM screening_decision d "
+    "JOIN member m ON m.id = d.member_id ORDER BY m.name, d.record_id"
+)
+
+
+def test_the_first_mapping_maps_the_owner_to_her_own_login(team: str) -> None:
+    listed = cli(team, "postgres", "member", "list", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert {m["name"]: m["db_role"] for m in json.loads(listed.stdout)} == {
+        "alice": "postgres",
+        "bob": "bob",
+        "carol": "carol",
+        "dave": "dave",
+    }
+    log = cli(team, "postgres", "audit", "log", "--action", "member-login-mapped", "-f", "json")
+    assert [e["payload"]["after"] for e in json.loads(log.stdout)] == [
+        {"member": "alice", "db_role": "postgres"},
+        {"member": "bob", "db_role": "bob"},
+        {"member": "carol", "db_role": "carol"},
+        {"member": "dave", "db_role": "dave"},
+    ]
+
+
+def test_a_reviewer_login_reads_only_its_own_open_votes(team: str) -> None:
+    assert _rows(team, "bob", VOTES) == [("bob", 1, "include"), ("bob", 2, "include")]
+    assert _rows(team, "carol", VOTES) == [("carol", 1, "exclude"), ("carol", 2, "include")]
+    # The ledger: the other reviewer's vote events are not readable either.
+    actors = _rows(
+        team, "bob", "SELECT DISTINCT actor FROM audit_event WHERE action = 'screening-decision'"
+    )
+    assert actors == [("bob",)]
+
+
+def test_the_adjudicator_and_the_owner_read_every_vote(team: str) -> None:
+    every = [
+        ("bob", 1, "include"),
+        ("bob", 2, "include"),
+        ("carol", 1, "exclude"),
+        ("carol", 2, "include"),
+    ]
+    assert _rows(team, "dave", VOTES) == every
+    assert _rows(team, "postgres", VOTES) == every
+
+
+def test_a_reviewer_login_cannot_write_in_someone_elses_name(team: str) -> None:
+    carol_id = _rows(team, "bob", "SELECT id FROM member WHERE name = 'carol'")[0][0]
+    forged_vote = (
+        "INSERT INTO screening_decision (record_id, reference_id, stage, member_id, decision, "
+        f"decided_at, report_in_ledger) VALUES (3, 3, 'tiab', {carol_id}, 'exclude', "
+        "'2026-11-29T17:00:00', false)"
+    )
+    forged_event = (
+        "INSERT INTO audit_event (seq, occurred_at, actor, action, entity_type, entity_id, "
+        "payload, prev_hash, hash) VALUES (9999, 'x', 'carol', 'screening-decision', "
+        "'screening_vote', '3:tiab:carol', '{}', 'x', 'forged')"
+    )
+    forged_role = f"INSERT INTO member_role (member_id, role) VALUES ({carol_id}, 'owner')"
+    for statement in (forged_vote, forged_event, forged_role):
+        with (
+            psycopg.connect(_dsn(team, "bob")) as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"),
+        ):
+            conn.execute(statement)
+    with (
+        psycopg.connect(_dsn(team, "bob")) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"),
+    ):
+        conn.execute("DELETE FROM audit_event WHERE actor = 'bob'")
+    with psycopg.connect(_dsn(team, "bob")) as conn:
+        # Rows bob may not change are not there for him to change: nothing happens.
+        cur = conn.execute("UPDATE review_setting SET value = 'false'")
+        assert cur.rowcount == 0
+        cur = conn.execute(
+            f"UPDATE screening_decision SET decision = 'include' WHERE member_id = {carol_id}"
+        )
+        assert cur.rowcount == 0
+    assert ("carol", 1, "exclude") in _rows(team, "dave", VOTES)
+
+
+def test_as_is_refused_unless_it_names_the_login(team: str) -> None:
+    refused = cli(team, "bob", "screen", "stats", "--as", "carol")
+    assert refused.exit_code == 5
+    assert refused.stderr.strip().splitlines() == [
+        "reviewtool: error: you are connected as database login 'bob', member 'bob': acting as "
+        "'carol' is refused (on this PostgreSQL review the person is the login)"
+    ]
+    assert cli(team, "bob", "screen", "stats", "--as", "bob").exit_code == 0
+    log = json.loads(
+        cli(team, "postgres", "audit", "log", "--action", "access-refused", "-f", "json").stdout
+    )
+    assert [(e["actor"], e["payload"]["person"]) for e in log] == [("bob", "carol")]
+
+
+def test_an_unmapped_login_gets_one_line(team: str) -> None:
+    with psycopg.connect(_dsn(team, "postgres"), autocommit=True) as conn:
+        conn.execute("CREATE ROLE eve LOGIN")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO eve")
+    for args in (("status",), ("status", "--as", "alice")):
+        refused = cli(team, "eve", *args)
+        assert refused.exit_code == 3, refused.output
+        assert refused.stderr.strip().splitlines() == [
+            "reviewtool: error: your database login 'eve' is not mapped to a member of this "
+            "review; an owner maps it with `reviewtool member map NAME --db-role eve`"
+        ]
+    # Even granted SELECT on every table, eve reads no open vote.
+    assert _rows(team, "eve", VOTES) == []
+
+
+def test_each_role_still_works_with_the_tool(team: str) -> None:
+    bob = json.loads(cli(team, "bob", "screen", "stats", "--format", "json").stdout)
+    dave = json.loads(cli(team, "dave", "screen", "stats", "--format", "json").stdout)
+    assert bob != dave  # bob sees his own progress only; dave sees the outcomes
+    conflicts = cli(team, "dave", "screen", "conflicts", "--format", "json")
+    assert conflicts.exit_code == 0, conflicts.output
+    assert [c["record_id"] for c in json.loads(conflicts.stdout)] == [1]
+    resolved = cli(team, "dave", "screen", "resolve", "1", "include", "--note", "RCT")
+    assert resolved.exit_code == 0, resolved.output
+    # The resolution is as hidden from a reviewer's login as the votes it answered.
+    assert _rows(team, "bob", "SELECT record_id FROM screening_resolution") == []
+    assert _rows(team, "dave", "SELECT record_id FROM screening_resolution") == [(1,)]
+    verified = cli(team, "postgres", "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    refused = cli(team, "bob", "dedup", "run")
+    assert refused.exit_code == 5
+    assert "an owner deduplicates" in refused.stderr
