@@ -133,6 +133,30 @@ def check_login(session: Session, person: str, action: Action, doing: str) -> No
         raise PermissionDenied(f"{reason}; an owner deduplicates")
 
 
+def check_whole_ledger(session: Session, person: str) -> None:
+    """Before ``audit verify``: in team mode on PostgreSQL the server hides from a reviewer's login
+    the ledger rows of others' open work (docs/identity.md), so the chain they can read has gaps
+    that are not damage. Such a login is told so in one line (PermissionDenied) rather than that
+    the ledger is broken; an owner's or adjudicator's login reads, and verifies, every event."""
+    from sqlalchemy import text
+
+    from reviewtool.storage.postgres_roles import login
+
+    who = login(session)
+    if who is None or not who.enforced or who.member is None:
+        return
+    if {Role.OWNER, Role.ADJUDICATOR} & roles_of(session, _member_named(session, who.member)):
+        return
+    shown, head = session.execute(
+        text("SELECT (SELECT count(*) FROM audit_event), (SELECT max(seq) FROM audit_head)")
+    ).one()
+    if head is not None and shown != head:
+        raise PermissionDenied(
+            f"the server hides others' open work in the ledger from your login {who.role!r}, so "
+            "you cannot verify the whole chain; an owner or adjudicator runs `audit verify`"
+        )
+
+
 def _member_named(session: Session, name: str) -> Member:
     member = session.exec(select(Member).where(Member.name == name)).first()
     assert member is not None  # the login's member, read just before

@@ -239,3 +239,29 @@ def test_each_role_still_works_with_the_tool(team: str) -> None:
     refused = cli(team, "bob", "dedup", "run")
     assert refused.exit_code == 5
     assert "an owner deduplicates" in refused.stderr
+
+
+def test_a_reviewer_login_is_told_it_cannot_verify_the_whole_chain(team: str) -> None:
+    refused = cli(team, "bob", "audit", "verify")
+    assert refused.exit_code == 5
+    assert refused.stderr.strip().splitlines() == [
+        "reviewtool: error: the server hides others' open work in the ledger from your login "
+        "'bob', so you cannot verify the whole chain; an owner or adjudicator runs `audit verify`"
+    ]
+    assert cli(team, "dave", "audit", "verify").exit_code == 0
+
+
+def test_unblinding_opens_the_votes_and_records_the_reports_sought(team: str) -> None:
+    # While title/abstract was blind, no reviewer's login could see that 2 was included, so no
+    # report was sought for it yet (dave's resolution sought 1's).
+    assert _rows(team, "postgres", "SELECT reference_id FROM fulltext_report") == [(1,)]
+    done = cli(team, "postgres", "screen", "unblind", "--stage", "tiab")
+    assert done.exit_code == 0, done.output
+    assert _rows(team, "postgres", "SELECT reference_id, status FROM fulltext_report") == [
+        (1, "sought"),
+        (2, "sought"),
+    ]
+    assert _rows(team, "bob", VOTES) == _rows(team, "postgres", VOTES)
+    assert _rows(team, "bob", "SELECT record_id FROM screening_resolution") == [(1,)]
+    assert cli(team, "postgres", "audit", "verify").exit_code == 0
+    assert cli(team, "bob", "audit", "verify").exit_code == 0

@@ -41,7 +41,10 @@ def _snapshot(member: Member, db_role: str) -> dict[str, str]:
     return {"member": member.name, "db_role": db_role}
 
 
-def _put(session: Session, actor: str, member: Member, db_role: str) -> None:
+def put_login(session: Session, actor: str, member: Member, db_role: str) -> None:
+    """Write (and audit) ``member``'s mapping to ``db_role``, nothing else: no permission or
+    dialect check (``map_login`` makes them; tests build a team review's rows on SQLite with it).
+    AlreadyExists when ``db_role`` is another member's."""
     assert member.id is not None
     taken = session.exec(select(MemberLogin).where(MemberLogin.db_role == db_role)).first()
     if taken is not None and taken.member_id != member.id:
@@ -90,9 +93,9 @@ def map_login(session: Session, *, actor: str, name: str, db_role: str) -> list[
                 f"{role!r} is the login you are connected with; map yourself to it first "
                 f"(`reviewtool member map {owner.name} --db-role {role}`)"
             )
-        _put(session, actor, owner, _checked_role(who.role))
+        put_login(session, actor, owner, _checked_role(who.role))
         made.append((owner.name, who.role))
-    _put(session, actor, member, role)
+    put_login(session, actor, member, role)
     made.append((member.name, role))
     return made
 
