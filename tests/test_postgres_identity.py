@@ -171,7 +171,33 @@ def test_a_reviewer_login_cannot_write_in_someone_elses_name(team: str) -> None:
         "'screening_vote', '3:tiab:carol', '{}', 'x', 'forged')"
     )
     forged_role = f"INSERT INTO member_role (member_id, role) VALUES ({carol_id}, 'owner')"
-    for statement in (forged_vote, forged_event, forged_role):
+    bob_id = _rows(team, "bob", "SELECT id FROM member WHERE name = 'bob'")[0][0]
+    # bob is no adjudicator: not even a resolution in his own name.
+    forged_resolution = (
+        "INSERT INTO screening_resolution (record_id, reference_id, stage, member_id, decision, "
+        f"resolved_at, report_in_ledger) VALUES (3, 3, 'tiab', {bob_id}, 'include', 'x', false)"
+    )
+    forged_judgement = (
+        "INSERT INTO rob_judgement (tool, study_id, result, domain, outcome_group, assessor_id, "
+        "support, answers, changed_by, changed_at) VALUES ('rob1', 1, '', 'random_sequence', '', "
+        f"{carol_id}, '', '{{}}', 'carol', 'x')"
+    )
+    forged_value = (
+        "INSERT INTO extraction_value (study_id, member_id, arm, outcome, time_point, field, "
+        f"value, form_version, source_kind, source, entered_at) VALUES (1, {carol_id}, '', '', "
+        "'', 'country', 'Spain', 1, 'reported', '', 'x')"
+    )
+    forged_setting = "INSERT INTO review_setting (key, value) VALUES ('screening.blind', 'false')"
+    forged_login = f"UPDATE member_login SET db_role = 'bob_old' WHERE member_id = {bob_id}"
+    for statement in (
+        forged_vote,
+        forged_event,
+        forged_role,
+        forged_resolution,
+        forged_judgement,
+        forged_value,
+        forged_setting,
+    ):
         with (
             psycopg.connect(_dsn(team, "bob")) as conn,
             pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"),
@@ -186,6 +212,7 @@ def test_a_reviewer_login_cannot_write_in_someone_elses_name(team: str) -> None:
         # Rows bob may not change are not there for him to change: nothing happens.
         cur = conn.execute("UPDATE review_setting SET value = 'false'")
         assert cur.rowcount == 0
+        assert conn.execute(forged_login).rowcount == 0
         cur = conn.execute(
             f"UPDATE screening_decision SET decision = 'include' WHERE member_id = {carol_id}"
         )
