@@ -292,3 +292,23 @@ def test_unblinding_opens_the_votes_and_records_the_reports_sought(team: str) ->
     assert _rows(team, "bob", "SELECT record_id FROM screening_resolution") == [(1,)]
     assert cli(team, "postgres", "audit", "verify").exit_code == 0
     assert cli(team, "bob", "audit", "verify").exit_code == 0
+
+
+def test_without_a_mapping_a_postgres_review_trusts_as_as_before(server: str) -> None:
+    """No member mapped to a login: not team mode, `--as` names the person (several reviewers
+    may share one login, as the soak benchmark's processes do)."""
+    url = _pgcluster.new_database(server, "shared_login")
+    assert cli(url, "postgres", "init", "--title", "T", "--as", "alice").exit_code == 0
+    added = cli(url, "postgres", "member", "add", "bob", "--role", "reviewer", "--as", "alice")
+    assert added.exit_code == 0, added.output
+    assert cli(url, "postgres", "screen", "stats", "--as", "bob").exit_code == 0
+    # The owner cannot give away the login she is connected with before mapping herself: she
+    # would be locked out of her own review. Nothing is written.
+    refused = cli(url, "postgres", "member", "map", "bob", "--db-role", "postgres", "--as", "alice")
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().splitlines() == [
+        "reviewtool: error: 'postgres' is the login you are connected with; map yourself to it "
+        "first (`reviewtool member map alice --db-role postgres`)"
+    ]
+    assert _rows(url, "postgres", "SELECT count(*) FROM member_login") == [(0,)]
+    assert cli(url, "postgres", "screen", "stats", "--as", "bob").exit_code == 0
