@@ -312,3 +312,33 @@ def test_without_a_mapping_a_postgres_review_trusts_as_as_before(server: str) ->
     ]
     assert _rows(url, "postgres", "SELECT count(*) FROM member_login") == [(0,)]
     assert cli(url, "postgres", "screen", "stats", "--as", "bob").exit_code == 0
+
+
+def test_other_assessors_and_extractors_rows_are_hidden_while_blind(team: str) -> None:
+    """Rows written straight into the tables by the table owner (not through the tool: this test
+    runs last on the team review): a reviewer's login reads its own risk-of-bias judgements and
+    extraction values only while those stages are blind (both are by default); dave reads all."""
+    ids = dict(_rows(team, "postgres", "SELECT name, id FROM member"))
+    with psycopg.connect(_dsn(team, "postgres")) as conn:
+        conn.execute(
+            "INSERT INTO extraction_form (version, name, toml, sha256, added_by, added_at) "
+            "VALUES (1, 'form', '', 'x', 'alice', 'x')"
+        )
+        for who in ("bob", "carol"):
+            conn.execute(
+                "INSERT INTO rob_judgement (tool, study_id, result, domain, outcome_group, "
+                "assessor_id, judgement, support, answers, changed_by, changed_at) VALUES "
+                f"('rob1', 1, '', 'random_sequence', '', {ids[who]}, 'Low', '', '{{}}', "
+                f"'{who}', 'x')"
+            )
+            conn.execute(
+                "INSERT INTO extraction_value (study_id, member_id, arm, outcome, time_point, "
+                "field, value, form_version, source_kind, source, entered_at) VALUES "
+                f"(1, {ids[who]}, '', '', '', 'country', '{who}-value', 1, 'reported', '', 'x')"
+            )
+    judged = "SELECT changed_by FROM rob_judgement ORDER BY changed_by"
+    valued = "SELECT value FROM extraction_value ORDER BY value"
+    assert _rows(team, "bob", judged) == [("bob",)]
+    assert _rows(team, "bob", valued) == [("bob-value",)]
+    assert _rows(team, "dave", judged) == [("bob",), ("carol",)]
+    assert _rows(team, "dave", valued) == [("bob-value",), ("carol-value",)]
