@@ -342,3 +342,16 @@ def test_other_assessors_and_extractors_rows_are_hidden_while_blind(team: str) -
     assert _rows(team, "bob", valued) == [("bob-value",)]
     assert _rows(team, "dave", judged) == [("bob",), ("carol",)]
     assert _rows(team, "dave", valued) == [("bob-value",), ("carol-value",)]
+
+
+async def test_the_screening_screen_votes_as_the_login(team: str) -> None:
+    """The screening screen on bob's login: each key press is checked against the login, and
+    the vote is stored in bob's name (title/abstract was unblinded above)."""
+    from reviewtool.tui.screening import ScreeningApp
+
+    app = ScreeningApp(_as_login(team, "bob"), "bob", "tiab")
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = app.screening.card
+        assert card is not None and card.record_id == 3
+        await pilot.press("i")
+    assert ("bob", 3, "include") in _rows(team, "dave", VOTES)
