@@ -294,11 +294,16 @@ def test_unblinding_opens_the_votes_and_records_the_reports_sought(team: str) ->
     assert cli(team, "bob", "audit", "verify").exit_code == 0
 
 
-def test_without_a_mapping_a_postgres_review_trusts_as_as_before(server: str) -> None:
+def test_without_a_mapping_a_postgres_review_trusts_as_as_before(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No member mapped to a login: not team mode, `--as` names the person (several reviewers
-    may share one login, as the soak benchmark's processes do)."""
+    may share one login, as the soak benchmark's processes do), else the OS login."""
     url = _pgcluster.new_database(server, "shared_login")
-    assert cli(url, "postgres", "init", "--title", "T", "--as", "alice").exit_code == 0
+    monkeypatch.setenv("USER", "alice")
+    made = cli(url, "postgres", "init", "--title", "T")
+    assert made.exit_code == 0, made.output
+    assert "with owner alice" in made.stdout
     added = cli(url, "postgres", "member", "add", "bob", "--role", "reviewer", "--as", "alice")
     assert added.exit_code == 0, added.output
     assert cli(url, "postgres", "screen", "stats", "--as", "bob").exit_code == 0

@@ -182,10 +182,13 @@ def login_member() -> str | None:
     db = ctx.params.get("db") if ctx is not None else None
     if not isinstance(db, str) or not db.startswith("postgresql"):
         return None
-    from reviewtool.errors import UnknownMember
+    from reviewtool.errors import ReviewtoolError, UnknownMember
     from reviewtool.storage.postgres_roles import login
 
-    review = open_review(db)
+    try:
+        review = open_review(db)
+    except ReviewtoolError:
+        return None  # no review there yet (``init``): the command says what is wrong, if anything
     try:
         with review.reading() as session:
             who = login(session)
