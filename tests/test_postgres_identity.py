@@ -360,3 +360,19 @@ async def test_the_screening_screen_votes_as_the_login(team: str) -> None:
         assert card is not None and card.record_id == 3
         await pilot.press("i")
     assert ("bob", 3, "include") in _rows(team, "dave", VOTES)
+
+
+def test_labels_are_private_to_their_author_while_blind(team: str) -> None:
+    """Full text is still blind: carol's login does not read bob's label; dave's does."""
+    done = cli(team, "bob", "screen", "label", "2", "add", "exclude?")
+    assert done.exit_code == 0, done.output
+    labels = (
+        "SELECT m.name, l.label FROM record_label l JOIN member m ON m.id = l.member_id "
+        "ORDER BY m.name"
+    )
+    assert _rows(team, "carol", labels) == []
+    assert _rows(team, "bob", labels) == [("bob", "exclude?")]
+    assert _rows(team, "dave", labels) == [("bob", "exclude?")]
+    events = "SELECT actor FROM audit_event WHERE action = 'labels-changed'"
+    assert _rows(team, "carol", events) == []
+    assert _rows(team, "dave", events) == [("bob",)]

@@ -26,6 +26,8 @@ Two things live here, both below the access layer:
                          assessments, values, labels are hidden; so      never UPDATE or DELETE: the
                          are their own vote events that say a hidden     ledger is append-only for
                          resolution was reopened)                        members' logins
+  record_label           own labels; others' while no screening stage    own (owners, adjudicators: any)
+                         nor extraction is blind to them
   member, member_role,   everything                                      owners only
   member_login,
   review_setting
@@ -56,6 +58,7 @@ POLICY_TABLES: tuple[str, ...] = (
     "member",
     "member_login",
     "member_role",
+    "record_label",
     "review_setting",
     "rob_judgement",
     "screening_decision",
@@ -169,6 +172,11 @@ def _functions(schema: str, defaults: Mapping[str, bool]) -> list[str]:
         "AND EXISTS (SELECT 1 FROM extraction_form) "
         f"WHEN 'rob' THEN {on('rob.blind')} "
         "ELSE false END $fn$",
+        # screening.labels: another's labels are private while any screening stage or extraction
+        # is blind to this login (access.sees_entity, record_label).
+        "CREATE OR REPLACE FUNCTION reviewtool_labels_hidden() RETURNS boolean "
+        f"{head} SELECT reviewtool_hidden('tiab') OR reviewtool_hidden('fulltext') "
+        "OR reviewtool_hidden('extraction') $fn$",
         # access.visible_events, row by row: the ledger events this login may not read.
         "CREATE OR REPLACE FUNCTION reviewtool_event_hidden(actor text, action text, payload text) "
         f"RETURNS boolean {head} SELECT CASE $2 "
@@ -181,7 +189,7 @@ def _functions(schema: str, defaults: Mapping[str, bool]) -> list[str]:
         "WHEN 'extraction-values' THEN $1 IS DISTINCT FROM reviewtool_my_name() "
         "AND reviewtool_hidden('extraction') "
         "WHEN 'labels-changed' THEN $1 IS DISTINCT FROM reviewtool_my_name() "
-        "AND (reviewtool_hidden('tiab') OR reviewtool_hidden('fulltext')) "
+        "AND reviewtool_labels_hidden() "
         "WHEN 'fulltext-report' THEN reviewtool_hidden('tiab') "
         "ELSE false END $fn$",
     ]
@@ -232,6 +240,15 @@ def _policies() -> list[str]:
         "extraction_value": [
             ("read", "SELECT", f"{own_vote} OR NOT reviewtool_hidden('extraction')", None),
             ("write", "ALL", f"{own_vote} OR {owner}", f"{own_vote} OR {owner}"),
+        ],
+        "record_label": [
+            ("read", "SELECT", f"{own_vote} OR NOT reviewtool_labels_hidden()", None),
+            (
+                "write",
+                "ALL",
+                f"{own_vote} OR reviewtool_privileged()",
+                f"{own_vote} OR reviewtool_privileged()",
+            ),
         ],
         "audit_event": [
             ("read", "SELECT", "NOT reviewtool_event_hidden(actor, action, payload)", None),
