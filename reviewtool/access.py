@@ -59,6 +59,7 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
     ``attempted``.
     """
     doing = doing or ACTION_WORDS[action]
+    check_login(session, person, action, doing)
     # One query for the member and their roles: this runs on every key press of the screening screen.
     rows = session.exec(
         select(Member, MemberRole.role)
@@ -84,6 +85,81 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
         )
         _refuse(session, person, doing, reason)
         raise PermissionDenied(f"{reason}: that needs the role {needed}")
+    return member
+
+
+def check_login(session: Session, person: str, action: Action, doing: str) -> None:
+    """Team mode on PostgreSQL (docs/identity.md): the person is the database login.
+
+    Nothing happens on SQLite, or while no member of the review is mapped to a login. Once one is,
+    ``person`` must be the member mapped to ``session_user``: an unmapped login is refused
+    (UnknownMember; not recorded, the ledger takes events only from members' logins), and a
+    ``--as`` naming someone else is refused (PermissionDenied) and recorded as refused for the
+    login's member. Deduplication moves every reviewer's votes, which the server hides from a
+    reviewer's login, so in team mode it needs an owner or adjudicator's login.
+    """
+    from reviewtool.storage.postgres_roles import login
+
+    who = login(session)
+    if who is None or not who.enforced:
+        return
+    if who.member is None:
+        raise UnknownMember(
+            f"your database login {who.role!r} is not mapped to a member of this review; "
+            f"an owner maps it with `reviewtool member map NAME --db-role {who.role}`"
+        )
+    if person != who.member:
+        reason = (
+            f"you are connected as database login {who.role!r}, member {who.member!r}: "
+            f"acting as {person!r} is refused (on this PostgreSQL review the person is the login)"
+        )
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("access must be checked before anything is written")
+        audit.record(
+            session,
+            who.member,
+            AccessRefused(person=person, attempted=doing, reason=reason),
+        )
+        session.commit()
+        raise PermissionDenied(reason)
+    if action is Action.DEDUPLICATE and not {Role.OWNER, Role.ADJUDICATOR} & roles_of(
+        session, _member_named(session, person)
+    ):
+        reason = (
+            f"{person!r} may not {doing} on this PostgreSQL review: deduplication moves every "
+            "reviewer's votes, which the server hides from a reviewer's login"
+        )
+        _refuse(session, person, doing, reason)
+        raise PermissionDenied(f"{reason}; an owner deduplicates")
+
+
+def check_whole_ledger(session: Session, person: str) -> None:
+    """Before ``audit verify``: in team mode on PostgreSQL the server hides from a reviewer's login
+    the ledger rows of others' open work (docs/identity.md), so the chain they can read has gaps
+    that are not damage. Such a login is told so in one line (PermissionDenied) rather than that
+    the ledger is broken; an owner's or adjudicator's login reads, and verifies, every event."""
+    from sqlalchemy import text
+
+    from reviewtool.storage.postgres_roles import login
+
+    who = login(session)
+    if who is None or not who.enforced or who.member is None:
+        return
+    if {Role.OWNER, Role.ADJUDICATOR} & roles_of(session, _member_named(session, who.member)):
+        return
+    shown, head = session.execute(
+        text("SELECT (SELECT count(*) FROM audit_event), (SELECT max(seq) FROM audit_head)")
+    ).one()
+    if head is not None and shown != head:
+        raise PermissionDenied(
+            f"the server hides others' open work in the ledger from your login {who.role!r}, so "
+            "you cannot verify the whole chain; an owner or adjudicator runs `audit verify`"
+        )
+
+
+def _member_named(session: Session, name: str) -> Member:
+    member = session.exec(select(Member).where(Member.name == name)).first()
+    assert member is not None  # the login's member, read just before
     return member
 
 

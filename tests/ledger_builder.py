@@ -221,6 +221,15 @@ def build_populated(url: str, work: Path, outcomes: Path, *, after_0007: bool = 
         pass
     else:
         _extract(review, extraction)
+    if after_0007:  # team mode (schema 0015): bob's database login, as `member map` makes it
+        from sqlmodel import select
+
+        from reviewtool.members.identity import put_login
+        from reviewtool.storage.models import Member
+
+        with review.transaction() as s:
+            bob = s.exec(select(Member).where(Member.name == "bob")).one()
+            put_login(s, "alice", bob, "bob")
     review.close()
 
 

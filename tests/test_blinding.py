@@ -59,6 +59,8 @@ WRITERS: dict[tuple[str, ...], str] = {
     ("member", "grant"): "owners only",
     ("member", "revoke"): "owners only",
     ("member", "remove"): "owners only",
+    ("member", "map"): "owners only",
+    ("member", "db-setup"): "owners only (PostgreSQL)",
     ("settings", "set"): "owners only",
     ("analyze", "run"): "stores an analysis run",
     ("study", "link"): "writes a study link",

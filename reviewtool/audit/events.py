@@ -553,6 +553,48 @@ class ExtractionConsensusChanged(Event):
         return str(self.study)
 
 
+@dataclass(frozen=True)
+class MemberLoginMapped(Event):
+    """A member was mapped to a PostgreSQL role, or the mapping changed (``member add --db-role``,
+    ``member map``); in team mode that member is whoever connects with that login.
+
+    :ivar before: ``{"member": name, "db_role": role}`` before (None: no mapping).
+    :ivar after: the same once changed (None: the mapping was removed).
+    """
+
+    name: ClassVar[str] = "member-login-mapped"
+    entity_type: ClassVar[str] = "member_login"
+    member_id: int
+    before: Snapshot | None
+    after: Snapshot | None
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.member_id)
+
+
+@dataclass(frozen=True)
+class DatabaseRolesGranted(Event):
+    """An owner set up the PostgreSQL server for team mode (``member db-setup``): the mapped
+    members' roles were created where missing and granted what reviewtool needs, and the row-level
+    security policies (docs/identity.md) were installed.
+
+    :ivar roles: the PostgreSQL roles granted, sorted.
+    :ivar created: the roles that did not exist and were created (LOGIN, no password).
+    :ivar policies: the tables that carry row-level security policies, sorted.
+    """
+
+    name: ClassVar[str] = "database-roles-granted"
+    entity_type: ClassVar[str] = "database"
+    roles: list[str]
+    created: list[str]
+    policies: list[str]
+
+    @property
+    def entity_id(self) -> str:
+        return "roles"
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -580,5 +622,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ExtractionFormAdded,
         ExtractionValuesChanged,
         ExtractionConsensusChanged,
+        MemberLoginMapped,
+        DatabaseRolesGranted,
     )
 }

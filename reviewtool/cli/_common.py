@@ -156,9 +156,14 @@ def database_url(db: str | None) -> str:
 
 
 def actor_name(actor: str | None) -> str:
-    """The person a command acts as: ``--as``, else ``$REVIEWTOOL_USER``, else the login name."""
+    """The person a command acts as: ``--as``, else ``$REVIEWTOOL_USER``, else, on a PostgreSQL
+    review in team mode, the member mapped to the database login (``login_member``), else the OS
+    login name."""
     if actor:
         return actor
+    mapped = login_member()
+    if mapped:
+        return mapped
     for var in ("REVIEWTOOL_USER", "USER", "LOGNAME", "USERNAME"):
         value = os.environ.get(var)
         if value:
@@ -166,6 +171,38 @@ def actor_name(actor: str | None) -> str:
     import getpass
 
     return getpass.getuser()
+
+
+def login_member() -> str | None:
+    """On a PostgreSQL review in team mode (docs/identity.md), the member mapped to the database
+    login of the current command's ``--db``; None for SQLite or before team mode. An unmapped login
+    is UnknownMember (one line). Reads ``--db`` from the command being run (click's context)."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    db = ctx.params.get("db") if ctx is not None else None
+    if not isinstance(db, str) or not db.startswith("postgresql"):
+        return None
+    from reviewtool.errors import ReviewtoolError, UnknownMember
+    from reviewtool.storage.postgres_roles import login
+
+    try:
+        review = open_review(db)
+    except ReviewtoolError:
+        return None  # no review there yet (``init``): the command says what is wrong, if anything
+    try:
+        with review.reading() as session:
+            who = login(session)
+    finally:
+        review.close()
+    if who is None or not who.enforced:
+        return None
+    if who.member is None:
+        raise UnknownMember(
+            f"your database login {who.role!r} is not mapped to a member of this review; "
+            f"an owner maps it with `reviewtool member map NAME --db-role {who.role}`"
+        )
+    return who.member
 
 
 def open_review(db: str | None) -> Review:

@@ -190,7 +190,7 @@ def verify(
 
     Example: reviewtool audit verify
     """
-    from reviewtool.access import sight, verify_problems
+    from reviewtool.access import check_whole_ledger, sight, verify_problems
     from reviewtool.audit import verify as verify_ledger
     from reviewtool.audit import write_checkpoint
     from reviewtool.cli._common import writing
@@ -207,6 +207,7 @@ def verify(
 
     anchored = read_anchors(anchors) if anchors is not None else []
     with reading(db, actor) as session:
+        check_whole_ledger(session, actor_name(actor))  # team mode: docs/identity.md
         report = verify_ledger(session, since_checkpoint=since_checkpoint)
         seen = sight(session, actor_name(actor))
         broken_anchors = anchor_problems(session, anchored) if anchored else []

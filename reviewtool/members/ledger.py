@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from reviewtool.storage.models import Member, MemberRole
+from reviewtool.storage.models import Member, MemberLogin, MemberRole
 from reviewtool.storage.snapshots import declare_unchecked, only, register_state
 
 
@@ -39,3 +39,18 @@ declare_unchecked(
 declare_unchecked(
     "member_role", {"id": "a surrogate key: a role is the (member_id, role) pair, checked"}
 )
+
+
+def _logins(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
+    rows = session.exec(
+        select(MemberLogin.member_id, Member.name, MemberLogin.db_role).join(
+            Member,
+            Member.id == MemberLogin.member_id,  # type: ignore[arg-type]
+        )
+    ).all()
+    yield from only(
+        ids, ((str(mid), {"member": name, "db_role": role}) for mid, name, role in rows)
+    )
+
+
+register_state("member_login", _logins, covers={"member_login": ("member_id", "db_role")})

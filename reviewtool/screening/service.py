@@ -1967,6 +1967,10 @@ def unblind_stage(session: Session, *, actor: str, stage: str) -> bool:
     audit.record(
         session, actor, StageUnblinded(stage=parsed.value, key=key, before=before, after=False)
     )
+    if parsed is Stage.TITLE_ABSTRACT:
+        # Team mode on PostgreSQL: a reviewer's login cannot read the votes that included a
+        # reference, so its reports sought are recorded here (docs/identity.md); else none left.
+        seek_reports(session, actor)
     return True
 
 

@@ -589,3 +589,19 @@ class Rob1Overall(SQLModel, table=True):
     risk: str | None = None
     rule: str
     rated_at: str
+
+
+class MemberLogin(SQLModel, table=True):
+    """The PostgreSQL role (database login) a member is, in team mode (docs/identity.md).
+
+    Once any member has one, the person acting on a PostgreSQL review is the member mapped to the
+    connection's ``session_user``: ``--as`` naming anyone else is refused. One login per member,
+    one member per login.
+    """
+
+    __tablename__ = "member_login"
+
+    member_id: int = Field(
+        foreign_key="member.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    db_role: str = Field(unique=True)

@@ -35,6 +35,7 @@ REVISIONS: tuple[str, ...] = (
     "0011",
     "0012",
     "0014",
+    "0015",
     "0018",
 )
 HEAD = REVISIONS[-1]
