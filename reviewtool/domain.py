@@ -256,6 +256,15 @@ SETTINGS: dict[str, Setting] = {
             "count_low (>=3 / 2 / <2 domains Low: good / fair / poor).",
             choices=("worst_domain", "key_domains", "count_unmet", "count_low"),
         ),
+        Setting(
+            "adjudication.separate_duties",
+            bool,
+            True,
+            "Separation of duties: an adjudicator may not resolve a disagreement they took part "
+            "in (a screening conflict on a reference they voted on at that stage, at full text "
+            "on that report; an extraction value they extracted; a risk-of-bias domain they "
+            "judged). A one-adjudicator team turns it off (docs/trust.md).",
+        ),
     )
 }
 

@@ -31,7 +31,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import EXTRACTION, require, sight
+from reviewtool.access import EXTRACTION, duties_separate, own_work_refused, require, sight
 from reviewtool.audit.events import (
     ExtractionConsensusChanged,
     ExtractionFormAdded,
@@ -1303,6 +1303,15 @@ def resolve(
         checked = form.check_value(key, value)
     except InvalidInput as error:
         raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
+    if duties_separate(session):
+        assert member.id is not None
+        mine = _values(session, [ref.study_id], member_id=member.id).get(ref.study_id, {})
+        if key in mine.get(member.id, {}):
+            raise own_work_refused(
+                member.name,
+                f"extracted a value for study {ref.label} ({ref.study_id}), {key.describe()}",
+                "its consensus value",
+            )
     held = {k: c[1] for k, c in _consensus(session, [ref.study_id]).get(ref.study_id, {}).items()}
     held[key] = checked
     try:

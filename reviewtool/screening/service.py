@@ -25,7 +25,15 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import Sight, require, roles_of, sight, stage_blind
+from reviewtool.access import (
+    Sight,
+    duties_separate,
+    own_work_refused,
+    require,
+    roles_of,
+    sight,
+    stage_blind,
+)
 from reviewtool.audit.events import (
     ConflictResolved,
     FullTextRecorded,
@@ -1007,6 +1015,31 @@ def _require_open_conflict(
         )
 
 
+def _voted_units(session: Session, member_id: int, stage: Stage) -> set[int]:
+    """The units (references at title/abstract, reports at full text) ``member_id`` ever voted on
+    at ``stage``, current votes and changed ones alike."""
+    unit = (
+        ScreeningDecision.report_id if stage is Stage.FULL_TEXT else ScreeningDecision.reference_id
+    )
+    return {
+        u
+        for u in session.exec(
+            select(unit)
+            .where(ScreeningDecision.member_id == member_id, ScreeningDecision.stage == stage.value)
+            .distinct()
+        ).all()
+        if u is not None
+    }
+
+
+def _own_vote_refused(name: str, reference: int, stage: Stage, report: int | None) -> Exception:
+    """Separation of duties: ``name`` voted on what they would resolve (``own_work_refused``)."""
+    where = f"reference {reference} at {stage.value}"
+    if report is not None:
+        where = f"report {report} of reference {reference} at {stage.value}"
+    return own_work_refused(name, f"voted on {where}", "its conflict")
+
+
 def resolve_conflict(
     session: Session,
     *,
@@ -1041,6 +1074,8 @@ def resolve_conflict(
     standing = current_resolution(session, unit, parsed_stage.value)
     _require_open_conflict(record_id, parsed_stage, outcome, standing)
     assert member.id is not None
+    if duties_separate(session) and unit in _voted_units(session, member.id, parsed_stage):
+        raise _own_vote_refused(member.name, record_id, parsed_stage, unit_report)
     now = audit.log.utc_now()
     replaced = None
     followed: dict[str, dict[str, Any]] = {}
@@ -2022,6 +2057,10 @@ class _ResolutionBatch:
         self.new: list[ScreeningResolution] = []
         self.events: list[ConflictResolved | FullTextRecorded] = []
         self.session = session
+        # Separation of duties: what this adjudicator voted on is not theirs to resolve.
+        self.own: set[int] = (
+            _voted_units(session, member.id, stage) if duties_separate(session) else set()
+        )
         # As resolve_conflict: a reference included by a resolution at title/abstract gets its
         # report, sought, recorded right after it (``seek_reports``).
         self.with_report: set[int] = (
@@ -2065,6 +2104,8 @@ class _ResolutionBatch:
             else None
         )
         _require_open_conflict(ref, self.stage, outcome, standing)
+        if unit in self.own:
+            raise _own_vote_refused(self.member.name, ref, self.stage, named)
         now = audit.log.utc_now()
         replaced = None
         followed: dict[str, dict[str, Any]] = {}
