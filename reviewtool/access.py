@@ -233,7 +233,9 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
             # Both kinds carry their stage in the payload (ScreeningDecided, ConflictResolved).
             stage = str(event.payload.get("stage"))
             if not seen.sees_others(stage):
-                if event.action == "screening-resolution" or event.actor != viewer.name:
+                # A vote is the viewer's own when they cast it or an owner entered it for them.
+                own = viewer.name in (event.actor, event.payload.get("on_behalf_of"))
+                if event.action == "screening-resolution" or not own:
                     continue
                 payload = {k: v for k, v in event.payload.items() if k != "state"}
                 shown.append(replace(event, payload=payload))

@@ -31,6 +31,8 @@ def read_rows(
     what: str,
     unique: Callable[[dict[str, str]], Hashable | None] | None = None,
     unique_words: str = "record",
+    allowed: Iterable[str] | None = None,
+    on_behalf: str = "",
 ) -> Rows:
     """The rows of a UTF-8 (BOM allowed) or UTF-16 (with BOM) CSV file, refusing an unreadable,
     empty or ill-headed one, a row with more fields than the header, and, where ``unique`` gives
@@ -38,7 +40,9 @@ def read_rows(
     in force silently). Every refusal is one ``InvalidInput`` line naming the file and line.
 
     ``required`` is a set of columns, or a list of alternative sets of which one must be present;
-    ``unique_words`` names the key in the message (``record 7``).
+    ``unique_words`` names the key in the message (``record 7``). ``allowed``: every column the
+    file may have; any other is refused naming it (``unknown_columns``), so a ``reviewer`` column
+    is never silently dropped while its votes go to the importer (``on_behalf``: see there).
     """
     try:
         with open(path, "rb") as handle:
@@ -51,7 +55,9 @@ def read_rows(
     rows.lines = []
     first: dict[Hashable, int] = {}
     try:
-        reader.fieldnames  # noqa: B018 (reads the header, so line_num counts from it)
+        header = reader.fieldnames  # reads the header, so line_num counts from it
+        if allowed is not None and header:
+            unknown_columns(path, header, allowed, what, on_behalf)
         start = reader.line_num + 1
         for row in reader:
             line = start
@@ -82,6 +88,36 @@ def read_rows(
         wanted = " or ".join(", ".join(sorted(o)) for o in options)
         raise InvalidInput(f"{path}: needs the columns {wanted}")
     return rows
+
+
+ATTRIBUTION_COLUMNS = frozenset(
+    {"reviewer", "member", "member_id", "extractor", "assessor", "adjudicator", "by", "actor"}
+)
+"""Column names that say whose work a row is: the person importing is whose it is."""
+
+
+def unknown_columns(
+    path: str, header: Iterable[str], allowed: Iterable[str], what: str, on_behalf: str = ""
+) -> None:
+    """Refuse (InvalidInput, one line naming the file and the columns) a header with a column
+    not in ``allowed`` (compared stripped; empty headers are ignored). A column that names a
+    person (``ATTRIBUTION_COLUMNS``) is told that the rows are the importer's own, and
+    ``on_behalf`` (e.g. "an owner enters another member's votes with --on-behalf-of NAME") how
+    another person's are entered, where the command can."""
+    known = set(allowed)
+    unknown = [h.strip() for h in header if h and h.strip() and h.strip() not in known]
+    if not unknown:
+        return
+    plural = "s" if len(unknown) > 1 else ""
+    message = (
+        f"{path}:1: unknown column{plural} {', '.join(repr(u) for u in unknown)} in this {what} "
+        f"file (its columns: {', '.join(sorted(known))})"
+    )
+    if any(u.lower() in ATTRIBUTION_COLUMNS for u in unknown):
+        message += "; every row is the importing person's own" + (
+            f" ({on_behalf})" if on_behalf else ""
+        )
+    raise InvalidInput(message)
 
 
 def _decode(path: str, data: bytes) -> str:

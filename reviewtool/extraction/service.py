@@ -38,6 +38,7 @@ from reviewtool.audit.events import (
     ExtractionValuesChanged,
     StageUnblinded,
 )
+from reviewtool.csvfiles import unknown_columns
 from reviewtool.domain import Action, Role
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
 from reviewtool.extraction.forms import (
@@ -1016,6 +1017,7 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     missing = [c for c in LONG_COLUMNS[:6] if c not in header]
     if missing:
         raise InvalidInput(f"{path}:1: missing column {', '.join(missing)}")
+    unknown_columns(path, header, LONG_COLUMNS, "extraction values")
     at = {name: header.index(name) for name in LONG_COLUMNS if name in header}
     width = len(header)
     by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]] = defaultdict(dict)

@@ -1472,7 +1472,13 @@ def search_references(
     return hits[:limit]
 
 
-def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> int:
+DECISION_COLUMNS = ("record_id", "decision", "reason", "note", "report")
+"""The columns of a decisions or resolutions file (``screen import-decisions``/``-resolutions``)."""
+
+
+def import_decisions(
+    session: Session, *, actor: str, path: str, stage: str, on_behalf_of: str | None = None
+) -> int:
     """Cast many votes from a CSV (``record_id,decision,reason,note[,report]``) in one transaction.
 
     Each row is a vote as ``record_decision`` casts it (same checks, a later row or an earlier vote
@@ -1480,18 +1486,36 @@ def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> 
     ``screening-decision`` event per vote), but the state is read once up front and the rows and
     events are written in bulk. At full text a vote is on one report: the ``report`` column, or
     the reference's only report (recorded as sought when it has none). An unknown record, report,
-    decision or reason names the file and line; nothing is written then. Returns the number of
-    votes.
+    decision or reason, or an unknown column (``DECISION_COLUMNS``: a ``reviewer`` column is not
+    read as whose vote it is), names the file and line; nothing is written then. Returns the
+    number of votes.
+
+    ``on_behalf_of``: an owner (``actor``) enters the votes of another member who screens (the
+    votes are theirs, checked as theirs, blinding as for them); each ``screening-decision`` event
+    is written by the owner and names the member (``on_behalf_of``), so the ledger holds both
+    names. PermissionDenied for anyone but an owner.
     """
     parsed_stage = parse_stage(stage)
+    entered_by: str | None = None
+    if on_behalf_of is not None and on_behalf_of != actor:
+        owner = require(
+            session,
+            actor,
+            Action.MANAGE_MEMBERS,
+            doing=f"import votes on behalf of {on_behalf_of}",
+        )
+        entered_by = owner.name
+        actor = on_behalf_of
     member = require(session, actor, Action.SCREEN)
     rows = read_rows(
         path,
         required={"record_id", "decision"},
         what="decisions",
         unique=_row_unit,
+        allowed=DECISION_COLUMNS,
+        on_behalf="an owner enters another member's votes with --on-behalf-of NAME",
     )
-    batch = _VoteBatch(session, member, parsed_stage)
+    batch = _VoteBatch(session, member, parsed_stage, entered_by)
     for line, row in numbered(rows):
         with at_line(path, line):
             batch.cast(
@@ -1575,10 +1599,15 @@ class _VoteBatch:
     functions (``access.Sight.check_stage_open``, ``_reason_for``, ``_require_reference``,
     ``_require_fulltext_open``, ``_answer_changed_vote``)."""
 
-    def __init__(self, session: Session, member: Member, stage: Stage) -> None:
+    def __init__(
+        self, session: Session, member: Member, stage: Stage, entered_by: str | None = None
+    ) -> None:
         assert member.id is not None
         self.session = session
         self.member, self.member_id, self.stage = member, member.id, stage
+        # Who writes the events: the member, or the owner entering the member's votes.
+        self.entered_by = entered_by or member.name
+        self.on_behalf_of = member.name if entered_by else None
         self.sight = sight(session, member.name)
         self.allowed = exclusion_reasons(session, stage)
         self.reason_required = _reason_required(session, stage)
@@ -1657,7 +1686,7 @@ class _VoteBatch:
         _require_not_removed(ref, self.refs.removed)
         if self.stage is Stage.FULL_TEXT:
             _require_fulltext_open(ref, self.tiab.get(ref), ref in self.refs.unobtainable)
-        named = self.refs.report(self.session, self.member.name, ref, self.stage, report)
+        named = self.refs.report(self.session, self.entered_by, ref, self.stage, report)
         unit = ref if named is None else named
         now = audit.log.utc_now()
         old = self.mine.get(unit)
@@ -1713,6 +1742,7 @@ class _VoteBatch:
                 before=before,
                 after=new.snapshot(),
                 state=state,
+                on_behalf_of=self.on_behalf_of,
             )
         )
         if self.seek and ref not in self.with_report:
@@ -1725,7 +1755,7 @@ class _VoteBatch:
                 reason_order=self.reason_order,
             )
             if outcome.goes_on:
-                self.events.append(_new_sought(self.session, self.member.name, ref)[1])
+                self.events.append(_new_sought(self.session, self.entered_by, ref)[1])
                 self.with_report.add(ref)
 
     def _answer(
@@ -1766,7 +1796,7 @@ class _VoteBatch:
             # Core, not ORM, INSERT: the ORM splits executemany batches wherever NULLs differ.
             table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
             session.execute(table.insert(), self.new)
-        audit.log.record_many(session, self.member.name, self.events)
+        audit.log.record_many(session, self.entered_by, self.events)
 
 
 @dataclass
@@ -2022,6 +2052,7 @@ def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -
         required={"record_id", "decision"},
         what="resolutions",
         unique=_row_unit,
+        allowed=DECISION_COLUMNS,
     )
     batch = _ResolutionBatch(session, member, parsed_stage)
     for line, row in numbered(rows):
