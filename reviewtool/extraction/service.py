@@ -38,7 +38,7 @@ from reviewtool.audit.events import (
     ExtractionValuesChanged,
     StageUnblinded,
 )
-from reviewtool.csvfiles import unknown_columns
+from reviewtool.csvfiles import check_lines, unknown_columns
 from reviewtool.domain import Action, Role
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
 from reviewtool.extraction.forms import (
@@ -952,6 +952,8 @@ def _read_long(path: str) -> tuple[list[str], Iterator[tuple[list[str], int]], s
     from reviewtool.csvfiles import _decode
 
     try:
+        if not path.lower().endswith((".xlsx", ".xlsm")):
+            check_lines(path, what="extraction")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the extraction file ({exc.strerror})") from None

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from reviewtool import audit
 from reviewtool.access import require
 from reviewtool.audit.events import RecordsImported
+from reviewtool.csvfiles import check_lines
 from reviewtool.domain import Action, CitationIn
 from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
 from reviewtool.importing.detect import FORMATS, check_encoding
@@ -143,6 +144,7 @@ def import_files(
     for raw_path in paths:
         path = Path(raw_path)
         try:
+            check_lines(path, what="export")  # before the file is read whole (bounded memory)
             data = path.read_bytes()
         except OSError as exc:
             raise InvalidInput(f"{path}: cannot read the file ({exc.strerror or exc})") from None

@@ -29,7 +29,7 @@ from sqlmodel import Session
 from reviewtool import audit
 from reviewtool.access import require
 from reviewtool.audit.events import RobAssessed
-from reviewtool.csvfiles import unknown_columns
+from reviewtool.csvfiles import check_lines, unknown_columns
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied
 from reviewtool.rob import robvis, service, tools
@@ -51,6 +51,7 @@ class ImportReport:
 
 def _read(path: str) -> list[list[str]]:
     try:
+        check_lines(path, what="risk-of-bias")
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:

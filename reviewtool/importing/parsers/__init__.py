@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from reviewtool.csvfiles import check_lines
 from reviewtool.domain import CitationIn
 from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.importing import normalize as nz
@@ -223,6 +224,7 @@ def parse_file(
     """Read ``path`` and parse it with ``parse_bytes`` (its name appears in every message)."""
     p = Path(path)
     try:
+        check_lines(p, what="export")
         data = p.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{p}: cannot read the file ({exc.strerror or exc})") from None
