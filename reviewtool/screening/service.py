@@ -1506,7 +1506,8 @@ def import_decisions(
         )
         entered_by = owner.name
         actor = on_behalf_of
-    member = require(session, actor, Action.SCREEN)
+    doing = f"screen (votes entered by {entered_by})" if entered_by else None
+    member = require(session, actor, Action.SCREEN, doing=doing)
     rows = read_rows(
         path,
         required={"record_id", "decision"},
