@@ -265,6 +265,31 @@ def rob_blind(session: Session) -> bool:
     return bool(setting(session, "rob.blind"))
 
 
+SEPARATE_DUTIES = "adjudication.separate_duties"
+"""The setting that keeps an adjudicator from resolving a disagreement they took part in."""
+
+
+def duties_separate(session: Session) -> bool:
+    """True while separation of duties holds (``adjudication.separate_duties``, on by default):
+    an adjudicator may not resolve a disagreement they took part in (docs/trust.md)."""
+    from reviewtool.storage.queries import setting
+
+    return bool(setting(session, SEPARATE_DUTIES))
+
+
+def own_work_refused(person: str, took_part: str, disagreement: str) -> PermissionDenied:
+    """The one-line refusal when ``person`` would resolve a disagreement they took part in.
+
+    ``took_part`` says what they did ("voted on reference 12 at tiab"), ``disagreement`` what
+    they tried to resolve ("its conflict"). Returned, for the caller to raise.
+    """
+    return PermissionDenied(
+        f"{person} {took_part}, so {person} may not resolve {disagreement} (separation of "
+        f"duties); another adjudicator must, or an owner of a one-adjudicator team turns this "
+        f"off with `reviewtool settings set {SEPARATE_DUTIES} false`"
+    )
+
+
 def visible_events(session: Session, viewer: Member, events: list[EventView]) -> list[EventView]:
     """The events ``viewer`` may read (see ``Sight``): at a stage blind to them, other members'
     votes and every resolution are left out (not merely redacted: who voted on which record when
@@ -284,7 +309,9 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
             # Both kinds carry their stage in the payload (ScreeningDecided, ConflictResolved).
             stage = str(event.payload.get("stage"))
             if not seen.sees_others(stage):
-                if event.action == "screening-resolution" or event.actor != viewer.name:
+                # A vote is the viewer's own when they cast it or an owner entered it for them.
+                own = viewer.name in (event.actor, event.payload.get("on_behalf_of"))
+                if event.action == "screening-resolution" or not own:
                     continue
                 payload = {k: v for k, v in event.payload.items() if k != "state"}
                 shown.append(replace(event, payload=payload))

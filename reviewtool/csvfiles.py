@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from os import PathLike
 from typing import IO, Any
 
 from reviewtool.errors import InvalidInput, ReviewtoolError
@@ -31,6 +32,8 @@ def read_rows(
     what: str,
     unique: Callable[[dict[str, str]], Hashable | None] | None = None,
     unique_words: str = "record",
+    allowed: Iterable[str] | None = None,
+    on_behalf: str = "",
 ) -> Rows:
     """The rows of a UTF-8 (BOM allowed) or UTF-16 (with BOM) CSV file, refusing an unreadable,
     empty or ill-headed one, a row with more fields than the header, and, where ``unique`` gives
@@ -38,9 +41,12 @@ def read_rows(
     in force silently). Every refusal is one ``InvalidInput`` line naming the file and line.
 
     ``required`` is a set of columns, or a list of alternative sets of which one must be present;
-    ``unique_words`` names the key in the message (``record 7``).
+    ``unique_words`` names the key in the message (``record 7``). ``allowed``: every column the
+    file may have; any other is refused naming it (``unknown_columns``), so a ``reviewer`` column
+    is never silently dropped while its votes go to the importer (``on_behalf``: see there).
     """
     try:
+        check_lines(path, what=what)
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
@@ -51,7 +57,9 @@ def read_rows(
     rows.lines = []
     first: dict[Hashable, int] = {}
     try:
-        reader.fieldnames  # noqa: B018 (reads the header, so line_num counts from it)
+        names = reader.fieldnames  # reads the header, so line_num counts from it
+        if allowed is not None and names:
+            unknown_columns(path, names, allowed, what, on_behalf)
         start = reader.line_num + 1
         for row in reader:
             line = start
@@ -82,6 +90,101 @@ def read_rows(
         wanted = " or ".join(", ".join(sorted(o)) for o in options)
         raise InvalidInput(f"{path}: needs the columns {wanted}")
     return rows
+
+
+ATTRIBUTION_COLUMNS = frozenset(
+    {"reviewer", "member", "member_id", "extractor", "assessor", "adjudicator", "by", "actor"}
+)
+"""Column names that say whose work a row is: the person importing is whose it is."""
+
+
+def unknown_columns(
+    path: str, header: Iterable[str], allowed: Iterable[str], what: str, on_behalf: str = ""
+) -> None:
+    """Refuse (InvalidInput, one line naming the file and the columns) a header with a column
+    not in ``allowed`` (compared stripped; empty headers are ignored). A column that names a
+    person (``ATTRIBUTION_COLUMNS``) is told that the rows are the importer's own, and
+    ``on_behalf`` (e.g. "an owner enters another member's votes with --on-behalf-of NAME") how
+    another person's are entered, where the command can."""
+    known = set(allowed)
+    unknown = [h.strip() for h in header if h and h.strip() and h.strip() not in known]
+    if not unknown:
+        return
+    plural = "s" if len(unknown) > 1 else ""
+    message = (
+        f"{path}:1: unknown column{plural} {', '.join(repr(u) for u in unknown)} in this {what} "
+        f"file (its columns: {', '.join(sorted(known))})"
+    )
+    if any(u.lower() in ATTRIBUTION_COLUMNS for u in unknown):
+        message += "; every row is the importing person's own" + (
+            f" ({on_behalf})" if on_behalf else ""
+        )
+    raise InvalidInput(message)
+
+
+MAX_LINE_BYTES = 64 * 1024 * 1024
+"""The longest line (in bytes, line ends not counted) any input file may hold: 64 MiB. Far above
+any real export's (a Scopus RIS line of cited references runs to tens of kB), low enough that a
+corrupt or hostile file is refused while reading it costs a fixed few MiB, not the file's size
+many times over (``check_lines``). In an XML file, whose records may sit on one line, the bound
+is on one ``<record>``."""
+
+_SCAN_CHUNK = 1 << 20
+_XML_RECORD_ENDS = (b"</record>", "</record>".encode("utf-16-le"), "</record>".encode("utf-16-be"))
+
+
+def check_lines(path: str | PathLike[str], *, what: str, limit: int | None = None) -> None:
+    """Refuse a file holding a line longer than ``limit`` bytes, before anything reads it whole.
+
+    Reads ``path`` in 1 MiB pieces, so memory stays bounded whatever the file's size, and stops
+    at the first line over the limit: ``InvalidInput`` (one line) naming the file and the line
+    (1-based, counting CRLF, CR and LF as the parsers do). A file that starts as XML
+    (``<?xml``, ``<xml``, ``<records`` or ``<record`` after any byte-order mark, as ``detect``
+    tells XML) is bounded per record instead: the count starts again after each ``</record>``
+    as after each line end. ``OSError`` is left to the caller's own read.
+    ``what`` names the kind of file in the message ("export", "decisions"); ``limit`` is
+    ``MAX_LINE_BYTES`` unless given.
+    """
+    limit = MAX_LINE_BYTES if limit is None else limit
+    line = 1  # the line the current run of bytes belongs to
+    run = 0  # bytes of the current line (or XML record) so far
+    xml: bool | None = None
+    after_cr = False
+    with open(path, "rb") as handle:
+        # Pieces no longer than the limit: a line over it then always spans two or more.
+        while chunk := handle.read(min(_SCAN_CHUNK, limit)):
+            if xml is None:
+                head = chunk[:256].replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n")
+                xml = head.startswith((b"<?xml", b"<xml", b"<records", b"<record"))
+            breaks = chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            if after_cr and chunk.startswith(b"\n"):
+                breaks -= 1  # a CRLF split between two pieces is one line end
+            after_cr = chunk.endswith(b"\r")
+            marks = (b"\n", b"\r", *(_XML_RECORD_ENDS if xml else ()))
+            # The current run ends at the first mark; the last mark starts the next run.
+            first = min((i for i in (chunk.find(m) for m in marks) if i >= 0), default=-1)
+            if first < 0:
+                run += len(chunk)
+            else:
+                if run + first > limit:
+                    break
+                line += breaks
+                ends = (chunk.rfind(m) for m in marks)
+                run = len(chunk) - max(
+                    e + len(m) for e, m in zip(ends, marks, strict=True) if e >= 0
+                )
+            if run > limit:
+                break
+        else:
+            return
+    unit = "an XML record" if xml else "a line"
+    mib, part = divmod(limit, 1024 * 1024)
+    size = f"{mib} MiB" if not part else f"{limit} bytes"
+    raise InvalidInput(
+        f"{path}:{line}: {unit} longer than {size} (the most reviewtool "
+        f"reads); nothing was read from it: check this is the {what} file you meant (not a binary, "
+        "corrupt or concatenated file), or split it into lines"
+    )
 
 
 def _decode(path: str, data: bytes) -> str:

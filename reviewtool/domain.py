@@ -285,6 +285,15 @@ SETTINGS: dict[str, Setting] = {
             minimum=-1,
             maximum=1,
         ),
+        Setting(
+            "adjudication.separate_duties",
+            bool,
+            True,
+            "Separation of duties: an adjudicator may not resolve a disagreement they took part "
+            "in (a screening conflict on a reference they voted on at that stage, at full text "
+            "on that report; an extraction value they extracted; a risk-of-bias domain they "
+            "judged). A one-adjudicator team turns it off (docs/trust.md).",
+        ),
     )
 }
 

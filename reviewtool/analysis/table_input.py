@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewtool.csvfiles import check_lines
 from reviewtool.errors import InvalidInput, ParseError
 
 BINARY_COLUMNS = ("events_exp", "total_exp", "events_con", "total_con")
@@ -97,6 +98,7 @@ def read_csv_table(
     elif not p.is_file():
         raise InvalidInput(f"{p}: no such file")
     else:
+        check_lines(p, what="analysis")
         raw = p.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

@@ -252,6 +252,9 @@ class ScreeningDecided(Event):
     :ivar state: resolutions reopened (``{"screening_resolution": {key: None}}``) or contested
         (``{key: snapshot with "contested"}``) by this change; the replaced vote when it was cast
         on another record of the reference (``{"screening_vote": {key: None}}``).
+    :ivar on_behalf_of: the reviewer whose vote an owner entered (``screen import-decisions
+        --on-behalf-of``): the event's actor is the owner who entered it, the vote (and its key)
+        this reviewer's. Absent from the payload (None) when reviewers cast their own.
     """
 
     name: ClassVar[str] = "screening-decision"
@@ -262,10 +265,19 @@ class ScreeningDecided(Event):
     before: Snapshot | None
     after: Snapshot | None
     state: dict[str, dict[str, Any]]
+    on_behalf_of: str | None = None
 
     @property
     def entity_id(self) -> str:
         return self.key
+
+    def payload(self) -> dict[str, Any]:
+        """As ``Event.payload``, without ``on_behalf_of`` when the reviewer cast their own vote
+        (the payload of every vote before it existed, unchanged)."""
+        found = super().payload()
+        if found["on_behalf_of"] is None:
+            del found["on_behalf_of"]
+        return found
 
 
 @dataclass(frozen=True)

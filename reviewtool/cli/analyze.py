@@ -668,6 +668,9 @@ def _with_rob(
 
     if text is None:
         assert csv_path is not None
+        from reviewtool.csvfiles import check_lines
+
+        check_lines(csv_path, what="analysis")
         try:
             text = csv_path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError:

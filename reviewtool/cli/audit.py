@@ -125,7 +125,10 @@ def log(
         table.add_row(
             "" if e.seq is None else str(e.seq),
             e.occurred_at[:19].replace("T", " "),
-            e.actor,
+            # A vote an owner entered for a member: both names (screen import-decisions).
+            f"{e.actor} (for {e.payload['on_behalf_of']})"
+            if e.payload.get("on_behalf_of")
+            else e.actor,
             e.action,
             f"{e.entity_type}:{e.entity_id}",
             change_summary(e.payload),

@@ -136,8 +136,10 @@ def form_add(
 
     Example: reviewtool extract form add form.toml --as olga
     """
+    from reviewtool.csvfiles import check_lines
     from reviewtool.extraction.service import add_form
 
+    check_lines(path, what="extraction form")
     text = path.read_text(encoding="utf-8")
     with writing(db) as session:
         view = add_form(session, actor=actor_name(actor), text=text, file_name=path.name)

@@ -119,6 +119,13 @@ def register(app: typer.Typer) -> None:
                 f"as batch {r.batch_id}, source {r.source}.",
                 highlight=False,
             )
+            if r.replaced_at:
+                out.print(
+                    f"  bytes that are not UTF-8 replaced with U+FFFD at {r.replaced_at}; each "
+                    "record's raw text keeps its original bytes (base64)",
+                    highlight=False,
+                    markup=False,
+                )
             if r.bad:
                 out.print(
                     f"  {found}{r.records} imported, {len(r.bad)} skipped as bad:",

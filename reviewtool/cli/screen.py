@@ -137,18 +137,30 @@ def import_decisions(
         ..., help="CSV with record_id,decision[,reason][,note].", callback=existing_file
     ),
     stage: str = StageOption,
+    on_behalf_of: str | None = typer.Option(
+        None,
+        "--on-behalf-of",
+        metavar="NAME",
+        help="Owners: the votes are this member's (e.g. from a paper form); the ledger records "
+        "both names: the owner entered them, the member cast them.",
+    ),
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
     """Cast many votes from a CSV in one transaction (all rows or none).
 
+    Columns: record_id, decision, reason, note, report; any other is refused (the votes are the
+    caller's own, or with --on-behalf-of the named member's, entered by an owner).
+
     Example: reviewtool screen import-decisions alice_tiab.csv --stage tiab --as alice
     """
     from reviewtool.screening.service import import_decisions as run
 
+    who = actor_name(actor)
     with writing(db) as session:
-        count = run(session, actor=actor_name(actor), path=str(path), stage=stage)
-    console().print(f"Recorded {count} votes from {path} at {stage}.", highlight=False)
+        count = run(session, actor=who, path=str(path), stage=stage, on_behalf_of=on_behalf_of)
+    by = f" by {on_behalf_of} (entered by {who})" if on_behalf_of and on_behalf_of != who else ""
+    console().print(f"Recorded {count} votes{by} from {path} at {stage}.", highlight=False)
 
 
 @app.command("conflicts")

@@ -668,6 +668,7 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
         what="decisions",
         unique=_decision_key,
         unique_words="pair",
+        allowed=("pair_id", "record_a", "record_b", "decision", "note"),
     )
     batch = _PairDecisions(session, actor, member.id)
     for line, row in numbered(rows):

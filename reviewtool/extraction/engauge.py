@@ -37,6 +37,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewtool.csvfiles import check_lines
 from reviewtool.errors import ParseError
 
 #: How the extraction stage names the tool in a digitised value's provenance.
@@ -70,6 +71,7 @@ def read_engauge_csv(path: str | Path) -> tuple[DigitisedPoint, ...]:
     """
     where = str(path)
     try:
+        check_lines(path, what="Engauge")
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ParseError(f"cannot read the file: {exc.strerror or exc}", path=where) from None

@@ -31,13 +31,14 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import EXTRACTION, require, sight
+from reviewtool.access import EXTRACTION, duties_separate, own_work_refused, require, sight
 from reviewtool.audit.events import (
     ExtractionConsensusChanged,
     ExtractionFormAdded,
     ExtractionValuesChanged,
     StageUnblinded,
 )
+from reviewtool.csvfiles import check_lines, unknown_columns
 from reviewtool.domain import Action, Role
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
 from reviewtool.extraction import bulk, provenance
@@ -983,6 +984,8 @@ def _read_long(path: str) -> tuple[list[str], Iterator[tuple[list[str], int]], s
     from reviewtool.csvfiles import _decode
 
     try:
+        if not path.lower().endswith((".xlsx", ".xlsm")):
+            check_lines(path, what="extraction")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the extraction file ({exc.strerror})") from None
@@ -1054,6 +1057,7 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     missing = [c for c in LONG_COLUMNS[:6] if c not in header]
     if missing:
         raise InvalidInput(f"{path}:1: missing column {', '.join(missing)}")
+    unknown_columns(path, header, LONG_COLUMNS, "extraction values")
     at = {name: header.index(name) for name in LONG_COLUMNS if name in header}
     width = len(header)
     by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]] = defaultdict(dict)
@@ -1351,6 +1355,15 @@ def resolve(
         raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
     prov = _provenance(source_kind, source)
     _check_converted(key, checked, prov)
+    if duties_separate(session):
+        assert member.id is not None
+        mine = _values(session, [ref.study_id], member_id=member.id).get(ref.study_id, {})
+        if key in mine.get(member.id, {}):
+            raise own_work_refused(
+                member.name,
+                f"extracted a value for study {ref.label} ({ref.study_id}), {key.describe()}",
+                "its consensus value",
+            )
     held = {k: c[1] for k, c in _consensus(session, [ref.study_id]).get(ref.study_id, {}).items()}
     held[key] = checked
     try:

@@ -11,7 +11,17 @@ import re
 
 from reviewtool.errors import InvalidInput
 
-__all__ = ["FORMATS", "GUESSED", "check_encoding", "decode", "decoding_warnings", "detect_format"]
+__all__ = [
+    "FORMATS",
+    "GUESSED",
+    "LINES_NAMED",
+    "check_encoding",
+    "decode",
+    "decoding_warnings",
+    "detect_format",
+    "lines_named",
+    "replaced_lines",
+]
 
 FORMATS: tuple[str, ...] = (
     "ris",
@@ -108,18 +118,31 @@ def decoding_warnings(data: bytes, text: str, encoding: str, *, name: str) -> li
             )
         )
     elif encoding.startswith("utf-8 (") and "\ufffd" in text:
-        for number, line in enumerate(_split_lines(text), start=1):
+        # One warning per line for the first few (with the record, named by the caller), then
+        # one for the rest: "and N more lines" naming where the next ones are.
+        lines = replaced_lines(data)
+        split = _split_lines(text)
+        for number in lines[:LINES_NAMED]:
+            line = split[number - 1]
             n = line.count("\ufffd")
-            if n:
-                at = line.index("\ufffd")
-                context = line[max(0, at - 30) : at + 30].strip()
-                out.append(
-                    (
-                        number,
-                        f"{n} invalid UTF-8 byte{'s' if n != 1 else ''} replaced with U+FFFD "
-                        f"on this line ({context!r})",
-                    )
+            at = line.index("\ufffd") if n else 0
+            context = line[max(0, at - 30) : at + 30].strip()
+            out.append(
+                (
+                    number,
+                    f"{n} invalid UTF-8 byte{'s' if n != 1 else ''} replaced with U+FFFD "
+                    f"on this line ({context!r})",
                 )
+            )
+        rest = lines[LINES_NAMED:]
+        if rest:
+            out.append(
+                (
+                    rest[0],
+                    f"{name}: and {len(rest)} more line{'s' if len(rest) != 1 else ''} with "
+                    f"invalid UTF-8 bytes replaced ({lines_named(name, rest)})",
+                )
+            )
     return out
 
 
@@ -177,11 +200,15 @@ def decode(data: bytes, *, name: str = "<input>", encoding: str | None = None) -
     if text is None:
         # A UTF-8 file with a few corrupt bytes: keep its many good multibyte characters rather
         # than reading everything as cp1252 mojibake; the encoding name says what was done.
-        lenient = data.decode("utf-8", errors="replace")
-        bad = lenient.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
-        multibyte = sum(1 for ch in lenient if ord(ch) > 0x7F and ch != "\ufffd")
+        # Each invalid byte becomes one U+FFFD (surrogateescape, then replaced one for one), so
+        # the text lines up with ``data.decode("utf-8", "surrogateescape")``, from which
+        # ``parsers.parse_bytes`` takes back the original bytes of the records they are in.
+        escaped = data.decode("utf-8", errors="surrogateescape")
+        bad = len(_ESCAPED.findall(escaped))
+        multibyte = sum(1 for ch in escaped if ord(ch) > 0x7F) - bad
         if 0 < bad <= max(3, multibyte // 100) and multibyte >= 2 * bad and b"\x00" not in data:
-            text, encoding = lenient, f"utf-8 ({bad} invalid bytes replaced)"
+            text = _ESCAPED.sub("\ufffd", escaped)
+            encoding = f"utf-8 ({bad} invalid bytes replaced)"
     if text is None and len(data) >= 4 and data.count(0) * 3 >= len(data):
         even_nuls = data[0::2].count(0)
         odd_nuls = data[1::2].count(0)
@@ -205,6 +232,30 @@ def decode(data: bytes, *, name: str = "<input>", encoding: str | None = None) -
             f"({controls} control characters in the first {len(sample)} characters)"
         )
     return text, encoding
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+"""An invalid UTF-8 byte as ``surrogateescape`` decodes it (U+DC80 + the byte)."""
+
+LINES_NAMED = 5
+"""How many lines with invalid bytes are named one by one before "and N more"."""
+
+
+def replaced_lines(data: bytes) -> list[int]:
+    """The 1-based lines (CRLF, CR and LF as the parsers count them) of ``data`` that hold a
+    byte that is not valid UTF-8, in file order; empty for valid UTF-8."""
+    escaped = data.decode("utf-8", errors="surrogateescape")
+    if not _ESCAPED.search(escaped):
+        return []
+    return [n for n, line in enumerate(_split_lines(escaped), start=1) if _ESCAPED.search(line)]
+
+
+def lines_named(name: str, lines: list[int], limit: int = LINES_NAMED) -> str:
+    """``name:line`` for the first ``limit`` of ``lines``, then "and N more" (e.g.
+    ``a.ris:8, a.ris:12 and 3 more``)."""
+    shown = ", ".join(f"{name}:{n}" for n in lines[:limit])
+    more = len(lines) - limit
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 _RIS_TY = re.compile(r"^\s*TY\s{1,2}-", re.MULTILINE)

@@ -20,10 +20,11 @@ from sqlmodel import Session, col, select
 from reviewtool import audit
 from reviewtool.access import require
 from reviewtool.audit.events import RecordsImported
+from reviewtool.csvfiles import check_lines
 from reviewtool.domain import Action, CitationIn
 from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
-from reviewtool.importing.detect import FORMATS, check_encoding
-from reviewtool.importing.parsers import ParsedFile, parse_bytes
+from reviewtool.importing.detect import FORMATS, check_encoding, lines_named, replaced_lines
+from reviewtool.importing.parsers import RAW_BASE64, ParsedFile, parse_bytes, raw_text
 from reviewtool.storage.models import ImportBatch, Member, Record
 from reviewtool.storage.references import new_references
 from reviewtool.storage.snapshots import batch_state
@@ -41,10 +42,14 @@ class ImportReport:
     records: int
     bad: tuple[dict[str, Any], ...] = ()
     warnings: tuple[str, ...] = ()
+    replaced_at: str = ""
+    """Where the file held bytes that are not UTF-8 (``file:line`` for the first few, then "and N
+    more"; ``detect.lines_named``), when its encoding is ``utf-8 (N invalid bytes replaced)``."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
+            "replaced_at": self.replaced_at,
             "batch_id": self.batch_id,
             "file_name": self.file_name,
             "format": self.format,
@@ -63,6 +68,7 @@ class _Loaded:
     parsed: ParsedFile
     forced: bool = False
     bad: list[dict[str, Any]] = field(default_factory=list)
+    replaced_at: str = ""
 
 
 def _check_date(searched_on: str | None) -> str | None:
@@ -143,6 +149,7 @@ def import_files(
     for raw_path in paths:
         path = Path(raw_path)
         try:
+            check_lines(path, what="export")  # before the file is read whole (bounded memory)
             data = path.read_bytes()
         except OSError as exc:
             raise InvalidInput(f"{path}: cannot read the file ({exc.strerror or exc})") from None
@@ -180,7 +187,16 @@ def import_files(
             {"line": b.line, "source_key": b.source_key, "reason": b.reason, "raw": b.raw[:500]}
             for b in parsed.bad
         ]
-        loaded.append(_Loaded(path, digest, parsed, forced=earlier is not None, bad=bad))
+        replaced_at = (
+            lines_named(path.name, replaced_lines(data))
+            if parsed.encoding.startswith("utf-8 (")
+            else ""
+        )
+        loaded.append(
+            _Loaded(
+                path, digest, parsed, forced=earlier is not None, bad=bad, replaced_at=replaced_at
+            )
+        )
 
     now = audit.log.utc_now()
     reports: list[ImportReport] = []
@@ -226,6 +242,7 @@ def import_files(
                 records=batch.record_count,
                 bad=tuple(item.bad),
                 warnings=tuple(warnings),
+                replaced_at=item.replaced_at,
             )
         )
     return reports
@@ -353,5 +370,8 @@ def record_detail(session: Session, record_id: int) -> dict[str, Any]:
         "group_id": group_id,
         "duplicate_of": record.duplicate_of,
         "same_group": members,
-        "raw": record.raw,
+        # A raw holding bytes that are not UTF-8 is stored as base64 (parsers.RAW_BASE64):
+        # shown as text with U+FFFD, the exact bytes given beside it.
+        "raw": raw_text(record.raw),
+        "raw_base64": record.raw[len(RAW_BASE64) :] if record.raw.startswith(RAW_BASE64) else None,
     }

@@ -29,6 +29,7 @@ from sqlmodel import Session
 from reviewtool import audit
 from reviewtool.access import require
 from reviewtool.audit.events import RobAssessed
+from reviewtool.csvfiles import check_lines, unknown_columns
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied
 from reviewtool.rob import robvis, service, tools
@@ -50,6 +51,7 @@ class ImportReport:
 
 def _read(path: str) -> list[list[str]]:
     try:
+        check_lines(path, what="risk-of-bias")
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
@@ -75,7 +77,25 @@ def import_file(session: Session, *, actor: str, path: str) -> ImportReport:
     header = [h.strip() for h in rows[0]]
     if len(header) > 1 and header[1].lower() == "result":
         return _import_rob2(session, member.name, path, header, rows[1:])
+    _rob1_columns(path, header)
     return _import_rob1(session, member.name, path)
+
+
+def _rob1_columns(path: str, header: list[str]) -> None:
+    """Refuse a robvis RoB 1 header with a column that is neither Study, a domain, Overall nor
+    Weight (``csvfiles.unknown_columns``): an ``assessor`` column would otherwise be read as a
+    domain by position while every judgement goes to the importer."""
+    known = ["Study", "Overall", "Weight"]
+    for name in header[1:]:
+        for candidate in (name.strip(), name.replace(".", " ").strip()):
+            try:
+                tools.rob1_domain(candidate)
+            except KeyError:
+                continue
+            known.append(name.strip())
+            break
+    known += [h.strip() for h in header if h.strip().lower() in ("study", "overall", "weight")]
+    unknown_columns(path, header, known, "robvis RoB 1")
 
 
 def _study(session: Session, labels: Mapping[int, str], path: str, line: int, text: str) -> int:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from reviewtool.csvfiles import check_lines
 from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.rob.tools import ROB1_DOMAINS, ROB2_DOMAINS
 
@@ -455,6 +456,7 @@ def read_robvis_file(path: str | Path, *, tool: str, overall: bool | None = None
     and a ``ParseError`` naming the file if it cannot be read or is not UTF-8."""
     name = str(path)
     try:
+        check_lines(path, what="robvis")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ParseError(f"cannot read the file ({exc.strerror})", path=name) from None

@@ -40,7 +40,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import require, sight
+from reviewtool.access import duties_separate, own_work_refused, require, sight
 from reviewtool.agreement import Agreement, agreement_from_pairs
 from reviewtool.audit.events import (
     RobAssessed,
@@ -1014,7 +1014,9 @@ def resolve(
     ``support`` defaults to the support text of the assessor whose judgement it matches. One
     ``rob-consensus`` event.
     """
-    require(session, actor, Action.RESOLVE_CONFLICT, doing="resolve risk-of-bias disagreements")
+    member = require(
+        session, actor, Action.RESOLVE_CONFLICT, doing="resolve risk-of-bias disagreements"
+    )
     _check_studies_visible(session, actor)
     tool = parse_tool(tool)
     study_id = find_study(session, study)
@@ -1028,6 +1030,16 @@ def resolve(
     group = (outcome_group or "").strip()
     unit: Unit = (tool, study_id, res, dom, group)
     rows = _by_unit(session, tool, study_id).get(unit, {})
+    if member.name in rows and duties_separate(session):
+        label = study_labels(session).get(study_id, str(study_id))
+        place = (
+            f"{tool} domain {dom}"
+            + (f" of {res}" if res else "")
+            + (f" (outcome group {group})" if group else "")
+        )
+        raise own_work_refused(
+            member.name, f"judged {place} for study {label} ({study_id})", "its consensus"
+        )
     if support is None:
         support = next(
             (

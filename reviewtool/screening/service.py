@@ -25,7 +25,15 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import Sight, require, roles_of, sight, stage_blind
+from reviewtool.access import (
+    Sight,
+    duties_separate,
+    own_work_refused,
+    require,
+    roles_of,
+    sight,
+    stage_blind,
+)
 from reviewtool.audit.events import (
     ConflictResolved,
     FullTextRecorded,
@@ -1007,6 +1015,31 @@ def _require_open_conflict(
         )
 
 
+def _voted_units(session: Session, member_id: int, stage: Stage) -> set[int]:
+    """The units (references at title/abstract, reports at full text) ``member_id`` ever voted on
+    at ``stage``, current votes and changed ones alike."""
+    unit = (
+        ScreeningDecision.report_id if stage is Stage.FULL_TEXT else ScreeningDecision.reference_id
+    )
+    return {
+        u
+        for u in session.exec(
+            select(unit)
+            .where(ScreeningDecision.member_id == member_id, ScreeningDecision.stage == stage.value)
+            .distinct()
+        ).all()
+        if u is not None
+    }
+
+
+def _own_vote_refused(name: str, reference: int, stage: Stage, report: int | None) -> Exception:
+    """Separation of duties: ``name`` voted on what they would resolve (``own_work_refused``)."""
+    where = f"reference {reference} at {stage.value}"
+    if report is not None:
+        where = f"report {report} of reference {reference} at {stage.value}"
+    return own_work_refused(name, f"voted on {where}", "its conflict")
+
+
 def resolve_conflict(
     session: Session,
     *,
@@ -1041,6 +1074,8 @@ def resolve_conflict(
     standing = current_resolution(session, unit, parsed_stage.value)
     _require_open_conflict(record_id, parsed_stage, outcome, standing)
     assert member.id is not None
+    if duties_separate(session) and unit in _voted_units(session, member.id, parsed_stage):
+        raise _own_vote_refused(member.name, record_id, parsed_stage, unit_report)
     now = audit.log.utc_now()
     replaced = None
     followed: dict[str, dict[str, Any]] = {}
@@ -1437,7 +1472,13 @@ def search_references(
     return hits[:limit]
 
 
-def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> int:
+DECISION_COLUMNS = ("record_id", "decision", "reason", "note", "report")
+"""The columns of a decisions or resolutions file (``screen import-decisions``/``-resolutions``)."""
+
+
+def import_decisions(
+    session: Session, *, actor: str, path: str, stage: str, on_behalf_of: str | None = None
+) -> int:
     """Cast many votes from a CSV (``record_id,decision,reason,note[,report]``) in one transaction.
 
     Each row is a vote as ``record_decision`` casts it (same checks, a later row or an earlier vote
@@ -1445,18 +1486,37 @@ def import_decisions(session: Session, *, actor: str, path: str, stage: str) -> 
     ``screening-decision`` event per vote), but the state is read once up front and the rows and
     events are written in bulk. At full text a vote is on one report: the ``report`` column, or
     the reference's only report (recorded as sought when it has none). An unknown record, report,
-    decision or reason names the file and line; nothing is written then. Returns the number of
-    votes.
+    decision or reason, or an unknown column (``DECISION_COLUMNS``: a ``reviewer`` column is not
+    read as whose vote it is), names the file and line; nothing is written then. Returns the
+    number of votes.
+
+    ``on_behalf_of``: an owner (``actor``) enters the votes of another member who screens (the
+    votes are theirs, checked as theirs, blinding as for them); each ``screening-decision`` event
+    is written by the owner and names the member (``on_behalf_of``), so the ledger holds both
+    names. PermissionDenied for anyone but an owner.
     """
     parsed_stage = parse_stage(stage)
-    member = require(session, actor, Action.SCREEN)
+    entered_by: str | None = None
+    if on_behalf_of is not None and on_behalf_of != actor:
+        owner = require(
+            session,
+            actor,
+            Action.MANAGE_MEMBERS,
+            doing=f"import votes on behalf of {on_behalf_of}",
+        )
+        entered_by = owner.name
+        actor = on_behalf_of
+    doing = f"screen (votes entered by {entered_by})" if entered_by else None
+    member = require(session, actor, Action.SCREEN, doing=doing)
     rows = read_rows(
         path,
         required={"record_id", "decision"},
         what="decisions",
         unique=_row_unit,
+        allowed=DECISION_COLUMNS,
+        on_behalf="an owner enters another member's votes with --on-behalf-of NAME",
     )
-    batch = _VoteBatch(session, member, parsed_stage)
+    batch = _VoteBatch(session, member, parsed_stage, entered_by)
     for line, row in numbered(rows):
         with at_line(path, line):
             batch.cast(
@@ -1540,10 +1600,15 @@ class _VoteBatch:
     functions (``access.Sight.check_stage_open``, ``_reason_for``, ``_require_reference``,
     ``_require_fulltext_open``, ``_answer_changed_vote``)."""
 
-    def __init__(self, session: Session, member: Member, stage: Stage) -> None:
+    def __init__(
+        self, session: Session, member: Member, stage: Stage, entered_by: str | None = None
+    ) -> None:
         assert member.id is not None
         self.session = session
         self.member, self.member_id, self.stage = member, member.id, stage
+        # Who writes the events: the member, or the owner entering the member's votes.
+        self.entered_by = entered_by or member.name
+        self.on_behalf_of = member.name if entered_by else None
         self.sight = sight(session, member.name)
         self.allowed = exclusion_reasons(session, stage)
         self.reason_required = _reason_required(session, stage)
@@ -1622,7 +1687,7 @@ class _VoteBatch:
         _require_not_removed(ref, self.refs.removed)
         if self.stage is Stage.FULL_TEXT:
             _require_fulltext_open(ref, self.tiab.get(ref), ref in self.refs.unobtainable)
-        named = self.refs.report(self.session, self.member.name, ref, self.stage, report)
+        named = self.refs.report(self.session, self.entered_by, ref, self.stage, report)
         unit = ref if named is None else named
         now = audit.log.utc_now()
         old = self.mine.get(unit)
@@ -1678,6 +1743,7 @@ class _VoteBatch:
                 before=before,
                 after=new.snapshot(),
                 state=state,
+                on_behalf_of=self.on_behalf_of,
             )
         )
         if self.seek and ref not in self.with_report:
@@ -1690,7 +1756,7 @@ class _VoteBatch:
                 reason_order=self.reason_order,
             )
             if outcome.goes_on:
-                self.events.append(_new_sought(self.session, self.member.name, ref)[1])
+                self.events.append(_new_sought(self.session, self.entered_by, ref)[1])
                 self.with_report.add(ref)
 
     def _answer(
@@ -1731,7 +1797,7 @@ class _VoteBatch:
             # Core, not ORM, INSERT: the ORM splits executemany batches wherever NULLs differ.
             table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
             session.execute(table.insert(), self.new)
-        audit.log.record_many(session, self.member.name, self.events)
+        audit.log.record_many(session, self.entered_by, self.events)
 
 
 @dataclass
@@ -1991,6 +2057,7 @@ def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -
         required={"record_id", "decision"},
         what="resolutions",
         unique=_row_unit,
+        allowed=DECISION_COLUMNS,
     )
     batch = _ResolutionBatch(session, member, parsed_stage)
     for line, row in numbered(rows):
@@ -2026,6 +2093,10 @@ class _ResolutionBatch:
         self.new: list[ScreeningResolution] = []
         self.events: list[ConflictResolved | FullTextRecorded] = []
         self.session = session
+        # Separation of duties: what this adjudicator voted on is not theirs to resolve.
+        self.own: set[int] = (
+            _voted_units(session, member.id, stage) if duties_separate(session) else set()
+        )
         # As resolve_conflict: a reference included by a resolution at title/abstract gets its
         # report, sought, recorded right after it (``seek_reports``).
         self.with_report: set[int] = (
@@ -2069,6 +2140,8 @@ class _ResolutionBatch:
             else None
         )
         _require_open_conflict(ref, self.stage, outcome, standing)
+        if unit in self.own:
+            raise _own_vote_refused(self.member.name, ref, self.stage, named)
         now = audit.log.utc_now()
         replaced = None
         followed: dict[str, dict[str, Any]] = {}

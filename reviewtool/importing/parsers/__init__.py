@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from reviewtool.csvfiles import check_lines
 from reviewtool.domain import CitationIn
 from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.importing import normalize as nz
@@ -26,12 +27,14 @@ from reviewtool.importing.parsers._repeats import record_label
 
 __all__ = [
     "FORMATS",
+    "RAW_BASE64",
     "BadRecord",
     "ParseWarning",
     "ParsedFile",
     "parse_bytes",
     "parse_file",
     "parse_text",
+    "raw_text",
 ]
 
 _MODULES = {
@@ -196,6 +199,8 @@ def parse_bytes(
         column_map=column_map,
         progress=progress,
     )
+    if used.startswith("utf-8 (") and encoding is None:
+        parsed = _keep_original_bytes(parsed, data, text)
     # An encoding the user named is no guess: only detection's guesses and replacements warn.
     notes = decoding_warnings(data, text, used, name=name) if encoding is None else []
     if not notes:
@@ -211,6 +216,92 @@ def parse_bytes(
     return replace(parsed, warnings=(*found, *parsed.warnings))
 
 
+RAW_BASE64 = "base64:"
+"""How a record's ``raw`` starts when the file held bytes there that are not valid UTF-8: the
+rest is the base64 of the record's bytes exactly as they were (``raw_text`` shows them)."""
+
+
+def raw_text(raw: str) -> str:
+    """A record's raw text to show: ``raw`` itself, or for a ``RAW_BASE64`` raw its bytes read as
+    UTF-8 with U+FFFD for each invalid byte."""
+    import base64
+
+    if not raw.startswith(RAW_BASE64):
+        return raw
+    return base64.b64decode(raw[len(RAW_BASE64) :]).decode("utf-8", errors="replace")
+
+
+def _line_starts(text: str) -> list[int]:
+    """Offsets in ``text`` where each line starts (CRLF, CR and LF end a line, as ``split_lines``)."""
+    starts = [0]
+    i, n = 0, len(text)
+    while True:
+        j = min((k for k in (text.find("\n", i), text.find("\r", i)) if k >= 0), default=-1)
+        if j < 0:
+            return starts
+        i = j + 2 if text.startswith("\r\n", j) else j + 1
+        starts.append(i)
+        if i >= n:
+            return starts
+
+
+def _keep_original_bytes(parsed: ParsedFile, data: bytes, text: str) -> ParsedFile:
+    """Each record whose raw text holds a U+FFFD that stands for an invalid byte of the file gets
+    ``raw`` = ``RAW_BASE64`` + the base64 of its original bytes, so nothing of the file is lost.
+
+    ``text`` is what the parsers read (``detect.decode``: one U+FFFD per invalid byte), so it lines
+    up character for character with the file decoded with ``surrogateescape``; a record's raw is
+    found in it from the record's line (as is, or with line ends made LF as line-based parsers
+    keep it), and the same span of the escaped text is encoded back to the file's bytes. A raw
+    that cannot be found is kept as it is (its U+FFFD stay) with a warning.
+    """
+    import base64
+    import re
+
+    escaped = data.decode("utf-8", errors="surrogateescape")
+    if escaped.startswith("\ufeff"):
+        escaped = escaped[1:]
+    if len(escaped) != len(text):
+        return parsed
+    flat_text = flat_escaped = None
+    starts = _line_starts(text)
+    citations: list[CitationIn] = []
+    lost: list[ParseWarning] = []
+    for citation in parsed.citations:
+        raw = citation.raw
+        if "\ufffd" not in raw:
+            citations.append(citation)
+            continue
+        begin = starts[min(max(citation.line, 1), len(starts)) - 1]
+        at = text.find(raw, begin)
+        source = escaped
+        if at < 0:
+            if flat_text is None:
+                flat_text = re.sub("\r\n?", "\n", text)
+                flat_escaped = re.sub("\r\n?", "\n", escaped)
+            at = flat_text.find(raw, max(0, begin - text.count("\r\n", 0, begin)))
+            source = flat_escaped or ""
+        if at < 0:
+            lost.append(
+                ParseWarning(
+                    citation.line,
+                    f"{record_label(citation)}: its original bytes could not be kept (the raw "
+                    "text holds U+FFFD for them)",
+                )
+            )
+            citations.append(citation)
+            continue
+        original = source[at : at + len(raw)].encode("utf-8", errors="surrogateescape")
+        try:
+            original.decode("utf-8")
+        except UnicodeDecodeError:
+            encoded = RAW_BASE64 + base64.b64encode(original).decode("ascii")
+            citations.append(replace(citation, raw=encoded))
+            continue
+        citations.append(citation)  # its U+FFFD were in the file as such
+    return replace(parsed, citations=tuple(citations), warnings=(*parsed.warnings, *lost))
+
+
 def parse_file(
     path: str | Path,
     *,
@@ -223,6 +314,7 @@ def parse_file(
     """Read ``path`` and parse it with ``parse_bytes`` (its name appears in every message)."""
     p = Path(path)
     try:
+        check_lines(p, what="export")
         data = p.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{p}: cannot read the file ({exc.strerror or exc})") from None
