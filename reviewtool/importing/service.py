@@ -26,7 +26,7 @@ from reviewtool.importing.detect import FORMATS, check_encoding
 from reviewtool.importing.parsers import ParsedFile, parse_bytes
 from reviewtool.storage.models import ImportBatch, Member, Record
 from reviewtool.storage.references import new_references
-from reviewtool.storage.snapshots import batch_state
+from reviewtool.storage.snapshots import batch_records, batch_state
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,8 @@ def import_files(
                 after=batch_state(session, batch),
                 bad_records=[{k: v for k, v in b.items() if k != "raw"} for b in item.bad],
                 forced=item.forced,
+                records=batch_records(session, batch.id),
+                unchecked={"warnings": warnings, "bad_records": item.bad},
             ),
         )
         reports.append(
