@@ -131,7 +131,7 @@ def _batch(ctx: Context, entity_id: str, snapshot: Any) -> None:
         searched_on=snapshot["searched_on"],
         query=snapshot["query"],
         search_round=snapshot["search_round"],
-        imported_by_id=ctx.member_id(ctx.actor),
+        imported_by_id=ctx.person(ctx.actor),
         imported_at=ctx.occurred_at,
         record_count=snapshot["record_count"],
         bad_records=json.dumps(unchecked.get("bad_records", []), ensure_ascii=False),
@@ -167,7 +167,7 @@ def _ensure_run(ctx: Context, run_id: int) -> DedupRun:
     if run is None:
         run = DedupRun(
             id=run_id,
-            run_by_id=ctx.member_id(ctx.actor),
+            run_by_id=ctx.person(ctx.actor),
             run_at=ctx.occurred_at,
             records=0,
             candidate_pairs=0,
@@ -338,14 +338,38 @@ def _current_resolution(
     ctx: Context, record: int, stage: str, report: int | None
 ) -> ScreeningResolution | None:
     r = ScreeningResolution
-    query = select(r).where(
-        r.record_id == record, r.stage == stage, col(r.reopened_at).is_(None)
-    )
+    query = select(r).where(r.record_id == record, r.stage == stage, col(r.reopened_at).is_(None))
     if report is None:
         query = query.where(col(r.report_in_ledger).is_(False))
     else:
         query = query.where(col(r.report_in_ledger).is_(True), r.report_id == report)
     return ctx.session.exec(query).first()
+
+
+def _reopened(
+    ctx: Context, record: int, stage: str, report: int | None, snapshot: dict[str, Any]
+) -> ScreeningResolution | None:
+    """The newest reopened resolution of a unit, in force again when it says what ``snapshot``
+    says (its reopening and contest cleared); None when there is none or it says otherwise."""
+    r = ScreeningResolution
+    query = select(r).where(r.record_id == record, r.stage == stage)
+    if report is None:
+        query = query.where(col(r.report_in_ledger).is_(False))
+    else:
+        query = query.where(col(r.report_in_ledger).is_(True), r.report_id == report)
+    row = ctx.session.exec(query.order_by(col(r.id).desc())).first()
+    if row is None or row.reopened_at is None:
+        return None
+    names = {v: k for k, v in ctx.run.members.items()}
+    adjudicator = names.get(row.member_id) or ctx.session.get(Member, row.member_id)
+    name = adjudicator.name if isinstance(adjudicator, Member) else adjudicator
+    said = (row.decision, row.reason, row.note, name)
+    wanted = (snapshot["decision"], snapshot["reason"], snapshot["note"], snapshot["adjudicator"])
+    if said != wanted:
+        return None
+    row.reopened_at = row.reopened_because = None
+    row.contested_at = row.contested_because = None
+    return row
 
 
 def _resolution(ctx: Context, key: str, snapshot: Any) -> None:
@@ -366,6 +390,10 @@ def _resolution(ctx: Context, key: str, snapshot: Any) -> None:
         current = None
     if stage == "fulltext" and "report" not in snapshot:
         raise ctx.refuse(f"full-text resolution {key} does not name its report (before 0009)")
+    if current is None and not own:
+        # A vote taken back restores the resolution it had reopened (``undo_last``): the same row
+        # is in force again.
+        current = _reopened(ctx, record, stage, report, snapshot)
     row = current or ScreeningResolution(
         record_id=record,
         reference_id=ctx.reference_of(record),
@@ -539,7 +567,7 @@ def _form(ctx: Context, entity_id: str, snapshot: Any) -> None:
     ctx.session.flush()
 
 
-def _place(parts: list[str]) -> dict[str, str]:
+def _place(parts: list[str]) -> dict[str, Any]:
     """arm, outcome, time point and field: the last four parts of an extraction key."""
     arm, outcome, time_point, name = parts[-4:]
     return {"arm": arm, "outcome": outcome, "time_point": time_point, "field": name}
@@ -604,7 +632,12 @@ def _consensus(ctx: Context, entity_id: str, snapshot: Any) -> None:
     else:
         decided_at = row.decided_at
     row = row or ExtractionConsensus(
-        study_id=study, value="", form_version=version, how=how, member_id=member, decided_at="",
+        study_id=study,
+        value="",
+        form_version=version,
+        how=how,
+        member_id=member,
+        decided_at="",
         **where,
     )
     row.value, row.form_version, row.source_kind, row.source = value, version, kind, source
@@ -686,7 +719,11 @@ def _rob_consensus(ctx: Context, entity_id: str, snapshot: Any) -> None:
         decided_by="",
         decided_at=ctx.occurred_at,
     )
-    row.judgement, row.support, row.how = snapshot["judgement"], snapshot["support"], snapshot["how"]
+    row.judgement, row.support, row.how = (
+        snapshot["judgement"],
+        snapshot["support"],
+        snapshot["how"],
+    )
     row.status, row.reopened_because = snapshot["status"], snapshot["reopened_because"]
     if row.decided_by != snapshot["decided_by"] or snapshot["status"] != "reopened":
         row.decided_at = ctx.occurred_at

@@ -81,6 +81,12 @@ class Context:
             self.run.members[name] = found
         return found
 
+    def person(self, name: str) -> int:
+        """``member_id`` of a name that must name a member (refuses otherwise)."""
+        found = self.member_id(name)
+        assert found is not None
+        return found
+
     def reference_of(self, record_id: int) -> int:
         """The reference record ``record_id`` is in now (references are kept in step with the
         groups before any row that follows a record is written)."""
@@ -202,7 +208,7 @@ def sync_references(session: Session) -> None:
     if moved:
         session.execute(update(Record), moved)
     for model in FOLLOWERS:
-        table: Any = model.__table__  # type: ignore[attr-defined]
+        table: Any = model.__table__
         rows = session.execute(select(table.c.id, table.c.record_id, table.c.reference_id)).all()
         changes = [
             {"id": i, "reference_id": wanted[rec]} for i, rec, ref in rows if wanted[rec] != ref
@@ -423,12 +429,12 @@ __all__ = [
     "Context",
     "ReplayImpossible",
     "ReplayReport",
+    "check_source",
     "declare_derived",
     "declare_not_replayed",
     "load_appliers",
     "register_event",
     "register_setter",
-    "check_source",
     "replay",
     "replay_into",
     "sync_references",
