@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import sqlite3
-import subprocess
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,12 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("screening_resolution", "reopened_because"): "names the event instead",
     # The ledger stores JSON canonically (sorted keys): the run's settings compare parsed.
     ("dedup_run", "settings"): "same JSON, keys sorted",
-    # A surrogate key of (member_id, role): roles compare as pairs.
+    # Surrogate keys nothing refers to, of rows the ledger names by their content: a role by
+    # (member, role); a value by (study, extractor, place), a consensus by (study, place), whose
+    # events list them by that name, not in the order the rows were written.
     ("member_role", "id"): "surrogate key",
+    ("extraction_value", "id"): "surrogate key",
+    ("extraction_consensus", "id"): "surrogate key",
 }
 # Tables that are not the review's state: checkpoints are written by `audit verify`, not events.
 NOT_REBUILT = {"audit_checkpoint": "a checkpoint is not an event: verify writes it"}
@@ -120,17 +125,35 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# Commands of run.sh that only draw files (figures, the report folder) and write no row or event.
+DRAWING_ONLY = (["rob", "plot"], ["report", "prisma"], ["report", "build"])
+
+
+def run_sh_commands() -> list[list[str]]:
+    """The ``rt ...`` commands of ``sample_project/run.sh`` in order, as argument lists, less
+    those that only draw files (``DRAWING_ONLY``)."""
+    script = re.sub(r"\\\n\s*", " ", (SAMPLE / "run.sh").read_text(encoding="utf-8"))
+    commands = [shlex.split(line)[1:] for line in script.splitlines() if line.startswith("rt ")]
+    return [args for args in commands if args[:2] not in DRAWING_ONLY]
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample project as its run.sh builds it, in a copy of the folder."""
+    """The sample project as its run.sh builds it: every ``rt`` command of the script, in order,
+    run in a copy of the folder (in this process: the script's own ~100 interpreters would take
+    minutes on a loaded machine; ``tests/test_sample_*.py`` pin what they produce)."""
     work = tmp_path_factory.mktemp("replay_sample") / "sample_project"
     shutil.copytree(SAMPLE, work, ignore=shutil.ignore_patterns("review.db*", "analysis", "report"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        ["bash", str(work / "run.sh")], env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return work / "review.db"
+    db = work / "review.db"
+    here = Path.cwd()
+    os.chdir(work)  # the script names its files relative to sample_project/
+    try:
+        for args in run_sh_commands():
+            done = runner.invoke(app, args, env={"REVIEWTOOL_DB": str(db)})
+            assert done.exit_code == 0, (args, done.output)
+    finally:
+        os.chdir(here)
+    return db
 
 
 def _replayed(source: Path, target: Path) -> Any:

@@ -216,7 +216,8 @@ class DedupRunGroup(Event):
     :ivar state: ``{"dedup_pair": {pair id: snapshot}, "record_duplicate": {record id: primary or
         None}}`` for the set's pairs and records.
     :ivar scores: what the scorer said of each of the set's pairs, for ``audit replay``:
-        ``{pair id: {"run_id", "score", "outcome", "reasons", "fields"}}``; None in events
+        ``{pair id: {"run_id", "score", "outcome", "reasons", "fields"}}`` (``fields``: the
+        per-field similarities as the JSON text stored, in the scorer's order); None in events
         written before issue 14.
     """
 

@@ -201,7 +201,7 @@ def _pair(ctx: Context, entity_id: str, snapshot: Any) -> None:
                 "score": 0.0,
                 "outcome": "flagged",
                 "reasons": [f"flagged by {ctx.actor}"],
-                "fields": {},
+                "fields": "{}",
             }
         else:
             raise ctx.refuse(f"it does not hold what the scorer said of pair {pair_id}")
@@ -213,14 +213,14 @@ def _pair(ctx: Context, entity_id: str, snapshot: Any) -> None:
             score=found["score"],
             outcome=found["outcome"],
             reasons=json.dumps(found["reasons"], ensure_ascii=False),
-            fields=json.dumps(found["fields"]),
+            fields=_fields_text(found["fields"]),
             status=snapshot["status"],
             note=ctx.payload.get("note") if ctx.action == "dedup-decision" else None,
         )
     elif scores is not None:
         row.run_id, row.score, row.outcome = scores["run_id"], scores["score"], scores["outcome"]
         row.reasons = json.dumps(scores["reasons"], ensure_ascii=False)
-        row.fields = json.dumps(scores["fields"])
+        row.fields = _fields_text(scores["fields"])
     decided_by = ctx.member_id(snapshot["decided_by"])
     if decided_by is not None and (row.decided_by_id, row.status) != (
         decided_by,
@@ -232,6 +232,11 @@ def _pair(ctx: Context, entity_id: str, snapshot: Any) -> None:
     row.status, row.decided_by_id = snapshot["status"], decided_by
     s.add(row)
     s.flush()
+
+
+def _fields_text(fields: Any) -> str:
+    """The per-field similarities as stored: the event holds the column's text."""
+    return fields if isinstance(fields, str) else json.dumps(fields)
 
 
 def _run_groups_scored(payload: dict[str, Any]) -> str | None:

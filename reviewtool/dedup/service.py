@@ -307,7 +307,7 @@ def _pair_scores(session: Session, pair_ids: list[int]) -> dict[str, dict[str, A
                 "score": score,
                 "outcome": outcome,
                 "reasons": json.loads(reasons),
-                "fields": json.loads(fields),
+                "fields": fields,  # as stored: the scorer's order of fields
             }
     return found
 
