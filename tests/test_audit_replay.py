@@ -87,10 +87,10 @@ def _cli(*args: str) -> Any:
 def _extend(url: str) -> None:
     """What the ledger builder does not write: a refusal, a role taken back, a member removed,
     a vote undone, a duplicate group split."""
+    from reviewtool.dedup.service import undo_group
     from reviewtool.domain import Role
     from reviewtool.errors import PermissionDenied
     from reviewtool.members.service import add_member, grant_role, remove_member, revoke_role
-    from reviewtool.dedup.service import undo_group
     from reviewtool.review.service import open_existing
     from reviewtool.screening.service import undo_last
 
