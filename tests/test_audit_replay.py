@@ -31,6 +31,7 @@ from typer.testing import CliRunner
 
 from reviewtool.audit.events import EVENT_TYPES
 from reviewtool.cli import app
+from tests.test_postgres import pg_server, pg_url  # noqa: F401  (fixtures: a throw-away server)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -164,12 +165,17 @@ def _replayed(source: Path, target: Path) -> Any:
 # --- the comparison ------------------------------------------------------------------------------
 
 
-def _snapshots(path: Path) -> dict[str, Any]:
-    """Every state reader's snapshots (every vote row too, in order) of the review at ``path``."""
+def _url(where: Path | str) -> str:
+    return where if isinstance(where, str) else f"sqlite:///{where}"
+
+
+def _snapshots(where: Path | str) -> dict[str, Any]:
+    """Every state reader's snapshots (every vote row too, in order) of the review at ``where``
+    (an SQLite file, or a URL)."""
     from reviewtool.review.service import open_existing
     from reviewtool.storage.snapshots import load_state_readers
 
-    review = open_existing(f"sqlite:///{path}")
+    review = open_existing(_url(where))
     try:
         with review.reading() as session:
             found: dict[str, Any] = {}
@@ -190,13 +196,13 @@ def _snapshots(path: Path) -> dict[str, Any]:
         review.close()
 
 
-def _verified(path: Path, actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(audit verify's report, the PRISMA 2020 counts) of the review at ``path``."""
+def _verified(where: Path | str, actor: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(audit verify's report, the PRISMA 2020 counts) of the review at ``where``."""
     from reviewtool import audit
     from reviewtool.review.service import open_existing
     from reviewtool.screening.prisma import prisma_counts
 
-    review = open_existing(f"sqlite:///{path}")
+    review = open_existing(_url(where))
     try:
         with review.reading() as session:
             report = audit.verify(session)
@@ -444,3 +450,47 @@ def test_replay_is_for_owners_and_into_a_new_database(built: Path, tmp_path: Pat
     exists = _replayed(built, target)
     assert exists.exit_code == 4, exists.output
     assert target.read_text() == "something else"
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+
+def test_replay_into_postgresql_and_back(built: Path, pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """SQLite -> PostgreSQL -> SQLite: the review on the server is the original (snapshots, PRISMA,
+    verify and head), it works on (new rows get new ids), and replaying it back gives the
+    original's tables."""
+    into = _cli("audit", "replay", "--to", pg_url, "--db", str(built), "--as", "alice")
+    assert into.exit_code == 0, into.output
+    assert _snapshots(pg_url) == _snapshots(built)
+    assert _verified(pg_url, "alice") == _verified(built, "alice")
+    back = tmp_path / "back.db"
+    result = _cli("audit", "replay", "--to", str(back), "--db", pg_url, "--as", "alice")
+    assert result.exit_code == 0, result.output
+    assert _tables_differ(built, back) == []
+    from reviewtool.members.service import add_member
+    from reviewtool.review.service import open_existing
+
+    review = open_existing(pg_url)
+    try:
+        with review.transaction() as s:
+            from reviewtool.domain import Role
+
+            assert add_member(s, actor="alice", name="fred", roles=[Role.REVIEWER]).name == "fred"
+    finally:
+        review.close()
+    assert _verified(pg_url, "alice")[0]["ok"]
+
+
+def test_a_refused_replay_leaves_the_postgresql_database_empty(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+    source = tmp_path / "old.db"
+    with sqlite3.connect(source) as connection:
+        connection.executescript((HERE / "data" / "ledger_0005.sql").read_text(encoding="utf-8"))
+    result = _cli("audit", "replay", "--to", pg_url, "--db", str(source), "--as", "alice")
+    assert result.exit_code == 8, result.output
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(pg_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()

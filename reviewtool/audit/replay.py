@@ -352,7 +352,39 @@ def replay(source: Session, target: Session) -> ReplayReport:
     if count:
         target.add(AuditHead(id=1, seq=last_seq, hash=head))
     target.flush()
+    _advance_sequences(target)
     return ReplayReport(events=count, last_seq=last_seq, head_hash=head)
+
+
+def _advance_sequences(session: Session) -> None:
+    """On PostgreSQL, move each table's id sequence past the ids the replay wrote itself (rows
+    keep their ids; SQLite needs nothing, it takes the largest id + 1)."""
+    from sqlalchemy import text
+
+    from reviewtool.storage.models import metadata
+
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    for table in metadata.sorted_tables:
+        if (
+            "id" not in table.c
+            or not table.c.id.autoincrement
+            or table.c.id.type.python_type is not int
+        ):
+            continue
+        sequence = connection.execute(
+            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+        ).scalar()
+        if sequence is None:
+            continue
+        connection.execute(
+            text(
+                f'SELECT setval(:sequence, COALESCE((SELECT max(id) FROM "{table.name}"), 0) + 1,'
+                " false)"
+            ),
+            {"sequence": sequence},
+        )
 
 
 def replay_into(source: Session, to_url: str) -> ReplayReport:
