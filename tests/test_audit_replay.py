@@ -394,8 +394,9 @@ def test_a_ledger_that_does_not_verify_is_not_replayed(built: Path, tmp_path: Pa
 def test_an_event_whose_content_does_not_match_its_digest_is_refused(
     built: Path, tmp_path: Path
 ) -> None:
-    """A records-imported event whose records were edited and re-hashed along the whole chain
-    (a rewritten ledger) no longer matches its own digest: refused, nothing left behind."""
+    """A records-imported-part event whose records were edited and the whole chain re-hashed
+    after it (a rewritten ledger) no longer matches its batch's digest: refused, nothing left
+    behind."""
     from reviewtool.audit.log import event_hash
 
     source = tmp_path / "rewritten.db"
@@ -405,11 +406,13 @@ def test_an_event_whose_content_does_not_match_its_digest_is_refused(
             "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload "
             "FROM audit_event ORDER BY seq"
         ).fetchall()
-        prev, target_seq = "0" * 64, None
+        prev, target_seq, batch = "0" * 64, None, None
         for seq, at, actor, action, etype, eid, payload in rows:
-            if action == "records-imported" and target_seq is None:
+            if action == "records-imported-part" and target_seq is None:
                 content = json.loads(payload)
+                assert content["part"] == content["parts"] == 1
                 content["records"][0][4] = "A forged title"
+                batch = content["batch_id"]
                 payload = json.dumps(
                     content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
                 )
@@ -434,8 +437,8 @@ def test_an_event_whose_content_does_not_match_its_digest_is_refused(
     result = _replayed(source, target)
     assert result.exit_code == 8, result.output
     assert result.stderr.strip() == (
-        f"reviewtool: error: event #{target_seq} (records-imported) cannot be replayed: its records do not "
-        "match the digest it recorded"
+        f"reviewtool: error: event #{target_seq} (records-imported-part) cannot be replayed: the "
+        f"records of batch {batch} do not match the digest its records-imported event recorded"
     )
     assert not list(tmp_path.glob("rebuilt.db*"))
 

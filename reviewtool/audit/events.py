@@ -159,9 +159,9 @@ class RecordsImported(Event):
     :ivar after: the batch snapshot, with a digest of every record it holds.
     :ivar bad_records: records refused with ``--skip-bad`` (line, key, reason).
     :ivar forced: True when the same file had been imported before and ``--force`` was given.
-    :ivar records: every record of the batch in id order, each a list of
-        ``storage.snapshots.RECORD_FIELDS`` values (what ``after``'s ``records_digest`` is taken
-        over), so ``audit replay`` can rebuild them; None in events written before issue 14.
+    :ivar parts: how many ``records-imported-part`` events follow this one with the batch's
+        records (for ``audit replay``); None in events written before issue 14, which hold only
+        the digest of the records.
     :ivar unchecked: the batch's columns ``audit verify`` does not compare, for ``audit replay``:
         ``{"warnings": [...], "bad_records": [... with their raw text]}``; None before issue 14.
     """
@@ -172,7 +172,7 @@ class RecordsImported(Event):
     after: Snapshot
     bad_records: list[dict[str, Any]]
     forced: bool
-    records: list[list[Any]] | None = None
+    parts: int | None = None
     unchecked: dict[str, Any] | None = None
 
     @property
@@ -574,6 +574,34 @@ class ExtractionConsensusChanged(Event):
         return str(self.study)
 
 
+@dataclass(frozen=True)
+class RecordsImportedPart(Event):
+    """Part of the records of a batch just imported, written right after its ``records-imported``
+    event (in the same transaction), so that ``audit replay`` rebuilds the records from the ledger
+    and no single event grows with the file (a part holds at most ``RECORDS_PER_PART`` records).
+
+    :ivar batch_id: the batch.
+    :ivar part: this part's number, 1 to ``parts``.
+    :ivar parts: how many parts the batch's records fill.
+    :ivar records: records in id order, each a list of ``storage.snapshots.RECORD_FIELDS``
+        values: over all parts, what the batch snapshot's ``records_digest`` is taken over.
+    """
+
+    name: ClassVar[str] = "records-imported-part"
+    entity_type: ClassVar[str] = "import_batch"
+    batch_id: int
+    part: int
+    parts: int
+    records: list[list[Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.batch_id)
+
+
+RECORDS_PER_PART = 2000
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -601,5 +629,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ExtractionFormAdded,
         ExtractionValuesChanged,
         ExtractionConsensusChanged,
+        RecordsImportedPart,
     )
 }

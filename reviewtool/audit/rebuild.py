@@ -111,15 +111,9 @@ def _setting(ctx: Context, key: str, value: Any) -> None:
 
 
 def _batch(ctx: Context, entity_id: str, snapshot: Any) -> None:
-    """A batch and every record it holds (from the event's ``records``, checked against the
-    snapshot's digest), each record its own reference until deduplicated."""
+    """A batch; its records come with the ``records-imported-part`` events that follow (their
+    digest is checked against the snapshot's once the last part is in)."""
     s = ctx.session
-    records = ctx.payload.get("records")
-    if records is None:
-        raise ctx.refuse("it holds only a digest of the batch's records")
-    rows = [tuple(r) for r in records]
-    if records_digest(rows) != snapshot["records_digest"]:
-        raise ctx.refuse("its records do not match the digest it recorded")
     unchecked = ctx.payload.get("unchecked") or {}
     batch = ImportBatch(
         id=int(entity_id),
@@ -139,12 +133,44 @@ def _batch(ctx: Context, entity_id: str, snapshot: Any) -> None:
     )
     s.add(batch)
     s.flush()
+    ctx.run.pending[f"batch {entity_id}"] = (snapshot["records_digest"], ctx.payload["parts"])
+    if ctx.payload["parts"] == 0:
+        _check_batch(ctx, int(entity_id))
+
+
+def _records_part(ctx: Context) -> None:
+    """Records of a batch (``records-imported-part``), each its own reference until deduplicated;
+    after the last part, the batch's records must give the digest its batch event recorded."""
+    p = ctx.payload
+    batch_id = int(p["batch_id"])
+    if f"batch {batch_id}" not in ctx.run.pending:
+        raise ctx.refuse(f"no records-imported event of batch {batch_id} comes before it")
+    rows = [dict(zip(RECORD_FIELDS, row, strict=True)) for row in p["records"]]
     if rows:
-        s.execute(
-            insert(Record),
-            [{"batch_id": batch.id, **dict(zip(RECORD_FIELDS, row, strict=True))} for row in rows],
+        ctx.session.execute(insert(Record), [{"batch_id": batch_id, **row} for row in rows])
+    new_references(ctx.session)
+    if p["part"] == p["parts"]:
+        _check_batch(ctx, batch_id)
+
+
+def _check_batch(ctx: Context, batch_id: int) -> None:
+    """The batch's records, as now in the tables, against the digest of its records-imported event."""
+    digest, _parts = ctx.run.pending.pop(f"batch {batch_id}")
+    columns = [getattr(Record, name) for name in RECORD_FIELDS]
+    rows = ctx.session.execute(
+        select(*columns).where(Record.batch_id == batch_id).order_by(col(Record.id))
+    ).all()
+    if records_digest(tuple(row) for row in rows) != digest:
+        raise ctx.refuse(
+            f"the records of batch {batch_id} do not match the digest its records-imported event "
+            "recorded"
         )
-    new_references(s)
+
+
+def _batch_complete(payload: dict[str, Any]) -> str | None:
+    if payload.get("parts") is None:
+        return "it holds only a digest of the batch's records (written before issue 14)"
+    return None
 
 
 # --- duplicate groups and candidate pairs --------------------------------------------------------
@@ -766,12 +792,6 @@ declare_derived(
 )
 
 
-def _needs_records(payload: dict[str, Any]) -> str | None:
-    if payload.get("records") is None:
-        return "it holds only a digest of the batch's records (written before issue 14)"
-    return None
-
-
 def _report_keyed(payload: dict[str, Any]) -> str | None:
     if payload.get("report_id") is None:
         return "it is keyed by its record, not its report (written before schema 0007)"
@@ -783,7 +803,8 @@ register_event("setting-changed")
 register_event("member-added")
 register_event("member-changed")
 register_event("schema-upgraded")
-register_event("records-imported", missing=_needs_records)
+register_event("records-imported", missing=_batch_complete)
+register_event("records-imported-part", before=_records_part)
 register_event("dedup-run-group", missing=_run_groups_scored)
 register_event("dedup-run", after=_run_finished)
 register_event("dedup-decision")

@@ -104,6 +104,9 @@ class ReplayState:
     # Records regrouped since references were last moved with the groups (a dedup run's group
     # events are applied together, as the run wrote them in one transaction).
     regrouped: bool = False
+    # What an applier expects a later event to complete: ``"batch <id>"`` -> (the digest of its
+    # records, how many parts hold them) until its last records-imported-part event.
+    pending: dict[str, Any] = field(default_factory=dict)
 
 
 Setter = Callable[[Context, str, Any], None]
@@ -345,6 +348,10 @@ def replay(source: Session, target: Session) -> ReplayReport:
             target.execute(table.insert(), copied)
             copied = []
         count, last_seq, head = count + 1, seq, digest
+    if run.pending:
+        raise ReplayImpossible(
+            f"the ledger ends before it completes {min(run.pending)} (its records are missing)"
+        )
     if run.regrouped:
         sync_references(target)
     if copied:

@@ -19,14 +19,14 @@ from sqlmodel import Session, col, select
 
 from reviewtool import audit
 from reviewtool.access import require
-from reviewtool.audit.events import RecordsImported
+from reviewtool.audit.events import RECORDS_PER_PART, RecordsImported, RecordsImportedPart
 from reviewtool.domain import Action, CitationIn
 from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
 from reviewtool.importing.detect import FORMATS, check_encoding
 from reviewtool.importing.parsers import ParsedFile, parse_bytes
 from reviewtool.storage.models import ImportBatch, Member, Record
 from reviewtool.storage.references import new_references
-from reviewtool.storage.snapshots import batch_records, batch_state
+from reviewtool.storage.snapshots import RECORD_FIELDS, batch_state
 
 
 @dataclass(frozen=True)
@@ -214,10 +214,11 @@ def import_files(
                 after=batch_state(session, batch),
                 bad_records=[{k: v for k, v in b.items() if k != "raw"} for b in item.bad],
                 forced=item.forced,
-                records=batch_records(session, batch.id),
+                parts=-(-batch.record_count // RECORDS_PER_PART),
                 unchecked={"warnings": warnings, "bad_records": item.bad},
             ),
         )
+        _record_parts(session, actor, batch.id, batch.record_count)
         reports.append(
             ImportReport(
                 batch_id=batch.id,
@@ -231,6 +232,27 @@ def import_files(
             )
         )
     return reports
+
+
+def _record_parts(session: Session, actor: str, batch_id: int, count: int) -> None:
+    """The ``records-imported-part`` events of a batch just written: its records in id order,
+    ``RECORDS_PER_PART`` to an event, read back as stored (so the ledger holds what the batch
+    digest is taken over), one part in memory at a time."""
+    parts = -(-count // RECORDS_PER_PART)
+    columns = [getattr(Record, name) for name in RECORD_FIELDS]
+    last, part = 0, 0
+    while True:
+        query = (
+            select(*columns)
+            .where(Record.batch_id == batch_id, col(Record.id) > last)
+            .order_by(col(Record.id))
+            .limit(RECORDS_PER_PART)
+        )
+        chunk = [list(row) for row in session.execute(query).all()]
+        if not chunk:
+            return
+        part, last = part + 1, chunk[-1][0]
+        audit.record(session, actor, RecordsImportedPart(batch_id, part, parts, chunk))
 
 
 @dataclass(frozen=True)

@@ -161,12 +161,6 @@ def batch_state(session: Session, batch: ImportBatch) -> dict[str, Any]:
     return batch_snapshot(batch, records_digest(_record_rows(session, batch.id).get(batch.id, [])))
 
 
-def batch_records(session: Session, batch_id: int) -> list[list[Any]]:
-    """Every record of one batch in id order, each a list of ``RECORD_FIELDS`` values (what
-    ``records_digest`` is taken over; the records-imported event carries them for ``audit replay``)."""
-    return [list(row) for row in _record_rows(session, batch_id).get(batch_id, [])]
-
-
 def vote_key(record_id: int, stage: str, reviewer: str, report: int | None = None) -> str:
     """The ledger id of one reviewer's current vote on one reference at one stage, or (``report``:
     a full-text vote cast since schema 0009) on one report of it: ``12:fulltext:ann:r7``."""
