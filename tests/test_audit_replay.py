@@ -353,6 +353,41 @@ def test_replay_rebuilds_the_sample_review(sample: Path, tmp_path: Path) -> None
     assert verified["ok"] and counts["studies_included"] > 0
 
 
+def test_a_batch_in_several_parts_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five records two to a part: three records-imported-part events after the batch's event,
+    in id order; the rebuilt records are the original's."""
+    from reviewtool.importing.service import import_files
+    from reviewtool.review.service import init_review
+    from tests.ledger_builder import RIS
+
+    monkeypatch.setattr("reviewtool.importing.service.RECORDS_PER_PART", 2)
+    source = tmp_path / "review.db"
+    export = tmp_path / "five.ris"
+    export.write_text(RIS, encoding="utf-8")
+    review = init_review(f"sqlite:///{source}", title="Parts", owner="alice")
+    with review.transaction() as s:
+        import_files(s, actor="alice", paths=[export], source="MEDLINE")
+    review.close()
+    with sqlite3.connect(source) as connection:
+        parts = [
+            json.loads(payload)
+            for (payload,) in connection.execute(
+                "SELECT payload FROM audit_event WHERE action = 'records-imported-part' ORDER BY seq"
+            )
+        ]
+    assert [(p["part"], p["parts"], [r[0] for r in p["records"]]) for p in parts] == [
+        (1, 3, [1, 2]),
+        (2, 3, [3, 4]),
+        (3, 3, [5]),
+    ]
+    target = tmp_path / "rebuilt.db"
+    result = _replayed(source, target)
+    assert result.exit_code == 0, result.output
+    _assert_same_review(source, target, "alice")
+
+
 # --- refusals ------------------------------------------------------------------------------------
 
 
