@@ -278,13 +278,14 @@ def apply_event(ctx: Context, applier: EventApplier) -> None:
 
 _EVENT_QUERY = (
     "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload, prev_hash, hash "
-    "FROM audit_event ORDER BY seq"
+    "FROM audit_event WHERE seq <= :last ORDER BY seq"
 )
 
 
-def check_source(source: Session) -> str:
-    """Verify the source's ledger in full (chain, head, state); its head hash. AuditChainBroken
-    when it does not verify: a ledger that does not prove the review cannot rebuild it."""
+def check_source(source: Session) -> tuple[int, str]:
+    """Verify the source's ledger in full (chain, head, state); its last event's number and its
+    head hash. AuditChainBroken when it does not verify: a ledger that does not prove the review
+    cannot rebuild it."""
     from reviewtool.audit.log import verify
 
     checked = verify(source)
@@ -293,12 +294,14 @@ def check_source(source: Session) -> str:
             f"the source ledger does not verify ({checked.problems[0]}); nothing was replayed "
             "(run `reviewtool audit verify`)"
         )
-    return checked.head_hash
+    return checked.last_seq, checked.head_hash
 
 
-def replay(source: Session, target: Session) -> ReplayReport:
+def replay(source: Session, target: Session, *, up_to: int | None = None) -> ReplayReport:
     """Rebuild the review of ``source`` (whose ledger ``check_source`` verified) in ``target``: an
     empty review database at the current schema, in a write transaction the caller commits.
+    ``up_to``: the last event to replay (the one verified; events others add meanwhile are left
+    out), all of them when None.
 
     Raises ReplayImpossible naming the first event that cannot be replayed (an event kind with no
     applier, an event written before events carried what rebuilding needs, or one whose content
@@ -311,7 +314,10 @@ def replay(source: Session, target: Session) -> ReplayReport:
     table: Any = AuditEvent.__table__  # type: ignore[attr-defined]
     copied: list[dict[str, Any]] = []
     count, last_seq, head = 0, 0, ""
-    result = source.connection().execute(text(_EVENT_QUERY).execution_options(yield_per=2000))
+    last = up_to if up_to is not None else 2**62
+    result = source.connection().execute(
+        text(_EVENT_QUERY).execution_options(yield_per=2000), {"last": last}
+    )
     for row in result:
         seq, occurred_at, actor, action, entity_type, entity_id, payload_text, prev, digest = row
         payload = json.loads(payload_text)
@@ -407,11 +413,11 @@ def replay_into(source: Session, to_url: str) -> ReplayReport:
     from reviewtool.audit.log import verify
     from reviewtool.storage import create_review_database
 
-    head = check_source(source)
+    last_seq, head = check_source(source)
     target = create_review_database(to_url)
     try:
         with target.transaction() as session:
-            report = replay(source, session)
+            report = replay(source, session, up_to=last_seq)
         with target.reading() as session:
             rebuilt = verify(session)
         if not rebuilt.ok or rebuilt.head_hash != head:
