@@ -38,6 +38,7 @@ WRITERS: dict[tuple[str, ...], str] = {
     ("init",): "creates a review",
     ("backup",): "owners only: writes a copy of the whole review to a file (refused to reviewers)",
     ("restore",): "creates a review from a backup (owners of the review in it)",
+    ("audit", "replay"): "owners only: rebuilds the whole review from its ledger in a new database",
     ("import",): "imports records",
     ("dedup", "run"): "writes groups and pairs",
     ("dedup", "confirm"): "writes a dedup decision",

@@ -527,7 +527,14 @@ def run_analysis(
     session.flush()
     assert run.id is not None
     audit.record(
-        session, actor, AnalysisRunRecorded(run_id=run.id, after=analysis_run_snapshot(run))
+        session,
+        actor,
+        AnalysisRunRecorded(
+            run_id=run.id,
+            after=analysis_run_snapshot(run),
+            results=run.results,
+            settings_text=run.settings,
+        ),
     )
     return _view(run, runner.name)
 

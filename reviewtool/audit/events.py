@@ -159,6 +159,11 @@ class RecordsImported(Event):
     :ivar after: the batch snapshot, with a digest of every record it holds.
     :ivar bad_records: records refused with ``--skip-bad`` (line, key, reason).
     :ivar forced: True when the same file had been imported before and ``--force`` was given.
+    :ivar parts: how many ``records-imported-part`` events follow this one with the batch's
+        records (for ``audit replay``); None in events written before issue 14, which hold only
+        the digest of the records.
+    :ivar unchecked: the batch's columns ``audit verify`` does not compare, for ``audit replay``:
+        ``{"warnings": [...], "bad_records": [... with their raw text]}``; None before issue 14.
     """
 
     name: ClassVar[str] = "records-imported"
@@ -167,6 +172,8 @@ class RecordsImported(Event):
     after: Snapshot
     bad_records: list[dict[str, Any]]
     forced: bool
+    parts: int | None = None
+    unchecked: dict[str, Any] | None = None
 
     @property
     def entity_id(self) -> str:
@@ -208,6 +215,10 @@ class DedupRunGroup(Event):
     :ivar group_id: the primary of the set's largest group after the run (ties: the smallest id).
     :ivar state: ``{"dedup_pair": {pair id: snapshot}, "record_duplicate": {record id: primary or
         None}}`` for the set's pairs and records.
+    :ivar scores: what the scorer said of each of the set's pairs, for ``audit replay``:
+        ``{pair id: {"run_id", "score", "outcome", "reasons", "fields"}}`` (``fields``: the
+        per-field similarities as the JSON text stored, in the scorer's order); None in events
+        written before issue 14.
     """
 
     name: ClassVar[str] = "dedup-run-group"
@@ -215,6 +226,7 @@ class DedupRunGroup(Event):
     run_id: int
     group_id: int
     state: dict[str, dict[str, Any]]
+    scores: dict[str, dict[str, Any]] | None = None
 
     @property
     def entity_id(self) -> str:
@@ -367,12 +379,18 @@ class AnalysisRunRecorded(Event):
     """A pooled analysis was run and stored with its settings, input hash and results.
 
     :ivar after: the run's snapshot (name, settings, input hash, a hash of the results).
+    :ivar results: the stored results (JSON text, whose sha256 is ``after``'s
+        ``results_sha256``), for ``audit replay``; None in events written before issue 14.
+    :ivar settings_text: the stored settings as written (JSON text in the order a rerun compares
+        it, ``after`` holds them parsed), for ``audit replay``; None before issue 14.
     """
 
     name: ClassVar[str] = "analysis-run"
     entity_type: ClassVar[str] = "analysis_run"
     run_id: int
     after: Snapshot
+    results: str | None = None
+    settings_text: str | None = None
 
     @property
     def entity_id(self) -> str:
@@ -507,6 +525,8 @@ class ExtractionFormAdded(Event):
     :ivar version: the new version's number (1, 2, ...).
     :ivar file_name: the TOML file it was read from, as given.
     :ivar after: ``{"name": form name, "sha256": of its TOML text}``.
+    :ivar toml: the form's TOML text (whose sha256 is ``after``'s), for ``audit replay``; None in
+        events written before issue 14.
     """
 
     name: ClassVar[str] = "extraction-form"
@@ -514,6 +534,7 @@ class ExtractionFormAdded(Event):
     version: int
     file_name: str | None
     after: Snapshot
+    toml: str | None = None
 
     @property
     def entity_id(self) -> str:
@@ -607,6 +628,34 @@ class DatabaseRolesGranted(Event):
         return "roles"
 
 
+@dataclass(frozen=True)
+class RecordsImportedPart(Event):
+    """Part of the records of a batch just imported, written right after its ``records-imported``
+    event (in the same transaction), so that ``audit replay`` rebuilds the records from the ledger
+    and no single event grows with the file (a part holds at most ``RECORDS_PER_PART`` records).
+
+    :ivar batch_id: the batch.
+    :ivar part: this part's number, 1 to ``parts``.
+    :ivar parts: how many parts the batch's records fill.
+    :ivar records: records in id order, each a list of ``storage.snapshots.RECORD_FIELDS``
+        values: over all parts, what the batch snapshot's ``records_digest`` is taken over.
+    """
+
+    name: ClassVar[str] = "records-imported-part"
+    entity_type: ClassVar[str] = "import_batch"
+    batch_id: int
+    part: int
+    parts: int
+    records: list[list[Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.batch_id)
+
+
+RECORDS_PER_PART = 2000
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -636,5 +685,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ExtractionConsensusChanged,
         MemberLoginMapped,
         DatabaseRolesGranted,
+        RecordsImportedPart,
     )
 }

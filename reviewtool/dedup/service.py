@@ -281,8 +281,14 @@ def run_dedup(
         "duplicates": duplicates,
     }
     session.flush()
+    scores = _pair_scores(session, [p.id for p in touched])
     events: list[Event] = [
-        DedupRunGroup(run_id=run.id, group_id=group_id, state=state)
+        DedupRunGroup(
+            run_id=run.id,
+            group_id=group_id,
+            state=state,
+            scores={pid: scores[pid] for pid in state["dedup_pair"]},
+        )
         for group_id, state in _run_groups(touched, changes, records, member_names(session))
     ]
     events.append(
@@ -290,6 +296,27 @@ def run_dedup(
     )
     audit.log.record_many(session, actor, events)
     return DedupRunReport(run_id=run.id, **counts)
+
+
+def _pair_scores(session: Session, pair_ids: list[int]) -> dict[str, dict[str, Any]]:
+    """pair id (text) -> what the scorer said of it (run, score, outcome, reasons, per-field
+    similarities): the columns ``audit verify`` does not compare, carried by ``dedup-run-group``
+    events so that ``audit replay`` rebuilds the pairs whole."""
+    table: Any = DedupPair.__table__  # type: ignore[attr-defined]
+    columns = (table.c.id, table.c.run_id, table.c.score, table.c.outcome, table.c.reasons)
+    found: dict[str, dict[str, Any]] = {}
+    for part in range(0, len(pair_ids), 500):
+        chosen = pair_ids[part : part + 500]
+        query = sa_select(*columns, table.c.fields).where(table.c.id.in_(chosen))
+        for pid, run_id, score, outcome, reasons, fields in session.execute(query).all():
+            found[str(pid)] = {
+                "run_id": run_id,
+                "score": score,
+                "outcome": outcome,
+                "reasons": json.loads(reasons),
+                "fields": fields,  # as stored: the scorer's order of fields
+            }
+    return found
 
 
 def _run_groups(

@@ -389,6 +389,7 @@ def add_form(
             version=version,
             file_name=file_name,
             after={"name": form.name, "sha256": form.sha256},
+            toml=text,
         ),
     )
     return _view(row)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from reviewtool import audit
 from reviewtool.access import require
-from reviewtool.audit.events import RecordsImported
+from reviewtool.audit.events import RECORDS_PER_PART, RecordsImported, RecordsImportedPart
 from reviewtool.csvfiles import check_lines
 from reviewtool.domain import Action, CitationIn
 from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
@@ -27,7 +27,7 @@ from reviewtool.importing.detect import FORMATS, check_encoding, lines_named, re
 from reviewtool.importing.parsers import RAW_BASE64, ParsedFile, parse_bytes, raw_text
 from reviewtool.storage.models import ImportBatch, Member, Record
 from reviewtool.storage.references import new_references
-from reviewtool.storage.snapshots import batch_state
+from reviewtool.storage.snapshots import RECORD_FIELDS, batch_state
 
 
 @dataclass(frozen=True)
@@ -230,8 +230,11 @@ def import_files(
                 after=batch_state(session, batch),
                 bad_records=[{k: v for k, v in b.items() if k != "raw"} for b in item.bad],
                 forced=item.forced,
+                parts=-(-batch.record_count // RECORDS_PER_PART),
+                unchecked={"warnings": warnings, "bad_records": item.bad},
             ),
         )
+        _record_parts(session, actor, batch.id, batch.record_count)
         reports.append(
             ImportReport(
                 batch_id=batch.id,
@@ -246,6 +249,27 @@ def import_files(
             )
         )
     return reports
+
+
+def _record_parts(session: Session, actor: str, batch_id: int, count: int) -> None:
+    """The ``records-imported-part`` events of a batch just written: its records in id order,
+    ``RECORDS_PER_PART`` to an event, read back as stored (so the ledger holds what the batch
+    digest is taken over), one part in memory at a time."""
+    parts = -(-count // RECORDS_PER_PART)
+    columns = [getattr(Record, name) for name in RECORD_FIELDS]
+    last, part = 0, 0
+    while True:
+        query = (
+            select(*columns)
+            .where(Record.batch_id == batch_id, col(Record.id) > last)
+            .order_by(col(Record.id))
+            .limit(RECORDS_PER_PART)
+        )
+        chunk = [list(row) for row in session.execute(query).all()]
+        if not chunk:
+            return
+        part, last = part + 1, chunk[-1][0]
+        audit.record(session, actor, RecordsImportedPart(batch_id, part, parts, chunk))
 
 
 @dataclass(frozen=True)
