@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 #: Default simulation settings.
 RETRAIN_GROWTH = 0.05
 EVERY_RECORD_UNTIL = 20
-SECOND_MODEL = "naive_bayes"
+SECOND_MODEL = "svm"
 #: The hypergeometric rule starts random sampling after this many excludes in a row.
 SAMPLE_AFTER = 50
 
