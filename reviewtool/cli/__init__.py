@@ -172,6 +172,7 @@ def _register() -> None:
     app.add_typer(report.app, name="report")
     rob.register(app)
     app.add_typer(extract.app, name="extract")
+    __import__("reviewtool.cli.simulate", fromlist=["register"]).register(app)  # simulate
 
 
 _register()
