@@ -105,6 +105,8 @@ class Setting:
     help: str
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    maximum: float | None = None
+    """Largest value of a number setting (``float`` settings: fractions, kappa)."""
 
     def parse(self, text: str) -> object:
         """Turn the text a user typed into a valid value, or raise ValueError saying why."""
@@ -123,6 +125,16 @@ class Setting:
             if self.minimum is not None and number < self.minimum:
                 raise ValueError(f"{self.key} must be at least {self.minimum}, not {number}")
             return number
+        if self.kind is float:
+            try:
+                fraction = float(text)
+            except ValueError:
+                raise ValueError(f"{self.key} must be a number, not {text!r}") from None
+            low = self.minimum if self.minimum is not None else float("-inf")
+            high = self.maximum if self.maximum is not None else float("inf")
+            if not low <= fraction <= high:  # also refuses nan
+                raise ValueError(f"{self.key} must be from {low:g} to {high:g}, not {text}")
+            return fraction
         if self.kind is list:
             return [item.strip() for item in text.split(";") if item.strip()]
         if self.choices and text not in self.choices:
@@ -255,6 +267,59 @@ SETTINGS: dict[str, Setting] = {
             "count_unmet (0-1 / 2-3 / >3 domains not Low: high / moderate / low quality), "
             "count_low (>=3 / 2 / <2 domains Low: good / fair / poor).",
             choices=("worst_domain", "key_domains", "count_unmet", "count_low"),
+        ),
+        # Issue 15: prioritised screening (docs/prioritisation.md).
+        Setting(
+            "screening.order",
+            str,
+            "random",
+            "Order of each reviewer's title/abstract queue: random (shuffled with "
+            "screening.order_seed), relevance (a model trained on the reviewer's own votes and "
+            "the final decisions they may see ranks likely includes first) or mixed (relevance, "
+            "with screening.random_fraction of the records drawn at random). Relevance and mixed "
+            "start once the reviewer has screening.min_includes includes and min_excludes excludes.",
+            choices=("random", "relevance", "mixed"),
+        ),
+        Setting(
+            "screening.order_seed",
+            int,
+            0,
+            "Seed of the random queue order (each reviewer gets their own shuffle of it).",
+            minimum=0,
+        ),
+        Setting(
+            "screening.random_fraction",
+            float,
+            0.1,
+            "Under screening.order mixed: the fraction of the queue drawn at random, which keeps "
+            "the model honest and gives the random sample a statistical stopping rule needs.",
+            minimum=0,
+            maximum=1,
+        ),
+        Setting(
+            "screening.min_includes",
+            int,
+            1,
+            "Includes (or maybes) a reviewer must have voted before their queue is ranked by "
+            "relevance; random order until then.",
+            minimum=1,
+        ),
+        Setting(
+            "screening.min_excludes",
+            int,
+            1,
+            "Excludes a reviewer must have voted before their queue is ranked by relevance.",
+            minimum=1,
+        ),
+        Setting(
+            "screening.calibration_kappa",
+            float,
+            0.6,
+            "Cohen's kappa the reviewers must reach on a calibration round's pilot sample "
+            "(`screen calibrate`) before screening proper opens (0.6: substantial agreement, "
+            "Landis & Koch 1977).",
+            minimum=-1,
+            maximum=1,
         ),
     )
 }
@@ -396,3 +461,16 @@ def reference_outcome(
     if any(o is not None and o.status is ScreeningStatus.CONFLICT for o in reports):
         return ScreeningOutcome(ScreeningStatus.CONFLICT)
     return ScreeningOutcome(ScreeningStatus.OPEN)
+
+
+@dataclass(frozen=True)
+class QueueStamp:
+    """The queue order a vote was cast in, stored with the vote (schema 0017, issue 15).
+
+    :ivar order: ``random``, ``relevance``, ``mixed-random`` (mixed order, drawn at random) or
+        ``mixed-relevance`` (mixed order, ranked by the model).
+    :ivar model: the relevance model's version that ranked the queue (None under random order).
+    """
+
+    order: str
+    model: str | None = None

@@ -36,6 +36,7 @@ from reviewtool.csvfiles import at_line, numbered, read_rows
 from reviewtool.domain import (
     Action,
     Decision,
+    QueueStamp,
     Role,
     ScreeningOutcome,
     ScreeningStatus,
@@ -487,6 +488,7 @@ def _write_vote(
     *,
     report: int | None = None,
     restore: ScreeningResolution | None = None,
+    stamp: QueueStamp | None = None,
 ) -> VoteView | None:
     """Supersede the member's current vote with a new one (None: take it back); audit; reopen.
 
@@ -514,6 +516,8 @@ def _write_vote(
             reason=reason,
             note=note,
             decided_at=now,
+            queue_order=stamp.order if stamp is not None else None,
+            model_version=stamp.model if stamp is not None else None,
         )
         session.add(new)
         session.flush()
@@ -654,6 +658,7 @@ def cast_vote(
     note: str | None = None,
     expected: VoteView | Unchecked | None = UNCHECKED,
     report: int | None = None,
+    stamp: QueueStamp | None = None,
 ) -> VoteCast:
     """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller.
 
@@ -665,7 +670,8 @@ def cast_vote(
     current vote differs (cast, changed or taken back since, in another window or from the CLI),
     nothing is written and VoteChangedElsewhere carries the vote in force, so a screen never
     replaces a vote the reviewer has not seen. Left out, the vote is cast whatever was there
-    (``screen decide``, which then says which vote it replaced). Raises PermissionDenied /
+    (``screen decide``, which then says which vote it replaced). ``stamp``: the queue order (and
+    relevance model version) the reviewer was screening in, stored with the vote (issue 15). Raises PermissionDenied /
     UnknownMember (no screening role), InvalidInput (decision, reason), NotFound (record).
     """
     member = require(session, actor, Action.SCREEN, doing="vote on references")
@@ -680,7 +686,9 @@ def cast_vote(
             current = _my_current_view(session, member, ref, parsed, unit_report)
         if current != expected:
             raise VoteChangedElsewhere(record_id, parsed.value, current)
-    cast, replaced, on = _vote(session, member, record_id, stage, decision, reason, note, report)
+    cast, replaced, on = _vote(
+        session, member, record_id, stage, decision, reason, note, report, stamp
+    )
     return VoteCast(cast, replaced if isinstance(expected, Unchecked) else current, on)
 
 
@@ -695,6 +703,7 @@ def record_decision(
     note: str | None = None,
     expected: VoteView | Unchecked | None = UNCHECKED,
     report: int | None = None,
+    stamp: QueueStamp | None = None,
 ) -> VoteView:
     """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller.
 
@@ -711,6 +720,7 @@ def record_decision(
         note=note,
         expected=expected,
         report=report,
+        stamp=stamp,
     ).vote
 
 
@@ -723,6 +733,7 @@ def _vote(
     reason: str | None,
     note: str | None,
     report: int | None = None,
+    stamp: QueueStamp | None = None,
 ) -> tuple[VoteView, VoteView | None, int | None]:
     """Check and write one vote; (the vote, the member's vote it replaced, its report)."""
     parsed_stage = parse_stage(stage)
@@ -745,6 +756,7 @@ def _vote(
         (note or "").strip() or None,
         audit.log.utc_now(),
         report=unit_report,
+        stamp=stamp,
     )
     assert view is not None
     return view, replaced, unit_report
@@ -802,6 +814,10 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
             now,
             report=report,
             restore=restore,
+            # The restored vote keeps the queue order it was cast in.
+            stamp=QueueStamp(previous.queue_order, previous.model_version)
+            if previous.queue_order is not None
+            else None,
         )
     return last.reference_id
 

@@ -34,6 +34,7 @@ REVISIONS: tuple[str, ...] = (
     "0010",
     "0011",
     "0012",
+    "0017",
 )
 HEAD = REVISIONS[-1]
 
