@@ -387,3 +387,6 @@ declare_unchecked(
     "prescreen_removal",
     {"removed_at": "a copy for listings; the references-removed event's time is the audited one"},
 )
+
+# Issue 15: calibration rounds and stops (their readers register on import).
+from reviewtool.screening import queue_ledger as _queue_ledger  # noqa: E402, F401

@@ -1215,9 +1215,11 @@ def _done_by(session: Session, member_id: int | None, stage: Stage) -> set[int]:
     }
 
 
-def _order_key(actor: str, stage: Stage, record_id: int) -> str:
-    # A per-reviewer shuffle that needs no stored state and keeps its order as records are added.
-    return hashlib.sha256(f"{actor}:{stage.value}:{record_id}".encode()).hexdigest()
+def _order_key(actor: str, stage: Stage, record_id: int, seed: int = 0) -> str:
+    # A per-reviewer shuffle that needs no stored state and keeps its order as records are added;
+    # ``screening.order_seed`` (0 by default: the order every review had before it) reseeds it.
+    prefix = f"{seed}:" if seed else ""
+    return hashlib.sha256(f"{prefix}{actor}:{stage.value}:{record_id}".encode()).hexdigest()
 
 
 def eligible(session: Session, stage: Stage) -> list[int]:
@@ -1259,8 +1261,9 @@ class Progress:
 def screening_queue(
     session: Session, *, actor: str, stage: str, label: str | None = None
 ) -> list[int]:
-    """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order;
-    with ``label``, only those carrying that label (among the labels ``actor`` may see)."""
+    """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order
+    (seeded by ``screening.order_seed``); with ``label``, only those carrying that label (among the
+    labels ``actor`` may see). ``screening.queue.ranked_queue`` orders it by relevance."""
     member = require(session, actor, Action.SCREEN, doing="see the screening queue")
     parsed = parse_stage(stage)
     sight(session, actor).check_stage_open(parsed.value)
@@ -1271,7 +1274,8 @@ def screening_queue(
     todo = [
         r for r in eligible(session, parsed) if r not in mine and (wanted is None or r in wanted)
     ]
-    return sorted(todo, key=lambda r: _order_key(actor, parsed, r))
+    seed = int(cast(int, setting(session, "screening.order_seed")))
+    return sorted(todo, key=lambda r: _order_key(actor, parsed, r, seed))
 
 
 def screening_progress(session: Session, *, actor: str, stage: str) -> Progress:
