@@ -1,0 +1,308 @@
+"""Prioritised screening, the workflow side (issue 15): the queue order as a setting, blinding of
+the ranking, the order stored with every vote, calibration rounds.
+
+The review: 8 trials of mesenchymal stem cells in cirrhosis patients (what the review wants) and 8
+animal studies of liver fibrosis in rats (what it does not), records 1-16 alternating, so a model
+trained on one include and one exclude must put the other trials first.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reviewtool.cli import app
+
+runner = CliRunner()
+
+TRIAL = (
+    "Mesenchymal stem cell infusion in patients with decompensated cirrhosis: a randomised "
+    "controlled trial {n}",
+    "Patients with decompensated liver cirrhosis were randomised to autologous mesenchymal stem "
+    "cells or standard care; MELD score and survival at 24 weeks. Trial {n}.",
+)
+ANIMAL = (
+    "Carbon tetrachloride induced liver fibrosis in rats treated with bone marrow cells {n}",
+    "Male Wistar rats received carbon tetrachloride; fibrosis area and collagen in the rat liver "
+    "were measured after cell transplantation. Experiment {n}.",
+)
+
+
+def _ris(n: int) -> str:
+    title, abstract = TRIAL if n % 2 else ANIMAL
+    return (
+        f"TY  - JOUR\nID  - R{n}\nTI  - {title.format(n=n)}\nAB  - {abstract.format(n=n)}\n"
+        "PY  - 2020\nER  -\n\n"
+    )
+
+
+TRIALS = [n for n in range(1, 17) if n % 2]
+ANIMALS = [n for n in range(1, 17) if not n % 2]
+
+
+def run(db: str, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "--db", db])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def ok(db: str, *args: str) -> str:
+    code, out, err = run(db, *args)
+    assert code == 0, (args, out, err)
+    return out
+
+
+def _review(path: Path, *settings: str) -> str:
+    path.mkdir(parents=True, exist_ok=True)
+    db = str(path / "r.db")
+    export = path / "search.ris"
+    export.write_text("".join(_ris(n) for n in range(1, 17)), encoding="utf-8")
+    ok(db, "init", "--title", "MSC in cirrhosis", "--as", "olga")
+    ok(db, "member", "add", "alice", "--role", "reviewer", "--as", "olga")
+    ok(db, "member", "add", "bob", "--role", "reviewer", "--as", "olga")
+    ok(db, "member", "add", "carol", "--role", "adjudicator", "--as", "olga")
+    ok(db, "import", str(export), "--source", "MEDLINE", "--as", "olga")
+    for pair in settings:
+        key, value = pair.split("=")
+        ok(db, "settings", "set", key, value, "--as", "olga")
+    return db
+
+
+def _next(db: str, who: str) -> dict[str, object]:
+    return json.loads(ok(db, "screen", "next", "--count", "20", "--format", "json", "--as", who))
+
+
+def _votes(db: str) -> list[tuple[int, str, str, str | None, str | None]]:
+    with sqlite3.connect(db) as con:
+        return con.execute(
+            "SELECT d.reference_id, m.name, d.decision, d.queue_order, d.model_version "
+            "FROM screening_decision d JOIN member m ON m.id = d.member_id "
+            "WHERE d.superseded_at IS NULL ORDER BY d.id"
+        ).fetchall()
+
+
+def test_order_settings_are_checked_in_one_line(tmp_path: Path) -> None:
+    db = _review(tmp_path)
+    code, _out, err = run(db, "settings", "set", "screening.random_fraction", "1.5", "--as", "olga")
+    assert code == 2
+    assert err == ("reviewtool: error: screening.random_fraction must be from 0 to 1, not 1.5\n")
+    code, _out, err = run(db, "settings", "set", "screening.order", "best", "--as", "olga")
+    assert code == 2 and "must be one of random, relevance, mixed" in err
+    ok(db, "settings", "set", "screening.random_fraction", "0.25", "--as", "olga")
+    shown = ok(db, "settings", "show", "--format", "json", "--as", "olga")
+    assert "0.25" in shown
+
+
+def test_random_order_is_reproducible_with_its_seed(tmp_path: Path) -> None:
+    one = _review(tmp_path / "one", "screening.order_seed=7")
+    two = _review(tmp_path / "two", "screening.order_seed=7")
+    other = _review(tmp_path / "other", "screening.order_seed=8")
+    first = _next(one, "alice")
+    assert first["ordering"] == "random" and first["model_version"] is None
+    assert first["ids"] == _next(two, "alice")["ids"]
+    assert sorted(first["ids"]) == list(range(1, 17))  # type: ignore[arg-type]
+    assert first["ids"] != _next(other, "alice")["ids"]
+    # Each reviewer has their own shuffle of the same seed.
+    assert first["ids"] != _next(one, "bob")["ids"]
+
+
+def test_relevance_order_starts_after_the_minimum_and_ranks_the_trials_first(
+    tmp_path: Path,
+) -> None:
+    db = _review(tmp_path, "screening.order=relevance")
+    before = _next(db, "alice")
+    assert before["ordering"] == "random" and before["requested"] == "relevance"
+    ok(db, "screen", "decide", "1", "include", "--as", "alice")
+    # One include is not enough (min_excludes 1): still random, and the vote says so.
+    assert _votes(db)[-1][3:] == ("random", None)
+    ok(db, "screen", "decide", "2", "exclude", "--as", "alice")
+    after = _next(db, "alice")
+    assert after["ordering"] == "relevance"
+    ids = after["ids"]
+    assert isinstance(ids, list) and len(ids) == 14
+    # Every remaining trial ranks above every animal study.
+    assert set(ids[:7]) == set(TRIALS) - {1}
+    assert set(ids[7:]) == set(ANIMALS) - {2}
+    version = after["model_version"]
+    assert isinstance(version, str) and len(version) == 64
+    ok(db, "screen", "decide", str(ids[0]), "include", "--as", "alice")
+    assert _votes(db)[-1] == (ids[0], "alice", "include", "relevance", version)
+    # The same training set gives the same model version (reproducible).
+    again = _next(db, "alice")
+    assert again["model_version"] != version  # one more label: a new model
+    ok(db, "screen", "undo", "--as", "alice")
+    assert _next(db, "alice")["model_version"] == version
+
+
+def test_mixed_order_draws_every_other_vote_at_random_with_fraction_one_half(
+    tmp_path: Path,
+) -> None:
+    db = _review(tmp_path, "screening.order=mixed", "screening.random_fraction=0.5")
+    ok(db, "screen", "decide", "1", "include", "--as", "alice")
+    ok(db, "screen", "decide", "2", "exclude", "--as", "alice")
+    for _ in range(4):
+        head = _next(db, "alice")["ids"]
+        assert isinstance(head, list)
+        ok(db, "screen", "decide", str(head[0]), "exclude", "--as", "alice")
+    # Votes n = 2..5: place n is random when floor((n+1)/2) > floor(n/2), i.e. n odd.
+    orders = [v[3] for v in _votes(db) if v[1] == "alice"]
+    assert orders == [
+        "random",
+        "random",
+        "mixed-relevance",
+        "mixed-random",
+        "mixed-relevance",
+        "mixed-random",
+    ]
+
+
+def _alice_sees(db: str) -> tuple[object, ...]:
+    seen = _next(db, "alice")
+    return seen["ids"], seen["model_version"], seen["ordering"], seen["includes"]
+
+
+BOB_STORIES = {
+    "none": [],
+    "agrees": [("1", "include"), ("2", "exclude"), ("3", "include")],
+    "disagrees": [("1", "exclude"), ("2", "include"), ("3", "exclude"), ("4", "include")],
+    "screens ahead": [(str(n), "include" if n % 2 else "exclude") for n in range(5, 15)],
+}
+
+
+@pytest.mark.parametrize("order", ["relevance", "mixed"])
+def test_one_reviewers_open_votes_cannot_change_the_others_ranking(
+    tmp_path: Path, order: str
+) -> None:
+    """The blinding difference test for the ranking: reviews identical but for bob's votes give
+    alice the same queue, order and model version; the owner's queue, which learns from final
+    decisions, and alice's own after `screen unblind`, do differ (so the comparison can fail)."""
+    seen: dict[str, tuple[object, ...]] = {}
+    dbs: dict[str, str] = {}
+    for story, votes in BOB_STORIES.items():
+        db = _review(tmp_path / story.replace(" ", "_"), f"screening.order={order}")
+        for record, decision in [("1", "include"), ("2", "exclude"), ("3", "include")]:
+            ok(db, "screen", "decide", record, decision, "--as", "alice")
+        for record, decision in votes:
+            ok(db, "screen", "decide", record, decision, "--as", "bob")
+        seen[story] = _alice_sees(db)
+        dbs[story] = db
+    assert seen["none"][2] == order
+    for story in BOB_STORIES:
+        assert seen[story] == seen["none"], story
+    # Once title/abstract is unblinded, alice's model learns the final decisions: the conflicts
+    # bob made are not final, but with carol's resolutions they are and the ranking moves.
+    db = dbs["disagrees"]
+    ok(db, "screen", "resolve", "1", "exclude", "--reason", "not an RCT", "--as", "carol")
+    ok(db, "screen", "resolve", "2", "include", "--as", "carol")
+    assert _alice_sees(db) == seen["none"]  # still blind to alice: resolutions unseen
+    ok(db, "screen", "unblind", "--stage", "tiab", "--as", "olga")
+    assert _alice_sees(db) != seen["none"]
+
+
+def test_votes_carry_their_order_in_the_ledger_and_verify_checks_it(tmp_path: Path) -> None:
+    db = _review(tmp_path, "screening.order=relevance")
+    ok(db, "screen", "decide", "1", "include", "--as", "alice")
+    ok(db, "screen", "decide", "2", "exclude", "--as", "alice")
+    head = _next(db, "alice")
+    ok(db, "screen", "decide", str(head["ids"][0]), "include", "--as", "alice")  # type: ignore[index]
+    log = json.loads(
+        ok(db, "audit", "log", "--action", "screening-decision", "--format", "json", "--as", "olga")
+    )
+    afters = [e["payload"]["after"] for e in log]
+    assert [a.get("order") for a in afters] == ["random", "random", "relevance"]
+    assert afters[-1]["model"] == head["model_version"]
+    assert "model" not in afters[0]
+    ok(db, "audit", "verify", "--as", "olga")
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE screening_decision SET queue_order = 'random' WHERE id = 3")
+    code, out, err = run(db, "audit", "verify", "--as", "olga")
+    assert code == 8, (out, err)
+
+
+def test_a_calibration_round_holds_screening_proper_until_kappa_reaches_the_threshold(
+    tmp_path: Path,
+) -> None:
+    """Pilot of 4: alice include, include, exclude, exclude; bob include, exclude, exclude,
+    exclude. p_o = 3/4, p_e = 1/2 * 1/4 + 1/2 * 3/4 = 1/2, kappa = (3/4 - 1/2) / (1 - 1/2) = 0.5:
+    below 0.6 (the default), at the threshold 0.5."""
+    db = _review(tmp_path)
+    code, _out, err = run(db, "screen", "calibrate", "--sample", "4", "--as", "alice")
+    assert code == 5 and "may not" in err
+    out = ok(db, "screen", "calibrate", "--sample", "4", "--seed", "3", "--as", "olga")
+    assert "Calibration round 1: 4 references drawn with seed 3" in out
+    pilot = _next(db, "alice")
+    assert pilot["ordering"] == "calibration"
+    sample = pilot["ids"]
+    assert isinstance(sample, list) and len(sample) == 4
+    assert sorted(_next(db, "bob")["ids"]) == sorted(sample)  # type: ignore[arg-type]
+    outside = next(n for n in range(1, 17) if n not in sample)
+    code, _out, err = run(db, "screen", "decide", str(outside), "include", "--as", "alice")
+    assert code == 2 and "not in the calibration round's pilot" in err
+    for record, a, b in zip(sample, ["include", "include", "exclude", "exclude"],
+                            ["include", "exclude", "exclude", "exclude"], strict=True):  # fmt: skip
+        ok(db, "screen", "decide", str(record), a, "--as", "alice")
+        ok(db, "screen", "decide", str(record), b, "--as", "bob")
+    assert {v[3] for v in _votes(db)} == {"calibration"}
+    # alice (blind) sees her own progress only.
+    mine = json.loads(ok(db, "screen", "calibrate", "--format", "json", "--as", "alice"))
+    assert (mine["mine"], mine["kappa"], mine["done"]) == (4, None, None)
+    checked = json.loads(ok(db, "screen", "calibrate", "--format", "json", "--as", "olga"))
+    assert checked["kappa"] == pytest.approx(0.5)
+    assert checked["complete"] is True and checked["outcome"] is None
+    assert _next(db, "alice")["ids"] == []  # still the pilot only
+    ok(db, "settings", "set", "screening.calibration_kappa", "0.5", "--as", "olga")
+    # The threshold is the round's own (fixed when it started): an owner overrides instead.
+    still = json.loads(ok(db, "screen", "calibrate", "--format", "json", "--as", "olga"))
+    assert still["outcome"] is None and still["threshold"] == 0.6
+    code, _out, err = run(db, "screen", "calibrate", "--override", "--as", "olga")
+    assert code == 2 and "--reason" in err
+    done = json.loads(
+        ok(
+            db,
+            "screen",
+            "calibrate",
+            "--override",
+            "--reason",
+            "discussed the two differences",
+            "--format",
+            "json",
+            "--as",
+            "olga",
+        )
+    )
+    assert done["outcome"] == "overridden" and done["kappa"] == pytest.approx(0.5)
+    assert len(_next(db, "alice")["ids"]) == 12  # type: ignore[arg-type]
+    log = json.loads(
+        ok(
+            db,
+            "audit",
+            "log",
+            "--action",
+            "screening-calibration",
+            "--format",
+            "json",
+            "--as",
+            "olga",
+        )
+    )
+    assert [e["payload"]["change"] for e in log] == ["start", "override"]
+    assert log[-1]["payload"]["after"]["reason"] == "discussed the two differences"
+    ok(db, "audit", "verify", "--as", "olga")
+
+
+def test_a_round_passes_when_kappa_reaches_its_threshold(tmp_path: Path) -> None:
+    db = _review(tmp_path, "screening.calibration_kappa=0.5")
+    ok(db, "screen", "calibrate", "--sample", "4", "--seed", "3", "--as", "olga")
+    sample = _next(db, "alice")["ids"]
+    assert isinstance(sample, list)
+    for record, a, b in zip(sample, ["include", "include", "exclude", "exclude"],
+                            ["include", "exclude", "exclude", "exclude"], strict=True):  # fmt: skip
+        ok(db, "screen", "decide", str(record), a, "--as", "alice")
+        ok(db, "screen", "decide", str(record), b, "--as", "bob")
+    passed = json.loads(ok(db, "screen", "calibrate", "--format", "json", "--as", "olga"))
+    assert passed["outcome"] == "passed" and passed["kappa"] == pytest.approx(0.5)
+    assert _next(db, "alice")["ordering"] == "random"
+    assert len(_next(db, "alice")["ids"]) == 12  # type: ignore[arg-type]
