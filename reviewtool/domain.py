@@ -321,6 +321,63 @@ SETTINGS: dict[str, Setting] = {
             minimum=-1,
             maximum=1,
         ),
+        Setting(
+            "screening.model",
+            str,
+            "logistic",
+            "The relevance model's classifier on TF-IDF features (screening.ranking): logistic "
+            "regression, a linear SVM or naive Bayes. Changing it mid-screening is the model "
+            "switch of the SAFE procedure's stage 3.",
+            choices=("logistic", "svm", "naive_bayes"),
+        ),
+        Setting(
+            "screening.stop_consecutive",
+            int,
+            100,
+            "Stopping rule consecutive_exclusions: met after this many excludes in a row (a "
+            "heuristic, reported as such).",
+            minimum=1,
+        ),
+        Setting(
+            "screening.stop_recall_target",
+            float,
+            0.95,
+            "Stopping rule hypergeometric (Callaghan & Müller-Hansen 2020): the recall to reach.",
+            minimum=0,
+            maximum=1,
+        ),
+        Setting(
+            "screening.stop_confidence",
+            float,
+            0.95,
+            "Stopping rule hypergeometric: the confidence level of its test (met when p < 1 - it).",
+            minimum=0,
+            maximum=1,
+        ),
+        Setting(
+            "screening.stop_safe_consecutive",
+            int,
+            50,
+            "Stopping rule safe (Boetje & van de Schoot 2024): excludes in a row that end stages "
+            "2 and 3.",
+            minimum=1,
+        ),
+        Setting(
+            "screening.stop_safe_min_fraction",
+            float,
+            0.1,
+            "Stopping rule safe: the fraction of all records screened before stage 2 may end.",
+            minimum=0,
+            maximum=1,
+        ),
+        Setting(
+            "screening.stop_safe_relevant_factor",
+            float,
+            2.0,
+            "Stopping rule safe: stage 2 screens at least this many times the estimated number "
+            "of relevant records.",
+            minimum=0,
+        ),
     )
 }
 

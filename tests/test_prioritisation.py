@@ -127,7 +127,7 @@ def test_relevance_order_starts_after_the_minimum_and_ranks_the_trials_first(
     assert set(ids[:7]) == set(TRIALS) - {1}
     assert set(ids[7:]) == set(ANIMALS) - {2}
     version = after["model_version"]
-    assert isinstance(version, str) and len(version) == 64
+    assert isinstance(version, str) and version.startswith("logistic:") and len(version) == 73
     ok(db, "screen", "decide", str(ids[0]), "include", "--as", "alice")
     assert _votes(db)[-1] == (ids[0], "alice", "include", "relevance", version)
     # The same training set gives the same model version (reproducible).
@@ -306,3 +306,102 @@ def test_a_round_passes_when_kappa_reaches_its_threshold(tmp_path: Path) -> None
     assert passed["outcome"] == "passed" and passed["kappa"] == pytest.approx(0.5)
     assert _next(db, "alice")["ordering"] == "random"
     assert len(_next(db, "alice")["ids"]) == 12  # type: ignore[arg-type]
+
+
+def _screen_by_priority(db: str, who: str, votes: int) -> None:
+    """``who`` votes 1 include and 2 exclude, then takes the head of their queue ``votes`` - 2
+    times, voting as the truth says (trials include, animal studies exclude)."""
+    ok(db, "screen", "decide", "1", "include", "--as", who)
+    ok(db, "screen", "decide", "2", "exclude", "--as", who)
+    for _ in range(votes - 2):
+        head = _next(db, who)["ids"]
+        assert isinstance(head, list)
+        decision = "include" if head[0] % 2 else "exclude"
+        ok(db, "screen", "decide", str(head[0]), decision, "--as", who)
+
+
+def _rule(db: str, who: str, rule: str) -> dict[str, object]:
+    checks = json.loads(ok(db, "screen", "stop-check", "--format", "json", "--as", who))
+    return next(c for c in checks if c["rule"] == rule)
+
+
+def test_stop_check_stop_prisma_and_undo(tmp_path: Path) -> None:
+    """Both reviewers screen 13 of 16 by priority: 2 random, the 7 other trials, 4 animal studies,
+    so each ends with 4 excludes in a row and consecutive_exclusions (n = 4) is met for both. The
+    owner stops: the 3 references nobody voted on are set aside and PRISMA counts them as marked
+    ineligible by automation tools (13 screened = 16 - 0 - 0 - 3). Undo brings them back."""
+    db = _review(tmp_path, "screening.order=relevance", "screening.stop_consecutive=4")
+    _screen_by_priority(db, "alice", 13)
+    _screen_by_priority(db, "bob", 13)
+    consecutive = _rule(db, "olga", "consecutive_exclusions")
+    assert consecutive["met"] is True and consecutive["parameters"] == {"n": 4}
+    evidence = consecutive["evidence"]
+    assert isinstance(evidence, dict) and sorted(evidence) == ["alice", "bob"]
+    assert evidence["alice"]["numbers"] == {"screened": 13, "included": 8, "run": 4}
+    hyper = _rule(db, "olga", "hypergeometric")
+    assert hyper["met"] is False  # no random sample after prioritisation yet
+    assert hyper["evidence"]["alice"]["numbers"]["p"] is None  # type: ignore[index]
+    # A blind reviewer sees their own evidence only, and no verdict for the review.
+    mine = _rule(db, "alice", "consecutive_exclusions")
+    assert mine["met"] is None and sorted(mine["evidence"]) == ["alice"]  # type: ignore[arg-type]
+    code, _out, err = run(db, "screen", "stop", "--rule", "hypergeometric", "--as", "olga")
+    assert (code, err) == (
+        2,
+        "reviewtool: error: stopping rule hypergeometric is not met for alice, bob (see "
+        "`reviewtool screen stop-check`)\n",
+    )
+    code, _out, err = run(db, "screen", "stop", "--rule", "consecutive_exclusions", "--as", "bob")
+    assert code == 5 and "may not" in err
+    out = ok(db, "screen", "stop", "--rule", "consecutive_exclusions", "--as", "olga")
+    assert "3 references set aside, not screened" in out
+    assert "each in their own queue order" in out
+    assert "planned to stop screening after 4 consecutive records were excluded" in out
+    assert "3 of the 16 records had not been screened by any reviewer" in out
+    assert _next(db, "alice")["ids"] == []
+    prisma = json.loads(ok(db, "report", "prisma", "--format", "json", "--as", "olga"))
+    counts = prisma.get("counts", prisma)
+    assert (counts["not_screened_stopped"], counts["records_screened"]) == (3, 13)
+    assert counts["awaiting_title_abstract"] == 0
+    log = json.loads(
+        ok(db, "audit", "log", "--action", "screening-stopped", "--format", "json", "--as", "olga")
+    )
+    after = log[0]["payload"]["after"]
+    assert after["rule"] == "consecutive_exclusions" and len(after["references"]) == 3
+    assert after["evidence"]["evidence"]["bob"]["met"] is True
+    # A blind reviewer's audit log leaves the stop out (its evidence is every reviewer's).
+    theirs = json.loads(ok(db, "audit", "log", "--format", "json", "--as", "alice"))
+    assert "screening-stopped" not in {e["action"] for e in theirs}
+    ok(db, "audit", "verify", "--as", "olga")
+    aside = after["references"][0]
+    code, _out, err = run(db, "screen", "decide", str(aside), "include", "--as", "alice")
+    assert code == 2 and "set aside when screening stopped" in err
+    code, _out, err = run(db, "screen", "stop", "--undo", "--as", "olga")
+    assert code == 2 and "--reason" in err
+    ok(db, "screen", "stop", "--undo", "--reason", "a new search is coming", "--as", "olga")
+    assert sorted(_next(db, "alice")["ids"]) == sorted(after["references"])  # type: ignore[arg-type]
+    prisma = json.loads(ok(db, "report", "prisma", "--format", "json", "--as", "olga"))
+    counts = prisma.get("counts", prisma)
+    assert (counts["not_screened_stopped"], counts["records_screened"]) == (0, 16)
+    ok(db, "audit", "verify", "--as", "olga")
+
+
+def test_the_hypergeometric_rule_on_a_random_sample_after_prioritisation(tmp_path: Path) -> None:
+    """Alice screens 13 by priority (8 includes), then the owner sets the order back to random and
+    she screens the 3 left at random. Callaghan & Müller-Hansen: rho_AL = 8, urn 16 - 13 = 3,
+    K_tar = floor(8 / 0.95 - 8 + 1) = 1. After 2 draws with no include, p = P(X <= 0) for
+    X ~ Hypergeometric(3, 1, 2) = C(2,2) / C(3,2) = 1/3: not met. After the 3rd, P(X <= 0) = 0
+    (all 3 drawn must hold the 1): met."""
+    db = _review(tmp_path, "screening.order=relevance")
+    _screen_by_priority(db, "alice", 13)
+    ok(db, "settings", "set", "screening.order", "random", "--as", "olga")
+    for expected_p, met in ((1 / 3, False), (0.0, True)):
+        left = _next(db, "alice")["ids"]
+        assert isinstance(left, list)
+        draws = 2 if met is False else 1
+        for record in left[:draws]:
+            ok(db, "screen", "decide", str(record), "exclude", "--as", "alice")
+        numbers = _rule(db, "olga", "hypergeometric")["evidence"]["alice"]["numbers"]  # type: ignore[index]
+        assert numbers["prioritised"] == 13 and numbers["prioritised_included"] == 8
+        assert numbers["urn"] == 3 and numbers["k_target"] == 1
+        assert numbers["p"] == pytest.approx(expected_p)
+        assert _rule(db, "olga", "hypergeometric")["met"] is met

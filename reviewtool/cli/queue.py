@@ -60,7 +60,7 @@ def next_references(
     out.print(f"Order: {queue.describe()}; {len(queue.ids)} left for you.", highlight=False)
     table = Table("#", "record", "title")
     for row in rows:
-        table.add_row(str(row["place"]), str(row["record_id"]), row["title"])
+        table.add_row(str(row["place"]), str(row["record_id"]), str(row["title"]))
     out.print(table)
 
 
@@ -149,7 +149,113 @@ def _show_round(status: dict[str, Any], output: OutputFormat) -> None:
         )
 
 
+def stop_check(
+    db: DbOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Show, for each stopping rule (settings screening.stop_*), whether it is met and why.
+
+    Each rule is evaluated on each reviewer's own title/abstract decisions in the order they
+    screened; it is met for the review when it is met for every reviewer. While title/abstract is
+    blind to you, you see your own evidence only.
+
+    Example: reviewtool screen stop-check --as olga
+    """
+    from reviewtool.screening.stop import stop_check as check
+
+    who = actor_name(actor)
+    with reading(db, actor) as session:
+        checks = check(session, actor=who)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps([c.to_dict() for c in checks], indent=2))
+        return
+    rows = [
+        {
+            "rule": c.rule,
+            "reviewer": reviewer,
+            "met": e["met"],
+            "heuristic": e["heuristic"],
+            "evidence": _numbers(e["numbers"]),
+        }
+        for c in checks
+        for reviewer, e in c.evidence.items()
+    ]
+    if output is OutputFormat.CSV:
+        write_csv(rows, ["rule", "reviewer", "met", "heuristic", "evidence"])
+        return
+    from rich.table import Table
+
+    table = Table("rule", "parameters", "met for the review", title="Stopping rules")
+    for c in checks:
+        met = "-" if c.met is None else "yes" if c.met else "no"
+        table.add_row(c.rule, _numbers(c.parameters), met)
+    out = console()
+    out.print(table)
+    if rows:
+        detail = Table("rule", "reviewer", "met", "evidence", title="Evidence per reviewer")
+        for row in rows:
+            detail.add_row(row["rule"], row["reviewer"], "yes" if row["met"] else "no",
+                           row["evidence"])  # fmt: skip
+        out.print(detail)
+    else:
+        out.print("Nobody has screened yet.", highlight=False)
+
+
+def _numbers(values: dict[str, Any]) -> str:
+    """``name=value`` pairs in one cell; floats to 4 significant digits, None left out."""
+    said = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        said.append(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}")
+    return ", ".join(said)
+
+
+def stop(
+    rule: str | None = typer.Option(
+        None, "--rule", help="consecutive_exclusions, hypergeometric or safe."
+    ),
+    undo: bool = typer.Option(False, "--undo", help="Resume screening (needs --reason)."),
+    reason: str | None = typer.Option(None, "--reason", help="With --undo: why screening resumes."),
+    db: DbOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """End title/abstract screening under a stopping rule that is met (owners; audited).
+
+    The references nobody has voted on leave every queue and are counted in PRISMA as not screened
+    because screening stopped; references with a vote are still screened by the others. Prints a
+    methods paragraph. `--undo --reason R` brings them back.
+
+    Example: reviewtool screen stop --rule hypergeometric --as olga
+    """
+    from reviewtool.screening.stop import resume_screening, stop_screening
+
+    who = actor_name(actor)
+    if undo == (rule is not None):
+        raise typer.BadParameter("give --rule R, or --undo --reason R", param_hint="--rule")
+    if undo:
+        with writing(db) as session:
+            back = resume_screening(session, actor=who, reason=reason or "")
+        console().print(
+            f"Screening resumed: {len(back)} references are back in the queues.", highlight=False
+        )
+        return
+    assert rule is not None
+    with writing(db) as session:
+        result = stop_screening(session, actor=who, rule=rule)
+    # Plain lines, never wrapped: the paragraph is for pasting.
+    typer.echo(
+        f"Screening stopped under {rule} (stop {result.stop_id}): {len(result.references)} "
+        "references set aside, not screened. Methods paragraph:"
+    )
+    typer.echo("")
+    typer.echo(result.methods)
+
+
 def register(screen_app: typer.Typer) -> None:
-    """Add ``next`` and ``calibrate`` (and the stopping commands) to ``screen``."""
+    """Add ``next``, ``calibrate``, ``stop-check`` and ``stop`` to ``screen``."""
     screen_app.command("next")(next_references)
     screen_app.command("calibrate")(calibrate)
+    screen_app.command("stop-check")(stop_check)
+    screen_app.command("stop")(stop)

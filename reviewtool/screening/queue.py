@@ -71,6 +71,7 @@ class OrderSettings:
     random_fraction: float
     min_includes: int
     min_excludes: int
+    model: str = "logistic"
 
 
 def order_settings(session: Session) -> OrderSettings:
@@ -82,6 +83,7 @@ def order_settings(session: Session) -> OrderSettings:
         random_fraction=float(cast(float, setting(session, "screening.random_fraction"))),
         min_includes=int(cast(int, setting(session, "screening.min_includes"))),
         min_excludes=int(cast(int, setting(session, "screening.min_excludes"))),
+        model=str(setting(session, "screening.model")),
     )
 
 
@@ -282,9 +284,16 @@ def fit(state: QueueState, features: TextFeatures | None = None) -> RelevanceMod
         features,
         [row_of[r] for r, _ in pairs],
         [y for _, y in pairs],
+        model=state.settings.model,
         seed=state.settings.seed,
         ids=[r for r, _ in pairs],
     )
+
+
+def model_label(model: RelevanceModel) -> str:
+    """How a vote names the model that ranked it: ``<classifier>:<version>``
+    (``logistic:1a2b...``; the version is ``ranking.RelevanceModel.version``, SHA-256)."""
+    return f"{model.model}:{model.version}"
 
 
 def random_place(n: int, fraction: float) -> bool:
@@ -299,7 +308,7 @@ class RankedQueue:
 
     :ivar ids: the references still to screen, next first.
     :ivar requested: ``screening.order``; ``ordering``: the order in effect (``QueueState.ordering``).
-    :ivar model_version: the relevance model's version (``ranking.RelevanceModel.version``), or None.
+    :ivar model_version: the relevance model that ranked it (``model_label``), or None.
     :ivar includes, excludes: the labels the reviewer's model knows (their own votes at a blind stage).
     :ivar next_stamp: the stamp the reviewer's next vote is stored with.
     """
@@ -324,7 +333,7 @@ class RankedQueue:
                 f"random until you have {self.min_includes} includes and {self.min_excludes} "
                 f"excludes (now {self.includes} and {self.excludes}), then {self.requested}"
             )
-        model = f", model {self.model_version[:12]}" if self.model_version else ""
+        model = f", model {self.model_version[:21]}" if self.model_version else ""
         return f"{self.ordering} order{model}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -348,9 +357,9 @@ def stamp_of(state: QueueState, model: RelevanceModel | None, votes_cast: int) -
     ordering = state.ordering
     if ordering == MIXED and model is not None:
         drawn = random_place(votes_cast, state.settings.random_fraction)
-        return QueueStamp(MIXED_RANDOM if drawn else MIXED_RELEVANCE, model.version)
+        return QueueStamp(MIXED_RANDOM if drawn else MIXED_RELEVANCE, model_label(model))
     if ordering == RELEVANCE and model is not None:
-        return QueueStamp(RELEVANCE, model.version)
+        return QueueStamp(RELEVANCE, model_label(model))
     return QueueStamp(CALIBRATION if ordering == CALIBRATION else RANDOM)
 
 
@@ -377,7 +386,7 @@ def arrange(state: QueueState, model: RelevanceModel | None) -> RankedQueue:
         ids=tuple(ids),
         requested=state.settings.order,
         ordering=ordering,
-        model_version=model.version if model is not None and ordering != RANDOM else None,
+        model_version=model_label(model) if model is not None and ordering != RANDOM else None,
         includes=state.training.includes,
         excludes=state.training.excludes,
         min_includes=state.settings.min_includes,
@@ -461,7 +470,7 @@ def reference_titles(session: Session, ids: Sequence[int]) -> dict[int, str]:
 
 def vote_orders(session: Session, stage: str) -> dict[int, str]:
     """reference id -> the queue orders its current votes at ``stage`` were cast in, one
-    ``reviewer: order`` per vote (with ``model <first 12 hex digits>`` when a model ranked it),
+    ``reviewer: order`` per vote (with ``model <classifier>:<first 12 hex digits>`` when a model ranked it),
     ``; ``-joined in reviewer order (``screen export``). Votes with no stamp say ``-``."""
     names = dict(session.exec(select(Member.id, Member.name)).all())
     d = ScreeningDecision
@@ -473,7 +482,7 @@ def vote_orders(session: Session, stage: str) -> dict[int, str]:
     for ref, member_id, order, model in rows:
         said = order or "-"
         if model:
-            said += f" model {model[:12]}"
+            said += f" model {model[:21]}"
         found.setdefault(ref, []).append((names.get(member_id, f"#{member_id}"), said))
     return {
         ref: "; ".join(f"{who}: {said}" for who, said in sorted(set(votes)))
