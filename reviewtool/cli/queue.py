@@ -1,5 +1,5 @@
 """``reviewtool screen next / calibrate / stop-check / stop``: prioritised screening (issue 15):
-the queue order, calibration rounds and stopping rules (docs/prioritisation.md)."""
+the queue order, calibration rounds and stopping rules (docs/screening_queue.md)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def next_references(
 
     Says which order is in effect (random until you know screening.min_includes includes and
     min_excludes excludes, then relevance or mixed), and the relevance model's version. The model
-    learns from your own votes only while the stage is blind (docs/prioritisation.md).
+    learns from your own votes only while the stage is blind (docs/screening_queue.md).
 
     Example: reviewtool screen next --count 5 --as alice
     """
