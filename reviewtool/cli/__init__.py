@@ -174,6 +174,7 @@ def _register() -> None:
     rob.register(app)
     app.add_typer(extract.app, name="extract")
     queue.register(screen.app)
+    __import__("reviewtool.cli.simulate", fromlist=["register"]).register(app)  # simulate
 
 
 _register()

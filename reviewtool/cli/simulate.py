@@ -1,0 +1,227 @@
+"""``reviewtool simulate LABELLED.csv``: replay a labelled screening set through prioritised screening.
+
+No review database is used: the file is the whole input. See `reviewtool.screening.simulation` for
+the replay and the metric definitions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from reviewtool.cli._common import FormatOption, OutputFormat, console, existing_file, write_csv
+from reviewtool.errors import InvalidInput
+
+REQUIRED = {"id", "title", "label_included"}
+METRICS = ("wss95", "recall_10", "recall_25", "recall_50", "records_to_all", "atd")
+METRIC_NAMES = {
+    "wss95": "WSS@95 (%)",
+    "recall_10": "recall at 10% screened (%)",
+    "recall_25": "recall at 25% screened (%)",
+    "recall_50": "recall at 50% screened (%)",
+    "records_to_all": "records to find every include",
+    "atd": "ATD (%)",
+}
+
+
+def _read(path: Path) -> tuple[list[str], list[str], list[bool], list[int]]:
+    """(ids, texts, labels, lines) of a labelled CSV, refusing bad rows with file:line: field."""
+    from reviewtool.csvfiles import numbered, read_rows
+    from reviewtool.screening.ranking import record_text
+
+    rows = read_rows(
+        str(path),
+        required=REQUIRED,
+        what="labelled records",
+        unique=lambda row: (row.get("id") or "").strip() or None,
+        unique_words="id",
+    )
+    ids: list[str] = []
+    texts: list[str] = []
+    labels: list[bool] = []
+    lines: list[int] = []
+    for line, row in numbered(rows):
+        record = (row.get("id") or "").strip()
+        if not record:
+            raise InvalidInput(f"{path}:{line}: id is empty")
+        label = (row.get("label_included") or "").strip()
+        if label not in ("0", "1"):
+            raise InvalidInput(f"{path}:{line}: label_included must be 0 or 1, not {label!r}")
+        ids.append(record)
+        texts.append(record_text(row.get("title"), row.get("abstract"), row.get("keywords")))
+        labels.append(label == "1")
+        lines.append(line)
+    if not any(labels) or all(labels):
+        raise InvalidInput(
+            f"{path}: label_included holds {sum(labels)} includes and "
+            f"{len(labels) - sum(labels)} excludes; a simulation needs both"
+        )
+    return ids, texts, labels, lines
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    import statistics
+
+    out: dict[str, Any] = {m: statistics.fmean(r[m] for r in runs) for m in METRICS}
+    stops: dict[str, Any] = {}
+    for rule in runs[0]["stops"]:
+        fired = [r["stops"][rule] for r in runs]
+        stops[rule] = {
+            "fired": sum(1 for f in fired if f["met"]),
+            "mean_screened": statistics.fmean(
+                f["screened"] if f["screened"] is not None else runs[0]["records"] for f in fired
+            ),
+            "mean_recall": statistics.fmean(f["recall"] for f in fired),
+            "lowest_recall": min(f["recall"] for f in fired),
+        }
+    out["stops"] = stops
+    return out
+
+
+def simulate(
+    labelled: Path = typer.Argument(
+        ...,
+        help="CSV with id,title,abstract,…,label_included (0/1), e.g. a set from shared/screening.",
+        callback=existing_file,
+    ),
+    seeds: int = typer.Option(1, "--seeds", min=1, help="Number of seeded runs (seeds 1 … N)."),
+    prior_ids: list[str] = typer.Option(
+        [],
+        "--prior-ids",
+        help="Ids screened first (at least one include and one exclude); repeatable. "
+        "Default: one include and one exclude drawn with each seed, as ASReview does.",
+    ),
+    model: str = typer.Option(
+        "logistic", "--model", help="Relevance model: logistic, svm or naive_bayes."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write recall_curve.png, recall_curve.svg and simulation.json here."
+    ),
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Replay a labelled set through prioritised screening: WSS@95, recall at 10/25/50% screened,
+    records needed to find every include, ATD, and when each stopping rule would have fired.
+
+    Both reviewers are simulated from the labels. Metrics exclude the prior records (as ASReview).
+
+    Example: reviewtool simulate ../shared/screening/Cohen_2006_ACEInhibitors/records.csv --seeds 3 --out sim/
+    """
+    from reviewtool.screening import ranking, simulation
+
+    if model not in ranking.MODELS:
+        raise InvalidInput(
+            f"unknown relevance model {model!r} (choose {', '.join(ranking.MODELS)})"
+        )
+    ids, texts, labels, _ = _read(labelled)
+    prior: list[int] | None = None
+    if prior_ids:
+        where = {record: i for i, record in enumerate(ids)}
+        unknown = [p for p in prior_ids if p not in where]
+        if unknown:
+            raise InvalidInput(f"{labelled}: --prior-ids {unknown[0]!r} is not an id in the file")
+        prior = list(dict.fromkeys(where[p] for p in prior_ids))
+        chosen = [labels[i] for i in prior]
+        if all(chosen) or not any(chosen):
+            raise InvalidInput("--prior-ids must name at least one include and one exclude")
+    features = ranking.fit_features(texts)
+    runs = [
+        simulation.simulate(features, labels, seed=seed, prior=prior, model=model)
+        for seed in range(1, seeds + 1)
+    ]
+    data = [run.metrics() for run in runs]
+    for row, run in zip(data, runs, strict=True):
+        row["prior_ids"] = [ids[i] for i in run.prior]
+        del row["prior"]
+    result = {
+        "file": str(labelled),
+        "records": len(labels),
+        "includes": sum(labels),
+        "model": model,
+        "mean": _summary(data),
+        "runs": data,
+    }
+    files: list[Path] = []
+    if out is not None:
+        files = _write(out, runs, result, title=labelled.parent.name or labelled.stem)
+        result["files"] = [str(f) for f in files]
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    if output is OutputFormat.CSV:
+        columns = ["seed", "prior_ids", *METRICS]
+        rules = list(data[0]["stops"])
+        columns += [f"{rule}_{what}" for rule in rules for what in ("screened", "recall")]
+        flat = []
+        for row in data:
+            item = {k: row[k] for k in ("seed", *METRICS)}
+            item["prior_ids"] = " ".join(row["prior_ids"])
+            for rule in rules:
+                item[f"{rule}_screened"] = row["stops"][rule]["screened"]
+                item[f"{rule}_recall"] = row["stops"][rule]["recall"]
+            flat.append(item)
+        write_csv(flat, columns)
+        return
+    _table(result, files)
+
+
+def _write(out: Path, runs: list[Any], result: dict[str, Any], *, title: str) -> list[Path]:
+    from reviewtool.outfolder import written_whole
+    from reviewtool.screening.simulation import recall_figure
+
+    names = ("recall_curve.png", "recall_curve.svg", "simulation.json")
+    with written_whole(out, kind="simulation", could_write=lambda n: n in names) as temp:
+        fig = recall_figure(runs, title=f"{title}: prioritised screening vs random order")
+        fig.savefig(temp / "recall_curve.png", dpi=150)
+        fig.savefig(temp / "recall_curve.svg", metadata={"Date": None})
+        (temp / "simulation.json").write_text(
+            json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    return [out / n for n in names]
+
+
+def _table(result: dict[str, Any], files: list[Path]) -> None:
+    from rich.table import Table
+
+    from reviewtool.screening.simulation import RULE_LABELS
+
+    runs = result["runs"]
+    table = Table("metric", *(f"seed {r['seed']}" for r in runs), "mean")
+    table.title = (
+        f"{result['file']}: {result['records']} records, {result['includes']} included "
+        f"({result['model']})"
+    )
+    for metric in METRICS:
+        cells = [f"{r[metric]:.1f}" if metric != "records_to_all" else str(r[metric]) for r in runs]
+        table.add_row(METRIC_NAMES[metric], *cells, f"{result['mean'][metric]:.1f}")
+    for rule, label in RULE_LABELS.items():
+        if rule not in runs[0]["stops"]:
+            continue
+        cells = []
+        for r in runs:
+            stop = r["stops"][rule]
+            cells.append(
+                f"after {stop['screened']}: recall {stop['recall']:.1f}"
+                if stop["met"]
+                else "never fired"
+            )
+        summary = result["mean"]["stops"][rule]
+        table.add_row(
+            f"stop: {label}",
+            *cells,
+            f"fired {summary['fired']}/{len(runs)}, lowest recall {summary['lowest_recall']:.1f}",
+        )
+    console().print(table)
+    console().print(
+        "Records screened are counted after the prior records; recall leaves them out too.",
+        highlight=False,
+    )
+    for path in files:
+        console().print(f"Wrote {path}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``simulate`` to the root command group."""
+    app.command("simulate")(simulate)

@@ -1,0 +1,192 @@
+"""Simulation metrics on hand-computed orders, the replay itself, and `reviewtool simulate`."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reviewtool.cli import app
+from reviewtool.errors import InvalidInput
+from reviewtool.screening import ranking, simulation, stopping
+
+# N = 10 records after the prior ones, R = 3 includes at places 1, 3 and 7.
+ORDER = [True, False, True, False, False, False, True, False, False, False]
+
+
+def test_wss_at_95_by_hand():
+    # recall ≥ 95 % needs ⌈0.95·3⌉ = 3 includes: k = 7 records; (TN + FN)/N − (1 − r) = 3/10 − 0.05
+    assert simulation.records_to_recall(ORDER, 0.95) == 7
+    assert simulation.wss(ORDER, 0.95) == pytest.approx(0.25)
+    # WSS@85: ⌈0.85·3⌉ = 3 still; WSS@60: 2 includes at k = 3 → 7/10 − 0.4
+    assert simulation.wss(ORDER, 0.85) == pytest.approx(0.15)
+    assert simulation.wss(ORDER, 0.60) == pytest.approx(0.30)
+
+
+def test_recall_at_fraction_screened_by_hand():
+    # ⌊0.1·10⌋ = 1 record: 1 of 3; ⌊0.25·10⌋ = 2: 1 of 3; 5 records: 2 of 3
+    assert simulation.recall_at(ORDER, 0.10) == pytest.approx(1 / 3)
+    assert simulation.recall_at(ORDER, 0.25) == pytest.approx(1 / 3)
+    assert simulation.recall_at(ORDER, 0.50) == pytest.approx(2 / 3)
+    assert simulation.recall_at(ORDER, 0.0) == 0.0
+
+
+def test_records_to_all_and_atd_by_hand():
+    assert simulation.records_to_find_all(ORDER) == 7
+    # mean of places 1, 3, 7 over N = 10
+    assert simulation.atd(ORDER) == pytest.approx((1 + 3 + 7) / 3 / 10)
+    curve = simulation.recall_curve(ORDER)
+    assert curve.shape == (11,)
+    assert list(curve[[0, 1, 2, 3, 7, 10]]) == pytest.approx([0, 1 / 3, 1 / 3, 2 / 3, 1, 1])
+
+
+def test_perfect_and_worst_orders():
+    perfect = [True] * 5 + [False] * 95
+    assert simulation.wss(perfect) == pytest.approx(0.95 - 0.05)  # 5 of 100 screened
+    worst = [False] * 95 + [True] * 5
+    assert simulation.wss(worst) == pytest.approx(0.0 - 0.05)
+    with pytest.raises(InvalidInput):
+        simulation.wss([False] * 4)
+
+
+def test_prior_knowledge_is_seeded_and_has_both_classes():
+    labels = [False] * 50 + [True] * 5 + [False] * 45
+    a = simulation.prior_knowledge(labels, seed=3)
+    assert a == simulation.prior_knowledge(labels, seed=3)
+    assert labels[a[0]] is True and labels[a[1]] is False
+    assert {simulation.prior_knowledge(labels, seed=s) for s in range(10)} != {a}
+    with pytest.raises(InvalidInput):
+        simulation.prior_knowledge([False] * 5, seed=1)
+
+
+def _toy_set(n_off: int = 60) -> tuple[list[str], list[bool]]:
+    on = [
+        f"Mesenchymal stem cell therapy for liver cirrhosis, trial {i}: stem cells improve liver"
+        for i in range(6)
+    ]
+    topics = ["albumin ascites", "beta blockers varices", "antivirals hepatitis", "rifaximin"]
+    off = [f"{topics[i % 4]} in cirrhosis patients, cohort study {i}" for i in range(n_off)]
+    return on + off, [True] * 6 + [False] * n_off
+
+
+def test_simulation_is_reproducible_and_finds_the_includes_first():
+    texts, labels = _toy_set()
+    features = ranking.fit_features(texts)
+    a = simulation.simulate(features, labels, seed=2, consecutive=10)
+    b = simulation.simulate(features, labels, seed=2, consecutive=10)
+    assert a.order == b.order and a.prior == b.prior
+    assert len(a.order) == len(labels) - 2
+    assert sorted(a.order + a.prior) == list(range(len(labels)))
+    # the 5 includes left after the prior include come first
+    assert a.records_to_all == 5 and a.recall_10 == 1.0
+    assert a.wss95 == pytest.approx((64 - 5) / 64 - 0.05)
+    stop = a.stops["consecutive_exclusions"]
+    assert stop.screened == 15 and stop.recall == 1.0  # 10 excludes after the last include
+    hyper = a.stops["hypergeometric"]
+    assert hyper.evidence is not None and hyper.evidence.met
+    assert hyper.screened == hyper.evidence.numbers["screened"] - 2
+    assert hyper.evidence.numbers["p"] < 0.05
+
+
+def test_hypergeometric_replay_starts_sampling_after_the_run():
+    labels = [True] * 3 + [False] * 97
+    order = list(range(100))
+    decisions = [labels[i] for i in order]
+    stop = simulation.hypergeometric_stop(
+        decisions, order, labels, n_prior=0, n_prior_includes=0, seed=1, sample_after=20
+    )
+    assert stop.evidence is not None
+    assert stop.evidence.numbers["prioritised"] == 23  # 3 includes then 20 excludes in a row
+    # every include was found before sampling: K_tar = ⌊3/0.95 − 3 + 1⌋ = 1 of 77; p = 1 − n/77 < 0.05
+    assert stop.evidence.numbers["k_target"] == 1
+    assert stop.evidence.numbers["sample"] == 74
+    assert stop.evidence.numbers["p"] == pytest.approx(3 / 77)
+    assert stop.recall == 1.0
+
+
+def test_safe_replay_runs_its_stages():
+    texts, labels = _toy_set(200)
+    features = ranking.fit_features(texts)
+    stop = simulation.safe_stop(features, labels, [0, 10], seed=1, consecutive=20)
+    assert stop.evidence is not None and stop.evidence.rule == "safe"
+    assert stop.evidence.met and stop.recall == 1.0
+    numbers = stop.evidence.numbers
+    assert numbers["random_training"] == 3  # ⌈1 % of 206⌉
+    assert numbers["stage2_complete_at"] is not None
+    assert stop.screened == numbers["screened"]
+    assert stopping.safe_procedure  # the same kernel decided it
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def _write_set(path: Path, *, bad_label: str | None = None) -> Path:
+    texts, labels = _toy_set()
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "title", "abstract", "authors", "year", "doi", "label_included"])
+        for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
+            value = bad_label if (bad_label is not None and i == 3) else ("1" if label else "0")
+            writer.writerow([f"R{i}", text, "", "", "", "", value])
+    return path
+
+
+def test_simulate_json_and_out_folder(tmp_path):
+    data = _write_set(tmp_path / "set.csv")
+    out = tmp_path / "sim"
+    result = CliRunner().invoke(
+        app, ["simulate", str(data), "--seeds", "2", "--out", str(out), "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["records"] == 66 and body["includes"] == 6
+    assert [r["seed"] for r in body["runs"]] == [1, 2]
+    for run in body["runs"]:
+        assert run["records_to_all"] == 5 and run["recall_10"] == 100.0
+        assert run["wss95"] == pytest.approx(100 * ((64 - 5) / 64 - 0.05))
+        assert set(run["stops"]) == set(stopping.RULES)
+        assert len(run["prior_ids"]) == 2
+    assert (out / "recall_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (out / "recall_curve.svg").read_text(encoding="utf-8")
+    assert json.loads((out / "simulation.json").read_text(encoding="utf-8"))["includes"] == 6
+
+
+def test_simulate_with_prior_ids_and_table(tmp_path):
+    data = _write_set(tmp_path / "set.csv")
+    result = CliRunner().invoke(
+        app,
+        ["simulate", str(data), "--prior-ids", "R0", "--prior-ids", "R10"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    wss_row = next(line for line in result.stdout.splitlines() if "WSS@95 (%)" in line)
+    assert "87.2" in wss_row  # 100·((64 − 5)/64 − 0.05)
+    assert "records to find every include" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--prior-ids", "R999"], "--prior-ids 'R999' is not an id in the file"),
+        (["--prior-ids", "R10"], "at least one include and one exclude"),
+        (["--model", "bert"], "unknown relevance model 'bert'"),
+    ],
+)
+def test_simulate_refuses_bad_options(tmp_path, args, message):
+    data = _write_set(tmp_path / "set.csv")
+    result = CliRunner().invoke(app, ["simulate", str(data), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_simulate_names_file_line_and_field_of_a_bad_label(tmp_path):
+    data = _write_set(tmp_path / "set.csv", bad_label="yes")
+    result = CliRunner().invoke(app, ["simulate", str(data)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"reviewtool: error: {data}:5: label_included must be 0 or 1, not 'yes'"
+    )
