@@ -362,6 +362,15 @@ def test_stop_check_stop_prisma_and_undo(tmp_path: Path) -> None:
     counts = prisma.get("counts", prisma)
     assert (counts["not_screened_stopped"], counts["records_screened"]) == (3, 13)
     assert counts["awaiting_title_abstract"] == 0
+    # The PRISMA2020 R package's CSV puts them in "Records marked as ineligible by automation
+    # tools" (excluded_automatic), the diagram too.
+    ok(db, "report", "prisma", "--out", str(tmp_path / "prisma"), "--as", "olga")
+    template = (tmp_path / "prisma" / "prisma_PRISMA2020.csv").read_text(encoding="utf-8")
+    row = next(line for line in template.splitlines() if line.startswith("excluded_automatic,"))
+    assert row.endswith(",3")
+    assert next(ln for ln in template.splitlines() if ln.startswith("records_screened,")).endswith(
+        ",13"
+    )
     log = json.loads(
         ok(db, "audit", "log", "--action", "screening-stopped", "--format", "json", "--as", "olga")
     )

@@ -328,6 +328,9 @@ class RankedQueue:
         """One line for the screen and ``screen next``: the order in effect and why."""
         if self.ordering == CALIBRATION:
             return "calibration round: the pilot sample, in random order"
+        known = self.includes >= self.min_includes and self.excludes >= self.min_excludes
+        if self.ordering == RANDOM and self.requested != RANDOM and known:
+            return f"random until the {self.requested} model is trained"
         if self.ordering == RANDOM and self.requested != RANDOM:
             return (
                 f"random until you have {self.min_includes} includes and {self.min_excludes} "
@@ -380,7 +383,7 @@ def arrange(state: QueueState, model: RelevanceModel | None) -> RankedQueue:
             ids = ranked
         else:
             ids = _interleave(ids, ranked, state.votes_cast, state.settings.random_fraction)
-    elif ordering in (RELEVANCE, MIXED):
+    elif ordering in (RELEVANCE, MIXED) and ids:
         ordering = RANDOM  # no model (yet): the screen shows the random order meanwhile
     return RankedQueue(
         ids=tuple(ids),
