@@ -316,6 +316,13 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
                 payload = {k: v for k, v in event.payload.items() if k != "state"}
                 shown.append(replace(event, payload=payload))
                 continue
+        elif event.action in ("screening-stopped", "screening-calibration") and not (
+            seen.sees_others("tiab")
+            or (event.action == "screening-calibration" and event.payload.get("change") == "start")
+        ):
+            # A stop's evidence is every reviewer's, a closed round's kappa their agreement
+            # (issue 15); a round's start names only the pilot, which every reviewer screens.
+            continue
         elif event.action == "rob-assessed" and event.actor != viewer.name:
             # Another assessor's judgements are their open work while risk of bias is blind.
             if not seen.sees_others(ROB_STAGE):
@@ -360,6 +367,8 @@ def sees_entity(seen: Sight, kind: str, entity_id: str) -> bool:
         return not seen.blind - {ROB_STAGE} or (len(parts) == 2 and parts[1] == seen.name)
     if kind == "fulltext_report":
         return seen.stage_open("fulltext")
+    if kind in ("screening_stop", "screening_calibration"):  # issue 15: see visible_events
+        return seen.sees_others("tiab")
     if kind == "rob_judgement":  # tool|study|result|domain|group|assessor (rob/ledger.py)
         return seen.sees_others(ROB_STAGE) or entity_id.endswith(f"|{seen.name}")
     if kind == "extraction_value":  # ``study|member|arm|outcome|time point|field``

@@ -107,6 +107,7 @@ class Setting:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: float | None = None
+    """Largest value of a number setting (``float`` settings: fractions, kappa)."""
 
     def parse(self, text: str) -> object:
         """Turn the text a user typed into a valid value, or raise ValueError saying why."""
@@ -294,6 +295,116 @@ SETTINGS: dict[str, Setting] = {
             "on that report; an extraction value they extracted; a risk-of-bias domain they "
             "judged). A one-adjudicator team turns it off (docs/trust.md).",
         ),
+        # Issue 15: prioritised screening (docs/prioritisation.md).
+        Setting(
+            "screening.order",
+            str,
+            "random",
+            "Order of each reviewer's title/abstract queue: random (shuffled with "
+            "screening.order_seed), relevance (a model trained on the reviewer's own votes and "
+            "the final decisions they may see ranks likely includes first) or mixed (relevance, "
+            "with screening.random_fraction of the records drawn at random). Relevance and mixed "
+            "start once the reviewer has screening.min_includes includes and min_excludes excludes.",
+            choices=("random", "relevance", "mixed"),
+        ),
+        Setting(
+            "screening.order_seed",
+            int,
+            0,
+            "Seed of the random queue order (each reviewer gets their own shuffle of it).",
+            minimum=0,
+        ),
+        Setting(
+            "screening.random_fraction",
+            float,
+            0.1,
+            "Under screening.order mixed: the fraction of the queue drawn at random, which keeps "
+            "the model honest and gives the random sample a statistical stopping rule needs.",
+            minimum=0,
+            maximum=1,
+        ),
+        Setting(
+            "screening.min_includes",
+            int,
+            1,
+            "Includes (or maybes) a reviewer must have voted before their queue is ranked by "
+            "relevance; random order until then.",
+            minimum=1,
+        ),
+        Setting(
+            "screening.min_excludes",
+            int,
+            1,
+            "Excludes a reviewer must have voted before their queue is ranked by relevance.",
+            minimum=1,
+        ),
+        Setting(
+            "screening.calibration_kappa",
+            float,
+            0.6,
+            "Cohen's kappa the reviewers must reach on a calibration round's pilot sample "
+            "(`screen calibrate`) before screening proper opens (0.6: substantial agreement, "
+            "Landis & Koch 1977).",
+            minimum=-1,
+            maximum=1,
+        ),
+        Setting(
+            "screening.model",
+            str,
+            "logistic",
+            "The relevance model's classifier on TF-IDF features (screening.ranking): logistic "
+            "regression, a linear SVM or naive Bayes. Changing it mid-screening is the model "
+            "switch of the SAFE procedure's stage 3.",
+            choices=("logistic", "svm", "naive_bayes"),
+        ),
+        Setting(
+            "screening.stop_consecutive",
+            int,
+            100,
+            "Stopping rule consecutive_exclusions: met after this many excludes in a row (a "
+            "heuristic, reported as such).",
+            minimum=1,
+        ),
+        Setting(
+            "screening.stop_recall_target",
+            float,
+            0.95,
+            "Stopping rule hypergeometric (Callaghan & Müller-Hansen 2020): the recall to reach.",
+            minimum=0,
+            maximum=1,
+        ),
+        Setting(
+            "screening.stop_confidence",
+            float,
+            0.95,
+            "Stopping rule hypergeometric: the confidence level of its test (met when p < 1 - it).",
+            minimum=0,
+            maximum=1,
+        ),
+        Setting(
+            "screening.stop_safe_consecutive",
+            int,
+            50,
+            "Stopping rule safe (Boetje & van de Schoot 2024): excludes in a row that end stages "
+            "2 and 3.",
+            minimum=1,
+        ),
+        Setting(
+            "screening.stop_safe_min_fraction",
+            float,
+            0.1,
+            "Stopping rule safe: the fraction of all records screened before stage 2 may end.",
+            minimum=0,
+            maximum=1,
+        ),
+        Setting(
+            "screening.stop_safe_relevant_factor",
+            float,
+            2.0,
+            "Stopping rule safe: stage 2 screens at least this many times the estimated number "
+            "of relevant records.",
+            minimum=0,
+        ),
     )
 }
 
@@ -434,3 +545,18 @@ def reference_outcome(
     if any(o is not None and o.status is ScreeningStatus.CONFLICT for o in reports):
         return ScreeningOutcome(ScreeningStatus.CONFLICT)
     return ScreeningOutcome(ScreeningStatus.OPEN)
+
+    return ScreeningOutcome(ScreeningStatus.OPEN)
+
+
+@dataclass(frozen=True)
+class QueueStamp:
+    """The queue order a vote was cast in, stored with the vote (schema 0017, issue 15).
+
+    :ivar order: ``random``, ``relevance``, ``mixed-random`` (mixed order, drawn at random) or
+        ``mixed-relevance`` (mixed order, ranked by the model).
+    :ivar model: the relevance model's version that ranked the queue (None under random order).
+    """
+
+    order: str
+    model: str | None = None

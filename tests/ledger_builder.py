@@ -57,6 +57,13 @@ DO  - 10.5555/ledger.5
 ER  -
 """
 
+# Issue 15: references nobody has screened, for a calibration round's pilot and a stop.
+RIS_4 = "".join(
+    f"TY  - JOUR\nID  - D{n}\nTI  - Stem cell trial number {n} in decompensated cirrhosis\n"
+    f"PY  - 2023\nDO  - 10.5555/ledger.d{n}\nER  -\n\n"
+    for n in (1, 2, 3)
+)
+
 RIS_2 = """TY  - JOUR
 ID  - B1
 TI  - Albumin infusion in acute on chronic liver failure
@@ -230,7 +237,49 @@ def build_populated(url: str, work: Path, outcomes: Path, *, after_0007: bool = 
         with review.transaction() as s:
             bob = s.exec(select(Member).where(Member.name == "bob")).one()
             put_login(s, "alice", bob, "bob")
+    if after_0007:  # prioritised screening came with schema 0017
+        _prioritised(review, work)
     review.close()
+
+
+def _prioritised(review: Any, work: Path) -> None:
+    """Issue 15: a vote stamped with its queue order and model, a calibration round (started,
+    then overridden), a stop (recorded, then undone)."""
+    from reviewtool.domain import QueueStamp
+    from reviewtool.importing.service import import_files
+    from reviewtool.screening import calibration, stop
+    from reviewtool.screening.service import record_decision
+
+    fourth = work / "fourth.ris"
+    fourth.write_text(RIS_4, encoding="utf-8")
+    with review.transaction() as s:
+        import_files(s, actor="alice", paths=[fourth], source="Embase")
+
+    with review.transaction() as s:
+        calibration.start_round(s, actor="alice", size=2, seed=1)
+    with review.transaction() as s:
+        pilot = calibration.open_round(s)
+        assert pilot is not None
+        record_decision(
+            s,
+            actor="bob",
+            record_id=pilot.sample[0],
+            stage="tiab",
+            decision="exclude",
+            stamp=QueueStamp("relevance", "logistic:" + "ab" * 32),
+        )
+    with review.transaction() as s:
+        calibration.override_round(s, actor="alice", reason="pilot discussed")
+    with review.transaction() as s:
+        stop.record_stop(
+            s,
+            actor="alice",
+            rule="consecutive_exclusions",
+            evidence={"rule": "consecutive_exclusions", "met": True},
+            methods="We stopped.",
+        )
+    with review.transaction() as s:
+        stop.resume_screening(s, actor="alice", reason="more to read")
 
 
 EXTRACTION_FORM = """\

@@ -56,6 +56,7 @@ WRITERS: dict[tuple[str, ...], str] = {
     ("screen", "unblind"): "owners only; ends blinding",
     ("screen", "remove"): "owners only; removes references before screening",
     ("screen", "restore"): "owners only; brings removed references back",
+    ("screen", "stop"): "owners only; stops screening (or resumes it)",
     ("member", "add"): "owners only",
     ("member", "grant"): "owners only",
     ("member", "revoke"): "owners only",

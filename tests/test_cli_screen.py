@@ -68,7 +68,7 @@ def test_votes_conflict_resolution_export_and_stats(db: str) -> None:
     ]
     # Open records never appear in an export.
     assert run(db, "screen", "export", "--as", "alice").stdout.strip().splitlines() == [
-        "record_id,source_key,stage,decision,reason,via,contested,title,labels"
+        "record_id,source_key,stage,decision,reason,via,contested,title,labels,orders"
     ]
     assert (
         run(
@@ -172,9 +172,11 @@ def test_export_marks_a_contested_resolution_in_every_format(db: str) -> None:
     _contested(db)
     csv_out = run(db, "screen", "export", "--as", "alice")
     assert csv_out.stdout.splitlines() == [
-        "record_id,source_key,stage,decision,reason,via,contested,title,labels",
-        f'1,K1,tiab,include,,adjudication,"{CONTESTED}",Study 1 of cells,',
-        "2,K2,tiab,include,,agreement,,Study 2 of cells,",
+        "record_id,source_key,stage,decision,reason,via,contested,title,labels,orders",
+        # orders: the queue order each vote was cast in (issue 15; `screen decide` stamps the
+        # order in effect for the reviewer, random by default).
+        f'1,K1,tiab,include,,adjudication,"{CONTESTED}",Study 1 of cells,,alice: random; bob: random',
+        "2,K2,tiab,include,,agreement,,Study 2 of cells,,alice: random; bob: random",
     ]
     assert run(db, "screen", "export", "--as", "alice", "--format", "csv").stdout == csv_out.stdout
     rows = json.loads(run(db, "screen", "export", "--as", "alice", "--format", "json").stdout)

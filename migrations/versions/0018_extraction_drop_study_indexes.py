@@ -6,7 +6,7 @@ field) and ``extraction_consensus`` (study_id, arm, outcome, time_point, field) 
 per row (about a sixth of a bulk import's inserts, ``benchmarks/bench_extraction.py``).
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-11-29 17:00:00
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0015"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

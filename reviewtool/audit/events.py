@@ -656,6 +656,51 @@ class RecordsImportedPart(Event):
 RECORDS_PER_PART = 2000
 
 
+@dataclass(frozen=True)
+class CalibrationChanged(Event):
+    """A calibration round of title/abstract screening (issue 15, ``screening/calibration.py``)
+    was started by an owner (``change`` = ``start``), passed (Cohen's kappa on the pilot reached
+    the threshold: ``pass``), overridden by an owner with a reason (``override``), or replaced by a
+    new round (``replace``).
+
+    :ivar round_id: the round's id.
+    :ivar after: the round's snapshot (stage, seed, size, sample, threshold, by, and once closed:
+        closed_at, closed_by, outcome, kappa, reason).
+    """
+
+    name: ClassVar[str] = "screening-calibration"
+    entity_type: ClassVar[str] = "screening_calibration"
+    round_id: int
+    change: str
+    after: Snapshot
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.round_id)
+
+
+@dataclass(frozen=True)
+class ScreeningStopped(Event):
+    """An owner ended title/abstract screening early under a stopping rule (``change`` = ``stop``,
+    with the rule's evidence and the methods paragraph) or undid that (``resume``, with a reason);
+    issue 15, ``screening/stop.py``.
+
+    :ivar stop_id: the stop's id.
+    :ivar after: the stop's snapshot (stage, rule, evidence, references set aside, methods, by,
+        and once undone resumed_at, resumed_by, reason).
+    """
+
+    name: ClassVar[str] = "screening-stopped"
+    entity_type: ClassVar[str] = "screening_stop"
+    stop_id: int
+    change: str
+    after: Snapshot
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.stop_id)
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -686,5 +731,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MemberLoginMapped,
         DatabaseRolesGranted,
         RecordsImportedPart,
+        CalibrationChanged,
+        ScreeningStopped,
     )
 }

@@ -148,6 +148,7 @@ def _register() -> None:
         init,
         member,
         prescreen,
+        queue,
         report,
         rob,
         screen,
@@ -172,6 +173,7 @@ def _register() -> None:
     app.add_typer(report.app, name="report")
     rob.register(app)
     app.add_typer(extract.app, name="extract")
+    queue.register(screen.app)
     __import__("reviewtool.cli.simulate", fromlist=["register"]).register(app)  # simulate
 
 

@@ -87,6 +87,7 @@ def decide(
 
     Example: reviewtool screen decide 17 exclude --reason "animal study" --as alice
     """
+    from reviewtool.screening.queue import vote_stamp
     from reviewtool.screening.service import cast_vote
 
     with writing(db) as session:
@@ -99,6 +100,8 @@ def decide(
             reason=reason,
             note=note,
             report=report,
+            # The queue order in effect for the reviewer, stored with the vote (issue 15).
+            stamp=vote_stamp(session, actor=actor_name(actor), stage=stage, record_id=record),
         )
     vote, replaced = cast.vote, cast.replaced
     on = f" report {cast.report_id}" if cast.report_id is not None else ""
@@ -459,6 +462,7 @@ def flag_duplicate(
 
 EXPORT_COLUMNS = [
     "record_id", "source_key", "stage", "decision", "reason", "via", "contested", "title", "labels",
+    "orders",
 ]  # fmt: skip
 
 
@@ -473,20 +477,28 @@ def export(
 
     CSV by default (``--format csv``; also table and json). ``via`` says how a reference was
     decided (agreement or adjudication); ``contested`` says why, when the votes came to agree
-    against the adjudicator's resolution that still decides it (empty otherwise).
+    against the adjudicator's resolution that still decides it (empty otherwise); ``orders`` the
+    queue order each vote was cast in (``alice: relevance model 1a2b...; bob: random``).
     Refused to reviewers while the stage is blind (docs/blinding.md).
 
     Example: reviewtool screen export --stage fulltext > fulltext.csv
     """
     from reviewtool.screening.labels import visible_labels
+    from reviewtool.screening.queue import vote_orders
     from reviewtool.screening.service import final_decisions
 
     who = actor_name(actor)
     with reading(db, actor) as session:
         rows = final_decisions(session, actor=who, stage=stage)
         labels = visible_labels(session, actor=who, quiet=True)
+        orders = vote_orders(session, stage)  # read after final_decisions refused a blind viewer
     full = [
-        {**row, "labels": [v.shown(who) for v in labels.get(row["record_id"], [])]} for row in rows
+        {
+            **row,
+            "labels": [v.shown(who) for v in labels.get(row["record_id"], [])],
+            "orders": orders.get(row["record_id"], ""),
+        }
+        for row in rows
     ]
     if output is OutputFormat.JSON:
         typer.echo(json.dumps([{c: r[c] for c in EXPORT_COLUMNS} for r in full], indent=2))

@@ -164,7 +164,10 @@ def table_rows(report: PrismaReport) -> list[tuple[str, str]]:
     rows += [
         ("Duplicate records removed", str(c.duplicates_removed)),
         ("Records after duplicates removed", str(c.identified - c.duplicates_removed)),
-        ("Records marked as ineligible by automation tools", "0"),
+        (
+            "Records marked as ineligible by automation tools (not screened: screening stopped)",
+            str(c.not_screened_stopped),
+        ),
         ("Records removed for other reasons", str(c.removed_other)),
     ]
     rows += [(f"  {_capital(r)}", str(n)) for r, n in c.removed_by_reason.items()]
@@ -208,7 +211,7 @@ def template_values(report: PrismaReport) -> dict[str, str]:
         "organisation_results": "",
         "citations_results": "",
         "duplicates": str(c.duplicates_removed),
-        "excluded_automatic": "0",
+        "excluded_automatic": str(c.not_screened_stopped),
         "excluded_other": str(c.removed_other),
         "records_screened": str(c.records_screened),
         "records_excluded": str(c.records_excluded),
@@ -260,7 +263,11 @@ def box_texts(report: PrismaReport) -> dict[str, list[str]]:
     removed = [
         "Records removed before screening:",
         f"Duplicate records removed {_n(c.duplicates_removed)}",
-        f"Records marked as ineligible by automation tools {_n(0)}",
+        f"Records marked as ineligible by automation tools {_n(c.not_screened_stopped)}",
+    ]
+    if c.not_screened_stopped:
+        removed.append(f"    Not screened: screening stopped {_n(c.not_screened_stopped)}")
+    removed += [
         f"Records removed for other reasons {_n(c.removed_other)}",
     ]
     removed += [f"    {_capital(r)} {_n(n)}" for r, n in c.removed_by_reason.items()]

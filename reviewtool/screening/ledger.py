@@ -44,16 +44,28 @@ def _by_record(ids: Collection[str] | None) -> list[list[int] | None]:
 
 
 def _vote(
-    decision: str, reason: str | None, note: str | None, report: int | None, in_ledger: Any
+    decision: str,
+    reason: str | None,
+    note: str | None,
+    report: int | None,
+    in_ledger: Any,
+    order: str | None = None,
+    model: str | None = None,
 ) -> dict[str, Any]:
-    """A vote's snapshot from its columns (as ``vote_snapshot``: ``report`` when its event named it)."""
+    """A vote's snapshot from its columns (as ``vote_snapshot``: ``report`` when its event named
+    it; ``order`` and ``model``, schema 0017, when set)."""
     snapshot: dict[str, Any] = {"decision": decision, "reason": reason, "note": note}
     if in_ledger:
         snapshot["report"] = report
+    if order is not None:
+        snapshot["order"] = order
+    if model is not None:
+        snapshot["model"] = model
     return snapshot
 
 
 _VOTE_COLUMNS = ("record_id", "stage", "member_id", "decision", "reason", "note", "report_id")
+_STAMP_COLUMNS = ("queue_order", "model_version")
 
 
 def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -61,6 +73,7 @@ def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str,
     d = ScreeningDecision
     columns: list[Any] = [getattr(d, name) for name in _VOTE_COLUMNS]
     columns.append(d.report_in_ledger)
+    columns += [getattr(d, name) for name in _STAMP_COLUMNS]
     query = select(*columns).where(col(d.superseded_at).is_(None))
     for part in _by_record(ids):
         chunk = query if part is None else query.where(col(d.record_id).in_(part))
@@ -72,11 +85,20 @@ def _votes(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str,
                     names.get(member_id, f"#{member_id}"),
                     report if in_ledger else None,
                 ),
-                _vote(decision, reason, note, report, in_ledger),
+                _vote(decision, reason, note, report, in_ledger, order, model),
             )
-            for record_id, stage, member_id, decision, reason, note, report, in_ledger in stream(
-                session, chunk
-            )
+            for (
+                record_id,
+                stage,
+                member_id,
+                decision,
+                reason,
+                note,
+                report,
+                in_ledger,
+                order,
+                model,
+            ) in stream(session, chunk)
         )
         yield from only(ids, found)
 
@@ -89,6 +111,7 @@ def _vote_history(session: Session, ids: Collection[str] | None) -> Iterator[tup
     d = ScreeningDecision
     columns: list[Any] = [getattr(d, name) for name in _VOTE_COLUMNS]
     columns += [d.report_in_ledger, d.superseded_at]
+    columns += [getattr(d, name) for name in _STAMP_COLUMNS]
     # Rows whose snapshot names no report sort as report 0, before those that name one.
     unit = case((col(d.report_in_ledger), col(d.report_id)), else_=0)
     query = select(*columns).order_by(
@@ -97,13 +120,20 @@ def _vote_history(session: Session, ids: Collection[str] | None) -> Iterator[tup
     group: tuple[int, str, int, int | None] | None = None
     key = ""
     for row in stream(session, query):
-        record_id, stage, member_id, decision, reason, note, report, in_ledger, superseded = row
+        (record_id, stage, member_id, decision, reason, note, report, in_ledger, superseded) = row[
+            :9
+        ]
+        order, model = row[9:]
         named = report if in_ledger else None
         if (record_id, stage, member_id, named) != group:
             group = (record_id, stage, member_id, named)
             key = vote_key(record_id, stage, names.get(member_id, f"#{member_id}"), named)
         if ids is None or key in ids:
-            yield key, _vote(decision, reason, note, report, in_ledger), superseded is None
+            yield (
+                key,
+                _vote(decision, reason, note, report, in_ledger, order, model),
+                superseded is None,
+            )
 
 
 def _resolutions(session: Session, ids: Collection[str] | None) -> Iterator[tuple[str, Any]]:
@@ -241,6 +271,8 @@ register_state(
             "superseded_at",
             "report_id",
             "report_in_ledger",
+            "queue_order",
+            "model_version",
         )
     },
 )
@@ -355,3 +387,6 @@ declare_unchecked(
     "prescreen_removal",
     {"removed_at": "a copy for listings; the references-removed event's time is the audited one"},
 )
+
+# Issue 15: calibration rounds and stops (their readers register on import).
+from reviewtool.screening import queue_ledger as _queue_ledger  # noqa: E402, F401

@@ -8,6 +8,10 @@ diagram from it). The units follow PRISMA 2020 (Page et al., BMJ 2021;372:n71) a
 - duplicates removed: records - references (a reference is one duplicate group);
 - records removed for other reasons, by reason: references removed before screening
   (``screening.prescreen``: publication types the review does not screen, by filter or list);
+- records not screened because screening stopped (issue 15, ``screening.stop``): references an
+  owner's stop set aside that nobody voted on, reported in PRISMA's "Records marked as ineligible
+  by automation tools" box (a relevance model ranked them last and a stopping rule ended screening
+  before anyone read them);
 - records screened: the other references; records excluded: those excluded at title/abstract;
 - reports sought: the report rows (``fulltext_report``: sought, retrieved or not retrieved) of
   the references included at title/abstract; a reference with none recorded yet counts one
@@ -24,7 +28,7 @@ of ``rob_prisma.md`` section 4.4 holds at every moment, not only once screening 
 
     identified = sum(identified_by_source)
     removed_other = sum(removed_by_reason)
-    screened = identified - duplicates_removed - removed_other
+    screened = identified - duplicates_removed - removed_other - not_screened_stopped
     references_to_full_text = screened - excluded - awaiting_title_abstract
     sought >= references_to_full_text (equal when each has one report; else a note says so)
     assessed = sought - not_retrieved
@@ -77,6 +81,7 @@ class PrismaCounts:
     awaiting_full_text: int
     studies_included: int
     reports_of_included_studies: int
+    not_screened_stopped: int = 0
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,9 +102,15 @@ class PrismaCounts:
                 sum(self.removed_by_reason.values()),
             ),
             (
-                "screened = identified - duplicates - removed for other reasons",
+                "screened = identified - duplicates - removed for other reasons"
+                + (
+                    " - not screened because screening stopped" if self.not_screened_stopped else ""
+                ),
                 self.records_screened,
-                self.identified - self.duplicates_removed - self.removed_other,
+                self.identified
+                - self.duplicates_removed
+                - self.removed_other
+                - self.not_screened_stopped,
             ),
             (
                 "references to full text = screened - excluded - awaiting",
@@ -151,6 +162,7 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
                 f"an owner ends blinding with `reviewtool screen unblind --stage {stage.value}`"
             )
     from reviewtool.screening.prescreen import removed_references
+    from reviewtool.screening.stop import not_screened
     from reviewtool.studies.service import study_map
 
     by_source: Counter[str] = Counter()
@@ -165,7 +177,8 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
     all_references = [r for r in session.exec(select(Reference.id)).all() if r is not None]
     removed = removed_references(session)
     removed_by_reason = Counter(removed[r] for r in all_references if r in removed)
-    references = [r for r in all_references if r not in removed]
+    stopped = not_screened(session)
+    references = [r for r in all_references if r not in removed and r not in stopped]
     tiab = stage_outcomes(session, Stage.TITLE_ABSTRACT.value)
     decided = {r: tiab[r] for r in references if r in tiab and tiab[r].final}
     sought = sorted(r for r, o in decided.items() if o.goes_on)
@@ -230,5 +243,6 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
         awaiting_full_text=awaiting_full,
         studies_included=len(studies),
         reports_of_included_studies=included,
+        not_screened_stopped=len(stopped),
         notes=notes,
     )

@@ -44,6 +44,7 @@ from reviewtool.csvfiles import at_line, numbered, read_rows
 from reviewtool.domain import (
     Action,
     Decision,
+    QueueStamp,
     Role,
     ScreeningOutcome,
     ScreeningStatus,
@@ -495,6 +496,7 @@ def _write_vote(
     *,
     report: int | None = None,
     restore: ScreeningResolution | None = None,
+    stamp: QueueStamp | None = None,
 ) -> VoteView | None:
     """Supersede the member's current vote with a new one (None: take it back); audit; reopen.
 
@@ -522,6 +524,8 @@ def _write_vote(
             reason=reason,
             note=note,
             decided_at=now,
+            queue_order=stamp.order if stamp is not None else None,
+            model_version=stamp.model if stamp is not None else None,
         )
         session.add(new)
         session.flush()
@@ -662,6 +666,7 @@ def cast_vote(
     note: str | None = None,
     expected: VoteView | Unchecked | None = UNCHECKED,
     report: int | None = None,
+    stamp: QueueStamp | None = None,
 ) -> VoteCast:
     """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller.
 
@@ -673,7 +678,8 @@ def cast_vote(
     current vote differs (cast, changed or taken back since, in another window or from the CLI),
     nothing is written and VoteChangedElsewhere carries the vote in force, so a screen never
     replaces a vote the reviewer has not seen. Left out, the vote is cast whatever was there
-    (``screen decide``, which then says which vote it replaced). Raises PermissionDenied /
+    (``screen decide``, which then says which vote it replaced). ``stamp``: the queue order (and
+    relevance model version) the reviewer was screening in, stored with the vote (issue 15). Raises PermissionDenied /
     UnknownMember (no screening role), InvalidInput (decision, reason), NotFound (record).
     """
     member = require(session, actor, Action.SCREEN, doing="vote on references")
@@ -688,7 +694,9 @@ def cast_vote(
             current = _my_current_view(session, member, ref, parsed, unit_report)
         if current != expected:
             raise VoteChangedElsewhere(record_id, parsed.value, current)
-    cast, replaced, on = _vote(session, member, record_id, stage, decision, reason, note, report)
+    cast, replaced, on = _vote(
+        session, member, record_id, stage, decision, reason, note, report, stamp
+    )
     return VoteCast(cast, replaced if isinstance(expected, Unchecked) else current, on)
 
 
@@ -703,6 +711,7 @@ def record_decision(
     note: str | None = None,
     expected: VoteView | Unchecked | None = UNCHECKED,
     report: int | None = None,
+    stamp: QueueStamp | None = None,
 ) -> VoteView:
     """Cast (or change) ``actor``'s vote on a reference at ``stage``; committed by the caller.
 
@@ -719,6 +728,7 @@ def record_decision(
         note=note,
         expected=expected,
         report=report,
+        stamp=stamp,
     ).vote
 
 
@@ -731,6 +741,7 @@ def _vote(
     reason: str | None,
     note: str | None,
     report: int | None = None,
+    stamp: QueueStamp | None = None,
 ) -> tuple[VoteView, VoteView | None, int | None]:
     """Check and write one vote; (the vote, the member's vote it replaced, its report)."""
     parsed_stage = parse_stage(stage)
@@ -753,6 +764,7 @@ def _vote(
         (note or "").strip() or None,
         audit.log.utc_now(),
         report=unit_report,
+        stamp=stamp,
     )
     assert view is not None
     return view, replaced, unit_report
@@ -810,6 +822,10 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
             now,
             report=report,
             restore=restore,
+            # The restored vote keeps the queue order it was cast in.
+            stamp=QueueStamp(previous.queue_order, previous.model_version)
+            if previous.queue_order is not None
+            else None,
         )
     return last.reference_id
 
@@ -1234,9 +1250,11 @@ def _done_by(session: Session, member_id: int | None, stage: Stage) -> set[int]:
     }
 
 
-def _order_key(actor: str, stage: Stage, record_id: int) -> str:
-    # A per-reviewer shuffle that needs no stored state and keeps its order as records are added.
-    return hashlib.sha256(f"{actor}:{stage.value}:{record_id}".encode()).hexdigest()
+def _order_key(actor: str, stage: Stage, record_id: int, seed: int = 0) -> str:
+    # A per-reviewer shuffle that needs no stored state and keeps its order as records are added;
+    # ``screening.order_seed`` (0 by default: the order every review had before it) reseeds it.
+    prefix = f"{seed}:" if seed else ""
+    return hashlib.sha256(f"{prefix}{actor}:{stage.value}:{record_id}".encode()).hexdigest()
 
 
 def eligible(session: Session, stage: Stage) -> list[int]:
@@ -1278,8 +1296,9 @@ class Progress:
 def screening_queue(
     session: Session, *, actor: str, stage: str, label: str | None = None
 ) -> list[int]:
-    """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order;
-    with ``label``, only those carrying that label (among the labels ``actor`` may see)."""
+    """The references ``actor`` has not voted on at ``stage``, in the reviewer's own shuffled order
+    (seeded by ``screening.order_seed``); with ``label``, only those carrying that label (among the
+    labels ``actor`` may see). ``screening.queue.ranked_queue`` orders it by relevance."""
     member = require(session, actor, Action.SCREEN, doing="see the screening queue")
     parsed = parse_stage(stage)
     sight(session, actor).check_stage_open(parsed.value)
@@ -1290,7 +1309,8 @@ def screening_queue(
     todo = [
         r for r in eligible(session, parsed) if r not in mine and (wanted is None or r in wanted)
     ]
-    return sorted(todo, key=lambda r: _order_key(actor, parsed, r))
+    seed = int(cast(int, setting(session, "screening.order_seed")))
+    return sorted(todo, key=lambda r: _order_key(actor, parsed, r, seed))
 
 
 def screening_progress(session: Session, *, actor: str, stage: str) -> Progress:

@@ -284,6 +284,12 @@ class ScreeningDecision(SQLModel, table=True):
     # 0009); False for title/abstract votes and for full-text votes recorded before, whose report
     # was then "the reference's report" (set by the 0009 migration, not in their events).
     report_in_ledger: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    # Schema 0017 (issue 15): the queue order the reviewer was screening in when they cast the
+    # vote (``random``, ``relevance``, ``mixed-random``, ``mixed-relevance``; None: not cast from
+    # a queue, e.g. imported from a file, or cast before 0017) and the relevance model's version
+    # that ranked it (None under random order). In the vote's ledger snapshot when set.
+    queue_order: str | None = None
+    model_version: str | None = None
 
 
 class ScreeningResolution(SQLModel, table=True):
@@ -605,3 +611,52 @@ class MemberLogin(SQLModel, table=True):
         foreign_key="member.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
     )
     db_role: str = Field(unique=True)
+
+
+class ScreeningStop(SQLModel, table=True):
+    """An owner ended title/abstract screening early under a stopping rule (issue 15,
+    ``screening/stop.py``): the references nobody had voted on (``references``, JSON list of
+    reference ids) leave every queue and count in PRISMA as records not screened because screening
+    stopped. ``evidence`` is the rule's evidence (canonical JSON) as ``screen stop-check`` showed
+    it, ``methods`` the methods paragraph printed. Undone by ``screen stop --undo``
+    (``resumed_at``, ``resumed_by_id``, ``resume_reason``); the row stays.
+    """
+
+    __tablename__ = "screening_stop"
+
+    id: int | None = Field(default=None, primary_key=True)
+    stage: str
+    rule: str
+    evidence: str = Field(sa_type=Text)
+    references: str = Field(sa_type=Text)
+    methods: str = Field(sa_type=Text)
+    stopped_at: str
+    stopped_by_id: int = Field(foreign_key="member.id")
+    resumed_at: str | None = None
+    resumed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    resume_reason: str | None = Field(default=None, sa_type=Text)
+
+
+class ScreeningCalibration(SQLModel, table=True):
+    """A calibration round (issue 15, ``screening/calibration.py``): a pilot sample of references
+    (``sample``, JSON list of reference ids, drawn with ``seed``) that every reviewer screens
+    before screening proper. It closes when Cohen's kappa on the pilot reaches ``threshold``
+    (``outcome`` ``passed``), when an owner overrides (``overridden``, with ``reason``), or when
+    a new round replaces it (``replaced``); ``kappa`` is the value at closing.
+    """
+
+    __tablename__ = "screening_calibration"
+
+    id: int | None = Field(default=None, primary_key=True)
+    stage: str
+    seed: int
+    size: int
+    sample: str = Field(sa_type=Text)
+    threshold: float
+    started_at: str
+    started_by_id: int = Field(foreign_key="member.id")
+    closed_at: str | None = None
+    closed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    outcome: str | None = None
+    kappa: float | None = None
+    reason: str | None = Field(default=None, sa_type=Text)

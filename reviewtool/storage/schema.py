@@ -36,6 +36,7 @@ REVISIONS: tuple[str, ...] = (
     "0012",
     "0014",
     "0015",
+    "0017",
     "0018",
 )
 HEAD = REVISIONS[-1]

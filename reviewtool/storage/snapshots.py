@@ -178,7 +178,9 @@ def vote_key_of(vote: ScreeningDecision, reviewer: str) -> str:
 def vote_snapshot(decision: ScreeningDecision) -> dict[str, Any]:
     """What the ledger records of a current vote: decision, reason, note, and since schema 0009 at
     full text the report assessed (``report``). Votes recorded before have no ``report``: their
-    report was the reference's (``report_in_ledger`` is false for them)."""
+    report was the reference's (``report_in_ledger`` is false for them). Since schema 0017 the
+    queue order it was cast in (``order``) and the relevance model's version (``model``), each
+    only when set."""
     snapshot: dict[str, Any] = {
         "decision": decision.decision,
         "reason": decision.reason,
@@ -186,6 +188,11 @@ def vote_snapshot(decision: ScreeningDecision) -> dict[str, Any]:
     }
     if getattr(decision, "report_in_ledger", False):
         snapshot["report"] = decision.report_id
+    # Since schema 0017 (issue 15), only when set, so votes recorded before still match.
+    if getattr(decision, "queue_order", None) is not None:
+        snapshot["order"] = decision.queue_order
+    if getattr(decision, "model_version", None) is not None:
+        snapshot["model"] = decision.model_version
     return snapshot
 
 

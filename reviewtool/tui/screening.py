@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -41,7 +42,6 @@ from reviewtool.screening.service import (
     record_card,
     record_decision,
     screening_progress,
-    screening_queue,
     search_references,
     undo_last,
 )
@@ -57,6 +57,8 @@ STAGE_LABELS = {"tiab": "title/abstract", "fulltext": "full text"}
 SEARCH_LIMIT = 50
 # Wide terminals have room for the eligibility criteria beside the record from the start.
 WIDE_COLUMNS = 120
+# Relevance order (issue 15): the model is retrained in a worker thread after this many votes.
+RETRAIN_EVERY = 5
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,16 @@ class ScreeningScreen(OrderedScreen):
         self.changed_elsewhere: tuple[int, VoteView | None] | None = None
         # Full-text stage: the reviewer's own title/abstract vote per record (None: none).
         self.tiab_votes: dict[int, VoteView | None] = {}
+        # Queue order (issue 15, screening.queue): what it was read from, the model that ranks
+        # it (trained in a worker thread, never on a key press), the features fitted once.
+        self.queue_state: Any = None
+        self.ranked: Any = None
+        self.model: Any = None
+        self.features: Any = None
+        self.training = False
+        self.votes_cast = 0
+        self.votes_since_training = 0
+        self.stop_line = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="heading")
@@ -227,6 +239,7 @@ class ScreeningScreen(OrderedScreen):
         with Horizontal(id="status"):
             yield Static(id="status-title")
             yield Static(id="status-counts")
+        yield Static(id="queue-status")
         yield KeyBar(self._key_entries(), self._key_entry("help"), id="keys")
 
     # The key line's order: what a screener presses most first; help is always shown, last.
@@ -270,7 +283,8 @@ class ScreeningScreen(OrderedScreen):
             with self.review.reading() as session:
                 info = review_info(session)
                 self.title_text, self.question = info.title, info.question or ""
-                self.queue = screening_queue(session, actor=self.actor, stage=self.stage)
+                self._read_queue(session)
+                self.queue = list(self.queue_state.todo)
                 progress = screening_progress(session, actor=self.actor, stage=self.stage)
                 self.include_words = list(setting(session, "screening.include_keywords"))  # type: ignore[call-overload]
                 self.exclude_words = list(setting(session, "screening.exclude_keywords"))  # type: ignore[call-overload]
@@ -288,6 +302,139 @@ class ScreeningScreen(OrderedScreen):
         self.total, self.mine = progress.total, progress.mine
         self.query_one("#criteria-text", Static).update(self._criteria_text())
         self._show()
+        self._train_in_background()
+
+    # ---- queue order (issue 15) ----------------------------------------------------------------
+
+    def _read_queue(self, session: Any) -> None:
+        """Read the reviewer's queue state (cheap: the corpus is read once and kept), arrange it
+        in random order at once, and the reviewer's own progress towards the stopping rules."""
+        from reviewtool.screening.queue import arrange, queue_state
+
+        kept = self.queue_state.corpus if self.queue_state is not None else None
+        self.queue_state = queue_state(
+            session, actor=self.actor, stage=self.stage, corpus=kept or None
+        )
+        self.votes_cast = self.queue_state.votes_cast
+        self.votes_since_training = 0
+        if self.ranked is None or self.model is None:
+            self.ranked = arrange(self.queue_state, None)
+        self.stop_line = self._stop_progress(session)
+
+    def _stop_progress(self, session: Any) -> str:
+        """The reviewer's own progress towards each stopping rule (blind-safe: ``stop_check``
+        gives a reviewer their own evidence only while the stage is blind to them)."""
+        if self.stage != "tiab":
+            return ""
+        from reviewtool.screening.stop import stop_check
+
+        try:
+            checks = stop_check(session, actor=self.actor)
+        except ReviewtoolError:
+            return ""
+        said = []
+        for check in checks:
+            mine = check.evidence.get(self.actor)
+            if mine is None:
+                continue
+            numbers, met = mine["numbers"], " met" if mine["met"] else ""
+            if check.rule == "consecutive_exclusions":
+                said.append(f"{numbers['run']}/{check.parameters['n']} excluded in a row{met}")
+            elif check.rule == "hypergeometric":
+                p = numbers["p"]
+                said.append(
+                    "no random sample yet" if p is None else f"recall test p = {p:.3g}{met}"
+                )
+            else:
+                said.append(f"SAFE stage {numbers['stage']}{met}")
+        return "stopping: " + " · ".join(said) if said else ""
+
+    def _show_queue_status(self) -> None:
+        line = Text(" ")
+        if self.ranked is not None:
+            line.append("order: ", style="bold")
+            line.append(self.ranked.describe())
+            if self.training:
+                line.append(" · retraining…", style="italic")
+        if self.stop_line:
+            line.append(" · " + self.stop_line)
+        self.query_one("#queue-status", Static).update(line)
+
+    def _train_in_background(self) -> None:
+        """Start retraining when the order in effect needs a model; the screen keeps going."""
+        state = self.queue_state
+        if state is None or self.training or state.ordering not in ("relevance", "mixed"):
+            return
+        self.training = True
+        self._show_queue_status()
+        self._train(state, self.features)
+
+    @work(thread=True, exclusive=True, group="ranking", exit_on_error=False)
+    def _train(self, state: Any, features: Any) -> None:
+        """Fit the features (once) and the reviewer's model off the main thread (pure: no
+        database), then hand the ranked queue back to the screen."""
+        from reviewtool.screening.queue import arrange, fit, fit_features
+
+        try:
+            fitted = features if features is not None else fit_features(state)
+            model = fit(state, fitted)
+            ranked = arrange(state, model)
+        except ReviewtoolError:
+            self.app.call_from_thread(self._trained, state, features, None, None)
+            return
+        self.app.call_from_thread(self._trained, state, fitted, model, ranked)
+
+    def _trained(self, state: Any, features: Any, model: Any, ranked: Any) -> None:
+        """Take the new ranking: the record on screen stays, the rest follow the model's order."""
+        self.training = False
+        if state is not self.queue_state or ranked is None:
+            self._show_queue_status()
+            self._train_in_background()  # the state moved on while training: once more
+            return
+        self.features, self.model, self.ranked = features, model, ranked
+        waiting = set(self.queue)
+        order = [r for r in ranked.ids if r in waiting]
+        order += [r for r in self.queue if r not in set(order)]
+        if self.detached is None and self.queue:
+            current = self.queue[self.position]
+            order.remove(current)
+            order.insert(0, current)
+        self.queue = order
+        self.position = 0
+        self.prefetched = None
+        if self.card is not None:
+            self._render_card()
+        else:
+            self._show_status()
+
+    def _stamp(self) -> Any:
+        """The queue order the next vote is stored with (``queue.stamp_of``)."""
+        from reviewtool.screening.queue import stamp_of
+
+        if self.queue_state is None:
+            return None
+        model = self.model if self.ranked is not None and self.ranked.ordering != "random" else None
+        return stamp_of(self.queue_state, model, self.votes_cast)
+
+    def _after_vote(self, new: bool) -> None:
+        """Count the vote; every RETRAIN_EVERY votes (or when relevance order may start) re-read
+        the state and retrain in the background."""
+        if new:
+            self.votes_cast += 1
+        self.votes_since_training += 1
+        state = self.queue_state
+        if state is None or self.stage != "tiab":
+            return
+        starts = state.ordering == "random" and state.settings.order != "random"
+        if self.votes_since_training < RETRAIN_EVERY and not starts:
+            return
+        try:
+            with self.review.reading() as session:
+                self._read_queue(session)
+        except ReviewtoolError:
+            return
+        self._train_in_background()
+        self._show_queue_status()
 
     @property
     def current_id(self) -> int | None:
@@ -463,6 +610,7 @@ class ScreeningScreen(OrderedScreen):
             f" {self.actor} · {STAGE_LABELS.get(self.stage, self.stage)} · {self.title_text}"
         )
         self.query_one("#status-counts", Static).update(progress_text(self.mine, self.total))
+        self._show_queue_status()
 
     def _criteria_text(self) -> Text:
         out = Text()
@@ -496,6 +644,7 @@ class ScreeningScreen(OrderedScreen):
             note = self.pending_note[1]
         elif card.my_vote is not None:
             note = card.my_vote.note
+        stamp = self._stamp()
         if not self._write(
             lambda s: record_decision(
                 s,
@@ -507,9 +656,11 @@ class ScreeningScreen(OrderedScreen):
                 note=note,
                 expected=card.my_vote,
                 report=card.report_id,
+                stamp=stamp,
             )
         ):
             return
+        self._after_vote(card.my_vote is None)
         self.pending_note = None
         self.changed_elsewhere = None
         if self._next_report(card):
