@@ -261,16 +261,11 @@ def set_(
         level=level,
     )
     if conversion is not None:
-        if value is not None:
-            raise InvalidInput(
-                f"give either VALUE ({value}) or a --from-* conversion, not both: the "
-                "conversion computes the value"
-            )
-        _set_converted(db, actor, study, field, conversion, arm, outcome, time)
+        _set_converted(db, actor, study, field, conversion, value, arm, outcome, time)
         return
-    if value is None:
-        raise InvalidInput("give the VALUE, or a --from-* conversion to compute it")
     with writing(db) as session:
+        if value is None:  # said once the review is open (a missing review is said first)
+            raise InvalidInput("give the VALUE, or a --from-* conversion to compute it")
         view = set_value(
             session,
             actor=actor_name(actor),
@@ -333,6 +328,7 @@ def _set_converted(
     study: str,
     field: str,
     conversion: str,
+    value: str | None,
     arm: str,
     outcome: str,
     time: str,
@@ -341,6 +337,11 @@ def _set_converted(
     from reviewtool.extraction.service import set_converted
 
     with writing(db) as session:
+        if value is not None:
+            raise InvalidInput(
+                f"give either VALUE ({value}) or a --from-* conversion, not both: the "
+                "conversion computes the value"
+            )
         views = set_converted(
             session,
             actor=actor_name(actor),
