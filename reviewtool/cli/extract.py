@@ -264,7 +264,8 @@ def set_(
         _set_converted(db, actor, study, field, conversion, value, arm, outcome, time)
         return
     with writing(db) as session:
-        if value is None:  # said once the review is open (a missing review is said first)
+        if value is None:  # said after a missing review, person or role
+            _may_extract(session, actor)
             raise InvalidInput("give the VALUE, or a --from-* conversion to compute it")
         view = set_value(
             session,
@@ -322,6 +323,15 @@ def _conversion_text(
     return " ".join(words)
 
 
+def _may_extract(session: Any, actor: Any) -> None:
+    """Refuse an unknown person or one without the extractor's role (said before a usage
+    error, as by every command)."""
+    from reviewtool.access import require
+    from reviewtool.domain import Action
+
+    require(session, actor_name(actor), Action.EXTRACT, doing="extract data")
+
+
 def _set_converted(
     db: Any,
     actor: Any,
@@ -338,6 +348,7 @@ def _set_converted(
 
     with writing(db) as session:
         if value is not None:
+            _may_extract(session, actor)
             raise InvalidInput(
                 f"give either VALUE ({value}) or a --from-* conversion, not both: the "
                 "conversion computes the value"
