@@ -252,16 +252,12 @@ def set_(
         level=level,
     )
     if conversion is not None:
-        if value is not None:
-            raise InvalidInput(
-                f"give either VALUE ({value}) or a --from-* conversion, not both: the "
-                "conversion computes the value"
-            )
-        _set_converted(db, actor, study, field, conversion, arm, outcome, time)
+        _set_converted(db, actor, study, field, conversion, value, arm, outcome, time)
         return
-    if value is None:
-        raise InvalidInput("give the VALUE, or a --from-* conversion to compute it")
     with writing(db) as session:
+        if value is None:  # said after a missing review, person or role
+            _may_extract(session, actor)
+            raise InvalidInput("give the VALUE, or a --from-* conversion to compute it")
         view = set_value(
             session,
             actor=actor_name(actor),
@@ -318,12 +314,22 @@ def _conversion_text(
     return " ".join(words)
 
 
+def _may_extract(session: Any, actor: Any) -> None:
+    """Refuse an unknown person or one without the extractor's role (said before a usage
+    error, as by every command)."""
+    from reviewtool.access import require
+    from reviewtool.domain import Action
+
+    require(session, actor_name(actor), Action.EXTRACT, doing="extract data")
+
+
 def _set_converted(
     db: Any,
     actor: Any,
     study: str,
     field: str,
     conversion: str,
+    value: str | None,
     arm: str,
     outcome: str,
     time: str,
@@ -332,6 +338,12 @@ def _set_converted(
     from reviewtool.extraction.service import set_converted
 
     with writing(db) as session:
+        if value is not None:
+            _may_extract(session, actor)
+            raise InvalidInput(
+                f"give either VALUE ({value}) or a --from-* conversion, not both: the "
+                "conversion computes the value"
+            )
         views = set_converted(
             session,
             actor=actor_name(actor),
