@@ -42,6 +42,7 @@ from reviewtool.storage.models import (
     RecordLabel,
     ReviewInfo,
     ReviewSetting,
+    Rob1Overall,
     RobConsensus,
     RobJudgement,
     ScreeningDecision,
@@ -763,6 +764,21 @@ def _rob_consensus(ctx: Context, entity_id: str, snapshot: Any) -> None:
     ctx.session.flush()
 
 
+def _rob1_overall(ctx: Context, entity_id: str, snapshot: Any) -> None:
+    """A study's RoB 1 overall rating with its rule (``rob1|study``; None: removed)."""
+    study = int(entity_id.split("|", 1)[1])
+    row = ctx.session.get(Rob1Overall, study)
+    if snapshot is None:
+        if row is not None:
+            ctx.session.delete(row)
+        return
+    row = row or Rob1Overall(study_id=study, rule="", rated_at=ctx.occurred_at)
+    row.rating, row.risk, row.rule = snapshot["rating"], snapshot["risk"], snapshot["rule"]
+    row.rated_at = ctx.occurred_at
+    ctx.session.add(row)
+    ctx.session.flush()
+
+
 # --- registration --------------------------------------------------------------------------------
 
 # Rows a kind refers to come first: members, the review, batches (records), reports (full-text
@@ -785,6 +801,7 @@ register_setter("extraction_consensus", _consensus, order=14)
 register_setter("rob_judgement", _rob_judgement, order=15)
 register_setter("rob_consensus", _rob_consensus, order=16)
 register_setter("analysis_run", _analysis_run, order=17)
+register_setter("rob1_overall", _rob1_overall, order=18)
 declare_derived(
     "reference_link",
     "references follow the duplicate groups: the replay moves every reference_id with them "
