@@ -1058,7 +1058,7 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
     missing = [c for c in LONG_COLUMNS[:6] if c not in header]
     if missing:
         raise InvalidInput(f"{path}:1: missing column {', '.join(missing)}")
-    unknown_columns(path, header, LONG_COLUMNS, "extraction values")
+    unknown_columns(path, header, (*LONG_COLUMNS, CONVERT_FROM), "extraction values")
     at = {name: header.index(name) for name in LONG_COLUMNS if name in header}
     width = len(header)
     by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]] = defaultdict(dict)
