@@ -7,6 +7,7 @@ the module is skipped with the reason.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import shutil
@@ -28,14 +29,15 @@ from reviewtool.review.service import init_review, open_existing, set_setting
 from reviewtool.storage import schema
 from reviewtool.storage.models import metadata
 
-PG_BIN = Path("/usr/lib/postgresql")
-
-
-def _pg_tools() -> tuple[Path, Path] | None:
-    for version in sorted(PG_BIN.glob("*/bin"), reverse=True):
-        if (version / "initdb").exists() and (version / "pg_ctl").exists():
-            return version / "initdb", version / "pg_ctl"
-    return None
+_spec = importlib.util.spec_from_file_location(
+    "_pgcluster", Path(__file__).resolve().parents[1] / "benchmarks" / "_pgcluster.py"
+)
+assert _spec is not None and _spec.loader is not None
+_pgcluster = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_pgcluster)
+# initdb and pg_ctl from Debian's postgresql package or /usr/local/bin: one finder for the tests
+# and the benchmarks (benchmarks/_pgcluster.py).
+_pg_tools = _pgcluster._pg_tools
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:
