@@ -349,20 +349,20 @@ def sees_entity(seen: Sight, kind: str, entity_id: str) -> bool:
 
     At a stage blind to them, another reviewer's vote, every resolution, another member's labels
     and (while full text is closed to them) the full-text reports are not theirs to see; ids are
-    the ledger's (``storage.snapshots.vote_key``: ``record:stage:member``; resolutions
-    ``record:stage``; labels ``record:member``). Anything else is visible.
+    the ledger's (``storage.snapshots.vote_key``: ``record:stage:member[:rREPORT]``; resolutions
+    ``record:stage[:rREPORT]``; labels ``record:member``). Anything else is visible.
     """
     if not seen.blind:
         return True
     parts = entity_id.split(":")
     if kind == "screening_vote":
         return (
-            len(parts) == 3
+            len(parts) in (3, 4)  # a full-text vote's key ends with its report, ``:rN``
             and seen.stage_open(parts[1])
             and (seen.sees_others(parts[1]) or parts[2] == seen.name)
         )
     if kind == "screening_resolution":
-        return len(parts) == 2 and seen.sees_others(parts[1])
+        return len(parts) in (2, 3) and seen.sees_others(parts[1])
     if kind == "record_label":
         return not seen.blind - {ROB_STAGE} or (len(parts) == 2 and parts[1] == seen.name)
     if kind == "fulltext_report":
