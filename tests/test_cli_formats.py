@@ -146,6 +146,7 @@ def test_every_format_option_prints_the_format_asked(db: str, tmp_path: Path, ou
     # extract reads need a form and studies: tests/test_extraction_service.py::
     # test_every_extract_read_prints_the_format_asked
     special |= {"extract status", "extract values", "extract compare", "extract form show"}
+    special |= {"simulate"}  # a labelled CSV: tests/test_screening_simulation.py (csv and json)
     assert set(commands) - special == set(EXTRA_ARGS), "add the new command to EXTRA_ARGS"
     for command in commands:
         if command in special:

@@ -198,3 +198,13 @@ def test_recall_at_a_stop_counts_the_prior_include():
     stop = simulation.consecutive_stop(decisions, n_prior=2, n_prior_includes=1, n=3)
     assert stop.screened == 4  # records after the prior ones
     assert stop.recall == pytest.approx(2 / 3)  # 2 of the 3 includes, the prior one among them
+
+
+def test_simulate_csv_is_one_rectangular_row_per_seed(tmp_path):
+    data = _write_set(tmp_path / "set.csv")
+    result = CliRunner().invoke(app, ["simulate", str(data), "--seeds", "2", "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert [r["seed"] for r in rows] == ["1", "2"]
+    assert all(r["records_to_all"] == "5" for r in rows)
+    assert len({len(r) for r in rows}) == 1 and "hypergeometric_recall" in rows[0]
