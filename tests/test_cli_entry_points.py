@@ -27,7 +27,7 @@ from reviewtool.cli import app
 runner = CliRunner()
 
 # Commands that work on a CSV alone and never open a review: they take neither --db nor --as.
-NO_REVIEW = {"analyze file", "analyze check"}
+NO_REVIEW = {"analyze file", "analyze check", "simulate"}
 # Path parameters that name something the command writes, not a file it reads.
 OUTPUTS = {("analyze file", "forest"), ("analyze file", "funnel"), ("analyze run", "out")}
 OUTPUTS |= {("analyze export", "out"), ("backup", "out"), ("audit anchor", "out")}
@@ -40,8 +40,9 @@ SCREENS = {"screen", "adjudicate", "dedup review"}
 ALICE_MAY_OPEN = {"screen", "dedup review"}
 # Commands that refuse their own arguments (no pair id, no record ids) before opening the review:
 # they fail for that reason in every scenario, so only the one-line rule is checked for them.
-# restore reads its backup file first (it makes the database it is given, as init does).
-ARGUMENTS_FIRST = {"dedup confirm", "dedup reject", "restore"}
+# restore reads its backup file first (it makes the database it is given, as init does);
+# screen stop needs --rule or --undo.
+ARGUMENTS_FIRST = {"dedup confirm", "dedup reject", "restore", "screen stop"}
 # Values for required arguments and options, by parameter name, so commands get past their own
 # checks to the database; any other string is "x".
 SAMPLES = {

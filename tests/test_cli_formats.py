@@ -134,6 +134,9 @@ EXTRA_ARGS: dict[str, list[str]] = {
     "rob show": ["--as", "carol"],
     "rob status": ["--as", "carol"],
     "rob compare": ["--as", "carol"],
+    "screen next": ["--as", "alice"],
+    "screen stop-check": ["--as", "carol"],
+    "screen calibrate": ["--as", "alice"],
 }
 
 
@@ -146,6 +149,8 @@ def test_every_format_option_prints_the_format_asked(db: str, tmp_path: Path, ou
     # extract reads need a form and studies: tests/test_extraction_service.py::
     # test_every_extract_read_prints_the_format_asked
     special |= {"extract status", "extract values", "extract compare", "extract form show"}
+    # simulate reads a labelled CSV and opens no review: tests/test_screening_simulation.py
+    special |= {"simulate"}
     assert set(commands) - special == set(EXTRA_ARGS), "add the new command to EXTRA_ARGS"
     for command in commands:
         if command in special:
