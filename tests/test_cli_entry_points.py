@@ -27,7 +27,7 @@ from reviewtool.cli import app
 runner = CliRunner()
 
 # Commands that work on a CSV alone and never open a review: they take neither --db nor --as.
-NO_REVIEW = {"analyze file", "analyze check", "simulate"}
+NO_REVIEW = {"analyze file", "analyze check"}
 # Path parameters that name something the command writes, not a file it reads.
 OUTPUTS = {("analyze file", "forest"), ("analyze file", "funnel"), ("analyze run", "out")}
 OUTPUTS |= {("analyze export", "out"), ("backup", "out"), ("audit anchor", "out")}
