@@ -28,6 +28,7 @@ runner = CliRunner()
 
 # Commands that work on a CSV alone and never open a review: they take neither --db nor --as.
 NO_REVIEW = {"analyze file", "analyze check"}
+NO_REVIEW |= {"simulate"}  # replays a labelled CSV (issue 15)
 # Path parameters that name something the command writes, not a file it reads.
 OUTPUTS = {("analyze file", "forest"), ("analyze file", "funnel"), ("analyze run", "out")}
 OUTPUTS |= {("analyze export", "out"), ("backup", "out"), ("audit anchor", "out")}
@@ -35,6 +36,7 @@ OUTPUTS |= {("export references", "out"), ("export reports", "out"), ("export au
 OUTPUTS |= {("report prisma", "out"), ("report build", "out")}
 OUTPUTS |= {("rob export", "out"), ("rob plot", "out")}
 OUTPUTS |= {("extract export", "out")}
+OUTPUTS |= {("simulate", "out")}
 # The terminal screens, and what the owner alice may open (she is no adjudicator).
 SCREENS = {"screen", "adjudicate", "dedup review"}
 ALICE_MAY_OPEN = {"screen", "dedup review"}

@@ -171,3 +171,12 @@ def test_order_queue_refuses_bad_input():
             known_includes=1,
             known_excludes=1,
         )
+
+
+def test_include_weights_follow_asreview_balanced_ratio():
+    # ASReview's Balanced(ratio): includes weigh 1, excludes R/(ratio·E); scaled to sum to n
+    y = np.array([1, 0, 0, 0, 1, 0])
+    w = ranking._ratio_weights(y, 9.8)
+    assert w.sum() == pytest.approx(6.0)
+    assert w[y == 1].sum() / w[y == 0].sum() == pytest.approx(9.8)
+    assert ranking.MODEL_PARAMETERS["logistic"]["include_ratio"] == 9.8

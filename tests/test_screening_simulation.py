@@ -190,3 +190,11 @@ def test_simulate_names_file_line_and_field_of_a_bad_label(tmp_path):
     assert result.stderr.strip() == (
         f"reviewtool: error: {data}:5: label_included must be 0 or 1, not 'yes'"
     )
+
+
+def test_recall_at_a_stop_counts_the_prior_include():
+    # prior: include, exclude; then include, 3 excludes (the rule fires), a last include missed
+    decisions = [True, False, True, False, False, False, True]
+    stop = simulation.consecutive_stop(decisions, n_prior=2, n_prior_includes=1, n=3)
+    assert stop.screened == 4  # records after the prior ones
+    assert stop.recall == pytest.approx(2 / 3)  # 2 of the 3 includes, the prior one among them

@@ -215,7 +215,8 @@ def _table(result: dict[str, Any], files: list[Path]) -> None:
         )
     console().print(table)
     console().print(
-        "Records screened are counted after the prior records; recall leaves them out too.",
+        "Metrics leave the prior records out; a stop's records screened are counted after them, "
+        "its recall over every include (the review's recall had it stopped there).",
         highlight=False,
     )
     for path in files:

@@ -7,9 +7,13 @@ word unigrams and bigrams (terms in at least two records) with sublinear term fr
 arrive. The classifier is linear:
 
 * ``"logistic"`` (default): L2-regularised logistic regression (liblinear, dual coordinate descent,
-  fastest here with far more terms than records), classes weighted inversely to their frequency
-  (``class_weight="balanced"``), so the few includes are not drowned by the excludes;
-* ``"svm"``: a linear support vector machine (``LinearSVC``, hinge loss squared, balanced weights);
+  fastest here with far more terms than records, C = 1);
+* ``"svm"``: a linear support vector machine (``LinearSVC``, squared hinge loss, C = 0.11, as
+  ASReview's default ELAS u4);
+
+both weighted so that the includes together weigh ``include_ratio`` = 9.8 times the excludes
+(sample weights scaled to sum to the number of records: ASReview's "balanced" weights with ELAS u4's
+ratio), so the few includes are not drowned by the excludes;
 * ``"naive_bayes"``: multinomial naive Bayes on the TF-IDF weights (ASReview's former default model,
   smoothing α = 3.822 as in ASReview).
 
@@ -61,8 +65,8 @@ FEATURE_PARAMETERS: dict[str, Any] = {
 SMALL_CORPUS = 50
 #: Classifier parameters per model, part of every version hash.
 MODEL_PARAMETERS: dict[str, dict[str, Any]] = {
-    "logistic": {"C": 1.0, "class_weight": "balanced", "solver": "liblinear", "dual": True},
-    "svm": {"C": 0.1, "class_weight": "balanced", "max_iter": 5000},
+    "logistic": {"C": 1.0, "solver": "liblinear", "dual": True, "include_ratio": 9.8},
+    "svm": {"C": 0.11, "max_iter": 5000, "include_ratio": 9.8},
     "naive_bayes": {"alpha": 3.822},
 }
 
@@ -182,7 +186,7 @@ class RelevanceModel:
 
 
 def _classifier(model: str, seed: int) -> Any:
-    params = MODEL_PARAMETERS[model]
+    params = {k: v for k, v in MODEL_PARAMETERS[model].items() if k != "include_ratio"}
     if model == "logistic":
         from sklearn.linear_model import LogisticRegression
 
@@ -194,6 +198,17 @@ def _classifier(model: str, seed: int) -> Any:
     from sklearn.naive_bayes import MultinomialNB
 
     return MultinomialNB(**params)
+
+
+def _ratio_weights(y: np.ndarray, ratio: float) -> np.ndarray:
+    """Sample weights giving the includes together ``ratio`` times the weight of the excludes,
+    scaled to sum to the number of records (ASReview's "balanced" sample weights)."""
+    import numpy as np
+
+    includes = int(y.sum())
+    excludes = int(y.size - includes)
+    weights = np.where(y == 1, 1.0, includes / (ratio * excludes))
+    return np.asarray(weights * (y.size / weights.sum()), dtype=np.float64)
 
 
 def _check_model(model: str) -> None:
@@ -244,7 +259,11 @@ def train_rows(
         )
     y = np.asarray([1 if label else 0 for _, _, label in keyed], dtype=np.int64)
     classifier = _classifier(model, seed)
-    classifier.fit(features.matrix[row_index], y)
+    ratio = MODEL_PARAMETERS[model].get("include_ratio")
+    if ratio:
+        classifier.fit(features.matrix[row_index], y, sample_weight=_ratio_weights(y, ratio))
+    else:
+        classifier.fit(features.matrix[row_index], y)
     parameters = dict(MODEL_PARAMETERS[model])
     version = _digest(
         {

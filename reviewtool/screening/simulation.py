@@ -20,12 +20,14 @@ Metrics (``../shared/screening/README.md``; Cohen et al. 2006 for WSS), on the s
   itself counted)/N (`atd`).
 
 Fractions are returned (multiply by 100 for %). The stopping rules of `stopping` are replayed on the
-same decisions (`rule_stops`): consecutive exclusions where it first fires; the hypergeometric rule
+same decisions: consecutive exclusions where it first fires; the hypergeometric rule
 of Callaghan & Müller-Hansen with random sampling of the remaining records (seeded) started where
 ``sample_after`` excludes in a row first occur; and SAFE-like stages in a run of their own (a random
 training set of ``random_fraction`` of the records after the prior knowledge, prioritised screening
 until stage 2 is complete, then a second model until stage 3 is). Each reports the records screened
-when it fired (beyond the prior records) and the recall then.
+when it fired (beyond the prior records) and the recall then, counted over *every* include, the prior
+ones too: that is the recall of the review had it stopped there, and the quantity the rules control
+(the hypergeometric test counts the prior records among those seen and in N).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
 #: Default simulation settings.
 RETRAIN_GROWTH = 0.05
 EVERY_RECORD_UNTIL = 20
-SECOND_MODEL = "naive_bayes"
+SECOND_MODEL = "svm"
 #: The hypergeometric rule starts random sampling after this many excludes in a row.
 SAMPLE_AFTER = 50
 
@@ -259,8 +261,8 @@ def active_learning(
 @dataclass(frozen=True)
 class StopPoint:
     """When a stopping rule fired in a simulation: ``screened`` records beyond the prior records
-    (None: it never fired before every record was screened), ``recall`` then (excluding the prior
-    records; 1.0 when it never fired), and the rule's evidence at that point."""
+    (None: it never fired before every record was screened), ``recall`` then (includes found,
+    prior ones too, over all includes; 1.0 when it never fired), and the rule's evidence then."""
 
     rule: str
     screened: int | None
@@ -269,9 +271,9 @@ class StopPoint:
 
 
 def _recall_of(flags: Sequence[bool], n_prior_includes: int, total_includes: int) -> float:
-    found = sum(flags) - n_prior_includes
-    relevant = total_includes - n_prior_includes
-    return found / relevant if relevant else 1.0
+    """Recall of the review at the end of ``flags`` (the decisions, prior records first)."""
+    del n_prior_includes  # counted: the reviewers found them
+    return sum(flags) / total_includes if total_includes else 1.0
 
 
 def consecutive_stop(
