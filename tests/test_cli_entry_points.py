@@ -42,8 +42,9 @@ SCREENS = {"screen", "adjudicate", "dedup review"}
 ALICE_MAY_OPEN = {"screen", "dedup review"}
 # Commands that refuse their own arguments (no pair id, no record ids) before opening the review:
 # they fail for that reason in every scenario, so only the one-line rule is checked for them.
-# restore reads its backup file first (it makes the database it is given, as init does).
-ARGUMENTS_FIRST = {"dedup confirm", "dedup reject", "restore"}
+# restore reads its backup file first (it makes the database it is given, as init does);
+# screen stop needs --rule or --undo.
+ARGUMENTS_FIRST = {"dedup confirm", "dedup reject", "restore", "screen stop"}
 # Values for required arguments and options, by parameter name, so commands get past their own
 # checks to the database; any other string is "x".
 SAMPLES = {

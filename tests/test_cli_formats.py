@@ -134,6 +134,9 @@ EXTRA_ARGS: dict[str, list[str]] = {
     "rob show": ["--as", "carol"],
     "rob status": ["--as", "carol"],
     "rob compare": ["--as", "carol"],
+    "screen next": ["--as", "alice"],
+    "screen stop-check": ["--as", "carol"],
+    "screen calibrate": ["--as", "alice"],
 }
 
 

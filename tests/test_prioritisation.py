@@ -229,6 +229,8 @@ def test_a_calibration_round_holds_screening_proper_until_kappa_reaches_the_thre
     exclude. p_o = 3/4, p_e = 1/2 * 1/4 + 1/2 * 3/4 = 1/2, kappa = (3/4 - 1/2) / (1 - 1/2) = 0.5:
     below 0.6 (the default), at the threshold 0.5."""
     db = _review(tmp_path)
+    none = json.loads(ok(db, "screen", "calibrate", "--format", "json", "--as", "olga"))
+    assert (none["round"], none["outcome"], none["threshold"]) == (None, None, 0.6)
     code, _out, err = run(db, "screen", "calibrate", "--sample", "4", "--as", "alice")
     assert code == 5 and "may not" in err
     out = ok(db, "screen", "calibrate", "--sample", "4", "--seed", "3", "--as", "olga")

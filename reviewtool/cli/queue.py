@@ -111,6 +111,7 @@ def calibrate(
         with reading(db, actor) as session:
             seen = sight(session, who)
             owner = seen.member is not None and Role.OWNER in roles_of(session, seen.member)
+            owner = owner and calibration.open_round(session) is not None
         if owner:
             with writing(db) as session:
                 status = calibration.check_round(session, actor=who)
@@ -135,6 +136,13 @@ def _show_round(status: dict[str, Any], output: OutputFormat) -> None:
         return
     from rich.table import Table
 
+    if status["round"] is None:
+        console().print(
+            "No calibration round: screening is open (an owner starts one with "
+            "`reviewtool screen calibrate --sample N --seed S`).",
+            highlight=False,
+        )
+        return
     table = Table("calibration", "value", title=f"Calibration round {status['round']}")
     for row in rows:
         table.add_row(str(row["measure"]), str(row["value"]))

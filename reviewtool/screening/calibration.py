@@ -189,16 +189,14 @@ def _measure(
 
 def round_status(session: Session, *, actor: str) -> RoundStatus:
     """The open round (else the last one) as ``actor`` may see it: a reviewer at a blind stage sees
-    their own progress on the pilot only. InvalidInput when no round was ever started."""
+    their own progress on the pilot only. ``round_id`` None when no round was ever started."""
     require(session, actor, Action.READ, doing="read the calibration round")
     row = session.exec(
         select(ScreeningCalibration).order_by(col(ScreeningCalibration.id).desc())
     ).first()
-    if row is None:
-        raise InvalidInput(
-            "no calibration round: an owner starts one with `reviewtool screen calibrate "
-            "--sample N --seed S`"
-        )
+    if row is None:  # none was ever started: screening proper is open
+        threshold = float(cast(float, setting(session, "screening.calibration_kappa")))
+        return RoundStatus(None, 0, threshold, 0)
     pilot = _round(row)
     votes = _pilot_votes(session, pilot.sample)
     seen = sight(session, actor)
