@@ -81,6 +81,7 @@ def test_two_reviewers_two_processes_2000_votes_each(tmp_path: Path) -> None:
     review.close()
     assert total == distinct == 2 * RECORDS
     assert report.ok, report.problems
-    # review, 2 members, the import, every vote, and each reference's report sought once both
-    # votes include it (every vote here is include or maybe).
-    assert report.events == 2 + 1 + 1 + 2 * RECORDS + RECORDS
+    # review, 2 members, the import and its one records-imported-part (up to 2,000 records an
+    # event), every vote, and each reference's report sought once both votes include it (every
+    # vote here is include or maybe).
+    assert report.events == 2 + 1 + 1 + 1 + 2 * RECORDS + RECORDS
