@@ -63,6 +63,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("extraction_consensus", "decided_at"): "event time",
     ("rob_judgement", "changed_at"): "event time",
     ("rob_consensus", "decided_at"): "event time",
+    ("rob1_overall", "rated_at"): "event time",
+    ("screening_calibration", "started_at"): "event time",
+    ("screening_stop", "stopped_at"): "event time",
     # The why of a vote superseded or a resolution reopened is the service's sentence (unchecked
     # by verify); the rebuilt row names the event that did it. Set or not is compared.
     ("screening_decision", "superseded_because"): "names the event instead",
