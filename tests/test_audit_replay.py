@@ -88,15 +88,26 @@ def _cli(*args: str) -> Any:
     return runner.invoke(app, list(args))
 
 
-def _extend(url: str) -> None:
+# A UTF-8 record with three bytes that are not UTF-8 (FF FE C3 inside its title; the rest of its
+# text is UTF-8, so the file is read as UTF-8): its raw is kept as base64.
+NOT_UTF8 = (
+    b"TY  - JOUR\nID  - E1\nTI  - Stem cells an\xff\xfe\xc3d cirrhosis: a pilot trial\n"
+    b"AU  - M\xc3\xbcller, K.\nAB  - Gr\xc3\xb6\xc3\x9fe \xe2\x80\x94 \xc3\xa9t\xc3\xa9 "
+    b"\xe2\x80\x9cx\xe2\x80\x9d\nPY  - 2024\nDO  - 10.5555/ledger.e1\nER  -\n"
+)
+
+
+def _extend(url: str, work: Path) -> None:
     """What the ledger builder does not write: a refusal, a role taken back, a member removed,
-    a vote undone, a duplicate group split."""
+    a vote undone, a duplicate group split, votes an owner entered on behalf of a reviewer, a
+    record whose raw is kept as base64."""
     from reviewtool.dedup.service import undo_group
     from reviewtool.domain import Role
     from reviewtool.errors import PermissionDenied
+    from reviewtool.importing.service import import_files
     from reviewtool.members.service import add_member, grant_role, remove_member, revoke_role
     from reviewtool.review.service import open_existing
-    from reviewtool.screening.service import undo_last
+    from reviewtool.screening.service import import_decisions, undo_last
 
     review = open_existing(url)
     try:
@@ -113,6 +124,17 @@ def _extend(url: str) -> None:
             assert undo_group(s, actor="alice", group_id=3, note="different trials") != []
         with pytest.raises(PermissionDenied), review.transaction() as s:
             add_member(s, actor="bob", name="eve", roles=[Role.REVIEWER])
+        votes = work / "carol_votes.csv"
+        votes.write_text(
+            "record_id,decision,reason,note\n9,include,,\n10,exclude,,entered from paper\n",
+            encoding="utf-8",
+        )
+        with review.transaction() as s:
+            import_decisions(s, actor="alice", path=str(votes), stage="tiab", on_behalf_of="carol")
+        export = work / "not_utf8.ris"
+        export.write_bytes(NOT_UTF8)
+        with review.transaction() as s:
+            import_files(s, actor="alice", paths=[export], source="Scopus")
     finally:
         review.close()
 
@@ -125,7 +147,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("replay_built")
     path = work / "review.db"
     build_populated(f"sqlite:///{path}", work, OUTCOMES)
-    _extend(f"sqlite:///{path}")
+    _extend(f"sqlite:///{path}", work)
     return path
 
 
@@ -304,11 +326,38 @@ def test_every_audited_entity_type_has_a_setter() -> None:
     assert set(DERIVED) == {"reference_link"}
 
 
+# Event kinds the SQLite fixture cannot write, with where they are replayed instead.
+NOT_IN_FIXTURE = {
+    "schema-upgraded": "written by `reviewtool upgrade` of an older database",
+    "database-roles-granted": "`member db-setup` is for PostgreSQL only: "
+    "test_a_team_mode_review_on_postgresql_is_rebuilt replays it",
+}
+
+
 def test_the_fixture_writes_every_kind_of_event(built: Path) -> None:
-    """So the rebuilt-review test below applies every applier at least once."""
+    """So the rebuilt-review test below applies every applier at least once, and the rows that
+    came later than the appliers are there: a vote stamped with its queue order and model, votes
+    an owner entered for a reviewer, converted values with their structured provenance, a raw
+    kept as base64, a batch's records in a records-imported-part event."""
     with sqlite3.connect(built) as connection:
         kinds = {row[0] for row in connection.execute("SELECT DISTINCT action FROM audit_event")}
-    assert kinds == set(EVENT_TYPES) - {"schema-upgraded"}
+        behalf = connection.execute(
+            "SELECT actor, entity_id FROM audit_event WHERE action = 'screening-decision' "
+            'AND payload LIKE \'%"on_behalf_of":"carol"%\' ORDER BY seq'
+        ).fetchall()
+        stamped = connection.execute(
+            "SELECT queue_order, model_version FROM screening_decision "
+            "WHERE queue_order IS NOT NULL"
+        ).fetchall()
+        converted = connection.execute(
+            "SELECT source FROM extraction_value WHERE source_kind = 'converted'"
+        ).fetchall()
+        raws = connection.execute("SELECT raw FROM record WHERE raw LIKE 'base64:%'").fetchall()
+    assert kinds == set(EVENT_TYPES) - set(NOT_IN_FIXTURE)
+    assert behalf == [("alice", "9:tiab:carol"), ("alice", "10:tiab:carol")]
+    assert stamped == [("relevance", "logistic:" + "ab" * 32)]
+    assert len(converted) == 2 and all(json.loads(s) for (s,) in converted)
+    assert len(raws) == 1
 
 
 # --- rebuilt reviews -----------------------------------------------------------------------------
