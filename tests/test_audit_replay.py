@@ -584,3 +584,76 @@ def test_a_refused_replay_leaves_the_postgresql_database_empty(pg_url: str, tmp_
         assert inspect(engine).get_table_names() == []
     finally:
         engine.dispose()
+
+
+def _login_url(url: str, login: str) -> str:
+    """``url`` (the throw-away server's, as ``postgres``) connecting as ``login`` (trust)."""
+    return url.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://{login}@", 1)
+
+
+def _another_database(server: str, name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(server.replace("/?", "/postgres?"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.replace("/?", f"/{name}?")
+
+
+def test_a_team_mode_review_on_postgresql_is_rebuilt(
+    pg_server: str,  # noqa: F811
+    pg_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Team mode (docs/identity.md): logins mapped (``member-login-mapped``), ``member db-setup``
+    (``database-roles-granted``: copied, nothing applied), votes cast by each reviewer's own
+    login. Rebuilt in SQLite the logins and votes are the original's; rebuilt in a new PostgreSQL
+    database bob's login is refused there until ``member db-setup`` is run again (docs/replay.md),
+    then his vote is his."""
+    from tests.test_postgres_identity import RIS
+
+    ris = tmp_path / "search.ris"
+    ris.write_text(RIS, encoding="utf-8")
+    steps = [
+        ("postgres", "init", "--title", "MSC review", "--as", "alice"),
+        ("postgres", "import", str(ris), "--source", "MEDLINE", "--as", "alice"),
+        ("postgres", "member", "add", "bob", "--role", "reviewer", "--db-role", "bob", "--as", "alice"),
+        ("postgres", "member", "add", "carol", "--role", "reviewer", "--db-role", "carol"),
+        ("postgres", "member", "db-setup"),
+        ("bob", "screen", "decide", "1", "include"),
+        ("carol", "screen", "decide", "1", "exclude", "--reason", "wrong population"),
+    ]  # fmt: skip
+    for login, *args in steps:
+        done = runner.invoke(app, [*args, "--db", _login_url(pg_url, login)])
+        assert done.exit_code == 0, (login, args, done.output)
+    rebuilt = tmp_path / "rebuilt.db"
+    result = _cli("audit", "replay", "--to", str(rebuilt), "--db", pg_url)
+    assert result.exit_code == 0, result.output
+    original = _snapshots(pg_url)
+    assert original["member_login"] == [
+        ("1", json.dumps({"db_role": "postgres", "member": "alice"})),
+        ("2", json.dumps({"db_role": "bob", "member": "bob"})),
+        ("3", json.dumps({"db_role": "carol", "member": "carol"})),
+    ]
+    assert _snapshots(rebuilt) == original
+    assert _verified(rebuilt, "alice") == _verified(pg_url, "alice")
+    with sqlite3.connect(rebuilt) as connection:
+        granted = connection.execute(
+            "SELECT count(*) FROM audit_event WHERE action = 'database-roles-granted'"
+        ).fetchone()[0]
+    assert granted == 1
+    # Into a new PostgreSQL database: the grants and policies are the server's, not the ledger's.
+    again = _another_database(pg_server, f"rebuilt_{os.getpid()}")
+    into = _cli("audit", "replay", "--to", again, "--db", str(rebuilt), "--as", "alice")
+    assert into.exit_code == 0, into.output
+    assert _snapshots(again) == original
+    bob = ("screen", "decide", "2", "include", "--db", _login_url(again, "bob"))
+    refused = runner.invoke(app, list(bob))
+    assert refused.exit_code != 0 and "permission denied" in refused.output.lower(), refused.output
+    setup = runner.invoke(app, ["member", "db-setup", "--db", again])
+    assert setup.exit_code == 0, setup.output
+    voted = runner.invoke(app, list(bob))
+    assert voted.exit_code == 0, voted.output
+    mine = {"decision": "include", "note": None, "order": "random", "reason": None}
+    assert ("2:tiab:bob", json.dumps(mine)) in _snapshots(again)["screening_vote"]
