@@ -548,17 +548,35 @@ def test_replay_is_for_owners_and_into_a_new_database(built: Path, tmp_path: Pat
 def test_replay_into_postgresql_and_back(built: Path, pg_url: str, tmp_path: Path) -> None:  # noqa: F811
     """SQLite -> PostgreSQL -> SQLite: the review on the server is the original (snapshots, PRISMA,
     verify and head), it works on (new rows get new ids), and replaying it back gives the
-    original's tables."""
-    into = _cli("audit", "replay", "--to", pg_url, "--db", str(built), "--as", "alice")
+    original's tables.
+
+    The fixture maps bob to a database login, so the review is in team mode on the server: the
+    owner maps her own login first (`member map alice --db-role postgres`, the server's login
+    here), or on the server nobody could act as her (docs/replay.md)."""
+    from sqlmodel import select
+
+    from reviewtool.members.identity import put_login
+    from reviewtool.review.service import open_existing
+    from reviewtool.storage.models import Member
+
+    source = tmp_path / "mapped.db"
+    shutil.copy(built, source)
+    review = open_existing(f"sqlite:///{source}")
+    try:
+        with review.transaction() as s:
+            alice = s.exec(select(Member).where(Member.name == "alice")).one()
+            put_login(s, "alice", alice, "postgres")
+    finally:
+        review.close()
+    into = _cli("audit", "replay", "--to", pg_url, "--db", str(source), "--as", "alice")
     assert into.exit_code == 0, into.output
-    assert _snapshots(pg_url) == _snapshots(built)
-    assert _verified(pg_url, "alice") == _verified(built, "alice")
+    assert _snapshots(pg_url) == _snapshots(source)
+    assert _verified(pg_url, "alice") == _verified(source, "alice")
     back = tmp_path / "back.db"
     result = _cli("audit", "replay", "--to", str(back), "--db", pg_url, "--as", "alice")
     assert result.exit_code == 0, result.output
-    assert _tables_differ(built, back) == []
+    assert _tables_differ(source, back) == []
     from reviewtool.members.service import add_member
-    from reviewtool.review.service import open_existing
 
     review = open_existing(pg_url)
     try:
