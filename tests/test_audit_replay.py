@@ -63,6 +63,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("extraction_consensus", "decided_at"): "event time",
     ("rob_judgement", "changed_at"): "event time",
     ("rob_consensus", "decided_at"): "event time",
+    ("rob1_overall", "rated_at"): "event time",
+    ("screening_calibration", "started_at"): "event time",
+    ("screening_stop", "stopped_at"): "event time",
     # The why of a vote superseded or a resolution reopened is the service's sentence (unchecked
     # by verify); the rebuilt row names the event that did it. Set or not is compared.
     ("screening_decision", "superseded_because"): "names the event instead",
@@ -85,15 +88,26 @@ def _cli(*args: str) -> Any:
     return runner.invoke(app, list(args))
 
 
-def _extend(url: str) -> None:
+# A UTF-8 record with three bytes that are not UTF-8 (FF FE C3 inside its title; the rest of its
+# text is UTF-8, so the file is read as UTF-8): its raw is kept as base64.
+NOT_UTF8 = (
+    b"TY  - JOUR\nID  - E1\nTI  - Stem cells an\xff\xfe\xc3d cirrhosis: a pilot trial\n"
+    b"AU  - M\xc3\xbcller, K.\nAB  - Gr\xc3\xb6\xc3\x9fe \xe2\x80\x94 \xc3\xa9t\xc3\xa9 "
+    b"\xe2\x80\x9cx\xe2\x80\x9d\nPY  - 2024\nDO  - 10.5555/ledger.e1\nER  -\n"
+)
+
+
+def _extend(url: str, work: Path) -> None:
     """What the ledger builder does not write: a refusal, a role taken back, a member removed,
-    a vote undone, a duplicate group split."""
+    a vote undone, a duplicate group split, votes an owner entered on behalf of a reviewer, a
+    record whose raw is kept as base64."""
     from reviewtool.dedup.service import undo_group
     from reviewtool.domain import Role
     from reviewtool.errors import PermissionDenied
+    from reviewtool.importing.service import import_files
     from reviewtool.members.service import add_member, grant_role, remove_member, revoke_role
     from reviewtool.review.service import open_existing
-    from reviewtool.screening.service import undo_last
+    from reviewtool.screening.service import import_decisions, undo_last
 
     review = open_existing(url)
     try:
@@ -110,6 +124,17 @@ def _extend(url: str) -> None:
             assert undo_group(s, actor="alice", group_id=3, note="different trials") != []
         with pytest.raises(PermissionDenied), review.transaction() as s:
             add_member(s, actor="bob", name="eve", roles=[Role.REVIEWER])
+        votes = work / "carol_votes.csv"
+        votes.write_text(
+            "record_id,decision,reason,note\n9,include,,\n10,exclude,,entered from paper\n",
+            encoding="utf-8",
+        )
+        with review.transaction() as s:
+            import_decisions(s, actor="alice", path=str(votes), stage="tiab", on_behalf_of="carol")
+        export = work / "not_utf8.ris"
+        export.write_bytes(NOT_UTF8)
+        with review.transaction() as s:
+            import_files(s, actor="alice", paths=[export], source="Scopus")
     finally:
         review.close()
 
@@ -122,7 +147,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("replay_built")
     path = work / "review.db"
     build_populated(f"sqlite:///{path}", work, OUTCOMES)
-    _extend(f"sqlite:///{path}")
+    _extend(f"sqlite:///{path}", work)
     return path
 
 
@@ -301,11 +326,38 @@ def test_every_audited_entity_type_has_a_setter() -> None:
     assert set(DERIVED) == {"reference_link"}
 
 
+# Event kinds the SQLite fixture cannot write, with where they are replayed instead.
+NOT_IN_FIXTURE = {
+    "schema-upgraded": "written by `reviewtool upgrade` of an older database",
+    "database-roles-granted": "`member db-setup` is for PostgreSQL only: "
+    "test_a_team_mode_review_on_postgresql_is_rebuilt replays it",
+}
+
+
 def test_the_fixture_writes_every_kind_of_event(built: Path) -> None:
-    """So the rebuilt-review test below applies every applier at least once."""
+    """So the rebuilt-review test below applies every applier at least once, and the rows that
+    came later than the appliers are there: a vote stamped with its queue order and model, votes
+    an owner entered for a reviewer, converted values with their structured provenance, a raw
+    kept as base64, a batch's records in a records-imported-part event."""
     with sqlite3.connect(built) as connection:
         kinds = {row[0] for row in connection.execute("SELECT DISTINCT action FROM audit_event")}
-    assert kinds == set(EVENT_TYPES) - {"schema-upgraded"}
+        behalf = connection.execute(
+            "SELECT actor, entity_id FROM audit_event WHERE action = 'screening-decision' "
+            'AND payload LIKE \'%"on_behalf_of":"carol"%\' ORDER BY seq'
+        ).fetchall()
+        stamped = connection.execute(
+            "SELECT queue_order, model_version FROM screening_decision "
+            "WHERE queue_order IS NOT NULL"
+        ).fetchall()
+        converted = connection.execute(
+            "SELECT source FROM extraction_value WHERE source_kind = 'converted'"
+        ).fetchall()
+        raws = connection.execute("SELECT raw FROM record WHERE raw LIKE 'base64:%'").fetchall()
+    assert kinds == set(EVENT_TYPES) - set(NOT_IN_FIXTURE)
+    assert behalf == [("alice", "9:tiab:carol"), ("alice", "10:tiab:carol")]
+    assert stamped == [("relevance", "logistic:" + "ab" * 32)]
+    assert len(converted) == 2 and all(json.loads(s) for (s,) in converted)
+    assert len(raws) == 1
 
 
 # --- rebuilt reviews -----------------------------------------------------------------------------
@@ -496,17 +548,35 @@ def test_replay_is_for_owners_and_into_a_new_database(built: Path, tmp_path: Pat
 def test_replay_into_postgresql_and_back(built: Path, pg_url: str, tmp_path: Path) -> None:  # noqa: F811
     """SQLite -> PostgreSQL -> SQLite: the review on the server is the original (snapshots, PRISMA,
     verify and head), it works on (new rows get new ids), and replaying it back gives the
-    original's tables."""
-    into = _cli("audit", "replay", "--to", pg_url, "--db", str(built), "--as", "alice")
+    original's tables.
+
+    The fixture maps bob to a database login, so the review is in team mode on the server: the
+    owner maps her own login first (`member map alice --db-role postgres`, the server's login
+    here), or on the server nobody could act as her (docs/replay.md)."""
+    from sqlmodel import select
+
+    from reviewtool.members.identity import put_login
+    from reviewtool.review.service import open_existing
+    from reviewtool.storage.models import Member
+
+    source = tmp_path / "mapped.db"
+    shutil.copy(built, source)
+    review = open_existing(f"sqlite:///{source}")
+    try:
+        with review.transaction() as s:
+            alice = s.exec(select(Member).where(Member.name == "alice")).one()
+            put_login(s, "alice", alice, "postgres")
+    finally:
+        review.close()
+    into = _cli("audit", "replay", "--to", pg_url, "--db", str(source), "--as", "alice")
     assert into.exit_code == 0, into.output
-    assert _snapshots(pg_url) == _snapshots(built)
-    assert _verified(pg_url, "alice") == _verified(built, "alice")
+    assert _snapshots(pg_url) == _snapshots(source)
+    assert _verified(pg_url, "alice") == _verified(source, "alice")
     back = tmp_path / "back.db"
     result = _cli("audit", "replay", "--to", str(back), "--db", pg_url, "--as", "alice")
     assert result.exit_code == 0, result.output
-    assert _tables_differ(built, back) == []
+    assert _tables_differ(source, back) == []
     from reviewtool.members.service import add_member
-    from reviewtool.review.service import open_existing
 
     review = open_existing(pg_url)
     try:
@@ -532,3 +602,76 @@ def test_a_refused_replay_leaves_the_postgresql_database_empty(pg_url: str, tmp_
         assert inspect(engine).get_table_names() == []
     finally:
         engine.dispose()
+
+
+def _login_url(url: str, login: str) -> str:
+    """``url`` (the throw-away server's, as ``postgres``) connecting as ``login`` (trust)."""
+    return url.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://{login}@", 1)
+
+
+def _another_database(server: str, name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(server.replace("/?", "/postgres?"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.replace("/?", f"/{name}?")
+
+
+def test_a_team_mode_review_on_postgresql_is_rebuilt(
+    pg_server: str,  # noqa: F811
+    pg_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Team mode (docs/identity.md): logins mapped (``member-login-mapped``), ``member db-setup``
+    (``database-roles-granted``: copied, nothing applied), votes cast by each reviewer's own
+    login. Rebuilt in SQLite the logins and votes are the original's; rebuilt in a new PostgreSQL
+    database bob's login is refused there until ``member db-setup`` is run again (docs/replay.md),
+    then his vote is his."""
+    from tests.test_postgres_identity import RIS
+
+    ris = tmp_path / "search.ris"
+    ris.write_text(RIS, encoding="utf-8")
+    steps = [
+        ("postgres", "init", "--title", "MSC review", "--as", "alice"),
+        ("postgres", "import", str(ris), "--source", "MEDLINE", "--as", "alice"),
+        ("postgres", "member", "add", "bob", "--role", "reviewer", "--db-role", "bob", "--as", "alice"),
+        ("postgres", "member", "add", "carol", "--role", "reviewer", "--db-role", "carol"),
+        ("postgres", "member", "db-setup"),
+        ("bob", "screen", "decide", "1", "include"),
+        ("carol", "screen", "decide", "1", "exclude", "--reason", "wrong population"),
+    ]  # fmt: skip
+    for login, *args in steps:
+        done = runner.invoke(app, [*args, "--db", _login_url(pg_url, login)])
+        assert done.exit_code == 0, (login, args, done.output)
+    rebuilt = tmp_path / "rebuilt.db"
+    result = _cli("audit", "replay", "--to", str(rebuilt), "--db", pg_url)
+    assert result.exit_code == 0, result.output
+    original = _snapshots(pg_url)
+    assert original["member_login"] == [
+        ("1", json.dumps({"db_role": "postgres", "member": "alice"})),
+        ("2", json.dumps({"db_role": "bob", "member": "bob"})),
+        ("3", json.dumps({"db_role": "carol", "member": "carol"})),
+    ]
+    assert _snapshots(rebuilt) == original
+    assert _verified(rebuilt, "alice") == _verified(pg_url, "alice")
+    with sqlite3.connect(rebuilt) as connection:
+        granted = connection.execute(
+            "SELECT count(*) FROM audit_event WHERE action = 'database-roles-granted'"
+        ).fetchone()[0]
+    assert granted == 1
+    # Into a new PostgreSQL database: the grants and policies are the server's, not the ledger's.
+    again = _another_database(pg_server, f"rebuilt_{os.getpid()}")
+    into = _cli("audit", "replay", "--to", again, "--db", str(rebuilt), "--as", "alice")
+    assert into.exit_code == 0, into.output
+    assert _snapshots(again) == original
+    bob = ("screen", "decide", "2", "include", "--db", _login_url(again, "bob"))
+    refused = runner.invoke(app, list(bob))
+    assert refused.exit_code != 0 and "permission denied" in refused.output.lower(), refused.output
+    setup = runner.invoke(app, ["member", "db-setup", "--db", again])
+    assert setup.exit_code == 0, setup.output
+    voted = runner.invoke(app, list(bob))
+    assert voted.exit_code == 0, voted.output
+    mine = {"decision": "include", "note": None, "order": "random", "reason": None}
+    assert ("2:tiab:bob", json.dumps(mine)) in _snapshots(again)["screening_vote"]

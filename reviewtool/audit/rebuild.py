@@ -36,6 +36,7 @@ from reviewtool.storage.models import (
     FullTextReport,
     ImportBatch,
     Member,
+    MemberLogin,
     MemberRole,
     PrescreenRemoval,
     Record,
@@ -45,8 +46,10 @@ from reviewtool.storage.models import (
     Rob1Overall,
     RobConsensus,
     RobJudgement,
+    ScreeningCalibration,
     ScreeningDecision,
     ScreeningResolution,
+    ScreeningStop,
     StudyLink,
 )
 from reviewtool.storage.references import new_references
@@ -328,7 +331,10 @@ def _current_vote(
 
 def _vote(ctx: Context, key: str, snapshot: Any) -> None:
     """A vote: the current one of the key is superseded (at the event's time); a snapshot adds
-    the new current row. Superseded votes stay, so every reviewer's history is rebuilt in order."""
+    the new current row. Superseded votes stay, so every reviewer's history is rebuilt in order.
+    The vote is the member its key names, also when an owner entered it for them (the event's
+    ``on_behalf_of``: its actor is the owner); its queue stamp (``order``, ``model``, schema
+    0017) is the snapshot's."""
     record, stage, member, report = _vote_rows(ctx, key)
     if snapshot is not None and "report" in snapshot:
         report = snapshot["report"]
@@ -355,6 +361,8 @@ def _vote(ctx: Context, key: str, snapshot: Any) -> None:
             decided_at=ctx.occurred_at,
             report_id=snapshot.get("report"),
             report_in_ledger="report" in snapshot,
+            queue_order=snapshot.get("order"),
+            model_version=snapshot.get("model"),
         )
     )
     ctx.session.flush()
@@ -779,6 +787,84 @@ def _rob1_overall(ctx: Context, entity_id: str, snapshot: Any) -> None:
     ctx.session.flush()
 
 
+# --- team mode ---------------------------------------------------------------------------------
+
+
+def _login(ctx: Context, entity_id: str, snapshot: Any) -> None:
+    """A member's PostgreSQL login (``member_id`` -> ``{"member", "db_role"}``; None: unmapped)."""
+    member_id = int(entity_id)
+    row = ctx.session.get(MemberLogin, member_id)
+    if snapshot is None:
+        if row is not None:
+            ctx.session.delete(row)
+            ctx.session.flush()
+        return
+    if ctx.member_id(snapshot["member"]) != member_id:
+        raise ctx.refuse(
+            f"login {snapshot['db_role']!r} names {snapshot['member']!r}, not #{member_id}"
+        )
+    row = row or MemberLogin(member_id=member_id, db_role=snapshot["db_role"])
+    row.db_role = snapshot["db_role"]
+    ctx.session.add(row)
+    ctx.session.flush()
+
+
+# --- calibration rounds and stops (issue 15) ------------------------------------------------------
+
+
+def _calibration(ctx: Context, entity_id: str, snapshot: Any) -> None:
+    """A calibration round as ``calibration.round_snapshot`` gives it; started by ``by`` at the
+    time of the event that started it (``started_at`` is kept from then), the sample stored as
+    ``start_round`` writes it."""
+    row = ctx.session.get(ScreeningCalibration, int(entity_id))
+    if row is None:
+        row = ScreeningCalibration(
+            id=int(entity_id),
+            stage=snapshot["stage"],
+            seed=snapshot["seed"],
+            size=snapshot["size"],
+            sample="",
+            threshold=snapshot["threshold"],
+            started_at=ctx.occurred_at,
+            started_by_id=ctx.person(snapshot["by"]),
+        )
+    row.stage, row.seed, row.size = snapshot["stage"], snapshot["seed"], snapshot["size"]
+    row.sample = json.dumps(snapshot["sample"])
+    row.threshold, row.started_by_id = snapshot["threshold"], ctx.person(snapshot["by"])
+    row.closed_at, row.closed_by_id = snapshot["closed_at"], ctx.member_id(snapshot["closed_by"])
+    row.outcome, row.kappa, row.reason = snapshot["outcome"], snapshot["kappa"], snapshot["reason"]
+    ctx.session.add(row)
+    ctx.session.flush()
+
+
+def _stop(ctx: Context, entity_id: str, snapshot: Any) -> None:
+    """A stop as ``stop.stop_snapshot`` gives it; recorded by ``by`` at the time of the event that
+    recorded it, evidence and references stored as ``record_stop`` writes them."""
+    row = ctx.session.get(ScreeningStop, int(entity_id))
+    if row is None:
+        row = ScreeningStop(
+            id=int(entity_id),
+            stage=snapshot["stage"],
+            rule=snapshot["rule"],
+            evidence="",
+            references="",
+            methods=snapshot["methods"],
+            stopped_at=ctx.occurred_at,
+            stopped_by_id=ctx.person(snapshot["by"]),
+        )
+    row.stage, row.rule, row.methods = snapshot["stage"], snapshot["rule"], snapshot["methods"]
+    row.evidence = json.dumps(snapshot["evidence"], sort_keys=True, separators=(",", ":"))
+    row.references = json.dumps(snapshot["references"])
+    row.stopped_by_id = ctx.person(snapshot["by"])
+    row.resumed_at, row.resumed_by_id = (
+        snapshot["resumed_at"],
+        ctx.member_id(snapshot["resumed_by"]),
+    )
+    row.resume_reason = snapshot["resume_reason"]
+    ctx.session.add(row)
+    ctx.session.flush()
+
+
 # --- registration --------------------------------------------------------------------------------
 
 # Rows a kind refers to come first: members, the review, batches (records), reports (full-text
@@ -802,6 +888,9 @@ register_setter("rob_judgement", _rob_judgement, order=15)
 register_setter("rob_consensus", _rob_consensus, order=16)
 register_setter("analysis_run", _analysis_run, order=17)
 register_setter("rob1_overall", _rob1_overall, order=18)
+register_setter("member_login", _login, order=19)
+register_setter("screening_calibration", _calibration, order=20)
+register_setter("screening_stop", _stop, order=21)
 declare_derived(
     "reference_link",
     "references follow the duplicate groups: the replay moves every reference_id with them "
@@ -838,6 +927,15 @@ register_event("rob-consensus")
 register_event("extraction-form", missing=_form_complete)
 register_event("extraction-values")
 register_event("extraction-consensus")
+register_event("member-login-mapped")
+register_event("screening-calibration")
+register_event("screening-stopped")
+declare_not_replayed(
+    "database-roles-granted",
+    "`member db-setup` creates PostgreSQL roles, grants, functions and row-level security "
+    "policies on the server, and writes no row of any table: a rebuilt team-mode review needs "
+    "`member db-setup` run again against its new database",
+)
 declare_not_replayed(
     "access-refused",
     "a refusal changes no table: the event is copied into the rebuilt ledger, nothing is applied",
