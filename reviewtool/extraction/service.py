@@ -157,6 +157,31 @@ class ValueView:
         """Its place on the form."""
         return ValueKey(self.field, self.arm, self.outcome, self.time_point)
 
+    @classmethod
+    def entered(
+        cls,
+        ref: StudyRef,
+        extractor: str,
+        key: ValueKey,
+        value: str,
+        version: int,
+        prov: Provenance,
+    ) -> ValueView:
+        """The view of a value just entered by ``extractor`` at ``key`` of study ``ref``."""
+        return cls(
+            ref.study_id,
+            ref.label,
+            extractor,
+            key.arm,
+            key.outcome,
+            key.time_point,
+            key.field,
+            value,
+            version,
+            prov.kind,
+            prov.source,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
@@ -960,19 +985,7 @@ def set_value(
         changes=[_Change(ref.study_id, {key: (checked, prov)}, ref.label)],
         origin="set",
     )
-    return ValueView(
-        ref.study_id,
-        ref.label,
-        actor,
-        key.arm,
-        key.outcome,
-        key.time_point,
-        key.field,
-        checked,
-        version,
-        prov.kind,
-        prov.source,
-    )
+    return ValueView.entered(ref, actor, key, checked, version, prov)
 
 
 def _read_long(path: str) -> tuple[list[str], Iterator[tuple[list[str], int]], str]:
@@ -1907,19 +1920,7 @@ def set_converted(
         origin="set",
     )
     return [
-        ValueView(
-            ref.study_id,
-            ref.label,
-            actor,
-            key.arm,
-            key.outcome,
-            key.time_point,
-            key.field,
-            value,
-            version,
-            prov.kind,
-            prov.source,
-        )
+        ValueView.entered(ref, actor, key, value, version, prov)
         for key, (value, prov) in made.items()
     ]
 
