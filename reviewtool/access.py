@@ -296,14 +296,14 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
     is itself another's progress), their own vote events lose the ``state`` that would say a
     resolution was reopened, and while title/abstract is blind the full-text reports (which say
     what was included there) are left out too, as are other members' labels. The events shown
-    then carry no ``seq`` or ``hash``:
-    gaps in the numbering would count the hidden events."""
+    then carry no ``seq``, ``hash`` or ``salt``: gaps in the numbering would count the hidden
+    events, and a salt serves only to re-compute its event's hash."""
     seen = sight(session, viewer.name)
     if not seen.blind:
         return events
     shown: list[EventView] = []
     # The ledger's numbers and hashes count every member's events: left out too (None).
-    events = [replace(e, seq=None, hash=None) for e in events]
+    events = [replace(e, seq=None, hash=None, salt=None) for e in events]
     for event in events:
         if event.action in ("screening-decision", "screening-resolution"):
             # Both kinds carry their stage in the payload (ScreeningDecided, ConflictResolved).

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 
 import pytest
 from sqlalchemy import text
@@ -52,10 +54,13 @@ def test_events_are_chained_and_verify(fresh_review: Review) -> None:
                 "entity_type",
                 "entity_id",
                 "payload",
+                "salt",
             )
         ]
         import hashlib
 
+        # Every new event carries its own 128-bit salt (32 hex digits), hashed last (issue 14).
+        assert re.fullmatch(r"[0-9a-f]{32}", row["salt"])
         assert row["hash"] == hashlib.sha256((prev + canonical_json(fields)).encode()).hexdigest()
         prev = row["hash"]
     report = _verify(fresh_review)
@@ -197,6 +202,73 @@ def test_hash_depends_on_every_field() -> None:
         changed[key] = 2 if key == "seq" else f"{base[key]}x"
         assert event_hash(GENESIS, **changed) != reference  # type: ignore[arg-type]
     assert event_hash("1" * 64, **base) != reference  # type: ignore[arg-type]
+    salted = event_hash(GENESIS, **base, salt="00" * 16)  # type: ignore[arg-type]
+    assert salted != reference
+    assert event_hash(GENESIS, **base, salt="00" * 15 + "01") != salted  # type: ignore[arg-type]
+
+
+def test_hash_without_a_salt_is_the_old_format_and_with_one_the_salt_comes_last() -> None:
+    """The hashed text, written out by hand: events from before schema 0019 (no salt) hash exactly
+    as they always did, so old ledgers verify; a salted event appends the salt to the array."""
+    old = '[7,"2026-01-01T00:00:00.000000Z","alice","member-added","member","1","{\\"a\\":1}"]'
+    salt = "0123456789abcdef" * 2
+    new = old[:-1] + f',"{salt}"]'
+    fields = dict(
+        seq=7,
+        occurred_at="2026-01-01T00:00:00.000000Z",
+        actor="alice",
+        action="member-added",
+        entity_type="member",
+        entity_id="1",
+        payload='{"a":1}',
+    )
+    prev = "ab" * 32
+    assert event_hash(prev, **fields) == hashlib.sha256((prev + old).encode()).hexdigest()  # type: ignore[arg-type]
+    assert (
+        event_hash(prev, **fields, salt=salt)  # type: ignore[arg-type]
+        == hashlib.sha256((prev + new).encode()).hexdigest()
+    )
+
+
+@pytest.mark.parametrize(
+    "actor",
+    ["alice", 'Zoë "Z" O\'Brien', "tab\there", "line\u2028sep", "\x00nul", "emoji \U0001f600"],
+)
+@pytest.mark.parametrize("salt", [None, "ff" * 16])
+def test_the_fast_hash_text_is_the_canonical_json_of_the_fields(
+    actor: str, salt: str | None
+) -> None:
+    """``event_hash`` spells the canonical JSON array out (verify hashes every event); it must be
+    the text ``canonical_json`` writes, for any text, with and without a salt."""
+    fields = [3, "2026-01-01T00:00:00.000000Z", actor, "a", "t", "1", '{"x":"\u00e9"}']
+    material = canonical_json(fields if salt is None else [*fields, salt])
+    want = hashlib.sha256((GENESIS + material).encode("utf-8")).hexdigest()
+    got = event_hash(
+        GENESIS,
+        seq=3,
+        occurred_at=fields[1],  # type: ignore[arg-type]
+        actor=actor,
+        action="a",
+        entity_type="t",
+        entity_id="1",
+        payload=fields[6],  # type: ignore[arg-type]
+        salt=salt,
+    )
+    assert got == want
+    # A value of another type (written with SQL: a NULL time) falls back to canonical_json.
+    odd = [3, None, *fields[2:]]
+    material = canonical_json(odd if salt is None else [*odd, salt])
+    stored: dict[str, object] = dict(
+        zip(
+            ("seq", "occurred_at", "actor", "action", "entity_type", "entity_id", "payload"),
+            odd,
+            strict=True,
+        )
+    )
+    assert (
+        event_hash(GENESIS, **stored, salt=salt)  # type: ignore[arg-type]
+        == hashlib.sha256((GENESIS + material).encode("utf-8")).hexdigest()
+    )
 
 
 def test_a_unique_row_written_twice_is_a_concurrent_change_in_words(fresh_review: Review) -> None:

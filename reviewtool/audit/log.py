@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import json.encoder
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,6 +78,15 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+SALT_BYTES = 16
+"""Random bytes per event's salt (issue 14, section 3: the hash oracle)."""
+
+
+def new_salt() -> str:
+    """A fresh salt for one event: 128 random bits as 32 hexadecimal digits (``secrets``)."""
+    return secrets.token_hex(SALT_BYTES)
+
+
 def event_hash(
     prev_hash: str,
     *,
@@ -87,9 +97,32 @@ def event_hash(
     entity_type: str,
     entity_id: str,
     payload: str,
+    salt: str | None = None,
 ) -> str:
-    """The chained hash of one event (``payload`` is the stored canonical JSON text)."""
-    material = _CANONICAL.encode([seq, occurred_at, actor, action, entity_type, entity_id, payload])
+    """The chained hash of one event: 64 hexadecimal digits.
+
+    sha256 over ``prev_hash`` followed by the canonical JSON array ``[seq, occurred_at, actor,
+    action, entity_type, entity_id, payload, salt]`` (``payload`` is the stored canonical JSON text;
+    ``salt`` the event's random salt, ``new_salt``). An event without a salt (None: written before
+    schema 0019) is hashed as it was then, over the first seven only. This is the one place the
+    hashed material is defined: ``record``, ``record_many`` and ``verify`` all call it.
+
+    The salt is there so that a hash someone may read (on PostgreSQL a reviewer's login reads the
+    ``prev_hash`` of the events it may see) cannot be matched against guessed payloads of an event
+    hidden from them (a vote has about 27 likely payloads): without the salt's 128 bits, which are
+    hidden with the event, no guess can be checked.
+    """
+    q = _quote
+    try:
+        # canonical_json([...]), spelled out: the same text without building a list (verify
+        # hashes every event; test_audit compares the two)
+        material = (
+            f"[{seq:d},{q(occurred_at)},{q(actor)},{q(action)},{q(entity_type)},"
+            f"{q(entity_id)},{q(payload)}" + ("]" if salt is None else f",{q(salt)}]")
+        )
+    except (TypeError, ValueError):  # a value of another type (written with SQL)
+        fields: list[Any] = [seq, occurred_at, actor, action, entity_type, entity_id, payload]
+        material = canonical_json(fields if salt is None else [*fields, salt])
     return hashlib.sha256((prev_hash + material).encode("utf-8")).hexdigest()
 
 
@@ -116,6 +149,7 @@ def _chained(event: Event, *, seq: int, prev: str, actor: str) -> dict[str, Any]
     """The ``audit_event`` row of ``event`` as number ``seq`` after the event whose hash is ``prev``."""
     occurred_at = utc_now()
     payload = canonical_json(event.payload())
+    salt = new_salt()
     digest = event_hash(
         prev,
         seq=seq,
@@ -125,6 +159,7 @@ def _chained(event: Event, *, seq: int, prev: str, actor: str) -> dict[str, Any]
         entity_type=event.entity_type,
         entity_id=event.entity_id,
         payload=payload,
+        salt=salt,
     )
     return {
         "seq": seq,
@@ -136,6 +171,7 @@ def _chained(event: Event, *, seq: int, prev: str, actor: str) -> dict[str, Any]
         "payload": payload,
         "prev_hash": prev,
         "hash": digest,
+        "salt": salt,
     }
 
 
@@ -176,6 +212,8 @@ class EventView:
 
     ``seq`` and ``hash`` are None in a view for someone at a blind stage (``access.visible_events``):
     the ledger's numbering counts every member's events, so it would count the hidden votes.
+    ``salt`` (hashed with the event; None in events written before schema 0019) is shown exactly
+    where ``hash`` is, and is None with it.
     """
 
     seq: int | None
@@ -186,6 +224,7 @@ class EventView:
     entity_id: str
     payload: dict[str, Any]
     hash: str | None
+    salt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -198,6 +237,7 @@ class EventView:
             "entity_id": self.entity_id,
             "payload": self.payload,
             "hash": self.hash,
+            "salt": self.salt,
         }
 
 
@@ -244,6 +284,7 @@ def list_events(
             entity_id=r.entity_id,
             payload=json.loads(r.payload),
             hash=r.hash,
+            salt=r.salt,
         )
         for r in rows
     ]
@@ -556,8 +597,8 @@ def _compare_state(
 
 
 _EVENT_COLUMNS = (
-    "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload, prev_hash, hash "
-    "FROM audit_event WHERE seq > {} ORDER BY seq"
+    "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload, prev_hash, hash, "
+    "salt FROM audit_event WHERE seq > {} ORDER BY seq"
 )
 
 
@@ -628,7 +669,6 @@ def verify(
             )
         prev_hash, expected_seq = checkpoint.hash, checkpoint.seq + 1
     replay = _Replay(readers, history=checkpoint is None)
-    sha256, q = hashlib.sha256, _quote
     for (
         seq,
         occurred_at,
@@ -639,6 +679,7 @@ def verify(
         payload,
         row_prev,
         row_hash,
+        salt,
     ) in _event_rows(session, expected_seq - 1):
         if seq != expected_seq:
             report._fail(
@@ -653,18 +694,18 @@ def verify(
                 f"event #{seq}: does not link to the event before it",
                 plain="an event does not link to the event before it",
             )
-        # canonical_json([seq, occurred_at, actor, action, entity_type, entity_id, payload]),
-        # spelled out: the same text without building a list per event
-        try:
-            material = (
-                f"[{seq:d},{q(occurred_at)},{q(actor)},{q(action)},{q(entity_type)},"
-                f"{q(entity_id)},{q(payload)}]"
-            )
-        except (TypeError, ValueError):  # a value of another type written with SQL
-            material = canonical_json(
-                [seq, occurred_at, actor, action, entity_type, entity_id, payload]
-            )
-        if sha256((row_prev + material).encode("utf-8")).hexdigest() != row_hash:
+        digest = event_hash(
+            row_prev if isinstance(row_prev, str) else str(row_prev),
+            seq=seq,
+            occurred_at=occurred_at,
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            payload=payload,
+            salt=salt,
+        )
+        if digest != row_hash:
             report._fail(
                 seq,
                 f"event #{seq} ({action}): content was changed after it was written",
@@ -733,6 +774,7 @@ declare_checked(
         "payload",
         "prev_hash",
         "hash",
+        "salt",
     ),
     by="the hash chain",
 )

@@ -2,9 +2,9 @@
 
 The source's ledger is verified first (chain, head and state, as ``audit verify``); then its events
 are read in order and each is applied to a fresh database by the applier registered for its kind,
-and copied there verbatim (same numbers, times, actors, payloads and hashes), so the rebuilt ledger
-is the same events with the same head. Everything is one transaction on the new database: a
-refusal leaves nothing behind.
+and copied there verbatim (same numbers, times, actors, payloads, salts and hashes), so the
+rebuilt ledger is the same events with the same head. Everything is one transaction on the new
+database: a refusal leaves nothing behind.
 
 Two registries, filled by ``reviewtool.audit.rebuild`` (and by any stage that adds its own, as
 ``storage.snapshots.register_state`` is filled: audit imports no stage):
@@ -277,8 +277,8 @@ def apply_event(ctx: Context, applier: EventApplier) -> None:
 
 
 _EVENT_QUERY = (
-    "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload, prev_hash, hash "
-    "FROM audit_event WHERE seq <= :last ORDER BY seq"
+    "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload, prev_hash, hash, "
+    "salt FROM audit_event WHERE seq <= :last ORDER BY seq"
 )
 
 
@@ -319,7 +319,18 @@ def replay(source: Session, target: Session, *, up_to: int | None = None) -> Rep
         text(_EVENT_QUERY).execution_options(yield_per=2000), {"last": last}
     )
     for row in result:
-        seq, occurred_at, actor, action, entity_type, entity_id, payload_text, prev, digest = row
+        (
+            seq,
+            occurred_at,
+            actor,
+            action,
+            entity_type,
+            entity_id,
+            payload_text,
+            prev,
+            digest,
+            salt,
+        ) = row
         payload = json.loads(payload_text)
         ctx = Context(
             session=target,
@@ -348,6 +359,7 @@ def replay(source: Session, target: Session, *, up_to: int | None = None) -> Rep
                 "payload": payload_text,
                 "prev_hash": prev,
                 "hash": digest,
+                "salt": salt,  # hashed with the event (None in events before schema 0019)
             }
         )
         if len(copied) >= 1000:

@@ -101,7 +101,17 @@ def log(
     if output is OutputFormat.CSV:
         writer = safe_writer(sys.stdout)
         writer.writerow(
-            ["seq", "occurred_at", "actor", "action", "entity_type", "entity_id", "payload", "hash"]
+            [
+                "seq",
+                "occurred_at",
+                "actor",
+                "action",
+                "entity_type",
+                "entity_id",
+                "payload",
+                "hash",
+                "salt",
+            ]
         )
         for e in events:
             writer.writerow(
@@ -114,6 +124,7 @@ def log(
                     e.entity_id,
                     json.dumps(e.payload),
                     e.hash,
+                    e.salt,
                 ]
             )
         return

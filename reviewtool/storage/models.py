@@ -74,6 +74,8 @@ class AuditEvent(SQLModel, table=True):
     """One append-only, hash-chained entry of the audit ledger.
 
     ``hash`` = sha256(``prev_hash`` + canonical JSON of the other fields); see ``reviewtool.audit``.
+    ``salt`` (schema 0019): 32 random hexadecimal digits hashed with the event, so that a hash
+    cannot be matched against guessed payloads; None in events written before it (hashed without).
     """
 
     __tablename__ = "audit_event"
@@ -89,6 +91,7 @@ class AuditEvent(SQLModel, table=True):
     payload: str = Field(sa_type=Text)
     prev_hash: str
     hash: str = Field(unique=True)
+    salt: str | None = None
 
 
 class AuditHead(SQLModel, table=True):

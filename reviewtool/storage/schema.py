@@ -38,6 +38,7 @@ REVISIONS: tuple[str, ...] = (
     "0015",
     "0017",
     "0018",
+    "0019",
 )
 HEAD = REVISIONS[-1]
 
