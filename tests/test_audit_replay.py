@@ -490,11 +490,11 @@ def test_an_event_whose_content_does_not_match_its_digest_is_refused(
     shutil.copy(built, source)
     with sqlite3.connect(source) as connection:
         rows = connection.execute(
-            "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload "
+            "SELECT seq, occurred_at, actor, action, entity_type, entity_id, payload, salt "
             "FROM audit_event ORDER BY seq"
         ).fetchall()
         prev, target_seq, batch = "0" * 64, None, None
-        for seq, at, actor, action, etype, eid, payload in rows:
+        for seq, at, actor, action, etype, eid, payload, salt in rows:
             if action == "records-imported-part" and target_seq is None:
                 content = json.loads(payload)
                 assert content["part"] == content["parts"] == 1
@@ -513,6 +513,7 @@ def test_an_event_whose_content_does_not_match_its_digest_is_refused(
                 entity_type=etype,
                 entity_id=eid,
                 payload=payload,
+                salt=salt,
             )
             connection.execute(
                 "UPDATE audit_event SET payload = ?, prev_hash = ?, hash = ? WHERE seq = ?",
