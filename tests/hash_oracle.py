@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
+from itertools import pairwise, product
 
 MAX_WINDOW_MICROSECONDS = 2_000_000
 """A guard for the tests: refuse to search a window longer than 2 s (a real attacker would)."""
@@ -88,20 +88,30 @@ def ledger_hash(
 
 
 def vote_candidates(
-    reviewers: Iterable[str], records: Iterable[int], stage: str, reasons: Sequence[str]
+    reviewers: Iterable[str],
+    records: Iterable[int],
+    stage: str,
+    reasons: Sequence[str],
+    *,
+    orders: Sequence[str | None] = (None,),
 ) -> list[Candidate]:
     """Every first vote without a note another reviewer may have cast: include, maybe, and
     exclude with no reason or with each reason offered (the payload ``screening-decision``
-    events carry: ``after``, ``before`` None, ``key``, ``record_id``, ``stage``, ``state`` {})."""
+    events carry: ``after``, ``before`` None, ``key``, ``record_id``, ``stage``, ``state`` {}).
+    ``orders``: the queue stamps (``after.order``; None: none) to try, as the attacker's own
+    vote events show them."""
     found = []
     choices: list[tuple[str, str | None]] = [("include", None), ("maybe", None), ("exclude", None)]
     choices += [("exclude", reason) for reason in reasons]
     for reviewer in reviewers:
         for record in records:
             key = f"{record}:{stage}:{reviewer}"
-            for decision, reason in choices:
+            for (decision, reason), order in product(choices, orders):
+                after: dict[str, object] = {"decision": decision, "note": None, "reason": reason}
+                if order is not None:
+                    after["order"] = order
                 payload = {
-                    "after": {"decision": decision, "note": None, "reason": reason},
+                    "after": after,
                     "before": None,
                     "key": key,
                     "record_id": record,
