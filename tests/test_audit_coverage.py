@@ -265,3 +265,67 @@ def test_the_fast_canonical_encoder_writes_what_json_dumps_writes(value: Any) ->
 def test_canonical_json_still_refuses_nan() -> None:
     with pytest.raises(ValueError, match="not JSON compliant"):
         canonical_json({"x": float("nan")})
+
+
+# --- the per-event salt (schema 0019, issue 14 section 3) -----------------------------------------
+def _salted_event(path: Path) -> tuple[int, str, str]:
+    """(number, action, salt) of a screening vote event of the populated review."""
+    with sqlite3.connect(path) as conn:
+        row = conn.execute(
+            "SELECT seq, action, salt FROM audit_event WHERE action = 'screening-decision' "
+            "ORDER BY seq LIMIT 1"
+        ).fetchone()
+    assert row is not None and row[2] is not None and len(row[2]) == 32
+    return row
+
+
+@pytest.mark.parametrize("removed", [False, True], ids=["one-digit-changed", "removed"])
+def test_tampering_with_a_salt_fails_verify_at_that_event(
+    populated: Path, tmp_path: Path, removed: bool
+) -> None:
+    """The salt is part of what is hashed: changed, or removed so the event would pass for one
+    written before salts existed, its event no longer has its hash. The problem names the event,
+    never the salt (a blind reviewer's verify shows no salt either)."""
+    copy = tmp_path / "review.db"
+    shutil.copy(populated, copy)
+    seq, action, salt = _salted_event(copy)
+    forged = salt[:-1] + ("0" if salt[-1] != "0" else "1")
+    conn = sqlite3.connect(copy)
+    with conn:
+        conn.execute(
+            "UPDATE audit_event SET salt = ? WHERE seq = ?", (None if removed else forged, seq)
+        )
+    conn.close()
+    report = _verify(f"sqlite:///{copy}")
+    assert report.first_bad_seq == seq
+    assert report.problems == [f"event #{seq} ({action}): content was changed after it was written"]
+    from typer.testing import CliRunner
+
+    from reviewtool.cli import app
+
+    for who in ("alice", "bob"):
+        result = CliRunner().invoke(
+            app, ["audit", "verify", "--no-checkpoint", "--db", str(copy), "--as", who]
+        )
+        assert result.exit_code != 0, who
+        assert salt not in result.output and forged not in result.output
+
+
+def test_an_old_ledger_has_no_salts_and_verifies_with_the_salted_upgrade_event(
+    tmp_path: Path,
+) -> None:
+    """The 0005 ledger's events carry no salt (NULL) and keep their hashes (the head of #31 is
+    the one the 0005 code wrote); the schema-upgraded event written on opening it carries one.
+    Giving an old event a salt breaks it: a NULL salt means the old format, nothing else."""
+    url = _load_fixture(tmp_path)
+    assert _verify(url).ok
+    path = Path(url.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as conn:
+        salts = [s for (s,) in conn.execute("SELECT salt FROM audit_event ORDER BY seq")]
+        (head,) = conn.execute("SELECT hash FROM audit_event WHERE seq = 31").fetchone()
+    assert salts[:31] == [None] * 31 and salts[31] is not None and len(salts) == 32
+    assert head == FIXTURE_HEAD_31
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE audit_event SET salt = ? WHERE seq = 5", ("ab" * 16,))
+    report = _verify(url)
+    assert report.first_bad_seq == 5 and not report.ok
