@@ -14,7 +14,7 @@ events per reference (400k for 100k references).
 The votes are written in bulk, not one ``record_decision`` call each (400k calls would take about
 half an hour): one ``executemany`` of ``screening_decision`` rows and one of ``audit_event`` rows,
 each event built from the same ``ScreeningDecided`` dataclass, the same ``vote_snapshot`` and the
-same ``event_hash`` that ``audit.record`` uses, so the ledger is byte for byte what the tool writes
+same ``event_hash`` and ``new_salt`` that ``audit.record`` uses, so the ledger is byte for byte what the tool writes
 for a first vote (``before`` None, no resolution touched). ``audit verify`` on the built review must
 say OK before anything is timed.
 
@@ -54,7 +54,7 @@ def _ris(count: int) -> str:
 def _bulk_votes(path: Path) -> int:
     """Every reference voted on by both reviewers at both stages, as ``record_decision`` would."""
     from reviewtool.audit.events import ScreeningDecided
-    from reviewtool.audit.log import canonical_json, event_hash, utc_now
+    from reviewtool.audit.log import canonical_json, event_hash, new_salt, utc_now
     from reviewtool.storage.snapshots import vote_key
 
     conn = sqlite3.connect(path)
@@ -83,6 +83,7 @@ def _bulk_votes(path: Path) -> int:
                 )
                 seq += 1
                 payload = canonical_json(event.payload())
+                salt = new_salt()
                 digest = event_hash(
                     prev,
                     seq=seq,
@@ -92,9 +93,10 @@ def _bulk_votes(path: Path) -> int:
                     entity_type=event.entity_type,
                     entity_id=event.entity_id,
                     payload=payload,
+                    salt=salt,
                 )
                 row = (seq, now, reviewer, event.name, event.entity_type, event.entity_id)
-                events.append((*row, payload, prev, digest))
+                events.append((*row, payload, prev, digest, salt))
                 prev = digest
     conn.executemany(
         "INSERT INTO screening_decision (record_id, stage, member_id, decision, reason, note,"
@@ -103,7 +105,7 @@ def _bulk_votes(path: Path) -> int:
     )
     conn.executemany(
         "INSERT INTO audit_event (seq, occurred_at, actor, action, entity_type, entity_id,"
-        " payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " payload, prev_hash, hash, salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         events,
     )
     conn.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, prev))
