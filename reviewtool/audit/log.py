@@ -97,7 +97,7 @@ def event_hash(
     entity_type: str,
     entity_id: str,
     payload: str,
-    salt: str | None = None,
+    salt: str | None,
 ) -> str:
     """The chained hash of one event: 64 hexadecimal digits.
 
@@ -105,7 +105,9 @@ def event_hash(
     action, entity_type, entity_id, payload, salt]`` (``payload`` is the stored canonical JSON text;
     ``salt`` the event's random salt, ``new_salt``). An event without a salt (None: written before
     schema 0019) is hashed as it was then, over the first seven only. This is the one place the
-    hashed material is defined: ``record``, ``record_many`` and ``verify`` all call it.
+    hashed material is defined: ``record``, ``record_many`` and ``verify`` all call it. ``salt``
+    has no default: a new way of writing events must draw one (``new_salt``) and store it in the
+    row, or say None on purpose.
 
     The salt is there so that a hash someone may read (on PostgreSQL a reviewer's login reads the
     ``prev_hash`` of the events it may see) cannot be matched against guessed payloads of an event
