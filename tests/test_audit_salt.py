@@ -296,3 +296,27 @@ def test_a_ledger_half_old_half_salted_verifies_and_replays_with_its_head(
     assert rebuilt == rows
     assert head == (report.last_seq, report.head_hash)
     assert _verified(f"sqlite:///{target}").head_hash == report.head_hash
+
+
+def test_a_review_taken_down_to_0018_and_up_again_keeps_its_salts(salted_ledger: Path) -> None:
+    """Schema 0019's downgrade keeps the salts in a side table and its upgrade puts them back, so
+    the salted events verify again; events written at 0018 meanwhile get none (the old format)."""
+    from reviewtool.review.service import open_existing
+    from reviewtool.storage import schema
+
+    url = f"sqlite:///{salted_ledger}"
+    before = _stored_salts(salted_ledger)
+    review = open_existing(url)
+    schema.downgrade(review.engine, "0018")
+    review.close()
+    with sqlite3.connect(salted_ledger) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(audit_event)")]
+        kept = conn.execute("SELECT count(*) FROM audit_event_salt_kept").fetchone()[0]
+    assert "salt" not in columns and kept == len(before)
+    report = _verified(url)  # opening upgrades it again (and records that, with a salt)
+    assert report.ok, report.problems
+    after = _stored_salts(salted_ledger)
+    assert {k: v for k, v in after.items() if k in before} == before
+    with sqlite3.connect(salted_ledger) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "audit_event_salt_kept" not in tables
