@@ -12,10 +12,8 @@ on by both reviewers at title/abstract and at full text: 4 votes and 4 ``screeni
 events per reference (400k for 100k references).
 
 The votes are written in bulk, not one ``record_decision`` call each (400k calls would take about
-half an hour): one ``executemany`` of ``screening_decision`` rows and one of ``audit_event`` rows,
-each event built from the same ``ScreeningDecided`` dataclass, the same ``vote_snapshot`` and the
-same ``event_hash`` and ``new_salt`` that ``audit.record`` uses, so the ledger is byte for byte what the tool writes
-for a first vote (``before`` None, no resolution touched). ``audit verify`` on the built review must
+half an hour): one ``import_decisions`` call per reviewer and stage, the library path of
+``screen import-decisions``, so the rows and the ledger are what the tool writes. ``audit verify`` on the built review must
 say OK before anything is timed.
 
 It prints, each step in a fresh process so the peak memory (max RSS) is its own:
@@ -52,66 +50,39 @@ def _ris(count: int) -> str:
 
 
 def _bulk_votes(path: Path) -> int:
-    """Every reference voted on by both reviewers at both stages, as ``record_decision`` would."""
-    from reviewtool.audit.events import ScreeningDecided
-    from reviewtool.audit.log import canonical_json, event_hash, new_salt, utc_now
-    from reviewtool.storage.snapshots import vote_key
+    """Every reference voted on by both reviewers at both stages, through the library's bulk path.
 
-    conn = sqlite3.connect(path)
-    conn.execute("BEGIN IMMEDIATE")
-    members = dict(conn.execute("SELECT name, id FROM member").fetchall())
-    record_ids = [r for (r,) in conn.execute("SELECT id FROM record ORDER BY id")]
-    seq, prev = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-    decisions, events = [], []
+    One ``import_decisions`` call per reviewer and stage (a CSV of ``record_id,decision,reason``),
+    the path ``screen import-decisions`` takes: the rows, snapshots and events are exactly what
+    the tool writes, so this script cannot drift from the schema (it did once, when votes gained
+    ``reference_id``). Returns the number of votes."""
+    from reviewtool.review.service import open_existing
+    from reviewtool.screening.service import import_decisions, unblind_stage
+
+    review = open_existing(f"sqlite:///{path}")
+    with review.reading() as session:
+        from sqlalchemy import text
+
+        record_ids = [r for (r,) in session.execute(text("SELECT id FROM record ORDER BY id"))]
+    votes = 0
     for stage in ("tiab", "fulltext"):
+        if stage == "fulltext":  # full text opens once the owner ends blinding at title/abstract
+            with review.transaction() as session:
+                unblind_stage(session, actor="alice", stage="tiab")
         for reviewer in REVIEWERS:
+            rows = ["record_id,decision,reason"]
             for record_id in record_ids:
                 if stage == "fulltext" and record_id % 5 == 0:
-                    decision, reason = "exclude", "wrong population"
+                    rows.append(f"{record_id},exclude,wrong population")
                 else:
-                    decision, reason = "include", None
-                now = utc_now()
-                decisions.append((record_id, stage, members[reviewer], decision, reason, None, now))
-                event = ScreeningDecided(
-                    key=vote_key(record_id, stage, reviewer),
-                    record_id=record_id,
-                    stage=stage,
-                    before=None,
-                    # vote_snapshot of the row just written
-                    after={"decision": decision, "reason": reason, "note": None},
-                    state={},
-                )
-                seq += 1
-                payload = canonical_json(event.payload())
-                salt = new_salt()
-                digest = event_hash(
-                    prev,
-                    seq=seq,
-                    occurred_at=now,
-                    actor=reviewer,
-                    action=event.name,
-                    entity_type=event.entity_type,
-                    entity_id=event.entity_id,
-                    payload=payload,
-                    salt=salt,
-                )
-                row = (seq, now, reviewer, event.name, event.entity_type, event.entity_id)
-                events.append((*row, payload, prev, digest, salt))
-                prev = digest
-    conn.executemany(
-        "INSERT INTO screening_decision (record_id, stage, member_id, decision, reason, note,"
-        " decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        decisions,
-    )
-    conn.executemany(
-        "INSERT INTO audit_event (seq, occurred_at, actor, action, entity_type, entity_id,"
-        " payload, prev_hash, hash, salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        events,
-    )
-    conn.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, prev))
-    conn.commit()
-    conn.close()
-    return len(events)
+                    rows.append(f"{record_id},include,")
+            csv_path = path.with_name(f"{path.stem}_{stage}_{reviewer}.csv")
+            csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+            with review.transaction() as session:
+                votes += import_decisions(session, actor=reviewer, path=str(csv_path), stage=stage)
+            csv_path.unlink()
+    review.close()
+    return votes
 
 
 def build(path: Path, records: int) -> None:
