@@ -206,3 +206,206 @@ def test_map_owner_maps_the_owner_to_the_replaying_login_with_an_event(
         ("postgres",),
         ("bob",),
     ]
+
+
+# --- 1. a changed vote revisits a resolution the voter's login cannot read -----------------------
+
+REASON = "wrong population"
+
+# (login, args): the story, each step by the login named (on SQLite: --as that member).
+SETUP: list[tuple[str, tuple[str, ...]]] = [
+    ("bob", ("screen", "decide", "1", "include")),
+    ("bob", ("screen", "decide", "2", "include")),
+    ("carol", ("screen", "decide", "1", "exclude", "--reason", REASON)),
+    ("carol", ("screen", "decide", "2", "exclude", "--reason", REASON)),
+    ("carol", ("screen", "decide", "3", "exclude", "--reason", REASON)),
+    ("carol", ("screen", "decide", "4", "include")),
+    ("bob", ("screen", "decide", "4", "include")),
+    ("bob", ("screen", "decide", "3", "include", "--note", 'a "quoted" note\\ with ü')),
+]
+RESOLUTIONS: list[tuple[str, tuple[str, ...]]] = [
+    ("dave", ("screen", "resolve", "1", "include", "--note", "RCT")),
+    ("dave", ("screen", "resolve", "2", "exclude", "--reason", REASON)),
+    ("dave", ("screen", "resolve", "3", "include", "--note", "line one\nline two")),
+]
+CHANGES: list[tuple[str, tuple[str, ...]]] = [
+    ("bob", ("screen", "undo")),  # takes back his vote on 3: reopened
+    ("bob", ("screen", "decide", "1", "exclude", "--reason", REASON)),  # agree against: contested
+    ("bob", ("screen", "decide", "2", "maybe")),  # a conflict again: reopened
+    ("bob", ("screen", "undo")),  # gives back include on 2: the resolution stands again
+    ("bob", ("screen", "decide", "4", "exclude", "--reason", REASON)),  # no resolution: nothing
+]
+
+RESOLUTION_ROWS = (
+    "SELECT r.record_id, r.stage, m.name, r.decision, r.reason, r.note, "
+    "r.reopened_at IS NOT NULL, r.reopened_because, r.contested_at IS NOT NULL, "
+    "r.contested_because FROM screening_resolution r JOIN member m ON m.id = r.member_id "
+    "ORDER BY r.id"
+)
+
+
+def _team_review(url: str, ris: Path, steps: list[tuple[str, tuple[str, ...]]]) -> None:
+    """The team review (alice owns it as ``postgres``; bob, carol reviewers; dave adjudicates;
+    title/abstract blind) with ``steps`` run by each member's own login."""
+    for login, args in [
+        ("postgres", ("init", "--title", "MSC review", "--as", "alice")),
+        ("postgres", ("import", str(ris), "--source", "MEDLINE", "--as", "alice")),
+        ("postgres", ("member", "add", "bob", "--role", "reviewer", "--db-role", "bob",
+                      "--as", "alice")),
+        ("postgres", ("member", "add", "carol", "--role", "reviewer", "--db-role", "carol")),
+        ("postgres", ("member", "add", "dave", "--role", "adjudicator", "--db-role", "dave")),
+        ("postgres", ("member", "db-setup")),
+        *steps,
+    ]:  # fmt: skip
+        ok(url, login, *args)
+
+
+def _sqlite_review(path: Path, ris: Path, steps: list[tuple[str, tuple[str, ...]]]) -> None:
+    """The same story on SQLite, where the tool reads every resolution (--as names the person)."""
+    people = {"postgres": "alice"}
+    for login, args in [
+        ("postgres", ("init", "--title", "MSC review")),
+        ("postgres", ("import", str(ris), "--source", "MEDLINE")),
+        ("postgres", ("member", "add", "bob", "--role", "reviewer")),
+        ("postgres", ("member", "add", "carol", "--role", "reviewer")),
+        ("postgres", ("member", "add", "dave", "--role", "adjudicator")),
+        *steps,
+    ]:
+        done = runner.invoke(app, [*args, "--db", str(path), "--as", people.get(login, login)])
+        assert done.exit_code == 0, (login, args, done.output)
+
+
+@pytest.fixture(scope="module")
+def ris(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ris") / "search.ris"
+    path.write_text(RIS, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def revisited(server: str, ris: Path) -> str:
+    """The team review after the story: resolutions, then bob's changes from his own login."""
+    url = _pgcluster.new_database(server, "revisited")
+    _team_review(url, ris, SETUP + RESOLUTIONS + CHANGES)
+    return url
+
+
+@pytest.fixture(scope="module")
+def unresolved(server: str, ris: Path) -> str:
+    """Its twin: the same votes and changes, but dave resolved nothing (his work bob may not
+    see is all that differs)."""
+    url = _pgcluster.new_database(server, "unresolved")
+    _team_review(url, ris, SETUP + CHANGES)
+    return url
+
+
+def test_the_server_revisits_resolutions_as_the_tool_does_on_sqlite(
+    revisited: str, ris: Path, tmp_path: Path
+) -> None:
+    """The resolutions bob's login could not read end as the tool leaves them where it reads
+    them (SQLite, same story): 1 contested, 2 in force again after the undo, 3 reopened."""
+    import sqlite3
+
+    on_sqlite = tmp_path / "same.db"
+    _sqlite_review(on_sqlite, ris, SETUP + RESOLUTIONS + CHANGES)
+    with sqlite3.connect(on_sqlite) as connection:
+        expected = [tuple(bool(v) if i in (6, 8) else v for i, v in enumerate(row))
+                    for row in connection.execute(RESOLUTION_ROWS)]  # fmt: skip
+    assert expected == [
+        (1, "tiab", "dave", "include", None, "RCT", False, None, True,
+         f"bob changed their vote from include to exclude ({REASON}); the votes now agree on "
+         f"exclude ({REASON}), against this resolution"),
+        (2, "tiab", "dave", "exclude", REASON, None, False, None, False, None),
+        (3, "tiab", "dave", "include", None, "line one\nline two", True,
+         "bob took back their vote (include)", False, None),
+    ]  # fmt: skip
+    assert _rows(revisited, "postgres", RESOLUTION_ROWS) == expected
+    # The statuses the owner reads are the same.
+    stats = ("screen", "stats", "--format", "json")
+    sqlite_stats = runner.invoke(app, [*stats, "--db", str(on_sqlite), "--as", "alice"])
+    assert json.loads(ok(revisited, "postgres", *stats).stdout) == json.loads(sqlite_stats.stdout)
+    conflicts = json.loads(ok(revisited, "dave", "screen", "conflicts", "--format", "json").stdout)
+    assert [(c["record_id"], c["state"]) for c in conflicts] == [(1, "contested"), (4, "open")]
+
+
+def test_the_revisits_are_in_the_ledger_which_verifies(revisited: str) -> None:
+    log = json.loads(
+        ok(revisited, "postgres", "audit", "log", "--action", "screening-resolution-revisited",
+           "-f", "json").stdout
+    )  # fmt: skip
+    said = [(e["actor"], e["entity_id"], e["payload"]) for e in log]
+    assert said == [
+        ("bob", "3:tiab", {"key": "3:tiab", "stage": "tiab", "vote": "3:tiab:bob",
+                           "state": {"screening_resolution": {"3:tiab": None}}}),
+        ("bob", "1:tiab", {"key": "1:tiab", "stage": "tiab", "vote": "1:tiab:bob",
+                           "state": {"screening_resolution": {"1:tiab": {
+                               "adjudicator": "dave", "decision": "include", "note": "RCT",
+                               "reason": None,
+                               "contested": f"bob changed their vote from include to exclude "
+                               f"({REASON}); the votes now agree on exclude ({REASON}), "
+                               "against this resolution"}}}}),
+        ("bob", "2:tiab", {"key": "2:tiab", "stage": "tiab", "vote": "2:tiab:bob",
+                           "state": {"screening_resolution": {"2:tiab": None}}}),
+        ("bob", "2:tiab", {"key": "2:tiab", "stage": "tiab", "vote": "2:tiab:bob",
+                           "state": {"screening_resolution": {"2:tiab": {
+                               "adjudicator": "dave", "decision": "exclude", "note": None,
+                               "reason": REASON}}}}),
+    ]  # fmt: skip
+    for login in ("postgres", "dave"):
+        assert "Audit ledger verified: 34 events" in ok(revisited, login, "audit", "verify").stdout
+    # A direct edit of a revisited resolution is caught: the ledger says what it should be.
+    contested = "SELECT contested_because FROM screening_resolution WHERE record_id = 1"
+    (said,) = _rows(revisited, "postgres", contested)[0]
+    with psycopg.connect(_dsn(revisited, "postgres"), autocommit=True) as conn:
+        conn.execute("UPDATE screening_resolution SET contested_because = 'edited' "
+                     "WHERE record_id = 1")  # fmt: skip
+        broken = cli(revisited, "postgres", "audit", "verify")
+        conn.execute("UPDATE screening_resolution SET contested_because = %s "
+                     "WHERE record_id = 1", (said,))  # fmt: skip
+    assert broken.exit_code == 8, broken.output
+    assert cli(revisited, "postgres", "audit", "verify").exit_code == 0
+
+
+def test_bob_learns_nothing_more_than_in_the_twin_review_without_resolutions(
+    revisited: str, unresolved: str
+) -> None:
+    """The difference test: bob's login reads the same rows, events and statistics whether or
+    not dave resolved (and the server revisited) anything."""
+    queries = (
+        "SELECT record_id FROM screening_resolution",
+        # (``database-roles-granted`` says which roles it created: roles are the cluster's, made
+        # by the first of the two reviews)
+        "SELECT actor, action, entity_type, entity_id, payload FROM audit_event "
+        "WHERE action <> 'database-roles-granted' ORDER BY seq",
+        "SELECT d.record_id, d.decision, d.reason, d.note, d.superseded_at IS NULL "
+        "FROM screening_decision d ORDER BY d.id",
+    )
+    for sql in queries:
+        assert _rows(revisited, "bob", sql) == _rows(unresolved, "bob", sql), sql
+    assert _rows(revisited, "bob", queries[0]) == []
+    for args in (("screen", "stats", "--format", "json"), ("status", "--format", "json")):
+        assert ok(revisited, "bob", *args).stdout == ok(unresolved, "bob", *args).stdout, args
+    mine = ("audit", "log", "-f", "json")
+    strip = [{k: v for k, v in e.items() if k != "occurred_at"}
+             for e in json.loads(ok(revisited, "bob", *mine).stdout)
+             if e["action"] != "database-roles-granted"]  # fmt: skip
+    twin = [{k: v for k, v in e.items() if k != "occurred_at"}
+            for e in json.loads(ok(unresolved, "bob", *mine).stdout)
+            if e["action"] != "database-roles-granted"]  # fmt: skip
+    assert strip == twin
+    # Calling the function by hand changes nothing and tells nothing.
+    before = (
+        _rows(revisited, "postgres", RESOLUTION_ROWS + ", r.id"),
+        _rows(revisited, "postgres", "SELECT seq, hash FROM audit_head"),
+    )
+    with psycopg.connect(_dsn(revisited, "bob")) as conn:
+        for undo in ("false", "true"):
+            for unit in (1, 2, 3):
+                called = f"SELECT reviewtool_revisit_resolution('tiab', {unit}, {undo})"
+                assert conn.execute(called).fetchall() == [("",)]  # void: nothing said
+    after = (
+        _rows(revisited, "postgres", RESOLUTION_ROWS + ", r.id"),
+        _rows(revisited, "postgres", "SELECT seq, hash FROM audit_head"),
+    )
+    assert after == before
+    assert cli(revisited, "postgres", "audit", "verify").exit_code == 0
