@@ -409,3 +409,61 @@ def test_bob_learns_nothing_more_than_in_the_twin_review_without_resolutions(
     )
     assert after == before
     assert cli(revisited, "postgres", "audit", "verify").exit_code == 0
+
+
+def test_the_revisited_review_is_rebuilt_from_its_ledger(revisited: str, tmp_path: Path) -> None:
+    """``audit replay`` applies the server's events like any other (their ``state``): the
+    rebuilt review verifies with the same head and its resolutions stand as on the server (a
+    reopened row's ``reopened_because`` names the event, by design: docs/replay.md)."""
+    import sqlite3
+
+    rebuilt = tmp_path / "rebuilt.db"
+    done = runner.invoke(
+        app, ["audit", "replay", "--to", str(rebuilt), "--db", _as_login(revisited, "postgres")]
+    )
+    assert done.exit_code == 0, done.output
+    head = _rows(revisited, "postgres", "SELECT hash FROM audit_head")[0][0]
+    assert head in done.stdout.replace("\n", "")
+    columns = (
+        "SELECT r.record_id, m.name, r.decision, r.reopened_at IS NOT NULL, r.contested_at IS NOT "
+        "NULL, r.contested_because FROM screening_resolution r JOIN member m ON m.id = r.member_id "
+        "ORDER BY r.id"
+    )
+    with sqlite3.connect(rebuilt) as connection:
+        found = [(*row[:3], bool(row[3]), bool(row[4]), row[5])
+                 for row in connection.execute(columns)]  # fmt: skip
+        (reopened,) = connection.execute(
+            "SELECT reopened_because FROM screening_resolution WHERE record_id = 3"
+        ).fetchone()
+    assert found == _rows(revisited, "postgres", columns)
+    seq = _rows(
+        revisited,
+        "postgres",
+        "SELECT min(seq) FROM audit_event WHERE action = 'screening-resolution-revisited'",
+    )[0][0]
+    assert reopened == f"screening-resolution-revisited (event #{seq})"
+
+
+def test_the_servers_event_hash_is_the_tools(revisited: str) -> None:
+    """``reviewtool_event_hash`` (SQL) and ``audit.log.event_hash`` (Python) agree, on text that
+    JSON must escape: quotes, backslashes, control characters, non-ASCII."""
+    from reviewtool.audit.log import canonical_json, event_hash
+
+    tricky = ["plain", 'a "quoted" \\ back', "line\nfeed\ttab\r\x01\x1f\x7f", "ü é 日本 😀 \u2028"]
+    with psycopg.connect(_dsn(revisited, "postgres")) as conn:
+        for i, word in enumerate(tricky):
+            payload = canonical_json({"note": word, "n": i, "none": None})
+            fields = {
+                "seq": 1000 + i,
+                "occurred_at": "2026-11-29T19:00:00.000001Z",
+                "actor": word,
+                "action": "screening-resolution-revisited",
+                "entity_type": "screening_resolution",
+                "entity_id": word,
+                "payload": payload,
+            }
+            server = conn.execute(
+                "SELECT reviewtool_event_hash(%s, %s, %s, %s, %s, %s, %s, %s)",
+                ("f" * 64, *fields.values()),
+            ).fetchone()
+            assert server == (event_hash("f" * 64, **fields),), word  # type: ignore[arg-type]
