@@ -467,3 +467,34 @@ def test_the_servers_event_hash_is_the_tools(revisited: str) -> None:
                 ("f" * 64, *fields.values()),
             ).fetchone()
             assert server == (event_hash("f" * 64, **fields),), word  # type: ignore[arg-type]
+
+
+def test_a_bulk_import_of_changed_votes_revisits_too(
+    server: str, ris: Path, tmp_path: Path
+) -> None:
+    """``screen import-decisions`` from bob's login: the changed vote on 1 contests dave's
+    resolution, as one vote from the command line does."""
+    url = _pgcluster.new_database(server, "bulk_revisit")
+    votes = tmp_path / "bob.csv"
+    votes.write_text(f"record_id,decision,reason\n1,exclude,{REASON}\n2,include,\n")
+    _team_review(
+        url,
+        ris,
+        [
+            ("bob", ("screen", "decide", "1", "include")),
+            ("carol", ("screen", "decide", "1", "exclude", "--reason", REASON)),
+            ("dave", ("screen", "resolve", "1", "include", "--note", "RCT")),
+            ("bob", ("screen", "import-decisions", str(votes), "--stage", "tiab")),
+        ],
+    )
+    assert _rows(
+        url,
+        "postgres",
+        "SELECT contested_because FROM screening_resolution WHERE reopened_at IS NULL",
+    ) == [
+        (
+            f"bob changed their vote from include to exclude ({REASON}); the votes now agree on "
+            f"exclude ({REASON}), against this resolution",
+        )
+    ]
+    assert cli(url, "postgres", "audit", "verify").exit_code == 0

@@ -1695,6 +1695,9 @@ class _VoteBatch:
         self.superseded: list[dict[str, Any]] = []  # stored votes: {"id", "superseded_at"}
         self.new: list[dict[str, Any]] = []  # rows to insert, in the file's order
         self.events: list[ScreeningDecided | FullTextRecorded] = []
+        # Units whose vote changed with no resolution in sight: in team mode the server revisits
+        # one the login may not read, after the votes are written (storage.postgres_revisit).
+        self.revisit: list[int] = []
 
     def cast(
         self,
@@ -1759,6 +1762,8 @@ class _VoteBatch:
             self.votes[unit] = votes
             if old is not None and resolution is not None:
                 state = self._answer(unit, resolution, old, new, votes, now)
+        if old is not None and resolution is None:
+            self.revisit.append(unit)
         key = new.key(self.stage, self.member.name)
         if old is not None and old.key(self.stage, self.member.name) != key:
             # The vote it replaces is recorded under another key: cast on another record of the
@@ -1827,6 +1832,8 @@ class _VoteBatch:
             table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
             session.execute(table.insert(), self.new)
         audit.log.record_many(session, self.entered_by, self.events)
+        for unit in dict.fromkeys(self.revisit):
+            revisit_hidden_resolution(session, self.stage.value, unit)
 
 
 @dataclass
