@@ -498,3 +498,100 @@ def test_a_bulk_import_of_changed_votes_revisits_too(
         )
     ]
     assert cli(url, "postgres", "audit", "verify").exit_code == 0
+
+
+# --- extraction and risk of bias: their consensus rows are readable, so a change reopens them ----
+
+
+def _into_team_mode(server: str, name: str, source: Path, owner: str, members: list[str]) -> str:
+    """``source`` (an SQLite review) replayed into a new PostgreSQL database, its ``members``
+    mapped to logins of their names (``owner`` to ``postgres``, first) and the server set up."""
+    url = _pgcluster.new_database(server, name)
+    done = runner.invoke(app, ["audit", "replay", "--to", url, "--db", str(source), "--as", owner])
+    assert done.exit_code == 0, done.output
+    for member in members:
+        ok(url, "postgres", "member", "map", member, "--db-role", member, "--as", owner)
+    ok(url, "postgres", "member", "db-setup")
+    return url
+
+
+def _as(url: str, login: str) -> Any:
+    from reviewtool.review.service import open_existing
+
+    return open_existing(_as_login(url, login))
+
+
+def test_a_changed_extraction_value_reopens_its_consensus_in_team_mode(
+    server: str, tmp_path: Path
+) -> None:
+    """alice's login cannot read bob's values while extraction is blind, but the consensus is
+    shared by design (no row rule on ``extraction_consensus``): her change reopens carol's."""
+    from reviewtool.extraction.service import add_form, resolve, set_value
+    from tests.extraction_builder import FORM, build_review
+
+    source = tmp_path / "extraction.db"
+    review = _open_sqlite(build_review(source))
+    with review.transaction() as s:
+        add_form(s, actor="olga", text=FORM, file_name="form.toml")
+    review.close()
+    url = _into_team_mode(server, "extraction_team", source, "olga", ["alice", "bob", "carol"])
+    for login, call in (
+        ("alice", lambda s: set_value(s, actor="alice", study="Suk 2016", field="country",
+                                      value="Korea")),
+        ("bob", lambda s: set_value(s, actor="bob", study="Suk 2016", field="country",
+                                    value="China")),
+        ("carol", lambda s: resolve(s, actor="carol", study="Suk 2016", field="country",
+                                    value="Korea")),
+        ("alice", lambda s: set_value(s, actor="alice", study="Suk 2016", field="country",
+                                      value="Japan")),
+    ):  # fmt: skip
+        on_login = _as(url, login)
+        try:
+            with on_login.transaction() as s:
+                call(s)
+        finally:
+            on_login.close()
+    assert _rows(url, "bob", "SELECT value FROM extraction_value ORDER BY id") == [("China",)]
+    assert _rows(url, "alice", "SELECT value, how, reopened_because FROM extraction_consensus") == [
+        ("Korea", "adjudicator", "alice changed country from Korea to Japan")
+    ]
+    assert cli(url, "postgres", "audit", "verify").exit_code == 0
+
+
+def test_a_changed_judgement_reopens_its_risk_of_bias_consensus_in_team_mode(
+    server: str, tmp_path: Path
+) -> None:
+    from reviewtool.rob.service import resolve, set_judgement
+    from tests.rob_review import build_rob_review
+
+    source = tmp_path / "rob.db"
+    build_rob_review(source)
+    url = _into_team_mode(server, "rob_team", source, "olga", ["bob", "carol", "dave"])
+    a = "A"
+    for login, call in (
+        ("bob", lambda s: set_judgement(s, actor="bob", study="Suk 2016", domain=a,
+                                        judgement="Low")),
+        ("carol", lambda s: set_judgement(s, actor="carol", study="Suk 2016", domain=a,
+                                          judgement="High")),
+        ("dave", lambda s: resolve(s, actor="dave", study="Suk 2016", domain=a,
+                                   judgement="Low")),
+        ("bob", lambda s: set_judgement(s, actor="bob", study="Suk 2016", domain=a,
+                                        judgement="Unclear")),
+    ):  # fmt: skip
+        on_login = _as(url, login)
+        try:
+            with on_login.transaction() as s:
+                call(s)
+        finally:
+            on_login.close()
+    assert _rows(url, "bob", "SELECT judgement FROM rob_judgement") == [("Unclear",)]
+    assert _rows(url, "bob", "SELECT judgement, status, reopened_because FROM rob_consensus") == [
+        ("Low", "reopened", "bob changed A from Low to Unclear")
+    ]
+    assert cli(url, "postgres", "audit", "verify").exit_code == 0
+
+
+def _open_sqlite(url: str) -> Any:
+    from reviewtool.review.service import open_existing
+
+    return open_existing(url)
