@@ -525,7 +525,9 @@ def test_a_changed_extraction_value_reopens_its_consensus_in_team_mode(
     server: str, tmp_path: Path
 ) -> None:
     """alice's login cannot read bob's values while extraction is blind, but the consensus is
-    shared by design (no row rule on ``extraction_consensus``): her change reopens carol's."""
+    shared by design (no row rule on ``extraction_consensus``): her change reopens carol's. And
+    values that agree become consensus at once, as on SQLite: bob's login cannot compare his
+    value with alice's, so the server does (``reviewtool_extraction_agreement``)."""
     from reviewtool.extraction.service import add_form, resolve, set_value
     from tests.extraction_builder import FORM, build_review
 
@@ -544,6 +546,12 @@ def test_a_changed_extraction_value_reopens_its_consensus_in_team_mode(
                                     value="Korea")),
         ("alice", lambda s: set_value(s, actor="alice", study="Suk 2016", field="country",
                                       value="Japan")),
+        ("alice", lambda s: set_value(s, actor="alice", study="Shi 2021", field="country",
+                                      value="Spain")),
+        ("bob", lambda s: set_value(s, actor="bob", study="Shi 2021", field="country",
+                                    value="Spain")),
+        ("bob", lambda s: set_value(s, actor="bob", study="Shi 2021", field="follow_up",
+                                    value="48")),
     ):  # fmt: skip
         on_login = _as(url, login)
         try:
@@ -551,9 +559,26 @@ def test_a_changed_extraction_value_reopens_its_consensus_in_team_mode(
                 call(s)
         finally:
             on_login.close()
-    assert _rows(url, "bob", "SELECT value FROM extraction_value ORDER BY id") == [("China",)]
-    assert _rows(url, "alice", "SELECT value, how, reopened_because FROM extraction_consensus") == [
-        ("Korea", "adjudicator", "alice changed country from Korea to Japan")
+    assert _rows(url, "bob", "SELECT value FROM extraction_value ORDER BY id") == [
+        ("China",),
+        ("Spain",),
+        ("48",),
+    ]
+    consensus = (
+        "SELECT c.study_id, c.field, c.value, c.how, m.name, c.reopened_because "
+        "FROM extraction_consensus c JOIN member m ON m.id = c.member_id ORDER BY c.id"
+    )
+    assert [row[1:] for row in _rows(url, "alice", consensus)] == [
+        ("country", "Korea", "adjudicator", "carol", "alice changed country from Korea to Japan"),
+        ("country", "Spain", "agreement", "bob", None),
+    ]
+    log = json.loads(
+        ok(url, "postgres", "audit", "log", "--action", "extraction-consensus", "-f", "json").stdout
+    )
+    assert [(e["actor"], e["payload"]["change"]) for e in log] == [
+        ("carol", "adjudicator"),
+        ("alice", "reopened"),
+        ("bob", "agreement"),
     ]
     assert cli(url, "postgres", "audit", "verify").exit_code == 0
 

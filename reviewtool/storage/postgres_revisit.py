@@ -224,6 +224,53 @@ def _statements(schema: str, required: int, reasons: Mapping[str, Sequence[str]]
         "',\"state\":{\"screening_resolution\":{' || to_json(res_key)::text || ':' || snap || "
         "'}},\"vote\":' || to_json(vote_key)::text || '}'); "
         "END $fn$",
+        # extraction.service._write_chunk's consensus by agreement, for the values the caller
+        # wrote in this transaction (xmin) that the tool could not compare with the others'.
+        "CREATE OR REPLACE FUNCTION reviewtool_extraction_agreement(p_study integer) "
+        f"RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER {path} AS $fn$ "
+        "DECLARE me integer := reviewtool_me(); me_name text := reviewtool_my_name(); "
+        "v extraction_value%ROWTYPE; held_id integer; held_reopened text; held_now boolean; "
+        "n_with integer; n_same integer; "
+        "keys text[] := '{}'; snaps text[] := '{}'; agreed text; "
+        "BEGIN "
+        "IF me IS NULL THEN RETURN; END IF; "
+        "FOR v IN SELECT x.* FROM extraction_value x WHERE x.study_id = p_study "
+        "AND x.member_id = me AND x.xmin::text = (txid_current() % 4294967296)::text "
+        "ORDER BY x.id LOOP "
+        "SELECT c.id, c.reopened_at, c.xmin::text = (txid_current() % 4294967296)::text "
+        "INTO held_id, held_reopened, held_now FROM extraction_consensus c WHERE c.study_id = p_study AND c.arm = v.arm "
+        "AND c.outcome = v.outcome AND c.time_point = v.time_point AND c.field = v.field; "
+        # A consensus in force, or one the tool reopened or agreed just now: the tool's answer.
+        "IF held_id IS NOT NULL AND (held_reopened IS NULL OR held_now) THEN CONTINUE; "
+        "END IF; "
+        # Every other extractor with a value at this place has this one (and one has).
+        "SELECT count(DISTINCT o.member_id), count(DISTINCT o.member_id) "
+        "FILTER (WHERE o.value = v.value) INTO n_with, n_same FROM extraction_value o "
+        "WHERE o.study_id = p_study AND o.member_id <> me AND o.arm = v.arm "
+        "AND o.outcome = v.outcome AND o.time_point = v.time_point AND o.field = v.field; "
+        "IF n_with = 0 OR n_same < n_with THEN CONTINUE; END IF; "
+        "IF held_id IS NULL THEN INSERT INTO extraction_consensus (study_id, arm, outcome, "
+        "time_point, field, value, form_version, source_kind, source, how, member_id, "
+        "decided_at) VALUES (p_study, v.arm, v.outcome, v.time_point, v.field, v.value, "
+        "v.form_version, v.source_kind, v.source, 'agreement', me, v.entered_at); "
+        "ELSE UPDATE extraction_consensus SET value = v.value, form_version = v.form_version, "
+        "source_kind = v.source_kind, source = v.source, how = 'agreement', member_id = me, "
+        "decided_at = v.entered_at, reopened_at = NULL, reopened_because = NULL "
+        "WHERE id = held_id; END IF; "
+        # extraction.forms.consensus_id and extraction.service.consensus_snapshot
+        "keys := keys || (p_study || '|' || v.arm || '|' || v.outcome || '|' || v.time_point "
+        "|| '|' || v.field); "
+        "snaps := snaps || ('[' || to_json(v.value)::text || ',' || v.form_version || ',' || "
+        "to_json(v.source_kind)::text || ',' || to_json(v.source)::text || ',\"agreement\",' "
+        "|| to_json(me_name)::text || ',null,null]'); "
+        "END LOOP; "
+        "IF cardinality(keys) = 0 THEN RETURN; END IF; "
+        "SELECT string_agg(to_json(u.k)::text || ':' || u.s, ',' ORDER BY u.k COLLATE \"C\") "
+        "INTO agreed FROM unnest(keys, snaps) AS u(k, s); "
+        "PERFORM reviewtool_append_event(me_name, 'extraction-consensus', "
+        '\'extraction_consensus_study\', p_study::text, \'{"change":"agreement","state":'
+        "{\"extraction_consensus\":{' || agreed || '}},\"study\":' || p_study || '}'); "
+        "END $fn$",
         # Resolutions are hidden from a login at a blind stage; so are the events revisiting them.
         "DROP POLICY IF EXISTS reviewtool_revisit_hidden ON audit_event",
         "CREATE POLICY reviewtool_revisit_hidden ON audit_event AS RESTRICTIVE FOR SELECT "
@@ -273,4 +320,39 @@ def revisit_hidden_resolution(
             "this server's team-mode functions are older than this version of reviewtool, so a "
             "changed vote could not reopen a resolution you may not see; an owner runs "
             "`reviewtool member db-setup` again"
+        )
+
+
+def agree_on_server(session: Session, studies: Sequence[int]) -> None:
+    """After an extractor's values of ``studies`` were written: on a PostgreSQL review in team
+    mode, let the server record the consensus by agreement the login could not see (others'
+    values are hidden from it while extraction is blind): ``reviewtool_extraction_agreement``,
+    one ``extraction-consensus`` event (``change`` agreement) per study where values agree.
+    Nothing on SQLite or outside team mode. PermissionDenied as ``revisit_hidden_resolution``
+    when the server's functions are older and extraction is hidden from the login."""
+    if session.get_bind().dialect.name != "postgresql" or not studies:
+        return
+    installed, policed, team = session.execute(
+        text(
+            "SELECT to_regprocedure('reviewtool_extraction_agreement(integer)') IS NOT NULL, "
+            "to_regprocedure('reviewtool_hidden(text)') IS NOT NULL, "
+            "EXISTS (SELECT 1 FROM member_login)"
+        )
+    ).one()
+    if not team:
+        return
+    if installed:
+        for study in studies:
+            session.execute(
+                text("SELECT reviewtool_extraction_agreement(:study)"), {"study": study}
+            )
+        for held in list(session.identity_map.values()):
+            if isinstance(held, AuditHead):
+                session.expire(held)
+        return
+    if policed and session.execute(text("SELECT reviewtool_hidden('extraction')")).scalar():
+        raise PermissionDenied(
+            "this server's team-mode functions are older than this version of reviewtool, so "
+            "values that agree with another extractor's could not be recorded as consensus; an "
+            "owner runs `reviewtool member db-setup` again"
         )
