@@ -620,3 +620,54 @@ def _open_sqlite(url: str) -> Any:
     from reviewtool.review.service import open_existing
 
     return open_existing(url)
+
+
+FULLTEXT: list[tuple[str, tuple[str, ...]]] = [
+    ("bob", ("screen", "decide", "1", "include")),
+    ("carol", ("screen", "decide", "1", "include")),
+    ("postgres", ("screen", "unblind", "--stage", "tiab")),
+    ("bob", ("screen", "decide", "1", "include", "--stage", "fulltext")),
+    ("carol", ("screen", "decide", "1", "exclude", "--stage", "fulltext", "--reason",
+               "not an RCT")),
+    ("dave", ("screen", "resolve", "1", "exclude", "--stage", "fulltext", "--reason",
+              "not an RCT")),
+    # excludes with different reasons conflict at full text: reopened
+    ("bob", ("screen", "decide", "1", "exclude", "--stage", "fulltext", "--reason",
+             "wrong population")),
+    ("dave", ("screen", "resolve", "1", "include", "--stage", "fulltext", "--note", "RCT")),
+    # the same reason: the votes agree, against the resolution: contested
+    ("bob", ("screen", "decide", "1", "exclude", "--stage", "fulltext", "--reason",
+             "not an RCT")),
+]  # fmt: skip
+
+
+def test_at_full_text_the_server_applies_the_reasons_rule_per_report(
+    server: str, ris: Path, tmp_path: Path
+) -> None:
+    """Full text, still blind to bob after title/abstract is unblinded: the unit is the report
+    (keys ``1:fulltext:r1``), and excludes with different reasons are a conflict. The server's
+    answers are the tool's on SQLite, word for word."""
+    import sqlite3
+
+    url = _pgcluster.new_database(server, "fulltext_revisit")
+    _team_review(url, ris, FULLTEXT)
+    on_sqlite = tmp_path / "fulltext.db"
+    _sqlite_review(on_sqlite, ris, FULLTEXT)
+    with sqlite3.connect(on_sqlite) as connection:
+        expected = [tuple(bool(v) if i in (6, 8) else v for i, v in enumerate(row))
+                    for row in connection.execute(RESOLUTION_ROWS)]  # fmt: skip
+    assert [row[6:] for row in expected] == [
+        (True, "bob changed their vote from include to exclude (wrong population)", False, None),
+        (False, None, True, "bob changed their vote from exclude (wrong population) to exclude "
+         "(not an RCT); the votes now agree on exclude (not an RCT), against this resolution"),
+    ]  # fmt: skip
+    assert _rows(url, "postgres", RESOLUTION_ROWS) == expected
+    keys = _rows(
+        url,
+        "postgres",
+        "SELECT entity_id, payload::jsonb ->> 'vote' FROM audit_event "
+        "WHERE action = 'screening-resolution-revisited' ORDER BY seq",
+    )
+    assert keys == [("1:fulltext:r1", "1:fulltext:bob:r1")] * 2
+    assert _rows(url, "bob", "SELECT count(*) FROM screening_resolution") == [(0,)]
+    assert cli(url, "postgres", "audit", "verify").exit_code == 0
