@@ -157,6 +157,7 @@ def set_up_server(session: Session, *, actor: str, create_roles: bool = True) ->
             stage: list(SETTINGS[f"screening.exclusion_reasons_{stage}"].default)  # type: ignore[call-overload]
             for stage in ("tiab", "fulltext")
         },
+        roles=roles,
     )
     for statement in statements:
         try:

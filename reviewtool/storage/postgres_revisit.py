@@ -39,9 +39,12 @@ from sqlmodel import Session
 
 from reviewtool.errors import PermissionDenied
 from reviewtool.storage.models import AuditHead
+from reviewtool.storage.postgres_roles import check_role_name
 
 REVISIT_FUNCTION = "reviewtool_revisit_resolution(text,integer,boolean)"
 """The signature ``revisit_hidden_resolution`` calls."""
+AGREEMENT_FUNCTION = "reviewtool_extraction_agreement(integer)"
+"""The signature ``agree_on_server`` calls."""
 
 ACTION = "screening-resolution-revisited"
 
@@ -52,16 +55,27 @@ def _literal(value: object) -> str:
 
 
 def revisit_statements(
-    schema: str, *, required: int, reasons: Mapping[str, Sequence[str]]
+    schema: str,
+    *,
+    required: int,
+    reasons: Mapping[str, Sequence[str]],
+    roles: Sequence[str] = (),
 ) -> list[str]:
     """The SQL of the revisit functions and of the policy hiding their events; run by the table
     owner (``member db-setup``), every statement may be run again.
 
     ``schema``: the review's schema; ``required``: the default of ``screening.reviewers_required``;
     ``reasons``: the default exclusion reasons by stage (``tiab``, ``fulltext``), used while the
-    setting was never set (``domain.SETTINGS``).
+    setting was never set (``domain.SETTINGS``); ``roles``: the members' logins, granted EXECUTE
+    on the functions they call (whatever the database's default privileges say).
     """
-    return [_escaped(statement) for statement in _statements(schema, required, reasons)]
+    statements = _statements(schema, required, reasons)
+    for role in sorted(set(roles)):
+        statements += [
+            f'GRANT EXECUTE ON FUNCTION {function} TO "{check_role_name(role)}"'
+            for function in (REVISIT_FUNCTION, AGREEMENT_FUNCTION)
+        ]
+    return [_escaped(statement) for statement in statements]
 
 
 def _escaped(statement: str) -> str:
@@ -334,7 +348,7 @@ def agree_on_server(session: Session, studies: Sequence[int]) -> None:
         return
     installed, policed, team = session.execute(
         text(
-            "SELECT to_regprocedure('reviewtool_extraction_agreement(integer)') IS NOT NULL, "
+            f"SELECT to_regprocedure('{AGREEMENT_FUNCTION}') IS NOT NULL, "
             "to_regprocedure('reviewtool_hidden(text)') IS NOT NULL, "
             "EXISTS (SELECT 1 FROM member_login)"
         )
