@@ -671,3 +671,27 @@ def test_at_full_text_the_server_applies_the_reasons_rule_per_report(
     assert keys == [("1:fulltext:r1", "1:fulltext:bob:r1")] * 2
     assert _rows(url, "bob", "SELECT count(*) FROM screening_resolution") == [(0,)]
     assert cli(url, "postgres", "audit", "verify").exit_code == 0
+
+
+def test_a_server_set_up_by_an_older_version_refuses_the_change(server: str, ris: Path) -> None:
+    """Without the server's function (``member db-setup`` last run by an older version) a
+    reviewer's changed vote at a blind stage is refused in one line, nothing written, rather
+    than leave a resolution standing that it should reopen; ``member db-setup`` mends it."""
+    url = _pgcluster.new_database(server, "older_setup")
+    _team_review(url, ris, SETUP[:4] + RESOLUTIONS[:1])
+    with psycopg.connect(_dsn(url, "postgres"), autocommit=True) as conn:
+        conn.execute("DROP FUNCTION reviewtool_revisit_resolution(text, integer, boolean)")
+    head = _rows(url, "postgres", "SELECT seq FROM audit_head")
+    refused = cli(url, "bob", "screen", "decide", "1", "maybe")
+    assert refused.exit_code == 5, refused.output
+    assert refused.stderr.strip().splitlines() == [
+        "reviewtool: error: this server's team-mode functions are older than this version of "
+        "reviewtool, so a changed vote could not reopen a resolution you may not see; an owner "
+        "runs `reviewtool member db-setup` again"
+    ]
+    assert _rows(url, "postgres", "SELECT seq FROM audit_head") == head
+    ok(url, "postgres", "member", "db-setup")
+    ok(url, "bob", "screen", "decide", "1", "maybe")
+    assert _rows(url, "postgres", "SELECT reopened_because FROM screening_resolution") == [
+        ("bob changed their vote from include to maybe",)
+    ]
