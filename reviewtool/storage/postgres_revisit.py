@@ -26,6 +26,13 @@ whenever it changed or took back a vote and found no resolution to revisit
 
 A restrictive policy hides those events from every login the stage is hidden from (as
 resolutions are); ``access.visible_events`` hides them in the tool.
+
+The same kind of rule lives in extraction: values that agree become consensus at once, which an
+extractor's login cannot see while the others' values are hidden from it.
+``reviewtool_extraction_agreement(study)`` (``agree_on_server``, called after an extractor's
+values are written) records that consensus and its ``extraction-consensus`` event as
+``extraction.service._write_chunk`` does where it can read them. Reopening a consensus needs no
+function: the consensus tables have no row rules.
 """
 
 from __future__ import annotations
