@@ -290,6 +290,10 @@ def own_work_refused(person: str, took_part: str, disagreement: str) -> Permissi
     )
 
 
+SCREENING_EVENTS = ("screening-decision", "screening-resolution", "screening-resolution-revisited")
+"""The ledger's screening events, hidden by stage from those at a blind stage (``visible_events``)."""
+
+
 def visible_events(session: Session, viewer: Member, events: list[EventView]) -> list[EventView]:
     """The events ``viewer`` may read (see ``Sight``): at a stage blind to them, other members'
     votes and every resolution are left out (not merely redacted: who voted on which record when
@@ -305,13 +309,14 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
     # The ledger's numbers and hashes count every member's events: left out too (None).
     events = [replace(e, seq=None, hash=None, salt=None) for e in events]
     for event in events:
-        if event.action in ("screening-decision", "screening-resolution"):
-            # Both kinds carry their stage in the payload (ScreeningDecided, ConflictResolved).
+        if event.action in SCREENING_EVENTS:
+            # Each kind carries its stage in the payload (ScreeningDecided, ConflictResolved,
+            # ResolutionRevisited: a resolution reopened by the server, hidden as resolutions are).
             stage = str(event.payload.get("stage"))
             if not seen.sees_others(stage):
                 # A vote is the viewer's own when they cast it or an owner entered it for them.
                 own = viewer.name in (event.actor, event.payload.get("on_behalf_of"))
-                if event.action == "screening-resolution" or not own:
+                if event.action != "screening-decision" or not own:
                     continue
                 payload = {k: v for k, v in event.payload.items() if k != "state"}
                 shown.append(replace(event, payload=payload))

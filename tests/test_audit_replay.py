@@ -331,6 +331,8 @@ NOT_IN_FIXTURE = {
     "schema-upgraded": "written by `reviewtool upgrade` of an older database",
     "database-roles-granted": "`member db-setup` is for PostgreSQL only: "
     "test_a_team_mode_review_on_postgresql_is_rebuilt replays it",
+    "screening-resolution-revisited": "written by the PostgreSQL server in team mode: "
+    "tests/test_postgres_teamtrust.py replays it",
 }
 
 

@@ -701,6 +701,34 @@ class ScreeningStopped(Event):
         return str(self.stop_id)
 
 
+@dataclass(frozen=True)
+class ResolutionRevisited(Event):
+    """A member's changed or taken-back vote reopened, contested or (undone) restored a resolution
+    their login may not read: written by the PostgreSQL server in team mode (the SECURITY DEFINER
+    function ``reviewtool_revisit_resolution`` of ``storage/postgres_revisit.py``, called by the
+    tool in the vote's transaction), by the rule ``screening.service`` applies where it can see
+    the resolution (there the vote's own event carries the same ``state``). Hidden, as the
+    resolution is, from those at a blind stage.
+
+    :ivar key: the resolution's key (``record:stage`` or ``record:fulltext:rN``).
+    :ivar stage: ``tiab`` or ``fulltext``.
+    :ivar vote: the key of the vote whose change revisited it (the event's actor's).
+    :ivar state: ``{"screening_resolution": {key: None}}`` (reopened) or ``{key: snapshot}``
+        (contested: with ``contested``; restored by an undo: without).
+    """
+
+    name: ClassVar[str] = "screening-resolution-revisited"
+    entity_type: ClassVar[str] = "screening_resolution"
+    key: str
+    stage: str
+    vote: str
+    state: dict[str, dict[str, Any]]
+
+    @property
+    def entity_id(self) -> str:
+        return self.key
+
+
 # The closed set of event kinds the ledger accepts; later stages add theirs here.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
@@ -733,5 +761,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecordsImportedPart,
         CalibrationChanged,
         ScreeningStopped,
+        ResolutionRevisited,
     )
 }

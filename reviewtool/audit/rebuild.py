@@ -930,6 +930,7 @@ register_event("extraction-consensus")
 register_event("member-login-mapped")
 register_event("screening-calibration")
 register_event("screening-stopped")
+register_event("screening-resolution-revisited")
 declare_not_replayed(
     "database-roles-granted",
     "`member db-setup` creates PostgreSQL roles, grants, functions and row-level security "

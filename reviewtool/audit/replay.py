@@ -193,6 +193,9 @@ class ReplayReport:
     events: int
     last_seq: int
     head_hash: str
+    owner_mapped: tuple[str, str] | None = None
+    """``(member, login)`` when ``--map-owner`` mapped an owner to the login that ran the replay
+    (one ``member-login-mapped`` event after the replayed ones: ``head_hash`` is then its hash)."""
 
 
 def sync_references(session: Session) -> None:
@@ -412,27 +415,186 @@ def _advance_sequences(session: Session) -> None:
         )
 
 
-def replay_into(source: Session, to_url: str) -> ReplayReport:
+@dataclass(frozen=True)
+class _SourceLogin:
+    """One ``member_login`` row of the source, with what the owner check needs."""
+
+    db_role: str
+    member_id: int
+    member: str
+    active: bool
+    owner: bool
+
+
+def _source_logins(source: Session) -> list[_SourceLogin]:
+    """The source's member-to-login mappings (empty: the review is not in team mode)."""
+    from sqlalchemy import text
+
+    rows = source.execute(
+        text(
+            "SELECT l.db_role, m.id, m.name, m.active, EXISTS (SELECT 1 FROM member_role r "
+            "WHERE r.member_id = m.id AND r.role = 'owner') "
+            "FROM member_login l JOIN member m ON m.id = l.member_id ORDER BY m.id"
+        )
+    ).all()
+    return [_SourceLogin(str(r[0]), int(r[1]), str(r[2]), bool(r[3]), bool(r[4])) for r in rows]
+
+
+def target_login(to_url: str) -> str | None:
+    """The PostgreSQL login (``session_user``) a connection to ``to_url`` is; None for SQLite, or
+    when the server cannot be reached (``create_review_database`` then says why). Writes nothing."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from reviewtool.storage import sqlite_file
+    from reviewtool.storage.engine import make_engine
+
+    if sqlite_file(to_url) is not None or not to_url.startswith("postgresql"):
+        return None
+    engine = make_engine(to_url)
+    try:
+        with engine.connect() as connection:
+            return str(connection.execute(text("SELECT session_user")).scalar_one())
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def check_owner_login(
+    source: Session, to_url: str, *, actor: str, map_owner: str | None = None
+) -> _SourceLogin | None:
+    """Refuse, before anything is written, a replay into PostgreSQL that would leave a review no
+    one can own: when the source's members have logins (team mode, docs/identity.md), the login
+    running the replay (``session_user`` at ``to_url``) must be mapped to an active owner, or
+    ``map_owner`` must name one to map to it. Returns the owner to map (None: nothing to map).
+
+    InvalidInput (one line naming the login and the command that fixes it) otherwise; also for
+    ``map_owner`` into SQLite, on a review whose members have no logins, naming no active owner,
+    or with a login that is another member's.
+    """
+    from reviewtool.errors import InvalidInput
+
+    login = target_login(to_url)
+    mappings = _source_logins(source)
+    if map_owner is not None:
+        if login is None:
+            raise InvalidInput(
+                "--map-owner maps an owner to the PostgreSQL login running the replay; --to is "
+                "not a PostgreSQL database that can be reached"
+            )
+        if not mappings:
+            raise InvalidInput(
+                "--map-owner is for a review whose members have database logins (team mode); "
+                "this one has none, so whoever connects names themselves with --as"
+            )
+    if login is None or not mappings:
+        return None
+    mapped = next((m for m in mappings if m.db_role == login), None)
+    if map_owner is None:
+        if mapped is not None and mapped.active and mapped.owner:
+            return None
+        who = (
+            "is mapped to no member"
+            if mapped is None or not mapped.active
+            else f"is mapped to {mapped.member!r}, who is no owner"
+        )
+        raise InvalidInput(
+            f"the review's members have database logins, so on PostgreSQL it is in team mode, "
+            f"and the login {login!r} running this replay {who}: no one could act as an owner "
+            f"of the rebuilt review; map it first (`reviewtool member map {actor} --db-role "
+            f"{login}`) or give `--map-owner {actor}`; nothing was written"
+        )
+    from sqlalchemy import text
+
+    row = source.execute(
+        text(
+            "SELECT m.id, m.active, EXISTS (SELECT 1 FROM member_role r WHERE r.member_id = m.id "
+            "AND r.role = 'owner') FROM member m WHERE m.name = :name"
+        ),
+        {"name": map_owner},
+    ).first()
+    if row is None or not row[1] or not row[2]:
+        raise InvalidInput(f"--map-owner: {map_owner!r} is not an active owner of the review")
+    if mapped is not None and mapped.member != map_owner:
+        raise InvalidInput(
+            f"--map-owner: the login {login!r} is mapped to {mapped.member!r} already; run the "
+            "replay with another login, or map it to the owner first (`reviewtool member map`)"
+        )
+    if mapped is not None:
+        return None  # the owner is mapped to this login already
+    return _SourceLogin(login, int(row[0]), map_owner, True, True)
+
+
+def _map_owner(session: Session, actor: str, owner: _SourceLogin) -> str:
+    """Map ``owner`` to its login in the rebuilt review, as ``member map`` does (one
+    ``member-login-mapped`` event by ``actor``, chained after the replayed ones); its hash."""
+    from reviewtool.audit.events import MemberLoginMapped
+    from reviewtool.audit.log import record
+    from reviewtool.storage.models import MemberLogin
+
+    row = session.get(MemberLogin, owner.member_id)
+    before = None if row is None else {"member": owner.member, "db_role": row.db_role}
+    if row is None:
+        row = MemberLogin(member_id=owner.member_id, db_role=owner.db_role)
+    else:
+        row.db_role = owner.db_role
+    session.add(row)
+    session.flush()
+    event = record(
+        session,
+        actor,
+        MemberLoginMapped(
+            member_id=owner.member_id,
+            before=before,
+            after={"member": owner.member, "db_role": owner.db_role},
+        ),
+    )
+    return event.hash
+
+
+def replay_into(
+    source: Session, to_url: str, *, actor: str = "", map_owner: str | None = None
+) -> ReplayReport:
     """Verify the ledger of ``source``, rebuild its review in a new database at ``to_url`` (an
     SQLite path or URL that does not exist yet, or an empty PostgreSQL database), and verify the
     rebuilt one: its ledger must verify in full with the source's head.
 
+    Into PostgreSQL, a review whose members have logins must stay ownable there:
+    ``check_owner_login`` refuses up front unless the login running the replay is an owner's, or
+    ``map_owner`` (an owner's name) is mapped to it, as one ``member-login-mapped`` event by
+    ``actor`` after the replayed ones (the rebuilt ledger then holds the source's events and head,
+    and this one event after them).
+
     One transaction: on any refusal the new database is removed (an SQLite file) or emptied
     (PostgreSQL), so nothing is left partly written. Errors: AuditChainBroken (the source does
     not verify), ReplayImpossible (see ``replay``; also when the rebuilt review does not verify),
-    AlreadyExists (something is at ``to_url``), DatabaseUnavailable.
+    AlreadyExists (something is at ``to_url``), DatabaseUnavailable, InvalidInput (the owner check).
     """
     from reviewtool.audit.log import verify
     from reviewtool.storage import create_review_database
 
     last_seq, head = check_source(source)
+    owner = check_owner_login(source, to_url, actor=actor, map_owner=map_owner)
     target = create_review_database(to_url)
     try:
         with target.transaction() as session:
             report = replay(source, session, up_to=last_seq)
+            if owner is not None:
+                mapped_head = _map_owner(session, actor, owner)
+                report = ReplayReport(
+                    report.events, last_seq + 1, mapped_head, (owner.member, owner.db_role)
+                )
         with target.reading() as session:
             rebuilt = verify(session)
-        if not rebuilt.ok or rebuilt.head_hash != head:
+            replayed_head = session.exec(
+                select(AuditEvent.hash).where(AuditEvent.seq == last_seq)
+            ).first()
+        if (
+            not rebuilt.ok
+            or rebuilt.head_hash != report.head_hash
+            or (last_seq and replayed_head != head)
+        ):
             raise ReplayImpossible(
                 "the rebuilt review does not verify against its ledger "
                 f"({rebuilt.problems[0] if rebuilt.problems else 'another head'}); "

@@ -330,6 +330,13 @@ def replay(
         help="The new review database to build: a file path or a SQLAlchemy URL, as --db takes "
         "(a file that does not exist yet, or an empty PostgreSQL database).",
     ),
+    map_owner: str | None = typer.Option(
+        None,
+        "--map-owner",
+        help="Into PostgreSQL, for a review whose members have database logins: map this owner "
+        "to the login running the replay (one audited member-login-mapped event after the "
+        "replayed ones), so someone can act as an owner of the rebuilt review.",
+    ),
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
@@ -342,6 +349,10 @@ def replay(
     replayed (an event written by a version before events carried everything, named in the
     message), nothing is left at --to.
 
+    Into PostgreSQL, a review whose members have database logins (team mode) is refused up front
+    unless the login running the replay is mapped to an owner: map it first (`member map OWNER
+    --db-role LOGIN`) or give --map-owner OWNER.
+
     Example: reviewtool audit replay --to rebuilt.db
     """
     from reviewtool.access import require
@@ -351,9 +362,17 @@ def replay(
 
     target = database_url(to)
     with reading(db, actor) as session:
-        require(session, actor_name(actor), Action.MANAGE_MEMBERS, doing="replay the ledger")
-        report = replay_into(session, target)
+        owner = require(
+            session, actor_name(actor), Action.MANAGE_MEMBERS, doing="replay the ledger"
+        )
+        report = replay_into(session, target, actor=owner.name, map_owner=map_owner)
     console().print(
         f"Replayed {report.events} events into {to}: the rebuilt review verifies, "
         f"head {report.head_hash}"
     )
+    if report.owner_mapped is not None:
+        member, login = report.owner_mapped
+        console().print(
+            f"Mapped {member} to the database login {login} (event #{report.last_seq}); "
+            "run `reviewtool member db-setup` there next"
+        )

@@ -64,6 +64,7 @@ from reviewtool.storage.models import (
     Record,
     ReviewSetting,
 )
+from reviewtool.storage.postgres_revisit import agree_on_server
 from reviewtool.storage.queries import setting
 from reviewtool.storage.snapshots import chunks, stream
 from reviewtool.studies.service import list_studies
@@ -939,6 +940,8 @@ def _write_chunk(
     _many(session, _UPDATE_CONSENSUS, c_updates)
     _many(session, _REOPEN_CONSENSUS, reopens)
     audit.log.record_many(session, actor, events + consensus_events)
+    # In team mode the login may not read the others' values: the server compares (agreement).
+    agree_on_server(session, sorted({c.study for c in changes}))
     return ImportSummary(changed_count, unchanged, len(events), agreed_count, reopened_count)
 
 

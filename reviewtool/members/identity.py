@@ -23,6 +23,7 @@ from reviewtool.domain import SETTINGS, Action
 from reviewtool.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from reviewtool.storage import postgres_roles
 from reviewtool.storage.models import Member, MemberLogin
+from reviewtool.storage.postgres_revisit import revisit_statements
 
 SQLITE_BOUNDARY = (
     "database logins are for a review on PostgreSQL; on SQLite the file's permissions are the "
@@ -148,6 +149,16 @@ def set_up_server(session: Session, *, actor: str, create_roles: bool = True) ->
     schema = str(session.execute(text("SELECT current_schema()")).scalar_one())
     defaults = {key: bool(SETTINGS[key].default) for key in postgres_roles.BLIND_SETTINGS}
     statements = postgres_roles.setup_statements(schema, roles, defaults, create=missing)
+    # A changed vote revisits a resolution the voter's login cannot read (storage.postgres_revisit).
+    statements += revisit_statements(
+        schema,
+        required=int(SETTINGS["screening.reviewers_required"].default),  # type: ignore[call-overload]
+        reasons={
+            stage: list(SETTINGS[f"screening.exclusion_reasons_{stage}"].default)  # type: ignore[call-overload]
+            for stage in ("tiab", "fulltext")
+        },
+        roles=roles,
+    )
     for statement in statements:
         try:
             with session.begin_nested():

@@ -72,6 +72,7 @@ from reviewtool.storage.models import (
     ScreeningDecision,
     ScreeningResolution,
 )
+from reviewtool.storage.postgres_revisit import revisit_hidden_resolution
 from reviewtool.storage.queries import (
     assessable_reports,
     current_resolution,
@@ -404,6 +405,8 @@ def _revisit_resolution(
     old: ScreeningDecision | None,
     new: ScreeningDecision | None,
     now: str,
+    *,
+    undo: bool = False,
 ) -> dict[str, Any]:
     """A vote changed under a current resolution: reopen it, or mark it contested.
 
@@ -411,12 +414,16 @@ def _revisit_resolution(
     against it, it stays in force and is marked contested (the adjudicator is told and resolves
     again); otherwise it is reopened, saying whose vote changed from what to what. Returns the
     event's ``state`` (``{"screening_resolution": {key: snapshot or None}}``), empty when no
-    resolution stood.
+    resolution stood. ``undo``: the change is ``undo_last`` giving back the vote the undone one
+    replaced (where the login cannot read resolutions, the server then restores one the undone
+    vote had reopened or contested: ``storage.postgres_revisit``).
     """
     unit = record_id if stage is Stage.TITLE_ABSTRACT else (new or old).report_id  # type: ignore[union-attr]
     assert unit is not None
     resolution = current_resolution(session, unit, stage.value)
     if resolution is None:
+        # In team mode a login may not read the resolution: the server revisits it, if any.
+        revisit_hidden_resolution(session, stage.value, unit, undo=undo)
         return {}
     key = resolution_key_of(resolution)
     names = dict(session.exec(select(Member.id, Member.name)).all())
@@ -497,6 +504,7 @@ def _write_vote(
     report: int | None = None,
     restore: ScreeningResolution | None = None,
     stamp: QueueStamp | None = None,
+    undo: bool = False,
 ) -> VoteView | None:
     """Supersede the member's current vote with a new one (None: take it back); audit; reopen.
 
@@ -542,7 +550,7 @@ def _write_vote(
             }
         }
     elif old is not None:
-        state = _revisit_resolution(session, member, record_id, stage, old, new, now)
+        state = _revisit_resolution(session, member, record_id, stage, old, new, now, undo=undo)
     else:
         state = {}
     seen = new.record_id if new is not None else old.record_id if old is not None else record_id
@@ -822,6 +830,7 @@ def undo_last(session: Session, *, actor: str, stage: str) -> int | None:
             now,
             report=report,
             restore=restore,
+            undo=previous.superseded_at == last.decided_at,
             # The restored vote keeps the queue order it was cast in.
             stamp=QueueStamp(previous.queue_order, previous.model_version)
             if previous.queue_order is not None
@@ -1686,6 +1695,9 @@ class _VoteBatch:
         self.superseded: list[dict[str, Any]] = []  # stored votes: {"id", "superseded_at"}
         self.new: list[dict[str, Any]] = []  # rows to insert, in the file's order
         self.events: list[ScreeningDecided | FullTextRecorded] = []
+        # Units whose vote changed with no resolution in sight: in team mode the server revisits
+        # one the login may not read, after the votes are written (storage.postgres_revisit).
+        self.revisit: list[int] = []
 
     def cast(
         self,
@@ -1750,6 +1762,8 @@ class _VoteBatch:
             self.votes[unit] = votes
             if old is not None and resolution is not None:
                 state = self._answer(unit, resolution, old, new, votes, now)
+        if old is not None and resolution is None:
+            self.revisit.append(unit)
         key = new.key(self.stage, self.member.name)
         if old is not None and old.key(self.stage, self.member.name) != key:
             # The vote it replaces is recorded under another key: cast on another record of the
@@ -1818,6 +1832,8 @@ class _VoteBatch:
             table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
             session.execute(table.insert(), self.new)
         audit.log.record_many(session, self.entered_by, self.events)
+        for unit in dict.fromkeys(self.revisit):
+            revisit_hidden_resolution(session, self.stage.value, unit)
 
 
 @dataclass
