@@ -353,6 +353,11 @@ def test_the_revisits_are_in_the_ledger_which_verifies(revisited: str) -> None:
     ]  # fmt: skip
     for login in ("postgres", "dave"):
         assert "Audit ledger verified: 34 events" in ok(revisited, login, "audit", "verify").stdout
+    # The server's events carry their own salt, as the tool's do (schema 0019).
+    salts = _rows(revisited, "postgres", "SELECT salt FROM audit_event WHERE action = "
+                  "'screening-resolution-revisited'")  # fmt: skip
+    assert len(salts) == 4 and len({s for (s,) in salts}) == 4
+    assert all(s is not None and len(s) == 32 for (s,) in salts)
     # A direct edit of a revisited resolution is caught: the ledger says what it should be.
     contested = "SELECT contested_because FROM screening_resolution WHERE record_id = 1"
     (said,) = _rows(revisited, "postgres", contested)[0]
@@ -449,6 +454,7 @@ def test_the_servers_event_hash_is_the_tools(revisited: str) -> None:
     JSON must escape: quotes, backslashes, control characters, non-ASCII."""
     from reviewtool.audit.log import canonical_json, event_hash
 
+    salts = [None, "0123456789abcdef0123456789abcdef"]
     tricky = ["plain", 'a "quoted" \\ back', "line\nfeed\ttab\r\x01\x1f\x7f", "ü é 日本 😀 \u2028"]
     with psycopg.connect(_dsn(revisited, "postgres")) as conn:
         for i, word in enumerate(tricky):
@@ -462,11 +468,16 @@ def test_the_servers_event_hash_is_the_tools(revisited: str) -> None:
                 "entity_id": word,
                 "payload": payload,
             }
-            server = conn.execute(
-                "SELECT reviewtool_event_hash(%s, %s, %s, %s, %s, %s, %s, %s)",
-                ("f" * 64, *fields.values()),
-            ).fetchone()
-            assert server == (event_hash("f" * 64, **fields),), word  # type: ignore[arg-type]
+            for salt in salts:  # None: an event written before schema 0019
+                server = conn.execute(
+                    "SELECT reviewtool_event_hash(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    ("f" * 64, *fields.values(), salt),
+                ).fetchone()
+                mine = event_hash("f" * 64, **fields, salt=salt)  # type: ignore[arg-type]
+                assert server == (mine,), (word, salt)
+        drawn = [conn.execute("SELECT reviewtool_new_salt()").fetchone()[0] for _ in range(3)]
+        assert len(set(drawn)) == 3
+        assert all(len(s) == 32 and int(s, 16) >= 0 for s in drawn)
 
 
 def test_a_bulk_import_of_changed_votes_revisits_too(

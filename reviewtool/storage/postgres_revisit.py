@@ -21,7 +21,8 @@ whenever it changed or took back a vote and found no resolution to revisit
 * records it as a ``screening-resolution-revisited`` event (``audit.events.ResolutionRevisited``)
   in the caller's name, appended as ``audit.log.record`` appends (next number from ``audit_head``
   locked FOR UPDATE, ``hash = sha256(prev_hash + canonical JSON [seq, occurred_at, actor, action,
-  entity_type, entity_id, payload])``; ``reviewtool_event_hash`` is that formula, and a test
+  entity_type, entity_id, payload, salt])``, the salt drawn by ``reviewtool_new_salt``;
+  ``reviewtool_event_hash`` is that formula, and a test
   compares it with ``audit.log.event_hash``).
 
 A restrictive policy hides those events from every login the stage is hidden from (as
@@ -111,18 +112,28 @@ def _statements(schema: str, required: int, reasons: Mapping[str, Sequence[str]]
     return [
         # audit.log.event_hash: sha256 over prev_hash + canonical JSON of the event's fields
         # (to_json escapes text as json.encoder.encode_basestring does, ensure_ascii off).
+        # (set up before the salt, schema 0019: the function without it goes)
+        "DROP FUNCTION IF EXISTS reviewtool_event_hash(text, bigint, text, text, text, text, "
+        "text, text)",
         "CREATE OR REPLACE FUNCTION reviewtool_event_hash(prev text, seq bigint, occurred_at text, "
-        "actor text, action text, entity_type text, entity_id text, payload text) RETURNS text "
-        f"LANGUAGE sql IMMUTABLE {path} AS $fn$ SELECT encode(sha256(convert_to($1 || '[' || "
-        "$2::text || ',' || to_json($3)::text || ',' || to_json($4)::text || ',' || "
+        "actor text, action text, entity_type text, entity_id text, payload text, salt text) "
+        f"RETURNS text LANGUAGE sql IMMUTABLE {path} AS $fn$ SELECT encode(sha256(convert_to($1 || "
+        "'[' || $2::text || ',' || to_json($3)::text || ',' || to_json($4)::text || ',' || "
         "to_json($5)::text || ',' || to_json($6)::text || ',' || to_json($7)::text || ',' || "
-        "to_json($8)::text || ']', 'UTF8')), 'hex') $fn$",
+        "to_json($8)::text || CASE WHEN $9 IS NULL THEN '' ELSE ',' || to_json($9)::text END "
+        "|| ']', 'UTF8')), 'hex') $fn$",
+        # audit.log.new_salt: 128 random bits as 32 hex digits, from the server's strong random
+        # source (gen_random_uuid: pg_strong_random; two of them, 244 random bits, hashed).
+        "CREATE OR REPLACE FUNCTION reviewtool_new_salt() RETURNS text "
+        f"LANGUAGE sql VOLATILE {path} AS $fn$ SELECT left(encode(sha256(convert_to("
+        "gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex'), 32) $fn$",
         # audit.log.record: the next number under the head's row lock, chained, head moved.
         # SECURITY INVOKER: called by a login, the audit_event policy still wants its own name.
         "CREATE OR REPLACE FUNCTION reviewtool_append_event(p_actor text, p_action text, "
         "p_entity_type text, p_entity_id text, p_payload text) RETURNS bigint "
         f"LANGUAGE plpgsql VOLATILE {path} AS $fn$ "
         "DECLARE v_seq bigint := 1; v_prev text := repeat('0', 64); v_at text; v_hash text; "
+        "v_salt text := reviewtool_new_salt(); "
         "v_head_seq bigint; v_head_hash text; "
         "BEGIN "
         "SELECT h.seq, h.hash INTO v_head_seq, v_head_hash FROM audit_head h WHERE h.id = 1 "
@@ -131,10 +142,10 @@ def _statements(schema: str, required: int, reasons: Mapping[str, Sequence[str]]
         "v_at := to_char(clock_timestamp() AT TIME ZONE 'UTC', "
         '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'); '
         "v_hash := reviewtool_event_hash(v_prev, v_seq, v_at, p_actor, p_action, "
-        "p_entity_type, p_entity_id, p_payload); "
+        "p_entity_type, p_entity_id, p_payload, v_salt); "
         "INSERT INTO audit_event (seq, occurred_at, actor, action, entity_type, entity_id, "
-        "payload, prev_hash, hash) VALUES (v_seq, v_at, p_actor, p_action, p_entity_type, "
-        "p_entity_id, p_payload, v_prev, v_hash); "
+        "payload, prev_hash, hash, salt) VALUES (v_seq, v_at, p_actor, p_action, p_entity_type, "
+        "p_entity_id, p_payload, v_prev, v_hash, v_salt); "
         "IF v_seq = 1 THEN INSERT INTO audit_head (id, seq, hash) VALUES (1, v_seq, v_hash); "
         "ELSE UPDATE audit_head SET seq = v_seq, hash = v_hash WHERE id = 1; END IF; "
         "RETURN v_seq; END $fn$",
