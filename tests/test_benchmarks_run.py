@@ -38,27 +38,32 @@ S = rf"{NUM} s"  # seconds
 MS = rf"{NUM} ms"
 MB = rf"{NUM} MB"
 MIB = rf"{NUM} MiB"
+ASREVIEW_VENV = Path("/tmp/asreview-venv")  # bench_prioritisation.py's default --venv
 
 
 @dataclass(frozen=True)
 class Run:
     """One run of a benchmark script: its arguments and what its standard output must hold.
 
-    ``lines``: regular expressions, each matched (``re.search``) against every line of stdout;
-    each must match at least one. ``needs``: what the run needs beyond the repository
-    (``"shared"``: ``../shared``; ``"postgres"``: a throw-away PostgreSQL cluster, see
-    ``benchmarks/_pgcluster.py``); absent, the run skips with the reason. ``pending``: the run
-    cannot pass yet, with the reason (the test is a strict xfail: it fails once the script is
-    fixed, so the mark is removed then). ``own_tmp``: the script's temporary files go under the
-    test's ``tmp_path`` (``TMPDIR``); False where another user must reach them (the PostgreSQL
-    cluster runs as ``postgres``, and its socket path must stay short).
+    ``args``: ``{tmp}`` in one is replaced by the test's ``tmp_path``. ``lines``: regular
+    expressions, each matched (``re.search``) against every line of stdout; each must match at
+    least one. ``needs``: what the run needs beyond the repository (``"shared"``: ``../shared``;
+    ``"postgres"``: a throw-away PostgreSQL cluster, see ``benchmarks/_pgcluster.py``;
+    ``"asreview"``: ASReview installed in ``ASREVIEW_VENV``); absent, the run skips with the
+    reason. ``failing``: the script fails today, with the reason (a strict xfail: the test
+    fails once the script is fixed, so the mark is removed then). ``too_big``: the script has no
+    configuration small enough to run here, with the reason (skipped until it has one).
+    ``own_tmp``: the script's temporary files go under ``tmp_path`` (``TMPDIR``); False where
+    another user must reach them (the PostgreSQL cluster runs as ``postgres``, and its socket
+    path must stay short).
     """
 
     script: str
     args: tuple[str, ...]
     lines: tuple[str, ...]
     needs: tuple[str, ...] = ()
-    pending: str | None = None
+    failing: str | None = None
+    too_big: str | None = None
     own_tmp: bool = True
     label: str = ""
 
@@ -79,6 +84,7 @@ ESTIMATORS = (
 PARSE_FORMATS = ("ris", "nbib", "bibtex", "endnote_xml", "wos", "wos_tab", "csv")
 STARTUP_COMMANDS = ("--help", "member add", "status", "audit verify", "analyze file")
 RANKING_MODELS = ("logistic", "svm", "naive_bayes")
+CRASH_OPERATIONS = ("import", "dedup", "decisions", "analysis")
 SOAK_BLOCK = (
     r"^decisions\s+\d+\s+\(expected \d+\)$",
     rf"^seconds\s+{NUM}\s+\(all three processes, wall clock\)$",
@@ -116,7 +122,7 @@ RUNS: tuple[Run, ...] = (
         "bench_startup.py",
         ("--repeat", "1"),
         tuple(rf"^reviewtool {re.escape(c)}\s+{NUM}\s+{NUM}\s+{NUM}$" for c in STARTUP_COMMANDS),
-        pending=(
+        failing=(
             "`reviewtool status` and `audit verify` are called without --as, which every read"
             " command now needs (exit 3: 'root' is not a member of this review); the script is"
             " being edited on another branch, so the fix is left to the lead at merge"
@@ -129,7 +135,7 @@ RUNS: tuple[Run, ...] = (
             rf"^\s*{NUM}\s+total CPU time \(user \+ system, every process\)$",
             rf"^\s*{NUM}\s+total wall time of run.sh",
         ),
-        pending=(
+        too_big=(
             "no small configuration: it runs the whole sample_project/run.sh (over a minute of"
             " CPU); the script is being edited on another branch, the lead adds a quick option"
             " at merge"
@@ -178,11 +184,30 @@ RUNS: tuple[Run, ...] = (
         needs=("shared",),
     ),
     Run(
-        "bench_dedup.py",
-        ("--no-peer", "--sets", "special_cases", "--sizes", "200"),
+        "bench_prioritisation.py",
+        # ASReview's simulation beside ours; a cache of our own, so ASReview really runs
         (
-            rf"^special_cases\s+\d+\s+\d+ \| reviewtool\s+\d+\s+\d+\s+\d+\s+{NUM}\s+{NUM}\s+{NUM}"
-            rf"\s+\d+\(\d+\)\s+{NUM}\s+\d+\s+{NUM}$",
+            *("--sets", "Cohen_2006_Antihistamines", "--seeds", "1"),
+            *("--venv", str(ASREVIEW_VENV), "--cache", "{tmp}/asreview-cache"),
+        ),
+        (
+            rf"^\s+Cohen_2006_Antihistamines seed 1: ASReview {S}$",
+            rf"^\s+Cohen_2006_Antihistamines seed 1: ours {S}$",
+            rf"^Cohen_2006_Antihistamines\s+\d+\s+\d+ \|\s+{NUM}\s+{NUM} \|\s+{NUM}\s+{NUM} \|",
+        ),
+        needs=("shared", "asreview"),
+        label="asreview",
+    ),
+    Run(
+        "bench_dedup.py",
+        # one set from ../shared/dedup, one of the repository's own (benchmarks/sets)
+        ("--no-peer", "--sets", "special_cases", "shared_identifiers", "--sizes", "200"),
+        (
+            *(
+                rf"^{name}\s+\d+\s+\d+ \| reviewtool\s+\d+\s+\d+\s+\d+\s+{NUM}\s+{NUM}\s+{NUM}"
+                rf"\s+\d+\(\d+\)\s+{NUM}\s+\d+\s+{NUM}$"
+                for name in ("special_cases", "shared_identifiers")
+            ),
             r"^all sets: TP \d+  FP \d+  FN \d+  review queue \d+",
             # the speed step (a subprocess): "failed: ..." in its place when it breaks
             rf"^\s+200 reviewtool\s+{NUM}\s+{NUM}\s+{NUM}\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$",
@@ -239,6 +264,17 @@ RUNS: tuple[Run, ...] = (
             r"\s+verified=OK\b",
             rf"^\(b\) since the checkpoint, 10 votes changed\s+{S}\s+cpu\s+{S}\s+peak\s+{MB}"
             r"\s+events \d+\s+verified=OK\b",
+        ),
+    ),
+    Run(
+        "crash_safety.py",
+        ("--kills", "1", "--records", "200", "--no-plots"),
+        (
+            rf"^prepared in {S}: 200 references \(240 records\), 240 votes; 1 kills per operation",
+            *(rf"^{op}: uninterrupted run {S};" for op in CRASH_OPERATIONS),
+            # kills, mid-operation, finished, WAL written, consistent, present, absent, partial
+            *(rf"^{op}\s+1(\s+\d+){{7}}$" for op in CRASH_OPERATIONS),
+            r"^every kill left a consistent review, the operation wholly present or absent$",
         ),
     ),
     Run(
@@ -305,15 +341,19 @@ def test_benchmark_runs(run: Run, tmp_path: Path, request: pytest.FixtureRequest
         request.getfixturevalue("shared_dir")  # skips with the reason where ../shared is absent
     if "postgres" in run.needs and (reason := _pg_unavailable()) is not None:
         pytest.skip(f"PostgreSQL: {reason}")
-    if run.pending is not None:
-        request.applymarker(pytest.mark.xfail(reason=run.pending, strict=True))
+    if "asreview" in run.needs and not (ASREVIEW_VENV / "bin" / "asreview").exists():
+        pytest.skip(f"ASReview is not installed in {ASREVIEW_VENV} (the script would install it)")
+    if run.too_big is not None:
+        pytest.skip(run.too_big)
+    if run.failing is not None:
+        request.applymarker(pytest.mark.xfail(reason=run.failing, strict=True))
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWTOOL_")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     if run.own_tmp:
         env["TMPDIR"] = str(tmp_path)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / run.script), *run.args],
+        [sys.executable, str(BENCHMARKS / run.script), *(a.format(tmp=tmp_path) for a in run.args)],
         cwd=REPO,
         env=env,
         capture_output=True,
