@@ -69,7 +69,7 @@ class Run:
 
     @property
     def id(self) -> str:
-        return self.script.removesuffix(".py") + (f"[{self.label}]" if self.label else "")
+        return self.script.removesuffix(".py") + (f"-{self.label}" if self.label else "")
 
 
 ESTIMATORS = (
@@ -132,6 +132,8 @@ RUNS: tuple[Run, ...] = (
         "bench_sample.py",
         (),
         (
+            rf"^\s*{NUM}  init --title ",  # seconds per step of run.sh
+            rf"^\s*{NUM}  all `import` steps$",
             rf"^\s*{NUM}\s+total CPU time \(user \+ system, every process\)$",
             rf"^\s*{NUM}\s+total wall time of run.sh",
         ),
