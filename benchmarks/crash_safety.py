@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/crash_safety.py                    # 6 kills per operation, seed 14
     python benchmarks/crash_safety.py --kills 3 --records 5000   # quicker
     python benchmarks/crash_safety.py --only import dedup
+    python benchmarks/crash_safety.py --kills 1 --records 200 --no-plots   # smallest (the tests)
 
 Four operations, each run as ``python -m reviewtool ...`` (a subprocess in its own session) on a
 fresh copy of a prepared SQLite review:
@@ -15,7 +16,8 @@ fresh copy of a prepared SQLite review:
 * ``decisions``: ``reviewtool screen import-decisions votes.csv --stage tiab`` (a vote on every
   record of that review: include / exclude with a reason / maybe in turn);
 * ``analysis``: ``reviewtool analyze run sample_project/outcomes.csv --by disease --loo --bias
-  --out DIR`` into a review with its members only.
+  --out DIR`` into a review with its members only (``--no-plots``: with ``analyze run
+  --no-plots``, the folder holds the tables only, about a tenth of the work; a quick run).
 
 First each operation runs once to its end: its wall time T and the state it leaves (the
 "wholly present" fingerprint: row counts of every table the operation touches, the ledger's
@@ -153,8 +155,9 @@ class Operation:
     export: bool = False
 
 
-def operations(files: dict[str, Path]) -> list[Operation]:
-    """The four operations (``OUT`` in an argument list is replaced by the run's export folder)."""
+def operations(files: dict[str, Path], plots: bool = True) -> list[Operation]:
+    """The four operations (``OUT`` in an argument list is replaced by the run's export folder);
+    ``plots=False`` passes ``--no-plots`` to the analysis (tables only)."""
     return [
         Operation(
             "import",
@@ -190,6 +193,7 @@ def operations(files: dict[str, Path]) -> list[Operation]:
                 "--bias",
                 "--out",
                 "OUT",
+                *([] if plots else ["--no-plots"]),
                 "--as",
                 REVIEWER,
             ],
@@ -427,6 +431,9 @@ def main() -> None:
         help="generated references (x1.2 records with the duplicates)",
     )
     parser.add_argument("--only", nargs="+", choices=["import", "dedup", "decisions", "analysis"])
+    parser.add_argument(
+        "--no-plots", action="store_true", help="analysis: tables only (analyze run --no-plots)"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="reviewtool-crash-") as tmp:
@@ -440,7 +447,7 @@ def main() -> None:
             flush=True,
         )
         results = {}
-        for op in operations(files):
+        for op in operations(files, plots=not args.no_plots):
             if args.only and op.name not in args.only:
                 continue
             results[op.name] = run_operation(op, workdir, args.kills, rng, votes_n)
