@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrd
 from reviewtool.extraction import provenance
 from reviewtool.extraction import service as x
 from reviewtool.review.service import open_existing
-from tests.extraction_builder import FORM, build_review
+from tests.extraction_builder import FORM, build_review, build_review_with_form, copy_review
 
 runner = CliRunner()
 MELD4 = {"arm": "MSC", "outcome": "meld", "time_point": "4 weeks"}
@@ -32,20 +31,12 @@ HEADER = "study,arm,outcome,time_point,field,value,source_kind,source,extractor\
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("extraction") / "review.db"
-    url = build_review(path)
-    review = open_existing(url)
-    with review.transaction() as s:
-        x.add_form(s, actor="olga", text=FORM, file_name="form.toml")
-    review.close()
-    return path
+    return build_review_with_form(tmp_path_factory.mktemp("extraction") / "review.db")
 
 
 @pytest.fixture
 def db(template: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "review.db"
-    shutil.copy(template, copy)
-    return copy
+    return copy_review(template, tmp_path)
 
 
 @pytest.fixture
