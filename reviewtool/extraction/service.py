@@ -82,6 +82,8 @@ LONG_COLUMNS = (
 """The long layout of ``extract import`` and ``extract export --long``: one row per value."""
 STATISTIC_COLUMNS = ("mean", "sd", "n", "events", "total")
 AGREEMENT, ADJUDICATOR, REOPENED = "agreement", "adjudicator", "reopened"
+RECOMPUTED = "recomputed"
+"""The ``change`` of a consensus event whose converted values followed a changed n."""
 
 
 # --- views ---------------------------------------------------------------------------------------
@@ -771,7 +773,13 @@ def _write(
     chunk of studies at a time (``STUDIES_PER_CHUNK``); the summary of all of it.
 
     ``lines`` gives the line of ``path`` each (study, place) came from, for messages.
+
+    Converted values that used an n this changes are computed again (``_follow_n``), checked
+    before anything is written, and written after, one ``extraction-values`` event per study
+    (origin ``recomputed: ...``, old and new values), reopening or reaching consensus as any
+    changed value does.
     """
+    follow = _follow_n(session, member=member, form=form, changes=changes, lines=lines, path=path)
     total = ImportSummary(0, 0, 0, 0, 0)
     for start in range(0, len(changes), STUDIES_PER_CHUNK):
         part = _write_chunk(
@@ -787,6 +795,23 @@ def _write(
         )
         total = ImportSummary(
             *(a + b for a, b in zip(asdict(total).values(), asdict(part).values(), strict=True))
+        )
+    for change, why in follow:
+        part = _write_chunk(
+            session,
+            actor=actor,
+            member=member,
+            version=version,
+            form=form,
+            changes=[change],
+            origin=why,
+        )
+        total = ImportSummary(
+            total.changed + part.changed,
+            total.unchanged,
+            total.studies,
+            total.consensus + part.consensus,
+            total.reopened + part.reopened,
         )
     return total
 
@@ -1264,6 +1289,8 @@ def _decide(
 ) -> ConsensusView:
     assert member.id is not None
     held = _consensus(session, [ref.study_id]).get(ref.study_id, {}).get(key)
+    if held is not None and key.field == "n" and held[1] != value:  # converted values follow
+        _follow_consensus_n(session, actor=actor, ref=ref, key=key, old=held[1], new=value)
     now = audit.log.utc_now()
     decided = (value, version, prov.kind, prov.source, how, member.id, now, None, None)
     if held is None:
@@ -1923,6 +1950,123 @@ def set_converted(
         ValueView.entered(ref, actor, key, value, version, prov)
         for key, (value, prov) in made.items()
     ]
+
+
+def _follow_n(
+    session: Session,
+    *,
+    member: Member,
+    form: Form,
+    changes: list[_Change],
+    lines: Mapping[tuple[int, ValueKey], int] | None = None,
+    path: str = "",
+) -> list[tuple[_Change, str]]:
+    """The member's stored converted values that follow an n ``changes`` changes
+    (``recompute.follow_n``), as changes to write after them with their origin. Reads only the
+    member's converted values of the studies whose n changes, and the n at their places.
+    InvalidInput (``path:line`` of the n when from a file) when one cannot be computed again."""
+    from reviewtool.extraction import recompute
+
+    with_n = {c.study: c for c in changes if any(k.field == recompute.N for k in c.values)}
+    if not with_n:
+        return []
+    v = ExtractionValue
+    places: list[Any] = [v.study_id, v.field, v.arm, v.outcome, v.time_point, v.value]
+    source: list[Any] = [v.source]
+    converted: dict[int, dict[ValueKey, tuple[str, str, str]]] = defaultdict(dict)
+    ids = sorted(with_n)
+    for part in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        query = select(*places, *source).where(
+            v.member_id == member.id,
+            v.source_kind == provenance.CONVERTED,
+            col(v.study_id).in_(part),
+        )
+        for study, fld, arm, outcome, time, value, text in session.exec(query):
+            key = ValueKey(fld, arm, outcome, time)
+            if key not in with_n[study].values:
+                converted[study][key] = (value, provenance.CONVERTED, text)
+    if not converted:
+        return []
+    stored_n: dict[tuple[int, ValueKey], str] = {}
+    ids = sorted(converted)
+    for part in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        query = select(*places).where(
+            v.member_id == member.id, v.field == recompute.N, col(v.study_id).in_(part)
+        )
+        for study, fld, arm, outcome, time, value in session.exec(query):
+            stored_n[(study, ValueKey(fld, arm, outcome, time))] = value
+    follow: list[tuple[_Change, str]] = []
+    for study, stored in sorted(converted.items()):
+        change = with_n[study]
+        changed_n = {
+            key: (stored_n[(study, key)], new)
+            for key, (new, _) in change.values.items()
+            if key.field == recompute.N
+            and (study, key) in stored_n
+            and stored_n[(study, key)] != new
+        }
+        try:
+            found = recompute.follow_n(form, stored, changed_n)
+        except InvalidInput as error:
+            n_key = next(
+                (k for k in changed_n if str(error).startswith(f"arm {k.arm!r}, {k.outcome} at ")),
+                None,
+            )
+            at = lines.get((study, n_key)) if lines and n_key is not None else None
+            where = f"{path}:{at}: " if at is not None else ""
+            name = f"{change.label} ({study})" if change.label else str(study)
+            raise InvalidInput(f"{where}study {name}, {error}") from None
+        if found:
+            values = {r.key: (r.new, Provenance(provenance.CONVERTED, r.source)) for r in found}
+            follow.append((_Change(study, values, change.label), recompute.origin(found)))
+    return follow
+
+
+def _follow_consensus_n(
+    session: Session,
+    *,
+    actor: str,
+    ref: StudyRef,
+    key: ValueKey,
+    old: str,
+    new: str,
+) -> None:
+    """After the consensus n at ``key`` changed from ``old`` to ``new`` (agree, resolve): the
+    study's converted consensus values that used ``old`` there are computed again
+    (``recompute.follow_n``) and stored, kept as they were otherwise (how, by, reopened), in one
+    ``extraction-consensus`` event (change ``recomputed``). InvalidInput when one cannot be."""
+    from reviewtool.extraction import recompute
+
+    held = _consensus(session, [ref.study_id]).get(ref.study_id, {})
+    stored = {k: (c[1], c[3], c[4]) for k, c in held.items() if c[3] == provenance.CONVERTED}
+    if not stored:
+        return
+    _, form = current_form(session)
+    try:
+        found = recompute.follow_n(form, stored, {key: (old, new)})
+    except InvalidInput as error:
+        raise InvalidInput(f"study {ref.label} ({ref.study_id}), consensus {error}") from None
+    if not found:
+        return
+    names = _names(session)
+    state: dict[str, Any] = {}
+    for r in found:
+        c = held[r.key]
+        _many(
+            session,
+            "UPDATE extraction_consensus SET value = ?, source = ? WHERE id = ?",
+            [(r.new, r.source, c[0])],
+        )
+        state[consensus_id(ref.study_id, r.key)] = consensus_snapshot(
+            r.new, c[2], c[3], r.source, c[5], names.get(c[6], f"#{c[6]}"), c[7], c[8]
+        )
+    audit.record(
+        session,
+        actor,
+        ExtractionConsensusChanged(
+            study=ref.study_id, change=RECOMPUTED, state={"extraction_consensus": state}
+        ),
+    )
 
 
 # --- digitised values (issue 11: an Engauge Digitizer export; extraction/digitised.py) ----------
