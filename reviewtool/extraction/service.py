@@ -1424,6 +1424,146 @@ def resolve(
     )
 
 
+@dataclass(frozen=True)
+class ResolvedFrom:
+    """What ``resolve_all_from`` did: the consensus values recorded (one per open disagreement
+    where the extractor has a value) and the disagreements left open (the extractor has none
+    there)."""
+
+    resolved: list[ConsensusView]
+    left_open: list[Disagreement]
+
+
+def _refuse_own_work(
+    session: Session, member: Member, ref: StudyRef, keys: Iterable[ValueKey]
+) -> None:
+    """Separation of duties (``adjudication.separate_duties``): PermissionDenied when ``member``
+    extracted a value at one of ``keys`` of the study."""
+    if not duties_separate(session):
+        return
+    assert member.id is not None
+    mine = _values(session, [ref.study_id], member_id=member.id).get(ref.study_id, {})
+    own = mine.get(member.id, {})
+    for key in keys:
+        if key in own:
+            raise own_work_refused(
+                member.name,
+                f"extracted a value for study {ref.label} ({ref.study_id}), {key.describe()}",
+                "its consensus value",
+            )
+
+
+def _taken(
+    session: Session, ref: StudyRef, take: str, keys: Iterable[ValueKey]
+) -> dict[ValueKey, _Stored]:
+    """``take``'s stored values of the study at ``keys`` (those they have); InvalidInput when
+    ``take`` is not a member."""
+    names = _names(session)
+    ids = [i for i, n in names.items() if n == take.strip()]
+    if not ids:
+        raise InvalidInput(f"{take!r} is not a member of this review")
+    theirs = _values(session, [ref.study_id], member_id=ids[0]).get(ref.study_id, {})
+    held = theirs.get(ids[0], {})
+    return {key: held[key] for key in keys if key in held}
+
+
+def _resolve_taken(
+    session: Session,
+    *,
+    actor: str,
+    member: Member,
+    ref: StudyRef,
+    take: str,
+    keys: list[ValueKey],
+) -> list[ConsensusView]:
+    """Record ``take``'s values at ``keys`` as the adjudicator's consensus values, with their
+    form version and provenance: each checked under the current form, all of them across values
+    against the study's consensus, before any is written."""
+    version, form = current_form(session)
+    found = _taken(session, ref, take, keys)
+    held = {k: c[1] for k, c in _consensus(session, [ref.study_id]).get(ref.study_id, {}).items()}
+    for key in keys:
+        stored = found[key]
+        try:
+            form.check_value(key, stored[1])
+        except InvalidInput as error:
+            raise InvalidInput(
+                f"study {ref.label} ({ref.study_id}), {take}'s value no longer fits form "
+                f"version {version}: {error}"
+            ) from None
+        held[key] = stored[1]
+    try:
+        cross_check(form, held, keys)
+    except InvalidInput as error:
+        raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
+    return [
+        _decide(
+            session,
+            actor=actor,
+            member=member,
+            ref=ref,
+            key=key,
+            value=found[key][1],
+            version=found[key][2],
+            prov=Provenance(found[key][3], found[key][4]),
+            how=ADJUDICATOR,
+        )
+        for key in keys
+    ]
+
+
+def resolve_from(
+    session: Session,
+    *,
+    actor: str,
+    study: str | int,
+    field: str,
+    take: str,
+    arm: str = "",
+    outcome: str = "",
+    time_point: str = "",
+) -> ConsensusView:
+    """The adjudicator's consensus value at one place taken from extractor ``take``: their value
+    with its provenance (source kind, source, form version), recorded as ``adjudicator`` by
+    ``actor`` (adjudicators only; ``extract resolve ... --from NAME``).
+
+    Checked as ``resolve`` checks a value (the current form, the rules across values against
+    the study's consensus); separation of duties holds (an adjudicator who extracted a value
+    there may not resolve it). InvalidInput when ``take`` has no value there.
+    """
+    member = require(session, actor, Action.RESOLVE_CONFLICT, doing="resolve an extraction value")
+    ref = _study_index(session, actor).find(str(study))
+    key = ValueKey(field.strip(), arm.strip(), outcome.strip(), time_point.strip())
+    current_form(session)[1].spec(key)
+    _refuse_own_work(session, member, ref, [key])
+    if key not in _taken(session, ref, take, [key]):
+        raise InvalidInput(f"{take!r} has no value for study {ref.label}, {key.describe()}")
+    (view,) = _resolve_taken(session, actor=actor, member=member, ref=ref, take=take, keys=[key])
+    return view
+
+
+def resolve_all_from(session: Session, *, actor: str, study: str | int, take: str) -> ResolvedFrom:
+    """Resolve every open disagreement of one study (``compare``: values differing or missing,
+    and consensus reopened) with extractor ``take``'s value there, with its provenance
+    (adjudicators only; ``extract resolve STUDY --all --from NAME``). One ``extraction-consensus``
+    event per place, as ``resolve``.
+
+    Places where ``take`` has no value are left open (returned in ``left_open``). All or
+    nothing: separation of duties (any of the places extracted by the adjudicator) and the
+    checks of ``resolve_from`` are applied to every place before one is written.
+    """
+    member = require(session, actor, Action.RESOLVE_CONFLICT, doing="resolve extraction values")
+    ref = _study_index(session, actor).find(str(study))
+    open_ = compare(session, actor=actor, study=ref.study_id)
+    keys = [ValueKey(d.field, d.arm, d.outcome, d.time_point) for d in open_]
+    _refuse_own_work(session, member, ref, keys)
+    found = _taken(session, ref, take, keys)
+    taken = [k for k in keys if k in found]
+    left = [d for d, k in zip(open_, keys, strict=True) if k not in found]
+    resolved = _resolve_taken(session, actor=actor, member=member, ref=ref, take=take, keys=taken)
+    return ResolvedFrom(resolved, left)
+
+
 def unblind(session: Session, *, actor: str) -> bool:
     """End blinding of extraction (owners only), recorded as a ``stage-unblinded`` event;
     False (nothing recorded) when it was not blind. It is never turned back on."""
@@ -2166,6 +2306,7 @@ __all__ = [
     "Disagreement",
     "FormVersion",
     "ImportSummary",
+    "ResolvedFrom",
     "StatusRow",
     "StudyRef",
     "StudySheet",
@@ -2184,6 +2325,8 @@ __all__ = [
     "import_digitised",
     "import_values",
     "resolve",
+    "resolve_all_from",
+    "resolve_from",
     "set_converted",
     "set_value",
     "show_form",
