@@ -292,7 +292,7 @@ def test_import_writes_all_values_with_provenance(review: Any, tmp_path: Path) -
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ("Suk 2016,,,,country,Korea,,,bob\n", "{f}:3: column extractor: 'bob' is not you (alice); importing on behalf of another person is not allowed"),
+        ("Suk 2016,,,,country,Korea,,,bob\n", "{f}:3: column extractor: 'bob' is not you (alice); an owner enters another member's values with --on-behalf-of NAME"),
         ("Suk 2015,,,,country,Korea,,,\n", "{f}:3: column study: no included study 'Suk 2015' (did you mean Suk 2016?)"),
         ("Suk 2016,,,,colour,red,,,\n", "{f}:3: column field: study Suk 2016, field 'colour' is not on the form"),
         ("Suk 2016,MSC,meld,5 weeks,mean,1,,,\n", "{f}:3: column time_point: study Suk 2016, time point '5 weeks' is not one of outcome meld's"),

@@ -18,12 +18,14 @@ from reviewtool.cli._common import (
     ActorOption,
     DbOption,
     FormatOption,
+    OnBehalfOfOption,
     OutputFormat,
     StudyFirstGroup,
     actor_name,
     console,
     existing_file,
     group_options,
+    on_behalf_note,
     reading,
     run_screen,
     write_csv,
@@ -368,19 +370,22 @@ def import_(
     path: Path = typer.Argument(
         ..., help="Long layout CSV or XLSX (docs/extraction.md).", callback=existing_file
     ),
+    on_behalf_of: OnBehalfOfOption = None,
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Import your values from a long-layout CSV or XLSX file, all or nothing.
+    """Import your values (or, for owners, --on-behalf-of NAME's) from a long-layout CSV or XLSX
+    file, all or nothing.
 
     Example: reviewtool extract import alice_values.csv --as alice
     """
     from reviewtool.extraction.service import import_values
 
+    who = actor_name(actor)
     with writing(db) as session:
-        summary = import_values(session, actor=actor_name(actor), path=str(path))
+        summary = import_values(session, actor=who, path=str(path), on_behalf_of=on_behalf_of)
     console().print(
-        f"{summary.changed} value(s) written in {summary.studies} stud"
+        f"{summary.changed} value(s){on_behalf_note(on_behalf_of, who)} written in {summary.studies} stud"
         f"{'y' if summary.studies == 1 else 'ies'} ({summary.unchanged} unchanged); "
         f"consensus reached on {summary.consensus}, reopened on {summary.reopened}.",
         highlight=False,

@@ -31,7 +31,14 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import EXTRACTION, duties_separate, own_work_refused, require, sight
+from reviewtool.access import (
+    EXTRACTION,
+    duties_separate,
+    entering_for,
+    own_work_refused,
+    require,
+    sight,
+)
 from reviewtool.audit.events import (
     ExtractionConsensusChanged,
     ExtractionFormAdded,
@@ -768,11 +775,14 @@ def _write(
     origin: str,
     lines: Mapping[tuple[int, ValueKey], int] | None = None,
     path: str = "",
+    entered_by: str | None = None,
 ) -> ImportSummary:
     """Check the rules across values, write the rows and their events, update consensus, a
     chunk of studies at a time (``STUDIES_PER_CHUNK``); the summary of all of it.
 
     ``lines`` gives the line of ``path`` each (study, place) came from, for messages.
+    ``entered_by``: the owner entering ``actor``'s values (``access.entering_for``), who then
+    writes the events (``on_behalf_of`` naming ``actor``).
 
     Converted values that used an n this changes are computed again (``_follow_n``), checked
     before anything is written, and written after, one ``extraction-values`` event per study
@@ -792,6 +802,7 @@ def _write(
             origin=origin,
             lines=lines,
             path=path,
+            entered_by=entered_by,
         )
         total = ImportSummary(
             *(a + b for a, b in zip(asdict(total).values(), asdict(part).values(), strict=True))
@@ -805,6 +816,7 @@ def _write(
             form=form,
             changes=[change],
             origin=why,
+            entered_by=entered_by,
         )
         total = ImportSummary(
             total.changed + part.changed,
@@ -827,6 +839,7 @@ def _write_chunk(
     origin: str,
     lines: Mapping[tuple[int, ValueKey], int] | None = None,
     path: str = "",
+    entered_by: str | None = None,
 ) -> ImportSummary:
     """``_write`` for a few studies."""
     assert member.id is not None
@@ -948,7 +961,11 @@ def _write_chunk(
             agreed_count += 1
         events.append(
             ExtractionValuesChanged(
-                study=study, extractor=actor, origin=origin, state={"extraction_value": state}
+                study=study,
+                extractor=actor,
+                origin=origin,
+                state={"extraction_value": state},
+                on_behalf_of=actor if entered_by else None,
             )
         )
         for kind, found in ((AGREEMENT, agreed), (REOPENED, reopened)):
@@ -963,7 +980,7 @@ def _write_chunk(
     _many(session, _insert_sql("extraction_consensus", _CONSENSUS_COLUMNS), c_inserts)
     _many(session, _UPDATE_CONSENSUS, c_updates)
     _many(session, _REOPEN_CONSENSUS, reopens)
-    audit.log.record_many(session, actor, events + consensus_events)
+    audit.log.record_many(session, entered_by or actor, events + consensus_events)
     return ImportSummary(changed_count, unchanged, len(events), agreed_count, reopened_count)
 
 
@@ -1081,15 +1098,24 @@ field and the text); it remembers this many per field."""
 
 
 @bulk.no_cycle_collection()
-def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
+def import_values(
+    session: Session, *, actor: str, path: str, on_behalf_of: str | None = None
+) -> ImportSummary:
     """Import ``actor``'s values from a long-layout CSV or XLSX file, all or nothing.
 
     Columns (docs/extraction.md): study (id or "<surname> <year>"), arm, outcome, time_point,
     field, value, source_kind, source, extractor (optional; when given it must be the actor:
     nobody imports on another's behalf). A bad row raises InvalidInput naming the file, line and
     column; nothing is written then. Returns what was written.
+
+    ``on_behalf_of``: an owner (``actor``) enters another extractor's values
+    (``access.entering_for``): the values are theirs, checked and blinded as theirs (the
+    ``extractor`` column, when given, must name them); the events are written by the owner and
+    name the extractor (``on_behalf_of``). PermissionDenied for anyone but an owner.
     """
-    member = require(session, actor, Action.EXTRACT, doing="import extracted data")
+    actor, entered_by = entering_for(session, actor, on_behalf_of, doing="import extracted data")
+    doing = f"extract data (values entered by {entered_by})" if entered_by else None
+    member = require(session, actor, Action.EXTRACT, doing=doing or "import extracted data")
     version, form = current_form(session)
     index = _study_index(session, actor)
     header, rows, digest = _read_long(path)
@@ -1123,8 +1149,9 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
         try:
             if i_who is not None and row[i_who] != actor and row[i_who].strip() not in ("", actor):
                 raise InvalidInput(
-                    f"column extractor: {row[i_who].strip()!r} is not you ({actor}); importing "
-                    "on behalf of another person is not allowed"
+                    f"column extractor: {row[i_who].strip()!r} is not "
+                    + (f"{actor}, whose values these are" if entered_by else f"you ({actor})")
+                    + "; an owner enters another member's values with --on-behalf-of NAME"
                 )
             ref = found_study.get(row[i_study])
             if ref is None:
@@ -1202,6 +1229,7 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
         origin=f"import {Path(path).name} {digest}",
         lines=where,
         path=path,
+        entered_by=entered_by,
     )
 
 
