@@ -340,3 +340,27 @@ def test_an_adjudicated_n_recomputes_the_consensus_sd(db: str) -> None:
     assert "study Suk 2016 (1), consensus arm 'MSC', meld at '4 weeks': sd" in refused.output
     assert _consensus(db)["n"].value == "25"
     assert verify_problems(db) == []
+
+
+def test_the_ledger_rebuilds_recomputed_and_entered_for_values(db: str, tmp_path: Path) -> None:
+    """``audit replay``: values computed again (extractor and consensus), and values an owner
+    entered for an extractor, are rebuilt from the ledger alone, table by table."""
+    from tests.test_audit_replay import _assert_same_review
+
+    _both_agree(db)
+    _set(db, "alice", "n", "25", **PLACE)  # alice's SD follows, the consensus reopens
+    assert (
+        cli(db, "extract", "resolve", "Suk 2016", "n", "30", *CLI_PLACE, who="carol").exit_code == 0
+    )
+    path = tmp_path / "bob.csv"
+    path.write_text(
+        HEADER + "Suk 2016,MSC,meld,4 weeks,n,24,reported,Table 2,,\n", encoding="utf-8"
+    )
+    done = cli(db, "extract", "import", str(path), "--on-behalf-of", "bob", who="olga")
+    assert done.exit_code == 0, done.output
+    assert float(_mine(db, "bob")["sd"].value) == 1.2 * math.sqrt(24)
+    original = Path(db.removeprefix("sqlite:///"))
+    rebuilt = tmp_path / "rebuilt.db"
+    replay = cli(db, "audit", "replay", "--to", str(rebuilt), who="olga")
+    assert replay.exit_code == 0, replay.output
+    _assert_same_review(original, rebuilt, "olga")
