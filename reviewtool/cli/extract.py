@@ -565,22 +565,25 @@ def resolve_(
 
     Example: reviewtool extract resolve "Suk 2016" country Korea --source "report 3, p. 2" --as carol
     """
+    from reviewtool.access import require
+    from reviewtool.domain import Action
     from reviewtool.extraction.forms import ValueKey
     from reviewtool.extraction.service import resolve, resolve_all_from, resolve_from
 
-    if take is not None and (value is not None or source is not None):
-        raise InvalidInput("give either VALUE (with --source) or --from NAME, not both")
-    if every and (take is None or field is not None):
-        raise InvalidInput(
-            "--all resolves every open disagreement of a study from one extractor: "
-            "STUDY --all --from NAME"
-        )
-    if not every and field is None:
-        raise InvalidInput(
-            "name the FIELD to resolve (or --all --from NAME for every open disagreement)"
-        )
     person = actor_name(actor)
-    with writing(db) as session:
+    with writing(db) as session:  # the review and the person first, then the arguments
+        require(session, person, Action.RESOLVE_CONFLICT, doing="resolve an extraction value")
+        if take is not None and (value is not None or source is not None):
+            raise InvalidInput("give either VALUE (with --source) or --from NAME, not both")
+        if every and (take is None or field is not None):
+            raise InvalidInput(
+                "--all resolves every open disagreement of a study from one extractor: "
+                "STUDY --all --from NAME"
+            )
+        if not every and field is None:
+            raise InvalidInput(
+                "name the FIELD to resolve (or --all --from NAME for every open disagreement)"
+            )
         if every:
             assert take is not None
             done = resolve_all_from(session, actor=person, study=study, take=take)
