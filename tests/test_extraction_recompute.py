@@ -364,3 +364,21 @@ def test_the_ledger_rebuilds_recomputed_and_entered_for_values(db: str, tmp_path
     replay = cli(db, "audit", "replay", "--to", str(rebuilt), who="olga")
     assert replay.exit_code == 0, replay.output
     _assert_same_review(original, rebuilt, "olga")
+
+
+def test_an_agreed_n_recomputes_the_consensus_sd_and_keeps_it_reopened(db: str) -> None:
+    _both_agree(db)
+    _set(db, "alice", "n", "25", **PLACE)  # both consensus values reopened by alice's change
+    done = cli(db, "extract", "agree", "Suk 2016", "n", "--take", "alice", *CLI_PLACE, who="olga")
+    assert done.exit_code == 0, done.output
+    agreed = _consensus(db)
+    assert (agreed["n"].value, agreed["n"].how, agreed["n"].open) == ("25", "agreement", False)
+    # the consensus SD used the consensus n 20: computed again with 25, still reopened (bob's
+    # SD is still 5.37) until agreed or resolved
+    assert (agreed["sd"].value, agreed["sd"].open) == ("6", True)
+    assert _inputs(agreed["sd"]) == {"se": 1.2, "n": 25}
+    assert [e["change"] for _, e in _events(db, "extraction-consensus")[-2:]] == [
+        "recomputed",
+        "agreement",
+    ]
+    assert verify_problems(db) == []
