@@ -277,6 +277,32 @@ def duties_separate(session: Session) -> bool:
     return bool(setting(session, SEPARATE_DUTIES))
 
 
+def entering_for(
+    session: Session, actor: str, on_behalf_of: str | None, *, doing: str
+) -> tuple[str, str | None]:
+    """Whose work an import is and who enters it: ``(actor, None)`` for one's own; with
+    ``on_behalf_of`` another member's name, ``(that member, actor)`` once ``actor`` is an owner
+    (``Action.MANAGE_MEMBERS``; PermissionDenied otherwise, recorded as ``access-refused``).
+
+    The work is then the member's, checked and blinded as theirs; the caller records its events
+    with the owner as actor and ``on_behalf_of`` naming the member, so the ledger holds both
+    names (``audit log``: ``olga (for bob)``). ``screen import-decisions``, ``extract import``
+    and ``rob import`` take ``--on-behalf-of`` through this.
+    """
+    if on_behalf_of is None or on_behalf_of == actor:
+        return actor, None
+    owner = require(
+        session, actor, Action.MANAGE_MEMBERS, doing=f"{doing} on behalf of {on_behalf_of}"
+    )
+    return on_behalf_of, owner.name
+
+
+def own_event(viewer: str, event: EventView) -> bool:
+    """True when ``event`` records ``viewer``'s own work: they wrote it, or an owner entered it
+    for them (its payload's ``on_behalf_of``)."""
+    return viewer in (event.actor, event.payload.get("on_behalf_of"))
+
+
 def own_work_refused(person: str, took_part: str, disagreement: str) -> PermissionDenied:
     """The one-line refusal when ``person`` would resolve a disagreement they took part in.
 
@@ -315,7 +341,7 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
             stage = str(event.payload.get("stage"))
             if not seen.sees_others(stage):
                 # A vote is the viewer's own when they cast it or an owner entered it for them.
-                own = viewer.name in (event.actor, event.payload.get("on_behalf_of"))
+                own = own_event(viewer.name, event)
                 if event.action != "screening-decision" or not own:
                     continue
                 payload = {k: v for k, v in event.payload.items() if k != "state"}
@@ -328,13 +354,13 @@ def visible_events(session: Session, viewer: Member, events: list[EventView]) ->
             # A stop's evidence is every reviewer's, a closed round's kappa their agreement
             # (issue 15); a round's start names only the pilot, which every reviewer screens.
             continue
-        elif event.action == "rob-assessed" and event.actor != viewer.name:
+        elif event.action == "rob-assessed" and not own_event(viewer.name, event):
             # Another assessor's judgements are their open work while risk of bias is blind.
             if not seen.sees_others(ROB_STAGE):
                 continue
         elif (
             event.action == "extraction-values"
-            and event.actor != viewer.name
+            and not own_event(viewer.name, event)
             and not seen.sees_others(EXTRACTION)
         ):
             continue  # another extractor's values, while extraction is blind to the viewer

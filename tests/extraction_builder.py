@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 # (first author, year) of each reference; Suk 2016 is the seed paper's example label.
 AUTHORS = [("Suk", 2016), ("Shi", 2021), ("Xu", 2019), ("Lin", 2017)]
@@ -113,3 +114,52 @@ def build_review(path: Path, authors: list[tuple[str, int]] | None = None) -> st
         unblind_stage(s, actor="olga", stage="fulltext")
     review.close()
     return url
+
+
+def build_review_with_form(path: Path, authors: list[tuple[str, int]] | None = None) -> Path:
+    """``build_review`` at ``path`` with ``FORM`` added by the owner (version 1); ``path``.
+
+    The extraction tests build this once per module (a module-scoped ``template`` fixture) and
+    give each test a copy (``copy_review``)."""
+    from reviewtool.extraction import service as x
+    from reviewtool.review.service import open_existing
+
+    review = open_existing(build_review(path, authors))
+    try:
+        with review.transaction() as s:
+            x.add_form(s, actor="olga", text=FORM, file_name="form.toml")
+    finally:
+        review.close()
+    return path
+
+
+def copy_review(template: Path, directory: Path) -> Path:
+    """A copy of the review file ``template`` as ``directory/review.db`` (one test's own)."""
+    import shutil
+
+    copy = directory / "review.db"
+    shutil.copy(template, copy)
+    return copy
+
+
+def cli(url: str, *args: str, who: str = "alice") -> Any:
+    """``reviewtool ARGS --db URL --as WHO`` through typer's CliRunner; its result."""
+    from typer.testing import CliRunner
+
+    from reviewtool.cli import app
+
+    return CliRunner().invoke(app, [*args, "--db", url, "--as", who])
+
+
+def verify_problems(url: str) -> list[str]:
+    """What ``audit verify`` finds in the review at ``url`` (empty when it verifies)."""
+    from reviewtool import audit
+    from reviewtool.review.service import open_existing
+
+    review = open_existing(url)
+    try:
+        with review.reading() as s:
+            report = audit.verify(s)
+    finally:
+        review.close()
+    return [] if report.ok else list(report.problems)

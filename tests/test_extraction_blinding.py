@@ -2,7 +2,7 @@
 
 Reviews are built that are identical except for bob's open extraction work: he has not started,
 entered other values than alice on her fields, entered fields and arms she has not, changed his
-mind twice, or imported a file. While extraction is blind, alice (a reviewer) must get
+mind twice, imported a file, or the owner imported it for him (``--on-behalf-of bob``). While extraction is blind, alice (a reviewer) must get
 byte-identical output from every read command of the CLI (the tree is walked, as in
 ``tests/test_blinding.py``; every ``--format``), from the exports written to files, and from
 ``audit verify`` after bob's value is tampered with. The owner and the adjudicator see the
@@ -58,6 +58,7 @@ SCENARIOS: dict[str, list[tuple[str, str, str, dict[str, str]]] | str] = {
         ("Lin 2017", "blinded", "no", {}),
     ],
     "bob imported": "import",
+    "olga entered bob's file for him": "import --on-behalf-of bob",
 }
 BOB_FILE = (
     "study,arm,outcome,time_point,field,value,source_kind,source,extractor\n"
@@ -88,11 +89,14 @@ def build(path: Path, scenario: list[Any] | str, clock: Clock) -> None:
     clock.now = T_ALICE
     _set(review, "alice", ALICE)
     clock.now = T_BOB
-    if scenario == "import":
+    if isinstance(scenario, str):  # bob's file, imported by bob or by olga on his behalf
         file = path.with_name(path.stem + "_bob.csv")
         file.write_text(BOB_FILE, encoding="utf-8")
         with review.transaction() as s:
-            import_values(s, actor="bob", path=str(file))
+            if scenario == "import":
+                import_values(s, actor="bob", path=str(file))
+            else:
+                import_values(s, actor="olga", path=str(file), on_behalf_of="bob")
     else:
         assert isinstance(scenario, list)
         _set(review, "bob", scenario)

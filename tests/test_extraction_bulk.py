@@ -26,7 +26,7 @@ from reviewtool import audit
 from reviewtool.errors import InvalidInput
 from reviewtool.extraction import service as x
 from reviewtool.review.service import open_existing
-from tests.extraction_builder import FORM, build_review
+from tests.extraction_builder import build_review_with_form, copy_review
 
 STUDIES = 60  # more than one chunk of STUDIES_PER_CHUNK studies
 ARMS = ("MSC", "control")
@@ -35,20 +35,15 @@ TIMES = ("4 weeks", "12 weeks", "24 weeks")
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("bulk") / "review.db"
-    url = build_review(path, [(f"Author{i}", 2000 + i % 20) for i in range(STUDIES)])
-    review = open_existing(url)
-    with review.transaction() as s:
-        x.add_form(s, actor="olga", text=FORM, file_name="form.toml")
-    review.close()
-    return path
+    return build_review_with_form(
+        tmp_path_factory.mktemp("bulk") / "review.db",
+        [(f"Author{i}", 2000 + i % 20) for i in range(STUDIES)],
+    )
 
 
 @pytest.fixture
 def db(template: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "review.db"
-    copy.write_bytes(template.read_bytes())
-    return copy
+    return copy_review(template, tmp_path)
 
 
 @pytest.fixture

@@ -14,20 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from reviewtool import audit
-from reviewtool.cli import app
 from reviewtool.extraction import service as x
 from reviewtool.review.service import open_existing
-from tests.extraction_builder import FORM, build_review
-
-runner = CliRunner()
+from tests.extraction_builder import build_review_with_form, copy_review
+from tests.extraction_builder import cli as _cli
 
 # "All curves on each line", raw xs: the weeks as clicked (4.03, not 4), a curve per arm.
 ALL_PER_LINE = """\
@@ -52,24 +48,12 @@ x,Control
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("digitised") / "review.db"
-    url = build_review(path)
-    review = open_existing(url)
-    with review.transaction() as s:
-        x.add_form(s, actor="olga", text=FORM, file_name="form.toml")
-    review.close()
-    return path
+    return build_review_with_form(tmp_path_factory.mktemp("digitised") / "review.db")
 
 
 @pytest.fixture
 def db(template: Path, tmp_path: Path) -> str:
-    copy = tmp_path / "review.db"
-    shutil.copy(template, copy)
-    return f"sqlite:///{copy}"
-
-
-def _cli(db: str, *args: str, who: str = "alice") -> Any:
-    return runner.invoke(app, [*args, "--db", db, "--as", who])
+    return f"sqlite:///{copy_review(template, tmp_path)}"
 
 
 def _mine(db: str) -> dict[tuple[str, str, str], x.ValueView]:

@@ -17,45 +17,29 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from reviewtool import audit
-from reviewtool.cli import app
 from reviewtool.extraction import conversions as cv
 from reviewtool.extraction import service as x
 from reviewtool.review.service import open_existing
-from tests.extraction_builder import FORM, build_review
+from tests.extraction_builder import build_review_with_form, copy_review
+from tests.extraction_builder import cli as _cli
 
-runner = CliRunner()
 PLACE = ["--arm", "MSC", "--outcome", "meld", "--time", "4 weeks"]
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("provenance") / "review.db"
-    url = build_review(path)
-    review = open_existing(url)
-    with review.transaction() as s:
-        x.add_form(s, actor="olga", text=FORM, file_name="form.toml")
-    review.close()
-    return path
+    return build_review_with_form(tmp_path_factory.mktemp("provenance") / "review.db")
 
 
 @pytest.fixture
 def db(template: Path, tmp_path: Path) -> str:
-    copy = tmp_path / "review.db"
-    shutil.copy(template, copy)
-    return f"sqlite:///{copy}"
-
-
-def _cli(db: str, *args: str, who: str = "alice") -> Any:
-    return runner.invoke(app, [*args, "--db", db, "--as", who])
+    return f"sqlite:///{copy_review(template, tmp_path)}"
 
 
 def _mine(db: str, who: str = "alice") -> dict[tuple[str, str, str], x.ValueView]:

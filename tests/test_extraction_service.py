@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrd
 from reviewtool.extraction import provenance
 from reviewtool.extraction import service as x
 from reviewtool.review.service import open_existing
-from tests.extraction_builder import FORM, build_review
+from tests.extraction_builder import FORM, build_review, build_review_with_form, copy_review
 
 runner = CliRunner()
 MELD4 = {"arm": "MSC", "outcome": "meld", "time_point": "4 weeks"}
@@ -32,20 +31,12 @@ HEADER = "study,arm,outcome,time_point,field,value,source_kind,source,extractor\
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("extraction") / "review.db"
-    url = build_review(path)
-    review = open_existing(url)
-    with review.transaction() as s:
-        x.add_form(s, actor="olga", text=FORM, file_name="form.toml")
-    review.close()
-    return path
+    return build_review_with_form(tmp_path_factory.mktemp("extraction") / "review.db")
 
 
 @pytest.fixture
 def db(template: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "review.db"
-    shutil.copy(template, copy)
-    return copy
+    return copy_review(template, tmp_path)
 
 
 @pytest.fixture
@@ -301,7 +292,7 @@ def test_import_writes_all_values_with_provenance(review: Any, tmp_path: Path) -
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ("Suk 2016,,,,country,Korea,,,bob\n", "{f}:3: column extractor: 'bob' is not you (alice); importing on behalf of another person is not allowed"),
+        ("Suk 2016,,,,country,Korea,,,bob\n", "{f}:3: column extractor: 'bob' is not you (alice); an owner enters another member's values with --on-behalf-of NAME"),
         ("Suk 2015,,,,country,Korea,,,\n", "{f}:3: column study: no included study 'Suk 2015' (did you mean Suk 2016?)"),
         ("Suk 2016,,,,colour,red,,,\n", "{f}:3: column field: study Suk 2016, field 'colour' is not on the form"),
         ("Suk 2016,MSC,meld,5 weeks,mean,1,,,\n", "{f}:3: column time_point: study Suk 2016, time point '5 weeks' is not one of outcome meld's"),

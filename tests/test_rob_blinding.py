@@ -1,7 +1,8 @@
 """Risk-of-bias blinding as a difference test (docs/blinding.md, docs/rob.md).
 
 Reviews are built that differ only in carol's open work (she has not assessed, agrees with bob,
-disagrees with him, answered RoB 2 questions). While risk of bias is blind, bob (a reviewer) must
+disagrees with him, answered RoB 2 questions, or the owner imported her judgements for her:
+``rob import --on-behalf-of carol``). While risk of bias is blind, bob (a reviewer) must
 get byte-identical output from every risk-of-bias read command in every format, from ``audit
 log``, ``status`` and ``audit verify``, and from the risk-of-bias screen; the owner and the
 adjudicator see the difference, and so does bob once the owner runs ``rob unblind``.
@@ -35,7 +36,15 @@ SCENARIOS: dict[str, list[tuple[str, ...]]] = {
     "carol answered RoB 2": [
         ("answer", "Suk 2016", "1.1=Y", "1.2=NI", "1.3=PY", "--result", RESULT),
     ],
+    # her paper form, entered by the owner (``rob import --on-behalf-of carol --as olga``)
+    "olga entered carol's judgements": [("import", "{carol_file}", "--on-behalf-of", "carol")],
 }
+CAROL_FILE = (
+    "Study,Random.sequence.generation,Allocation.concealment,"
+    "Blinding.of.participants.and.personnel,Blinding.of.outcome.assessment,"
+    "Incomplete.outcome.data,Selective.reporting,Other.sources.of.bias,Overall\n"
+    "Suk 2016,High,Low,Unclear,Low,Low,Low,Low,\n"
+)
 BOB = [
     ("set", "Suk 2016", "A", "Low"),
     ("set", "Suk 2016", "E", "High", "--support", "Comment: 8 of 30 lost"),
@@ -96,7 +105,11 @@ def build(db: Path, carol: list[tuple[str, ...]], clock: Clock) -> None:
         assert result.exit_code == 0, result.output
     clock.now = T_CAROL
     for command in carol:
-        result = runner.invoke(app, ["rob", *command, "--db", str(db), "--as", "carol"])
+        carol_file = db.with_name("carol_rob.csv")
+        carol_file.write_text(CAROL_FILE, encoding="utf-8")
+        who = "olga" if "--on-behalf-of" in command else "carol"
+        args = [a.format(carol_file=carol_file) for a in command]
+        result = runner.invoke(app, ["rob", *args, "--db", str(db), "--as", who])
         assert result.exit_code == 0, result.output
     clock.now = T_READ
 

@@ -7,7 +7,6 @@ values, risk-of-bias judgements); an owner enters another member's votes with
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from reviewtool.rob import exchange
 from reviewtool.screening import service as sv
 from reviewtool.storage import Review
 from reviewtool.storage.models import AuditEvent, Member, ScreeningDecision
-from tests.extraction_builder import FORM, build_review
+from tests.extraction_builder import build_review_with_form, copy_review
 from tests.rob_review import build_rob_review
 
 runner = CliRunner()
@@ -198,19 +197,12 @@ def test_only_an_owner_enters_votes_for_another(review: Review, tmp_path: Path) 
 
 @pytest.fixture(scope="module")
 def extraction_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("columns") / "review.db"
-    opened = open_existing(build_review(path))
-    with opened.transaction() as s:
-        x.add_form(s, actor="olga", text=FORM, file_name="form.toml")
-    opened.close()
-    return path
+    return build_review_with_form(tmp_path_factory.mktemp("columns") / "review.db")
 
 
 @pytest.fixture
 def extraction(extraction_template: Path, tmp_path: Path) -> Iterator[Review]:
-    copy = tmp_path / "review.db"
-    shutil.copy(extraction_template, copy)
-    opened = open_existing(f"sqlite:///{copy}")
+    opened = open_existing(f"sqlite:///{copy_review(extraction_template, tmp_path)}")
     yield opened
     opened.close()
 

@@ -32,9 +32,15 @@ class Event:
 
         A shallow dict (``dataclasses.asdict`` would deep-copy every snapshot, the larger part of
         writing an event in a bulk import); the ledger serialises it at once, so the stored text
-        is the same. Fields hold JSON values only, never a nested dataclass.
+        is the same. Fields hold JSON values only, never a nested dataclass. An ``on_behalf_of``
+        field (work an owner entered for a member: ``screen import-decisions``, ``extract
+        import``, ``rob import --on-behalf-of``) is left out while None, so the payload of work
+        entered by its own author is what it was before the field existed.
         """
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        found = {f.name: getattr(self, f.name) for f in fields(self)}
+        if "on_behalf_of" in found and found["on_behalf_of"] is None:
+            del found["on_behalf_of"]
+        return found
 
 
 @dataclass(frozen=True)
@@ -283,14 +289,6 @@ class ScreeningDecided(Event):
     def entity_id(self) -> str:
         return self.key
 
-    def payload(self) -> dict[str, Any]:
-        """As ``Event.payload``, without ``on_behalf_of`` when the reviewer cast their own vote
-        (the payload of every vote before it existed, unchanged)."""
-        found = super().payload()
-        if found["on_behalf_of"] is None:
-            del found["on_behalf_of"]
-        return found
-
 
 @dataclass(frozen=True)
 class ConflictResolved(Event):
@@ -478,6 +476,8 @@ class RobAssessed(Event):
     :ivar result: RoB 2: the result assessed (``OUTCOME@TIME``); RoB 1: empty.
     :ivar state: ``{"rob_judgement": {key: snapshot}}`` and, when a changed judgement reopened an
         agreed domain, ``{"rob_consensus": {key: snapshot}}`` (keys: ``rob/ledger.py``).
+    :ivar on_behalf_of: the assessor whose judgements an owner entered (``rob import
+        --on-behalf-of``; the event's actor is the owner); absent when assessors enter their own.
     """
 
     name: ClassVar[str] = "rob-assessed"
@@ -487,6 +487,7 @@ class RobAssessed(Event):
     study: int
     result: str
     state: dict[str, dict[str, Any]]
+    on_behalf_of: str | None = None
 
     @property
     def entity_id(self) -> str:
@@ -547,10 +548,13 @@ class ExtractionValuesChanged(Event):
     event per study of the file).
 
     :ivar study: the study's id.
-    :ivar extractor: the member whose values these are (always the actor).
-    :ivar origin: ``set``, or ``import <file name> <sha256>``.
+    :ivar extractor: the member whose values these are (the actor, or ``on_behalf_of``).
+    :ivar origin: ``set``, ``import <file name> <sha256>``, or ``recomputed: ...`` (converted
+        values that followed a changed n, each with its old and new value).
     :ivar state: ``{"extraction_value": {value id: snapshot or None}}`` (value ids:
         ``extraction.forms.value_id``; snapshots: value, form version, source kind, source).
+    :ivar on_behalf_of: the extractor whose values an owner entered (``extract import
+        --on-behalf-of``; the event's actor is the owner); absent when extractors enter their own.
     """
 
     name: ClassVar[str] = "extraction-values"
@@ -559,6 +563,7 @@ class ExtractionValuesChanged(Event):
     extractor: str
     origin: str
     state: dict[str, dict[str, Any]]
+    on_behalf_of: str | None = None
 
     @property
     def entity_id(self) -> str:

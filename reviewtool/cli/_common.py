@@ -78,6 +78,26 @@ ActorOption = Annotated[
     ),
 ]
 
+OnBehalfOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--on-behalf-of",
+        metavar="NAME",
+        help="Owners: the work is this member's (e.g. from a paper form); the ledger records "
+        "both names: the owner entered it, the member did it.",
+        show_default=False,
+    ),
+]
+"""``screen import-decisions``, ``extract import``, ``rob import``: an owner enters another
+member's work (``access.entering_for``)."""
+
+
+def on_behalf_note(on_behalf_of: str | None, actor: str) -> str:
+    """`` by bob (entered by olga)`` for an import entered on another's behalf, else ""."""
+    return (
+        f" by {on_behalf_of} (entered by {actor})" if on_behalf_of and on_behalf_of != actor else ""
+    )
+
 
 def group_options(db: DbOption = None, actor: ActorOption = None) -> None:
     """The callback of the root and of every command group: ``--db`` and ``--as`` typed before a

@@ -18,12 +18,14 @@ from reviewtool.cli._common import (
     ActorOption,
     DbOption,
     FormatOption,
+    OnBehalfOfOption,
     OutputFormat,
     StudyFirstGroup,
     actor_name,
     console,
     existing_file,
     group_options,
+    on_behalf_note,
     reading,
     run_screen,
     write_csv,
@@ -368,19 +370,22 @@ def import_(
     path: Path = typer.Argument(
         ..., help="Long layout CSV or XLSX (docs/extraction.md).", callback=existing_file
     ),
+    on_behalf_of: OnBehalfOfOption = None,
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Import your values from a long-layout CSV or XLSX file, all or nothing.
+    """Import your values (or, for owners, --on-behalf-of NAME's) from a long-layout CSV or XLSX
+    file, all or nothing.
 
     Example: reviewtool extract import alice_values.csv --as alice
     """
     from reviewtool.extraction.service import import_values
 
+    who = actor_name(actor)
     with writing(db) as session:
-        summary = import_values(session, actor=actor_name(actor), path=str(path))
+        summary = import_values(session, actor=who, path=str(path), on_behalf_of=on_behalf_of)
     console().print(
-        f"{summary.changed} value(s) written in {summary.studies} stud"
+        f"{summary.changed} value(s){on_behalf_note(on_behalf_of, who)} written in {summary.studies} stud"
         f"{'y' if summary.studies == 1 else 'ies'} ({summary.unchanged} unchanged); "
         f"consensus reached on {summary.consensus}, reopened on {summary.reopened}.",
         highlight=False,
@@ -536,37 +541,104 @@ def agree_(
 @app.command("resolve")
 def resolve_(
     study: str = typer.Argument(..., help="Study id or label."),
-    field: str = typer.Argument(..., help="The field (or mean/sd/n/events/total)."),
-    value: str = typer.Argument(..., help="The consensus value."),
+    field: str | None = typer.Argument(
+        None, help="The field (or mean/sd/n/events/total); none with --all."
+    ),
+    value: str | None = typer.Argument(None, help="The consensus value (none with --from)."),
     arm: str = ArmOption,
     outcome: str = OutcomeOption,
     time: str = TimeOption,
     source_kind: str = SourceKindOption,
     source: str | None = SourceOption,
+    take: str | None = typer.Option(
+        None, "--from", help="Take this extractor's value, with its provenance."
+    ),
+    every: bool = typer.Option(
+        False, "--all", help="With --from: every open disagreement of the study."
+    ),
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Record the adjudicator's consensus value for a field (adjudicators only).
+    """Record the adjudicator's consensus value for a field (adjudicators only): a value, or one
+    extractor's value with its provenance (--from NAME), or theirs at every open disagreement
+    of the study (--all --from NAME).
 
     Example: reviewtool extract resolve "Suk 2016" country Korea --source "report 3, p. 2" --as carol
     """
-    from reviewtool.extraction.service import resolve
+    from reviewtool.access import require
+    from reviewtool.domain import Action
+    from reviewtool.extraction.forms import ValueKey
+    from reviewtool.extraction.service import resolve, resolve_all_from, resolve_from
 
-    with writing(db) as session:
-        view = resolve(
-            session,
-            actor=actor_name(actor),
-            study=study,
-            field=field,
-            value=value,
-            arm=arm,
-            outcome=outcome,
-            time_point=time,
-            source_kind=source_kind,
-            source=source,
+    person = actor_name(actor)
+    with writing(db) as session:  # the review and the person first, then the arguments
+        require(session, person, Action.RESOLVE_CONFLICT, doing="resolve an extraction value")
+        if take is not None and (value is not None or source is not None):
+            raise InvalidInput("give either VALUE (with --source) or --from NAME, not both")
+        if every and (take is None or field is not None):
+            raise InvalidInput(
+                "--all resolves every open disagreement of a study from one extractor: "
+                "STUDY --all --from NAME"
+            )
+        if not every and field is None:
+            raise InvalidInput(
+                "name the FIELD to resolve (or --all --from NAME for every open disagreement)"
+            )
+        if every:
+            assert take is not None
+            done = resolve_all_from(session, actor=person, study=study, take=take)
+        elif take is not None:
+            assert field is not None
+            view = resolve_from(
+                session,
+                actor=person,
+                study=study,
+                field=field,
+                take=take,
+                arm=arm,
+                outcome=outcome,
+                time_point=time,
+            )
+        else:
+            if value is None:
+                raise InvalidInput(
+                    "give the consensus VALUE, or --from NAME to take an extractor's"
+                )
+            assert field is not None
+            view = resolve(
+                session,
+                actor=person,
+                study=study,
+                field=field,
+                value=value,
+                arm=arm,
+                outcome=outcome,
+                time_point=time,
+                source_kind=source_kind,
+                source=source,
+            )
+    if every:
+        for view in done.resolved:
+            console().print(
+                f"{view.study}: {view.key.describe()} = {view.value} (adjudicated, from {take}).",
+                highlight=False,
+            )
+        for left in done.left_open:
+            place = ValueKey(left.field, left.arm, left.outcome, left.time_point)
+            console().print(
+                f"{left.study}: {place.describe()} left open ({take} has no value there).",
+                highlight=False,
+            )
+        console().print(
+            f"{len(done.resolved)} disagreement(s) resolved from {take}, "
+            f"{len(done.left_open)} left open.",
+            highlight=False,
         )
+        return
+    origin = f", from {take}" if take is not None else ""
     console().print(
-        f"{view.study}: {view.key.describe()} = {view.value} (adjudicated).", highlight=False
+        f"{view.study}: {view.key.describe()} = {view.value} (adjudicated{origin}).",
+        highlight=False,
     )
 
 

@@ -13,11 +13,13 @@ from reviewtool.cli._common import (
     ActorOption,
     DbOption,
     FormatOption,
+    OnBehalfOfOption,
     OutputFormat,
     StudyFirstGroup,
     actor_name,
     console,
     existing_file,
+    on_behalf_note,
     reading,
     run_screen,
     write_csv,
@@ -195,21 +197,23 @@ def answer(
 @app.command("import")
 def import_(
     path: Path = typer.Argument(..., help="A CSV file (docs/rob.md).", callback=existing_file),
+    on_behalf_of: OnBehalfOfOption = None,
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
     """Import your judgements (robvis RoB 1 layout) or RoB 2 answers (Study,Result,1.1,...);
-    all or nothing.
+    all or nothing. Owners enter another assessor's with --on-behalf-of NAME.
 
     Example: reviewtool rob import rob/assessor_yliu.csv --as yliu
     """
     from reviewtool.rob.exchange import import_file
 
+    who = actor_name(actor)
     with writing(db) as session:
-        report = import_file(session, actor=actor_name(actor), path=str(path))
+        report = import_file(session, actor=who, path=str(path), on_behalf_of=on_behalf_of)
     console().print(
-        f"Imported {report.values} {'judgements' if 'rob1' in report.layout else 'answers'} "
-        f"for {report.rows} {'studies' if 'rob1' in report.layout else 'results'} from "
+        f"Imported {report.values} {'judgements' if 'rob1' in report.layout else 'answers'}"
+        f"{on_behalf_note(on_behalf_of, who)} for {report.rows} {'studies' if 'rob1' in report.layout else 'results'} from "
         f"{path.name} ({report.layout}).",
         markup=False,
     )

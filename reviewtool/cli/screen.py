@@ -12,11 +12,13 @@ from reviewtool.cli._common import (
     ActorOption,
     DbOption,
     FormatOption,
+    OnBehalfOfOption,
     OutputFormat,
     actor_name,
     console,
     csv_cell,
     existing_file,
+    on_behalf_note,
     reading,
     run_screen,
     write_csv,
@@ -140,13 +142,7 @@ def import_decisions(
         ..., help="CSV with record_id,decision[,reason][,note].", callback=existing_file
     ),
     stage: str = StageOption,
-    on_behalf_of: str | None = typer.Option(
-        None,
-        "--on-behalf-of",
-        metavar="NAME",
-        help="Owners: the votes are this member's (e.g. from a paper form); the ledger records "
-        "both names: the owner entered them, the member cast them.",
-    ),
+    on_behalf_of: OnBehalfOfOption = None,
     db: DbOption = None,
     actor: ActorOption = None,
 ) -> None:
@@ -162,7 +158,7 @@ def import_decisions(
     who = actor_name(actor)
     with writing(db) as session:
         count = run(session, actor=who, path=str(path), stage=stage, on_behalf_of=on_behalf_of)
-    by = f" by {on_behalf_of} (entered by {who})" if on_behalf_of and on_behalf_of != who else ""
+    by = on_behalf_note(on_behalf_of, who)
     console().print(f"Recorded {count} votes{by} from {path} at {stage}.", highlight=False)
 
 

@@ -31,7 +31,14 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
-from reviewtool.access import EXTRACTION, duties_separate, own_work_refused, require, sight
+from reviewtool.access import (
+    EXTRACTION,
+    duties_separate,
+    entering_for,
+    own_work_refused,
+    require,
+    sight,
+)
 from reviewtool.audit.events import (
     ExtractionConsensusChanged,
     ExtractionFormAdded,
@@ -83,6 +90,8 @@ LONG_COLUMNS = (
 """The long layout of ``extract import`` and ``extract export --long``: one row per value."""
 STATISTIC_COLUMNS = ("mean", "sd", "n", "events", "total")
 AGREEMENT, ADJUDICATOR, REOPENED = "agreement", "adjudicator", "reopened"
+RECOMPUTED = "recomputed"
+"""The ``change`` of a consensus event whose converted values followed a changed n."""
 
 
 # --- views ---------------------------------------------------------------------------------------
@@ -767,12 +776,21 @@ def _write(
     origin: str,
     lines: Mapping[tuple[int, ValueKey], int] | None = None,
     path: str = "",
+    entered_by: str | None = None,
 ) -> ImportSummary:
     """Check the rules across values, write the rows and their events, update consensus, a
     chunk of studies at a time (``STUDIES_PER_CHUNK``); the summary of all of it.
 
     ``lines`` gives the line of ``path`` each (study, place) came from, for messages.
+    ``entered_by``: the owner entering ``actor``'s values (``access.entering_for``), who then
+    writes the events (``on_behalf_of`` naming ``actor``).
+
+    Converted values that used an n this changes are computed again (``_follow_n``), checked
+    before anything is written, and written after, one ``extraction-values`` event per study
+    (origin ``recomputed: ...``, old and new values), reopening or reaching consensus as any
+    changed value does.
     """
+    follow = _follow_n(session, member=member, form=form, changes=changes, lines=lines, path=path)
     total = ImportSummary(0, 0, 0, 0, 0)
     for start in range(0, len(changes), STUDIES_PER_CHUNK):
         part = _write_chunk(
@@ -785,9 +803,28 @@ def _write(
             origin=origin,
             lines=lines,
             path=path,
+            entered_by=entered_by,
         )
         total = ImportSummary(
             *(a + b for a, b in zip(asdict(total).values(), asdict(part).values(), strict=True))
+        )
+    for change, why in follow:
+        part = _write_chunk(
+            session,
+            actor=actor,
+            member=member,
+            version=version,
+            form=form,
+            changes=[change],
+            origin=why,
+            entered_by=entered_by,
+        )
+        total = ImportSummary(
+            total.changed + part.changed,
+            total.unchanged,
+            total.studies,
+            total.consensus + part.consensus,
+            total.reopened + part.reopened,
         )
     return total
 
@@ -803,6 +840,7 @@ def _write_chunk(
     origin: str,
     lines: Mapping[tuple[int, ValueKey], int] | None = None,
     path: str = "",
+    entered_by: str | None = None,
 ) -> ImportSummary:
     """``_write`` for a few studies."""
     assert member.id is not None
@@ -924,7 +962,11 @@ def _write_chunk(
             agreed_count += 1
         events.append(
             ExtractionValuesChanged(
-                study=study, extractor=actor, origin=origin, state={"extraction_value": state}
+                study=study,
+                extractor=actor,
+                origin=origin,
+                state={"extraction_value": state},
+                on_behalf_of=actor if entered_by else None,
             )
         )
         for kind, found in ((AGREEMENT, agreed), (REOPENED, reopened)):
@@ -939,7 +981,7 @@ def _write_chunk(
     _many(session, _insert_sql("extraction_consensus", _CONSENSUS_COLUMNS), c_inserts)
     _many(session, _UPDATE_CONSENSUS, c_updates)
     _many(session, _REOPEN_CONSENSUS, reopens)
-    audit.log.record_many(session, actor, events + consensus_events)
+    audit.log.record_many(session, entered_by or actor, events + consensus_events)
     # In team mode the login may not read the others' values: the server compares (agreement).
     agree_on_server(session, sorted({c.study for c in changes}))
     return ImportSummary(changed_count, unchanged, len(events), agreed_count, reopened_count)
@@ -1059,15 +1101,24 @@ field and the text); it remembers this many per field."""
 
 
 @bulk.no_cycle_collection()
-def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
+def import_values(
+    session: Session, *, actor: str, path: str, on_behalf_of: str | None = None
+) -> ImportSummary:
     """Import ``actor``'s values from a long-layout CSV or XLSX file, all or nothing.
 
     Columns (docs/extraction.md): study (id or "<surname> <year>"), arm, outcome, time_point,
     field, value, source_kind, source, extractor (optional; when given it must be the actor:
     nobody imports on another's behalf). A bad row raises InvalidInput naming the file, line and
     column; nothing is written then. Returns what was written.
+
+    ``on_behalf_of``: an owner (``actor``) enters another extractor's values
+    (``access.entering_for``): the values are theirs, checked and blinded as theirs (the
+    ``extractor`` column, when given, must name them); the events are written by the owner and
+    name the extractor (``on_behalf_of``). PermissionDenied for anyone but an owner.
     """
-    member = require(session, actor, Action.EXTRACT, doing="import extracted data")
+    actor, entered_by = entering_for(session, actor, on_behalf_of, doing="import extracted data")
+    doing = f"extract data (values entered by {entered_by})" if entered_by else None
+    member = require(session, actor, Action.EXTRACT, doing=doing or "import extracted data")
     version, form = current_form(session)
     index = _study_index(session, actor)
     header, rows, digest = _read_long(path)
@@ -1101,8 +1152,9 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
         try:
             if i_who is not None and row[i_who] != actor and row[i_who].strip() not in ("", actor):
                 raise InvalidInput(
-                    f"column extractor: {row[i_who].strip()!r} is not you ({actor}); importing "
-                    "on behalf of another person is not allowed"
+                    f"column extractor: {row[i_who].strip()!r} is not "
+                    + (f"{actor}, whose values these are" if entered_by else f"you ({actor})")
+                    + "; an owner enters another member's values with --on-behalf-of NAME"
                 )
             ref = found_study.get(row[i_study])
             if ref is None:
@@ -1180,6 +1232,7 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
         origin=f"import {Path(path).name} {digest}",
         lines=where,
         path=path,
+        entered_by=entered_by,
     )
 
 
@@ -1267,6 +1320,8 @@ def _decide(
 ) -> ConsensusView:
     assert member.id is not None
     held = _consensus(session, [ref.study_id]).get(ref.study_id, {}).get(key)
+    if held is not None and key.field == "n" and held[1] != value:  # converted values follow
+        _follow_consensus_n(session, actor=actor, ref=ref, key=key, old=held[1], new=value)
     now = audit.log.utc_now()
     decided = (value, version, prov.kind, prov.source, how, member.id, now, None, None)
     if held is None:
@@ -1398,6 +1453,146 @@ def resolve(
         prov=prov,
         how=ADJUDICATOR,
     )
+
+
+@dataclass(frozen=True)
+class ResolvedFrom:
+    """What ``resolve_all_from`` did: the consensus values recorded (one per open disagreement
+    where the extractor has a value) and the disagreements left open (the extractor has none
+    there)."""
+
+    resolved: list[ConsensusView]
+    left_open: list[Disagreement]
+
+
+def _refuse_own_work(
+    session: Session, member: Member, ref: StudyRef, keys: Iterable[ValueKey]
+) -> None:
+    """Separation of duties (``adjudication.separate_duties``): PermissionDenied when ``member``
+    extracted a value at one of ``keys`` of the study."""
+    if not duties_separate(session):
+        return
+    assert member.id is not None
+    mine = _values(session, [ref.study_id], member_id=member.id).get(ref.study_id, {})
+    own = mine.get(member.id, {})
+    for key in keys:
+        if key in own:
+            raise own_work_refused(
+                member.name,
+                f"extracted a value for study {ref.label} ({ref.study_id}), {key.describe()}",
+                "its consensus value",
+            )
+
+
+def _taken(
+    session: Session, ref: StudyRef, take: str, keys: Iterable[ValueKey]
+) -> dict[ValueKey, _Stored]:
+    """``take``'s stored values of the study at ``keys`` (those they have); InvalidInput when
+    ``take`` is not a member."""
+    names = _names(session)
+    ids = [i for i, n in names.items() if n == take.strip()]
+    if not ids:
+        raise InvalidInput(f"{take!r} is not a member of this review")
+    theirs = _values(session, [ref.study_id], member_id=ids[0]).get(ref.study_id, {})
+    held = theirs.get(ids[0], {})
+    return {key: held[key] for key in keys if key in held}
+
+
+def _resolve_taken(
+    session: Session,
+    *,
+    actor: str,
+    member: Member,
+    ref: StudyRef,
+    take: str,
+    keys: list[ValueKey],
+) -> list[ConsensusView]:
+    """Record ``take``'s values at ``keys`` as the adjudicator's consensus values, with their
+    form version and provenance: each checked under the current form, all of them across values
+    against the study's consensus, before any is written."""
+    version, form = current_form(session)
+    found = _taken(session, ref, take, keys)
+    held = {k: c[1] for k, c in _consensus(session, [ref.study_id]).get(ref.study_id, {}).items()}
+    for key in keys:
+        stored = found[key]
+        try:
+            form.check_value(key, stored[1])
+        except InvalidInput as error:
+            raise InvalidInput(
+                f"study {ref.label} ({ref.study_id}), {take}'s value no longer fits form "
+                f"version {version}: {error}"
+            ) from None
+        held[key] = stored[1]
+    try:
+        cross_check(form, held, keys)
+    except InvalidInput as error:
+        raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
+    return [
+        _decide(
+            session,
+            actor=actor,
+            member=member,
+            ref=ref,
+            key=key,
+            value=found[key][1],
+            version=found[key][2],
+            prov=Provenance(found[key][3], found[key][4]),
+            how=ADJUDICATOR,
+        )
+        for key in keys
+    ]
+
+
+def resolve_from(
+    session: Session,
+    *,
+    actor: str,
+    study: str | int,
+    field: str,
+    take: str,
+    arm: str = "",
+    outcome: str = "",
+    time_point: str = "",
+) -> ConsensusView:
+    """The adjudicator's consensus value at one place taken from extractor ``take``: their value
+    with its provenance (source kind, source, form version), recorded as ``adjudicator`` by
+    ``actor`` (adjudicators only; ``extract resolve ... --from NAME``).
+
+    Checked as ``resolve`` checks a value (the current form, the rules across values against
+    the study's consensus); separation of duties holds (an adjudicator who extracted a value
+    there may not resolve it). InvalidInput when ``take`` has no value there.
+    """
+    member = require(session, actor, Action.RESOLVE_CONFLICT, doing="resolve an extraction value")
+    ref = _study_index(session, actor).find(str(study))
+    key = ValueKey(field.strip(), arm.strip(), outcome.strip(), time_point.strip())
+    current_form(session)[1].spec(key)
+    _refuse_own_work(session, member, ref, [key])
+    if key not in _taken(session, ref, take, [key]):
+        raise InvalidInput(f"{take!r} has no value for study {ref.label}, {key.describe()}")
+    (view,) = _resolve_taken(session, actor=actor, member=member, ref=ref, take=take, keys=[key])
+    return view
+
+
+def resolve_all_from(session: Session, *, actor: str, study: str | int, take: str) -> ResolvedFrom:
+    """Resolve every open disagreement of one study (``compare``: values differing or missing,
+    and consensus reopened) with extractor ``take``'s value there, with its provenance
+    (adjudicators only; ``extract resolve STUDY --all --from NAME``). One ``extraction-consensus``
+    event per place, as ``resolve``.
+
+    Places where ``take`` has no value are left open (returned in ``left_open``). All or
+    nothing: separation of duties (any of the places extracted by the adjudicator) and the
+    checks of ``resolve_from`` are applied to every place before one is written.
+    """
+    member = require(session, actor, Action.RESOLVE_CONFLICT, doing="resolve extraction values")
+    ref = _study_index(session, actor).find(str(study))
+    open_ = compare(session, actor=actor, study=ref.study_id)
+    keys = [ValueKey(d.field, d.arm, d.outcome, d.time_point) for d in open_]
+    _refuse_own_work(session, member, ref, keys)
+    found = _taken(session, ref, take, keys)
+    taken = [k for k in keys if k in found]
+    left = [d for d, k in zip(open_, keys, strict=True) if k not in found]
+    resolved = _resolve_taken(session, actor=actor, member=member, ref=ref, take=take, keys=taken)
+    return ResolvedFrom(resolved, left)
 
 
 def unblind(session: Session, *, actor: str) -> bool:
@@ -1928,6 +2123,123 @@ def set_converted(
     ]
 
 
+def _follow_n(
+    session: Session,
+    *,
+    member: Member,
+    form: Form,
+    changes: list[_Change],
+    lines: Mapping[tuple[int, ValueKey], int] | None = None,
+    path: str = "",
+) -> list[tuple[_Change, str]]:
+    """The member's stored converted values that follow an n ``changes`` changes
+    (``recompute.follow_n``), as changes to write after them with their origin. Reads only the
+    member's converted values of the studies whose n changes, and the n at their places.
+    InvalidInput (``path:line`` of the n when from a file) when one cannot be computed again."""
+    from reviewtool.extraction import recompute
+
+    with_n = {c.study: c for c in changes if any(k.field == recompute.N for k in c.values)}
+    if not with_n:
+        return []
+    v = ExtractionValue
+    places: list[Any] = [v.study_id, v.field, v.arm, v.outcome, v.time_point, v.value]
+    source: list[Any] = [v.source]
+    converted: dict[int, dict[ValueKey, tuple[str, str, str]]] = defaultdict(dict)
+    ids = sorted(with_n)
+    for part in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        query = select(*places, *source).where(
+            v.member_id == member.id,
+            v.source_kind == provenance.CONVERTED,
+            col(v.study_id).in_(part),
+        )
+        for study, fld, arm, outcome, time, value, text in session.exec(query):
+            key = ValueKey(fld, arm, outcome, time)
+            if key not in with_n[study].values:
+                converted[study][key] = (value, provenance.CONVERTED, text)
+    if not converted:
+        return []
+    stored_n: dict[tuple[int, ValueKey], str] = {}
+    ids = sorted(converted)
+    for part in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        query = select(*places).where(
+            v.member_id == member.id, v.field == recompute.N, col(v.study_id).in_(part)
+        )
+        for study, fld, arm, outcome, time, value in session.exec(query):
+            stored_n[(study, ValueKey(fld, arm, outcome, time))] = value
+    follow: list[tuple[_Change, str]] = []
+    for study, stored in sorted(converted.items()):
+        change = with_n[study]
+        changed_n = {
+            key: (stored_n[(study, key)], new)
+            for key, (new, _) in change.values.items()
+            if key.field == recompute.N
+            and (study, key) in stored_n
+            and stored_n[(study, key)] != new
+        }
+        try:
+            found = recompute.follow_n(form, stored, changed_n)
+        except InvalidInput as error:
+            n_key = next(
+                (k for k in changed_n if str(error).startswith(f"arm {k.arm!r}, {k.outcome} at ")),
+                None,
+            )
+            at = lines.get((study, n_key)) if lines and n_key is not None else None
+            where = f"{path}:{at}: " if at is not None else ""
+            name = f"{change.label} ({study})" if change.label else str(study)
+            raise InvalidInput(f"{where}study {name}, {error}") from None
+        if found:
+            values = {r.key: (r.new, Provenance(provenance.CONVERTED, r.source)) for r in found}
+            follow.append((_Change(study, values, change.label), recompute.origin(found)))
+    return follow
+
+
+def _follow_consensus_n(
+    session: Session,
+    *,
+    actor: str,
+    ref: StudyRef,
+    key: ValueKey,
+    old: str,
+    new: str,
+) -> None:
+    """After the consensus n at ``key`` changed from ``old`` to ``new`` (agree, resolve): the
+    study's converted consensus values that used ``old`` there are computed again
+    (``recompute.follow_n``) and stored, kept as they were otherwise (how, by, reopened), in one
+    ``extraction-consensus`` event (change ``recomputed``). InvalidInput when one cannot be."""
+    from reviewtool.extraction import recompute
+
+    held = _consensus(session, [ref.study_id]).get(ref.study_id, {})
+    stored = {k: (c[1], c[3], c[4]) for k, c in held.items() if c[3] == provenance.CONVERTED}
+    if not stored:
+        return
+    _, form = current_form(session)
+    try:
+        found = recompute.follow_n(form, stored, {key: (old, new)})
+    except InvalidInput as error:
+        raise InvalidInput(f"study {ref.label} ({ref.study_id}), consensus {error}") from None
+    if not found:
+        return
+    names = _names(session)
+    state: dict[str, Any] = {}
+    for r in found:
+        c = held[r.key]
+        _many(
+            session,
+            "UPDATE extraction_consensus SET value = ?, source = ? WHERE id = ?",
+            [(r.new, r.source, c[0])],
+        )
+        state[consensus_id(ref.study_id, r.key)] = consensus_snapshot(
+            r.new, c[2], c[3], r.source, c[5], names.get(c[6], f"#{c[6]}"), c[7], c[8]
+        )
+    audit.record(
+        session,
+        actor,
+        ExtractionConsensusChanged(
+            study=ref.study_id, change=RECOMPUTED, state={"extraction_consensus": state}
+        ),
+    )
+
+
 # --- digitised values (issue 11: an Engauge Digitizer export; extraction/digitised.py) ----------
 
 
@@ -2025,6 +2337,7 @@ __all__ = [
     "Disagreement",
     "FormVersion",
     "ImportSummary",
+    "ResolvedFrom",
     "StatusRow",
     "StudyRef",
     "StudySheet",
@@ -2043,6 +2356,8 @@ __all__ = [
     "import_digitised",
     "import_values",
     "resolve",
+    "resolve_all_from",
+    "resolve_from",
     "set_converted",
     "set_value",
     "show_form",

@@ -27,7 +27,7 @@ from typing import Any
 from sqlmodel import Session
 
 from reviewtool import audit
-from reviewtool.access import require
+from reviewtool.access import entering_for, require
 from reviewtool.audit.events import RobAssessed
 from reviewtool.csvfiles import check_lines, unknown_columns
 from reviewtool.domain import Action
@@ -69,16 +69,27 @@ def _read(path: str) -> list[list[str]]:
     return rows
 
 
-def import_file(session: Session, *, actor: str, path: str) -> ImportReport:
+def import_file(
+    session: Session, *, actor: str, path: str, on_behalf_of: str | None = None
+) -> ImportReport:
     """Import one assessor's (``actor``'s) judgements or answers from ``path``; the layout is
-    told by the header (``Result`` as second column: RoB 2 answers; else robvis RoB 1)."""
-    member = require(session, actor, Action.ASSESS_RISK_OF_BIAS)
+    told by the header (``Result`` as second column: RoB 2 answers; else robvis RoB 1).
+
+    ``on_behalf_of``: an owner (``actor``) enters another assessor's judgements
+    (``access.entering_for``): they are the assessor's, checked and blinded as theirs; each
+    ``rob-assessed`` event is written by the owner and names the assessor (``on_behalf_of``).
+    PermissionDenied for anyone but an owner."""
+    actor, entered_by = entering_for(
+        session, actor, on_behalf_of, doing="import risk-of-bias judgements"
+    )
+    doing = f"assess risk of bias (judgements entered by {entered_by})" if entered_by else None
+    member = require(session, actor, Action.ASSESS_RISK_OF_BIAS, doing=doing)
     rows = _read(path)
     header = [h.strip() for h in rows[0]]
     if len(header) > 1 and header[1].lower() == "result":
-        return _import_rob2(session, member.name, path, header, rows[1:])
+        return _import_rob2(session, member.name, path, header, rows[1:], entered_by)
     _rob1_columns(path, header)
-    return _import_rob1(session, member.name, path)
+    return _import_rob1(session, member.name, path, entered_by)
 
 
 def _rob1_columns(path: str, header: list[str]) -> None:
@@ -117,7 +128,9 @@ _ROB1_OF_LEVEL = {
 }
 
 
-def _import_rob1(session: Session, actor: str, path: str) -> ImportReport:
+def _import_rob1(
+    session: Session, actor: str, path: str, entered_by: str | None = None
+) -> ImportReport:
     table = robvis.read_robvis_file(path, tool=robvis.ROB1)
     if len(table.domain_headers) != len(tools.ROB1_DOMAINS):
         raise InvalidInput(
@@ -191,16 +204,26 @@ def _import_rob1(session: Session, actor: str, path: str) -> ImportReport:
             session.flush()
             audit.record(
                 session,
-                actor,
+                entered_by or actor,
                 RobAssessed(
-                    change="import", tool=service.ROB1, study=study, result="", state=state
+                    change="import",
+                    tool=service.ROB1,
+                    study=study,
+                    result="",
+                    state=state,
+                    on_behalf_of=actor if entered_by else None,
                 ),
             )
     return ImportReport("robvis rob1", len(plan), count)
 
 
 def _import_rob2(
-    session: Session, actor: str, path: str, header: list[str], body: list[list[str]]
+    session: Session,
+    actor: str,
+    path: str,
+    header: list[str],
+    body: list[list[str]],
+    entered_by: str | None = None,
 ) -> ImportReport:
     if header[0].lower() != "study":
         raise InvalidInput(f"{path}:1: the RoB 2 answers layout starts with Study,Result")
@@ -257,9 +280,14 @@ def _import_rob2(
         session.flush()
         audit.record(
             session,
-            actor,
+            entered_by or actor,
             RobAssessed(
-                change="import", tool=service.ROB2, study=study, result=result, state=state
+                change="import",
+                tool=service.ROB2,
+                study=study,
+                result=result,
+                state=state,
+                on_behalf_of=actor if entered_by else None,
             ),
         )
     return ImportReport("rob2 answers", len(plan), values)

@@ -28,6 +28,7 @@ from reviewtool import audit
 from reviewtool.access import (
     Sight,
     duties_separate,
+    entering_for,
     own_work_refused,
     require,
     roles_of,
@@ -1525,16 +1526,7 @@ def import_decisions(
     names. PermissionDenied for anyone but an owner.
     """
     parsed_stage = parse_stage(stage)
-    entered_by: str | None = None
-    if on_behalf_of is not None and on_behalf_of != actor:
-        owner = require(
-            session,
-            actor,
-            Action.MANAGE_MEMBERS,
-            doing=f"import votes on behalf of {on_behalf_of}",
-        )
-        entered_by = owner.name
-        actor = on_behalf_of
+    actor, entered_by = entering_for(session, actor, on_behalf_of, doing="import votes")
     doing = f"screen (votes entered by {entered_by})" if entered_by else None
     member = require(session, actor, Action.SCREEN, doing=doing)
     rows = read_rows(

@@ -138,6 +138,11 @@ def _functions(schema: str, defaults: Mapping[str, bool]) -> list[str]:
         "LANGUAGE sql STABLE SECURITY DEFINER "
         f'SET search_path = "{schema}", pg_catalog, pg_temp AS $fn$'
     )
+    # access.own_event: the login wrote the event, or an owner entered it for them
+    not_own = (
+        "($1 IS DISTINCT FROM reviewtool_my_name() "
+        "AND ($3::jsonb ->> 'on_behalf_of') IS DISTINCT FROM reviewtool_my_name())"
+    )
 
     def on(key: str) -> str:
         fallback = "true" if defaults[key] else "false"
@@ -180,13 +185,14 @@ def _functions(schema: str, defaults: Mapping[str, bool]) -> list[str]:
         # access.visible_events, row by row: the ledger events this login may not read.
         "CREATE OR REPLACE FUNCTION reviewtool_event_hidden(actor text, action text, payload text) "
         f"RETURNS boolean {head} SELECT CASE $2 "
+        # Work an owner entered for a member (``on_behalf_of``) is that member's own too.
         "WHEN 'screening-decision' THEN reviewtool_hidden($3::jsonb ->> 'stage') "
-        "AND ($1 IS DISTINCT FROM reviewtool_my_name() "
+        f"AND ({not_own} "
         "OR ($3::jsonb -> 'state') ? 'screening_resolution') "
         "WHEN 'screening-resolution' THEN reviewtool_hidden($3::jsonb ->> 'stage') "
-        "WHEN 'rob-assessed' THEN $1 IS DISTINCT FROM reviewtool_my_name() "
+        f"WHEN 'rob-assessed' THEN {not_own} "
         "AND reviewtool_hidden('rob') "
-        "WHEN 'extraction-values' THEN $1 IS DISTINCT FROM reviewtool_my_name() "
+        f"WHEN 'extraction-values' THEN {not_own} "
         "AND reviewtool_hidden('extraction') "
         "WHEN 'labels-changed' THEN $1 IS DISTINCT FROM reviewtool_my_name() "
         "AND reviewtool_labels_hidden() "
