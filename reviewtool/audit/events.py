@@ -267,6 +267,9 @@ class ScreeningDecided(Event):
     :ivar on_behalf_of: the reviewer whose vote an owner entered (``screen import-decisions
         --on-behalf-of``): the event's actor is the owner who entered it, the vote (and its key)
         this reviewer's. Absent from the payload (None) when reviewers cast their own.
+    :ivar source_file: the name of the file the vote was imported from (``screen
+        import-decisions``; the vote's ``order`` is then ``imported``). Absent from the payload
+        (None) for a vote cast on screen or with ``screen decide``.
     """
 
     name: ClassVar[str] = "screening-decision"
@@ -278,6 +281,7 @@ class ScreeningDecided(Event):
     after: Snapshot | None
     state: dict[str, dict[str, Any]]
     on_behalf_of: str | None = None
+    source_file: str | None = None
 
     @property
     def entity_id(self) -> str:
@@ -285,10 +289,12 @@ class ScreeningDecided(Event):
 
     def payload(self) -> dict[str, Any]:
         """As ``Event.payload``, without ``on_behalf_of`` when the reviewer cast their own vote
-        (the payload of every vote before it existed, unchanged)."""
+        and without ``source_file`` when the vote was not imported (the payload of every vote
+        before they existed, unchanged)."""
         found = super().payload()
-        if found["on_behalf_of"] is None:
-            del found["on_behalf_of"]
+        for optional in ("on_behalf_of", "source_file"):
+            if found[optional] is None:
+                del found[optional]
         return found
 
 
