@@ -12,7 +12,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.test_prioritisation import _next, _review, _screen_by_priority, _votes, ok, run
+from tests.test_prioritisation import (
+    FIXED_RUN,
+    _next,
+    _review,
+    _screen_by_priority,
+    _votes,
+    ok,
+    run,
+)
 
 
 def _csv(path: Path, rows: list[tuple[int, str]]) -> str:
@@ -91,7 +99,7 @@ def test_an_import_during_a_calibration_round_is_held_to_its_pilot_and_counts_to
 def _stopped(tmp_path: Path) -> tuple[str, list[int]]:
     """Both screen 13 by priority, consecutive_exclusions (n = 4) is met, olga stops: the 3
     references nobody voted on are set aside (returned, ascending)."""
-    db = _review(tmp_path, "screening.order=relevance", "screening.stop_consecutive=4")
+    db = _review(tmp_path, "screening.order=relevance", "screening.stop_consecutive=4", FIXED_RUN)
     _screen_by_priority(db, "alice", 13)
     _screen_by_priority(db, "bob", 13)
     ok(db, "screen", "stop", "--rule", "consecutive_exclusions", "--as", "olga")
@@ -136,7 +144,7 @@ def test_a_stop_follows_dedup_merges_and_splits(tmp_path: Path) -> None:
       screened (b), 14 screened.
     * Undo it: each part has its id back; the part without a vote is set aside again.
     """
-    db = _review(tmp_path, "screening.order=relevance", "screening.stop_consecutive=4")
+    db = _review(tmp_path, "screening.order=relevance", "screening.stop_consecutive=4", FIXED_RUN)
     ok(db, "dedup", "run", "--as", "olga")  # pairs are decided after a run (it merges none here)
     _screen_by_priority(db, "alice", 13)
     _screen_by_priority(db, "bob", 13)
@@ -176,3 +184,19 @@ def test_a_stop_follows_dedup_merges_and_splits(tmp_path: Path) -> None:
     assert counts["not_screened_stopped"] == len(unvoted)
     assert counts["records_screened"] == 16 - len(unvoted)
     ok(db, "audit", "verify", "--as", "olga")
+
+
+def test_stop_check_scales_the_run_of_exclusions_by_default(tmp_path: Path) -> None:
+    """The default consecutive rule asks more than n = 4 in a row: alice screened 13 (8 included),
+    the last 4 excluded, so 16 - 9 = 7 records were left when the run began, K_tar =
+    floor(8/0.95 - 8 + 1) = 1 and p = (7 - 4)/7 = 3/7: not met; only a run through all 7 would
+    do (K_tar > 7 - 7: p = 0)."""
+    db = _review(tmp_path, "screening.order=relevance", "screening.stop_consecutive=4")
+    _screen_by_priority(db, "alice", 13)
+    checks = json.loads(ok(db, "screen", "stop-check", "--format", "json", "--as", "olga"))
+    rule = next(c for c in checks if c["rule"] == "consecutive_exclusions")
+    assert rule["parameters"] == {"n": 4, "recall_target": 0.95, "confidence": 0.95}
+    numbers = rule["evidence"]["alice"]["numbers"]
+    assert (numbers["run"], numbers["urn"], numbers["k_target"]) == (4, 7, 1)
+    assert numbers["p"] == 3 / 7 and numbers["run_needed"] == 7
+    assert rule["met"] is False

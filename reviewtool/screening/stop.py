@@ -218,7 +218,11 @@ def resume_screening(session: Session, *, actor: str, reason: str) -> list[int]:
 
 #: Rule name -> the settings of its parameters (``domain.SETTINGS``).
 RULE_SETTINGS: dict[str, dict[str, str]] = {
-    "consecutive_exclusions": {"n": "screening.stop_consecutive"},
+    "consecutive_exclusions": {
+        "n": "screening.stop_consecutive",
+        "recall_target": "screening.stop_recall_target",
+        "confidence": "screening.stop_consecutive_confidence",
+    },
     "hypergeometric": {
         "recall_target": "screening.stop_recall_target",
         "confidence": "screening.stop_confidence",
@@ -227,6 +231,8 @@ RULE_SETTINGS: dict[str, dict[str, str]] = {
         "consecutive": "screening.stop_safe_consecutive",
         "min_fraction": "screening.stop_safe_min_fraction",
         "relevant_factor": "screening.stop_safe_relevant_factor",
+        "recall_target": "screening.stop_recall_target",
+        "confidence": "screening.stop_safe_confidence",
     },
 }
 PRIORITISED = ("relevance", "mixed-relevance", "mixed-random")
@@ -277,7 +283,13 @@ def evaluate(
 
     labels = list(history.included)
     if rule == "consecutive_exclusions":
-        return stopping.consecutive_exclusions(labels, n=int(parameters["n"]))
+        return stopping.consecutive_exclusions(
+            labels,
+            total=total,
+            n=int(parameters["n"]),
+            recall_target=float(parameters["recall_target"]),
+            confidence=float(parameters["confidence"]),
+        )
     if rule == "hypergeometric":
         return stopping.hypergeometric_test(
             labels,
@@ -297,6 +309,8 @@ def evaluate(
         consecutive=int(parameters["consecutive"]),
         min_fraction=float(parameters["min_fraction"]),
         relevant_factor=float(parameters["relevant_factor"]),
+        recall_target=float(parameters["recall_target"]),
+        confidence=float(parameters["confidence"]),
     )
 
 
