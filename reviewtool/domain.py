@@ -405,6 +405,26 @@ SETTINGS: dict[str, Setting] = {
             "of relevant records.",
             minimum=0,
         ),
+        Setting(
+            "screening.stop_consecutive_confidence",
+            float,
+            0.95,
+            "Stopping rule consecutive_exclusions: the run must also be long enough that, had the "
+            "records left when it began been screened at random, it would have had a probability "
+            "below 1 - this if recall were below screening.stop_recall_target (still a heuristic: "
+            "the order was prioritised, not random). 0: the fixed run of stop_consecutive only.",
+            minimum=0,
+            maximum=0.999,
+        ),
+        Setting(
+            "screening.stop_safe_confidence",
+            float,
+            0.95,
+            "Stopping rule safe: stage 2's run of excludes must also pass the test of "
+            "stop_consecutive_confidence at this level. 0: the published 50 in a row only.",
+            minimum=0,
+            maximum=0.999,
+        ),
     )
 }
 

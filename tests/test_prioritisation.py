@@ -40,6 +40,9 @@ def _ris(n: int) -> str:
     )
 
 
+#: The fixed-N rule (N excludes in a row), not scaled to the review (the default).
+FIXED_RUN = "screening.stop_consecutive_confidence=0"
+
 TRIALS = [n for n in range(1, 17) if n % 2]
 ANIMALS = [n for n in range(1, 17) if not n % 2]
 
@@ -332,14 +335,16 @@ def test_stop_check_stop_prisma_and_undo(tmp_path: Path) -> None:
     so each ends with 4 excludes in a row and consecutive_exclusions (n = 4) is met for both. The
     owner stops: the 3 references nobody voted on are set aside and PRISMA counts them as marked
     ineligible by automation tools (13 screened = 16 - 0 - 0 - 3). Undo brings them back."""
-    db = _review(tmp_path, "screening.order=relevance", "screening.stop_consecutive=4")
+    db = _review(tmp_path, "screening.order=relevance", "screening.stop_consecutive=4", FIXED_RUN)
     _screen_by_priority(db, "alice", 13)
     _screen_by_priority(db, "bob", 13)
     consecutive = _rule(db, "olga", "consecutive_exclusions")
-    assert consecutive["met"] is True and consecutive["parameters"] == {"n": 4}
+    assert consecutive["met"] is True
+    assert consecutive["parameters"] == {"n": 4, "recall_target": 0.95, "confidence": 0.0}
     evidence = consecutive["evidence"]
     assert isinstance(evidence, dict) and sorted(evidence) == ["alice", "bob"]
-    assert evidence["alice"]["numbers"] == {"screened": 13, "included": 8, "run": 4}
+    numbers = evidence["alice"]["numbers"]
+    assert (numbers["screened"], numbers["included"], numbers["run"]) == (13, 8, 4)
     hyper = _rule(db, "olga", "hypergeometric")
     assert hyper["met"] is False  # no random sample after prioritisation yet
     assert hyper["evidence"]["alice"]["numbers"]["p"] is None  # type: ignore[index]

@@ -19,7 +19,7 @@ from sqlmodel import select
 from reviewtool import audit
 from reviewtool.audit.events import MemberAdded
 from reviewtool.audit.log import record_many
-from reviewtool.domain import Role
+from reviewtool.domain import QueueStamp, Role
 from reviewtool.errors import InvalidInput, NotFound, StageOrderError
 from reviewtool.importing.service import import_files
 from reviewtool.screening import service as sv
@@ -180,10 +180,13 @@ def test_bulk_import_writes_what_one_vote_at_a_time_writes(
                 decision=decision,
                 reason=reason,
                 note=note,
+                stamp=QueueStamp("imported"),  # what an import stamps (issue 15)
             )
     one_by_one = _state(copy, since)
     copy.close()
 
+    # Each imported vote's event names its file (issue 15); the rest is what one vote writes.
+    assert [e[5].pop("source_file") for e in bulk["events"]] == ["a.csv"] * 3 + ["b.csv"] * 4
     assert bulk == one_by_one
     # The known answers, from the rules (not from either path).
     assert [e[2] for e in bulk["events"]] == ["screening-decision"] * 7
@@ -207,6 +210,7 @@ def test_bulk_import_writes_what_one_vote_at_a_time_writes(
         "decision": "exclude",
         "reason": "animal study",
         "note": None,
+        "order": "imported",
     }
     alice_current = [v for v in bulk["votes"] if v[2] == 1 and v[6]]
     assert [(v[0], v[3], v[4]) for v in alice_current] == [

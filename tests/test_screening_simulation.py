@@ -75,8 +75,8 @@ def _toy_set(n_off: int = 60) -> tuple[list[str], list[bool]]:
 def test_simulation_is_reproducible_and_finds_the_includes_first():
     texts, labels = _toy_set()
     features = ranking.fit_features(texts)
-    a = simulation.simulate(features, labels, seed=2, consecutive=10)
-    b = simulation.simulate(features, labels, seed=2, consecutive=10)
+    a = simulation.simulate(features, labels, seed=2, consecutive=10, consecutive_confidence=0)
+    b = simulation.simulate(features, labels, seed=2, consecutive=10, consecutive_confidence=0)
     assert a.order == b.order and a.prior == b.prior
     assert len(a.order) == len(labels) - 2
     assert sorted(a.order + a.prior) == list(range(len(labels)))
@@ -85,6 +85,14 @@ def test_simulation_is_reproducible_and_finds_the_includes_first():
     assert a.wss95 == pytest.approx((64 - 5) / 64 - 0.05)
     stop = a.stops["consecutive_exclusions"]
     assert stop.screened == 15 and stop.recall == 1.0  # 10 excludes after the last include
+    # Scaled to the review (the default): 6 includes in the first 7 of 66 records, K_tar =
+    # floor(6/0.95 - 6 + 1) = 1 of the 59 left, p(m) = (59 - m)/59 < 0.05 from m = 57: the rule
+    # fires after 5 + 57 = 62 records beyond the prior ones.
+    scaled = simulation.simulate(features, labels, seed=2, consecutive=10)
+    assert scaled.order == a.order
+    stop = scaled.stops["consecutive_exclusions"]
+    assert stop.screened == 62 and stop.recall == 1.0
+    assert stop.evidence is not None and stop.evidence.numbers["p"] == pytest.approx(2 / 59)
     hyper = a.stops["hypergeometric"]
     assert hyper.evidence is not None and hyper.evidence.met
     assert hyper.screened == hyper.evidence.numbers["screened"] - 2
@@ -110,7 +118,7 @@ def test_hypergeometric_replay_starts_sampling_after_the_run():
 def test_safe_replay_runs_its_stages():
     texts, labels = _toy_set(200)
     features = ranking.fit_features(texts)
-    stop = simulation.safe_stop(features, labels, [0, 10], seed=1, consecutive=20)
+    stop = simulation.safe_stop(features, labels, [0, 10], seed=1, consecutive=20, confidence=0.0)
     assert stop.evidence is not None and stop.evidence.rule == "safe"
     assert stop.evidence.met and stop.recall == 1.0
     numbers = stop.evidence.numbers
@@ -195,7 +203,9 @@ def test_simulate_names_file_line_and_field_of_a_bad_label(tmp_path):
 def test_recall_at_a_stop_counts_the_prior_include():
     # prior: include, exclude; then include, 3 excludes (the rule fires), a last include missed
     decisions = [True, False, True, False, False, False, True]
-    stop = simulation.consecutive_stop(decisions, n_prior=2, n_prior_includes=1, n=3)
+    stop = simulation.consecutive_stop(
+        decisions, n_prior=2, n_prior_includes=1, n=3, confidence=0.0
+    )
     assert stop.screened == 4  # records after the prior ones
     assert stop.recall == pytest.approx(2 / 3)  # 2 of the 3 includes, the prior one among them
 

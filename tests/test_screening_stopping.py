@@ -106,12 +106,21 @@ def test_bad_arguments_are_refused(kwargs):
 # --- (a) consecutive exclusions -------------------------------------------------------------------
 
 
-def test_consecutive_exclusions():
+def test_consecutive_exclusions_fixed_n():
+    """confidence 0: the fixed-N heuristic, N excludes in a row."""
     labels = [False, False, True, False, False, False]
-    e = stopping.consecutive_exclusions(labels, n=3)
+    e = stopping.consecutive_exclusions(labels, total=10, n=3, confidence=0.0)
     assert e.met and e.heuristic
-    assert e.numbers == {"screened": 6, "included": 1, "run": 3}
-    assert not stopping.consecutive_exclusions(labels, n=4).met
+    assert e.numbers == {
+        "screened": 6,
+        "included": 1,
+        "run": 3,
+        "run_needed": 3,
+        "urn": 7,
+        "k_target": None,
+        "p": None,
+    }
+    assert not stopping.consecutive_exclusions(labels, total=10, n=4, confidence=0.0).met
     assert stopping.consecutive_exclusions_met_at(labels, n=3) == 6
     assert stopping.consecutive_exclusions_met_at(labels, n=2) == 2
     assert stopping.consecutive_exclusions_met_at(labels, n=4) is None
@@ -119,7 +128,62 @@ def test_consecutive_exclusions():
     assert "3 consecutive records were excluded" in text
     assert "heuristic" in text
     with pytest.raises(InvalidInput):
-        stopping.consecutive_exclusions(labels, n=0)
+        stopping.consecutive_exclusions(labels, total=10, n=0)
+    with pytest.raises(InvalidInput):
+        stopping.consecutive_exclusions(labels, total=5, n=3)  # more labels than records
+    with pytest.raises(InvalidInput):
+        stopping.consecutive_exclusions_met_at(labels, n=3, confidence=0.95)  # needs total
+
+
+def test_exclusion_run_p_is_the_callaghan_example_with_no_include_in_the_sample():
+    """The R example of mcallaghan/rapid-screening (20 includes then 70 excludes of N = 100,
+    tau = 0.9, the last 70 as the sample): K_tar = floor(20/0.9 - 20 + 1) = 3, urn 80, and
+    p = C(77, 70)/C(80, 70) = (10 * 9 * 8)/(80 * 79 * 78) = 720/492960 = 0.001460565."""
+    p, k_target, urn = stopping.exclusion_run_p(
+        total=100, screened=90, included=20, run=70, recall_target=0.9
+    )
+    assert (k_target, urn) == (3, 80)
+    assert p == pytest.approx(720 / 492960, rel=1e-12)
+    assert p == pytest.approx(0.001460565, abs=5e-10)
+    same, _k = stopping.hypergeometric_p(
+        total=100, prioritised=20, prioritised_included=20, sample=70, sample_included=0,
+        recall_target=0.9,
+    )  # fmt: skip
+    assert p == pytest.approx(same, rel=1e-9)
+    # K_tar larger than the records the run left: the run could not have missed them all.
+    assert stopping.exclusion_run_p(total=10, screened=10, included=0, run=10)[0] == 0.0
+    with pytest.raises(InvalidInput):
+        stopping.exclusion_run_p(total=10, screened=5, included=3, run=3)
+
+
+def test_consecutive_exclusions_scaled_to_the_review():
+    """20 includes then excludes, N = 100, tau = 0.95: K_tar = floor(20/0.95 - 20 + 1) = 2 and
+    the run began with 80 records left, so p(m) = (80 - m)(79 - m)/(80 * 79): m = 61 gives
+    342/6320 = 0.0541 (not met), m = 62 gives 306/6320 = 0.0484 (met): a run of 62 is needed,
+    though n = 50."""
+    labels = [True] * 20 + [False] * 61
+    e = stopping.consecutive_exclusions(labels, total=100, n=50)
+    assert not e.met
+    assert e.numbers["k_target"] == 2 and e.numbers["urn"] == 80
+    assert e.numbers["p"] == pytest.approx(342 / 6320)
+    assert e.numbers["run_needed"] == 62
+    assert "a run of 62 was needed" in e.methods_text()
+    e = stopping.consecutive_exclusions([*labels, False], total=100, n=50)
+    assert e.met and e.numbers["p"] == pytest.approx(306 / 6320)
+    assert stopping.consecutive_exclusions_met_at(labels + [False] * 5, total=100, n=50, confidence=0.95) == 82  # fmt: skip
+    # n still binds: with n = 70 the run must reach 70.
+    assert stopping.consecutive_exclusions_met_at(labels + [False] * 19, total=100, n=70, confidence=0.95) == 90  # fmt: skip
+    text = e.methods_text()
+    assert "at least 2 relevant records would have been among the 80 left" in text
+    assert (
+        "a random run of 62 of them would have missed them all with probability p = 0.0484" in text
+    )
+    assert "heuristic" in text and "at least as high as a random order" in text
+    # 8 includes then 5 excludes of 16: urn 16 - 8 = 8, K_tar = floor(8/0.95 - 8 + 1) = 1,
+    # p = (8 - 5)/8 = 3/8; only a run through all 8 left (p = 0) meets it.
+    e = stopping.consecutive_exclusions([True] * 8 + [False] * 5, total=16, n=4)
+    assert (e.met, e.numbers["run"], e.numbers["k_target"]) == (False, 5, 1)
+    assert e.numbers["p"] == pytest.approx(3 / 8) and e.numbers["run_needed"] == 8
 
 
 # --- (c) SAFE-like staged procedure -----------------------------------------------------------------
@@ -134,7 +198,9 @@ def _safe_order() -> list[bool]:
 
 def test_safe_stage_two_complete_then_switch():
     labels = _safe_order()
-    e = stopping.safe_procedure(labels, total=1000, random_training=10, switched_at=None)
+    e = stopping.safe_procedure(
+        labels, total=1000, random_training=10, switched_at=None, confidence=0.0
+    )
     assert e.numbers["estimated_prevalence"] == pytest.approx(0.1)
     assert e.numbers["estimated_relevant"] == pytest.approx(100.0)
     assert e.numbers["stage2_needed"] == 200
@@ -146,16 +212,53 @@ def test_safe_stage_two_complete_then_switch():
 def test_safe_stage_three_needs_its_own_run():
     base = _safe_order()
     not_yet = stopping.safe_procedure(
-        base + [True] + [False] * 49, total=1000, random_training=10, switched_at=260
+        base + [True] + [False] * 49,
+        total=1000,
+        random_training=10,
+        switched_at=260,
+        confidence=0.0,
     )
     assert not not_yet.met and not_yet.numbers["stage"] == 3
     done = stopping.safe_procedure(
-        base + [True] + [False] * 50, total=1000, random_training=10, switched_at=260
+        base + [True] + [False] * 50,
+        total=1000,
+        random_training=10,
+        switched_at=260,
+        confidence=0.0,
     )
     assert done.met and done.numbers["stage"] == 4
     assert len(done.stages) == 4
     text = done.methods_text()
     assert "SAFE" in text and "Stages 1-3 were complete after 311 records" in text
+
+
+def test_safe_stage_two_run_scaled_to_the_review():
+    """1 include in 10 random records of 100 (about 10 relevant: stage 2 needs max(2 x 10, 10 %
+    x 100) = 20 screened), then 19 includes and excludes. The published rule ends stage 2 at 50
+    in a row, record 79. Scaled: 20 included, K_tar = floor(20/0.95 - 20 + 1) = 2, the run began
+    with 100 - 29 = 71 left, p(m) = (71 - m)(70 - m)/(71 * 70): m = 54 gives 272/4970 = 0.0547,
+    m = 55 gives 240/4970 = 0.0483, so stage 2 ends at record 29 + 55 = 84."""
+    labels = [True] + [False] * 9 + [True] * 19 + [False] * 60
+    published = stopping.safe_procedure(
+        labels, total=100, random_training=10, switched_at=None, confidence=0.0
+    )
+    assert published.numbers["stage2_needed"] == 20
+    assert published.numbers["stage2_complete_at"] == 79
+    scaled = stopping.safe_procedure(labels, total=100, random_training=10, switched_at=None)
+    assert scaled.numbers["stage2_complete_at"] == 84
+    assert scaled.parameters["confidence"] == 0.95
+    assert "had it been random" in scaled.stages[1]
+    assert "a run long enough" in scaled.methods_text()
+
+
+def test_safe_stage_three_is_complete_when_nothing_is_left():
+    """Stage 2 (scaled) used up the records: a stage 3 that screened the rest is complete."""
+    labels = [True] + [False] * 9 + [True] * 19 + [False] * 71
+    e = stopping.safe_procedure(labels, total=100, random_training=10, switched_at=95)
+    assert e.numbers["stage2_complete_at"] == 84
+    assert e.met and "every record screened" in e.stages[2]
+    short = stopping.safe_procedure(labels[:99], total=100, random_training=10, switched_at=95)
+    assert not short.met and "needs 50 in a row" in short.stages[2]
 
 
 def test_safe_stage_one_in_progress_and_bad_switch():
@@ -166,6 +269,7 @@ def test_safe_stage_one_in_progress_and_bad_switch():
 
 
 def test_evidence_as_dict_is_plain():
-    d = stopping.consecutive_exclusions([False] * 3, n=2).as_dict()
+    d = stopping.consecutive_exclusions([False] * 3, total=3, n=2, confidence=0.0).as_dict()
     assert d["rule"] == "consecutive_exclusions" and d["met"] is True
-    assert d["parameters"] == {"n": 2} and isinstance(d["methods_text"], str)
+    assert d["parameters"] == {"n": 2, "recall_target": 0.95, "confidence": 0.0}
+    assert isinstance(d["methods_text"], str)

@@ -273,6 +273,9 @@ class ScreeningDecided(Event):
     :ivar on_behalf_of: the reviewer whose vote an owner entered (``screen import-decisions
         --on-behalf-of``): the event's actor is the owner who entered it, the vote (and its key)
         this reviewer's. Absent from the payload (None) when reviewers cast their own.
+    :ivar source_file: the name of the file the vote was imported from (``screen
+        import-decisions``; the vote's ``order`` is then ``imported``). Absent from the payload
+        (None) for a vote cast on screen or with ``screen decide``.
     """
 
     name: ClassVar[str] = "screening-decision"
@@ -284,10 +287,19 @@ class ScreeningDecided(Event):
     after: Snapshot | None
     state: dict[str, dict[str, Any]]
     on_behalf_of: str | None = None
+    source_file: str | None = None
 
     @property
     def entity_id(self) -> str:
         return self.key
+
+    def payload(self) -> dict[str, Any]:
+        """As ``Event.payload``, and without ``source_file`` when the vote was not imported (the
+        payload of every vote before the field existed, unchanged)."""
+        found = super().payload()
+        if found["source_file"] is None:
+            del found["source_file"]
+        return found
 
 
 @dataclass(frozen=True)

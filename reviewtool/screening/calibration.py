@@ -32,9 +32,9 @@ from reviewtool.audit.events import CalibrationChanged
 from reviewtool.domain import Action, Stage
 from reviewtool.errors import InvalidInput
 from reviewtool.screening.agreement import pairwise_screening_agreement
+from reviewtool.screening.owner_rows import loaded, named, record_row
 from reviewtool.storage.models import Member, ScreeningCalibration, ScreeningDecision
 from reviewtool.storage.queries import setting
-from reviewtool.storage.snapshots import member_names
 
 PASSED = "passed"
 OVERRIDDEN = "overridden"
@@ -84,13 +84,11 @@ def round_snapshot(row: ScreeningCalibration, names: dict[int, str]) -> dict[str
         "stage": row.stage,
         "seed": row.seed,
         "size": row.size,
-        "sample": _loaded(row.sample),
+        "sample": loaded(row.sample),
         "threshold": row.threshold,
-        "by": names.get(row.started_by_id, f"#{row.started_by_id}"),
+        "by": named(names, row.started_by_id),
         "closed_at": row.closed_at,
-        "closed_by": None
-        if row.closed_by_id is None
-        else names.get(row.closed_by_id, f"#{row.closed_by_id}"),
+        "closed_by": named(names, row.closed_by_id),
         "outcome": row.outcome,
         "kappa": row.kappa,
         "reason": row.reason,
@@ -213,14 +211,13 @@ def round_status(session: Session, *, actor: str) -> RoundStatus:
 
 
 def _record(session: Session, actor: str, row: ScreeningCalibration, change: str) -> None:
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    names = member_names(session)
-    audit.record(
+    record_row(
         session,
         actor,
-        CalibrationChanged(round_id=row.id, change=change, after=round_snapshot(row, names)),
+        row,
+        lambda row_id, names: CalibrationChanged(
+            round_id=row_id, change=change, after=round_snapshot(row, names)
+        ),
     )
 
 
@@ -302,12 +299,3 @@ def override_round(session: Session, *, actor: str, reason: str) -> RoundStatus:
     if _close(session, actor, member.id, OVERRIDDEN, reason) is None:
         raise InvalidInput("no calibration round is open (`screen calibrate --sample N --seed S`)")
     return round_status(session, actor=actor)
-
-
-def _loaded(text: str) -> Any:
-    """A JSON column's value; its text as it is when it is not JSON (an edit behind the tool's
-    back), so ``audit verify`` reports the difference instead of failing."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text

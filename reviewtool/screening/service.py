@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import select as sa_select
@@ -1537,7 +1538,7 @@ def import_decisions(
         allowed=DECISION_COLUMNS,
         on_behalf="an owner enters another member's votes with --on-behalf-of NAME",
     )
-    batch = _VoteBatch(session, member, parsed_stage, entered_by)
+    batch = _VoteBatch(session, member, parsed_stage, entered_by, source_file=Path(path).name)
     for line, row in numbered(rows):
         with at_line(path, line):
             batch.cast(
@@ -1549,6 +1550,20 @@ def import_decisions(
             )
     batch.write(session)
     return len(rows)
+
+
+IMPORTED = "imported"
+"""The queue order stamped on a vote imported from a file (``screen import-decisions``)."""
+
+
+def _tiab_limits(session: Session) -> tuple[frozenset[int] | None, frozenset[int]]:
+    """What an import at title/abstract may not vote on: (the open calibration round's pilot, None
+    when no round is open; the references the stop in force set aside)."""
+    from reviewtool.screening import calibration, stop
+
+    round_ = calibration.open_round(session)
+    pilot = frozenset(round_.sample) if round_ is not None else None
+    return pilot, frozenset(stop.set_aside(session))
 
 
 def _row_unit(row: dict[str, str]) -> str | None:
@@ -1622,10 +1637,24 @@ class _VoteBatch:
     ``_require_fulltext_open``, ``_answer_changed_vote``)."""
 
     def __init__(
-        self, session: Session, member: Member, stage: Stage, entered_by: str | None = None
+        self,
+        session: Session,
+        member: Member,
+        stage: Stage,
+        entered_by: str | None = None,
+        *,
+        source_file: str | None = None,
     ) -> None:
         assert member.id is not None
         self.session = session
+        # Imported votes (``source_file``): stamped ``imported``, the file named in each event,
+        # and at title/abstract held to the calibration round and the stop as ``screen decide``.
+        self.source_file = source_file
+        self.order = IMPORTED if source_file is not None else None
+        self.pilot: frozenset[int] | None = None
+        self.set_aside: frozenset[int] = frozenset()
+        if source_file is not None and stage is Stage.TITLE_ABSTRACT:
+            self.pilot, self.set_aside = _tiab_limits(session)
         self.member, self.member_id, self.stage = member, member.id, stage
         # Who writes the events: the member, or the owner entering the member's votes.
         self.entered_by = entered_by or member.name
@@ -1644,7 +1673,8 @@ class _VoteBatch:
         # Keyed by unit: the reference at title/abstract, the report at full text.
         table: Any = ScreeningDecision.__table__  # type: ignore[attr-defined]
         columns: tuple[str, ...] = ("id", "record_id", "reference_id", "report_id")
-        columns += ("report_in_ledger", "decision", "reason", "note")
+        columns += ("report_in_ledger", "decision", "reason", "note", "queue_order")
+        columns += ("model_version",)
         full = stage is Stage.FULL_TEXT
         self.mine: dict[int, _Ballot] = {
             (report_id if full else reference_id): _Ballot(
@@ -1655,8 +1685,21 @@ class _VoteBatch:
                 stored_id=vote_id,
                 report_id=report_id,
                 report_in_ledger=bool(in_ledger),
+                queue_order=order,
+                model_version=model,
             )
-            for vote_id, record_id, reference_id, report_id, in_ledger, decision, reason, note in (
+            for (
+                vote_id,
+                record_id,
+                reference_id,
+                report_id,
+                in_ledger,
+                decision,
+                reason,
+                note,
+                order,
+                model,
+            ) in (
                 session.execute(
                     sa_select(*(table.c[n] for n in columns)).where(
                         table.c.member_id == member.id,
@@ -1709,6 +1752,16 @@ class _VoteBatch:
         )
         ref = _require_reference(record_id, self.refs.reference.get(record_id))
         _require_not_removed(ref, self.refs.removed)
+        if self.pilot is not None and ref not in self.pilot:
+            raise InvalidInput(
+                f"record {record_id} is not in the calibration round's pilot: screening proper "
+                "opens once an owner closes the round (`reviewtool screen calibrate`)"
+            )
+        if ref in self.set_aside:
+            raise InvalidInput(
+                f"record {record_id} was set aside when screening stopped; an owner brings it "
+                "back with `reviewtool screen stop --undo --reason R`"
+            )
         if self.stage is Stage.FULL_TEXT:
             _require_fulltext_open(ref, self.tiab.get(ref), ref in self.refs.unobtainable)
         named = self.refs.report(self.session, self.entered_by, ref, self.stage, report)
@@ -1730,6 +1783,7 @@ class _VoteBatch:
             record_id=seen,
             report_id=named,
             report_in_ledger=named is not None,
+            queue_order=self.order,
         )
         new.row = {
             "record_id": seen,
@@ -1743,6 +1797,8 @@ class _VoteBatch:
             "note": new.note,
             "decided_at": now,
             "superseded_at": None,
+            "queue_order": self.order,
+            "model_version": None,
         }
         self.mine[unit] = new
         self.new.append(new.row)
@@ -1770,6 +1826,7 @@ class _VoteBatch:
                 after=new.snapshot(),
                 state=state,
                 on_behalf_of=self.on_behalf_of,
+                source_file=self.source_file,
             )
         )
         if self.seek and ref not in self.with_report:
@@ -1840,6 +1897,8 @@ class _Ballot:
     row: dict[str, Any] | None = None
     report_id: int | None = None
     report_in_ledger: bool = False
+    queue_order: str | None = None
+    model_version: str | None = None
 
     def snapshot(self) -> dict[str, Any]:
         """The vote as the ledger records it (``vote_snapshot`` reads these fields)."""

@@ -277,18 +277,31 @@ def _recall_of(flags: Sequence[bool], n_prior_includes: int, total_includes: int
 
 
 def consecutive_stop(
-    decisions: Sequence[bool], *, n_prior: int, n_prior_includes: int, n: int
+    decisions: Sequence[bool],
+    *,
+    n_prior: int,
+    n_prior_includes: int,
+    n: int,
+    recall_target: float = stopping.DEFAULTS["consecutive_exclusions"]["recall_target"],
+    confidence: float = stopping.DEFAULTS["consecutive_exclusions"]["confidence"],
 ) -> StopPoint:
-    """Where `stopping.consecutive_exclusions` first fires on the decisions (prior records first)."""
-    total = sum(decisions)
-    at = stopping.consecutive_exclusions_met_at(decisions, n=n)
+    """Where `stopping.consecutive_exclusions` first fires on the decisions (prior records first;
+    the review's records are all of them)."""
+    includes = sum(decisions)
+    records = len(decisions)
+    at = stopping.consecutive_exclusions_met_at(
+        decisions, total=records, n=n, recall_target=recall_target, confidence=confidence
+    )
     if at is None:
         return StopPoint("consecutive_exclusions", None, 1.0, None)
+    evidence = stopping.consecutive_exclusions(
+        decisions[:at], total=records, n=n, recall_target=recall_target, confidence=confidence
+    )
     return StopPoint(
         "consecutive_exclusions",
         at - n_prior,
-        _recall_of(decisions[:at], n_prior_includes, total),
-        stopping.consecutive_exclusions(decisions[:at], n=n),
+        _recall_of(decisions[:at], n_prior_includes, includes),
+        evidence,
     )
 
 
@@ -352,6 +365,8 @@ def safe_stop(
     consecutive: int = 50,
     min_fraction: float = 0.10,
     relevant_factor: float = 2.0,
+    recall_target: float = stopping.DEFAULTS["safe"]["recall_target"],
+    confidence: float = stopping.DEFAULTS["safe"]["confidence"],
     retrain_growth: float = RETRAIN_GROWTH,
 ) -> StopPoint:
     """SAFE-like stages replayed in a run of their own (see the module docstring). The stage
@@ -372,10 +387,17 @@ def safe_stop(
         screened = len(flags) - n_prior
         run = 0
         for f in reversed(flags):
-            if f or run >= consecutive:
+            if f:
                 break
             run += 1
-        return screened > random_n and screened >= needed and run >= consecutive
+        return (
+            screened > random_n
+            and screened >= needed
+            and run >= consecutive
+            and stopping.run_long_enough(
+                flags[n_prior:], run, n - n_prior, recall_target, confidence
+            )[0]
+        )
 
     stage2 = active_learning(
         features,
@@ -411,6 +433,8 @@ def safe_stop(
         consecutive=consecutive,
         min_fraction=min_fraction,
         relevant_factor=relevant_factor,
+        recall_target=recall_target,
+        confidence=confidence,
     )
     if not evidence.met:
         return StopPoint("safe", None, 1.0, evidence)
@@ -494,6 +518,7 @@ def simulate(
     model: str = "logistic",
     retrain_growth: float = RETRAIN_GROWTH,
     consecutive: int = stopping.DEFAULTS["consecutive_exclusions"]["n"],
+    consecutive_confidence: float = stopping.DEFAULTS["consecutive_exclusions"]["confidence"],
     sample_after: int = SAMPLE_AFTER,
     recall_target: float = stopping.DEFAULTS["hypergeometric"]["recall_target"],
     confidence: float = stopping.DEFAULTS["hypergeometric"]["confidence"],
@@ -502,7 +527,9 @@ def simulate(
     """One seeded replay of ``labels`` (row i of ``features`` is record i) with metrics and stops.
 
     ``prior``: row indexes screened first (default `prior_knowledge` with the seed); they must hold an
-    include and an exclude. ``rules``: the stopping rules to replay (`stopping.RULES`).
+    include and an exclude. ``rules``: the stopping rules to replay (`stopping.RULES`); the
+    consecutive rule with ``consecutive`` and ``consecutive_confidence`` (0: the fixed run) at
+    ``recall_target``.
     Raises `InvalidInput` for labels without an include among the non-prior records.
     """
     flags_all = _flags(labels)
@@ -520,7 +547,12 @@ def simulate(
     stops: dict[str, StopPoint] = {}
     if "consecutive_exclusions" in rules:
         stops["consecutive_exclusions"] = consecutive_stop(
-            decisions, n_prior=len(chosen), n_prior_includes=n_prior_in, n=consecutive
+            decisions,
+            n_prior=len(chosen),
+            n_prior_includes=n_prior_in,
+            n=consecutive,
+            recall_target=recall_target,
+            confidence=consecutive_confidence,
         )
     if "hypergeometric" in rules:
         stops["hypergeometric"] = hypergeometric_stop(

@@ -37,8 +37,8 @@ from reviewtool.access import require, sight
 from reviewtool.audit.events import ScreeningStopped
 from reviewtool.domain import Action, Decision, Stage
 from reviewtool.errors import InvalidInput
+from reviewtool.screening.owner_rows import loaded, named, record_row
 from reviewtool.storage.models import Member, ScreeningDecision, ScreeningStop
-from reviewtool.storage.snapshots import member_names
 
 STAGE = Stage.TITLE_ABSTRACT.value
 
@@ -52,9 +52,20 @@ def _in_force(session: Session) -> ScreeningStop | None:
 
 
 def set_aside(session: Session) -> set[int]:
-    """The references set aside by the stop in force (empty when screening is not stopped)."""
+    """The references the stop in force keeps out of the queues now (empty when screening is not
+    stopped): those it set aside (``screening_stop.references``) that are still references at
+    title/abstract and still have no vote there.
+
+    Derived from the current references, so a stop follows later dedup merges and splits (a
+    reference's id is the smallest record id of its group: a merge keeps the older id, a split
+    gives each part its id back, ``storage.models.Reference``): merging two references set aside
+    leaves one; merging one with a reference someone voted on brings the merged reference back
+    into the queues of the reviewers who have not voted on it (every reference screened is
+    screened in duplicate); undoing the merge sets the part without votes aside again."""
     row = _in_force(session)
-    return set(json.loads(row.references)) if row is not None else set()
+    if row is None:
+        return set()
+    return set(json.loads(row.references)) & set(not_voted(session))
 
 
 def stop_snapshot(row: ScreeningStop, names: dict[int, str]) -> dict[str, Any]:
@@ -62,14 +73,12 @@ def stop_snapshot(row: ScreeningStop, names: dict[int, str]) -> dict[str, Any]:
     return {
         "stage": row.stage,
         "rule": row.rule,
-        "evidence": _loaded(row.evidence),
-        "references": _loaded(row.references),
+        "evidence": loaded(row.evidence),
+        "references": loaded(row.references),
         "methods": row.methods,
-        "by": names.get(row.stopped_by_id, f"#{row.stopped_by_id}"),
+        "by": named(names, row.stopped_by_id),
         "resumed_at": row.resumed_at,
-        "resumed_by": None
-        if row.resumed_by_id is None
-        else names.get(row.resumed_by_id, f"#{row.resumed_by_id}"),
+        "resumed_by": named(names, row.resumed_by_id),
         "resume_reason": row.resume_reason,
     }
 
@@ -136,23 +145,20 @@ def not_voted(session: Session) -> list[int]:
 
 
 def not_screened(session: Session) -> set[int]:
-    """PRISMA: references set aside by the stop in force that still have no vote (a reference
-    voted on after all counts as screened)."""
-    aside = set_aside(session)
-    if not aside:
-        return set()
-    return aside & set(not_voted(session))
+    """PRISMA's "records not screened because screening stopped": ``set_aside``, the references
+    the stop in force set aside that are references now and have no vote (a reference that
+    gained a vote through a merge counts as screened)."""
+    return set_aside(session)
 
 
 def _record(session: Session, actor: str, row: ScreeningStop, change: str) -> None:
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    names = member_names(session)
-    audit.record(
+    record_row(
         session,
         actor,
-        ScreeningStopped(stop_id=row.id, change=change, after=stop_snapshot(row, names)),
+        row,
+        lambda row_id, names: ScreeningStopped(
+            stop_id=row_id, change=change, after=stop_snapshot(row, names)
+        ),
     )
 
 
@@ -212,7 +218,11 @@ def resume_screening(session: Session, *, actor: str, reason: str) -> list[int]:
 
 #: Rule name -> the settings of its parameters (``domain.SETTINGS``).
 RULE_SETTINGS: dict[str, dict[str, str]] = {
-    "consecutive_exclusions": {"n": "screening.stop_consecutive"},
+    "consecutive_exclusions": {
+        "n": "screening.stop_consecutive",
+        "recall_target": "screening.stop_recall_target",
+        "confidence": "screening.stop_consecutive_confidence",
+    },
     "hypergeometric": {
         "recall_target": "screening.stop_recall_target",
         "confidence": "screening.stop_confidence",
@@ -221,6 +231,8 @@ RULE_SETTINGS: dict[str, dict[str, str]] = {
         "consecutive": "screening.stop_safe_consecutive",
         "min_fraction": "screening.stop_safe_min_fraction",
         "relevant_factor": "screening.stop_safe_relevant_factor",
+        "recall_target": "screening.stop_recall_target",
+        "confidence": "screening.stop_safe_confidence",
     },
 }
 PRIORITISED = ("relevance", "mixed-relevance", "mixed-random")
@@ -271,7 +283,13 @@ def evaluate(
 
     labels = list(history.included)
     if rule == "consecutive_exclusions":
-        return stopping.consecutive_exclusions(labels, n=int(parameters["n"]))
+        return stopping.consecutive_exclusions(
+            labels,
+            total=total,
+            n=int(parameters["n"]),
+            recall_target=float(parameters["recall_target"]),
+            confidence=float(parameters["confidence"]),
+        )
     if rule == "hypergeometric":
         return stopping.hypergeometric_test(
             labels,
@@ -291,6 +309,8 @@ def evaluate(
         consecutive=int(parameters["consecutive"]),
         min_fraction=float(parameters["min_fraction"]),
         relevant_factor=float(parameters["relevant_factor"]),
+        recall_target=float(parameters["recall_target"]),
+        confidence=float(parameters["confidence"]),
     )
 
 
@@ -409,12 +429,3 @@ def stop_screening(session: Session, *, actor: str, rule: str) -> StopResult:
         session, actor=actor, rule=rule, evidence=check.to_dict(), methods=methods
     )
     return StopResult(stop_id, refs, methods)
-
-
-def _loaded(text: str) -> Any:
-    """A JSON column's value; its text as it is when it is not JSON (an edit behind the tool's
-    back), so ``audit verify`` reports the difference instead of failing."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text

@@ -8,7 +8,13 @@ rests on, and `StopEvidence.methods_text`, a paragraph ready to paste into a met
 Rules:
 
 * `consecutive_exclusions`: the common heuristic "stop after N excludes in a row" (reported as a
-  heuristic: it makes no claim about recall).
+  heuristic), with N scaled to the review: the run must be at least ``n`` long *and* long enough
+  that, had the records left when it began been screened in random order, a run that long without
+  an include would have had probability below 1 − ``confidence`` if recall were still below
+  ``recall_target`` (`exclusion_run_p`: Callaghan & Müller-Hansen's hypergeometric test with the
+  run taken as if it were their random sample, k = 0). A run in prioritised order is at least that
+  strong evidence only if the model ranks the includes left at least as high as a random order
+  would, which nothing guarantees: hence a heuristic. ``confidence`` = 0 gives the fixed-N rule.
 * `hypergeometric_test`: the statistical stopping rule of Callaghan & Müller-Hansen (2020), "Statistical
   stopping criteria for automated screening in systematic reviews", Systematic Reviews 9:254
   (doi:10.1186/s13643-020-01521-4). After prioritised screening of ``sample_start`` records, of which
@@ -31,7 +37,9 @@ Rules:
   gives the estimated prevalence and the estimated number of includes; stage 2, prioritised screening
   with the first model, is complete when at least ``relevant_factor`` × the estimated number of includes
   and at least ``min_fraction`` of all records have been screened and the last ``consecutive`` records
-  were all excluded; stage 3, after switching to a different model at ``switched_at``, is complete when
+  were all excluded, the run also long enough for `exclusion_run_p` at ``recall_target`` and
+  ``confidence`` (as `consecutive_exclusions`; ``confidence`` = 0: the published 50 in a row only);
+  stage 3, after switching to a different model at ``switched_at``, is complete when
   the last ``consecutive`` records screened under it were all excluded. Stage 4 (quality checks: key
   papers found, a second screener on top-ranked excluded records, citation chasing) is a human task
   that an order of decisions cannot show; the evidence says so and the rule is met when stages 1-3 are.
@@ -54,13 +62,15 @@ Number = int | float | str | None
 
 #: Default parameters, one dict per rule (the settings a review starts from).
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "consecutive_exclusions": {"n": 100},
+    "consecutive_exclusions": {"n": 100, "recall_target": 0.95, "confidence": 0.95},
     "hypergeometric": {"recall_target": 0.95, "confidence": 0.95},
     "safe": {
         "random_fraction": 0.01,
         "consecutive": 50,
         "min_fraction": 0.10,
         "relevant_factor": 2.0,
+        "recall_target": 0.95,
+        "confidence": 0.95,
     },
 }
 RULES: tuple[str, ...] = ("consecutive_exclusions", "hypergeometric", "safe")
@@ -126,50 +136,216 @@ def _proportion(name: str, value: float, *, open_low: bool = True) -> None:
 # -- (a) N consecutive exclusions ------------------------------------------------------------------
 
 
-def consecutive_exclusions(labels: Sequence[bool] | np.ndarray, *, n: int = 100) -> StopEvidence:
-    """Met when the last ``n`` records screened were all excluded (a heuristic).
+def exclusion_run_p(
+    *, total: int, screened: int, included: int, run: int, recall_target: float = 0.95
+) -> tuple[float, int, int]:
+    """How unlikely a run of excludes would be if recall were below τ, were the run a random draw.
 
-    ``numbers``: screened, included, run (excludes in a row at the end). Raises `InvalidInput` when
-    ``n`` < 1.
+    ``total``: N records; ``screened``: records screened, the last ``run`` of them excluded;
+    ``included``: includes among them (all before the run). Callaghan & Müller-Hansen's test
+    (`hypergeometric_p`) with the run as the sample and k = 0: the urn is the U = N − (screened −
+    run) records left when the run began, K_tar = ⌊ρ/τ − ρ + 1⌋ (ρ = ``included``) and
+    p = P(X = 0), X ~ Hypergeometric(U, K_tar, run) = C(U − K_tar, run)/C(U, run)
+    = ∏_{i<K_tar} (U − run − i)/(U − i); p = 0 when K_tar > U − run (the run could not have missed
+    them all). Returns (p, K_tar, U). Raises `InvalidInput` for counts that cannot be.
+    """
+    _proportion("the recall target", recall_target)
+    if min(total, screened, included, run) < 0 or run + included > screened or screened > total:
+        raise InvalidInput(
+            f"impossible counts: {screened} of {total} records screened, {included} included, "
+            f"the last {run} excluded"
+        )
+    urn = total - (screened - run)
+    k_target = _k_target(included, included, recall_target)
+    if k_target > urn - run:
+        return 0.0, k_target, urn
+    p = 1.0
+    for i in range(k_target):
+        p *= (urn - run - i) / (urn - i)
+    return p, k_target, urn
+
+
+def _check_confidence(confidence: float) -> None:
+    if math.isnan(confidence) or not 0.0 <= confidence < 1.0:
+        raise InvalidInput(f"the confidence level must be in [0, 1), not {confidence!r}")
+
+
+def run_long_enough(
+    flags: Sequence[bool], run: int, total: int, recall_target: float, confidence: float
+) -> tuple[bool, float | None, int | None]:
+    """Whether the last ``run`` of ``flags`` (a screening order of ``total`` records, True =
+    included) passes `exclusion_run_p` at ``confidence``: (passes, p, K_tar); always passes, with
+    p and K_tar None, when ``confidence`` is 0 (the fixed-N rule)."""
+    if confidence == 0.0:
+        return True, None, None
+    p, k_target, _urn = exclusion_run_p(
+        total=total,
+        screened=len(flags),
+        included=sum(flags),
+        run=run,
+        recall_target=recall_target,
+    )
+    return p < 1.0 - confidence, p, k_target
+
+
+def run_needed(
+    *,
+    total: int,
+    screened: int,
+    included: int,
+    run: int,
+    n: int,
+    recall_target: float = 0.95,
+    confidence: float = 0.95,
+) -> int:
+    """The run of excludes that would meet `consecutive_exclusions` now: the smallest m ≥ ``n``
+    with `exclusion_run_p` < 1 − ``confidence`` for a run of m begun where the current ``run``
+    began (the same records left, the same includes found); ``n`` when ``confidence`` is 0."""
+    _check_confidence(confidence)
+    if confidence == 0.0:
+        return n
+    urn = total - (screened - run)
+    for m in range(max(n, 1), urn + 1):
+        p, _k, _u = exclusion_run_p(
+            total=total,
+            screened=screened - run + m,
+            included=included,
+            run=m,
+            recall_target=recall_target,
+        )
+        if p < 1.0 - confidence:
+            return m
+    return max(n, urn + 1)  # not even screening every record left could meet it
+
+
+def consecutive_exclusions(
+    labels: Sequence[bool] | np.ndarray,
+    *,
+    total: int,
+    n: int = 100,
+    recall_target: float = 0.95,
+    confidence: float = 0.95,
+) -> StopEvidence:
+    """Met when the last ``n`` or more records screened were all excluded and the run passes
+    `exclusion_run_p` (p < 1 − ``confidence``) for the ``total`` records of the review (a
+    heuristic; ``confidence`` = 0: the fixed-N rule).
+
+    ``numbers``: screened, included, run (excludes in a row at the end), run_needed
+    (`run_needed`), urn (records left when the run began), k_target and p (None with
+    ``confidence`` 0 or before any exclude). Raises `InvalidInput` when ``n`` < 1, for a target or
+    confidence out of range, or more labels than records.
     """
     _positive_int("the number of consecutive exclusions", n)
+    _proportion("the recall target", recall_target)
+    _check_confidence(confidence)
     flags = _as_flags(labels)
+    if len(flags) > total:
+        raise InvalidInput(f"{len(flags)} records screened but the review holds only {total}")
     run = _trailing_exclusions(flags)
+    long_enough, p, k_target = (
+        run_long_enough(flags, run, total, recall_target, confidence)
+        if run
+        else (False, None, None)
+    )
+    needed = run_needed(
+        total=total,
+        screened=len(flags),
+        included=sum(flags),
+        run=run,
+        n=n,
+        recall_target=recall_target,
+        confidence=confidence,
+    )
     return StopEvidence(
         rule="consecutive_exclusions",
-        met=run >= n,
+        met=run >= n and long_enough,
         heuristic=True,
-        parameters={"n": n},
-        numbers={"screened": len(flags), "included": sum(flags), "run": run},
+        parameters={"n": n, "recall_target": recall_target, "confidence": confidence},
+        numbers={
+            "screened": len(flags),
+            "included": sum(flags),
+            "run": run,
+            "run_needed": needed,
+            "urn": total - (len(flags) - run),
+            "k_target": k_target,
+            "p": p,
+        },
     )
 
 
 def consecutive_exclusions_met_at(
-    labels: Sequence[bool] | np.ndarray, *, n: int = 100
+    labels: Sequence[bool] | np.ndarray,
+    *,
+    total: int | None = None,
+    n: int = 100,
+    recall_target: float = 0.95,
+    confidence: float = 0.0,
 ) -> int | None:
-    """The number of records screened when ``n`` excludes in a row first occurred (None: never)."""
+    """The number of records screened when `consecutive_exclusions` (with these parameters) was
+    first met (None: never). Without ``total`` only the fixed ``n`` counts (``confidence`` must
+    then be 0): ``n`` excludes in a row."""
     _positive_int("the number of consecutive exclusions", n)
-    run = 0
-    for position, flag in enumerate(_as_flags(labels), start=1):
+    _check_confidence(confidence)
+    if confidence and total is None:
+        raise InvalidInput("the scaled run of exclusions needs the number of records (total)")
+    flags = _as_flags(labels)
+    run = included = 0
+    for position, flag in enumerate(flags, start=1):
         run = 0 if flag else run + 1
-        if run >= n:
+        included += flag
+        if run < n:
+            continue
+        if confidence == 0.0:
+            return position
+        assert total is not None
+        p, _k, _u = exclusion_run_p(
+            total=total, screened=position, included=included, run=run, recall_target=recall_target
+        )
+        if p < 1.0 - confidence:
             return position
     return None
 
 
 def _methods_consecutive(e: StopEvidence) -> str:
     n, screened, run = e.parameters["n"], e.numbers["screened"], e.numbers["run"]
+    conf = float(e.parameters.get("confidence") or 0.0)
+    tau = float(e.parameters.get("recall_target") or 0.0)
+    if conf:
+        plan = (
+            f"We planned to stop screening after a run of consecutive excluded records at least {n} "
+            "long and long enough that, had the records left when the run began been screened in "
+            f"random order, a run without a relevant record would have had a probability below "
+            f"{1 - conf:.2g} if recall were below {tau:.0%} (the hypergeometric test of Callaghan "
+            "and Müller-Hansen (2020) with the run taken as the sample)."
+        )
+    else:
+        plan = f"We planned to stop screening after {n} consecutive records were excluded."
+    detail = ""
+    if conf and e.numbers.get("p") is not None:
+        p = float(e.numbers["p"] or 0.0)
+        detail = (
+            f" If recall were below {tau:.0%}, at least {e.numbers['k_target']} relevant records "
+            f"would have been among the {e.numbers['urn']} left when the run began; a random run "
+            f"of {run} of them would have missed them all with probability p = {p:.3g}."
+        )
     outcome = (
         f"This was met after {screened} records had been screened ({e.numbers['included']} included); "
-        f"the last {run} records screened were all excluded."
+        f"the last {run} records screened were all excluded.{detail}"
         if e.met
-        else f"This was not met: after {screened} records screened, the last {run} were excluded."
+        else f"This was not met: after {screened} records screened, the last {run} were excluded "
+        f"(a run of {e.numbers.get('run_needed', n)} was needed).{detail}"
+    )
+    caveat = (
+        " The records were screened in priority order, not at random, so the probability holds "
+        "only if the model ranked the relevant records left at least as high as a random order "
+        "would."
+        if conf
+        else ""
     )
     return (
         "Records were screened in the order of a relevance model retrained on the screening decisions "
-        f"(prioritised screening). We planned to stop screening after {n} consecutive records were "
-        f"excluded. {outcome} This is a heuristic stopping rule: it gives no statistical "
-        "guarantee of the proportion of relevant records found (recall)."
+        f"(prioritised screening). {plan} {outcome} This is a heuristic stopping rule: it gives no "
+        f"statistical guarantee of the proportion of relevant records found (recall).{caveat}"
     )
 
 
@@ -392,6 +568,8 @@ def safe_procedure(
     consecutive: int = 50,
     min_fraction: float = 0.10,
     relevant_factor: float = 2.0,
+    recall_target: float = 0.95,
+    confidence: float = 0.95,
 ) -> StopEvidence:
     """Stages 1-3 of a SAFE-like procedure (Boetje & van de Schoot 2024) at the end of an order.
 
@@ -400,8 +578,10 @@ def safe_procedure(
     than ``random_training`` is still in stage 1.
     ``labels[random_training:switched_at]``: stage 2, prioritised with the first model; complete when,
     at its end, screened ≥ max(``relevant_factor`` × estimated includes, ``min_fraction`` × total)
-    and the last ``consecutive`` were excluded. ``labels[switched_at:]``: stage 3, prioritised with a
-    different model; complete when its last ``consecutive`` were excluded (None: not switched yet).
+    and the last ``consecutive`` or more were excluded, a run that also passes `exclusion_run_p`
+    at ``recall_target`` and ``confidence`` (0: not asked, the published procedure).
+    ``labels[switched_at:]``: stage 3, prioritised with a different model; complete when its last
+    ``consecutive`` were excluded or every record has been screened (None: not switched yet).
     Met when stage 3 is complete after a complete stage 2. ``numbers``: screened, included, stage
     (1-3, the stage in progress or 4 when 1-3 are complete), random_training (planned size),
     random_included,
@@ -412,6 +592,8 @@ def safe_procedure(
     """
     _positive_int("the number of consecutive exclusions", consecutive)
     _proportion("the minimum fraction screened", min_fraction, open_low=False)
+    _proportion("the recall target", recall_target)
+    _check_confidence(confidence)
     if math.isnan(relevant_factor) or relevant_factor < 0:
         raise InvalidInput(f"the relevant-records factor must be ≥ 0, not {relevant_factor!r}")
     flags = _as_flags(labels)
@@ -433,7 +615,12 @@ def safe_procedure(
     run = 0
     for position in range(1, end2 + 1):
         run = 0 if flags[position - 1] else run + 1
-        if position > random_training and position >= needed and run >= consecutive:
+        if (
+            position > random_training
+            and position >= needed
+            and run >= consecutive
+            and run_long_enough(flags[:position], run, total, recall_target, confidence)[0]
+        ):
             complete2_at = position
             break
     stages = [
@@ -446,9 +633,15 @@ def safe_procedure(
         )
     ]
     stage = 1 if len(flags) < random_training else 2
+    scaled = (
+        f", the run long enough for recall ≥ {recall_target:.0%} at {confidence:.0%} confidence "
+        "had it been random"
+        if confidence
+        else ""
+    )
     stage2_text = (
         f"stage 2 (prioritised screening, first model): the heuristic (at least {needed} records "
-        f"screened and {consecutive} excluded in a row) "
+        f"screened and {consecutive} or more excluded in a row{scaled}) "
     )
     stage2_text += (
         f"was met after {complete2_at} records" if complete2_at is not None else "was not met"
@@ -461,11 +654,19 @@ def safe_procedure(
     if switched_at is not None:
         stage = 3
         stage3_run = _trailing_exclusions(flags[switched_at:])
-        met = complete2_at is not None and stage3_run >= consecutive
+        # Every record screened: nothing is left for a run to find (stage 2 may have used it up).
+        complete3 = stage3_run >= consecutive or len(flags) == total
+        met = complete2_at is not None and complete3
         stages.append(
             f"stage 3 (prioritised screening, second model): {len(flags) - switched_at} records "
             f"screened, {sum(flags[switched_at:])} included, the last {stage3_run} excluded"
-            + (" (complete)" if stage3_run >= consecutive else f" (needs {consecutive} in a row)")
+            + (
+                " (complete)"
+                if stage3_run >= consecutive
+                else " (complete: every record screened)"
+                if complete3
+                else f" (needs {consecutive} in a row)"
+            )
         )
     if met:
         stage = 4
@@ -490,6 +691,8 @@ def safe_procedure(
         "consecutive": consecutive,
         "min_fraction": min_fraction,
         "relevant_factor": relevant_factor,
+        "recall_target": recall_target,
+        "confidence": confidence,
     }
     return StopEvidence("safe", met, True, parameters, numbers, tuple(stages))
 
@@ -502,7 +705,8 @@ def _methods_safe(e: StopEvidence) -> str:
         "estimate the number of relevant records; (2) prioritised screening with a relevance model "
         f"until at least {float(p['relevant_factor'] or 0):g} times the estimated number of relevant "
         f"records and at least {float(p['min_fraction'] or 0):.0%} of all records had been screened "
-        f"and {p['consecutive']} consecutive records were excluded; (3) prioritised screening with a "
+        f"and at least {p['consecutive']} consecutive records were excluded{_scaled_run(p)}; (3) "
+        "prioritised screening with a "
         f"different model until another {p['consecutive']} consecutive records were excluded; (4) "
         "quality checks by the reviewers."
     )
@@ -516,6 +720,19 @@ def _methods_safe(e: StopEvidence) -> str:
     return (
         f"{intro} {outcome}{verdict} The procedure combines heuristics and gives no statistical "
         "guarantee of recall."
+    )
+
+
+def _scaled_run(p: dict[str, Number]) -> str:
+    conf = float(p.get("confidence") or 0.0)
+    if not conf:
+        return ""
+    tau = float(p.get("recall_target") or 0.0)
+    return (
+        ", a run long enough that, had the records left when it began been screened in random "
+        f"order, it would have had a probability below {1 - conf:.2g} if recall were below "
+        f"{tau:.0%} (the hypergeometric test of Callaghan and Müller-Hansen (2020) with the run "
+        "as the sample)"
     )
 
 

@@ -339,7 +339,8 @@ class ScreeningScreen(OrderedScreen):
                 continue
             numbers, met = mine["numbers"], " met" if mine["met"] else ""
             if check.rule == "consecutive_exclusions":
-                said.append(f"{numbers['run']}/{check.parameters['n']} excluded in a row{met}")
+                needed = numbers.get("run_needed", check.parameters["n"])
+                said.append(f"{numbers['run']}/{needed} excluded in a row{met}")
             elif check.rule == "hypergeometric":
                 p = numbers["p"]
                 said.append(
