@@ -24,12 +24,17 @@ from reviewtool.cli._common import (
     console,
     existing_file,
     group_options,
+    progress_bar,
     reading,
     run_screen,
     write_csv,
     writing,
 )
 from reviewtool.errors import InvalidInput
+
+# Files above this size get a progress bar (studies written); small ones are done before a bar
+# could draw.
+PROGRESS_BYTES = 1_000_000
 
 app = typer.Typer(
     cls=StudyFirstGroup,
@@ -377,8 +382,9 @@ def import_(
     """
     from reviewtool.extraction.service import import_values
 
-    with writing(db) as session:
-        summary = import_values(session, actor=actor_name(actor), path=str(path))
+    show = path.stat().st_size > PROGRESS_BYTES
+    with writing(db) as session, progress_bar("Writing", show=show, unit="studies") as bar:
+        summary = import_values(session, actor=actor_name(actor), path=str(path), progress=bar)
     console().print(
         f"{summary.changed} value(s) written in {summary.studies} stud"
         f"{'y' if summary.studies == 1 else 'ies'} ({summary.unchanged} unchanged); "

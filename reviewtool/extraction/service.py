@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -766,13 +766,17 @@ def _write(
     origin: str,
     lines: Mapping[tuple[int, ValueKey], int] | None = None,
     path: str = "",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
     """Check the rules across values, write the rows and their events, update consensus, a
     chunk of studies at a time (``STUDIES_PER_CHUNK``); the summary of all of it.
 
-    ``lines`` gives the line of ``path`` each (study, place) came from, for messages.
+    ``lines`` gives the line of ``path`` each (study, place) came from, for messages;
+    ``progress(done, total)`` hears the studies written (0 first, then after each chunk).
     """
     total = ImportSummary(0, 0, 0, 0, 0)
+    if progress is not None:
+        progress(0, len(changes))
     for start in range(0, len(changes), STUDIES_PER_CHUNK):
         part = _write_chunk(
             session,
@@ -788,6 +792,8 @@ def _write(
         total = ImportSummary(
             *(a + b for a, b in zip(asdict(total).values(), asdict(part).values(), strict=True))
         )
+        if progress is not None:
+            progress(min(start + STUDIES_PER_CHUNK, len(changes)), len(changes))
     return total
 
 
@@ -1056,13 +1062,22 @@ field and the text); it remembers this many per field."""
 
 
 @bulk.no_cycle_collection()
-def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
+def import_values(
+    session: Session,
+    *,
+    actor: str,
+    path: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportSummary:
     """Import ``actor``'s values from a long-layout CSV or XLSX file, all or nothing.
 
     Columns (docs/extraction.md): study (id or "<surname> <year>"), arm, outcome, time_point,
     field, value, source_kind, source, extractor (optional; when given it must be the actor:
     nobody imports on another's behalf). A bad row raises InvalidInput naming the file, line and
     column; nothing is written then. Returns what was written.
+
+    ``progress(done, total)`` hears the studies of the file written so far, once the whole file
+    is read and checked: ``(0, total)``, then after each ``STUDIES_PER_CHUNK`` studies.
     """
     member = require(session, actor, Action.EXTRACT, doing="import extracted data")
     version, form = current_form(session)
@@ -1177,6 +1192,7 @@ def import_values(session: Session, *, actor: str, path: str) -> ImportSummary:
         origin=f"import {Path(path).name} {digest}",
         lines=where,
         path=path,
+        progress=progress,
     )
 
 
