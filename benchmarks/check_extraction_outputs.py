@@ -1,22 +1,26 @@
 """Fingerprint of what the bulk extraction paths write and return, to compare two versions.
 
-Run from the repository root, once with each version of the code, and compare the two outputs::
+Run it from the root of each version (copy this file into the other version's ``benchmarks/``:
+it imports the ``reviewtool`` of the tree it is in) and compare the outputs::
 
-    PYTHONPATH=/path/to/old python3 benchmarks/check_extraction_outputs.py > old.txt
+    git archive main | tar -x -C /tmp/old && cp benchmarks/check_extraction_outputs.py \
+        /tmp/old/benchmarks/
+    (cd /tmp/old && PYTHONPATH=$PWD python3 benchmarks/check_extraction_outputs.py) > old.txt
     PYTHONPATH=$PWD python3 benchmarks/check_extraction_outputs.py > new.txt
     diff old.txt new.txt && echo identical
 
 The clock is frozen (``audit.log.utc_now`` counts microseconds from a fixed instant), so a run
 writes the same ledger byte for byte, hashes included. The scenario (``--studies``, default 120:
-more than two chunks of ``STUDIES_PER_CHUNK``): alice imports every study's values (the
-benchmark's layout), bob imports his (about 1 % of the means differ: consensus by agreement for
-the rest); alice re-imports a file where some values changed (updates; a changed value under a
-consensus reopens it; the unchanged rest is skipped) and one value is new; carol unblinds,
-compares, takes bob's value at one place and resolves another; bob sets a value by hand; carol
-imports a third extractor's values of a few studies (agreement needs every extractor). Printed:
-each step's summary and outputs (compare, values, the long, wide and characteristics exports),
-then every row of ``extraction_value``, ``extraction_consensus``, ``audit_event`` and
-``audit_head`` (each table as a count and a sha256 of its rows in id order), and ``audit verify``.
+more than two chunks of ``STUDIES_PER_CHUNK``), in the benchmark's layout: alice imports every
+study's values; bob imports his (about 1 % of the means differ: consensus by agreement on the
+rest); alice re-imports a file where some values and sources changed (updates; a changed value
+under a consensus reopens it; the unchanged rest is skipped) and one value is new; dora, a third
+extractor, imports three studies (agreement needs every extractor); alice takes over bob's values
+of ten studies (agreement on changed values); olga unblinds; carol compares; alice takes bob's
+value at one place, carol resolves another; bob sets a value by hand. Printed: each step's
+summary or output (compare, values, the long, wide and characteristics exports, status, verify),
+then each of ``extraction_value``, ``extraction_consensus``, ``audit_event`` and ``audit_head`` as
+a count and a sha256 of its rows in id order.
 """
 
 from __future__ import annotations
@@ -98,6 +102,15 @@ def _third(source: Path, target: Path, studies: int) -> None:
         csv.writer(handle).writerows(out)
 
 
+def _adopt(source: Path, target: Path, who: str, studies: int) -> None:
+    """``who``'s values: the first ``studies`` studies of ``source`` (another's), taken over."""
+    with source.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    out = [rows[0], *([*r[:8], who] for r in rows[1:] if int(r[0]) <= studies)]
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(out)
+
+
 def main() -> None:
     """Run the scenario and print its fingerprint."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -121,11 +134,13 @@ def main() -> None:
         bench.write_values(path, args.studies, who, who == "bob")
     _changed_file(files["alice"], work / "alice2.csv")
     _third(files["bob"], work / "dora.csv", 3)
+    _adopt(files["bob"], work / "alice3.csv", "alice", 10)
 
     def out(label: str, value: Any) -> None:
         print(f"{label}: {value}")
 
-    for who, path in (*files.items(), ("alice", work / "alice2.csv"), ("dora", work / "dora.csv")):
+    steps = [("alice", "alice2.csv"), ("dora", "dora.csv"), ("alice", "alice3.csv")]
+    for who, path in (*files.items(), *((who, work / name) for who, name in steps)):
         with review.transaction() as s:
             out(f"import {path.name}", service.import_values(s, actor=who, path=str(path)))
     with review.transaction() as s:

@@ -750,6 +750,59 @@ _REOPEN_CONSENSUS = (
 )
 
 
+_MAX_VALUE_ID = "SELECT coalesce(max(id), 0) FROM extraction_value"
+_COPY_AGREED = (
+    "INSERT INTO extraction_consensus (study_id, arm, outcome, time_point, field, value, "
+    "form_version, source_kind, source, how, member_id, decided_at, reopened_at, reopened_because) "
+    "SELECT study_id, arm, outcome, time_point, field, value, form_version, source_kind, source, "
+    "?, ?, ?, NULL, NULL FROM extraction_value "
+    "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
+)
+
+
+def _insert_values_and_agreements(
+    session: Session,
+    inserts: list[tuple[Any, ...]],
+    updates: list[tuple[Any, ...]],
+    agreements: list[int | tuple[Any, ...]],
+    *,
+    now: str,
+    member: int,
+) -> None:
+    """Insert the value rows ``inserts`` (``_VALUE_COLUMNS``), update ``updates``, then insert the
+    consensus rows ``agreements`` (``how`` agreement, by ``member`` at ``now``): each the index in
+    ``inserts`` of the value row it copies, or a whole ``_CONSENSUS_COLUMNS`` row.
+
+    When every agreement copies a new value row (a first import), SQLite copies them itself with
+    one ``INSERT ... SELECT`` by row id: the rows are the same, in the same order, and Python binds
+    no parameter per consensus row (a third of the database's work at 360,000 rows). The row ids
+    of the new values are the ones SQLite gives an insert into a table with no AUTOINCREMENT (the
+    largest so far, plus one each); that is checked, else the rows are inserted one by one.
+    """
+    connection = session.connection()
+    fast = (
+        connection.dialect.name == "sqlite"
+        and bool(agreements)
+        and all(type(row) is int for row in agreements)
+    )
+    first = int(connection.exec_driver_sql(_MAX_VALUE_ID).scalar_one()) + 1 if fast else 0
+    _many(session, _insert_sql("extraction_value", _VALUE_COLUMNS), inserts)
+    _many(session, _UPDATE_VALUE, updates)
+    if not agreements:
+        return
+    if fast and connection.exec_driver_sql(_MAX_VALUE_ID).scalar_one() == first + len(inserts) - 1:
+        ids = "[" + ",".join(str(first + i) for i in agreements) + "]"
+        connection.exec_driver_sql(_COPY_AGREED, (AGREEMENT, member, now, ids))
+        return
+    rows: list[tuple[Any, ...]] = []
+    for row in agreements:
+        if isinstance(row, int):
+            value_row = inserts[row]  # _VALUE_COLUMNS: study, member, place, value ... entered_at
+            row = (value_row[0], *value_row[2:10], AGREEMENT, member, now, None, None)
+        rows.append(row)
+    _many(session, _insert_sql("extraction_consensus", _CONSENSUS_COLUMNS), rows)
+
+
 STUDIES_PER_CHUNK = 50
 """A bulk import reads, checks and writes this many studies at a time (memory stays bounded;
 it is still one transaction, so a refusal in a later chunk leaves nothing written)."""
@@ -820,7 +873,9 @@ def _write_chunk(
     names = _names(session)
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
-    c_inserts: list[tuple[Any, ...]] = []
+    # consensus rows to insert: the index in ``inserts`` of the value row they copy (a value new
+    # in this chunk), or the whole row (a changed value)
+    c_inserts: list[int | tuple[Any, ...]] = []
     c_updates: list[tuple[Any, ...]] = []
     reopens: list[tuple[Any, ...]] = []
     events: list[Any] = []
@@ -918,11 +973,32 @@ def _write_chunk(
                     continue
             elif not theirs or any(v != value for v in theirs):
                 continue
-            decided = (value, version, kind, source, AGREEMENT, me, now, None, None)
             if held is None:
-                c_inserts.append((study, key.arm, key.outcome, key.time_point, key.field, *decided))
+                if old is None:
+                    c_inserts.append(len(inserts) - 1)  # a copy of the value row just listed
+                else:
+                    c_inserts.append(
+                        (
+                            study,
+                            key.arm,
+                            key.outcome,
+                            key.time_point,
+                            key.field,
+                            value,
+                            version,
+                            kind,
+                            source,
+                            AGREEMENT,
+                            me,
+                            now,
+                            None,
+                            None,
+                        )
+                    )
             else:
-                c_updates.append((*decided, held[0]))
+                c_updates.append(
+                    (value, version, kind, source, AGREEMENT, me, now, None, None, held[0])
+                )
             agreed[consensus_prefix + tail] = consensus_snapshot(
                 value, version, kind, source, AGREEMENT, actor, None, None
             )
@@ -939,9 +1015,7 @@ def _write_chunk(
                         study=study, change=kind, state={"extraction_consensus": found}
                     )
                 )
-    _many(session, _insert_sql("extraction_value", _VALUE_COLUMNS), inserts)
-    _many(session, _UPDATE_VALUE, updates)
-    _many(session, _insert_sql("extraction_consensus", _CONSENSUS_COLUMNS), c_inserts)
+    _insert_values_and_agreements(session, inserts, updates, c_inserts, now=now, member=me)
     _many(session, _UPDATE_CONSENSUS, c_updates)
     _many(session, _REOPEN_CONSENSUS, reopens)
     audit.log.record_many(session, actor, events + consensus_events)
