@@ -204,46 +204,55 @@ def ordered(
         for study, arms in first.items()
         for i, (_, arm) in enumerate(sorted(arms), start=1)
     }
-    places: dict[tuple[str, ...], ValueKey] = {}
-    slots: dict[tuple[ValueKey, int], int] = {}
+    numbers: dict[int, dict[str, int]] = {}
+    for (study, arm), i in number.items():
+        numbers.setdefault(study, {})[arm] = i
+    # (field, arm, outcome, time point, arm number) -> (slot number, the place's four texts): each
+    # distinct slot is seen once and its texts kept once (rows share them)
+    seen: dict[tuple[str, str, str, str, int], tuple[int, str, str, str, str]] = {}
+    slots: list[tuple[ValueKey, int]] = []
     pooled: dict[str, str] = {}
     found: list[tuple[Any, ...]] = []
-    slot_of_row: list[tuple[int, tuple[ValueKey, int]]] = []
+    row_slots: list[int] = []  # per row: study << 24 | slot number
+    last_study, label, arm_numbers = None, None, {}
     for part in _parts(study_ids):
         chunk = query if part is None else query.where(col(m.study_id).in_(part))
         for study, field, arm, outcome, time, value, version, kind, source in stream(
             session, chunk
         ):
-            label = labels.get(study)
+            if study != last_study:  # rows come a study at a time: look it up once per run
+                last_study, label = study, labels.get(study)
+                arm_numbers = numbers.get(study, {})
             if label is None:
                 continue  # a study no longer included
-            shape = (field, arm, outcome, time)
-            place = places.get(shape)
-            if place is None:
-                place = places[shape] = _new_key(ValueKey, shape)
-            slot = (place, number.get((study, arm), 0) if arm else 0)
-            slots[slot] = 0
-            slot_of_row.append((study, slot))
+            shape = (field, arm, outcome, time, arm_numbers.get(arm, 0))
+            slot = seen.get(shape)
+            if slot is None:
+                slot = seen[shape] = (len(slots), field, arm, outcome, time)
+                slots.append((_new_key(ValueKey, shape[:4]), shape[4]))
+            row_slots.append(study << 24 | slot[0])
             found.append(
                 (
                     study,
                     label,
                     who,
-                    place.arm,
-                    place.outcome,
-                    place.time_point,
-                    place.field,
+                    slot[2],
+                    slot[3],
+                    slot[4],
+                    slot[1],
                     value,
                     version,
                     pooled.setdefault(kind, kind),
                     pooled.setdefault(source, source),
                 )
             )
-    ranked = sorted(slots, key=lambda slot: (form.order(*slot), slot[0]))
-    slots.update((slot, i) for i, slot in enumerate(ranked))
-    width = len(ranked) + 1
-    keys = [study * width + slots[slot] for study, slot in slot_of_row]
-    del slot_of_row
+    ranked = sorted(range(len(slots)), key=lambda i: (form.order(*slots[i]), slots[i][0]))
+    rank = [0] * len(slots)
+    for position, i in enumerate(ranked, start=1):
+        rank[i] = position
+    width, low = len(slots) + 1, (1 << 24) - 1
+    keys = [(packed >> 24) * width + rank[packed & low] for packed in row_slots]
+    del row_slots
     return [found[i] for i in sorted(range(len(found)), key=keys.__getitem__)]
 
 
