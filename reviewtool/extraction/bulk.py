@@ -112,18 +112,17 @@ def others_values(
     columns: list[Any] = [v.study_id, v.member_id, v.field, v.arm, v.outcome, v.time_point, v.value]
     query = select(*columns).where(v.member_id != member_id)
     found: dict[tuple[int, int], dict[ValueKey, str]] = {}
-    places: dict[tuple[str, ...], ValueKey] = {}
+    last: tuple[int, int] | None = None
+    values: dict[Any, str] = {}
     for part in _parts(study_ids):
         chunk = query if part is None else query.where(col(v.study_id).in_(part))
-        for row in stream(session, chunk):
-            shape = row[2:6]
-            place = places.get(shape)
-            if place is None:
-                place = places[shape] = _new_key(ValueKey, shape)
-            values = found.get(row[:2])
-            if values is None:
-                values = found[row[:2]] = {}
-            values[place] = row[6]
+        for study, member, field, arm, outcome, time, value in stream(session, chunk):
+            if last is None or study != last[0] or member != last[1]:  # rows come grouped
+                last = (study, member)
+                got = found.get(last)
+                values = found[last] = {} if got is None else got
+            # keyed by the plain tuple: equal to the ValueKey it is looked up with, same hash
+            values[(field, arm, outcome, time)] = value
     by_study: dict[int, list[dict[ValueKey, str]]] = {}
     for (study, _), values in sorted(found.items()):
         by_study.setdefault(study, []).append(values)

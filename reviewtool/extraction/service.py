@@ -624,12 +624,40 @@ def consensus_snapshot(
 # --- checks across values ------------------------------------------------------------------------
 
 
+def _rules_hold(values: Mapping[ValueKey, str], randomised: bool) -> bool:
+    """True when no value in ``values`` breaks a rule ``cross_check`` checks (over every place,
+    not only the changed ones; False also when a value is no integer): one pass, no message."""
+    try:
+        limits: dict[str, int] = {}
+        if randomised:
+            for (field, arm, outcome, time), value in values.items():
+                if field == RANDOMISED and not outcome and not time:
+                    limits[arm] = int(value)
+        get: Any = values.get  # looked up with plain tuples: a ValueKey is equal to its tuple
+        for (field, arm, outcome, time), value in values.items():
+            if not outcome:
+                continue
+            if field == "events":
+                total = get(("total", arm, outcome, time))
+                if total is not None and int(value) > int(total):
+                    return False
+            if field == "n" or field == "total":
+                limit = limits.get(arm)
+                if limit is not None and int(value) > limit:
+                    return False
+    except ValueError:
+        return False
+    return True
+
+
 def cross_check(form: Form, values: Mapping[ValueKey, str], changed: Iterable[ValueKey]) -> None:
     """The rules between values of one extractor and study, for the places ``changed``:
     events <= total (dichotomous outcomes), and an outcome's n (or total) <= its arm's
     n randomised (``forms.RANDOMISED``). InvalidInput names the arm, outcome, time point and field.
     """
     randomised = RANDOMISED in {f.key for f in form.arm_fields}
+    if _rules_hold(values, randomised):
+        return  # (the usual case, found in one pass; otherwise the first broken rule is named)
     cells: set[tuple[str, str, str]] = set()
     arms: set[str] = set()
     for key in changed:
