@@ -24,6 +24,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -845,14 +846,14 @@ def _write(
     form: Form,
     changes: list[_Change],
     origin: str,
-    lines: Mapping[tuple[int, ValueKey], int] | None = None,
+    lines: Mapping[int, Mapping[ValueKey, int]] | None = None,
     path: str = "",
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
     """Check the rules across values, write the rows and their events, update consensus, a
     chunk of studies at a time (``STUDIES_PER_CHUNK``); the summary of all of it.
 
-    ``lines`` gives the line of ``path`` each (study, place) came from, for messages;
+    ``lines`` gives the line of ``path`` each place of each study came from, for messages;
     ``progress(done, total)`` hears the studies written (0 first, then after each chunk).
     """
     total = ImportSummary(0, 0, 0, 0, 0)
@@ -887,7 +888,7 @@ def _write_chunk(
     form: Form,
     changes: list[_Change],
     origin: str,
-    lines: Mapping[tuple[int, ValueKey], int] | None = None,
+    lines: Mapping[int, Mapping[ValueKey, int]] | None = None,
     path: str = "",
 ) -> ImportSummary:
     """``_write`` for a few studies."""
@@ -944,7 +945,8 @@ def _write_chunk(
                         ordered[0],
                     ),
                 )
-                where = f"{path}:{lines[(study, key)]}: " if (study, key) in lines else ""
+                at = lines.get(study, {}).get(key)
+                where = f"{path}:{at}: " if at is not None else ""
             name = f"{change.label} ({study})" if change.label else str(study)
             raise InvalidInput(f"{where}study {name}, {error}") from None
         state: dict[str, Any] = {}
@@ -1191,8 +1193,8 @@ def import_values(
     unknown_columns(path, header, (*LONG_COLUMNS, CONVERT_FROM), "extraction values")
     at = {name: header.index(name) for name in LONG_COLUMNS if name in header}
     width = len(header)
-    by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]] = defaultdict(dict)
-    where: dict[tuple[int, ValueKey], int] = {}
+    by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]] = {}
+    where: dict[int, dict[ValueKey, int]] = {}  # study -> place -> line
     found_study: dict[str, StudyRef] = {}
     specs: dict[tuple[bool, str, str, str], FieldSpec] = {}
     # Caches keyed by the cells as read (a bulk file repeats its places, values and sources):
@@ -1205,6 +1207,14 @@ def import_values(
     pending: list[tuple[list[str], int]] = []  # convert_from rows: made into values below
     if CONVERT_FROM in header:
         rows = _without_conversions(rows, header.index(CONVERT_FROM), pending)
+    cells_of = itemgetter(i_field, i_arm, i_outcome, i_time)
+    kind_of = itemgetter(i_kind) if i_kind is not None else lambda row: ""
+    source_of = itemgetter(i_source) if i_source is not None else lambda row: ""
+    # the study of the row before, and its values and lines (a file lists a study's rows together)
+    last_study: str | None = None
+    ref = StudyRef(0, "", "", None, None, ())
+    values: dict[ValueKey, tuple[str, Provenance]] = {}
+    lines: dict[ValueKey, int] = {}
     for row, line in rows:
         if len(row) != width:
             if len(row) > width:
@@ -1218,13 +1228,19 @@ def import_values(
                     f"column extractor: {row[i_who].strip()!r} is not you ({actor}); importing "
                     "on behalf of another person is not allowed"
                 )
-            ref = found_study.get(row[i_study])
-            if ref is None:
-                try:
-                    ref = found_study[row[i_study]] = index.find(row[i_study])
-                except (InvalidInput, NotFound) as error:
-                    raise InvalidInput(f"column study: {error}") from None
-            cells = (row[i_field], row[i_arm], row[i_outcome], row[i_time])
+            if row[i_study] != last_study:
+                last_study = row[i_study]
+                found = found_study.get(last_study)
+                if found is None:
+                    try:
+                        found = found_study[last_study] = index.find(last_study)
+                    except (InvalidInput, NotFound) as error:
+                        last_study = None
+                        raise InvalidInput(f"column study: {error}") from None
+                ref = found
+                values = by_study.setdefault(ref.study_id, {})
+                lines = where.setdefault(ref.study_id, {})
+            cells = cells_of(row)
             place = places.get(cells)
             if place is None:
                 key = ValueKey(*(cell.strip() for cell in cells))
@@ -1253,10 +1269,7 @@ def import_values(
                     raise InvalidInput(f"column value: study {ref.label}, {message}") from None
                 if len(known) < CHECKED_PER_FIELD:
                     known[text] = checked
-            pk = (
-                row[i_kind] if i_kind is not None else "",
-                row[i_source] if i_source is not None else "",
-            )
+            pk = (kind_of(row), source_of(row))
             prov = prov_cache.get(pk)
             if prov is None:
                 try:
@@ -1270,14 +1283,13 @@ def import_values(
                     raise InvalidInput(f"column source: study {ref.label}, {error}") from None
         except InvalidInput as error:
             raise InvalidInput(f"{path}:{line}: {error}") from None
-        values = by_study[ref.study_id]
-        if key in values:
+        entry = (checked, prov)
+        if values.setdefault(key, entry) is not entry:
             raise InvalidInput(
                 f"{path}:{line}: study {ref.label}, {key.describe()} is given twice (also "
-                f"{path}:{where[(ref.study_id, key)]})"
+                f"{path}:{lines[key]})"
             )
-        values[key] = (checked, prov)
-        where[(ref.study_id, key)] = line
+        lines[key] = line
     if pending:
         _add_conversions(session, member, form, index, path, header, pending, by_study, where)
     changes = [
@@ -1947,7 +1959,7 @@ def _add_conversions(
     header: list[str],
     pending: list[tuple[list[str], int]],
     by_study: dict[int, dict[ValueKey, tuple[str, Provenance]]],
-    where: dict[tuple[int, ValueKey], int],
+    where: dict[int, dict[ValueKey, int]],
 ) -> None:
     """Make the ``convert_from`` rows of an import into converted values in ``by_study`` (the
     arm's n from the same file, else stored); InvalidInput names the file, line and column."""
@@ -1975,7 +1987,7 @@ def _add_conversions(
                 )
             column = CONVERT_FROM
             request = provenance.parse_conversion(cell(CONVERT_FROM))
-            values = by_study[ref.study_id]
+            values = by_study.setdefault(ref.study_id, {})
             made = _converted_values(session, member, form, ref.study_id, [key], request, values)
             value, prov = made[key]
             if cell("value"):  # a check: the computed value rounded as the cell is written
@@ -1987,10 +1999,10 @@ def _add_conversions(
         if key in values:
             raise InvalidInput(
                 f"{path}:{line}: study {ref.label}, {key.describe()} is given twice (also "
-                f"{path}:{where[(ref.study_id, key)]})"
+                f"{path}:{where[ref.study_id][key]})"
             )
         values[key] = (value, prov)
-        where[(ref.study_id, key)] = line
+        where.setdefault(ref.study_id, {})[key] = line
 
 
 def set_converted(
