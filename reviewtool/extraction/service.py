@@ -719,18 +719,15 @@ class _Change:
     label: str = ""
 
 
-_VALUE_COLUMNS = (
+_NEW_VALUE_COLUMNS = (
     "study_id",
-    "member_id",
     "arm",
     "outcome",
     "time_point",
     "field",
     "value",
-    "form_version",
     "source_kind",
     "source",
-    "entered_at",
 )
 _CONSENSUS_COLUMNS = (
     "study_id",
@@ -797,10 +794,16 @@ def _insert_values_and_agreements(
     *,
     now: str,
     member: int,
+    version: int,
 ) -> None:
-    """Insert the value rows ``inserts`` (``_VALUE_COLUMNS``), update ``updates``, then insert the
-    consensus rows ``agreements`` (``how`` agreement, by ``member`` at ``now``): each the index in
-    ``inserts`` of the value row it copies, or a whole ``_CONSENSUS_COLUMNS`` row.
+    """Insert the value rows ``inserts`` (``_NEW_VALUE_COLUMNS``) of ``member`` under form
+    ``version`` at ``now``, update ``updates``, then insert the consensus rows ``agreements``
+    (``how`` agreement, by ``member`` at ``now``): each the index in ``inserts`` of the value row it
+    copies, or a whole ``_CONSENSUS_COLUMNS`` row.
+
+    The member, form version and time, the same in every new row, are written into the statement
+    (an integer, an integer and ``utc_now``'s text, quoted): the driver binds 8 parameters a row,
+    not 11.
 
     When every agreement copies a new value row (a first import), SQLite copies them itself with
     one ``INSERT ... SELECT`` by row id: the rows are the same, in the same order, and Python binds
@@ -815,7 +818,14 @@ def _insert_values_and_agreements(
         and all(type(row) is int for row in agreements)
     )
     first = int(connection.exec_driver_sql(_MAX_VALUE_ID).scalar_one()) + 1 if fast else 0
-    _many(session, _insert_sql("extraction_value", _VALUE_COLUMNS), inserts)
+    quoted = "'" + now.replace("'", "''") + "'"
+    constants = f"{int(member)}, {int(version)}, {quoted}"
+    _many(
+        session,
+        f"INSERT INTO extraction_value ({', '.join(_NEW_VALUE_COLUMNS)}, member_id, form_version, "
+        f"entered_at) VALUES ({', '.join('?' * len(_NEW_VALUE_COLUMNS))}, {constants})",
+        inserts,
+    )
     _many(session, _UPDATE_VALUE, updates)
     if not agreements:
         return
@@ -826,8 +836,9 @@ def _insert_values_and_agreements(
     rows: list[tuple[Any, ...]] = []
     for row in agreements:
         if isinstance(row, int):
-            value_row = inserts[row]  # _VALUE_COLUMNS: study, member, place, value ... entered_at
-            row = (value_row[0], *value_row[2:10], AGREEMENT, member, now, None, None)
+            study, arm, outcome, time, name, value, kind, source = inserts[row]
+            row = (study, arm, outcome, time, name, value, version, kind, source)
+            row += (AGREEMENT, member, now, None, None)
         rows.append(row)
     _many(session, _insert_sql("extraction_consensus", _CONSENSUS_COLUMNS), rows)
 
@@ -927,8 +938,9 @@ def _write_chunk(
                 touched[key] = (value, prov)
         if not touched:
             continue
-        after = {k: v[1] for k, v in mine.items()}
-        after.update((k, v[0]) for k, v in touched.items())
+        after = {k: v[0] for k, v in touched.items()}
+        if mine:
+            after = {k: v[1] for k, v in mine.items()} | after
         try:
             cross_check(form, after, touched)
         except InvalidInput as error:
@@ -958,20 +970,9 @@ def _write_chunk(
             old = mine.get(key)
             kind, source = prov.kind, prov.source
             if old is None:
+                # _NEW_VALUE_COLUMNS (member, form version and time are the chunk's)
                 inserts.append(
-                    (
-                        study,
-                        me,
-                        key.arm,
-                        key.outcome,
-                        key.time_point,
-                        key.field,
-                        value,
-                        version,
-                        kind,
-                        source,
-                        now,
-                    )
+                    (study, key.arm, key.outcome, key.time_point, key.field, value, kind, source)
                 )
             else:
                 updates.append((value, version, kind, source, now, old[0]))
@@ -1045,7 +1046,9 @@ def _write_chunk(
                         study=study, change=kind, state={"extraction_consensus": found}
                     )
                 )
-    _insert_values_and_agreements(session, inserts, updates, c_inserts, now=now, member=me)
+    _insert_values_and_agreements(
+        session, inserts, updates, c_inserts, now=now, member=me, version=version
+    )
     _many(session, _UPDATE_CONSENSUS, c_updates)
     _many(session, _REOPEN_CONSENSUS, reopens)
     audit.log.record_many(session, actor, events + consensus_events)
