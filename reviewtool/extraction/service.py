@@ -925,7 +925,7 @@ def _write_chunk(
     for change in changes:
         study = change.study
         mine = stored.get(study, {}).get(me, {})
-        others = theirs_by_study.get(study, [])  # each other extractor's place -> value
+        others = theirs_by_study.get(study, [])  # each other extractor's place tail -> value
         held_by_key = consensus.get(study, {})
         touched: Mapping[ValueKey, tuple[str, Provenance]] = change.values
         if mine:  # the extractor has values in this study: skip the unchanged ones
@@ -998,9 +998,9 @@ def _write_chunk(
             if not others:
                 continue
             # consensus by agreement: every other extractor with a value here has this one
-            theirs = [vals[key] for vals in others if key in vals] if len(others) > 1 else None
+            theirs = [vals[tail] for vals in others if tail in vals] if len(others) > 1 else None
             if theirs is None:
-                if others[0].get(key) != value:
+                if others[0].get(tail) != value:
                     continue
             elif not theirs or any(v != value for v in theirs):
                 continue
