@@ -966,14 +966,14 @@ def _write_chunk(
         reopened: dict[str, Any] = {}
         value_prefix = f"{study}{SEPARATOR}{actor}{SEPARATOR}"  # forms.value_id, spelled out
         consensus_prefix = f"{study}{SEPARATOR}"  # forms.consensus_id, spelled out
+        changed_count += len(touched)
+        other = others[0] if len(others) == 1 else None
         for key, (value, prov) in touched.items():
-            old = mine.get(key)
+            old = mine.get(key) if mine else None
             kind, source = prov.kind, prov.source
             if old is None:
                 # _NEW_VALUE_COLUMNS (member, form version and time are the chunk's)
-                inserts.append(
-                    (study, key.arm, key.outcome, key.time_point, key.field, value, kind, source)
-                )
+                inserts.append((study, key[1], key[2], key[3], key[0], value, kind, source))
             else:
                 updates.append((value, version, kind, source, now, old[0]))
             tail = places.get(key)
@@ -982,8 +982,7 @@ def _write_chunk(
                     (key.arm, key.outcome, key.time_point, key.field)
                 )
             state[value_prefix + tail] = [value, version, kind, source]  # value_snapshot
-            changed_count += 1
-            held = held_by_key.get(key)
+            held = held_by_key.get(key) if held_by_key else None
             if held is not None and held[7] is None:  # a consensus in force
                 if held[1] == value:
                     continue
@@ -998,12 +997,13 @@ def _write_chunk(
             if not others:
                 continue
             # consensus by agreement: every other extractor with a value here has this one
-            theirs = [vals[tail] for vals in others if tail in vals] if len(others) > 1 else None
-            if theirs is None:
-                if others[0].get(tail) != value:
+            if other is not None:
+                if other.get(tail) != value:
                     continue
-            elif not theirs or any(v != value for v in theirs):
-                continue
+            else:
+                theirs = [vals[tail] for vals in others if tail in vals]
+                if not theirs or any(v != value for v in theirs):
+                    continue
             if held is None:
                 if old is None:
                     c_inserts.append(len(inserts) - 1)  # a copy of the value row just listed
@@ -1030,9 +1030,8 @@ def _write_chunk(
                 c_updates.append(
                     (value, version, kind, source, AGREEMENT, me, now, None, None, held[0])
                 )
-            agreed[consensus_prefix + tail] = consensus_snapshot(
-                value, version, kind, source, AGREEMENT, actor, None, None
-            )
+            snapshot = [value, version, kind, source, AGREEMENT, actor, None, None]
+            agreed[consensus_prefix + tail] = snapshot  # consensus_snapshot, spelled out
             agreed_count += 1
         events.append(
             ExtractionValuesChanged(
