@@ -830,7 +830,7 @@ def _insert_values_and_agreements(
     if not agreements:
         return
     if fast and connection.exec_driver_sql(_MAX_VALUE_ID).scalar_one() == first + len(inserts) - 1:
-        ids = "[" + ",".join(str(first + i) for i in agreements) + "]"
+        ids = "[" + ",".join(str(first + i) for i in agreements if isinstance(i, int)) + "]"
         connection.exec_driver_sql(_COPY_AGREED, (AGREEMENT, member, now, ids))
         return
     rows: list[tuple[Any, ...]] = []
@@ -2113,7 +2113,7 @@ def import_digitised(
         tolerance=tolerance,
     )
     values: dict[ValueKey, tuple[str, Provenance]] = {}
-    lines: dict[tuple[int, ValueKey], int] = {}
+    lines: dict[ValueKey, int] = {}
     for point in placed:
         key = ValueKey(field.strip(), point.arm, outcome, point.time_point)
         try:
@@ -2133,7 +2133,7 @@ def import_digitised(
             line=point.line,
         )
         values[key] = (checked, Provenance(provenance.DIGITISED, source))
-        lines[(ref.study_id, key)] = point.line
+        lines[key] = point.line
     return _write(
         session,
         actor=actor,
@@ -2142,7 +2142,7 @@ def import_digitised(
         form=form,
         changes=[_Change(ref.study_id, values, ref.label)],
         origin=f"digitised {Path(path).name} {sha256}",
-        lines=lines,
+        lines={ref.study_id: lines},
         path=path,
     )
 
