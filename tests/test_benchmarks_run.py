@@ -243,6 +243,22 @@ RUNS: tuple[Run, ...] = (
         ),
     ),
     Run(
+        "check_extraction_outputs.py",
+        ("--studies", "12"),
+        (
+            r"^verify: \(True, \d+, \[\]\)$",
+            *(
+                rf"^{table}: \(\d+, '[0-9a-f]{{64}}'\)$"
+                for table in (
+                    "extraction_value",
+                    "extraction_consensus",
+                    "audit_event",
+                    "audit_head",
+                )
+            ),
+        ),
+    ),
+    Run(
         "bench_extraction.py",
         ("--studies", "2"),
         (
@@ -371,3 +387,19 @@ def test_benchmark_runs(run: Run, tmp_path: Path, request: pytest.FixtureRequest
     lines = done.stdout.splitlines()
     missing = [p for p in run.lines if not any(re.search(p, line) for line in lines)]
     assert missing == [], f"{run.id} did not print lines matching {missing}:\n{done.stdout}"
+
+
+def test_the_extraction_fingerprint_is_the_same_run_to_run(tmp_path: Path) -> None:
+    """``check_extraction_outputs.py`` is only worth its diff if two runs of the same code print
+    the same fingerprint: the clock and the ledger's salts are frozen (a random salt per event,
+    schema 0019, would otherwise change every hash)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWTOOL_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["TMPDIR"] = str(tmp_path)
+    script = [sys.executable, str(BENCHMARKS / "check_extraction_outputs.py"), "--studies", "12"]
+    first, second = (
+        subprocess.run(script, cwd=REPO, env=env, capture_output=True, text=True, check=True)
+        for _ in range(2)
+    )
+    assert "audit_event: (" in first.stdout
+    assert first.stdout == second.stdout

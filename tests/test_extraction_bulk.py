@@ -197,3 +197,51 @@ def test_compare_and_exports_of_a_big_review(review: Any, tmp_path: Path) -> Non
     )
     assert "mean" not in cell and (cell["sd"], cell["n"]) == ("2.5", "37")  # no consensus mean
     assert len(wide.rows) == STUDIES * len(ARMS) * len(TIMES)
+
+
+# ---------------------------------------------------------------- progress (issue 13 on issue 11)
+
+
+def test_an_import_reports_the_studies_written_chunk_by_chunk(review: Any, tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    path = _write(tmp_path / "alice.csv", _rows("alice"))
+    with review.transaction() as s:
+        x.import_values(s, actor="alice", path=path, progress=lambda *a: calls.append(a))
+    # 60 studies, STUDIES_PER_CHUNK (50) at a time: before the first chunk, after each
+    assert x.STUDIES_PER_CHUNK == 50
+    assert calls == [(0, 60), (50, 60), (60, 60)]
+
+
+def test_extract_import_draws_a_bar_on_a_terminal_only(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from reviewtool.cli import _common, app
+    from reviewtool.cli import extract as extract_cli
+
+    runner = CliRunner()
+    alice = _write(tmp_path / "alice.csv", _rows("alice"))
+    bob = _write(tmp_path / "bob.csv", _rows("bob"))
+    said = "1200 value(s) written in 60 studies (0 unchanged); consensus reached on"
+    monkeypatch.setattr(extract_cli, "PROGRESS_BYTES", 0)  # every file is "big" here
+    # Not a terminal (CliRunner): the sentence alone, nothing on stderr.
+    done = runner.invoke(
+        app, ["--db", f"sqlite:///{db}", "extract", "import", alice, "--as", "alice"]
+    )
+    assert done.exit_code == 0, done.output
+    assert done.stderr == "" and said in " ".join(done.stdout.split())
+    # A terminal: the bar counts the studies written, then is gone (transient).
+    screen = io.StringIO()
+    monkeypatch.setattr(_common, "stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(
+        _common, "err_console", lambda: Console(file=screen, force_terminal=True, width=100)
+    )
+    done = runner.invoke(app, ["--db", f"sqlite:///{db}", "extract", "import", bob, "--as", "bob"])
+    assert done.exit_code == 0, done.output
+    assert "consensus reached on 1199" in " ".join(done.stdout.split())
+    shown = screen.getvalue()
+    assert "Writing" in shown and "60/60" in shown and "studies" in shown

@@ -179,3 +179,22 @@ def test_the_report_must_be_one_of_the_studys(db: str, tmp_path: Path) -> None:
     assert done.exit_code != 0
     assert "report 2 is not a report of study Suk 2016 (its reports: 1)" in done.output
     assert _mine(db) == {}
+
+
+def test_a_rule_across_values_names_the_line_of_the_digitised_point(
+    db: str, tmp_path: Path
+) -> None:
+    # The arm's n randomised is 30; the Control curve's n at 12 weeks (line 4) is 38.
+    done = _cli(db, "extract", "set", "Suk 2016", "n_randomised", "30", "--arm", "Control")
+    assert done.exit_code == 0, done.output
+    path = tmp_path / "fig.csv"
+    path.write_text(
+        "x,MSC 1,Control\n3.97,,30\n4.03,28,\n11.96,27,38\n24.1,26,\n24.2,,29\n", encoding="utf-8"
+    )
+    done = _digitise(db, path, "--field", "n")
+    assert done.exit_code != 0
+    assert (
+        f"{path}:4: study Suk 2016 (1), arm 'Control', meld at '12 weeks': n (38) exceeds the "
+        "arm's n_randomised (30)"
+    ) in " ".join(done.output.split()), done.output
+    assert set(_mine(db)) == {("Control", "", "n_randomised")}  # nothing digitised was written

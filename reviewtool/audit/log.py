@@ -604,21 +604,27 @@ _EVENT_COLUMNS = (
 )
 
 
+EVENTS_PER_FETCH = 200
+"""How many events ``verify`` reads at a time: a bulk event (an extraction import's study, a dedup
+run) carries tens of kilobytes of snapshots, so 5,000 of them at once held 100 MB or more."""
+
+
 def _event_rows(session: Session, after_seq: int) -> Iterator[tuple[Any, ...]]:
-    """Events after ``after_seq`` in order, as column tuples, fetched in chunks."""
+    """Events after ``after_seq`` in order, as column tuples, fetched ``EVENTS_PER_FETCH`` at a
+    time."""
     connection = session.connection()
     if connection.dialect.name in snapshots.RAW_CURSOR_DIALECTS:
         # The driver's own cursor: SQLite reads rows as they are asked for.
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(_EVENT_COLUMNS.format("?"), (after_seq,))
-            while chunk := cursor.fetchmany(5000):
+            while chunk := cursor.fetchmany(EVENTS_PER_FETCH):
                 yield from chunk
         finally:
             cursor.close()
         return
     result = connection.execute(
-        text(_EVENT_COLUMNS.format(":after")).execution_options(yield_per=5000),
+        text(_EVENT_COLUMNS.format(":after")).execution_options(yield_per=EVENTS_PER_FETCH),
         {"after": after_seq},
     )
     for row in result:

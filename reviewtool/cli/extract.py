@@ -26,12 +26,17 @@ from reviewtool.cli._common import (
     existing_file,
     group_options,
     on_behalf_note,
+    progress_bar,
     reading,
     run_screen,
     write_csv,
     writing,
 )
 from reviewtool.errors import InvalidInput
+
+# Files above this size get a progress bar (studies written); small ones are done before a bar
+# could draw.
+PROGRESS_BYTES = 1_000_000
 
 app = typer.Typer(
     cls=StudyFirstGroup,
@@ -382,8 +387,11 @@ def import_(
     from reviewtool.extraction.service import import_values
 
     who = actor_name(actor)
-    with writing(db) as session:
-        summary = import_values(session, actor=who, path=str(path), on_behalf_of=on_behalf_of)
+    show = path.stat().st_size > PROGRESS_BYTES
+    with writing(db) as session, progress_bar("Writing", show=show, unit="studies") as bar:
+        summary = import_values(
+            session, actor=who, path=str(path), on_behalf_of=on_behalf_of, progress=bar
+        )
     console().print(
         f"{summary.changed} value(s){on_behalf_note(on_behalf_of, who)} written in {summary.studies} stud"
         f"{'y' if summary.studies == 1 else 'ies'} ({summary.unchanged} unchanged); "

@@ -21,10 +21,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, literal, or_
 from sqlmodel import Session, col, select
 
-from reviewtool.extraction.forms import Form, ValueKey
+from reviewtool.extraction.forms import SEPARATOR, Form, ValueKey
 from reviewtool.storage.models import ExtractionConsensus, ExtractionValue
 from reviewtool.storage.snapshots import chunks, stream
 
@@ -104,27 +104,32 @@ def open_places(
 
 def others_values(
     session: Session, study_ids: Iterable[int], member_id: int
-) -> dict[int, list[dict[ValueKey, str]]]:
+) -> dict[int, list[dict[str, str]]]:
     """study -> one dict per other member (place -> value) of the members other than
     ``member_id`` with values in the study: what a writer compares its values with to find
-    agreement (the value alone, not its row, version or provenance)."""
-    v = ExtractionValue
-    columns: list[Any] = [v.study_id, v.member_id, v.field, v.arm, v.outcome, v.time_point, v.value]
-    query = select(*columns).where(v.member_id != member_id)
-    found: dict[tuple[int, int], dict[ValueKey, str]] = {}
-    places: dict[tuple[str, ...], ValueKey] = {}
+    agreement (the value alone, not its row, version or provenance).
+
+    A place is named by the tail of its ledger id, ``arm|outcome|time point|field`` (the value
+    id after ``study|member|``, ``forms.value_id``), joined by the database: one text a row
+    instead of four.
+    """
+    v: Any = ExtractionValue.__table__  # type: ignore[attr-defined]
+    tail = v.c.arm
+    for column in (v.c.outcome, v.c.time_point, v.c.field):
+        tail = tail + literal(SEPARATOR) + column
+    query = select(v.c.study_id, v.c.member_id, tail, v.c.value).where(v.c.member_id != member_id)
+    found: dict[tuple[int, int], dict[str, str]] = {}
+    last: tuple[int, int] | None = None
+    values: dict[str, str] = {}
     for part in _parts(study_ids):
-        chunk = query if part is None else query.where(col(v.study_id).in_(part))
-        for row in stream(session, chunk):
-            shape = row[2:6]
-            place = places.get(shape)
-            if place is None:
-                place = places[shape] = _new_key(ValueKey, shape)
-            values = found.get(row[:2])
-            if values is None:
-                values = found[row[:2]] = {}
-            values[place] = row[6]
-    by_study: dict[int, list[dict[ValueKey, str]]] = {}
+        chunk = query if part is None else query.where(v.c.study_id.in_(part))
+        for study, member, place, value in stream(session, chunk):
+            if last is None or study != last[0] or member != last[1]:  # rows come grouped
+                last = (study, member)
+                got = found.get(last)
+                values = found[last] = {} if got is None else got
+            values[place] = value
+    by_study: dict[int, list[dict[str, str]]] = {}
     for (study, _), values in sorted(found.items()):
         by_study.setdefault(study, []).append(values)
     return by_study
@@ -204,46 +209,55 @@ def ordered(
         for study, arms in first.items()
         for i, (_, arm) in enumerate(sorted(arms), start=1)
     }
-    places: dict[tuple[str, ...], ValueKey] = {}
-    slots: dict[tuple[ValueKey, int], int] = {}
+    numbers: dict[int, dict[str, int]] = {}
+    for (study, arm), i in number.items():
+        numbers.setdefault(study, {})[arm] = i
+    # (field, arm, outcome, time point, arm number) -> (slot number, the place's four texts): each
+    # distinct slot is seen once and its texts kept once (rows share them)
+    seen: dict[tuple[str, str, str, str, int], tuple[int, str, str, str, str]] = {}
+    slots: list[tuple[ValueKey, int]] = []
     pooled: dict[str, str] = {}
     found: list[tuple[Any, ...]] = []
-    slot_of_row: list[tuple[int, tuple[ValueKey, int]]] = []
+    row_slots: list[int] = []  # per row: study << 24 | slot number
+    last_study, label, arm_numbers = None, None, {}
     for part in _parts(study_ids):
         chunk = query if part is None else query.where(col(m.study_id).in_(part))
         for study, field, arm, outcome, time, value, version, kind, source in stream(
             session, chunk
         ):
-            label = labels.get(study)
+            if study != last_study:  # rows come a study at a time: look it up once per run
+                last_study, label = study, labels.get(study)
+                arm_numbers = numbers.get(study, {})
             if label is None:
                 continue  # a study no longer included
-            shape = (field, arm, outcome, time)
-            place = places.get(shape)
-            if place is None:
-                place = places[shape] = _new_key(ValueKey, shape)
-            slot = (place, number.get((study, arm), 0) if arm else 0)
-            slots[slot] = 0
-            slot_of_row.append((study, slot))
+            shape = (field, arm, outcome, time, arm_numbers.get(arm, 0))
+            slot = seen.get(shape)
+            if slot is None:
+                slot = seen[shape] = (len(slots), field, arm, outcome, time)
+                slots.append((_new_key(ValueKey, shape[:4]), shape[4]))
+            row_slots.append(study << 24 | slot[0])
             found.append(
                 (
                     study,
                     label,
                     who,
-                    place.arm,
-                    place.outcome,
-                    place.time_point,
-                    place.field,
+                    slot[2],
+                    slot[3],
+                    slot[4],
+                    slot[1],
                     value,
                     version,
                     pooled.setdefault(kind, kind),
                     pooled.setdefault(source, source),
                 )
             )
-    ranked = sorted(slots, key=lambda slot: (form.order(*slot), slot[0]))
-    slots.update((slot, i) for i, slot in enumerate(ranked))
-    width = len(ranked) + 1
-    keys = [study * width + slots[slot] for study, slot in slot_of_row]
-    del slot_of_row
+    ranked = sorted(range(len(slots)), key=lambda i: (form.order(*slots[i]), slots[i][0]))
+    rank = [0] * len(slots)
+    for position, i in enumerate(ranked, start=1):
+        rank[i] = position
+    width, low = len(slots) + 1, (1 << 24) - 1
+    keys = [(packed >> 24) * width + rank[packed & low] for packed in row_slots]
+    del row_slots
     return [found[i] for i in sorted(range(len(found)), key=keys.__getitem__)]
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from reviewtool import audit
 from reviewtool.access import require, sight
@@ -29,6 +29,7 @@ from reviewtool.errors import InvalidInput, NotFound, PermissionDenied
 from reviewtool.storage.models import Member, Record, StudyLink
 from reviewtool.storage.queries import stage_outcomes
 from reviewtool.storage.references import primary_of, reference_of
+from reviewtool.storage.snapshots import chunks
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,23 @@ def list_studies(session: Session, *, actor: str) -> list[StudyView]:
     members: dict[int, list[int]] = {}
     for ref, study in study_map(session).items():
         members.setdefault(study, []).append(ref)
+    # each study's primary record (``primary_of``: its first record that is no duplicate) and
+    # title, read for all studies at once (one query per 500, not two per study)
+    titles: dict[int, str | None] = {}
+    studies = sorted(members)
+    for part in chunks(studies):
+        for reference, title in session.exec(
+            select(Record.reference_id, Record.title)
+            .where(col(Record.reference_id).in_(part), col(Record.duplicate_of).is_(None))
+            .order_by(col(Record.id))
+        ).all():
+            if reference is not None and reference not in titles:
+                titles[reference] = title
     views = []
-    for study, refs in sorted(members.items()):
-        record = session.get(Record, primary_of(session, study))
-        views.append(StudyView(study, tuple(sorted(refs)), record.title if record else None))
+    for study in studies:
+        if study not in titles:
+            primary_of(session, study)  # NotFound, as for any reference without a record
+        views.append(StudyView(study, tuple(sorted(members[study])), titles.get(study)))
     return views
 
 
