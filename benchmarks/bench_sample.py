@@ -6,7 +6,9 @@ Copies ``sample_project/`` to a temporary folder (the project's own copy is left
 Prints wall and CPU seconds per step (the command and its first arguments; CPU is user + system
 time of the step's processes, plot workers included), the sums per command group, and the whole
 script's CPU and wall time. On a machine that runs other work, compare CPU times: wall time
-depends on the load. Budget from issue 13: under 60 s wall on a 2-core machine for the whole
+depends on the load. The run starts with an empty plot cache (``analysis.plot_cache``: so
+``report build`` copies the plots ``analyze run`` drew, as on a newcomer's first run), unless
+``--warm``. Budget from issue 13: under 60 s wall on a 2-core machine for the whole
 pipeline (the README's main job).
 """
 
@@ -48,6 +50,12 @@ def _step_name(args: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--keep", type=Path, help="run in this folder (kept) instead of a temp one")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="use the user's plot cache (plots drawn by earlier runs are copied); by default a "
+        "new empty one, as on a first run",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp) / "sample_project"
@@ -65,6 +73,8 @@ def main() -> None:
         (work / "run_timed.sh").write_text(script, encoding="utf-8")
         times = work / "times.tsv"
         env = {**os.environ, "RT_TIMES": str(times), "PYTHONPATH": str(ROOT)}
+        if not args.warm:  # a first run: no plot drawn by an earlier run is reused
+            env["REVIEWTOOL_PLOT_CACHE"] = str(work / ".plot-cache")
         load = os.getloadavg()
         start = time.perf_counter()
         subprocess.run(
