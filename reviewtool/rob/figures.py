@@ -429,7 +429,7 @@ def traffic_light(
 @overload
 def traffic_light(
     table: RobvisTable,
-    path: Sequence[str | Path],
+    path: list[Path],
     *,
     colours: str = ...,
     symbols: str = ...,
@@ -627,7 +627,7 @@ def summary_plot(
 @overload
 def summary_plot(
     table: RobvisTable,
-    path: Sequence[str | Path],
+    path: list[Path],
     *,
     weights: Sequence[float] | None = ...,
     weighted: bool = ...,
