@@ -189,13 +189,29 @@ def _swap(temp: Path, target: Path) -> None:
 @contextlib.contextmanager
 def written_file(target: str | Path) -> Iterator[Path]:
     """Yield a temporary file path beside ``target`` (``.NAME.partial-PID-XXXX.EXT``); when the block
-    ends without an error, rename it to ``target`` (replacing a file there). On an error, or
-    when the block wrote nothing, the temporary file is removed and ``target`` is untouched.
+    ends without an error, rename it to ``target`` (replacing a file there). On an error the
+    temporary file is removed and ``target`` is untouched.
 
     Errors: :class:`InvalidInput` for a ``target`` that is a folder, a missing parent folder,
     or a file that cannot be written.
     """
-    target = Path(target)
+    with _written(Path(target), replace=True) as temp:
+        yield temp
+
+
+@contextlib.contextmanager
+def written_new_file(target: str | Path) -> Iterator[Path]:
+    """:func:`written_file` for a file that must not exist yet (a backup never overwrites one):
+    :class:`InvalidInput` when ``target`` exists before the block, and, nothing replaced, when
+    another process made it while the block ran (the finished file is hard-linked to its name,
+    which the system refuses when the name is taken; where hard links are not supported, the
+    name is checked just before the rename).
+    """
+    with _written(Path(target), replace=False) as temp:
+        yield temp
+
+
+def _temporary(target: Path) -> Path:
     if target.is_dir():
         raise InvalidInput(f"{target}: is a folder (give a file name)")
     if not target.parent.is_dir():
@@ -209,12 +225,41 @@ def written_file(target: str | Path) -> Iterator[Path]:
         os.close(fd)
     except OSError as exc:
         raise InvalidInput(f"{exc.filename or target}: cannot write ({exc.strerror})") from None
-    temp = Path(name)
+    return Path(name)
+
+
+def _exists_already(target: Path) -> InvalidInput:
+    return InvalidInput(f"{target} exists already: it is never overwritten")
+
+
+def _put_new(temp: Path, target: Path) -> bool:
+    """``temp`` becomes ``target`` unless that name is taken (then False, nothing changed)."""
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this file system
+        if target.exists():
+            return False
+        os.replace(temp, target)
+        return True
+    temp.unlink()
+    return True
+
+
+@contextlib.contextmanager
+def _written(target: Path, *, replace: bool) -> Iterator[Path]:
+    if not replace and target.exists():
+        raise _exists_already(target)
+    temp = _temporary(target)
     try:
         yield temp
         with temp.open("rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(temp, target)
+        if replace:
+            os.replace(temp, target)
+        elif not _put_new(temp, target):
+            raise _exists_already(target)
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise InvalidInput(f"{exc.filename or target}: cannot write ({exc.strerror})") from None

@@ -30,6 +30,12 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def hidden_files(folder: Path) -> list[str]:
+    """The hidden files in ``folder``: a temporary copy left behind would be one
+    (``.NAME.partial-PID-XXXX.EXT``, outfolder.written_new_file)."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
 def table_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table of the models (and the schema revision), sorted."""
     with sqlite3.connect(path) as conn:
@@ -53,7 +59,7 @@ def test_backup_and_restore_round_trip(populated: Path, tmp_path: Path) -> None:
     original = table_rows(work)
     assert all(original[t] for t in ("record", "screening_decision", "study_link", "analysis_run"))
     assert table_rows(restored) == original
-    assert not list(tmp_path.glob(".*.part"))
+    assert hidden_files(tmp_path) == []
 
 
 def test_backup_while_another_process_writes_is_consistent(populated: Path, tmp_path: Path) -> None:
@@ -126,7 +132,7 @@ def test_refusals_leave_nothing_behind(populated: Path, tmp_path: Path) -> None:
         app, ["restore", str(backup), "--db", str(tmp_path / "r.db"), "--as", "bob"]
     )
     assert by_bob.exit_code == 5 and "restore the review" in by_bob.stderr
-    assert not list(tmp_path.glob(".*.part")) and not (tmp_path / "r.db").exists()
+    assert hidden_files(tmp_path) == [] and not (tmp_path / "r.db").exists()
 
 
 def test_a_tampered_backup_is_not_restored(populated: Path, tmp_path: Path) -> None:
@@ -137,4 +143,27 @@ def test_a_tampered_backup_is_not_restored(populated: Path, tmp_path: Path) -> N
     target = tmp_path / "restored.db"
     result = runner.invoke(app, ["restore", str(backup), "--db", str(target), "--as", "alice"])
     assert result.exit_code == 8 and "does not verify" in result.stderr
-    assert not target.exists() and not list(tmp_path.glob(".*.part"))
+    assert not target.exists() and hidden_files(tmp_path) == []
+
+
+def test_a_backup_never_replaces_a_file_made_while_it_ran(
+    populated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program creates the target while the copy is made: that file is kept, the backup
+    is refused (one line, exit 2) and its temporary copy removed."""
+    from reviewtool.review import backup as backup_module
+
+    work = tmp_path / "work.db"
+    shutil.copy(populated, work)
+    target = tmp_path / "late.bak"
+    real_ledger = backup_module._ledger
+
+    def ledger_then_someone_writes(review: object) -> tuple[int, str]:
+        target.write_bytes(b"someone else's file")
+        return real_ledger(review)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backup_module, "_ledger", ledger_then_someone_writes)
+    result = runner.invoke(app, ["backup", str(target), "--db", str(work), "--as", "alice"])
+    assert result.exit_code == 2 and "exists already" in result.stderr
+    assert target.read_bytes() == b"someone else's file"
+    assert hidden_files(tmp_path) == []

@@ -389,6 +389,29 @@ def test_a_file_is_replaced_only_when_complete(tmp_path: Path) -> None:
             pytest.fail("the block must not run")
 
 
+def test_a_new_file_is_never_put_over_one(tmp_path: Path) -> None:
+    """``written_new_file`` (backups): refused before the block when the name is taken, and,
+    nothing replaced, when another program takes it while the block runs."""
+    from reviewtool.outfolder import written_new_file
+
+    taken = tmp_path / "taken.db"
+    taken.write_bytes(b"mine")
+    with pytest.raises(InvalidInput, match="exists already"):
+        with written_new_file(taken):
+            pytest.fail("the block must not run")
+    late = tmp_path / "late.db"
+    with pytest.raises(InvalidInput, match="exists already"), written_new_file(late) as temp:
+        assert temp.name.startswith(".late.db.partial-") and temp.suffix == ".db"
+        temp.write_bytes(b"the copy")
+        late.write_bytes(b"made meanwhile")
+    assert late.read_bytes() == b"made meanwhile"
+    fresh = tmp_path / "fresh.db"
+    with written_new_file(fresh) as temp:
+        temp.write_bytes(b"the copy")
+    assert fresh.read_bytes() == b"the copy"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.db", "late.db", "taken.db"]
+
+
 def test_rob_export_failing_midway_leaves_the_old_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

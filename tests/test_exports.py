@@ -208,6 +208,72 @@ def test_bad_decision_and_missing_folder_are_one_line(decided: str, tmp_path: Pa
     assert missing.exit_code == 2 and "does not exist" in missing.stderr  # type: ignore[attr-defined]
 
 
+def test_an_export_failing_midway_leaves_the_earlier_file(
+    decided: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``-o FILE`` goes through ``outfolder.written_file``: a disk that fills while the file is
+    written leaves the earlier export as it was and no temporary file; one line, exit 2."""
+    import os
+
+    out = tmp_path / "included.ris"
+    out.write_text("an earlier export", encoding="utf-8")
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", full_disk)
+        failed = _cli(decided, "export", "references", "-o", str(out), "--as", "alice")
+    assert failed.exit_code == 2  # type: ignore[attr-defined]
+    assert "No space left on device" in failed.stderr  # type: ignore[attr-defined]
+    assert out.read_text(encoding="utf-8") == "an earlier export"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    done = _cli(decided, "export", "references", "-o", str(out), "--as", "alice")
+    assert done.exit_code == 0, done.output  # type: ignore[attr-defined]
+    assert len(rispy.loads(out.read_text(encoding="utf-8"))) == 3
+
+
+def test_the_export_stages_report_their_progress(decided: str) -> None:
+    """The callbacks the export commands' progress bars draw: one call per item, of the total
+    (3 references decided at title/abstract, 2 of them included; 1 included study; the
+    owner sees every event of the ledger)."""
+    from reviewtool.report.exports import audit_lines, decided_references, included_reports
+
+    review = open_review(f"sqlite:///{decided}")
+    try:
+        with review.reading() as session:
+            calls: dict[str, list[tuple[int, int]]] = {"all": [], "inc": [], "studies": []}
+            decided_references(
+                session,
+                actor="alice",
+                stage="tiab",
+                progress=lambda d, t: calls["all"].append((d, t)),
+            )
+            decided_references(
+                session,
+                actor="alice",
+                stage="tiab",
+                decision="include",
+                progress=lambda d, t: calls["inc"].append((d, t)),
+            )
+            included_reports(
+                session, actor="alice", progress=lambda d, t: calls["studies"].append((d, t))
+            )
+            events: list[tuple[int, int]] = []
+            lines = list(
+                audit_lines(session, actor="alice", progress=lambda d, t: events.append((d, t)))
+            )
+    finally:
+        review.close()
+    assert calls == {
+        "all": [(1, 3), (2, 3), (3, 3)],
+        "inc": [(1, 2), (2, 2)],
+        "studies": [(1, 1)],
+    }
+    assert len(lines) == len(events) > 10
+    assert events == [(n, len(lines)) for n in range(1, len(lines) + 1)]
+
+
 _ = open_review  # the module's helpers open reviews through the library only
 
 

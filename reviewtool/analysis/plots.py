@@ -141,8 +141,17 @@ def _arms(a: Mapping[str, Any]) -> tuple[StudyArms, ...]:
 
 def draw_job(job: Mapping[str, Any]) -> list[str]:
     """Draw one plot described by plain data (see :func:`figure_for`) into ``job["paths"]`` and
-    return the files written."""
-    return [str(p) for p in save(figure_for(job), job["paths"])]
+    return the files written. A plot drawn before with the same job, format and drawing code is
+    copied from :mod:`reviewtool.analysis.plot_cache` instead of drawn again."""
+    from reviewtool.analysis import plot_cache
+
+    pyplot()  # matplotlib set up before the cache key reads its settings
+    copied = plot_cache.fetch(job, DPI)
+    if copied is not None:
+        return copied
+    files = [str(p) for p in save(figure_for(job), job["paths"])]
+    plot_cache.store(job, DPI)
+    return files
 
 
 def figure_for(job: Mapping[str, Any]) -> Any:
@@ -247,23 +256,30 @@ def draw_all(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[str]:
-    """Draw every job (see :func:`draw_job`), in a process pool when there are several CPUs and
-    enough jobs; returns the files written, in job order. ``workers`` defaults to the CPU count.
+    """Draw every job (see :func:`draw_job`; a plot drawn before is copied from the plot cache),
+    in a process pool when there are several CPUs and enough jobs; returns the files written, in
+    job order. ``workers`` defaults to the CPU count.
     The jobs are plain data, so the children need nothing from the parent but the module.
     ``progress(done, total)`` is called after each plot (jobs done, of ``len(jobs)``)."""
+    from reviewtool.analysis import plot_cache
+
     workers = workers or os.cpu_count() or 1
     total = len(jobs)
     done: list[str] = []
+    if total:
+        pyplot()  # children forked after this start with matplotlib loaded
+        if plot_cache.folder() is not None:
+            plot_cache.code_fingerprint()  # once, inherited by the children
     if workers < 2 or total < 4:
         for n, job in enumerate(jobs, 1):
             done += draw_job(job)
             if progress is not None:
                 progress(n, total)
+        plot_cache.prune()
         return done
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    pyplot()  # children forked after this start with matplotlib loaded
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     ctx = multiprocessing.get_context(method)
     chunk = max(1, len(jobs) // (workers * 4))
@@ -272,6 +288,7 @@ def draw_all(
             done += files
             if progress is not None:
                 progress(n, total)
+    plot_cache.prune()
     return done
 
 

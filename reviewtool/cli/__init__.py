@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -183,8 +185,51 @@ _register()
 def main() -> None:
     """Console-script entry point."""
     try:
-        app(prog_name="reviewtool")
+        with _only_the_command_invoked(sys.argv[1:]):
+            app(prog_name="reviewtool")
         sys.stdout.flush()  # here, not at exit, so a reader gone away is handled like above
     except BrokenPipeError:
         _closed_pipe()
     sys.exit(0)
+
+
+_ROOT_OPTIONS_WITH_VALUE = ("--db", "--as")
+
+
+def _invoked_word(args: list[str]) -> str | None:
+    """The command word of a command line (``status`` in ``--as olga status -f json``): the first
+    word after the root's own options; None when an other option (``--help``) comes first."""
+    at = 0
+    while at < len(args):
+        word = args[at]
+        if word in _ROOT_OPTIONS_WITH_VALUE:
+            at += 2
+        elif word == "--debug" or word.startswith(tuple(f"{o}=" for o in _ROOT_OPTIONS_WITH_VALUE)):
+            at += 1
+        elif word.startswith("-"):
+            return None
+        else:
+            return word
+    return None
+
+
+@contextmanager
+def _only_the_command_invoked(args: list[str]) -> Iterator[None]:
+    """While the block runs, the root app holds only the command or group named on the command
+    line, when it is one of them: typer turns every registered command into a click command
+    (reading each function's signature) before parsing, about a tenth of a second of every
+    start-up for the ~100 commands, of which one runs. Anything else (``--help``, an unknown
+    word, a name typer derives) leaves the app whole, so every message is what it was."""
+    word = _invoked_word(args)
+    commands, groups = app.registered_commands, app.registered_groups
+    chosen_commands = [c for c in commands if c.name == word]
+    chosen_groups = [g for g in groups if g.name == word]
+    named = all(c.name for c in commands) and all(g.name for g in groups)
+    if word is None or not named or len(chosen_commands) + len(chosen_groups) != 1:
+        yield
+        return
+    app.registered_commands, app.registered_groups = chosen_commands, chosen_groups
+    try:
+        yield
+    finally:
+        app.registered_commands, app.registered_groups = commands, groups

@@ -3,9 +3,7 @@ studies' reports as RIS for a reference manager, and the audit log as JSON Lines
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +16,7 @@ from reviewtool.cli._common import (
     actor_name,
     err_console,
     group_options,
+    progress_bar,
     reading,
     write_csv,
 )
@@ -48,25 +47,17 @@ OutOption = typer.Option(
 
 
 def _emit(chunks: Iterable[str], out: Path | None, what: str) -> None:
-    """Print ``chunks``, or write them to ``out`` through a temporary file renamed at the end, so
-    an interrupted export never leaves a partial file."""
+    """Print ``chunks``, or write them to ``out`` through ``outfolder.written_file`` (a temporary
+    file renamed at the end), so an interrupted export never leaves a partial file."""
     if out is None:
         for chunk in chunks:
             sys.stdout.write(chunk)
         return
-    from reviewtool.errors import InvalidInput
+    from reviewtool.outfolder import written_file
 
-    if not out.parent.is_dir():
-        raise InvalidInput(f"{out}: the folder {out.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with written_file(out) as temp, temp.open("w", encoding="utf-8", newline="") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
     err_console().print(f"Wrote {what} to {out}.")
 
 
@@ -91,8 +82,13 @@ def references(
         to_ris,
     )
 
-    with reading(db, actor) as session:
-        refs = decided_references(session, actor=actor_name(actor), stage=stage, decision=decision)
+    with (
+        reading(db, actor) as session,
+        progress_bar("Reading the decided references", unit="references") as progress,
+    ):
+        refs = decided_references(
+            session, actor=actor_name(actor), stage=stage, decision=decision, progress=progress
+        )
     if fmt is ReferenceFormat.CSV:
         import io
 
@@ -117,8 +113,11 @@ def reports(
     """
     from reviewtool.report.exports import included_reports, reports_to_ris
 
-    with reading(db, actor) as session:
-        found = included_reports(session, actor=actor_name(actor))
+    with (
+        reading(db, actor) as session,
+        progress_bar("Reading the included studies' reports", unit="studies") as progress,
+    ):
+        found = included_reports(session, actor=actor_name(actor), progress=progress)
     _emit([reports_to_ris(found)], out, f"{len(found)} reports")
 
 
@@ -135,6 +134,11 @@ def audit_log(
     """
     from reviewtool.report.exports import audit_lines
 
-    with reading(db, actor) as session:
-        lines = [line + "\n" for line in audit_lines(session, actor=actor_name(actor))]
+    with (
+        reading(db, actor) as session,
+        progress_bar("Exporting the audit log", unit="events") as progress,
+    ):
+        lines = [
+            line + "\n" for line in audit_lines(session, actor=actor_name(actor), progress=progress)
+        ]
     _emit(lines, out, f"{len(lines)} events")

@@ -571,20 +571,20 @@ def plot(
             )
     from reviewtool.outfolder import written_whole
 
-    written = []
+    written: list[Path] = []
+    caption = (
+        None
+        if weights is None
+        else f"Share of the weight in {analysis} (analysis run {weighted_by})"
+    )
     with written_whole(out, kind="rob plot") as temp:  # renamed into place when complete
-        for suffix in ("png", "svg"):
-            written.append(figures.traffic_light(table, temp / f"traffic_light.{suffix}"))
-            caption = (
-                None
-                if weights is None
-                else f"Share of the weight in {analysis} (analysis run {weighted_by})"
-            )
-            written.append(
-                figures.summary_plot(
-                    table, temp / f"summary.{suffix}", weights=weights, caption=caption
-                )
-            )
+        # Each figure is built once and saved as PNG and SVG.
+        written += figures.traffic_light(
+            table, [temp / f"traffic_light.{s}" for s in ("png", "svg")]
+        )
+        written += figures.summary_plot(
+            table, [temp / f"summary.{s}" for s in ("png", "svg")], weights=weights, caption=caption
+        )
     console().print(f"Wrote {', '.join(p.name for p in written)} to {out}.", markup=False)
 
 

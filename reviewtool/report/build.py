@@ -336,6 +336,7 @@ def _risk_of_bias(session: Session, actor: str, out: Path) -> tuple[Section, lis
     from reviewtool.rob.service import ROB1, ROB2
 
     body, paths = "", []
+    exts = ("svg", "png")
     for tool, name in ((ROB1, "RoB 1"), (ROB2, "RoB 2")):
         table = robvis_export(session, actor=actor, tool=tool)
         if not table.rows:
@@ -344,12 +345,9 @@ def _risk_of_bias(session: Session, actor: str, out: Path) -> tuple[Section, lis
         folder.mkdir(exist_ok=True)
         made = [folder / f"robvis_{tool}.csv"]
         write_robvis_file(table, made[0])
-        for kind, draw in (
-            ("traffic_light", figures.traffic_light),
-            ("summary", figures.summary_plot),
-        ):
-            for ext in ("svg", "png"):
-                made.append(draw(table, folder / f"{kind}_{tool}.{ext}"))
+        # Each figure is built once and saved as SVG and PNG.
+        made += figures.traffic_light(table, [folder / f"traffic_light_{tool}.{e}" for e in exts])
+        made += figures.summary_plot(table, [folder / f"summary_{tool}.{e}" for e in exts])
         body += f"<h3>{name} (consensus, {len(table.rows)} studies)</h3>"
         body += _image(folder / f"traffic_light_{tool}.svg", f"{name}: traffic-light plot")
         body += _image(folder / f"summary_{tool}.svg", f"{name}: summary plot")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -76,10 +76,16 @@ def _primary(session: Session, reference_id: int) -> Record:
 
 
 def decided_references(
-    session: Session, *, actor: str, stage: str, decision: str = "all"
+    session: Session,
+    *,
+    actor: str,
+    stage: str,
+    decision: str = "all",
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[ExportedReference]:
     """Every reference with a final decision at ``stage`` (``tiab`` or ``fulltext``), filtered to
-    ``decision`` (``include``, ``exclude`` or ``all``), by reference id.
+    ``decision`` (``include``, ``exclude`` or ``all``), by reference id. ``progress(done, total)``
+    is called after each reference read (``total``: the references kept by the filter).
 
     Raises InvalidInput for an unknown decision filter or stage, PermissionDenied while the stage is
     blind to ``actor`` (a final decision would show how the others voted; docs/blinding.md).
@@ -88,11 +94,14 @@ def decided_references(
 
     if decision not in DECISIONS:
         raise InvalidInput(f"--decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    kept = ("include", "maybe") if decision == "include" else (decision,)
+    rows = [
+        row
+        for row in final_decisions(session, actor=actor, stage=stage)
+        if decision == "all" or row["decision"] in kept
+    ]
     out = []
-    for row in final_decisions(session, actor=actor, stage=stage):
-        kept = ("include", "maybe") if decision == "include" else (decision,)
-        if decision != "all" and row["decision"] not in kept:
-            continue
+    for n, row in enumerate(rows, 1):
         record = _primary(session, int(row["record_id"]))
         out.append(
             ExportedReference(
@@ -115,6 +124,8 @@ def decided_references(
                 via=row["via"],
             )
         )
+        if progress is not None:
+            progress(n, len(rows))
     return out
 
 
@@ -232,8 +243,11 @@ class IncludedReport:
     reference: ExportedReference
 
 
-def included_reports(session: Session, *, actor: str) -> list[IncludedReport]:
+def included_reports(
+    session: Session, *, actor: str, progress: Callable[[int, int], None] | None = None
+) -> list[IncludedReport]:
     """The retrieved reports of every included study, by study then report.
+    ``progress(done, total)`` is called after each study (``total``: the included studies).
 
     PermissionDenied while full text is blind to ``actor`` (studies are built from full-text
     decisions).
@@ -245,7 +259,7 @@ def included_reports(session: Session, *, actor: str) -> list[IncludedReport]:
         r.reference_id: r for r in decided_references(session, actor=actor, stage="fulltext")
     }
     out = []
-    for study in studies:
+    for n, study in enumerate(studies, 1):
         for ref_id in study.references:
             reports = session.exec(
                 select(FullTextReport)
@@ -262,6 +276,8 @@ def included_reports(session: Session, *, actor: str) -> list[IncludedReport]:
                         reference=decided[ref_id],
                     )
                 )
+        if progress is not None:
+            progress(n, len(studies))
     return out
 
 
@@ -282,13 +298,19 @@ def reports_to_ris(reports: Sequence[IncludedReport]) -> str:
     return _ris_text(entries)
 
 
-def audit_lines(session: Session, *, actor: str) -> Iterator[str]:
+def audit_lines(
+    session: Session, *, actor: str, progress: Callable[[int, int], None] | None = None
+) -> Iterator[str]:
     """The whole audit log as JSON Lines (one event per line, oldest first), as ``actor`` may see
-    it: events at a stage still blind to them are left out, as in ``audit log``."""
+    it: events at a stage still blind to them are left out, as in ``audit log``.
+    ``progress(done, total)`` is called after each line (``total``: the events shown)."""
     from reviewtool.access import require, visible_events
     from reviewtool.audit import list_events
     from reviewtool.domain import Action
 
     member = require(session, actor, Action.READ, doing="export the audit log")
-    for event in visible_events(session, member, list_events(session)):
+    events = list(visible_events(session, member, list_events(session)))
+    for n, event in enumerate(events, 1):
         yield json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True)
+        if progress is not None:
+            progress(n, len(events))

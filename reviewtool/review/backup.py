@@ -2,9 +2,10 @@
 
 - SQLite: the online backup API (``sqlite3.Connection.backup``) copies a consistent snapshot page by
   page while other connections read and write (WAL included); the copy is written to a temporary
-  file beside the target and renamed when complete, so an interrupted backup leaves nothing.
+  file beside the target and put in place when complete (``outfolder.written_new_file``, the
+  tool's one writer of single files), so an interrupted backup leaves nothing.
 - PostgreSQL: ``pg_dump --format=custom`` (one consistent snapshot of the database, taken in a
-  repeatable-read transaction) into a temporary file, renamed when complete; restored with
+  repeatable-read transaction) into a temporary file, put in place when complete; restored with
   ``pg_restore`` into an empty database. Needs the PostgreSQL client programs on PATH.
 
 A restore ends with a full ``audit verify`` of the restored review: a backup that does not verify is
@@ -13,11 +14,9 @@ reported, never silently accepted. Backups are an owner action (they hold every 
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from reviewtool.access import require
 from reviewtool.audit import verify
 from reviewtool.domain import Action
 from reviewtool.errors import AuditChainBroken, DatabaseUnavailable, InvalidInput
+from reviewtool.outfolder import written_new_file
 from reviewtool.storage import Review, open_review, sqlite_file
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -42,14 +42,13 @@ class BackupReport:
     kind: str
 
 
-def _temporary_beside(target: Path) -> Path:
+def _check_new(target: Path) -> None:
+    """InvalidInput when ``target``'s folder is missing or ``target`` exists (checked first, so the
+    message says why; ``written_new_file`` checks the name again when the copy is complete)."""
     if not target.parent.is_dir():
         raise InvalidInput(f"{target}: the folder {target.parent} does not exist")
     if target.exists():
         raise InvalidInput(f"{target} exists already: a backup never overwrites a file")
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    return Path(name)
 
 
 def _pg_tool(name: str) -> str:
@@ -87,8 +86,8 @@ def backup_review(review: Review, *, actor: str, out: Path) -> BackupReport:
     """
     with review.reading() as session:
         require(session, actor, Action.MANAGE_MEMBERS, doing="back up the review")
-    tmp = _temporary_beside(out)
-    try:
+    _check_new(out)
+    with written_new_file(out) as tmp:
         path = sqlite_file(review.url)
         if path is not None:
             kind = "sqlite"
@@ -117,10 +116,6 @@ def backup_review(review: Review, *, actor: str, out: Path) -> BackupReport:
             )  # fmt: skip
             if done.returncode != 0:
                 raise DatabaseUnavailable(f"pg_dump failed: {done.stderr.strip().splitlines()[-1]}")
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return BackupReport(path=out, size=out.stat().st_size, events=events, head=head, kind=kind)
 
 
@@ -165,8 +160,8 @@ def restore_review(backup: Path, url: str, *, actor: str) -> BackupReport:
             + ("an SQLite file (--db FILE)" if kind == "sqlite" else "a PostgreSQL database URL")
         )
     if target is not None:
-        tmp = _temporary_beside(target)
-        try:
+        _check_new(target)
+        with written_new_file(target) as tmp:
             try:
                 src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
                 dst = sqlite3.connect(str(tmp))
@@ -183,10 +178,6 @@ def restore_review(backup: Path, url: str, *, actor: str) -> BackupReport:
                 events, head = _ledger(restored)
             finally:
                 restored.close()
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         return BackupReport(target, target.stat().st_size, events, head, kind)
     from sqlalchemy import create_engine, inspect
 

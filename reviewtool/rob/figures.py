@@ -38,8 +38,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from reviewtool.errors import InvalidInput
 from reviewtool.rob.robvis import ROB1, Level, RobvisTable, layout
@@ -155,8 +156,10 @@ def _labels_key(tool: str) -> str:
     return "ROB1" if tool == ROB1 else "ROB2"
 
 
+@lru_cache(maxsize=4096)
 def _text_width(text: str, size: float, *, bold: bool = False) -> float:
-    """Width of a line of text in inches (measured with matplotlib's text layout)."""
+    """Width of a line of text in inches (measured with matplotlib's text layout; remembered,
+    since the same labels are measured for every figure of a table and each of its formats)."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextPath
 
@@ -190,6 +193,21 @@ def _save(figure: Figure, path: str | Path, fmt: str | None, dpi: int) -> Path:
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "reviewtool"}):
         figure.savefig(target, format=kind, dpi=dpi, metadata=_metadata(kind))
     return target
+
+
+def _save_all(
+    figure: Figure, path: str | Path | Sequence[str | Path], fmt: str | None, dpi: int
+) -> Path | list[Path]:
+    """Save ``figure`` to ``path``, or to each of several paths (the figure is built once for
+    all its files); the path, or the list of paths."""
+    if isinstance(path, str | Path):
+        return _save(figure, path, fmt, dpi)
+    return [_save(figure, p, fmt, dpi) for p in path]
+
+
+def _check_formats(path: str | Path | Sequence[str | Path], fmt: str | None) -> None:
+    for p in [path] if isinstance(path, str | Path) else path:
+        _format(Path(p), fmt)
 
 
 def _metadata(kind: str) -> dict[str, str | None]:
@@ -397,23 +415,46 @@ def traffic_light_figure(
     return figure
 
 
+@overload
 def traffic_light(
     table: RobvisTable,
     path: str | Path,
+    *,
+    colours: str = ...,
+    symbols: str = ...,
+    psize: float = ...,
+    fmt: str | None = ...,
+    dpi: int = ...,
+) -> Path: ...
+@overload
+def traffic_light(
+    table: RobvisTable,
+    path: list[Path],
+    *,
+    colours: str = ...,
+    symbols: str = ...,
+    psize: float = ...,
+    fmt: str | None = ...,
+    dpi: int = ...,
+) -> list[Path]: ...
+def traffic_light(
+    table: RobvisTable,
+    path: str | Path | Sequence[str | Path],
     *,
     colours: str = "cochrane",
     symbols: str = "robvis",
     psize: float = 10.0,
     fmt: str | None = None,
     dpi: int = 200,
-) -> Path:
-    """Write the traffic-light plot to ``path`` (PNG or SVG, from ``fmt`` or the suffix).
+) -> Path | list[Path]:
+    """Write the traffic-light plot to ``path`` (PNG or SVG, from ``fmt`` or the suffix), or to
+    each of several paths (the figure is built once and saved in each format).
 
-    Returns the path. Raises ``InvalidInput`` as :func:`traffic_light_figure`, or for a format
-    other than PNG/SVG.
+    Returns the path (the list of paths). Raises ``InvalidInput`` as
+    :func:`traffic_light_figure`, or for a format other than PNG/SVG.
     """
-    _format(Path(path), fmt)
-    return _save(
+    _check_formats(path, fmt)
+    return _save_all(
         traffic_light_figure(table, colours=colours, symbols=symbols, psize=psize), path, fmt, dpi
     )
 
@@ -571,9 +612,33 @@ def summary_figure(
     return figure
 
 
+@overload
 def summary_plot(
     table: RobvisTable,
     path: str | Path,
+    *,
+    weights: Sequence[float] | None = ...,
+    weighted: bool = ...,
+    colours: str = ...,
+    fmt: str | None = ...,
+    dpi: int = ...,
+    caption: str | None = ...,
+) -> Path: ...
+@overload
+def summary_plot(
+    table: RobvisTable,
+    path: list[Path],
+    *,
+    weights: Sequence[float] | None = ...,
+    weighted: bool = ...,
+    colours: str = ...,
+    fmt: str | None = ...,
+    dpi: int = ...,
+    caption: str | None = ...,
+) -> list[Path]: ...
+def summary_plot(
+    table: RobvisTable,
+    path: str | Path | Sequence[str | Path],
     *,
     weights: Sequence[float] | None = None,
     weighted: bool = False,
@@ -581,14 +646,15 @@ def summary_plot(
     fmt: str | None = None,
     dpi: int = 200,
     caption: str | None = None,
-) -> Path:
-    """Write the summary bar plot to ``path`` (PNG or SVG, from ``fmt`` or the suffix).
+) -> Path | list[Path]:
+    """Write the summary bar plot to ``path`` (PNG or SVG, from ``fmt`` or the suffix), or to
+    each of several paths (the figure is built once and saved in each format).
 
-    Returns the path. Raises ``InvalidInput`` as :func:`summary_figure`, or for a format other
-    than PNG/SVG.
+    Returns the path (the list of paths). Raises ``InvalidInput`` as :func:`summary_figure`, or
+    for a format other than PNG/SVG.
     """
-    _format(Path(path), fmt)
+    _check_formats(path, fmt)
     figure = summary_figure(
         table, weights=weights, weighted=weighted, colours=colours, caption=caption
     )
-    return _save(figure, path, fmt, dpi)
+    return _save_all(figure, path, fmt, dpi)

@@ -25,6 +25,10 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+# The tables are read and written through SQLAlchemy only, never validated or dumped by pydantic:
+# its validators and serialisers are built on first use instead of for every table at import
+# (a few hundredths of a second of every command's start-up).
+SQLModel.model_config["defer_build"] = True
 
 
 class ReviewInfo(SQLModel, table=True):
