@@ -1,6 +1,6 @@
 """The sample review end to end: wall time of each step of ``sample_project/run.sh`` and in total.
 
-Run: python benchmarks/bench_sample.py [--keep DIR]
+Run: python benchmarks/bench_sample.py [--keep DIR] [--warm] [--steps N]
 Copies ``sample_project/`` to a temporary folder (the project's own copy is left alone) and runs its
 ``run.sh`` there with the ``rt`` helper replaced by one that times every ``reviewtool`` call.
 Prints wall and CPU seconds per step (the command and its first arguments; CPU is user + system
@@ -9,7 +9,8 @@ script's CPU and wall time. On a machine that runs other work, compare CPU times
 depends on the load. The run starts with an empty plot cache (``analysis.plot_cache``: so
 ``report build`` copies the plots ``analyze run`` drew, as on a newcomer's first run), unless
 ``--warm``. Budget from issue 13: under 60 s wall on a 2-core machine for the whole
-pipeline (the README's main job).
+pipeline (the README's main job). ``--steps N`` stops after the first N ``reviewtool`` calls (a
+quick run that checks the script still works; tests/test_benchmarks_run.py uses it).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # wall seconds, CPU seconds (user + system of the command and its children, from bash's `times`
 # before and after: its second line is the shell's children) and the arguments.
 _TIMED_RT = (
-    'rt() { local t0=$EPOCHREALTIME rc=0; times > "$RT_TIMES.cpu"; '
+    'rt() { if [ -n "${RT_STEPS:-}" ]; then [ "$RT_STEPS" -le 0 ] && exit 0; '
+    "RT_STEPS=$((RT_STEPS - 1)); fi; "
+    'local t0=$EPOCHREALTIME rc=0; times > "$RT_TIMES.cpu"; '
     'python3 -m reviewtool "$@" || rc=$?; times >> "$RT_TIMES.cpu"; '
     'awk -v a="$t0" -v b="$EPOCHREALTIME" -v c="$*" '
     '\'function s(x){split(x,p,"m"); return p[1]*60+p[2]} '
@@ -56,6 +59,13 @@ def main() -> None:
         help="use the user's plot cache (plots drawn by earlier runs are copied); by default a "
         "new empty one, as on a first run",
     )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="stop after the first N reviewtool calls of run.sh (a quick check that the script "
+        "still runs; the totals are then not the issue's budget)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp) / "sample_project"
@@ -73,6 +83,8 @@ def main() -> None:
         (work / "run_timed.sh").write_text(script, encoding="utf-8")
         times = work / "times.tsv"
         env = {**os.environ, "RT_TIMES": str(times), "PYTHONPATH": str(ROOT)}
+        if args.steps is not None:
+            env["RT_STEPS"] = str(args.steps)
         if not args.warm:  # a first run: no plot drawn by an earlier run is reused
             env["REVIEWTOOL_PLOT_CACHE"] = str(work / ".plot-cache")
         load = os.getloadavg()
