@@ -69,7 +69,7 @@ def test_version_names_labels_model_seed_and_features():
     flipped = [*LABELS[:-1], True]
     assert ranking.train(TEXTS, flipped, seed=3, ids=ids).version != base
     assert ranking.train(TEXTS, LABELS, seed=4, ids=ids).version != base
-    assert ranking.train(TEXTS, LABELS, seed=3, ids=ids, model="svm").version != base
+    assert ranking.train(TEXTS, LABELS, seed=3, ids=ids, model="logistic").version != base
     assert ranking.train(TEXTS, LABELS, seed=3, ids=ids, corpus=TEXTS + UNSEEN).version != base
 
 

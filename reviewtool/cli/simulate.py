@@ -95,7 +95,7 @@ def simulate(
         "Default: one include and one exclude drawn with each seed, as ASReview does.",
     ),
     model: str = typer.Option(
-        "logistic", "--model", help="Relevance model: logistic, svm or naive_bayes."
+        "svm", "--model", help="Relevance model: svm (default), logistic or naive_bayes."
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Write recall_curve.png, recall_curve.svg and simulation.json here."
