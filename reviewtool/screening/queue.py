@@ -293,7 +293,7 @@ def fit(state: QueueState, features: TextFeatures | None = None) -> RelevanceMod
 
 def model_label(model: RelevanceModel) -> str:
     """How a vote names the model that ranked it: ``<classifier>:<version>``
-    (``logistic:1a2b...``; the version is ``ranking.RelevanceModel.version``, SHA-256)."""
+    (``svm:1a2b...``; the version is ``ranking.RelevanceModel.version``, SHA-256)."""
     return f"{model.model}:{model.version}"
 
 
