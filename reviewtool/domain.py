@@ -353,8 +353,8 @@ SETTINGS: dict[str, Setting] = {
             str,
             "svm",
             "The relevance model's classifier on TF-IDF features (screening.ranking): a linear "
-            "SVM (ASReview's default ELAS u4), logistic regression or naive Bayes. Changing it mid-screening is the model "
-            "switch of the SAFE procedure's stage 3.",
+            "SVM (ASReview's default ELAS u4), logistic regression or naive Bayes. Changing it "
+            "mid-screening is the model switch of the SAFE procedure's stage 3.",
             choices=("logistic", "svm", "naive_bayes"),
         ),
         Setting(
