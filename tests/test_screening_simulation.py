@@ -243,7 +243,9 @@ def test_default_replay_is_asreview_default_model_retrained_after_every_decision
     texts, labels = [], []
     for i in range(90):
         included = i % 9 == 0
-        body = rng.sample(words, 12) + (rng.sample(topic, 3) if included or i % 7 == 0 else [])
+        # a third of the records share topic words, one in nine is included: hard enough that
+        # logistic regression, naive Bayes or the cheaper schedule each give another order
+        body = rng.sample(words, 12) + (rng.sample(topic, 2) if i % 3 == 0 else [])
         texts.append(" ".join(body))
         labels.append(included)
     features = ranking.fit_features(texts)
