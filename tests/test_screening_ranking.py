@@ -192,5 +192,9 @@ def test_features_follow_asreview_elas_u4_min_df_1_max_df_095():
     assert {"rare", "word", "rare word", "record7", "cohort record7"} <= set(vocabulary)
     # below SMALL_CORPUS records max_df is 1.0: a word in every record stays
     assert "cirrhosis" in ranking.fit_features(texts[:10]).vectoriser.vocabulary_
+    # accents kept, as ASReview's TfidfVectorizer (no strip_accents): two spellings, two terms
+    assert {"canción", "cancion"} <= set(
+        ranking.fit_features(["canción popular", "cancion infantil"]).vectoriser.vocabulary_
+    )
     assert ranking.DEFAULT_MODEL == "svm"
     assert ranking.MODEL_PARAMETERS["svm"]["C"] == 0.11

@@ -2,7 +2,8 @@
 
 A reference's text is its title, abstract and keywords (`record_text`). Features are TF-IDF weights of
 word unigrams and bigrams with sublinear term frequency (1 + log tf), every term kept except those in
-more than 95 % of the records (ASReview's ELAS u4 feature settings: ``min_df`` 1, ``max_df`` 0.95),
+more than 95 % of the records, lower case, accents kept (ASReview's ELAS u4 feature settings:
+``min_df`` 1, ``max_df`` 0.95, no accent stripping),
 fitted on every text of the review (labelled or not: the vocabulary and the inverse document
 frequencies use no label), so the fitted `TextFeatures` and its document-term matrix can be cached
 and only the classifier retrained as decisions arrive. The classifier is linear:
@@ -61,7 +62,6 @@ FEATURE_PARAMETERS: dict[str, Any] = {
     "ngram_range": [1, 2],
     "sublinear_tf": True,
     "lowercase": True,
-    "strip_accents": "unicode",
     "min_df": 1,
     "max_df": 0.95,
     "norm": "l2",
