@@ -10,8 +10,9 @@ Run from the repository root::
 For every folder of ``../shared/screening/`` (``records.csv``: id, title, abstract, …, label_included)
 and every seed s = 1 … ``--seeds``, the prior knowledge is one include and one exclude drawn with the
 seed (`simulation.prior_knowledge`, ASReview's default simulation start); both tools start from the
-same two rows. Ours: `simulation.simulate` (logistic regression on TF-IDF, the stopping rules at
-their default settings). ASReview: its default model (``asreview simulate`` with no model options:
+same two rows. Ours: `simulation.simulate` (its defaults: the linear SVM of ELAS u4 on TF-IDF,
+retrained after every decision; the stopping rules at their default settings, ``--rules`` to
+replay fewer). ASReview: its default model (``asreview simulate`` with no model options:
 ELAS u4 in ASReview 2/3, a linear SVM on TF-IDF uni- and bigrams), installed from PyPI into a
 separate virtual environment (``--venv``, default /tmp/asreview-venv, made with ``python -m venv`` and
 ``pip install asreview`` when absent), run as ``asreview simulate records.csv --prior-idx I E --seed s``;
@@ -136,6 +137,13 @@ def main() -> None:
     parser.add_argument("--no-asreview", action="store_true")
     parser.add_argument("--asreview-only", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--rules",
+        nargs="*",
+        default=list(stopping.RULES),
+        choices=list(stopping.RULES),
+        help="stopping rules to replay (default: all; safe replays a run of its own)",
+    )
     args = parser.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"no labelled sets at {SHARED}")
@@ -144,7 +152,7 @@ def main() -> None:
     if exe is None and not args.no_asreview:
         print("ASReview is not available: printing ours only", flush=True)
     seeds = list(range(1, args.seeds + 1))
-    rules = stopping.RULES
+    rules = tuple(args.rules)
     print(
         f"{len(names)} sets, seeds {seeds}; stopping rules at defaults: "
         f"consecutive n={stopping.DEFAULTS['consecutive_exclusions']['n']}, hypergeometric "
@@ -175,7 +183,9 @@ def main() -> None:
                     print(f"{name} seed {seed}: asreview failed: {exc.stderr[-300:]}", flush=True)
             if features is not None:
                 start = time.perf_counter()
-                ours.append(simulation.simulate(features, labels, seed=seed, prior=list(prior)))
+                ours.append(
+                    simulation.simulate(features, labels, seed=seed, prior=list(prior), rules=rules)
+                )
                 print(f"  {name} seed {seed}: ours {time.perf_counter() - start:.1f} s", flush=True)
         if args.asreview_only:
             print(f"{name}: ASReview runs cached", flush=True)

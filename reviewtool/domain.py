@@ -351,10 +351,10 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "screening.model",
             str,
-            "logistic",
-            "The relevance model's classifier on TF-IDF features (screening.ranking): logistic "
-            "regression, a linear SVM or naive Bayes. Changing it mid-screening is the model "
-            "switch of the SAFE procedure's stage 3.",
+            "svm",
+            "The relevance model's classifier on TF-IDF features (screening.ranking): a linear "
+            "SVM (ASReview's default ELAS u4), logistic regression or naive Bayes. Changing it "
+            "mid-screening is the model switch of the SAFE procedure's stage 3.",
             choices=("logistic", "svm", "naive_bayes"),
         ),
         Setting(

@@ -69,7 +69,7 @@ def test_version_names_labels_model_seed_and_features():
     flipped = [*LABELS[:-1], True]
     assert ranking.train(TEXTS, flipped, seed=3, ids=ids).version != base
     assert ranking.train(TEXTS, LABELS, seed=4, ids=ids).version != base
-    assert ranking.train(TEXTS, LABELS, seed=3, ids=ids, model="svm").version != base
+    assert ranking.train(TEXTS, LABELS, seed=3, ids=ids, model="logistic").version != base
     assert ranking.train(TEXTS, LABELS, seed=3, ids=ids, corpus=TEXTS + UNSEEN).version != base
 
 
@@ -180,3 +180,21 @@ def test_include_weights_follow_asreview_balanced_ratio():
     assert w.sum() == pytest.approx(6.0)
     assert w[y == 1].sum() / w[y == 0].sum() == pytest.approx(9.8)
     assert ranking.MODEL_PARAMETERS["logistic"]["include_ratio"] == 9.8
+
+
+def test_features_follow_asreview_elas_u4_min_df_1_max_df_095():
+    # ELAS u4 (asreview/models/models.py, ASReview 2-3): TF-IDF uni+bigrams, sublinear tf,
+    # min_df 1, max_df 0.95. A term in 58 of 60 records (96.7 %) is dropped; one in a single
+    # record is kept, with its bigrams.
+    texts = [f"cirrhosis cohort record{i}" for i in range(58)] + ["rare word", "other text"]
+    vocabulary = ranking.fit_features(texts).vectoriser.vocabulary_
+    assert "cirrhosis" not in vocabulary and "cohort" not in vocabulary
+    assert {"rare", "word", "rare word", "record7", "cohort record7"} <= set(vocabulary)
+    # below SMALL_CORPUS records max_df is 1.0: a word in every record stays
+    assert "cirrhosis" in ranking.fit_features(texts[:10]).vectoriser.vocabulary_
+    # accents kept, as ASReview's TfidfVectorizer (no strip_accents): two spellings, two terms
+    assert {"canción", "cancion"} <= set(
+        ranking.fit_features(["canción popular", "cancion infantil"]).vectoriser.vocabulary_
+    )
+    assert ranking.DEFAULT_MODEL == "svm"
+    assert ranking.MODEL_PARAMETERS["svm"]["C"] == 0.11

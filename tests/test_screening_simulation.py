@@ -218,3 +218,91 @@ def test_simulate_csv_is_one_rectangular_row_per_seed(tmp_path):
     assert [r["seed"] for r in rows] == ["1", "2"]
     assert all(r["records_to_all"] == "5" for r in rows)
     assert len({len(r) for r in rows}) == 1 and "hypergeometric_recall" in rows[0]
+
+
+def _asreview_elas_u4_order(texts, labels, prior):
+    """ASReview's default simulation written out from its source (asreview 3.0.8: models.py
+    ELAS u4, balancers.Balanced, simulation/simulate.py): TF-IDF, LinearSVC C = 0.11 with the
+    balanced weights of ratio 9.8, retrained after every record, the highest score next."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    x = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=0.95)
+    matrix = x.fit_transform(texts)
+    y_all = np.asarray(labels, dtype=int)
+    order = list(prior)
+    while sum(labels[i] for i in order) < sum(labels):
+        y = y_all[order]
+        w = np.where(y == 1, 1.0, y.sum() / (9.8 * (y.size - y.sum())))
+        w = w * (y.size / w.sum())
+        svm = LinearSVC(C=0.11, loss="squared_hinge", max_iter=5000).fit(
+            matrix[order], y, sample_weight=w
+        )
+        pool = np.setdiff1d(np.arange(len(labels)), order)
+        order.append(int(pool[np.argsort(-svm.decision_function(matrix[pool]), kind="stable")[0]]))
+    return order[len(prior) :]
+
+
+def test_default_replay_is_asreview_default_model_retrained_after_every_decision():
+    import random
+
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(120)]
+    topic = ["stem", "cell", "liver", "cirrhosis", "trial"]
+    texts, labels = [], []
+    for i in range(90):
+        included = i % 9 == 0
+        # a third of the records share topic words, one in nine is included: hard enough that
+        # logistic regression, naive Bayes or the cheaper schedule each give another order
+        body = rng.sample(words, 12) + (rng.sample(topic, 2) if i % 3 == 0 else [])
+        texts.append(" ".join(body))
+        labels.append(included)
+    features = ranking.fit_features(texts)
+    prior = simulation.prior_knowledge(labels, seed=1)
+    run = simulation.simulate(features, labels, seed=1, prior=list(prior), rules=())
+    expected = _asreview_elas_u4_order(texts, labels, list(prior))
+    assert list(run.order[: len(expected)]) == expected
+
+
+def test_retraining_schedules(monkeypatch):
+    texts, labels = _toy_set(200)
+    features = ranking.fit_features(texts)
+    fits: list[int] = []
+    real = ranking.train_rows
+
+    def counting(features, rows, labels, **kwargs):
+        fits.append(len(rows))
+        return real(features, rows, labels, **kwargs)
+
+    monkeypatch.setattr(ranking, "train_rows", counting)
+    prior = [0, 10]
+    run = simulation.simulate(features, labels, seed=1, prior=prior, rules=())
+    # every decision: one fit per record screened until the last include (then random order)
+    assert fits == list(range(2, 2 + run.records_to_all))
+    fits.clear()
+    # the cheap schedule with 31 records known (no longer one fit per record): a fit after each
+    # include but the last (then only excludes remain), none after an exclude until the new
+    # decisions reach half of those known
+    start = [0, *range(10, 40)]
+    order = simulation.active_learning(features, labels, start, seed=1, retrain_growth=0.5)
+    found = [k + 1 for k, i in enumerate(order) if labels[i] and k >= len(start)]
+    assert fits == [31, *found[:-1]]
+
+
+def test_safe_switches_to_another_model(monkeypatch):
+    texts, labels = _toy_set(200)
+    features = ranking.fit_features(texts)
+    models: list[str] = []
+    real = simulation.active_learning
+
+    def recording(*args, **kwargs):
+        models.append(kwargs["model"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(simulation, "active_learning", recording)
+    simulation.safe_stop(features, labels, [0, 10], seed=1, consecutive=20)
+    assert models == ["svm", "logistic"]  # stage 3 needs a model other than the default SVM
+    models.clear()
+    simulation.safe_stop(features, labels, [0, 10], seed=1, consecutive=20, model="logistic")
+    assert models == ["logistic", "svm"]

@@ -38,7 +38,7 @@ async def test_the_screen_ranks_in_the_background_and_stamps_each_vote(tmp_path:
         await pilot.pause()
         assert screen.ranked.ordering == "relevance"
         version = screen.ranked.model_version
-        assert version.startswith("logistic:")
+        assert version.startswith("svm:")
         line = _line(app)
         assert f"order: relevance order, model {version[:21]}" in line
         # alice's own history: include, exclude, both in random order (the whole of it a random

@@ -95,7 +95,15 @@ def simulate(
         "Default: one include and one exclude drawn with each seed, as ASReview does.",
     ),
     model: str = typer.Option(
-        "logistic", "--model", help="Relevance model: logistic, svm or naive_bayes."
+        "svm", "--model", help="Relevance model: svm (default), logistic or naive_bayes."
+    ),
+    retrain_growth: float = typer.Option(
+        0.0,
+        "--retrain-growth",
+        min=0.0,
+        max=1.0,
+        help="0 (default): retrain after every decision, as ASReview. g > 0: after every include "
+        "and when the new decisions reach g × those known (faster on large sets).",
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Write recall_curve.png, recall_curve.svg and simulation.json here."
@@ -128,7 +136,9 @@ def simulate(
             raise InvalidInput("--prior-ids must name at least one include and one exclude")
     features = ranking.fit_features(texts)
     runs = [
-        simulation.simulate(features, labels, seed=seed, prior=prior, model=model)
+        simulation.simulate(
+            features, labels, seed=seed, prior=prior, model=model, retrain_growth=retrain_growth
+        )
         for seed in range(1, seeds + 1)
     ]
     data = [run.metrics() for run in runs]
@@ -140,6 +150,7 @@ def simulate(
         "records": len(labels),
         "includes": sum(labels),
         "model": model,
+        "retrain_growth": retrain_growth,
         "mean": _summary(data),
         "runs": data,
     }

@@ -45,6 +45,7 @@ from reviewtool.access import roles_of, sight
 from reviewtool.domain import PERMISSIONS, Action, Decision, QueueStamp, Stage
 from reviewtool.errors import InvalidInput
 from reviewtool.screening import calibration, stop
+from reviewtool.screening.ranking import DEFAULT_MODEL
 from reviewtool.screening.service import parse_stage, screening_queue
 from reviewtool.storage.models import Member, Record, Reference, ScreeningDecision
 from reviewtool.storage.queries import setting, stage_outcomes
@@ -71,7 +72,7 @@ class OrderSettings:
     random_fraction: float
     min_includes: int
     min_excludes: int
-    model: str = "logistic"
+    model: str = DEFAULT_MODEL
 
 
 def order_settings(session: Session) -> OrderSettings:
@@ -267,7 +268,7 @@ def fit_features(state: QueueState) -> TextFeatures | None:
 
 
 def fit(state: QueueState, features: TextFeatures | None = None) -> RelevanceModel | None:
-    """Train ``state.actor``'s relevance model (logistic regression on TF-IDF, ``ranking``), or
+    """Train ``state.actor``'s relevance model (``state.settings.model`` on TF-IDF, ``ranking``), or
     None when the order in effect needs none. ``features``: from ``fit_features`` on the same
     corpus (fitted here when None). Pure: no database, so it may run in a worker thread."""
     from reviewtool.screening.ranking import train_rows
@@ -292,7 +293,7 @@ def fit(state: QueueState, features: TextFeatures | None = None) -> RelevanceMod
 
 def model_label(model: RelevanceModel) -> str:
     """How a vote names the model that ranked it: ``<classifier>:<version>``
-    (``logistic:1a2b...``; the version is ``ranking.RelevanceModel.version``, SHA-256)."""
+    (``svm:1a2b...``; the version is ``ranking.RelevanceModel.version``, SHA-256)."""
     return f"{model.model}:{model.version}"
 
 

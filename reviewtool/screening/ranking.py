@@ -1,15 +1,17 @@
 """Relevance ranking for prioritised title/abstract screening (a pure kernel: no database).
 
 A reference's text is its title, abstract and keywords (`record_text`). Features are TF-IDF weights of
-word unigrams and bigrams (terms in at least two records) with sublinear term frequency (1 + log tf), fitted on every text of the review
-(labelled or not: the vocabulary and the inverse document frequencies use no label), so the fitted
-`TextFeatures` and its document-term matrix can be cached and only the classifier retrained as decisions
-arrive. The classifier is linear:
+word unigrams and bigrams with sublinear term frequency (1 + log tf), every term kept except those in
+more than 95 % of the records, lower case, accents kept (ASReview's ELAS u4 feature settings:
+``min_df`` 1, ``max_df`` 0.95, no accent stripping),
+fitted on every text of the review (labelled or not: the vocabulary and the inverse document
+frequencies use no label), so the fitted `TextFeatures` and its document-term matrix can be cached
+and only the classifier retrained as decisions arrive. The classifier is linear:
 
-* ``"logistic"`` (default): L2-regularised logistic regression (liblinear, dual coordinate descent,
-  fastest here with far more terms than records, C = 1);
-* ``"svm"``: a linear support vector machine (``LinearSVC``, squared hinge loss, C = 0.11, as
-  ASReview's default ELAS u4);
+* ``"svm"`` (default, `DEFAULT_MODEL`): a linear support vector machine (``LinearSVC``, squared hinge
+  loss, C = 0.11: ASReview's default model ELAS u4, asreview/models/models.py in ASReview 2–3);
+* ``"logistic"``: L2-regularised logistic regression (liblinear, dual coordinate descent, fastest
+  here with far more terms than records, C = 1);
 
 both weighted so that the includes together weigh ``include_ratio`` = 9.8 times the excludes
 (sample weights scaled to sum to the number of records: ASReview's "balanced" weights with ELAS u4's
@@ -34,6 +36,7 @@ shrinks: a record's place depends only on the seed and its id), relevance, or mi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -50,6 +53,8 @@ if TYPE_CHECKING:  # heavy: imported inside the functions that need them
 ModelName = Literal["logistic", "svm", "naive_bayes"]
 Ordering = Literal["random", "relevance", "mixed"]
 MODELS: tuple[str, ...] = ("logistic", "svm", "naive_bayes")
+#: The classifier used unless a review's ``screening.model`` setting names another.
+DEFAULT_MODEL = "svm"
 ORDERINGS: tuple[str, ...] = ("random", "relevance", "mixed")
 
 #: TF-IDF parameters (scikit-learn ``TfidfVectorizer``), part of every version hash.
@@ -57,11 +62,12 @@ FEATURE_PARAMETERS: dict[str, Any] = {
     "ngram_range": [1, 2],
     "sublinear_tf": True,
     "lowercase": True,
-    "strip_accents": "unicode",
-    "min_df": 2,
+    "min_df": 1,
+    "max_df": 0.95,
     "norm": "l2",
 }
-#: Below this many texts ``min_df`` is 1 (a term in one record is kept).
+#: Below this many texts ``max_df`` is 1.0 (a term in every record is kept: a handful of records
+#: may share every word).
 SMALL_CORPUS = 50
 #: Classifier parameters per model, part of every version hash.
 MODEL_PARAMETERS: dict[str, dict[str, Any]] = {
@@ -125,7 +131,7 @@ def fit_features(corpus: Sequence[str]) -> TextFeatures:
         raise InvalidInput("cannot rank: there are no records to learn the vocabulary from")
     params = dict(FEATURE_PARAMETERS)
     if len(texts) < SMALL_CORPUS:  # a handful of records: every term counts
-        params["min_df"] = 1
+        params["max_df"] = 1.0
     used = dict(params)
     params["ngram_range"] = tuple(params["ngram_range"])
     vectoriser = TfidfVectorizer(dtype=_float64(), **params)
@@ -211,6 +217,13 @@ def _ratio_weights(y: np.ndarray, ratio: float) -> np.ndarray:
     return np.asarray(weights * (y.size / weights.sum()), dtype=np.float64)
 
 
+def _id_key(record_id: Hashable) -> str:
+    """An id as JSON (its canonical sort key); ``str`` for a plain int, the same text, faster."""
+    if type(record_id) is int:
+        return str(record_id)
+    return json.dumps(record_id, default=str)
+
+
 def _check_model(model: str) -> None:
     if model not in MODELS:
         raise InvalidInput(f"unknown relevance model {model!r} (choose one of {', '.join(MODELS)})")
@@ -221,7 +234,7 @@ def train_rows(
     rows: Sequence[int],
     labels: Sequence[bool],
     *,
-    model: str = "logistic",
+    model: str = DEFAULT_MODEL,
     seed: int,
     ids: Sequence[Hashable] | None = None,
 ) -> RelevanceModel:
@@ -249,9 +262,7 @@ def train_rows(
             f"cannot train a relevance model on {n_includes} includes and {n_excludes} excludes: "
             "it needs at least one of each"
         )
-    keyed = sorted(
-        zip(names, rows, labels, strict=True), key=lambda t: json.dumps(t[0], default=str)
-    )
+    keyed = sorted(zip(names, rows, labels, strict=True), key=lambda t: _id_key(t[0]))
     row_index = np.asarray([r for _, r, _ in keyed], dtype=np.intp)
     if row_index.size and (row_index.min() < 0 or row_index.max() >= features.n_documents):
         raise InvalidInput(
@@ -291,7 +302,7 @@ def train(
     texts: Sequence[str],
     labels: Sequence[bool],
     *,
-    model: str = "logistic",
+    model: str = DEFAULT_MODEL,
     seed: int,
     ids: Sequence[Hashable] | None = None,
     corpus: Sequence[str] | None = None,
@@ -350,6 +361,7 @@ def rank(ids: Sequence[Id], scores: Sequence[float] | np.ndarray) -> list[Id]:
     return [ids[int(i)] for i in order]
 
 
+@functools.lru_cache(maxsize=1 << 17, typed=True)
 def random_key(seed: int, record_id: Hashable) -> str:
     """A record's place in the seeded random order: SHA-256 of ``"<seed>:<id as JSON>"`` (hex).
 
