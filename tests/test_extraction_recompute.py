@@ -330,7 +330,7 @@ def test_an_adjudicated_n_recomputes_the_consensus_sd(db: str) -> None:
     assert (agreed["n"].value, agreed["n"].how) == ("25", "adjudicator")
     assert (agreed["sd"].value, agreed["sd"].how, agreed["sd"].open) == ("6", "agreement", False)
     assert _inputs(agreed["sd"]) == {"se": 1.2, "n": 25}
-    actor, event = _events(db, "extraction-consensus")[-2]  # before the adjudicator's own
+    actor, event = _events(db, "extraction-consensus")[-1]  # after the adjudicator's own
     assert (actor, event["change"]) == ("carol", "recomputed")
     (snapshot,) = event["state"]["extraction_consensus"].values()
     assert snapshot[0] == "6" and snapshot[4:6] == ["agreement", "bob"]
@@ -378,7 +378,7 @@ def test_an_agreed_n_recomputes_the_consensus_sd_and_keeps_it_reopened(db: str) 
     assert (agreed["sd"].value, agreed["sd"].open) == ("6", True)
     assert _inputs(agreed["sd"]) == {"se": 1.2, "n": 25}
     assert [e["change"] for _, e in _events(db, "extraction-consensus")[-2:]] == [
-        "recomputed",
         "agreement",
+        "recomputed",
     ]
     assert verify_problems(db) == []

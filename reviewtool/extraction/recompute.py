@@ -40,10 +40,45 @@ class Recomputed:
     old_n: str
     new_n: str
     source: str
+    inputs: str = ""
+    """The conversion and its inputs but n, for people: ``se 1`` (``median_iqr 12, 9, 15``)."""
+    consensus: bool = False
+    """A consensus value (brought onto the consensus n), not an extractor's."""
 
     def describe(self) -> str:
         """``sd 5.367 → 6 (n 20 → 25)``: for the event's origin and messages."""
         return f"{self.key.field} {self.old} → {self.new} (n {self.old_n} → {self.new_n})"
+
+    def line(self) -> str:
+        """One line for the CLI: ``sd followed n: 5.19615 → 5.38516 (from se 1, n 25 → 29)``
+        (``consensus sd followed n: ...`` for a consensus value),
+        values shown to 6 significant digits (``shown``; stored in full)."""
+        given = f"from {self.inputs}, " if self.inputs else ""
+        whose = "consensus " if self.consensus else ""
+        return (
+            f"{whose}{self.key.field} followed n: {shown(self.old)} → {shown(self.new)} "
+            f"({given}n {self.old_n or 'none'} → {self.new_n})"
+        )
+
+
+def shown(text: str) -> str:
+    """A stored value as people read it: a number with a fraction to 6 significant digits
+    (``5.196152422706632`` -> ``5.19615``); whole numbers and text as stored. Display only:
+    values are stored and exported in full precision."""
+    if not any(c in text for c in ".eE"):
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if not math.isfinite(number):
+        return text
+    return f"{number:.6g}"
+
+
+def _inputs_text(conversion: str, inputs: Mapping[str, float]) -> str:
+    given = [f"{v:.6g}" for k, v in inputs.items() if k not in ("n", "correlation")]
+    return f"{conversion} {', '.join(given)}".strip()
 
 
 def _same_number(text: str, number: float) -> bool:
@@ -59,6 +94,7 @@ def follow_n(
     changed_n: Mapping[ValueKey, tuple[str, str]],
     *,
     skip: frozenset[ValueKey] | set[ValueKey] = frozenset(),
+    consensus: bool = False,
 ) -> list[Recomputed]:
     """The converted values of ``stored`` (place -> (value, source kind, source)) that used an n
     of ``changed_n`` (n place -> (old n, new n), as stored text), computed again with the new n.
@@ -87,8 +123,14 @@ def follow_n(
             continue  # not a structured conversion (refused on entry; audit verify reports it)
         if not provenance.CONVERSIONS[recorded.conversion].needs_n:
             continue
-        if "n" not in recorded.inputs or not _same_number(old_n, recorded.inputs["n"]):
+        if "n" not in recorded.inputs:
+            continue
+        if consensus:
+            if _same_number(new_n, recorded.inputs["n"]):
+                continue  # already made with the consensus n
+        elif not _same_number(old_n, recorded.inputs["n"]):
             continue  # made with an n given by hand, not the one stored here
+        recorded_n = provenance.value_text(recorded.inputs["n"])
         inputs = dict(recorded.inputs)
         correlation = inputs.pop("correlation", None)
         request = provenance.ConversionRequest(recorded.conversion, {**inputs, "n": float(new_n)})
@@ -104,13 +146,22 @@ def follow_n(
                 message = message[len(key.describe()) :].lstrip(": ")
             raise InvalidInput(
                 f"{key.describe()}: the converted {key.field} ({value}, from "
-                f"{recorded.conversion} with n {old_n}) cannot be computed again with n "
+                f"{recorded.conversion} with n {recorded_n}) cannot be computed again with n "
                 f"{new_n}: {message}; the change of n is refused"
             ) from None
-        if text == value:
+        if text == value and not consensus:
             continue
         found.append(
-            Recomputed(key, value, text, old_n, new_n, provenance.converted_source(request, result))
+            Recomputed(
+                key,
+                value,
+                text,
+                recorded_n,
+                new_n,
+                provenance.converted_source(request, result),
+                _inputs_text(recorded.conversion, inputs),
+                consensus,
+            )
         )
     return found
 

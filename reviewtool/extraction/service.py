@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from reviewtool.audit.events import (
 from reviewtool.csvfiles import check_lines, unknown_columns
 from reviewtool.domain import Action, Role
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied, StageOrderError
-from reviewtool.extraction import bulk, provenance
+from reviewtool.extraction import bulk, provenance, recompute
 from reviewtool.extraction.forms import (
     RANDOMISED,
     SEPARATOR,
@@ -149,7 +149,13 @@ class Provenance:
 @dataclass(frozen=True, slots=True)
 class ValueView:
     """One value: whose (``extractor``; "" for a consensus value), where, what, under which form
-    version and from where (``source_kind``, ``source``)."""
+    version and from where (``source_kind``, ``source``).
+
+    :ivar recomputed: converted values that followed the n just entered
+        (``recompute.Recomputed``; not part of ``to_dict``).
+    :ivar warnings: one line each, for the person entering the value (e.g. a conversion's
+        ``n=N`` differing from the n stored at its place); not part of ``to_dict``.
+    """
 
     study_id: int
     study: str
@@ -162,6 +168,8 @@ class ValueView:
     form_version: int
     source_kind: str
     source: str
+    recomputed: tuple[recompute.Recomputed, ...] = field(default=(), compare=False, repr=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def key(self) -> ValueKey:
@@ -194,14 +202,21 @@ class ValueView:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
+        """A JSON-ready dict (without ``recomputed`` and ``warnings``)."""
+        out = asdict(self)
+        del out["recomputed"], out["warnings"]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
 class ConsensusView:
     """A consensus value: ``how`` (agreement | adjudicator), ``by`` whom, ``open`` when reopened
-    (``reopened_because`` says which change reopened it)."""
+    (``reopened_because`` says which change reopened it).
+
+    :ivar recomputed: converted consensus values at its arm, outcome and time point computed
+        again with the consensus n when it was decided (``recompute.Recomputed``; not part of
+        ``to_dict``).
+    """
 
     study_id: int
     study: str
@@ -216,6 +231,7 @@ class ConsensusView:
     how: str
     by: str
     reopened_because: str | None
+    recomputed: tuple[recompute.Recomputed, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def key(self) -> ValueKey:
@@ -228,8 +244,10 @@ class ConsensusView:
         return self.reopened_because is not None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (with ``open``)."""
-        return {**asdict(self), "open": self.open}
+        """A JSON-ready dict (with ``open``, without ``recomputed``)."""
+        out = {**asdict(self), "open": self.open}
+        del out["recomputed"]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,13 +291,16 @@ class StatusRow:
 
 @dataclass(frozen=True)
 class ImportSummary:
-    """What ``import_values`` wrote: values new or changed, unchanged ones skipped, studies."""
+    """What ``import_values`` wrote: values new or changed, unchanged ones skipped, studies;
+    ``recomputed``: the converted values that followed an n written (``recompute.Recomputed``,
+    also counted in ``changed``)."""
 
     changed: int
     unchanged: int
     studies: int
     consensus: int
     reopened: int
+    recomputed: tuple[recompute.Recomputed, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -903,11 +924,15 @@ def _write(
             entered_by=entered_by,
         )
         total = ImportSummary(
-            *(a + b for a, b in zip(asdict(total).values(), asdict(part).values(), strict=True))
+            total.changed + part.changed,
+            total.unchanged + part.unchanged,
+            total.studies + part.studies,
+            total.consensus + part.consensus,
+            total.reopened + part.reopened,
         )
         if progress is not None:
             progress(min(start + STUDIES_PER_CHUNK, len(changes)), len(changes))
-    for change, why in follow:
+    for change, why, found in follow:
         part = _write_chunk(
             session,
             actor=actor,
@@ -924,7 +949,22 @@ def _write(
             total.studies,
             total.consensus + part.consensus,
             total.reopened + part.reopened,
+            total.recomputed + tuple(found),
         )
+    if total.consensus:  # a consensus n or converted value reached by agreement: the pair agrees
+        for change in changes:
+            if any(
+                k.field == recompute.N or p.kind == provenance.CONVERTED
+                for k, (_, p) in change.values.items()
+            ):
+                found = _follow_consensus_n(
+                    session,
+                    actor=entered_by or actor,
+                    study=change.study,
+                    label=change.label,
+                    place=None,
+                )
+                total = replace(total, recomputed=total.recomputed + tuple(found))
     return total
 
 
@@ -1133,7 +1173,7 @@ def set_value(
         _check_converted(key, checked, prov)
     except InvalidInput as error:
         raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
-    _write(
+    summary = _write(
         session,
         actor=actor,
         member=member,
@@ -1142,7 +1182,8 @@ def set_value(
         changes=[_Change(ref.study_id, {key: (checked, prov)}, ref.label)],
         origin="set",
     )
-    return ValueView.entered(ref, actor, key, checked, version, prov)
+    view = ValueView.entered(ref, actor, key, checked, version, prov)
+    return replace(view, recomputed=summary.recomputed)
 
 
 def _read_long(path: str) -> tuple[list[str], Iterator[tuple[list[str], int]], str]:
@@ -1449,9 +1490,10 @@ def _decide(
     how: str,
 ) -> ConsensusView:
     assert member.id is not None
+    """Record the consensus value at ``key`` (``how``: agreement | adjudicator), then bring the
+    converted consensus values at its arm, outcome and time point onto the consensus n there
+    (``_follow_consensus_n``), whichever of the two was decided first."""
     held = _consensus(session, [ref.study_id]).get(ref.study_id, {}).get(key)
-    if held is not None and key.field == "n" and held[1] != value:  # converted values follow
-        _follow_consensus_n(session, actor=actor, ref=ref, key=key, old=held[1], new=value)
     now = audit.log.utc_now()
     decided = (value, version, prov.kind, prov.source, how, member.id, now, None, None)
     if held is None:
@@ -1469,6 +1511,12 @@ def _decide(
             state={"extraction_consensus": {consensus_id(ref.study_id, key): snapshot}},
         ),
     )
+    followed: list[recompute.Recomputed] = []
+    if key.outcome and (key.field == recompute.N or prov.kind == provenance.CONVERTED):
+        followed = _follow_consensus_n(
+            session, actor=actor, study=ref.study_id, label=ref.label, place=key
+        )
+    value, source = next(((r.new, r.source) for r in followed if r.key == key), (value, prov.source))
     return ConsensusView(
         ref.study_id,
         ref.label,
@@ -1479,10 +1527,11 @@ def _decide(
         value,
         version,
         prov.kind,
-        prov.source,
+        source,
         how,
         actor,
         None,
+        tuple(followed),
     )
 
 
@@ -2238,7 +2287,17 @@ def set_converted(
         made = _converted_values(session, member, form, ref.study_id, keys, request, {})
     except InvalidInput as error:
         raise InvalidInput(f"study {ref.label} ({ref.study_id}), {error}") from None
-    _write(
+    warnings: tuple[str, ...] = ()
+    if "n" in request.inputs:  # n given by hand: say so when the place holds another n
+        stored_n = _place_n(session, member, ref.study_id, keys[0], {})
+        given = request.inputs["n"]
+        if stored_n is not None and stored_n != given:
+            warnings = (
+                f"warning: the conversion uses n {provenance.value_text(given)}, but your n at "
+                f"{_place_text(keys[0])} "
+                f"is {provenance.value_text(stored_n)}; it will not follow that n",
+            )
+    summary = _write(
         session,
         actor=actor,
         member=member,
@@ -2247,10 +2306,17 @@ def set_converted(
         changes=[_Change(ref.study_id, made, ref.label)],
         origin="set",
     )
-    return [
+    views = [
         ValueView.entered(ref, actor, key, value, version, prov)
         for key, (value, prov) in made.items()
     ]
+    views[0] = replace(views[0], recomputed=summary.recomputed, warnings=warnings)
+    return views
+
+
+def _place_text(key: ValueKey) -> str:
+    """``arm 'MSC', meld at '4 weeks'``: an arm, outcome and time point for messages."""
+    return f"arm {key.arm!r}, {key.outcome} at {key.time_point!r}"
 
 
 def _follow_n(
@@ -2261,13 +2327,11 @@ def _follow_n(
     changes: list[_Change],
     lines: Mapping[int, Mapping[ValueKey, int]] | None = None,
     path: str = "",
-) -> list[tuple[_Change, str]]:
+) -> list[tuple[_Change, str, list[recompute.Recomputed]]]:
     """The member's stored converted values that follow an n ``changes`` changes
     (``recompute.follow_n``), as changes to write after them with their origin. Reads only the
     member's converted values of the studies whose n changes, and the n at their places.
     InvalidInput (``path:line`` of the n when from a file) when one cannot be computed again."""
-    from reviewtool.extraction import recompute
-
     with_n = {c.study: c for c in changes if any(k.field == recompute.N for k in c.values)}
     if not with_n:
         return []
@@ -2296,7 +2360,7 @@ def _follow_n(
         )
         for study, fld, arm, outcome, time, value in session.exec(query):
             stored_n[(study, ValueKey(fld, arm, outcome, time))] = value
-    follow: list[tuple[_Change, str]] = []
+    follow: list[tuple[_Change, str, list[recompute.Recomputed]]] = []
     for study, stored in sorted(converted.items()):
         change = with_n[study]
         changed_n = {
@@ -2319,7 +2383,7 @@ def _follow_n(
             raise InvalidInput(f"{where}study {name}, {error}") from None
         if found:
             values = {r.key: (r.new, Provenance(provenance.CONVERTED, r.source)) for r in found}
-            follow.append((_Change(study, values, change.label), recompute.origin(found)))
+            follow.append((_Change(study, values, change.label), recompute.origin(found), found))
     return follow
 
 
@@ -2327,28 +2391,36 @@ def _follow_consensus_n(
     session: Session,
     *,
     actor: str,
-    ref: StudyRef,
-    key: ValueKey,
-    old: str,
-    new: str,
-) -> None:
-    """After the consensus n at ``key`` changed from ``old`` to ``new`` (agree, resolve): the
-    study's converted consensus values that used ``old`` there are computed again
-    (``recompute.follow_n``) and stored, kept as they were otherwise (how, by, reopened), in one
-    ``extraction-consensus`` event (change ``recomputed``). InvalidInput when one cannot be."""
-    from reviewtool.extraction import recompute
-
-    held = _consensus(session, [ref.study_id]).get(ref.study_id, {})
+    study: int,
+    label: str,
+    place: ValueKey | None,
+) -> list[recompute.Recomputed]:
+    """Keep the consensus pair n/SD consistent (as RevMan reads it): after a consensus value at
+    ``place``'s arm, outcome and time point (None: at every place of the study) was decided (agree, resolve, ``--from``), every
+    converted consensus value there whose recorded n differs from the consensus n there (the
+    n just decided, or the n already decided when a converted value was just taken) is
+    computed again with the consensus n (``recompute.follow_n`` with ``consensus``) and stored,
+    kept as it was otherwise (how, by, reopened), in one ``extraction-consensus`` event (change
+    ``recomputed``); what was recomputed is returned. Nothing when there is no consensus n
+    there. InvalidInput when one cannot be computed (the decision is then refused)."""
+    held = _consensus(session, [study]).get(study, {})
+    n_now = {  # the consensus n in force at each place
+        k: ("", c[1])
+        for k, c in held.items()
+        if k.field == recompute.N
+        and c[7] is None
+        and (place is None or (k.arm, k.outcome, k.time_point) == place[1:])
+    }
     stored = {k: (c[1], c[3], c[4]) for k, c in held.items() if c[3] == provenance.CONVERTED}
-    if not stored:
-        return
+    if not n_now or not stored:
+        return []
     _, form = current_form(session)
     try:
-        found = recompute.follow_n(form, stored, {key: (old, new)})
+        found = recompute.follow_n(form, stored, n_now, consensus=True)
     except InvalidInput as error:
-        raise InvalidInput(f"study {ref.label} ({ref.study_id}), consensus {error}") from None
+        raise InvalidInput(f"study {label} ({study}), consensus {error}") from None
     if not found:
-        return
+        return []
     names = _names(session)
     state: dict[str, Any] = {}
     for r in found:
@@ -2358,16 +2430,17 @@ def _follow_consensus_n(
             "UPDATE extraction_consensus SET value = ?, source = ? WHERE id = ?",
             [(r.new, r.source, c[0])],
         )
-        state[consensus_id(ref.study_id, r.key)] = consensus_snapshot(
+        state[consensus_id(study, r.key)] = consensus_snapshot(
             r.new, c[2], c[3], r.source, c[5], names.get(c[6], f"#{c[6]}"), c[7], c[8]
         )
     audit.record(
         session,
         actor,
         ExtractionConsensusChanged(
-            study=ref.study_id, change=RECOMPUTED, state={"extraction_consensus": state}
+            study=study, change=RECOMPUTED, state={"extraction_consensus": state}
         ),
     )
+    return found
 
 
 # --- digitised values (issue 11: an Engauge Digitizer export; extraction/digitised.py) ----------
