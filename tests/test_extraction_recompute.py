@@ -237,6 +237,7 @@ def test_an_import_changing_n_recomputes_and_a_bad_one_names_file_and_line(
     done = cli(db, "extract", "import", str(second))
     assert done.exit_code == 0, done.output
     assert "4 value(s) written in 2 studies" in done.output  # 3 from the file + the MSC SD
+    assert "1 converted value(s) recomputed (they followed a changed n)." in done.output
     assert float(_mine(db)["sd"].value) == SE_25
     review = open_existing(db)
     try:
@@ -382,3 +383,109 @@ def test_an_agreed_n_recomputes_the_consensus_sd_and_keeps_it_reopened(db: str) 
         "recomputed",
     ]
     assert verify_problems(db) == []
+
+
+# --- the consensus pair n/SD agrees, whichever is decided first (SD = SE·√n) --------------------
+
+SQRT_27, SQRT_30 = 5.196152422706632, 5.477225575051661  # SE 1 · √27, SE 1 · √30
+
+
+def _two_sds(db: str) -> None:
+    """alice: n 27 and SD from SE 1 (√27); bob: n 25 and SD from SE 1 (5)."""
+    for who, n in (("alice", "27"), ("bob", "25")):
+        _set(db, who, "n", n, **PLACE)
+        _convert(db, who, "se 1")
+    assert float(_mine(db, "alice")["sd"].value) == SQRT_27
+    assert _mine(db, "bob")["sd"].value == "5"
+
+
+def test_a_taken_sd_follows_the_consensus_n_already_decided(db: str) -> None:
+    _two_sds(db)
+    assert (
+        cli(db, "extract", "resolve", "Suk 2016", "n", "27", *CLI_PLACE, who="carol").exit_code == 0
+    )
+    done = cli(db, "extract", "resolve", "Suk 2016", "sd", "--from", "bob", *CLI_PLACE, who="carol")
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines() == [
+        "Suk 2016: arm 'MSC', meld at '4 weeks': sd = 5.19615 (adjudicated, from bob).",
+        "consensus sd followed n: 5 → 5.19615 (from se 1, n 25 → 27)",
+    ]
+    agreed = _consensus(db)
+    assert float(agreed["sd"].value) == SQRT_27  # stored in full
+    assert _inputs(agreed["sd"]) == {"se": 1.0, "n": 27}
+    assert (agreed["sd"].how, agreed["sd"].by) == ("adjudicator", "carol")
+    assert _mine(db, "bob")["sd"].value == "5"  # bob's own value stays his
+    # then a new consensus n: the consensus SD follows it (recorded n 27 = the old n)
+    done = cli(db, "extract", "resolve", "Suk 2016", "n", "30", *CLI_PLACE, who="carol")
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[1:] == [
+        "consensus sd followed n: 5.19615 → 5.47723 (from se 1, n 27 → 30)"
+    ]
+    assert float(_consensus(db)["sd"].value) == SQRT_30
+    assert _inputs(_consensus(db)["sd"]) == {"se": 1.0, "n": 30}
+    assert verify_problems(db) == []
+
+
+def test_a_consensus_n_set_after_a_taken_sd_recomputes_it_whatever_n_it_used(db: str) -> None:
+    """The issue's case: bob's SD (n 25) taken while no consensus n exists; the consensus n then
+    set to 30 (not 25 → 30: there was no old n) still brings the SD onto n 30."""
+    _two_sds(db)
+    done = cli(db, "extract", "resolve", "Suk 2016", "sd", "--from", "bob", *CLI_PLACE, who="carol")
+    assert done.exit_code == 0, done.output
+    assert len(done.output.splitlines()) == 1  # no consensus n yet: nothing to follow
+    assert _inputs(_consensus(db)["sd"]) == {"se": 1.0, "n": 25}
+    done = cli(db, "extract", "resolve", "Suk 2016", "n", "30", *CLI_PLACE, who="carol")
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines() == [
+        "Suk 2016: arm 'MSC', meld at '4 weeks': n = 30 (adjudicated).",
+        "consensus sd followed n: 5 → 5.47723 (from se 1, n 25 → 30)",
+    ]
+    agreed = _consensus(db)
+    assert float(agreed["sd"].value) == SQRT_30
+    assert _inputs(agreed["sd"]) == {"se": 1.0, "n": 30}
+    # agreeing on alice's n 27 brings it onto 27 again
+    done = cli(db, "extract", "agree", "Suk 2016", "n", "--take", "alice", *CLI_PLACE, who="olga")
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[1:] == [
+        "consensus sd followed n: 5.47723 → 5.19615 (from se 1, n 30 → 27)"
+    ]
+    assert float(_consensus(db)["sd"].value) == SQRT_27
+    assert verify_problems(db) == []
+
+
+# --- the CLI says what followed, shows 6 significant digits, warns on another n -----------------
+
+
+def test_the_cli_prints_each_value_that_followed_n_and_rounds_only_on_screen(db: str) -> None:
+    assert cli(db, "extract", "set", "Suk 2016", "n", "27", *CLI_PLACE).exit_code == 0
+    done = cli(db, "extract", "set", "Suk 2016", "sd", "--from-se", "1", *CLI_PLACE)
+    assert done.exit_code == 0, done.output
+    assert "sd = 5.19615 (converted" in done.output and "5.196152" not in done.output
+    done = cli(db, "extract", "set", "Suk 2016", "n", "25", *CLI_PLACE)
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines() == [
+        "Suk 2016: arm 'MSC', meld at '4 weeks': n = 25 (reported; form version 1).",
+        "sd followed n: 5.19615 → 5 (from se 1, n 27 → 25)",
+    ]
+    assert cli(db, "extract", "set", "Suk 2016", "n", "27", *CLI_PLACE).exit_code == 0
+    table = cli(db, "extract", "values", "Suk 2016", "--format", "table")
+    assert "5.19615" in table.output and "5.196152" not in table.output
+    exported = cli(db, "extract", "values", "Suk 2016", "--format", "json")
+    (sd,) = [v for v in json.loads(exported.output) if v["field"] == "sd" and v["arm"] == "MSC"]
+    assert sd["value"] == repr(SQRT_27)  # full precision off screen
+
+
+def test_a_conversion_with_another_n_than_the_stored_one_warns_naming_both(db: str) -> None:
+    done = cli(db, "extract", "set", "Suk 2016", "sd", "--from-se", "1", "--n", "40", *CLI_PLACE)
+    assert done.exit_code == 0, done.output
+    assert "warning" not in done.output  # no n stored there: nothing to differ from
+    assert cli(db, "extract", "set", "Suk 2016", "n", "27", *CLI_PLACE).exit_code == 0
+    done = cli(db, "extract", "set", "Suk 2016", "sd", "--from-se", "1", "--n", "40", *CLI_PLACE)
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[1:] == [
+        "warning: the conversion uses n 40, but your n at arm 'MSC', meld at '4 weeks' is 27; "
+        "it will not follow that n"
+    ]
+    assert float(_mine(db)["sd"].value) == math.sqrt(40)  # stored as asked
+    done = cli(db, "extract", "set", "Suk 2016", "sd", "--from-se", "1", "--n", "27", *CLI_PLACE)
+    assert "warning" not in done.output  # the same n: nothing to say

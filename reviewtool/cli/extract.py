@@ -127,8 +127,13 @@ def _table(rows: list[dict[str, Any]], columns: list[str], output: OutputFormat)
     from rich.table import Table
 
     table = Table(*columns)
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    for row in rows:  # values to 6 significant digits on screen; JSON and CSV keep them in full
+        table.add_row(
+            *(
+                "" if row.get(c) is None else shown(str(row[c])) if c == "value" else str(row[c])
+                for c in columns
+            )
+        )
     console().print(table)
 
 
@@ -278,10 +283,27 @@ def set_(
             source=source,
         )
     console().print(
-        f"{view.study}: {view.key.describe()} = {view.value} ({view.source_kind}"
+        f"{view.study}: {view.key.describe()} = {shown(view.value)} ({view.source_kind}"
         f"{', ' + view.source if view.source else ''}; form version {view.form_version}).",
         highlight=False,
     )
+    _print_followed(view.recomputed)
+
+
+def shown(text: str) -> str:
+    """A value for people: 6 significant digits (``recompute.shown``); stored in full."""
+    from reviewtool.extraction.recompute import shown as six_digits
+
+    return six_digits(text)
+
+
+def _print_followed(recomputed: Any, warnings: Any = ()) -> None:
+    """One line per warning, then per converted value that followed an n
+    (``recompute.Recomputed.line``: ``sd followed n: 5.19615 → 5 (from se 1, n 27 → 25)``)."""
+    for warning in warnings:
+        console().print(warning, highlight=False, soft_wrap=True)
+    for done in recomputed:
+        console().print(done.line(), highlight=False, soft_wrap=True)
 
 
 def _conversion_text(
@@ -363,11 +385,12 @@ def _set_converted(
         )
     for view in views:
         console().print(
-            f"{view.study}: {view.key.describe()} = {view.value} "
+            f"{view.study}: {view.key.describe()} = {shown(view.value)} "
             f"({describe(view.source_kind, view.source)}; form version {view.form_version}).",
             highlight=False,
             soft_wrap=True,
         )
+    _print_followed(views[0].recomputed, views[0].warnings)
 
 
 @app.command("import")
@@ -398,6 +421,11 @@ def import_(
         f"consensus reached on {summary.consensus}, reopened on {summary.reopened}.",
         highlight=False,
     )
+    if summary.recomputed:
+        console().print(
+            f"{len(summary.recomputed)} converted value(s) recomputed (they followed a changed n).",
+            highlight=False,
+        )
 
 
 @app.command("digitised")
@@ -542,8 +570,10 @@ def agree_(
             time_point=time,
         )
     console().print(
-        f"{view.study}: {view.key.describe()} = {view.value} by agreement.", highlight=False
+        f"{view.study}: {view.key.describe()} = {shown(view.value)} by agreement.",
+        highlight=False,
     )
+    _print_followed(view.recomputed)
 
 
 @app.command("resolve")
@@ -628,9 +658,11 @@ def resolve_(
     if every:
         for view in done.resolved:
             console().print(
-                f"{view.study}: {view.key.describe()} = {view.value} (adjudicated, from {take}).",
+                f"{view.study}: {view.key.describe()} = {shown(view.value)} "
+                f"(adjudicated, from {take}).",
                 highlight=False,
             )
+            _print_followed(view.recomputed)
         for left in done.left_open:
             place = ValueKey(left.field, left.arm, left.outcome, left.time_point)
             console().print(
@@ -645,9 +677,10 @@ def resolve_(
         return
     origin = f", from {take}" if take is not None else ""
     console().print(
-        f"{view.study}: {view.key.describe()} = {view.value} (adjudicated{origin}).",
+        f"{view.study}: {view.key.describe()} = {shown(view.value)} (adjudicated{origin}).",
         highlight=False,
     )
+    _print_followed(view.recomputed)
 
 
 @app.command("status")

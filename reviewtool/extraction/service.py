@@ -1516,7 +1516,9 @@ def _decide(
         followed = _follow_consensus_n(
             session, actor=actor, study=ref.study_id, label=ref.label, place=key
         )
-    value, source = next(((r.new, r.source) for r in followed if r.key == key), (value, prov.source))
+    value, source = next(
+        ((r.new, r.source) for r in followed if r.key == key), (value, prov.source)
+    )
     return ConsensusView(
         ref.study_id,
         ref.label,
