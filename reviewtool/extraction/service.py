@@ -20,6 +20,7 @@ the consensus values only; ``compare`` is refused to them. An owner ends it with
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -168,8 +169,10 @@ class ValueView:
     form_version: int
     source_kind: str
     source: str
-    recomputed: tuple[recompute.Recomputed, ...] = field(default=(), compare=False, repr=False)
-    warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    recomputed: tuple[recompute.Recomputed, ...] = dataclasses.field(
+        default=(), compare=False, repr=False
+    )
+    warnings: tuple[str, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
     @property
     def key(self) -> ValueKey:
@@ -231,7 +234,9 @@ class ConsensusView:
     how: str
     by: str
     reopened_because: str | None
-    recomputed: tuple[recompute.Recomputed, ...] = field(default=(), compare=False, repr=False)
+    recomputed: tuple[recompute.Recomputed, ...] = dataclasses.field(
+        default=(), compare=False, repr=False
+    )
 
     @property
     def key(self) -> ValueKey:
