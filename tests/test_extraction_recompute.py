@@ -489,3 +489,24 @@ def test_a_conversion_with_another_n_than_the_stored_one_warns_naming_both(db: s
     assert float(_mine(db)["sd"].value) == math.sqrt(40)  # stored as asked
     done = cli(db, "extract", "set", "Suk 2016", "sd", "--from-se", "1", "--n", "27", *CLI_PLACE)
     assert "warning" not in done.output  # the same n: nothing to say
+
+
+def test_a_consensus_n_reached_by_identical_values_brings_the_consensus_sd_along(db: str) -> None:
+    for who, n in (("alice", "20"), ("bob", "25")):
+        _set(db, who, "n", n, **PLACE)
+        _convert(db, who, "se 1.2")
+    done = cli(
+        db, "extract", "resolve", "Suk 2016", "sd", "--from", "alice", *CLI_PLACE, who="carol"
+    )
+    assert done.exit_code == 0, done.output
+    assert _inputs(_consensus(db)["sd"]) == {"se": 1.2, "n": 20}  # no consensus n yet
+    done = cli(db, "extract", "set", "Suk 2016", "n", "25", *CLI_PLACE)  # now as bob's: agreed
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[1:] == [
+        "sd followed n: 5.36656 → 6 (from se 1.2, n 20 → 25)",
+        "consensus sd followed n: 5.36656 → 6 (from se 1.2, n 20 → 25)",
+    ]
+    agreed = _consensus(db)
+    assert (agreed["n"].value, agreed["n"].how) == ("25", "agreement")
+    assert (agreed["sd"].value, _inputs(agreed["sd"])) == ("6", {"se": 1.2, "n": 25})
+    assert verify_problems(db) == []
