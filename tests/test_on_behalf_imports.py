@@ -162,7 +162,7 @@ def _consensus_events(url: str) -> list[tuple[str, dict[str, Any]]]:
             "olga",
             "carol",
             "",
-            "'carol' (adjudicator) may not extract data (values entered by olga)",
+            "'carol' (adjudicator) may not extract data: that needs the role",
         ),
         ("olga", "zed", "", "'zed' is not a member of this review"),
         ("olga", "bob", "alice", "column extractor: 'alice' is not bob, whose values these are"),
@@ -185,6 +185,43 @@ def test_only_an_owner_enters_values_and_only_for_an_extractor(
     finally:
         review.close()
     assert message in str(caught.value)
+
+
+def _refusals(url: str) -> list[tuple[str, str, str]]:
+    review = open_existing(url)
+    try:
+        with review.reading() as s:
+            found = audit.list_events(s, action="access-refused")
+    finally:
+        review.close()
+    return [(e.actor, e.payload["person"], e.payload["attempted"]) for e in found]
+
+
+@pytest.mark.parametrize(
+    ("behalf", "command", "attempted"),
+    [
+        ("carol", ("extract", "import"), "extract data on behalf of carol"),
+        ("zed", ("extract", "import"), "extract data on behalf of zed"),
+        ("carol", ("screen", "import-decisions"), "screen references on behalf of carol"),
+        ("zed", ("screen", "import-decisions"), "screen references on behalf of zed"),
+    ],
+)
+def test_a_refused_on_behalf_import_is_the_owners_refusal(
+    db: str, tmp_path: Path, behalf: str, command: tuple[str, str], attempted: str
+) -> None:
+    # The owner ran the command: the refusal is olga's, naming the member it was for; a name
+    # that is no member's (zed) never becomes an actor (before: actor carol/zed).
+    path = tmp_path / "late.csv"
+    path.write_text(
+        "record_id,decision,reason,note\n1,include,,\n"
+        if command[0] == "screen"
+        else HEADER + "Suk 2016,,,,country,Korea,,,\n",
+        encoding="utf-8",
+    )
+    done = cli(db, *command, str(path), "--on-behalf-of", behalf, who="olga")
+    assert done.exit_code != 0 and "Traceback" not in done.output
+    assert _refusals(db)[-1] == ("olga", "olga", attempted)
+    assert behalf not in {actor for actor, _, _ in _refusals(db)}
 
 
 # --- risk of bias --------------------------------------------------------------------------------
@@ -226,6 +263,20 @@ def test_an_owner_imports_an_assessors_judgements_naming_both(tmp_path: Path) ->
     assert refused.exit_code == 5
     assert "'bob' (reviewer) may not import risk-of-bias judgements on behalf of carol" in (
         refused.output
+    )
+    # dave (adjudicator) assesses no risk of bias: olga's refusal, naming dave
+    refused = cli(url, "rob", "import", str(path), "--on-behalf-of", "dave", who="olga")
+    assert refused.exit_code == 5
+    assert "'dave' (adjudicator) may not assess risk of bias" in refused.output
+    review = open_existing(url)
+    try:
+        with review.reading() as s:
+            last = audit.list_events(s, action="access-refused")[-1]
+    finally:
+        review.close()
+    assert (last.actor, last.payload["attempted"]) == (
+        "olga",
+        "assess risk of bias on behalf of dave",
     )
     as_json = cli(url, "audit", "log", "--format", "json", who="bob")
     assert as_json.exit_code == 0, as_json.output
