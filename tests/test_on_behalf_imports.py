@@ -120,6 +120,45 @@ def test_an_owner_imports_an_extractors_values_naming_both(db: str, tmp_path: Pa
     assert (last.actor, "on_behalf_of" in last.payload) == ("bob", False)
 
 
+def _json_log(url: str, who: str, *options: str) -> list[dict[str, Any]]:
+    done = cli(url, "audit", "log", *options, "--format", "json", who=who)
+    assert done.exit_code == 0, done.output
+    found: list[dict[str, Any]] = json.loads(done.output)
+    return found
+
+
+def test_audit_log_actor_lists_the_events_entered_on_their_behalf(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "bob_paper_form.csv"
+    path.write_text(HEADER + "Suk 2016,,,,country,Korea,reported,p. 2,\n", encoding="utf-8")
+    assert (
+        cli(db, "extract", "import", str(path), "--on-behalf-of", "bob", who="olga").exit_code == 0
+    )
+    entered = ("olga", "extraction-values", "bob")
+
+    def rows(who: str, *options: str) -> list[tuple[str, str, str | None]]:
+        return [
+            (e["actor"], e["action"], e["payload"].get("on_behalf_of"))
+            for e in _json_log(db, who, *options)
+        ]
+
+    # bob's values: none of his own yet, the ones olga entered for him (before: missed).
+    values = ("--action", "extraction-values")
+    assert rows("olga", "--actor", "bob", *values) == [entered]
+    assert rows("bob", "--actor", "bob", *values) == [entered]
+    assert rows("olga", "--actor", "olga", *values) == [entered]  # olga wrote it: hers too
+    assert rows("olga", "--actor", "alice", *values) == []
+    assert {actor for actor, _, _ in rows("olga", "--actor", "bob")} == {"bob", "olga"}
+    # Blinding: alice, blind to bob's extraction, gets from --actor bob exactly bob's events
+    # among those she sees without the filter, so nothing of the hidden import.
+    everything = _json_log(db, "alice")
+    assert _json_log(db, "alice", "--actor", "bob") == [
+        e for e in everything if "bob" in (e["actor"], e["payload"].get("on_behalf_of"))
+    ]
+    assert ("extraction-values", "bob") not in {
+        (action, behalf) for _, action, behalf in rows("alice", "--actor", "bob")
+    }
+
+
 def test_values_entered_for_an_extractor_agree_and_reopen_as_theirs(
     db: str, tmp_path: Path
 ) -> None:

@@ -44,7 +44,12 @@ def change_summary(payload: dict[str, object]) -> str:
 
 @app.command("log")
 def log(
-    actor: str | None = typer.Option(None, "--actor", help="Only events by this person."),
+    actor: str | None = typer.Option(
+        None,
+        "--actor",
+        help="Only this person's events: those they wrote and those an owner entered on their "
+        "behalf (--on-behalf-of imports, shown as `olga (for bob)`).",
+    ),
     action: str | None = typer.Option(
         None, "--action", help="Only this event kind, e.g. member-added."
     ),
@@ -72,9 +77,12 @@ def log(
     At a stage still blind to you, other reviewers' votes and the resolutions there are left out
     (docs/blinding.md).
 
+    --actor NAME shows NAME's events: the ones they wrote and the ones an owner entered on their
+    behalf (`olga (for bob)`).
+
     Example: reviewtool audit log --actor alice --action member-added
     """
-    from reviewtool.access import require, visible_events
+    from reviewtool.access import own_event, require, visible_events
     from reviewtool.audit import list_events
     from reviewtool.domain import Action
 
@@ -83,7 +91,6 @@ def log(
         member = require(session, actor_name(viewer), Action.READ, doing="read the audit log")
         events = list_events(
             session,
-            actor=actor,
             action=action,
             entity_type=entity_type or None,
             entity_id=entity_id or None,
@@ -93,6 +100,11 @@ def log(
         # The newest N of what the viewer may see: limiting first would let hidden events
         # crowd visible ones out, so how many show would count the hidden ones.
         events = visible_events(session, member, events)
+        if actor is not None:
+            # --actor NAME: NAME's own events, written by them or entered for them (payload
+            # ``on_behalf_of``). Matched on what the viewer may see, after the blinding above, so
+            # the filter tells nothing of events hidden from them.
+            events = [e for e in events if own_event(actor, e)]
         if limit is not None:
             events = events[-limit:]
     if output is OutputFormat.JSON:
