@@ -50,16 +50,30 @@ def _refuse(session: Session, person: str, doing: str, reason: str) -> None:
     session.commit()
 
 
-def require(session: Session, person: str, action: Action, *, doing: str | None = None) -> Member:
+def require(
+    session: Session,
+    person: str,
+    action: Action,
+    *,
+    doing: str | None = None,
+    entered_by: str | None = None,
+) -> Member:
     """The active member called ``person`` if their roles allow ``action``; else refuse (and record).
 
     ``doing`` names what the person tried, in their words ("list conflicts"); without it the
     action's words (``ACTION_WORDS``, never its internal name). The refusal says it
     (PermissionDenied, UnknownMember), and the ledger's ``access-refused`` event records it as
     ``attempted``.
+
+    ``entered_by``: the owner entering ``person``'s work for them (``entering_for``). The command
+    was then run by ``entered_by``, so a refusal is recorded as theirs (the event's actor and
+    ``person``), with ``attempted`` naming the member it was for ("extract data on behalf of
+    bob"): a name that is no member's never becomes an actor in the ledger.
     """
     doing = doing or ACTION_WORDS[action]
-    check_login(session, person, action, doing)
+    runner = entered_by or person
+    attempted = f"{doing} on behalf of {person}" if entered_by else doing
+    check_login(session, runner, action, attempted)
     # One query for the member and their roles: this runs on every key press of the screening screen.
     rows = session.exec(
         select(Member, MemberRole.role)
@@ -72,7 +86,7 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
             "is not a member of this review" if member is None else "was removed from this review"
         )
         reason = f"{person!r} {state}"
-        _refuse(session, person, doing, reason)
+        _refuse(session, runner, attempted, reason)
         raise UnknownMember(
             f"{reason}; an owner can add them with `reviewtool member add {person}`"
         )
@@ -83,7 +97,7 @@ def require(session: Session, person: str, action: Action, *, doing: str | None 
         reason = (
             f"{person!r} ({', '.join(sorted(r.value for r in held)) or 'no role'}) may not {doing}"
         )
-        _refuse(session, person, doing, reason)
+        _refuse(session, runner, attempted, reason)
         raise PermissionDenied(f"{reason}: that needs the role {needed}")
     return member
 

@@ -548,6 +548,12 @@ def test_replay_is_for_owners_and_into_a_new_database(built: Path, tmp_path: Pat
     exists = _replayed(built, target)
     assert exists.exit_code == 4, exists.output
     assert target.read_text() == "something else"
+    # The message names the option the user gave the path with (before: "--db").
+    assert exists.stderr.strip().endswith("exists already; choose another --to path")
+    folder = _replayed(built, tmp_path)
+    assert folder.stderr.strip().endswith("is a directory; choose a file path for --to")
+    bad = _cli("audit", "replay", "--to", "nosuchdialect://x", "--db", str(built), "--as", "alice")
+    assert bad.exit_code == 2 and "--to nosuchdialect://x: not a database URL" in bad.stderr
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------

@@ -111,7 +111,9 @@ def test_refusals_leave_nothing_behind(populated: Path, tmp_path: Path) -> None:
     existing = tmp_path / "taken.bak"
     existing.write_bytes(b"mine")
     taken = runner.invoke(app, ["backup", str(existing), "--db", str(work), "--as", "alice"])
-    assert taken.exit_code == 2 and "exists already" in taken.stderr
+    assert taken.exit_code == 2 and taken.stderr.strip().endswith(
+        "exists already: a backup never overwrites a file"
+    )
     assert existing.read_bytes() == b"mine"
     reviewer = runner.invoke(
         app, ["backup", str(tmp_path / "b.bak"), "--db", str(work), "--as", "bob"]
@@ -122,7 +124,9 @@ def test_refusals_leave_nothing_behind(populated: Path, tmp_path: Path) -> None:
     )
     assert not_backup.exit_code == 2 and "not a reviewtool backup" in not_backup.stderr
     onto = runner.invoke(app, ["restore", str(work), "--db", str(work), "--as", "alice"])
-    assert onto.exit_code == 2 and "exists already" in onto.stderr
+    assert onto.exit_code == 2 and onto.stderr.strip().endswith(
+        "exists already: a restore never overwrites a file; restore into a new --db path"
+    )  # a restore, not a backup (before: "a backup never overwrites a file")
     backup = tmp_path / "ok.bak"
     assert (
         runner.invoke(app, ["backup", str(backup), "--db", str(work), "--as", "alice"]).exit_code

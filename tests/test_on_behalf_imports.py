@@ -120,6 +120,45 @@ def test_an_owner_imports_an_extractors_values_naming_both(db: str, tmp_path: Pa
     assert (last.actor, "on_behalf_of" in last.payload) == ("bob", False)
 
 
+def _json_log(url: str, who: str, *options: str) -> list[dict[str, Any]]:
+    done = cli(url, "audit", "log", *options, "--format", "json", who=who)
+    assert done.exit_code == 0, done.output
+    found: list[dict[str, Any]] = json.loads(done.output)
+    return found
+
+
+def test_audit_log_actor_lists_the_events_entered_on_their_behalf(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "bob_paper_form.csv"
+    path.write_text(HEADER + "Suk 2016,,,,country,Korea,reported,p. 2,\n", encoding="utf-8")
+    assert (
+        cli(db, "extract", "import", str(path), "--on-behalf-of", "bob", who="olga").exit_code == 0
+    )
+    entered = ("olga", "extraction-values", "bob")
+
+    def rows(who: str, *options: str) -> list[tuple[str, str, str | None]]:
+        return [
+            (e["actor"], e["action"], e["payload"].get("on_behalf_of"))
+            for e in _json_log(db, who, *options)
+        ]
+
+    # bob's values: none of his own yet, the ones olga entered for him (before: missed).
+    values = ("--action", "extraction-values")
+    assert rows("olga", "--actor", "bob", *values) == [entered]
+    assert rows("bob", "--actor", "bob", *values) == [entered]
+    assert rows("olga", "--actor", "olga", *values) == [entered]  # olga wrote it: hers too
+    assert rows("olga", "--actor", "alice", *values) == []
+    assert {actor for actor, _, _ in rows("olga", "--actor", "bob")} == {"bob", "olga"}
+    # Blinding: alice, blind to bob's extraction, gets from --actor bob exactly bob's events
+    # among those she sees without the filter, so nothing of the hidden import.
+    everything = _json_log(db, "alice")
+    assert _json_log(db, "alice", "--actor", "bob") == [
+        e for e in everything if "bob" in (e["actor"], e["payload"].get("on_behalf_of"))
+    ]
+    assert ("extraction-values", "bob") not in {
+        (action, behalf) for _, action, behalf in rows("alice", "--actor", "bob")
+    }
+
+
 def test_values_entered_for_an_extractor_agree_and_reopen_as_theirs(
     db: str, tmp_path: Path
 ) -> None:
@@ -162,7 +201,7 @@ def _consensus_events(url: str) -> list[tuple[str, dict[str, Any]]]:
             "olga",
             "carol",
             "",
-            "'carol' (adjudicator) may not extract data (values entered by olga)",
+            "'carol' (adjudicator) may not extract data: that needs the role",
         ),
         ("olga", "zed", "", "'zed' is not a member of this review"),
         ("olga", "bob", "alice", "column extractor: 'alice' is not bob, whose values these are"),
@@ -185,6 +224,43 @@ def test_only_an_owner_enters_values_and_only_for_an_extractor(
     finally:
         review.close()
     assert message in str(caught.value)
+
+
+def _refusals(url: str) -> list[tuple[str, str, str]]:
+    review = open_existing(url)
+    try:
+        with review.reading() as s:
+            found = audit.list_events(s, action="access-refused")
+    finally:
+        review.close()
+    return [(e.actor, e.payload["person"], e.payload["attempted"]) for e in found]
+
+
+@pytest.mark.parametrize(
+    ("behalf", "command", "attempted"),
+    [
+        ("carol", ("extract", "import"), "extract data on behalf of carol"),
+        ("zed", ("extract", "import"), "extract data on behalf of zed"),
+        ("carol", ("screen", "import-decisions"), "screen references on behalf of carol"),
+        ("zed", ("screen", "import-decisions"), "screen references on behalf of zed"),
+    ],
+)
+def test_a_refused_on_behalf_import_is_the_owners_refusal(
+    db: str, tmp_path: Path, behalf: str, command: tuple[str, str], attempted: str
+) -> None:
+    # The owner ran the command: the refusal is olga's, naming the member it was for; a name
+    # that is no member's (zed) never becomes an actor (before: actor carol/zed).
+    path = tmp_path / "late.csv"
+    path.write_text(
+        "record_id,decision,reason,note\n1,include,,\n"
+        if command[0] == "screen"
+        else HEADER + "Suk 2016,,,,country,Korea,,,\n",
+        encoding="utf-8",
+    )
+    done = cli(db, *command, str(path), "--on-behalf-of", behalf, who="olga")
+    assert done.exit_code != 0 and "Traceback" not in done.output
+    assert _refusals(db)[-1] == ("olga", "olga", attempted)
+    assert behalf not in {actor for actor, _, _ in _refusals(db)}
 
 
 # --- risk of bias --------------------------------------------------------------------------------
@@ -226,6 +302,20 @@ def test_an_owner_imports_an_assessors_judgements_naming_both(tmp_path: Path) ->
     assert refused.exit_code == 5
     assert "'bob' (reviewer) may not import risk-of-bias judgements on behalf of carol" in (
         refused.output
+    )
+    # dave (adjudicator) assesses no risk of bias: olga's refusal, naming dave
+    refused = cli(url, "rob", "import", str(path), "--on-behalf-of", "dave", who="olga")
+    assert refused.exit_code == 5
+    assert "'dave' (adjudicator) may not assess risk of bias" in refused.output
+    review = open_existing(url)
+    try:
+        with review.reading() as s:
+            last = audit.list_events(s, action="access-refused")[-1]
+    finally:
+        review.close()
+    assert (last.actor, last.payload["attempted"]) == (
+        "olga",
+        "assess risk of bias on behalf of dave",
     )
     as_json = cli(url, "audit", "log", "--format", "json", who="bob")
     assert as_json.exit_code == 0, as_json.output

@@ -451,7 +451,7 @@ def target_login(to_url: str) -> str | None:
 
     if sqlite_file(to_url) is not None or not to_url.startswith("postgresql"):
         return None
-    engine = make_engine(to_url)
+    engine = make_engine(to_url, option="--to")
     try:
         with engine.connect() as connection:
             return str(connection.execute(text("SELECT session_user")).scalar_one())
@@ -576,7 +576,7 @@ def replay_into(
 
     last_seq, head = check_source(source)
     owner = check_owner_login(source, to_url, actor=actor, map_owner=map_owner)
-    target = create_review_database(to_url)
+    target = create_review_database(to_url, option="--to")
     try:
         with target.transaction() as session:
             report = replay(source, session, up_to=last_seq)

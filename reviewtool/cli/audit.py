@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,6 +22,11 @@ from reviewtool.cli._common import (
     utc_time,
 )
 from reviewtool.csvfiles import safe_writer
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from reviewtool.audit import EventView
 
 app = typer.Typer(help="List and verify the audit ledger.", no_args_is_help=True)
 app.callback()(group_options)
@@ -42,9 +48,75 @@ def change_summary(payload: dict[str, object]) -> str:
     return "; ".join(f"{k}={_short(v)}" for k, v in shown.items() if k not in ("before", "after"))
 
 
+CHANGE_LIMIT = 120
+"""The most characters of an event's change the ``audit log`` table shows (``table_change``)."""
+
+
+def table_change(payload: dict[str, object], limit: int = CHANGE_LIMIT) -> tuple[str, bool]:
+    """The change column of the ``audit log`` table: ``change_summary`` cut to ``limit``
+    characters (the last one an ellipsis, "…") and whether it was cut. An analysis run's summary
+    (its settings, hashes and results) runs to thousands of characters; the JSON and CSV formats
+    keep every event whole."""
+    text = change_summary(payload)
+    if len(text) <= limit:
+        return text, False
+    return text[: limit - 1].rstrip() + "…", True
+
+
+WIDE_TABLE = 120
+"""From this console width on, ``audit log``'s table has a column each for the actor, the action
+and the entity; below it they share one (``events_table``), so the change keeps room."""
+
+WHO_WHAT_WIDTH = 20
+"""The widest the shared who/action/entity column of a narrow ``audit log`` table gets."""
+
+
+def events_table(events: list[EventView], width: int) -> tuple[Table, bool]:
+    """The ``audit log`` table of ``events`` for a console ``width`` characters wide, and whether
+    any change was cut (``table_change``).
+
+    From ``WIDE_TABLE`` columns on: ``# | When (UTC) | Actor | Action | Entity | Change``. Below
+    it (80 columns: a pipe, a small terminal) the actor, action and entity are stacked in one
+    column of at most ``WHO_WHAT_WIDTH`` characters (an entity longer than that folds) and the
+    time sits under the date, so the change keeps half the width instead of a few characters.
+    """
+    from rich.table import Table
+
+    narrow = width < WIDE_TABLE
+    if narrow:
+        table = Table("#", "When (UTC)", "Who, action, entity", "Change")
+        table.columns[1].no_wrap = True
+        table.columns[2].overflow = "fold"
+        table.columns[2].max_width = WHO_WHAT_WIDTH
+    else:
+        table = Table("#", "When (UTC)", "Actor", "Action", "Entity", "Change")
+        table.columns[1].no_wrap = table.columns[3].no_wrap = True
+    table.columns[-1].overflow = "fold"
+    cut = False
+    for e in events:
+        change, shortened = table_change(e.payload)
+        cut = cut or shortened
+        seq = "" if e.seq is None else str(e.seq)
+        when = e.occurred_at[:19].replace("T", " ")
+        # A vote an owner entered for a member: both names (screen import-decisions).
+        behalf = e.payload.get("on_behalf_of")
+        who = f"{e.actor} (for {behalf})" if behalf else e.actor
+        entity = f"{e.entity_type}:{e.entity_id}"
+        if narrow:
+            table.add_row(seq, when.replace(" ", "\n"), f"{who}\n{e.action}\n{entity}", change)
+        else:
+            table.add_row(seq, when, who, e.action, entity, change)
+    return table, cut
+
+
 @app.command("log")
 def log(
-    actor: str | None = typer.Option(None, "--actor", help="Only events by this person."),
+    actor: str | None = typer.Option(
+        None,
+        "--actor",
+        help="Only this person's events: those they wrote and those an owner entered on their "
+        "behalf (--on-behalf-of imports, shown as `olga (for bob)`).",
+    ),
     action: str | None = typer.Option(
         None, "--action", help="Only this event kind, e.g. member-added."
     ),
@@ -72,9 +144,12 @@ def log(
     At a stage still blind to you, other reviewers' votes and the resolutions there are left out
     (docs/blinding.md).
 
+    --actor NAME shows NAME's events: the ones they wrote and the ones an owner entered on their
+    behalf (`olga (for bob)`).
+
     Example: reviewtool audit log --actor alice --action member-added
     """
-    from reviewtool.access import require, visible_events
+    from reviewtool.access import own_event, require, visible_events
     from reviewtool.audit import list_events
     from reviewtool.domain import Action
 
@@ -83,7 +158,6 @@ def log(
         member = require(session, actor_name(viewer), Action.READ, doing="read the audit log")
         events = list_events(
             session,
-            actor=actor,
             action=action,
             entity_type=entity_type or None,
             entity_id=entity_id or None,
@@ -93,6 +167,11 @@ def log(
         # The newest N of what the viewer may see: limiting first would let hidden events
         # crowd visible ones out, so how many show would count the hidden ones.
         events = visible_events(session, member, events)
+        if actor is not None:
+            # --actor NAME: NAME's own events, written by them or entered for them (payload
+            # ``on_behalf_of``). Matched on what the viewer may see, after the blinding above, so
+            # the filter tells nothing of events hidden from them.
+            events = [e for e in events if own_event(actor, e)]
         if limit is not None:
             events = events[-limit:]
     if output is OutputFormat.JSON:
@@ -128,23 +207,15 @@ def log(
                 ]
             )
         return
-    from rich.table import Table
-
-    table = Table("#", "When (UTC)", "Actor", "Action", "Entity", "Change")
-    table.columns[1].no_wrap = table.columns[3].no_wrap = True
-    for e in events:
-        table.add_row(
-            "" if e.seq is None else str(e.seq),
-            e.occurred_at[:19].replace("T", " "),
-            # A vote an owner entered for a member: both names (screen import-decisions).
-            f"{e.actor} (for {e.payload['on_behalf_of']})"
-            if e.payload.get("on_behalf_of")
-            else e.actor,
-            e.action,
-            f"{e.entity_type}:{e.entity_id}",
-            change_summary(e.payload),
+    out = console()
+    table, cut = events_table(events, out.width)
+    out.print(table)
+    if cut:
+        out.print(
+            "Changes cut short (…) are shown whole by `-f json`.",
+            style="dim",
+            highlight=False,
         )
-    console().print(table)
     if events and events[0].seq is None:
         console().print(
             "Ledger numbers and hashes are not shown while a stage is blind to you: "

@@ -1282,8 +1282,8 @@ def import_values(
     is read and checked: ``(0, total)``, then after each ``STUDIES_PER_CHUNK`` studies.
     """
     actor, entered_by = entering_for(session, actor, on_behalf_of, doing="import extracted data")
-    doing = f"extract data (values entered by {entered_by})" if entered_by else None
-    member = require(session, actor, Action.EXTRACT, doing=doing or "import extracted data")
+    doing = None if entered_by else "import extracted data"
+    member = require(session, actor, Action.EXTRACT, doing=doing, entered_by=entered_by)
     version, form = current_form(session)
     index = _study_index(session, actor)
     header, rows, digest = _read_long(path)

@@ -42,13 +42,15 @@ class BackupReport:
     kind: str
 
 
-def _check_new(target: Path) -> None:
+def _check_new(target: Path, *, doing: str) -> None:
     """InvalidInput when ``target``'s folder is missing or ``target`` exists (checked first, so the
-    message says why; ``written_new_file`` checks the name again when the copy is complete)."""
+    message says why; ``written_new_file`` checks the name again when the copy is complete).
+    ``doing`` names the command in the refusal: "a backup" (OUT) or "a restore" (--db)."""
     if not target.parent.is_dir():
         raise InvalidInput(f"{target}: the folder {target.parent} does not exist")
     if target.exists():
-        raise InvalidInput(f"{target} exists already: a backup never overwrites a file")
+        where = "; restore into a new --db path" if doing == "a restore" else ""
+        raise InvalidInput(f"{target} exists already: {doing} never overwrites a file{where}")
 
 
 def _pg_tool(name: str) -> str:
@@ -86,7 +88,7 @@ def backup_review(review: Review, *, actor: str, out: Path) -> BackupReport:
     """
     with review.reading() as session:
         require(session, actor, Action.MANAGE_MEMBERS, doing="back up the review")
-    _check_new(out)
+    _check_new(out, doing="a backup")
     with written_new_file(out) as tmp:
         path = sqlite_file(review.url)
         if path is not None:
@@ -160,7 +162,7 @@ def restore_review(backup: Path, url: str, *, actor: str) -> BackupReport:
             + ("an SQLite file (--db FILE)" if kind == "sqlite" else "a PostgreSQL database URL")
         )
     if target is not None:
-        _check_new(target)
+        _check_new(target, doing="a restore")
         with written_new_file(target) as tmp:
             try:
                 src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)

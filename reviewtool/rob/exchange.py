@@ -82,8 +82,7 @@ def import_file(
     actor, entered_by = entering_for(
         session, actor, on_behalf_of, doing="import risk-of-bias judgements"
     )
-    doing = f"assess risk of bias (judgements entered by {entered_by})" if entered_by else None
-    member = require(session, actor, Action.ASSESS_RISK_OF_BIAS, doing=doing)
+    member = require(session, actor, Action.ASSESS_RISK_OF_BIAS, entered_by=entered_by)
     rows = _read(path)
     header = [h.strip() for h in rows[0]]
     if len(header) > 1 and header[1].lower() == "result":

@@ -1528,8 +1528,7 @@ def import_decisions(
     """
     parsed_stage = parse_stage(stage)
     actor, entered_by = entering_for(session, actor, on_behalf_of, doing="import votes")
-    doing = f"screen (votes entered by {entered_by})" if entered_by else None
-    member = require(session, actor, Action.SCREEN, doing=doing)
+    member = require(session, actor, Action.SCREEN, entered_by=entered_by)
     rows = read_rows(
         path,
         required={"record_id", "decision"},

@@ -165,26 +165,28 @@ def open_review(url: str) -> Review:
         raise
 
 
-def create_review_database(url: str) -> Review:
+def create_review_database(url: str, *, option: str = "--db") -> Review:
     """Create the schema of a new review at ``url``; refuse when a review is already there.
 
     An SQLite file may be missing or empty (zero bytes: SQLite's empty database); anything else
-    there is refused. Errors: AlreadyExists, DatabaseUnavailable, InvalidInput (a bad URL).
+    there is refused. ``option`` is the option the user gave ``url`` with, named in a refusal
+    (``--db`` for ``init``, ``--to`` for ``audit replay``). Errors: AlreadyExists,
+    DatabaseUnavailable, InvalidInput (a bad URL).
     """
     path = sqlite_file(url)
     where = display_name(url)
     if path is not None:
         if path.is_dir():
-            raise AlreadyExists(f"{path} is a directory; choose a file path for --db")
+            raise AlreadyExists(f"{path} is a directory; choose a file path for {option}")
         if path.exists() and path.stat().st_size > 0:
-            raise AlreadyExists(f"{path} exists already; choose another --db path")
+            raise AlreadyExists(f"{path} exists already; choose another {option} path")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise DatabaseUnavailable(
                 f"cannot create the database {path}: {error.strerror or error}"
             ) from None
-    engine = make_engine(url)
+    engine = make_engine(url, option=option)
     try:
         if schema.current_revision(engine) is not None:
             raise AlreadyExists(f"{where} holds a review already")

@@ -109,17 +109,18 @@ def database_error(
     return DatabaseUnavailable(f"cannot use the database{named}: {first}")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, option: str = "--db") -> Engine:
     """Create an engine for ``url`` with the connection settings reviewtool relies on.
 
     Raises InvalidInput when ``url`` is not a database URL SQLAlchemy can use (malformed, an
-    unknown dialect, or a driver that is not installed). No connection is made here.
+    unknown dialect, or a driver that is not installed), naming ``option``, the option the user
+    gave it with (``--to`` for ``audit replay``). No connection is made here.
     """
     try:
         return _make_engine(url)
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
         raise InvalidInput(
-            f"--db {display_name(url)}: not a database URL reviewtool can use ({error})"
+            f"{option} {display_name(url)}: not a database URL reviewtool can use ({error})"
         ) from None
 
 
