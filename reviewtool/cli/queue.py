@@ -184,7 +184,7 @@ def stop_check(
             "reviewer": reviewer,
             "met": e["met"],
             "heuristic": e["heuristic"],
-            "evidence": _numbers(e["numbers"]),
+            "evidence": e["numbers_text"],
         }
         for c in checks
         for reviewer, e in c.evidence.items()
