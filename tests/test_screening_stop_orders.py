@@ -164,7 +164,9 @@ def test_stop_check_names_its_numbers_in_words(tmp_path: Path) -> None:
     db = _review(tmp_path, "screening.order=relevance", "screening.stop_consecutive=4")
     _screen_by_priority(db, "alice", 13)
     rows = list(
-        csv.DictReader(io.StringIO(ok(db, "screen", "stop-check", "--format", "csv", "--as", "olga")))
+        csv.DictReader(
+            io.StringIO(ok(db, "screen", "stop-check", "--format", "csv", "--as", "olga"))
+        )
     )
     evidence = next(r for r in rows if r["rule"] == "consecutive_exclusions")["evidence"]
     assert "records left when the run began: 7" in evidence
@@ -184,7 +186,11 @@ def test_reviewtool_prisma_shows_the_records_set_aside_by_a_stop_in_every_format
     ok(db, "screen", "stop", "--rule", "consecutive_exclusions", "--as", "olga")
     box = "records marked as ineligible by automation tools (not screened: screening stopped)"
     data = json.loads(ok(db, "prisma", "--format", "json", "--as", "olga"))
-    assert (data["identified"], data["not_screened_stopped"], data["records_screened"]) == (16, 3, 13)
+    assert (data["identified"], data["not_screened_stopped"], data["records_screened"]) == (
+        16,
+        3,
+        13,
+    )
     rows = {
         r["box"]: r["n"]
         for r in csv.DictReader(io.StringIO(ok(db, "prisma", "--format", "csv", "--as", "olga")))
@@ -195,3 +201,20 @@ def test_reviewtool_prisma_shows_the_records_set_aside_by_a_stop_in_every_format
     row = next(i for i, c in enumerate(cells) if c and c[0].startswith("records marked as"))
     wrapped = " ".join(c[0] for c in cells[row : row + 3] if c and (c[1] == "" or c is cells[row]))
     assert wrapped.startswith(box) and cells[row][1] == "3"
+
+
+def test_counts_take_the_number_of_their_noun(tmp_path: Path) -> None:
+    """ "Recorded 1 votes" / "for 1 studies" before: one vote, one study; plurals unchanged."""
+    from reviewtool.cli._common import counted
+
+    assert [counted(1, "study"), counted(2, "study"), counted(0, "vote")] == [
+        "1 study",
+        "2 studies",
+        "0 votes",
+    ]
+    assert counted(3, "day") == "3 days" and counted(2, "analysis", "analyses") == "2 analyses"
+    db = _review(tmp_path)
+    path = tmp_path / "one.csv"
+    path.write_text("record_id,decision,reason,note\n1,include,,\n", encoding="utf-8")
+    out = ok(db, "screen", "import-decisions", str(path), "--stage", "tiab", "--as", "alice")
+    assert out.startswith("Recorded 1 vote from ")
