@@ -89,7 +89,8 @@ class History:
 
     :ivar references: reference ids, first voted first.
     :ivar included: True where their current vote is include or maybe.
-    :ivar orders: the queue order each was drawn in (None: cast before schema 0017 or imported).
+    :ivar orders: the queue order each was drawn in (``imported`` from a file; None: cast before
+        schema 0017).
     """
 
     reviewer: str

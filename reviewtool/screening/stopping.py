@@ -150,7 +150,7 @@ NUMBER_LABELS: dict[str, dict[str, str]] = {
         "prioritised_included": "included before the random sample",
         "sample": "random sample (votes stamped random at the end)",
         "sample_included": "included in the random sample",
-        "urn": "records left when the random sample began",
+        "urn": "records left after those screened before the random sample",
         "k_target": "relevant records among them were recall below the target (K_tar)",
         "p": "p (k or fewer includes in the sample)",
     },
