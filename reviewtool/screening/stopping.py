@@ -633,10 +633,16 @@ def hypergeometric_retrospective(
 def _methods_hypergeometric(e: StopEvidence) -> str:
     tau = float(e.parameters["recall_target"] or 0)
     conf = float(e.parameters["confidence"] or 0)
+    sample = (
+        "The random sample is the run of records screened in random order (stamped random) that "
+        "ends the order; everything screened before it counts only as screened."
+        if e.orders
+        else "Prioritised screening was followed by screening of a random sample of the remaining "
+        "records."
+    )
     head = (
-        f"{order_sentence(e.orders)} The random sample is the run of records screened in random "
-        "order (stamped random) that ends the order; everything screened before it counts only as "
-        "screened. We used the statistical stopping criterion of Callaghan and Müller-Hansen (2020): screening "
+        f"{order_sentence(e.orders)} {sample} We used the statistical stopping criterion of "
+        "Callaghan and Müller-Hansen (2020): screening "
         f"stops when the null hypothesis that recall is below {tau:.0%} is rejected at the "
         f"{conf:.0%} confidence level (hypergeometric test, p < {1 - conf:.2g})."
     )
