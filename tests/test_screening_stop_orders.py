@@ -218,3 +218,19 @@ def test_counts_take_the_number_of_their_noun(tmp_path: Path) -> None:
     path.write_text("record_id,decision,reason,note\n1,include,,\n", encoding="utf-8")
     out = ok(db, "screen", "import-decisions", str(path), "--stage", "tiab", "--as", "alice")
     assert out.startswith("Recorded 1 vote from ")
+
+
+def test_the_docs_do_not_call_logistic_regression_the_default_model() -> None:
+    """The default is the linear SVM (ELAS u4, ``ranking.DEFAULT_MODEL``); SAFE's simulation uses it
+    first and logistic regression second (``simulation.SECOND_MODEL`` / ``OTHER_SECOND_MODEL``)."""
+    from reviewtool.screening import ranking, simulation
+
+    assert ranking.DEFAULT_MODEL == "svm" and simulation.OTHER_SECOND_MODEL == "logistic"
+    text = " ".join((Path(__file__).parents[1] / "docs" / "prioritisation.md").read_text().split())
+    assert "(logistic regression, the defaults above)" not in text
+    assert "`simulation.safe_stop`: logistic regression, then the linear SVM" not in text
+    assert "1 % random, logistic regression, then the linear SVM" not in text
+    assert (
+        "`simulation.safe_stop`: the review's model, the linear SVM by default, then logistic"
+        in text
+    )
