@@ -273,7 +273,7 @@ def test_an_owner_imports_an_assessors_judgements_naming_both(tmp_path: Path) ->
     path.write_text(ROB1 + "Suk 2016,High,Low,Unclear,Low,Low,Low,Low,\n", encoding="utf-8")
     done = cli(url, "rob", "import", str(path), "--on-behalf-of", "carol", who="olga")
     assert done.exit_code == 0, done.output
-    assert "Imported 7 judgements by carol (entered by olga) for 1 studies" in " ".join(
+    assert "Imported 7 judgements by carol (entered by olga) for 1 study" in " ".join(
         done.output.split()
     )
     review = open_existing(url)

@@ -75,7 +75,7 @@ def test_remove_by_publication_type_and_title_words_leaves_queues_and_counts_apa
     assert _queue(db, "bob") == [1, 2, 3, 4, 5, 6]
     out = ok(db, "screen", "remove", "--reason", "review", "--publication-type", "review",
              "--as", "alice")  # fmt: skip
-    assert "Removed 1 references before screening (review): 3." in out
+    assert "Removed 1 reference before screening (review): 3." in out
     out = ok(db, "screen", "remove", "--reason", "animal study", "--title-word", "rats",
              "--title-word", "mice", "--as", "alice")  # fmt: skip
     assert "Removed 2 references before screening (animal study): 2, 5." in out
@@ -124,7 +124,7 @@ def test_remove_from_a_list_dry_run_and_restore(tmp_path: Path) -> None:
         "brings it back with `reviewtool screen restore --reference 5`"
     ]
     out = ok(db, "screen", "restore", "--reference", "5", "--as", "alice")
-    assert "Restored 1 references: 5." in out
+    assert "Restored 1 reference: 5." in out
     assert _queue(db, "bob") == [1, 3, 4, 5, 6]
     ok(db, "screen", "restore", "--reason", "animal study", "--as", "alice")
     assert _queue(db, "bob") == [1, 2, 3, 4, 5, 6]

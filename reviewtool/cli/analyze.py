@@ -20,6 +20,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    counted,
     err_console,
     existing_file,
     progress_bar,
@@ -456,7 +457,7 @@ def _print_tables(result: FileAnalysis) -> None:
     if result.trim_fill is not None:
         tf = result.trim_fill
         out.print(
-            f"Trim-and-fill ({tf.estimator}): {tf.k0} studies imputed on the {tf.side}; adjusted "
+            f"Trim-and-fill ({tf.estimator}): {counted(tf.k0, 'study')} imputed on the {tf.side}; adjusted "
             f"estimate {_fmt(tf.adjusted.estimate)} ({_fmt(tf.adjusted.ci_low)} to "
             f"{_fmt(tf.adjusted.ci_high)})"
         )
@@ -874,7 +875,7 @@ def _file_labels(result: FileAnalysis) -> dict[str, str]:
 
 def _print_export(report: ExportReport) -> None:
     out = console()
-    out.print(f"Wrote {len(report.files)} files to {report.out_dir}")
+    out.print(f"Wrote {counted(len(report.files), 'file')} to {report.out_dir}")
     for note in report.notes:
         out.print(f"Note: {note}")
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from reviewtool.cli._common import FormatOption, OutputFormat, console, existing_file
+from reviewtool.cli._common import FormatOption, OutputFormat, console, counted, existing_file
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -134,9 +134,13 @@ def _print_table(report: ReportedFileCheck) -> None:
         out.print(f"Line {r.line} ({r.label}): " + "; ".join(r.result.problems))
     bad = len(report.inconsistent)
     out.print(
-        f"{bad} of {len(report.rows)} results do not add up as printed"
+        f"{bad} of {counted(len(report.rows), 'result')} {'does' if bad == 1 else 'do'} not add up as printed"
         if bad
-        else f"All {len(report.rows)} results add up as printed"
+        else (
+            f"All {len(report.rows)} results add up as printed"
+            if len(report.rows) != 1
+            else "The one result adds up as printed"
+        )
     )
     if report.skipped:
         lines = ", ".join(str(line) for line, _ in report.skipped)

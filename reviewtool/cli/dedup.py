@@ -16,6 +16,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    counted,
     existing_file,
     group_options,
     progress_bar,
@@ -55,9 +56,10 @@ def run(
         write_csv([report.to_dict()], list(report.to_dict()))
         return
     console().print(
-        f"Scored {report.candidate_pairs} candidate pairs among {report.records} records: "
-        f"{report.groups} duplicate groups, {report.duplicates} duplicates; "
-        f"{report.queued} pairs wait for a person (`reviewtool dedup review`).",
+        f"Scored {counted(report.candidate_pairs, 'candidate pair')} among {counted(report.records, 'record')}: "
+        f"{counted(report.groups, 'duplicate group')}, {counted(report.duplicates, 'duplicate')}; "
+        f"{counted(report.queued, 'pair')} {'waits' if report.queued == 1 else 'wait'} for a person "
+        "(`reviewtool dedup review`).",
         highlight=False,
     )
 
@@ -155,7 +157,7 @@ def _decide(
             note=note,
         )
     verb = "Confirmed" if decision == "confirm" else "Rejected"
-    console().print(f"{verb}; {len(changes)} records changed group.")
+    console().print(f"{verb}; {counted(len(changes), 'record')} changed group.")
 
 
 @app.command("confirm")
@@ -270,8 +272,10 @@ def report(
     out = console()
     out.print(table)
     out.print(
-        f"{result.identified} records identified -> {result.duplicates_removed} duplicates removed -> "
-        f"{result.remaining} records ({result.groups} duplicate groups; {result.queued} pairs still queued)",
+        f"{counted(result.identified, 'record')} identified -> "
+        f"{counted(result.duplicates_removed, 'duplicate')} removed -> "
+        f"{counted(result.remaining, 'record')} ({counted(result.groups, 'duplicate group')}; "
+        f"{counted(result.queued, 'pair')} still queued)",
         highlight=False,
     )
 

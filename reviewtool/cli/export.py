@@ -14,6 +14,7 @@ from reviewtool.cli._common import (
     ActorOption,
     DbOption,
     actor_name,
+    counted,
     err_console,
     group_options,
     progress_bar,
@@ -94,10 +95,10 @@ def references(
 
         buffer = io.StringIO()
         write_csv((r.to_row() for r in refs), REFERENCE_COLUMNS, buffer)
-        _emit([buffer.getvalue()], out, f"{len(refs)} references")
+        _emit([buffer.getvalue()], out, counted(len(refs), "reference"))
         return
     text = to_ris(refs) if fmt is ReferenceFormat.RIS else to_bibtex(refs)
-    _emit([text], out, f"{len(refs)} references")
+    _emit([text], out, counted(len(refs), "reference"))
 
 
 @app.command("reports")
@@ -118,7 +119,7 @@ def reports(
         progress_bar("Reading the included studies' reports", unit="studies") as progress,
     ):
         found = included_reports(session, actor=actor_name(actor), progress=progress)
-    _emit([reports_to_ris(found)], out, f"{len(found)} reports")
+    _emit([reports_to_ris(found)], out, counted(len(found), "report"))
 
 
 @app.command("audit")
@@ -141,4 +142,4 @@ def audit_log(
         lines = [
             line + "\n" for line in audit_lines(session, actor=actor_name(actor), progress=progress)
         ]
-    _emit(lines, out, f"{len(lines)} events")
+    _emit(lines, out, counted(len(lines), "event"))

@@ -14,6 +14,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    counted,
     existing_files,
     group_options,
     progress_bar,
@@ -113,9 +114,9 @@ def register(app: typer.Typer) -> None:
             return
         out = console()
         for r in reports:
-            found = f"{r.records + len(r.bad)} records found, " if r.bad else ""
+            found = f"{counted(r.records + len(r.bad), 'record')} found, " if r.bad else ""
             out.print(
-                f"Imported {r.records} records from {r.file_name} ({r.format}, {r.encoding}) "
+                f"Imported {counted(r.records, 'record')} from {r.file_name} ({r.format}, {r.encoding}) "
                 f"as batch {r.batch_id}, source {r.source}.",
                 highlight=False,
             )

@@ -13,6 +13,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    counted,
     group_options,
     reading,
     writing,
@@ -188,6 +189,6 @@ def db_setup(
     with writing(db) as session:
         done = set_up_server(session, actor=actor_name(actor), create_roles=create_roles)
     console().print(
-        f"Granted {', '.join(done.roles)}; row-level security on {len(done.policies)} tables"
+        f"Granted {', '.join(done.roles)}; row-level security on {counted(len(done.policies), 'table')}"
         + (f"; created {', '.join(done.created)}." if done.created else ".")
     )

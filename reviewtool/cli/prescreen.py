@@ -12,6 +12,7 @@ from reviewtool.cli._common import (
     DbOption,
     actor_name,
     console,
+    counted,
     existing_file,
     reading,
     writing,
@@ -75,7 +76,7 @@ def remove(
         )
     verb = "Would remove" if dry_run else "Removed"
     console().print(
-        f"{verb} {len(result.changed)} references before screening ({reason}): "
+        f"{verb} {counted(len(result.changed), 'reference')} before screening ({reason}): "
         f"{_shown(result.changed) or 'none'}.",
         highlight=False,
     )
@@ -112,7 +113,7 @@ def restore(
             session, actor=actor_name(actor), reason=reason, references=listed
         )
     console().print(
-        f"Restored {len(result.changed)} references: {_shown(result.changed) or 'none'}.",
+        f"Restored {counted(len(result.changed), 'reference')}: {_shown(result.changed) or 'none'}.",
         highlight=False,
     )
     if result.already:

@@ -15,6 +15,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    counted,
     reading,
     write_csv,
     writing,
@@ -98,7 +99,7 @@ def calibrate(
         with writing(db) as session:
             started = calibration.start_round(session, actor=who, size=sample, seed=seed)
         console().print(
-            f"Calibration round {started.id}: {started.size} references drawn with seed "
+            f"Calibration round {started.id}: {counted(started.size, 'reference')} drawn with seed "
             f"{started.seed}; every reviewer screens them first. Screening proper opens when "
             f"kappa reaches {started.threshold:g} (`reviewtool screen calibrate`).",
             highlight=False,
@@ -184,7 +185,7 @@ def stop_check(
             "reviewer": reviewer,
             "met": e["met"],
             "heuristic": e["heuristic"],
-            "evidence": _numbers(e["numbers"]),
+            "evidence": e["numbers_text"],
         }
         for c in checks
         for reviewer, e in c.evidence.items()
@@ -246,7 +247,9 @@ def stop(
         with writing(db) as session:
             back = resume_screening(session, actor=who, reason=reason or "")
         console().print(
-            f"Screening resumed: {len(back)} references are back in the queues.", highlight=False
+            f"Screening resumed: {counted(len(back), 'reference')} {'is' if len(back) == 1 else 'are'} "
+            "back in the queues.",
+            highlight=False,
         )
         return
     assert rule is not None
@@ -254,8 +257,8 @@ def stop(
         result = stop_screening(session, actor=who, rule=rule)
     # Plain lines, never wrapped: the paragraph is for pasting.
     typer.echo(
-        f"Screening stopped under {rule} (stop {result.stop_id}): {len(result.references)} "
-        "references set aside, not screened. Methods paragraph:"
+        f"Screening stopped under {rule} (stop {result.stop_id}): "
+        f"{counted(len(result.references), 'reference')} set aside, not screened. Methods paragraph:"
     )
     typer.echo("")
     typer.echo(result.methods)

@@ -14,6 +14,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    counted,
     group_options,
     progress_bar,
     reading,
@@ -100,7 +101,7 @@ def build(
         )
     head = report.ledger_head
     console().print(
-        f"Wrote {len(report.files)} files to {report.out_dir}/ (open "
+        f"Wrote {counted(len(report.files), 'file')} to {report.out_dir}/ (open "
         f"{report.out_dir / 'index.html'}); analysis run: {report.run_id or 'none'}; "
         f"audit ledger head: event {head['seq']} {head['hash']}.",
         highlight=False,

@@ -18,6 +18,7 @@ from reviewtool.cli._common import (
     StudyFirstGroup,
     actor_name,
     console,
+    counted,
     existing_file,
     on_behalf_note,
     reading,
@@ -212,8 +213,8 @@ def import_(
     with writing(db) as session:
         report = import_file(session, actor=who, path=str(path), on_behalf_of=on_behalf_of)
     console().print(
-        f"Imported {report.values} {'judgements' if 'rob1' in report.layout else 'answers'}"
-        f"{on_behalf_note(on_behalf_of, who)} for {report.rows} {'studies' if 'rob1' in report.layout else 'results'} from "
+        f"Imported {counted(report.values, 'judgement' if 'rob1' in report.layout else 'answer')}"
+        f"{on_behalf_note(on_behalf_of, who)} for {counted(report.rows, 'study' if 'rob1' in report.layout else 'result')} from "
         f"{path.name} ({report.layout}).",
         markup=False,
     )
@@ -495,7 +496,7 @@ def export(
             for line in csv.reader(io.StringIO(text, newline="")):
                 sheet.append(line)
             book.save(temp)
-    console().print(f"Wrote {len(table.rows)} rows to {out}.", markup=False)
+    console().print(f"Wrote {counted(len(table.rows), 'row')} to {out}.", markup=False)
 
 
 @app.command("plot")

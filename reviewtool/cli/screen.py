@@ -16,6 +16,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    counted,
     csv_cell,
     existing_file,
     on_behalf_note,
@@ -159,7 +160,9 @@ def import_decisions(
     with writing(db) as session:
         count = run(session, actor=who, path=str(path), stage=stage, on_behalf_of=on_behalf_of)
     by = on_behalf_note(on_behalf_of, who)
-    console().print(f"Recorded {count} votes{by} from {path} at {stage}.", highlight=False)
+    console().print(
+        f"Recorded {counted(count, 'vote')}{by} from {path} at {stage}.", highlight=False
+    )
 
 
 @app.command("conflicts")
@@ -340,7 +343,9 @@ def import_resolutions(
 
     with writing(db) as session:
         count = run(session, actor=actor_name(actor), path=str(path), stage=stage)
-    console().print(f"Resolved {count} conflicts from {path} at {stage}.", highlight=False)
+    console().print(
+        f"Resolved {counted(count, 'conflict')} from {path} at {stage}.", highlight=False
+    )
 
 
 @app.command("fulltext")

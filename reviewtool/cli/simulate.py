@@ -12,7 +12,14 @@ from typing import Any
 
 import typer
 
-from reviewtool.cli._common import FormatOption, OutputFormat, console, existing_file, write_csv
+from reviewtool.cli._common import (
+    FormatOption,
+    OutputFormat,
+    console,
+    counted,
+    existing_file,
+    write_csv,
+)
 from reviewtool.errors import InvalidInput
 
 REQUIRED = {"id", "title", "label_included"}
@@ -201,7 +208,7 @@ def _table(result: dict[str, Any], files: list[Path]) -> None:
     runs = result["runs"]
     table = Table("metric", *(f"seed {r['seed']}" for r in runs), "mean")
     table.title = (
-        f"{result['file']}: {result['records']} records, {result['includes']} included "
+        f"{result['file']}: {counted(result['records'], 'record')}, {result['includes']} included "
         f"({result['model']})"
     )
     for metric in METRICS:

@@ -188,6 +188,11 @@ def register(root: typer.Typer) -> None:
             ),
             {"box": "records identified", "n": data["identified"]},
             {"box": "duplicate records removed", "n": data["duplicates_removed"]},
+            {
+                "box": "records marked as ineligible by automation tools "
+                "(not screened: screening stopped)",
+                "n": data["not_screened_stopped"],
+            },
             {"box": "records removed for other reasons", "n": data["removed_other"]},
             *(
                 {"box": f"records removed for other reasons: {r}", "n": n}

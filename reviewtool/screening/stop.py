@@ -89,7 +89,8 @@ class History:
 
     :ivar references: reference ids, first voted first.
     :ivar included: True where their current vote is include or maybe.
-    :ivar orders: the queue order each was drawn in (None: cast before schema 0017 or imported).
+    :ivar orders: the queue order each was drawn in (``imported`` from a file; None: cast before
+        schema 0017).
     """
 
     reviewer: str
@@ -274,11 +275,50 @@ def evaluate(
     parameters: dict[str, Any],
     models: tuple[str | None, ...] = (),
 ) -> Any:
-    """One rule's ``stopping.StopEvidence`` on one reviewer's history of ``total`` references.
+    """One rule's ``stopping.StopEvidence`` on one reviewer's history of ``total`` references,
+    with the counts of the history's order stamps (``order_counts``) in ``orders``.
 
     consecutive_exclusions and hypergeometric (random sample from ``sample_start``) as in
-    ``screening.stopping``; safe with stage 1 the votes cast in random order before the first
-    prioritised one and stage 3 from ``_switched_at``."""
+    ``screening.stopping``; safe with stage 1 the run of votes stamped ``random`` that begins the
+    history (``random_training``) and stage 3 from ``_switched_at``. One rule for every rule: only
+    votes stamped ``random`` are a random sample; votes imported from files, cast in a calibration
+    round or unstamped count as screened records, never as a random sample."""
+    from dataclasses import replace
+
+    return replace(
+        _evaluate(rule, history, total=total, parameters=parameters, models=models),
+        orders=order_counts(history.orders),
+    )
+
+
+def order_counts(orders: tuple[str | None, ...]) -> dict[str, int]:
+    """How many votes carry each order stamp (``unstamped`` for None), for ``StopEvidence.orders``."""
+    counts: dict[str, int] = {}
+    for order in orders:
+        key = order or "unstamped"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def random_training(orders: tuple[str | None, ...]) -> int:
+    """SAFE's stage 1: the length of the run of votes stamped ``random`` that begins a history
+    (0 when the first vote is not: an imported or calibration vote is no random sample)."""
+    run = 0
+    for order in orders:
+        if order != "random":
+            break
+        run += 1
+    return run
+
+
+def _evaluate(
+    rule: str,
+    history: History,
+    *,
+    total: int,
+    parameters: dict[str, Any],
+    models: tuple[str | None, ...] = (),
+) -> Any:
     from reviewtool.screening import stopping
 
     labels = list(history.included)
@@ -298,13 +338,10 @@ def evaluate(
             recall_target=float(parameters["recall_target"]),
             confidence=float(parameters["confidence"]),
         )
-    leading = next(
-        (i for i, o in enumerate(history.orders) if o in PRIORITISED), len(history.orders)
-    )
     return stopping.safe_procedure(
         labels,
         total=total,
-        random_training=leading,
+        random_training=random_training(history.orders),
         switched_at=_switched_at(history, models or (None,) * len(labels)),
         consecutive=int(parameters["consecutive"]),
         min_fraction=float(parameters["min_fraction"]),

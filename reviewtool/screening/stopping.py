@@ -83,7 +83,10 @@ class StopEvidence:
     ``rule``: one of `RULES`. ``met``: the rule is met. ``heuristic``: the rule makes no statistical
     claim about recall. ``parameters``: the rule's settings. ``numbers``: the counts and statistics it
     was decided on (``screened``: records screened, ``included``: includes among them, and the rule's
-    own). ``stages``: for a staged procedure, a line per stage saying what was found.
+    own). ``stages``: for a staged procedure, a line per stage saying what was found. ``orders``:
+    how many of the records screened carry each order stamp (``ORDER_STAMPS``: the queue order a
+    vote was drawn in, ``screening_decision.queue_order``; ``unstamped`` for none); empty when the
+    order is not known to be anything but the prioritised order the rule assumes (a simulation).
     """
 
     rule: str
@@ -92,13 +95,30 @@ class StopEvidence:
     parameters: dict[str, Number]
     numbers: dict[str, Number]
     stages: tuple[str, ...] = field(default_factory=tuple)
+    orders: dict[str, int] = field(default_factory=dict)
 
     def methods_text(self) -> str:
         """One paragraph for a methods section that states the rule, its settings and its outcome."""
         return _METHODS[self.rule](self)
 
+    def numbers_text(self) -> str:
+        """The numbers in words, ``label: value`` joined by "; " (`NUMBER_LABELS`; floats to 4
+        significant digits, None left out), then the records screened by order stamp."""
+        labels = NUMBER_LABELS.get(self.rule, {})
+        said = []
+        for key, value in self.numbers.items():
+            if value is None:
+                continue
+            shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+            said.append(f"{labels.get(key, key)}: {shown}")
+        if self.orders:
+            by = ", ".join(f"{k} {v}" for k, v in _ordered(self.orders))
+            said.append(f"records screened by order stamp: {by}")
+        return "; ".join(said)
+
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form (rule, met, heuristic, parameters, numbers, stages, methods_text)."""
+        """Plain JSON-ready form (rule, met, heuristic, parameters, numbers, stages, orders,
+        numbers_text, methods_text)."""
         return {
             "rule": self.rule,
             "met": self.met,
@@ -106,8 +126,95 @@ class StopEvidence:
             "parameters": dict(self.parameters),
             "numbers": dict(self.numbers),
             "stages": list(self.stages),
+            "orders": dict(self.orders),
+            "numbers_text": self.numbers_text(),
             "methods_text": self.methods_text(),
         }
+
+
+#: Each rule's ``StopEvidence.numbers`` in words (what `StopEvidence.numbers_text` prints).
+NUMBER_LABELS: dict[str, dict[str, str]] = {
+    "consecutive_exclusions": {
+        "screened": "records screened",
+        "included": "included",
+        "run": "excluded in a row at the end",
+        "run_needed": "run needed to stop",
+        "urn": "records left when the run began",
+        "k_target": "relevant records among them were recall below the target (K_tar)",
+        "p": "p (a random run that long missing them all)",
+    },
+    "hypergeometric": {
+        "screened": "records screened",
+        "included": "included",
+        "prioritised": "screened before the random sample",
+        "prioritised_included": "included before the random sample",
+        "sample": "random sample (votes stamped random at the end)",
+        "sample_included": "included in the random sample",
+        "urn": "records left after those screened before the random sample",
+        "k_target": "relevant records among them were recall below the target (K_tar)",
+        "p": "p (k or fewer includes in the sample)",
+    },
+    "safe": {
+        "screened": "records screened",
+        "included": "included",
+        "stage": "stage in progress",
+        "random_training": "random training set (votes stamped random first)",
+        "random_included": "included in the random training set",
+        "estimated_prevalence": "estimated prevalence",
+        "estimated_relevant": "estimated relevant records",
+        "stage2_needed": "records to screen before stage 2 may end",
+        "stage2_complete_at": "stage 2 complete after",
+        "run": "excluded in a row at the end",
+        "switched_at": "model switched after",
+    },
+}
+
+#: Every order stamp a vote can carry (``screening_decision.queue_order``, ``unstamped`` for none),
+#: with what it says of how the record came to be screened. Only ``random`` is a random sample.
+ORDER_STAMPS: dict[str, str] = {
+    "relevance": "screened in the order of a relevance model retrained on the screening decisions "
+    "(prioritised screening)",
+    "mixed-relevance": "picked by a relevance model retrained on the screening decisions within a "
+    "mixed order",
+    "mixed-random": "picked at random within a mixed order",
+    "random": "screened in random order",
+    "calibration": "screened in a calibration round (a sample shared by the reviewers)",
+    "imported": "imported from files as decisions already made (the order they were screened in "
+    "is not known)",
+    "unstamped": "screened before screening orders were recorded (the order is not known)",
+}
+#: Stamps that say nothing of the order: neither a random sample nor evidence of random order.
+UNKNOWN_ORDER = ("calibration", "imported", "unstamped")
+
+
+def _ordered(orders: dict[str, int]) -> list[tuple[str, int]]:
+    known = [(k, orders[k]) for k in ORDER_STAMPS if orders.get(k)]
+    return known + sorted((k, v) for k, v in orders.items() if k not in ORDER_STAMPS and v)
+
+
+def order_sentence(orders: dict[str, int]) -> str:
+    """How the records were screened, from the counts of their order stamps (`ORDER_STAMPS`),
+    e.g. "Of the 30 records screened, 20 were screened in random order and 10 were imported from
+    files …". Empty ``orders``: the prioritised order the rules were written for (a simulation)."""
+    parts = _ordered(orders)
+    if not parts:
+        return f"Records were {ORDER_STAMPS['relevance']}."
+    total = sum(v for _k, v in parts)
+    if len(parts) == 1:
+        what = ORDER_STAMPS.get(parts[0][0], f"stamped {parts[0][0]}")
+        if total == 1:
+            return f"The one record screened was {what}."
+        return f"All {total} records screened were {what}."
+    said = [
+        f"{v} {'was' if v == 1 else 'were'} {ORDER_STAMPS.get(k, f'stamped {k}')}" for k, v in parts
+    ]
+    text = f"Of the {total} records screened, {', '.join(said[:-1])} and {said[-1]}."
+    if any(orders.get(k) for k in UNKNOWN_ORDER):
+        text += (
+            " Records imported, screened in a calibration round or without a recorded order count "
+            "as screened, but neither as a random sample nor as evidence of random order."
+        )
+    return text
 
 
 def _as_flags(labels: Sequence[bool] | np.ndarray) -> list[bool]:
@@ -335,17 +442,16 @@ def _methods_consecutive(e: StopEvidence) -> str:
         else f"This was not met: after {screened} records screened, the last {run} were excluded "
         f"(a run of {e.numbers.get('run_needed', n)} was needed).{detail}"
     )
-    caveat = (
-        " The records were screened in priority order, not at random, so the probability holds "
-        "only if the model ranked the relevant records left at least as high as a random order "
-        "would."
-        if conf
-        else ""
-    )
+    all_random = bool(e.orders) and set(k for k, v in e.orders.items() if v) == {"random"}
+    caveat = ""
+    if conf and not all_random:
+        caveat = (
+            " Not every record was screened in random order, so the probability holds only if the "
+            "order ranked the relevant records left at least as high as a random order would."
+        )
     return (
-        "Records were screened in the order of a relevance model retrained on the screening decisions "
-        f"(prioritised screening). {plan} {outcome} This is a heuristic stopping rule: it gives no "
-        f"statistical guarantee of the proportion of relevant records found (recall).{caveat}"
+        f"{order_sentence(e.orders)} {plan} {outcome} This is a heuristic stopping rule: it gives "
+        f"no statistical guarantee of the proportion of relevant records found (recall).{caveat}"
     )
 
 
@@ -527,10 +633,16 @@ def hypergeometric_retrospective(
 def _methods_hypergeometric(e: StopEvidence) -> str:
     tau = float(e.parameters["recall_target"] or 0)
     conf = float(e.parameters["confidence"] or 0)
+    sample = (
+        "The random sample is the run of records screened in random order (stamped random) that "
+        "ends the order; everything screened before it counts only as screened."
+        if e.orders
+        else "Prioritised screening was followed by screening of a random sample of the remaining "
+        "records."
+    )
     head = (
-        "Records were screened in the order of a relevance model retrained on the screening decisions "
-        "(prioritised screening), followed by screening of a random sample of the remaining records. "
-        "We used the statistical stopping criterion of Callaghan and Müller-Hansen (2020): screening "
+        f"{order_sentence(e.orders)} {sample} We used the statistical stopping criterion of "
+        "Callaghan and Müller-Hansen (2020): screening "
         f"stops when the null hypothesis that recall is below {tau:.0%} is rejected at the "
         f"{conf:.0%} confidence level (hypergeometric test, p < {1 - conf:.2g})."
     )
@@ -548,8 +660,8 @@ def _methods_hypergeometric(e: StopEvidence) -> str:
         else "so the hypothesis could not be rejected and screening continued."
     )
     return (
-        f"{head} {n['prioritised']} records were screened by priority ({n['prioritised_included']} "
-        f"included); of the {n['urn']} records that remained, a random sample of {n['sample']} was "
+        f"{head} {n['prioritised']} records were screened before the random sample "
+        f"({n['prioritised_included']} included); of the {n['urn']} records that remained, a random sample of {n['sample']} was "
         f"screened ({n['sample_included']} included). If recall were below {tau:.0%}, at least "
         f"{n['k_target']} relevant records would have been among those {n['urn']}; the probability of "
         f"finding {n['sample_included']} or fewer of them in the sample was p = {p:.3g}, {verdict}"
@@ -711,6 +823,11 @@ def _methods_safe(e: StopEvidence) -> str:
         "quality checks by the reviewers."
     )
     outcome = " ".join(s[0].upper() + s[1:] + "." for s in e.stages)
+    if e.orders:
+        outcome = (
+            f"{order_sentence(e.orders)} Stage 1 is the run of records screened in random order "
+            f"(stamped random) that begins the order. {outcome}"
+        )
     verdict = (
         f" Stages 1-3 were complete after {n['screened']} records had been screened ({n['included']} "
         "included)."
