@@ -23,13 +23,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
 from reviewtool import audit
@@ -957,11 +958,19 @@ def _write(
             total.recomputed + tuple(found),
         )
     if total.consensus:  # a consensus n or converted value reached by agreement: the pair agrees
-        for change in changes:
+        touched = [
+            change
+            for change in changes
             if any(
                 k.field == recompute.N or p.kind == provenance.CONVERTED
                 for k, (_, p) in change.values.items()
-            ):
+            )
+        ]
+        # Only studies holding a converted consensus value can have a pair to keep in step: one
+        # query for all of them (a bulk import of reported values asks nothing more).
+        converted = _studies_with_converted_consensus(session, [c.study for c in touched])
+        for change in touched:
+            if change.study in converted:
                 found = _follow_consensus_n(
                     session,
                     actor=entered_by or actor,
@@ -2392,6 +2401,25 @@ def _follow_n(
             values = {r.key: (r.new, Provenance(provenance.CONVERTED, r.source)) for r in found}
             follow.append((_Change(study, values, change.label), recompute.origin(found), found))
     return follow
+
+
+def _studies_with_converted_consensus(session: Session, studies: Sequence[int]) -> set[int]:
+    """Which of ``studies`` hold a converted consensus value (``source_kind`` converted), read
+    500 studies a query."""
+    found: set[int] = set()
+    unique = sorted(set(studies))
+    for start in range(0, len(unique), 500):
+        part = unique[start : start + 500]
+        marks = ", ".join(f":s{i}" for i in range(len(part)))
+        rows = session.execute(
+            sql_text(
+                "SELECT DISTINCT study_id FROM extraction_consensus WHERE source_kind = :kind "
+                f"AND study_id IN ({marks})"
+            ),
+            {"kind": provenance.CONVERTED, **{f"s{i}": s for i, s in enumerate(part)}},
+        )
+        found.update(r[0] for r in rows)
+    return found
 
 
 def _follow_consensus_n(
