@@ -16,7 +16,6 @@ The module is skipped, with the reason, when no server binaries or driver are on
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -32,32 +31,17 @@ from tests.hash_oracle import (
     recover_hidden_events,
     vote_candidates,
 )
+from tests.pg_team import as_login as _as_login
+from tests.pg_team import dsn as _dsn
+from tests.pg_team import pgcluster as _pgcluster
 from tests.test_audit_salt import BOBS_REASON, RIS, stepped_clock, unsalted
 
 psycopg = pytest.importorskip(
     "psycopg", reason="the PostgreSQL driver is not installed (pip install '.[postgres]')"
 )
 
-_spec = importlib.util.spec_from_file_location(
-    "_pgcluster", Path(__file__).resolve().parents[1] / "benchmarks" / "_pgcluster.py"
-)
-assert _spec is not None and _spec.loader is not None
-_pgcluster = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_pgcluster)
 
 runner = CliRunner()
-
-
-def _as_login(url: str, login: str) -> str:
-    return url.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://{login}@", 1)
-
-
-def _dsn(url: str, login: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    query = dict(parsed.query)
-    return f"dbname={parsed.database} user={login} host={query['host']} port={query['port']}"
 
 
 def _rows(url: str, login: str, sql: str) -> list[tuple[Any, ...]]:

@@ -7,7 +7,6 @@ the module is skipped with the reason.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import os
 import shutil
@@ -28,13 +27,8 @@ from reviewtool.members.service import add_member, list_members
 from reviewtool.review.service import init_review, open_existing, set_setting
 from reviewtool.storage import schema
 from reviewtool.storage.models import metadata
+from tests.pg_team import pgcluster as _pgcluster
 
-_spec = importlib.util.spec_from_file_location(
-    "_pgcluster", Path(__file__).resolve().parents[1] / "benchmarks" / "_pgcluster.py"
-)
-assert _spec is not None and _spec.loader is not None
-_pgcluster = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_pgcluster)
 # initdb and pg_ctl from Debian's postgresql package or /usr/local/bin: one finder for the tests
 # and the benchmarks (benchmarks/_pgcluster.py).
 _pg_tools = _pgcluster._pg_tools

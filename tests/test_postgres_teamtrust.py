@@ -16,7 +16,6 @@ login connects by name); skipped with the reason when no server binaries or driv
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,17 +25,14 @@ import pytest
 from typer.testing import CliRunner
 
 from reviewtool.cli import app
+from tests.pg_team import as_login as _as_login
+from tests.pg_team import dsn as _dsn
+from tests.pg_team import pgcluster as _pgcluster
 
 psycopg = pytest.importorskip(
     "psycopg", reason="the PostgreSQL driver is not installed (pip install '.[postgres]')"
 )
 
-_spec = importlib.util.spec_from_file_location(
-    "_pgcluster", Path(__file__).resolve().parents[1] / "benchmarks" / "_pgcluster.py"
-)
-assert _spec is not None and _spec.loader is not None
-_pgcluster = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_pgcluster)
 
 runner = CliRunner()
 
@@ -45,19 +41,6 @@ RIS = "".join(
     f"AU  - Author{i}, A.\nPY  - {2010 + i}\nAB  - Abstract {i}: patients randomised.\nER  -\n\n"
     for i in range(1, 5)
 )
-
-
-def _as_login(url: str, login: str) -> str:
-    """``url`` connecting as the PostgreSQL role ``login`` (trust authentication)."""
-    return url.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://{login}@", 1)
-
-
-def _dsn(url: str, login: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    query = dict(parsed.query)
-    return f"dbname={parsed.database} user={login} host={query['host']} port={query['port']}"
 
 
 def cli(url: str, login: str, *args: str) -> Any:
