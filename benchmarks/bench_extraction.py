@@ -25,6 +25,7 @@ import argparse
 import csv
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -156,6 +157,7 @@ def main() -> None:
     assert report.ok, report.problems[:3]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  events: {report.events:,}; peak memory after verify: {peak:.0f} MB")
+    shutil.rmtree(work, ignore_errors=True)  # the review and the two files (hundreds of MB)
 
 
 if __name__ == "__main__":
