@@ -22,6 +22,9 @@ value at one place, carol resolves another; bob sets a value by hand. Printed: e
 summary or output (compare, values, the long, wide and characteristics exports, status, verify),
 then each of ``extraction_value``, ``extraction_consensus``, ``audit_event`` and ``audit_head`` as
 a count and a sha256 of its rows in id order.
+
+``--python-agreement`` compares in Python where a first import finds agreement inside SQLite
+(``extraction.service.AGREE_IN_SQLITE``): the fingerprint must be the same.
 """
 
 from __future__ import annotations
@@ -126,7 +129,14 @@ def main() -> None:
     """Run the scenario and print its fingerprint."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=120)
+    parser.add_argument(
+        "--python-agreement",
+        action="store_true",
+        help="find agreement in Python on every write (the output must not change)",
+    )
     args = parser.parse_args()
+    if args.python_agreement:
+        service.AGREE_IN_SQLITE = False
     print(f"code: {Path(service.__file__).resolve().parents[2]}", file=sys.stderr)
     _freeze_clock()
     work = Path(tempfile.mkdtemp(prefix="check_extraction_"))

@@ -403,3 +403,24 @@ def test_the_extraction_fingerprint_is_the_same_run_to_run(tmp_path: Path) -> No
     )
     assert "audit_event: (" in first.stdout
     assert first.stdout == second.stdout
+
+
+def test_agreement_found_in_sqlite_writes_what_python_finds(tmp_path: Path) -> None:
+    """A first import finds agreement inside SQLite (``AGREE_IN_SQLITE``); the whole scenario of
+    ``check_extraction_outputs.py`` (imports, updates, reopening, a third extractor, adoption,
+    compare, resolve, exports, verify) fingerprints the same with agreement found in Python."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWTOOL_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["TMPDIR"] = str(tmp_path)
+    script = [sys.executable, str(BENCHMARKS / "check_extraction_outputs.py"), "--studies", "12"]
+    in_sqlite, in_python = (
+        subprocess.run(
+            script + extra, cwd=REPO, env=env, capture_output=True, text=True, check=True
+        )
+        for extra in ([], ["--python-agreement"])
+    )
+    assert (
+        "import bob.csv: ImportSummary(changed=8700, unchanged=0, studies=12, consensus=8671"
+        in (in_sqlite.stdout)
+    )
+    assert in_sqlite.stdout == in_python.stdout

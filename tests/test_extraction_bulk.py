@@ -245,3 +245,75 @@ def test_extract_import_draws_a_bar_on_a_terminal_only(
     assert "consensus reached on 1199" in " ".join(done.stdout.split())
     shown = screen.getvalue()
     assert "Writing" in shown and "60/60" in shown and "studies" in shown
+
+
+def _long_file(path: Path, who: str, values: dict[tuple[str, str], str]) -> str:
+    """Studies 1 to 3, MELD mean at (arm, time point) -> value, in the long layout."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(x.LONG_COLUMNS)
+        for study in (1, 2, 3):
+            for (arm, time), value in values.items():
+                out.writerow([study, arm, "meld", time, "mean", value, "reported", "T2", who])
+    return str(path)
+
+
+@pytest.mark.parametrize("in_sqlite", [True, False], ids=["in-sqlite", "in-python"])
+def test_agreement_of_a_third_extractor_needs_every_other_value_at_the_place(
+    review: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_sqlite: bool
+) -> None:
+    """Agreement means every other extractor with a value at the place has the same value, at
+    least one has: dora's first values meet alice's alone (MSC, 4 weeks: consensus), bob's alone
+    (MSC, 12 weeks: consensus), alice's and bob's that differ (control, 4 weeks: none), and
+    nobody's (control, 12 weeks: none). The studies hold no consensus before dora, so the
+    agreement is found inside SQLite (several other extractors: the grouped query), and the
+    Python comparison must give the same rows and events."""
+    from reviewtool.domain import Role
+    from reviewtool.members.service import add_member
+
+    monkeypatch.setattr(x, "AGREE_IN_SQLITE", in_sqlite)
+    with review.transaction() as s:
+        add_member(s, actor="olga", name="dora", roles=[Role.REVIEWER])
+    files = {
+        "alice": {("MSC", "4 weeks"): "10", ("control", "4 weeks"): "1"},
+        "bob": {("MSC", "12 weeks"): "20", ("control", "4 weeks"): "2"},
+        "dora": {
+            ("MSC", "4 weeks"): "10",
+            ("MSC", "12 weeks"): "20",
+            ("control", "4 weeks"): "1",
+            ("control", "12 weeks"): "7",
+        },
+    }
+    summaries = {}
+    for who, values in files.items():
+        with review.transaction() as s:
+            path = _long_file(tmp_path / f"{who}.csv", who, values)
+            summaries[who] = x.import_values(s, actor=who, path=path)
+    assert [summaries[w].consensus for w in files] == [0, 0, 6]
+    with review.reading() as s:
+        rows = s.connection().exec_driver_sql(
+            "SELECT study_id, arm, time_point, value, how, m.name FROM extraction_consensus c "
+            "JOIN member m ON m.id = c.member_id ORDER BY c.id"
+        )
+        consensus = [tuple(r) for r in rows]
+        events = audit.log.list_events(s, action="extraction-consensus")
+    assert consensus == [
+        (study, arm, time, value, "agreement", "dora")
+        for study in (1, 2, 3)
+        for arm, time, value in (("MSC", "4 weeks", "10"), ("MSC", "12 weeks", "20"))
+    ]
+    assert [e.entity_id for e in events] == ["1", "2", "3"]
+    assert sorted(events[0].payload["state"]["extraction_consensus"]) == [
+        "1|MSC|meld|12 weeks|mean",
+        "1|MSC|meld|4 weeks|mean",
+    ]
+    assert events[0].payload["state"]["extraction_consensus"]["1|MSC|meld|4 weeks|mean"] == [
+        "10",
+        1,
+        "reported",
+        "T2",
+        "agreement",
+        "dora",
+        None,
+        None,
+    ]

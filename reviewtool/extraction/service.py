@@ -880,6 +880,109 @@ def _insert_values_and_agreements(
     _many(session, _insert_sql("extraction_consensus", _CONSENSUS_COLUMNS), rows)
 
 
+AGREE_IN_SQLITE = True
+"""Find agreement inside SQLite for an extractor's first values in studies without consensus
+(``_agreed_in_sqlite``); False compares in Python, as every other write does (the two give the
+same rows and events: ``benchmarks/check_extraction_outputs.py --python-agreement``)."""
+
+_PLACE_OF_B = (
+    "a.study_id = b.study_id AND a.arm = b.arm AND a.outcome = b.outcome "
+    "AND a.time_point = b.time_point AND a.field = b.field"
+)
+_AGREEING_NEW_VALUES = {
+    # one other extractor: a join over the unique index (study, member, place)
+    True: "SELECT b.id FROM extraction_value b JOIN extraction_value a ON a.member_id = ? AND "
+    f"{_PLACE_OF_B} AND a.value = b.value WHERE b.member_id = ? AND b.id >= ? ORDER BY b.id",
+    # several: every one of them with a value at the place has this one
+    False: "SELECT b.id FROM extraction_value b JOIN extraction_value a ON a.member_id IN "
+    f"(SELECT value FROM json_each(?)) AND {_PLACE_OF_B} WHERE b.member_id = ? AND b.id >= ? "
+    "GROUP BY b.id HAVING min(a.value = b.value) = 1 ORDER BY b.id",
+}
+"""The row ids of a member's new values (``b.id >= ?``) that agree with the other extractors'."""
+_HAS_VALUES_IN = (
+    "SELECT EXISTS (SELECT 1 FROM extraction_value WHERE member_id = ? AND study_id IN "
+)
+
+
+def _agreed_in_sqlite(
+    session: Session,
+    inserts: list[tuple[Any, ...]],
+    tails: list[str],
+    consensus_events: list[Any],
+    *,
+    actor: str,
+    now: str,
+    member: int,
+    version: int,
+) -> int:
+    """Insert ``member``'s new value rows ``inserts`` (``_NEW_VALUE_COLUMNS``; ``tails``: each
+    one's place as its ledger id's tail) in studies that hold no consensus and none of the
+    member's values yet, then record consensus by agreement where SQLite finds it: at each new
+    value's place, every other member with a value there has this value (at least one has).
+    Appends one ``extraction-consensus`` event (agreement) per study to ``consensus_events`` and
+    returns the number of consensus values.
+
+    The same rows, in the same order, and the same events as the loop in ``_write_chunk`` makes
+    when it reads the others' values into Python (``bulk.others_values``): here they are compared
+    inside the database, by the unique index on (study, member, place), and only the row ids of
+    the agreeing values come back (``benchmarks/check_extraction_outputs.py`` compares the two).
+    """
+    connection = session.connection()
+    first = int(connection.exec_driver_sql(_MAX_VALUE_ID).scalar_one()) + 1
+    _insert_values_and_agreements(session, inserts, [], [], now=now, member=member, version=version)
+    if not inserts:
+        return 0
+    studies = "(" + ",".join(sorted({str(int(row[0])) for row in inserts})) + ")"
+    mates = [
+        i
+        for (i,) in connection.exec_driver_sql("SELECT id FROM member").all()
+        if i != member
+        and connection.exec_driver_sql(_HAS_VALUES_IN + studies + ")", (i,)).scalar_one()
+    ]
+    if not mates:
+        return 0
+    one = len(mates) == 1
+    mate: int | str = mates[0] if one else "[" + ",".join(str(int(i)) for i in mates) + "]"
+    agreeing = [
+        i for (i,) in connection.exec_driver_sql(_AGREEING_NEW_VALUES[one], (mate, member, first))
+    ]
+    if not agreeing:
+        return 0
+    connection.exec_driver_sql(
+        _COPY_AGREED, (AGREEMENT, member, now, "[" + ",".join(map(str, agreeing)) + "]")
+    )
+    if connection.exec_driver_sql(_MAX_VALUE_ID).scalar_one() == first + len(inserts) - 1:
+        positions = [i - first for i in agreeing]  # row ids given in insert order, as checked
+    else:  # SQLite chose other row ids: find each new row's position among them
+        new_ids = connection.exec_driver_sql(
+            "SELECT id FROM extraction_value WHERE member_id = ? AND id >= ? ORDER BY id",
+            (member, first),
+        ).all()
+        at = {row_id: position for position, (row_id,) in enumerate(new_ids)}
+        positions = [at[i] for i in agreeing]
+    by_study: dict[int, dict[str, Any]] = {}
+    for position in positions:
+        row = inserts[position]
+        # consensus_snapshot, spelled out
+        by_study.setdefault(row[0], {})[f"{row[0]}{SEPARATOR}{tails[position]}"] = [
+            row[5],
+            version,
+            row[6],
+            row[7],
+            AGREEMENT,
+            actor,
+            None,
+            None,
+        ]
+    consensus_events.extend(
+        ExtractionConsensusChanged(
+            study=study, change=AGREEMENT, state={"extraction_consensus": agreed}
+        )
+        for study, agreed in by_study.items()
+    )
+    return len(positions)
+
+
 STUDIES_PER_CHUNK = 50
 """A bulk import reads, checks and writes this many studies at a time (memory stays bounded;
 it is still one transaction, so a refusal in a later chunk leaves nothing written)."""
@@ -1001,8 +1104,18 @@ def _write_chunk(
     now = audit.log.utc_now()
     affected = [c.study for c in changes]
     stored = _values(session, affected, me)
-    theirs_by_study = bulk.others_values(session, affected, me)
     consensus = _consensus(session, affected)
+    # The extractor's first values in studies with no consensus yet (a first import): agreement
+    # is found by SQLite after the rows are written (``_agreed_in_sqlite``); the others' values
+    # never leave the database.
+    in_sql = (
+        AGREE_IN_SQLITE
+        and not stored
+        and not consensus
+        and session.connection().dialect.name == "sqlite"
+    )
+    theirs_by_study = {} if in_sql else bulk.others_values(session, affected, me)
+    new_tails: list[str] = []  # in_sql: each new value row's place tail, in ``inserts`` order
     names = _names(session)
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
@@ -1064,16 +1177,18 @@ def _write_chunk(
         for key, (value, prov) in touched.items():
             old = mine.get(key) if mine else None
             kind, source = prov.kind, prov.source
-            if old is None:
-                # _NEW_VALUE_COLUMNS (member, form version and time are the chunk's)
-                inserts.append((study, key[1], key[2], key[3], key[0], value, kind, source))
-            else:
-                updates.append((value, version, kind, source, now, old[0]))
             tail = places.get(key)
             if tail is None:
                 tail = places[key] = SEPARATOR.join(
                     (key.arm, key.outcome, key.time_point, key.field)
                 )
+            if old is None:
+                # _NEW_VALUE_COLUMNS (member, form version and time are the chunk's)
+                inserts.append((study, key[1], key[2], key[3], key[0], value, kind, source))
+                if in_sql:
+                    new_tails.append(tail)
+            else:
+                updates.append((value, version, kind, source, now, old[0]))
             state[value_prefix + tail] = [value, version, kind, source]  # value_snapshot
             held = held_by_key.get(key) if held_by_key else None
             if held is not None and held[7] is None:  # a consensus in force
@@ -1142,9 +1257,21 @@ def _write_chunk(
                         study=study, change=kind, state={"extraction_consensus": found}
                     )
                 )
-    _insert_values_and_agreements(
-        session, inserts, updates, c_inserts, now=now, member=me, version=version
-    )
+    if in_sql:
+        agreed_count = _agreed_in_sqlite(
+            session,
+            inserts,
+            new_tails,
+            consensus_events,
+            actor=actor,
+            now=now,
+            member=me,
+            version=version,
+        )
+    else:
+        _insert_values_and_agreements(
+            session, inserts, updates, c_inserts, now=now, member=me, version=version
+        )
     _many(session, _UPDATE_CONSENSUS, c_updates)
     _many(session, _REOPEN_CONSENSUS, reopens)
     audit.log.record_many(session, entered_by or actor, events + consensus_events)
