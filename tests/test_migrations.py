@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from reviewtool import audit
+from reviewtool.domain import Role
 from reviewtool.errors import AlreadyExists, NotFound, SchemaError, SchemaTooNew
+from reviewtool.members.service import add_member
 from reviewtool.review.service import init_review, open_existing
 from reviewtool.storage import schema
 from reviewtool.storage.engine import make_engine
@@ -45,6 +47,31 @@ def test_init_creates_head_schema(review_url: str) -> None:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        assert conn.execute(text("PRAGMA page_size")).scalar() == 16384
+    review.close()
+
+
+def test_a_review_made_with_4_kb_pages_keeps_them_and_works(tmp_path: Path) -> None:
+    """A review file made before the 16 kB page size (SQLite's default 4,096 bytes, WAL) keeps
+    its page size: the pragma on every connection changes only a new file. It opens, takes
+    writes and verifies."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    init_review(url, title="T", owner="alice").close()
+    with sqlite3.connect(path, isolation_level=None) as raw:  # as an earlier version made it
+        raw.execute("PRAGMA journal_mode=DELETE")
+        raw.execute("PRAGMA page_size=4096")
+        raw.execute("VACUUM")
+        raw.execute("PRAGMA journal_mode=WAL")
+    review = open_existing(url)
+    with review.transaction() as s:
+        add_member(s, actor="alice", name="bob", roles=[Role.REVIEWER])
+    with review.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA page_size")).scalar() == 4096
+    with review.reading() as s:
+        assert audit.verify(s).ok
     review.close()
 
 

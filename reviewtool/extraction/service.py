@@ -909,6 +909,7 @@ def _agreed_in_sqlite(
     inserts: list[tuple[Any, ...]],
     tails: list[str],
     consensus_events: list[Any],
+    study_ids: list[int],
     *,
     actor: str,
     now: str,
@@ -920,7 +921,7 @@ def _agreed_in_sqlite(
     member's values yet, then record consensus by agreement where SQLite finds it: at each new
     value's place, every other member with a value there has this value (at least one has).
     Appends one ``extraction-consensus`` event (agreement) per study to ``consensus_events`` and
-    returns the number of consensus values.
+    returns the number of consensus values. ``study_ids``: the studies of the rows.
 
     The same rows, in the same order, and the same events as the loop in ``_write_chunk`` makes
     when it reads the others' values into Python (``bulk.others_values``): here they are compared
@@ -932,7 +933,7 @@ def _agreed_in_sqlite(
     _insert_values_and_agreements(session, inserts, [], [], now=now, member=member, version=version)
     if not inserts:
         return 0
-    studies = "(" + ",".join(sorted({str(int(row[0])) for row in inserts})) + ")"
+    studies = "(" + ",".join(str(int(i)) for i in sorted(set(study_ids))) + ")"
     mates = [
         i
         for (i,) in connection.exec_driver_sql("SELECT id FROM member").all()
@@ -943,9 +944,11 @@ def _agreed_in_sqlite(
         return 0
     one = len(mates) == 1
     mate: int | str = mates[0] if one else "[" + ",".join(str(int(i)) for i in mates) + "]"
-    agreeing = [
-        i for (i,) in connection.exec_driver_sql(_AGREEING_NEW_VALUES[one], (mate, member, first))
-    ]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:  # the ids in one fetch (hundreds of thousands of rows)
+        agreeing = [i for (i,) in cursor.execute(_AGREEING_NEW_VALUES[one], (mate, member, first))]
+    finally:
+        cursor.close()
     if not agreeing:
         return 0
     connection.exec_driver_sql(
@@ -1263,6 +1266,7 @@ def _write_chunk(
             inserts,
             new_tails,
             consensus_events,
+            affected,
             actor=actor,
             now=now,
             member=me,
