@@ -251,6 +251,34 @@ def test_agreement_on_one_value_and_the_adjudicator_s_value(review: Any) -> None
     _verified(review)
 
 
+def test_agreement_takes_the_extractor_s_value_as_resolve_from_does(review: Any) -> None:
+    """``agree`` finds ``take``'s value as ``resolve --from`` does (``_taken``): bob's value with
+    bob's provenance; refused, with nothing recorded, when bob has none there or is no member."""
+    _set(review, "alice", "country", "Korea", source="report 1, p. 2")
+    _set(review, "bob", "country", "South Korea", source="report 1, abstract")
+    with review.transaction() as s:
+        x.unblind(s, actor="olga")
+    for take, message in (
+        ("bob", "'bob' has no value for study Suk 2016, route"),
+        ("zed", "'zed' is not a member of this review"),
+    ):
+        field = "route" if take == "bob" else "country"
+        with review.transaction() as s, pytest.raises(InvalidInput) as refused:
+            x.agree(s, actor="alice", study="Suk 2016", field=field, take=take)
+        assert str(refused.value) == message
+    with review.reading() as s:
+        assert x.values(s, actor="alice", extractor="consensus") == []
+    with review.transaction() as s:
+        agreed = x.agree(s, actor="alice", study="Suk 2016", field="country", take=" bob ")
+    assert (agreed.value, agreed.source, agreed.how, agreed.by) == (
+        "South Korea",
+        "report 1, abstract",
+        "agreement",
+        "alice",
+    )
+    _verified(review)
+
+
 # --- import --------------------------------------------------------------------------------------
 
 

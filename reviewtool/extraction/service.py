@@ -1579,7 +1579,7 @@ def agree(
             f"{actor!r} has extracted nothing from study {ref.label}: consensus by agreement is "
             "the extractors' (or an owner's or adjudicator's)"
         )
-    chosen = next((vals.get(key) for m, vals in by_member.items() if names[m] == take), None)
+    chosen = _taken(session, ref, take, [key]).get(key)
     if chosen is None:
         raise InvalidInput(f"{take!r} has no value for study {ref.label}, {key.describe()}")
     _, form = current_form(session)
