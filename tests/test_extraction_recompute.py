@@ -236,8 +236,8 @@ def test_an_import_changing_n_recomputes_and_a_bad_one_names_file_and_line(
     )
     done = cli(db, "extract", "import", str(second))
     assert done.exit_code == 0, done.output
-    assert "4 value(s) written in 2 studies" in done.output  # 3 from the file + the MSC SD
-    assert "1 converted value(s) recomputed (they followed a changed n)." in done.output
+    assert "4 values written in 2 studies" in done.output  # 3 from the file + the MSC SD
+    assert "1 converted value recomputed (it followed a changed n)." in done.output
     assert float(_mine(db)["sd"].value) == SE_25
     review = open_existing(db)
     try:
