@@ -74,7 +74,7 @@ from reviewtool.storage.models import (
     Record,
     ReviewSetting,
 )
-from reviewtool.storage.postgres_revisit import agree_on_server
+from reviewtool.storage.postgres_revisit import agree_on_server, server_agrees
 from reviewtool.storage.queries import setting
 from reviewtool.storage.snapshots import chunks, stream
 from reviewtool.studies.service import list_studies
@@ -990,7 +990,9 @@ def _write(
             total.reopened + part.reopened,
             total.recomputed + tuple(found),
         )
-    if total.consensus:  # a consensus n or converted value reached by agreement: the pair agrees
+    # A consensus n or converted value reached by agreement (by the tool, or by the server in team
+    # mode, which the tool cannot count): the pair agrees.
+    if total.consensus or server_agrees(session):
         touched = [
             change
             for change in changes
