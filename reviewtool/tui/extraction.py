@@ -19,8 +19,8 @@ Every saved cell is one committed transaction through ``extraction.service`` (``
 ``clear_value``), checked there exactly as by ``extract set``; a refused value is shown as the
 service's one line and nothing is written; a saved n that converted values followed
 (``recompute``) is followed by the same lines ``extract set`` prints (``sd followed n: 5.19615 →
-5 (from se 1, n 27 → 25)``), under the form and in a notification. The screen keeps no business state: after each write it
-reads the study again (``study_sheet``), so it shows what is stored. The extractor sees only their
+5 (from se 1, n 27 → 25)``), under the form and in a notification. The screen keeps no business
+state: after each write it reads the study again (``study_sheet``), so it shows what is stored. The extractor sees only their
 own values and the consensus values (blinding; ``study_sheet`` never returns another's).
 """
 
