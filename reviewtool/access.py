@@ -18,7 +18,7 @@ from reviewtool import audit
 from reviewtool.audit import EventView
 from reviewtool.audit.events import AccessRefused
 from reviewtool.domain import PERMISSIONS, Action, Role
-from reviewtool.errors import PermissionDenied, StageOrderError, UnknownMember
+from reviewtool.errors import InvalidInput, PermissionDenied, StageOrderError, UnknownMember
 from reviewtool.storage.models import ExtractionForm, Member, MemberRole
 
 
@@ -302,9 +302,17 @@ def entering_for(
     with the owner as actor and ``on_behalf_of`` naming the member, so the ledger holds both
     names (``audit log``: ``olga (for bob)``). ``screen import-decisions``, ``extract import``
     and ``rob import`` take ``--on-behalf-of`` through this.
+
+    InvalidInput when ``on_behalf_of`` names ``actor``: it would say the work was entered for
+    someone else while it is one's own (nothing is checked or written then).
     """
-    if on_behalf_of is None or on_behalf_of == actor:
+    if on_behalf_of is None:
         return actor, None
+    if on_behalf_of == actor:
+        raise InvalidInput(
+            f"--on-behalf-of names yourself ({actor}): your own work is entered as yours; "
+            "drop the option"
+        )
     owner = require(
         session, actor, Action.MANAGE_MEMBERS, doing=f"{doing} on behalf of {on_behalf_of}"
     )

@@ -3,7 +3,8 @@
 Titles, abstracts, names and notes come from files anyone can write. Printed raw, ``ESC ]0;… BEL``
 retitles the terminal window, ``ESC [2J`` clears the screen, CR overwrites a line, 0x9B is a
 one-byte CSI on some terminals. Everything the CLI's rich consoles and the TUI's cards show passes
-through :func:`printable`; stored data is never changed.
+through :func:`printable`; stored data is never changed. :func:`counted` puts a count and its
+noun in the number it takes, for the CLI and for the stages' summaries (``describe()``).
 """
 
 from __future__ import annotations
@@ -30,3 +31,17 @@ def printable_fields(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return type(value)(printable_fields(v) for v in value)
     return value
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun in the number it takes: "1 study", "2 studies", "0 votes".
+
+    ``plural``: the plural when it is not ``noun`` + "s" (default: "y" after a consonant becomes
+    "ies", else "s" is added)."""
+    if n == 1:
+        return f"{n} {noun}"
+    if plural is None:
+        plural = (
+            noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+        )
+    return f"{n} {plural}"

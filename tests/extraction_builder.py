@@ -142,6 +142,37 @@ def copy_review(template: Path, directory: Path) -> Path:
     return copy
 
 
+def review_fixtures(name: str) -> tuple[Any, Any]:
+    """The ``template`` and ``db`` fixtures of an extraction test module, written once:
+    ``template, db = review_fixtures("recompute")``. ``template`` (module scope) is
+    ``build_review_with_form`` under a temporary folder named ``name``; ``db`` is the URL of each
+    test's own copy of it (``copy_review``)."""
+    import pytest
+
+    @pytest.fixture(scope="module", name="template")
+    def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return build_review_with_form(tmp_path_factory.mktemp(name) / "review.db")
+
+    @pytest.fixture(name="db")
+    def db(template: Path, tmp_path: Path) -> str:
+        return f"sqlite:///{copy_review(template, tmp_path)}"
+
+    return template, db
+
+
+def run(url: str, call: Any, **kwargs: Any) -> Any:
+    """``call(session, **kwargs)`` in one committed transaction on the review at ``url``; its
+    result."""
+    from reviewtool.review.service import open_existing
+
+    review = open_existing(url)
+    try:
+        with review.transaction() as s:
+            return call(s, **kwargs)
+    finally:
+        review.close()
+
+
 def cli(url: str, *args: str, who: str = "alice") -> Any:
     """``reviewtool ARGS --db URL --as WHO`` through typer's CliRunner; its result."""
     from typer.testing import CliRunner

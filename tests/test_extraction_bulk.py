@@ -226,7 +226,7 @@ def test_extract_import_draws_a_bar_on_a_terminal_only(
     runner = CliRunner()
     alice = _write(tmp_path / "alice.csv", _rows("alice"))
     bob = _write(tmp_path / "bob.csv", _rows("bob"))
-    said = "1200 value(s) written in 60 studies (0 unchanged); consensus reached on"
+    said = "1200 values written in 60 studies (0 unchanged); consensus reached on"
     monkeypatch.setattr(extract_cli, "PROGRESS_BYTES", 0)  # every file is "big" here
     # Not a terminal (CliRunner): the sentence alone, nothing on stderr.
     done = runner.invoke(

@@ -89,7 +89,10 @@ def test_curves_become_arms_and_x_the_time_points_with_their_provenance(
     path.write_text(ALL_PER_LINE, encoding="utf-8")
     done = _digitise(db, path, "--arm", "MSC 1=MSC")
     assert done.exit_code == 0, done.output
-    assert "6 digitised value(s) written" in done.output
+    assert done.output.startswith(
+        "6 digitised values written in 1 study from fig2.csv, Figure 2, report 1 (0 unchanged); "
+        "consensus reached on 0, reopened on 0."
+    )
     mine = _mine(db)
     assert {k: v.value for k, v in mine.items()} == {
         ("Control", "4 weeks", "mean"): "14.71",
@@ -119,7 +122,10 @@ def test_curves_become_arms_and_x_the_time_points_with_their_provenance(
         review.close()
     assert report.ok, report.problems
     again = _digitise(db, path, "--arm", "MSC 1=MSC")  # the same file again changes nothing
-    assert "0 digitised value(s) written (6 unchanged)" in again.output
+    assert (
+        "0 digitised values written in 0 studies from fig2.csv, Figure 2, report 1 (6 unchanged)"
+        in (" ".join(again.output.split()))
+    )
 
 
 def test_one_curve_per_line_with_x_in_months_mapped_by_time(db: str, tmp_path: Path) -> None:

@@ -213,7 +213,7 @@ def test_import_makes_converted_values_from_the_convert_from_column(
     assert exported.exit_code == 0, exported.output
     again = _cli(db, "extract", "import", str(out))
     assert again.exit_code == 0, again.output
-    assert "0 value(s) written" in again.output
+    assert "0 values written" in again.output
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,8 @@ import pytest
 from reviewtool.errors import InvalidInput
 from reviewtool.extraction import service as x
 from reviewtool.review.service import open_existing
-from tests.extraction_builder import build_review_with_form, cli, copy_review, verify_problems
+from tests.extraction_builder import cli, review_fixtures, verify_problems
+from tests.extraction_builder import run as _run
 
 PLACE = {"arm": "MSC", "outcome": "meld", "time_point": "4 weeks"}
 CLI_PLACE = ["--arm", "MSC", "--outcome", "meld", "--time", "4 weeks"]
@@ -38,23 +39,7 @@ SE_20, SE_25 = 5.366563145999495, 6.0
 CI_20, CI_25 = 4.487041362816091, 5.087459333135778
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_review_with_form(tmp_path_factory.mktemp("recompute") / "review.db")
-
-
-@pytest.fixture
-def db(template: Path, tmp_path: Path) -> str:
-    return f"sqlite:///{copy_review(template, tmp_path)}"
-
-
-def _run(db: str, call: Any, **kwargs: Any) -> Any:
-    review = open_existing(db)
-    try:
-        with review.transaction() as s:
-            return call(s, **kwargs)
-    finally:
-        review.close()
+template, db = review_fixtures("recompute")
 
 
 def _set(db: str, who: str, field: str, value: str, **where: Any) -> Any:
@@ -236,8 +221,8 @@ def test_an_import_changing_n_recomputes_and_a_bad_one_names_file_and_line(
     )
     done = cli(db, "extract", "import", str(second))
     assert done.exit_code == 0, done.output
-    assert "4 value(s) written in 2 studies" in done.output  # 3 from the file + the MSC SD
-    assert "1 converted value(s) recomputed (they followed a changed n)." in done.output
+    assert "4 values written in 2 studies" in done.output  # 3 from the file + the MSC SD
+    assert "1 converted value recomputed (it followed a changed n)." in done.output
     assert float(_mine(db)["sd"].value) == SE_25
     review = open_existing(db)
     try:

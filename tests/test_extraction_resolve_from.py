@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,29 +20,14 @@ from reviewtool.domain import Role
 from reviewtool.errors import InvalidInput, PermissionDenied
 from reviewtool.extraction import service as x
 from reviewtool.review.service import open_existing
-from tests.extraction_builder import build_review_with_form, cli, copy_review, verify_problems
+from tests.extraction_builder import cli, review_fixtures, verify_problems
+from tests.extraction_builder import run as _run
 
 MELD4 = {"arm": "MSC", "outcome": "meld", "time_point": "4 weeks"}
 CLI_MELD4 = ["--arm", "MSC", "--outcome", "meld", "--time", "4 weeks"]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_review_with_form(tmp_path_factory.mktemp("resolve_from") / "review.db")
-
-
-@pytest.fixture
-def db(template: Path, tmp_path: Path) -> str:
-    return f"sqlite:///{copy_review(template, tmp_path)}"
-
-
-def _run(db: str, call: Any, **kwargs: Any) -> Any:
-    review = open_existing(db)
-    try:
-        with review.transaction() as s:
-            return call(s, **kwargs)
-    finally:
-        review.close()
+template, db = review_fixtures("resolve_from")
 
 
 def _set(db: str, who: str, field: str, value: str, source: str, **where: Any) -> None:

@@ -251,6 +251,58 @@ def test_agreement_on_one_value_and_the_adjudicator_s_value(review: Any) -> None
     _verified(review)
 
 
+def test_agreement_takes_the_extractor_s_value_as_resolve_from_does(review: Any) -> None:
+    """``agree`` finds ``take``'s value as ``resolve --from`` does (``_taken``): bob's value with
+    bob's provenance; refused, with nothing recorded, when bob has none there or is no member."""
+    _set(review, "alice", "country", "Korea", source="report 1, p. 2")
+    _set(review, "bob", "country", "South Korea", source="report 1, abstract")
+    with review.transaction() as s:
+        x.unblind(s, actor="olga")
+    for take, message in (
+        ("bob", "'bob' has no value for study Suk 2016, route"),
+        ("zed", "'zed' is not a member of this review"),
+    ):
+        field = "route" if take == "bob" else "country"
+        with review.transaction() as s, pytest.raises(InvalidInput) as refused:
+            x.agree(s, actor="alice", study="Suk 2016", field=field, take=take)
+        assert str(refused.value) == message
+    with review.reading() as s:
+        assert x.values(s, actor="alice", extractor="consensus") == []
+    with review.transaction() as s:
+        agreed = x.agree(s, actor="alice", study="Suk 2016", field="country", take=" bob ")
+    assert (agreed.value, agreed.source, agreed.how, agreed.by) == (
+        "South Korea",
+        "report 1, abstract",
+        "agreement",
+        "alice",
+    )
+    _verified(review)
+
+
+def test_an_import_summary_says_its_counts_once_with_plurals_right() -> None:
+    """``ImportSummary.describe``: the one sentence of ``extract import`` and ``extract
+    digitised`` (one noun in the number it takes: 1 value, 2 values, 1 study, 0 studies)."""
+    from reviewtool.extraction.forms import ValueKey
+    from reviewtool.extraction.recompute import Recomputed
+
+    one = x.ImportSummary(changed=1, unchanged=0, studies=1, consensus=1, reopened=0)
+    assert one.describe() == (
+        "1 value written in 1 study (0 unchanged); consensus reached on 1, reopened on 0."
+    )
+    followed = Recomputed(ValueKey("sd", "MSC", "meld", "4 weeks"), "5.2", "5", "27", "25", "")
+    two = x.ImportSummary(2, 3, 2, 0, 1, (followed, followed))
+    assert two.describe(by="bob", entered_by="olga") == (
+        "2 values by bob (entered by olga) written in 2 studies (3 unchanged); consensus reached "
+        "on 0, reopened on 1.\n2 converted values recomputed (they followed a changed n)."
+    )
+    none = x.ImportSummary(0, 6, 0, 0, 0, (followed,))
+    assert none.describe(kind="digitised", origin="fig2.csv, Figure 2, report 1") == (
+        "0 digitised values written in 0 studies from fig2.csv, Figure 2, report 1 (6 unchanged); "
+        "consensus reached on 0, reopened on 0.\n1 converted value recomputed (it followed a "
+        "changed n)."
+    )
+
+
 # --- import --------------------------------------------------------------------------------------
 
 

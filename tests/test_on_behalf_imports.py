@@ -86,7 +86,7 @@ def test_an_owner_imports_an_extractors_values_naming_both(db: str, tmp_path: Pa
     )
     done = cli(db, "extract", "import", str(path), "--on-behalf-of", "bob", who="olga")
     assert done.exit_code == 0, done.output
-    assert done.output.startswith("2 value(s) by bob (entered by olga) written in 1 study")
+    assert done.output.startswith("2 values by bob (entered by olga) written in 1 study")
     review = open_existing(db)
     try:
         with review.reading() as s:
@@ -342,4 +342,46 @@ def test_rob2_answers_entered_for_an_assessor(tmp_path: Path) -> None:
         "carol",
     )
     assert answers and {j.assessor for j in answers} == {"carol"}
+    assert verify_problems(url) == []
+
+
+# --- naming oneself ------------------------------------------------------------------------------
+
+
+def _ledger(url: str) -> list[tuple[int, str, str]]:
+    review = open_existing(url)
+    try:
+        with review.reading() as s:
+            return [(e.seq, e.actor, e.action) for e in audit.list_events(s)]
+    finally:
+        review.close()
+
+
+@pytest.mark.parametrize(
+    ("who", "command", "body"),
+    [
+        ("olga", ("extract", "import"), HEADER + "Suk 2016,,,,country,Korea,,,\n"),
+        ("alice", ("extract", "import"), HEADER + "Suk 2016,,,,country,Korea,,,\n"),
+        ("olga", ("rob", "import"), ROB1 + "Suk 2016,High,Low,Unclear,Low,Low,Low,Low,\n"),
+        ("alice", ("screen", "import-decisions"), "record_id,decision,reason,note\n1,include,,\n"),
+    ],
+    ids=["owner-extract", "extractor-extract", "owner-rob", "reviewer-screen"],
+)
+def test_on_behalf_of_oneself_is_refused_in_one_line_with_nothing_written(
+    db: str, tmp_path: Path, who: str, command: tuple[str, str], body: str
+) -> None:
+    """``--on-behalf-of`` naming the caller was accepted silently (the work entered as if for
+    someone else); it is refused by ``access.entering_for``: one line, exit 2 (InvalidInput),
+    the ledger as it was (no event, not even an ``access-refused``)."""
+    url = build_rob_review(tmp_path / "rob.db") if command[0] == "rob" else db
+    path = tmp_path / "mine.csv"
+    path.write_text(body, encoding="utf-8")
+    before = _ledger(url)
+    done = cli(url, *command, str(path), "--on-behalf-of", who, who=who)
+    assert done.exit_code == 2, done.output
+    assert done.output.strip().splitlines() == [
+        f"reviewtool: error: --on-behalf-of names yourself ({who}): your own work is entered as yours; "
+        "drop the option"
+    ]
+    assert _ledger(url) == before
     assert verify_problems(url) == []

@@ -689,3 +689,100 @@ def test_a_server_set_up_by_an_older_version_refuses_the_change(server: str, ris
     assert _rows(url, "postgres", "SELECT reopened_because FROM screening_resolution") == [
         ("bob changed their vote from include to maybe",)
     ]
+
+
+# --- extraction: a consensus converted SD follows a consensus n the server agreed ---------------
+
+
+@pytest.mark.parametrize("order", ["sd_then_n", "n_then_sd"])
+def test_a_consensus_sd_follows_the_n_the_server_agreed_as_on_sqlite(
+    server: str, tmp_path: Path, order: str
+) -> None:
+    """The "converted values follow n" rule (``extraction/recompute.py``) for consensus values:
+    a converted consensus SD is computed again when the consensus n at its place is decided.
+
+    alice and bob both convert the MSC arm's MELD SD at 4 weeks from SE 1 with n 27 given by
+    hand: SD = SE·√n = √27 = 5.196152422706632 (Cochrane Handbook 6.5.2.2), identical, so a
+    consensus by agreement. Then both enter n 25: a consensus n by agreement, so the consensus
+    SD becomes 1·√25 = 5 (their own SDs, made with an n given by hand, stay). On SQLite the tool
+    sees both values and does it; in team mode bob's login cannot see alice's n, the server
+    records the agreement (``reviewtool_extraction_agreement``), and the tool must still bring
+    the consensus SD onto it. The same when the n is agreed first and the SD after
+    (``n_then_sd``): the SD agreed is brought onto the consensus n in force."""
+    import shutil
+    import sqlite3
+
+    from reviewtool import audit
+    from reviewtool.extraction.service import add_form, set_converted, set_value
+    from tests.extraction_builder import FORM, build_review
+
+    place = {"arm": "MSC", "outcome": "meld", "time_point": "4 weeks"}
+    source = tmp_path / "follow.db"
+    review = _open_sqlite(build_review(source))
+    with review.transaction() as s:
+        add_form(s, actor="olga", text=FORM, file_name="form.toml")
+    review.close()
+    twin = tmp_path / "twin.db"
+    shutil.copy(source, twin)
+    url = _into_team_mode(server, f"follow_{order}", source, "olga", ["alice", "bob", "carol"])
+    steps = [
+        ("alice", lambda s: set_converted(s, actor="alice", study="Suk 2016", fields=["sd"],
+                                          conversion="se 1 n=27", **place)),
+        ("bob", lambda s: set_converted(s, actor="bob", study="Suk 2016", fields=["sd"],
+                                        conversion="se 1 n=27", **place)),
+        ("alice", lambda s: set_value(s, actor="alice", study="Suk 2016", field="n", value="25",
+                                      **place)),
+        ("bob", lambda s: set_value(s, actor="bob", study="Suk 2016", field="n", value="25",
+                                    **place)),
+    ]  # fmt: skip
+    if order == "n_then_sd":
+        steps = steps[2:] + steps[:2]
+    said: dict[str, list[str]] = {}
+    consensus = (
+        "SELECT c.field, c.value, c.how, c.source FROM extraction_consensus c ORDER BY c.field"
+    )
+    for mode, open_as in (
+        ("sqlite", lambda login: _open_sqlite(f"sqlite:///{twin}")),
+        ("team", lambda login: _as(url, login)),
+    ):
+        for login, call in steps:
+            on_login = open_as(login)
+            try:
+                with on_login.transaction() as s:
+                    done = call(s)
+            finally:
+                on_login.close()
+        last = done if not isinstance(done, list) else done[0]
+        said[mode] = [r.line() for r in last.recomputed]
+    assert (
+        said["sqlite"]
+        == said["team"]
+        == ["consensus sd followed n: 5.19615 → 5 (from se 1, n 27 → 25)"]
+    )
+    with sqlite3.connect(twin) as conn:
+        on_sqlite = conn.execute(consensus).fetchall()
+    in_team = _rows(url, "alice", consensus)
+    assert in_team == [tuple(r) for r in on_sqlite]
+    assert [(f, float(v), how) for f, v, how, _ in in_team] == [
+        ("n", 25.0, "agreement"),
+        ("sd", 5.0, "agreement"),
+    ]
+    assert json.loads(in_team[1][3])["inputs"] == {"se": 1, "n": 25}
+    log = json.loads(
+        ok(url, "postgres", "audit", "log", "--action", "extraction-consensus", "-f", "json").stdout
+    )
+    assert [(e["actor"], e["payload"]["change"]) for e in log] == [
+        ("bob", "agreement"),
+        ("bob", "agreement"),
+        ("bob", "recomputed"),
+    ]
+    twin_review = _open_sqlite(f"sqlite:///{twin}")
+    try:
+        with twin_review.reading() as s:
+            twin_log = audit.list_events(s, action="extraction-consensus")
+    finally:
+        twin_review.close()
+    assert [(e.actor, e.payload["change"]) for e in twin_log] == [
+        (e["actor"], e["payload"]["change"]) for e in log
+    ]
+    assert cli(url, "postgres", "audit", "verify").exit_code == 0

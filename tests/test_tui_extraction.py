@@ -325,3 +325,43 @@ def test_the_cursor_stays_on_its_cell_when_a_later_added_arm_gets_its_first_valu
     # After the save the cursor moved on from Control's name to Control's intervention.
     assert asyncio.run(run()) == ValueKey("intervention", "Control")
     assert list(stored(url)) == [ValueKey("name", "Control")]
+
+
+def test_the_values_that_followed_a_changed_n_are_shown_after_saving(
+    url: str, tmp_path: Path
+) -> None:
+    """bob's SD of the MSC arm at 4 weeks is converted from SE 1 with his n 27: SD = SE·√n =
+    √27 = 5.196152422706632 (Cochrane Handbook 6.5.2.2). He changes the n to 25 on screen: the
+    SD follows (√25 = 5), and the screen says so as ``extract set`` does, under the form and in a
+    notification; the next move clears the line."""
+    meld4 = {"arm": "MSC", "outcome": "meld", "time_point": "4 weeks"}
+    _set(url, "bob", [("name", "MSC", {"arm": "MSC"}), ("n", "27", meld4)])
+    review = open_existing(url)
+    with review.transaction() as s:
+        extraction.set_converted(
+            s, actor="bob", study="Suk 2016", fields=["sd"], conversion="se 1", **meld4
+        )
+    review.close()
+    line = "sd followed n: 5.19615 → 5 (from se 1, n 27 → 25)"
+
+    async def run() -> tuple[str, list[str], str]:
+        app = ExtractionApp(url, "bob", "Suk 2016")
+        async with app.run_test(size=(140, 45)) as pilot:
+            await pilot.pause()
+            n = app.cells().index(ValueKey("n", "MSC", "meld", "4 weeks"))
+            burst(app, *["tab"] * n, "enter", "ctrl+u", *keys_of("25"), "enter")
+            await settle(pilot)
+            after = app.screen_text()
+            toasts = [str(note.message) for note in app._notifications]
+            app.save_screenshot(str(tmp_path / "followed.svg"))
+            burst(app, "tab")
+            await settle(pilot)
+            return after, toasts, app.screen_text()
+
+    after, toasts, moved = asyncio.run(run())
+    assert line in after.splitlines()
+    assert toasts == [line]
+    assert line not in moved
+    rows = stored(url)
+    assert rows[ValueKey("n", "MSC", "meld", "4 weeks")].value == "25"
+    assert float(rows[ValueKey("sd", "MSC", "meld", "4 weeks")].value) == 5.0

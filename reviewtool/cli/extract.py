@@ -25,7 +25,6 @@ from reviewtool.cli._common import (
     console,
     existing_file,
     group_options,
-    on_behalf_note,
     progress_bar,
     reading,
     run_screen,
@@ -415,17 +414,10 @@ def import_(
         summary = import_values(
             session, actor=who, path=str(path), on_behalf_of=on_behalf_of, progress=bar
         )
+    entered_by = who if on_behalf_of else None  # naming oneself is refused (entering_for)
     console().print(
-        f"{summary.changed} value(s){on_behalf_note(on_behalf_of, who)} written in {summary.studies} stud"
-        f"{'y' if summary.studies == 1 else 'ies'} ({summary.unchanged} unchanged); "
-        f"consensus reached on {summary.consensus}, reopened on {summary.reopened}.",
-        highlight=False,
+        summary.describe(by=on_behalf_of, entered_by=entered_by), highlight=False, soft_wrap=True
     )
-    if summary.recomputed:
-        console().print(
-            f"{len(summary.recomputed)} converted value(s) recomputed (they followed a changed n).",
-            highlight=False,
-        )
 
 
 @app.command("digitised")
@@ -481,10 +473,9 @@ def digitised_(
             tolerance=tolerance,
         )
     console().print(
-        f"{summary.changed} digitised value(s) written ({summary.unchanged} unchanged) from "
-        f"{path.name}, {figure}, report {report}; consensus reached on {summary.consensus}, "
-        f"reopened on {summary.reopened}.",
+        summary.describe(kind="digitised", origin=f"{path.name}, {figure}, report {report}"),
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -74,10 +74,11 @@ from reviewtool.storage.models import (
     Record,
     ReviewSetting,
 )
-from reviewtool.storage.postgres_revisit import agree_on_server
+from reviewtool.storage.postgres_revisit import agree_on_server, server_agrees
 from reviewtool.storage.queries import setting
 from reviewtool.storage.snapshots import chunks, stream
 from reviewtool.studies.service import list_studies
+from reviewtool.text import counted
 
 LONG_COLUMNS = (
     "study",
@@ -307,6 +308,38 @@ class ImportSummary:
     consensus: int
     reopened: int
     recomputed: tuple[recompute.Recomputed, ...] = ()
+
+    def describe(
+        self,
+        *,
+        kind: str = "",
+        by: str | None = None,
+        entered_by: str | None = None,
+        origin: str = "",
+    ) -> str:
+        """The summary for people (``extract import``, ``extract digitised``), plurals right
+        (``text.counted``): ``2 values by bob (entered by olga) written in 1 study (0 unchanged);
+        consensus reached on 1, reopened on 0.`` and, when converted values followed an n, a
+        second line ``1 converted value recomputed (it followed a changed n).``
+
+        ``kind``: the values' kind before "value" (``digitised``); ``by``/``entered_by``: whose
+        values an owner entered (``access.entering_for``); ``origin``: where they came from
+        (``fig2.csv, Figure 2, report 1``)."""
+        whose = f" by {by} (entered by {entered_by})" if by and entered_by else ""
+        where = f" from {origin}" if origin else ""
+        noun = f"{kind} value" if kind else "value"
+        text = (
+            f"{counted(self.changed, noun)}{whose} written in {counted(self.studies, 'study')}"
+            f"{where} ({self.unchanged} unchanged); consensus reached on {self.consensus}, "
+            f"reopened on {self.reopened}."
+        )
+        if self.recomputed:
+            they = "it" if len(self.recomputed) == 1 else "they"
+            text += (
+                f"\n{counted(len(self.recomputed), 'converted value')} recomputed ({they} "
+                "followed a changed n)."
+            )
+        return text
 
 
 @dataclass(frozen=True)
@@ -1063,7 +1096,9 @@ def _write(
             total.reopened + part.reopened,
             total.recomputed + tuple(found),
         )
-    if total.consensus:  # a consensus n or converted value reached by agreement: the pair agrees
+    # A consensus n or converted value reached by agreement (by the tool, or by the server in team
+    # mode, which the tool cannot count): the pair agrees.
+    if total.consensus or server_agrees(session):
         touched = [
             change
             for change in changes
@@ -1710,7 +1745,7 @@ def agree(
             f"{actor!r} has extracted nothing from study {ref.label}: consensus by agreement is "
             "the extractors' (or an owner's or adjudicator's)"
         )
-    chosen = next((vals.get(key) for m, vals in by_member.items() if names[m] == take), None)
+    chosen = _taken(session, ref, take, [key]).get(key)
     if chosen is None:
         raise InvalidInput(f"{take!r} has no value for study {ref.label}, {key.describe()}")
     _, form = current_form(session)

@@ -388,3 +388,20 @@ def agree_on_server(session: Session, studies: Sequence[int]) -> None:
             "values that agree with another extractor's could not be recorded as consensus; an "
             "owner runs `reviewtool member db-setup` again"
         )
+
+
+def server_agrees(session: Session) -> bool:
+    """True when ``agree_on_server`` lets the server record consensus by agreement (a PostgreSQL
+    review in team mode whose server has ``reviewtool_extraction_agreement``): the caller then
+    cannot count the agreements it caused, so what follows a consensus reached (a converted
+    consensus SD brought onto the consensus n, ``extraction.service._follow_consensus_n``) is
+    looked for whatever it counted. False on SQLite and outside team mode (no query)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    installed, team = session.execute(
+        text(
+            f"SELECT to_regprocedure('{AGREEMENT_FUNCTION}') IS NOT NULL, "
+            "EXISTS (SELECT 1 FROM member_login)"
+        )
+    ).one()
+    return bool(installed and team)

@@ -17,8 +17,10 @@ empties it, ``a`` adds an arm (an arm exists once it has a value), ``q`` quits.
 
 Every saved cell is one committed transaction through ``extraction.service`` (``set_value``,
 ``clear_value``), checked there exactly as by ``extract set``; a refused value is shown as the
-service's one line and nothing is written. The screen keeps no business state: after each write it
-reads the study again (``study_sheet``), so it shows what is stored. The extractor sees only their
+service's one line and nothing is written; a saved n that converted values followed
+(``recompute``) is followed by the same lines ``extract set`` prints (``sd followed n: 5.19615 →
+5 (from se 1, n 27 → 25)``), under the form and in a notification. The screen keeps no business
+state: after each write it reads the study again (``study_sheet``), so it shows what is stored. The extractor sees only their
 own values and the consensus values (blinding; ``study_sheet`` never returns another's).
 """
 
@@ -66,6 +68,7 @@ class ExtractionApp(OrderedKeysApp):
     #grid { width: auto; }
     #cell { height: auto; padding: 0 1; border-top: solid $primary; }
     #message { height: auto; padding: 0 1; color: $error; }
+    #followed { height: auto; padding: 0 1; color: $warning; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "move(1)", "Next", key_display="Tab", priority=True),
@@ -94,6 +97,7 @@ class ExtractionApp(OrderedKeysApp):
         self.source = ""
         self.cursor = 0
         self.message = ""
+        self.followed = ""  # what the last save changed besides its cell (``_followed``)
 
     # --- what is shown ----------------------------------------------------------------------
 
@@ -105,6 +109,7 @@ class ExtractionApp(OrderedKeysApp):
             yield Static(id="grid")
         yield Static(id="cell")
         yield Static(id="message")
+        yield Static(id="followed")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -336,16 +341,20 @@ class ExtractionApp(OrderedKeysApp):
         message = self.query_one("#message", Static)
         message.update(Text(self.message))
         message.display = bool(self.message)
+        followed = self.query_one("#followed", Static)
+        followed.update(Text(self.followed))
+        followed.display = bool(self.followed)
         # Keep the cell in view, with a little of what is around it (the rows above, the labels).
         body = self.query_one("#body", ScrollableContainer)
         around = Region(max(where.x - 12, 0), max(where.y - 2, 0), where.width + 14, 5)
         self.call_after_refresh(body.scroll_to_region, around, animate=False)
 
     def screen_text(self) -> str:
-        """The screen's text (status, reports, form, cell, message), for tests and screenshots."""
+        """The screen's text (status, reports, form, cell, message, values that followed), for
+        tests and screenshots."""
         parts = [
             self.query_one(f"#{name}", Static).render()
-            for name in ("status", "reports", "grid", "cell", "message")
+            for name in ("status", "reports", "grid", "cell", "message", "followed")
         ]
         return "\n".join(str(p) for p in parts)
 
@@ -357,16 +366,33 @@ class ExtractionApp(OrderedKeysApp):
 
     def action_move(self, step: int) -> None:
         """Next / previous cell in the form's order (wrapping round)."""
+        self.followed = ""
+        self._step(step)
+
+    def _step(self, step: int) -> None:
+        """Move the cursor ``step`` cells (what the last save changed stays shown)."""
         count = len(self.cells())
         if count:
             self.cursor = (self.cursor + step) % count
         self.message = ""
         self._show()
 
+    @staticmethod
+    def _followed(saved: extraction.ValueView | None) -> str:
+        """What ``extract set`` prints after the value: its warnings, then one line per converted
+        value that followed the n saved (``recompute.Recomputed.line``: ``sd followed n: 5.19615
+        → 5 (from se 1, n 27 → 25)``, ``consensus sd followed n: ...``); "" for none."""
+        if saved is None:
+            return ""
+        return "\n".join([*saved.warnings, *(r.line() for r in saved.recomputed)])
+
     def _write(self, key: ValueKey, value: str | None) -> bool:
         """Save (or, with None, empty) one cell in one committed transaction; False, with the
-        service's one line shown, when it is refused (nothing is written)."""
+        service's one line shown, when it is refused (nothing is written). The values that
+        followed the n saved are shown under the cell and in a notification."""
         assert self.review is not None
+        saved: extraction.ValueView | None = None
+        self.followed = ""
         try:
             with self.review.transaction() as session:
                 if value is None:
@@ -380,7 +406,7 @@ class ExtractionApp(OrderedKeysApp):
                         time_point=key.time_point,
                     )
                 elif self.source_kind == CONVERTED:  # the text is the conversion's inputs
-                    extraction.set_converted(
+                    (saved,) = extraction.set_converted(
                         session,
                         actor=self.actor,
                         study=self.study,
@@ -391,7 +417,7 @@ class ExtractionApp(OrderedKeysApp):
                         time_point=key.time_point,
                     )
                 else:
-                    extraction.set_value(
+                    saved = extraction.set_value(
                         session,
                         actor=self.actor,
                         study=self.study,
@@ -409,6 +435,9 @@ class ExtractionApp(OrderedKeysApp):
             self._reload(key)
             return False
         self.message = ""
+        self.followed = self._followed(saved)
+        if self.followed:
+            self.notify(self.followed, title="Followed the n saved", timeout=8)
         self._reload(key)
         return True
 
@@ -441,7 +470,7 @@ class ExtractionApp(OrderedKeysApp):
                     self._write(key, None)
                 return
             if self._write(key, text):
-                self.action_move(1)
+                self._step(1)
 
         ask(self, PromptScreen(title, value=prefill), save)
 
