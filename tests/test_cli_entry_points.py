@@ -103,6 +103,8 @@ def _sample(param: click.Parameter, tmp_path: Path, input_file: Path) -> str:
     annotation = _annotation(param)
     if annotation in (Path, list[Path]):
         return str(tmp_path / "out") if param.name == "out" else str(input_file)
+    if param.name == "to":  # audit replay --to: a database it creates, never in the cwd
+        return f"sqlite:///{tmp_path / 'replayed.db'}"
     if annotation is int:
         return "1"
     if annotation is float:
