@@ -1507,9 +1507,29 @@ DECISION_COLUMNS = ("record_id", "decision", "reason", "note", "report")
 """The columns of a decisions or resolutions file (``screen import-decisions``/``-resolutions``)."""
 
 
+@dataclass(frozen=True)
+class ImportCounts:
+    """What ``import_decisions`` or ``import_resolutions`` did with a file's rows.
+
+    :ivar written: rows written: a new vote or resolution, or one that replaces a different one
+        (one row and one event each).
+    :ivar unchanged: rows the same as the one in force (a vote: the reviewer's current vote on the
+        unit with the same decision, reason and note; a resolution: the adjudicator's standing,
+        uncontested resolution with the same decision, reason and note): nothing written, no event.
+    """
+
+    written: int
+    unchanged: int
+
+    @property
+    def rows(self) -> int:
+        """Every row of the file: ``written + unchanged``."""
+        return self.written + self.unchanged
+
+
 def import_decisions(
     session: Session, *, actor: str, path: str, stage: str, on_behalf_of: str | None = None
-) -> int:
+) -> ImportCounts:
     """Cast many votes from a CSV (``record_id,decision,reason,note[,report]``) in one transaction.
 
     Each row is a vote as ``record_decision`` casts it (same checks, a later row or an earlier vote
@@ -1518,8 +1538,12 @@ def import_decisions(
     events are written in bulk. At full text a vote is on one report: the ``report`` column, or
     the reference's only report (recorded as sought when it has none). An unknown record, report,
     decision or reason, or an unknown column (``DECISION_COLUMNS``: a ``reviewer`` column is not
-    read as whose vote it is), names the file and line; nothing is written then. Returns the
-    number of votes.
+    read as whose vote it is), names the file and line; nothing is written then.
+
+    A row the same as the member's current vote on its unit (same decision, reason and note) is
+    unchanged: it is checked as any row (the calibration round, the stop), then nothing is written
+    for it, so importing one file twice writes its events once. Returns the votes written and
+    the unchanged ones (``ImportCounts``).
 
     ``on_behalf_of``: an owner (``actor``) enters the votes of another member who screens (the
     votes are theirs, checked as theirs, blinding as for them); each ``screening-decision`` event
@@ -1548,7 +1572,7 @@ def import_decisions(
                 _row_report(row),
             )
     batch.write(session)
-    return len(rows)
+    return ImportCounts(len(rows) - batch.unchanged, batch.unchanged)
 
 
 IMPORTED = "imported"
@@ -1732,6 +1756,7 @@ class _VoteBatch:
         # Units whose vote changed with no resolution in sight: in team mode the server revisits
         # one the login may not read, after the votes are written (storage.postgres_revisit).
         self.revisit: list[int] = []
+        self.unchanged = 0  # rows the same as the member's current vote: nothing written
 
     def cast(
         self,
@@ -1765,8 +1790,16 @@ class _VoteBatch:
             _require_fulltext_open(ref, self.tiab.get(ref), ref in self.refs.unobtainable)
         named = self.refs.report(self.session, self.entered_by, ref, self.stage, report)
         unit = ref if named is None else named
-        now = audit.log.utc_now()
         old = self.mine.get(unit)
+        note = (note or "").strip() or None
+        if old is not None and (old.decision, old.reason, old.note) == (
+            parsed.value,
+            checked,
+            note,
+        ):
+            self.unchanged += 1  # the vote in force already: nothing to write
+            return
+        now = audit.log.utc_now()
         before = old.snapshot() if old is not None else None
         if old is not None:
             # A stored vote becomes an UPDATE; one cast earlier in this file is inserted superseded.
@@ -1778,7 +1811,7 @@ class _VoteBatch:
         new = _Ballot(
             parsed.value,
             checked,
-            (note or "").strip() or None,
+            note,
             record_id=seen,
             report_id=named,
             report_in_ledger=named is not None,
@@ -2126,15 +2159,19 @@ def unblind_stage(session: Session, *, actor: str, stage: str) -> bool:
     return True
 
 
-def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -> int:
+def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -> ImportCounts:
     """Resolve many conflicts from a CSV (``record_id,decision,reason,note[,report]``), all or
     nothing.
 
     Each row is a resolution as ``resolve_conflict`` makes it (same checks, a contested resolution
     replaced, one ``screening-resolution`` event each; at full text on the ``report`` named, by
     default the reference's only one), with the votes and resolutions read once and the rows and
-    events written in bulk. A bad row names the file and line; nothing is written then. Returns
-    the number of resolutions.
+    events written in bulk. A bad row names the file and line; nothing is written then.
+
+    A row the same as the adjudicator's own standing resolution of the unit (same decision,
+    reason and note, not contested) is unchanged: nothing is written for it, so importing one file
+    twice writes its events once (another adjudicator's standing resolution is still refused as
+    no open conflict). Returns the resolutions written and the unchanged ones (``ImportCounts``).
     """
     parsed_stage = parse_stage(stage)
     member = require(session, actor, Action.RESOLVE_CONFLICT, doing="import resolutions")
@@ -2156,7 +2193,7 @@ def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -
                 _row_report(row),
             )
     batch.write(session)
-    return len(rows)
+    return ImportCounts(len(rows) - batch.unchanged, batch.unchanged)
 
 
 class _ResolutionBatch:
@@ -2178,6 +2215,7 @@ class _ResolutionBatch:
         self.names: dict[int | None, str] = dict(session.exec(select(Member.id, Member.name)).all())
         self.new: list[ScreeningResolution] = []
         self.events: list[ConflictResolved | FullTextRecorded] = []
+        self.unchanged = 0  # rows the same as the adjudicator's standing resolution
         self.session = session
         # Separation of duties: what this adjudicator voted on is not theirs to resolve.
         self.own: set[int] = (
@@ -2214,6 +2252,15 @@ class _ResolutionBatch:
         unit = ref if named is None else named
         votes = None if self.stage is Stage.FULL_TEXT and named is None else self.votes.get(unit)
         standing = self.standing.get(unit)
+        note = (note or "").strip() or None
+        if (
+            standing is not None
+            and standing.contested_at is None
+            and standing.member_id == self.member_id
+            and (standing.decision, standing.reason, standing.note) == (parsed.value, checked, note)
+        ):
+            self.unchanged += 1  # the resolution in force already: nothing to write
+            return
         outcome = (
             screening_outcome(
                 votes,
@@ -2247,7 +2294,7 @@ class _ResolutionBatch:
             member_id=self.member_id,
             decision=parsed.value,
             reason=checked,
-            note=(note or "").strip() or None,
+            note=note,
             resolved_at=now,
         )
         self.standing[unit] = resolution
