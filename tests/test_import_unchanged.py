@@ -238,3 +238,97 @@ def test_unchanged_rows_are_still_held_to_the_calibration_round(tmp_path: Path) 
     )
     assert _votes(db) == before
     ok(db, "audit", "verify", "--as", "olga")
+
+
+# --- rob import ------------------------------------------------------------------------------
+
+
+def _rob_review(tmp_path: Path) -> Any:
+    from reviewtool.review.service import open_existing
+    from tests.rob_review import build_rob_review
+
+    return open_existing(build_rob_review(tmp_path / "rob.db"))
+
+
+def _rob_events(review: Any, after: int) -> list[tuple[str, str]]:
+    with review.reading() as session:
+        return [
+            (e.payload["study"], e.payload["result"])
+            for e in audit.list_events(session, action="rob-assessed")
+            if e.seq > after
+        ]
+
+
+def test_a_robvis_file_imported_twice_writes_its_judgements_once(tmp_path: Path) -> None:
+    """tests/test_rob_service.py's robvis file (3 studies x 7 domains = 21 judgements): again,
+    all 21 unchanged and no event; then with one domain changed (Suk 2016 C, High to Low; Overall
+    left empty), 1 judgement written, 20 unchanged, one event for that study."""
+    from reviewtool.rob import exchange
+    from reviewtool.storage.models import RobJudgement
+    from tests.test_rob_service import HEADER, ROWS
+
+    review = _rob_review(tmp_path)
+    source = tmp_path / "bob.csv"
+    source.write_text(HEADER + ROWS, encoding="utf-8")
+    with review.transaction() as s:
+        first = exchange.import_file(s, actor="bob", path=str(source))
+    assert (first.rows, first.values, first.unchanged) == (3, 21, 0)
+    head, rows = _head(review), _rows(review, RobJudgement)
+    with review.transaction() as s:
+        again = exchange.import_file(s, actor="bob", path=str(source))
+    assert (again.rows, again.values, again.unchanged) == (3, 0, 21)
+    assert _head(review) == head and _rows(review, RobJudgement) == rows
+    source.write_text(
+        HEADER
+        + ROWS.replace(
+            "Suk 2016,Low,Low,High,Low,Low,Low,Low,High", "Suk 2016,Low,Low,Low,Low,Low,Low,Low,"
+        ),
+        encoding="utf-8",
+    )
+    with review.transaction() as s:
+        changed = exchange.import_file(s, actor="bob", path=str(source))
+    assert (changed.values, changed.unchanged) == (1, 20)
+    with review.reading() as s:
+        (event,) = [e for e in audit.list_events(s, action="rob-assessed") if e.seq > head[0]]
+        assert audit.verify(s).ok
+    (snapshot,) = event.payload["state"]["rob_judgement"].values()
+    assert snapshot["judgement"] == "Low"
+    review.close()
+
+
+def test_rob2_answers_imported_twice_are_written_once(tmp_path: Path) -> None:
+    """tests/test_rob_service.py's answers file (9 answers over two results): again, 9
+    unchanged and no event; with Xu 2019's 1.3 changed (PY to N), 1 written, 8 unchanged, one
+    event for that result (its D1 follows: 1.2 NI and 1.3 N give Some concerns)."""
+    from reviewtool.rob import exchange
+    from reviewtool.rob import service as rob
+
+    review = _rob_review(tmp_path)
+    text = (
+        "Study,Result,effect_of_interest,1.1,1.2,1.3,3.1,3.2\n"
+        "Suk 2016,MELD@24 weeks,assignment,Y,PY,N,N,Y\n"
+        "Xu 2019,TBIL@4 weeks,,NI,NI,PY,,\n"
+    )
+    source = tmp_path / "answers.csv"
+    source.write_text(text, encoding="utf-8")
+    with review.transaction() as s:
+        first = exchange.import_file(s, actor="carol", path=str(source))
+    assert (first.rows, first.values, first.unchanged) == (2, 9, 0)
+    head = _head(review)
+    with review.transaction() as s:
+        again = exchange.import_file(s, actor="carol", path=str(source))
+    assert (again.values, again.unchanged) == (0, 9)
+    assert _head(review) == head
+    source.write_text(text.replace("NI,NI,PY", "NI,NI,N"), encoding="utf-8")
+    with review.transaction() as s:
+        changed = exchange.import_file(s, actor="carol", path=str(source))
+    assert (changed.values, changed.unchanged) == (1, 8)
+    assert _rob_events(review, head[0]) == [(3, "TBIL@4 weeks")]
+    with review.reading() as s:
+        assert audit.verify(s).ok
+        views = rob.judgements(s, actor="carol", tool="rob2")
+    assert {(v.label, v.domain): v.algorithm for v in views if v.domain == "D1"} == {
+        ("Suk 2016", "D1"): "Low",
+        ("Xu 2019", "D1"): "Some concerns",  # was High (1.2 NI, 1.3 PY)
+    }
+    review.close()
