@@ -332,3 +332,54 @@ def test_rob2_answers_imported_twice_are_written_once(tmp_path: Path) -> None:
         ("Xu 2019", "D1"): "Some concerns",  # was High (1.2 NI, 1.3 PY)
     }
     review.close()
+
+
+# --- dedup import-decisions ------------------------------------------------------------------
+
+
+def test_a_dedup_decisions_file_imported_twice_writes_its_decisions_once(
+    sample_review_url: str, tmp_path: Path
+) -> None:
+    """The sample review's queue, every pair rejected by bob with a note: again, every row
+    unchanged and no event. A row is unchanged only as bob's own decision with no note or the
+    same note: a new note is written, and alice repeating bob's decision is hers (written)."""
+    from reviewtool.dedup.service import decide_from_file, review_queue
+    from reviewtool.review.service import open_existing
+    from reviewtool.storage.models import DedupPair
+
+    review = open_existing(sample_review_url)
+    with review.reading() as session:
+        queue = [q.pair_id for q in review_queue(session)]
+    assert len(queue) >= 2, "the sample leaves pairs for a person"
+    path = tmp_path / "decisions.csv"
+    path.write_text(
+        "pair_id,decision,note\n" + "".join(f"{p},reject,not the same\n" for p in queue)
+    )
+    with review.transaction() as session:
+        first = decide_from_file(session, actor="bob", path=str(path))
+    assert (first.written, first.unchanged) == (len(queue), 0)
+    head = _head(review)
+    with review.transaction() as session:
+        again = decide_from_file(session, actor="bob", path=str(path))
+    assert (again.written, again.unchanged) == (0, len(queue))
+    assert _head(review) == head
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(
+        f"pair_id,decision,note\n{queue[0]},reject,\n{queue[1]},reject,different arms\n"
+    )
+    with review.transaction() as session:
+        done = decide_from_file(session, actor="bob", path=str(mixed))
+        theirs = tmp_path / "alice.csv"
+        theirs.write_text(f"pair_id,decision\n{queue[0]},reject\n")
+        hers = decide_from_file(session, actor="alice", path=str(theirs))
+    assert (done.written, done.unchanged, hers.written, hers.unchanged) == (1, 1, 1, 0)
+    with review.reading() as session:
+        events = [e for e in audit.list_events(session) if e.seq > head[0]]
+        assert [(e.actor, e.action, e.payload["note"]) for e in events] == [
+            ("bob", "dedup-decision", "different arms"),
+            ("alice", "dedup-decision", None),
+        ]
+        notes = dict(session.exec(select(DedupPair.id, DedupPair.note)).all())
+        assert (notes[queue[0]], notes[queue[1]]) == ("not the same", "different arms")
+        assert audit.verify(session).ok
+    review.close()
