@@ -25,6 +25,8 @@ This module is the stage's public face: it re-exports the names callers use (the
 
 from __future__ import annotations
 
+# The stage and decision enums the functions here take and return (as the module always had them).
+from reviewtool.domain import Decision, Stage
 from reviewtool.screening.blinding import unblind_stage
 from reviewtool.screening.bulk import (
     DECISION_COLUMNS,
@@ -88,9 +90,11 @@ __all__ = [
     "SOUGHT",
     "UNCHECKED",
     "ConflictView",
+    "Decision",
     "ImportCounts",
     "Progress",
     "RecordCard",
+    "Stage",
     "StageStats",
     "Unchecked",
     "VoteCast",
