@@ -383,3 +383,44 @@ def test_a_dedup_decisions_file_imported_twice_writes_its_decisions_once(
         assert (notes[queue[0]], notes[queue[1]]) == ("not the same", "different arms")
         assert audit.verify(session).ok
     review.close()
+
+
+def test_rob_and_dedup_imports_say_how_many_were_unchanged(
+    sample_review_url: str, tmp_path: Path
+) -> None:
+    """The summary lines of `rob import` and `dedup import-decisions` run twice on one file."""
+    from reviewtool.dedup.service import review_queue
+    from reviewtool.review.service import open_existing
+    from tests.rob_review import build_rob_review
+    from tests.test_rob_service import HEADER, ROWS
+
+    def line(db: str, *args: str) -> str:
+        result = runner.invoke(app, [*args, "--db", db])
+        assert result.exit_code == 0, result.output
+        return " ".join(result.stdout.split())
+
+    rob_db = build_rob_review(tmp_path / "rob.db").removeprefix("sqlite:///")
+    source = tmp_path / "bob.csv"
+    source.write_text(HEADER + ROWS, encoding="utf-8")
+    rob_import = ("rob", "import", str(source), "--as", "bob")
+    assert line(rob_db, *rob_import) == (
+        "Imported 21 judgements for 3 studies from bob.csv (robvis rob1); 0 unchanged."
+    )
+    assert line(rob_db, *rob_import) == (
+        "Imported 0 judgements for 3 studies from bob.csv (robvis rob1); 21 unchanged."
+    )
+    dedup_db = sample_review_url.removeprefix("sqlite:///")
+    review = open_existing(sample_review_url)
+    with review.reading() as session:
+        pairs = [q.pair_id for q in review_queue(session)]
+    review.close()
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("pair_id,decision\n" + "".join(f"{p},reject\n" for p in pairs))
+    dedup_import = ("dedup", "import-decisions", str(decisions), "--as", "bob")
+    n = len(pairs)
+    assert line(dedup_db, *dedup_import) == (
+        f"Applied {n} dedup decisions from {decisions} (0 unchanged)."
+    )
+    assert line(dedup_db, *dedup_import) == (
+        f"Applied 0 dedup decisions from {decisions} ({n} unchanged)."
+    )
