@@ -79,7 +79,8 @@ def _bulk_votes(path: Path) -> int:
             csv_path = path.with_name(f"{path.stem}_{stage}_{reviewer}.csv")
             csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
             with review.transaction() as session:
-                votes += import_decisions(session, actor=reviewer, path=str(csv_path), stage=stage)
+                done = import_decisions(session, actor=reviewer, path=str(csv_path), stage=stage)
+                votes += done.written
             csv_path.unlink()
     review.close()
     return votes

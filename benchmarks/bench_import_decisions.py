@@ -89,7 +89,7 @@ def one(n: int) -> dict[str, float]:
         ):
             start = time.perf_counter()
             with review.transaction() as session:
-                count = import_decisions(session, actor=actor, path=str(path), stage="tiab")
+                count = import_decisions(session, actor=actor, path=str(path), stage="tiab").written
             timings[label] = (count, time.perf_counter() - start)
         votes_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         # Dan resolves every conflict the two files left (include), from one file.
@@ -103,7 +103,9 @@ def one(n: int) -> dict[str, float]:
         dan_csv.write_text("record_id,decision\n" + "".join(f"{r},include\n" for r in conflicts))
         start = time.perf_counter()
         with review.transaction() as session:
-            resolved = import_resolutions(session, actor="dan", path=str(dan_csv), stage="tiab")
+            resolved = import_resolutions(
+                session, actor="dan", path=str(dan_csv), stage="tiab"
+            ).written
         timings["dan"] = (resolved, time.perf_counter() - start)
         with review.reading() as session:
             events = session.exec(select(func.count()).select_from(AuditEvent)).one()

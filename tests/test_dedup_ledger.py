@@ -227,7 +227,7 @@ def test_a_decisions_file_writes_what_one_decision_at_a_time_writes(
         "pair_id,record_a,record_b,decision,note\n" + "".join(",".join(r) + "\n" for r in rows)
     )
     with review.transaction() as session:
-        assert decide_from_file(session, actor="bob", path=str(path)) == 4
+        assert decide_from_file(session, actor="bob", path=str(path)).written == 4
     bulk = _dedup_state(review, since)
 
     copy_path = tmp_path / "copy.db"

@@ -145,7 +145,7 @@ def test_queue_decisions_from_a_file_all_or_nothing(review: Review, tmp_path: Pa
     with review.reading() as session:
         assert len(review_queue(session)) == len(queue)  # the first row was rolled back too
     with review.transaction() as session:
-        assert decide_from_file(session, actor="bob", path=str(good)) == len(queue)
+        assert decide_from_file(session, actor="bob", path=str(good)).written == len(queue)
     with review.reading() as session:
         assert review_queue(session) == []
         assert audit.verify(session).ok

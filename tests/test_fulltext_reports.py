@@ -310,7 +310,8 @@ def test_a_report_shown_and_voted_on_from_the_cli_with_its_report_column(
         "record_id,decision,reason,note,report\n1,include,,,1\n1,exclude,insufficient data,,2\n"
     )
     with review.transaction() as session:
-        assert sv.import_decisions(session, actor="bob", path=str(votes), stage="fulltext") == 2
+        done = sv.import_decisions(session, actor="bob", path=str(votes), stage="fulltext")
+        assert done.written == 2
     with review.reading() as session:
         conflicts = sv.list_conflicts(session, actor="carol", stage="fulltext")
         reports = session.exec(select(FullTextReport.id)).all()

@@ -3,7 +3,7 @@
 1. A reviewer's login cannot read a resolution at a blind stage (row-level security), so the
    tool, run as that login, could not reopen or contest it when the reviewer changed or took back
    their vote. The server does it: ``reviewtool_revisit_resolution`` (SECURITY DEFINER, installed
-   by ``member db-setup``) applies the rule of ``screening.service._answer_changed_vote`` and
+   by ``member db-setup``) applies the rule of ``screening.votes._answer_changed_vote`` and
    records a ``screening-resolution-revisited`` event chained as ``audit.log.record`` chains, an
    event hidden from the reviewer as the resolution is.
 2. ``audit replay --to postgresql://...`` of a review whose members have logins is refused up

@@ -150,7 +150,7 @@ def test_bulk_import_writes_what_one_vote_at_a_time_writes(
         with review.transaction() as session:
             count += sv.import_decisions(
                 session, actor="alice", path=str(_csv(tmp_path / name, part)), stage="tiab"
-            )
+            ).written
     assert count == 7
     bulk = _state(review, since)
 
@@ -365,7 +365,7 @@ def test_full_text_rows_need_an_inclusion_and_a_retrieved_text(
                 actor="dora",
                 path=str(_csv(tmp_path / "ok.csv", [(1, "exclude", "1", None)])),
                 stage="fulltext",
-            )
+            ).written
             == 1
         )
     with review.reading() as session:
@@ -425,7 +425,8 @@ def test_bulk_resolutions_write_what_one_resolution_at_a_time_writes(
     since = _last_seq(review)
     with review.transaction() as session:
         path = _csv(tmp_path / "r.csv", RESOLUTIONS)
-        assert sv.import_resolutions(session, actor="carol", path=str(path), stage="tiab") == 2
+        done = sv.import_resolutions(session, actor="carol", path=str(path), stage="tiab")
+        assert (done.written, done.unchanged) == (2, 0)
     bulk = _state(review, since)
 
     other = tmp_path / "copy"

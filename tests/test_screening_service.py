@@ -312,7 +312,7 @@ def test_import_decisions_is_all_or_nothing(review: Review, tmp_path: Path) -> N
     ):
         sv.import_decisions(session, actor="bob", path=str(bad), stage="tiab")
     with review.transaction() as session:
-        assert sv.import_decisions(session, actor="bob", path=str(good), stage="tiab") == 2
+        assert sv.import_decisions(session, actor="bob", path=str(good), stage="tiab").written == 2
     with review.reading() as session:
         assert session.exec(select(ScreeningDecision)).all()[1].note == "rats"
         assert len(session.exec(select(ScreeningDecision)).all()) == 2

@@ -207,8 +207,11 @@ def import_decisions(
     from reviewtool.dedup.service import decide_from_file
 
     with writing(db) as session:
-        count = decide_from_file(session, actor=actor_name(actor), path=str(path))
-    console().print(f"Applied {count} dedup decisions from {path}.", highlight=False)
+        done = decide_from_file(session, actor=actor_name(actor), path=str(path))
+    console().print(
+        f"Applied {done.written} dedup decisions from {path} ({done.unchanged} unchanged).",
+        highlight=False,
+    )
 
 
 @app.command("undo")

@@ -215,7 +215,7 @@ def import_(
     console().print(
         f"Imported {counted(report.values, 'judgement' if 'rob1' in report.layout else 'answer')}"
         f"{on_behalf_note(on_behalf_of, who)} for {counted(report.rows, 'study' if 'rob1' in report.layout else 'result')} from "
-        f"{path.name} ({report.layout}).",
+        f"{path.name} ({report.layout}); {report.unchanged} unchanged.",
         markup=False,
     )
 

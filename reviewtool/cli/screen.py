@@ -158,10 +158,12 @@ def import_decisions(
 
     who = actor_name(actor)
     with writing(db) as session:
-        count = run(session, actor=who, path=str(path), stage=stage, on_behalf_of=on_behalf_of)
+        done = run(session, actor=who, path=str(path), stage=stage, on_behalf_of=on_behalf_of)
     by = on_behalf_note(on_behalf_of, who)
     console().print(
-        f"Recorded {counted(count, 'vote')}{by} from {path} at {stage}.", highlight=False
+        f"Recorded {counted(done.written, 'vote')}{by} from {path} at {stage} "
+        f"({done.unchanged} unchanged).",
+        highlight=False,
     )
 
 
@@ -342,9 +344,11 @@ def import_resolutions(
     from reviewtool.screening.service import import_resolutions as run
 
     with writing(db) as session:
-        count = run(session, actor=actor_name(actor), path=str(path), stage=stage)
+        done = run(session, actor=actor_name(actor), path=str(path), stage=stage)
     console().print(
-        f"Resolved {counted(count, 'conflict')} from {path} at {stage}.", highlight=False
+        f"Resolved {counted(done.written, 'conflict')} from {path} at {stage} "
+        f"({done.unchanged} unchanged).",
+        highlight=False,
     )
 
 

@@ -678,13 +678,28 @@ def export_groups(session: Session) -> Iterable[dict[str, Any]]:
         }
 
 
-def decide_from_file(session: Session, *, actor: str, path: str) -> int:
+@dataclass(frozen=True)
+class ImportCounts:
+    """What ``decide_from_file`` did with a file's rows.
+
+    :ivar written: decisions applied (one ``dedup-decision`` event each).
+    :ivar unchanged: rows that repeat the pair's decision in force (the same status, decided by
+        the same person, and no note or the same note): nothing written, no event.
+    """
+
+    written: int
+    unchanged: int
+
+
+def decide_from_file(session: Session, *, actor: str, path: str) -> ImportCounts:
     """Apply a CSV of decisions (``pair_id`` or ``record_a,record_b``; ``decision``; ``note``).
 
     Each row is a decision as ``decide_pair`` makes it (same checks, one ``dedup-decision`` event
     each with the pairs and records it changed), but the records and pairs are read once and each
     row regroups only the records its pair can reach, so a file costs its rows, not rows x review.
-    All rows or none: an unknown record or decision names the file and line. Returns the row count.
+    All rows or none: an unknown record or decision names the file and line. A row that repeats
+    the pair's decision in force (``ImportCounts``) writes nothing, so importing one file twice
+    writes its events once. Returns the decisions written and the unchanged rows.
     The person is checked before the file is read, as every command checks access first.
     """
     member = require(session, actor, Action.DEDUPLICATE)
@@ -708,7 +723,7 @@ def decide_from_file(session: Session, *, actor: str, path: str) -> int:
                 pair = (int(row["record_a"]), int(row["record_b"]))
                 batch.decide(session, decision, note, records=pair)
     batch.write(session)
-    return len(rows)
+    return ImportCounts(len(rows) - batch.unchanged, batch.unchanged)
 
 
 def _decision_key(row: dict[str, str]) -> str | None:
@@ -757,6 +772,13 @@ class _PairDecisions:
             self._add(_Pair(*row))
         self.updates: dict[int, dict[str, Any]] = {}
         self.events: list[DedupDecided] = []
+        # Each pair's note (changed in memory as rows set one) and the rows that repeat a decision.
+        self.notes: dict[int, str | None] = {
+            pid: note
+            for pid, note in session.exec(select(DedupPair.id, DedupPair.note)).all()
+            if pid is not None
+        }
+        self.unchanged = 0
 
     def _add(self, pair: _Pair) -> None:
         self.pairs[pair.id] = pair
@@ -799,14 +821,22 @@ class _PairDecisions:
         if decision not in ("confirm", "reject"):
             raise InvalidInput(f"decision must be confirm or reject, not {decision!r}")
         pair = self._pair(session, pair_id, records, note)
-        pair.status = "confirmed" if decision == "confirm" else "rejected"
+        status = "confirmed" if decision == "confirm" else "rejected"
+        if (
+            pair.status == status
+            and pair.decided_by_id == self.member_id
+            and (note is None or note == self.notes.get(pair.id))
+        ):
+            self.unchanged += 1  # this person's decision in force already: nothing to write
+            return
+        pair.status = status
         pair.decided_by_id = self.member_id
         change = self.updates.setdefault(pair.id, {"id": pair.id})
         change.update(
             status=pair.status, decided_by_id=self.member_id, decided_at=audit.log.utc_now()
         )
         if note is not None:
-            change["note"] = note
+            change["note"] = self.notes[pair.id] = note
         decided = {str(pair.id): pair_snapshot(asdict(pair), self.names)}
         reach = self._reach(pair.record_a, pair.record_b)
         inside = {

@@ -33,20 +33,28 @@ from reviewtool.csvfiles import check_lines, unknown_columns
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied
 from reviewtool.rob import robvis, service, tools
+from reviewtool.storage.models import Member
 
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What ``rob import`` wrote: the layout read, rows (studies or results) and judgements or
-    answers recorded."""
+    """What ``rob import`` wrote: the layout read, rows (studies or results), judgements or
+    answers recorded (new or changed) and those unchanged (the same as the assessor's in force:
+    nothing written for them)."""
 
     layout: str
     rows: int
     values: int
+    unchanged: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"layout": self.layout, "rows": self.rows, "values": self.values}
+        return {
+            "layout": self.layout,
+            "rows": self.rows,
+            "values": self.values,
+            "unchanged": self.unchanged,
+        }
 
 
 def _read(path: str) -> list[list[str]]:
@@ -78,7 +86,11 @@ def import_file(
     ``on_behalf_of``: an owner (``actor``) enters another assessor's judgements
     (``access.entering_for``): they are the assessor's, checked and blinded as theirs; each
     ``rob-assessed`` event is written by the owner and names the assessor (``on_behalf_of``).
-    PermissionDenied for anyone but an owner."""
+    PermissionDenied for anyone but an owner.
+
+    A judgement (RoB 1) or answer (RoB 2) the same as the assessor's in force is unchanged: nothing
+    is written for it, and a study (RoB 1) or result (RoB 2) with nothing changed gets no
+    ``rob-assessed`` event, so importing one file twice writes its events once."""
     actor, entered_by = entering_for(
         session, actor, on_behalf_of, doing="import risk-of-bias judgements"
     )
@@ -191,10 +203,14 @@ def _import_rob1(
         plan[study] = judged
     member = require(session, actor, Action.ASSESS_RISK_OF_BIAS)
     now = audit.log.utc_now()
-    count = 0
+    count = unchanged = 0
     for study, judged in plan.items():
         state: dict[str, dict[str, Any]] = {}
         for letter, value in judged.items():
+            stored = service._row(session, service.ROB1, study, "", letter, "", member)
+            if stored is not None and stored.judgement == value:
+                unchanged += 1  # the assessor's judgement in force: nothing to write
+                continue
             service._store(
                 session, member, now, service.ROB1, study, "", letter, "", state, judgement=value
             )
@@ -213,7 +229,7 @@ def _import_rob1(
                     on_behalf_of=actor if entered_by else None,
                 ),
             )
-    return ImportReport("robvis rob1", len(plan), count)
+    return ImportReport("robvis rob1", len(plan), count, unchanged)
 
 
 def _import_rob2(
@@ -273,7 +289,12 @@ def _import_rob2(
         raise InvalidInput(f"{path}: no results in the file")
     member = require(session, actor, Action.ASSESS_RISK_OF_BIAS)
     now = audit.log.utc_now()
-    for (study, result), changes in plan.items():
+    unchanged = 0
+    for (study, result), given in plan.items():
+        changes = _changed_answers(session, member, study, result, given)
+        unchanged += sum(map(len, given.values())) - sum(map(len, changes.values()))
+        if not changes:
+            continue  # every answer the assessor's in force: no event
         state: dict[str, dict[str, Any]] = {}
         service.write_unit(session, member, now, study, result, changes, {}, {}, state)
         session.flush()
@@ -289,7 +310,25 @@ def _import_rob2(
                 on_behalf_of=actor if entered_by else None,
             ),
         )
-    return ImportReport("rob2 answers", len(plan), values)
+    return ImportReport("rob2 answers", len(plan), values - unchanged, unchanged)
+
+
+def _changed_answers(
+    session: Session,
+    member: Member,
+    study: int,
+    result: str,
+    given: Mapping[str, Mapping[str, str]],
+) -> dict[str, dict[str, str]]:
+    """The answers of ``given`` ({domain code or ``preliminary``: {key: value}}) that differ from
+    the assessor's stored ones for the result (an empty value: differs when one is stored)."""
+    changed: dict[str, dict[str, str]] = {}
+    for code, answers in given.items():
+        stored = service._answers_of(session, member, study, result, code)
+        for key, value in answers.items():
+            if stored.get(key, "") != value:
+                changed.setdefault(code, {})[key] = value
+    return changed
 
 
 # --- export --------------------------------------------------------------------------------------

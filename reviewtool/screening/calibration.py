@@ -247,7 +247,7 @@ def start_round(session: Session, *, actor: str, size: int, seed: int) -> Round:
     still open is closed as replaced first. Only references nobody has voted on at title/abstract
     are drawn (the pilot measures independent first looks). InvalidInput for a size below 2 or
     above the references left."""
-    from reviewtool.screening.service import eligible
+    from reviewtool.screening.worklist import eligible
 
     member = require(session, actor, Action.CHANGE_SETTINGS, doing="start a calibration round")
     assert member.id is not None

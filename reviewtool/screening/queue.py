@@ -46,7 +46,8 @@ from reviewtool.domain import PERMISSIONS, Action, Decision, QueueStamp, Stage
 from reviewtool.errors import InvalidInput
 from reviewtool.screening import calibration, stop
 from reviewtool.screening.ranking import DEFAULT_MODEL
-from reviewtool.screening.service import parse_stage, screening_queue
+from reviewtool.screening.rules import parse_stage
+from reviewtool.screening.worklist import screening_queue
 from reviewtool.storage.models import Member, Record, Reference, ScreeningDecision
 from reviewtool.storage.queries import setting, stage_outcomes
 
@@ -250,7 +251,7 @@ def queue_state(
 def stage_texts(session: Session, stage: str) -> dict[int, str]:
     """reference id -> text for every reference at ``stage`` (title/abstract: every reference not
     removed before screening): the corpus the features are fitted on, the same for every reviewer."""
-    from reviewtool.screening.service import eligible
+    from reviewtool.screening.worklist import eligible
 
     ids = eligible(session, parse_stage(stage))
     texts = reference_texts(session, ids)

@@ -12,7 +12,7 @@ whenever it changed or took back a vote and found no resolution to revisit
   one it superseded, at the same instant, written by the calling transaction itself: ``xmin``),
   never from its arguments, so calling it by hand does nothing a vote change would not do, and
   returns nothing (it tells the caller nothing);
-* applies ``screening.service._answer_changed_vote`` to the current resolution, if any, with
+* applies ``screening.votes._answer_changed_vote`` to the current resolution, if any, with
   ``domain.screening_outcome``'s rule over every current vote (reviewers required, maybe counts as
   include, excludes with different reasons conflict at full text, the reported reason the earliest
   in the stage's exclusion reasons): contested when the votes now agree with each other against
@@ -149,7 +149,7 @@ def _statements(schema: str, required: int, reasons: Mapping[str, Sequence[str]]
         "IF v_seq = 1 THEN INSERT INTO audit_head (id, seq, hash) VALUES (1, v_seq, v_hash); "
         "ELSE UPDATE audit_head SET seq = v_seq, hash = v_hash WHERE id = 1; END IF; "
         "RETURN v_seq; END $fn$",
-        # screening.service._write_vote / _revisit_resolution / _answered_before, server-side.
+        # screening.votes._write_vote / _revisit_resolution / _answered_before, server-side.
         "CREATE OR REPLACE FUNCTION reviewtool_revisit_resolution(p_stage text, p_unit integer, "
         "p_undo boolean) RETURNS void "
         f"LANGUAGE plpgsql VOLATILE SECURITY DEFINER {path} AS $fn$ "
@@ -224,7 +224,7 @@ def _statements(schema: str, required: int, reasons: Mapping[str, Sequence[str]]
         "jsonb_array_elements_text(reasons) WITH ORDINALITY AS t(r, ord) WHERE t.r = d.reason), "
         'jsonb_array_length(reasons)), d.reason COLLATE "C" LIMIT 1; '
         "ELSIF final THEN agreed := 'include'; END IF; "
-        # screening.service._against
+        # screening.votes._against
         "against := final AND (agreed IS DISTINCT FROM res.decision OR (p_stage = 'fulltext' "
         "AND agreed = 'exclude' AND agreed_reason IS NOT NULL "
         "AND agreed_reason IS DISTINCT FROM res.reason)); "
