@@ -11,6 +11,40 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+# What a test run may leave in the repository's root or the working directory: tools' caches.
+_LEFT_BY_TOOLS = {
+    ".pytest_cache",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".import_linter_cache",
+    "__pycache__",
+}
+_BEFORE: dict[Path, set[str]] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    for folder in {REPO, Path.cwd()}:
+        _BEFORE[folder] = {p.name for p in folder.iterdir()}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A test writes only under its tmp_path: a file left in the repository (a command given a
+    relative --db or --to made an ``x`` here once, and it got committed) fails the run."""
+    left = sorted(
+        str(folder / name)
+        for folder, before in _BEFORE.items()
+        for name in {p.name for p in folder.iterdir()} - before - _LEFT_BY_TOOLS
+    )
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"tests left files outside their tmp_path: {', '.join(left)}", red=True
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests must not pick up a developer's own review or identity.
