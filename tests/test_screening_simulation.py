@@ -306,3 +306,51 @@ def test_safe_switches_to_another_model(monkeypatch):
     models.clear()
     simulation.safe_stop(features, labels, [0, 10], seed=1, consecutive=20, model="logistic")
     assert models == ["logistic", "svm"]
+
+
+def _figure_runs():
+    texts, labels = _toy_set(200)
+    features = ranking.fit_features(texts)
+    return [
+        simulation.simulate(features, labels, seed=s, consecutive=20, consecutive_confidence=0)
+        for s in (1, 2)
+    ]
+
+
+def test_recall_figure_legend_names_the_lines_and_sits_outside_the_axes():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    runs = _figure_runs()
+    assert all(stop.screened is not None for run in runs for stop in run.stops.values())
+    fig = simulation.recall_figure(runs, title="toy")
+    ax = fig.axes[0]
+    assert ax.get_legend() is None  # no legend inside the axes
+    (legend,) = fig.legends
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts == [
+        "random order (expected)",
+        "random order (one shuffle)",
+        "prioritised (relevance model)",
+        "stop: consecutive exclusions",
+        "stop: hypergeometric test (Callaghan & Müller-Hansen), after random sampling",
+        "stop: SAFE-like stages (a run of their own)",
+    ]
+    assert not any("seed" in t for t in texts)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = legend.get_window_extent()
+    axes_box = ax.get_tightbbox(canvas.get_renderer())
+    assert box.y1 <= axes_box.y0  # wholly below the axes and their tick labels: covers no curve
+    figure_box = fig.bbox
+    assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1  # and not cut off at the sides
+
+
+def test_recall_figure_legend_without_stops_lists_only_the_lines():
+    runs = _figure_runs()[:1]
+    bare = [simulation.SimulationRun(**{**runs[0].__dict__, "stops": {}})]
+    fig = simulation.recall_figure(bare, title="toy")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "random order (expected)",
+        "random order (one shuffle)",
+        "prioritised (relevance model)",
+    ]

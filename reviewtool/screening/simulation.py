@@ -607,18 +607,23 @@ RULE_LABELS = {
     "safe": "SAFE-like stages (a run of their own)",
 }
 _RULE_MARKERS = {"consecutive_exclusions": "o", "hypergeometric": "s", "safe": "^"}
+#: The legend entries of the two random-order lines of `recall_figure`.
+RANDOM_EXPECTED_LABEL = "random order (expected)"
+RANDOM_SHUFFLE_LABEL = "random order (one shuffle)"
 
 
 def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int = 0) -> Any:
     """A matplotlib Figure: % of includes found against % of records screened (prior records left
-    out), one line per run, the expected random order (the diagonal) and one seeded random order,
-    with a marker where each stopping rule fired. Raises `InvalidInput` for no runs."""
+    out), one line per run, the expected random order (the diagonal) and one random order (a shuffle
+    of the first run's labels with ``random_seed``), with a marker where each stopping rule fired.
+    The legend is a figure legend below the axes, so it never covers a curve. Raises `InvalidInput`
+    for no runs."""
     import numpy as np
     from matplotlib.figure import Figure
 
     if not runs:
         raise InvalidInput("no simulation runs to draw")
-    fig = Figure(figsize=(7.0, 5.0), layout="constrained")
+    fig = Figure(figsize=(7.0, 6.0), layout="constrained")
     ax = fig.add_subplot()
     n = len(runs[0].labels)
     x = np.arange(n + 1) / n * 100
@@ -628,7 +633,7 @@ def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int
         linestyle="--",
         color="0.45",
         linewidth=1.0,
-        label="random order (expected)",
+        label=RANDOM_EXPECTED_LABEL,
     )
     shuffled = [runs[0].labels[i] for i in _shuffled(range(n), random_seed, "figure")]
     ax.plot(
@@ -636,7 +641,7 @@ def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int
         recall_curve(shuffled) * 100,
         color="0.65",
         linewidth=1.0,
-        label=f"random order (seed {random_seed})",
+        label=RANDOM_SHUFFLE_LABEL,
     )
     for k, run in enumerate(runs):
         ax.plot(
@@ -662,6 +667,7 @@ def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int
                 color=f"C{j + 1}",
                 zorder=3,
                 s=36,
+                clip_on=False,  # a stop at 100 % screened or 100 % recall sits on the frame
                 label=f"stop: {RULE_LABELS[rule]}",
             )
     ax.axhline(95, color="0.8", linewidth=0.8, zorder=0)
@@ -670,6 +676,9 @@ def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int
     ax.set_xlabel("records screened (%)")
     ax.set_ylabel("includes found (recall, %)")
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize="small")
+    # Below the axes, outside them: inside, any corner can cover a curve (the random order runs
+    # along the bottom right, a well-ranked set along the top left).
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=1, fontsize="small")
     ax.grid(True, color="0.92")
     return fig
