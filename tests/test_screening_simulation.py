@@ -354,3 +354,82 @@ def test_recall_figure_legend_without_stops_lists_only_the_lines():
         "random order (one shuffle)",
         "prioritised (relevance model)",
     ]
+
+
+def test_a_rule_that_never_fired_has_no_recall_in_any_format(tmp_path):
+    # On the toy set with seeds 1 and 2 the consecutive rule (scaled, default) never fires: 66
+    # records are too few for the run it needs. It used to read "fired 0/2, lowest recall 100.0".
+    data = _write_set(tmp_path / "set.csv")
+    args = ["simulate", str(data), "--seeds", "2"]
+    body = json.loads(CliRunner().invoke(app, [*args, "-f", "json"]).stdout)
+    assert [r["stops"]["consecutive_exclusions"] for r in body["runs"]] == [
+        {"screened": None, "recall": None, "met": False, "methods_text": None}
+    ] * 2
+    assert body["mean"]["stops"]["consecutive_exclusions"] == {
+        "fired": 0,
+        "never_fired": 2,
+        "mean_screened": None,
+        "mean_recall": None,
+        "lowest_recall": None,
+    }
+    # SAFE fires in seed 2 only (after all 64 records beyond the prior ones, recall 100 %)
+    assert body["mean"]["stops"]["safe"] == {
+        "fired": 1,
+        "never_fired": 1,
+        "mean_screened": 64.0,
+        "mean_recall": 100.0,
+        "lowest_recall": 100.0,
+    }
+    rows = list(csv.DictReader(CliRunner().invoke(app, [*args, "-f", "csv"]).stdout.splitlines()))
+    assert [
+        (
+            r["consecutive_exclusions_fired"],
+            r["consecutive_exclusions_screened"],
+            r["consecutive_exclusions_recall"],
+        )
+        for r in rows
+    ] == [("false", "", "")] * 2
+    assert [(r["safe_fired"], r["safe_recall"]) for r in rows] == [("false", ""), ("true", "100")]
+    table = CliRunner().invoke(app, args, env={"COLUMNS": "400"}).stdout
+    row = next(line for line in table.splitlines() if "consecutive exclusions" in line)
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert cells[1:] == [
+        "never fired (all records screened)",
+        "never fired (all records screened)",
+        "never fired in any of the 2 runs (all records screened)",
+    ]
+    assert "recall" not in row
+    safe = next(line for line in table.splitlines() if "SAFE-like" in line)
+    assert [c.strip() for c in safe.split("│")[1:-1]][-1] == (
+        "fired in 1/2, lowest recall 100.0; never fired in 1 (all records screened)"
+    )
+
+
+def test_stop_statistics_are_over_the_runs_where_the_rule_fired():
+    from reviewtool.cli.simulate import stop_statistics, stop_summary
+
+    never = {"screened": None, "recall": None, "met": False}
+    stops = [
+        {"screened": 10, "recall": 80.0, "met": True},
+        never,
+        {"screened": 20, "recall": 90.0, "met": True},
+    ]
+    summary = stop_statistics(stops)
+    assert summary == {
+        "fired": 2,
+        "never_fired": 1,
+        "mean_screened": 15.0,  # not (10 + N + 20)/3
+        "mean_recall": 85.0,
+        "lowest_recall": 80.0,
+    }
+    assert stop_summary(summary, 3) == (
+        "fired in 2/3, lowest recall 80.0; never fired in 1 (all records screened)"
+    )
+    assert stop_summary(stop_statistics([never]), 1) == "never fired (all records screened)"
+    assert stop_statistics([]) == {
+        "fired": 0,
+        "never_fired": 0,
+        "mean_screened": None,
+        "mean_recall": None,
+        "lowest_recall": None,
+    }

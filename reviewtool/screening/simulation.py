@@ -31,7 +31,8 @@ training set of ``random_fraction`` of the records after the prior knowledge, pr
 until stage 2 is complete, then a second model until stage 3 is). Each reports the records screened
 when it fired (beyond the prior records) and the recall then, counted over *every* include, the prior
 ones too: that is the recall of the review had it stopped there, and the quantity the rules control
-(the hypergeometric test counts the prior records among those seen and in N).
+(the hypergeometric test counts the prior records among those seen and in N). A rule that never
+fired has neither (None): every record was screened, so there was no stop to have a recall.
 """
 
 from __future__ import annotations
@@ -268,13 +269,19 @@ def active_learning(
 @dataclass(frozen=True)
 class StopPoint:
     """When a stopping rule fired in a simulation: ``screened`` records beyond the prior records
-    (None: it never fired before every record was screened), ``recall`` then (includes found,
-    prior ones too, over all includes; 1.0 when it never fired), and the rule's evidence then."""
+    and ``recall`` then (includes found, prior ones too, over all includes, a fraction), both None
+    when it never fired (every record was screened: there is no stop to have a recall), and the
+    rule's evidence then."""
 
     rule: str
     screened: int | None
-    recall: float
+    recall: float | None
     evidence: stopping.StopEvidence | None
+
+    @property
+    def fired(self) -> bool:
+        """Whether the rule fired before every record was screened."""
+        return self.screened is not None
 
 
 def _recall_of(flags: Sequence[bool], n_prior_includes: int, total_includes: int) -> float:
@@ -300,7 +307,7 @@ def consecutive_stop(
         decisions, total=records, n=n, recall_target=recall_target, confidence=confidence
     )
     if at is None:
-        return StopPoint("consecutive_exclusions", None, 1.0, None)
+        return StopPoint("consecutive_exclusions", None, None, None)
     evidence = stopping.consecutive_exclusions(
         decisions[:at], total=records, n=n, recall_target=recall_target, confidence=confidence
     )
@@ -334,7 +341,7 @@ def hypergeometric_stop(
     n = len(flags_all)
     start = stopping.consecutive_exclusions_met_at(decisions, n=sample_after)
     if start is None:
-        return StopPoint("hypergeometric", None, 1.0, None)
+        return StopPoint("hypergeometric", None, None, None)
     seen = set(order[:start])
     sample = _shuffled([i for i in range(n) if i not in seen], seed, "sample")
     sequence = list(decisions[:start]) + [flags_all[i] for i in sample]
@@ -343,7 +350,7 @@ def hypergeometric_stop(
     )
     below = np.flatnonzero(ps < 1.0 - confidence)
     if below.size == 0:
-        return StopPoint("hypergeometric", None, 1.0, None)
+        return StopPoint("hypergeometric", None, None, None)
     end = start + int(below[0]) + 1
     evidence = stopping.hypergeometric_test(
         sequence[:end],
@@ -446,7 +453,7 @@ def safe_stop(
         confidence=confidence,
     )
     if not evidence.met:
-        return StopPoint("safe", None, 1.0, evidence)
+        return StopPoint("safe", None, None, evidence)
     return StopPoint(
         "safe", len(after_prior), _recall_of(decisions, n_prior_includes, total), evidence
     )
@@ -489,8 +496,8 @@ class SimulationRun:
             "stops": {
                 name: {
                     "screened": stop.screened,
-                    "recall": 100 * stop.recall,
-                    "met": stop.screened is not None,
+                    "recall": None if stop.recall is None else 100 * stop.recall,
+                    "met": stop.fired,
                     "methods_text": stop.evidence.methods_text() if stop.evidence else None,
                 }
                 for name, stop in self.stops.items()
@@ -654,9 +661,9 @@ def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int
         )
     for j, rule in enumerate(RULE_LABELS):
         points = [
-            (100 * (stop.screened or 0) / n, 100 * stop.recall)
+            (100 * stop.screened / n, 100 * stop.recall)
             for stop in (run.stops.get(rule) for run in runs)
-            if stop is not None and stop.screened is not None
+            if stop is not None and stop.screened is not None and stop.recall is not None
         ]
         if points:
             xs, ys = zip(*points, strict=True)
