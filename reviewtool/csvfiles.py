@@ -40,6 +40,11 @@ def read_rows(
     each row a key, two rows with one key (two decisions on one record would leave the later one
     in force silently). Every refusal is one ``InvalidInput`` line naming the file and line.
 
+    The header is the first line that is not blank. Blank lines, and rows whose every cell is
+    empty (as spreadsheets leave), are skipped; line numbers are the file's own (a quoted field
+    may span lines: a row's line is where it starts). A line starting with ``#`` is refused as a
+    comment (decision files have none; a value starting with ``#`` is read when quoted).
+
     ``required`` is a set of columns, or a list of alternative sets of which one must be present;
     ``unique_words`` names the key in the message (``record 7``). ``allowed``: every column the
     file may have; any other is refused naming it (``unknown_columns``), so a ``reviewer`` column
@@ -52,24 +57,40 @@ def read_rows(
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the {what} file ({exc.strerror})") from None
     text = _decode(path, data)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    physical = list(io.StringIO(text, newline=""))  # the file's lines, as csv splits them
+    reader = csv.reader(iter(physical))
     rows = Rows()
     rows.lines = []
     first: dict[Hashable, int] = {}
+    names: list[str] | None = None
     try:
-        names = reader.fieldnames  # reads the header, so line_num counts from it
-        if allowed is not None and names:
-            unknown_columns(path, names, allowed, what, on_behalf)
-        start = reader.line_num + 1
-        for row in reader:
-            line = start
-            start = reader.line_num + 1
-            extra = row.get(None)
-            if extra:
+        while True:
+            line = reader.line_num + 1  # where the next row starts (csv.reader counts every line)
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line, or a row of empty cells (as spreadsheets leave)
+            if physical[line - 1].startswith("#"):
                 raise InvalidInput(
-                    f"{path}:{line}: {len(extra)} more field{'s' if len(extra) != 1 else ''} than "
-                    f"the header has ({len(reader.fieldnames or [])} columns): {extra[0]!r}"
+                    f"{path}:{line}: a comment line (it starts with '#'), and a {what} file has "
+                    "none: delete the line (or quote the value if it is data)"
                 )
+            if names is None:  # the header: the first line that is not blank
+                names = cells
+                if allowed is not None:
+                    unknown_columns(path, names, allowed, what, on_behalf)
+                continue
+            if len(cells) > len(names):
+                extra = cells[len(names) :]
+                raise InvalidInput(
+                    f"{path}:{line}: {len(extra)} more field{'s' if len(extra) != 1 else ''} "
+                    f"than the header has ({len(names)} column{'s' if len(names) != 1 else ''}): "
+                    f"{extra[0]!r}"
+                )
+            # as csv.DictReader: a short row leaves the columns it lacks None
+            row: dict[str, Any] = dict.fromkeys(names) | dict(zip(names, cells, strict=False))
             key = unique(row) if unique is not None else None
             if key is not None:
                 if key in first:

@@ -433,3 +433,25 @@ def test_stop_statistics_are_over_the_runs_where_the_rule_fired():
         "mean_recall": None,
         "lowest_recall": None,
     }
+
+
+def test_simulate_names_a_comment_line_not_the_field_count(tmp_path):
+    # A labelled set with a '#' line before the header used to be refused with
+    # "set.csv:2: 5 more fields than the header has (2 columns): 'abstract'".
+    data = _write_set(tmp_path / "set.csv")
+    body = data.read_text(encoding="utf-8")
+    data.write_text("# labelled set, from ASReview's synergy data\n" + body, encoding="utf-8")
+    result = CliRunner().invoke(app, ["simulate", str(data)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"reviewtool: error: {data}:1: a comment line (it starts with '#'), and a labelled "
+        "records file has none: delete the line (or quote the value if it is data)"
+    )
+    # a blank line before a bad label: the label's own line (6; it was counted one short)
+    bad = _write_set(tmp_path / "bad.csv", bad_label="yes")  # R3's label, line 5
+    lines = bad.read_text(encoding="utf-8").splitlines(keepends=True)
+    bad.write_text("".join([*lines[:2], "\n", *lines[2:]]), encoding="utf-8")
+    result = CliRunner().invoke(app, ["simulate", str(bad)])
+    assert result.stderr.strip() == (
+        f"reviewtool: error: {bad}:6: label_included must be 0 or 1, not 'yes'"
+    )
