@@ -196,6 +196,14 @@ def parse(
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
         raise ParseError("the table is empty", path=name)
+    if lines[first].lstrip("\ufeff").startswith("#"):
+        # read as the header, a comment was blamed for its columns ("the header has one column")
+        raise ParseError(
+            "a comment line (it starts with '#') where the header should be: a table export has "
+            "none; delete the line",
+            path=name,
+            line=first + 1,
+        )
     directive = _SEP_DIRECTIVE.match(lines[first].lstrip("\ufeff"))
     if directive:
         # Excel's "sep=;" first line names the delimiter; the header is the next line.
