@@ -22,6 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 from reviewtool.errors import InvalidInput
+from reviewtool.text import counted as counted  # re-exported: CLI modules import it from here
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -452,17 +453,3 @@ def progress_bar(description: str, *, show: bool = True, unit: str = "") -> Iter
             bar.update(task, completed=done, total=total, description=text)
 
         yield report
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and the noun in the number it takes: "1 study", "2 studies", "0 votes".
-
-    ``plural``: the plural when it is not ``noun`` + "s" (default: "y" after a consonant becomes
-    "ies", else "s" is added)."""
-    if n == 1:
-        return f"{n} {noun}"
-    if plural is None:
-        plural = (
-            noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
-        )
-    return f"{n} {plural}"

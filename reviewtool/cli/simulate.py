@@ -66,8 +66,8 @@ def _read(path: Path) -> tuple[list[str], list[str], list[bool], list[int]]:
         lines.append(line)
     if not any(labels) or all(labels):
         raise InvalidInput(
-            f"{path}: label_included holds {sum(labels)} includes and "
-            f"{len(labels) - sum(labels)} excludes; a simulation needs both"
+            f"{path}: label_included holds {counted(sum(labels), 'include')} and "
+            f"{counted(len(labels) - sum(labels), 'exclude')}; a simulation needs both"
         )
     return ids, texts, labels, lines
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from reviewtool.csvfiles import check_lines, csv_rows
 from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.rob.tools import ROB1_DOMAINS, ROB2_DOMAINS
+from reviewtool.text import counted
 
 
 class Level(StrEnum):
@@ -267,7 +268,8 @@ def robvis_table(
     for study, judgements, overall, weight in rows:
         if len(judgements) != len(headers):
             raise InvalidInput(
-                f"study {study}: {len(judgements)} judgements for {len(headers)} domains"
+                f"study {study}: {counted(len(judgements), 'judgement')} for "
+                f"{counted(len(headers), 'domain')}"
             )
         levels = tuple(
             _to_level(tool, value, f"study {study}, {header}")

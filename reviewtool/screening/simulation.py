@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewtool.errors import InvalidInput
 from reviewtool.screening import ranking, stopping
+from reviewtool.text import counted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -203,7 +204,9 @@ def active_learning(
     flags_all = _flags(labels)
     n = len(flags_all)
     if features.n_documents != n:
-        raise InvalidInput(f"{features.n_documents} feature rows for {n} labels")
+        raise InvalidInput(
+            f"{counted(features.n_documents, 'feature row')} for {counted(n, 'label')}"
+        )
     order = list(start)
     seen = set(order)
     if len(seen) != len(order) or any(not 0 <= i < n for i in order):

@@ -419,9 +419,17 @@ def methods_paragraph(check: RuleCheck, set_aside_count: int, total: int) -> str
     each reviewer's own paragraph (``StopEvidence.methods_text``), and what was left unscreened."""
     reviewers = sorted(check.evidence)
     head = (
-        f"Title and abstract screening was done independently by {len(reviewers)} reviewers, each "
-        "in their own queue order, and stopped early under a stopping rule evaluated on each "
-        "reviewer's own decisions; screening stopped when the rule was met for every reviewer."
+        (
+            "Title and abstract screening was done by one reviewer and stopped early under a "
+            "stopping rule evaluated on their decisions; screening stopped when the rule was met."
+        )
+        if len(reviewers) == 1
+        else (
+            f"Title and abstract screening was done independently by {len(reviewers)} reviewers, "
+            "each in their own queue order, and stopped early under a stopping rule evaluated on "
+            "each reviewer's own decisions; screening stopped when the rule was met for every "
+            "reviewer."
+        )
     )
     parts = [f"Reviewer {who}: {check.evidence[who]['methods_text']}" for who in reviewers]
     tail = (

@@ -293,8 +293,13 @@ def parse(
         at, base, number = series
         yield ParseWarning(
             realigned[0],
-            f"{len(realigned)} rows (first on line {realigned[0]}) have more fields than the header: "
-            f"the cells after {headers[at]!r} are read as {base} {number + 1}.. (Scopus names only "
+            (
+                f"1 row (line {realigned[0]}) has more fields than the header: "
+                if len(realigned) == 1
+                else f"{len(realigned)} rows (first on line {realigned[0]}) have more fields "
+                "than the header: "
+            )
+            + f"the cells after {headers[at]!r} are read as {base} {number + 1}.. (Scopus names only "
             f"{headers[at]!r} in the header), and every later column checks out that way",
         )
 
