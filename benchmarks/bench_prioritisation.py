@@ -193,12 +193,19 @@ def main() -> None:
         n = len(labels) - 2
         stops = []
         for rule in rules:
-            recalls = [100 * r.stops[rule].recall for r in ours]
+            # recall over the seeds where the rule fired: one that never fired has no recall
+            recalls = [
+                100 * stop.recall for r in ours if (stop := r.stops[rule]).recall is not None
+            ]
             work = [
                 100 * (r.stops[rule].screened if r.stops[rule].screened is not None else n) / n
                 for r in ours
             ]
-            stops.append(f"{_mean(recalls):6.1f}/{min(recalls):5.1f}/{_mean(work):5.1f}")
+            stops.append(
+                f"{_mean(recalls):6.1f}/{min(recalls):5.1f}/{_mean(work):5.1f}"
+                if recalls
+                else "never fired"
+            )
         line = (
             f"{name:36s} {len(labels):5d} {sum(labels):4d} | "
             f"{_mean([100 * r.wss95 for r in ours]):11.1f} "
@@ -218,8 +225,9 @@ def main() -> None:
         print(header)
         print("\n".join(lines))
         print(
-            "\n(means over seeds, %; stopping-rule columns: mean recall / lowest recall / mean % of "
-            "records screened when it fired (100 = never fired))"
+            "\n(means over seeds, %; stopping-rule columns: mean recall / lowest recall over the "
+            "seeds where it fired / mean % of records screened when it fired (100 where it never "
+            "fired); 'never fired': in no seed, so every record was screened)"
         )
         print(f"load average {os.getloadavg()[0]:.1f}")
     if args.json is not None:

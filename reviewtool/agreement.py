@@ -225,8 +225,9 @@ def agreement_from_table(
     else:
         only = cats[row_total.index(n)]
         reason = (
-            f"Cohen's kappa is undefined: both reviewers put all {n} items in {only!r}, "
-            "so expected agreement is 1 (0/0); see percent agreement and AC1"
+            "Cohen's kappa is undefined: both reviewers put "
+            + (f"the one item in {only!r}" if n == 1 else f"all {n} items in {only!r}")
+            + ", so expected agreement is 1 (0/0); see percent agreement and AC1"
         )
 
     pabak = (q * observed - 1.0) / (q - 1)

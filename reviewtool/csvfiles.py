@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from os import PathLike
 from typing import IO, Any
 
-from reviewtool.errors import InvalidInput, ReviewtoolError
+from reviewtool.errors import InvalidInput, ParseError, ReviewtoolError
 
 
 class Rows(list[dict[str, str]]):
@@ -40,6 +40,11 @@ def read_rows(
     each row a key, two rows with one key (two decisions on one record would leave the later one
     in force silently). Every refusal is one ``InvalidInput`` line naming the file and line.
 
+    The header is the first line that is not blank. Blank lines, and rows whose every cell is
+    empty (as spreadsheets leave), are skipped; line numbers are the file's own (a quoted field
+    may span lines: a row's line is where it starts). A line starting with ``#`` is refused as a
+    comment (decision files have none; a value starting with ``#`` is read when quoted).
+
     ``required`` is a set of columns, or a list of alternative sets of which one must be present;
     ``unique_words`` names the key in the message (``record 7``). ``allowed``: every column the
     file may have; any other is refused naming it (``unknown_columns``), so a ``reviewer`` column
@@ -52,36 +57,35 @@ def read_rows(
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the {what} file ({exc.strerror})") from None
     text = _decode(path, data)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = Rows()
     rows.lines = []
     first: dict[Hashable, int] = {}
-    try:
-        names = reader.fieldnames  # reads the header, so line_num counts from it
-        if allowed is not None and names:
-            unknown_columns(path, names, allowed, what, on_behalf)
-        start = reader.line_num + 1
-        for row in reader:
-            line = start
-            start = reader.line_num + 1
-            extra = row.get(None)
-            if extra:
+    names: list[str] | None = None
+    for line, cells in csv_rows(text, path=path, what=what):
+        if names is None:  # the header: the first line that is not blank
+            names = cells
+            if allowed is not None:
+                unknown_columns(path, names, allowed, what, on_behalf)
+            continue
+        if len(cells) > len(names):
+            extra = cells[len(names) :]
+            raise InvalidInput(
+                f"{path}:{line}: {len(extra)} more field{'s' if len(extra) != 1 else ''} "
+                f"than the header has ({len(names)} column{'s' if len(names) != 1 else ''}): "
+                f"{extra[0]!r}"
+            )
+        # as csv.DictReader: a short row leaves the columns it lacks None
+        row: dict[str, Any] = dict.fromkeys(names) | dict(zip(names, cells, strict=False))
+        key = unique(row) if unique is not None else None
+        if key is not None:
+            if key in first:
                 raise InvalidInput(
-                    f"{path}:{line}: {len(extra)} more field{'s' if len(extra) != 1 else ''} than "
-                    f"the header has ({len(reader.fieldnames or [])} columns): {extra[0]!r}"
+                    f"{path}:{line}: {unique_words} {key} is already decided on line "
+                    f"{first[key]} of this file; keep one row per {unique_words}"
                 )
-            key = unique(row) if unique is not None else None
-            if key is not None:
-                if key in first:
-                    raise InvalidInput(
-                        f"{path}:{line}: {unique_words} {key} is already decided on line "
-                        f"{first[key]} of this file; keep one row per {unique_words}"
-                    )
-                first[key] = line
-            rows.append(row)
-            rows.lines.append(line)
-    except csv.Error as exc:
-        raise InvalidInput(f"{path}:{reader.line_num}: not a CSV row ({exc})") from None
+            first[key] = line
+        rows.append(row)
+        rows.lines.append(line)
     if not rows:
         raise InvalidInput(f"{path}: no {what} in the file")
     options = required if isinstance(required, list) else [required]
@@ -90,6 +94,48 @@ def read_rows(
         wanted = " or ".join(", ".join(sorted(o)) for o in options)
         raise InvalidInput(f"{path}: needs the columns {wanted}")
     return rows
+
+
+def csv_rows(
+    text: str, *, path: str, what: str, first_line: int = 1
+) -> Iterator[tuple[int, list[str]]]:
+    """The CSV rows of ``text`` (decoded, newlines as in the file), each with the line of the file
+    where it starts (``first_line``: the number of the text's first line; a quoted field may span
+    lines), skipping blank lines and rows whose every cell is empty or white space (spreadsheets
+    leave such rows).
+
+    Raises ``ParseError`` (``path:line: …``) for a line starting with ``#``: no CSV file
+    reviewtool reads row by row has comment lines (the analysis tables, which do, blank them
+    first: ``analysis.table_input``), and read as a row a comment would be blamed for its fields
+    ("more fields than the header") or be taken for the header; and for text that is not CSV.
+    ``what`` names the file's kind in the message ("a decisions file has none").
+    """
+    physical = list(io.StringIO(text, newline=""))  # the file's lines, as csv splits them
+    reader = csv.reader(iter(physical))
+    while True:
+        start = reader.line_num  # lines read so far: the next row starts on the one after
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = reader.line_num + first_line - 1
+            raise ParseError(f"not a CSV row ({exc})", path=path, line=line) from None
+        if not any(cell.strip() for cell in cells):
+            continue
+        line = start + first_line
+        if physical[start].startswith("#"):
+            raise ParseError(
+                f"a comment line (it starts with '#'), and {_a(what)} file has none: delete the "
+                "line (or quote the value if it is data)",
+                path=path,
+                line=line,
+            )
+        yield line, cells
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
 
 
 ATTRIBUTION_COLUMNS = frozenset(

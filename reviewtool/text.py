@@ -1,10 +1,10 @@
-"""Text that may reach a terminal: the one rule for stripping control characters from data.
+"""Text that may reach a terminal: the one rule for stripping control characters from data, and
+the one for a count and its noun (`counted`: "1 study", "2 studies").
 
 Titles, abstracts, names and notes come from files anyone can write. Printed raw, ``ESC ]0;… BEL``
 retitles the terminal window, ``ESC [2J`` clears the screen, CR overwrites a line, 0x9B is a
 one-byte CSI on some terminals. Everything the CLI's rich consoles and the TUI's cards show passes
-through :func:`printable`; stored data is never changed. :func:`counted` puts a count and its
-noun in the number it takes, for the CLI and for the stages' summaries (``describe()``).
+through :func:`printable`; stored data is never changed.
 """
 
 from __future__ import annotations
@@ -33,11 +33,15 @@ def printable_fields(value: Any) -> Any:
     return value
 
 
-def counted(n: int, noun: str, plural: str | None = None) -> str:
+def counted(n: object, noun: str, plural: str | None = None) -> str:
     """``n`` and the noun in the number it takes: "1 study", "2 studies", "0 votes".
 
+    ``n`` is a count (an int; a count read back from evidence may be typed loosely: anything but
+    1 takes the plural).
+
     ``plural``: the plural when it is not ``noun`` + "s" (default: "y" after a consonant becomes
-    "ies", else "s" is added)."""
+    "ies", else "s" is added). Every layer may import this (``reviewtool.text`` is in the lowest
+    layer); ``reviewtool.cli._common`` re-exports it."""
     if n == 1:
         return f"{n} {noun}"
     if plural is None:

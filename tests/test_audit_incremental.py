@@ -306,7 +306,7 @@ def test_cli_verify_records_a_checkpoint_and_leaves_the_head(db: Path) -> None:
     assert since.exit_code == 0, since.output  # type: ignore[attr-defined]
     said = " ".join(since.stdout.split())  # type: ignore[attr-defined]
     assert f"since the checkpoint at event #{head_before[0]}" in said
-    assert ": 1 new events" in said
+    assert ": 1 new event, head" in said  # the singular (it said "1 new events")
     assert _count(db, "audit_checkpoint") == 2
 
 

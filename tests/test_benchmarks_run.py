@@ -178,9 +178,9 @@ RUNS: tuple[Run, ...] = (
         (
             rf"^\s+Cohen_2006_Antihistamines seed 1: ours {S}$",
             # WSS@95 and recall at 10 % (ours, ASReview's nan), then per stopping rule
-            # mean recall / lowest recall / % screened.
+            # mean recall / lowest recall / % screened, or "never fired" (no recall).
             rf"^Cohen_2006_Antihistamines\s+\d+\s+\d+ \|\s+{NUM}\s+nan \|\s+{NUM}\s+nan \|"
-            + r" \|".join([rf"\s+{NUM}/\s*{NUM}/\s*{NUM}"] * 3)
+            + r" \|".join([rf"\s+(?:{NUM}/\s*{NUM}/\s*{NUM}|never fired)"] * 3)
             + "$",
         ),
         needs=("shared",),

@@ -121,4 +121,4 @@ def test_import_skip_bad_counts_found_imported_and_skipped(tmp_path: Path) -> No
         "3 records found, 2 imported, 1 skipped as bad: skipped line 9, record 'ZOOREC:2': "
         "record has no ER " in text
     )
-    assert "1 warnings: warning: line 3: tag 'TA' is not a Web of Science field" in text
+    assert "1 warning: warning: line 3: tag 'TA' is not a Web of Science field" in text

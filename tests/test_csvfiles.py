@@ -120,3 +120,46 @@ def test_an_id_that_is_not_a_number_is_named(review: Review, tmp_path: Path) -> 
     with pytest.raises(InvalidInput) as err, review.transaction() as session:
         import_decisions(session, actor="bob", path=path, stage="tiab")
     assert str(err.value) == f"{path}:3: 'abc' is not a whole number (record and pair ids are)"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("# votes of 2026-11-29, by Bob, checked\nrecord_id,decision\n1,include\n", 1),
+        ("record_id,decision\n1,include\n# checked\n2,exclude\n", 3),
+        ("record_id,decision\n1,include\n\n# checked, twice, ok\n", 4),
+    ],
+)
+def test_a_comment_line_is_named_as_one(tmp_path: Path, text: str, line: int) -> None:
+    # It used to be read as a header ("needs the columns ...") or as a row ("1 more field than
+    # the header has", "'# checked' is not a whole number").
+    path = _write(tmp_path, "votes.csv", text)
+    with pytest.raises(InvalidInput) as err:
+        read_rows(path, required={"record_id", "decision"}, what="decisions")
+    assert str(err.value) == (
+        f"{path}:{line}: a comment line (it starts with '#'), and a decisions file has none: "
+        "delete the line (or quote the value if it is data)"
+    )
+
+
+def test_blank_lines_are_skipped_and_lines_keep_the_file_numbers(tmp_path: Path) -> None:
+    # blank 1, header 2, row 3, blank 4, a quoted note over lines 5-6, a row of empty cells 7 (as
+    # Excel leaves them), whitespace 8, row 9: a quoted '#' is a value, not a comment
+    text = '\nrecord_id,decision,note\n1,include,\n\n2,exclude,"two\nlines"\n,,\n  \n"#3",maybe,x\n'
+    path = _write(tmp_path, "votes.csv", text)
+    rows = read_rows(path, required={"record_id", "decision"}, what="decisions")
+    assert [(line, row["record_id"]) for line, row in numbered(rows)] == [
+        (3, "1"),
+        (5, "2"),
+        (9, "#3"),
+    ]
+
+
+def test_a_bad_row_after_a_blank_line_names_its_own_line(review: Review, tmp_path: Path) -> None:
+    # csv.DictReader skips the blank line silently, and the line was counted one short: line 3
+    from reviewtool.screening.service import import_decisions
+
+    path = _write(tmp_path, "votes.csv", "record_id,decision\n1,include\n\nabc,include\n")
+    with pytest.raises(InvalidInput) as err, review.transaction() as session:
+        import_decisions(session, actor="bob", path=path, stage="tiab")
+    assert str(err.value) == f"{path}:4: 'abc' is not a whole number (record and pair ids are)"

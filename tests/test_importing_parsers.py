@@ -503,6 +503,18 @@ def test_csv_line_numbers_follow_multiline_fields() -> None:
     assert recs[0].abstract == "two lines"
 
 
+def test_csv_comment_line_before_the_header_is_named() -> None:
+    # It was taken for the header: "no column is recognised as title, authors, DOI, PMID or year
+    # (header: '# PubMed export', '2026-11-29')".
+    data = b"\n# PubMed export, 2026-11-29\nid,title,abstract\n1,A,x\n"
+    with pytest.raises(ParseError) as err:
+        parse_bytes(data, name="t.csv")
+    assert str(err.value) == (
+        "t.csv:2: a comment line (it starts with '#') where the header should be: a table export "
+        "has none; delete the line"
+    )
+
+
 def test_endnote_tagged_fields() -> None:
     first = load("endnote_tagged/colrev__ais_enl.txt").citations[0]
     assert first.authors[0] == "Guo, Wenbo"

@@ -204,6 +204,7 @@ def test_characteristics_agreement_and_rob(built: Path) -> None:
     robvis = _rows(built / "rob" / "robvis_rob1.csv")
     overall = [r["Overall"] for r in robvis]
     assert len(robvis) == 12
+    assert "<h3>RoB 1 (consensus, 12 studies)</h3>" in (built / "index.html").read_text("utf-8")
     assert (overall.count("Low"), overall.count("Unclear"), overall.count("High")) == (3, 7, 2)
     settings = {r["key"]: r["value"] for r in _rows(built / "settings.csv")}
     assert settings["rob1.overall_rule"] == "count_unmet"

@@ -155,6 +155,18 @@ def test_empty_cells_are_not_assessed_and_stay_empty() -> None:
             "rob.csv:2: column 8 (Weight): 'heavy' is not a weight",
         ),
         (ROB2, "Study,D1,D2,D3,D4,D5,Overall\n", "rob.csv:1: no study rows"),
+        # a comment used to be "1 fields, but the header has 7", or taken for the header
+        (
+            ROB2,
+            "Study,D1,D2,D3,D4,D5,Overall\n# checked by Bob\nS1,Low,Low,Low,Low,Low,Low\n",
+            "rob.csv:2: a comment line (it starts with '#'), and a robvis file has none",
+        ),
+        (
+            ROB2,
+            "# from robvis\nStudy,D1,D2,D3,D4,D5,Overall\nS1,Low,Low,Low,Low,Low,Low\n",
+            "rob.csv:1: a comment line (it starts with '#')",
+        ),
+        (ROB2, "Study,D1,D2,D3,D4,D5,Overall\nS1\n", "rob.csv:2: 1 field, but the header has 7"),
         (ROB2, "", "rob.csv: the file is empty"),
     ],
 )
@@ -169,6 +181,16 @@ def test_line_numbers_count_multi_line_fields() -> None:
     text = 'Study,D1,D2,D3,D4,D5,Overall\n"Lin\n2017",Low,Low,Low,Low,Low,Low\nS2,Low,Low,Bad,Low,Low,Low\n'
     with pytest.raises(ParseError, match=r"^rob.csv:4: column 4 \(D3\)"):
         read_robvis(text, tool=ROB2, path="rob.csv")
+
+
+def test_blank_lines_and_rows_of_empty_cells_are_skipped() -> None:
+    # a row of empty cells (as a spreadsheet saves a cleared row) used to be "column 1 (Study):
+    # the study label is empty"; the rows after it keep the file's line numbers
+    text = "\nStudy,D1,D2,D3,D4,D5,Overall\n,,,,,,\n  \nS2,Low,Low,Bad,Low,Low,Low\n"
+    with pytest.raises(ParseError, match=r"^rob.csv:5: column 4 \(D3\)"):
+        read_robvis(text, tool=ROB2, path="rob.csv")
+    table = read_robvis(text.replace("Bad", "Low"), tool=ROB2, path="rob.csv")
+    assert [row.study for row in table.rows] == ["S2"]
 
 
 def test_building_refuses_wrong_shapes() -> None:

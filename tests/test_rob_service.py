@@ -482,6 +482,11 @@ def test_a_robvis_file_is_imported_and_exported_back_identically(
             ":3: Study 'suk 2016' is already on line 2",
         ),
         ("Suk 2016,Low,Low,Low,Low,Low,Low,Low,,1,extra\n", ":2: 11 fields, but the header has 9"),
+        # a comment line used to be "1 fields, but the header has 9"
+        (
+            "# Bob's judgements, checked\nSuk 2016,Low,Low,Low,Low,Low,Low,Low,\n",
+            ":2: a comment line (it starts with '#'), and a risk-of-bias file has none",
+        ),
     ],
 )
 def test_a_bad_import_names_line_and_field_and_writes_nothing(
@@ -535,6 +540,14 @@ def test_rob2_answers_import(url: str, review: Any, tmp_path: Path) -> None:
     bad.write_text(f"Study,Result,1.1,3.2\nSuk 2016,{RESULT},Y,NI\n", encoding="utf-8")
     result = cli(url, "rob", "import", str(bad), "--as", "carol")
     assert result.exit_code == 2 and ":2: 3.2: 3.2 does not take NI" in result.stderr
+    # a comment line is named as one (it was read as a study: "Study '# …' is not a study")
+    bad.write_text(f"Study,Result,1.1,3.2\n# Carol, 2026\nSuk 2016,{RESULT},Y,N\n")
+    result = cli(url, "rob", "import", str(bad), "--as", "carol")
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith(
+        f"{bad}:2: a comment line (it starts with '#'), and a risk-of-bias file has none: "
+        "delete the line (or quote the value if it is data)"
+    )
 
 
 def test_spreadsheet_formulas_are_neutralised(url: str, tmp_path: Path) -> None:

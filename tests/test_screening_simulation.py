@@ -306,3 +306,152 @@ def test_safe_switches_to_another_model(monkeypatch):
     models.clear()
     simulation.safe_stop(features, labels, [0, 10], seed=1, consecutive=20, model="logistic")
     assert models == ["logistic", "svm"]
+
+
+def _figure_runs():
+    texts, labels = _toy_set(200)
+    features = ranking.fit_features(texts)
+    return [
+        simulation.simulate(features, labels, seed=s, consecutive=20, consecutive_confidence=0)
+        for s in (1, 2)
+    ]
+
+
+def test_recall_figure_legend_names_the_lines_and_sits_outside_the_axes():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    runs = _figure_runs()
+    assert all(stop.screened is not None for run in runs for stop in run.stops.values())
+    fig = simulation.recall_figure(runs, title="toy")
+    ax = fig.axes[0]
+    assert ax.get_legend() is None  # no legend inside the axes
+    (legend,) = fig.legends
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts == [
+        "random order (expected)",
+        "random order (one shuffle)",
+        "prioritised (relevance model)",
+        "stop: consecutive exclusions",
+        "stop: hypergeometric test (Callaghan & Müller-Hansen), after random sampling",
+        "stop: SAFE-like stages (a run of their own)",
+    ]
+    assert not any("seed" in t for t in texts)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = legend.get_window_extent()
+    axes_box = ax.get_tightbbox(canvas.get_renderer())
+    assert box.y1 <= axes_box.y0  # wholly below the axes and their tick labels: covers no curve
+    figure_box = fig.bbox
+    assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1  # and not cut off at the sides
+
+
+def test_recall_figure_legend_without_stops_lists_only_the_lines():
+    runs = _figure_runs()[:1]
+    bare = [simulation.SimulationRun(**{**runs[0].__dict__, "stops": {}})]
+    fig = simulation.recall_figure(bare, title="toy")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "random order (expected)",
+        "random order (one shuffle)",
+        "prioritised (relevance model)",
+    ]
+
+
+def test_a_rule_that_never_fired_has_no_recall_in_any_format(tmp_path):
+    # On the toy set with seeds 1 and 2 the consecutive rule (scaled, default) never fires: 66
+    # records are too few for the run it needs. It used to read "fired 0/2, lowest recall 100.0".
+    data = _write_set(tmp_path / "set.csv")
+    args = ["simulate", str(data), "--seeds", "2"]
+    body = json.loads(CliRunner().invoke(app, [*args, "-f", "json"]).stdout)
+    assert [r["stops"]["consecutive_exclusions"] for r in body["runs"]] == [
+        {"screened": None, "recall": None, "met": False, "methods_text": None}
+    ] * 2
+    assert body["mean"]["stops"]["consecutive_exclusions"] == {
+        "fired": 0,
+        "never_fired": 2,
+        "mean_screened": None,
+        "mean_recall": None,
+        "lowest_recall": None,
+    }
+    # SAFE fires in seed 2 only (after all 64 records beyond the prior ones, recall 100 %)
+    assert body["mean"]["stops"]["safe"] == {
+        "fired": 1,
+        "never_fired": 1,
+        "mean_screened": 64.0,
+        "mean_recall": 100.0,
+        "lowest_recall": 100.0,
+    }
+    rows = list(csv.DictReader(CliRunner().invoke(app, [*args, "-f", "csv"]).stdout.splitlines()))
+    assert [
+        (
+            r["consecutive_exclusions_fired"],
+            r["consecutive_exclusions_screened"],
+            r["consecutive_exclusions_recall"],
+        )
+        for r in rows
+    ] == [("false", "", "")] * 2
+    assert [(r["safe_fired"], r["safe_recall"]) for r in rows] == [("false", ""), ("true", "100")]
+    table = CliRunner().invoke(app, args, env={"COLUMNS": "400"}).stdout
+    row = next(line for line in table.splitlines() if "consecutive exclusions" in line)
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert cells[1:] == [
+        "never fired (all records screened)",
+        "never fired (all records screened)",
+        "never fired in any of the 2 runs (all records screened)",
+    ]
+    assert "recall" not in row
+    safe = next(line for line in table.splitlines() if "SAFE-like" in line)
+    assert [c.strip() for c in safe.split("│")[1:-1]][-1] == (
+        "fired in 1/2, lowest recall 100.0; never fired in 1 (all records screened)"
+    )
+
+
+def test_stop_statistics_are_over_the_runs_where_the_rule_fired():
+    from reviewtool.cli.simulate import stop_statistics, stop_summary
+
+    never = {"screened": None, "recall": None, "met": False}
+    stops = [
+        {"screened": 10, "recall": 80.0, "met": True},
+        never,
+        {"screened": 20, "recall": 90.0, "met": True},
+    ]
+    summary = stop_statistics(stops)
+    assert summary == {
+        "fired": 2,
+        "never_fired": 1,
+        "mean_screened": 15.0,  # not (10 + N + 20)/3
+        "mean_recall": 85.0,
+        "lowest_recall": 80.0,
+    }
+    assert stop_summary(summary, 3) == (
+        "fired in 2/3, lowest recall 80.0; never fired in 1 (all records screened)"
+    )
+    assert stop_summary(stop_statistics([never]), 1) == "never fired (all records screened)"
+    assert stop_statistics([]) == {
+        "fired": 0,
+        "never_fired": 0,
+        "mean_screened": None,
+        "mean_recall": None,
+        "lowest_recall": None,
+    }
+
+
+def test_simulate_names_a_comment_line_not_the_field_count(tmp_path):
+    # A labelled set with a '#' line before the header used to be refused with
+    # "set.csv:2: 5 more fields than the header has (2 columns): 'abstract'".
+    data = _write_set(tmp_path / "set.csv")
+    body = data.read_text(encoding="utf-8")
+    data.write_text("# labelled set, from ASReview's synergy data\n" + body, encoding="utf-8")
+    result = CliRunner().invoke(app, ["simulate", str(data)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"reviewtool: error: {data}:1: a comment line (it starts with '#'), and a labelled "
+        "records file has none: delete the line (or quote the value if it is data)"
+    )
+    # a blank line before a bad label: the label's own line (6; it was counted one short)
+    bad = _write_set(tmp_path / "bad.csv", bad_label="yes")  # R3's label, line 5
+    lines = bad.read_text(encoding="utf-8").splitlines(keepends=True)
+    bad.write_text("".join([*lines[:2], "\n", *lines[2:]]), encoding="utf-8")
+    result = CliRunner().invoke(app, ["simulate", str(bad)])
+    assert result.stderr.strip() == (
+        f"reviewtool: error: {bad}:6: label_included must be 0 or 1, not 'yes'"
+    )

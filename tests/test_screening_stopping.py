@@ -273,3 +273,37 @@ def test_evidence_as_dict_is_plain():
     assert d["rule"] == "consecutive_exclusions" and d["met"] is True
     assert d["parameters"] == {"n": 2, "recall_target": 0.95, "confidence": 0.0}
     assert isinstance(d["methods_text"], str)
+
+
+@pytest.mark.parametrize(
+    ("n", "labels", "plan", "outcome"),
+    [
+        (
+            1,
+            [True, False],
+            "We planned to stop screening after a record was excluded.",
+            "This was met after 2 records had been screened (1 included); the last record "
+            "screened was excluded.",
+        ),
+        (
+            2,
+            [True, False, False],
+            "We planned to stop screening after 2 consecutive records were excluded.",
+            "This was met after 3 records had been screened (1 included); the last 2 records "
+            "screened were all excluded.",
+        ),
+    ],
+)
+def test_methods_text_counts_one_record_in_the_singular(n, labels, plan, outcome):
+    # It read "after 1 consecutive records were excluded ... the last 1 records screened were
+    # all excluded".
+    text = stopping.consecutive_exclusions(labels, total=10, n=n, confidence=0.0).methods_text()
+    assert plan in text and outcome in text
+    assert "1 records" not in text
+
+
+def test_methods_text_with_one_record_screened():
+    e = stopping.consecutive_exclusions([False], total=10, n=2, confidence=0.0)
+    text = e.methods_text()
+    assert "after 1 record screened, the last one was excluded (a run of 2 was needed)" in text
+    assert "1 records" not in text

@@ -70,7 +70,7 @@ async def test_random_order_needs_no_model_and_says_why(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.screening.model is None and not app.screening.training
         assert (
-            "order: random until you have 2 includes and 1 excludes (now 0 and 0), then relevance"
+            "order: random until you have 2 includes and 1 exclude (now 0 and 0), then relevance"
             in _line(app)
         )
         shown = app.screening.card.record_id  # type: ignore[union-attr]

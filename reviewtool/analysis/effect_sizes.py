@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from reviewtool.analysis.distributions import log_gamma
 from reviewtool.errors import InvalidInput
+from reviewtool.text import counted
 
 Measure = Literal["MD", "SMD", "OR", "RR", "RD", "GEN"]
 MEASURES: tuple[str, ...] = ("MD", "SMD", "OR", "RR", "RD", "GEN")
@@ -156,7 +157,7 @@ def _labels(labels: Sequence[str] | None, k: int) -> tuple[str, ...]:
     if labels is None:
         return tuple(f"Study {i + 1}" for i in range(k))
     if len(labels) != k:
-        raise InvalidInput(f"{len(labels)} study labels for {k} studies")
+        raise InvalidInput(f"{counted(len(labels), 'study label')} for {counted(k, 'study')}")
     return tuple(str(x) for x in labels)
 
 

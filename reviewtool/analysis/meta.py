@@ -34,6 +34,7 @@ from reviewtool.analysis.results import (
     SubgroupAnalysis,
 )
 from reviewtool.errors import InvalidInput
+from reviewtool.text import counted
 
 MODEL_CHOICES: tuple[str, ...] = ("fixed", "random", "auto")
 POOLING_METHODS: tuple[str, ...] = ("IV", "MH", "Peto")
@@ -389,7 +390,7 @@ def subgroup_analysis(
     """
     s = settings or Settings()
     if len(groups) != es.k:
-        raise InvalidInput(f"{len(groups)} subgroup values for {es.k} studies")
+        raise InvalidInput(f"{counted(len(groups), 'subgroup value')} for {counted(es.k, 'study')}")
     full = meta_analysis(es, s)
     fixed = Settings(
         model=full.model if full.model in MODEL_CHOICES else s.model,

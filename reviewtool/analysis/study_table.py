@@ -40,6 +40,7 @@ from reviewtool.analysis.table_input import (
     refuse_repeats,
 )
 from reviewtool.errors import InvalidInput, ParseError
+from reviewtool.text import counted
 
 
 @dataclass(frozen=True)
@@ -323,7 +324,8 @@ def analyse_table(
                 )
             if shown.k < 10:
                 warnings.append(
-                    f"only {shown.k} studies: tests for funnel-plot asymmetry have little power "
+                    f"only {counted(shown.k, 'study')}: tests for funnel-plot asymmetry have "
+                    "little power "
                     "below 10 (Cochrane Handbook 13.3.5.4)"
                 )
     funnel = funnel_data(

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from reviewtool.csvfiles import check_lines
 from reviewtool.errors import InvalidInput, ParseError
+from reviewtool.text import counted
 
 BINARY_COLUMNS = ("events_exp", "total_exp", "events_con", "total_con")
 CONTINUOUS_COLUMNS = ("mean_exp", "sd_exp", "n_exp", "mean_con", "sd_con", "n_con")
@@ -136,7 +137,9 @@ def read_csv_table(
             continue
         if len(cells) != len(columns):
             raise ParseError(
-                f"{len(cells)} fields where the header has {len(columns)}", path=str(p), line=start
+                f"{counted(len(cells), 'field')} where the header has {len(columns)}",
+                path=str(p),
+                line=start,
             )
         rows.append({c: v.strip() for c, v in zip(columns, cells, strict=True)})
         lines.append(start)

@@ -22,7 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 from reviewtool.errors import InvalidInput
-from reviewtool.text import counted as counted  # the one rule for plurals (stages use it too)
+from reviewtool.text import counted as counted  # re-exported: CLI modules import it from here
 
 if TYPE_CHECKING:
     from rich.console import Console

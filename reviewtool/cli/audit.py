@@ -16,6 +16,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    counted,
     existing_file,
     group_options,
     reading,
@@ -341,12 +342,14 @@ def verify(
     held = f"; {len(anchored)} anchor(s) hold" if anchored else ""
     if report.full:
         console().print(
-            f"Audit ledger verified: {report.events} events, head {report.head_hash}{held}"
+            f"Audit ledger verified: {counted(report.events, 'event')}, head {report.head_hash}"
+            f"{held}"
         )
         return
     console().print(
         f"Audit ledger verified since the checkpoint at event #{report.since_seq} "
-        f"({report.since_verified_at}): {report.events} new events, head {report.head_hash}. "
+        f"({report.since_verified_at}): {counted(report.events, 'new event')}, "
+        f"head {report.head_hash}. "
         "Older entities are checked by a full `reviewtool audit verify`."
     )
 
@@ -438,7 +441,7 @@ def replay(
         )
         report = replay_into(session, target, actor=owner.name, map_owner=map_owner)
     console().print(
-        f"Replayed {report.events} events into {to}: the rebuilt review verifies, "
+        f"Replayed {counted(report.events, 'event')} into {to}: the rebuilt review verifies, "
         f"head {report.head_hash}"
     )
     if report.owner_mapped is not None:

@@ -12,6 +12,7 @@ from reviewtool.cli._common import (
     DbOption,
     actor_name,
     console,
+    counted,
     database_url,
     existing_file,
     open_review,
@@ -41,7 +42,7 @@ def register(app: typer.Typer) -> None:
             review.close()
         console().print(
             f"Backed up {review.where} to {report.path} ({report.kind}, {report.size:,} bytes): "
-            f"{report.events} events, head {report.head}.",
+            f"{counted(report.events, 'event')}, head {report.head}.",
             highlight=False,
         )
 
@@ -65,6 +66,6 @@ def register(app: typer.Typer) -> None:
         report = restore_review(backup_file, url, actor=actor_name(actor))
         console().print(
             f"Restored {backup_file} into {display_name(url)}: audit ledger verified, "
-            f"{report.events} events, head {report.head}.",
+            f"{counted(report.events, 'event')}, head {report.head}.",
             highlight=False,
         )

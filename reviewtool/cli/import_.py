@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
                     markup=False,
                 )
             if r.warnings:
-                out.print(f"  {len(r.warnings)} warnings:", highlight=False)
+                out.print(f"  {counted(len(r.warnings), 'warning')}:", highlight=False)
                 for warning in r.warnings[:WARNINGS_SHOWN]:
                     out.print(f"  warning: {warning}", highlight=False, markup=False)
                 if len(r.warnings) > WARNINGS_SHOWN:

@@ -311,7 +311,7 @@ def agree(
 
     with writing(db) as session:
         written = record(session, actor=actor_name(actor), study=study, tool=tool)
-    console().print(f"Consensus by agreement on {len(written)} domains.", markup=False)
+    console().print(f"Consensus by agreement on {counted(len(written), 'domain')}.", markup=False)
 
 
 @app.command("resolve")

@@ -23,6 +23,9 @@ from reviewtool.cli._common import (
 from reviewtool.errors import InvalidInput
 
 REQUIRED = {"id", "title", "label_included"}
+#: What a run in which a stopping rule never fired means: the replay screened every record.
+ALL_SCREENED = "(all records screened)"
+NEVER_FIRED = f"never fired {ALL_SCREENED}"
 METRICS = ("wss95", "recall_10", "recall_25", "recall_50", "records_to_all", "atd")
 METRIC_NAMES = {
     "wss95": "WSS@95 (%)",
@@ -63,29 +66,52 @@ def _read(path: Path) -> tuple[list[str], list[str], list[bool], list[int]]:
         lines.append(line)
     if not any(labels) or all(labels):
         raise InvalidInput(
-            f"{path}: label_included holds {sum(labels)} includes and "
-            f"{len(labels) - sum(labels)} excludes; a simulation needs both"
+            f"{path}: label_included holds {counted(sum(labels), 'include')} and "
+            f"{counted(len(labels) - sum(labels), 'exclude')}; a simulation needs both"
         )
     return ids, texts, labels, lines
 
 
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means of the metrics over the runs, and per stopping rule: ``fired`` (runs where it fired),
+    ``never_fired`` (runs where every record was screened) and, over the runs where it fired only,
+    ``mean_screened``, ``mean_recall`` and ``lowest_recall`` (%), all three None when it never
+    fired: a run without a stop has no recall at a stop (see `stop_statistics`)."""
     import statistics
 
     out: dict[str, Any] = {m: statistics.fmean(r[m] for r in runs) for m in METRICS}
-    stops: dict[str, Any] = {}
-    for rule in runs[0]["stops"]:
-        fired = [r["stops"][rule] for r in runs]
-        stops[rule] = {
-            "fired": sum(1 for f in fired if f["met"]),
-            "mean_screened": statistics.fmean(
-                f["screened"] if f["screened"] is not None else runs[0]["records"] for f in fired
-            ),
-            "mean_recall": statistics.fmean(f["recall"] for f in fired),
-            "lowest_recall": min(f["recall"] for f in fired),
-        }
-    out["stops"] = stops
+    out["stops"] = {
+        rule: stop_statistics([r["stops"][rule] for r in runs]) for rule in runs[0]["stops"]
+    }
     return out
+
+
+def stop_statistics(stops: list[dict[str, Any]]) -> dict[str, Any]:
+    """One stopping rule over runs (``SimulationRun.metrics()["stops"][rule]`` each): how often it
+    fired, how often it never fired, and the mean records screened, mean and lowest recall (%) over
+    the runs where it fired (None when there are none: no statistic of an empty set)."""
+    import statistics
+
+    fired = [s for s in stops if s["met"]]
+    return {
+        "fired": len(fired),
+        "never_fired": len(stops) - len(fired),
+        "mean_screened": statistics.fmean(s["screened"] for s in fired) if fired else None,
+        "mean_recall": statistics.fmean(s["recall"] for s in fired) if fired else None,
+        "lowest_recall": min(s["recall"] for s in fired) if fired else None,
+    }
+
+
+def stop_summary(summary: dict[str, Any], runs: int) -> str:
+    """The table's words for one rule over ``runs`` runs (`stop_statistics`): that it never fired
+    (all records screened) and no recall, or how often it fired with the lowest recall then, and
+    how often it did not."""
+    if not summary["fired"]:
+        return NEVER_FIRED if runs == 1 else f"never fired in any of the {runs} runs {ALL_SCREENED}"
+    text = f"fired in {summary['fired']}/{runs}, lowest recall {summary['lowest_recall']:.1f}"
+    if summary["never_fired"]:
+        text += f"; never fired in {summary['never_fired']} {ALL_SCREENED}"
+    return text
 
 
 def simulate(
@@ -171,12 +197,13 @@ def simulate(
     if output is OutputFormat.CSV:
         columns = ["seed", "prior_ids", *METRICS]
         rules = list(data[0]["stops"])
-        columns += [f"{rule}_{what}" for rule in rules for what in ("screened", "recall")]
+        columns += [f"{rule}_{what}" for rule in rules for what in ("fired", "screened", "recall")]
         flat = []
         for row in data:
             item = {k: row[k] for k in ("seed", *METRICS)}
             item["prior_ids"] = " ".join(row["prior_ids"])
             for rule in rules:
+                item[f"{rule}_fired"] = row["stops"][rule]["met"]
                 item[f"{rule}_screened"] = row["stops"][rule]["screened"]
                 item[f"{rule}_recall"] = row["stops"][rule]["recall"]
             flat.append(item)
@@ -223,13 +250,10 @@ def _table(result: dict[str, Any], files: list[Path]) -> None:
             cells.append(
                 f"after {stop['screened']}: recall {stop['recall']:.1f}"
                 if stop["met"]
-                else "never fired"
+                else NEVER_FIRED
             )
-        summary = result["mean"]["stops"][rule]
         table.add_row(
-            f"stop: {label}",
-            *cells,
-            f"fired {summary['fired']}/{len(runs)}, lowest recall {summary['lowest_recall']:.1f}",
+            f"stop: {label}", *cells, stop_summary(result["mean"]["stops"][rule], len(runs))
         )
     console().print(table)
     console().print(

@@ -14,6 +14,7 @@ from reviewtool.cli._common import (
     OutputFormat,
     actor_name,
     console,
+    counted,
     reading,
     write_csv,
 )
@@ -100,4 +101,6 @@ def register(app: typer.Typer) -> None:
         if result.audit_events is None:
             out.print("Audit ledger: length and head not shown while a stage is blind to you")
         else:
-            out.print(f"Audit ledger: {result.audit_events} events, head {result.audit_head}")
+            out.print(
+                f"Audit ledger: {counted(result.audit_events, 'event')}, head {result.audit_head}"
+            )

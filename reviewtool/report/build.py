@@ -32,6 +32,7 @@ from typing import Any
 from sqlmodel import Session
 
 from reviewtool.errors import InvalidInput, PermissionDenied
+from reviewtool.text import counted
 
 #: The ids of the sections of ``index.html``, in page order.
 SECTION_IDS: tuple[str, ...] = (
@@ -348,7 +349,7 @@ def _risk_of_bias(session: Session, actor: str, out: Path) -> tuple[Section, lis
         # Each figure is built once and saved as SVG and PNG.
         made += figures.traffic_light(table, [folder / f"traffic_light_{tool}.{e}" for e in exts])
         made += figures.summary_plot(table, [folder / f"summary_{tool}.{e}" for e in exts])
-        body += f"<h3>{name} (consensus, {len(table.rows)} studies)</h3>"
+        body += f"<h3>{name} (consensus, {counted(len(table.rows), 'study')})</h3>"
         body += _image(folder / f"traffic_light_{tool}.svg", f"{name}: traffic-light plot")
         body += _image(folder / f"summary_{tool}.svg", f"{name}: summary plot")
         body += _files(made, out)

@@ -18,8 +18,6 @@ Either file is checked whole before anything is written (all or nothing); a prob
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +27,7 @@ from sqlmodel import Session
 from reviewtool import audit
 from reviewtool.access import entering_for, require
 from reviewtool.audit.events import RobAssessed
-from reviewtool.csvfiles import check_lines, unknown_columns
+from reviewtool.csvfiles import check_lines, csv_rows, unknown_columns
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound, PermissionDenied
 from reviewtool.rob import robvis, service, tools
@@ -57,7 +55,8 @@ class ImportReport:
         }
 
 
-def _read(path: str) -> list[list[str]]:
+def _read(path: str) -> list[tuple[int, list[str]]]:
+    """The file's non-blank rows with the line each starts on (``csvfiles.csv_rows``)."""
     try:
         check_lines(path, what="risk-of-bias")
         with open(path, "rb") as handle:
@@ -68,11 +67,8 @@ def _read(path: str) -> list[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(f"{path}: not UTF-8 text") from None
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise InvalidInput(f"{path}: not a CSV file ({exc})") from None
-    if not rows or not any(cell.strip() for cell in rows[0]):
+    rows = list(csv_rows(text, path=path, what="risk-of-bias"))
+    if not rows:
         raise InvalidInput(f"{path}: empty file; expected a header line")
     return rows
 
@@ -96,7 +92,7 @@ def import_file(
     )
     member = require(session, actor, Action.ASSESS_RISK_OF_BIAS, entered_by=entered_by)
     rows = _read(path)
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in rows[0][1]]
     if len(header) > 1 and header[1].lower() == "result":
         return _import_rob2(session, member.name, path, header, rows[1:], entered_by)
     _rob1_columns(path, header)
@@ -237,7 +233,7 @@ def _import_rob2(
     actor: str,
     path: str,
     header: list[str],
-    body: list[list[str]],
+    body: list[tuple[int, list[str]]],
     entered_by: str | None = None,
 ) -> ImportReport:
     if header[0].lower() != "study":
@@ -256,9 +252,7 @@ def _import_rob2(
     plan: dict[tuple[int, str], dict[str, dict[str, str]]] = {}
     seen: dict[tuple[int, str], int] = {}
     values = 0
-    for index, cells in enumerate(body, start=2):
-        if not any(c.strip() for c in cells):
-            continue
+    for index, cells in body:  # the line each row starts on
         if len(cells) > len(header):
             raise InvalidInput(
                 f"{path}:{index}: {len(cells)} fields but the header has {len(header)} columns"

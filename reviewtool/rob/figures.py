@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, overload
 
 from reviewtool.errors import InvalidInput
 from reviewtool.rob.robvis import ROB1, Level, RobvisTable, layout
+from reviewtool.text import counted
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -493,7 +494,9 @@ def summary_shares(
 
     if weights is not None:
         if len(weights) != len(table.rows):
-            raise InvalidInput(f"{len(weights)} weights for {len(table.rows)} studies")
+            raise InvalidInput(
+                f"{counted(len(weights), 'weight')} for {counted(len(table.rows), 'study')}"
+            )
         row_weights = [float(w) for w in weights]
     elif weighted:
         if not table.weighted:

@@ -37,9 +37,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from reviewtool.csvfiles import check_lines
+from reviewtool.csvfiles import check_lines, csv_rows
 from reviewtool.errors import InvalidInput, ParseError
 from reviewtool.rob.tools import ROB1_DOMAINS, ROB2_DOMAINS
+from reviewtool.text import counted
 
 
 class Level(StrEnum):
@@ -267,7 +268,8 @@ def robvis_table(
     for study, judgements, overall, weight in rows:
         if len(judgements) != len(headers):
             raise InvalidInput(
-                f"study {study}: {len(judgements)} judgements for {len(headers)} domains"
+                f"study {study}: {counted(len(judgements), 'judgement')} for "
+                f"{counted(len(headers), 'domain')}"
             )
         levels = tuple(
             _to_level(tool, value, f"study {study}, {header}")
@@ -324,18 +326,14 @@ def read_robvis(
         )
     newline = "\r\n" if "\r\n" in body else "\n"
     final_newline = body.endswith(("\n", "\r"))
-    reader = csv.reader(io.StringIO(body, newline=""))
-    try:
-        header = tuple(next(reader))
-        line = first_line
-        raw_rows: list[tuple[int, list[str]]] = []
-        start = reader.line_num + first_line
-        for fields in reader:
-            if fields:
-                raw_rows.append((start, fields))
-            start = reader.line_num + first_line
-    except csv.Error as exc:
-        raise ParseError(f"not a CSV row ({exc})", path=path, line=reader.line_num) from None
+    # blank lines and rows of empty cells skipped, a '#' line refused as a comment
+    numbered = list(csv_rows(body, path=path, what="robvis", first_line=first_line))
+    if not numbered:
+        raise ParseError(
+            "the file is empty; it needs a header row and one row per study", path=path
+        )
+    (line, first), *raw_rows = numbered
+    header = tuple(first)
     weighted = len(header) > 2 and header[-1].strip().lower() == "weight"
     rest = header[1:-1] if weighted else header[1:]
     if overall is None:
@@ -356,7 +354,10 @@ def read_robvis(
     for row_line, fields in raw_rows:
         if len(fields) != len(header):
             raise ParseError(
-                f"{len(fields)} fields, but the header has {len(header)}", path=path, line=row_line
+                f"{len(fields)} field{'s' if len(fields) != 1 else ''}, but the header has "
+                f"{len(header)}",
+                path=path,
+                line=row_line,
             )
         study = fields[0]
         if not study.strip():

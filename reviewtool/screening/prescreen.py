@@ -28,6 +28,7 @@ from reviewtool.csvfiles import at_line, numbered, read_rows
 from reviewtool.domain import Action
 from reviewtool.errors import InvalidInput, NotFound
 from reviewtool.storage.models import PrescreenRemoval, Record, ScreeningDecision
+from reviewtool.text import counted
 
 DOING_REMOVE = "remove references before screening"
 DOING_RESTORE = "restore references removed before screening"
@@ -56,7 +57,7 @@ class Selection:
         if self.title_words:
             parts.append("title words: " + " | ".join(self.title_words))
         if self.references is not None:
-            parts.append(f"list: {self.source or f'{len(self.references)} references'}")
+            parts.append(f"list: {self.source or counted(len(self.references), 'reference')}")
         return "; ".join(parts)
 
 

@@ -50,6 +50,7 @@ from reviewtool.domain import Action, Stage
 from reviewtool.errors import PermissionDenied
 from reviewtool.storage.models import FullTextReport, ImportBatch, Record, Reference
 from reviewtool.storage.queries import stage_outcomes, unit_outcomes
+from reviewtool.text import counted
 
 NOT_RETRIEVED = "not_retrieved"
 
@@ -220,8 +221,10 @@ def prisma_counts(session: Session, *, actor: str) -> PrismaCounts:
     notes = []
     if reports_sought != len(sought):
         notes.append(
-            f"{reports_sought} reports were sought for {len(sought)} references (some have "
-            "several), so reports sought differs from records screened - excluded"
+            f"{counted(reports_sought, 'report')} "
+            f"{'was' if reports_sought == 1 else 'were'} sought for "
+            f"{counted(len(sought), 'reference')} (some have several), so reports sought "
+            "differs from records screened - excluded"
         )
     if awaiting_full or len(decided) < len(references):
         notes.append("screening is not finished: the awaiting counts are references not decided")

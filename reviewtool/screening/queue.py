@@ -50,6 +50,7 @@ from reviewtool.screening.rules import parse_stage
 from reviewtool.screening.worklist import screening_queue
 from reviewtool.storage.models import Member, Record, Reference, ScreeningDecision
 from reviewtool.storage.queries import setting, stage_outcomes
+from reviewtool.text import counted
 
 if TYPE_CHECKING:
     from reviewtool.screening.ranking import RelevanceModel, TextFeatures
@@ -335,8 +336,9 @@ class RankedQueue:
             return f"random until the {self.requested} model is trained"
         if self.ordering == RANDOM and self.requested != RANDOM:
             return (
-                f"random until you have {self.min_includes} includes and {self.min_excludes} "
-                f"excludes (now {self.includes} and {self.excludes}), then {self.requested}"
+                f"random until you have {counted(self.min_includes, 'include')} and "
+                f"{counted(self.min_excludes, 'exclude')} (now {self.includes} and "
+                f"{self.excludes}), then {self.requested}"
             )
         model = f", model {self.model_version[:21]}" if self.model_version else ""
         return f"{self.ordering} order{model}"

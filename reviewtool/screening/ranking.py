@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from reviewtool.errors import InvalidInput
+from reviewtool.text import counted
 
 if TYPE_CHECKING:  # heavy: imported inside the functions that need them
     import numpy as np
@@ -253,13 +254,15 @@ def train_rows(
     names: list[Hashable] = list(ids) if ids is not None else [int(r) for r in rows]
     if not (len(rows) == len(labels) == len(names)):
         raise InvalidInput(
-            f"cannot train: {len(rows)} records, {len(labels)} labels and {len(names)} ids differ in number"
+            f"cannot train: {counted(len(rows), 'record')}, {counted(len(labels), 'label')} "
+            f"and {counted(len(names), 'id')} differ in number"
         )
     n_includes = sum(1 for label in labels if label)
     n_excludes = len(labels) - n_includes
     if n_includes == 0 or n_excludes == 0:
         raise InvalidInput(
-            f"cannot train a relevance model on {n_includes} includes and {n_excludes} excludes: "
+            f"cannot train a relevance model on {counted(n_includes, 'include')} and "
+            f"{counted(n_excludes, 'exclude')}: "
             "it needs at least one of each"
         )
     keyed = sorted(zip(names, rows, labels, strict=True), key=lambda t: _id_key(t[0]))
@@ -315,7 +318,9 @@ def train(
     retraining fit `fit_features` once and call `train_rows`. Errors as `train_rows`.
     """
     if len(texts) != len(labels):
-        raise InvalidInput(f"cannot train: {len(texts)} texts but {len(labels)} labels")
+        raise InvalidInput(
+            f"cannot train: {counted(len(texts), 'text')} but {counted(len(labels), 'label')}"
+        )
     names: list[Hashable] = list(ids) if ids is not None else list(texts)
     if corpus is None:
         features = fit_features(texts)
@@ -354,7 +359,9 @@ def rank(ids: Sequence[Id], scores: Sequence[float] | np.ndarray) -> list[Id]:
 
     values = np.asarray(scores, dtype=np.float64)
     if values.shape != (len(ids),):
-        raise InvalidInput(f"cannot rank {len(ids)} records by {values.size} scores")
+        raise InvalidInput(
+            f"cannot rank {counted(len(ids), 'record')} by {counted(values.size, 'score')}"
+        )
     if not np.all(np.isfinite(values)):
         raise InvalidInput("cannot rank: a relevance score is not a finite number")
     order = np.argsort(-values, kind="stable")
@@ -446,7 +453,9 @@ def order_queue(
 
     values = np.asarray(scores, dtype=np.float64)
     if values.shape != (len(ids),):
-        raise InvalidInput(f"cannot order {len(ids)} records by {values.size} scores")
+        raise InvalidInput(
+            f"cannot order {counted(len(ids), 'record')} by {counted(values.size, 'score')}"
+        )
     position = {record: k for k, record in enumerate(shuffled)}
     by_random_place = sorted(range(len(ids)), key=lambda i: position[ids[i]])
     ranked = rank([ids[i] for i in by_random_place], values[by_random_place])

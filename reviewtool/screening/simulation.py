@@ -31,7 +31,8 @@ training set of ``random_fraction`` of the records after the prior knowledge, pr
 until stage 2 is complete, then a second model until stage 3 is). Each reports the records screened
 when it fired (beyond the prior records) and the recall then, counted over *every* include, the prior
 ones too: that is the recall of the review had it stopped there, and the quantity the rules control
-(the hypergeometric test counts the prior records among those seen and in N).
+(the hypergeometric test counts the prior records among those seen and in N). A rule that never
+fired has neither (None): every record was screened, so there was no stop to have a recall.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewtool.errors import InvalidInput
 from reviewtool.screening import ranking, stopping
+from reviewtool.text import counted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -202,7 +204,9 @@ def active_learning(
     flags_all = _flags(labels)
     n = len(flags_all)
     if features.n_documents != n:
-        raise InvalidInput(f"{features.n_documents} feature rows for {n} labels")
+        raise InvalidInput(
+            f"{counted(features.n_documents, 'feature row')} for {counted(n, 'label')}"
+        )
     order = list(start)
     seen = set(order)
     if len(seen) != len(order) or any(not 0 <= i < n for i in order):
@@ -268,13 +272,19 @@ def active_learning(
 @dataclass(frozen=True)
 class StopPoint:
     """When a stopping rule fired in a simulation: ``screened`` records beyond the prior records
-    (None: it never fired before every record was screened), ``recall`` then (includes found,
-    prior ones too, over all includes; 1.0 when it never fired), and the rule's evidence then."""
+    and ``recall`` then (includes found, prior ones too, over all includes, a fraction), both None
+    when it never fired (every record was screened: there is no stop to have a recall), and the
+    rule's evidence then."""
 
     rule: str
     screened: int | None
-    recall: float
+    recall: float | None
     evidence: stopping.StopEvidence | None
+
+    @property
+    def fired(self) -> bool:
+        """Whether the rule fired before every record was screened."""
+        return self.screened is not None
 
 
 def _recall_of(flags: Sequence[bool], n_prior_includes: int, total_includes: int) -> float:
@@ -300,7 +310,7 @@ def consecutive_stop(
         decisions, total=records, n=n, recall_target=recall_target, confidence=confidence
     )
     if at is None:
-        return StopPoint("consecutive_exclusions", None, 1.0, None)
+        return StopPoint("consecutive_exclusions", None, None, None)
     evidence = stopping.consecutive_exclusions(
         decisions[:at], total=records, n=n, recall_target=recall_target, confidence=confidence
     )
@@ -334,7 +344,7 @@ def hypergeometric_stop(
     n = len(flags_all)
     start = stopping.consecutive_exclusions_met_at(decisions, n=sample_after)
     if start is None:
-        return StopPoint("hypergeometric", None, 1.0, None)
+        return StopPoint("hypergeometric", None, None, None)
     seen = set(order[:start])
     sample = _shuffled([i for i in range(n) if i not in seen], seed, "sample")
     sequence = list(decisions[:start]) + [flags_all[i] for i in sample]
@@ -343,7 +353,7 @@ def hypergeometric_stop(
     )
     below = np.flatnonzero(ps < 1.0 - confidence)
     if below.size == 0:
-        return StopPoint("hypergeometric", None, 1.0, None)
+        return StopPoint("hypergeometric", None, None, None)
     end = start + int(below[0]) + 1
     evidence = stopping.hypergeometric_test(
         sequence[:end],
@@ -446,7 +456,7 @@ def safe_stop(
         confidence=confidence,
     )
     if not evidence.met:
-        return StopPoint("safe", None, 1.0, evidence)
+        return StopPoint("safe", None, None, evidence)
     return StopPoint(
         "safe", len(after_prior), _recall_of(decisions, n_prior_includes, total), evidence
     )
@@ -489,8 +499,8 @@ class SimulationRun:
             "stops": {
                 name: {
                     "screened": stop.screened,
-                    "recall": 100 * stop.recall,
-                    "met": stop.screened is not None,
+                    "recall": None if stop.recall is None else 100 * stop.recall,
+                    "met": stop.fired,
                     "methods_text": stop.evidence.methods_text() if stop.evidence else None,
                 }
                 for name, stop in self.stops.items()
@@ -607,18 +617,23 @@ RULE_LABELS = {
     "safe": "SAFE-like stages (a run of their own)",
 }
 _RULE_MARKERS = {"consecutive_exclusions": "o", "hypergeometric": "s", "safe": "^"}
+#: The legend entries of the two random-order lines of `recall_figure`.
+RANDOM_EXPECTED_LABEL = "random order (expected)"
+RANDOM_SHUFFLE_LABEL = "random order (one shuffle)"
 
 
 def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int = 0) -> Any:
     """A matplotlib Figure: % of includes found against % of records screened (prior records left
-    out), one line per run, the expected random order (the diagonal) and one seeded random order,
-    with a marker where each stopping rule fired. Raises `InvalidInput` for no runs."""
+    out), one line per run, the expected random order (the diagonal) and one random order (a shuffle
+    of the first run's labels with ``random_seed``), with a marker where each stopping rule fired.
+    The legend is a figure legend below the axes, so it never covers a curve. Raises `InvalidInput`
+    for no runs."""
     import numpy as np
     from matplotlib.figure import Figure
 
     if not runs:
         raise InvalidInput("no simulation runs to draw")
-    fig = Figure(figsize=(7.0, 5.0), layout="constrained")
+    fig = Figure(figsize=(7.0, 6.0), layout="constrained")
     ax = fig.add_subplot()
     n = len(runs[0].labels)
     x = np.arange(n + 1) / n * 100
@@ -628,7 +643,7 @@ def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int
         linestyle="--",
         color="0.45",
         linewidth=1.0,
-        label="random order (expected)",
+        label=RANDOM_EXPECTED_LABEL,
     )
     shuffled = [runs[0].labels[i] for i in _shuffled(range(n), random_seed, "figure")]
     ax.plot(
@@ -636,7 +651,7 @@ def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int
         recall_curve(shuffled) * 100,
         color="0.65",
         linewidth=1.0,
-        label=f"random order (seed {random_seed})",
+        label=RANDOM_SHUFFLE_LABEL,
     )
     for k, run in enumerate(runs):
         ax.plot(
@@ -649,9 +664,9 @@ def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int
         )
     for j, rule in enumerate(RULE_LABELS):
         points = [
-            (100 * (stop.screened or 0) / n, 100 * stop.recall)
+            (100 * stop.screened / n, 100 * stop.recall)
             for stop in (run.stops.get(rule) for run in runs)
-            if stop is not None and stop.screened is not None
+            if stop is not None and stop.screened is not None and stop.recall is not None
         ]
         if points:
             xs, ys = zip(*points, strict=True)
@@ -662,6 +677,7 @@ def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int
                 color=f"C{j + 1}",
                 zorder=3,
                 s=36,
+                clip_on=False,  # a stop at 100 % screened or 100 % recall sits on the frame
                 label=f"stop: {RULE_LABELS[rule]}",
             )
     ax.axhline(95, color="0.8", linewidth=0.8, zorder=0)
@@ -670,6 +686,9 @@ def recall_figure(runs: Sequence[SimulationRun], *, title: str, random_seed: int
     ax.set_xlabel("records screened (%)")
     ax.set_ylabel("includes found (recall, %)")
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize="small")
+    # Below the axes, outside them: inside, any corner can cover a curve (the random order runs
+    # along the bottom right, a well-ranked set along the top left).
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=1, fontsize="small")
     ax.grid(True, color="0.92")
     return fig

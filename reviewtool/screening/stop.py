@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -39,6 +39,9 @@ from reviewtool.domain import Action, Decision, Stage
 from reviewtool.errors import InvalidInput
 from reviewtool.screening.owner_rows import loaded, named, record_row
 from reviewtool.storage.models import Member, ScreeningDecision, ScreeningStop
+
+if TYPE_CHECKING:
+    from reviewtool.screening.stopping import StopEvidence
 
 STAGE = Stage.TITLE_ABSTRACT.value
 
@@ -274,7 +277,7 @@ def evaluate(
     total: int,
     parameters: dict[str, Any],
     models: tuple[str | None, ...] = (),
-) -> Any:
+) -> StopEvidence:
     """One rule's ``stopping.StopEvidence`` on one reviewer's history of ``total`` references,
     with the counts of the history's order stamps (``order_counts``) in ``orders``.
 
@@ -285,10 +288,39 @@ def evaluate(
     round or unstamped count as screened records, never as a random sample."""
     from dataclasses import replace
 
-    return replace(
-        _evaluate(rule, history, total=total, parameters=parameters, models=models),
-        orders=order_counts(history.orders),
-    )
+    from reviewtool.screening import stopping
+
+    labels = list(history.included)
+    evidence: stopping.StopEvidence
+    if rule == "consecutive_exclusions":
+        evidence = stopping.consecutive_exclusions(
+            labels,
+            total=total,
+            n=int(parameters["n"]),
+            recall_target=float(parameters["recall_target"]),
+            confidence=float(parameters["confidence"]),
+        )
+    elif rule == "hypergeometric":
+        evidence = stopping.hypergeometric_test(
+            labels,
+            total=total,
+            sample_start=sample_start(history.orders),
+            recall_target=float(parameters["recall_target"]),
+            confidence=float(parameters["confidence"]),
+        )
+    else:
+        evidence = stopping.safe_procedure(
+            labels,
+            total=total,
+            random_training=random_training(history.orders),
+            switched_at=_switched_at(history, models or (None,) * len(labels)),
+            consecutive=int(parameters["consecutive"]),
+            min_fraction=float(parameters["min_fraction"]),
+            relevant_factor=float(parameters["relevant_factor"]),
+            recall_target=float(parameters["recall_target"]),
+            confidence=float(parameters["confidence"]),
+        )
+    return replace(evidence, orders=order_counts(history.orders))
 
 
 def order_counts(orders: tuple[str | None, ...]) -> dict[str, int]:
@@ -309,46 +341,6 @@ def random_training(orders: tuple[str | None, ...]) -> int:
             break
         run += 1
     return run
-
-
-def _evaluate(
-    rule: str,
-    history: History,
-    *,
-    total: int,
-    parameters: dict[str, Any],
-    models: tuple[str | None, ...] = (),
-) -> Any:
-    from reviewtool.screening import stopping
-
-    labels = list(history.included)
-    if rule == "consecutive_exclusions":
-        return stopping.consecutive_exclusions(
-            labels,
-            total=total,
-            n=int(parameters["n"]),
-            recall_target=float(parameters["recall_target"]),
-            confidence=float(parameters["confidence"]),
-        )
-    if rule == "hypergeometric":
-        return stopping.hypergeometric_test(
-            labels,
-            total=total,
-            sample_start=sample_start(history.orders),
-            recall_target=float(parameters["recall_target"]),
-            confidence=float(parameters["confidence"]),
-        )
-    return stopping.safe_procedure(
-        labels,
-        total=total,
-        random_training=random_training(history.orders),
-        switched_at=_switched_at(history, models or (None,) * len(labels)),
-        consecutive=int(parameters["consecutive"]),
-        min_fraction=float(parameters["min_fraction"]),
-        relevant_factor=float(parameters["relevant_factor"]),
-        recall_target=float(parameters["recall_target"]),
-        confidence=float(parameters["confidence"]),
-    )
 
 
 @dataclass(frozen=True)
@@ -419,9 +411,17 @@ def methods_paragraph(check: RuleCheck, set_aside_count: int, total: int) -> str
     each reviewer's own paragraph (``StopEvidence.methods_text``), and what was left unscreened."""
     reviewers = sorted(check.evidence)
     head = (
-        f"Title and abstract screening was done independently by {len(reviewers)} reviewers, each "
-        "in their own queue order, and stopped early under a stopping rule evaluated on each "
-        "reviewer's own decisions; screening stopped when the rule was met for every reviewer."
+        (
+            "Title and abstract screening was done by one reviewer and stopped early under a "
+            "stopping rule evaluated on their decisions; screening stopped when the rule was met."
+        )
+        if len(reviewers) == 1
+        else (
+            f"Title and abstract screening was done independently by {len(reviewers)} reviewers, "
+            "each in their own queue order, and stopped early under a stopping rule evaluated on "
+            "each reviewer's own decisions; screening stopped when the rule was met for every "
+            "reviewer."
+        )
     )
     parts = [f"Reviewer {who}: {check.evidence[who]['methods_text']}" for who in reviewers]
     tail = (

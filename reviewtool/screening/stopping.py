@@ -54,6 +54,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from reviewtool.errors import InvalidInput
+from reviewtool.text import counted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -204,11 +205,13 @@ def order_sentence(orders: dict[str, int]) -> str:
         what = ORDER_STAMPS.get(parts[0][0], f"stamped {parts[0][0]}")
         if total == 1:
             return f"The one record screened was {what}."
+        if total == 1:
+            return f"The one record screened was {what}."
         return f"All {total} records screened were {what}."
     said = [
         f"{v} {'was' if v == 1 else 'were'} {ORDER_STAMPS.get(k, f'stamped {k}')}" for k, v in parts
     ]
-    text = f"Of the {total} records screened, {', '.join(said[:-1])} and {said[-1]}."
+    text = f"Of the {counted(total, 'record')} screened, {', '.join(said[:-1])} and {said[-1]}."
     if any(orders.get(k) for k in UNKNOWN_ORDER):
         text += (
             " Records imported, screened in a calibration round or without a recorded order count "
@@ -259,7 +262,7 @@ def exclusion_run_p(
     _proportion("the recall target", recall_target)
     if min(total, screened, included, run) < 0 or run + included > screened or screened > total:
         raise InvalidInput(
-            f"impossible counts: {screened} of {total} records screened, {included} included, "
+            f"impossible counts: {screened} of {counted(total, 'record')} screened, {included} included, "
             f"the last {run} excluded"
         )
     urn = total - (screened - run)
@@ -347,7 +350,9 @@ def consecutive_exclusions(
     _check_confidence(confidence)
     flags = _as_flags(labels)
     if len(flags) > total:
-        raise InvalidInput(f"{len(flags)} records screened but the review holds only {total}")
+        raise InvalidInput(
+            f"{counted(len(flags), 'record')} screened but the review holds only {total}"
+        )
     run = _trailing_exclusions(flags)
     long_enough, p, k_target = (
         run_long_enough(flags, run, total, recall_target, confidence)
@@ -426,20 +431,31 @@ def _methods_consecutive(e: StopEvidence) -> str:
             "and Müller-Hansen (2020) with the run taken as the sample)."
         )
     else:
-        plan = f"We planned to stop screening after {n} consecutive records were excluded."
+        plan = (
+            "We planned to stop screening after a record was excluded."
+            if n == 1
+            else f"We planned to stop screening after {n} consecutive records were excluded."
+        )
     detail = ""
     if conf and e.numbers.get("p") is not None:
         p = float(e.numbers["p"] or 0.0)
         detail = (
-            f" If recall were below {tau:.0%}, at least {e.numbers['k_target']} relevant records "
+            f" If recall were below {tau:.0%}, at least {counted(e.numbers['k_target'], 'relevant record')} "
             f"would have been among the {e.numbers['urn']} left when the run began; a random run "
-            f"of {run} of them would have missed them all with probability p = {p:.3g}."
+            f"of {run} of them would have missed "
+            f"{'it' if e.numbers['k_target'] == 1 else 'them all'} with probability p = {p:.3g}."
         )
     outcome = (
-        f"This was met after {screened} records had been screened ({e.numbers['included']} included); "
-        f"the last {run} records screened were all excluded.{detail}"
+        f"This was met after {counted(screened, 'record')} had been screened ({e.numbers['included']} included); "
+        + (
+            "the last record screened was excluded."
+            if run == 1
+            else f"the last {run} records screened were all excluded."
+        )
+        + detail
         if e.met
-        else f"This was not met: after {screened} records screened, the last {run} were excluded "
+        else f"This was not met: after {counted(screened, 'record')} screened, the last "
+        f"{'one was' if run == 1 else f'{run} were'} excluded "
         f"(a run of {e.numbers.get('run_needed', n)} was needed).{detail}"
     )
     all_random = bool(e.orders) and set(k for k, v in e.orders.items() if v) == {"random"}
@@ -491,7 +507,7 @@ def hypergeometric_p(
     if urn < sample or prioritised_included > prioritised or sample_included > sample:
         raise InvalidInput(
             f"impossible counts: {prioritised} screened by priority ({prioritised_included} included) and "
-            f"{sample} sampled ({sample_included} included) out of {total} records"
+            f"{sample} sampled ({sample_included} included) out of {counted(total, 'record')}"
         )
     k_target = _k_target(
         prioritised_included + sample_included, prioritised_included, recall_target
@@ -524,7 +540,9 @@ def hypergeometric_test(
     _proportion("the confidence level", confidence)
     flags = _as_flags(labels)
     if len(flags) > total:
-        raise InvalidInput(f"{len(flags)} records screened but the review holds only {total}")
+        raise InvalidInput(
+            f"{counted(len(flags), 'record')} screened but the review holds only {total}"
+        )
     parameters: dict[str, Number] = {"recall_target": recall_target, "confidence": confidence}
     numbers: dict[str, Number] = {"screened": len(flags), "included": sum(flags)}
     if sample_start is None:
@@ -614,7 +632,9 @@ def hypergeometric_retrospective(
     if flags.size == 0:
         return None, None
     if flags.size > total:
-        raise InvalidInput(f"{flags.size} records screened but the review holds only {total}")
+        raise InvalidInput(
+            f"{counted(flags.size, 'record')} screened but the review holds only {total}"
+        )
     r_seen = int(flags.sum())
     k = np.cumsum(flags[::-1])  # includes among the last n
     n = np.arange(1, flags.size + 1)
@@ -649,7 +669,7 @@ def _methods_hypergeometric(e: StopEvidence) -> str:
     n = e.numbers
     if n["p"] is None:
         return (
-            f"{head} After {n['screened']} records screened ({n['included']} included) random "
+            f"{head} After {counted(n['screened'], 'record')} screened ({n['included']} included) random "
             "sampling had not begun, so the criterion could not yet be evaluated."
         )
     p = float(n["p"])
@@ -660,10 +680,11 @@ def _methods_hypergeometric(e: StopEvidence) -> str:
         else "so the hypothesis could not be rejected and screening continued."
     )
     return (
-        f"{head} {n['prioritised']} records were screened before the random sample "
-        f"({n['prioritised_included']} included); of the {n['urn']} records that remained, a random sample of {n['sample']} was "
+        f"{head} {counted(n['prioritised'], 'record')} "
+        f"{'was' if n['prioritised'] == 1 else 'were'} screened before the random sample "
+        f"({n['prioritised_included']} included); of the {counted(n['urn'], 'record')} that remained, a random sample of {n['sample']} was "
         f"screened ({n['sample_included']} included). If recall were below {tau:.0%}, at least "
-        f"{n['k_target']} relevant records would have been among those {n['urn']}; the probability of "
+        f"{counted(n['k_target'], 'relevant record')} would have been among those {n['urn']}; the probability of "
         f"finding {n['sample_included']} or fewer of them in the sample was p = {p:.3g}, {verdict}"
     )
 
@@ -710,10 +731,12 @@ def safe_procedure(
         raise InvalidInput(f"the relevant-records factor must be ≥ 0, not {relevant_factor!r}")
     flags = _as_flags(labels)
     if len(flags) > total:
-        raise InvalidInput(f"{len(flags)} records screened but the review holds only {total}")
+        raise InvalidInput(
+            f"{counted(len(flags), 'record')} screened but the review holds only {total}"
+        )
     if not 0 <= random_training <= total:
         raise InvalidInput(
-            f"the random training set ({random_training}) is larger than the {total} records"
+            f"the random training set ({random_training}) is larger than the {counted(total, 'record')}"
         )
     if switched_at is not None and not random_training <= switched_at <= len(flags):
         raise InvalidInput(f"the model switch at record {switched_at} is outside stage 2")
@@ -736,7 +759,7 @@ def safe_procedure(
             complete2_at = position
             break
     stages = [
-        f"stage 1 (random training set): {random_done} of {random_training} records screened in "
+        f"stage 1 (random training set): {random_done} of {counted(random_training, 'record')} screened in "
         f"random order, {random_included} included"
         + (
             f"; estimated prevalence {prevalence:.2%}, about {estimated:.0f} relevant records"
@@ -752,14 +775,16 @@ def safe_procedure(
         else ""
     )
     stage2_text = (
-        f"stage 2 (prioritised screening, first model): the heuristic (at least {needed} records "
+        f"stage 2 (prioritised screening, first model): the heuristic (at least {counted(needed, 'record')} "
         f"screened and {consecutive} or more excluded in a row{scaled}) "
     )
     stage2_text += (
-        f"was met after {complete2_at} records" if complete2_at is not None else "was not met"
+        f"was met after {counted(complete2_at, 'record')}"
+        if complete2_at is not None
+        else "was not met"
     )
     if switched_at is not None:
-        stage2_text += f"; the model was switched after {switched_at} records"
+        stage2_text += f"; the model was switched after {counted(switched_at, 'record')}"
     stages.append(stage2_text)
     stage3_run = 0
     met = False
@@ -770,7 +795,7 @@ def safe_procedure(
         complete3 = stage3_run >= consecutive or len(flags) == total
         met = complete2_at is not None and complete3
         stages.append(
-            f"stage 3 (prioritised screening, second model): {len(flags) - switched_at} records "
+            f"stage 3 (prioritised screening, second model): {counted(len(flags) - switched_at, 'record')} "
             f"screened, {sum(flags[switched_at:])} included, the last {stage3_run} excluded"
             + (
                 " (complete)"
@@ -813,7 +838,7 @@ def _methods_safe(e: StopEvidence) -> str:
     p, n = e.parameters, e.numbers
     intro = (
         "We followed a staged stopping procedure in the manner of SAFE (Boetje and van de Schoot, "
-        f"2024): (1) {n['random_training']} records screened in random order as training data and to "
+        f"2024): (1) {counted(n['random_training'], 'record')} screened in random order as training data and to "
         "estimate the number of relevant records; (2) prioritised screening with a relevance model "
         f"until at least {float(p['relevant_factor'] or 0):g} times the estimated number of relevant "
         f"records and at least {float(p['min_fraction'] or 0):.0%} of all records had been screened "
@@ -829,10 +854,10 @@ def _methods_safe(e: StopEvidence) -> str:
             f"(stamped random) that begins the order. {outcome}"
         )
     verdict = (
-        f" Stages 1-3 were complete after {n['screened']} records had been screened ({n['included']} "
+        f" Stages 1-3 were complete after {counted(n['screened'], 'record')} had been screened ({n['included']} "
         "included)."
         if e.met
-        else f" The procedure was not complete after {n['screened']} records screened."
+        else f" The procedure was not complete after {counted(n['screened'], 'record')} screened."
     )
     return (
         f"{intro} {outcome}{verdict} The procedure combines heuristics and gives no statistical "

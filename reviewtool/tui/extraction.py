@@ -41,6 +41,7 @@ from reviewtool.extraction.forms import SOURCE_KINDS, FieldSpec, ValueKey
 from reviewtool.extraction.provenance import CONVERTED, describe
 from reviewtool.review.service import open_existing
 from reviewtool.storage import Review
+from reviewtool.text import counted
 from reviewtool.tui.widgets.modals import ChoiceScreen, PromptScreen
 from reviewtool.tui.widgets.ordered_keys import Dialog, OrderedKeysApp, ask
 
@@ -321,7 +322,7 @@ class ExtractionApp(OrderedKeysApp):
         study = self.sheet.study
         status = Text(f"{study.label}", style="bold")
         status.append(f" · form v{self.sheet.form_version} {self.sheet.form.name}")
-        status.append(f" · extractor {self.actor} · {len(self.sheet.values)} values\n")
+        status.append(f" · extractor {self.actor} · {counted(len(self.sheet.values), 'value')}\n")
         status.append("Provenance of the next value: ", style="bold")
         status.append(self._provenance(), style="cyan")
         status.append("" if self.source else " · no source text (s)")

@@ -47,6 +47,7 @@ from reviewtool.screening.service import (
 )
 from reviewtool.storage import Review
 from reviewtool.storage.queries import setting
+from reviewtool.text import counted
 from reviewtool.tui.widgets.citation import citation_text, vote_text
 from reviewtool.tui.widgets.keybar import KeyBar
 from reviewtool.tui.widgets.modals import ChoiceScreen, HelpScreen, PromptScreen
@@ -925,7 +926,10 @@ class ScreeningScreen(OrderedScreen):
             if index is not None:
                 self._open(shown[index])
 
-        title = f"{len(hits)} references have all of: {text}"
+        title = (
+            f"{counted(len(hits), 'reference')} {'has' if len(hits) == 1 else 'have'} "
+            f"all of: {text}"
+        )
         if len(hits) > len(shown):
             title += f" (the first {len(shown)} by record id; add words to narrow)"
         ask(self.app, ChoiceScreen(title, labels), chosen)

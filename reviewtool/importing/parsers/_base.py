@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from reviewtool.domain import CitationIn
+from reviewtool.text import counted
 
 __all__ = [
     "RAW_EXCERPT",
@@ -91,7 +92,8 @@ def width_problem(cells: list[str], headers: list[str]) -> tuple[list[str], str 
         first = next(i for i, c in enumerate(extra) if c.strip())
         return (
             cells,
-            f"row has {len(cells)} fields but the header has {width}: field {width + first + 1} "
+            f"row has {counted(len(cells), 'field')} but the header has {width}: "
+            f"field {width + first + 1} "
             f"({excerpt(extra[first], 40)!r}) has no column, and which column the header lacks "
             "cannot be told; fix the row or the header",
             None,
@@ -102,7 +104,8 @@ def width_problem(cells: list[str], headers: list[str]) -> tuple[list[str], str 
         return (
             cells,
             None,
-            f"row has {len(cells)} fields but the header has {width}; read from the left, "
+            f"row has {counted(len(cells), 'field')} but the header has {width}; read from the "
+            "left, "
             f"with no value for {shown}",
         )
     return cells, None, None

@@ -196,6 +196,14 @@ def parse(
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
         raise ParseError("the table is empty", path=name)
+    if lines[first].lstrip("\ufeff").startswith("#"):
+        # read as the header, a comment was blamed for its columns ("the header has one column")
+        raise ParseError(
+            "a comment line (it starts with '#') where the header should be: a table export has "
+            "none; delete the line",
+            path=name,
+            line=first + 1,
+        )
     directive = _SEP_DIRECTIVE.match(lines[first].lstrip("\ufeff"))
     if directive:
         # Excel's "sep=;" first line names the delimiter; the header is the next line.
@@ -285,8 +293,13 @@ def parse(
         at, base, number = series
         yield ParseWarning(
             realigned[0],
-            f"{len(realigned)} rows (first on line {realigned[0]}) have more fields than the header: "
-            f"the cells after {headers[at]!r} are read as {base} {number + 1}.. (Scopus names only "
+            (
+                f"1 row (line {realigned[0]}) has more fields than the header: "
+                if len(realigned) == 1
+                else f"{len(realigned)} rows (first on line {realigned[0]}) have more fields "
+                "than the header: "
+            )
+            + f"the cells after {headers[at]!r} are read as {base} {number + 1}.. (Scopus names only "
             f"{headers[at]!r} in the header), and every later column checks out that way",
         )
 
