@@ -103,6 +103,66 @@ def test_only_the_changed_rows_of_a_file_are_written(review: Review, tmp_path: P
     _verified(review)
 
 
+def _without_notes(path: Path, rows: list[tuple[Any, ...]]) -> str:
+    """A decisions file with no note column: record_id, decision, reason."""
+    lines = ["record_id,decision,reason"]
+    lines += [f"{r},{d},{'' if why is None else why}" for r, d, why in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_a_file_without_a_note_column_leaves_the_notes_alone(
+    review: Review, tmp_path: Path
+) -> None:
+    """A file that has no note column says nothing about notes: a vote the same in decision and
+    reason keeps its note and is unchanged (it cleared the note, found by a new user); a changed
+    decision is a new vote, without the old vote's note. An empty cell of a note column still
+    clears the note."""
+    first = [(1, "include", None, "clearly RCT"), (6, "exclude", "animal study", "mice")]
+    with review.transaction() as session:
+        sv.import_decisions(
+            session, actor="alice", path=str(_csv(tmp_path / "a.csv", first)), stage="tiab"
+        )
+    head = _head(review)
+    same = _without_notes(
+        tmp_path / "b.csv", [(1, "include", None), (6, "exclude", "animal study")]
+    )
+    with review.transaction() as session:
+        done = sv.import_decisions(session, actor="alice", path=same, stage="tiab")
+    assert (done.written, done.unchanged) == (0, 2)
+    assert _head(review) == head
+    changed = _without_notes(tmp_path / "c.csv", [(1, "exclude", "animal study")])
+    with review.transaction() as session:
+        done = sv.import_decisions(session, actor="alice", path=changed, stage="tiab")
+        vote = sv.my_vote(session, actor="alice", record_id=1, stage="tiab")
+        assert vote is not None and (vote.decision, vote.note) == ("exclude", None)
+    assert (done.written, done.unchanged) == (1, 0)
+    cleared = str(_csv(tmp_path / "d.csv", [(6, "exclude", "animal study", None)]))
+    with review.transaction() as session:
+        done = sv.import_decisions(session, actor="alice", path=cleared, stage="tiab")
+        vote = sv.my_vote(session, actor="alice", record_id=6, stage="tiab")
+        assert vote is not None and (vote.decision, vote.note) == ("exclude", None)
+    assert (done.written, done.unchanged) == (1, 0)
+    _verified(review)
+
+
+def test_a_resolutions_file_without_a_note_column_keeps_the_resolution(
+    review: Review, tmp_path: Path
+) -> None:
+    _contest_3(review)
+    with review.transaction() as session:
+        sv.import_resolutions(
+            session, actor="carol", path=str(_csv(tmp_path / "r.csv", RESOLUTIONS)), stage="tiab"
+        )
+    head = _head(review)
+    path = _without_notes(tmp_path / "s.csv", [(2, "include", None)])
+    with review.transaction() as session:
+        done = sv.import_resolutions(session, actor="carol", path=path, stage="tiab")
+    assert (done.written, done.unchanged) == (0, 1)
+    assert _head(review) == head
+    _verified(review)
+
+
 def test_a_file_entered_on_behalf_of_a_member_is_compared_with_their_votes(
     review: Review, tmp_path: Path
 ) -> None:

@@ -103,9 +103,10 @@ def import_decisions(
     decision or reason, or an unknown column (``DECISION_COLUMNS``: a ``reviewer`` column is not
     read as whose vote it is), names the file and line; nothing is written then.
 
-    A row the same as the member's current vote on its unit (same decision, reason and note) is
-    unchanged: it is checked as any row (the calibration round, the stop), then nothing is written
-    for it, so importing one file twice writes its events once. Returns the votes written and
+    A row the same as the member's current vote on its unit (same decision, reason and note; a
+    file without a note column leaves notes alone: same decision and reason) is unchanged: it is
+    checked as any row (the calibration round, the stop), then nothing is written for it, so
+    importing one file twice writes its events once. Returns the votes written and
     the unchanged ones (``ImportCounts``).
 
     ``on_behalf_of``: an owner (``actor``) enters the votes of another member who screens (the
@@ -133,6 +134,7 @@ def import_decisions(
                 row.get("reason"),
                 row.get("note"),
                 _row_report(row),
+                note_given="note" in row,
             )
     batch.write(session)
     return ImportCounts(len(rows) - batch.unchanged, batch.unchanged)
@@ -328,9 +330,12 @@ class _VoteBatch:
         reason: str | None,
         note: str | None,
         report: int | None = None,
+        *,
+        note_given: bool = True,
     ) -> None:
         """Check one vote and queue it (nothing but a report recorded as sought touches the
-        database until ``write``)."""
+        database until ``write``). ``note_given`` False: the file has no note column, so a vote
+        the same in decision and reason as the one in force is unchanged, its note kept."""
         # First, as in _vote: a refusal naming the title/abstract status would unblind.
         self.sight.check_stage_open(self.stage.value)
         parsed = parse_decision(decision)
@@ -355,10 +360,10 @@ class _VoteBatch:
         unit = ref if named is None else named
         old = self.mine.get(unit)
         note = (note or "").strip() or None
-        if old is not None and (old.decision, old.reason, old.note) == (
-            parsed.value,
-            checked,
-            note,
+        if (
+            old is not None
+            and (old.decision, old.reason) == (parsed.value, checked)
+            and (old.note == note or not note_given)
         ):
             self.unchanged += 1  # the vote in force already: nothing to write
             return
@@ -516,7 +521,8 @@ def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -
     events written in bulk. A bad row names the file and line; nothing is written then.
 
     A row the same as the adjudicator's own standing resolution of the unit (same decision,
-    reason and note, not contested) is unchanged: nothing is written for it, so importing one file
+    reason and note, or without a note column the same decision and reason; not contested) is
+    unchanged: nothing is written for it, so importing one file
     twice writes its events once (another adjudicator's standing resolution is still refused as
     no open conflict). Returns the resolutions written and the unchanged ones (``ImportCounts``).
     """
@@ -538,6 +544,7 @@ def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -
                 row.get("reason"),
                 row.get("note"),
                 _row_report(row),
+                note_given="note" in row,
             )
     batch.write(session)
     return ImportCounts(len(rows) - batch.unchanged, batch.unchanged)
@@ -583,8 +590,12 @@ class _ResolutionBatch:
         reason: str | None,
         note: str | None,
         report: int | None = None,
+        *,
+        note_given: bool = True,
     ) -> None:
-        """Check one resolution and queue it (the database is written by ``write``)."""
+        """Check one resolution and queue it (the database is written by ``write``).
+        ``note_given`` False: the file has no note column (the standing resolution's note is
+        no reason to write it again)."""
         parsed = _resolution_decision(decision)
         checked = _reason_for(
             self.stage, parsed, reason, allowed=self.allowed, required=self.reason_required
@@ -604,7 +615,8 @@ class _ResolutionBatch:
             standing is not None
             and standing.contested_at is None
             and standing.member_id == self.member_id
-            and (standing.decision, standing.reason, standing.note) == (parsed.value, checked, note)
+            and (standing.decision, standing.reason) == (parsed.value, checked)
+            and (standing.note == note or not note_given)
         ):
             self.unchanged += 1  # the resolution in force already: nothing to write
             return
