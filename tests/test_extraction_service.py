@@ -353,6 +353,8 @@ def test_import_writes_all_values_with_provenance(review: Any, tmp_path: Path) -
         ("Suk 2016,MSC,meld,4 weeks,sd,0,,,\n", "{f}:3: column value: study Suk 2016, arm 'MSC', meld at '4 weeks': sd: SD must be greater than 0, not 0"),
         ("Suk 2016,,,,country,Korea,measured,,\n", "{f}:3: column source_kind: source kind 'measured' is not one of"),
         ("Suk 2016,,,,country,Korea,,,\n1,,,,country,China,,,\n", "{f}:4: study Suk 2016, country is given twice (also {f}:3)"),
+        ("# checked by alice,,,,,,,,\n", "{f}:3: a comment line (it starts with '#'), and an extraction file has none: delete the line"),
+        ("\n,,,,,,,,\n# a note\n", "{f}:5: a comment line (it starts with '#')"),
         (
             "Xu 2019,C,survival,24 weeks,total,10,,,\nXu 2019,C,survival,24 weeks,events,11,,,\n",
             "{f}:4: study Xu 2019 (3), arm 'C', survival at '24 weeks': events (11) exceed total (10)",
@@ -368,6 +370,25 @@ def test_import_is_all_or_nothing_naming_file_line_and_column(
         x.import_values(s, actor="alice", path=path)
     assert str(error.value).startswith(message.format(f=path))
     assert _count(db, "extraction_value") == 0 and _count(db, "audit_event") == before
+
+
+def test_blank_lines_and_rows_of_empty_cells_are_skipped_with_lines_kept(
+    review: Any, tmp_path: Path
+) -> None:
+    """A spreadsheet's empty rows (``,,,,,,,,``) and blank lines are skipped, as in the other CSV
+    files (``csvfiles.csv_rows``): they were read as a study named '' (found by a new user).
+    The lines after them keep the file's numbers."""
+    path = _write(
+        tmp_path / "alice.csv",
+        "Suk 2016,,,,country,Korea,,,\n\n,,,,,,,,\n , ,,,,,,,\nLin 2017,,,,colour,red,,,\n",
+    )
+    with review.transaction() as s, pytest.raises(InvalidInput) as error:
+        x.import_values(s, actor="alice", path=path)
+    assert str(error.value).startswith(f"{path}:6: column field: study Lin 2017, field 'colour'")
+    good = _write(tmp_path / "good.csv", "Suk 2016,,,,country,Korea,,,\n,,,,,,,,\n\n")
+    with review.transaction() as s:
+        summary = x.import_values(s, actor="alice", path=good)
+    assert (summary.changed, summary.studies) == (1, 1)
 
 
 def test_the_long_export_imports_back_and_xlsx_reads_the_same(

@@ -1368,7 +1368,9 @@ def set_value(
 
 def _read_long(path: str) -> tuple[list[str], Iterator[tuple[list[str], int]], str]:
     """The header, rows (lists of cells) and line numbers of a long-layout CSV or XLSX file,
-    and its sha256. A CSV is UTF-8 (BOM allowed) or UTF-16 with a BOM (``csvfiles``)."""
+    and its sha256. A CSV is UTF-8 (BOM allowed) or UTF-16 with a BOM (``csvfiles``). Blank rows
+    and rows of empty cells are skipped; a row starting with ``#`` is refused as a comment line
+    naming its line (as ``csvfiles.csv_rows`` does for the other CSV files)."""
     import csv
     import hashlib
     import io
@@ -1389,10 +1391,11 @@ def _read_long(path: str) -> tuple[list[str], Iterator[tuple[list[str], int]], s
             frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise InvalidInput(f"{path}: not a readable XLSX file ({exc})") from None
-        cells = (
+        texts = (
             (["" if v is None else str(v) for v in r], i + 2)
             for i, r in enumerate(frame.itertuples(index=False))
         )
+        cells = ((row, line) for row, line in texts if any(cell.strip() for cell in row))
         return [str(c) for c in frame.columns], cells, digest
     reader = csv.reader(io.StringIO(_decode(path, data), newline=""))
     try:
@@ -1404,7 +1407,12 @@ def _read_long(path: str) -> tuple[list[str], Iterator[tuple[list[str], int]], s
         start = reader.line_num + 1
         try:
             for row in reader:
-                if row:
+                if row and (row[0].strip() or any(cell.strip() for cell in row)):
+                    if row[0].startswith("#"):
+                        raise InvalidInput(
+                            f"{path}:{start}: a comment line (it starts with '#'), and an "
+                            "extraction file has none: delete the line"
+                        )
                     yield row, start
                 start = reader.line_num + 1
         except csv.Error as exc:
