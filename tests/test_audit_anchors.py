@@ -56,7 +56,7 @@ def test_anchor_catches_events_cut_off_with_the_head_fixed(
     held = runner.invoke(
         app, ["audit", "verify", "--anchors", str(anchors), "--db", db, "--as", "alice"]
     )
-    assert held.exit_code == 0 and "1 anchor(s) hold" in " ".join(held.stdout.split())
+    assert held.exit_code == 0 and "1 anchor holds" in " ".join(held.stdout.split())
 
     _cut_last_event_and_fix_the_head(fresh_review)
     # Without the anchor the shorter ledger verifies: this is the gap anchors close.

@@ -183,7 +183,7 @@ def test_expect_head_must_be_a_hash_and_a_mismatch_says_what_it_means(db: str) -
     bad = run("audit", "verify", "--as", "alice", "--db", db, "--expect-head", other)
     assert bad.exit_code == 8
     assert bad.stderr == (
-        "reviewtool: error: audit ledger does not verify (1 problem(s)); the ledger's head "
+        "reviewtool: error: audit ledger does not verify (1 problem); the ledger's head "
         f"({head}) is not the expected {other}: the ledger is not the one whose head you noted "
         "(events were added since, or it was rewritten)\n"
     )

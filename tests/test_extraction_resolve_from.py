@@ -138,7 +138,7 @@ def test_resolve_all_from_one_extractor_leaves_open_where_they_have_no_value(db:
         "Suk 2016: country = South Korea (adjudicated, from bob).",
         "Suk 2016: arm 'MSC', meld at '4 weeks': sd = 6.2 (adjudicated, from bob).",
         "Suk 2016: route left open (bob has no value there).",
-        "2 disagreement(s) resolved from bob, 1 left open.",
+        "2 disagreements resolved from bob, 1 left open.",
     ]
     agreed = _consensus(db)
     assert {f: (c.value, c.how, c.by) for f, c in agreed.items()} == {
@@ -152,7 +152,7 @@ def test_resolve_all_from_one_extractor_leaves_open_where_they_have_no_value(db:
 
     done = cli(db, "extract", "resolve", "Suk 2016", "--all", "--from", "alice", who="carol")
     assert done.exit_code == 0, done.output
-    assert done.output.splitlines()[-1] == "1 disagreement(s) resolved from alice, 0 left open."
+    assert done.output.splitlines()[-1] == "1 disagreement resolved from alice, 0 left open."
     assert _consensus(db)["route"].value == "intravenous"
     assert _open(db) == []
     assert verify_problems(db) == []

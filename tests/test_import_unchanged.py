@@ -479,7 +479,7 @@ def test_rob_and_dedup_imports_say_how_many_were_unchanged(
     dedup_import = ("dedup", "import-decisions", str(decisions), "--as", "bob")
     n = len(pairs)
     assert line(dedup_db, *dedup_import) == (
-        f"Applied {n} dedup decisions from {decisions} (0 unchanged)."
+        f"Applied {n} dedup decision{'' if n == 1 else 's'} from {decisions} (0 unchanged)."
     )
     assert line(dedup_db, *dedup_import) == (
         f"Applied 0 dedup decisions from {decisions} ({n} unchanged)."

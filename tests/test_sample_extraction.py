@@ -159,7 +159,7 @@ def test_the_disagreements_are_the_four_slips(sample: tuple[Path, dict[str, str]
 
 def test_compare_listed_four_disagreements(sample: tuple[Path, dict[str, str]]) -> None:
     _, outputs = sample
-    assert "4 disagreement(s)." in outputs["compare"]
+    assert "4 disagreements." in outputs["compare"]
     status = outputs["status"]
     assert "yliu" in status and "ydong" in status
 

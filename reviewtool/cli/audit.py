@@ -320,7 +320,7 @@ def verify(
             else ""
         )
         raise AuditChainBroken(
-            f"audit ledger does not verify ({len(report.problems)} problem(s)); {first}{lines[0]}"
+            f"audit ledger does not verify ({counted(len(report.problems), 'problem')}); {first}{lines[0]}"
         )
     if checkpoint and report.last_seq > 0:
         try:
@@ -339,7 +339,11 @@ def verify(
             "blind to you)."
         )
         return
-    held = f"; {len(anchored)} anchor(s) hold" if anchored else ""
+    held = (
+        f"; {counted(len(anchored), 'anchor')} hold{'s' if len(anchored) == 1 else ''}"
+        if anchored
+        else ""
+    )
     if report.full:
         console().print(
             f"Audit ledger verified: {counted(report.events, 'event')}, head {report.head_hash}"

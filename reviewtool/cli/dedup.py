@@ -209,7 +209,7 @@ def import_decisions(
     with writing(db) as session:
         done = decide_from_file(session, actor=actor_name(actor), path=str(path))
     console().print(
-        f"Applied {done.written} dedup decisions from {path} ({done.unchanged} unchanged).",
+        f"Applied {counted(done.written, 'dedup decision')} from {path} ({done.unchanged} unchanged).",
         highlight=False,
     )
 

@@ -23,6 +23,7 @@ from reviewtool.cli._common import (
     StudyFirstGroup,
     actor_name,
     console,
+    counted,
     existing_file,
     group_options,
     progress_bar,
@@ -529,7 +530,7 @@ def compare_(
     columns = ["study", "arm", "outcome", "time_point", "field", "values", "reopened_because"]
     _table(rows, columns, output)
     if output is OutputFormat.TABLE:
-        console().print(f"{len(found)} disagreement(s).", highlight=False)
+        console().print(f"{counted(len(found), 'disagreement')}.", highlight=False)
 
 
 @app.command("agree")
@@ -661,7 +662,7 @@ def resolve_(
                 highlight=False,
             )
         console().print(
-            f"{len(done.resolved)} disagreement(s) resolved from {take}, "
+            f"{counted(len(done.resolved), 'disagreement')} resolved from {take}, "
             f"{len(done.left_open)} left open.",
             highlight=False,
         )
@@ -742,7 +743,7 @@ def export(
                 writer = csv.writer(handle, lineterminator="\n")
                 writer.writerow(columns)
                 writer.writerows([csv_cell(r.get(c)) for c in columns] for r in table.rows)
-    console().print(f"{len(table.rows)} row(s) written to {out}.", highlight=False)
+    console().print(f"{counted(len(table.rows), 'row')} written to {out}.", highlight=False)
 
 
 @app.command("unblind")

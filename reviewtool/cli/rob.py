@@ -392,7 +392,7 @@ def print_rerated(changed: list[Any]) -> None:
         return
     for o in changed:
         console().print(f"{o.study}: {o.rating or 'incomplete'} (rule {o.rule})", markup=False)
-    console().print(f"{len(changed)} RoB 1 overall rating(s) changed.", markup=False)
+    console().print(f"{counted(len(changed), 'RoB 1 overall rating')} changed.", markup=False)
 
 
 @app.command("status")

@@ -1502,7 +1502,7 @@ def import_values(
         if len(row) != width:
             if len(row) > width:
                 raise InvalidInput(
-                    f"{path}:{line}: {len(row) - width} more field(s) than the header has"
+                    f"{path}:{line}: {counted(len(row) - width, 'more field', 'more fields')} than the header has"
                 )
             row = row + [""] * (width - len(row))
         try:

@@ -18,6 +18,7 @@ from reviewtool.errors import AlreadyExists, InvalidInput, NotFound
 from reviewtool.storage.models import Member, MemberRole
 from reviewtool.storage.queries import stage_outcomes
 from reviewtool.storage.snapshots import member_snapshot
+from reviewtool.text import counted
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def _check_adjudicator_left(session: Session, member: Member, roles: list[str]) 
     conflicts = _open_conflicts(session)
     if not others and conflicts:
         raise InvalidInput(
-            f"{member.name!r} is the last adjudicator and {conflicts} conflict(s) are open; "
+            f"{member.name!r} is the last adjudicator and {counted(conflicts, 'conflict')} {'is' if conflicts == 1 else 'are'} open; "
             "make someone else adjudicator first"
         )
 
