@@ -332,11 +332,11 @@ def test_a_robvis_file_imported_twice_writes_its_judgements_once(tmp_path: Path)
     source.write_text(HEADER + ROWS, encoding="utf-8")
     with review.transaction() as s:
         first = exchange.import_file(s, actor="bob", path=str(source))
-    assert (first.rows, first.values, first.unchanged) == (3, 21, 0)
+    assert (first.rows, first.values, first.unchanged, first.written_rows) == (3, 21, 0, 3)
     head, rows = _head(review), _rows(review, RobJudgement)
     with review.transaction() as s:
         again = exchange.import_file(s, actor="bob", path=str(source))
-    assert (again.rows, again.values, again.unchanged) == (3, 0, 21)
+    assert (again.rows, again.values, again.unchanged, again.written_rows) == (3, 0, 21, 0)
     assert _head(review) == head and _rows(review, RobJudgement) == rows
     source.write_text(
         HEADER
@@ -347,7 +347,7 @@ def test_a_robvis_file_imported_twice_writes_its_judgements_once(tmp_path: Path)
     )
     with review.transaction() as s:
         changed = exchange.import_file(s, actor="bob", path=str(source))
-    assert (changed.values, changed.unchanged) == (1, 20)
+    assert (changed.values, changed.unchanged, changed.written_rows) == (1, 20, 1)
     with review.reading() as s:
         (event,) = [e for e in audit.list_events(s, action="rob-assessed") if e.seq > head[0]]
         assert audit.verify(s).ok
@@ -377,12 +377,12 @@ def test_rob2_answers_imported_twice_are_written_once(tmp_path: Path) -> None:
     head = _head(review)
     with review.transaction() as s:
         again = exchange.import_file(s, actor="carol", path=str(source))
-    assert (again.values, again.unchanged) == (0, 9)
+    assert (again.values, again.unchanged, again.written_rows) == (0, 9, 0)
     assert _head(review) == head
     source.write_text(text.replace("NI,NI,PY", "NI,NI,N"), encoding="utf-8")
     with review.transaction() as s:
         changed = exchange.import_file(s, actor="carol", path=str(source))
-    assert (changed.values, changed.unchanged) == (1, 8)
+    assert (changed.values, changed.unchanged, changed.written_rows) == (1, 8, 1)
     assert _rob_events(review, head[0]) == [(3, "TBIL@4 weeks")]
     with review.reading() as s:
         assert audit.verify(s).ok
@@ -467,7 +467,7 @@ def test_rob_and_dedup_imports_say_how_many_were_unchanged(
         "Imported 21 judgements for 3 studies from bob.csv (robvis rob1); 0 unchanged."
     )
     assert line(rob_db, *rob_import) == (
-        "Imported 0 judgements for 3 studies from bob.csv (robvis rob1); 21 unchanged."
+        "Imported 0 judgements for 0 studies from bob.csv (robvis rob1); 21 unchanged."
     )
     dedup_db = sample_review_url.removeprefix("sqlite:///")
     review = open_existing(sample_review_url)

@@ -212,10 +212,12 @@ def import_(
     who = actor_name(actor)
     with writing(db) as session:
         report = import_file(session, actor=who, path=str(path), on_behalf_of=on_behalf_of)
+    rob1 = "rob1" in report.layout
+    value, unit = ("judgement", "study") if rob1 else ("answer", "result")
     console().print(
-        f"Imported {counted(report.values, 'judgement' if 'rob1' in report.layout else 'answer')}"
-        f"{on_behalf_note(on_behalf_of, who)} for {counted(report.rows, 'study' if 'rob1' in report.layout else 'result')} from "
-        f"{path.name} ({report.layout}); {report.unchanged} unchanged.",
+        f"Imported {counted(report.values, value)}{on_behalf_note(on_behalf_of, who)} for "
+        f"{counted(report.written_rows, unit)} from {path.name} ({report.layout}); "
+        f"{report.unchanged} unchanged.",
         markup=False,
     )
 

@@ -36,14 +36,16 @@ from reviewtool.storage.models import Member
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What ``rob import`` wrote: the layout read, rows (studies or results), judgements or
-    answers recorded (new or changed) and those unchanged (the same as the assessor's in force:
-    nothing written for them)."""
+    """What ``rob import`` wrote: the layout read, rows (studies or results) in the file,
+    judgements or answers recorded (new or changed), those unchanged (the same as the assessor's
+    in force: nothing written for them), and ``written_rows``: the studies or results with
+    something written (one ``rob-assessed`` event each)."""
 
     layout: str
     rows: int
     values: int
     unchanged: int = 0
+    written_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -52,6 +54,7 @@ class ImportReport:
             "rows": self.rows,
             "values": self.values,
             "unchanged": self.unchanged,
+            "written_rows": self.written_rows,
         }
 
 
@@ -199,7 +202,7 @@ def _import_rob1(
         plan[study] = judged
     member = require(session, actor, Action.ASSESS_RISK_OF_BIAS)
     now = audit.log.utc_now()
-    count = unchanged = 0
+    count = unchanged = written = 0
     for study, judged in plan.items():
         state: dict[str, dict[str, Any]] = {}
         for letter, value in judged.items():
@@ -212,6 +215,7 @@ def _import_rob1(
             )
             count += 1
         if state:
+            written += 1
             session.flush()
             audit.record(
                 session,
@@ -225,7 +229,7 @@ def _import_rob1(
                     on_behalf_of=actor if entered_by else None,
                 ),
             )
-    return ImportReport("robvis rob1", len(plan), count, unchanged)
+    return ImportReport("robvis rob1", len(plan), count, unchanged, written)
 
 
 def _import_rob2(
@@ -283,12 +287,13 @@ def _import_rob2(
         raise InvalidInput(f"{path}: no results in the file")
     member = require(session, actor, Action.ASSESS_RISK_OF_BIAS)
     now = audit.log.utc_now()
-    unchanged = 0
+    unchanged = written = 0
     for (study, result), given in plan.items():
         changes = _changed_answers(session, member, study, result, given)
         unchanged += sum(map(len, given.values())) - sum(map(len, changes.values()))
         if not changes:
             continue  # every answer the assessor's in force: no event
+        written += 1
         state: dict[str, dict[str, Any]] = {}
         service.write_unit(session, member, now, study, result, changes, {}, {}, state)
         session.flush()
@@ -304,7 +309,7 @@ def _import_rob2(
                 on_behalf_of=actor if entered_by else None,
             ),
         )
-    return ImportReport("rob2 answers", len(plan), values - unchanged, unchanged)
+    return ImportReport("rob2 answers", len(plan), values - unchanged, unchanged, written)
 
 
 def _changed_answers(
