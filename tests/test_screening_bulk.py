@@ -524,3 +524,20 @@ def test_a_bad_resolution_row_names_its_line_and_nothing_is_written(
     assert _counts(review) == before
     with review.reading() as session:
         assert audit.verify(session).ok
+
+
+def test_resolving_a_reference_waiting_for_votes_says_so(review: Review) -> None:
+    """A reference with one vote of the two needed is "open" in the rules' words, which in this
+    message read as the open conflict it lacks (found by a new user): it says what it waits for."""
+    with review.transaction() as session:
+        sv.record_decision(session, actor="alice", record_id=6, stage="tiab", decision="include")
+    with (
+        pytest.raises(
+            InvalidInput,
+            match=r"^record 6 has no open conflict at tiab \(it is waiting for more votes\)$",
+        ),
+        review.transaction() as session,
+    ):
+        sv.resolve_conflict(
+            session, actor="carol", record_id=6, stage="tiab", decision="include", reason=None
+        )

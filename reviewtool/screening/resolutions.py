@@ -44,7 +44,12 @@ def _require_open_conflict(
     (``outcome``: its outcome at ``stage``, None before any vote)."""
     contested = standing is not None and standing.contested_at is not None
     if outcome is None or (outcome.status is not ScreeningStatus.CONFLICT and not contested):
-        state = outcome.status.value if outcome else "not screened"
+        if outcome is None:
+            state = "not screened"
+        elif outcome.status is ScreeningStatus.OPEN:  # "open" would read as an open conflict
+            state = "waiting for more votes"
+        else:
+            state = outcome.status.value
         raise InvalidInput(
             f"record {record_id} has no open conflict at {stage.value} (it is {state})"
         )
