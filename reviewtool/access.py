@@ -10,6 +10,7 @@ stages blind to them (docs/blinding.md), and every read a reviewer can make asks
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, replace
 
 from sqlmodel import Session, col, select
@@ -88,7 +89,8 @@ def require(
         reason = f"{person!r} {state}"
         _refuse(session, runner, attempted, reason)
         raise UnknownMember(
-            f"{reason}; an owner can add them with `reviewtool member add {person}`"
+            f"{reason}; an owner can add them with "
+            f"`reviewtool member add {shlex.quote(person)} --role reviewer`"
         )
     allowed = PERMISSIONS[action]
     held = {Role(role) for _, role in rows if role is not None}

@@ -87,6 +87,21 @@ def test_unknown_person_gets_one_line_and_exit_3(db: str) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("person", ["zed", "jniu"])
+def test_the_hint_for_an_unknown_person_is_a_command_that_runs(db: str, person: str) -> None:
+    """The refusal names the command an owner runs to add the person; run as given (with the
+    --role that ``member add`` requires), it adds them."""
+    import shlex
+
+    result = run("status", "--db", db, "--as", person)
+    assert result.exit_code == 3
+    hint = result.stderr.split("`")[1]
+    assert hint == f"reviewtool member add {shlex.quote(person)} --role reviewer"
+    added = run(*shlex.split(hint)[1:], "--db", db, "--as", "alice")
+    assert added.exit_code == 0, added.output
+    assert run("status", "--db", db, "--as", person).exit_code == 0
+
+
 def test_bad_values_name_the_field(db: str) -> None:
     result = run(
         "settings", "set", "screening.reviewers_required", "0", "--db", db, "--as", "alice"
