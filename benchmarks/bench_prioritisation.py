@@ -104,6 +104,7 @@ def asreview_order(
             check=True,
             capture_output=True,
             text=True,
+            cwd=tmp,  # ASReview leaves a synergy_cache.sqlite in its working directory
         )
         seconds = time.perf_counter() - start
         with zipfile.ZipFile(project) as archive:
