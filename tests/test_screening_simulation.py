@@ -455,3 +455,24 @@ def test_simulate_names_a_comment_line_not_the_field_count(tmp_path):
     assert result.stderr.strip() == (
         f"reviewtool: error: {bad}:6: label_included must be 0 or 1, not 'yes'"
     )
+
+
+def test_metrics_are_percentages_without_float_noise():
+    """A fraction's percentage is printed as the number it is: 0.9 - 0.903125 is
+    -0.0031249999999999 in binary, and 100 times it printed -0.31250000000000444 in simulate's
+    CSV (found by a new user); rounded to 10 decimals it is -0.3125."""
+    run = simulation.SimulationRun(
+        seed=1,
+        prior=(0, 1),
+        order=(2, 3),
+        labels=(True, False),
+        wss95=0.9 - 0.903125,
+        recall_10=0.1 + 0.2,
+        recall_25=79 / 320,
+        recall_50=1.0,
+        records_to_all=2,
+        atd=0.5,
+    )
+    found = run.metrics()
+    assert (found["wss95"], found["recall_10"], found["recall_25"]) == (-0.3125, 30.0, 24.6875)
+    assert 100 * (0.9 - 0.903125) != -0.3125  # the noise the rounding removes

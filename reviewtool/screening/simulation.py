@@ -484,22 +484,27 @@ class SimulationRun:
     stops: dict[str, StopPoint] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, Any]:
-        """The run's numbers as plain JSON-ready data (metrics in %)."""
+        """The run's numbers as plain JSON-ready data (metrics in %, rounded to 10 decimals so
+        that 24.6875 is not printed as 24.687499999999996)."""
+
+        def percent(fraction: float) -> float:
+            return round(100 * fraction, 10)
+
         return {
             "seed": self.seed,
             "prior": list(self.prior),
             "records": len(self.order),
             "relevant": sum(self.labels),
-            "wss95": 100 * self.wss95,
-            "recall_10": 100 * self.recall_10,
-            "recall_25": 100 * self.recall_25,
-            "recall_50": 100 * self.recall_50,
+            "wss95": percent(self.wss95),
+            "recall_10": percent(self.recall_10),
+            "recall_25": percent(self.recall_25),
+            "recall_50": percent(self.recall_50),
             "records_to_all": self.records_to_all,
-            "atd": 100 * self.atd,
+            "atd": percent(self.atd),
             "stops": {
                 name: {
                     "screened": stop.screened,
-                    "recall": None if stop.recall is None else 100 * stop.recall,
+                    "recall": None if stop.recall is None else percent(stop.recall),
                     "met": stop.fired,
                     "methods_text": stop.evidence.methods_text() if stop.evidence else None,
                 }
