@@ -10,6 +10,7 @@ A row the same as the vote or resolution in force is unchanged and writes nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -126,16 +127,7 @@ def import_decisions(
         on_behalf="an owner enters another member's votes with --on-behalf-of NAME",
     )
     batch = _VoteBatch(session, member, parsed_stage, entered_by, source_file=Path(path).name)
-    for line, row in numbered(rows):
-        with at_line(path, line):
-            batch.cast(
-                int(row["record_id"]),
-                row["decision"] or "",
-                row.get("reason"),
-                row.get("note"),
-                _row_report(row),
-                note_given="note" in row,
-            )
+    _apply_rows(path, rows, batch.cast)
     batch.write(session)
     return ImportCounts(len(rows) - batch.unchanged, batch.unchanged)
 
@@ -162,6 +154,22 @@ def _row_unit(row: dict[str, str]) -> str | None:
         return None
     report = (row.get("report") or "").strip()
     return f"{record} (report {report})" if report else record
+
+
+def _apply_rows(path: str, rows: list[dict[str, str]], apply: Callable[..., None]) -> None:
+    """Give each row of a decisions or resolutions file to ``apply`` (``_VoteBatch.cast``,
+    ``_ResolutionBatch.resolve``): record id, decision, reason, note, report, and whether the
+    file has a note column; an error names the file and the row's line."""
+    for line, row in numbered(rows):
+        with at_line(path, line):
+            apply(
+                int(row["record_id"]),
+                row["decision"] or "",
+                row.get("reason"),
+                row.get("note"),
+                _row_report(row),
+                note_given="note" in row,
+            )
 
 
 def _row_report(row: dict[str, str]) -> int | None:
@@ -536,16 +544,7 @@ def import_resolutions(session: Session, *, actor: str, path: str, stage: str) -
         allowed=DECISION_COLUMNS,
     )
     batch = _ResolutionBatch(session, member, parsed_stage)
-    for line, row in numbered(rows):
-        with at_line(path, line):
-            batch.resolve(
-                int(row["record_id"]),
-                row["decision"] or "",
-                row.get("reason"),
-                row.get("note"),
-                _row_report(row),
-                note_given="note" in row,
-            )
+    _apply_rows(path, rows, batch.resolve)
     batch.write(session)
     return ImportCounts(len(rows) - batch.unchanged, batch.unchanged)
 
